@@ -1,0 +1,56 @@
+#pragma once
+
+// The store's configuration as a terminal uses it: who the store is, its
+// default customer, its customer groups and how customers are created.
+// Loaded from a config file today; headquarters distributes it later.
+
+#include <string>
+#include <vector>
+
+#include "kassa/model/customer.h"
+
+namespace kassa::model {
+
+enum class CreationMode : std::uint8_t { kSync = 1, kAsync = 2 };
+const char* ToString(CreationMode m);  // "sync" | "async"
+bool ParseCreationMode(std::string_view s, CreationMode* out);
+
+struct CustomerGroup {
+  std::string id;
+  std::string name;
+  friend bool operator==(const CustomerGroup&, const CustomerGroup&) = default;
+};
+
+// What a new customer inherits (SPEC): type, customer group, receipt
+// preference, currency, language, affiliations; the receipt email only when
+// the new customer gives none.
+struct DefaultCustomer {
+  std::string account;
+  CustomerType type = CustomerType::kPerson;
+  std::string customer_group;
+  ReceiptPreference receipt_preference = ReceiptPreference::kPrint;
+  std::string receipt_email;
+  std::string currency;
+  std::string language;
+  std::vector<std::string> affiliations;
+  friend bool operator==(const DefaultCustomer&, const DefaultCustomer&) = default;
+};
+
+struct StoreConfig {
+  std::string store_id;
+  std::string legal_entity;
+  std::string operating_unit_country;  // ISO alpha-2; default country of new addresses
+  DefaultCustomer default_customer;
+  std::vector<CustomerGroup> customer_groups;
+  CreationMode creation_mode = CreationMode::kSync;
+  bool allow_offline_creation = true;
+  friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
+};
+
+// Returns: kOk, or kInvalidArgument naming the first wrong field (missing
+// store id, unknown country, default customer in an unknown group, ...).
+Status ValidateStoreConfig(const StoreConfig& config);
+
+bool HasCustomerGroup(const StoreConfig& config, std::string_view group_id);
+
+}  // namespace kassa::model

@@ -1,0 +1,84 @@
+#include "kassa/model/customer.h"
+
+#include "kassa/model/store_config.h"
+
+namespace kassa::model {
+
+std::string DisplayName(const Customer& c) {
+  if (c.type == CustomerType::kOrganization) return c.organization_name;
+  if (c.first_name.empty()) return c.last_name;
+  if (c.last_name.empty()) return c.first_name;
+  return c.first_name + " " + c.last_name;
+}
+
+const char* ToString(CustomerType t) {
+  return t == CustomerType::kOrganization ? "organization" : "person";
+}
+
+const char* ToString(AddressPurpose p) {
+  switch (p) {
+    case AddressPurpose::kHome: return "home";
+    case AddressPurpose::kBusiness: return "business";
+    case AddressPurpose::kOffice: return "office";
+    case AddressPurpose::kPostBox: return "post_box";
+  }
+  return "home";
+}
+
+const char* ToString(ReceiptPreference r) {
+  switch (r) {
+    case ReceiptPreference::kPrint: return "print";
+    case ReceiptPreference::kEmail: return "email";
+    case ReceiptPreference::kPrintAndEmail: return "print_and_email";
+    case ReceiptPreference::kNone: return "none";
+  }
+  return "print";
+}
+
+const char* ToString(CreationMode m) { return m == CreationMode::kAsync ? "async" : "sync"; }
+
+bool ParseCustomerType(std::string_view s, CustomerType* out) {
+  if (s == "person") *out = CustomerType::kPerson;
+  else if (s == "organization") *out = CustomerType::kOrganization;
+  else return false;
+  return true;
+}
+
+bool ParseAddressPurpose(std::string_view s, AddressPurpose* out) {
+  if (s == "home") *out = AddressPurpose::kHome;
+  else if (s == "business") *out = AddressPurpose::kBusiness;
+  else if (s == "office") *out = AddressPurpose::kOffice;
+  else if (s == "post_box") *out = AddressPurpose::kPostBox;
+  else return false;
+  return true;
+}
+
+bool ParseReceiptPreference(std::string_view s, ReceiptPreference* out) {
+  if (s == "print") *out = ReceiptPreference::kPrint;
+  else if (s == "email") *out = ReceiptPreference::kEmail;
+  else if (s == "print_and_email") *out = ReceiptPreference::kPrintAndEmail;
+  else if (s == "none") *out = ReceiptPreference::kNone;
+  else return false;
+  return true;
+}
+
+bool ParseCreationMode(std::string_view s, CreationMode* out) {
+  if (s == "sync") *out = CreationMode::kSync;
+  else if (s == "async") *out = CreationMode::kAsync;
+  else return false;
+  return true;
+}
+
+AddressPurpose DefaultAddressPurpose(CustomerType t) {
+  return t == CustomerType::kOrganization ? AddressPurpose::kBusiness : AddressPurpose::kHome;
+}
+
+}  // namespace kassa::model
+
+#include "kassa/model/operation.h"
+
+namespace kassa::model {
+const char* ToString(OperationKind k) {
+  return k == OperationKind::kUpdateCustomer ? "update_customer" : "create_customer";
+}
+}  // namespace kassa::model

@@ -1,0 +1,356 @@
+#include "kassa/proto_codec/codec.h"
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include <cstring>
+#include <memory>
+
+#include "kassa/link/v1/customer.pb.h"
+#include "kassa/link/v1/operation.pb.h"
+#include "kassa/link/v1/store.pb.h"
+#include "kassa/model/limits.h"
+
+namespace kassa::proto_codec {
+namespace {
+
+namespace m = ::kassa::model;
+
+// The .options bounds must equal limits.h (strings carry a NUL).
+#define KASSA_BOUND(member, limit) \
+  static_assert(sizeof(member) == (limit) + 1, #member " disagrees with limits.h")
+KASSA_BOUND(kassa_link_v1_Customer::first_name, m::kMaxPersonNameBytes);
+KASSA_BOUND(kassa_link_v1_Customer::last_name, m::kMaxPersonNameBytes);
+KASSA_BOUND(kassa_link_v1_Customer::organization_name, m::kMaxOrgNameBytes);
+KASSA_BOUND(kassa_link_v1_Customer::email, m::kMaxEmailBytes);
+KASSA_BOUND(kassa_link_v1_Customer::phone, m::kMaxPhoneBytes);
+KASSA_BOUND(kassa_link_v1_Customer::account, m::kMaxAccountBytes);
+KASSA_BOUND(kassa_link_v1_Customer::customer_group, m::kMaxGroupIdBytes);
+KASSA_BOUND(kassa_link_v1_Customer::receipt_email, m::kMaxEmailBytes);
+KASSA_BOUND(kassa_link_v1_Customer::currency, m::kMaxCurrencyBytes);
+KASSA_BOUND(kassa_link_v1_Customer::language, m::kMaxLanguageBytes);
+KASSA_BOUND(kassa_link_v1_Customer::affiliations[0], m::kMaxAffiliationBytes);
+KASSA_BOUND(kassa_link_v1_Customer::loyalty_cards[0], m::kMaxLoyaltyCardBytes);
+KASSA_BOUND(kassa_link_v1_SecondaryContact::value, m::kMaxEmailBytes);
+KASSA_BOUND(kassa_link_v1_Consent::operator_id, m::kMaxOperatorIdBytes);
+KASSA_BOUND(kassa_link_v1_Consent::terminal_id, m::kMaxTerminalIdBytes);
+KASSA_BOUND(kassa_link_v1_Address::street, m::kMaxStreetBytes);
+KASSA_BOUND(kassa_link_v1_Address::city, m::kMaxCityBytes);
+KASSA_BOUND(kassa_link_v1_Address::postal_code, m::kMaxPostalCodeBytes);
+KASSA_BOUND(kassa_link_v1_Address::region, m::kMaxRegionBytes);
+KASSA_BOUND(kassa_link_v1_Address::country, m::kMaxCountryBytes);
+KASSA_BOUND(kassa_link_v1_Address::contact_name, m::kMaxContactNameBytes);
+KASSA_BOUND(kassa_link_v1_Address::contact_phone, m::kMaxPhoneBytes);
+KASSA_BOUND(kassa_link_v1_AttributeValue::name, m::kMaxAttributeNameBytes);
+KASSA_BOUND(kassa_link_v1_AttributeValue::value, m::kMaxAttributeValueBytes);
+KASSA_BOUND(kassa_link_v1_StoreConfig::store_id, m::kMaxStoreIdBytes);
+KASSA_BOUND(kassa_link_v1_StoreConfig::legal_entity, m::kMaxLegalEntityBytes);
+KASSA_BOUND(kassa_link_v1_CustomerGroup::name, m::kMaxGroupNameBytes);
+#undef KASSA_BOUND
+static_assert(sizeof(kassa_link_v1_Customer::addresses) / sizeof(kassa_link_v1_Address) == m::kMaxAddresses);
+static_assert(sizeof(kassa_link_v1_Customer::secondary_emails) / sizeof(kassa_link_v1_SecondaryContact) == m::kMaxSecondaryContacts);
+static_assert(sizeof(kassa_link_v1_Customer::secondary_phones) / sizeof(kassa_link_v1_SecondaryContact) == m::kMaxSecondaryContacts);
+static_assert(sizeof(kassa_link_v1_Customer::attributes) / sizeof(kassa_link_v1_AttributeValue) == m::kMaxAttributes);
+static_assert(sizeof(kassa_link_v1_Customer::affiliations) / sizeof(kassa_link_v1_Customer::affiliations[0]) == m::kMaxAffiliations);
+static_assert(sizeof(kassa_link_v1_Customer::loyalty_cards) / sizeof(kassa_link_v1_Customer::loyalty_cards[0]) == m::kMaxLoyaltyCards);
+static_assert(sizeof(kassa_link_v1_StoreConfig::customer_groups) / sizeof(kassa_link_v1_CustomerGroup) == m::kMaxCustomerGroups);
+static_assert(sizeof(kassa_link_v1_Customer::id) == m::kLocalIdBytes);
+
+constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
+
+template <std::size_t N>
+bool PutString(char (&dst)[N], const std::string& src) {
+  if (src.size() >= N || std::memchr(src.data(), '\0', src.size()) != nullptr) return false;
+  std::memcpy(dst, src.data(), src.size());
+  dst[src.size()] = '\0';
+  return true;
+}
+
+template <std::size_t N>
+std::string GetString(const char (&src)[N]) {
+  return std::string(src, strnlen(src, N));
+}
+
+// Encodes `msg` of type `fields` into an exactly sized buffer.
+Result<Bytes> EncodeMessage(const pb_msgdesc_t* fields, const void* msg) {
+  std::size_t size = 0;
+  if (!pb_get_encoded_size(&size, fields, msg)) {
+    return Status(StatusCode::kInternal, "nanopb could not size the message");
+  }
+  Bytes out(size);
+  pb_ostream_t stream = pb_ostream_from_buffer(out.data(), out.size());
+  if (!pb_encode(&stream, fields, msg)) return Status(StatusCode::kInternal, PB_GET_ERROR(&stream));
+  return out;
+}
+
+Status DecodeMessage(ByteView bytes, const pb_msgdesc_t* fields, void* msg) {
+  pb_istream_t stream = pb_istream_from_buffer(bytes.data(), bytes.size());
+  if (!pb_decode(&stream, fields, msg)) return Status(StatusCode::kDataLoss, PB_GET_ERROR(&stream));
+  return Status::Ok();
+}
+
+Status FillConsent(const m::Consent& in, kassa_link_v1_Consent& out) {
+  out.granted = in.granted;
+  out.captured_at_ms = in.captured_at_ms;
+  if (!PutString(out.operator_id, in.operator_id)) return TooLong("consent.operator: too long for the record");
+  if (!PutString(out.terminal_id, in.terminal_id)) return TooLong("consent.terminal: too long for the record");
+  return Status::Ok();
+}
+
+Status FillContacts(const std::vector<m::SecondaryContact>& in, kassa_link_v1_SecondaryContact* out,
+                    pb_size_t capacity, pb_size_t& count) {
+  if (in.size() > capacity) return TooLong("secondary_contacts: too many for the record");
+  count = static_cast<pb_size_t>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (!PutString(out[i].value, in[i].value)) return TooLong("secondary_contacts: too long for the record");
+    out[i].has_consent = true;
+    KASSA_TRY(FillConsent(in[i].consent, out[i].consent));
+  }
+  return Status::Ok();
+}
+
+template <std::size_t N, std::size_t L>
+Status FillStrings(const std::vector<std::string>& in, char (&out)[N][L], pb_size_t& count, Status too_long) {
+  if (in.size() > N) return too_long;
+  count = static_cast<pb_size_t>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (!PutString(out[i], in[i])) return too_long;
+  }
+  return Status::Ok();
+}
+
+template <std::size_t N, std::size_t L>
+std::vector<std::string> GetStrings(const char (&in)[N][L], pb_size_t count) {
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (pb_size_t i = 0; i < count && i < N; ++i) out.push_back(GetString(in[i]));
+  return out;
+}
+
+Status FillCustomer(const m::Customer& c, kassa_link_v1_Customer& p) {
+  std::memcpy(p.id, c.id.bytes.data(), sizeof(p.id));
+  if (!PutString(p.account, c.account)) return TooLong("account: too long for the record");
+  p.type = static_cast<kassa_link_v1_CustomerType>(c.type);
+  if (!PutString(p.first_name, c.first_name)) return TooLong("first_name: too long for the record");
+  if (!PutString(p.last_name, c.last_name)) return TooLong("last_name: too long for the record");
+  if (!PutString(p.organization_name, c.organization_name)) return TooLong("organization_name: too long for the record");
+  if (!PutString(p.email, c.email)) return TooLong("email: too long for the record");
+  if (!PutString(p.phone, c.phone)) return TooLong("phone: too long for the record");
+  KASSA_TRY(FillContacts(c.secondary_emails, p.secondary_emails, m::kMaxSecondaryContacts, p.secondary_emails_count));
+  KASSA_TRY(FillContacts(c.secondary_phones, p.secondary_phones, m::kMaxSecondaryContacts, p.secondary_phones_count));
+  if (c.addresses.size() > m::kMaxAddresses) return TooLong("addresses: too many for the record");
+  p.addresses_count = static_cast<pb_size_t>(c.addresses.size());
+  for (std::size_t i = 0; i < c.addresses.size(); ++i) {
+    const m::Address& a = c.addresses[i];
+    kassa_link_v1_Address& pa = p.addresses[i];
+    pa.purpose = static_cast<kassa_link_v1_AddressPurpose>(a.purpose);
+    const bool fits = PutString(pa.street, a.street) && PutString(pa.city, a.city) &&
+                      PutString(pa.postal_code, a.postal_code) && PutString(pa.region, a.region) &&
+                      PutString(pa.country, a.country) && PutString(pa.contact_name, a.contact_name) &&
+                      PutString(pa.contact_phone, a.contact_phone);
+    if (!fits) return TooLong("addresses: too long for the record");
+  }
+  if (!PutString(p.customer_group, c.customer_group)) return TooLong("customer_group: too long for the record");
+  p.receipt_preference = static_cast<kassa_link_v1_ReceiptPreference>(c.receipt_preference);
+  if (!PutString(p.receipt_email, c.receipt_email)) return TooLong("receipt_email: too long for the record");
+  if (!PutString(p.currency, c.currency)) return TooLong("currency: too long for the record");
+  if (!PutString(p.language, c.language)) return TooLong("language: too long for the record");
+  KASSA_TRY(FillStrings(c.affiliations, p.affiliations, p.affiliations_count, TooLong("affiliations: too long for the record")));
+  if (c.attributes.size() > m::kMaxAttributes) return TooLong("attributes: too many for the record");
+  p.attributes_count = static_cast<pb_size_t>(c.attributes.size());
+  for (std::size_t i = 0; i < c.attributes.size(); ++i) {
+    if (!PutString(p.attributes[i].name, c.attributes[i].name) ||
+        !PutString(p.attributes[i].value, c.attributes[i].value)) {
+      return TooLong("attributes: too long for the record");
+    }
+  }
+  KASSA_TRY(FillStrings(c.loyalty_cards, p.loyalty_cards, p.loyalty_cards_count, TooLong("loyalty_cards: too long for the record")));
+  p.created_at_ms = c.created_at_ms;
+  p.changed_at_ms = c.changed_at_ms;
+  p.version = c.version;
+  return Status::Ok();
+}
+
+std::vector<m::SecondaryContact> GetContacts(const kassa_link_v1_SecondaryContact* in, pb_size_t count) {
+  std::vector<m::SecondaryContact> out;
+  out.reserve(count);
+  for (pb_size_t i = 0; i < count; ++i) {
+    m::SecondaryContact sc;
+    sc.value = GetString(in[i].value);
+    sc.consent.granted = in[i].consent.granted;
+    sc.consent.captured_at_ms = in[i].consent.captured_at_ms;
+    sc.consent.operator_id = GetString(in[i].consent.operator_id);
+    sc.consent.terminal_id = GetString(in[i].consent.terminal_id);
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
+  m::Customer c;
+  std::memcpy(c.id.bytes.data(), p.id, sizeof(p.id));
+  c.account = GetString(p.account);
+  if (p.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
+      p.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) {
+    return Status(StatusCode::kDataLoss, "type: unknown customer type in record");
+  }
+  c.type = static_cast<m::CustomerType>(p.type);
+  c.first_name = GetString(p.first_name);
+  c.last_name = GetString(p.last_name);
+  c.organization_name = GetString(p.organization_name);
+  c.email = GetString(p.email);
+  c.phone = GetString(p.phone);
+  c.secondary_emails = GetContacts(p.secondary_emails, p.secondary_emails_count);
+  c.secondary_phones = GetContacts(p.secondary_phones, p.secondary_phones_count);
+  for (pb_size_t i = 0; i < p.addresses_count; ++i) {
+    const kassa_link_v1_Address& pa = p.addresses[i];
+    if (pa.purpose < kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_HOME ||
+        pa.purpose > kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_POST_BOX) {
+      return Status(StatusCode::kDataLoss, "addresses.purpose: unknown purpose in record");
+    }
+    c.addresses.push_back(m::Address{static_cast<m::AddressPurpose>(pa.purpose), GetString(pa.street),
+                                     GetString(pa.city), GetString(pa.postal_code), GetString(pa.region),
+                                     GetString(pa.country), GetString(pa.contact_name),
+                                     GetString(pa.contact_phone)});
+  }
+  c.customer_group = GetString(p.customer_group);
+  if (p.receipt_preference < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
+      p.receipt_preference > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
+    return Status(StatusCode::kDataLoss, "receipt_preference: unknown value in record");
+  }
+  c.receipt_preference = static_cast<m::ReceiptPreference>(p.receipt_preference);
+  c.receipt_email = GetString(p.receipt_email);
+  c.currency = GetString(p.currency);
+  c.language = GetString(p.language);
+  c.affiliations = GetStrings(p.affiliations, p.affiliations_count);
+  for (pb_size_t i = 0; i < p.attributes_count; ++i) {
+    c.attributes.push_back({GetString(p.attributes[i].name), GetString(p.attributes[i].value)});
+  }
+  c.loyalty_cards = GetStrings(p.loyalty_cards, p.loyalty_cards_count);
+  c.created_at_ms = p.created_at_ms;
+  c.changed_at_ms = p.changed_at_ms;
+  c.version = p.version;
+  return c;
+}
+
+}  // namespace
+
+Result<Bytes> EncodeCustomer(const m::Customer& customer) {
+  // The generated struct is several KB (every bound is static): heap, not stack.
+  auto p = std::make_unique<kassa_link_v1_Customer>();
+  *p = kassa_link_v1_Customer_init_zero;
+  KASSA_TRY(FillCustomer(customer, *p));
+  return EncodeMessage(kassa_link_v1_Customer_fields, p.get());
+}
+
+Result<m::Customer> DecodeCustomer(ByteView bytes) {
+  auto p = std::make_unique<kassa_link_v1_Customer>();
+  *p = kassa_link_v1_Customer_init_zero;
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Customer_fields, p.get()));
+  return ReadCustomer(*p);
+}
+
+Result<Bytes> EncodeOperation(const m::Operation& op) {
+  auto p = std::make_unique<kassa_link_v1_Operation>();
+  *p = kassa_link_v1_Operation_init_zero;
+  std::memcpy(p->op_id, op.op_id.bytes.data(), sizeof(p->op_id));
+  p->kind = static_cast<kassa_link_v1_OperationKind>(op.kind);
+  p->enqueued_at_ms = op.enqueued_at_ms;
+  p->has_customer = true;
+  KASSA_TRY(FillCustomer(op.customer, p->customer));
+  p->base_version = op.base_version;
+  constexpr std::size_t kMaxChanged = sizeof(p->changed_fields) / sizeof(p->changed_fields[0]);
+  if (op.changed_fields.size() > kMaxChanged) return TooLong("changed_fields: too many for the record");
+  p->changed_fields_count = static_cast<pb_size_t>(op.changed_fields.size());
+  for (std::size_t i = 0; i < op.changed_fields.size(); ++i) p->changed_fields[i] = op.changed_fields[i];
+  if (!PutString(p->terminal_id, op.terminal_id)) return TooLong("terminal_id: too long for the record");
+  if (!PutString(p->operator_id, op.operator_id)) return TooLong("operator_id: too long for the record");
+  return EncodeMessage(kassa_link_v1_Operation_fields, p.get());
+}
+
+Result<m::Operation> DecodeOperation(ByteView bytes) {
+  auto p = std::make_unique<kassa_link_v1_Operation>();
+  *p = kassa_link_v1_Operation_init_zero;
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Operation_fields, p.get()));
+  if (p->kind != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
+      p->kind != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
+    return Status(StatusCode::kDataLoss, "kind: unknown operation kind in record");
+  }
+  if (!p->has_customer) return Status(StatusCode::kDataLoss, "customer: missing from operation record");
+  m::Operation op;
+  std::memcpy(op.op_id.bytes.data(), p->op_id, sizeof(p->op_id));
+  op.kind = static_cast<m::OperationKind>(p->kind);
+  op.enqueued_at_ms = p->enqueued_at_ms;
+  KASSA_TRY_ASSIGN(op.customer, ReadCustomer(p->customer));
+  op.base_version = p->base_version;
+  op.changed_fields.assign(p->changed_fields, p->changed_fields + p->changed_fields_count);
+  op.terminal_id = GetString(p->terminal_id);
+  op.operator_id = GetString(p->operator_id);
+  return op;
+}
+
+Result<Bytes> EncodeStoreConfig(const m::StoreConfig& config) {
+  auto p = std::make_unique<kassa_link_v1_StoreConfig>();
+  *p = kassa_link_v1_StoreConfig_init_zero;
+  if (!PutString(p->store_id, config.store_id)) return TooLong("store_id: too long for the record");
+  if (!PutString(p->legal_entity, config.legal_entity)) return TooLong("legal_entity: too long for the record");
+  if (!PutString(p->operating_unit_country, config.operating_unit_country)) {
+    return TooLong("operating_unit_country: too long for the record");
+  }
+  const m::DefaultCustomer& d = config.default_customer;
+  kassa_link_v1_DefaultCustomer& pd = p->default_customer;
+  p->has_default_customer = true;
+  pd.type = static_cast<kassa_link_v1_CustomerType>(d.type);
+  pd.receipt_preference = static_cast<kassa_link_v1_ReceiptPreference>(d.receipt_preference);
+  const bool fits = PutString(pd.account, d.account) && PutString(pd.customer_group, d.customer_group) &&
+                    PutString(pd.receipt_email, d.receipt_email) && PutString(pd.currency, d.currency) &&
+                    PutString(pd.language, d.language);
+  if (!fits) return TooLong("default_customer: too long for the record");
+  KASSA_TRY(FillStrings(d.affiliations, pd.affiliations, pd.affiliations_count,
+                        TooLong("default_customer.affiliations: too long for the record")));
+  if (config.customer_groups.size() > m::kMaxCustomerGroups) return TooLong("customer_groups: too many for the record");
+  p->customer_groups_count = static_cast<pb_size_t>(config.customer_groups.size());
+  for (std::size_t i = 0; i < config.customer_groups.size(); ++i) {
+    if (!PutString(p->customer_groups[i].id, config.customer_groups[i].id) ||
+        !PutString(p->customer_groups[i].name, config.customer_groups[i].name)) {
+      return TooLong("customer_groups: too long for the record");
+    }
+  }
+  p->creation_mode = static_cast<kassa_link_v1_CreationMode>(config.creation_mode);
+  p->allow_offline_creation = config.allow_offline_creation;
+  return EncodeMessage(kassa_link_v1_StoreConfig_fields, p.get());
+}
+
+Result<m::StoreConfig> DecodeStoreConfig(ByteView bytes) {
+  auto p = std::make_unique<kassa_link_v1_StoreConfig>();
+  *p = kassa_link_v1_StoreConfig_init_zero;
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_StoreConfig_fields, p.get()));
+  m::StoreConfig c;
+  c.store_id = GetString(p->store_id);
+  c.legal_entity = GetString(p->legal_entity);
+  c.operating_unit_country = GetString(p->operating_unit_country);
+  const kassa_link_v1_DefaultCustomer& pd = p->default_customer;
+  if ((pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
+       pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) ||
+      pd.receipt_preference < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
+      pd.receipt_preference > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
+    return Status(StatusCode::kDataLoss, "default_customer: unknown enum value in record");
+  }
+  c.default_customer = m::DefaultCustomer{GetString(pd.account), static_cast<m::CustomerType>(pd.type),
+                                          GetString(pd.customer_group),
+                                          static_cast<m::ReceiptPreference>(pd.receipt_preference),
+                                          GetString(pd.receipt_email), GetString(pd.currency),
+                                          GetString(pd.language), GetStrings(pd.affiliations, pd.affiliations_count)};
+  for (pb_size_t i = 0; i < p->customer_groups_count; ++i) {
+    c.customer_groups.push_back({GetString(p->customer_groups[i].id), GetString(p->customer_groups[i].name)});
+  }
+  if (p->creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_SYNC &&
+      p->creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_ASYNC) {
+    return Status(StatusCode::kDataLoss, "creation_mode: unknown value in record");
+  }
+  c.creation_mode = static_cast<m::CreationMode>(p->creation_mode);
+  c.allow_offline_creation = p->allow_offline_creation;
+  return c;
+}
+
+}  // namespace kassa::proto_codec

@@ -1,0 +1,134 @@
+#pragma once
+
+// CustomerStore: the terminal's durable customer cache, secondary indexes,
+// outbox and store configuration, in one LMDB environment.
+//
+// Every write is one transaction: a customer, all its index entries and its
+// outbox operation commit together or not at all, and a commit is durable
+// (synced) before the call returns. A crash at any instant leaves either the
+// whole write or none of it.
+//
+// Ownership: one CustomerStore per process and data directory.
+// Threading: not thread-safe; call from the service's io_context thread.
+// Every call opens and closes its own transaction, so none is ever held
+// across an asynchronous wait.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kassa/base/status.h"
+#include "kassa/model/customer.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/store_config.h"
+#include "kassa/storage/index.h"
+#include "kassa/storage/record_protection.h"
+
+namespace kassa::storage {
+
+struct StorageOptions {
+  std::string path;                                 // an existing directory
+  std::size_t map_size_bytes = std::size_t{1} << 30;  // the data file's size limit
+};
+
+// One index hit of a prefix scan.
+struct IndexHit {
+  model::LocalId id;
+  std::string term;  // the stored term that matched
+  MatchedField field;
+};
+
+struct OutboxEntry {
+  std::uint64_t seq = 0;
+  model::Operation operation;
+};
+
+struct StoreStats {
+  std::uint64_t customers = 0;
+  std::uint64_t pending_customers = 0;
+  std::uint64_t outbox_length = 0;
+  std::optional<OutboxEntry> oldest;  // the next operation to upload
+  std::uint64_t map_size_bytes = 0;
+  std::uint64_t used_bytes = 0;       // pages in use
+};
+
+struct CheckReport {
+  std::uint64_t customers = 0;
+  std::uint64_t index_entries = 0;
+  std::uint64_t outbox_entries = 0;
+  std::vector<std::string> problems;  // at most kMaxProblems, each one sentence
+  bool ok() const { return problems.empty(); }
+  static constexpr std::size_t kMaxProblems = 100;
+};
+
+class CustomerStore {
+ public:
+  // Opens or creates the store in `options.path`.
+  //
+  // Returns:
+  //   kOk           the store.
+  //   kUnavailable  the directory does not exist or is not writable.
+  //   kDataLoss     the files are not a kassa customer store.
+  static Result<std::unique_ptr<CustomerStore>> Open(
+      const StorageOptions& options,
+      std::unique_ptr<RecordProtection> protection = std::make_unique<PlaintextProtection>());
+
+  ~CustomerStore();
+  CustomerStore(const CustomerStore&) = delete;
+  CustomerStore& operator=(const CustomerStore&) = delete;
+
+  // Stores a new customer with its index entries and, when `op` is given,
+  // appends it to the outbox, all in one transaction.
+  //
+  // REQUIRES: `customer` is normalized and valid, with a fresh id.
+  // Returns:
+  //   kOk                 durable.
+  //   kAlreadyExists      "id: ..." the id exists, or "loyalty_cards: ..." a
+  //                       card belongs to another customer.
+  //   kResourceExhausted  storage full; nothing was written.
+  Status Create(const model::Customer& customer, const model::Operation* op);
+
+  // Replaces a customer whose stored version is `expected_version`, rewriting
+  // its index entries and appending `op` (when given) in one transaction.
+  //
+  // Returns:
+  //   kOk                 durable.
+  //   kNotFound           no customer with that id.
+  //   kAborted            "version: ..." the stored version differs (someone
+  //                       else saved first); nothing was written.
+  //   kAlreadyExists      a loyalty card belongs to another customer.
+  //   kResourceExhausted  storage full; nothing was written.
+  Status Replace(const model::Customer& customer, std::uint32_t expected_version,
+                 const model::Operation* op);
+
+  // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
+  Result<model::Customer> Get(const model::LocalId& id);
+
+  // Index entries of `kind` whose term starts with `prefix`, in term order,
+  // at most `limit`.
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
+
+  Result<StoreStats> Stats();
+
+  // The oldest `max` outbox entries, in order.
+  Result<std::vector<OutboxEntry>> PeekOutbox(std::size_t max);
+
+  // Returns: kOk with nullopt when no configuration was ever saved.
+  Result<std::optional<model::StoreConfig>> LoadStoreConfig();
+  Status SaveStoreConfig(const model::StoreConfig& config);
+
+  // Verifies that customers, every index and the outbox agree: each record
+  // decodes and validates, each derived index entry exists and no other does,
+  // each outbox entry decodes and refers to a stored customer, and each
+  // pending customer has exactly one queued creation.
+  Result<CheckReport> Check();
+
+ private:
+  struct Impl;
+  explicit CustomerStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kassa::storage

@@ -1,0 +1,62 @@
+#pragma once
+
+// The secondary indexes of the customer store: which terms of a customer are
+// indexed, under which kind, and which field each came from.
+//
+// One function, IndexEntriesOf(), derives a customer's entries; the store
+// uses it on every write and the consistency check uses it to verify, so the
+// indexes can only ever hold what this function says.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kassa/model/customer.h"
+
+namespace kassa::storage {
+
+enum class IndexKind : std::uint8_t {
+  kName = 1,           // folded name tokens (prefix search)
+  kEmail = 2,          // folded whole email (prefix search)
+  kPhoneE164 = 3,      // E.164 digits without '+' (prefix search)
+  kPhoneNational = 4,  // national significant number (prefix search)
+  kAccount = 5,        // account number, upper-cased (unique)
+  kLoyaltyCard = 6,    // card number (unique)
+  kPending = 7,        // empty term: customers waiting for an account number
+};
+
+// Which field of the customer an index entry came from: the "matched"
+// reason search reports.
+enum class MatchedField : std::uint8_t {
+  kFirstName = 1,
+  kLastName = 2,
+  kOrganizationName = 3,
+  kEmail = 4,
+  kSecondaryEmail = 5,
+  kPhone = 6,
+  kSecondaryPhone = 7,
+  kAddressPhone = 8,
+  kAccount = 9,
+  kLoyaltyCard = 10,
+  kPending = 11,
+  kAddressContactName = 12,
+};
+
+// Human text of `f`, e.g. "secondary phone".
+const char* ToString(MatchedField f);
+
+struct IndexEntry {
+  IndexKind kind;
+  std::string term;
+  MatchedField field;
+};
+
+// Every index entry of `c`, one per (kind, term): where a term comes from
+// several fields, the most specific one (primary before secondary) wins.
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c);
+
+// Longest term kept in an index; longer terms are cut (LMDB keys are at most
+// 511 bytes and no name or email token comes close).
+inline constexpr std::size_t kMaxIndexTermBytes = 256;
+
+}  // namespace kassa::storage

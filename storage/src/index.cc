@@ -1,0 +1,84 @@
+#include "kassa/storage/index.h"
+
+#include <algorithm>
+
+#include "kassa/model/email.h"
+#include "kassa/model/phone.h"
+#include "kassa/model/text.h"
+
+namespace kassa::storage {
+
+const char* ToString(MatchedField f) {
+  switch (f) {
+    case MatchedField::kFirstName: return "first name";
+    case MatchedField::kLastName: return "last name";
+    case MatchedField::kOrganizationName: return "organization name";
+    case MatchedField::kEmail: return "email";
+    case MatchedField::kSecondaryEmail: return "secondary email";
+    case MatchedField::kPhone: return "phone";
+    case MatchedField::kSecondaryPhone: return "secondary phone";
+    case MatchedField::kAddressPhone: return "address phone";
+    case MatchedField::kAccount: return "account number";
+    case MatchedField::kLoyaltyCard: return "loyalty card";
+    case MatchedField::kPending: return "pending";
+    case MatchedField::kAddressContactName: return "address contact name";
+  }
+  return "unknown";
+}
+
+namespace {
+
+class EntryList {
+ public:
+  void Add(IndexKind kind, std::string term, MatchedField field) {
+    if (term.size() > kMaxIndexTermBytes) term.resize(kMaxIndexTermBytes);
+    const bool seen = std::any_of(entries_.begin(), entries_.end(), [&](const IndexEntry& e) {
+      return e.kind == kind && e.term == term;
+    });
+    if (!seen) entries_.push_back({kind, std::move(term), field});
+  }
+  void AddName(std::string_view text, MatchedField field) {
+    for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field);
+  }
+  void AddPhone(std::string_view e164, MatchedField field) {
+    if (e164.size() < 2 || e164[0] != '+') return;
+    Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
+    if (auto national = model::NationalNumberOf(e164); !national.empty()) {
+      Add(IndexKind::kPhoneNational, std::move(national), field);
+    }
+  }
+  std::vector<IndexEntry> Take() { return std::move(entries_); }
+
+ private:
+  std::vector<IndexEntry> entries_;
+};
+
+std::string Upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
+  EntryList list;
+  // Most specific first: a term found in two fields is reported by the first.
+  list.AddName(c.last_name, MatchedField::kLastName);
+  list.AddName(c.first_name, MatchedField::kFirstName);
+  list.AddName(c.organization_name, MatchedField::kOrganizationName);
+  if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
+  for (const auto& e : c.secondary_emails) {
+    list.Add(IndexKind::kEmail, model::FoldEmail(e.value), MatchedField::kSecondaryEmail);
+  }
+  list.AddPhone(c.phone, MatchedField::kPhone);
+  for (const auto& p : c.secondary_phones) list.AddPhone(p.value, MatchedField::kSecondaryPhone);
+  for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
+  if (!c.account.empty()) list.Add(IndexKind::kAccount, Upper(c.account), MatchedField::kAccount);
+  for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
+  if (c.pending()) list.Add(IndexKind::kPending, std::string(), MatchedField::kPending);
+  return list.Take();
+}
+
+}  // namespace kassa::storage

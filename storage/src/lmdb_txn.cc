@@ -1,0 +1,121 @@
+#include "lmdb_txn.h"
+
+#include <cerrno>
+
+#include "kassa/base/log.h"
+
+namespace kassa::storage {
+
+Status FromMdb(int rc, const char* what) {
+  switch (rc) {
+    case MDB_SUCCESS:
+      return Status::Ok();
+    case MDB_NOTFOUND:
+      return Status(StatusCode::kNotFound, "not found");
+    case MDB_KEYEXIST:
+      return Status(StatusCode::kAlreadyExists, "already exists");
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+      KASSA_LOG(kWarning) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kResourceExhausted,
+                    "storage full: the customer store reached its size limit (raise --map-size)");
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kDataLoss, "storage corrupted: the data files are not a valid customer store");
+    case MDB_READERS_FULL:
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kUnavailable, "storage busy: too many readers");
+    case ENOENT:
+    case EACCES:
+    case EROFS:
+    case ENOSPC:
+    case EIO:
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kUnavailable, "storage unavailable: the data directory cannot be used (see log)");
+    default:
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc) << " (" << rc << ")";
+      return Status(StatusCode::kInternal, "storage error (see log)");
+  }
+}
+
+Result<LmdbEnv> LmdbEnv::Open(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs) {
+  MDB_env* env = nullptr;
+  KASSA_TRY(FromMdb(mdb_env_create(&env), "env_create"));
+  LmdbEnv owner(env);
+  KASSA_TRY(FromMdb(mdb_env_set_mapsize(env, map_size_bytes), "set_mapsize"));
+  KASSA_TRY(FromMdb(mdb_env_set_maxdbs(env, max_dbs), "set_maxdbs"));
+  // Default flags keep every commit durable (fsync before returning). NOTLS:
+  // read transactions are never tied to a thread-local slot.
+  KASSA_TRY(FromMdb(mdb_env_open(env, path.c_str(), MDB_NOTLS, 0600), "env_open"));
+  // A process killed while reading leaves its reader slot behind; clear it.
+  int dead = 0;
+  KASSA_TRY(FromMdb(mdb_reader_check(env, &dead), "reader_check"));
+  if (dead > 0) KASSA_LOG(kInfo) << "cleared " << dead << " stale reader slot(s)";
+  return owner;
+}
+
+LmdbEnv::~LmdbEnv() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+Result<ReadTxn> ReadTxn::Begin(const LmdbEnv& env) {
+  MDB_txn* txn = nullptr;
+  KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), nullptr, MDB_RDONLY, &txn), "read_begin"));
+  return ReadTxn(txn);
+}
+
+Result<ByteView> ReadTxn::Get(MDB_dbi dbi, ByteView key) const {
+  MDB_val k = ToVal(key);
+  MDB_val v{};
+  KASSA_TRY(FromMdb(mdb_get(txn_, dbi, &k, &v), "get"));
+  return FromVal(v);
+}
+
+Result<std::size_t> ReadTxn::Count(MDB_dbi dbi) const {
+  MDB_stat stat{};
+  KASSA_TRY(FromMdb(mdb_stat(txn_, dbi, &stat), "stat"));
+  return stat.ms_entries;
+}
+
+Result<Cursor> ReadTxn::OpenCursor(MDB_dbi dbi) const {
+  MDB_cursor* cursor = nullptr;
+  KASSA_TRY(FromMdb(mdb_cursor_open(txn_, dbi, &cursor), "cursor_open"));
+  return Cursor(cursor);
+}
+
+Result<WriteTxn> WriteTxn::Begin(const LmdbEnv& env) {
+  MDB_txn* txn = nullptr;
+  KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), nullptr, 0, &txn), "write_begin"));
+  return WriteTxn(txn);
+}
+
+Status WriteTxn::Put(MDB_dbi dbi, ByteView key, ByteView value, unsigned flags) {
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  return FromMdb(mdb_put(txn_, dbi, &k, &v, flags), "put");
+}
+
+Status WriteTxn::Del(MDB_dbi dbi, ByteView key) {
+  MDB_val k = ToVal(key);
+  return FromMdb(mdb_del(txn_, dbi, &k, nullptr), "del");
+}
+
+Result<bool> Cursor::Move(MDB_cursor_op op) {
+  const int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
+  if (rc == MDB_NOTFOUND) return false;
+  KASSA_TRY(FromMdb(rc, "cursor_get"));
+  return true;
+}
+
+Result<bool> Cursor::SeekAtLeast(ByteView key) {
+  key_ = ToVal(key);
+  return Move(MDB_SET_RANGE);
+}
+Result<bool> Cursor::First() { return Move(MDB_FIRST); }
+Result<bool> Cursor::Last() { return Move(MDB_LAST); }
+Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
+
+}  // namespace kassa::storage

@@ -1,0 +1,128 @@
+#pragma once
+
+// The thin RAII layer over LMDB. Private to kassa::storage: no LMDB type
+// appears in a public header.
+//
+// REQUIRES: every transaction is opened, used and closed within one
+// synchronous function, on one thread, never across an asynchronous wait.
+
+#include <lmdb.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "kassa/base/bytes.h"
+#include "kassa/base/status.h"
+
+namespace kassa::storage {
+
+// Converts an LMDB return code into a Status; `what` names the operation in
+// the log line (LMDB's own text goes to the log, the detail stays static).
+Status FromMdb(int rc, const char* what);
+
+inline MDB_val ToVal(ByteView b) {
+  return MDB_val{b.size(), const_cast<std::uint8_t*>(b.data())};
+}
+inline MDB_val ToVal(std::string_view s) { return ToVal(AsBytes(s)); }
+inline ByteView FromVal(const MDB_val& v) {
+  return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size};
+}
+
+class LmdbEnv {
+ public:
+  // Opens (creating if needed) the environment in directory `path`.
+  // Returns: kOk; kUnavailable when the directory cannot be used; kDataLoss
+  // when the files are not a valid LMDB environment.
+  static Result<LmdbEnv> Open(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs);
+  LmdbEnv(LmdbEnv&& other) noexcept : env_(std::exchange(other.env_, nullptr)) {}
+  LmdbEnv& operator=(LmdbEnv&&) = delete;
+  ~LmdbEnv();
+
+  MDB_env* get() const { return env_; }
+
+ private:
+  explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  MDB_env* env_;
+};
+
+class Cursor;
+
+// A read-only snapshot; aborted (released) on destruction.
+class ReadTxn {
+ public:
+  static Result<ReadTxn> Begin(const LmdbEnv& env);
+  ReadTxn(ReadTxn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)) {}
+  ReadTxn& operator=(ReadTxn&&) = delete;
+  ~ReadTxn() {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+  }
+
+  // The value of `key`, valid until this transaction ends.
+  // Returns: kOk; kNotFound.
+  Result<ByteView> Get(MDB_dbi dbi, ByteView key) const;
+  Result<std::size_t> Count(MDB_dbi dbi) const;
+  Result<Cursor> OpenCursor(MDB_dbi dbi) const;
+  MDB_txn* get() const { return txn_; }
+
+ protected:
+  explicit ReadTxn(MDB_txn* txn) : txn_(txn) {}
+  MDB_txn* txn_;
+};
+
+// A write transaction that aborts unless Commit() succeeds.
+class WriteTxn : public ReadTxn {
+ public:
+  static Result<WriteTxn> Begin(const LmdbEnv& env);
+  WriteTxn(WriteTxn&& other) noexcept = default;
+
+  // Returns: kOk; kAlreadyExists (with MDB_NOOVERWRITE / MDB_APPEND out of
+  // order); kResourceExhausted when the map is full.
+  Status Put(MDB_dbi dbi, ByteView key, ByteView value, unsigned flags = 0);
+  // Returns: kOk; kNotFound.
+  Status Del(MDB_dbi dbi, ByteView key);
+
+  // Consumes the transaction. LMDB frees the handle whether or not the commit
+  // succeeds, so it is never aborted afterwards.
+  Status Commit() && { return FromMdb(mdb_txn_commit(std::exchange(txn_, nullptr)), "commit"); }
+
+ private:
+  explicit WriteTxn(MDB_txn* txn) : ReadTxn(txn) {}
+};
+
+// A cursor, closed on destruction. REQUIRES: does not outlive its txn.
+class Cursor {
+ public:
+  Cursor(Cursor&& other) noexcept : cursor_(std::exchange(other.cursor_, nullptr)) {}
+  Cursor& operator=(Cursor&&) = delete;
+  ~Cursor() {
+    if (cursor_ != nullptr) mdb_cursor_close(cursor_);
+  }
+
+  // Positions at the first key >= `key`. False at the end.
+  Result<bool> SeekAtLeast(ByteView key);
+  Result<bool> First();
+  Result<bool> Last();
+  Result<bool> Next();
+  ByteView key() const { return FromVal(key_); }
+  ByteView value() const { return FromVal(value_); }
+
+ private:
+  friend class ReadTxn;
+  explicit Cursor(MDB_cursor* cursor) : cursor_(cursor) {}
+  Result<bool> Move(MDB_cursor_op op);
+  MDB_cursor* cursor_;
+  MDB_val key_{};
+  MDB_val value_{};
+};
+
+// Runs `body(txn)` in a write transaction; commits when it returns OK,
+// aborts otherwise. Returns the first failure.
+template <typename Body>
+Status Update(const LmdbEnv& env, Body&& body) {
+  KASSA_TRY_ASSIGN(WriteTxn txn, WriteTxn::Begin(env));
+  KASSA_TRY(body(txn));
+  return std::move(txn).Commit();
+}
+
+}  // namespace kassa::storage
