@@ -78,6 +78,32 @@ AddressPurpose DefaultAddressPurpose(CustomerType t) {
 #include "kassa/model/operation.h"
 
 namespace kassa::model {
+std::vector<std::uint32_t> ChangedFields(const Customer& a, const Customer& b) {
+  std::vector<std::uint32_t> out;
+  const auto check = [&](bool differs, CustomerField f) {
+    if (differs) out.push_back(static_cast<std::uint32_t>(f));
+  };
+  check(a.account != b.account, CustomerField::kAccount);
+  check(a.type != b.type, CustomerField::kType);
+  check(a.first_name != b.first_name, CustomerField::kFirstName);
+  check(a.last_name != b.last_name, CustomerField::kLastName);
+  check(a.organization_name != b.organization_name, CustomerField::kOrganizationName);
+  check(a.email != b.email, CustomerField::kEmail);
+  check(a.phone != b.phone, CustomerField::kPhone);
+  check(a.secondary_emails != b.secondary_emails, CustomerField::kSecondaryEmails);
+  check(a.secondary_phones != b.secondary_phones, CustomerField::kSecondaryPhones);
+  check(a.addresses != b.addresses, CustomerField::kAddresses);
+  check(a.customer_group != b.customer_group, CustomerField::kCustomerGroup);
+  check(a.receipt_preference != b.receipt_preference, CustomerField::kReceiptPreference);
+  check(a.receipt_email != b.receipt_email, CustomerField::kReceiptEmail);
+  check(a.currency != b.currency, CustomerField::kCurrency);
+  check(a.language != b.language, CustomerField::kLanguage);
+  check(a.affiliations != b.affiliations, CustomerField::kAffiliations);
+  check(a.attributes != b.attributes, CustomerField::kAttributes);
+  check(a.loyalty_cards != b.loyalty_cards, CustomerField::kLoyaltyCards);
+  return out;
+}
+
 const char* ToString(OperationKind k) {
   return k == OperationKind::kUpdateCustomer ? "update_customer" : "create_customer";
 }

@@ -55,6 +55,26 @@ static_assert(sizeof(kassa_link_v1_Customer::affiliations) / sizeof(kassa_link_v
 static_assert(sizeof(kassa_link_v1_Customer::loyalty_cards) / sizeof(kassa_link_v1_Customer::loyalty_cards[0]) == m::kMaxLoyaltyCards);
 static_assert(sizeof(kassa_link_v1_StoreConfig::customer_groups) / sizeof(kassa_link_v1_CustomerGroup) == m::kMaxCustomerGroups);
 static_assert(sizeof(kassa_link_v1_Customer::id) == m::kLocalIdBytes);
+#define KASSA_FIELD(tag, field) static_assert(kassa_link_v1_Customer_##tag##_tag == static_cast<int>(m::CustomerField::field))
+KASSA_FIELD(account, kAccount);
+KASSA_FIELD(type, kType);
+KASSA_FIELD(first_name, kFirstName);
+KASSA_FIELD(last_name, kLastName);
+KASSA_FIELD(organization_name, kOrganizationName);
+KASSA_FIELD(email, kEmail);
+KASSA_FIELD(phone, kPhone);
+KASSA_FIELD(secondary_emails, kSecondaryEmails);
+KASSA_FIELD(secondary_phones, kSecondaryPhones);
+KASSA_FIELD(addresses, kAddresses);
+KASSA_FIELD(customer_group, kCustomerGroup);
+KASSA_FIELD(receipt_preference, kReceiptPreference);
+KASSA_FIELD(receipt_email, kReceiptEmail);
+KASSA_FIELD(currency, kCurrency);
+KASSA_FIELD(language, kLanguage);
+KASSA_FIELD(affiliations, kAffiliations);
+KASSA_FIELD(attributes, kAttributes);
+KASSA_FIELD(loyalty_cards, kLoyaltyCards);
+#undef KASSA_FIELD
 
 constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
 

@@ -12,6 +12,20 @@
 
 namespace kassa::model {
 
+// Customer fields by their number on the wire (proto/kassa/link/v1/customer.proto;
+// proto/codec static_asserts that they agree). An update lists the fields it
+// changed so headquarters can merge concurrent edits field by field.
+enum class CustomerField : std::uint32_t {
+  kAccount = 2, kType = 3, kFirstName = 4, kLastName = 5, kOrganizationName = 6, kEmail = 7,
+  kPhone = 8, kSecondaryEmails = 9, kSecondaryPhones = 10, kAddresses = 11, kCustomerGroup = 12,
+  kReceiptPreference = 13, kReceiptEmail = 14, kCurrency = 15, kLanguage = 16, kAffiliations = 17,
+  kAttributes = 18, kLoyaltyCards = 19,
+};
+
+// The fields whose values differ between `before` and `after` (stamps and
+// version excluded), in field-number order.
+std::vector<std::uint32_t> ChangedFields(const Customer& before, const Customer& after);
+
 enum class OperationKind : std::uint8_t { kCreateCustomer = 1, kUpdateCustomer = 2 };
 const char* ToString(OperationKind k);  // "create_customer" | "update_customer"
 

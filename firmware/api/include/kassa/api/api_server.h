@@ -1,0 +1,54 @@
+#pragma once
+
+// The terminal's local HTTP/JSON API (documented in docs/API.md), served on a
+// loopback address only.
+//
+// Threading: everything runs on the io_context's one thread; handlers call the
+// customer service and store synchronously (each call is one short LMDB
+// transaction), so no transaction is ever held across an asynchronous wait.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kassa/base/status.h"
+#include "kassa/customers/customer_service.h"
+#include "kassa/hal/clock.h"
+#include "kassa/storage/customer_store.h"
+
+namespace kassa::api {
+
+// Largest request body accepted; a customer in JSON is a few KB at most.
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+class ApiServer {
+ public:
+  // Binds `address`:`port` (port 0 picks a free one) and starts accepting.
+  //
+  // Returns:
+  //   kOk               the running server.
+  //   kInvalidArgument  "listen: ..." the address is not an IP address, or
+  //                     not a loopback address.
+  //   kUnavailable      "listen: ..." the port cannot be bound (in use).
+  static Result<std::unique_ptr<ApiServer>> Start(boost::asio::any_io_executor executor,
+                                                  const std::string& address, std::uint16_t port,
+                                                  customers::CustomerService& customers,
+                                                  storage::CustomerStore& store, hal::Clock& clock);
+  ~ApiServer();
+
+  // The bound port.
+  std::uint16_t port() const;
+
+  // Stops accepting and closes open connections, so io_context::run() can
+  // return.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit ApiServer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace kassa::api

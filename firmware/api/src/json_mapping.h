@@ -1,0 +1,40 @@
+#pragma once
+
+// Customers, patches and reports as the local API's JSON. Strict on input:
+// an unknown member or a wrong type is an error that names the member.
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "kassa/customers/customer_service.h"
+#include "kassa/storage/customer_store.h"
+
+namespace kassa::api {
+
+// An error as the API reports it: HTTP status, code, the field and a message.
+struct ApiError {
+  unsigned http_status = 400;
+  std::string code;     // "invalid_argument", "not_found", ...
+  std::string field;    // empty when no single field is at fault
+  std::string message;
+};
+
+ApiError ToApiError(const Status& status);
+unsigned HttpStatusOf(StatusCode code);
+boost::json::value ErrorJson(const ApiError& error);
+
+std::string IsoTime(std::int64_t unix_ms);
+
+boost::json::object CustomerJson(const model::Customer& c);
+boost::json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms);
+boost::json::object StoreConfigJson(const model::StoreConfig& s);
+
+// Parses a create or edit body. `allow_version` accepts (and requires, when
+// `expected_version` is not null) the "version" member of an edit.
+//
+// Returns an ApiError with the member named on: unknown member, wrong JSON
+// type, unknown enum value, missing "version" on an edit.
+std::optional<ApiError> ParsePatch(const boost::json::value& body, customers::CustomerPatch& patch,
+                                   std::uint32_t* expected_version);
+
+}  // namespace kassa::api

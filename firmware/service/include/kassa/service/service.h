@@ -1,0 +1,48 @@
+#pragma once
+
+// Service: kassad's process. Owns the io_context (one thread), the signal
+// set, the store and every component, and wires them together.
+//
+// Start-up: open the LMDB store in the data directory; take the store
+// configuration from --config (saved into the store) or, without it, from
+// the store; start the local API. SIGINT/SIGTERM cancel the work so Run()
+// returns.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kassa/base/status.h"
+
+namespace kassa::service {
+
+struct ServiceOptions {
+  std::string data_dir;
+  std::string config_path;     // empty: use the configuration saved in the store
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8080;   // 0 picks a free port
+  std::string terminal_id;
+  std::size_t map_size_bytes = std::size_t{1} << 30;
+};
+
+class Service {
+ public:
+  // Returns: kOk; otherwise the failing step's status (its detail names the
+  // option or file at fault). Errors with more context are logged.
+  static Result<std::unique_ptr<Service>> Create(const ServiceOptions& options);
+  ~Service();
+
+  // The API's bound port.
+  std::uint16_t port() const;
+
+  // Serves until SIGINT or SIGTERM.
+  void Run();
+
+  struct Parts;
+
+ private:
+  explicit Service(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace kassa::service
