@@ -136,9 +136,12 @@ Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, cons
   c.currency = d.currency;
   c.language = d.language;
   c.affiliations = d.affiliations;
-  KASSA_TRY(ApplyPatch(patch, nullptr, operator_id, now, c));
   // The receipt email is inherited only when the new customer gives none.
-  if (c.receipt_email.empty() && !d.receipt_email.empty()) c.receipt_email = d.receipt_email;
+  CustomerPatch effective = patch;
+  if (!effective.receipt_email || model::Trim(*effective.receipt_email).empty()) {
+    effective.receipt_email = d.receipt_email;
+  }
+  KASSA_TRY(ApplyPatch(effective, nullptr, operator_id, now, c));
 
   KASSA_TRY_ASSIGN(c.id, model::LocalId::Generate());
   c.created_at_ms = now;

@@ -1,0 +1,374 @@
+// kassactl: the command-line client of kassad's local API. Scripts and tests
+// rely on its options, its --json output and its exit codes (README.md).
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "http_client.h"
+
+namespace {
+namespace json = boost::json;
+using kassa::ctl::HttpReply;
+
+enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kInvalid = 3, kNotFound = 4, kRefused = 5 };
+
+constexpr const char* kUsageText = R"(usage: kassactl [--url URL] [--json] [--operator ID] COMMAND ...
+
+Client of kassad's local API.
+  --url URL        kassad's API (default $KASSA_URL, else http://127.0.0.1:8080)
+  --json           print one JSON document on stdout
+  --operator ID    operator recorded on consents and outbox entries
+                   (default $KASSA_OPERATOR, else "kassactl")
+
+commands:
+  customer add [FIELDS]              create a customer (store defaults fill the rest)
+  customer show REF                  REF: account number or local id
+  customer edit REF [FIELDS] [--version N]
+                                     change fields; N is the version the edit
+                                     starts from (default: the current one)
+  customer search TEXT [--limit N]   name tokens, phone, email, account, card
+  outbox                             queued operations: length and oldest entry
+  status                             customers, pending, outbox, storage use
+  doctor                             check customers, indexes and outbox agree
+
+FIELDS:
+  --type person|organization   --first-name S   --last-name S   --org-name S
+  --email S   --phone S   --group ID   --receipt-preference print|email|print_and_email|none
+  --receipt-email S   --currency ISO   --language TAG
+  --secondary-email 'VALUE[;consent=yes|no]'     (repeatable)
+  --secondary-phone 'VALUE[;consent=yes|no]'     (repeatable)
+  --address 'street=..;city=..;postal=..;region=..;country=..;purpose=home|business|office|post_box;contact=..;contact-phone=..'
+                                                 (repeatable)
+  --affiliation S   --attribute NAME=VALUE   --loyalty-card S   (repeatable)
+  A repeated option given in an edit replaces that whole list.
+
+exit status: 0 success, 2 usage, 3 invalid input (the message names the field),
+4 not found, 5 unavailable or refused (kassad down, storage full, version
+conflict, not allowed), 1 anything else (doctor found problems).
+)";
+
+struct Globals {
+  kassa::ctl::HttpUrl url;
+  bool json = false;
+  std::string operator_id;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "kassactl: %s\n(see kassactl --help)\n", message.c_str());
+  return kUsage;
+}
+
+int ExitFor(const std::string& code) {
+  if (code == "invalid_argument" || code == "out_of_range") return kInvalid;
+  if (code == "not_found") return kNotFound;
+  if (code == "unavailable" || code == "resource_exhausted" || code == "permission_denied" ||
+      code == "failed_precondition" || code == "aborted" || code == "already_exists") {
+    return kRefused;
+  }
+  return kFailed;
+}
+
+// Sends a request; on success stores the parsed JSON body. On failure prints
+// the error (JSON or text) and returns the exit code.
+std::optional<int> Call(const Globals& g, const std::string& method, const std::string& path,
+                        const std::string& body, json::value& out) {
+  std::string error;
+  const std::optional<HttpReply> reply = kassa::ctl::Send(g.url, method, path, body, g.operator_id, error);
+  if (!reply) {
+    if (g.json) {
+      std::printf("%s\n", json::serialize(json::object{{"error", json::object{{"code", "unavailable"}, {"message", error}}}}).c_str());
+    } else {
+      std::fprintf(stderr, "kassactl: %s\n", error.c_str());
+    }
+    return kRefused;
+  }
+  boost::system::error_code ec;
+  out = json::parse(reply->body, ec);
+  if (ec) {
+    std::fprintf(stderr, "kassactl: kassad answered HTTP %u with a body that is not JSON\n", reply->status);
+    return kFailed;
+  }
+  if (reply->status >= 400) {
+    std::string code = "unknown", field, message;
+    if (out.is_object()) {
+      if (const auto* e = out.as_object().if_contains("error"); e && e->is_object()) {
+        const auto& eo = e->as_object();
+        if (const auto* c = eo.if_contains("code"); c && c->is_string()) code = std::string(c->get_string());
+        if (const auto* f = eo.if_contains("field"); f && f->is_string()) field = std::string(f->get_string());
+        if (const auto* m = eo.if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
+      }
+    }
+    if (g.json) {
+      std::printf("%s\n", json::serialize(out).c_str());
+    } else {
+      std::fprintf(stderr, "kassactl: %s%s%s\n", field.c_str(), field.empty() ? "" : ": ", message.c_str());
+    }
+    return ExitFor(code);
+  }
+  return std::nullopt;
+}
+
+std::string Str(const json::value& v, const char* key) {
+  if (!v.is_object()) return {};
+  const auto* m = v.as_object().if_contains(key);
+  if (m == nullptr) return {};
+  if (m->is_string()) return std::string(m->get_string());
+  return json::serialize(*m);
+}
+
+void PrintCustomer(const json::value& c) {
+  const auto& o = c.as_object();
+  std::printf("%s  %s\n", Str(c, "account").c_str(), Str(c, "name").c_str());
+  std::printf("  id: %s   type: %s   version: %s\n", Str(c, "id").c_str(), Str(c, "type").c_str(), Str(c, "version").c_str());
+  for (const char* k : {"email", "phone", "customer_group", "receipt_preference", "receipt_email", "currency", "language"}) {
+    if (!Str(c, k).empty()) std::printf("  %s: %s\n", k, Str(c, k).c_str());
+  }
+  for (const char* list : {"secondary_emails", "secondary_phones"}) {
+    for (const auto& e : o.at(list).as_array()) {
+      const auto& consent = e.as_object().at("consent");
+      std::printf("  %s: %s (consent %s, %s by %s on %s)\n", list, Str(e, "value").c_str(),
+                  consent.as_object().at("granted").as_bool() ? "yes" : "no", Str(consent, "captured_at").c_str(),
+                  Str(consent, "operator").c_str(), Str(consent, "terminal").c_str());
+    }
+  }
+  for (const auto& a : o.at("addresses").as_array()) {
+    std::printf("  address (%s): %s, %s %s %s, %s%s%s\n", Str(a, "purpose").c_str(), Str(a, "street").c_str(),
+                Str(a, "postal_code").c_str(), Str(a, "city").c_str(), Str(a, "region").c_str(), Str(a, "country").c_str(),
+                Str(a, "contact_name").empty() ? "" : ", contact ", Str(a, "contact_name").c_str());
+  }
+  for (const char* list : {"affiliations", "loyalty_cards"}) {
+    for (const auto& e : o.at(list).as_array()) std::printf("  %s: %s\n", list, std::string(e.as_string()).c_str());
+  }
+  for (const auto& a : o.at("attributes").as_array()) {
+    std::printf("  attribute %s = %s\n", Str(a, "name").c_str(), Str(a, "value").c_str());
+  }
+  std::printf("  created: %s   changed: %s\n", Str(c, "created_at").c_str(), Str(c, "changed_at").c_str());
+}
+
+// Splits "a;k=v;k2=v2" into its first bare part and its key=value pairs.
+std::map<std::string, std::string> KeyValues(const std::string& s, std::string* bare) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  bool first = true;
+  while (start <= s.size()) {
+    std::size_t end = s.find(';', start);
+    if (end == std::string::npos) end = s.size();
+    const std::string part = s.substr(start, end - start);
+    const auto eq = part.find('=');
+    if (first && bare != nullptr && (eq == std::string::npos || part.find('@') < eq)) {
+      *bare = part;
+    } else if (eq != std::string::npos) {
+      out[part.substr(0, eq)] = part.substr(eq + 1);
+    } else if (!part.empty()) {
+      out[part] = "";
+    }
+    first = false;
+    start = end + 1;
+  }
+  return out;
+}
+
+// Builds a create/edit body from FIELDS options starting at argv[i].
+// Returns an exit code on a usage error.
+std::optional<int> ParseFields(int argc, char** argv, int i, json::object& body, std::optional<long>* version) {
+  std::map<std::string, const char*> scalars = {
+      {"--type", "type"}, {"--first-name", "first_name"}, {"--last-name", "last_name"},
+      {"--org-name", "organization_name"}, {"--email", "email"}, {"--phone", "phone"},
+      {"--group", "customer_group"}, {"--receipt-preference", "receipt_preference"},
+      {"--receipt-email", "receipt_email"}, {"--currency", "currency"}, {"--language", "language"}};
+  for (; i < argc; ++i) {
+    const std::string opt = argv[i];
+    if (i + 1 >= argc) return Usage(opt + " needs a value (or is unknown)");
+    const std::string value = argv[++i];
+    if (auto it = scalars.find(opt); it != scalars.end()) {
+      body[it->second] = value;
+    } else if (opt == "--secondary-email" || opt == "--secondary-phone") {
+      const char* key = opt == "--secondary-email" ? "secondary_emails" : "secondary_phones";
+      std::string bare;
+      auto kv = KeyValues(value, &bare);
+      bool consent = false;
+      for (const auto& [k, v] : kv) {
+        if (k != "consent") return Usage(opt + ": unknown part '" + k + "' (use VALUE;consent=yes|no)");
+        if (v != "yes" && v != "no") return Usage(opt + ": consent must be yes or no");
+        consent = v == "yes";
+      }
+      if (!body.contains(key)) body[key] = json::array();
+      body[key].as_array().push_back(json::object{{"value", bare}, {"consent", consent}});
+    } else if (opt == "--address") {
+      static const std::map<std::string, const char*> parts = {
+          {"street", "street"}, {"city", "city"}, {"postal", "postal_code"}, {"region", "region"},
+          {"country", "country"}, {"purpose", "purpose"}, {"contact", "contact_name"},
+          {"contact-phone", "contact_phone"}};
+      json::object address;
+      for (const auto& [k, v] : KeyValues(value, nullptr)) {
+        const auto p = parts.find(k);
+        if (p == parts.end()) return Usage("--address: unknown part '" + k + "'");
+        address[p->second] = v;
+      }
+      if (!body.contains("addresses")) body["addresses"] = json::array();
+      body["addresses"].as_array().push_back(std::move(address));
+    } else if (opt == "--affiliation" || opt == "--loyalty-card") {
+      const char* key = opt == "--affiliation" ? "affiliations" : "loyalty_cards";
+      if (!body.contains(key)) body[key] = json::array();
+      body[key].as_array().emplace_back(value);
+    } else if (opt == "--attribute") {
+      const auto eq = value.find('=');
+      if (eq == std::string::npos) return Usage("--attribute takes NAME=VALUE");
+      if (!body.contains("attributes")) body["attributes"] = json::array();
+      body["attributes"].as_array().push_back(json::object{{"name", value.substr(0, eq)}, {"value", value.substr(eq + 1)}});
+    } else if (opt == "--version" && version != nullptr) {
+      char* end = nullptr;
+      const long n = std::strtol(value.c_str(), &end, 10);
+      if (*end != '\0' || n < 1) return Usage("--version takes a positive number");
+      *version = n;
+    } else {
+      return Usage("unknown option " + opt);
+    }
+  }
+  return std::nullopt;
+}
+
+int Print(const Globals& g, const json::value& v, void (*human)(const json::value&)) {
+  if (g.json) std::printf("%s\n", json::serialize(v).c_str());
+  else human(v);
+  return kOk;
+}
+
+int CustomerCommand(const Globals& g, int argc, char** argv, int i) {
+  if (i >= argc) return Usage("customer needs a subcommand: add, show, edit or search");
+  const std::string sub = argv[i++];
+  json::value out;
+  if (sub == "add") {
+    json::object body;
+    if (auto rc = ParseFields(argc, argv, i, body, nullptr)) return *rc;
+    if (auto rc = Call(g, "POST", "/v1/customers", json::serialize(body), out)) return *rc;
+    return Print(g, out, PrintCustomer);
+  }
+  if (sub == "show") {
+    if (i + 1 != argc) return Usage("customer show takes exactly one REF");
+    if (auto rc = Call(g, "GET", "/v1/customers/" + kassa::ctl::UrlEncode(argv[i]), "", out)) return *rc;
+    return Print(g, out, PrintCustomer);
+  }
+  if (sub == "edit") {
+    if (i >= argc) return Usage("customer edit needs a REF");
+    const std::string ref = kassa::ctl::UrlEncode(argv[i++]);
+    json::object body;
+    std::optional<long> version;
+    if (auto rc = ParseFields(argc, argv, i, body, &version)) return *rc;
+    if (!version) {
+      json::value current;
+      if (auto rc = Call(g, "GET", "/v1/customers/" + ref, "", current)) return *rc;
+      version = current.as_object().at("version").to_number<long>();
+    }
+    body["version"] = *version;
+    if (auto rc = Call(g, "PATCH", "/v1/customers/" + ref, json::serialize(body), out)) return *rc;
+    return Print(g, out, PrintCustomer);
+  }
+  if (sub == "search") {
+    if (i >= argc) return Usage("customer search needs TEXT");
+    const std::string text = argv[i++];
+    std::string limit;
+    for (; i < argc; ++i) {
+      if (std::string(argv[i]) == "--limit" && i + 1 < argc) limit = argv[++i];
+      else return Usage(std::string("unknown option ") + argv[i]);
+    }
+    std::string path = "/v1/customers?q=" + kassa::ctl::UrlEncode(text);
+    if (!limit.empty()) path += "&limit=" + kassa::ctl::UrlEncode(limit);
+    if (auto rc = Call(g, "GET", path, "", out)) return *rc;
+    return Print(g, out, [](const json::value& v) {
+      const auto& results = v.as_object().at("results").as_array();
+      if (results.empty()) std::printf("no customers found\n");
+      for (const auto& r : results) {
+        const auto& c = r.as_object().at("customer");
+        std::printf("%-14s %-32s %-26s matched %s\n", Str(c, "account").c_str(), Str(c, "name").c_str(),
+                    Str(c, "phone").empty() ? Str(c, "email").c_str() : Str(c, "phone").c_str(),
+                    Str(r, "matched").c_str());
+      }
+    });
+  }
+  return Usage("unknown customer subcommand " + sub);
+}
+
+int Main(int argc, char** argv) {
+  Globals g;
+  const char* env_url = std::getenv("KASSA_URL");
+  std::string url = env_url != nullptr && *env_url != '\0' ? env_url : "http://127.0.0.1:8080";
+  const char* env_op = std::getenv("KASSA_OPERATOR");
+  g.operator_id = env_op != nullptr && *env_op != '\0' ? env_op : "kassactl";
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsageText, stdout);
+      return kOk;
+    } else if (arg == "--json") {
+      g.json = true;
+    } else if (arg == "--url" && i + 1 < argc) {
+      url = argv[++i];
+    } else if (arg == "--operator" && i + 1 < argc) {
+      g.operator_id = argv[++i];
+    } else if (!arg.empty() && arg[0] == '-') {
+      return Usage("unknown option " + arg);
+    } else {
+      break;
+    }
+  }
+  auto parsed = kassa::ctl::ParseUrl(url);
+  if (!parsed) return Usage("--url must look like http://127.0.0.1:8080");
+  g.url = *parsed;
+  if (i >= argc) return Usage("a command is required");
+  const std::string command = argv[i++];
+  json::value out;
+  if (command == "customer") return CustomerCommand(g, argc, argv, i);
+  if (i != argc) return Usage(command + " takes no arguments");
+  if (command == "outbox") {
+    if (auto rc = Call(g, "GET", "/v1/outbox", "", out)) return *rc;
+    return Print(g, out, [](const json::value& v) {
+      std::printf("outbox: %s operation(s) waiting\n", Str(v, "length").c_str());
+      const auto& oldest = v.as_object().at("oldest");
+      if (!oldest.is_null()) {
+        std::printf("oldest: #%s %s of customer %s, queued %s (%s s ago)\n", Str(oldest, "seq").c_str(),
+                    Str(oldest, "kind").c_str(), Str(oldest, "customer_id").c_str(),
+                    Str(oldest, "enqueued_at").c_str(), Str(oldest, "age_seconds").c_str());
+      }
+    });
+  }
+  if (command == "status") {
+    if (auto rc = Call(g, "GET", "/v1/status", "", out)) return *rc;
+    return Print(g, out, [](const json::value& v) {
+      std::printf("terminal %s, store %s, creation mode %s, headquarters %s\n", Str(v, "terminal_id").c_str(),
+                  Str(v, "store_id").c_str(), Str(v, "creation_mode").c_str(), Str(v, "headquarters").c_str());
+      std::printf("customers: %s (%s pending sync), outbox: %s\n", Str(v, "customers").c_str(),
+                  Str(v, "pending_customers").c_str(), Str(v.as_object().at("outbox"), "length").c_str());
+      const auto& s = v.as_object().at("storage");
+      std::printf("storage: %s of %s bytes used\n", Str(s, "used_bytes").c_str(), Str(s, "map_size_bytes").c_str());
+    });
+  }
+  if (command == "doctor") {
+    if (auto rc = Call(g, "GET", "/v1/doctor", "", out)) return *rc;
+    const bool ok = out.as_object().at("ok").as_bool();
+    Print(g, out, [](const json::value& v) {
+      std::printf("%s: %s customers, %s index entries, %s outbox entries\n",
+                  v.as_object().at("ok").as_bool() ? "ok" : "PROBLEMS", Str(v, "customers").c_str(),
+                  Str(v, "index_entries").c_str(), Str(v, "outbox_entries").c_str());
+      for (const auto& p : v.as_object().at("problems").as_array()) std::printf("  - %s\n", std::string(p.as_string()).c_str());
+    });
+    return ok ? kOk : kFailed;
+  }
+  return Usage("unknown command " + command);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kassactl: unexpected answer from kassad: %s\n", e.what());
+    return kFailed;
+  }
+}
