@@ -1,0 +1,263 @@
+#include "kassa/customers/customer_service.h"
+
+#include <gtest/gtest.h>
+
+#include "kassa/hal/sim/sim_clock.h"
+#include "sample_store.h"
+#include "temp_dir.h"
+
+namespace kassa::customers {
+namespace {
+
+constexpr std::int64_t kT0 = 1790000000000;
+
+class CustomerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(testing::SampleStore()); }
+  void Start(model::StoreConfig config) {
+    service_.reset();
+    store_.reset();
+    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
+    service_ = std::make_unique<CustomerService>(*store_, clock_, "POS-7", std::move(config));
+  }
+  model::Customer MustCreate(const CustomerPatch& p) {
+    auto c = service_->Create(p, "anna");
+    EXPECT_TRUE(c.ok()) << c.status().detail();
+    return c.ok() ? *c : model::Customer{};
+  }
+  std::vector<SearchResult> Search(const std::string& q) {
+    auto r = service_->Search(q, 20);
+    EXPECT_TRUE(r.ok()) << r.status().detail();
+    return r.ok() ? *r : std::vector<SearchResult>{};
+  }
+
+  testing::TempDir dir_;
+  hal::sim::SimClock clock_{kT0};
+  std::unique_ptr<storage::CustomerStore> store_;
+  std::unique_ptr<CustomerService> service_;
+};
+
+CustomerPatch JohnSmith() {
+  CustomerPatch p;
+  p.first_name = "John";
+  p.last_name = "Smith";
+  p.phone = "(020) 7946 0958";
+  p.email = "John.Smith@Example.com";
+  return p;
+}
+
+TEST_F(CustomerServiceTest, NewCustomerInheritsTheDefaultCustomer) {
+  CustomerPatch p;
+  p.last_name = "Defaults";
+  const auto c = MustCreate(p);
+  EXPECT_TRUE(c.pending());
+  EXPECT_EQ(c.version, 1u);
+  EXPECT_EQ(c.type, model::CustomerType::kPerson);
+  EXPECT_EQ(c.customer_group, "RETAIL");
+  EXPECT_EQ(c.receipt_preference, model::ReceiptPreference::kEmail);
+  EXPECT_EQ(c.receipt_email, "receipts@shop.example");  // none given: inherited
+  EXPECT_EQ(c.currency, "GBP");
+  EXPECT_EQ(c.language, "en-GB");
+  EXPECT_EQ(c.affiliations, std::vector<std::string>{"Members"});
+  EXPECT_EQ(c.created_at_ms, kT0);
+}
+
+TEST_F(CustomerServiceTest, GivenReceiptEmailIsKept) {
+  CustomerPatch p = JohnSmith();
+  p.receipt_email = "mine@example.com";
+  EXPECT_EQ(MustCreate(p).receipt_email, "mine@example.com");
+}
+
+TEST_F(CustomerServiceTest, AddressDefaultsFollowTypeAndStoreCountry) {
+  CustomerPatch person = JohnSmith();
+  person.addresses = std::vector<AddressInput>{{std::nullopt, "1 High St", "London", "N1", "", std::nullopt, "", ""}};
+  const auto p = MustCreate(person);
+  EXPECT_EQ(p.addresses[0].purpose, model::AddressPurpose::kHome);
+  EXPECT_EQ(p.addresses[0].country, "GB");
+
+  CustomerPatch org;
+  org.type = model::CustomerType::kOrganization;
+  org.organization_name = "Acme Ltd";
+  org.addresses = std::vector<AddressInput>{{std::nullopt, "2 Dock Rd", "Leeds", "", "", std::nullopt, "", ""},
+                                            {model::AddressPurpose::kPostBox, "PO Box 7", "Leeds", "", "", "IE", "", ""}};
+  const auto o = MustCreate(org);
+  EXPECT_EQ(o.addresses[0].purpose, model::AddressPurpose::kBusiness);
+  EXPECT_EQ(o.addresses[1].purpose, model::AddressPurpose::kPostBox);
+  EXPECT_EQ(o.addresses[1].country, "IE");
+}
+
+TEST_F(CustomerServiceTest, CreationQueuesExactlyOneOutboxEntry) {
+  const auto c = MustCreate(JohnSmith());
+  auto entries = store_->PeekOutbox(10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].operation.kind, model::OperationKind::kCreateCustomer);
+  EXPECT_EQ((*entries)[0].operation.customer, c);
+  EXPECT_EQ((*entries)[0].operation.terminal_id, "POS-7");
+  EXPECT_EQ((*entries)[0].operation.operator_id, "anna");
+}
+
+TEST_F(CustomerServiceTest, ConsentIsStampedWithWhenWhoAndWhere) {
+  CustomerPatch p = JohnSmith();
+  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true}};
+  const auto c = MustCreate(p);
+  ASSERT_EQ(c.secondary_emails.size(), 1u);
+  EXPECT_EQ(c.secondary_emails[0].consent, (model::Consent{true, kT0, "anna", "POS-7"}));
+  // An edit that keeps the contact keeps its consent record; a changed consent is re-stamped.
+  clock_.Advance(60000);
+  CustomerPatch same;
+  same.secondary_emails = std::vector<ContactInput>{{"JS@work.example", true}, {"other@x.example", false}};
+  auto e = service_->Edit(c.id.ToHex(), same, 1, "peter");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->secondary_emails[0].consent.captured_at_ms, kT0);
+  EXPECT_EQ(e->secondary_emails[1].consent, (model::Consent{false, kT0 + 60000, "peter", "POS-7"}));
+}
+
+TEST_F(CustomerServiceTest, BadInputStoresNothing) {
+  CustomerPatch p = JohnSmith();
+  p.email = "nope";
+  EXPECT_EQ(service_->Create(p, "anna").status().field(), "email");
+  p = JohnSmith();
+  p.customer_group = "VIP";
+  EXPECT_EQ(service_->Create(p, "anna").status().field(), "customer_group");
+  auto stats = store_->Stats();
+  EXPECT_EQ(stats->customers, 0u);
+  EXPECT_EQ(stats->outbox_length, 0u);
+}
+
+TEST_F(CustomerServiceTest, OfflineCreationCanBeForbidden) {
+  auto config = testing::SampleStore();
+  config.creation_mode = model::CreationMode::kSync;
+  config.allow_offline_creation = false;
+  Start(config);
+  const auto r = service_->Create(JohnSmith(), "anna");
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().field(), "creation");
+  EXPECT_EQ(store_->Stats()->customers, 0u);
+}
+
+TEST_F(CustomerServiceTest, EditQueuesBehindCreationAndBumpsVersion) {
+  const auto c = MustCreate(JohnSmith());
+  CustomerPatch edit;
+  edit.email = "john@new.example";
+  auto e = service_->Edit(c.id.ToHex(), edit, 1, "anna");
+  ASSERT_TRUE(e.ok()) << e.status().detail();
+  EXPECT_EQ(e->version, 2u);
+  EXPECT_TRUE(e->pending());
+  auto entries = store_->PeekOutbox(10);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[1].operation.kind, model::OperationKind::kUpdateCustomer);
+  EXPECT_EQ((*entries)[1].operation.base_version, 1u);
+  EXPECT_EQ((*entries)[1].operation.changed_fields, std::vector<std::uint32_t>{7});
+  EXPECT_TRUE(Search("john@example.com").empty());
+  EXPECT_EQ(Search("JOHN@NEW.example").size(), 1u);
+}
+
+TEST_F(CustomerServiceTest, StaleEditIsRefusedNotOverwritten) {
+  const auto c = MustCreate(JohnSmith());
+  CustomerPatch first;
+  first.last_name = "Smyth";
+  ASSERT_TRUE(service_->Edit(c.id.ToHex(), first, 1, "anna").ok());
+  CustomerPatch second;
+  second.first_name = "Jon";
+  const auto r = service_->Edit(c.id.ToHex(), second, 1, "peter");
+  EXPECT_EQ(r.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(r.status().field(), "version");
+  const auto now = service_->Find(c.id.ToHex());
+  EXPECT_EQ(now->last_name, "Smyth");
+  EXPECT_EQ(now->first_name, "John");
+}
+
+TEST_F(CustomerServiceTest, EditThatChangesNothingQueuesNothing) {
+  const auto c = MustCreate(JohnSmith());
+  CustomerPatch same;
+  same.phone = "+44 20 7946 0958";  // the same number, other formatting
+  auto e = service_->Edit(c.id.ToHex(), same, 1, "anna");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->version, 1u);
+  EXPECT_EQ(store_->Stats()->outbox_length, 1u);
+}
+
+TEST_F(CustomerServiceTest, SearchByNameTokensAnyOrderPrefixAndAccents) {
+  MustCreate(JohnSmith());
+  CustomerPatch latvian;
+  latvian.first_name = "Jānis";
+  latvian.last_name = "Bērziņš";
+  MustCreate(latvian);
+  auto r = Search("smi jo");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].customer.last_name, "Smith");
+  EXPECT_EQ(r[0].matched, storage::MatchedField::kLastName);
+  r = Search("BERZINS janis");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].customer.first_name, "Jānis");
+  EXPECT_TRUE(Search("smith zzz").empty());
+}
+
+TEST_F(CustomerServiceTest, SearchByPhoneInAnyFormatAndNationalPrefix) {
+  const auto c = MustCreate(JohnSmith());
+  for (const char* q : {"+44 20 7946 0958", "020 7946 0958", "0207946", "+44207"}) {
+    auto r = Search(q);
+    ASSERT_EQ(r.size(), 1u) << q;
+    EXPECT_EQ(r[0].customer.id, c.id) << q;
+    EXPECT_EQ(r[0].matched, storage::MatchedField::kPhone) << q;
+  }
+}
+
+TEST_F(CustomerServiceTest, SearchReportsSecondaryMatches) {
+  CustomerPatch p = JohnSmith();
+  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", false}};
+  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true}};
+  MustCreate(p);
+  auto r = Search("07700900123");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].matched, storage::MatchedField::kSecondaryPhone);
+  r = Search("JS@WORK.EXAMPLE");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].matched, storage::MatchedField::kSecondaryEmail);
+}
+
+TEST_F(CustomerServiceTest, SearchByLoyaltyCardRanksExactFirst) {
+  CustomerPatch a = JohnSmith();
+  a.loyalty_cards = std::vector<std::string>{"LC 1001 2002"};
+  MustCreate(a);
+  CustomerPatch b;
+  b.last_name = "Other";
+  b.loyalty_cards = std::vector<std::string>{"LC10012002999"};
+  MustCreate(b);
+  auto r = Search("lc10012002");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].customer.last_name, "Smith");
+  EXPECT_EQ(r[0].matched, storage::MatchedField::kLoyaltyCard);
+  EXPECT_GT(r[0].score, r[1].score);
+}
+
+TEST_F(CustomerServiceTest, SearchLimitAndEmptyQuery) {
+  for (int i = 0; i < 5; ++i) {
+    CustomerPatch p;
+    p.last_name = "Taylor" + std::to_string(i);
+    MustCreate(p);
+  }
+  auto r = service_->Search("taylor", 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 3u);
+  EXPECT_EQ(service_->Search("   ", 3).status().field(), "q");
+  EXPECT_EQ(service_->Search("taylor", 0).status().field(), "limit");
+}
+
+TEST_F(CustomerServiceTest, FindByIdOrUnknownRef) {
+  const auto c = MustCreate(JohnSmith());
+  EXPECT_EQ(service_->Find(c.id.ToHex())->id, c.id);
+  EXPECT_EQ(service_->Find("C-404").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(CustomerServiceTest, CjkNamesAreFoundByGivenName) {
+  CustomerPatch p;
+  p.last_name = "王小明";
+  MustCreate(p);
+  EXPECT_EQ(Search("小明").size(), 1u);
+  EXPECT_EQ(Search("王").size(), 1u);
+}
+
+}  // namespace
+}  // namespace kassa::customers

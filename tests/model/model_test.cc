@@ -1,0 +1,194 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kassa/model/email.h"
+#include "kassa/model/ids.h"
+#include "kassa/model/limits.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/phone.h"
+#include "kassa/model/text.h"
+#include "kassa/model/validation.h"
+#include "sample_store.h"
+
+namespace kassa::model {
+namespace {
+
+TEST(PhoneTest, NationalAndInternationalFormsAreOneNumber) {
+  auto national = NormalizePhone("(020) 7946 0958", "GB");
+  auto international = NormalizePhone("+44 20 7946 0958", "GB");
+  auto dialled = NormalizePhone("0044 20 7946 0958", "LV");
+  ASSERT_TRUE(national.ok());
+  ASSERT_TRUE(international.ok());
+  ASSERT_TRUE(dialled.ok());
+  EXPECT_EQ(national->e164, "+442079460958");
+  EXPECT_EQ(international->e164, "+442079460958");
+  EXPECT_EQ(dialled->e164, "+442079460958");
+  EXPECT_EQ(national->national, "2079460958");
+}
+
+TEST(PhoneTest, CountriesWithoutTrunkPrefix) {
+  auto lv = NormalizePhone("2612 3456", "LV");
+  ASSERT_TRUE(lv.ok());
+  EXPECT_EQ(lv->e164, "+37126123456");
+  auto fi = NormalizePhone("040 123 4567", "FI");
+  ASSERT_TRUE(fi.ok());
+  EXPECT_EQ(fi->e164, "+358401234567");
+  auto us = NormalizePhone("1 (415) 555-2671", "US");
+  ASSERT_TRUE(us.ok());
+  EXPECT_EQ(us->e164, "+14155552671");
+}
+
+TEST(PhoneTest, RejectsWhatIsNotAPhoneNumber) {
+  EXPECT_EQ(NormalizePhone("12ab34", "GB").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(NormalizePhone("123", "GB").status().code(), StatusCode::kInvalidArgument);          // too short
+  EXPECT_EQ(NormalizePhone("+1234567890123456", "GB").status().code(), StatusCode::kInvalidArgument);  // 16 digits
+  EXPECT_EQ(NormalizePhone("2612 3456 7", "LV").status().code(), StatusCode::kInvalidArgument);  // 9 digits in LV
+  EXPECT_EQ(NormalizePhone("44+20", "GB").status().code(), StatusCode::kInvalidArgument);       // misplaced +
+  EXPECT_EQ(NormalizePhone("", "GB").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(NormalizePhone("0207946", "XX").status().code(), StatusCode::kInvalidArgument);     // unknown country
+}
+
+TEST(PhoneTest, SearchDigitsDropTheTrunkPrefix) {
+  EXPECT_EQ(PhoneSearchDigits("020 7946", "GB"), "207946");
+  EXPECT_EQ(PhoneSearchDigits("+44 20", "GB"), "4420");
+  EXPECT_EQ(PhoneSearchDigits("smith", "GB"), "");
+  EXPECT_EQ(PhoneSearchDigits("12", "GB"), "");
+  EXPECT_EQ(NationalNumberOf("+442079460958"), "2079460958");
+}
+
+TEST(EmailTest, ValidAndInvalid) {
+  EXPECT_TRUE(IsValidEmail("anna.berzina@example.lv"));
+  EXPECT_TRUE(IsValidEmail("o'brien+pos@mail.co.uk"));
+  EXPECT_FALSE(IsValidEmail("no-at-sign"));
+  EXPECT_FALSE(IsValidEmail("a@b"));            // no dotted domain
+  EXPECT_FALSE(IsValidEmail("a..b@example.com"));
+  EXPECT_FALSE(IsValidEmail("a@-example.com"));
+  EXPECT_FALSE(IsValidEmail("a b@example.com"));
+  EXPECT_FALSE(IsValidEmail("@example.com"));
+  EXPECT_EQ(FoldEmail("  Anna@Example.LV "), "anna@example.lv");
+}
+
+TEST(TextTest, FoldsAccentsAndCase) {
+  EXPECT_EQ(FoldText("Bērziņš"), "berzins");
+  EXPECT_EQ(FoldText("ÅSTRÖM"), "astrom");
+  EXPECT_EQ(FoldText("Straße"), "strasse");
+  EXPECT_EQ(FoldText("Łukasz Żółć"), "lukasz zolc");
+  EXPECT_EQ(FoldText("王小明"), "王小明");
+}
+
+TEST(TextTest, TokensSplitOnPunctuationAndIndexCjkSuffixes) {
+  EXPECT_EQ(NameTokens("Anna-Liisa O'Brien"), (std::vector<std::string>{"anna", "liisa", "o", "brien"}));
+  EXPECT_EQ(NameTokens("王小明"), (std::vector<std::string>{"王小明", "小明", "明"}));
+  EXPECT_TRUE(NameTokens(" ,.- ").empty());
+}
+
+TEST(TextTest, CleanUtf8) {
+  EXPECT_TRUE(IsCleanUtf8("Jānis 王"));
+  EXPECT_FALSE(IsCleanUtf8("bad\x01"));
+  EXPECT_FALSE(IsCleanUtf8("\xC3"));        // truncated sequence
+  EXPECT_FALSE(IsCleanUtf8("\xC0\xAF"));    // overlong
+}
+
+TEST(IdTest, HexRoundTripAndUniqueness) {
+  auto a = LocalId::Generate();
+  auto b = LocalId::Generate();
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(LocalId::FromHex(a->ToHex()), *a);
+  EXPECT_FALSE(LocalId::FromHex("xyz").has_value());
+  EXPECT_FALSE(LocalId::FromHex(std::string(32, 'g')).has_value());
+}
+
+Customer Valid() {
+  Customer c;
+  c.first_name = "John";
+  c.last_name = "Smith";
+  c.customer_group = "RETAIL";
+  c.email = "john@example.com";
+  return c;
+}
+
+TEST(ValidationTest, NormalizesPhonesAndCodes) {
+  Customer c = Valid();
+  c.phone = "(020) 7946 0958";
+  c.currency = "gbp";
+  c.addresses.push_back({AddressPurpose::kHome, "1 High St", "London", "N1 9GU", "", "gb", "", "07700 900123"});
+  ASSERT_TRUE(NormalizeCustomer(c, testing::SampleStore()).ok());
+  EXPECT_EQ(c.phone, "+442079460958");
+  EXPECT_EQ(c.currency, "GBP");
+  EXPECT_EQ(c.addresses[0].country, "GB");
+  EXPECT_EQ(c.addresses[0].contact_phone, "+447700900123");
+}
+
+// Each bad input is refused with the field named.
+struct BadCase {
+  const char* name;
+  void (*mutate)(Customer&);
+  const char* field;
+};
+
+TEST(ValidationTest, EveryBadInputNamesItsField) {
+  const BadCase cases[] = {
+      {"bad email", [](Customer& c) { c.email = "not-an-email"; }, "email"},
+      {"bad phone", [](Customer& c) { c.phone = "call me"; }, "phone"},
+      {"no name", [](Customer& c) { c.first_name.clear(); c.last_name.clear(); }, "name"},
+      {"unknown group", [](Customer& c) { c.customer_group = "VIP"; }, "customer_group"},
+      {"10 KB name", [](Customer& c) { c.last_name = std::string(10240, 'a'); }, "last_name"},
+      {"org without name", [](Customer& c) { c.type = CustomerType::kOrganization; c.first_name.clear(); c.last_name.clear(); }, "organization_name"},
+      {"bad secondary email", [](Customer& c) { c.secondary_emails.push_back({"x@", {}}); }, "secondary_emails"},
+      {"bad currency", [](Customer& c) { c.currency = "EURO"; }, "currency"},
+      {"bad country", [](Customer& c) { c.addresses.push_back({AddressPurpose::kHome, "x", "", "", "", "GBR", "", ""}); }, "addresses.country"},
+      {"empty address", [](Customer& c) { c.addresses.push_back({AddressPurpose::kHome, "", "", "", "", "GB", "", ""}); }, "addresses"},
+      {"duplicate card", [](Customer& c) { c.loyalty_cards = {"C1", "c1"}; }, "loyalty_cards"},
+      {"too many addresses", [](Customer& c) { c.addresses.assign(6, {AddressPurpose::kHome, "x", "", "", "", "GB", "", ""}); }, "addresses"},
+      {"control char", [](Customer& c) { c.first_name = "Jo\x07hn"; }, "first_name"},
+  };
+  for (const auto& bad : cases) {
+    Customer c = Valid();
+    bad.mutate(c);
+    const Status s = NormalizeCustomer(c, testing::SampleStore());
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad.name;
+    EXPECT_EQ(s.field(), bad.field) << bad.name << ": " << s.detail();
+  }
+}
+
+TEST(ValidationTest, LimitMessagesStateTheRealLimit) {
+  Customer c = Valid();
+  c.last_name = std::string(kMaxPersonNameBytes, 'a');
+  EXPECT_TRUE(NormalizeCustomer(c, testing::SampleStore()).ok());
+  c.last_name += 'a';
+  const Status s = NormalizeCustomer(c, testing::SampleStore());
+  EXPECT_NE(std::string(s.detail()).find(std::to_string(kMaxPersonNameBytes)), std::string::npos);
+}
+
+TEST(ValidationTest, EmailedReceiptNeedsAnAddress) {
+  Customer c = Valid();
+  c.email.clear();
+  c.receipt_preference = ReceiptPreference::kEmail;
+  EXPECT_EQ(NormalizeCustomer(c, testing::SampleStore()).field(), "receipt_email");
+}
+
+TEST(StoreConfigTest, ValidatesEveryRequiredPart) {
+  EXPECT_TRUE(ValidateStoreConfig(testing::SampleStore()).ok());
+  auto s = testing::SampleStore();
+  s.default_customer.customer_group = "NOPE";
+  EXPECT_EQ(ValidateStoreConfig(s).field(), "default_customer.customer_group");
+  s = testing::SampleStore();
+  s.operating_unit_country = "gb";
+  EXPECT_EQ(ValidateStoreConfig(s).field(), "operating_unit_country");
+}
+
+TEST(OperationTest, ChangedFieldsListsWireNumbers) {
+  Customer a = Valid();
+  Customer b = a;
+  b.email = "other@example.com";
+  b.loyalty_cards = {"X1"};
+  b.version = 7;  // not a field change
+  EXPECT_EQ(ChangedFields(a, b), (std::vector<std::uint32_t>{7, 19}));
+  EXPECT_TRUE(ChangedFields(a, a).empty());
+}
+
+}  // namespace
+}  // namespace kassa::model

@@ -1,0 +1,232 @@
+#include "kassa/storage/customer_store.h"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.h"
+
+namespace kassa::storage {
+namespace {
+
+model::Customer NewCustomer(const std::string& last, const std::string& phone = "+442079460958") {
+  model::Customer c;
+  c.id = *model::LocalId::Generate();
+  c.first_name = "John";
+  c.last_name = last;
+  c.email = last + "@Example.com";
+  c.phone = phone;
+  c.customer_group = "RETAIL";
+  c.version = 1;
+  return c;
+}
+
+model::Operation CreateOp(const model::Customer& c) {
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.customer = c;
+  op.terminal_id = "POS-1";
+  return op;
+}
+
+class CustomerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen(std::size_t map_size = std::size_t{64} << 20) {
+    store_.reset();
+    auto s = CustomerStore::Open({dir_.path(), map_size});
+    ASSERT_TRUE(s.ok()) << s.status().detail();
+    store_ = std::move(*s);
+  }
+  void ExpectConsistent() {
+    auto report = store_->Check();
+    ASSERT_TRUE(report.ok());
+    for (const auto& p : report->problems) ADD_FAILURE() << p;
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<CustomerStore> store_;
+};
+
+TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
+  const auto c = NewCustomer("Smith");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &op).ok());
+  auto back = store_->Get(c.id);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, c);
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->customers, 1u);
+  EXPECT_EQ(stats->pending_customers, 1u);
+  EXPECT_EQ(stats->outbox_length, 1u);
+  ASSERT_TRUE(stats->oldest.has_value());
+  EXPECT_EQ(stats->oldest->operation, op);
+  auto hits = store_->ScanPrefix(IndexKind::kName, "smi", 10);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, c.id);
+  EXPECT_EQ((*hits)[0].field, MatchedField::kLastName);
+  auto email = store_->ScanPrefix(IndexKind::kEmail, "smith@example.com", 10);
+  ASSERT_TRUE(email.ok());
+  EXPECT_EQ(email->size(), 1u);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, SurvivesReopen) {
+  const auto c = NewCustomer("Jones");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &op).ok());
+  Reopen();
+  auto back = store_->Get(c.id);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, c);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
+  std::vector<model::Operation> ops;
+  for (int i = 0; i < 5; ++i) {
+    const auto c = NewCustomer("N" + std::to_string(i));
+    ops.push_back(CreateOp(c));
+    ASSERT_TRUE(store_->Create(c, &ops.back()).ok());
+    if (i == 2) Reopen();
+  }
+  auto entries = store_->PeekOutbox(10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*entries)[i].seq, i + 1);
+    EXPECT_EQ((*entries)[i].operation.op_id, ops[i].op_id);
+  }
+}
+
+TEST_F(CustomerStoreTest, DuplicateIdIsRefused) {
+  const auto c = NewCustomer("Smith");
+  ASSERT_TRUE(store_->Create(c, nullptr).ok());
+  const Status again = store_->Create(c, nullptr);
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again.field(), "id");
+}
+
+TEST_F(CustomerStoreTest, LoyaltyCardBelongsToOneCustomer) {
+  auto a = NewCustomer("A");
+  a.loyalty_cards = {"LC-1"};
+  const auto op_a = CreateOp(a);
+  ASSERT_TRUE(store_->Create(a, &op_a).ok());
+  auto b = NewCustomer("B");
+  b.loyalty_cards = {"LC-1"};
+  const auto op_b = CreateOp(b);
+  const Status s = store_->Create(b, &op_b);
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.field(), "loyalty_cards");
+  EXPECT_EQ(store_->Get(b.id).status().code(), StatusCode::kNotFound);  // nothing half-written
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
+  auto c = NewCustomer("Smith");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &op).ok());
+  auto edited = c;
+  edited.last_name = "Brown";
+  edited.version = 2;
+  EXPECT_EQ(store_->Replace(edited, 5, nullptr).code(), StatusCode::kAborted);  // stale version
+  EXPECT_EQ(store_->Get(c.id)->last_name, "Smith");
+  ASSERT_TRUE(store_->Replace(edited, 1, nullptr).ok());
+  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kName, "smith", 10)->empty());
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "brown", 10)->size(), 1u);
+  // A second edit starting from version 1 loses: never a silent overwrite.
+  auto other = c;
+  other.last_name = "Green";
+  other.version = 2;
+  EXPECT_EQ(store_->Replace(other, 1, nullptr).code(), StatusCode::kAborted);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, ReplaceOfMissingCustomerIsNotFound) {
+  EXPECT_EQ(store_->Replace(NewCustomer("Ghost"), 1, nullptr).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
+  auto none = store_->LoadStoreConfig();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  model::StoreConfig cfg;
+  cfg.store_id = "S1";
+  cfg.legal_entity = "LE";
+  cfg.operating_unit_country = "GB";
+  cfg.customer_groups = {{"RETAIL", "Retail"}};
+  cfg.default_customer.customer_group = "RETAIL";
+  ASSERT_TRUE(store_->SaveStoreConfig(cfg).ok());
+  Reopen();
+  auto loaded = store_->LoadStoreConfig();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, cfg);
+}
+
+TEST_F(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
+  Reopen(256 * 1024);  // a tiny map: fills after a few hundred customers
+  std::size_t stored = 0;
+  Status s;
+  std::vector<model::LocalId> ids;
+  for (int i = 0; i < 100000; ++i) {
+    const auto c = NewCustomer("Customer" + std::to_string(i), "+4420794" + std::to_string(10000 + i));
+    const auto op = CreateOp(c);
+    s = store_->Create(c, &op);
+    if (!s.ok()) break;
+    ids.push_back(c.id);
+    ++stored;
+  }
+  ASSERT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(std::string(s.detail()).find("storage full"), std::string::npos);
+  ASSERT_GT(stored, 10u);
+  // Nothing of the failed write is visible; what was stored is intact.
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->customers, stored);
+  EXPECT_EQ(stats->outbox_length, stored);
+  ExpectConsistent();
+  // Reads keep working on the full store, and a larger map accepts writes again.
+  EXPECT_TRUE(store_->Get(ids.front()).ok());
+  Reopen(std::size_t{8} << 20);
+  const auto c = NewCustomer("AfterGrowth");
+  const auto op = CreateOp(c);
+  EXPECT_TRUE(store_->Create(c, &op).ok());
+  EXPECT_EQ(store_->Stats()->customers, stored + 1);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
+  ASSERT_TRUE(store_->Create(NewCustomer("Orphan"), nullptr).ok());
+  auto report = store_->Check();
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_NE(report->problems[0].find("0 queued creations"), std::string::npos);
+}
+
+TEST_F(CustomerStoreTest, MissingDirectoryIsUnavailable) {
+  auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20});
+  EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndPendingIsIndexed) {
+  model::Customer c = NewCustomer("Smith");
+  c.secondary_phones = {{c.phone, {}}};
+  const auto entries = IndexEntriesOf(c);
+  int phone_entries = 0;
+  bool pending = false;
+  for (const auto& e : entries) {
+    if (e.kind == IndexKind::kPhoneE164) {
+      ++phone_entries;
+      EXPECT_EQ(e.field, MatchedField::kPhone);
+    }
+    pending = pending || e.kind == IndexKind::kPending;
+  }
+  EXPECT_EQ(phone_entries, 1);
+  EXPECT_TRUE(pending);
+  c.account = "C-1";
+  for (const auto& e : IndexEntriesOf(c)) EXPECT_NE(e.kind, IndexKind::kPending);
+}
+
+}  // namespace
+}  // namespace kassa::storage
