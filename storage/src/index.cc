@@ -21,7 +21,6 @@ const char* ToString(MatchedField f) {
     case MatchedField::kAccount: return "account number";
     case MatchedField::kLoyaltyCard: return "loyalty card";
     case MatchedField::kPending: return "pending";
-    case MatchedField::kAddressContactName: return "address contact name";
   }
   return "unknown";
 }
@@ -53,13 +52,6 @@ class EntryList {
   std::vector<IndexEntry> entries_;
 };
 
-std::string Upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-  return s;
-}
-
 }  // namespace
 
 std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
@@ -75,7 +67,7 @@ std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
   list.AddPhone(c.phone, MatchedField::kPhone);
   for (const auto& p : c.secondary_phones) list.AddPhone(p.value, MatchedField::kSecondaryPhone);
   for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
-  if (!c.account.empty()) list.Add(IndexKind::kAccount, Upper(c.account), MatchedField::kAccount);
+  if (!c.account.empty()) list.Add(IndexKind::kAccount, model::AsciiUpper(c.account), MatchedField::kAccount);
   for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
   if (c.pending()) list.Add(IndexKind::kPending, std::string(), MatchedField::kPending);
   return list.Take();

@@ -31,16 +31,8 @@ constexpr std::size_t kMaxCandidates = 2000;
 constexpr std::size_t kMaxQueryTokens = 8;
 constexpr std::size_t kMaxQueryBytes = 256;
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-  return out;
-}
-
 std::string CardNumber(std::string_view s) {
-  std::string out = Upper(s);
+  std::string out = model::AsciiUpper(s);
   std::erase_if(out, [](char c) { return c == ' ' || c == '\t'; });
   return out;
 }
@@ -196,7 +188,7 @@ Result<model::Customer> CustomerService::Find(std::string_view ref) {
     if (c.ok() || c.status().code() != StatusCode::kNotFound) return c;
   }
   if (!ref.empty()) {
-    const std::string account = Upper(ref);
+    const std::string account = model::AsciiUpper(ref);
     KASSA_TRY_ASSIGN(const auto hits, store_.ScanPrefix(IndexKind::kAccount, account, 2));
     for (const auto& hit : hits) {
       if (hit.term == account) return store_.Get(hit.id);
@@ -230,7 +222,7 @@ Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query
     return Status::Ok();
   };
 
-  const std::string upper = Upper(query);
+  const std::string upper = model::AsciiUpper(query);
   KASSA_TRY(scan(IndexKind::kAccount, upper, kScoreExactId, 0));
   const std::string card = CardNumber(query);
   KASSA_TRY(scan(IndexKind::kLoyaltyCard, card, kScoreExactId, card.size() >= 4 ? kScoreCardPrefix : 0));

@@ -40,11 +40,7 @@ bool IsCardNumber(std::string_view s) {
 
 void TrimInPlace(std::string& s) { s = std::string(Trim(s)); }
 
-void UpperInPlace(std::string& s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-}
+void UpperInPlace(std::string& s) { s = AsciiUpper(s); }
 
 // Re-tags a phone error ("phone: ...") with the field it came from.
 Status PhoneError(const Status& s, Status renamed) {

@@ -120,7 +120,8 @@ class CustomerStore {
   Status SaveStoreConfig(const model::StoreConfig& config);
 
   // Verifies that customers, every index and the outbox agree: each record
-  // decodes and validates, each derived index entry exists and no other does,
+  // decodes and holds its key's id, each derived index entry exists and no
+  // other does,
   // each outbox entry decodes and refers to a stored customer, and each
   // pending customer has exactly one queued creation.
   Result<CheckReport> Check();

@@ -39,7 +39,6 @@ enum class MatchedField : std::uint8_t {
   kAccount = 9,
   kLoyaltyCard = 10,
   kPending = 11,
-  kAddressContactName = 12,
 };
 
 // Human text of `f`, e.g. "secondary phone".

@@ -56,10 +56,6 @@ class [[nodiscard]] Status {
   // For a detail of the form "field: message", the message; otherwise the detail.
   std::string_view message() const;
 
-  friend constexpr bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_;
-  }
-
  private:
   StatusCode code_ = StatusCode::kOk;
   const char* detail_ = "";

@@ -22,6 +22,9 @@ std::vector<std::string> NameTokens(std::string_view utf8);
 // True when `s` is valid UTF-8 with no control characters.
 bool IsCleanUtf8(std::string_view s);
 
+// `s` with ASCII letters upper-cased (account and card numbers, codes).
+std::string AsciiUpper(std::string_view s);
+
 // Removes leading and trailing ASCII white space.
 std::string_view Trim(std::string_view s);
 
