@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kassa/model/limits.h"
+#include "sample_store.h"
 
 namespace kassa::proto_codec {
 namespace {
@@ -61,15 +62,9 @@ TEST(CodecTest, OperationRoundTrip) {
 }
 
 TEST(CodecTest, StoreConfigRoundTrip) {
-  model::StoreConfig s;
-  s.store_id = "RIGA-01";
-  s.legal_entity = "LV01";
-  s.operating_unit_country = "LV";
-  s.creation_mode = model::CreationMode::kAsync;
-  s.allow_offline_creation = false;
-  s.customer_groups = {{"RETAIL", "Retail"}, {"TRADE", "Trade"}};
-  s.default_customer = {"D-1", model::CustomerType::kOrganization, "TRADE", model::ReceiptPreference::kNone,
-                        "", "EUR", "lv", {"A"}};
+  model::StoreConfig s = testing::SampleStore();
+  s.allow_offline_creation = false;  // a non-default value must survive too
+  s.default_customer.type = model::CustomerType::kOrganization;
   auto bytes = EncodeStoreConfig(s);
   ASSERT_TRUE(bytes.ok());
   auto back = DecodeStoreConfig(*bytes);
