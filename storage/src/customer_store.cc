@@ -120,6 +120,37 @@ struct CustomerStore::Impl {
     return txn.Put(meta, AsBytes(kNextSeqKey), after);
   }
 
+  // Visits the index entries of `kind` whose stored term starts with
+  // `prefix`, in order, until `visit` returns false.
+  template <typename Visit>
+  Status ForEachEntry(const ReadTxn& txn, IndexKind kind, std::string_view prefix, Visit&& visit) {
+    const Key scan = TermPrefix(kind, prefix);
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
+    while (found) {
+      const std::string_view key = AsChars(cursor.key());
+      if (key.substr(0, scan.size()) != scan) break;
+      if (key.size() < 1 + 1 + model::kLocalIdBytes || cursor.value().size() != 1) {
+        return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
+      }
+      if (!visit(key, cursor.value()[0])) break;
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<OutboxEntry>> ReadOutbox(const ReadTxn& txn, std::size_t max) {
+    std::vector<OutboxEntry> entries;
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found && entries.size() < max) {
+      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
+      entries.push_back({SeqOf(cursor.key()), std::move(op)});
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return entries;
+  }
+
   Result<Bytes> SealOperation(const model::Operation* op) {
     if (op == nullptr) return Bytes();
     KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(*op));
@@ -204,52 +235,49 @@ Result<model::Customer> CustomerStore::Get(const model::LocalId& id) {
   return impl_->OpenCustomer(record);  // copies out before `txn` closes
 }
 
+Result<std::vector<model::Customer>> CustomerStore::GetMany(const std::vector<model::LocalId>& ids) {
+  std::vector<model::Customer> customers;
+  customers.reserve(ids.size());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  for (const auto& id : ids) {
+    KASSA_TRY_ASSIGN(const ByteView record, txn.Get(impl_->customers, IdKey(id)));
+    KASSA_TRY_ASSIGN(model::Customer c, impl_->OpenCustomer(record));
+    customers.push_back(std::move(c));
+  }
+  return customers;
+}
+
 Result<std::vector<IndexHit>> CustomerStore::ScanPrefix(IndexKind kind, std::string_view prefix,
                                                         std::size_t limit) {
   std::vector<IndexHit> hits;
-  const Key scan = impl_->TermPrefix(kind, prefix);
+  if (limit == 0) return hits;
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->index));
-  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
-  while (found && hits.size() < limit) {
-    const std::string_view key = AsChars(cursor.key());
-    if (key.substr(0, scan.size()) != scan) break;
-    if (key.size() < 1 + 1 + model::kLocalIdBytes || cursor.value().size() != 1) {
-      return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
-    }
+  KASSA_TRY(impl_->ForEachEntry(txn, kind, prefix, [&](std::string_view key, std::uint8_t field) {
     IndexHit hit;
-    std::copy_n(cursor.key().end() - model::kLocalIdBytes, model::kLocalIdBytes, hit.id.bytes.begin());
+    std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, hit.id.bytes.begin());
     hit.term = std::string(key.substr(1, key.size() - 2 - model::kLocalIdBytes));
-    hit.field = static_cast<MatchedField>(cursor.value()[0]);
+    hit.field = static_cast<MatchedField>(field);
     hits.push_back(std::move(hit));
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
+    return hits.size() < limit;
+  }));
   return hits;
 }
 
 Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {
-  std::vector<OutboxEntry> entries;
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->outbox));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
-  while (found && entries.size() < max) {
-    KASSA_TRY_ASSIGN(model::Operation op, impl_->OpenOperation(cursor.value()));
-    entries.push_back({SeqOf(cursor.key()), std::move(op)});
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
-  return entries;
+  return impl_->ReadOutbox(txn, max);
 }
 
 Result<StoreStats> CustomerStore::Stats() {
   StoreStats stats;
-  {
-    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-    KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->customers));
-    KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
-  }
-  KASSA_TRY_ASSIGN(const auto pending, ScanPrefix(IndexKind::kPending, "", SIZE_MAX));
-  stats.pending_customers = pending.size();
-  KASSA_TRY_ASSIGN(auto oldest, PeekOutbox(1));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->customers));
+  KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
+  KASSA_TRY(impl_->ForEachEntry(txn, IndexKind::kPending, "", [&](std::string_view, std::uint8_t) {
+    ++stats.pending_customers;
+    return true;
+  }));
+  KASSA_TRY_ASSIGN(auto oldest, impl_->ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
   MDB_envinfo info{};
   MDB_stat env_stat{};

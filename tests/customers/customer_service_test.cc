@@ -113,6 +113,24 @@ TEST_F(CustomerServiceTest, ConsentIsStampedWithWhenWhoAndWhere) {
   EXPECT_EQ(e->secondary_emails[1].consent, (model::Consent{false, kT0 + 60000, "peter", "POS-7"}));
 }
 
+TEST_F(CustomerServiceTest, PhoneReenteredInOtherFormatKeepsItsConsent) {
+  CustomerPatch p = JohnSmith();
+  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", true}};
+  const auto c = MustCreate(p);
+  clock_.Advance(5000);
+  CustomerPatch again;
+  again.secondary_phones = std::vector<ContactInput>{{"+44 7700 900123", true}};
+  auto e = service_->Edit(c.id.ToHex(), again, 1, "peter");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->version, 1u);  // nothing changed: same number, same consent
+  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{true, kT0, "anna", "POS-7"}));
+  CustomerPatch withdrawn;
+  withdrawn.secondary_phones = std::vector<ContactInput>{{"07700900123", false}};
+  e = service_->Edit(c.id.ToHex(), withdrawn, 1, "peter");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{false, kT0 + 5000, "peter", "POS-7"}));
+}
+
 TEST_F(CustomerServiceTest, BadInputStoresNothing) {
   CustomerPatch p = JohnSmith();
   p.email = "nope";

@@ -142,6 +142,21 @@ TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
   ExpectConsistent();
 }
 
+TEST_F(CustomerStoreTest, GetManyReadsInOrderAndReportsMissing) {
+  const auto a = NewCustomer("A");
+  const auto b = NewCustomer("B");
+  const auto op_a = CreateOp(a);
+  const auto op_b = CreateOp(b);
+  ASSERT_TRUE(store_->Create(a, &op_a).ok());
+  ASSERT_TRUE(store_->Create(b, &op_b).ok());
+  auto both = store_->GetMany({b.id, a.id});
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0], b);
+  EXPECT_EQ((*both)[1], a);
+  EXPECT_EQ(store_->GetMany({a.id, NewCustomer("Ghost").id}).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(CustomerStoreTest, ReplaceOfMissingCustomerIsNotFound) {
   EXPECT_EQ(store_->Replace(NewCustomer("Ghost"), 1, nullptr).code(), StatusCode::kNotFound);
 }

@@ -37,28 +37,28 @@ std::string CardNumber(std::string_view s) {
   return out;
 }
 
-// Secondary contacts keep the consent record of an unchanged contact; a new
-// contact or a changed consent is stamped now, by `operator_id`, here.
+// Contacts as entered, each consent stamped now, by `operator_id`, here.
 std::vector<model::SecondaryContact> StampContacts(const std::vector<ContactInput>& input,
-                                                   const std::vector<model::SecondaryContact>* before,
-                                                   bool is_phone, const std::string& operator_id,
+                                                   const std::string& operator_id,
                                                    const std::string& terminal_id, std::int64_t now_ms) {
   std::vector<model::SecondaryContact> out;
   out.reserve(input.size());
-  for (const auto& in : input) {
-    model::SecondaryContact sc;
-    sc.value = in.value;
-    sc.consent = {in.consent, now_ms, operator_id, terminal_id};
-    if (before != nullptr) {
-      for (const auto& old : *before) {
-        const bool same = is_phone ? old.value == in.value
-                                   : model::FoldEmail(old.value) == model::FoldEmail(in.value);
-        if (same && old.consent.granted == in.consent) sc.consent = old.consent;
+  for (const auto& in : input) out.push_back({in.value, {in.consent, now_ms, operator_id, terminal_id}});
+  return out;
+}
+
+// After normalization: a contact that was already there with the same
+// consent value keeps its original consent record (when, who, where).
+void KeepUnchangedConsents(std::vector<model::SecondaryContact>& after,
+                           const std::vector<model::SecondaryContact>& before) {
+  for (auto& contact : after) {
+    for (const auto& old : before) {
+      if (model::FoldEmail(old.value) == model::FoldEmail(contact.value) &&
+          old.consent.granted == contact.consent.granted) {
+        contact.consent = old.consent;
       }
     }
-    out.push_back(std::move(sc));
   }
-  return out;
 }
 
 }  // namespace
@@ -76,22 +76,8 @@ Status CustomerService::ApplyPatch(const CustomerPatch& p, const model::Customer
   if (p.organization_name) c.organization_name = *p.organization_name;
   if (p.email) c.email = *p.email;
   if (p.phone) c.phone = *p.phone;
-  if (p.secondary_emails) {
-    c.secondary_emails = StampContacts(*p.secondary_emails, before ? &before->secondary_emails : nullptr,
-                                       false, operator_id, terminal_id_, now_ms);
-  }
-  if (p.secondary_phones) {
-    // Compare normalized phones: normalize a copy first so "020 7946 0958"
-    // and "+442079460958" count as the same contact.
-    std::vector<ContactInput> normalized = *p.secondary_phones;
-    for (auto& in : normalized) {
-      if (auto phone = model::NormalizePhone(model::Trim(in.value), config_.operating_unit_country); phone.ok()) {
-        in.value = phone->e164;
-      }
-    }
-    c.secondary_phones = StampContacts(normalized, before ? &before->secondary_phones : nullptr, true,
-                                       operator_id, terminal_id_, now_ms);
-  }
+  if (p.secondary_emails) c.secondary_emails = StampContacts(*p.secondary_emails, operator_id, terminal_id_, now_ms);
+  if (p.secondary_phones) c.secondary_phones = StampContacts(*p.secondary_phones, operator_id, terminal_id_, now_ms);
   if (p.addresses) {
     c.addresses.clear();
     for (const auto& in : *p.addresses) {
@@ -109,7 +95,13 @@ Status CustomerService::ApplyPatch(const CustomerPatch& p, const model::Customer
   if (p.affiliations) c.affiliations = *p.affiliations;
   if (p.attributes) c.attributes = *p.attributes;
   if (p.loyalty_cards) c.loyalty_cards = *p.loyalty_cards;
-  return model::NormalizeCustomer(c, config_);
+  KASSA_TRY(model::NormalizeCustomer(c, config_));
+  // Compared only now, when both sides are normalized ("020 7946 0958" is "+442079460958").
+  if (before != nullptr) {
+    KeepUnchangedConsents(c.secondary_emails, before->secondary_emails);
+    KeepUnchangedConsents(c.secondary_phones, before->secondary_phones);
+  }
+  return Status::Ok();
 }
 
 Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, const std::string& operator_id) {
@@ -247,9 +239,13 @@ Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query
     const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
         [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
     KASSA_TRY_ASSIGN(const auto hits, store_.ScanPrefix(IndexKind::kName, driver, kMaxCandidates));
+    std::vector<model::LocalId> ids;
+    std::map<model::LocalId, MatchedField> driver_field;
     for (const auto& hit : hits) {
-      if (loaded.contains(hit.id)) continue;
-      KASSA_TRY_ASSIGN(model::Customer c, store_.Get(hit.id));
+      if (driver_field.emplace(hit.id, hit.field).second) ids.push_back(hit.id);
+    }
+    KASSA_TRY_ASSIGN(std::vector<model::Customer> candidates, store_.GetMany(ids));
+    for (auto& c : candidates) {
       std::vector<std::string> own = model::NameTokens(c.first_name);
       for (auto& t : model::NameTokens(c.last_name)) own.push_back(std::move(t));
       for (auto& t : model::NameTokens(c.organization_name)) own.push_back(std::move(t));
@@ -270,22 +266,21 @@ Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query
         }
         if (exact) score += kScoreExactToken;
       }
-      if (all) offer(hit.id, score, hit.field);
-      loaded.emplace(hit.id, std::move(c));
+      if (all) offer(c.id, score, driver_field.at(c.id));
+      loaded.emplace(c.id, std::move(c));
     }
   }
 
+  std::vector<model::LocalId> missing;
+  for (const auto& [id, cand] : found) {
+    if (cand.score > 0 && !loaded.contains(id)) missing.push_back(id);
+  }
+  KASSA_TRY_ASSIGN(std::vector<model::Customer> rest, store_.GetMany(missing));
+  for (auto& c : rest) loaded.emplace(c.id, std::move(c));
   std::vector<SearchResult> results;
   results.reserve(found.size());
   for (const auto& [id, cand] : found) {
-    if (cand.score == 0) continue;
-    auto it = loaded.find(id);
-    if (it != loaded.end()) {
-      results.push_back({it->second, cand.matched, cand.score});
-    } else {
-      KASSA_TRY_ASSIGN(model::Customer c, store_.Get(id));
-      results.push_back({std::move(c), cand.matched, cand.score});
-    }
+    if (cand.score > 0) results.push_back({loaded.at(id), cand.matched, cand.score});
   }
   std::sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
     if (a.score != b.score) return a.score > b.score;

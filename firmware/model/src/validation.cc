@@ -42,16 +42,12 @@ void TrimInPlace(std::string& s) { s = std::string(Trim(s)); }
 
 void UpperInPlace(std::string& s) { s = AsciiUpper(s); }
 
-// Re-tags a phone error ("phone: ...") with the field it came from.
-Status PhoneError(const Status& s, Status renamed) {
-  return s.ok() ? s : renamed;
-}
-
 Status NormalizePhoneField(std::string& value, std::string_view country, Status bad) {
   if (value.empty()) return Status::Ok();
   if (value.size() > 64) return bad;  // generous for formatting; E.164 bound checked after
+  // `bad` names the field the phone came from.
   auto phone = NormalizePhone(value, country);
-  if (!phone.ok()) return PhoneError(phone.status(), bad);
+  if (!phone.ok()) return bad;
   value = phone->e164;
   return Status::Ok();
 }

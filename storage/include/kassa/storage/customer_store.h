@@ -106,10 +106,15 @@ class CustomerStore {
   // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
   Result<model::Customer> Get(const model::LocalId& id);
 
+  // The customers `ids`, in order, read in one snapshot.
+  // Returns: kOk; kNotFound when any is missing; kDataLoss.
+  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids);
+
   // Index entries of `kind` whose term starts with `prefix`, in term order,
   // at most `limit`.
   Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
 
+  // Counts and the oldest outbox entry, from one snapshot.
   Result<StoreStats> Stats();
 
   // The oldest `max` outbox entries, in order.

@@ -10,7 +10,6 @@
 namespace kassa {
 
 using ByteView = std::span<const std::uint8_t>;
-using ByteSpan = std::span<std::uint8_t>;
 using Bytes = std::vector<std::uint8_t>;
 
 inline ByteView AsBytes(std::string_view s) {
