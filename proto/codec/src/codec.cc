@@ -10,6 +10,7 @@
 #include "kassa/link/v1/operation.pb.h"
 #include "kassa/link/v1/store.pb.h"
 #include "kassa/model/limits.h"
+#include "nanopb_io.h"
 
 namespace kassa::proto_codec {
 namespace {
@@ -55,6 +56,7 @@ static_assert(sizeof(kassa_link_v1_Customer::affiliations) / sizeof(kassa_link_v
 static_assert(sizeof(kassa_link_v1_Customer::loyalty_cards) / sizeof(kassa_link_v1_Customer::loyalty_cards[0]) == m::kMaxLoyaltyCards);
 static_assert(sizeof(kassa_link_v1_StoreConfig::customer_groups) / sizeof(kassa_link_v1_CustomerGroup) == m::kMaxCustomerGroups);
 static_assert(sizeof(kassa_link_v1_Customer::id) == m::kLocalIdBytes);
+static_assert(sizeof(kassa_link_v1_Customer::financial_dimensions) / sizeof(kassa_link_v1_AttributeValue) == m::kMaxFinancialDimensions);
 #define KASSA_FIELD(tag, field) static_assert(kassa_link_v1_Customer_##tag##_tag == static_cast<int>(m::CustomerField::field))
 KASSA_FIELD(account, kAccount);
 KASSA_FIELD(type, kType);
@@ -76,20 +78,12 @@ KASSA_FIELD(attributes, kAttributes);
 KASSA_FIELD(loyalty_cards, kLoyaltyCards);
 #undef KASSA_FIELD
 
-constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
+}  // namespace
 
-template <std::size_t N>
-bool PutString(char (&dst)[N], const std::string& src) {
-  if (src.size() >= N || std::memchr(src.data(), '\0', src.size()) != nullptr) return false;
-  std::memcpy(dst, src.data(), src.size());
-  dst[src.size()] = '\0';
-  return true;
-}
+namespace internal {
+namespace m = ::kassa::model;
 
-template <std::size_t N>
-std::string GetString(const char (&src)[N]) {
-  return std::string(src, strnlen(src, N));
-}
+
 
 // Encodes `msg` of type `fields` into an exactly sized buffer.
 Result<Bytes> EncodeMessage(const pb_msgdesc_t* fields, const void* msg) {
@@ -129,23 +123,7 @@ Status FillContacts(const std::vector<m::SecondaryContact>& in, kassa_link_v1_Se
   return Status::Ok();
 }
 
-template <std::size_t N, std::size_t L>
-Status FillStrings(const std::vector<std::string>& in, char (&out)[N][L], pb_size_t& count, Status too_long) {
-  if (in.size() > N) return too_long;
-  count = static_cast<pb_size_t>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (!PutString(out[i], in[i])) return too_long;
-  }
-  return Status::Ok();
-}
 
-template <std::size_t N, std::size_t L>
-std::vector<std::string> GetStrings(const char (&in)[N][L], pb_size_t count) {
-  std::vector<std::string> out;
-  out.reserve(count);
-  for (pb_size_t i = 0; i < count && i < N; ++i) out.push_back(GetString(in[i]));
-  return out;
-}
 
 Status FillCustomer(const m::Customer& c, kassa_link_v1_Customer& p) {
   std::memcpy(p.id, c.id.bytes.data(), sizeof(p.id));
@@ -188,6 +166,16 @@ Status FillCustomer(const m::Customer& c, kassa_link_v1_Customer& p) {
   p.created_at_ms = c.created_at_ms;
   p.changed_at_ms = c.changed_at_ms;
   p.version = c.version;
+  if (c.financial_dimensions.size() > m::kMaxFinancialDimensions) {
+    return TooLong("financial_dimensions: too many for the record");
+  }
+  p.financial_dimensions_count = static_cast<pb_size_t>(c.financial_dimensions.size());
+  for (std::size_t i = 0; i < c.financial_dimensions.size(); ++i) {
+    if (!PutString(p.financial_dimensions[i].name, c.financial_dimensions[i].name) ||
+        !PutString(p.financial_dimensions[i].value, c.financial_dimensions[i].value)) {
+      return TooLong("financial_dimensions: too long for the record");
+    }
+  }
   return Status::Ok();
 }
 
@@ -250,76 +238,56 @@ Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
   c.created_at_ms = p.created_at_ms;
   c.changed_at_ms = p.changed_at_ms;
   c.version = p.version;
+  for (pb_size_t i = 0; i < p.financial_dimensions_count; ++i) {
+    c.financial_dimensions.push_back({GetString(p.financial_dimensions[i].name), GetString(p.financial_dimensions[i].value)});
+  }
   return c;
 }
 
-}  // namespace
 
-Result<Bytes> EncodeCustomer(const m::Customer& customer) {
-  // The generated struct is several KB (every bound is static): heap, not stack.
-  auto p = std::make_unique<kassa_link_v1_Customer>();
-  *p = kassa_link_v1_Customer_init_zero;
-  KASSA_TRY(FillCustomer(customer, *p));
-  return EncodeMessage(kassa_link_v1_Customer_fields, p.get());
-}
-
-Result<m::Customer> DecodeCustomer(ByteView bytes) {
-  auto p = std::make_unique<kassa_link_v1_Customer>();
-  *p = kassa_link_v1_Customer_init_zero;
-  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Customer_fields, p.get()));
-  return ReadCustomer(*p);
-}
-
-Result<Bytes> EncodeOperation(const m::Operation& op) {
-  auto p = std::make_unique<kassa_link_v1_Operation>();
-  *p = kassa_link_v1_Operation_init_zero;
-  std::memcpy(p->op_id, op.op_id.bytes.data(), sizeof(p->op_id));
-  p->kind = static_cast<kassa_link_v1_OperationKind>(op.kind);
-  p->enqueued_at_ms = op.enqueued_at_ms;
-  p->has_customer = true;
-  KASSA_TRY(FillCustomer(op.customer, p->customer));
-  p->base_version = op.base_version;
-  constexpr std::size_t kMaxChanged = sizeof(p->changed_fields) / sizeof(p->changed_fields[0]);
+Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
+  std::memcpy(p.op_id, op.op_id.bytes.data(), sizeof(p.op_id));
+  p.kind = static_cast<kassa_link_v1_OperationKind>(op.kind);
+  p.enqueued_at_ms = op.enqueued_at_ms;
+  p.has_customer = true;
+  KASSA_TRY(FillCustomer(op.customer, p.customer));
+  p.base_version = op.base_version;
+  constexpr std::size_t kMaxChanged = sizeof(p.changed_fields) / sizeof(p.changed_fields[0]);
   if (op.changed_fields.size() > kMaxChanged) return TooLong("changed_fields: too many for the record");
-  p->changed_fields_count = static_cast<pb_size_t>(op.changed_fields.size());
-  for (std::size_t i = 0; i < op.changed_fields.size(); ++i) p->changed_fields[i] = op.changed_fields[i];
-  if (!PutString(p->terminal_id, op.terminal_id)) return TooLong("terminal_id: too long for the record");
-  if (!PutString(p->operator_id, op.operator_id)) return TooLong("operator_id: too long for the record");
-  return EncodeMessage(kassa_link_v1_Operation_fields, p.get());
+  p.changed_fields_count = static_cast<pb_size_t>(op.changed_fields.size());
+  for (std::size_t i = 0; i < op.changed_fields.size(); ++i) p.changed_fields[i] = op.changed_fields[i];
+  if (!PutString(p.terminal_id, op.terminal_id)) return TooLong("terminal_id: too long for the record");
+  if (!PutString(p.operator_id, op.operator_id)) return TooLong("operator_id: too long for the record");
+  return Status::Ok();
 }
 
-Result<m::Operation> DecodeOperation(ByteView bytes) {
-  auto p = std::make_unique<kassa_link_v1_Operation>();
-  *p = kassa_link_v1_Operation_init_zero;
-  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Operation_fields, p.get()));
-  if (p->kind != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
-      p->kind != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
+Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
+  if (p.kind != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
+      p.kind != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
     return Status(StatusCode::kDataLoss, "kind: unknown operation kind in record");
   }
-  if (!p->has_customer) return Status(StatusCode::kDataLoss, "customer: missing from operation record");
+  if (!p.has_customer) return Status(StatusCode::kDataLoss, "customer: missing from operation record");
   m::Operation op;
-  std::memcpy(op.op_id.bytes.data(), p->op_id, sizeof(p->op_id));
-  op.kind = static_cast<m::OperationKind>(p->kind);
-  op.enqueued_at_ms = p->enqueued_at_ms;
-  KASSA_TRY_ASSIGN(op.customer, ReadCustomer(p->customer));
-  op.base_version = p->base_version;
-  op.changed_fields.assign(p->changed_fields, p->changed_fields + p->changed_fields_count);
-  op.terminal_id = GetString(p->terminal_id);
-  op.operator_id = GetString(p->operator_id);
+  std::memcpy(op.op_id.bytes.data(), p.op_id, sizeof(p.op_id));
+  op.kind = static_cast<m::OperationKind>(p.kind);
+  op.enqueued_at_ms = p.enqueued_at_ms;
+  KASSA_TRY_ASSIGN(op.customer, ReadCustomer(p.customer));
+  op.base_version = p.base_version;
+  op.changed_fields.assign(p.changed_fields, p.changed_fields + p.changed_fields_count);
+  op.terminal_id = GetString(p.terminal_id);
+  op.operator_id = GetString(p.operator_id);
   return op;
 }
 
-Result<Bytes> EncodeStoreConfig(const m::StoreConfig& config) {
-  auto p = std::make_unique<kassa_link_v1_StoreConfig>();
-  *p = kassa_link_v1_StoreConfig_init_zero;
-  if (!PutString(p->store_id, config.store_id)) return TooLong("store_id: too long for the record");
-  if (!PutString(p->legal_entity, config.legal_entity)) return TooLong("legal_entity: too long for the record");
-  if (!PutString(p->operating_unit_country, config.operating_unit_country)) {
+Status FillStoreConfig(const m::StoreConfig& config, kassa_link_v1_StoreConfig& p) {
+  if (!PutString(p.store_id, config.store_id)) return TooLong("store_id: too long for the record");
+  if (!PutString(p.legal_entity, config.legal_entity)) return TooLong("legal_entity: too long for the record");
+  if (!PutString(p.operating_unit_country, config.operating_unit_country)) {
     return TooLong("operating_unit_country: too long for the record");
   }
   const m::DefaultCustomer& d = config.default_customer;
-  kassa_link_v1_DefaultCustomer& pd = p->default_customer;
-  p->has_default_customer = true;
+  kassa_link_v1_DefaultCustomer& pd = p.default_customer;
+  p.has_default_customer = true;
   pd.type = static_cast<kassa_link_v1_CustomerType>(d.type);
   pd.receipt_preference = static_cast<kassa_link_v1_ReceiptPreference>(d.receipt_preference);
   const bool fits = PutString(pd.account, d.account) && PutString(pd.customer_group, d.customer_group) &&
@@ -329,27 +297,24 @@ Result<Bytes> EncodeStoreConfig(const m::StoreConfig& config) {
   KASSA_TRY(FillStrings(d.affiliations, pd.affiliations, pd.affiliations_count,
                         TooLong("default_customer.affiliations: too long for the record")));
   if (config.customer_groups.size() > m::kMaxCustomerGroups) return TooLong("customer_groups: too many for the record");
-  p->customer_groups_count = static_cast<pb_size_t>(config.customer_groups.size());
+  p.customer_groups_count = static_cast<pb_size_t>(config.customer_groups.size());
   for (std::size_t i = 0; i < config.customer_groups.size(); ++i) {
-    if (!PutString(p->customer_groups[i].id, config.customer_groups[i].id) ||
-        !PutString(p->customer_groups[i].name, config.customer_groups[i].name)) {
+    if (!PutString(p.customer_groups[i].id, config.customer_groups[i].id) ||
+        !PutString(p.customer_groups[i].name, config.customer_groups[i].name)) {
       return TooLong("customer_groups: too long for the record");
     }
   }
-  p->creation_mode = static_cast<kassa_link_v1_CreationMode>(config.creation_mode);
-  p->allow_offline_creation = config.allow_offline_creation;
-  return EncodeMessage(kassa_link_v1_StoreConfig_fields, p.get());
+  p.creation_mode = static_cast<kassa_link_v1_CreationMode>(config.creation_mode);
+  p.allow_offline_creation = config.allow_offline_creation;
+  return Status::Ok();
 }
 
-Result<m::StoreConfig> DecodeStoreConfig(ByteView bytes) {
-  auto p = std::make_unique<kassa_link_v1_StoreConfig>();
-  *p = kassa_link_v1_StoreConfig_init_zero;
-  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_StoreConfig_fields, p.get()));
+Result<m::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p) {
   m::StoreConfig c;
-  c.store_id = GetString(p->store_id);
-  c.legal_entity = GetString(p->legal_entity);
-  c.operating_unit_country = GetString(p->operating_unit_country);
-  const kassa_link_v1_DefaultCustomer& pd = p->default_customer;
+  c.store_id = GetString(p.store_id);
+  c.legal_entity = GetString(p.legal_entity);
+  c.operating_unit_country = GetString(p.operating_unit_country);
+  const kassa_link_v1_DefaultCustomer& pd = p.default_customer;
   if ((pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
        pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) ||
       pd.receipt_preference < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
@@ -361,16 +326,55 @@ Result<m::StoreConfig> DecodeStoreConfig(ByteView bytes) {
                                           static_cast<m::ReceiptPreference>(pd.receipt_preference),
                                           GetString(pd.receipt_email), GetString(pd.currency),
                                           GetString(pd.language), GetStrings(pd.affiliations, pd.affiliations_count)};
-  for (pb_size_t i = 0; i < p->customer_groups_count; ++i) {
-    c.customer_groups.push_back({GetString(p->customer_groups[i].id), GetString(p->customer_groups[i].name)});
+  for (pb_size_t i = 0; i < p.customer_groups_count; ++i) {
+    c.customer_groups.push_back({GetString(p.customer_groups[i].id), GetString(p.customer_groups[i].name)});
   }
-  if (p->creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_SYNC &&
-      p->creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_ASYNC) {
+  if (p.creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_SYNC &&
+      p.creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_ASYNC) {
     return Status(StatusCode::kDataLoss, "creation_mode: unknown value in record");
   }
-  c.creation_mode = static_cast<m::CreationMode>(p->creation_mode);
-  c.allow_offline_creation = p->allow_offline_creation;
+  c.creation_mode = static_cast<m::CreationMode>(p.creation_mode);
+  c.allow_offline_creation = p.allow_offline_creation;
   return c;
+}
+
+}  // namespace internal
+
+using namespace internal;  // NOLINT: this file implements them
+namespace m = ::kassa::model;
+
+// The generated structs are several KB (every bound is static): heap, not stack.
+template <typename P, typename T, typename Fill>
+Result<Bytes> EncodeVia(const pb_msgdesc_t* fields, const T& value, Fill fill) {
+  auto p = std::make_unique<P>();  // value-initialized: all zero, as *_init_zero
+  KASSA_TRY(fill(value, *p));
+  return EncodeMessage(fields, p.get());
+}
+
+template <typename P, typename Read>
+auto DecodeVia(ByteView bytes, const pb_msgdesc_t* fields, Read read) -> decltype(read(std::declval<const P&>())) {
+  auto p = std::make_unique<P>();  // value-initialized: all zero, as *_init_zero
+  KASSA_TRY(DecodeMessage(bytes, fields, p.get()));
+  return read(*p);
+}
+
+Result<Bytes> EncodeCustomer(const m::Customer& customer) {
+  return EncodeVia<kassa_link_v1_Customer>(kassa_link_v1_Customer_fields, customer, FillCustomer);
+}
+Result<m::Customer> DecodeCustomer(ByteView bytes) {
+  return DecodeVia<kassa_link_v1_Customer>(bytes, kassa_link_v1_Customer_fields, ReadCustomer);
+}
+Result<Bytes> EncodeOperation(const m::Operation& op) {
+  return EncodeVia<kassa_link_v1_Operation>(kassa_link_v1_Operation_fields, op, FillOperation);
+}
+Result<m::Operation> DecodeOperation(ByteView bytes) {
+  return DecodeVia<kassa_link_v1_Operation>(bytes, kassa_link_v1_Operation_fields, ReadOperation);
+}
+Result<Bytes> EncodeStoreConfig(const m::StoreConfig& config) {
+  return EncodeVia<kassa_link_v1_StoreConfig>(kassa_link_v1_StoreConfig_fields, config, FillStoreConfig);
+}
+Result<m::StoreConfig> DecodeStoreConfig(ByteView bytes) {
+  return DecodeVia<kassa_link_v1_StoreConfig>(bytes, kassa_link_v1_StoreConfig_fields, ReadStoreConfig);
 }
 
 }  // namespace kassa::proto_codec

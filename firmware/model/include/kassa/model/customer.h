@@ -75,6 +75,9 @@ struct Customer {
   std::int64_t created_at_ms = 0;
   std::int64_t changed_at_ms = 0;
   std::uint32_t version = 0;  // 1 on creation, +1 on every accepted edit
+  // Set by headquarters from the customer group of the store's default
+  // customer (SPEC); never edited on a terminal.
+  std::vector<AttributeValue> financial_dimensions;
 
   bool pending() const { return account.empty(); }
   friend bool operator==(const Customer&, const Customer&) = default;

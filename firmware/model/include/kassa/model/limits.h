@@ -40,6 +40,12 @@ inline constexpr std::size_t kMaxStoreIdBytes = 32;
 inline constexpr std::size_t kMaxLegalEntityBytes = 32;
 inline constexpr std::size_t kMaxGroupNameBytes = 60;
 inline constexpr std::size_t kMaxCustomerGroups = 32;
+inline constexpr std::size_t kMaxFinancialDimensions = 4;  // name/value pairs of a customer group
+inline constexpr std::size_t kMaxReasonBytes = 160;       // a rejection's "field: message"
+inline constexpr std::size_t kMaxSearchQueryBytes = 256;
+inline constexpr std::size_t kMaxBatchOperations = 64;    // operations per upload frame
+inline constexpr std::size_t kMaxDistributionChanges = 64;  // changes per distribution frame
+inline constexpr std::size_t kMaxSearchResults = 100;
 inline constexpr std::size_t kLocalIdBytes = 16;          // 128-bit temporary id
 
 }  // namespace kassa::model

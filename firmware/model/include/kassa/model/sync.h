@@ -1,0 +1,80 @@
+#pragma once
+
+// What travels between a terminal and headquarters besides operations
+// (operation.h): acknowledgements, distributed changes and the link's
+// control messages. Plain values; the wire form is kassa::proto_codec's.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kassa/model/customer.h"
+#include "kassa/model/ids.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/store_config.h"
+
+namespace kassa::model {
+
+// Version of the link protocol this build speaks.
+inline constexpr std::uint32_t kLinkProtocolVersion = 1;
+
+// Headquarters' answer to one operation.
+struct OperationAck {
+  enum class Outcome : std::uint8_t { kApplied = 1, kRejected = 2 };
+  LocalId op_id;
+  Outcome outcome = Outcome::kApplied;
+  LocalId customer_id;
+  std::string account;        // applied: the customer's account number
+  std::uint32_t version = 0;  // applied: the customer's version at headquarters
+  std::string reason;         // rejected: "field: message"
+  bool applied() const { return outcome == Outcome::kApplied; }
+  friend bool operator==(const OperationAck&, const OperationAck&) = default;
+};
+
+// One entry of headquarters' change log as a terminal receives it.
+struct Change {
+  enum class Kind : std::uint8_t { kCustomerUpsert = 1, kStoreConfig = 2 };
+  std::uint64_t seq = 0;  // the cursor after applying this change
+  Kind kind = Kind::kCustomerUpsert;
+  Customer customer;          // kCustomerUpsert
+  StoreConfig store_config;   // kStoreConfig
+  friend bool operator==(const Change&, const Change&) = default;
+};
+
+struct Hello {
+  std::string terminal_id;
+  std::string store_id;
+  std::uint32_t protocol_version = kLinkProtocolVersion;
+  std::uint64_t distribution_cursor = 0;
+};
+
+struct Welcome {
+  std::uint32_t protocol_version = kLinkProtocolVersion;
+  std::uint64_t head_cursor = 0;
+  std::int64_t server_time_ms = 0;
+};
+
+struct RealtimeRequest {
+  std::uint32_t request_id = 0;
+  Operation operation;
+};
+
+struct RealtimeReply {
+  std::uint32_t request_id = 0;
+  OperationAck ack;
+};
+
+struct SearchRequest {
+  std::uint32_t request_id = 0;
+  std::string query;
+  std::uint32_t limit = 0;
+};
+
+struct SearchReply {
+  std::uint32_t request_id = 0;
+  std::string error;  // empty on success
+  std::vector<Customer> customers;
+};
+
+}  // namespace kassa::model

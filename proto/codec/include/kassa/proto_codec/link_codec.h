@@ -1,0 +1,62 @@
+#pragma once
+
+// Wire form of the link's messages (proto/kassa/link/v1/link.proto). The
+// payload of one frame each; the frame itself is kassa::link's.
+//
+// Decoding is for untrusted input: every message decodes into statically
+// bounded structs. Batches, distributions and search replies are walked one
+// element at a time, and refuse more elements than their limit
+// (model/limits.h) before decoding them.
+//
+// Every Decode* returns kDataLoss with a reason ("operations: more than 64
+// in one batch", nanopb's own message, an unknown enum value) on bad bytes.
+
+#include <span>
+#include <vector>
+
+#include "kassa/base/bytes.h"
+#include "kassa/base/status.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/sync.h"
+
+namespace kassa::proto_codec {
+
+Result<Bytes> EncodeHello(const model::Hello& hello);
+Result<model::Hello> DecodeHello(ByteView bytes);
+
+Result<Bytes> EncodeWelcome(const model::Welcome& welcome);
+Result<model::Welcome> DecodeWelcome(ByteView bytes);
+
+// `reason` is cut to model::kMaxReasonBytes.
+Result<Bytes> EncodeLinkError(std::string_view reason);
+Result<std::string> DecodeLinkError(ByteView bytes);
+
+// Appends one operation to an upload batch being built: the batch's bytes are
+// the concatenation of its elements, so a sender can stop at a size limit.
+Status AppendUploadOperation(const model::Operation& op, Bytes& batch);
+Result<std::vector<model::Operation>> DecodeUploadBatch(ByteView bytes);
+
+Result<Bytes> EncodeUploadAcks(std::span<const model::OperationAck> acks);
+Result<std::vector<model::OperationAck>> DecodeUploadAcks(ByteView bytes);
+
+Result<Bytes> EncodeRealtimeRequest(const model::RealtimeRequest& request);
+Result<model::RealtimeRequest> DecodeRealtimeRequest(ByteView bytes);
+Result<Bytes> EncodeRealtimeReply(const model::RealtimeReply& reply);
+Result<model::RealtimeReply> DecodeRealtimeReply(ByteView bytes);
+
+// Like AppendUploadOperation, for a distribution frame.
+Status AppendDistributionChange(const model::Change& change, Bytes& distribution);
+Result<std::vector<model::Change>> DecodeDistribution(ByteView bytes);
+
+Result<Bytes> EncodeDistributionAck(std::uint64_t cursor);
+Result<std::uint64_t> DecodeDistributionAck(ByteView bytes);
+
+Result<Bytes> EncodeSearchRequest(const model::SearchRequest& request);
+Result<model::SearchRequest> DecodeSearchRequest(ByteView bytes);
+Result<Bytes> EncodeSearchReply(const model::SearchReply& reply);
+Result<model::SearchReply> DecodeSearchReply(ByteView bytes);
+
+Result<Bytes> EncodeHeartbeat(std::int64_t sent_at_ms);
+Result<std::int64_t> DecodeHeartbeat(ByteView bytes);
+
+}  // namespace kassa::proto_codec

@@ -1,0 +1,69 @@
+#pragma once
+
+// Helpers shared by the codec's translation units (private to proto/codec):
+// bounded string copies, exact-size encoding, and the model <-> nanopb
+// struct mappings of the messages other messages embed.
+
+#include <pb.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kassa/base/bytes.h"
+#include "kassa/base/status.h"
+#include "kassa/link/v1/customer.pb.h"
+#include "kassa/link/v1/operation.pb.h"
+#include "kassa/link/v1/store.pb.h"
+#include "kassa/model/customer.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/store_config.h"
+
+namespace kassa::proto_codec::internal {
+
+constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
+
+template <std::size_t N>
+bool PutString(char (&dst)[N], const std::string& src) {
+  if (src.size() >= N || std::memchr(src.data(), '\0', src.size()) != nullptr) return false;
+  std::memcpy(dst, src.data(), src.size());
+  dst[src.size()] = '\0';
+  return true;
+}
+
+template <std::size_t N>
+std::string GetString(const char (&src)[N]) {
+  return std::string(src, strnlen(src, N));
+}
+
+template <std::size_t N, std::size_t L>
+Status FillStrings(const std::vector<std::string>& in, char (&out)[N][L], pb_size_t& count, Status too_long) {
+  if (in.size() > N) return too_long;
+  count = static_cast<pb_size_t>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (!PutString(out[i], in[i])) return too_long;
+  }
+  return Status::Ok();
+}
+
+template <std::size_t N, std::size_t L>
+std::vector<std::string> GetStrings(const char (&in)[N][L], pb_size_t count) {
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (pb_size_t i = 0; i < count && i < N; ++i) out.push_back(GetString(in[i]));
+  return out;
+}
+
+// Encodes `msg` of type `fields` into an exactly sized buffer.
+Result<Bytes> EncodeMessage(const pb_msgdesc_t* fields, const void* msg);
+// Returns: kOk; kDataLoss with nanopb's reason.
+Status DecodeMessage(ByteView bytes, const pb_msgdesc_t* fields, void* msg);
+
+Status FillCustomer(const model::Customer& c, kassa_link_v1_Customer& p);
+Result<model::Customer> ReadCustomer(const kassa_link_v1_Customer& p);
+Status FillOperation(const model::Operation& op, kassa_link_v1_Operation& p);
+Result<model::Operation> ReadOperation(const kassa_link_v1_Operation& p);
+Status FillStoreConfig(const model::StoreConfig& config, kassa_link_v1_StoreConfig& p);
+Result<model::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p);
+
+}  // namespace kassa::proto_codec::internal
