@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "customer_tables.h"
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
 #include "lmdb_txn.h"
@@ -13,130 +14,92 @@
 namespace kassa::storage {
 namespace {
 
-// Bumped when the on-disk layout changes incompatibly.
-constexpr std::string_view kSchemaVersion = "1";
+// Bumped when the on-disk layout changes; older layouts are migrated on open.
+// 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
+constexpr std::string_view kSchemaVersion = "2";
+constexpr std::string_view kSchemaVersion1 = "1";
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kNextSeqKey = "outbox_next_seq";
 constexpr std::string_view kStoreConfigKey = "store_config";
-// customers, index, outbox, meta
-constexpr unsigned kMaxDbs = 4;
+constexpr std::string_view kCursorKey = "distribution_cursor";
+constexpr std::string_view kLastAckKey = "last_ack_at_ms";
+// customers, index, outbox, outbox_refs, quarantine, meta
+constexpr unsigned kMaxDbs = 6;
 
-using Key = std::string;
+using Key8 = std::array<std::uint8_t, 8>;
 
-std::array<std::uint8_t, 8> SeqKey(std::uint64_t seq) {
-  std::array<std::uint8_t, 8> key{};
+Key8 Be64(std::uint64_t v) {
+  Key8 key{};
   for (int i = 7; i >= 0; --i) {
-    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seq & 0xFF);
-    seq >>= 8;
+    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xFF);
+    v >>= 8;
   }
   return key;
 }
 
-std::uint64_t SeqOf(ByteView key) {
-  std::uint64_t seq = 0;
-  for (auto b : key) seq = (seq << 8) | b;
-  return seq;
+std::uint64_t FromBe64(ByteView key) {
+  std::uint64_t v = 0;
+  for (auto b : key) v = (v << 8) | b;
+  return v;
 }
 
-ByteView IdKey(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }
+// outbox_refs key: customer id | outbox sequence.
+std::array<std::uint8_t, 24> RefKey(const model::LocalId& id, std::uint64_t seq) {
+  std::array<std::uint8_t, 24> key{};
+  std::copy(id.bytes.begin(), id.bytes.end(), key.begin());
+  const Key8 s = Be64(seq);
+  std::copy(s.begin(), s.end(), key.begin() + 16);
+  return key;
+}
 
 }  // namespace
 
 struct CustomerStore::Impl {
   LmdbEnv env;
-  MDB_dbi customers = 0;  // id (16 bytes) -> sealed Customer record
-  MDB_dbi index = 0;      // kind | term | 0x00 | id -> MatchedField (1 byte)
-  MDB_dbi outbox = 0;     // sequence (8 bytes, big-endian) -> sealed Operation record
-  MDB_dbi meta = 0;       // name -> value (schema version, next sequence, store config)
   std::unique_ptr<RecordProtection> protection;
+  CustomerTables tables;    // customers + index
+  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> sealed Operation record
+  MDB_dbi outbox_refs = 0;  // customer id | sequence -> empty: a customer's queued operations
+  MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
+  MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
 
-  // kind | stored term (no terminator): the scan prefix of a term prefix.
-  Key TermPrefix(IndexKind kind, std::string_view term) {
-    Key key(1, static_cast<char>(kind));
-    key += protection->IndexTerm(term);
-    return key;
-  }
-  Key EntryKey(const IndexEntry& e, const model::LocalId& id) {
-    Key key = TermPrefix(e.kind, e.term);
-    key += '\0';
-    key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
-    return key;
-  }
-
-  Result<Bytes> SealCustomer(const model::Customer& c) {
-    KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
-    return protection->Seal(plain);
-  }
-  Result<model::Customer> OpenCustomer(ByteView sealed) {
-    KASSA_TRY_ASSIGN(Bytes plain, protection->Open(sealed));
-    return proto_codec::DecodeCustomer(plain);
-  }
   Result<model::Operation> OpenOperation(ByteView sealed) {
     KASSA_TRY_ASSIGN(Bytes plain, protection->Open(sealed));
     return proto_codec::DecodeOperation(plain);
   }
-
-  // Fails when a unique term (account, loyalty card) of `entries` belongs to
-  // a customer other than `id`.
-  Status CheckUnique(const ReadTxn& txn, const std::vector<IndexEntry>& entries, const model::LocalId& id) {
-    for (const auto& e : entries) {
-      if (e.kind != IndexKind::kAccount && e.kind != IndexKind::kLoyaltyCard) continue;
-      Key exact = TermPrefix(e.kind, e.term);
-      exact += '\0';
-      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index));
-      KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(exact)));
-      for (; found; ) {
-        const std::string_view k = AsChars(cursor.key());
-        if (k.substr(0, exact.size()) != exact) break;
-        if (k.substr(exact.size()) != AsChars(IdKey(id))) {
-          return e.kind == IndexKind::kAccount
-                     ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
-                     : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
-        }
-        KASSA_TRY_ASSIGN(found, cursor.Next());
-      }
-    }
-    return Status::Ok();
+  Result<Bytes> SealOperation(const model::Operation& op) {
+    KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(op));
+    return protection->Seal(plain);
   }
 
-  Status PutEntries(WriteTxn& txn, const std::vector<IndexEntry>& entries, const model::LocalId& id) {
-    for (const auto& e : entries) {
-      const std::uint8_t field = static_cast<std::uint8_t>(e.field);
-      KASSA_TRY(txn.Put(index, AsBytes(EntryKey(e, id)), ByteView(&field, 1)));
-    }
-    return Status::Ok();
+  Result<std::uint64_t> MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent) {
+    auto v = txn.Get(meta, AsBytes(key));
+    if (v.ok()) return FromBe64(*v);
+    if (v.status().code() == StatusCode::kNotFound) return absent;
+    return v.status();
+  }
+  Status PutMetaU64(WriteTxn& txn, std::string_view key, std::uint64_t value) {
+    const Key8 v = Be64(value);
+    return txn.Put(meta, AsBytes(key), v);
   }
 
-  Status Append(WriteTxn& txn, ByteView sealed_op) {
-    std::uint64_t next = 1;
-    if (auto v = txn.Get(meta, AsBytes(kNextSeqKey)); v.ok()) {
-      next = SeqOf(*v);
-    } else if (v.status().code() != StatusCode::kNotFound) {
-      return v.status();
-    }
-    const auto key = SeqKey(next);
-    KASSA_TRY(txn.Put(outbox, key, sealed_op, MDB_APPEND));
-    const auto after = SeqKey(next + 1);
-    return txn.Put(meta, AsBytes(kNextSeqKey), after);
+  Status Append(WriteTxn& txn, const model::Operation& op, ByteView sealed_op) {
+    KASSA_TRY_ASSIGN(const std::uint64_t next, MetaU64(txn, kNextSeqKey, 1));
+    KASSA_TRY(txn.Put(outbox, Be64(next), sealed_op, MDB_APPEND));
+    KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, next), ByteView()));
+    return PutMetaU64(txn, kNextSeqKey, next + 1);
   }
 
-  // Visits the index entries of `kind` whose stored term starts with
-  // `prefix`, in order, until `visit` returns false.
-  template <typename Visit>
-  Status ForEachEntry(const ReadTxn& txn, IndexKind kind, std::string_view prefix, Visit&& visit) {
-    const Key scan = TermPrefix(kind, prefix);
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index));
-    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
-    while (found) {
-      const std::string_view key = AsChars(cursor.key());
-      if (key.substr(0, scan.size()) != scan) break;
-      if (key.size() < 1 + 1 + model::kLocalIdBytes || cursor.value().size() != 1) {
-        return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
-      }
-      if (!visit(key, cursor.value()[0])) break;
+  // The outbox sequences of the operations queued for customer `id`.
+  Result<std::vector<std::uint64_t>> QueuedFor(const ReadTxn& txn, const model::LocalId& id) {
+    std::vector<std::uint64_t> seqs;
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox_refs));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(IdKey(id)));
+    while (found && cursor.key().size() == 24 && std::equal(id.bytes.begin(), id.bytes.end(), cursor.key().begin())) {
+      seqs.push_back(FromBe64(cursor.key().subspan(16)));
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
-    return Status::Ok();
+    return seqs;
   }
 
   Result<std::vector<OutboxEntry>> ReadOutbox(const ReadTxn& txn, std::size_t max) {
@@ -145,16 +108,108 @@ struct CustomerStore::Impl {
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     while (found && entries.size() < max) {
       KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
-      entries.push_back({SeqOf(cursor.key()), std::move(op)});
+      entries.push_back({FromBe64(cursor.key()), std::move(op)});
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
     return entries;
   }
 
-  Result<Bytes> SealOperation(const model::Operation* op) {
-    if (op == nullptr) return Bytes();
-    KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(*op));
-    return protection->Seal(plain);
+  // Gives customer `id` its account number: the customer record, its index
+  // entries and every operation still queued for it.
+  Status BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
+    KASSA_TRY_ASSIGN(auto local, tables.Find(txn, id));
+    if (!local || !local->pending() || account.empty()) return Status::Ok();
+    model::Customer bound = *local;
+    bound.account = account;
+    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(bound));
+    KASSA_TRY(tables.Put(txn, bound, record, &*local, /*check_unique=*/false));
+    KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, id));
+    for (const std::uint64_t seq : queued) {
+      KASSA_TRY_ASSIGN(const ByteView sealed, txn.Get(outbox, Be64(seq)));
+      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(sealed));
+      op.customer.account = account;
+      KASSA_TRY_ASSIGN(const Bytes resealed, SealOperation(op));
+      KASSA_TRY(txn.Put(outbox, Be64(seq), resealed));
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveFromOutbox(WriteTxn& txn, std::uint64_t seq, const model::LocalId& customer_id) {
+    KASSA_TRY(txn.Del(outbox, Be64(seq)));
+    const Status del = txn.Del(outbox_refs, RefKey(customer_id, seq));
+    return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
+  }
+
+  Status Quarantine(WriteTxn& txn, std::uint64_t seq, const model::Operation& op, std::string_view reason,
+                    std::int64_t now_ms) {
+    KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(op));
+    Bytes record;
+    const Key8 at = Be64(static_cast<std::uint64_t>(now_ms));
+    record.insert(record.end(), at.begin(), at.end());
+    const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(reason.size(), 0xFFFF));
+    record.push_back(static_cast<std::uint8_t>(n >> 8));
+    record.push_back(static_cast<std::uint8_t>(n & 0xFF));
+    record.insert(record.end(), reason.begin(), reason.begin() + n);
+    record.insert(record.end(), plain.begin(), plain.end());
+    KASSA_TRY_ASSIGN(const Bytes sealed, protection->Seal(record));
+    return txn.Put(quarantine, Be64(seq), sealed);
+  }
+
+  Result<QuarantineEntry> OpenQuarantined(std::uint64_t seq, ByteView sealed) {
+    KASSA_TRY_ASSIGN(const Bytes record, protection->Open(sealed));
+    if (record.size() < 10) return Status(StatusCode::kDataLoss, "storage corrupted: malformed quarantine entry");
+    QuarantineEntry e;
+    e.seq = seq;
+    e.rejected_at_ms = static_cast<std::int64_t>(FromBe64(ByteView(record.data(), 8)));
+    const std::size_t n = (std::size_t{record[8]} << 8) | record[9];
+    if (record.size() < 10 + n) return Status(StatusCode::kDataLoss, "storage corrupted: malformed quarantine entry");
+    e.reason.assign(reinterpret_cast<const char*>(record.data() + 10), n);
+    KASSA_TRY_ASSIGN(e.operation, proto_codec::DecodeOperation(ByteView(record).subspan(10 + n)));
+    return e;
+  }
+
+  Status UpsertFromHeadquarters(WriteTxn& txn, const model::Customer& incoming) {
+    KASSA_TRY_ASSIGN(auto local, tables.Find(txn, incoming.id));
+    if (!local) {
+      KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(incoming));
+      // Headquarters is the system of record: its copy is never refused here.
+      return tables.Put(txn, incoming, record, nullptr, /*check_unique=*/false);
+    }
+    KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, incoming.id));
+    model::Customer next;
+    if (!queued.empty()) {
+      // Local edits are on their way; headquarters will merge them and send
+      // the result. Meanwhile only what headquarters alone decides changes.
+      next = *local;
+      if (next.pending()) {
+        KASSA_TRY(BindAccount(txn, incoming.id, incoming.account));
+        KASSA_TRY_ASSIGN(auto bound, tables.Find(txn, incoming.id));
+        next = *bound;
+        local = bound;
+      }
+      next.financial_dimensions = incoming.financial_dimensions;
+    } else {
+      if (!local->pending() && incoming.version < local->version) return Status::Ok();  // older copy
+      next = incoming;
+    }
+    if (next == *local) return Status::Ok();
+    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(next));
+    return tables.Put(txn, next, record, &*local, /*check_unique=*/false);
+  }
+
+  Status Migrate(WriteTxn& txn, std::string_view from) {
+    if (from != kSchemaVersion1) {
+      return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
+    }
+    KASSA_LOG(kInfo) << "migrating the customer store from layout 1 to 2";
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
+      KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, FromBe64(cursor.key())), ByteView()));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
   }
 };
 
@@ -169,18 +224,17 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, kMaxDbs));
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), 0, 0, 0, 0, std::move(protection)});
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, 0});
   KASSA_TRY(Update(impl->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &impl->customers), "dbi customers"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &impl->index), "dbi index"));
+    KASSA_TRY(impl->tables.Open(txn, *impl->protection));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &impl->outbox), "dbi outbox"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox_refs", MDB_CREATE, &impl->outbox_refs), "dbi outbox_refs"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &impl->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &impl->meta), "dbi meta"));
     auto schema = txn.Get(impl->meta, AsBytes(kSchemaKey));
     if (schema.ok()) {
-      if (AsChars(*schema) != kSchemaVersion) {
-        return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
-      }
-      return Status::Ok();
+      if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
+      return impl->Migrate(txn, AsChars(*schema));
     }
     if (schema.status().code() != StatusCode::kNotFound) return schema.status();
     return txn.Put(impl->meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
@@ -190,77 +244,56 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
 
 Status CustomerStore::Create(const model::Customer& customer, const model::Operation* op) {
   // Encode and seal before the transaction: the write lock is held only for puts.
-  KASSA_TRY_ASSIGN(const Bytes record, impl_->SealCustomer(customer));
-  KASSA_TRY_ASSIGN(const Bytes sealed_op, impl_->SealOperation(op));
-  const std::vector<IndexEntry> entries = IndexEntriesOf(customer);
+  KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
+  Bytes sealed_op;
+  if (op != nullptr) {
+    KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
+  }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    const Status put = txn.Put(impl_->customers, IdKey(customer.id), record, MDB_NOOVERWRITE);
-    if (put.code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, "id: a customer with this id exists");
-    }
-    KASSA_TRY(put);
-    KASSA_TRY(impl_->CheckUnique(txn, entries, customer.id));
-    KASSA_TRY(impl_->PutEntries(txn, entries, customer.id));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, sealed_op));
+    KASSA_TRY(impl_->tables.Put(txn, customer, record, nullptr, /*check_unique=*/true));
+    if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
     return Status::Ok();
   });
 }
 
 Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t expected_version,
                               const model::Operation* op) {
-  KASSA_TRY_ASSIGN(const Bytes record, impl_->SealCustomer(customer));
-  KASSA_TRY_ASSIGN(const Bytes sealed_op, impl_->SealOperation(op));
-  const std::vector<IndexEntry> entries = IndexEntriesOf(customer);
+  KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
+  Bytes sealed_op;
+  if (op != nullptr) {
+    KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
+  }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const ByteView old_record, txn.Get(impl_->customers, IdKey(customer.id)));
-    KASSA_TRY_ASSIGN(const model::Customer old, impl_->OpenCustomer(old_record));
-    if (old.version != expected_version) {
-      return Status(StatusCode::kAborted,
-                    "version: the customer was changed by someone else; reload it and edit again");
+    KASSA_TRY_ASSIGN(const auto old, impl_->tables.Find(txn, customer.id));
+    if (!old) return Status(StatusCode::kNotFound, "customer: no customer with this id");
+    if (old->version != expected_version) {
+      return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
-    for (const auto& e : IndexEntriesOf(old)) {
-      KASSA_TRY(txn.Del(impl_->index, AsBytes(impl_->EntryKey(e, old.id))));
+    if (old->account != customer.account) {
+      // Headquarters assigned the number since the caller read the customer.
+      return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
-    KASSA_TRY(impl_->CheckUnique(txn, entries, customer.id));
-    KASSA_TRY(impl_->PutEntries(txn, entries, customer.id));
-    KASSA_TRY(txn.Put(impl_->customers, IdKey(customer.id), record));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, sealed_op));
+    KASSA_TRY(impl_->tables.Put(txn, customer, record, &*old, /*check_unique=*/true));
+    if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
     return Status::Ok();
   });
 }
 
 Result<model::Customer> CustomerStore::Get(const model::LocalId& id) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(const ByteView record, txn.Get(impl_->customers, IdKey(id)));
-  return impl_->OpenCustomer(record);  // copies out before `txn` closes
+  KASSA_TRY_ASSIGN(auto found, impl_->tables.Find(txn, id));
+  if (!found) return Status(StatusCode::kNotFound, "customer: no customer with this id");
+  return std::move(*found);
 }
 
 Result<std::vector<model::Customer>> CustomerStore::GetMany(const std::vector<model::LocalId>& ids) {
-  std::vector<model::Customer> customers;
-  customers.reserve(ids.size());
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  for (const auto& id : ids) {
-    KASSA_TRY_ASSIGN(const ByteView record, txn.Get(impl_->customers, IdKey(id)));
-    KASSA_TRY_ASSIGN(model::Customer c, impl_->OpenCustomer(record));
-    customers.push_back(std::move(c));
-  }
-  return customers;
+  return impl_->tables.GetMany(txn, ids);
 }
 
-Result<std::vector<IndexHit>> CustomerStore::ScanPrefix(IndexKind kind, std::string_view prefix,
-                                                        std::size_t limit) {
-  std::vector<IndexHit> hits;
-  if (limit == 0) return hits;
+Result<std::vector<IndexHit>> CustomerStore::ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY(impl_->ForEachEntry(txn, kind, prefix, [&](std::string_view key, std::uint8_t field) {
-    IndexHit hit;
-    std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, hit.id.bytes.begin());
-    hit.term = std::string(key.substr(1, key.size() - 2 - model::kLocalIdBytes));
-    hit.field = static_cast<MatchedField>(field);
-    hits.push_back(std::move(hit));
-    return hits.size() < limit;
-  }));
-  return hits;
+  return impl_->tables.ScanPrefix(txn, kind, prefix, limit);
 }
 
 Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {
@@ -268,17 +301,102 @@ Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {
   return impl_->ReadOutbox(txn, max);
 }
 
+Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
+                                           std::int64_t now_ms) {
+  AckResult result;
+  KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
+    result = AckResult{};
+    for (const auto& [seq, ack] : acks) {
+      auto sealed = txn.Get(impl_->outbox, Be64(seq));
+      if (!sealed.ok()) {
+        if (sealed.status().code() != StatusCode::kNotFound) return sealed.status();
+        ++result.ignored;
+        continue;
+      }
+      KASSA_TRY_ASSIGN(const model::Operation op, impl_->OpenOperation(*sealed));
+      if (op.op_id != ack.op_id) {
+        KASSA_LOG(kWarning) << "acknowledgement of operation " << ack.op_id.ToHex() << " does not match outbox entry "
+                            << seq << "; ignored";
+        ++result.ignored;
+        continue;
+      }
+      KASSA_TRY(impl_->RemoveFromOutbox(txn, seq, op.customer.id));
+      if (ack.applied()) {
+        KASSA_TRY(impl_->BindAccount(txn, op.customer.id, ack.account));
+        ++result.applied;
+      } else {
+        KASSA_LOG(kWarning) << "headquarters rejected operation " << op.op_id.ToHex() << " (outbox " << seq
+                            << "): " << ack.reason << "; quarantined";
+        KASSA_TRY(impl_->Quarantine(txn, seq, op, ack.reason, now_ms));
+        ++result.rejected;
+      }
+    }
+    return impl_->PutMetaU64(txn, kLastAckKey, static_cast<std::uint64_t>(now_ms));
+  }));
+  return result;
+}
+
+Result<DistributionResult> CustomerStore::ApplyDistribution(const std::vector<model::Change>& changes) {
+  DistributionResult result;
+  KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
+    result = DistributionResult{};
+    KASSA_TRY_ASSIGN(std::uint64_t cursor, impl_->MetaU64(txn, kCursorKey, 0));
+    for (const auto& change : changes) {
+      if (change.seq <= cursor) continue;  // a duplicate of what is applied
+      if (change.kind == model::Change::Kind::kCustomerUpsert) {
+        KASSA_TRY(impl_->UpsertFromHeadquarters(txn, change.customer));
+        ++result.customers;
+      } else {
+        KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(change.store_config));
+        KASSA_TRY_ASSIGN(const Bytes sealed, impl_->protection->Seal(plain));
+        KASSA_TRY(txn.Put(impl_->meta, AsBytes(kStoreConfigKey), sealed));
+        result.store_config = change.store_config;
+      }
+      cursor = change.seq;
+    }
+    result.cursor = cursor;
+    return impl_->PutMetaU64(txn, kCursorKey, cursor);
+  }));
+  return result;
+}
+
+Status CustomerStore::ApplyHeadquartersCustomer(const model::Customer& customer) {
+  return Update(impl_->env, [&](WriteTxn& txn) { return impl_->UpsertFromHeadquarters(txn, customer); });
+}
+
+Result<std::uint64_t> CustomerStore::DistributionCursor() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->MetaU64(txn, kCursorKey, 0);
+}
+
+Result<std::vector<QuarantineEntry>> CustomerStore::Quarantined(std::size_t max) {
+  std::vector<QuarantineEntry> entries;
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->quarantine));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found && entries.size() < max) {
+    KASSA_TRY_ASSIGN(QuarantineEntry e, impl_->OpenQuarantined(FromBe64(cursor.key()), cursor.value()));
+    entries.push_back(std::move(e));
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return entries;
+}
+
 Result<StoreStats> CustomerStore::Stats() {
   StoreStats stats;
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->customers));
+  KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->tables.customers()));
   KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
-  KASSA_TRY(impl_->ForEachEntry(txn, IndexKind::kPending, "", [&](std::string_view, std::uint8_t) {
+  KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(impl_->quarantine));
+  KASSA_TRY(impl_->tables.Scan(txn, IndexKind::kPending, "", [&](const model::LocalId&, std::string_view, MatchedField) {
     ++stats.pending_customers;
     return true;
   }));
   KASSA_TRY_ASSIGN(auto oldest, impl_->ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
+  KASSA_TRY_ASSIGN(stats.distribution_cursor, impl_->MetaU64(txn, kCursorKey, 0));
+  KASSA_TRY_ASSIGN(const std::uint64_t last_ack, impl_->MetaU64(txn, kLastAckKey, 0));
+  stats.last_ack_at_ms = static_cast<std::int64_t>(last_ack);
   MDB_envinfo info{};
   MDB_stat env_stat{};
   KASSA_TRY(FromMdb(mdb_env_info(impl_->env.get(), &info), "env_info"));
@@ -318,41 +436,10 @@ Result<CheckReport> CustomerStore::Check() {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
 
   std::set<model::LocalId> pending;
-  std::uint64_t expected_entries = 0;
-  {
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->customers));
-    KASSA_TRY_ASSIGN(bool found, cursor.First());
-    for (; found; ++report.customers) {
-      model::LocalId id;
-      if (cursor.key().size() == model::kLocalIdBytes) {
-        std::copy_n(cursor.key().begin(), model::kLocalIdBytes, id.bytes.begin());
-      }
-      const std::string hex_key = id.ToHex();
-      auto customer = impl_->OpenCustomer(cursor.value());
-      if (!customer.ok()) {
-        problem("customer " + hex_key + ": record does not decode (" + customer.status().detail() + ")");
-      } else if (customer->id != id) {
-        problem("customer " + hex_key + ": record holds another id " + customer->id.ToHex());
-      } else {
-        if (customer->pending()) pending.insert(id);
-        for (const auto& e : IndexEntriesOf(*customer)) {
-          ++expected_entries;
-          auto v = txn.Get(impl_->index, AsBytes(impl_->EntryKey(e, id)));
-          if (!v.ok()) {
-            problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
-          } else if (v->size() != 1 || (*v)[0] != static_cast<std::uint8_t>(e.field)) {
-            problem("customer " + hex_key + ": index entry for '" + e.term + "' names the wrong field");
-          }
-        }
-      }
-      KASSA_TRY_ASSIGN(found, cursor.Next());
-    }
-  }
-  KASSA_TRY_ASSIGN(report.index_entries, txn.Count(impl_->index));
-  if (report.index_entries != expected_entries) {
-    problem("index holds " + std::to_string(report.index_entries) + " entries but the customers derive " +
-            std::to_string(expected_entries) + " (stale entries left behind)");
-  }
+  KASSA_TRY(impl_->tables.Check(txn, report.customers, report.index_entries, problem,
+                                [&](const model::Customer& c) {
+                                  if (c.pending()) pending.insert(c.id);
+                                }));
 
   std::map<model::LocalId, int> creations;
   std::uint64_t last_seq = 0;
@@ -360,15 +447,36 @@ Result<CheckReport> CustomerStore::Check() {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->outbox));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.outbox_entries) {
-      last_seq = SeqOf(cursor.key());
+      last_seq = FromBe64(cursor.key());
       auto op = impl_->OpenOperation(cursor.value());
       if (!op.ok()) {
         problem("outbox entry " + std::to_string(last_seq) + ": does not decode (" + op.status().detail() + ")");
       } else {
         if (op->kind == model::OperationKind::kCreateCustomer) ++creations[op->customer.id];
-        if (!txn.Get(impl_->customers, IdKey(op->customer.id)).ok()) {
+        if (!txn.Get(impl_->tables.customers(), IdKey(op->customer.id)).ok()) {
           problem("outbox entry " + std::to_string(last_seq) + ": customer " + op->customer.id.ToHex() + " is not stored");
         }
+        if (!txn.Get(impl_->outbox_refs, RefKey(op->customer.id, last_seq)).ok()) {
+          problem("outbox entry " + std::to_string(last_seq) + ": not referenced from its customer");
+        }
+      }
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+  }
+  KASSA_TRY_ASSIGN(const std::size_t refs, txn.Count(impl_->outbox_refs));
+  if (refs != report.outbox_entries) {
+    problem("outbox_refs holds " + std::to_string(refs) + " references for " +
+            std::to_string(report.outbox_entries) + " outbox entries");
+  }
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->quarantine));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    for (; found; ++report.quarantined) {
+      auto e = impl_->OpenQuarantined(FromBe64(cursor.key()), cursor.value());
+      if (!e.ok()) {
+        problem("quarantine entry " + std::to_string(FromBe64(cursor.key())) + ": does not decode");
+      } else if (e->operation.kind == model::OperationKind::kCreateCustomer) {
+        ++creations[e->operation.customer.id];
       }
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
@@ -377,17 +485,16 @@ Result<CheckReport> CustomerStore::Check() {
     const auto it = creations.find(id);
     const int n = it == creations.end() ? 0 : it->second;
     if (n != 1) {
-      problem("pending customer " + id.ToHex() + ": " + std::to_string(n) + " queued creations (expected exactly 1)");
+      problem("pending customer " + id.ToHex() + ": " + std::to_string(n) +
+              " creations queued or quarantined (expected exactly 1)");
     }
   }
   for (const auto& [id, n] : creations) {
     if (!pending.contains(id)) problem("outbox creates customer " + id.ToHex() + " which is not pending");
   }
   if (report.outbox_entries > 0) {
-    auto next = txn.Get(impl_->meta, AsBytes(kNextSeqKey));
-    if (!next.ok() || SeqOf(*next) <= last_seq) {
-      problem("outbox sequence counter is behind its last entry " + std::to_string(last_seq));
-    }
+    KASSA_TRY_ASSIGN(const std::uint64_t next, impl_->MetaU64(txn, kNextSeqKey, 0));
+    if (next <= last_seq) problem("outbox sequence counter is behind its last entry " + std::to_string(last_seq));
   }
   return report;
 }

@@ -149,7 +149,7 @@ TEST_F(CustomerServiceTest, OfflineCreationCanBeForbidden) {
   config.allow_offline_creation = false;
   Start(config);
   const auto r = service_->Create(JohnSmith(), "anna");
-  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.status().field(), "creation");
   EXPECT_EQ(store_->Stats()->customers, 0u);
 }

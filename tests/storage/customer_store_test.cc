@@ -216,7 +216,7 @@ TEST_F(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
   auto report = store_->Check();
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->problems.size(), 1u);
-  EXPECT_NE(report->problems[0].find("0 queued creations"), std::string::npos);
+  EXPECT_NE(report->problems[0].find("0 creations queued or quarantined"), std::string::npos);
 }
 
 TEST_F(CustomerStoreTest, MissingDirectoryIsUnavailable) {

@@ -13,30 +13,6 @@
 namespace kassa::customers {
 namespace {
 
-using storage::IndexKind;
-using storage::MatchedField;
-
-// Search scores: exact identifiers first, then phones and names, then
-// partial emails. Within a kind, an exact term beats a prefix.
-constexpr int kScoreExactId = 1000;    // account number, loyalty card
-constexpr int kScoreExactEmail = 900;
-constexpr int kScoreExactPhone = 800;
-constexpr int kScoreName = 600;        // + kScoreExactToken per fully typed token
-constexpr int kScoreExactToken = 50;
-constexpr int kScorePhonePrefix = 500;
-constexpr int kScoreCardPrefix = 400;
-constexpr int kScoreEmailPrefix = 350;
-// Index hits read per query kind: a bound on work for very common prefixes.
-constexpr std::size_t kMaxCandidates = 2000;
-constexpr std::size_t kMaxQueryTokens = 8;
-constexpr std::size_t kMaxQueryBytes = 256;
-
-std::string CardNumber(std::string_view s) {
-  std::string out = model::AsciiUpper(s);
-  std::erase_if(out, [](char c) { return c == ' ' || c == '\t'; });
-  return out;
-}
-
 // Contacts as entered, each consent stamped now, by `operator_id`, here.
 std::vector<model::SecondaryContact> StampContacts(const std::vector<ContactInput>& input,
                                                    const std::string& operator_id,
@@ -104,12 +80,8 @@ Status CustomerService::ApplyPatch(const CustomerPatch& p, const model::Customer
   return Status::Ok();
 }
 
-Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, const std::string& operator_id) {
-  // No headquarters link in this build: a sync-mode store is offline.
-  if (config_.creation_mode == model::CreationMode::kSync && !config_.allow_offline_creation) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "creation: headquarters is unreachable and this store does not allow creating customers offline");
-  }
+Result<model::Operation> CustomerService::PrepareCreate(const CustomerPatch& patch,
+                                                        const std::string& operator_id) const {
   const std::int64_t now = clock_.NowMs();
   model::Customer c;
   // The default customer's properties first; the patch overrides them.
@@ -136,12 +108,62 @@ Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, cons
   KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
   op.kind = model::OperationKind::kCreateCustomer;
   op.enqueued_at_ms = now;
-  op.customer = c;
+  op.customer = std::move(c);
   op.terminal_id = terminal_id_;
   op.operator_id = operator_id;
-  KASSA_TRY(store_.Create(c, &op));
-  KASSA_LOG(kInfo) << "created customer " << c.id.ToHex() << " (pending sync)";
-  return c;
+  return op;
+}
+
+Result<model::Customer> CustomerService::StorePending(const model::Operation& create, bool offline_fallback) {
+  if (offline_fallback && !config_.allow_offline_creation) {
+    return Status(StatusCode::kUnavailable,
+                  "creation: headquarters is unreachable and this store does not allow creating customers offline");
+  }
+  KASSA_TRY(store_.Create(create.customer, &create));
+  KASSA_LOG(kInfo) << "created customer " << create.customer.id.ToHex() << " (pending sync"
+                   << (offline_fallback ? ", headquarters offline" : "") << ")";
+  if (headquarters_ != nullptr) headquarters_->OutboxChanged();
+  return create.customer;
+}
+
+Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, const std::string& operator_id) {
+  KASSA_TRY_ASSIGN(const model::Operation op, PrepareCreate(patch, operator_id));
+  return StorePending(op, config_.creation_mode == model::CreationMode::kSync);
+}
+
+void CustomerService::CreateAsync(const CustomerPatch& patch, const std::string& operator_id, CustomerCallback done) {
+  auto prepared = PrepareCreate(patch, operator_id);
+  if (!prepared.ok()) return done(prepared.status());
+  const bool sync = config_.creation_mode == model::CreationMode::kSync;
+  if (!sync || headquarters_ == nullptr || !headquarters_->online()) {
+    return done(StorePending(*prepared, sync));
+  }
+  auto op = std::make_shared<model::Operation>(std::move(*prepared));
+  headquarters_->ApplyNow(*op, [this, op, done = std::move(done)](Result<model::OperationAck> ack) {
+    if (!ack.ok()) {
+      // No answer in time: fall back to async with the same operation id, so
+      // headquarters creates the customer once whichever copy arrives first.
+      KASSA_LOG(kWarning) << "real-time create failed (" << ack.status().detail() << "); creating offline";
+      return done(StorePending(*op, /*offline_fallback=*/true));
+    }
+    if (!ack->applied()) {
+      KASSA_LOG(kWarning) << "headquarters refused customer " << op->customer.id.ToHex() << ": " << ack->reason;
+      return done(Status(StatusCode::kFailedPrecondition, "headquarters: refused the customer (the reason is in the log)"));
+    }
+    model::Customer created = op->customer;
+    created.account = ack->account;
+    created.version = ack->version;
+    if (Status s = store_.ApplyHeadquartersCustomer(created); !s.ok()) return done(s);
+    KASSA_LOG(kInfo) << "created customer " << created.account << " at headquarters";
+    return done(store_.Get(created.id));
+  });
+}
+
+void CustomerService::SearchChain(const std::string& query, std::size_t limit, Headquarters::SearchCallback done) {
+  if (headquarters_ == nullptr || !headquarters_->online()) {
+    return done(Status(StatusCode::kUnavailable, "headquarters: unreachable; search the terminal's own customers"));
+  }
+  headquarters_->SearchChain(query, limit, std::move(done));
 }
 
 Result<model::Customer> CustomerService::Edit(std::string_view ref, const CustomerPatch& patch,
@@ -170,6 +192,7 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   // The store re-checks the version inside its transaction: two edits racing
   // from two screens cannot both pass.
   KASSA_TRY(store_.Replace(after, expected_version, &op));
+  if (headquarters_ != nullptr) headquarters_->OutboxChanged();
   return after;
 }
 
@@ -180,117 +203,14 @@ Result<model::Customer> CustomerService::Find(std::string_view ref) {
     if (c.ok() || c.status().code() != StatusCode::kNotFound) return c;
   }
   if (!ref.empty()) {
-    const std::string account = model::AsciiUpper(ref);
-    KASSA_TRY_ASSIGN(const auto hits, store_.ScanPrefix(IndexKind::kAccount, account, 2));
-    for (const auto& hit : hits) {
-      if (hit.term == account) return store_.Get(hit.id);
-    }
+    KASSA_TRY_ASSIGN(const auto id, search::FindByAccount(store_, ref));
+    if (id) return store_.Get(*id);
   }
   return Status(StatusCode::kNotFound, "customer: no customer with this account number or id");
 }
 
 Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query, std::size_t limit) {
-  query = model::Trim(query);
-  if (query.empty()) return Status(StatusCode::kInvalidArgument, "q: the search text is empty");
-  if (query.size() > kMaxQueryBytes) return Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes");
-  if (limit == 0 || limit > kMaxSearchLimit) return Status(StatusCode::kInvalidArgument, "limit: must be 1 to 100");
-
-  struct Candidate {
-    int score = 0;
-    MatchedField matched = MatchedField::kLastName;
-  };
-  std::map<model::LocalId, Candidate> found;
-  const auto offer = [&](const model::LocalId& id, int score, MatchedField field) {
-    Candidate& c = found[id];
-    if (score > c.score) c = {score, field};
-  };
-  // Exact-or-prefix scan of one index kind.
-  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix) -> Status {
-    KASSA_TRY_ASSIGN(const auto hits, store_.ScanPrefix(kind, term, kMaxCandidates));
-    for (const auto& hit : hits) {
-      if (hit.term == term) offer(hit.id, exact, hit.field);
-      else if (prefix > 0) offer(hit.id, prefix, hit.field);
-    }
-    return Status::Ok();
-  };
-
-  const std::string upper = model::AsciiUpper(query);
-  KASSA_TRY(scan(IndexKind::kAccount, upper, kScoreExactId, 0));
-  const std::string card = CardNumber(query);
-  KASSA_TRY(scan(IndexKind::kLoyaltyCard, card, kScoreExactId, card.size() >= 4 ? kScoreCardPrefix : 0));
-  const bool single_word = query.find(' ') == std::string_view::npos;
-  if (single_word && query.size() >= 3) {
-    KASSA_TRY(scan(IndexKind::kEmail, model::FoldEmail(query), kScoreExactEmail, kScoreEmailPrefix));
-  }
-  if (const std::string digits = model::PhoneSearchDigits(query, config_.operating_unit_country); !digits.empty()) {
-    const bool international = query.front() == '+' || query.substr(0, 2) == "00";
-    KASSA_TRY(scan(international ? IndexKind::kPhoneE164 : IndexKind::kPhoneNational, digits,
-                   kScoreExactPhone, kScorePhonePrefix));
-  }
-
-  // A query with '@' is an email: its parts are not name tokens.
-  std::vector<std::string> tokens;
-  if (query.find('@') == std::string_view::npos) tokens = model::NameTokens(query);
-  if (tokens.size() > kMaxQueryTokens) tokens.resize(kMaxQueryTokens);
-  std::map<model::LocalId, model::Customer> loaded;
-  if (!tokens.empty()) {
-    // Drive by the longest token (usually the most selective), then verify
-    // the others against each candidate's own name tokens.
-    const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
-        [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
-    KASSA_TRY_ASSIGN(const auto hits, store_.ScanPrefix(IndexKind::kName, driver, kMaxCandidates));
-    std::vector<model::LocalId> ids;
-    std::map<model::LocalId, MatchedField> driver_field;
-    for (const auto& hit : hits) {
-      if (driver_field.emplace(hit.id, hit.field).second) ids.push_back(hit.id);
-    }
-    KASSA_TRY_ASSIGN(std::vector<model::Customer> candidates, store_.GetMany(ids));
-    for (auto& c : candidates) {
-      std::vector<std::string> own = model::NameTokens(c.first_name);
-      for (auto& t : model::NameTokens(c.last_name)) own.push_back(std::move(t));
-      for (auto& t : model::NameTokens(c.organization_name)) own.push_back(std::move(t));
-      int score = kScoreName;
-      bool all = true;
-      for (const auto& t : tokens) {
-        bool prefix = false;
-        bool exact = false;
-        for (const auto& o : own) {
-          if (o.compare(0, t.size(), t) == 0) {
-            prefix = true;
-            exact = exact || o.size() == t.size();
-          }
-        }
-        if (!prefix) {
-          all = false;
-          break;
-        }
-        if (exact) score += kScoreExactToken;
-      }
-      if (all) offer(c.id, score, driver_field.at(c.id));
-      loaded.emplace(c.id, std::move(c));
-    }
-  }
-
-  std::vector<model::LocalId> missing;
-  for (const auto& [id, cand] : found) {
-    if (cand.score > 0 && !loaded.contains(id)) missing.push_back(id);
-  }
-  KASSA_TRY_ASSIGN(std::vector<model::Customer> rest, store_.GetMany(missing));
-  for (auto& c : rest) loaded.emplace(c.id, std::move(c));
-  std::vector<SearchResult> results;
-  results.reserve(found.size());
-  for (const auto& [id, cand] : found) {
-    if (cand.score > 0) results.push_back({loaded.at(id), cand.matched, cand.score});
-  }
-  std::sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
-    if (a.score != b.score) return a.score > b.score;
-    const std::string na = model::FoldText(model::DisplayName(a.customer));
-    const std::string nb = model::FoldText(model::DisplayName(b.customer));
-    if (na != nb) return na < nb;
-    return a.customer.id < b.customer.id;
-  });
-  if (results.size() > limit) results.resize(limit);
-  return results;
+  return search::SearchCustomers(store_, query, limit, config_.operating_unit_country);
 }
 
 }  // namespace kassa::customers

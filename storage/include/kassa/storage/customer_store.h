@@ -8,6 +8,12 @@
 // (synced) before the call returns. A crash at any instant leaves either the
 // whole write or none of it.
 //
+// Headquarters' side of the flow also lands here in single transactions:
+// an acknowledgement removes its outbox entry and swaps "Pending sync" for
+// the account number (indexes and queued operations rewritten with it); a
+// rejected operation moves to the quarantine; a distribution applies its
+// changes and advances the cursor together.
+//
 // Ownership: one CustomerStore per process and data directory.
 // Threading: not thread-safe; call from the service's io_context thread.
 // Every call opens and closes its own transaction, so none is ever held
@@ -23,6 +29,8 @@
 #include "kassa/model/customer.h"
 #include "kassa/model/operation.h"
 #include "kassa/model/store_config.h"
+#include "kassa/model/sync.h"
+#include "kassa/storage/customer_index.h"
 #include "kassa/storage/index.h"
 #include "kassa/storage/record_protection.h"
 
@@ -33,15 +41,16 @@ struct StorageOptions {
   std::size_t map_size_bytes = std::size_t{1} << 30;  // the data file's size limit
 };
 
-// One index hit of a prefix scan.
-struct IndexHit {
-  model::LocalId id;
-  std::string term;  // the stored term that matched
-  MatchedField field;
-};
-
 struct OutboxEntry {
   std::uint64_t seq = 0;
+  model::Operation operation;
+};
+
+// An operation headquarters rejected: kept for people to see, never resent.
+struct QuarantineEntry {
+  std::uint64_t seq = 0;  // its outbox sequence
+  std::int64_t rejected_at_ms = 0;
+  std::string reason;
   model::Operation operation;
 };
 
@@ -50,6 +59,9 @@ struct StoreStats {
   std::uint64_t pending_customers = 0;
   std::uint64_t outbox_length = 0;
   std::optional<OutboxEntry> oldest;  // the next operation to upload
+  std::uint64_t quarantined = 0;
+  std::uint64_t distribution_cursor = 0;
+  std::int64_t last_ack_at_ms = 0;    // 0: never
   std::uint64_t map_size_bytes = 0;
   std::uint64_t used_bytes = 0;       // pages in use
 };
@@ -58,12 +70,27 @@ struct CheckReport {
   std::uint64_t customers = 0;
   std::uint64_t index_entries = 0;
   std::uint64_t outbox_entries = 0;
+  std::uint64_t quarantined = 0;
   std::vector<std::string> problems;  // at most kMaxProblems, each one sentence
   bool ok() const { return problems.empty(); }
   static constexpr std::size_t kMaxProblems = 100;
 };
 
-class CustomerStore {
+// What applying acknowledgements did.
+struct AckResult {
+  std::size_t applied = 0;
+  std::size_t rejected = 0;  // moved to the quarantine
+  std::size_t ignored = 0;   // no such outbox entry any more (acknowledged before)
+};
+
+// What applying a distribution did.
+struct DistributionResult {
+  std::size_t customers = 0;  // upserts applied
+  std::optional<model::StoreConfig> store_config;  // the newest configuration received
+  std::uint64_t cursor = 0;   // the cursor now stored
+};
+
+class CustomerStore final : public CustomerIndex {
  public:
   // Opens or creates the store in `options.path`.
   //
@@ -106,13 +133,39 @@ class CustomerStore {
   // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
   Result<model::Customer> Get(const model::LocalId& id);
 
-  // The customers `ids`, in order, read in one snapshot.
-  // Returns: kOk; kNotFound when any is missing; kDataLoss.
-  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids);
+  // CustomerIndex.
+  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override;
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) override;
 
-  // Index entries of `kind` whose term starts with `prefix`, in term order,
-  // at most `limit`.
-  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
+  // Applies headquarters' answers to outbox entries, each given with the
+  // outbox sequence it answers, in one transaction. Applied: the entry is
+  // deleted and, when the customer is still pending, it takes the account
+  // number (the pending index entry gives way to the account's, and the
+  // operations still queued for it carry the number too). Rejected: the
+  // entry moves to the quarantine with the reason. An entry that is gone, or
+  // holds another operation id, is ignored: acknowledgements are idempotent.
+  // Returns: kOk; kResourceExhausted; kDataLoss.
+  Result<AckResult> ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
+                              std::int64_t now_ms);
+
+  // Applies a distribution in one transaction: changes at or below the
+  // stored cursor are skipped (duplicates), each customer upsert goes
+  // through the rule of ApplyHeadquartersCustomer, the newest store
+  // configuration is saved, and the cursor moves to the last change.
+  Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes);
+
+  // Stores headquarters' copy of a customer. A customer with operations
+  // still queued here keeps its local fields and takes only the account
+  // number and the financial dimensions (headquarters merges the queued
+  // edits and distributes the result later); otherwise headquarters' copy
+  // replaces the local one unless it is older (lower version).
+  Status ApplyHeadquartersCustomer(const model::Customer& customer);
+
+  // The last change applied from headquarters (0: none).
+  Result<std::uint64_t> DistributionCursor();
+
+  // The oldest `max` quarantined operations.
+  Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max);
 
   // Counts and the oldest outbox entry, from one snapshot.
   Result<StoreStats> Stats();
@@ -126,9 +179,9 @@ class CustomerStore {
 
   // Verifies that customers, every index and the outbox agree: each record
   // decodes and holds its key's id, each derived index entry exists and no
-  // other does,
-  // each outbox entry decodes and refers to a stored customer, and each
-  // pending customer has exactly one queued creation.
+  // other does, each outbox entry decodes, refers to a stored customer and
+  // is referenced from its customer, and each pending customer has exactly
+  // one creation, queued or quarantined.
   Result<CheckReport> Check();
 
  private:

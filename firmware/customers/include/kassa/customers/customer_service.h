@@ -7,20 +7,30 @@
 // customer's type, group, receipt preference, currency, language and
 // affiliations; its receipt email only when the new customer gives none; the
 // address purpose default (Home for a person, Business for an organization)
-// and the operating unit's country. With no headquarters link every new
-// customer is created async: a fresh 128-bit id, no account number
-// ("Pending sync"), and its creation queued in the outbox in the same
-// transaction. Edits queue behind it.
+// and the operating unit's country.
+//
+// Creation modes (SPEC "Creating customers"): in sync mode with headquarters
+// online, CreateAsync asks headquarters to create the customer at once and
+// stores it with its account number. In async mode, or when headquarters is
+// offline or does not answer within its deadline, the customer is stored
+// under a fresh 128-bit id with no account number ("Pending sync") and its
+// creation queued in the outbox in the same transaction, with the same
+// operation id a timed-out real-time call used, so headquarters creates it
+// once. A store that forbids offline creation gets a clear refusal instead.
+// Edits queue in the outbox behind the creation and stream at once.
 //
 // Threading: not thread-safe; call from the service's io_context thread.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kassa/customers/headquarters.h"
 #include "kassa/hal/clock.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/store_config.h"
+#include "kassa/search/customer_search.h"
 #include "kassa/storage/customer_store.h"
 
 namespace kassa::customers {
@@ -66,29 +76,33 @@ struct CustomerPatch {
   std::optional<std::vector<std::string>> loyalty_cards;
 };
 
-struct SearchResult {
-  model::Customer customer;
-  storage::MatchedField matched;  // the field that made it a result
-  int score = 0;                  // higher ranks first
-};
+using search::SearchResult;
 
 class CustomerService {
  public:
-  static constexpr std::size_t kDefaultSearchLimit = 20;
-  static constexpr std::size_t kMaxSearchLimit = 100;
+  static constexpr std::size_t kDefaultSearchLimit = search::kDefaultSearchLimit;
+  static constexpr std::size_t kMaxSearchLimit = search::kMaxSearchLimit;
+  using CustomerCallback = std::function<void(Result<model::Customer>)>;
 
   // REQUIRES: `config` is valid (model::ValidateStoreConfig); `store` and
   // `clock` outlive the service.
   CustomerService(storage::CustomerStore& store, hal::Clock& clock, std::string terminal_id,
                   model::StoreConfig config);
 
-  // Returns:
-  //   kOk                  the stored customer (version 1, pending).
+  // Creates a customer by the store's creation mode (see above). `done`
+  // runs once, maybe before CreateAsync returns, with:
+  //   kOk                  the stored customer (version 1; with its account
+  //                        number when headquarters created it, else pending).
   //   kInvalidArgument     "field: ..." bad input; nothing was stored.
   //   kAlreadyExists       "loyalty_cards: ..." a card belongs to another customer.
-  //   kFailedPrecondition  "creation: ..." the store forbids creating
-  //                        customers while headquarters is unreachable.
+  //   kUnavailable         "creation: ..." headquarters is unreachable and the
+  //                        store forbids creating customers offline.
+  //   kFailedPrecondition  "headquarters: ..." headquarters refused it.
   //   kResourceExhausted   storage full; nothing was stored.
+  void CreateAsync(const CustomerPatch& patch, const std::string& operator_id, CustomerCallback done);
+
+  // Creates a customer here, pending, its creation queued in the outbox
+  // (async mode and the offline fallback); same results as CreateAsync.
   Result<model::Customer> Create(const CustomerPatch& patch, const std::string& operator_id);
 
   // Applies `patch` to the customer `ref` (account number or local id) when
@@ -109,14 +123,19 @@ class CustomerService {
   // account number nor a stored local id.
   Result<model::Customer> Find(std::string_view ref);
 
-  // Finds customers by name tokens in any order and by prefix (accents and
-  // case folded), phone in any formatting or by prefix of the national
-  // number, email (case folded, by prefix), account number or loyalty card.
-  // Ranked best first, at most `limit` (1..kMaxSearchLimit).
-  //
-  // Returns: kOk (possibly empty); kInvalidArgument "q: ..." for an empty
-  // query or "limit: ..." out of range.
+  // Searches the terminal's cache (search::SearchCustomers).
   Result<std::vector<SearchResult>> Search(std::string_view query, std::size_t limit);
+
+  // Searches the whole chain at headquarters; kUnavailable when offline.
+  void SearchChain(const std::string& query, std::size_t limit, Headquarters::SearchCallback done);
+
+  // Connects the link; nullptr: offline for good.
+  void SetHeadquarters(Headquarters* headquarters) { headquarters_ = headquarters; }
+  Headquarters* headquarters() const { return headquarters_; }
+
+  // Replaces the store configuration (headquarters distributed a new one).
+  // REQUIRES: valid.
+  void SetStoreConfig(model::StoreConfig config) { config_ = std::move(config); }
 
   const model::StoreConfig& store_config() const { return config_; }
   const std::string& terminal_id() const { return terminal_id_; }
@@ -124,11 +143,17 @@ class CustomerService {
  private:
   Status ApplyPatch(const CustomerPatch& patch, const model::Customer* before,
                     const std::string& operator_id, std::int64_t now_ms, model::Customer& c) const;
+  // The new customer and its creation operation, validated, not stored.
+  Result<model::Operation> PrepareCreate(const CustomerPatch& patch, const std::string& operator_id) const;
+  // Stores `create` pending with its operation queued, or refuses when the
+  // store is in sync mode, forbids offline creation and `offline_fallback`.
+  Result<model::Customer> StorePending(const model::Operation& create, bool offline_fallback);
 
   storage::CustomerStore& store_;
   hal::Clock& clock_;
   const std::string terminal_id_;
-  const model::StoreConfig config_;
+  model::StoreConfig config_;
+  Headquarters* headquarters_ = nullptr;
 };
 
 }  // namespace kassa::customers

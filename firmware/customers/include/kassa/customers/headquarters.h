@@ -1,0 +1,44 @@
+#pragma once
+
+// Headquarters as the customer service sees it: the link (kassa::uplink)
+// implements this; the service works without it (always offline).
+//
+// Threading: every call and every callback on the service's one thread.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kassa/base/status.h"
+#include "kassa/model/customer.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/sync.h"
+
+namespace kassa::customers {
+
+class Headquarters {
+ public:
+  using AckCallback = std::function<void(Result<model::OperationAck>)>;
+  using SearchCallback = std::function<void(Result<std::vector<model::Customer>>)>;
+
+  virtual ~Headquarters() = default;
+
+  // True while a link to headquarters is up.
+  virtual bool online() const = 0;
+
+  // Applies `op` at headquarters at once. `done` runs exactly once: with
+  // headquarters' acknowledgement (applied or rejected), or kUnavailable /
+  // kDeadlineExceeded when no answer came in time. A late answer is dropped;
+  // the same operation id sent again later gets the same outcome.
+  virtual void ApplyNow(const model::Operation& op, AckCallback done) = 0;
+
+  // The outbox has new operations: send them soon.
+  virtual void OutboxChanged() = 0;
+
+  // Searches every customer of the chain at headquarters.
+  // `done` gets kUnavailable when offline or out of time, kInvalidArgument
+  // when headquarters refuses the query.
+  virtual void SearchChain(const std::string& query, std::size_t limit, SearchCallback done) = 0;
+};
+
+}  // namespace kassa::customers

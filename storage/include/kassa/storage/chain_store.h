@@ -1,0 +1,101 @@
+#pragma once
+
+// ChainStore: headquarters' system of record, behind an interface so an
+// embedded LMDB store (OpenLmdbChainStore) serves one machine and a database
+// server can serve a retail chain later, with the same headquarters logic
+// (kassa::hq) above both.
+//
+// All writes happen in Transact(): the body sees a ChainTxn, and everything
+// it does commits durably together or not at all. That is what makes
+// headquarters idempotent forever: an operation's outcome is recorded in
+// the same transaction as its effect, so a resent operation finds it.
+//
+// Threading: not thread-safe; headquarters calls it from its one thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kassa/base/status.h"
+#include "kassa/model/customer.h"
+#include "kassa/model/sync.h"
+#include "kassa/storage/customer_index.h"
+
+namespace kassa::storage {
+
+// What headquarters remembers of a terminal.
+struct TerminalRecord {
+  std::string terminal_id;
+  std::string store_id;
+  std::uint64_t cursor = 0;          // last change the terminal acknowledged
+  std::int64_t last_seen_ms = 0;
+  std::uint64_t operations_applied = 0;
+  std::uint64_t rejections = 0;
+};
+
+// One entry of the change log, as read for distribution.
+struct StoredChange {
+  std::uint64_t seq = 0;
+  model::Change::Kind kind = model::Change::Kind::kCustomerUpsert;
+  std::string scope;                        // legal entity (customers) or store id (store configuration)
+  std::optional<model::Customer> customer;  // upserts: the customer as it is now
+};
+
+struct ChangePage {
+  std::vector<StoredChange> changes;  // in order, matching the filter
+  std::uint64_t scanned_to = 0;       // the log was read up to here
+};
+
+struct ChainStats {
+  std::uint64_t customers = 0;
+  std::uint64_t head_seq = 0;     // newest change
+  std::uint64_t operations = 0;   // operation ids recorded (applied or rejected)
+};
+
+class ChainTxn {
+ public:
+  virtual ~ChainTxn() = default;
+  // The recorded outcome of operation `op_id`, if it was ever seen.
+  virtual Result<std::optional<model::OperationAck>> FindOutcome(const model::LocalId& op_id) = 0;
+  // Records the outcome of `ack.op_id`, forever.
+  virtual Status RecordOutcome(const model::OperationAck& ack) = 0;
+  virtual Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) = 0;
+  // Stores the customer (new or replacing, indexes rewritten) and appends a
+  // customer-upsert change for the terminals of `legal_entity`.
+  // Returns kAlreadyExists "account: ..." when another customer has its number.
+  virtual Status PutCustomer(const model::Customer& c, std::string_view legal_entity) = 0;
+  // The next value of the account number sequence: 1, 2, 3, ...
+  virtual Result<std::uint64_t> NextAccountNumber() = 0;
+  // Appends a store-configuration change for the terminals of `store_id`.
+  virtual Status AppendStoreConfigChange(std::string_view store_id) = 0;
+  virtual Status PutTerminal(const TerminalRecord& terminal) = 0;
+  virtual Status SaveConfigText(std::string_view text) = 0;
+};
+
+class ChainStore : public CustomerIndex {
+ public:
+  // Runs `body` in one durable transaction; commits when it returns OK.
+  virtual Status Transact(const std::function<Status(ChainTxn&)>& body) = 0;
+
+  // Changes after `after` whose scope is `legal_entity` (customers) or
+  // `store_id` (store configuration), at most `max_changes`, reading at most
+  // `max_scan` log entries.
+  virtual Result<ChangePage> ReadChanges(std::uint64_t after, std::string_view legal_entity,
+                                         std::string_view store_id, std::size_t max_changes,
+                                         std::size_t max_scan) = 0;
+
+  virtual Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) = 0;
+  virtual Result<std::vector<TerminalRecord>> Terminals() = 0;
+  virtual Result<ChainStats> Stats() = 0;
+  // The configuration text last saved (nullopt: never).
+  virtual Result<std::optional<std::string>> LoadConfigText() = 0;
+};
+
+// Opens or creates the embedded store in directory `path`.
+// Returns: kOk; kUnavailable (directory); kDataLoss (not a chain store).
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes);
+
+}  // namespace kassa::storage

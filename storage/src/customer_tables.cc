@@ -1,0 +1,165 @@
+#include "customer_tables.h"
+
+#include <algorithm>
+
+#include "kassa/proto_codec/codec.h"
+
+namespace kassa::storage {
+
+Status CustomerTables::Open(WriteTxn& txn, RecordProtection& protection) {
+  protection_ = &protection;
+  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
+  return FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index");
+}
+
+Result<Bytes> CustomerTables::Seal(const model::Customer& c) const {
+  KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
+  return protection_->Seal(plain);
+}
+
+Result<model::Customer> CustomerTables::Unseal(ByteView sealed) const {
+  KASSA_TRY_ASSIGN(Bytes plain, protection_->Open(sealed));
+  return proto_codec::DecodeCustomer(plain);
+}
+
+std::string CustomerTables::TermPrefix(IndexKind kind, std::string_view term) const {
+  std::string key(1, static_cast<char>(kind));
+  key += protection_->IndexTerm(term);
+  return key;
+}
+
+std::string CustomerTables::EntryKey(const IndexEntry& e, const model::LocalId& id) const {
+  std::string key = TermPrefix(e.kind, e.term);
+  key += '\0';
+  key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+  return key;
+}
+
+Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, const model::LocalId& id) const {
+  auto record = txn.Get(customers_, IdKey(id));
+  if (!record.ok()) {
+    if (record.status().code() == StatusCode::kNotFound) return std::optional<model::Customer>();
+    return record.status();
+  }
+  KASSA_TRY_ASSIGN(model::Customer c, Unseal(*record));
+  return std::optional<model::Customer>(std::move(c));
+}
+
+Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
+                           bool check_unique) const {
+  const std::vector<IndexEntry> entries = IndexEntriesOf(c);
+  if (old == nullptr) {
+    const Status put = txn.Put(customers_, IdKey(c.id), sealed, MDB_NOOVERWRITE);
+    if (put.code() == StatusCode::kAlreadyExists) {
+      return Status(StatusCode::kAlreadyExists, "id: a customer with this id exists");
+    }
+    KASSA_TRY(put);
+  } else {
+    for (const auto& e : IndexEntriesOf(*old)) {
+      const Status del = txn.Del(index_, AsBytes(EntryKey(e, old->id)));
+      if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+    }
+    KASSA_TRY(txn.Put(customers_, IdKey(c.id), sealed));
+  }
+  for (const auto& e : entries) {
+    if (check_unique && (e.kind == IndexKind::kAccount || e.kind == IndexKind::kLoyaltyCard)) {
+      bool taken = false;
+      KASSA_TRY(Scan(txn, e.kind, e.term, [&](const model::LocalId& id, std::string_view term, MatchedField) {
+        taken = taken || (term == protection_->IndexTerm(e.term) && id != c.id);
+        return !taken;
+      }));
+      if (taken) {
+        return e.kind == IndexKind::kAccount
+                   ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
+                   : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
+      }
+    }
+    const std::uint8_t field = static_cast<std::uint8_t>(e.field);
+    KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), ByteView(&field, 1)));
+  }
+  return Status::Ok();
+}
+
+Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const Visit& visit) const {
+  const std::string scan = TermPrefix(kind, prefix);
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
+  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
+  while (found) {
+    const std::string_view key = AsChars(cursor.key());
+    if (key.substr(0, scan.size()) != scan) break;
+    if (key.size() < 1 + 1 + model::kLocalIdBytes || cursor.value().size() != 1 ||
+        key[key.size() - 1 - model::kLocalIdBytes] != '\0') {
+      return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
+    }
+    model::LocalId id;
+    std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
+    const std::string_view term = key.substr(1, key.size() - 2 - model::kLocalIdBytes);
+    if (!visit(id, term, static_cast<MatchedField>(cursor.value()[0]))) break;
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<IndexHit>> CustomerTables::ScanPrefix(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
+                                                         std::size_t limit) const {
+  std::vector<IndexHit> hits;
+  if (limit == 0) return hits;
+  KASSA_TRY(Scan(txn, kind, prefix, [&](const model::LocalId& id, std::string_view term, MatchedField field) {
+    hits.push_back({id, std::string(term), field});
+    return hits.size() < limit;
+  }));
+  return hits;
+}
+
+Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
+                                                             const std::vector<model::LocalId>& ids) const {
+  std::vector<model::Customer> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(id)));
+    KASSA_TRY_ASSIGN(model::Customer c, Unseal(record));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::uint64_t& index_entries,
+                             const std::function<void(std::string)>& problem,
+                             const std::function<void(const model::Customer&)>& each) const {
+  std::uint64_t expected_entries = 0;
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  for (; found; ++customers) {
+    model::LocalId id;
+    if (cursor.key().size() == model::kLocalIdBytes) {
+      std::copy_n(cursor.key().begin(), model::kLocalIdBytes, id.bytes.begin());
+    }
+    const std::string hex_key = id.ToHex();
+    auto customer = Unseal(cursor.value());
+    if (!customer.ok()) {
+      problem("customer " + hex_key + ": record does not decode (" + customer.status().detail() + ")");
+    } else if (customer->id != id) {
+      problem("customer " + hex_key + ": record holds another id " + customer->id.ToHex());
+    } else {
+      each(*customer);
+      for (const auto& e : IndexEntriesOf(*customer)) {
+        ++expected_entries;
+        auto v = txn.Get(index_, AsBytes(EntryKey(e, id)));
+        if (!v.ok()) {
+          problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
+        } else if (v->size() != 1 || (*v)[0] != static_cast<std::uint8_t>(e.field)) {
+          problem("customer " + hex_key + ": index entry for '" + e.term + "' names the wrong field");
+        }
+      }
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  KASSA_TRY_ASSIGN(index_entries, txn.Count(index_));
+  if (index_entries != expected_entries) {
+    problem("index holds " + std::to_string(index_entries) + " entries but the customers derive " +
+            std::to_string(expected_entries) + " (stale entries left behind)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace kassa::storage

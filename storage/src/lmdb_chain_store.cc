@@ -1,0 +1,280 @@
+#include <sys/stat.h>
+
+#include "customer_tables.h"
+#include "kassa/base/log.h"
+#include "kassa/proto_codec/link_codec.h"
+#include "kassa/storage/chain_store.h"
+#include "lmdb_txn.h"
+
+namespace kassa::storage {
+namespace {
+
+// customers, index, ops, changes, terminals, meta
+constexpr unsigned kMaxDbs = 6;
+constexpr std::string_view kSchemaKey = "schema_version";
+constexpr std::string_view kSchemaVersion = "hq-1";
+constexpr std::string_view kAccountSeqKey = "account_seq";
+constexpr std::string_view kChangeSeqKey = "change_seq";
+constexpr std::string_view kConfigKey = "chain_config";
+
+using Key8 = std::array<std::uint8_t, 8>;
+
+Key8 Be64(std::uint64_t v) {
+  Key8 key{};
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xFF);
+    v >>= 8;
+  }
+  return key;
+}
+
+std::uint64_t FromBe64(ByteView b) {
+  std::uint64_t v = 0;
+  for (auto x : b.first(std::min<std::size_t>(8, b.size()))) v = (v << 8) | x;
+  return v;
+}
+
+// A change log value: kind (1) | scope length (1) | scope | customer id (16, upserts).
+Bytes ChangeValue(model::Change::Kind kind, std::string_view scope, const model::LocalId* id) {
+  Bytes v;
+  v.push_back(static_cast<std::uint8_t>(kind));
+  v.push_back(static_cast<std::uint8_t>(scope.size()));
+  v.insert(v.end(), scope.begin(), scope.end());
+  if (id != nullptr) v.insert(v.end(), id->bytes.begin(), id->bytes.end());
+  return v;
+}
+
+// A terminal record: fixed fields then the store id.
+Bytes TerminalValue(const TerminalRecord& t) {
+  Bytes v;
+  for (std::uint64_t x : {t.cursor, static_cast<std::uint64_t>(t.last_seen_ms), t.operations_applied, t.rejections}) {
+    const Key8 b = Be64(x);
+    v.insert(v.end(), b.begin(), b.end());
+  }
+  v.insert(v.end(), t.store_id.begin(), t.store_id.end());
+  return v;
+}
+
+Result<TerminalRecord> ParseTerminal(ByteView key, ByteView v) {
+  if (v.size() < 32) return Status(StatusCode::kDataLoss, "storage corrupted: malformed terminal record");
+  TerminalRecord t;
+  t.terminal_id = std::string(AsChars(key));
+  t.cursor = FromBe64(v.subspan(0, 8));
+  t.last_seen_ms = static_cast<std::int64_t>(FromBe64(v.subspan(8, 8)));
+  t.operations_applied = FromBe64(v.subspan(16, 8));
+  t.rejections = FromBe64(v.subspan(24, 8));
+  t.store_id = std::string(AsChars(v.subspan(32)));
+  return t;
+}
+
+class LmdbChainStore;
+
+class LmdbChainTxn final : public ChainTxn {
+ public:
+  LmdbChainTxn(LmdbChainStore& store, WriteTxn& txn) : store_(store), txn_(txn) {}
+  Result<std::optional<model::OperationAck>> FindOutcome(const model::LocalId& op_id) override;
+  Status RecordOutcome(const model::OperationAck& ack) override;
+  Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override;
+  Status PutCustomer(const model::Customer& c, std::string_view legal_entity) override;
+  Result<std::uint64_t> NextAccountNumber() override;
+  Status AppendStoreConfigChange(std::string_view store_id) override;
+  Status PutTerminal(const TerminalRecord& terminal) override;
+  Status SaveConfigText(std::string_view text) override;
+
+ private:
+  Result<std::uint64_t> Counter(std::string_view key);
+  Status AppendChange(const Bytes& value);
+  LmdbChainStore& store_;
+  WriteTxn& txn_;
+};
+
+class LmdbChainStore final : public ChainStore {
+ public:
+  explicit LmdbChainStore(LmdbEnv env) : env_(std::move(env)) {}
+
+  Status Init() {
+    return Update(env_, [&](WriteTxn& txn) -> Status {
+      KASSA_TRY(tables_.Open(txn, protection_));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
+      auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
+      if (schema.ok()) {
+        return AsChars(*schema) == kSchemaVersion
+                   ? Status::Ok()
+                   : Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
+      }
+      if (schema.status().code() != StatusCode::kNotFound) return schema.status();
+      return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
+    });
+  }
+
+  Status Transact(const std::function<Status(ChainTxn&)>& body) override {
+    return Update(env_, [&](WriteTxn& txn) -> Status {
+      LmdbChainTxn chain_txn(*this, txn);
+      return body(chain_txn);
+    });
+  }
+
+  Result<ChangePage> ReadChanges(std::uint64_t after, std::string_view legal_entity, std::string_view store_id,
+                                 std::size_t max_changes, std::size_t max_scan) override {
+    ChangePage page;
+    page.scanned_to = after;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(changes_));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(Be64(after + 1)));
+    for (std::size_t scanned = 0; found && scanned < max_scan && page.changes.size() < max_changes; ++scanned) {
+      const std::uint64_t seq = FromBe64(cursor.key());
+      const ByteView v = cursor.value();
+      if (v.size() < 2 || v.size() < 2u + v[1]) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+      const auto kind = static_cast<model::Change::Kind>(v[0]);
+      const std::string_view scope = AsChars(v.subspan(2, v[1]));
+      page.scanned_to = seq;
+      if (kind == model::Change::Kind::kCustomerUpsert && scope == legal_entity) {
+        if (v.size() != 2u + v[1] + model::kLocalIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+        model::LocalId id;
+        std::copy_n(v.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
+        KASSA_TRY_ASSIGN(auto customer, tables_.Find(txn, id));
+        if (!customer) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
+        page.changes.push_back({seq, kind, std::string(scope), std::move(customer)});
+      } else if (kind == model::Change::Kind::kStoreConfig && scope == store_id) {
+        page.changes.push_back({seq, kind, std::string(scope), std::nullopt});
+      }
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return page;
+  }
+
+  Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return tables_.Find(txn, id);
+  }
+
+  Result<std::vector<TerminalRecord>> Terminals() override {
+    std::vector<TerminalRecord> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(terminals_));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      KASSA_TRY_ASSIGN(TerminalRecord t, ParseTerminal(cursor.key(), cursor.value()));
+      out.push_back(std::move(t));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return out;
+  }
+
+  Result<ChainStats> Stats() override {
+    ChainStats stats;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(stats.customers, txn.Count(tables_.customers()));
+    KASSA_TRY_ASSIGN(stats.operations, txn.Count(ops_));
+    auto head = txn.Get(meta_, AsBytes(kChangeSeqKey));
+    if (head.ok()) stats.head_seq = FromBe64(*head);
+    return stats;
+  }
+
+  Result<std::optional<std::string>> LoadConfigText() override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    auto v = txn.Get(meta_, AsBytes(kConfigKey));
+    if (!v.ok()) {
+      if (v.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
+      return v.status();
+    }
+    return std::optional<std::string>(std::string(AsChars(*v)));
+  }
+
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return tables_.ScanPrefix(txn, kind, prefix, limit);
+  }
+  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return tables_.GetMany(txn, ids);
+  }
+
+ private:
+  friend class LmdbChainTxn;
+  LmdbEnv env_;
+  PlaintextProtection protection_;  // headquarters' disk protection is the server's
+  CustomerTables tables_;
+  MDB_dbi ops_ = 0;        // op id (16) -> encoded OperationAck: every outcome, forever
+  MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id
+  MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
+  MDB_dbi meta_ = 0;       // schema, sequences, configuration text
+};
+
+Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
+  auto v = txn_.Get(store_.ops_, IdKey(op_id));
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) return std::optional<model::OperationAck>();
+    return v.status();
+  }
+  KASSA_TRY_ASSIGN(auto acks, proto_codec::DecodeUploadAcks(*v));
+  if (acks.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: bad operation outcome");
+  return std::optional<model::OperationAck>(std::move(acks.front()));
+}
+
+Status LmdbChainTxn::RecordOutcome(const model::OperationAck& ack) {
+  KASSA_TRY_ASSIGN(const Bytes v, proto_codec::EncodeUploadAcks(std::span<const model::OperationAck>(&ack, 1)));
+  return txn_.Put(store_.ops_, IdKey(ack.op_id), v);
+}
+
+Result<std::optional<model::Customer>> LmdbChainTxn::FindCustomer(const model::LocalId& id) {
+  return store_.tables_.Find(txn_, id);
+}
+
+Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
+  KASSA_TRY_ASSIGN(const auto old, store_.tables_.Find(txn_, c.id));
+  KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(c));
+  KASSA_TRY(store_.tables_.Put(txn_, c, record, old ? &*old : nullptr, /*check_unique=*/true));
+  return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id));
+}
+
+Result<std::uint64_t> LmdbChainTxn::Counter(std::string_view key) {
+  std::uint64_t next = 1;
+  auto v = txn_.Get(store_.meta_, AsBytes(key));
+  if (v.ok()) {
+    next = FromBe64(*v) + 1;
+  } else if (v.status().code() != StatusCode::kNotFound) {
+    return v.status();
+  }
+  const Key8 b = Be64(next);
+  KASSA_TRY(txn_.Put(store_.meta_, AsBytes(key), b));
+  return next;
+}
+
+Result<std::uint64_t> LmdbChainTxn::NextAccountNumber() { return Counter(kAccountSeqKey); }
+
+Status LmdbChainTxn::AppendChange(const Bytes& value) {
+  KASSA_TRY_ASSIGN(const std::uint64_t seq, Counter(kChangeSeqKey));
+  return txn_.Put(store_.changes_, Be64(seq), value, MDB_APPEND);
+}
+
+Status LmdbChainTxn::AppendStoreConfigChange(std::string_view store_id) {
+  return AppendChange(ChangeValue(model::Change::Kind::kStoreConfig, store_id, nullptr));
+}
+
+Status LmdbChainTxn::PutTerminal(const TerminalRecord& terminal) {
+  return txn_.Put(store_.terminals_, AsBytes(terminal.terminal_id), TerminalValue(terminal));
+}
+
+Status LmdbChainTxn::SaveConfigText(std::string_view text) {
+  return txn_.Put(store_.meta_, AsBytes(kConfigKey), AsBytes(text));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    KASSA_LOG(kError) << "data directory " << path << " does not exist";
+    return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
+  }
+  KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
+  auto store = std::make_unique<LmdbChainStore>(std::move(env));
+  KASSA_TRY(store->Init());
+  return std::unique_ptr<ChainStore>(std::move(store));
+}
+
+}  // namespace kassa::storage
