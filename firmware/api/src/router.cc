@@ -1,13 +1,15 @@
 #include "router.h"
 
 #include <charconv>
+#include <functional>
+#include <memory>
 
 #include "json_mapping.h"
 #include "kassa/base/log.h"
 
 namespace kassa::api {
 namespace json = boost::json;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -78,70 +80,135 @@ std::string OperatorOf(const Request& req) {
   return std::string(it->value().substr(0, 32));
 }
 
-}  // namespace
-
-Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive) {
-  Response res{static_cast<http::status>(status), version};
-  res.set(http::field::server, "kassad");
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(keep_alive);
-  res.body() = body;
-  res.prepare_payload();
-  return res;
+json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats, std::int64_t now_ms) {
+  const model::StoreConfig& cfg = customers.store_config();
+  const customers::Headquarters* hq = customers.headquarters();
+  const bool online = hq != nullptr && hq->online();
+  json::value link = nullptr;
+  if (hq != nullptr) {
+    const customers::LinkState st = hq->state();
+    link = json::object{{"address", st.address},
+                        {"online", st.online},
+                        {"online_since", st.online ? json::value(IsoTime(st.online_since_ms)) : json::value(nullptr)},
+                        {"connects", st.connects},
+                        {"last_failure", st.last_failure.empty() ? json::value(nullptr) : json::value(st.last_failure)},
+                        {"last_failure_at", st.last_failure_ms == 0 ? json::value(nullptr) : json::value(IsoTime(st.last_failure_ms))}};
+  }
+  // Sync mode falls back to async by itself while headquarters is offline.
+  const bool effective_sync = cfg.creation_mode == model::CreationMode::kSync && online;
+  json::object outbox{{"length", stats.outbox_length}};
+  outbox["oldest"] = stats.oldest ? json::value(OutboxEntryJson(*stats.oldest, now_ms)) : json::value(nullptr);
+  return json::object{
+      {"online", online},
+      {"headquarters", std::move(link)},
+      {"configured_mode", model::ToString(cfg.creation_mode)},
+      {"effective_mode", effective_sync ? "sync" : "async"},
+      {"allow_offline_creation", cfg.allow_offline_creation},
+      {"pending_customers", stats.pending_customers},
+      {"outbox", std::move(outbox)},
+      {"oldest_pending_age_ms", stats.oldest ? json::value(now_ms - stats.oldest->operation.enqueued_at_ms) : json::value(nullptr)},
+      {"quarantined", stats.quarantined},
+      {"last_ack_at", stats.last_ack_at_ms == 0 ? json::value(nullptr) : json::value(IsoTime(stats.last_ack_at_ms))},
+      {"distribution_cursor", stats.distribution_cursor}};
 }
 
-Response Router::Handle(const Request& req) {
+json::array ResultsJson(const std::vector<customers::SearchResult>& results) {
+  json::array out;
+  for (const auto& r : results) {
+    out.push_back(json::object{{"customer", CustomerJson(r.customer)},
+                               {"matched", storage::ToString(r.matched)},
+                               {"score", r.score}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::Handle(const Request& req, kassa::http::Respond respond) {
   const std::string_view target(req.target().data(), req.target().size());
   const auto qmark = target.find('?');
   const std::string_view path = target.substr(0, qmark);
   const std::string_view query = qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
-  const http::verb method = req.method();
+  const bhttp::verb method = req.method();
+  // Sends a reply now or, for calls to headquarters, later.
+  const auto send = std::make_shared<std::function<void(Reply)>>(
+      [respond = std::move(respond), version = req.version(), keep_alive = req.keep_alive(),
+       what = std::string(req.method_string()) + " " + std::string(path)](Reply reply) {
+        if (reply.status >= 500) KASSA_LOG(kError) << what << " -> " << reply.status;
+        respond(kassa::http::JsonResponse(reply.status, json::serialize(reply.body), version, keep_alive));
+      });
 
-  const auto reply = [&]() -> Reply {
+  const auto reply = [&]() -> std::optional<Reply> {
     if (path.substr(0, kPrefix.size()) != kPrefix) return NotFoundRoute();
     const std::string_view route = path.substr(kPrefix.size());
 
     if (route == "health") {
-      if (method != http::verb::get) return MethodNotAllowed();
-      return {200, json::object{{"status", "ok"}, {"service", "kassad"}, {"api", "v1"}}};
+      if (method != bhttp::verb::get) return MethodNotAllowed();
+      return Reply{200, json::object{{"status", "ok"}, {"service", "kassad"}, {"api", "v1"}}};
     }
     if (route == "store") {
-      if (method != http::verb::get) return MethodNotAllowed();
-      return {200, StoreConfigJson(customers_.store_config())};
+      if (method != bhttp::verb::get) return MethodNotAllowed();
+      return Reply{200, StoreConfigJson(customers_.store_config())};
     }
     if (route == "status" || route == "outbox") {
-      if (method != http::verb::get) return MethodNotAllowed();
+      if (method != bhttp::verb::get) return MethodNotAllowed();
       auto stats = store_.Stats();
       if (!stats.ok()) return Error(stats.status());
       json::object outbox{{"length", stats->outbox_length}};
       outbox["oldest"] = stats->oldest ? json::value(OutboxEntryJson(*stats->oldest, clock_.NowMs())) : json::value(nullptr);
-      if (route == "outbox") return {200, std::move(outbox)};
+      if (route == "outbox") return Reply{200, std::move(outbox)};
       const model::StoreConfig& cfg = customers_.store_config();
-      return {200, json::object{{"terminal_id", customers_.terminal_id()},
+      return Reply{200, json::object{{"terminal_id", customers_.terminal_id()},
                                 {"store_id", cfg.store_id},
                                 {"creation_mode", model::ToString(cfg.creation_mode)},
-                                {"headquarters", "unreachable"},
+                                {"headquarters", customers_.headquarters() == nullptr ? "not configured"
+                                                 : customers_.headquarters()->online() ? "online" : "offline"},
                                 {"customers", stats->customers},
                                 {"pending_customers", stats->pending_customers},
                                 {"outbox", std::move(outbox)},
                                 {"storage", json::object{{"map_size_bytes", stats->map_size_bytes},
                                                          {"used_bytes", stats->used_bytes}}}}};
     }
+    if (route == "sync") {
+      if (method == bhttp::verb::post) {
+        if (customers_.headquarters() == nullptr) {
+          return Error(ApiError{503, "unavailable", "headquarters", "not configured: start kassad with --hq HOST:PORT"});
+        }
+        customers_.headquarters()->SyncNow();
+      } else if (method != bhttp::verb::get) {
+        return MethodNotAllowed();
+      }
+      auto stats = store_.Stats();
+      if (!stats.ok()) return Error(stats.status());
+      return Reply{method == bhttp::verb::post ? 202u : 200u, SyncJson(customers_, *stats, clock_.NowMs())};
+    }
+    if (route == "quarantine") {
+      if (method != bhttp::verb::get) return MethodNotAllowed();
+      auto entries = store_.Quarantined(100);
+      if (!entries.ok()) return Error(entries.status());
+      json::array out;
+      for (const auto& e : *entries) {
+        out.push_back(json::object{{"seq", e.seq},
+                                   {"rejected_at", IsoTime(e.rejected_at_ms)},
+                                   {"reason", e.reason},
+                                   {"operation", OutboxEntryJson({e.seq, e.operation}, clock_.NowMs())}});
+      }
+      return Reply{200, json::object{{"quarantined", std::move(out)}}};
+    }
     if (route == "doctor") {
-      if (method != http::verb::get) return MethodNotAllowed();
+      if (method != bhttp::verb::get) return MethodNotAllowed();
       auto report = store_.Check();
       if (!report.ok()) return Error(report.status());
       json::array problems;
       for (const auto& p : report->problems) problems.emplace_back(p);
-      return {200, json::object{{"ok", report->ok()},
+      return Reply{200, json::object{{"ok", report->ok()},
                                 {"customers", report->customers},
                                 {"index_entries", report->index_entries},
                                 {"outbox_entries", report->outbox_entries},
                                 {"problems", std::move(problems)}}};
     }
     if (route == "customers") {
-      if (method == http::verb::get) {
+      if (method == bhttp::verb::get) {
         const auto q = QueryParam(query, "q");
         if (!q) return Error(ApiError{400, "invalid_argument", "q", "required: the search text"});
         std::size_t limit = customers::CustomerService::kDefaultSearchLimit;
@@ -151,36 +218,43 @@ Response Router::Handle(const Request& req) {
             return Error(ApiError{400, "invalid_argument", "limit", "must be a number from 1 to 100"});
           }
         }
+        const std::string scope = QueryParam(query, "scope").value_or("terminal");
+        if (scope == "chain") {
+          customers_.SearchChain(*q, limit, [send](Result<std::vector<model::Customer>> found) {
+            if (!found.ok()) return (*send)(Error(found.status()));
+            json::array out;
+            for (const auto& c : *found) out.push_back(json::object{{"customer", CustomerJson(c)}});
+            (*send)(Reply{200, json::object{{"scope", "chain"}, {"results", std::move(out)}}});
+          });
+          return std::nullopt;
+        }
+        if (scope != "terminal") return Error(ApiError{400, "invalid_argument", "scope", "must be terminal or chain"});
         auto results = customers_.Search(*q, limit);
         if (!results.ok()) return Error(results.status());
-        json::array out;
-        for (const auto& r : *results) {
-          out.push_back(json::object{{"customer", CustomerJson(r.customer)},
-                                     {"matched", storage::ToString(r.matched)},
-                                     {"score", r.score}});
-        }
-        return {200, json::object{{"results", std::move(out)}}};
+        return Reply{200, json::object{{"scope", "terminal"}, {"results", ResultsJson(*results)}}};
       }
-      if (method == http::verb::post) {
+      if (method == bhttp::verb::post) {
         json::value body;
         if (auto err = ParseBody(req, body)) return Error(*err);
         customers::CustomerPatch patch;
         if (auto err = ParsePatch(body, patch, nullptr)) return Error(*err);
-        auto created = customers_.Create(patch, OperatorOf(req));
-        if (!created.ok()) return Error(created.status());
-        return {201, CustomerJson(*created)};
+        customers_.CreateAsync(patch, OperatorOf(req), [send](Result<model::Customer> created) {
+          if (!created.ok()) return (*send)(Error(created.status()));
+          (*send)(Reply{201, CustomerJson(*created)});
+        });
+        return std::nullopt;
       }
       return MethodNotAllowed();
     }
     if (route.substr(0, 10) == "customers/") {
       const std::string ref = PercentDecode(route.substr(10));
       if (ref.empty() || ref.find('/') != std::string::npos) return NotFoundRoute();
-      if (method == http::verb::get) {
+      if (method == bhttp::verb::get) {
         auto c = customers_.Find(ref);
         if (!c.ok()) return Error(c.status());
-        return {200, CustomerJson(*c)};
+        return Reply{200, CustomerJson(*c)};
       }
-      if (method == http::verb::patch) {
+      if (method == bhttp::verb::patch) {
         json::value body;
         if (auto err = ParseBody(req, body)) return Error(*err);
         customers::CustomerPatch patch;
@@ -188,17 +262,14 @@ Response Router::Handle(const Request& req) {
         if (auto err = ParsePatch(body, patch, &version)) return Error(*err);
         auto c = customers_.Edit(ref, patch, version, OperatorOf(req));
         if (!c.ok()) return Error(c.status());
-        return {200, CustomerJson(*c)};
+        return Reply{200, CustomerJson(*c)};
       }
       return MethodNotAllowed();
     }
     return NotFoundRoute();
   }();
 
-  if (reply.status >= 500) {
-    KASSA_LOG(kError) << req.method_string() << ' ' << path << " -> " << reply.status;
-  }
-  return JsonResponse(reply.status, json::serialize(reply.body), req.version(), req.keep_alive());
+  if (reply) (*send)(std::move(*reply));
 }
 
 }  // namespace kassa::api

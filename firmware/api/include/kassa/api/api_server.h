@@ -6,6 +6,7 @@
 // Threading: everything runs on the io_context's one thread; handlers call the
 // customer service and store synchronously (each call is one short LMDB
 // transaction), so no transaction is ever held across an asynchronous wait.
+// Calls to headquarters (a sync-mode create, a chain search) answer later.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
@@ -47,8 +48,8 @@ class ApiServer {
   struct Impl;
 
  private:
-  explicit ApiServer(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;
+  explicit ApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace kassa::api

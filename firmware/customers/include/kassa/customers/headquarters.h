@@ -5,6 +5,7 @@
 //
 // Threading: every call and every callback on the service's one thread.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,17 @@
 #include "kassa/model/sync.h"
 
 namespace kassa::customers {
+
+// The link's state, for status screens.
+struct LinkState {
+  std::string address;                 // "host:port" of headquarters
+  bool online = false;
+  std::int64_t online_since_ms = 0;    // when the current link came up
+  std::int64_t last_failure_ms = 0;    // 0: never
+  std::string last_failure;            // why the link last went down or failed to come up
+  std::uint64_t connects = 0;          // successful connections so far
+  std::int64_t last_ack_ms = 0;        // last acknowledgement received this run
+};
 
 class Headquarters {
  public:
@@ -34,6 +46,11 @@ class Headquarters {
 
   // The outbox has new operations: send them soon.
   virtual void OutboxChanged() = 0;
+
+  // Connect now if offline (no backoff wait), and send the outbox now.
+  virtual void SyncNow() = 0;
+
+  virtual LinkState state() const = 0;
 
   // Searches every customer of the chain at headquarters.
   // `done` gets kUnavailable when offline or out of time, kInvalidArgument

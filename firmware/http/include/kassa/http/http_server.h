@@ -1,0 +1,58 @@
+#pragma once
+
+// A small HTTP/1.1 server on a loopback address (Boost.Beast): keep-alive,
+// a body limit, an idle timeout, and handlers that answer at once or later
+// (after a call to headquarters). kassad's local API and kassa-hq's admin API
+// both run on it.
+//
+// Threading: everything on the executor's one thread.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kassa/base/status.h"
+
+namespace kassa::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+// Sends the response; call exactly once.
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Respond)>;
+
+struct ServerOptions {
+  std::size_t max_body_bytes = 64 * 1024;
+};
+
+// A JSON response with `status`.
+Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive);
+
+class HttpServer {
+ public:
+  // Binds `address`:`port` (port 0 picks a free one) and starts accepting.
+  //
+  // Returns:
+  //   kOk               the running server.
+  //   kInvalidArgument  "listen: ..." the address is not an IP address, or
+  //                     not a loopback address.
+  //   kUnavailable      "listen: ..." the port cannot be bound (in use).
+  static Result<std::unique_ptr<HttpServer>> Start(boost::asio::any_io_executor executor, const std::string& address,
+                                                   std::uint16_t port, ServerOptions options, Handler handler);
+  ~HttpServer();
+
+  std::uint16_t port() const;
+  // Stops accepting and closes open connections.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace kassa::http
