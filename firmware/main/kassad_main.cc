@@ -2,19 +2,17 @@
 // and runs it. The single `try` of the process: an exception escaping the
 // service is logged and ends the process non-zero (systemd restarts it).
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <string_view>
 
 #include "kassa/base/log.h"
+#include "kassa/cli/cli.h"
 #include "kassa/service/service.h"
 
 namespace {
@@ -31,6 +29,8 @@ options:
   --listen ADDR:PORT  API address, loopback only       (default 127.0.0.1:8080)
                       PORT 0 picks a free port.
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)
+  --hq HOST:PORT      headquarters' link address. Without it the terminal
+                      works offline: every customer waits as "Pending sync".
   --map-size MB       largest size of the data file in MiB     (default 1024)
   --port-file FILE    write the bound API port to FILE once serving
   --log-level LEVEL   debug | info | warning | error             (default info)
@@ -41,18 +41,6 @@ exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 int Usage(const std::string& message) {
   std::fprintf(stderr, "kassad: %s\n%s", message.c_str(), kUsage);
   return 2;
-}
-
-bool ParseListen(std::string_view s, std::string& address, std::uint16_t& port) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string_view p = s.substr(colon + 1);
-  const auto r = std::from_chars(p.data(), p.data() + p.size(), port);
-  if (r.ec != std::errc() || r.ptr != p.data() + p.size() || host.empty()) return false;
-  address = std::string(host);
-  return true;
 }
 
 int Main(int argc, char** argv) {
@@ -73,36 +61,31 @@ int Main(int argc, char** argv) {
     } else if (arg == "--config") {
       options.config_path = value;
     } else if (arg == "--listen") {
-      if (!ParseListen(value, options.listen_address, options.port)) return Usage("--listen takes ADDR:PORT");
+      if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
+        return Usage("--listen takes ADDR:PORT");
+      }
+    } else if (arg == "--hq") {
+      if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return Usage("--hq takes HOST:PORT");
     } else if (arg == "--terminal") {
       options.terminal_id = value;
     } else if (arg == "--map-size") {
-      std::size_t mb = 0;
-      const auto r = std::from_chars(value.data(), value.data() + value.size(), mb);
-      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || mb < 1 || mb > (1u << 20)) {
+      if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
         return Usage("--map-size takes a size in MiB from 1 to 1048576");
       }
-      options.map_size_bytes = mb << 20;
     } else if (arg == "--port-file") {
       port_file = value;
     } else if (arg == "--log-level") {
-      if (value == "debug") kassa::SetLogLevel(kassa::LogLevel::kDebug);
-      else if (value == "info") kassa::SetLogLevel(kassa::LogLevel::kInfo);
-      else if (value == "warning") kassa::SetLogLevel(kassa::LogLevel::kWarning);
-      else if (value == "error") kassa::SetLogLevel(kassa::LogLevel::kError);
-      else return Usage("--log-level takes debug, info, warning or error");
+      if (!kassa::cli::SetLogLevelByName(value)) return Usage("--log-level takes debug, info, warning or error");
     } else {
       return Usage("unknown option " + std::string(arg));
     }
   }
   if (options.data_dir.empty()) return Usage("--data is required");
-  if (::access(options.data_dir.c_str(), F_OK) != 0) {
-    // Create the data directory (one level) so a fresh terminal starts by itself.
-    if (::mkdir(options.data_dir.c_str(), 0700) != 0) {
-      std::fprintf(stderr, "kassad: cannot create data directory %s: %s\n", options.data_dir.c_str(),
-                   std::strerror(errno));
-      return 1;
-    }
+  // Create the data directory (one level) so a fresh terminal starts by itself.
+  if (!kassa::cli::EnsureDirectory(options.data_dir)) {
+    std::fprintf(stderr, "kassad: cannot create data directory %s: %s\n", options.data_dir.c_str(),
+                 std::strerror(errno));
+    return 1;
   }
 
   auto service = kassa::service::Service::Create(options);
@@ -111,14 +94,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const std::uint16_t port = (*service)->port();
-  if (!port_file.empty()) {
-    // Written to a temporary name and renamed, so readers never see half a number.
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << port << '\n';
-    if (std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      std::fprintf(stderr, "kassad: cannot write --port-file %s\n", port_file.c_str());
-      return 1;
-    }
+  if (!port_file.empty() && !kassa::cli::WriteFileReplacing(port_file, std::to_string(port) + "\n")) {
+    std::fprintf(stderr, "kassad: cannot write --port-file %s\n", port_file.c_str());
+    return 1;
   }
   std::printf("kassad: serving the local API on http://%s:%u/v1/ (data: %s, terminal: %s)\n",
               options.listen_address.c_str(), port, options.data_dir.c_str(), options.terminal_id.c_str());

@@ -227,7 +227,11 @@ Result<std::optional<model::Customer>> LmdbChainTxn::FindCustomer(const model::L
 Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
   KASSA_TRY_ASSIGN(const auto old, store_.tables_.Find(txn_, c.id));
   KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(c));
-  KASSA_TRY(store_.tables_.Put(txn_, c, record, old ? &*old : nullptr, /*check_unique=*/true));
+  // A nested transaction: a refused customer (a taken loyalty card) leaves
+  // no trace, and the operations around it still commit.
+  KASSA_TRY_ASSIGN(WriteTxn step, WriteTxn::BeginNested(store_.env_, txn_));
+  KASSA_TRY(store_.tables_.Put(step, c, record, old ? &*old : nullptr, /*check_unique=*/true));
+  KASSA_TRY(std::move(step).Commit());
   return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id));
 }
 

@@ -92,6 +92,12 @@ Result<WriteTxn> WriteTxn::Begin(const LmdbEnv& env) {
   return WriteTxn(txn);
 }
 
+Result<WriteTxn> WriteTxn::BeginNested(const LmdbEnv& env, WriteTxn& parent) {
+  MDB_txn* txn = nullptr;
+  KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), parent.get(), 0, &txn), "nested_begin"));
+  return WriteTxn(txn);
+}
+
 Status WriteTxn::Put(MDB_dbi dbi, ByteView key, ByteView value, unsigned flags) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(value);

@@ -1,5 +1,8 @@
 #include "json_mapping.h"
 
+#include "kassa/base/time_format.h"
+#include "kassa/config/store_config_json.h"
+
 #include <ctime>
 #include <functional>
 
@@ -36,15 +39,7 @@ json::value ErrorJson(const ApiError& e) {
   return json::object{{"error", std::move(err)}};
 }
 
-std::string IsoTime(std::int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(unix_ms % 1000));
-  return buf;
-}
+std::string IsoTime(std::int64_t unix_ms) { return FormatIsoTime(unix_ms); }
 
 namespace {
 
@@ -210,24 +205,7 @@ json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms)
                       {"age_seconds", (now_ms - e.operation.enqueued_at_ms) / 1000}};
 }
 
-json::object StoreConfigJson(const m::StoreConfig& s) {
-  json::array groups;
-  for (const auto& g : s.customer_groups) groups.push_back(json::object{{"id", g.id}, {"name", g.name}});
-  const m::DefaultCustomer& d = s.default_customer;
-  return json::object{
-      {"store_id", s.store_id},
-      {"legal_entity", s.legal_entity},
-      {"operating_unit_country", s.operating_unit_country},
-      {"creation_mode", m::ToString(s.creation_mode)},
-      {"allow_offline_creation", s.allow_offline_creation},
-      {"customer_groups", std::move(groups)},
-      {"default_customer", json::object{{"account", d.account}, {"type", m::ToString(d.type)},
-                                        {"customer_group", d.customer_group},
-                                        {"receipt_preference", m::ToString(d.receipt_preference)},
-                                        {"receipt_email", d.receipt_email}, {"currency", d.currency},
-                                        {"language", d.language}, {"affiliations", Strings(d.affiliations)}}},
-  };
-}
+json::object StoreConfigJson(const m::StoreConfig& s) { return config::StoreConfigToJson(s); }
 
 std::optional<ApiError> ParsePatch(const json::value& body, customers::CustomerPatch& p,
                                    std::uint32_t* expected_version) {

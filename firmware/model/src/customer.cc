@@ -104,6 +104,30 @@ std::vector<std::uint32_t> ChangedFields(const Customer& a, const Customer& b) {
   return out;
 }
 
+bool CopyField(std::uint32_t field, const Customer& from, Customer& to) {
+  switch (static_cast<CustomerField>(field)) {
+    case CustomerField::kAccount: return false;  // headquarters' own
+    case CustomerField::kType: to.type = from.type; return true;
+    case CustomerField::kFirstName: to.first_name = from.first_name; return true;
+    case CustomerField::kLastName: to.last_name = from.last_name; return true;
+    case CustomerField::kOrganizationName: to.organization_name = from.organization_name; return true;
+    case CustomerField::kEmail: to.email = from.email; return true;
+    case CustomerField::kPhone: to.phone = from.phone; return true;
+    case CustomerField::kSecondaryEmails: to.secondary_emails = from.secondary_emails; return true;
+    case CustomerField::kSecondaryPhones: to.secondary_phones = from.secondary_phones; return true;
+    case CustomerField::kAddresses: to.addresses = from.addresses; return true;
+    case CustomerField::kCustomerGroup: to.customer_group = from.customer_group; return true;
+    case CustomerField::kReceiptPreference: to.receipt_preference = from.receipt_preference; return true;
+    case CustomerField::kReceiptEmail: to.receipt_email = from.receipt_email; return true;
+    case CustomerField::kCurrency: to.currency = from.currency; return true;
+    case CustomerField::kLanguage: to.language = from.language; return true;
+    case CustomerField::kAffiliations: to.affiliations = from.affiliations; return true;
+    case CustomerField::kAttributes: to.attributes = from.attributes; return true;
+    case CustomerField::kLoyaltyCards: to.loyalty_cards = from.loyalty_cards; return true;
+  }
+  return false;
+}
+
 const char* ToString(OperationKind k) {
   return k == OperationKind::kUpdateCustomer ? "update_customer" : "create_customer";
 }

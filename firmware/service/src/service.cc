@@ -8,8 +8,9 @@
 #include "kassa/customers/customer_service.h"
 #include "kassa/hal/lnx/system_clock.h"
 #include "kassa/model/limits.h"
-#include "kassa/service/store_config_file.h"
+#include "kassa/config/store_config_json.h"
 #include "kassa/storage/customer_store.h"
+#include "kassa/uplink/uplink.h"
 
 namespace kassa::service {
 
@@ -19,6 +20,7 @@ struct Service::Parts {
   hal::lnx::SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
+  std::unique_ptr<uplink::Uplink> uplink;               // link to headquarters (absent without --hq)
   std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API on loopback
 };
 
@@ -34,7 +36,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
 
   model::StoreConfig config;
   if (!options.config_path.empty()) {
-    if (auto error = LoadStoreConfigFile(options.config_path, config)) {
+    if (auto error = config::LoadStoreConfigFile(options.config_path, config)) {
       KASSA_LOG(kError) << "store configuration " << *error;
       return Status(StatusCode::kInvalidArgument, "config: the store configuration file is not valid (see log)");
     }
@@ -51,13 +53,36 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
 
   parts->customers = std::make_unique<customers::CustomerService>(*parts->store, parts->clock,
                                                                   options.terminal_id, std::move(config));
+  Parts* p = parts.get();
+  if (!options.hq_host.empty()) {
+    uplink::UplinkOptions link;
+    link.host = options.hq_host;
+    link.port = options.hq_port;
+    const std::string config_path = options.config_path;
+    parts->uplink = std::make_unique<uplink::Uplink>(
+        parts->io.get_executor(), *parts->customers, *parts->store, parts->clock, link,
+        [p, config_path](const model::StoreConfig& distributed) {
+          if (distributed == p->customers->store_config()) return;
+          KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
+                           << model::ToString(distributed.creation_mode) << ", offline creation "
+                           << (distributed.allow_offline_creation ? "allowed" : "forbidden");
+          p->customers->SetStoreConfig(distributed);
+          if (!config_path.empty()) {
+            if (Status s = config::WriteStoreConfigFile(config_path, distributed); !s.ok()) {
+              KASSA_LOG(kError) << "cannot replace " << config_path << " with headquarters' configuration";
+            }
+          }
+        });
+    parts->customers->SetHeadquarters(parts->uplink.get());
+    parts->uplink->Start();
+  }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
                                                      *parts->customers, *parts->store, parts->clock));
-  Parts* p = parts.get();
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     KASSA_LOG(kInfo) << "signal " << signal << ": stopping";
     p->api->Stop();
+    if (p->uplink) p->uplink->Stop();
   });
   return std::unique_ptr<Service>(new Service(std::move(parts)));
 }

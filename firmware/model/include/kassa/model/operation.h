@@ -26,6 +26,11 @@ enum class CustomerField : std::uint32_t {
 // version excluded), in field-number order.
 std::vector<std::uint32_t> ChangedFields(const Customer& before, const Customer& after);
 
+// Copies field number `field` (a CustomerField) of `from` into `to`.
+// Returns false for the account (headquarters assigns it) and for numbers
+// that are not an editable field.
+bool CopyField(std::uint32_t field, const Customer& from, Customer& to);
+
 enum class OperationKind : std::uint8_t { kCreateCustomer = 1, kUpdateCustomer = 2 };
 const char* ToString(OperationKind k);  // "create_customer" | "update_customer"
 

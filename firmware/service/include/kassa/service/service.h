@@ -5,7 +5,9 @@
 //
 // Start-up: open the LMDB store in the data directory; take the store
 // configuration from --config (saved into the store) or, without it, from
-// the store; start the local API. SIGINT/SIGTERM cancel the work so Run()
+// the store; start the local API and the uplink to headquarters. A store
+// configuration distributed by headquarters replaces the one in use, in the
+// store and in the --config file. SIGINT/SIGTERM cancel the work so Run()
 // returns.
 
 #include <cstdint>
@@ -23,6 +25,8 @@ struct ServiceOptions {
   std::uint16_t port = 8080;   // 0 picks a free port
   std::string terminal_id;
   std::size_t map_size_bytes = std::size_t{1} << 30;
+  std::string hq_host;         // empty: no headquarters (offline for good)
+  std::uint16_t hq_port = 7400;
 };
 
 class Service {

@@ -1,16 +1,19 @@
-#include "kassa/service/store_config_file.h"
+#include "kassa/config/store_config_json.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 
-namespace kassa::service {
+namespace kassa::config {
 namespace json = boost::json;
 namespace m = kassa::model;
 
-namespace {
-
-using Error = std::optional<std::string>;
+using Error = JsonError;
 
 Error ReadString(const json::object& o, const char* key, const std::string& where, std::string& out, bool required) {
   const json::value* v = o.if_contains(key);
@@ -36,6 +39,8 @@ Error CheckMembers(const json::object& o, std::initializer_list<std::string_view
   }
   return std::nullopt;
 }
+
+namespace {
 
 Error ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d) {
   const std::string w = "default_customer.";
@@ -68,19 +73,12 @@ Error ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d) {
 
 }  // namespace
 
-std::optional<std::string> LoadStoreConfigFile(const std::string& path, m::StoreConfig& out) {
-  std::ifstream in(path);
-  if (!in) return path + ": cannot be read";
-  std::stringstream text;
-  text << in.rdbuf();
-  boost::system::error_code ec;
-  const json::value root = json::parse(text.str(), ec);
-  if (ec) return path + ": not valid JSON (" + ec.message() + ")";
-  if (!root.is_object()) return path + ": must hold a JSON object";
+std::optional<std::string> ParseStoreConfig(const json::value& root, m::StoreConfig& out) {
+  if (!root.is_object()) return std::string("must hold a JSON object");
   const json::object& o = root.get_object();
   if (auto e = CheckMembers(o, {"store_id", "legal_entity", "operating_unit_country", "default_customer",
                                 "customer_groups", "creation_mode", "allow_offline_creation"}, "")) {
-    return path + ": " + *e;
+    return e;
   }
   m::StoreConfig c;
   std::string mode = "sync";
@@ -114,10 +112,75 @@ std::optional<std::string> LoadStoreConfigFile(const std::string& path, m::Store
     const json::value* d = o.if_contains("default_customer");
     err = d == nullptr ? Error("default_customer: required") : ReadDefaultCustomer(*d, c.default_customer);
   }
-  if (err) return path + ": " + *err;
-  if (const Status s = m::ValidateStoreConfig(c); !s.ok()) return path + ": " + s.detail();
+  if (err) return err;
+  if (const Status s = m::ValidateStoreConfig(c); !s.ok()) return std::string(s.detail());
   out = std::move(c);
   return std::nullopt;
 }
 
-}  // namespace kassa::service
+json::object StoreConfigToJson(const m::StoreConfig& s) {
+  json::array groups;
+  for (const auto& g : s.customer_groups) groups.push_back(json::object{{"id", g.id}, {"name", g.name}});
+  const m::DefaultCustomer& d = s.default_customer;
+  json::array affiliations;
+  for (const auto& a : d.affiliations) affiliations.emplace_back(a);
+  return json::object{
+      {"store_id", s.store_id},
+      {"legal_entity", s.legal_entity},
+      {"operating_unit_country", s.operating_unit_country},
+      {"creation_mode", m::ToString(s.creation_mode)},
+      {"allow_offline_creation", s.allow_offline_creation},
+      {"customer_groups", std::move(groups)},
+      {"default_customer", json::object{{"account", d.account}, {"type", m::ToString(d.type)},
+                                        {"customer_group", d.customer_group},
+                                        {"receipt_preference", m::ToString(d.receipt_preference)},
+                                        {"receipt_email", d.receipt_email}, {"currency", d.currency},
+                                        {"language", d.language}, {"affiliations", std::move(affiliations)}}},
+  };
+}
+
+std::optional<std::string> ReadJsonFile(const std::string& path, json::value& out) {
+  std::ifstream in(path);
+  if (!in) return path + ": cannot be read";
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  out = json::parse(text.str(), ec);
+  if (ec) return path + ": not valid JSON (" + ec.message() + ")";
+  return std::nullopt;
+}
+
+std::optional<std::string> LoadStoreConfigFile(const std::string& path, m::StoreConfig& out) {
+  json::value root;
+  if (auto e = ReadJsonFile(path, root)) return e;
+  if (auto e = ParseStoreConfig(root, out)) return path + ": " + *e;
+  return std::nullopt;
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status(StatusCode::kUnavailable, "config: cannot write the configuration file");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return Status(StatusCode::kUnavailable, "config: cannot write the configuration file");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status(StatusCode::kUnavailable, "config: cannot replace the configuration file");
+  }
+  return Status::Ok();
+}
+
+Status WriteStoreConfigFile(const std::string& path, const m::StoreConfig& config) {
+  return WriteFileAtomically(path, json::serialize(StoreConfigToJson(config)) + "\n");
+}
+
+}  // namespace kassa::config

@@ -1,0 +1,58 @@
+#include "kassa/cli/cli.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+
+#include "kassa/base/log.h"
+
+namespace kassa::cli {
+
+bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view h = s.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string_view p = s.substr(colon + 1);
+  const auto r = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (r.ec != std::errc() || r.ptr != p.data() + p.size() || h.empty()) return false;
+  host = std::string(h);
+  return true;
+}
+
+bool SetLogLevelByName(std::string_view name) {
+  if (name == "debug") SetLogLevel(LogLevel::kDebug);
+  else if (name == "info") SetLogLevel(LogLevel::kInfo);
+  else if (name == "warning") SetLogLevel(LogLevel::kWarning);
+  else if (name == "error") SetLogLevel(LogLevel::kError);
+  else return false;
+  return true;
+}
+
+bool ParseMiB(std::string_view s, std::size_t& bytes) {
+  std::size_t mb = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), mb);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || mb < 1 || mb > (std::size_t{1} << 20)) return false;
+  bytes = mb << 20;
+  return true;
+}
+
+bool EnsureDirectory(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0) return true;
+  return ::mkdir(path.c_str(), 0700) == 0;
+}
+
+bool WriteFileReplacing(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace kassa::cli

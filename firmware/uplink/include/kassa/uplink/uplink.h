@@ -1,0 +1,128 @@
+#pragma once
+
+// Uplink: the terminal's end of the link to headquarters.
+//
+//   - Connects (and reconnects) with capped exponential backoff and jitter;
+//     heartbeats and stall timeouts come from link::FrameConnection, so a
+//     dead link is noticed within a few seconds.
+//   - Streams the outbox continuously: whenever operations are queued it
+//     waits `batch_linger` for more, then sends up to `batch_max_ops`
+//     operations (and `batch_max_bytes`) in one frame, one batch in flight.
+//     Each acknowledgement is applied in the store (entry deleted, account
+//     number bound, or quarantined) before the next batch goes out.
+//   - Applies distribution frames (customers, account numbers, store
+//     configuration) in one transaction each and acknowledges the cursor.
+//   - Real-time create and chain search for sync mode, with deadlines.
+//
+// Threading: the executor's one thread, like the rest of kassad.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "kassa/customers/customer_service.h"
+#include "kassa/customers/headquarters.h"
+#include "kassa/hal/clock.h"
+#include "kassa/link/frame_connection.h"
+#include "kassa/storage/customer_store.h"
+
+namespace kassa::uplink {
+
+struct UplinkOptions {
+  std::string host;
+  std::uint16_t port = 7400;
+  link::ConnectionOptions connection;
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{2000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds realtime_deadline{2000};  // a sync-mode create waits this long, then goes async
+  std::chrono::milliseconds search_deadline{3000};
+  std::chrono::milliseconds ack_deadline{30000};      // a batch unanswered this long: reconnect and resend
+  std::chrono::milliseconds batch_linger{10};
+  std::size_t batch_max_ops = 64;
+  std::size_t batch_max_bytes = 256 * 1024;
+};
+
+class Uplink final : public customers::Headquarters {
+ public:
+  // Called after a distributed store configuration is stored.
+  using StoreConfigHandler = std::function<void(const model::StoreConfig&)>;
+
+  // REQUIRES: the references outlive the Uplink.
+  Uplink(boost::asio::any_io_executor executor, customers::CustomerService& customers,
+         storage::CustomerStore& store, hal::Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config);
+  ~Uplink() override;
+
+  // Starts connecting.
+  void Start();
+  // Closes the link and cancels every timer; pending calls fail with kUnavailable.
+  void Stop();
+
+  // customers::Headquarters
+  bool online() const override { return online_; }
+  void ApplyNow(const model::Operation& op, AckCallback done) override;
+  void OutboxChanged() override;
+  void SyncNow() override;
+  void SearchChain(const std::string& query, std::size_t limit, SearchCallback done) override;
+  customers::LinkState state() const override { return state_; }
+
+ private:
+  struct InFlight {
+    std::uint64_t seq;
+    model::LocalId op_id;
+  };
+  template <typename Callback>
+  struct Call {
+    Callback done;
+    std::shared_ptr<boost::asio::steady_timer> deadline;
+  };
+
+  void Connect();
+  void OnConnected(boost::asio::ip::tcp::socket socket);
+  void ScheduleReconnect(const std::string& why);
+  void OnFrame(link::FrameType type, ByteView payload);
+  void OnClosed(const Status& why);
+  void OnWelcome(ByteView payload);
+  void OnAcks(ByteView payload);
+  void OnDistribution(ByteView payload);
+  void OnRealtimeReply(ByteView payload);
+  void OnSearchReply(ByteView payload);
+  void ScheduleBatch(std::chrono::milliseconds delay);
+  void SendBatch();
+  void FailCalls(const Status& why);
+  void ProtocolError(const std::string& reason);
+
+  boost::asio::any_io_executor executor_;
+  customers::CustomerService& customers_;
+  storage::CustomerStore& store_;
+  hal::Clock& clock_;
+  const UplinkOptions options_;
+  StoreConfigHandler on_store_config_;
+
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::steady_timer batch_timer_;
+  boost::asio::steady_timer ack_timer_;
+  std::shared_ptr<boost::asio::ip::tcp::socket> connecting_;
+  std::shared_ptr<link::FrameConnection> conn_;
+  std::minstd_rand jitter_;
+  int attempt_ = 0;
+  bool stopped_ = true;
+  bool online_ = false;
+  bool waiting_to_reconnect_ = false;
+  bool batch_scheduled_ = false;
+  std::vector<InFlight> in_flight_;  // the batch awaiting acknowledgement
+  std::uint32_t next_request_id_ = 1;
+  std::map<std::uint32_t, Call<AckCallback>> realtime_;
+  std::map<std::uint32_t, Call<SearchCallback>> searches_;
+  customers::LinkState state_;
+};
+
+}  // namespace kassa::uplink

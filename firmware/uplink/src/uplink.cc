@@ -1,0 +1,356 @@
+#include "kassa/uplink/uplink.h"
+
+#include <boost/asio/connect.hpp>
+
+#include "kassa/base/log.h"
+#include "kassa/proto_codec/link_codec.h"
+
+namespace kassa::uplink {
+namespace asio = boost::asio;
+using boost::system::error_code;
+using link::FrameType;
+using tcp = asio::ip::tcp;
+
+Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::CustomerStore& store,
+               hal::Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
+    : executor_(executor),
+      customers_(customers),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      on_store_config_(std::move(on_store_config)),
+      resolver_(executor),
+      reconnect_timer_(executor),
+      connect_timer_(executor),
+      batch_timer_(executor),
+      ack_timer_(executor),
+      jitter_(std::random_device{}()) {
+  state_.address = options_.host + ":" + std::to_string(options_.port);
+}
+
+Uplink::~Uplink() { Stop(); }
+
+void Uplink::Start() {
+  stopped_ = false;
+  Connect();
+}
+
+void Uplink::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  resolver_.cancel();
+  reconnect_timer_.cancel();
+  connect_timer_.cancel();
+  batch_timer_.cancel();
+  ack_timer_.cancel();
+  if (connecting_) {
+    error_code ec;
+    connecting_->close(ec);
+  }
+  if (conn_) conn_->Close(Status(StatusCode::kCancelled, "link: kassad is stopping"));
+  conn_.reset();
+  online_ = false;
+  state_.online = false;
+  FailCalls(Status(StatusCode::kUnavailable, "headquarters: kassad is stopping"));
+}
+
+void Uplink::Connect() {
+  if (stopped_) return;
+  waiting_to_reconnect_ = false;
+  resolver_.async_resolve(options_.host, std::to_string(options_.port),
+                          [this](error_code ec, tcp::resolver::results_type results) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec) return ScheduleReconnect("cannot resolve " + options_.host + ": " + ec.message());
+    connecting_ = std::make_shared<tcp::socket>(executor_);
+    auto socket = connecting_;
+    connect_timer_.expires_after(options_.connect_timeout);
+    connect_timer_.async_wait([socket](error_code timer_ec) {
+      if (timer_ec) return;
+      error_code ignored;
+      socket->close(ignored);  // the connect below fails with operation_aborted
+    });
+    asio::async_connect(*socket, results, [this, socket](error_code connect_ec, const tcp::endpoint&) {
+      connect_timer_.cancel();
+      if (stopped_ || socket != connecting_) return;
+      connecting_.reset();
+      if (connect_ec) {
+        return ScheduleReconnect(connect_ec == asio::error::operation_aborted ? "connect timed out"
+                                                                             : "connect: " + connect_ec.message());
+      }
+      OnConnected(std::move(*socket));
+    });
+  });
+}
+
+void Uplink::OnConnected(tcp::socket socket) {
+  conn_ = std::make_shared<link::FrameConnection>(std::move(socket), options_.connection);
+  auto conn = conn_;
+  conn_->Start([this, conn](FrameType t, ByteView p) {
+                 if (conn == conn_) OnFrame(t, p);
+               },
+               [this, conn](const Status& why) {
+                 if (conn == conn_) OnClosed(why);
+               });
+  model::Hello hello;
+  hello.terminal_id = customers_.terminal_id();
+  hello.store_id = customers_.store_config().store_id;
+  auto cursor = store_.DistributionCursor();
+  if (!cursor.ok()) return conn_->Close(cursor.status());
+  hello.distribution_cursor = *cursor;
+  auto payload = proto_codec::EncodeHello(hello);
+  if (!payload.ok()) return conn_->Close(payload.status());
+  conn_->Send(FrameType::kHello, *payload);
+}
+
+void Uplink::ScheduleReconnect(const std::string& why) {
+  if (stopped_) return;
+  state_.last_failure = why;
+  state_.last_failure_ms = clock_.NowMs();
+  // Capped exponential backoff with full jitter in [delay/2, delay].
+  const auto base = std::min<std::int64_t>(options_.backoff_max.count(),
+                                           options_.backoff_initial.count() << std::min(attempt_, 16));
+  ++attempt_;
+  std::uniform_int_distribution<std::int64_t> pick(base / 2, base);
+  const auto delay = std::chrono::milliseconds(pick(jitter_));
+  if (attempt_ <= 1) {
+    KASSA_LOG(kWarning) << "headquarters " << state_.address << ": " << why << "; retrying in " << delay.count() << " ms";
+  } else {
+    KASSA_LOG(kDebug) << "headquarters " << state_.address << ": " << why << "; retrying in " << delay.count() << " ms";
+  }
+  waiting_to_reconnect_ = true;
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([this](error_code ec) {
+    if (ec || stopped_) return;
+    Connect();
+  });
+}
+
+void Uplink::OnClosed(const Status& why) {
+  const bool was_online = online_;
+  conn_.reset();
+  online_ = false;
+  state_.online = false;
+  in_flight_.clear();
+  batch_timer_.cancel();
+  batch_scheduled_ = false;
+  ack_timer_.cancel();
+  FailCalls(Status(StatusCode::kUnavailable, "headquarters: the link went down"));
+  if (was_online) KASSA_LOG(kWarning) << "headquarters link down: " << why.detail();
+  ScheduleReconnect(why.detail());
+}
+
+void Uplink::FailCalls(const Status& why) {
+  auto realtime = std::move(realtime_);
+  auto searches = std::move(searches_);
+  realtime_.clear();
+  searches_.clear();
+  for (auto& [id, call] : realtime) {
+    call.deadline->cancel();
+    call.done(why);
+  }
+  for (auto& [id, call] : searches) {
+    call.deadline->cancel();
+    call.done(why);
+  }
+}
+
+void Uplink::ProtocolError(const std::string& reason) {
+  KASSA_LOG(kError) << "headquarters " << state_.address << ": " << reason << "; reconnecting";
+  if (conn_) conn_->CloseWithError(reason, Status(StatusCode::kDataLoss, "link: protocol error"));
+}
+
+void Uplink::OnFrame(FrameType type, ByteView payload) {
+  if (!online_ && type != FrameType::kWelcome && type != FrameType::kError) {
+    return ProtocolError(std::string("expected a welcome, got ") + link::ToString(type));
+  }
+  switch (type) {
+    case FrameType::kWelcome: return OnWelcome(payload);
+    case FrameType::kUploadAcks: return OnAcks(payload);
+    case FrameType::kDistribution: return OnDistribution(payload);
+    case FrameType::kRealtimeReply: return OnRealtimeReply(payload);
+    case FrameType::kSearchReply: return OnSearchReply(payload);
+    case FrameType::kError: {
+      auto reason = proto_codec::DecodeLinkError(payload);
+      KASSA_LOG(kError) << "headquarters refused the link: " << (reason.ok() ? *reason : "(unreadable)");
+      state_.last_failure = reason.ok() ? "headquarters: " + *reason : "headquarters refused the link";
+      return conn_->Close(Status(StatusCode::kFailedPrecondition, "link: refused by headquarters"));
+    }
+    default:
+      return ProtocolError(std::string("unexpected ") + link::ToString(type) + " frame from headquarters");
+  }
+}
+
+void Uplink::OnWelcome(ByteView payload) {
+  if (online_) return ProtocolError("a second welcome");
+  auto welcome = proto_codec::DecodeWelcome(payload);
+  if (!welcome.ok()) return ProtocolError("malformed welcome");
+  online_ = true;
+  attempt_ = 0;
+  ++state_.connects;
+  state_.online = true;
+  state_.online_since_ms = clock_.NowMs();
+  KASSA_LOG(kInfo) << "headquarters " << state_.address << " online (changes up to " << welcome->head_cursor << ")";
+  SendBatch();
+}
+
+void Uplink::OutboxChanged() {
+  if (online_ && in_flight_.empty()) ScheduleBatch(options_.batch_linger);
+}
+
+void Uplink::SyncNow() {
+  if (stopped_) return;
+  if (!conn_ && !connecting_ && waiting_to_reconnect_) {
+    reconnect_timer_.cancel();
+    attempt_ = 0;
+    return Connect();
+  }
+  if (online_ && in_flight_.empty()) SendBatch();
+}
+
+void Uplink::ScheduleBatch(std::chrono::milliseconds delay) {
+  if (batch_scheduled_) return;
+  batch_scheduled_ = true;
+  batch_timer_.expires_after(delay);
+  batch_timer_.async_wait([this](error_code ec) {
+    batch_scheduled_ = false;
+    if (ec || stopped_) return;
+    SendBatch();
+  });
+}
+
+void Uplink::SendBatch() {
+  if (!online_ || !in_flight_.empty()) return;
+  auto entries = store_.PeekOutbox(options_.batch_max_ops);
+  if (!entries.ok()) {
+    KASSA_LOG(kError) << "reading the outbox: " << entries.status().detail();
+    return;
+  }
+  if (entries->empty()) return;
+  Bytes payload;
+  for (const auto& e : *entries) {
+    if (!in_flight_.empty() && payload.size() >= options_.batch_max_bytes) break;
+    if (Status s = proto_codec::AppendUploadOperation(e.operation, payload); !s.ok()) {
+      KASSA_LOG(kError) << "encoding outbox entry " << e.seq << ": " << s.detail();
+      break;
+    }
+    in_flight_.push_back({e.seq, e.operation.op_id});
+  }
+  if (in_flight_.empty()) return;
+  conn_->Send(FrameType::kUploadBatch, payload);
+  ack_timer_.expires_after(options_.ack_deadline);
+  ack_timer_.async_wait([this](error_code ec) {
+    if (ec || stopped_ || in_flight_.empty()) return;
+    ProtocolError("no acknowledgement of the upload batch in time");
+  });
+}
+
+void Uplink::OnAcks(ByteView payload) {
+  auto acks = proto_codec::DecodeUploadAcks(payload);
+  if (!acks.ok()) return ProtocolError("malformed acknowledgements");
+  // Acknowledgements answer the batch in flight, in order. Anything else is
+  // a stale duplicate; the store ignores what it already applied anyway.
+  bool matches = acks->size() == in_flight_.size();
+  for (std::size_t i = 0; matches && i < acks->size(); ++i) matches = (*acks)[i].op_id == in_flight_[i].op_id;
+  if (!matches) {
+    KASSA_LOG(kWarning) << "acknowledgements that do not answer the batch in flight; ignored";
+    return;
+  }
+  std::vector<std::pair<std::uint64_t, model::OperationAck>> applied;
+  for (std::size_t i = 0; i < acks->size(); ++i) applied.emplace_back(in_flight_[i].seq, std::move((*acks)[i]));
+  auto result = store_.ApplyAcks(applied, clock_.NowMs());
+  if (!result.ok()) {
+    // Nothing was applied: the entries stay and go out again.
+    KASSA_LOG(kError) << "applying acknowledgements: " << result.status().detail();
+    return conn_->Close(result.status());
+  }
+  ack_timer_.cancel();
+  in_flight_.clear();
+  state_.last_ack_ms = clock_.NowMs();
+  KASSA_LOG(kDebug) << "acknowledged: " << result->applied << " applied, " << result->rejected << " rejected, "
+                    << result->ignored << " already applied";
+  SendBatch();  // the next batch at once, if any
+}
+
+void Uplink::OnDistribution(ByteView payload) {
+  auto changes = proto_codec::DecodeDistribution(payload);
+  if (!changes.ok()) return ProtocolError(std::string("malformed distribution: ") + changes.status().detail());
+  auto result = store_.ApplyDistribution(*changes);
+  if (!result.ok()) {
+    KASSA_LOG(kError) << "applying a distribution: " << result.status().detail();
+    return conn_->Close(result.status());
+  }
+  if (result->store_config) {
+    if (Status s = model::ValidateStoreConfig(*result->store_config); !s.ok()) {
+      KASSA_LOG(kError) << "headquarters sent an invalid store configuration (" << s.detail() << "); kept the old one";
+    } else if (on_store_config_) {
+      on_store_config_(*result->store_config);
+    }
+  }
+  auto ack = proto_codec::EncodeDistributionAck(result->cursor);
+  if (ack.ok()) conn_->Send(FrameType::kDistributionAck, *ack);
+}
+
+void Uplink::ApplyNow(const model::Operation& op, AckCallback done) {
+  if (!online_) return done(Status(StatusCode::kUnavailable, "headquarters: offline"));
+  const std::uint32_t id = next_request_id_++;
+  auto payload = proto_codec::EncodeRealtimeRequest({id, op});
+  if (!payload.ok()) return done(payload.status());
+  auto deadline = std::make_shared<asio::steady_timer>(executor_, options_.realtime_deadline);
+  realtime_.emplace(id, Call<AckCallback>{std::move(done), deadline});
+  deadline->async_wait([this, id](error_code ec) {
+    if (ec) return;
+    auto it = realtime_.find(id);
+    if (it == realtime_.end()) return;
+    auto call = std::move(it->second);
+    realtime_.erase(it);
+    call.done(Status(StatusCode::kDeadlineExceeded, "headquarters: no answer in time"));
+  });
+  conn_->Send(FrameType::kRealtimeRequest, *payload);
+}
+
+void Uplink::OnRealtimeReply(ByteView payload) {
+  auto reply = proto_codec::DecodeRealtimeReply(payload);
+  if (!reply.ok()) return ProtocolError("malformed real-time reply");
+  auto it = realtime_.find(reply->request_id);
+  if (it == realtime_.end()) return;  // too late: the caller went async with the same operation id
+  auto call = std::move(it->second);
+  realtime_.erase(it);
+  call.deadline->cancel();
+  state_.last_ack_ms = clock_.NowMs();
+  call.done(std::move(reply->ack));
+}
+
+void Uplink::SearchChain(const std::string& query, std::size_t limit, SearchCallback done) {
+  if (!online_) return done(Status(StatusCode::kUnavailable, "headquarters: offline"));
+  const std::uint32_t id = next_request_id_++;
+  auto payload = proto_codec::EncodeSearchRequest({id, query, static_cast<std::uint32_t>(limit)});
+  if (!payload.ok()) return done(Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes"));
+  auto deadline = std::make_shared<asio::steady_timer>(executor_, options_.search_deadline);
+  searches_.emplace(id, Call<SearchCallback>{std::move(done), deadline});
+  deadline->async_wait([this, id](error_code ec) {
+    if (ec) return;
+    auto it = searches_.find(id);
+    if (it == searches_.end()) return;
+    auto call = std::move(it->second);
+    searches_.erase(it);
+    call.done(Status(StatusCode::kUnavailable, "headquarters: no answer in time"));
+  });
+  conn_->Send(FrameType::kSearchRequest, *payload);
+}
+
+void Uplink::OnSearchReply(ByteView payload) {
+  auto reply = proto_codec::DecodeSearchReply(payload);
+  if (!reply.ok()) return ProtocolError("malformed search reply");
+  auto it = searches_.find(reply->request_id);
+  if (it == searches_.end()) return;
+  auto call = std::move(it->second);
+  searches_.erase(it);
+  call.deadline->cancel();
+  if (!reply->error.empty()) {
+    KASSA_LOG(kInfo) << "headquarters refused a search: " << reply->error;
+    return call.done(Status(StatusCode::kInvalidArgument, "q: refused by headquarters (see log)"));
+  }
+  call.done(std::move(reply->customers));
+}
+
+}  // namespace kassa::uplink

@@ -1,0 +1,59 @@
+#pragma once
+
+// Headquarters' configuration of the chain: the account number format, and
+// per legal entity its customer groups (with financial dimensions) and its
+// stores (each a model::StoreConfig, the same JSON as a terminal's file).
+// See config/chain.sample.json.
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kassa/config/store_config_json.h"
+#include "kassa/model/customer.h"
+#include "kassa/model/store_config.h"
+
+namespace kassa::hq {
+
+// Account numbers: `prefix` then the sequence number zero-padded to `digits`.
+struct AccountFormat {
+  std::string prefix;
+  int digits = 6;
+  // nullopt when `n` no longer fits in `digits`.
+  std::optional<std::string> Format(std::uint64_t n) const;
+  friend bool operator==(const AccountFormat&, const AccountFormat&) = default;
+};
+
+struct ChainGroup {
+  std::string id;
+  std::string name;
+  std::vector<model::AttributeValue> financial_dimensions;  // name -> value
+  friend bool operator==(const ChainGroup&, const ChainGroup&) = default;
+};
+
+struct LegalEntity {
+  std::string id;
+  std::vector<ChainGroup> customer_groups;
+  std::vector<model::StoreConfig> stores;  // legal_entity and customer_groups filled from here
+  friend bool operator==(const LegalEntity&, const LegalEntity&) = default;
+};
+
+struct ChainConfig {
+  AccountFormat account_numbers;
+  std::vector<LegalEntity> legal_entities;
+
+  const model::StoreConfig* FindStore(std::string_view store_id) const;
+  const LegalEntity* FindLegalEntity(std::string_view id) const;
+  // The financial dimensions of group `group_id` of `legal_entity` (empty when unknown).
+  std::vector<model::AttributeValue> DimensionsOf(std::string_view legal_entity, std::string_view group_id) const;
+  friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
+};
+
+// Parses and validates; the error names the member, e.g.
+// "legal_entities[0].stores[1].default_customer.currency: ...".
+config::JsonError ParseChainConfig(const boost::json::value& root, ChainConfig& out);
+boost::json::object ChainConfigToJson(const ChainConfig& config);
+
+}  // namespace kassa::hq

@@ -1,0 +1,44 @@
+#pragma once
+
+// HqService: the kassa-hq process. Owns the io_context (one thread), the
+// signal set, the chain store, the registry, the link server for terminals
+// and the admin API on loopback, and wires them together.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kassa/base/status.h"
+
+namespace kassa::hq {
+
+struct HqOptions {
+  std::string data_dir;
+  std::string config_path;              // empty: the configuration saved in the store
+  std::string link_address = "127.0.0.1";
+  std::uint16_t link_port = 7400;       // 0 picks a free port
+  std::string admin_address = "127.0.0.1";
+  std::uint16_t admin_port = 7480;      // 0 picks a free port
+  std::size_t map_size_bytes = std::size_t{8} << 30;
+};
+
+class HqService {
+ public:
+  // Returns: kOk; otherwise the failing step's status (details in the log).
+  static Result<std::unique_ptr<HqService>> Create(const HqOptions& options);
+  ~HqService();
+
+  std::uint16_t link_port() const;
+  std::uint16_t admin_port() const;
+
+  // Serves until SIGINT or SIGTERM.
+  void Run();
+
+  struct Parts;
+
+ private:
+  explicit HqService(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace kassa::hq

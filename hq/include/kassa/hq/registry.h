@@ -1,0 +1,96 @@
+#pragma once
+
+// Registry: headquarters as the system of record, without the network.
+// Applies terminals' operations exactly once, assigns account numbers,
+// keeps each terminal's cursor, produces each store's distribution, and
+// holds the chain configuration (replaceable at run time).
+//
+// Every state change is one ChainStore transaction, so a crash at any
+// instant leaves each operation applied with its outcome recorded, or not
+// at all.
+//
+// Threading: not thread-safe; headquarters' one thread.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kassa/base/status.h"
+#include "kassa/hal/clock.h"
+#include "kassa/hq/chain_config.h"
+#include "kassa/model/operation.h"
+#include "kassa/model/sync.h"
+#include "kassa/storage/chain_store.h"
+
+namespace kassa::hq {
+
+// One terminal's batch in a group commit.
+struct Batch {
+  std::string terminal_id;
+  std::vector<model::Operation> operations;
+};
+
+struct TerminalStatus {
+  storage::TerminalRecord record;
+  std::uint64_t lag = 0;  // changes in the log after the terminal's cursor (all scopes)
+};
+
+struct HqStatus {
+  storage::ChainStats chain;
+  std::vector<TerminalStatus> terminals;
+  std::uint64_t operations_applied = 0;  // over all terminals
+  std::uint64_t rejections = 0;
+};
+
+class Registry {
+ public:
+  // Takes the configuration saved in the store, or `initial` when given
+  // (saved, and distributed where it differs). One of them must exist.
+  // Returns: kOk; kFailedPrecondition "config: ..." when neither does.
+  static Result<std::unique_ptr<Registry>> Open(storage::ChainStore& store, hal::Clock& clock,
+                                                std::optional<ChainConfig> initial);
+
+  // A terminal says hello. Returns: kOk with what headquarters knows of it;
+  // kNotFound "store: ..." when its store is not in the configuration;
+  // kInvalidArgument "terminal: ..." for an empty id.
+  Result<storage::TerminalRecord> Hello(const model::Hello& hello);
+
+  // Applies batches of several terminals in one transaction (group commit):
+  // per batch, one acknowledgement per operation, in order. An operation id
+  // seen before gets its recorded outcome again and changes nothing.
+  // REQUIRES: every terminal said Hello.
+  // Returns: kOk; a storage failure (nothing applied, nothing acknowledged).
+  Result<std::vector<std::vector<model::OperationAck>>> Apply(const std::vector<Batch>& batches);
+
+  // The next changes for `store_id` after `after`, at most `max`;
+  // `scanned_to` is where the next read starts (it may pass changes of
+  // other scopes without returning any).
+  Result<std::vector<model::Change>> ChangesFor(std::string_view store_id, std::uint64_t after, std::size_t max,
+                                                std::uint64_t& scanned_to);
+
+  // The terminal acknowledged every change up to `cursor`.
+  Status AckCursor(const std::string& terminal_id, std::uint64_t cursor);
+
+  // Replaces the chain configuration: saved, and a store-configuration
+  // change appended for every store that is new or differs.
+  // Returns: kOk; a storage failure.
+  Status ReplaceConfig(const ChainConfig& config);
+
+  Result<HqStatus> Report();
+  const ChainConfig& config() const { return config_; }
+  storage::ChainStore& store() { return store_; }
+
+ private:
+  Registry(storage::ChainStore& store, hal::Clock& clock, ChainConfig config,
+           std::map<std::string, storage::TerminalRecord> terminals);
+  Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
+                                       const model::Operation& op);
+
+  storage::ChainStore& store_;
+  hal::Clock& clock_;
+  ChainConfig config_;
+  std::map<std::string, storage::TerminalRecord> terminals_;  // as stored
+};
+
+}  // namespace kassa::hq

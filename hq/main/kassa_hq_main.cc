@@ -1,0 +1,116 @@
+// kassa-hq: headquarters' endpoint. Parses the command line, builds the
+// HqService and runs it. The single `try` of the process.
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "kassa/base/log.h"
+#include "kassa/cli/cli.h"
+#include "kassa/hq/hq_service.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: kassa-hq --data DIR [options]
+
+Headquarters for kassa terminals: the system of record of the chain's
+customers (LMDB under DIR), account numbers, distribution of every change
+to every terminal, and an admin API on loopback.
+
+options:
+  --data DIR           data directory (created if missing)          (required)
+  --config FILE        chain configuration (JSON, see config/chain.sample.json);
+                       saved into DIR, changed stores are distributed. Without
+                       it, the configuration saved in DIR.
+  --listen ADDR:PORT   address for terminals               (default 127.0.0.1:7400)
+  --admin ADDR:PORT    admin API, loopback only            (default 127.0.0.1:7480)
+                       PORT 0 picks a free port (both).
+  --map-size MB        largest size of the data file in MiB       (default 8192)
+  --port-file FILE     write "link PORT" and "admin PORT" lines to FILE once serving
+  --log-level LEVEL    debug | info | warning | error              (default info)
+  --help               this text
+
+admin API: GET /v1/status, GET|PUT /v1/config, GET /v1/customers?q=...,
+GET /v1/customers/ACCOUNT (kassactl --url http://ADMIN hq status).
+exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
+)";
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "kassa-hq: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+int Main(int argc, char** argv) {
+  kassa::hq::HqOptions options;
+  std::string port_file;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value (or is unknown)");
+    const std::string value = argv[++i];
+    if (arg == "--data") {
+      options.data_dir = value;
+    } else if (arg == "--config") {
+      options.config_path = value;
+    } else if (arg == "--listen") {
+      if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
+        return Usage("--listen takes ADDR:PORT");
+      }
+    } else if (arg == "--admin") {
+      if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
+        return Usage("--admin takes ADDR:PORT");
+      }
+    } else if (arg == "--map-size") {
+      if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
+        return Usage("--map-size takes a size in MiB from 1 to 1048576");
+      }
+    } else if (arg == "--port-file") {
+      port_file = value;
+    } else if (arg == "--log-level") {
+      if (!kassa::cli::SetLogLevelByName(value)) return Usage("--log-level takes debug, info, warning or error");
+    } else {
+      return Usage("unknown option " + std::string(arg));
+    }
+  }
+  if (options.data_dir.empty()) return Usage("--data is required");
+  if (!kassa::cli::EnsureDirectory(options.data_dir)) {
+    std::fprintf(stderr, "kassa-hq: cannot create data directory %s: %s\n", options.data_dir.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  auto service = kassa::hq::HqService::Create(options);
+  if (!service.ok()) {
+    std::fprintf(stderr, "kassa-hq: %s\n", service.status().detail());
+    return 1;
+  }
+  const std::uint16_t link = (*service)->link_port();
+  const std::uint16_t admin = (*service)->admin_port();
+  if (!port_file.empty() && !kassa::cli::WriteFileReplacing(port_file, "link " + std::to_string(link) + "\nadmin " +
+                                                                           std::to_string(admin) + "\n")) {
+    std::fprintf(stderr, "kassa-hq: cannot write --port-file %s\n", port_file.c_str());
+    return 1;
+  }
+  std::printf("kassa-hq: terminals on %s:%u, admin API on http://%s:%u/v1/ (data: %s)\n", options.link_address.c_str(),
+              link, options.admin_address.c_str(), admin, options.data_dir.c_str());
+  std::fflush(stdout);
+  (*service)->Run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    KASSA_LOG(kError) << "fatal: " << e.what();
+  } catch (...) {
+    KASSA_LOG(kError) << "fatal: unknown exception";
+  }
+  return 1;
+}

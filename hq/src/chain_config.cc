@@ -1,0 +1,174 @@
+#include "kassa/hq/chain_config.h"
+
+#include <set>
+
+#include "kassa/model/limits.h"
+
+namespace kassa::hq {
+namespace json = boost::json;
+using config::JsonError;
+
+namespace {
+
+bool IsPrefixChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+JsonError ParseGroup(const json::value& v, const std::string& where, ChainGroup& g) {
+  if (!v.is_object()) return where + ": must be an object";
+  const json::object& o = v.get_object();
+  if (auto e = config::CheckMembers(o, {"id", "name", "financial_dimensions"}, where + ".")) return e;
+  if (auto e = config::ReadString(o, "id", where + ".", g.id, true)) return e;
+  if (auto e = config::ReadString(o, "name", where + ".", g.name, false)) return e;
+  if (const json::value* dims = o.if_contains("financial_dimensions")) {
+    if (!dims->is_object()) return where + ".financial_dimensions: must be an object of name: value";
+    for (const auto& [name, value] : dims->get_object()) {
+      if (!value.is_string()) return where + ".financial_dimensions." + std::string(name) + ": must be a string";
+      if (name.empty() || name.size() > model::kMaxAttributeNameBytes) {
+        return where + ".financial_dimensions: names are 1 to 32 bytes";
+      }
+      if (value.get_string().size() > model::kMaxAttributeValueBytes) {
+        return where + ".financial_dimensions." + std::string(name) + ": longer than 100 bytes";
+      }
+      g.financial_dimensions.push_back({std::string(name), std::string(value.get_string())});
+    }
+    if (g.financial_dimensions.size() > model::kMaxFinancialDimensions) {
+      return where + ".financial_dimensions: at most 4";
+    }
+  }
+  return std::nullopt;
+}
+
+JsonError ParseLegalEntity(const json::value& v, const std::string& where, LegalEntity& le) {
+  if (!v.is_object()) return where + ": must be an object";
+  const json::object& o = v.get_object();
+  if (auto e = config::CheckMembers(o, {"id", "customer_groups", "stores"}, where + ".")) return e;
+  if (auto e = config::ReadString(o, "id", where + ".", le.id, true)) return e;
+  const json::value* groups = o.if_contains("customer_groups");
+  if (groups == nullptr || !groups->is_array()) return where + ".customer_groups: required, an array";
+  json::array store_groups;
+  for (std::size_t i = 0; i < groups->get_array().size(); ++i) {
+    ChainGroup g;
+    if (auto e = ParseGroup(groups->get_array()[i], where + ".customer_groups[" + std::to_string(i) + "]", g)) return e;
+    store_groups.push_back(json::object{{"id", g.id}, {"name", g.name}});
+    le.customer_groups.push_back(std::move(g));
+  }
+  const json::value* stores = o.if_contains("stores");
+  if (stores == nullptr || !stores->is_array()) return where + ".stores: required, an array";
+  for (std::size_t i = 0; i < stores->get_array().size(); ++i) {
+    const std::string at = where + ".stores[" + std::to_string(i) + "]";
+    const json::value& s = stores->get_array()[i];
+    if (!s.is_object()) return at + ": must be an object";
+    // A store inherits its legal entity and that entity's customer groups.
+    json::object full = s.get_object();
+    if (full.contains("legal_entity") || full.contains("customer_groups")) {
+      return at + ": legal_entity and customer_groups come from the legal entity";
+    }
+    full["legal_entity"] = le.id;
+    full["customer_groups"] = store_groups;
+    model::StoreConfig store;
+    if (auto e = config::ParseStoreConfig(full, store)) return at + "." + *e;
+    le.stores.push_back(std::move(store));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> AccountFormat::Format(std::uint64_t n) const {
+  std::string digits_text = std::to_string(n);
+  if (digits_text.size() > static_cast<std::size_t>(digits)) return std::nullopt;
+  return prefix + std::string(static_cast<std::size_t>(digits) - digits_text.size(), '0') + digits_text;
+}
+
+const model::StoreConfig* ChainConfig::FindStore(std::string_view store_id) const {
+  for (const auto& le : legal_entities) {
+    for (const auto& s : le.stores) {
+      if (s.store_id == store_id) return &s;
+    }
+  }
+  return nullptr;
+}
+
+const LegalEntity* ChainConfig::FindLegalEntity(std::string_view id) const {
+  for (const auto& le : legal_entities) {
+    if (le.id == id) return &le;
+  }
+  return nullptr;
+}
+
+std::vector<model::AttributeValue> ChainConfig::DimensionsOf(std::string_view legal_entity,
+                                                             std::string_view group_id) const {
+  if (const LegalEntity* le = FindLegalEntity(legal_entity)) {
+    for (const auto& g : le->customer_groups) {
+      if (g.id == group_id) return g.financial_dimensions;
+    }
+  }
+  return {};
+}
+
+JsonError ParseChainConfig(const json::value& root, ChainConfig& out) {
+  if (!root.is_object()) return std::string("must hold a JSON object");
+  const json::object& o = root.get_object();
+  if (auto e = config::CheckMembers(o, {"account_numbers", "legal_entities"}, "")) return e;
+  ChainConfig c;
+  const json::value* numbers = o.if_contains("account_numbers");
+  if (numbers == nullptr || !numbers->is_object()) return std::string("account_numbers: required, {\"prefix\", \"digits\"}");
+  const json::object& n = numbers->get_object();
+  if (auto e = config::CheckMembers(n, {"prefix", "digits"}, "account_numbers.")) return e;
+  if (auto e = config::ReadString(n, "prefix", "account_numbers.", c.account_numbers.prefix, true)) return e;
+  for (char ch : c.account_numbers.prefix) {
+    if (!IsPrefixChar(ch)) return std::string("account_numbers.prefix: only A-Z, 0-9 and -");
+  }
+  const json::value* digits = n.if_contains("digits");
+  if (digits == nullptr || !digits->is_int64() || digits->get_int64() < 4 || digits->get_int64() > 16) {
+    return std::string("account_numbers.digits: required, a number from 4 to 16");
+  }
+  c.account_numbers.digits = static_cast<int>(digits->get_int64());
+  if (c.account_numbers.prefix.size() + static_cast<std::size_t>(c.account_numbers.digits) > model::kMaxAccountBytes) {
+    return std::string("account_numbers: prefix and digits together exceed 20 characters");
+  }
+  const json::value* les = o.if_contains("legal_entities");
+  if (les == nullptr || !les->is_array() || les->get_array().empty()) {
+    return std::string("legal_entities: required, a non-empty array");
+  }
+  std::set<std::string> store_ids;
+  std::set<std::string> le_ids;
+  for (std::size_t i = 0; i < les->get_array().size(); ++i) {
+    LegalEntity le;
+    const std::string where = "legal_entities[" + std::to_string(i) + "]";
+    if (auto e = ParseLegalEntity(les->get_array()[i], where, le)) return e;
+    if (!le_ids.insert(le.id).second) return where + ".id: listed twice";
+    for (const auto& s : le.stores) {
+      if (!store_ids.insert(s.store_id).second) return where + ".stores: store " + s.store_id + " listed twice";
+    }
+    c.legal_entities.push_back(std::move(le));
+  }
+  out = std::move(c);
+  return std::nullopt;
+}
+
+json::object ChainConfigToJson(const ChainConfig& c) {
+  json::array les;
+  for (const auto& le : c.legal_entities) {
+    json::array groups;
+    for (const auto& g : le.customer_groups) {
+      json::object dims;
+      for (const auto& d : g.financial_dimensions) dims[d.name] = d.value;
+      groups.push_back(json::object{{"id", g.id}, {"name", g.name}, {"financial_dimensions", std::move(dims)}});
+    }
+    json::array stores;
+    for (const auto& s : le.stores) {
+      json::object store = config::StoreConfigToJson(s);
+      store.erase("legal_entity");
+      store.erase("customer_groups");
+      stores.push_back(std::move(store));
+    }
+    les.push_back(json::object{{"id", le.id}, {"customer_groups", std::move(groups)}, {"stores", std::move(stores)}});
+  }
+  return json::object{
+      {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},
+      {"legal_entities", std::move(les)}};
+}
+
+}  // namespace kassa::hq

@@ -1,0 +1,322 @@
+#include "kassa/hq/link_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <list>
+
+#include "kassa/base/log.h"
+#include "kassa/model/limits.h"
+#include "kassa/proto_codec/link_codec.h"
+#include "kassa/search/customer_search.h"
+
+namespace kassa::hq {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using link::FrameType;
+
+namespace {
+// A distribution frame stops growing past this many payload bytes.
+constexpr std::size_t kDistributionFrameBytes = 256 * 1024;
+// Log scans per wake-up when a store's changes are sparse in the log.
+constexpr int kMaxScansPerPump = 16;
+}  // namespace
+
+class Session;
+
+struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
+  Impl(asio::any_io_executor ex, Registry& r, LinkServerOptions o) : acceptor(ex), registry(r), options(o) {}
+
+  struct Pending {
+    std::weak_ptr<Session> session;
+    bool realtime = false;
+    std::uint32_t request_id = 0;
+  };
+
+  void Accept();
+  void Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime, std::uint32_t request_id);
+  void Flush();
+  void WakeAll();
+
+  tcp::acceptor acceptor;
+  Registry& registry;
+  const LinkServerOptions options;
+  std::list<std::weak_ptr<Session>> sessions;
+  std::vector<Batch> batches;     // waiting for the next group commit
+  std::vector<Pending> pending;   // who waits for each batch
+  bool flush_posted = false;
+  bool stopped = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<link::FrameConnection> conn, std::weak_ptr<LinkServer::Impl> server)
+      : conn_(std::move(conn)), server_(std::move(server)) {}
+
+  void Start() {
+    conn_->Start([self = shared_from_this()](FrameType t, ByteView p) { self->OnFrame(t, p); },
+                 [self = shared_from_this()](const Status& why) { self->OnClosed(why); });
+  }
+  void Close(const Status& why) { conn_->Close(why); }
+  bool ready() const { return conn_->open() && !terminal_id_.empty(); }
+  const std::string& terminal_id() const { return terminal_id_; }
+
+  void SendAcks(const std::vector<model::OperationAck>& acks) {
+    if (auto payload = proto_codec::EncodeUploadAcks(acks); payload.ok()) conn_->Send(FrameType::kUploadAcks, *payload);
+  }
+  void SendReply(std::uint32_t request_id, const model::OperationAck& ack) {
+    if (auto payload = proto_codec::EncodeRealtimeReply({request_id, ack}); payload.ok()) {
+      conn_->Send(FrameType::kRealtimeReply, *payload);
+    }
+  }
+
+  // Sends the next distribution frame when none is in flight.
+  void Pump() {
+    auto server = server_.lock();
+    if (!server || !ready() || distribution_in_flight_) return;
+    for (int scan = 0; scan < kMaxScansPerPump; ++scan) {
+      std::uint64_t scanned_to = sent_upto_;
+      auto changes = server->registry.ChangesFor(store_id_, sent_upto_, model::kMaxDistributionChanges, scanned_to);
+      if (!changes.ok()) {
+        KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << changes.status().detail();
+        return Close(changes.status());
+      }
+      if (changes->empty()) {
+        if (scanned_to == sent_upto_) return;  // up to date
+        sent_upto_ = scanned_to;
+        continue;
+      }
+      Bytes payload;
+      std::uint64_t last = sent_upto_;
+      for (const auto& change : *changes) {
+        if (Status s = proto_codec::AppendDistributionChange(change, payload); !s.ok()) {
+          KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << s.detail();
+          return Close(s);
+        }
+        last = change.seq;
+        if (payload.size() >= kDistributionFrameBytes) break;
+      }
+      conn_->Send(FrameType::kDistribution, payload);
+      sent_upto_ = last;
+      distribution_in_flight_ = true;
+      return;
+    }
+  }
+
+ private:
+  void Violation(const std::string& reason) {
+    KASSA_LOG(kWarning) << "link " << conn_->peer() << (terminal_id_.empty() ? "" : " (" + terminal_id_ + ")")
+                        << ": " << reason << "; dropping the connection";
+    conn_->CloseWithError(reason, Status(StatusCode::kInvalidArgument, "link: protocol violation"));
+  }
+
+  void OnFrame(FrameType type, ByteView payload) {
+    auto server = server_.lock();
+    if (!server) return;
+    if (terminal_id_.empty() && type != FrameType::kHello) return Violation("the first frame must be a hello");
+    switch (type) {
+      case FrameType::kHello: return OnHello(*server, payload);
+      case FrameType::kUploadBatch: {
+        auto ops = proto_codec::DecodeUploadBatch(payload);
+        if (!ops.ok()) return Violation(std::string("malformed upload batch: ") + ops.status().detail());
+        if (ops->empty()) return;
+        return server->Enqueue(shared_from_this(), Batch{terminal_id_, std::move(*ops)}, false, 0);
+      }
+      case FrameType::kRealtimeRequest: {
+        auto request = proto_codec::DecodeRealtimeRequest(payload);
+        if (!request.ok()) return Violation(std::string("malformed real-time request: ") + request.status().detail());
+        return server->Enqueue(shared_from_this(), Batch{terminal_id_, {std::move(request->operation)}}, true,
+                               request->request_id);
+      }
+      case FrameType::kDistributionAck: {
+        auto cursor = proto_codec::DecodeDistributionAck(payload);
+        if (!cursor.ok()) return Violation("malformed distribution acknowledgement");
+        if (Status s = server->registry.AckCursor(terminal_id_, *cursor); !s.ok()) {
+          KASSA_LOG(kError) << "saving the cursor of " << terminal_id_ << ": " << s.detail();
+        }
+        distribution_in_flight_ = false;
+        return Pump();
+      }
+      case FrameType::kSearchRequest: return OnSearch(*server, payload);
+      case FrameType::kError: {
+        auto reason = proto_codec::DecodeLinkError(payload);
+        KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " reports: " << (reason.ok() ? *reason : "(unreadable)");
+        return Close(Status(StatusCode::kAborted, "link: the terminal closed with an error"));
+      }
+      default:
+        return Violation(std::string("unexpected ") + link::ToString(type) + " frame from a terminal");
+    }
+  }
+
+  void OnHello(LinkServer::Impl& server, ByteView payload) {
+    if (!terminal_id_.empty()) return Violation("a second hello");
+    auto hello = proto_codec::DecodeHello(payload);
+    if (!hello.ok()) return Violation("malformed hello");
+    if (hello->protocol_version != model::kLinkProtocolVersion) {
+      return Violation("protocol version " + std::to_string(hello->protocol_version) + " is not supported (this is " +
+                       std::to_string(model::kLinkProtocolVersion) + ")");
+    }
+    auto record = server.registry.Hello(*hello);
+    if (!record.ok()) return Violation(std::string(record.status().detail()) + " (" + hello->store_id + ")");
+    // One connection per terminal: a newer one replaces an older, half-dead one.
+    for (auto& weak : server.sessions) {
+      if (auto other = weak.lock(); other && other.get() != this && other->terminal_id() == hello->terminal_id) {
+        other->Close(Status(StatusCode::kAborted, "link: replaced by a newer connection"));
+      }
+    }
+    terminal_id_ = hello->terminal_id;
+    store_id_ = hello->store_id;
+    sent_upto_ = hello->distribution_cursor;
+    KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << conn_->peer()
+                     << ", cursor " << sent_upto_;
+    auto stats = server.registry.store().Stats();
+    model::Welcome welcome;
+    welcome.head_cursor = stats.ok() ? stats->head_seq : 0;
+    welcome.server_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+    if (auto p = proto_codec::EncodeWelcome(welcome); p.ok()) conn_->Send(FrameType::kWelcome, *p);
+    Pump();
+  }
+
+  void OnSearch(LinkServer::Impl& server, ByteView payload) {
+    auto request = proto_codec::DecodeSearchRequest(payload);
+    if (!request.ok()) return Violation("malformed search request");
+    model::SearchReply reply;
+    reply.request_id = request->request_id;
+    const model::StoreConfig* store = server.registry.config().FindStore(store_id_);
+    const std::size_t limit = std::clamp<std::size_t>(request->limit, 1, search::kMaxSearchLimit);
+    auto results = search::SearchCustomers(server.registry.store(), request->query, limit,
+                                           store != nullptr ? store->operating_unit_country : "");
+    if (!results.ok()) {
+      reply.error = results.status().detail();
+    } else {
+      for (auto& r : *results) reply.customers.push_back(std::move(r.customer));
+    }
+    if (auto p = proto_codec::EncodeSearchReply(reply); p.ok()) conn_->Send(FrameType::kSearchReply, *p);
+  }
+
+  void OnClosed(const Status& why) {
+    if (!terminal_id_.empty()) {
+      KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " disconnected: " << why.detail();
+    }
+  }
+
+  std::shared_ptr<link::FrameConnection> conn_;
+  std::weak_ptr<LinkServer::Impl> server_;
+  std::string terminal_id_;  // empty until Hello
+  std::string store_id_;
+  std::uint64_t sent_upto_ = 0;  // distribution sent up to this change
+  bool distribution_in_flight_ = false;
+};
+
+void LinkServer::Impl::Accept() {
+  acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+    if (ec) {
+      KASSA_LOG(kWarning) << "link accept: " << ec.message();
+    } else {
+      self->sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      if (self->sessions.size() >= self->options.max_connections) {
+        KASSA_LOG(kWarning) << "link: connection limit reached; refusing a terminal";
+      } else {
+        auto conn = std::make_shared<link::FrameConnection>(std::move(socket), self->options.connection);
+        auto session = std::make_shared<Session>(std::move(conn), self);
+        self->sessions.push_back(session);
+        session->Start();
+      }
+    }
+    self->Accept();
+  });
+}
+
+void LinkServer::Impl::Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime,
+                               std::uint32_t request_id) {
+  batches.push_back(std::move(batch));
+  pending.push_back({session, realtime, request_id});
+  if (flush_posted) return;
+  flush_posted = true;
+  // Runs after the handlers already ready: batches that arrived together
+  // from many terminals share one durable commit.
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->Flush(); });
+}
+
+void LinkServer::Impl::Flush() {
+  flush_posted = false;
+  if (stopped) return;
+  std::vector<Batch> group = std::move(batches);
+  std::vector<Pending> waiting = std::move(pending);
+  batches.clear();
+  pending.clear();
+  auto acks = registry.Apply(group);
+  if (!acks.ok()) {
+    // Nothing was applied: drop the connections so their terminals resend.
+    KASSA_LOG(kError) << "applying " << group.size() << " batch(es) failed: " << acks.status().detail();
+    for (auto& p : waiting) {
+      if (auto s = p.session.lock()) s->Close(acks.status());
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    auto s = waiting[i].session.lock();
+    if (!s) continue;  // gone: its terminal resends and gets the same answers
+    if (waiting[i].realtime) {
+      if (!(*acks)[i].empty()) s->SendReply(waiting[i].request_id, (*acks)[i].front());
+    } else {
+      s->SendAcks((*acks)[i]);
+    }
+  }
+  WakeAll();
+}
+
+void LinkServer::Impl::WakeAll() {
+  for (auto& weak : sessions) {
+    if (auto s = weak.lock()) s->Pump();
+  }
+}
+
+LinkServer::LinkServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LinkServer::~LinkServer() { Stop(); }
+
+Result<std::unique_ptr<LinkServer>> LinkServer::Start(asio::any_io_executor executor, const std::string& address,
+                                                      std::uint16_t port, Registry& registry,
+                                                      LinkServerOptions options) {
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(address, ec);
+  if (ec) return Status(StatusCode::kInvalidArgument, "listen: not an IP address");
+  auto impl = std::make_shared<Impl>(executor, registry, options);
+  const tcp::endpoint endpoint(ip, port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    KASSA_LOG(kError) << "link listen on " << address << ':' << port << ": " << ec.message();
+    return Status(StatusCode::kUnavailable, "listen: cannot bind the link address (port in use?)");
+  }
+  impl->Accept();
+  return std::unique_ptr<LinkServer>(new LinkServer(std::move(impl)));
+}
+
+std::uint16_t LinkServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::vector<std::string> LinkServer::ConnectedTerminals() const {
+  std::vector<std::string> out;
+  for (const auto& weak : impl_->sessions) {
+    if (auto s = weak.lock(); s && s->ready()) out.push_back(s->terminal_id());
+  }
+  return out;
+}
+
+void LinkServer::ChangesAppended() { impl_->WakeAll(); }
+
+void LinkServer::Stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  for (auto& weak : impl_->sessions) {
+    if (auto s = weak.lock()) s->Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
+  }
+  impl_->sessions.clear();
+}
+
+}  // namespace kassa::hq

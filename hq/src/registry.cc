@@ -1,0 +1,219 @@
+#include "kassa/hq/registry.h"
+
+#include "kassa/base/log.h"
+#include "kassa/model/validation.h"
+
+namespace kassa::hq {
+namespace json = boost::json;
+
+namespace {
+
+// Log entries read per distribution call at most: bounds the work for a
+// store whose legal entity has few of the log's changes.
+constexpr std::size_t kMaxScan = 4096;
+
+std::string ConfigText(const ChainConfig& c) { return json::serialize(ChainConfigToJson(c)); }
+
+}  // namespace
+
+Registry::Registry(storage::ChainStore& store, hal::Clock& clock, ChainConfig config,
+                   std::map<std::string, storage::TerminalRecord> terminals)
+    : store_(store), clock_(clock), config_(std::move(config)), terminals_(std::move(terminals)) {}
+
+Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, hal::Clock& clock,
+                                                 std::optional<ChainConfig> initial) {
+  KASSA_TRY_ASSIGN(const auto saved_text, store.LoadConfigText());
+  std::optional<ChainConfig> saved;
+  if (saved_text) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(*saved_text, ec);
+    ChainConfig parsed;
+    if (ec || ParseChainConfig(v, parsed)) {
+      return Status(StatusCode::kDataLoss, "config: the configuration saved in the store does not parse");
+    }
+    saved = std::move(parsed);
+  }
+  if (!initial && !saved) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "config: this data directory has no chain configuration yet; start once with --config FILE");
+  }
+  KASSA_TRY_ASSIGN(const auto records, store.Terminals());
+  std::map<std::string, storage::TerminalRecord> terminals;
+  for (const auto& t : records) terminals.emplace(t.terminal_id, t);
+  auto registry = std::unique_ptr<Registry>(
+      new Registry(store, clock, saved ? *saved : ChainConfig{}, std::move(terminals)));
+  if (initial && (!saved || !(*initial == *saved))) {
+    if (saved) registry->config_ = *saved;
+    KASSA_TRY(registry->ReplaceConfig(*initial));
+  }
+  return registry;
+}
+
+Status Registry::ReplaceConfig(const ChainConfig& config) {
+  std::vector<std::string> changed;
+  for (const auto& le : config.legal_entities) {
+    for (const auto& s : le.stores) {
+      const model::StoreConfig* before = config_.FindStore(s.store_id);
+      if (before == nullptr || !(*before == s)) changed.push_back(s.store_id);
+    }
+  }
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    KASSA_TRY(txn.SaveConfigText(ConfigText(config)));
+    for (const auto& id : changed) KASSA_TRY(txn.AppendStoreConfigChange(id));
+    return kassa::Status::Ok();
+  }));
+  config_ = config;
+  KASSA_LOG(kInfo) << "chain configuration saved; " << changed.size() << " store configuration(s) to distribute";
+  return kassa::Status::Ok();
+}
+
+Result<storage::TerminalRecord> Registry::Hello(const model::Hello& hello) {
+  if (hello.terminal_id.empty()) return kassa::Status(StatusCode::kInvalidArgument, "terminal: empty terminal id");
+  if (config_.FindStore(hello.store_id) == nullptr) {
+    return kassa::Status(StatusCode::kNotFound, "store: not in headquarters' configuration");
+  }
+  storage::TerminalRecord record;
+  if (auto it = terminals_.find(hello.terminal_id); it != terminals_.end()) record = it->second;
+  record.terminal_id = hello.terminal_id;
+  record.store_id = hello.store_id;
+  record.cursor = hello.distribution_cursor;  // what the terminal holds now
+  record.last_seen_ms = clock_.NowMs();
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
+  terminals_[record.terminal_id] = record;
+  return record;
+}
+
+Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
+                                               const model::Operation& op) {
+  KASSA_TRY_ASSIGN(auto seen, txn.FindOutcome(op.op_id));
+  if (seen) return *seen;  // applied (or refused) before: the same answer again
+
+  model::OperationAck ack;
+  ack.op_id = op.op_id;
+  ack.customer_id = op.customer.id;
+  const auto reject = [&](std::string reason) -> Result<model::OperationAck> {
+    KASSA_LOG(kWarning) << "rejected operation " << op.op_id.ToHex() << " from " << from.terminal_id << ": " << reason;
+    ack.outcome = model::OperationAck::Outcome::kRejected;
+    ack.reason = std::move(reason);
+    KASSA_TRY(txn.RecordOutcome(ack));
+    return ack;
+  };
+  const model::StoreConfig* store = config_.FindStore(from.store_id);
+  if (store == nullptr) return reject("store: " + from.store_id + " is not in headquarters' configuration");
+
+  KASSA_TRY_ASSIGN(const auto current, txn.FindCustomer(op.customer.id));
+  model::Customer next;
+  if (op.kind == model::OperationKind::kCreateCustomer) {
+    if (current) return reject("id: a customer with this id exists at headquarters");
+    next = op.customer;
+    if (kassa::Status v = model::ValidateCustomer(next, *store); !v.ok()) return reject(v.detail());
+    KASSA_TRY_ASSIGN(const std::uint64_t n, txn.NextAccountNumber());
+    const auto account = config_.account_numbers.Format(n);
+    if (!account) return reject("account: the account number sequence is exhausted (raise account_numbers.digits)");
+    next.account = *account;
+    next.version = 1;
+    // SPEC: from the group of the store's default customer, never from the default customer itself.
+    next.financial_dimensions = config_.DimensionsOf(store->legal_entity, store->default_customer.customer_group);
+  } else {
+    if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
+    next = *current;
+    // Field by field: only what this edit changed; a concurrent edit of
+    // other fields made elsewhere survives.
+    for (const std::uint32_t field : op.changed_fields) model::CopyField(field, op.customer, next);
+    if (op.base_version != current->version) {
+      KASSA_LOG(kInfo) << "customer " << current->account << ": edit from " << from.terminal_id << " based on version "
+                       << op.base_version << " merged field by field over version " << current->version;
+    }
+    if (kassa::Status v = model::ValidateCustomer(next, *store); !v.ok()) return reject(v.detail());
+    next.version = current->version + 1;
+    next.changed_at_ms = op.customer.changed_at_ms;
+  }
+  const kassa::Status put = txn.PutCustomer(next, store->legal_entity);
+  if (put.code() == StatusCode::kAlreadyExists) return reject(put.detail());
+  KASSA_TRY(put);
+  ack.outcome = model::OperationAck::Outcome::kApplied;
+  ack.account = next.account;
+  ack.version = next.version;
+  KASSA_TRY(txn.RecordOutcome(ack));
+  return ack;
+}
+
+Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std::vector<Batch>& batches) {
+  std::vector<std::vector<model::OperationAck>> acks;
+  std::map<std::string, storage::TerminalRecord> touched;
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    acks.clear();
+    touched.clear();
+    for (const auto& batch : batches) {
+      auto it = touched.find(batch.terminal_id);
+      if (it == touched.end()) {
+        const auto known = terminals_.find(batch.terminal_id);
+        if (known == terminals_.end()) return kassa::Status(StatusCode::kFailedPrecondition, "terminal: no hello");
+        it = touched.emplace(batch.terminal_id, known->second).first;
+      }
+      storage::TerminalRecord& from = it->second;
+      std::vector<model::OperationAck>& out = acks.emplace_back();
+      for (const auto& op : batch.operations) {
+        KASSA_TRY_ASSIGN(model::OperationAck ack, ApplyOne(txn, from, op));
+        if (ack.applied()) {
+          ++from.operations_applied;
+        } else {
+          ++from.rejections;
+        }
+        out.push_back(std::move(ack));
+      }
+      from.last_seen_ms = clock_.NowMs();
+    }
+    for (const auto& [id, record] : touched) KASSA_TRY(txn.PutTerminal(record));
+    return kassa::Status::Ok();
+  }));
+  for (auto& [id, record] : touched) terminals_[id] = std::move(record);
+  return acks;
+}
+
+Result<std::vector<model::Change>> Registry::ChangesFor(std::string_view store_id, std::uint64_t after,
+                                                        std::size_t max, std::uint64_t& scanned_to) {
+  std::vector<model::Change> out;
+  scanned_to = after;
+  const model::StoreConfig* store = config_.FindStore(store_id);
+  if (store == nullptr) return out;
+  KASSA_TRY_ASSIGN(storage::ChangePage page, store_.ReadChanges(after, store->legal_entity, store_id, max, kMaxScan));
+  scanned_to = page.scanned_to;
+  for (auto& stored : page.changes) {
+    model::Change change;
+    change.seq = stored.seq;
+    change.kind = stored.kind;
+    if (stored.kind == model::Change::Kind::kCustomerUpsert) {
+      change.customer = std::move(*stored.customer);
+    } else {
+      change.store_config = *store;  // the configuration as it is now
+    }
+    out.push_back(std::move(change));
+  }
+  return out;
+}
+
+kassa::Status Registry::AckCursor(const std::string& terminal_id, std::uint64_t cursor) {
+  auto it = terminals_.find(terminal_id);
+  if (it == terminals_.end()) return kassa::Status(StatusCode::kFailedPrecondition, "terminal: no hello");
+  storage::TerminalRecord record = it->second;
+  record.cursor = std::max(record.cursor, cursor);
+  record.last_seen_ms = clock_.NowMs();
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
+  it->second = record;
+  return kassa::Status::Ok();
+}
+
+Result<HqStatus> Registry::Report() {
+  HqStatus status;
+  KASSA_TRY_ASSIGN(status.chain, store_.Stats());
+  for (const auto& [id, record] : terminals_) {
+    const std::uint64_t lag = status.chain.head_seq > record.cursor ? status.chain.head_seq - record.cursor : 0;
+    status.terminals.push_back({record, lag});
+    status.operations_applied += record.operations_applied;
+    status.rejections += record.rejections;
+  }
+  return status;
+}
+
+}  // namespace kassa::hq
