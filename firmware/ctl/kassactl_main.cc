@@ -30,8 +30,16 @@ commands:
   customer edit REF [FIELDS] [--version N]
                                      change fields; N is the version the edit
                                      starts from (default: the current one)
-  customer search TEXT [--limit N]   name tokens, phone, email, account, card
+  customer search TEXT [--limit N] [--chain]
+                                     name tokens, phone, email, account, card;
+                                     --chain searches headquarters (online only)
   outbox                             queued operations: length and oldest entry
+  sync status                        link to headquarters, effective mode, outbox,
+                                     oldest pending age, last acknowledgement
+  sync now                           connect now if offline, send the outbox now
+  quarantine                         operations headquarters rejected, with reasons
+  hq status                          with --url of kassa-hq's admin API: customers,
+                                     terminals with cursor and lag, rejections
   status                             customers, pending, outbox, storage use
   doctor                             check customers, indexes and outbox agree
 
@@ -272,25 +280,80 @@ int CustomerCommand(const Globals& g, int argc, char** argv, int i) {
     if (i >= argc) return Usage("customer search needs TEXT");
     const std::string text = argv[i++];
     std::string limit;
+    bool chain = false;
     for (; i < argc; ++i) {
       if (std::string(argv[i]) == "--limit" && i + 1 < argc) limit = argv[++i];
+      else if (std::string(argv[i]) == "--chain") chain = true;
       else return Usage(std::string("unknown option ") + argv[i]);
     }
     std::string path = "/v1/customers?q=" + kassa::ctl::UrlEncode(text);
     if (!limit.empty()) path += "&limit=" + kassa::ctl::UrlEncode(limit);
+    if (chain) path += "&scope=chain";
     if (auto rc = Call(g, "GET", path, "", out)) return *rc;
     return Print(g, out, [](const json::value& v) {
       const auto& results = v.as_object().at("results").as_array();
       if (results.empty()) std::printf("no customers found\n");
       for (const auto& r : results) {
         const auto& c = r.as_object().at("customer");
-        std::printf("%-14s %-32s %-26s matched %s\n", Str(c, "account").c_str(), Str(c, "name").c_str(),
+        std::printf("%-14s %-32s %-26s %s\n", Str(c, "account").c_str(), Str(c, "name").c_str(),
                     Str(c, "phone").empty() ? Str(c, "email").c_str() : Str(c, "phone").c_str(),
-                    Str(r, "matched").c_str());
+                    Str(r, "matched").empty() ? "(headquarters)" : ("matched " + Str(r, "matched")).c_str());
       }
     });
   }
   return Usage("unknown customer subcommand " + sub);
+}
+
+int SyncCommand(const Globals& g, bool now) {
+  json::value out;
+  if (auto rc = Call(g, now ? "POST" : "GET", "/v1/sync", "", out)) return *rc;
+  if (now && !g.json) std::printf("sync requested\n");
+  return Print(g, out, [](const json::value& v) {
+    const auto& hq = v.as_object().at("headquarters");
+    if (hq.is_null()) {
+      std::printf("headquarters: not configured (kassad runs without --hq)\n");
+    } else {
+      std::printf("headquarters %s: %s", Str(hq, "address").c_str(),
+                  hq.as_object().at("online").as_bool() ? "online" : "offline");
+      if (hq.as_object().at("online").as_bool()) std::printf(" since %s", Str(hq, "online_since").c_str());
+      else if (!Str(hq, "last_failure").empty()) std::printf(" (%s)", Str(hq, "last_failure").c_str());
+      std::printf("\n");
+    }
+    std::printf("creation mode: %s (configured %s, offline creation %s)\n", Str(v, "effective_mode").c_str(),
+                Str(v, "configured_mode").c_str(),
+                v.as_object().at("allow_offline_creation").as_bool() ? "allowed" : "forbidden");
+    const auto& outbox = v.as_object().at("outbox");
+    std::printf("outbox: %s operation(s) waiting", Str(outbox, "length").c_str());
+    if (!v.as_object().at("oldest_pending_age_ms").is_null()) {
+      std::printf(", oldest %s ms old", Str(v, "oldest_pending_age_ms").c_str());
+    }
+    std::printf("; %s customer(s) pending sync; %s quarantined\n", Str(v, "pending_customers").c_str(),
+                Str(v, "quarantined").c_str());
+    const auto& last = v.as_object().at("last_ack_at");
+    std::printf("last acknowledgement: %s; distribution cursor %s\n", last.is_null() ? "never" : Str(v, "last_ack_at").c_str(),
+                Str(v, "distribution_cursor").c_str());
+  });
+}
+
+int HqStatus(const Globals& g) {
+  json::value out;
+  if (auto rc = Call(g, "GET", "/v1/status", "", out)) return *rc;
+  if (!out.is_object() || !out.as_object().contains("head_cursor")) {
+    std::fprintf(stderr, "kassactl: %s is not kassa-hq's admin API\n", g.url.host.c_str());
+    return kFailed;
+  }
+  return Print(g, out, [](const json::value& v) {
+    std::printf("customers: %s, change log at %s, operations applied %s, rejected %s\n", Str(v, "customers").c_str(),
+                Str(v, "head_cursor").c_str(), Str(v, "operations_applied").c_str(), Str(v, "rejections").c_str());
+    std::printf("%-16s %-12s %-9s %8s %6s %8s %8s  %s\n", "terminal", "store", "link", "cursor", "lag", "applied",
+                "rejected", "last seen");
+    for (const auto& t : v.as_object().at("terminals").as_array()) {
+      std::printf("%-16s %-12s %-9s %8s %6s %8s %8s  %s\n", Str(t, "terminal_id").c_str(), Str(t, "store_id").c_str(),
+                  t.as_object().at("connected").as_bool() ? "online" : "offline", Str(t, "cursor").c_str(),
+                  Str(t, "lag").c_str(), Str(t, "operations_applied").c_str(), Str(t, "rejections").c_str(),
+                  Str(t, "last_seen").c_str());
+    }
+  });
 }
 
 int Main(int argc, char** argv) {
@@ -324,6 +387,14 @@ int Main(int argc, char** argv) {
   const std::string command = argv[i++];
   json::value out;
   if (command == "customer") return CustomerCommand(g, argc, argv, i);
+  if (command == "sync" || command == "hq") {
+    if (i >= argc) return Usage(command + " needs a subcommand");
+    const std::string sub = argv[i++];
+    if (i != argc) return Usage(command + " " + sub + " takes no arguments");
+    if (command == "hq" && sub == "status") return HqStatus(g);
+    if (command == "sync" && (sub == "status" || sub == "now")) return SyncCommand(g, sub == "now");
+    return Usage("unknown subcommand " + command + " " + sub);
+  }
   if (i != argc) return Usage(command + " takes no arguments");
   if (command == "outbox") {
     if (auto rc = Call(g, "GET", "/v1/outbox", "", out)) return *rc;
@@ -346,6 +417,18 @@ int Main(int argc, char** argv) {
                   Str(v, "pending_customers").c_str(), Str(v.as_object().at("outbox"), "length").c_str());
       const auto& s = v.as_object().at("storage");
       std::printf("storage: %s of %s bytes used\n", Str(s, "used_bytes").c_str(), Str(s, "map_size_bytes").c_str());
+    });
+  }
+  if (command == "quarantine") {
+    if (auto rc = Call(g, "GET", "/v1/quarantine", "", out)) return *rc;
+    return Print(g, out, [](const json::value& v) {
+      const auto& entries = v.as_object().at("quarantined").as_array();
+      if (entries.empty()) std::printf("no quarantined operations\n");
+      for (const auto& e : entries) {
+        const auto& op = e.as_object().at("operation");
+        std::printf("#%s %s of customer %s, rejected %s: %s\n", Str(e, "seq").c_str(), Str(op, "kind").c_str(),
+                    Str(op, "customer_id").c_str(), Str(e, "rejected_at").c_str(), Str(e, "reason").c_str());
+      }
     });
   }
   if (command == "doctor") {
