@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sample_store.h"
 #include "temp_dir.h"
 
 namespace kassa::storage {
@@ -241,6 +242,168 @@ TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndPendingIsIndexed) {
   EXPECT_TRUE(pending);
   c.account = "C-1";
   for (const auto& e : IndexEntriesOf(c)) EXPECT_NE(e.kind, IndexKind::kPending);
+}
+
+model::OperationAck Applied(const model::Operation& op, const std::string& account, std::uint32_t version = 1) {
+  model::OperationAck ack;
+  ack.op_id = op.op_id;
+  ack.customer_id = op.customer.id;
+  ack.account = account;
+  ack.version = version;
+  return ack;
+}
+
+model::Operation UpdateOp(const model::Customer& after, std::uint32_t base) {
+  model::Operation op = CreateOp(after);
+  op.kind = model::OperationKind::kUpdateCustomer;
+  op.base_version = base;
+  op.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+  return op;
+}
+
+// Issue 3: an acknowledgement deletes its entry and binds the account
+// number to the customer, its index and the operations still queued for it.
+TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
+  model::Customer c = NewCustomer("Pending");
+  const model::Operation create = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &create).ok());
+  model::Customer edited = c;
+  edited.last_name = "Edited";
+  edited.version = 2;
+  const model::Operation update = UpdateOp(edited, 1);
+  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
+
+  auto result = store_->ApplyAcks({{1, Applied(create, "LV00000042")}}, 1000);
+  ASSERT_TRUE(result.ok()) << result.status().detail();
+  EXPECT_EQ(result->applied, 1u);
+  EXPECT_EQ(store_->Get(c.id)->account, "LV00000042");
+  EXPECT_EQ(store_->Get(c.id)->last_name, "Edited");
+  auto hits = store_->ScanPrefix(IndexKind::kAccount, "LV00000042", 5);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kPending, "", 5)->size(), 0u);
+  auto outbox = store_->PeekOutbox(10);
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].operation.kind, model::OperationKind::kUpdateCustomer);
+  EXPECT_EQ((*outbox)[0].operation.customer.account, "LV00000042");
+  EXPECT_EQ(store_->Stats()->last_ack_at_ms, 1000);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
+  model::Customer c = NewCustomer("Twice");
+  const model::Operation create = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &create).ok());
+  ASSERT_EQ(store_->ApplyAcks({{1, Applied(create, "LV1")}}, 1)->applied, 1u);
+  auto again = store_->ApplyAcks({{1, Applied(create, "LV1")}}, 2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ignored, 1u);
+  EXPECT_EQ(again->applied, 0u);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, AckOfAnotherOperationIdLeavesTheEntry) {
+  model::Customer c = NewCustomer("Mismatch");
+  const model::Operation create = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &create).ok());
+  model::Operation other = CreateOp(c);  // a different op id
+  auto r = store_->ApplyAcks({{1, Applied(other, "LV9")}}, 1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ignored, 1u);
+  EXPECT_EQ(store_->Stats()->outbox_length, 1u);
+  EXPECT_TRUE(store_->Get(c.id)->pending());
+}
+
+TEST_F(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) {
+  model::Customer a = NewCustomer("Rejected");
+  model::Customer b = NewCustomer("Accepted", "+442079460959");
+  const model::Operation create_a = CreateOp(a);
+  const model::Operation create_b = CreateOp(b);
+  ASSERT_TRUE(store_->Create(a, &create_a).ok());
+  ASSERT_TRUE(store_->Create(b, &create_b).ok());
+  model::OperationAck reject = Applied(create_a, "");
+  reject.outcome = model::OperationAck::Outcome::kRejected;
+  reject.reason = "customer_group: unknown customer group";
+  auto r = store_->ApplyAcks({{1, reject}, {2, Applied(create_b, "LV2")}}, 5);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rejected, 1u);
+  EXPECT_EQ(r->applied, 1u);
+  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
+  auto q = store_->Quarantined(10);
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].reason, "customer_group: unknown customer group");
+  EXPECT_EQ((*q)[0].operation.op_id, create_a.op_id);
+  EXPECT_EQ((*q)[0].rejected_at_ms, 5);
+  EXPECT_TRUE(store_->Get(a.id)->pending());
+  EXPECT_EQ(store_->Get(b.id)->account, "LV2");
+  ExpectConsistent();  // a pending customer with a quarantined creation is consistent
+}
+
+TEST_F(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
+  model::Customer c = NewCustomer("Remote");
+  c.account = "LV7";
+  c.version = 3;
+  model::Change change;
+  change.seq = 10;
+  change.customer = c;
+  ASSERT_EQ(store_->ApplyDistribution({change})->customers, 1u);
+  EXPECT_EQ(*store_->DistributionCursor(), 10u);
+  model::Change stale = change;
+  stale.customer.last_name = "Stale";
+  stale.customer.version = 2;
+  auto r = store_->ApplyDistribution({stale});  // the same seq again: a duplicate
+  EXPECT_EQ(r->customers, 0u);
+  EXPECT_EQ(store_->Get(c.id)->last_name, "Remote");
+  model::Change config;
+  config.seq = 11;
+  config.kind = model::Change::Kind::kStoreConfig;
+  config.store_config = testing::SampleStore();
+  r = store_->ApplyDistribution({config});
+  ASSERT_TRUE(r->store_config.has_value());
+  EXPECT_EQ(**store_->LoadStoreConfig(), testing::SampleStore());
+  EXPECT_EQ(r->cursor, 11u);
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, HeadquartersCopyKeepsLocalEditsStillQueued) {
+  model::Customer c = NewCustomer("Local");
+  const model::Operation create = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &create).ok());
+  model::Customer edited = c;
+  edited.last_name = "LocalEdit";
+  edited.version = 2;
+  const model::Operation update = UpdateOp(edited, 1);
+  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
+  model::Customer hq = c;  // headquarters has the creation only
+  hq.account = "LV5";
+  hq.financial_dimensions = {{"Department", "D100"}};
+  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(hq).ok());
+  const model::Customer now = *store_->Get(c.id);
+  EXPECT_EQ(now.account, "LV5");
+  EXPECT_EQ(now.last_name, "LocalEdit");
+  EXPECT_EQ(now.version, 2u);
+  EXPECT_EQ(now.financial_dimensions, hq.financial_dimensions);
+  EXPECT_EQ((*store_->PeekOutbox(5))[1].operation.customer.account, "LV5");
+  ExpectConsistent();
+}
+
+TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoesBack) {
+  model::Customer c = NewCustomer("Remote");
+  c.account = "LV8";
+  c.version = 2;
+  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(c).ok());
+  model::Customer older = c;
+  older.version = 1;
+  older.last_name = "Older";
+  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(older).ok());
+  EXPECT_EQ(store_->Get(c.id)->last_name, "Remote");
+  model::Customer newer = c;
+  newer.version = 3;
+  newer.last_name = "Newer";
+  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(newer).ok());
+  EXPECT_EQ(store_->Get(c.id)->last_name, "Newer");
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "newer", 5)->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "remote", 5)->size(), 0u);
+  ExpectConsistent();
 }
 
 }  // namespace

@@ -102,8 +102,10 @@ void FrameConnection::ReadPayload(FrameHeader header) {
       return self->Close(s);
     }
     if (header.type != FrameType::kHeartbeat) {
-      if (!self->on_frame_) return;
-      self->on_frame_(header.type, self->payload_);
+      // A copy: the handler may close the connection, which drops on_frame_.
+      const FrameHandler handler = self->on_frame_;
+      if (!handler) return;
+      handler(header.type, self->payload_);
       if (!self->open_) return;
     } else if (!proto_codec::DecodeHeartbeat(self->payload_).ok()) {
       return self->Close(Status(StatusCode::kDataLoss, "frame: malformed heartbeat"));

@@ -1,0 +1,189 @@
+// Headquarters' registry on a real LMDB chain store in a temp dir.
+
+#include "kassa/hq/registry.h"
+
+#include <gtest/gtest.h>
+
+#include "kassa/hal/sim/sim_clock.h"
+#include "sample_store.h"
+#include "temp_dir.h"
+
+namespace kassa::hq {
+namespace {
+
+ChainConfig SampleChain() {
+  ChainConfig c;
+  c.account_numbers = {"LV", 6};
+  LegalEntity le;
+  le.id = "GB01";
+  le.customer_groups = {{"RETAIL", "Retail", {{"Department", "D100"}}}, {"TRADE", "Trade", {{"Department", "D200"}}}};
+  le.stores = {testing::SampleStore()};
+  c.legal_entities = {le};
+  return c;
+}
+
+model::Operation Create(const std::string& last) {
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.customer.id = *model::LocalId::Generate();
+  op.customer.first_name = "Anna";
+  op.customer.last_name = last;
+  op.customer.customer_group = "RETAIL";
+  op.customer.currency = "GBP";
+  op.customer.language = "en-GB";
+  op.customer.version = 1;
+  op.terminal_id = "T1";
+  return op;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(SampleChain()); }
+  void Reopen(std::optional<ChainConfig> config) {
+    registry_.reset();
+    store_.reset();
+    auto s = storage::OpenLmdbChainStore(dir_.path(), std::size_t{64} << 20);
+    ASSERT_TRUE(s.ok()) << s.status().detail();
+    store_ = std::move(*s);
+    auto r = Registry::Open(*store_, clock_, std::move(config));
+    ASSERT_TRUE(r.ok()) << r.status().detail();
+    registry_ = std::move(*r);
+    ASSERT_TRUE(registry_->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  }
+  std::vector<model::OperationAck> Apply(std::vector<model::Operation> ops) {
+    auto acks = registry_->Apply({Batch{"T1", std::move(ops)}});
+    EXPECT_TRUE(acks.ok()) << acks.status().detail();
+    return acks.ok() ? acks->front() : std::vector<model::OperationAck>{};
+  }
+
+  testing::TempDir dir_;
+  hal::sim::SimClock clock_{1'700'000'000'000};
+  std::unique_ptr<storage::ChainStore> store_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, CreateAssignsFormattedNumbersAndGroupDimensions) {
+  const auto acks = Apply({Create("One"), Create("Two")});
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_TRUE(acks[0].applied());
+  EXPECT_EQ(acks[0].account, "LV000001");
+  EXPECT_EQ(acks[1].account, "LV000002");
+  auto c = store_->FindCustomer(acks[0].customer_id);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->financial_dimensions, (std::vector<model::AttributeValue>{{"Department", "D100"}}));
+}
+
+// Issue 3: idempotent forever, across restarts, inside one batch, and mixed
+// into later batches.
+TEST_F(RegistryTest, AnOperationIdIsAppliedOnceForever) {
+  const model::Operation op = Create("Once");
+  const auto first = Apply({op, op});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0], first[1]);
+  Reopen(std::nullopt);  // a restart: the configuration comes from the store
+  const auto again = Apply({Create("Other"), op});
+  EXPECT_EQ(again[1], first[0]);
+  EXPECT_EQ(again[0].account, "LV000002");
+  EXPECT_EQ(store_->Stats()->customers, 2u);
+}
+
+TEST_F(RegistryTest, EditsMergeFieldByField) {
+  model::Operation create = Create("Merge");
+  create.customer.email = "anna@example.com";
+  const auto ack = Apply({create})[0];
+  // Two terminals edit version 1: one the last name, the other the email.
+  model::Operation edit_a = create;
+  edit_a.op_id = *model::LocalId::Generate();
+  edit_a.kind = model::OperationKind::kUpdateCustomer;
+  edit_a.base_version = 1;
+  edit_a.customer.last_name = "Renamed";
+  edit_a.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+  model::Operation edit_b = create;
+  edit_b.op_id = *model::LocalId::Generate();
+  edit_b.kind = model::OperationKind::kUpdateCustomer;
+  edit_b.base_version = 1;
+  edit_b.customer.email = "anna@new.example";
+  edit_b.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kEmail)};
+  const auto acks = Apply({edit_a, edit_b});
+  EXPECT_TRUE(acks[0].applied());
+  EXPECT_TRUE(acks[1].applied());
+  EXPECT_EQ(acks[1].version, 3u);
+  auto c = *store_->FindCustomer(ack.customer_id);
+  EXPECT_EQ(c->last_name, "Renamed");
+  EXPECT_EQ(c->email, "anna@new.example");
+  EXPECT_EQ(c->account, ack.account);
+}
+
+TEST_F(RegistryTest, InvalidOrOrphanOperationsAreRejectedWithAReason) {
+  model::Operation bad_group = Create("Bad");
+  bad_group.customer.customer_group = "NOPE";
+  model::Operation orphan = Create("Orphan");
+  orphan.kind = model::OperationKind::kUpdateCustomer;
+  orphan.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+  const model::Operation good = Create("Good");
+  const auto acks = Apply({bad_group, orphan, good});
+  EXPECT_FALSE(acks[0].applied());
+  EXPECT_EQ(acks[0].reason.substr(0, 15), "customer_group:");
+  EXPECT_FALSE(acks[1].applied());
+  EXPECT_EQ(acks[1].reason.substr(0, 9), "customer:");
+  EXPECT_TRUE(acks[2].applied());
+  EXPECT_EQ(acks[2].account, "LV000001");  // a rejection consumes no number
+  auto report = registry_->Report();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->rejections, 2u);
+  EXPECT_EQ(report->operations_applied, 1u);
+}
+
+TEST_F(RegistryTest, ATakenLoyaltyCardRejectsOnlyThatOperation) {
+  model::Operation a = Create("CardA");
+  a.customer.loyalty_cards = {"CARD-1"};
+  model::Operation b = Create("CardB");
+  b.customer.loyalty_cards = {"CARD-1"};
+  const auto acks = Apply({a, b, Create("After")});
+  EXPECT_TRUE(acks[0].applied());
+  EXPECT_FALSE(acks[1].applied());
+  EXPECT_TRUE(acks[2].applied());
+  EXPECT_FALSE(store_->FindCustomer(b.customer.id)->has_value());  // no half-written customer
+  EXPECT_EQ(store_->Stats()->customers, 2u);
+}
+
+TEST_F(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
+  std::uint64_t scanned = 0;
+  auto initial = registry_->ChangesFor("LON-01", 0, 64, scanned);
+  ASSERT_TRUE(initial.ok());
+  ASSERT_EQ(initial->size(), 1u);  // the store's configuration
+  EXPECT_EQ((*initial)[0].kind, model::Change::Kind::kStoreConfig);
+  const std::uint64_t cursor = (*initial)[0].seq;
+  Apply({Create("Dist")});
+  auto next = registry_->ChangesFor("LON-01", cursor, 64, scanned);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].customer.last_name, "Dist");
+  EXPECT_EQ((*next)[0].customer.account, "LV000001");
+  EXPECT_TRUE(registry_->ChangesFor("OTHER", 0, 64, scanned)->empty());
+
+  ChainConfig changed = SampleChain();
+  changed.legal_entities[0].stores[0].allow_offline_creation = false;
+  ASSERT_TRUE(registry_->ReplaceConfig(changed).ok());
+  auto after = registry_->ChangesFor("LON-01", (*next)[0].seq, 64, scanned);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_FALSE((*after)[0].store_config.allow_offline_creation);
+  ASSERT_TRUE(registry_->AckCursor("T1", (*after)[0].seq).ok());
+  EXPECT_EQ(registry_->Report()->terminals[0].lag, 0u);
+}
+
+TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
+  auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.status().field(), "store");
+}
+
+TEST(AccountFormatTest, PadsAndRefusesOverflow) {
+  const AccountFormat f{"C-", 4};
+  EXPECT_EQ(*f.Format(7), "C-0007");
+  EXPECT_EQ(*f.Format(9999), "C-9999");
+  EXPECT_FALSE(f.Format(10000).has_value());
+}
+
+}  // namespace
+}  // namespace kassa::hq
