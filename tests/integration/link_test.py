@@ -1,0 +1,600 @@
+"""Integration tests of the link: real kassa-hq and kassad processes on
+127.0.0.1, killed with SIGKILL, talking through a fault-injecting proxy, and
+fed malformed frames. Paths come from the environment CTest sets: KASSAD,
+KASSACTL, KASSA_HQ, KASSA_CHAIN_CONFIG, KASSA_SAMPLE_CONFIG.
+
+Latencies are printed, never asserted (machines are shared and noisy).
+"""
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+KASSAD = os.environ["KASSAD"]
+KASSACTL = os.environ["KASSACTL"]
+KASSA_HQ = os.environ["KASSA_HQ"]
+CHAIN_CONFIG = os.environ["KASSA_CHAIN_CONFIG"]
+SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def http_json(port, method, path, body=None, timeout=10):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers={"Content-Type": "application/json"})
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"null")
+    finally:
+        conn.close()
+
+
+def letters(n, width=5):
+    """A unique name made of letters for number n (names hold no digits)."""
+    out = ""
+    for _ in range(width):
+        out = chr(ord("a") + n % 26) + out
+        n //= 26
+    return out
+
+
+class Process:
+    """A daemon with its log in a file (never a pipe that could fill up)."""
+
+    def __init__(self, workdir, name):
+        self.workdir = workdir
+        self.name = name
+        self.proc = None
+        self.log_path = os.path.join(workdir, name + ".log")
+
+    def _spawn(self, args):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+
+    def _wait_port_file(self, port_file):
+        deadline = time.monotonic() + 30
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited: %s" % (self.name, open(self.log_path).read()[-2000:]))
+            if time.monotonic() > deadline:
+                raise AssertionError("%s did not start in 30 s" % self.name)
+            time.sleep(0.01)
+        with open(port_file) as f:
+            return f.read()
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+
+class Hq(Process):
+    def __init__(self, workdir, config=CHAIN_CONFIG):
+        super().__init__(workdir, "hq")
+        self.data = os.path.join(workdir, "hq-data")
+        self.config = config
+        self.link_port = free_port()
+        self.admin_port = free_port()
+
+    def start(self):
+        port_file = os.path.join(self.workdir, "hq.ports")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self._spawn([KASSA_HQ, "--data", self.data, "--config", self.config,
+                     "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
+                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"])
+        self._wait_port_file(port_file)
+        return self
+
+    def status(self):
+        code, body = http_json(self.admin_port, "GET", "/v1/status")
+        assert code == 200, body
+        return body
+
+    def customer(self, account):
+        return http_json(self.admin_port, "GET", "/v1/customers/" + account)
+
+
+class Terminal(Process):
+    def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None):
+        super().__init__(workdir, name)
+        self.data = os.path.join(workdir, name + "-data")
+        self.hq_port = hq_port
+        self.config = os.path.join(workdir, name + ".json")
+        with open(SAMPLE_CONFIG) as f:
+            config = json.load(f)
+        config["store_id"] = store_id
+        if mode is not None:
+            config["creation_mode"] = mode
+        if allow_offline is not None:
+            config["allow_offline_creation"] = allow_offline
+        with open(self.config, "w") as f:
+            json.dump(config, f)
+        self.port = None
+
+    def start(self):
+        port_file = os.path.join(self.workdir, self.name + ".port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--terminal", self.name,
+                     "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
+                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"])
+        self.port = int(self._wait_port_file(port_file))
+        return self
+
+    def http(self, method, path, body=None, timeout=10):
+        return http_json(self.port, method, path, body, timeout)
+
+    def create(self, first, last):
+        return self.http("POST", "/v1/customers", {"first_name": first, "last_name": last})
+
+    def sync(self):
+        code, body = self.http("GET", "/v1/sync")
+        assert code == 200, body
+        return body
+
+    def drained(self):
+        s = self.sync()
+        return s["online"] and s["outbox"]["length"] == 0 and s["pending_customers"] == 0
+
+    def get(self, ref):
+        return self.http("GET", "/v1/customers/" + ref)
+
+
+class LinkTestCase(unittest.TestCase):
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="kassa-link-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def hq(self, **kw):
+        hq = Hq(self.workdir, **kw)
+        self.procs.append(hq)
+        return hq
+
+    def terminal(self, name, hq_port, **kw):
+        t = Terminal(self.workdir, name, hq_port, **kw)
+        self.procs.append(t)
+        return t
+
+    def assert_same_accounts(self, hq, terminals, ids):
+        """Every id has one account, the same at headquarters and every terminal."""
+        accounts = set()
+        for cid in ids:
+            seen = set()
+            for t in terminals:
+                code, c = t.get(cid)
+                self.assertEqual(code, 200, c)
+                self.assertFalse(c["pending"], c)
+                seen.add(c["account"])
+            self.assertEqual(len(seen), 1, "terminals disagree on %s: %s" % (cid, seen))
+            account = seen.pop()
+            code, at_hq = hq.customer(account)
+            self.assertEqual(code, 200, at_hq)
+            self.assertEqual(at_hq["id"], cid)
+            accounts.add(account)
+        self.assertEqual(len(accounts), len(ids), "an account number was given twice")
+
+
+class EndToEndTest(LinkTestCase):
+    def test_async_creates_reach_the_other_terminal_with_account_numbers(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        b = self.terminal("B", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"] and b.sync()["online"], 15, "both terminals online")
+        n = 1000
+        created = {}  # id -> (monotonic time of the 201, last name)
+        found = {}
+        done = threading.Event()
+
+        def poll_b():
+            order = []
+            while not (done.is_set() and len(found) == len(order) and len(order) == n):
+                order = list(created.keys())
+                waiting = [cid for cid in order if cid not in found][:40]
+                if not waiting:
+                    time.sleep(0.002)
+                    continue
+                for cid in waiting:
+                    code, c = b.get(cid)
+                    if code == 200 and not c["pending"]:
+                        found[cid] = time.monotonic()
+
+        poller = threading.Thread(target=poll_b, daemon=True)
+        poller.start()
+        conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+        for i in range(n):
+            last = "Kalnin" + letters(i)
+            conn.request("POST", "/v1/customers", body=json.dumps({"first_name": "Anna", "last_name": last}),
+                         headers={"Content-Type": "application/json"})
+            res = conn.getresponse()
+            body = json.loads(res.read())
+            self.assertEqual(res.status, 201, body)
+            self.assertEqual(body["account"], "Pending sync")
+            created[body["id"]] = (time.monotonic(), last)
+        conn.close()
+        done.set()
+        poller.join(timeout=60)
+        self.assertEqual(len(found), n, "customers never seen on B with an account number")
+        latencies = sorted(found[cid] - created[cid][0] for cid in created)
+        p50 = latencies[n // 2] * 1000
+        p99 = latencies[int(n * 0.99) - 1] * 1000
+        print("\n[acceptance 1] %d async creates on A, found on B with account number: p50 %.0f ms, p99 %.0f ms, "
+              "max %.0f ms" % (n, p50, p99, latencies[-1] * 1000), flush=True)
+        # Found on B by account number and by name.
+        for cid, (_, last) in created.items():
+            code, c = b.get(cid)
+            code, by_account = b.http("GET", "/v1/customers/" + c["account"])
+            self.assertEqual((code, by_account["id"]), (200, cid))
+            code, results = b.http("GET", "/v1/customers?q=anna%20" + last.lower())
+            self.assertEqual(code, 200)
+            self.assertIn(cid, [r["customer"]["id"] for r in results["results"]])
+        status = hq.status()
+        self.assertEqual(status["customers"], n)
+        wait_for(a.drained, 30, "A's outbox to drain")
+        self.assert_same_accounts(hq, [a, b], random.sample(list(created.keys()), 50))
+
+
+class HeadquartersDownTest(LinkTestCase):
+    def test_sync_mode_falls_back_to_pending_and_converts_when_headquarters_returns(self):
+        hq = self.hq()
+        c = self.terminal("C", hq.link_port, store_id="RIGA-02", mode="sync").start()
+        ids = []
+        for i in range(20):
+            code, body = c.create("Offline", "Ozol" + letters(i))
+            self.assertEqual(code, 201, body)
+            self.assertEqual(body["account"], "Pending sync")
+            ids.append(body["id"])
+        s = c.sync()
+        self.assertFalse(s["online"])
+        self.assertEqual(s["configured_mode"], "sync")
+        self.assertEqual(s["effective_mode"], "async")
+        self.assertEqual(s["outbox"]["length"], 20)
+        hq.start()
+        wait_for(c.drained, 30, "C to convert every pending customer")
+        self.assertEqual(hq.status()["customers"], 20)
+        self.assert_same_accounts(hq, [c], ids)
+        # Online and in sync mode: the account number comes back at once.
+        code, body = c.create("Online", "Berzins")
+        self.assertEqual(code, 201, body)
+        self.assertNotEqual(body["account"], "Pending sync")
+        self.assertEqual(hq.status()["customers"], 21)
+
+    def test_offline_creation_forbidden_is_refused_and_nothing_is_stored(self):
+        hq = self.hq()  # never started
+        j = self.terminal("J", hq.link_port, store_id="JURMALA-01", mode="sync", allow_offline=False).start()
+        code, body = j.create("Nobody", "Stored")
+        self.assertEqual(code, 503, body)
+        self.assertEqual(body["error"]["field"], "creation")
+        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % j.port, "customer", "add",
+                              "--first-name", "Nobody", "--last-name", "Either"], capture_output=True, text=True)
+        self.assertEqual(res.returncode, 5, res.stderr)
+        self.assertIn("does not allow creating customers offline", res.stderr)
+        code, status = j.http("GET", "/v1/status")
+        self.assertEqual(status["customers"], 0)
+        self.assertEqual(status["outbox"]["length"], 0)
+
+
+class KillTest(LinkTestCase):
+    def test_kill9_of_the_terminal_during_upload_50_times(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port)
+        acknowledged = []
+        rng = random.Random(3)
+        for round_ in range(50):
+            a.start()
+            stop = threading.Event()
+
+            def create_some():
+                i = 0
+                while not stop.is_set():
+                    try:
+                        code, body = a.create("Kill", "Round" + letters(round_ * 1000 + i))
+                    except OSError:
+                        return
+                    if code == 201:
+                        acknowledged.append(body["id"])
+                    i += 1
+
+            t = threading.Thread(target=create_some)
+            t.start()
+            time.sleep(rng.uniform(0.02, 0.25))
+            a.kill9()
+            stop.set()
+            t.join()
+        a.start()
+        wait_for(a.drained, 60, "A to drain after 50 kills")
+        code, status = a.http("GET", "/v1/status")
+        print("\n[acceptance 3] terminal killed 50 times: %d creates acknowledged, %d customers on A, %d at headquarters"
+              % (len(acknowledged), status["customers"], hq.status()["customers"]), flush=True)
+        self.assertGreater(len(acknowledged), 50)
+        # Exactly one customer per create: a create killed after its commit but
+        # before its reply exists too, once; nothing exists twice.
+        self.assertEqual(hq.status()["customers"], status["customers"])
+        self.assert_same_accounts(hq, [a], acknowledged)
+        code, doctor = a.http("GET", "/v1/doctor")
+        self.assertTrue(doctor["ok"], doctor)
+
+    def test_kill9_of_headquarters_20_times_while_terminals_upload(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        b = self.terminal("B", hq.link_port).start()
+        acknowledged = []
+        stop = threading.Event()
+
+        def create_forever():
+            i = 0
+            while not stop.is_set():
+                code, body = a.create("Hq", "Kill" + letters(i))
+                if code == 201:
+                    acknowledged.append(body["id"])
+                i += 1
+                time.sleep(0.002)
+
+        t = threading.Thread(target=create_forever)
+        t.start()
+        rng = random.Random(5)
+        try:
+            for _ in range(20):
+                time.sleep(rng.uniform(0.05, 0.4))
+                hq.kill9()
+                time.sleep(rng.uniform(0.0, 0.1))
+                hq.start()
+        finally:
+            stop.set()
+            t.join()
+        wait_for(lambda: a.drained() and b.sync()["online"], 60, "A to drain after 20 kills of headquarters")
+        wait_for(lambda: b.http("GET", "/v1/status")[1]["customers"] == len(acknowledged), 30, "B to catch up")
+        print("\n[acceptance 3] headquarters killed 20 times: %d creates acknowledged, %d at headquarters"
+              % (len(acknowledged), hq.status()["customers"]), flush=True)
+        self.assertEqual(hq.status()["customers"], len(acknowledged))
+        self.assert_same_accounts(hq, [a, b], acknowledged)
+
+
+class FaultProxy:
+    """A TCP proxy that understands the link's frames (12-byte header:
+    magic, type, flags, length, CRC) and duplicates, delays, reorders or cuts
+    them mid-frame while `faults` is on."""
+
+    HEADER = 12
+
+    def __init__(self, target_port, seed):
+        self.target_port = target_port
+        self.rng = random.Random(seed)
+        self.faults = True
+        self.counts = {"duplicated": 0, "delayed": 0, "reordered": 0, "cut": 0, "frames": 0}
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            pair = [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+
+    @staticmethod
+    def _read_exact(sock, n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        return data
+
+    def _close(self, pair):
+        for s in pair:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _chance(self, p):
+        with self.lock:
+            return self.faults and self.rng.random() < p
+
+    def _pump(self, src, dst, pair):
+        held = None
+        try:
+            while True:
+                header = self._read_exact(src, self.HEADER)
+                length = struct.unpack(">I", header[4:8])[0]
+                frame = header + self._read_exact(src, length)
+                with self.lock:
+                    self.counts["frames"] += 1
+                if self._chance(0.01):
+                    with self.lock:
+                        self.counts["cut"] += 1
+                    dst.sendall(frame[: self.rng.randint(1, len(frame) - 1)])
+                    return self._close(pair)
+                if self._chance(0.05):
+                    with self.lock:
+                        self.counts["delayed"] += 1
+                    time.sleep(self.rng.uniform(0.01, 0.15))
+                if held is None and self._chance(0.05):
+                    with self.lock:
+                        self.counts["reordered"] += 1
+                    held = frame  # goes out after the next frame
+                    continue
+                dst.sendall(frame)
+                if held is not None:
+                    dst.sendall(held)
+                    held = None
+                if self._chance(0.08):
+                    with self.lock:
+                        self.counts["duplicated"] += 1
+                    dst.sendall(frame)
+        except OSError:
+            self._close(pair)
+
+    def close(self):
+        self.server.close()
+
+
+class FaultProxyTest(LinkTestCase):
+    def test_duplicated_delayed_reordered_and_cut_frames_change_nothing(self):
+        hq = self.hq().start()
+        proxy = FaultProxy(hq.link_port, seed=11)
+        a = self.terminal("A", proxy.port).start()
+        b = self.terminal("B", hq.link_port).start()
+        ids = []
+        for i in range(300):
+            code, body = a.create("Proxy", "Fault" + letters(i))
+            self.assertEqual(code, 201, body)
+            ids.append(body["id"])
+            time.sleep(0.005)
+        time.sleep(2)
+        with proxy.lock:
+            proxy.faults = False
+        a.http("POST", "/v1/sync")
+        wait_for(a.drained, 60, "A to drain once the faults stop")
+        wait_for(lambda: b.http("GET", "/v1/status")[1]["customers"] == 300, 30, "B to receive all 300")
+        print("\n[acceptance 3] fault proxy: %s" % proxy.counts, flush=True)
+        self.assertGreater(proxy.counts["duplicated"] + proxy.counts["reordered"] + proxy.counts["cut"], 5)
+        self.assertEqual(hq.status()["customers"], 300)
+        self.assert_same_accounts(hq, [a, b], ids)
+        proxy.close()
+
+
+# --- malformed frames ------------------------------------------------------
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def frame(frame_type, payload, bad_crc=False):
+    head = b"KL" + bytes([frame_type, 0]) + struct.pack(">I", len(payload))
+    crc = crc32c(head + payload) ^ (1 if bad_crc else 0)
+    return head + struct.pack(">I", crc) + payload
+
+
+def pb_string(field, text):
+    data = text.encode()
+    return bytes([(field << 3) | 2, len(data)]) + data
+
+
+def pb_varint(field, value):
+    out = bytes([field << 3])
+    while value >= 0x80:
+        out += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def hello(terminal="EVIL", store="RIGA-01"):
+    return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, 1))
+
+
+class MalformedFrameTest(LinkTestCase):
+    def assert_dropped(self, port, data, what):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            s.sendall(data)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    chunk = s.recv(65536)
+                except (ConnectionResetError, socket.timeout):
+                    return
+                if not chunk:
+                    return
+            self.fail("headquarters kept the connection open after " + what)
+        finally:
+            s.close()
+
+    def test_malformed_frames_are_refused_and_others_keep_being_served(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        code, body = a.create("Before", "Garbage")
+        wait_for(a.drained, 15, "the first customer")
+        before = hq.status()["customers"]
+        rng = random.Random(9)
+        cases = {
+            "a truncated header": b"KL\x01\x00\x00",
+            "an oversized length": b"KL\x04\x00" + struct.pack(">I", 0x7FFFFFFF) + b"\x00\x00\x00\x00",
+            "a bad checksum": frame(1, hello()[12:], bad_crc=True),
+            "an unknown type": frame(99, b""),
+            "random bytes": bytes(rng.randrange(256) for _ in range(4096)),
+            "a batch before hello": frame(4, b"\x0a\x00"),
+            "an undecodable batch after hello": hello() + frame(4, b"\x0a\x05hello"),
+            "an unknown store": hello(store="NOWHERE"),
+            "a truncated payload": hello()[:-3],
+        }
+        for what, data in cases.items():
+            self.assert_dropped(hq.link_port, data, what)
+        self.assertEqual(hq.status()["customers"], before, "a malformed frame applied something")
+        # Headquarters keeps serving the terminal that behaves.
+        code, body = a.create("After", "Garbage")
+        self.assertEqual(code, 201)
+        wait_for(a.drained, 15, "A to get its account number after the garbage")
+        self.assertEqual(hq.status()["customers"], before + 1)
+        self.assertIn("A", [t["terminal_id"] for t in hq.status()["terminals"] if t["connected"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
