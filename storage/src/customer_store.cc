@@ -26,23 +26,6 @@ constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 // customers, index, outbox, outbox_refs, quarantine, meta
 constexpr unsigned kMaxDbs = 6;
 
-using Key8 = std::array<std::uint8_t, 8>;
-
-Key8 Be64(std::uint64_t v) {
-  Key8 key{};
-  for (int i = 7; i >= 0; --i) {
-    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xFF);
-    v >>= 8;
-  }
-  return key;
-}
-
-std::uint64_t FromBe64(ByteView key) {
-  std::uint64_t v = 0;
-  for (auto b : key) v = (v << 8) | b;
-  return v;
-}
-
 // outbox_refs key: customer id | outbox sequence.
 std::array<std::uint8_t, 24> RefKey(const model::LocalId& id, std::uint64_t seq) {
   std::array<std::uint8_t, 24> key{};

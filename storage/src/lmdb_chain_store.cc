@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <cstring>
+
 #include "customer_tables.h"
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/link_codec.h"
@@ -17,30 +19,15 @@ constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 
-using Key8 = std::array<std::uint8_t, 8>;
-
-Key8 Be64(std::uint64_t v) {
-  Key8 key{};
-  for (int i = 7; i >= 0; --i) {
-    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xFF);
-    v >>= 8;
-  }
-  return key;
-}
-
-std::uint64_t FromBe64(ByteView b) {
-  std::uint64_t v = 0;
-  for (auto x : b.first(std::min<std::size_t>(8, b.size()))) v = (v << 8) | x;
-  return v;
-}
-
 // A change log value: kind (1) | scope length (1) | scope | customer id (16, upserts).
+// REQUIRES: scope is at most 255 bytes (store and legal entity ids are 32).
 Bytes ChangeValue(model::Change::Kind kind, std::string_view scope, const model::LocalId* id) {
-  Bytes v;
-  v.push_back(static_cast<std::uint8_t>(kind));
-  v.push_back(static_cast<std::uint8_t>(scope.size()));
-  v.insert(v.end(), scope.begin(), scope.end());
-  if (id != nullptr) v.insert(v.end(), id->bytes.begin(), id->bytes.end());
+  const std::size_t id_bytes = id != nullptr ? model::kLocalIdBytes : 0;
+  Bytes v(2 + scope.size() + id_bytes);
+  v[0] = static_cast<std::uint8_t>(kind);
+  v[1] = static_cast<std::uint8_t>(scope.size());
+  std::memcpy(v.data() + 2, scope.data(), scope.size());
+  if (id != nullptr) std::memcpy(v.data() + 2 + scope.size(), id->bytes.data(), id_bytes);
   return v;
 }
 

@@ -8,6 +8,8 @@
 
 #include <lmdb.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +29,24 @@ inline MDB_val ToVal(ByteView b) {
 inline MDB_val ToVal(std::string_view s) { return ToVal(AsBytes(s)); }
 inline ByteView FromVal(const MDB_val& v) {
   return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size};
+}
+
+// Sequence numbers as 8-byte big-endian keys, so LMDB's byte order is
+// numeric order (and MDB_APPEND applies).
+using Key8 = std::array<std::uint8_t, 8>;
+inline Key8 Be64(std::uint64_t v) {
+  Key8 key{};
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xFF);
+    v >>= 8;
+  }
+  return key;
+}
+// The first (up to) 8 bytes of `b` as a big-endian number.
+inline std::uint64_t FromBe64(ByteView b) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < b.size() && i < 8; ++i) v = (v << 8) | b[i];
+  return v;
 }
 
 class LmdbEnv {
