@@ -515,6 +515,54 @@ class FaultProxyTest(LinkTestCase):
         proxy.close()
 
 
+class ConfigurationAndStatusTest(LinkTestCase):
+    def test_configuration_changed_at_headquarters_reaches_the_terminal_and_its_file(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        code, config = http_json(hq.admin_port, "GET", "/v1/config")
+        self.assertEqual(code, 200)
+        store = config["legal_entities"][0]["stores"][0]
+        self.assertEqual(store["store_id"], "RIGA-01")
+        store["creation_mode"] = "sync"
+        store["allow_offline_creation"] = False
+        code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)
+        self.assertEqual(code, 200, body)
+        wait_for(lambda: a.http("GET", "/v1/store")[1]["creation_mode"] == "sync", 10, "the new mode on A")
+        self.assertFalse(a.http("GET", "/v1/store")[1]["allow_offline_creation"])
+        with open(a.config) as f:
+            on_disk = json.load(f)
+        self.assertEqual((on_disk["creation_mode"], on_disk["allow_offline_creation"]), ("sync", False))
+        # A bad configuration is refused by name and changes nothing.
+        store["default_customer"]["currency"] = "euro"
+        code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)
+        self.assertEqual(code, 400, body)
+        self.assertIn("currency", body["error"]["field"])
+        # Sync mode now: the create is real-time and comes back with its number.
+        code, created = a.create("Real", "Time")
+        self.assertEqual(code, 201, created)
+        self.assertNotEqual(created["account"], "Pending sync")
+        # Chain search and the command line's views.
+        code, found = a.http("GET", "/v1/customers?q=real%20time&scope=chain")
+        self.assertEqual(code, 200, found)
+        self.assertEqual(found["results"][0]["customer"]["account"], created["account"])
+        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "sync", "status"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("online", res.stdout)
+        self.assertIn("creation mode: sync", res.stdout)
+        res = subprocess.run([KASSACTL, "--json", "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "status"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        status = json.loads(res.stdout)
+        self.assertEqual(status["customers"], 1)
+        self.assertEqual([t["terminal_id"] for t in status["terminals"]], ["A"])
+        hq.kill9()
+        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "customer", "search", "real",
+                              "--chain"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(res.returncode, 5, res.stdout + res.stderr)
+
+
 # --- malformed frames ------------------------------------------------------
 
 def crc32c(data, crc=0):
