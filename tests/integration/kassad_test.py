@@ -21,6 +21,8 @@ import unittest
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
+# Cross builds run the target binaries through qemu-user ("" on the host).
+EMULATOR = os.environ.get("KASSA_EMULATOR", "").split()
 
 
 class Kassad:
@@ -40,7 +42,7 @@ class Kassad:
                 "--port-file", port_file, "--log-level", "warning"]
         if with_config:
             args += ["--config", self.config]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(EMULATOR + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):
             if self.proc.poll() is not None:
@@ -84,7 +86,7 @@ class Kassad:
             conn.close()
 
     def ctl(self, *args, check=True):
-        res = subprocess.run([KASSACTL, "--url", self.url, "--json", "--operator", "it-op", *args],
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", self.url, "--json", "--operator", "it-op", *args],
                              capture_output=True, text=True, timeout=30)
         out = json.loads(res.stdout) if res.stdout.strip() else None
         if check and res.returncode != 0:
@@ -223,14 +225,14 @@ class BadInputTest(KassadTestCase):
     def test_usage_and_not_found_exit_codes(self):
         rc, _, _ = self.kassad.ctl("customer", "show", "no-such-account", check=False)
         self.assertEqual(rc, 4)
-        res = subprocess.run([KASSACTL, "customer", "frobnicate"], capture_output=True)
+        res = subprocess.run(EMULATOR + [KASSACTL, "customer", "frobnicate"], capture_output=True)
         self.assertEqual(res.returncode, 2)
-        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:1", "status"], capture_output=True, text=True)
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:1", "status"], capture_output=True, text=True)
         self.assertEqual(res.returncode, 5)
         self.assertIn("not reachable", res.stderr)
 
     def test_api_is_loopback_only(self):
-        res = subprocess.run([KASSAD, "--data", os.path.join(self.tmp, "other"), "--config", SAMPLE_CONFIG,
+        res = subprocess.run(EMULATOR + [KASSAD, "--data", os.path.join(self.tmp, "other"), "--config", SAMPLE_CONFIG,
                               "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=30)
         self.assertEqual(res.returncode, 1)
         self.assertIn("loopback", res.stderr)
@@ -283,7 +285,7 @@ class PowerCutTest(unittest.TestCase):
             for cid in acked:
                 status, _ = kassad.http("GET", "/v1/customers/" + cid)
                 self.assertEqual(status, 200, "acknowledged customer %s lost" % cid)
-            rc = subprocess.run([KASSACTL, "--url", kassad.url, "doctor"], capture_output=True, text=True)
+            rc = subprocess.run(EMULATOR + [KASSACTL, "--url", kassad.url, "doctor"], capture_output=True, text=True)
             self.assertEqual(rc.returncode, 0, rc.stdout)
             print("\npower cut: %d kills, %d acknowledged creates, %d cut off; all present, doctor: %s"
                   % (kills, len(acked), unacked, rc.stdout.strip()))

@@ -25,6 +25,8 @@ KASSACTL = os.environ["KASSACTL"]
 KASSA_HQ = os.environ["KASSA_HQ"]
 CHAIN_CONFIG = os.environ["KASSA_CHAIN_CONFIG"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
+# Cross builds run the target binaries through qemu-user ("" on the host).
+EMULATOR = os.environ.get("KASSA_EMULATOR", "").split()
 
 
 def free_port():
@@ -74,7 +76,7 @@ class Process:
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(EMULATOR + args, stdout=self.log, stderr=self.log)
 
     def _wait_port_file(self, port_file):
         deadline = time.monotonic() + 30
@@ -310,7 +312,7 @@ class HeadquartersDownTest(LinkTestCase):
         code, body = j.create("Nobody", "Stored")
         self.assertEqual(code, 503, body)
         self.assertEqual(body["error"]["field"], "creation")
-        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % j.port, "customer", "add",
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % j.port, "customer", "add",
                               "--first-name", "Nobody", "--last-name", "Either"], capture_output=True, text=True)
         self.assertEqual(res.returncode, 5, res.stderr)
         self.assertIn("does not allow creating customers offline", res.stderr)
@@ -546,19 +548,19 @@ class ConfigurationAndStatusTest(LinkTestCase):
         code, found = a.http("GET", "/v1/customers?q=real%20time&scope=chain")
         self.assertEqual(code, 200, found)
         self.assertEqual(found["results"][0]["customer"]["account"], created["account"])
-        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "sync", "status"],
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "sync", "status"],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("online", res.stdout)
         self.assertIn("creation mode: sync", res.stdout)
-        res = subprocess.run([KASSACTL, "--json", "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "status"],
+        res = subprocess.run(EMULATOR + [KASSACTL, "--json", "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "status"],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(res.returncode, 0, res.stderr)
         status = json.loads(res.stdout)
         self.assertEqual(status["customers"], 1)
         self.assertEqual([t["terminal_id"] for t in status["terminals"]], ["A"])
         hq.kill9()
-        res = subprocess.run([KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "customer", "search", "real",
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "customer", "search", "real",
                               "--chain"], capture_output=True, text=True, timeout=30)
         self.assertEqual(res.returncode, 5, res.stdout + res.stderr)
 
