@@ -19,6 +19,9 @@ namespace {
 constexpr std::size_t kDistributionFrameBytes = 256 * 1024;
 // Log scans per wake-up when a store's changes are sparse in the log.
 constexpr int kMaxScansPerPump = 16;
+// Operations per group commit at most: the loop returns between commits to
+// read, send heartbeats and distribute, however many terminals upload.
+constexpr std::size_t kMaxGroupOperations = 512;
 }  // namespace
 
 class Session;
@@ -41,7 +44,7 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   Registry& registry;
   const LinkServerOptions options;
   std::list<std::weak_ptr<Session>> sessions;
-  std::vector<Batch> batches;     // waiting for the next group commit
+  std::vector<Batch> batches;     // waiting for a group commit, oldest first
   std::vector<Pending> pending;   // who waits for each batch
   bool flush_posted = false;
   bool stopped = false;
@@ -242,10 +245,18 @@ void LinkServer::Impl::Enqueue(const std::shared_ptr<Session>& session, Batch ba
 void LinkServer::Impl::Flush() {
   flush_posted = false;
   if (stopped) return;
-  std::vector<Batch> group = std::move(batches);
-  std::vector<Pending> waiting = std::move(pending);
-  batches.clear();
-  pending.clear();
+  std::size_t take = 0;
+  for (std::size_t ops = 0; take < batches.size() && (take == 0 || ops < kMaxGroupOperations); ++take) {
+    ops += batches[take].operations.size();
+  }
+  std::vector<Batch> group(std::make_move_iterator(batches.begin()), std::make_move_iterator(batches.begin() + take));
+  std::vector<Pending> waiting(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+  batches.erase(batches.begin(), batches.begin() + static_cast<std::ptrdiff_t>(take));
+  pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+  if (!batches.empty()) {
+    flush_posted = true;
+    asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->Flush(); });
+  }
   auto acks = registry.Apply(group);
   if (!acks.ok()) {
     // Nothing was applied: drop the connections so their terminals resend.
