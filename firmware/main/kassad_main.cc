@@ -13,6 +13,7 @@
 
 #include "kassa/base/log.h"
 #include "kassa/cli/cli.h"
+#include "boards.h"
 #include "kassa/service/service.h"
 
 namespace {
@@ -32,6 +33,10 @@ options:
   --hq HOST:PORT      headquarters' link address. Without it the terminal
                       works offline: every customer waits as "Pending sync".
   --map-size MB       largest size of the data file in MiB     (default 1024)
+  --hal none|sim|linux
+                      peripherals: none, simulated, or real ones from the
+                      --devices file (config/devices.sample.json)   (default none)
+  --devices FILE      the device file for --hal linux
   --port-file FILE    write the bound API port to FILE once serving
   --log-level LEVEL   debug | info | warning | error             (default info)
   --help              this text
@@ -46,6 +51,8 @@ int Usage(const std::string& message) {
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
   std::string port_file;
+  std::string hal = "none";
+  std::string device_file;
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) options.terminal_id = std::string(host).substr(0, 32);
   for (int i = 1; i < argc; ++i) {
@@ -72,6 +79,11 @@ int Main(int argc, char** argv) {
       if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
         return Usage("--map-size takes a size in MiB from 1 to 1048576");
       }
+    } else if (arg == "--hal") {
+      if (value != "none" && value != "sim" && value != "linux") return Usage("--hal takes none, sim or linux");
+      hal = value;
+    } else if (arg == "--devices") {
+      device_file = value;
     } else if (arg == "--port-file") {
       port_file = value;
     } else if (arg == "--log-level") {
@@ -81,6 +93,19 @@ int Main(int argc, char** argv) {
     }
   }
   if (options.data_dir.empty()) return Usage("--data is required");
+  if (hal == "linux") {
+    if (device_file.empty()) return Usage("--hal linux needs --devices FILE");
+    auto board = kassa::boards::LinuxBoard(device_file);
+    if (!board.ok()) {
+      std::fprintf(stderr, "kassad: %s\n", board.status().detail());
+      return 1;
+    }
+    options.board = std::move(*board);
+  } else if (hal == "sim") {
+    options.board = kassa::boards::SimBoard();
+  } else if (!device_file.empty()) {
+    return Usage("--devices is for --hal linux");
+  }
   // Create the data directory (one level) so a fresh terminal starts by itself.
   if (!kassa::cli::EnsureDirectory(options.data_dir)) {
     std::fprintf(stderr, "kassad: cannot create data directory %s: %s\n", options.data_dir.c_str(),

@@ -50,7 +50,7 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
                    http::HttpServer::Start(parts->io.get_executor(), options.admin_address, options.admin_port,
-                                           http::ServerOptions{256 * 1024},
+                                           http::ServerOptions{256 * 1024, nullptr},
                                            [p](const http::Request& req, http::Respond respond) {
                                              HandleAdmin(*p->registry, *p->link, p->clock, req, std::move(respond));
                                            }));

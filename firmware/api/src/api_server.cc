@@ -1,5 +1,9 @@
 #include "kassa/api/api_server.h"
 
+#include <boost/json.hpp>
+
+#include "event_hub.h"
+#include "json_mapping.h"
 #include "kassa/http/http_server.h"
 #include "router.h"
 
@@ -7,6 +11,7 @@ namespace kassa::api {
 
 struct ApiServer::Impl {
   Router router;
+  EventHub events;
   std::unique_ptr<http::HttpServer> server;
 };
 
@@ -15,21 +20,30 @@ ApiServer::~ApiServer() { Stop(); }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor executor, const std::string& address,
                                                     std::uint16_t port, customers::CustomerService& customers,
-                                                    storage::CustomerStore& store, hal::Clock& clock) {
-  auto impl = std::unique_ptr<Impl>(new Impl{Router(customers, store, clock), nullptr});
-  Router* router = &impl->router;
-  KASSA_TRY_ASSIGN(impl->server,
-                   http::HttpServer::Start(executor, address, port, http::ServerOptions{kMaxBodyBytes},
-                                           [router](const http::Request& req, http::Respond respond) {
-                                             router->Handle(req, std::move(respond));
-                                           }));
+                                                    storage::CustomerStore& store, hal::Clock& clock,
+                                                    devices::DeviceFlows* devices) {
+  auto impl = std::unique_ptr<Impl>(new Impl{Router(customers, store, clock, devices), EventHub{}, nullptr});
+  Impl* p = impl.get();
+  http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
+                                p->events.Accept(std::move(stream), std::move(request));
+                              }};
+  KASSA_TRY_ASSIGN(impl->server, http::HttpServer::Start(executor, address, port, options,
+                                                         [p](const http::Request& req, http::Respond respond) {
+                                                           p->router.Handle(req, std::move(respond));
+                                                         }));
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 
 std::uint16_t ApiServer::port() const { return impl_->server->port(); }
 
+void ApiServer::Publish(const devices::Event& event) {
+  impl_->events.Publish(boost::json::serialize(EventJson(event)));
+}
+
 void ApiServer::Stop() {
-  if (impl_ && impl_->server) impl_->server->Stop();
+  if (!impl_) return;
+  if (impl_->server) impl_->server->Stop();
+  impl_->events.CloseAll();
 }
 
 }  // namespace kassa::api

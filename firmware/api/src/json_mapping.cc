@@ -207,6 +207,19 @@ json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms)
 
 json::object StoreConfigJson(const m::StoreConfig& s) { return config::StoreConfigToJson(s); }
 
+json::object DeviceStatusJson(const hal::DeviceStatus& s) {
+  return json::object{{"state", hal::ToString(s.state)}, {"detail", s.detail}};
+}
+
+json::object EventJson(const devices::Event& e) {
+  json::object o{{"type", devices::ToString(e.kind)}, {"device", e.device}};
+  if (!e.code.empty()) o["code"] = e.code;
+  o["customer"] = e.customer ? json::value(CustomerJson(*e.customer)) : json::value(nullptr);
+  if (e.kind == devices::Event::Kind::kDeviceStatus) o["status"] = DeviceStatusJson(e.status);
+  if (!e.detail.empty()) o["detail"] = e.detail;
+  return o;
+}
+
 std::optional<ApiError> ParsePatch(const json::value& body, customers::CustomerPatch& p,
                                    std::uint32_t* expected_version) {
   if (!body.is_object()) return Bad("body", "must be a JSON object");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kassa/customers/customer_service.h"
+#include "kassa/devices/device_flows.h"
 #include "kassa/storage/customer_store.h"
 
 namespace kassa::api {
@@ -28,6 +29,9 @@ std::string IsoTime(std::int64_t unix_ms);
 boost::json::object CustomerJson(const model::Customer& c);
 boost::json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms);
 boost::json::object StoreConfigJson(const model::StoreConfig& s);
+boost::json::object DeviceStatusJson(const hal::DeviceStatus& s);
+// {"type", "device", "code", "customer" (or null), "status" (device_status), "detail"}
+boost::json::object EventJson(const devices::Event& e);
 
 // Parses a create or edit body. `allow_version` accepts (and requires, when
 // `expected_version` is not null) the "version" member of an edit.

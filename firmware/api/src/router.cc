@@ -238,13 +238,53 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
         if (auto err = ParseBody(req, body)) return Error(*err);
         customers::CustomerPatch patch;
         if (auto err = ParsePatch(body, patch, nullptr)) return Error(*err);
-        customers_.CreateAsync(patch, OperatorOf(req), [send](Result<model::Customer> created) {
+        const bool print = QueryParam(query, "print_receipt").value_or("") == "true";
+        if (print && devices_ == nullptr) {
+          return Error(ApiError{409, "failed_precondition", "printer", "no receipt printer is fitted to this terminal"});
+        }
+        devices::DeviceFlows* devices = devices_;
+        customers_.CreateAsync(patch, OperatorOf(req), [send, print, devices](Result<model::Customer> created) {
           if (!created.ok()) return (*send)(Error(created.status()));
-          (*send)(Reply{201, CustomerJson(*created)});
+          if (!print) return (*send)(Reply{201, CustomerJson(*created)});
+          const model::Customer c = *created;
+          // The customer exists whatever the printer does; the answer says what it did.
+          devices->PrintSignUpReceipt(c.id.ToHex(), [send, c](Status printed) {
+            json::object answer = CustomerJson(c);
+            answer["receipt"] = printed.ok() ? "printed"
+                              : printed.code() == StatusCode::kUnavailable
+                                  ? "waiting: prints when the printer is back"
+                                  : std::string("not printed: ") + printed.detail();
+            (*send)(Reply{201, std::move(answer)});
+          });
         });
         return std::nullopt;
       }
       return MethodNotAllowed();
+    }
+    if (route == "devices") {
+      if (method != bhttp::verb::get) return MethodNotAllowed();
+      json::object devices;
+      if (devices_ != nullptr) {
+        for (const auto& [name, status] : devices_->Statuses()) devices[name] = DeviceStatusJson(status);
+      }
+      return Reply{200, json::object{{"devices", std::move(devices)}}};
+    }
+    if (route.substr(0, 10) == "customers/" && route.size() > 18 && route.substr(route.size() - 8) == "/receipt") {
+      if (method != bhttp::verb::post) return MethodNotAllowed();
+      if (devices_ == nullptr) {
+        return Error(ApiError{409, "failed_precondition", "printer", "no receipt printer is fitted to this terminal"});
+      }
+      const std::string ref = PercentDecode(route.substr(10, route.size() - 18));
+      devices_->PrintSignUpReceipt(ref, [send](Status printed) {
+        if (printed.ok()) return (*send)(Reply{200, json::object{{"receipt", "printed"}}});
+        if (printed.code() == StatusCode::kUnavailable) {
+          return (*send)(Reply{503, ErrorJson(ApiError{503, "unavailable", "printer",
+                                                       std::string(printed.message()) +
+                                                           "; the receipt prints when the printer is back"})});
+        }
+        (*send)(Error(printed));
+      });
+      return std::nullopt;
     }
     if (route.substr(0, 10) == "customers/") {
       const std::string ref = PercentDecode(route.substr(10));

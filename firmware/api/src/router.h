@@ -5,6 +5,7 @@
 // search answer when headquarters does.
 
 #include "kassa/customers/customer_service.h"
+#include "kassa/devices/device_flows.h"
 #include "kassa/hal/clock.h"
 #include "kassa/http/http_server.h"
 #include "kassa/storage/customer_store.h"
@@ -16,8 +17,10 @@ using http::Response;
 
 class Router {
  public:
-  Router(customers::CustomerService& customers, storage::CustomerStore& store, hal::Clock& clock)
-      : customers_(customers), store_(store), clock_(clock) {}
+  // `devices` may be null (no peripherals wired).
+  Router(customers::CustomerService& customers, storage::CustomerStore& store, hal::Clock& clock,
+         devices::DeviceFlows* devices)
+      : customers_(customers), store_(store), clock_(clock), devices_(devices) {}
 
   void Handle(const Request& request, http::Respond respond);
 
@@ -25,6 +28,7 @@ class Router {
   customers::CustomerService& customers_;
   storage::CustomerStore& store_;
   hal::Clock& clock_;
+  devices::DeviceFlows* devices_;
 };
 
 }  // namespace kassa::api

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <list>
 #include <optional>
 
@@ -63,6 +64,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // The timeout stays off while a handler waits on headquarters.
     stream_.expires_never();
+    if (boost::beast::websocket::is_upgrade(parser_->get())) {
+      if (!options_.on_upgrade) {
+        return Write(JsonResponse(400, ErrorBody("upgrade", "no WebSocket on this path"), 11, false));
+      }
+      return options_.on_upgrade(std::move(stream_), parser_->release());
+    }
     handler_(parser_->get(), [self = shared_from_this()](Response r) { self->Write(std::move(r)); });
   }
 

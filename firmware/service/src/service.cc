@@ -2,10 +2,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "kassa/api/api_server.h"
 #include "kassa/base/log.h"
 #include "kassa/customers/customer_service.h"
+#include "kassa/devices/device_flows.h"
 #include "kassa/hal/lnx/system_clock.h"
 #include "kassa/model/limits.h"
 #include "kassa/config/store_config_json.h"
@@ -21,8 +23,23 @@ struct Service::Parts {
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
   std::unique_ptr<uplink::Uplink> uplink;               // link to headquarters (absent without --hq)
-  std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API on loopback
+  Board board;                                          // peripherals and platform services
+  std::unique_ptr<devices::DeviceFlows> devices;        // scans, swipes, receipts, device status
+  std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API and event stream on loopback
+  boost::asio::steady_timer watchdog_timer{io};         // kicks the supervisor's watchdog
 };
+
+namespace {
+
+void KickWatchdog(Service::Parts* p, long interval_ms) {
+  p->board.watchdog->Kick();
+  p->watchdog_timer.expires_after(std::chrono::milliseconds(interval_ms));
+  p->watchdog_timer.async_wait([p, interval_ms](const boost::system::error_code& ec) {
+    if (!ec) KickWatchdog(p, interval_ms);
+  });
+}
+
+}  // namespace
 
 Service::Service(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Service::~Service() = default;
@@ -76,13 +93,45 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     parts->customers->SetHeadquarters(parts->uplink.get());
     parts->uplink->Start();
   }
+  if (options.board) {
+    KASSA_TRY_ASSIGN(parts->board, options.board(parts->io.get_executor()));
+    KASSA_LOG(kInfo) << "devices: " << parts->board.description;
+    const Board& b = parts->board;
+    parts->devices = std::make_unique<devices::DeviceFlows>(
+        *parts->customers, parts->clock,
+        devices::Devices{b.scanner.get(), b.card_reader.get(), b.printer.get(), b.display.get()},
+        [p](const devices::Event& e) {
+          if (p->api) p->api->Publish(e);
+        });
+  }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
-                                                     *parts->customers, *parts->store, parts->clock));
+                                                     *parts->customers, *parts->store, parts->clock,
+                                                     parts->devices.get()));
+  if (parts->devices) KASSA_TRY(parts->devices->Start());
+  if (parts->board.key_store) {
+    // Created now, so a terminal that cannot keep its secret says so at start.
+    if (auto secret = parts->board.key_store->DeviceSecret(); !secret.ok()) {
+      KASSA_LOG(kError) << "device secret: " << secret.status().detail();
+    }
+  }
+  if (parts->board.network && parts->uplink) {
+    parts->board.network->Start([p](bool up) {
+      KASSA_LOG(kInfo) << "network link " << (up ? "up: reconnecting to headquarters now" : "down");
+      if (up) p->uplink->SyncNow();
+    });
+  }
+  if (parts->board.watchdog) {
+    parts->board.watchdog->Ready();
+    if (const long interval = parts->board.watchdog->interval_ms(); interval > 0) KickWatchdog(p, interval);
+  }
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     KASSA_LOG(kInfo) << "signal " << signal << ": stopping";
     p->api->Stop();
     if (p->uplink) p->uplink->Stop();
+    if (p->devices) p->devices->Stop();
+    if (p->board.network) p->board.network->Stop();
+    p->watchdog_timer.cancel();
   });
   return std::unique_ptr<Service>(new Service(std::move(parts)));
 }

@@ -15,6 +15,7 @@
 
 #include "kassa/base/status.h"
 #include "kassa/customers/customer_service.h"
+#include "kassa/devices/device_flows.h"
 #include "kassa/hal/clock.h"
 #include "kassa/storage/customer_store.h"
 
@@ -35,11 +36,16 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(boost::asio::any_io_executor executor,
                                                   const std::string& address, std::uint16_t port,
                                                   customers::CustomerService& customers,
-                                                  storage::CustomerStore& store, hal::Clock& clock);
+                                                  storage::CustomerStore& store, hal::Clock& clock,
+                                                  devices::DeviceFlows* devices);
   ~ApiServer();
 
   // The bound port.
   std::uint16_t port() const;
+
+  // Sends `event` to every client of the event stream (WebSocket /v1/events)
+  // as {"type": "customer_found", "device", "code", "customer", ...}.
+  void Publish(const devices::Event& event);
 
   // Stops accepting and closes open connections, so io_context::run() can
   // return.

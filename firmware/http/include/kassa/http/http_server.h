@@ -8,6 +8,7 @@
 // Threading: everything on the executor's one thread.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
 #include <functional>
@@ -24,8 +25,12 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Respond)>;
 
+// Takes over a connection whose request asks for a WebSocket upgrade.
+using UpgradeHandler = std::function<void(boost::beast::tcp_stream stream, Request request)>;
+
 struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024;
+  UpgradeHandler on_upgrade;  // null: upgrade requests get 400
 };
 
 // A JSON response with `status`.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "kassa/base/status.h"
+#include "kassa/service/board.h"
 
 namespace kassa::service {
 
@@ -27,6 +28,7 @@ struct ServiceOptions {
   std::size_t map_size_bytes = std::size_t{1} << 30;
   std::string hq_host;         // empty: no headquarters (offline for good)
   std::uint16_t hq_port = 7400;
+  BoardFactory board;          // null: no peripherals
 };
 
 class Service {

@@ -1,0 +1,159 @@
+#include <boost/json.hpp>
+#include <algorithm>
+
+#include "kassa/base/log.h"
+
+#include "boards.h"
+#include "kassa/config/store_config_json.h"
+#include "kassa/hal/lnx/devices.h"
+
+namespace kassa::boards {
+namespace json = boost::json;
+using config::JsonError;
+using hal::lnx::InputConfig;
+using hal::lnx::PrinterConfig;
+
+namespace {
+
+struct DeviceFile {
+  std::optional<InputConfig> scanner;
+  std::optional<InputConfig> card_reader;
+  std::string badge_prefix;
+  std::optional<PrinterConfig> printer;
+  std::optional<InputConfig> display;
+  std::string key_file;
+};
+
+JsonError ReadBaud(const json::object& o, const std::string& where, unsigned& baud) {
+  const json::value* v = o.if_contains("baud");
+  if (v == nullptr) return std::nullopt;
+  static constexpr unsigned kBauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
+  if (!v->is_int64() || std::find(std::begin(kBauds), std::end(kBauds), v->get_int64()) == std::end(kBauds)) {
+    return where + "baud: one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200";
+  }
+  baud = static_cast<unsigned>(v->get_int64());
+  return std::nullopt;
+}
+
+JsonError ReadInput(const json::value& v, const std::string& name, bool evdev_allowed, InputConfig& out,
+                    std::string* badge_prefix) {
+  const std::string where = name + ".";
+  if (!v.is_object()) return name + ": must be an object";
+  const json::object& o = v.get_object();
+  if (auto e = config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix"}, where)) return e;
+  std::string transport;
+  if (auto e = config::ReadString(o, "transport", where, transport, true)) return e;
+  if (transport == "serial") {
+    out.transport = InputConfig::Transport::kSerial;
+  } else if (transport == "evdev" && evdev_allowed) {
+    out.transport = InputConfig::Transport::kEvdev;
+  } else {
+    return where + "transport: must be " + (evdev_allowed ? "serial or evdev" : "serial");
+  }
+  if (auto e = config::ReadString(o, "path", where, out.path, true)) return e;
+  if (auto e = ReadBaud(o, where, out.baud)) return e;
+  if (badge_prefix != nullptr) {
+    if (auto e = config::ReadString(o, "badge_prefix", where, *badge_prefix, false)) return e;
+  } else if (o.contains("badge_prefix")) {
+    return where + "badge_prefix: unknown member";
+  }
+  return std::nullopt;
+}
+
+JsonError ReadPrinter(const json::value& v, PrinterConfig& out) {
+  if (!v.is_object()) return std::string("printer: must be an object");
+  const json::object& o = v.get_object();
+  if (auto e = config::CheckMembers(o, {"transport", "host", "port", "path", "baud"}, "printer.")) return e;
+  std::string transport;
+  if (auto e = config::ReadString(o, "transport", "printer.", transport, true)) return e;
+  if (transport == "tcp") {
+    out.transport = PrinterConfig::Transport::kTcp;
+    if (auto e = config::ReadString(o, "host", "printer.", out.host, true)) return e;
+    if (const json::value* port = o.if_contains("port")) {
+      if (!port->is_int64() || port->get_int64() < 1 || port->get_int64() > 65535) {
+        return std::string("printer.port: a TCP port, 1 to 65535");
+      }
+      out.port = static_cast<std::uint16_t>(port->get_int64());
+    }
+  } else if (transport == "serial" || transport == "usb") {
+    out.transport = transport == "serial" ? PrinterConfig::Transport::kSerial : PrinterConfig::Transport::kUsb;
+    if (auto e = config::ReadString(o, "path", "printer.", out.path, true)) return e;
+    if (auto e = ReadBaud(o, "printer.", out.baud)) return e;
+  } else {
+    return std::string("printer.transport: must be tcp, serial or usb");
+  }
+  return std::nullopt;
+}
+
+JsonError ParseDeviceFile(const json::value& root, DeviceFile& out) {
+  if (!root.is_object()) return std::string("must hold a JSON object");
+  const json::object& o = root.get_object();
+  if (auto e = config::CheckMembers(o, {"scanner", "card_reader", "printer", "display", "key_file"}, "")) return e;
+  if (const json::value* v = o.if_contains("scanner")) {
+    out.scanner.emplace();
+    if (auto e = ReadInput(*v, "scanner", true, *out.scanner, nullptr)) return e;
+  }
+  if (const json::value* v = o.if_contains("card_reader")) {
+    out.card_reader.emplace();
+    if (auto e = ReadInput(*v, "card_reader", true, *out.card_reader, &out.badge_prefix)) return e;
+  }
+  if (const json::value* v = o.if_contains("printer")) {
+    out.printer.emplace();
+    if (auto e = ReadPrinter(*v, *out.printer)) return e;
+  }
+  if (const json::value* v = o.if_contains("display")) {
+    out.display.emplace();
+    if (auto e = ReadInput(*v, "display", false, *out.display, nullptr)) return e;
+  }
+  return config::ReadString(o, "key_file", "", out.key_file, false);
+}
+
+std::string Describe(const char* what, const InputConfig& c) {
+  return std::string(what) + (c.transport == InputConfig::Transport::kSerial ? " serial " : " evdev ") + c.path;
+}
+
+}  // namespace
+
+Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
+  json::value root;
+  DeviceFile file;
+  JsonError error = config::ReadJsonFile(device_file, root);
+  if (!error) {
+    if (auto e = ParseDeviceFile(root, file)) error = device_file + ": " + *e;
+  }
+  if (error) {
+    KASSA_LOG(kError) << "device file " << *error;
+    return Status(StatusCode::kInvalidArgument, "devices: the device file is not valid (see log)");
+  }
+  return service::BoardFactory([file](boost::asio::any_io_executor executor) -> Result<service::Board> {
+    service::Board b;
+    std::vector<std::string> parts;
+    if (file.scanner) {
+      KASSA_TRY_ASSIGN(b.scanner, hal::lnx::OpenScanner(executor, *file.scanner));
+      parts.push_back(Describe("scanner", *file.scanner));
+    }
+    if (file.card_reader) {
+      KASSA_TRY_ASSIGN(b.card_reader, hal::lnx::OpenCardReader(executor, *file.card_reader, file.badge_prefix));
+      parts.push_back(Describe("card reader", *file.card_reader));
+    }
+    if (file.printer) {
+      KASSA_TRY_ASSIGN(b.printer, hal::lnx::OpenPrinter(executor, *file.printer));
+      parts.push_back(file.printer->transport == PrinterConfig::Transport::kTcp
+                          ? "printer tcp " + file.printer->host + ":" + std::to_string(file.printer->port)
+                          : "printer " + file.printer->path);
+    }
+    if (file.display) {
+      KASSA_TRY_ASSIGN(b.display, hal::lnx::OpenDisplay(executor, *file.display));
+      parts.push_back(Describe("display", *file.display));
+    }
+    if (!file.key_file.empty()) b.key_store = hal::lnx::OpenKeyStore(file.key_file);
+    b.network = hal::lnx::OpenNetworkMonitor(executor);
+    b.watchdog = hal::lnx::OpenWatchdog();
+    b.description = "linux:";
+    for (const auto& p : parts) b.description += " " + p + ";";
+    if (parts.empty()) b.description += " no peripherals";
+    return b;
+  });
+}
+
+}  // namespace kassa::boards
