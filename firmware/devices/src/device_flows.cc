@@ -62,6 +62,7 @@ Status DeviceFlows::Start() {
         },
         [this](const hal::DeviceStatus& s) { OnStatus("card_reader", s); }));
   }
+  if (devices_.display != nullptr) ShowIdleScreen();
   if (devices_.printer != nullptr) {
     KASSA_TRY(devices_.printer->Start([this](const hal::DeviceStatus& s) {
       OnStatus("printer", s);
@@ -69,6 +70,12 @@ Status DeviceFlows::Start() {
     }));
   }
   return Status::Ok();
+}
+
+void DeviceFlows::ShowIdleScreen() {
+  const Status shown = devices_.display->Show(customers_.store_config().legal_entity, "Welcome");
+  OnStatus("display", devices_.display->status());
+  if (!shown.ok()) KASSA_LOG(kWarning) << "customer display: " << shown.detail();
 }
 
 void DeviceFlows::Stop() {

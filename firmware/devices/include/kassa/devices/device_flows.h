@@ -10,6 +10,8 @@
 //     sync", the consents captured) prints on request; when the printer goes
 //     away mid-receipt, the receipt waits and prints again as soon as the
 //     printer reports ready.
+//   - The customer display shows an idle screen from the start, and greets
+//     the customer a scan or swipe found.
 //   - Every status change of a device is published.
 //
 // Threading: the service's executor only.
@@ -82,6 +84,7 @@ class DeviceFlows {
   void OnCode(const std::string& device, const std::string& code);
   void OnStatus(const std::string& device, const hal::DeviceStatus& status);
   void PrintPending();
+  void ShowIdleScreen();
 
   customers::CustomerService& customers_;
   hal::Clock& clock_;
