@@ -102,6 +102,7 @@ void RecordReader::Open() {
 void RecordReader::ReadSerial() {
   serial_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](error_code ec, std::size_t n) {
     if (!self->running_) return;
+    KASSA_LOG(kDebug) << self->name_ << ": read " << n << " bytes (" << ec.message() << ")";
     if (ec) return self->Lost(ec == asio::error::eof ? "device closed" : ec.message());
     for (std::size_t i = 0; i < n; ++i) {
       const char c = self->buffer_[i];
