@@ -4,6 +4,9 @@
 # and extracts them with dpkg -x under KASSA_ARMHF_ROOT (default
 # .deps/armhf in the source tree), which this file adds to the search roots.
 # Tests run under qemu-arm with that folder as the loader's root.
+#
+# NOT YET EXERCISED: scripts/setup has no --armhf step yet and no armhf build
+# has been run; the aarch64 file is the one the test command uses.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
