@@ -19,7 +19,8 @@ struct HqOptions {
   std::uint16_t link_port = 7400;       // 0 picks a free port
   std::string admin_address = "127.0.0.1";
   std::uint16_t admin_port = 7480;      // 0 picks a free port
-  std::size_t map_size_bytes = std::size_t{8} << 30;
+  // 8 GiB; 1 GiB where a 32-bit address space cannot map more.
+  std::size_t map_size_bytes = sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{8} << 30;
 };
 
 class HqService {
