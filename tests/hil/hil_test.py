@@ -360,11 +360,14 @@ class HilTest(unittest.TestCase):
         self.scanner = replugged
         wait_for(lambda: self.devices_status()["scanner"]["state"] == "ready", 10, "scanner back")
         self.assertEqual(self.proc.poll(), None)
-        if EMULATOR:
+        if EMULATOR and not os.environ.get("KASSA_HIL_FORCE"):
             # Known issue: under qemu-user, about half the runs deliver no byte
             # of the replugged pty to kassad although it reports the scanner
-            # ready (no read completes at all). Never seen on the host. Not
-            # understood yet; the scan itself is checked on the host only.
+            # ready (no read completes at all). Never seen on the host. Lead
+            # (qemu -strace): in failing runs the reopened tty already carries
+            # the termios kassad set on the previous pty (IGNPAR, CLOCAL,
+            # B9600), where a fresh pty shows ICRNL|IXON, ISIG, B38400.
+            # KASSA_HIL_FORCE=1 runs the scan anyway.
             self.skipTest("scan after replug is not checked under qemu-user (known issue, see the test)")
         self.scanner.write("NO-SUCH-CARD\r")
         self.assertEqual(self.events.wait("unknown_card", device="scanner")["code"], "NO-SUCH-CARD")
