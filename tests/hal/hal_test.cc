@@ -6,6 +6,7 @@
 
 #include "kassa/hal/card_track.h"
 #include "kassa/hal/escpos.h"
+#include "kassa/hal/lnx/keymap.h"
 #include "kassa/hal/sim/sim_devices.h"
 
 namespace kassa::hal {
@@ -35,6 +36,34 @@ TEST(CardTrackTest, MisreadsAreRefused) {
   EXPECT_FALSE(ParseCardTrack("", "").has_value());
   EXPECT_FALSE(ParseCardTrack("not a card!", "").has_value());
   EXPECT_FALSE(ParseCardTrack(std::string(40, '1'), "").has_value());  // longer than a card number
+}
+
+// What a keyboard-wedge card reader types for ";6012=25?" and a scanner for
+// "LC-1001", key code by key code.
+TEST(KeymapTest, TrackAndBarcodeCharacters) {
+  struct Key {
+    unsigned code;
+    bool shift;
+  };
+  const auto type = [](std::initializer_list<Key> keys) {
+    std::string out;
+    for (const Key& k : keys) {
+      const char c = lnx::KeyToChar(k.code, k.shift);
+      if (c != '\0') out += c;
+    }
+    return out;
+  };
+  // KEY_SEMICOLON 39, KEY_6 7, KEY_0 11, KEY_1 2, KEY_2 3, KEY_EQUAL 13, KEY_5 6, KEY_SLASH 53
+  EXPECT_EQ(type({{39, false}, {7, false}, {11, false}, {2, false}, {3, false}, {13, false}, {3, false},
+                  {6, false}, {53, true}}),
+            ";6012=25?");
+  // KEY_L 38, KEY_C 46, KEY_MINUS 12; shift for capitals; KEY_5 with shift is '%'.
+  EXPECT_EQ(type({{38, true}, {46, true}, {12, false}, {2, false}, {11, false}, {11, false}, {2, false}}), "LC-1001");
+  EXPECT_EQ(lnx::KeyToChar(6, true), '%');
+  EXPECT_EQ(lnx::KeyToChar(7, true), '^');
+  EXPECT_EQ(lnx::KeyToChar(28, false), '\0');   // Enter types nothing: it ends the record
+  EXPECT_EQ(lnx::KeyToChar(42, false), '\0');   // left shift
+  EXPECT_EQ(lnx::KeyToChar(300, false), '\0');  // beyond the map
 }
 
 TEST(EscPosTest, JobBytesAndAsciiFold) {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kassa/base/log.h"
+#include "kassa/hal/lnx/keymap.h"
 
 namespace kassa::hal::lnx {
 namespace asio = boost::asio;
@@ -27,6 +28,11 @@ constexpr char kUpper[] = "\0\0" "!@#$%^&*()_+" "\0\0" "QWERTYUIOP{}" "\0\0" "AS
                           "\0" "*" "\0" " ";
 static_assert(sizeof(kLower) == 59 && sizeof(kUpper) == 59, "keymap covers codes 0..57");
 }  // namespace
+
+char KeyToChar(unsigned code, bool shift) {
+  if (code >= sizeof(kLower) - 1) return '\0';
+  return shift ? kUpper[code] : kLower[code];
+}
 
 RecordReader::RecordReader(asio::any_io_executor executor, InputConfig config, std::string device_name)
     : executor_(executor),
@@ -137,10 +143,8 @@ void RecordReader::OnKey(unsigned code, int value) {
   }
   if (value != 1) return;  // presses only; releases and auto-repeat ignored
   if (code == KEY_ENTER || code == KEY_KPENTER) return Emit();
-  if (code < sizeof(kLower) - 1) {
-    const char c = shift_ ? kUpper[code] : kLower[code];
-    if (c != '\0' && record_.size() < kMaxRecordBytes) record_ += c;
-  }
+  const char c = KeyToChar(code, shift_);
+  if (c != '\0' && record_.size() < kMaxRecordBytes) record_ += c;
   // Scanners configured without an Enter suffix: the record ends when the keys stop.
   idle_.expires_after(kEvdevRecordIdle);
   idle_.async_wait([self = shared_from_this()](error_code ec) {
