@@ -277,5 +277,102 @@ TEST_F(CustomerServiceTest, CjkNamesAreFoundByGivenName) {
   EXPECT_EQ(Search("王").size(), 1u);
 }
 
+// A headquarters that answers real-time creates as the test says.
+class FakeHeadquarters final : public Headquarters {
+ public:
+  bool is_online = true;
+  std::optional<Result<model::OperationAck>> answer;  // nullopt: echo an applied ack
+  std::vector<model::Operation> received;
+  int outbox_changes = 0;
+
+  bool online() const override { return is_online; }
+  void ApplyNow(const model::Operation& op, AckCallback done) override {
+    received.push_back(op);
+    if (answer) return done(*answer);
+    model::OperationAck ack;
+    ack.op_id = op.op_id;
+    ack.customer_id = op.customer.id;
+    ack.account = "LV00000077";
+    ack.version = 1;
+    done(ack);
+  }
+  void OutboxChanged() override { ++outbox_changes; }
+  void SyncNow() override {}
+  void SearchChain(const std::string&, std::size_t, SearchCallback done) override { done(std::vector<model::Customer>{}); }
+  LinkState state() const override { return {}; }
+};
+
+class SyncCreateTest : public CustomerServiceTest {
+ protected:
+  void StartSync(bool allow_offline) {
+    model::StoreConfig config = testing::SampleStore();
+    config.creation_mode = model::CreationMode::kSync;
+    config.allow_offline_creation = allow_offline;
+    Start(config);
+    service_->SetHeadquarters(&hq_);
+  }
+  Result<model::Customer> CreateNow() {
+    std::optional<Result<model::Customer>> out;
+    service_->CreateAsync(JohnSmith(), "anna", [&](Result<model::Customer> r) { out = std::move(r); });
+    EXPECT_TRUE(out.has_value());
+    return out ? std::move(*out) : Result<model::Customer>(Status(StatusCode::kInternal, "no answer"));
+  }
+  FakeHeadquarters hq_;
+};
+
+TEST_F(SyncCreateTest, OnlineCreateIsRealTimeWithTheAccountNumberAndNothingQueued) {
+  StartSync(true);
+  auto c = CreateNow();
+  ASSERT_TRUE(c.ok()) << c.status().detail();
+  EXPECT_EQ(c->account, "LV00000077");
+  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
+  EXPECT_EQ(service_->Find("lv00000077")->id, c->id);
+}
+
+TEST_F(SyncCreateTest, UnansweredCreateFallsBackToTheOutboxWithTheSameOperationId) {
+  StartSync(true);
+  hq_.answer = Result<model::OperationAck>(Status(StatusCode::kDeadlineExceeded, "headquarters: no answer in time"));
+  auto c = CreateNow();
+  ASSERT_TRUE(c.ok()) << c.status().detail();
+  EXPECT_TRUE(c->pending());
+  auto outbox = store_->PeekOutbox(5);
+  ASSERT_EQ(outbox->size(), 1u);
+  ASSERT_EQ(hq_.received.size(), 1u);
+  EXPECT_EQ((*outbox)[0].operation.op_id, hq_.received[0].op_id);  // headquarters applies it once
+  EXPECT_EQ(hq_.outbox_changes, 1);
+}
+
+TEST_F(SyncCreateTest, UnansweredCreateWhereOfflineIsForbiddenSaysToSearchFirst) {
+  StartSync(false);
+  hq_.answer = Result<model::OperationAck>(Status(StatusCode::kDeadlineExceeded, "headquarters: no answer in time"));
+  auto c = CreateNow();
+  EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(c.status().field(), "creation");
+  EXPECT_NE(std::string(c.status().message()).find("search the chain"), std::string::npos);
+  EXPECT_EQ(store_->Stats()->customers, 0u);
+}
+
+TEST_F(SyncCreateTest, OfflineWithOfflineForbiddenIsRefusedWithoutAsking) {
+  StartSync(false);
+  hq_.is_online = false;
+  auto c = CreateNow();
+  EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(hq_.received.empty());
+  EXPECT_EQ(store_->Stats()->customers, 0u);
+}
+
+TEST_F(SyncCreateTest, RefusalByHeadquartersStoresNothing) {
+  StartSync(true);
+  model::OperationAck refused;
+  refused.outcome = model::OperationAck::Outcome::kRejected;
+  refused.reason = "customer_group: unknown customer group";
+  hq_.answer = Result<model::OperationAck>(refused);
+  auto c = CreateNow();
+  EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.status().field(), "headquarters");
+  EXPECT_EQ(store_->Stats()->customers, 0u);
+  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
+}
+
 }  // namespace
 }  // namespace kassa::customers

@@ -141,6 +141,15 @@ void CustomerService::CreateAsync(const CustomerPatch& patch, const std::string&
   auto op = std::make_shared<model::Operation>(std::move(*prepared));
   headquarters_->ApplyNow(*op, [this, op, done = std::move(done)](Result<model::OperationAck> ack) {
     if (!ack.ok()) {
+      if (!config_.allow_offline_creation) {
+        // The request may have reached headquarters before the answer was
+        // lost: say so, so nobody creates the customer a second time.
+        KASSA_LOG(kWarning) << "real-time create of " << op->customer.id.ToHex() << " unanswered ("
+                            << ack.status().detail() << ") and offline creation is forbidden";
+        return done(Status(StatusCode::kUnavailable,
+                           "creation: headquarters did not answer; search the chain for the customer before "
+                           "creating them again"));
+      }
       // No answer in time: fall back to async with the same operation id, so
       // headquarters creates the customer once whichever copy arrives first.
       KASSA_LOG(kWarning) << "real-time create failed (" << ack.status().detail() << "); creating offline";

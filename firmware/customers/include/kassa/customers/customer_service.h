@@ -96,7 +96,9 @@ class CustomerService {
   //   kInvalidArgument     "field: ..." bad input; nothing was stored.
   //   kAlreadyExists       "loyalty_cards: ..." a card belongs to another customer.
   //   kUnavailable         "creation: ..." headquarters is unreachable and the
-  //                        store forbids creating customers offline.
+  //                        store forbids creating customers offline; or a
+  //                        real-time create got no answer there (it may have
+  //                        been applied: the message says to search first).
   //   kFailedPrecondition  "headquarters: ..." headquarters refused it.
   //   kResourceExhausted   storage full; nothing was stored.
   void CreateAsync(const CustomerPatch& patch, const std::string& operator_id, CustomerCallback done);
