@@ -169,9 +169,16 @@ class Session : public std::enable_shared_from_this<Session> {
     terminal_id_ = hello->terminal_id;
     store_id_ = hello->store_id;
     sent_upto_ = hello->distribution_cursor;
+    auto stats = server.registry.store().Stats();
+    if (stats.ok() && sent_upto_ > stats->head_seq) {
+      // Our log is shorter than what the terminal applied (headquarters was
+      // restored): it resets its cursor on our Welcome; start from the beginning.
+      KASSA_LOG(kWarning) << "terminal " << hello->terminal_id << " is at change " << sent_upto_ << ", past our log ("
+                          << stats->head_seq << "): distributing from the start";
+      sent_upto_ = 0;
+    }
     KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << conn_->peer()
                      << ", cursor " << sent_upto_;
-    auto stats = server.registry.store().Stats();
     model::Welcome welcome;
     welcome.head_cursor = stats.ok() ? stats->head_seq : 0;
     welcome.server_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -76,7 +76,10 @@ Result<storage::TerminalRecord> Registry::Hello(const model::Hello& hello) {
   if (auto it = terminals_.find(hello.terminal_id); it != terminals_.end()) record = it->second;
   record.terminal_id = hello.terminal_id;
   record.store_id = hello.store_id;
-  record.cursor = hello.distribution_cursor;  // what the terminal holds now
+  KASSA_TRY_ASSIGN(const storage::ChainStats stats, store_.Stats());
+  // What the terminal holds now; past our log means we were restored, and it
+  // starts over from the beginning (LinkServer and the uplink both reset).
+  record.cursor = hello.distribution_cursor > stats.head_seq ? 0 : hello.distribution_cursor;
   record.last_seen_ms = clock_.NowMs();
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
   terminals_[record.terminal_id] = record;
@@ -197,7 +200,7 @@ kassa::Status Registry::AckCursor(const std::string& terminal_id, std::uint64_t 
   auto it = terminals_.find(terminal_id);
   if (it == terminals_.end()) return kassa::Status(StatusCode::kFailedPrecondition, "terminal: no hello");
   storage::TerminalRecord record = it->second;
-  record.cursor = std::max(record.cursor, cursor);
+  record.cursor = cursor;  // acknowledgements arrive in order on one connection
   record.last_seen_ms = clock_.NowMs();
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
   it->second = record;

@@ -352,6 +352,10 @@ Result<std::uint64_t> CustomerStore::DistributionCursor() {
   return impl_->MetaU64(txn, kCursorKey, 0);
 }
 
+Status CustomerStore::ResetDistributionCursor(std::uint64_t cursor) {
+  return Update(impl_->env, [&](WriteTxn& txn) { return impl_->PutMetaU64(txn, kCursorKey, cursor); });
+}
+
 Result<std::vector<QuarantineEntry>> CustomerStore::Quarantined(std::size_t max) {
   std::vector<QuarantineEntry> entries;
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));

@@ -565,6 +565,28 @@ class ConfigurationAndStatusTest(LinkTestCase):
         self.assertEqual(res.returncode, 5, res.stdout + res.stderr)
 
 
+class HeadquartersRestoredTest(LinkTestCase):
+    def test_a_terminal_ahead_of_a_restored_log_starts_over_and_keeps_receiving(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        for i in range(3):
+            self.assertEqual(a.create("Before", "Restore" + letters(i))[0], 201)
+        wait_for(a.drained, 30, "A to drain")
+        ahead = a.sync()["distribution_cursor"]
+        hq.kill9()
+        shutil.rmtree(hq.data)  # headquarters comes back from an older (here: empty) state
+        hq.start()
+        b = self.terminal("B", hq.link_port).start()
+        code, body = b.create("After", "Restore")
+        self.assertEqual(code, 201, body)
+        wait_for(lambda: a.http("GET", "/v1/customers/" + body["id"])[0] == 200, 30,
+                 "A to receive B's customer from the restored headquarters")
+        cursor = a.sync()["distribution_cursor"]
+        self.assertLessEqual(cursor, hq.status()["head_cursor"])
+        print("\n[restore] A's cursor %d before, %d after; headquarters' log at %d"
+              % (ahead, cursor, hq.status()["head_cursor"]), flush=True)
+
+
 # --- malformed frames ------------------------------------------------------
 
 def crc32c(data, crc=0):

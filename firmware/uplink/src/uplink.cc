@@ -184,6 +184,14 @@ void Uplink::OnWelcome(ByteView payload) {
   if (online_) return ProtocolError("a second welcome");
   auto welcome = proto_codec::DecodeWelcome(payload);
   if (!welcome.ok()) return ProtocolError("malformed welcome");
+  auto cursor = store_.DistributionCursor();
+  if (cursor.ok() && *cursor > welcome->head_cursor) {
+    // Headquarters' log is shorter than what we applied: it was restored or
+    // rebuilt. Apply its whole log again (upserts never go back in version).
+    KASSA_LOG(kWarning) << "our distribution cursor " << *cursor << " is past headquarters' log ("
+                        << welcome->head_cursor << "): receiving its changes from the start";
+    if (Status s = store_.ResetDistributionCursor(0); !s.ok()) return conn_->Close(s);
+  }
   online_ = true;
   attempt_ = 0;
   ++state_.connects;

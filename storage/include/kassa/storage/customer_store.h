@@ -164,6 +164,11 @@ class CustomerStore final : public CustomerIndex {
   // The last change applied from headquarters (0: none).
   Result<std::uint64_t> DistributionCursor();
 
+  // Sets the cursor back to `cursor` (headquarters' log is shorter than what
+  // this terminal applied: it was restored from a backup), so the changes
+  // after it are applied again.
+  Status ResetDistributionCursor(std::uint64_t cursor);
+
   // The oldest `max` quarantined operations.
   Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max);
 
