@@ -7,6 +7,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "kassa/base/log.h"
@@ -88,6 +90,11 @@ void RecordReader::Open() {
     serial_.open(config_.path, ec);
     if (!ec) serial_.set_option(asio::serial_port_base::baud_rate(config_.baud), ec);
     if (ec) return Lost(ec.message());
+    {
+      char resolved[PATH_MAX] = {};
+      KASSA_LOG(kDebug) << name_ << ": opened " << (::realpath(config_.path.c_str(), resolved) ? resolved : "?")
+                        << " as fd " << serial_.native_handle();
+    }
     SetStatus({DeviceStatus::State::kReady, ""});
     return ReadSerial();
   }
