@@ -227,9 +227,7 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / ("kassa-bench-hq-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   kassa::hal::lnx::SystemClock clock;
-  // A 32-bit board cannot map more than a part of its address space.
-  const std::size_t map_size = sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{16} << 30;
-  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), map_size);
+  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes);
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().detail());
     return 1;

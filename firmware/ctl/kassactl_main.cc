@@ -435,9 +435,9 @@ int Main(int argc, char** argv) {
     if (auto rc = Call(g, "GET", "/v1/doctor", "", out)) return *rc;
     const bool ok = out.as_object().at("ok").as_bool();
     Print(g, out, [](const json::value& v) {
-      std::printf("%s: %s customers, %s index entries, %s outbox entries\n",
+      std::printf("%s: %s customers, %s index entries, %s outbox entries, %s quarantined\n",
                   v.as_object().at("ok").as_bool() ? "ok" : "PROBLEMS", Str(v, "customers").c_str(),
-                  Str(v, "index_entries").c_str(), Str(v, "outbox_entries").c_str());
+                  Str(v, "index_entries").c_str(), Str(v, "outbox_entries").c_str(), Str(v, "quarantined").c_str());
       for (const auto& p : v.as_object().at("problems").as_array()) std::printf("  - %s\n", std::string(p.as_string()).c_str());
     });
     return ok ? kOk : kFailed;

@@ -1,6 +1,5 @@
-// kassad: the terminal service. Parses the command line, builds the Service
-// and runs it. The single `try` of the process: an exception escaping the
-// service is logged and ends the process non-zero (systemd restarts it).
+// kassad: the terminal service. Parses the command line, picks the board,
+// builds the Service and runs it (under cli::RunGuarded).
 
 #include <unistd.h>
 
@@ -132,13 +131,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    KASSA_LOG(kError) << "fatal: " << e.what();
-  } catch (...) {
-    KASSA_LOG(kError) << "fatal: unknown exception";
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return kassa::cli::RunGuarded(Main, argc, argv); }

@@ -1,5 +1,5 @@
 // kassa-hq: headquarters' endpoint. Parses the command line, builds the
-// HqService and runs it. The single `try` of the process.
+// HqService and runs it (under cli::RunGuarded).
 
 #include <cerrno>
 #include <cstdio>
@@ -27,7 +27,8 @@ options:
   --listen ADDR:PORT   address for terminals               (default 127.0.0.1:7400)
   --admin ADDR:PORT    admin API, loopback only            (default 127.0.0.1:7480)
                        PORT 0 picks a free port (both).
-  --map-size MB        largest size of the data file in MiB       (default 8192)
+  --map-size MB        largest size of the data file in MiB
+                       (default 8192; 1024 on 32-bit boards)
   --port-file FILE     write "link PORT" and "admin PORT" lines to FILE once serving
   --log-level LEVEL    debug | info | warning | error              (default info)
   --help               this text
@@ -104,13 +105,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    KASSA_LOG(kError) << "fatal: " << e.what();
-  } catch (...) {
-    KASSA_LOG(kError) << "fatal: unknown exception";
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return kassa::cli::RunGuarded(Main, argc, argv); }

@@ -56,34 +56,6 @@ json::object CustomerJson(const model::Customer& c) {
                       {"changed_at", IsoTime(c.changed_at_ms)}};
 }
 
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string out;
-      const std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '+') {
-          out += ' ';
-        } else if (v[i] == '%' && i + 2 < v.size()) {
-          unsigned x = 0;
-          std::from_chars(v.data() + i + 1, v.data() + i + 3, x, 16);
-          out += static_cast<char>(x);
-          i += 2;
-        } else {
-          out += v[i];
-        }
-      }
-      return out;
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const http::Request& req,
@@ -146,10 +118,10 @@ void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const 
   }
   if (path == "/v1/customers") {
     if (method != bhttp::verb::get) return not_allowed();
-    const auto q = QueryParam(query, "q");
+    const auto q = http::QueryParam(query, "q");
     if (!q) return reply(400, Err("invalid_argument", "q", "required: the search text"));
     std::size_t limit = search::kDefaultSearchLimit;
-    if (const auto l = QueryParam(query, "limit")) {
+    if (const auto l = http::QueryParam(query, "limit")) {
       const auto r = std::from_chars(l->data(), l->data() + l->size(), limit);
       if (r.ec != std::errc() || r.ptr != l->data() + l->size()) {
         return reply(400, Err("invalid_argument", "limit", "must be a number from 1 to 100"));
@@ -169,7 +141,7 @@ void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const 
   }
   if (path.substr(0, 14) == "/v1/customers/") {
     if (method != bhttp::verb::get) return not_allowed();
-    auto id = search::FindByAccount(registry.store(), path.substr(14));
+    auto id = search::FindByAccount(registry.store(), http::PercentDecode(path.substr(14)));
     if (!id.ok()) return reply(HttpOf(id.status().code()), ErrOf(id.status()));
     if (!*id) return reply(404, Err("not_found", "customer", "no customer with this account number"));
     auto c = registry.store().FindCustomer(**id);

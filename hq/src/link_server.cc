@@ -5,6 +5,7 @@
 #include <list>
 
 #include "kassa/base/log.h"
+#include "kassa/net/listen.h"
 #include "kassa/model/limits.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/search/customer_search.h"
@@ -297,19 +298,8 @@ LinkServer::~LinkServer() { Stop(); }
 Result<std::unique_ptr<LinkServer>> LinkServer::Start(asio::any_io_executor executor, const std::string& address,
                                                       std::uint16_t port, Registry& registry,
                                                       LinkServerOptions options) {
-  boost::system::error_code ec;
-  const auto ip = asio::ip::make_address(address, ec);
-  if (ec) return Status(StatusCode::kInvalidArgument, "listen: not an IP address");
   auto impl = std::make_shared<Impl>(executor, registry, options);
-  const tcp::endpoint endpoint(ip, port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    KASSA_LOG(kError) << "link listen on " << address << ':' << port << ": " << ec.message();
-    return Status(StatusCode::kUnavailable, "listen: cannot bind the link address (port in use?)");
-  }
+  KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/false));
   impl->Accept();
   return std::unique_ptr<LinkServer>(new LinkServer(std::move(impl)));
 }

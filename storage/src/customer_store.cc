@@ -97,15 +97,16 @@ struct CustomerStore::Impl {
     return entries;
   }
 
-  // Gives customer `id` its account number: the customer record, its index
-  // entries and every operation still queued for it.
-  Status BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
-    KASSA_TRY_ASSIGN(auto local, tables.Find(txn, id));
-    if (!local || !local->pending() || account.empty()) return Status::Ok();
-    model::Customer bound = *local;
-    bound.account = account;
-    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(bound));
-    KASSA_TRY(tables.Put(txn, bound, record, &*local, /*check_unique=*/false));
+  // Writes `next` over `old` (index entries rewritten) when they differ.
+  Status Rewrite(WriteTxn& txn, const model::Customer& next, const model::Customer& old) {
+    if (next == old) return Status::Ok();
+    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(next));
+    // Headquarters is the system of record: what it decided is never refused here.
+    return tables.Put(txn, next, record, &old, /*check_unique=*/false);
+  }
+
+  // Puts the account number into every operation still queued for `id`.
+  Status StampQueued(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
     KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, id));
     for (const std::uint64_t seq : queued) {
       KASSA_TRY_ASSIGN(const ByteView sealed, txn.Get(outbox, Be64(seq)));
@@ -115,6 +116,17 @@ struct CustomerStore::Impl {
       KASSA_TRY(txn.Put(outbox, Be64(seq), resealed));
     }
     return Status::Ok();
+  }
+
+  // Gives customer `id`, when still pending, its account number: the record,
+  // its index entries and every operation still queued for it.
+  Status BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
+    KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, id));
+    if (!local || !local->pending() || account.empty()) return Status::Ok();
+    model::Customer bound = *local;
+    bound.account = account;
+    KASSA_TRY(Rewrite(txn, bound, *local));
+    return StampQueued(txn, id, account);
   }
 
   Status RemoveFromOutbox(WriteTxn& txn, std::uint64_t seq, const model::LocalId& customer_id) {
@@ -152,32 +164,25 @@ struct CustomerStore::Impl {
   }
 
   Status UpsertFromHeadquarters(WriteTxn& txn, const model::Customer& incoming) {
-    KASSA_TRY_ASSIGN(auto local, tables.Find(txn, incoming.id));
+    KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, incoming.id));
     if (!local) {
       KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(incoming));
-      // Headquarters is the system of record: its copy is never refused here.
       return tables.Put(txn, incoming, record, nullptr, /*check_unique=*/false);
     }
     KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, incoming.id));
-    model::Customer next;
-    if (!queued.empty()) {
-      // Local edits are on their way; headquarters will merge them and send
-      // the result. Meanwhile only what headquarters alone decides changes.
-      next = *local;
-      if (next.pending()) {
-        KASSA_TRY(BindAccount(txn, incoming.id, incoming.account));
-        KASSA_TRY_ASSIGN(auto bound, tables.Find(txn, incoming.id));
-        next = *bound;
-        local = bound;
-      }
-      next.financial_dimensions = incoming.financial_dimensions;
-    } else {
-      if (!local->pending() && incoming.version < local->version) return Status::Ok();  // older copy
-      next = incoming;
+    if (queued.empty()) {
+      if (!local->pending() && incoming.version < local->version) return Status::Ok();  // an older copy
+      return Rewrite(txn, incoming, *local);
     }
-    if (next == *local) return Status::Ok();
-    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(next));
-    return tables.Put(txn, next, record, &*local, /*check_unique=*/false);
+    // Local edits are on their way; headquarters will merge them and send the
+    // result. Meanwhile only what headquarters alone decides changes here.
+    model::Customer next = *local;
+    if (next.pending() && !incoming.account.empty()) {
+      next.account = incoming.account;
+      KASSA_TRY(StampQueued(txn, incoming.id, incoming.account));
+    }
+    next.financial_dimensions = incoming.financial_dimensions;
+    return Rewrite(txn, next, *local);
   }
 
   Status Migrate(WriteTxn& txn, std::string_view from) {

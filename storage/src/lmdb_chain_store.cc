@@ -124,9 +124,9 @@ class LmdbChainStore final : public ChainStore {
         std::copy_n(v.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
         KASSA_TRY_ASSIGN(auto customer, tables_.Find(txn, id));
         if (!customer) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
-        page.changes.push_back({seq, kind, std::string(scope), std::move(customer)});
+        page.changes.push_back({seq, kind, std::move(customer)});
       } else if (kind == model::Change::Kind::kStoreConfig && scope == store_id) {
-        page.changes.push_back({seq, kind, std::string(scope), std::nullopt});
+        page.changes.push_back({seq, kind, std::nullopt});
       }
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }

@@ -13,16 +13,18 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from kassa_harness import EMULATOR, stop_process  # noqa: E402
+
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
-# Cross builds run the target binaries through qemu-user ("" on the host).
-EMULATOR = os.environ.get("KASSA_EMULATOR", "").split()
 
 
 class Kassad:
@@ -66,12 +68,7 @@ class Kassad:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.proc.stdout.close()
             self.proc.stderr.close()
 

@@ -15,18 +15,20 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from kassa_harness import EMULATOR, stop_process, wait_for  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
 KASSA_HQ = os.environ["KASSA_HQ"]
 CHAIN_CONFIG = os.environ["KASSA_CHAIN_CONFIG"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
-# Cross builds run the target binaries through qemu-user ("" on the host).
-EMULATOR = os.environ.get("KASSA_EMULATOR", "").split()
 
 
 def free_port():
@@ -35,14 +37,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def http_json(port, method, path, body=None, timeout=10):
@@ -98,13 +92,7 @@ class Process:
         self.proc = None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc:
             self.log.close()
         self.proc = None

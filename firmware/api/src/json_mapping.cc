@@ -205,8 +205,6 @@ json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms)
                       {"age_seconds", (now_ms - e.operation.enqueued_at_ms) / 1000}};
 }
 
-json::object StoreConfigJson(const m::StoreConfig& s) { return config::StoreConfigToJson(s); }
-
 json::object DeviceStatusJson(const hal::DeviceStatus& s) {
   return json::object{{"state", hal::ToString(s.state)}, {"detail", s.detail}};
 }

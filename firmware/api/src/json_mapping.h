@@ -28,7 +28,6 @@ std::string IsoTime(std::int64_t unix_ms);
 
 boost::json::object CustomerJson(const model::Customer& c);
 boost::json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms);
-boost::json::object StoreConfigJson(const model::StoreConfig& s);
 boost::json::object DeviceStatusJson(const hal::DeviceStatus& s);
 // {"type", "device", "code", "customer" (or null), "status" (device_status), "detail"}
 boost::json::object EventJson(const devices::Event& e);

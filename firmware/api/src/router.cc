@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "json_mapping.h"
+#include "kassa/config/store_config_json.h"
 #include "kassa/base/log.h"
 
 namespace kassa::api {
@@ -15,42 +16,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "/v1/";
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      unsigned v = 0;
-      const auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
-        out += static_cast<char>(v);
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// The value of query parameter `name` in `query` ("a=1&b=2"), if present.
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (PercentDecode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
+using kassa::http::PercentDecode;
+using kassa::http::QueryParam;
 
 struct Reply {
   unsigned status;
@@ -148,7 +115,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
     }
     if (route == "store") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
-      return Reply{200, StoreConfigJson(customers_.store_config())};
+      return Reply{200, config::StoreConfigToJson(customers_.store_config())};
     }
     if (route == "status" || route == "outbox") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
@@ -205,6 +172,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
                                 {"customers", report->customers},
                                 {"index_entries", report->index_entries},
                                 {"outbox_entries", report->outbox_entries},
+                                {"quarantined", report->quarantined},
                                 {"problems", std::move(problems)}}};
     }
     if (route == "customers") {

@@ -5,11 +5,23 @@
 
 #include <charconv>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 
 #include "kassa/base/log.h"
 
 namespace kassa::cli {
+
+int RunGuarded(int (*main_body)(int, char**), int argc, char** argv) {
+  try {
+    return main_body(argc, argv);
+  } catch (const std::exception& e) {
+    KASSA_LOG(kError) << "fatal: " << e.what();
+  } catch (...) {
+    KASSA_LOG(kError) << "fatal: unknown exception";
+  }
+  return 1;
+}
 
 bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port) {
   const auto colon = s.rfind(':');

@@ -3,10 +3,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <charconv>
 #include <list>
 #include <optional>
 
 #include "kassa/base/log.h"
+#include "kassa/net/listen.h"
 
 namespace kassa::http {
 namespace asio = boost::asio;
@@ -94,6 +96,42 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      unsigned v = 0;
+      const auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (PercentDecode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
 Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive) {
   Response r{static_cast<bhttp::status>(status), version};
   r.set(bhttp::field::server, "kassa");
@@ -135,22 +173,8 @@ HttpServer::~HttpServer() { Stop(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::any_io_executor executor, const std::string& address,
                                                       std::uint16_t port, ServerOptions options, Handler handler) {
-  boost::system::error_code ec;
-  const auto ip = asio::ip::make_address(address, ec);
-  if (ec) return Status(StatusCode::kInvalidArgument, "listen: not an IP address");
-  if (!ip.is_loopback()) {
-    return Status(StatusCode::kInvalidArgument, "listen: local APIs serve loopback addresses only (127.0.0.1 or ::1)");
-  }
   auto impl = std::make_shared<Impl>(executor, options, std::move(handler));
-  const tcp::endpoint endpoint(ip, port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    KASSA_LOG(kError) << "listen on " << address << ':' << port << ": " << ec.message();
-    return Status(StatusCode::kUnavailable, "listen: cannot bind the address (port in use?)");
-  }
+  KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/true));
   impl->Accept();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -192,6 +192,12 @@ void Uplink::OnWelcome(ByteView payload) {
                         << welcome->head_cursor << "): receiving its changes from the start";
     if (Status s = store_.ResetDistributionCursor(0); !s.ok()) return conn_->Close(s);
   }
+  // Consents and outbox entries carry this terminal's clock: say when it is off.
+  if (const std::int64_t skew = clock_.NowMs() - welcome->server_time_ms; welcome->server_time_ms != 0 &&
+      (skew > 60'000 || skew < -60'000)) {
+    KASSA_LOG(kWarning) << "this terminal's clock is " << skew / 1000 << " s off headquarters' clock; "
+                        << "check its time synchronization";
+  }
   online_ = true;
   attempt_ = 0;
   ++state_.connects;
@@ -273,7 +279,6 @@ void Uplink::OnAcks(ByteView payload) {
   }
   ack_timer_.cancel();
   in_flight_.clear();
-  state_.last_ack_ms = clock_.NowMs();
   KASSA_LOG(kDebug) << "acknowledged: " << result->applied << " applied, " << result->rejected << " rejected, "
                     << result->ignored << " already applied";
   SendBatch();  // the next batch at once, if any
@@ -324,7 +329,6 @@ void Uplink::OnRealtimeReply(ByteView payload) {
   auto call = std::move(it->second);
   realtime_.erase(it);
   call.deadline->cancel();
-  state_.last_ack_ms = clock_.NowMs();
   call.done(std::move(reply->ack));
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kassa/base/status.h"
+#include "kassa/storage/chain_store.h"
 
 namespace kassa::hq {
 
@@ -19,8 +20,7 @@ struct HqOptions {
   std::uint16_t link_port = 7400;       // 0 picks a free port
   std::string admin_address = "127.0.0.1";
   std::uint16_t admin_port = 7480;      // 0 picks a free port
-  // 8 GiB; 1 GiB where a 32-bit address space cannot map more.
-  std::size_t map_size_bytes = sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{8} << 30;
+  std::size_t map_size_bytes = storage::kDefaultChainMapBytes;
 };
 
 class HqService {

@@ -40,7 +40,6 @@ struct TerminalRecord {
 struct StoredChange {
   std::uint64_t seq = 0;
   model::Change::Kind kind = model::Change::Kind::kCustomerUpsert;
-  std::string scope;                        // legal entity (customers) or store id (store configuration)
   std::optional<model::Customer> customer;  // upserts: the customer as it is now
 };
 
@@ -93,6 +92,11 @@ class ChainStore : public CustomerIndex {
   // The configuration text last saved (nullopt: never).
   virtual Result<std::optional<std::string>> LoadConfigText() = 0;
 };
+
+// The default size limit of the embedded store: 8 GiB, or 1 GiB where a
+// 32-bit address space cannot map more.
+inline constexpr std::size_t kDefaultChainMapBytes =
+    sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{8} << 30;
 
 // Opens or creates the embedded store in directory `path`.
 // Returns: kOk; kUnavailable (directory); kDataLoss (not a chain store).

@@ -8,6 +8,10 @@
 
 namespace kassa::cli {
 
+// Runs a daemon's `main_body`: the single `try` of the process. An exception
+// escaping it is logged and ends the process with 1 (systemd restarts it).
+int RunGuarded(int (*main_body)(int, char**), int argc, char** argv);
+
 // "HOST:PORT" or "[V6]:PORT".
 bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port);
 // debug | info | warning | error; sets the process log level.

@@ -25,7 +25,6 @@ struct LinkState {
   std::int64_t last_failure_ms = 0;    // 0: never
   std::string last_failure;            // why the link last went down or failed to come up
   std::uint64_t connects = 0;          // successful connections so far
-  std::int64_t last_ack_ms = 0;        // last acknowledgement received this run
 };
 
 class Headquarters {

@@ -54,7 +54,6 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
 
   bool open() const { return open_; }
   std::string peer() const { return peer_; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
   using Clock = std::chrono::steady_clock;
