@@ -40,7 +40,7 @@ JsonError ReadInput(const json::value& v, const std::string& name, bool evdev_al
   const std::string where = name + ".";
   if (!v.is_object()) return name + ": must be an object";
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix"}, where)) return e;
+  if (auto e = config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix", "grab"}, where)) return e;
   std::string transport;
   if (auto e = config::ReadString(o, "transport", where, transport, true)) return e;
   if (transport == "serial") {
@@ -52,6 +52,11 @@ JsonError ReadInput(const json::value& v, const std::string& name, bool evdev_al
   }
   if (auto e = config::ReadString(o, "path", where, out.path, true)) return e;
   if (auto e = ReadBaud(o, where, out.baud)) return e;
+  if (const json::value* grab = o.if_contains("grab")) {
+    if (out.transport != InputConfig::Transport::kEvdev) return where + "grab: evdev devices only";
+    if (!grab->is_bool()) return where + "grab: must be true or false";
+    out.grab = grab->get_bool();
+  }
   if (badge_prefix != nullptr) {
     if (auto e = config::ReadString(o, "badge_prefix", where, *badge_prefix, false)) return e;
   } else if (o.contains("badge_prefix")) {

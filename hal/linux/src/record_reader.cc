@@ -101,7 +101,7 @@ void RecordReader::Open() {
   const int fd = ::open(config_.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Lost(std::strerror(errno));
   // Exclusive grab: the scanned text must not also reach the console or X.
-  if (::ioctl(fd, EVIOCGRAB, 1) != 0) {
+  if (config_.grab && ::ioctl(fd, EVIOCGRAB, 1) != 0) {
     const std::string why = std::string("cannot grab the device: ") + std::strerror(errno);
     ::close(fd);
     return Lost(why);

@@ -38,6 +38,11 @@ struct InputConfig {
   Transport transport = Transport::kSerial;
   std::string path;         // /dev/ttyACM0, /dev/input/by-id/...-event-kbd
   unsigned baud = 9600;     // serial only
+  // evdev only: take the device for kassad alone (EVIOCGRAB), so a scan does
+  // not also type into the console or the browser. Only a keyboard shared
+  // with a person, or a stream of input events that is not an input device
+  // (the HIL test's pipe), runs without.
+  bool grab = true;
 };
 
 struct PrinterConfig {
