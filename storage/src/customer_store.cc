@@ -16,7 +16,10 @@ namespace {
 
 // Bumped when the on-disk layout changes; older layouts are migrated on open.
 // 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
-constexpr std::string_view kSchemaVersion = "2";
+// 3: name index entries carry the customer's name tokens (index rebuilt).
+// 2: outbox_refs.
+constexpr std::string_view kSchemaVersion = "3";
+constexpr std::string_view kSchemaVersion2 = "2";
 constexpr std::string_view kSchemaVersion1 = "1";
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kNextSeqKey = "outbox_next_seq";
@@ -186,17 +189,20 @@ struct CustomerStore::Impl {
   }
 
   Status Migrate(WriteTxn& txn, std::string_view from) {
-    if (from != kSchemaVersion1) {
+    if (from != kSchemaVersion1 && from != kSchemaVersion2) {
       return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
     }
-    KASSA_LOG(kInfo) << "migrating the customer store from layout 1 to 2";
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-    KASSA_TRY_ASSIGN(bool found, cursor.First());
-    while (found) {
-      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
-      KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, FromBe64(cursor.key())), ByteView()));
-      KASSA_TRY_ASSIGN(found, cursor.Next());
+    KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion;
+    if (from == kSchemaVersion1) {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
+        KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, FromBe64(cursor.key())), ByteView()));
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
     }
+    KASSA_TRY(tables.RebuildIndex(txn));
     return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
   }
 };
@@ -279,9 +285,9 @@ Result<std::vector<model::Customer>> CustomerStore::GetMany(const std::vector<mo
   return impl_->tables.GetMany(txn, ids);
 }
 
-Result<std::vector<IndexHit>> CustomerStore::ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) {
+Status CustomerStore::VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->tables.ScanPrefix(txn, kind, prefix, limit);
+  return impl_->tables.Scan(txn, kind, prefix, visit);
 }
 
 Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {
@@ -380,7 +386,7 @@ Result<StoreStats> CustomerStore::Stats() {
   KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->tables.customers()));
   KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
   KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(impl_->quarantine));
-  KASSA_TRY(impl_->tables.Scan(txn, IndexKind::kPending, "", [&](const model::LocalId&, std::string_view, MatchedField) {
+  KASSA_TRY(impl_->tables.Scan(txn, IndexKind::kPending, "", [&](const IndexEntryView&) {
     ++stats.pending_customers;
     return true;
   }));

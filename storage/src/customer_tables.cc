@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
 
 namespace kassa::storage {
@@ -64,8 +65,8 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
   for (const auto& e : entries) {
     if (check_unique && (e.kind == IndexKind::kAccount || e.kind == IndexKind::kLoyaltyCard)) {
       bool taken = false;
-      KASSA_TRY(Scan(txn, e.kind, e.term, [&](const model::LocalId& id, std::string_view term, MatchedField) {
-        taken = taken || (term == protection_->IndexTerm(e.term) && id != c.id);
+      KASSA_TRY(Scan(txn, e.kind, e.term, [&](const IndexEntryView& hit) {
+        taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
         return !taken;
       }));
       if (taken) {
@@ -74,41 +75,65 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
                    : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
       }
     }
-    const std::uint8_t field = static_cast<std::uint8_t>(e.field);
-    KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), ByteView(&field, 1)));
+    const std::string value = EntryValue(e);
+    KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
   }
   return Status::Ok();
 }
 
-Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const Visit& visit) const {
+std::string CustomerTables::EntryValue(const IndexEntry& e) const {
+  std::string value(1, static_cast<char>(e.field));
+  if (e.names.empty()) return value;
+  // Each token as the index stores terms, so that they compare alike.
+  std::string_view rest = e.names;
+  while (!rest.empty()) {
+    const std::size_t space = rest.find(' ');
+    if (value.size() > 1) value += ' ';
+    value += protection_->IndexTerm(rest.substr(0, space));
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return value;
+}
+
+Status CustomerTables::RebuildIndex(WriteTxn& txn) const {
+  KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  std::uint64_t customers = 0;
+  while (found) {
+    KASSA_TRY_ASSIGN(const model::Customer c, Unseal(cursor.value()));
+    for (const auto& e : IndexEntriesOf(c)) {
+      const std::string value = EntryValue(e);
+      KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
+    }
+    ++customers;
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  KASSA_LOG(kInfo) << "index rebuilt for " << customers << " customers";
+  return Status::Ok();
+}
+
+Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
+                            const CustomerIndex::Visitor& visit) const {
   const std::string scan = TermPrefix(kind, prefix);
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
   while (found) {
     const std::string_view key = AsChars(cursor.key());
     if (key.substr(0, scan.size()) != scan) break;
-    if (key.size() < 1 + 1 + model::kLocalIdBytes || cursor.value().size() != 1 ||
+    const std::string_view value = AsChars(cursor.value());
+    if (key.size() < 1 + 1 + model::kLocalIdBytes || value.empty() ||
         key[key.size() - 1 - model::kLocalIdBytes] != '\0') {
       return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
     }
     model::LocalId id;
     std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
-    const std::string_view term = key.substr(1, key.size() - 2 - model::kLocalIdBytes);
-    if (!visit(id, term, static_cast<MatchedField>(cursor.value()[0]))) break;
+    const IndexEntryView hit{id, key.substr(1, key.size() - 2 - model::kLocalIdBytes),
+                             static_cast<MatchedField>(value[0]), value.substr(1)};
+    if (!visit(hit)) break;
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   return Status::Ok();
-}
-
-Result<std::vector<IndexHit>> CustomerTables::ScanPrefix(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                                                         std::size_t limit) const {
-  std::vector<IndexHit> hits;
-  if (limit == 0) return hits;
-  KASSA_TRY(Scan(txn, kind, prefix, [&](const model::LocalId& id, std::string_view term, MatchedField field) {
-    hits.push_back({id, std::string(term), field});
-    return hits.size() < limit;
-  }));
-  return hits;
 }
 
 Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
@@ -147,8 +172,8 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
         auto v = txn.Get(index_, AsBytes(EntryKey(e, id)));
         if (!v.ok()) {
           problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
-        } else if (v->size() != 1 || (*v)[0] != static_cast<std::uint8_t>(e.field)) {
-          problem("customer " + hex_key + ": index entry for '" + e.term + "' names the wrong field");
+        } else if (AsChars(*v) != EntryValue(e)) {
+          problem("customer " + hex_key + ": index entry for '" + e.term + "' is stale (wrong field or names)");
         }
       }
     }

@@ -5,7 +5,8 @@
 // LmdbChainStore so both index exactly alike (index.h says what is indexed).
 //
 //   customers: id (16 bytes) -> sealed nanopb Customer
-//   index:     kind | term | 0x00 | id -> MatchedField (1 byte)
+//   index:     kind | term | 0x00 | id -> MatchedField (1 byte), then for
+//              kName entries the customer's name tokens (IndexEntry::names)
 //
 // Every method works inside a caller's transaction. Private to kassa::storage.
 
@@ -39,12 +40,12 @@ class CustomerTables {
              bool check_unique) const;
 
   // Visits index entries of `kind` whose stored term starts with `prefix`,
-  // in order, until `visit(id, term, field)` returns false.
-  using Visit = std::function<bool(const model::LocalId&, std::string_view term, MatchedField)>;
-  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const Visit& visit) const;
+  // in key order, until `visit` returns false.
+  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const CustomerIndex::Visitor& visit) const;
 
-  Result<std::vector<IndexHit>> ScanPrefix(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                                           std::size_t limit) const;
+  // Deletes every index entry and derives them again from the customers:
+  // the migration for a change in what IndexEntriesOf() derives.
+  Status RebuildIndex(WriteTxn& txn) const;
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
 
   // Appends to `problems` what disagrees between customers and index;
@@ -58,6 +59,7 @@ class CustomerTables {
 
  private:
   std::string TermPrefix(IndexKind kind, std::string_view term) const;
+  std::string EntryValue(const IndexEntry& e) const;
   std::string EntryKey(const IndexEntry& e, const model::LocalId& id) const;
 
   MDB_dbi customers_ = 0;

@@ -29,15 +29,15 @@ namespace {
 
 class EntryList {
  public:
-  void Add(IndexKind kind, std::string term, MatchedField field) {
+  void Add(IndexKind kind, std::string term, MatchedField field, const std::string& names = {}) {
     if (term.size() > kMaxIndexTermBytes) term.resize(kMaxIndexTermBytes);
     const bool seen = std::any_of(entries_.begin(), entries_.end(), [&](const IndexEntry& e) {
       return e.kind == kind && e.term == term;
     });
-    if (!seen) entries_.push_back({kind, std::move(term), field});
+    if (!seen) entries_.push_back({kind, std::move(term), field, names});
   }
-  void AddName(std::string_view text, MatchedField field) {
-    for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field);
+  void AddName(std::string_view text, MatchedField field, const std::string& names) {
+    for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field, names);
   }
   void AddPhone(std::string_view e164, MatchedField field) {
     if (e164.size() < 2 || e164[0] != '+') return;
@@ -56,10 +56,17 @@ class EntryList {
 
 std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
   EntryList list;
+  std::string names;
+  for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
+    for (const auto& token : model::NameTokens(*text)) {
+      if (!names.empty()) names += ' ';
+      names += token.substr(0, kMaxIndexTermBytes);
+    }
+  }
   // Most specific first: a term found in two fields is reported by the first.
-  list.AddName(c.last_name, MatchedField::kLastName);
-  list.AddName(c.first_name, MatchedField::kFirstName);
-  list.AddName(c.organization_name, MatchedField::kOrganizationName);
+  list.AddName(c.last_name, MatchedField::kLastName, names);
+  list.AddName(c.first_name, MatchedField::kFirstName, names);
+  list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
   if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
   for (const auto& e : c.secondary_emails) {
     list.Add(IndexKind::kEmail, model::FoldEmail(e.value), MatchedField::kSecondaryEmail);

@@ -14,7 +14,9 @@ namespace {
 // customers, index, ops, changes, terminals, meta
 constexpr unsigned kMaxDbs = 6;
 constexpr std::string_view kSchemaKey = "schema_version";
-constexpr std::string_view kSchemaVersion = "hq-1";
+// hq-2: name index entries carry the customer's name tokens (index rebuilt).
+constexpr std::string_view kSchemaVersion = "hq-2";
+constexpr std::string_view kSchemaVersion1 = "hq-1";
 constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kConfigKey = "chain_config";
@@ -88,9 +90,13 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
-        return AsChars(*schema) == kSchemaVersion
-                   ? Status::Ok()
-                   : Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
+        if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
+        if (AsChars(*schema) != kSchemaVersion1) {
+          return Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
+        }
+        KASSA_LOG(kInfo) << "migrating the headquarters store from " << kSchemaVersion1 << " to " << kSchemaVersion;
+        KASSA_TRY(tables_.RebuildIndex(txn));
+        return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
       if (schema.status().code() != StatusCode::kNotFound) return schema.status();
       return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
@@ -171,9 +177,9 @@ class LmdbChainStore final : public ChainStore {
     return std::optional<std::string>(std::string(AsChars(*v)));
   }
 
-  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) override {
+  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
-    return tables_.ScanPrefix(txn, kind, prefix, limit);
+    return tables_.Scan(txn, kind, prefix, visit);
   }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));

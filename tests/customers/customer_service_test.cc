@@ -250,6 +250,32 @@ TEST_F(CustomerServiceTest, SearchByLoyaltyCardRanksExactFirst) {
   EXPECT_GT(r[0].score, r[1].score);
 }
 
+TEST_F(CustomerServiceTest, TwoTokensFindTheRareCombinationAmongManyOfTheSameName) {
+  // 120 Anna Bērziņa and one Līga Bērziņa: the longest token ("berzina")
+  // drives, and the other is checked on each index entry, so Līga is found
+  // wherever she falls among the 121 entries.
+  for (int i = 0; i < 120; ++i) {
+    CustomerPatch p;
+    p.first_name = "Anna";
+    p.last_name = "Bērziņa";
+    MustCreate(p);
+  }
+  CustomerPatch liga;
+  liga.first_name = "Līga";
+  liga.last_name = "Bērziņa";
+  const auto wanted = MustCreate(liga);
+  for (const char* q : {"berzina liga", "Līga Bērziņa", "lig berzina"}) {
+    auto r = Search(q);
+    ASSERT_EQ(r.size(), 1u) << q;
+    EXPECT_EQ(r[0].customer.id, wanted.id) << q;
+  }
+  // A common name gives `limit` results, all of them matches.
+  auto many = service_->Search("berzina anna", 20);
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 20u);
+  for (const auto& m : *many) EXPECT_EQ(m.customer.first_name, "Anna");
+}
+
 TEST_F(CustomerServiceTest, SearchLimitAndEmptyQuery) {
   for (int i = 0; i < 5; ++i) {
     CustomerPatch p;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "kassa/model/limits.h"
 #include "sample_store.h"
 
@@ -103,6 +106,104 @@ TEST(CodecTest, UnknownEnumIsDataLoss) {
   bytes->push_back(0x18);
   bytes->push_back(9);
   EXPECT_EQ(DecodeCustomer(*bytes).status().code(), StatusCode::kDataLoss);
+}
+
+
+// The Customer reader on the hot path (DecodeCustomer) walks wire bytes
+// itself; DecodeOperation still decodes its embedded customer with nanopb.
+// For any bytes B, an operation "kind = create, customer = B" makes nanopb
+// judge B, so the two readers must agree: both refuse, or both give the
+// same customer.
+std::string last_nanopb_error;
+std::optional<model::Customer> ThroughNanopb(const Bytes& customer) {
+  Bytes op = {0x10, 0x01, 0x22};  // kind = 1; field 4 (customer), length-delimited
+  std::size_t n = customer.size();
+  do {
+    op.push_back(static_cast<std::uint8_t>((n & 0x7F) | (n > 0x7F ? 0x80 : 0)));
+    n >>= 7;
+  } while (n != 0);
+  op.insert(op.end(), customer.begin(), customer.end());
+  auto decoded = DecodeOperation(op);
+  if (!decoded.ok()) {
+    last_nanopb_error = decoded.status().detail();
+    return std::nullopt;
+  }
+  return decoded->customer;
+}
+
+void ExpectSameVerdict(const Bytes& bytes, const std::string& what) {
+  const auto fast = DecodeCustomer(bytes);
+  const auto reference = ThroughNanopb(bytes);
+  ASSERT_EQ(fast.ok(), reference.has_value())
+      << what << ": " << (fast.ok() ? "nanopb: " + last_nanopb_error : std::string("direct: ") + fast.status().detail());
+  if (fast.ok()) {
+    EXPECT_EQ(*fast, *reference) << what;
+  }
+}
+
+TEST(CodecTest, DirectCustomerReaderAgreesWithNanopb) {
+  model::Customer full = Full();
+  full.financial_dimensions = {{"Department", "D100"}};
+  model::Customer minimal;
+  minimal.id = *model::LocalId::Generate();
+  minimal.last_name = "Ozola";
+  minimal.version = 1;
+  std::uint64_t seed = 0x1234567;
+  const auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::uint32_t>(seed >> 33);
+  };
+  for (const model::Customer& c : {full, minimal}) {
+    auto bytes = EncodeCustomer(c);
+    ASSERT_TRUE(bytes.ok());
+    ExpectSameVerdict(*bytes, "as encoded");
+    EXPECT_EQ(*DecodeCustomer(*bytes), c);
+    // Every truncation, and many single-byte changes.
+    for (std::size_t cut = 0; cut < bytes->size(); ++cut) {
+      ExpectSameVerdict(Bytes(bytes->begin(), bytes->begin() + static_cast<long>(cut)), "cut at " + std::to_string(cut));
+    }
+    for (int i = 0; i < 4000; ++i) {
+      Bytes mutated = *bytes;
+      mutated[next() % mutated.size()] = static_cast<std::uint8_t>(next());
+      if (i % 3 == 0) mutated[next() % mutated.size()] = static_cast<std::uint8_t>(next());
+      ExpectSameVerdict(mutated, "mutation " + std::to_string(i));
+    }
+  }
+  // Random bytes, and random bytes after a valid prefix.
+  for (int i = 0; i < 4000; ++i) {
+    Bytes random(next() % 64);
+    for (auto& b : random) b = static_cast<std::uint8_t>(next());
+    ExpectSameVerdict(random, "random " + std::to_string(i));
+  }
+}
+
+TEST(CodecTest, DirectCustomerReaderEdgeCases) {
+  auto bytes = *EncodeCustomer(Full());
+  // Fields repeated past their bound: a sixth address.
+  model::Customer many = Full();
+  many.addresses.resize(model::kMaxAddresses, many.addresses[0]);
+  auto five = *EncodeCustomer(many);
+  const Bytes address = {0x5A, 0x02, 0x08, 0x01};  // field 11: {purpose: home}
+  five.insert(five.end(), address.begin(), address.end());
+  ExpectSameVerdict(five, "sixth address");
+  EXPECT_EQ(DecodeCustomer(five).status().code(), StatusCode::kDataLoss);
+  // An id that is not 16 bytes.
+  Bytes short_id = {0x0A, 0x03, 1, 2, 3, 0x18, 0x01, 0x68, 0x01};
+  ExpectSameVerdict(short_id, "short id");
+  EXPECT_EQ(DecodeCustomer(short_id).status().code(), StatusCode::kDataLoss);
+  // A zero tag is an error for both.
+  Bytes terminated = bytes;
+  terminated.push_back(0x00);
+  terminated.push_back(0xFF);
+  ExpectSameVerdict(terminated, "zero tag");
+  EXPECT_EQ(DecodeCustomer(terminated).status().code(), StatusCode::kDataLoss);
+  // An unknown field of every wire type is skipped.
+  Bytes unknown = bytes;
+  const Bytes fields = {0xF8, 0x01, 0x05,  0xF9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8,  0xFA, 0x01, 0x01, 0x41,
+                        0xFD, 0x01, 1, 2, 3, 4};
+  unknown.insert(unknown.end(), fields.begin(), fields.end());
+  ExpectSameVerdict(unknown, "unknown fields");
+  EXPECT_EQ(*DecodeCustomer(unknown), *DecodeCustomer(bytes));
 }
 
 }  // namespace

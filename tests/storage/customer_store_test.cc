@@ -1,6 +1,7 @@
 #include "kassa/storage/customer_store.h"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 
 #include "sample_store.h"
 #include "temp_dir.h"
@@ -403,6 +404,68 @@ TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
   EXPECT_EQ(store_->Get(c.id)->last_name, "Newer");
   EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "newer", 5)->size(), 1u);
   EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "remote", 5)->size(), 0u);
+  ExpectConsistent();
+}
+
+
+// What a store written by the previous layout (2) looks like: name index
+// entries hold only the field byte. Rewritten here with bare LMDB.
+void DowngradeToLayout2(const std::string& dir) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi index = 0, meta = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "index", 0, &index), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
+  MDB_val k{}, v{};
+  int rewritten = 0;
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    if (v.mv_size > 1) {
+      MDB_val one{1, v.mv_data};
+      ASSERT_EQ(mdb_cursor_put(cursor, &k, &one, MDB_CURRENT), 0);
+      ++rewritten;
+    }
+  }
+  EXPECT_GT(rewritten, 0);
+  mdb_cursor_close(cursor);
+  MDB_val key{14, const_cast<char*>("schema_version")}, two{1, const_cast<char*>("2")};
+  ASSERT_EQ(mdb_put(txn, meta, &key, &two, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
+  auto c = NewCustomer("Bērziņa");
+  c.first_name = "Anna Līga";
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &op).ok());
+  auto hits = store_->ScanPrefix(IndexKind::kName, "berz", 5);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].names, "anna liga berzina");
+  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kPhoneE164, "44", 5)->at(0).names.empty());
+
+  store_.reset();
+  DowngradeToLayout2(dir_.path());
+  {
+    auto old = CustomerStore::Open({dir_.path(), std::size_t{64} << 20});
+    ASSERT_TRUE(old.ok());
+    // Opening migrated it: the entries carry the names again and agree with
+    // what the customers derive.
+    hits = (*old)->ScanPrefix(IndexKind::kName, "liga", 5);
+    ASSERT_TRUE(hits.ok());
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].names, "anna liga berzina");
+    auto report = (*old)->Check();
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  }
+  Reopen();
   ExpectConsistent();
 }
 

@@ -23,8 +23,9 @@ constexpr int kScoreExactToken = 50;
 constexpr int kScorePhonePrefix = 500;
 constexpr int kScoreCardPrefix = 400;
 constexpr int kScoreEmailPrefix = 350;
-// Index hits read per query kind: a bound on work for very common prefixes.
-constexpr std::size_t kMaxCandidates = 2000;
+// Name index entries checked per query: a bound on work when the longest
+// token is common and the others rule most of its entries out.
+constexpr std::size_t kMaxNameEntries = 20000;
 constexpr std::size_t kMaxQueryTokens = 8;
 constexpr std::size_t kMaxQueryBytes = 256;
 
@@ -53,23 +54,33 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
   if (query.size() > kMaxQueryBytes) return Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes");
   if (limit == 0 || limit > kMaxSearchLimit) return Status(StatusCode::kInvalidArgument, "limit: must be 1 to 100");
 
+  // Candidates are chosen from the index alone; only the `limit` best are
+  // read. Within one kind the index visits exact terms first, so the first
+  // `limit` entries of a kind are its best; `order` keeps that order for
+  // candidates of equal score.
   struct Candidate {
     int score = 0;
     MatchedField matched = MatchedField::kLastName;
+    std::size_t order = 0;
   };
   std::map<model::LocalId, Candidate> found;
   const auto offer = [&](const model::LocalId& id, int score, MatchedField field) {
-    Candidate& c = found[id];
-    if (score > c.score) c = {score, field};
-  };
-  // Exact-or-prefix scan of one index kind.
-  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix) -> Status {
-    KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(kind, term, kMaxCandidates));
-    for (const auto& hit : hits) {
-      if (hit.term == term) offer(hit.id, exact, hit.field);
-      else if (prefix > 0) offer(hit.id, prefix, hit.field);
+    auto [it, inserted] = found.try_emplace(id, Candidate{score, field, found.size()});
+    if (!inserted && score > it->second.score) {
+      it->second.score = score;
+      it->second.matched = field;
     }
-    return Status::Ok();
+  };
+  // Exact-or-prefix scan of one index kind: at most `limit` entries, and only
+  // the exact ones where `prefix` is 0.
+  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix) -> Status {
+    std::size_t taken = 0;
+    return index.VisitPrefix(kind, term, [&](const storage::IndexEntryView& hit) {
+      const bool is_exact = hit.term == term;
+      if (!is_exact && prefix == 0) return false;  // exact terms come first: no more to find
+      offer(hit.id, is_exact ? exact : prefix, hit.field);
+      return ++taken < limit;
+    });
   };
 
   const std::string upper = model::AsciiUpper(query);
@@ -90,55 +101,56 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
   std::vector<std::string> tokens;
   if (query.find('@') == std::string_view::npos) tokens = model::NameTokens(query);
   if (tokens.size() > kMaxQueryTokens) tokens.resize(kMaxQueryTokens);
-  std::map<model::LocalId, model::Customer> loaded;
   if (!tokens.empty()) {
-    // Drive by the longest token (usually the most selective), then verify
-    // the others against each candidate's own name tokens.
+    // Drive by the longest token (usually the most selective) and check the
+    // others against the name tokens each index entry carries.
     const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
         [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
-    KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(IndexKind::kName, driver, kMaxCandidates));
-    std::vector<model::LocalId> ids;
-    std::map<model::LocalId, MatchedField> driver_field;
-    for (const auto& hit : hits) {
-      if (driver_field.emplace(hit.id, hit.field).second) ids.push_back(hit.id);
-    }
-    KASSA_TRY_ASSIGN(std::vector<model::Customer> candidates, index.GetMany(ids));
-    for (auto& c : candidates) {
-      std::vector<std::string> own = model::NameTokens(c.first_name);
-      for (auto& t : model::NameTokens(c.last_name)) own.push_back(std::move(t));
-      for (auto& t : model::NameTokens(c.organization_name)) own.push_back(std::move(t));
+    std::size_t visited = 0;
+    std::size_t matched = 0;
+    std::vector<std::string_view> own;
+    KASSA_TRY(index.VisitPrefix(IndexKind::kName, driver, [&](const storage::IndexEntryView& hit) {
+      if (++visited > kMaxNameEntries) return false;
+      own.clear();
+      for (std::string_view rest = hit.names; !rest.empty();) {
+        const std::size_t space = rest.find(' ');
+        own.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      }
       int score = kScoreName;
-      bool all = true;
       for (const auto& t : tokens) {
         bool prefix = false;
         bool exact = false;
         for (const auto& o : own) {
-          if (o.compare(0, t.size(), t) == 0) {
+          if (o.starts_with(t)) {
             prefix = true;
             exact = exact || o.size() == t.size();
           }
         }
-        if (!prefix) {
-          all = false;
-          break;
-        }
+        if (!prefix) return true;  // not all tokens: the next entry
         if (exact) score += kScoreExactToken;
       }
-      if (all) offer(c.id, score, driver_field.at(c.id));
-      loaded.emplace(c.id, std::move(c));
-    }
+      if (!found.contains(hit.id)) ++matched;
+      offer(hit.id, score, hit.field);
+      return matched < limit;
+    }));
   }
 
-  std::vector<model::LocalId> missing;
-  for (const auto& [id, cand] : found) {
-    if (cand.score > 0 && !loaded.contains(id)) missing.push_back(id);
-  }
-  KASSA_TRY_ASSIGN(std::vector<model::Customer> rest, index.GetMany(missing));
-  for (auto& c : rest) loaded.emplace(c.id, std::move(c));
+  // The best `limit` candidates, then read and ranked for people.
+  std::vector<std::pair<model::LocalId, Candidate>> best(found.begin(), found.end());
+  std::sort(best.begin(), best.end(), [](const auto& a, const auto& b) {
+    if (a.second.score != b.second.score) return a.second.score > b.second.score;
+    return a.second.order < b.second.order;
+  });
+  if (best.size() > limit) best.resize(limit);
+  std::vector<model::LocalId> ids;
+  ids.reserve(best.size());
+  for (const auto& [id, cand] : best) ids.push_back(id);
+  KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, index.GetMany(ids));
   std::vector<SearchResult> results;
-  results.reserve(found.size());
-  for (const auto& [id, cand] : found) {
-    if (cand.score > 0) results.push_back({loaded.at(id), cand.matched, cand.score});
+  results.reserve(customers.size());
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    results.push_back({std::move(customers[i]), best[i].second.matched, best[i].second.score});
   }
   std::sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
     if (a.score != b.score) return a.score > b.score;
@@ -147,7 +159,6 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
     if (na != nb) return na < nb;
     return a.customer.id < b.customer.id;
   });
-  if (results.size() > limit) results.resize(limit);
   return results;
 }
 

@@ -10,6 +10,7 @@
 #include "kassa/link/v1/operation.pb.h"
 #include "kassa/link/v1/store.pb.h"
 #include "kassa/model/limits.h"
+#include "customer_wire_reader.h"
 #include "nanopb_io.h"
 
 namespace kassa::proto_codec {
@@ -361,9 +362,7 @@ auto DecodeVia(ByteView bytes, const pb_msgdesc_t* fields, Read read) -> decltyp
 Result<Bytes> EncodeCustomer(const m::Customer& customer) {
   return EncodeVia<kassa_link_v1_Customer>(kassa_link_v1_Customer_fields, customer, FillCustomer);
 }
-Result<m::Customer> DecodeCustomer(ByteView bytes) {
-  return DecodeVia<kassa_link_v1_Customer>(bytes, kassa_link_v1_Customer_fields, ReadCustomer);
-}
+Result<m::Customer> DecodeCustomer(ByteView bytes) { return internal::ReadCustomerWire(bytes); }
 Result<Bytes> EncodeOperation(const m::Operation& op) {
   return EncodeVia<kassa_link_v1_Operation>(kassa_link_v1_Operation_fields, op, FillOperation);
 }

@@ -5,6 +5,7 @@
 // CustomerStore and headquarters' ChainStore both provide it, so one search
 // implementation serves the terminal and the chain.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,15 +21,30 @@ struct IndexHit {
   model::LocalId id;
   std::string term;  // the stored term that matched
   MatchedField field;
+  std::string names;  // kName hits: the customer's name tokens (IndexEntry::names)
+};
+
+// An index entry seen by VisitPrefix: the views are valid during the call.
+struct IndexEntryView {
+  const model::LocalId& id;
+  std::string_view term;
+  MatchedField field;
+  std::string_view names;
 };
 
 class CustomerIndex {
  public:
   virtual ~CustomerIndex() = default;
 
-  // Index entries of `kind` whose term starts with `prefix`, in term order,
-  // at most `limit`.
-  virtual Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) = 0;
+  // Calls `visit` with the index entries of `kind` whose term starts with
+  // `prefix`, in key order: entries whose term is exactly `prefix` first,
+  // then longer terms in byte order; by id within a term. Stops when `visit`
+  // returns false. All in one snapshot; `visit` must not call this index.
+  using Visitor = std::function<bool(const IndexEntryView&)>;
+  virtual Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) = 0;
+
+  // The first `limit` entries VisitPrefix would visit, copied.
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
 
   // The customers `ids`, in order, read in one snapshot.
   // Returns: kOk; kNotFound when any is missing; kDataLoss.

@@ -135,7 +135,7 @@ class CustomerStore final : public CustomerIndex {
 
   // CustomerIndex.
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override;
-  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) override;
+  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) override;
 
   // Applies headquarters' answers to outbox entries, each given with the
   // outbox sequence it answers, in one transaction. Applied: the entry is

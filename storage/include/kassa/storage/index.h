@@ -48,6 +48,11 @@ struct IndexEntry {
   IndexKind kind;
   std::string term;
   MatchedField field;
+  // kName entries only: every name token of the customer (first, last and
+  // organization name, folded), separated by one space, so that a search
+  // for several tokens checks the others on the entry itself instead of
+  // reading the customer. Empty for the other kinds.
+  std::string names;
 };
 
 // Every index entry of `c`, one per (kind, term): where a term comes from

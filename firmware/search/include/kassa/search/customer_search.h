@@ -28,6 +28,14 @@ struct SearchResult {
 // prefix), account number or loyalty card. Ranked best first, at most
 // `limit` (1..kMaxSearchLimit).
 //
+// Work is bounded by `limit`, not by how many customers match: each index
+// kind gives at most `limit` entries (exact terms before prefixes), names
+// are checked on the index entries, and only the chosen customers are read.
+// When more customers match than `limit` at the same score (a common name
+// prefix), the ones shown are the first in index order (term, then id),
+// ranked by name; typing more narrows them down. A name query checks at
+// most 20,000 entries of its longest token.
+//
 // Returns: kOk (possibly empty); kInvalidArgument "q: ..." for an empty
 // query or "limit: ..." out of range.
 Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index, std::string_view query,

@@ -6,6 +6,8 @@
 //
 // Decoding is for untrusted input: it fills statically bounded structs only
 // (no dynamic allocation inside nanopb), and refuses out-of-range enums.
+// DecodeCustomer, on every read of a stored customer, walks the wire bytes
+// directly with the same bounds (src/customer_wire_reader.h).
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"

@@ -1,0 +1,582 @@
+// The terminal's performance and footprint against the floor (bare LMDB) and
+// against SQLite as point-of-sale systems use it, on the same data and the
+// same queries, in one run (issue 7). See docs/PERFORMANCE.md for the method.
+//
+//   1. load N deterministic customers (dataset.h) into kassa's CustomerStore
+//      (the way a terminal receives them: headquarters' distribution) and
+//      into SQLite;
+//   2. search: name prefix, two name tokens in either order, phone fragment,
+//      email, account number, loyalty card; kassa through its one search box
+//      (SearchCustomers), SQLite through the query made for each kind;
+//   3. durable create (customer, indexes, outbox in one synced transaction)
+//      against a bare LMDB synced put and SQLite's create transaction;
+//   4. a bare LMDB get of a customer record;
+//   5. kassad at N customers: cold start until it answers its first search,
+//      its own (anonymous) resident memory while serving searches, the data
+//      file's size;
+//   6. the link: bytes per customer in an upload batch against compact JSON,
+//      and a terminal's outbox uploaded to kassa-hq (durable at both ends).
+// Prints a table, writes JSON (--json), and with --check exits 1 when a goal
+// is missed. Never part of the test suite's verdict: the suite runs --quick
+// only to keep this program working.
+//
+// usage: kassa_bench_terminal --kassad PATH --kassa-hq PATH --store-config FILE --chain-config FILE
+//            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
+//            [--binary-size LABEL=BYTES]... [--dir DIR] [--keep] [--json FILE]
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.h"
+#include "customer_json.h"
+#include "dataset.h"
+#include "kassa/base/log.h"
+#include "kassa/model/phone.h"
+#include "kassa/model/sync.h"
+#include "kassa/model/text.h"
+#include "kassa/proto_codec/codec.h"
+#include "kassa/proto_codec/link_codec.h"
+#include "kassa/search/customer_search.h"
+#include "kassa/storage/customer_store.h"
+#include "latency.h"
+#include "sqlite_baseline.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+namespace m = kassa::model;
+using kassa::Result;
+using kassa::Status;
+using kassa::bench::Latencies;
+using kassa::bench::LatencySummary;
+using kassa::bench::Timed;
+
+struct Options {
+  bool quick = false;
+  bool check = false;
+  bool keep = false;
+  std::uint64_t customers = 1'000'000;
+  int queries = 1000;
+  int creates = 500;
+  int uploads = 5000;
+  std::string kassad, kassa_hq, store_config, chain_config, dir, json_path;
+  std::vector<std::pair<std::string, std::uint64_t>> binary_sizes;
+};
+
+constexpr int kLimit = 20;
+constexpr std::uint64_t kLoadChunk = 10'000;
+constexpr std::size_t kMapBytes = std::size_t{8} << 30;
+constexpr int kColdStarts = 5;
+
+[[noreturn]] void Fail(const std::string& what) {
+  std::fprintf(stderr, "kassa_bench_terminal: %s\n", what.c_str());
+  std::exit(2);
+}
+
+template <typename T>
+T Must(Result<T> r, const std::string& what) {
+  if (!r.ok()) Fail(what + ": " + kassa::StatusCodeName(r.status().code()) + ": " + r.status().detail());
+  return std::move(*r);
+}
+void Must(const Status& s, const std::string& what) {
+  if (!s.ok()) Fail(what + ": " + kassa::StatusCodeName(s.code()) + ": " + s.detail());
+}
+
+// ---- the report --------------------------------------------------------------
+
+struct Report {
+  json::object root;
+  std::vector<std::string> missed;  // goals missed, one sentence each
+
+  void Latency(const std::string& name, const LatencySummary& s) {
+    root[name] = json::object{{"p50_us", s.p50_us}, {"p99_us", s.p99_us}, {"max_us", s.max_us},
+                              {"samples", s.samples}};
+  }
+  void Goal(const std::string& name, double value, double limit, const std::string& unit) {
+    const bool met = value <= limit;
+    root["goals"].as_object()[name] = json::object{{"value", value}, {"limit", limit}, {"met", met}};
+    std::printf("  %-52s %10.3f %-4s (goal <= %.3f) %s\n", name.c_str(), value, unit.c_str(), limit,
+                met ? "met" : "MISSED");
+    if (!met) missed.push_back(name);
+  }
+};
+
+void PrintLatency(const char* what, const LatencySummary& s) {
+  std::printf("  %-34s p50 %9.1f us  p99 %9.1f us  max %9.1f us  (%zu)\n", what, s.p50_us, s.p99_us, s.max_us,
+              s.samples);
+}
+
+// ---- queries -----------------------------------------------------------------
+
+enum class QueryKind { kNamePrefix, kTwoTokens, kPhoneFragment, kEmail, kAccount, kCard };
+constexpr QueryKind kQueryKinds[] = {QueryKind::kNamePrefix, QueryKind::kTwoTokens, QueryKind::kPhoneFragment,
+                                     QueryKind::kEmail, QueryKind::kAccount, QueryKind::kCard};
+
+const char* Name(QueryKind k) {
+  switch (k) {
+    case QueryKind::kNamePrefix: return "name prefix";
+    case QueryKind::kTwoTokens: return "two name tokens, either order";
+    case QueryKind::kPhoneFragment: return "phone fragment";
+    case QueryKind::kEmail: return "email";
+    case QueryKind::kAccount: return "account number";
+    case QueryKind::kCard: return "loyalty card";
+  }
+  return "?";
+}
+const char* Key(QueryKind k) {
+  switch (k) {
+    case QueryKind::kNamePrefix: return "name_prefix";
+    case QueryKind::kTwoTokens: return "two_tokens";
+    case QueryKind::kPhoneFragment: return "phone_fragment";
+    case QueryKind::kEmail: return "email";
+    case QueryKind::kAccount: return "account";
+    case QueryKind::kCard: return "loyalty_card";
+  }
+  return "?";
+}
+
+// The first `n` characters (not bytes) of UTF-8 `s`.
+std::string Utf8Prefix(const std::string& s, std::size_t n) {
+  std::size_t i = 0;
+  for (std::size_t chars = 0; i < s.size() && chars < n; ++chars) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  }
+  return s.substr(0, i);
+}
+
+struct Query {
+  QueryKind kind;
+  std::string text;
+  std::uint64_t target;  // the customer the query was made from
+};
+
+// A query of `kind` made from a customer that has what it needs; nullopt when
+// this customer has none (no phone, no card...).
+std::optional<std::string> MakeQuery(QueryKind kind, const m::Customer& c, std::uint64_t salt) {
+  switch (kind) {
+    case QueryKind::kNamePrefix:
+      if (c.last_name.empty()) return std::nullopt;
+      return Utf8Prefix(c.last_name, 4);
+    case QueryKind::kTwoTokens:
+      if (c.last_name.empty() || c.first_name.empty()) return std::nullopt;
+      return salt % 2 ? c.first_name + " " + c.last_name : c.last_name + " " + c.first_name;
+    case QueryKind::kPhoneFragment:
+      if (c.phone.empty()) return std::nullopt;
+      return m::NationalNumberOf(c.phone).substr(0, 6);
+    case QueryKind::kEmail:
+      if (c.email.empty()) return std::nullopt;
+      return c.email;
+    case QueryKind::kAccount:
+      return c.account;
+    case QueryKind::kCard:
+      if (c.loyalty_cards.empty()) return std::nullopt;
+      return c.loyalty_cards.front();
+  }
+  return std::nullopt;
+}
+
+std::vector<Query> MakeQueries(const kassa::bench::Dataset& data, std::uint64_t customers, int per_kind) {
+  std::vector<Query> out;
+  std::uint64_t probe = 0x51ED;
+  for (QueryKind kind : kQueryKinds) {
+    for (int made = 0; made < per_kind;) {
+      probe = probe * 6364136223846793005ull + 1442695040888963407ull;
+      const std::uint64_t index = (probe >> 17) % customers;
+      if (auto text = MakeQuery(kind, data.Customer(index), probe >> 7)) {
+        out.push_back({kind, std::move(*text), index});
+        ++made;
+      }
+    }
+  }
+  // Interleave the kinds, as associates' searches come.
+  std::vector<Query> mixed;
+  for (int i = 0; i < per_kind; ++i) {
+    for (std::size_t k = 0; k < std::size(kQueryKinds); ++k) mixed.push_back(out[k * per_kind + i]);
+  }
+  return mixed;
+}
+
+Result<std::vector<kassa::bench::SqliteRow>> SqliteQuery(kassa::bench::SqliteBaseline& db, const Query& q) {
+  switch (q.kind) {
+    case QueryKind::kNamePrefix:
+    case QueryKind::kTwoTokens: return db.SearchNames(q.text, kLimit);
+    case QueryKind::kPhoneFragment: return db.SearchPhonePrefix(q.text, kLimit);
+    case QueryKind::kEmail: return db.FindEmail(q.text, kLimit);
+    case QueryKind::kAccount: return db.FindAccount(q.text, kLimit);
+    case QueryKind::kCard: return db.FindCard(q.text, kLimit);
+  }
+  return Status(kassa::StatusCode::kInternal, "unknown query kind");
+}
+
+bool Exact(QueryKind k) { return k == QueryKind::kEmail || k == QueryKind::kAccount || k == QueryKind::kCard; }
+
+// ---- the floor: bare LMDB ----------------------------------------------------
+
+struct BareLmdb {
+  MDB_env* env = nullptr;
+  MDB_dbi dbi = 0;
+  ~BareLmdb() {
+    if (env) mdb_env_close(env);
+  }
+};
+
+void MustMdb(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) Fail(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+// One synced put of a `value_bytes` record under a 16-byte key per transaction.
+LatencySummary BareDurablePuts(const std::string& dir, int n, std::size_t value_bytes) {
+  BareLmdb b;
+  MustMdb(mdb_env_create(&b.env), "bare env");
+  MustMdb(mdb_env_set_mapsize(b.env, std::size_t{1} << 30), "bare mapsize");
+  MustMdb(mdb_env_open(b.env, dir.c_str(), 0, 0644), "bare open");
+  Latencies puts;
+  std::string value(value_bytes, 'v');
+  for (int i = 0; i < n; ++i) {
+    m::LocalId id = Must(m::LocalId::Generate(), "id");
+    Timed(puts, [&] {
+      MDB_txn* txn = nullptr;
+      MustMdb(mdb_txn_begin(b.env, nullptr, 0, &txn), "bare begin");
+      if (i == 0) MustMdb(mdb_dbi_open(txn, nullptr, 0, &b.dbi), "bare dbi");
+      MDB_val k{id.bytes.size(), id.bytes.data()}, v{value.size(), value.data()};
+      MustMdb(mdb_put(txn, b.dbi, &k, &v, 0), "bare put");
+      MustMdb(mdb_txn_commit(txn), "bare commit");
+      return 0;
+    });
+  }
+  return puts.Summary();
+}
+
+// Gets of customer records by id straight from the store's "customers"
+// database, with nothing of kassa in between.
+LatencySummary BareGets(const std::string& dir, const kassa::bench::Dataset& data, std::uint64_t customers, int n) {
+  BareLmdb b;
+  MustMdb(mdb_env_create(&b.env), "env");
+  MustMdb(mdb_env_set_maxdbs(b.env, 16), "maxdbs");
+  MustMdb(mdb_env_open(b.env, dir.c_str(), MDB_RDONLY, 0644), "open read-only");
+  MDB_txn* txn = nullptr;
+  MustMdb(mdb_txn_begin(b.env, nullptr, MDB_RDONLY, &txn), "begin");
+  MustMdb(mdb_dbi_open(txn, "customers", 0, &b.dbi), "dbi customers");
+  MustMdb(mdb_txn_commit(txn), "commit (keeps the handle)");
+  Latencies gets;
+  std::uint64_t probe = 0x6E75;
+  std::size_t bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    probe = probe * 6364136223846793005ull + 1442695040888963407ull;
+    const m::LocalId id = data.Customer((probe >> 17) % customers).id;
+    Timed(gets, [&] {
+      MDB_txn* t = nullptr;
+      MustMdb(mdb_txn_begin(b.env, nullptr, MDB_RDONLY, &t), "begin");
+      MDB_val k{id.bytes.size(), const_cast<std::uint8_t*>(id.bytes.data())}, v{};
+      MustMdb(mdb_get(t, b.dbi, &k, &v), "get");
+      bytes += v.mv_size;
+      mdb_txn_abort(t);
+      return 0;
+    });
+  }
+  if (bytes == 0) Fail("bare gets read nothing");
+  return gets.Summary();
+}
+
+double Mb(std::uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+
+std::uint64_t FileBytes(const fs::path& p) {
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  return ec ? 0 : size;
+}
+
+// ---- the run -----------------------------------------------------------------
+
+Options Parse(int argc, char** argv) {
+  Options o;
+  bool sized = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Fail(a + " needs a value");
+      return argv[++i];
+    };
+    const auto number = [&]() -> std::uint64_t {
+      const std::string v = value();
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n == 0) Fail(a + " takes a positive number, not \"" + v + "\"");
+      return n;
+    };
+    if (a == "--quick") o.quick = true;
+    else if (a == "--check") o.check = true;
+    else if (a == "--keep") o.keep = true;
+    else if (a == "--customers") o.customers = number(), sized = true;
+    else if (a == "--queries") o.queries = static_cast<int>(number());
+    else if (a == "--creates") o.creates = static_cast<int>(number());
+    else if (a == "--uploads") o.uploads = static_cast<int>(number());
+    else if (a == "--kassad") o.kassad = value();
+    else if (a == "--kassa-hq") o.kassa_hq = value();
+    else if (a == "--store-config") o.store_config = value();
+    else if (a == "--chain-config") o.chain_config = value();
+    else if (a == "--dir") o.dir = value();
+    else if (a == "--json") o.json_path = value();
+    else if (a == "--binary-size") {
+      const std::string v = value();
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) Fail("--binary-size takes LABEL=BYTES");
+      o.binary_sizes.emplace_back(v.substr(0, eq), std::strtoull(v.c_str() + eq + 1, nullptr, 10));
+    } else {
+      Fail("unknown argument " + a + " (see the comment at the top of terminal_bench.cc)");
+    }
+  }
+  if (o.quick) {
+    if (!sized) o.customers = 20'000;
+    o.queries = std::min(o.queries, 200);
+    o.creates = std::min(o.creates, 100);
+    o.uploads = std::min(o.uploads, 500);
+  }
+  const std::pair<const char*, const std::string*> required[] = {
+      {"--kassad", &o.kassad}, {"--kassa-hq", &o.kassa_hq}, {"--store-config", &o.store_config},
+      {"--chain-config", &o.chain_config}};
+  for (const auto& [flag, v] : required) {
+    if (v->empty()) Fail(std::string(flag) + " is required");
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kassa::SetLogLevel(kassa::LogLevel::kWarning);
+  const Options o = Parse(argc, argv);
+  fs::path dir = o.dir;
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/kassa-bench-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) Fail("cannot make a temporary directory");
+    dir = tmpl;
+  }
+  const fs::path terminal_dir = dir / "terminal";
+  fs::create_directories(terminal_dir);
+  const kassa::bench::Dataset data({});
+  Report report;
+  report.root["goals"] = json::object{};
+  report.root["customers"] = o.customers;
+  std::printf("kassa terminal benchmark: %" PRIu64 " customers, %d queries of each kind, %d creates%s\n",
+              o.customers, o.queries, o.creates, o.quick ? " (--quick)" : "");
+
+  // 1. Load.
+  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes}), "open store");
+  auto sqlite = Must(kassa::bench::SqliteBaseline::Create((dir / "sqlite.db").string()), "create SQLite");
+  {
+    const auto start = std::chrono::steady_clock::now();
+    double kassa_s = 0, sqlite_s = 0;
+    for (std::uint64_t first = 0; first < o.customers; first += kLoadChunk) {
+      std::vector<m::Change> changes;
+      std::vector<m::Customer> customers;
+      for (std::uint64_t i = first; i < std::min(o.customers, first + kLoadChunk); ++i) {
+        customers.push_back(data.Customer(i));
+        changes.push_back({i + 1, m::Change::Kind::kCustomerUpsert, customers.back(), {}});
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      Must(store->ApplyDistribution(changes), "load kassa");
+      auto t1 = std::chrono::steady_clock::now();
+      Must(sqlite->Load(customers), "load SQLite");
+      auto t2 = std::chrono::steady_clock::now();
+      kassa_s += std::chrono::duration<double>(t1 - t0).count();
+      sqlite_s += std::chrono::duration<double>(t2 - t1).count();
+    }
+    std::printf("\nload (as headquarters' distribution): kassa %.1f s (%.0f customers/s), SQLite %.1f s; total %.1f s\n",
+                kassa_s, static_cast<double>(o.customers) / kassa_s, sqlite_s,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    report.root["load_seconds"] = json::object{{"kassa", kassa_s}, {"sqlite", sqlite_s}};
+  }
+
+  // 2. Search.
+  std::printf("\nsearch (up to %d customers returned, read in full)\n", kLimit);
+  const auto queries = MakeQueries(data, o.customers, o.queries);
+  std::map<QueryKind, Latencies> kassa_search, sqlite_search;
+  std::map<QueryKind, int> kassa_missed, sqlite_missed, kassa_empty, sqlite_empty;
+  for (const Query& q : queries) {
+    const m::LocalId target = data.Customer(q.target).id;
+    const auto found = Timed(kassa_search[q.kind], [&] {
+      return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), "search " + q.text);
+    });
+    const auto rows = Timed(sqlite_search[q.kind], [&] { return Must(SqliteQuery(*sqlite, q), "SQLite " + q.text); });
+    if (found.empty()) ++kassa_empty[q.kind];
+    if (rows.empty()) ++sqlite_empty[q.kind];
+    if (Exact(q.kind)) {
+      if (std::none_of(found.begin(), found.end(), [&](const auto& r) { return r.customer.id == target; })) {
+        ++kassa_missed[q.kind];
+      }
+      if (std::none_of(rows.begin(), rows.end(), [&](const auto& r) { return r.id_hex == target.ToHex(); })) {
+        ++sqlite_missed[q.kind];
+      }
+    }
+  }
+  json::object search_json;
+  for (QueryKind k : kQueryKinds) {
+    const LatencySummary ks = kassa_search[k].Summary(), ss = sqlite_search[k].Summary();
+    std::printf("  %s\n", Name(k));
+    PrintLatency("    kassa", ks);
+    PrintLatency("    SQLite", ss);
+    if (kassa_empty[k] || sqlite_empty[k] || kassa_missed[k] || sqlite_missed[k]) {
+      std::printf("    empty answers: kassa %d, SQLite %d; target missing: kassa %d, SQLite %d\n", kassa_empty[k],
+                  sqlite_empty[k], kassa_missed[k], sqlite_missed[k]);
+    }
+    search_json[Key(k)] = json::object{
+        {"kassa", {{"p50_us", ks.p50_us}, {"p99_us", ks.p99_us}, {"max_us", ks.max_us}}},
+        {"sqlite", {{"p50_us", ss.p50_us}, {"p99_us", ss.p99_us}, {"max_us", ss.max_us}}},
+        {"p99_ratio", ks.p99_us / ss.p99_us},
+        {"kassa_target_missing", kassa_missed[k]}};
+    if (kassa_missed[k] > 0) Fail(std::string("kassa's search missed the customer of an exact ") + Name(k) + " query");
+  }
+  report.root["search"] = std::move(search_json);
+
+  // 3. Durable create.
+  std::printf("\ndurable create (one synced transaction each)\n");
+  Latencies kassa_create, sqlite_create;
+  std::size_t record_bytes = 0;
+  for (int i = 0; i < o.creates; ++i) {
+    m::Customer c = data.NewCustomer(static_cast<std::uint64_t>(i));
+    m::Operation op;
+    op.op_id = Must(m::LocalId::Generate(), "op id");
+    op.kind = m::OperationKind::kCreateCustomer;
+    op.enqueued_at_ms = c.created_at_ms;
+    op.customer = c;
+    op.terminal_id = "RIGA-01-T1";
+    record_bytes += Must(kassa::proto_codec::EncodeCustomer(c), "encode").size();
+    Timed(kassa_create, [&] { Must(store->Create(c, &op), "create"); return 0; });
+    Timed(sqlite_create, [&] { Must(sqlite->CreateDurable(c), "SQLite create"); return 0; });
+  }
+  const LatencySummary bare_put =
+      BareDurablePuts((dir / "bare").string() + (fs::create_directories(dir / "bare"), ""), o.creates,
+                      record_bytes / static_cast<std::size_t>(o.creates));
+  const LatencySummary kc = kassa_create.Summary(), sc = sqlite_create.Summary();
+  PrintLatency("kassa create", kc);
+  PrintLatency("SQLite create", sc);
+  PrintLatency("bare LMDB synced put", bare_put);
+  report.Latency("create_kassa", kc);
+  report.Latency("create_sqlite", sc);
+  report.Latency("bare_lmdb_put", bare_put);
+  store.reset();
+  sqlite.reset();
+
+  // 4. Bare get.
+  const LatencySummary bare_get = BareGets(terminal_dir.string(), data, o.customers, o.queries * 6);
+  PrintLatency("bare LMDB get of a customer", bare_get);
+  report.Latency("bare_lmdb_get", bare_get);
+
+  // 5. kassad at N customers.
+  std::printf("\nkassad over the same %" PRIu64 " customers\n", o.customers);
+  Latencies cold_start;
+  kassa::bench::ChildProcess::Memory memory;
+  for (int run = 0; run < kColdStarts; ++run) {
+    const std::string port_file = (dir / ("kassad.port." + std::to_string(run))).string();
+    const auto start = std::chrono::steady_clock::now();
+    auto kassad = Must(kassa::bench::ChildProcess::Start(
+                           {o.kassad, "--data", terminal_dir.string(), "--config", o.store_config, "--listen",
+                            "127.0.0.1:0", "--port-file", port_file, "--map-size",
+                            std::to_string(kMapBytes >> 20), "--terminal", "RIGA-01-T1", "--log-level", "warning"},
+                           (dir / "kassad.log").string()),
+                       "start kassad");
+    const std::uint16_t port = Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port");
+    const auto answer = Must(kassa::bench::HttpGet(port, "/v1/customers?q=" + std::string("Kaln")), "first search");
+    cold_start.Add(std::chrono::steady_clock::now() - start);
+    if (answer.status != 200 || answer.body.find("\"results\"") == std::string::npos) {
+      Fail("kassad's first search answered " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200));
+    }
+    if (run == kColdStarts - 1) {
+      for (std::size_t i = 0; i < queries.size(); ++i) {
+        std::string target = "/v1/customers?q=";
+        for (unsigned char ch : queries[i].text) {
+          char hex[4];
+          std::snprintf(hex, sizeof hex, "%%%02X", ch);
+          target += std::isalnum(ch) ? std::string(1, static_cast<char>(ch)) : std::string(hex);
+        }
+        const auto a = Must(kassa::bench::HttpGet(port, target), "search over HTTP");
+        if (a.status != 200) Fail("search over HTTP answered " + std::to_string(a.status) + ": " + a.body);
+      }
+      memory = Must(kassad.ReadMemory(), "kassad's memory");
+    }
+  }
+  const LatencySummary cs = cold_start.Summary();
+  std::printf("  cold start to first search answer: p50 %.1f ms, max %.1f ms (%d starts, page cache warm)\n",
+              cs.p50_us / 1000, cs.max_us / 1000, kColdStarts);
+  std::printf("  memory after %zu searches: anonymous %.2f MB, file-backed %.1f MB, peak total %.1f MB\n",
+              queries.size(), Mb(memory.anonymous), Mb(memory.file), Mb(memory.peak_total));
+  const std::uint64_t data_bytes = FileBytes(terminal_dir / "data.mdb");
+  const std::uint64_t sqlite_bytes = FileBytes(dir / "sqlite.db") + FileBytes(dir / "sqlite.db-wal");
+  std::printf("  data file: kassa %.1f MB, SQLite %.1f MB (with its WAL)\n", Mb(data_bytes), Mb(sqlite_bytes));
+  report.Latency("cold_start", cs);
+  report.root["memory_bytes"] = json::object{{"anonymous", memory.anonymous}, {"file", memory.file},
+                                             {"peak_total", memory.peak_total}};
+  report.root["data_file_bytes"] = json::object{{"kassa", data_bytes}, {"sqlite", sqlite_bytes}};
+  json::object sizes;
+  for (const auto& [label, bytes] : o.binary_sizes) {
+    std::printf("  kassad stripped, %s: %" PRIu64 " bytes\n", label.c_str(), bytes);
+    sizes[label] = bytes;
+  }
+  report.root["kassad_stripped_bytes"] = std::move(sizes);
+
+  // 6. The link.
+  std::printf("\nthe link\n");
+  {
+    std::size_t batch_bytes = 0, json_bytes = 0;
+    constexpr int kBatch = 64;
+    for (int i = 0; i < kBatch; ++i) {
+      m::Operation op;
+      op.op_id = Must(m::LocalId::Generate(), "op id");
+      op.customer = data.NewCustomer(static_cast<std::uint64_t>(100'000 + i));
+      op.enqueued_at_ms = op.customer.created_at_ms;
+      op.terminal_id = "RIGA-01-T1";
+      kassa::Bytes batch;
+      Must(kassa::proto_codec::AppendUploadOperation(op, batch), "encode batch");
+      batch_bytes += batch.size();
+      json_bytes += kassa::bench::CompactJson(op).size();
+    }
+    const double per_customer = static_cast<double>(batch_bytes) / kBatch;
+    const double ratio = static_cast<double>(batch_bytes) / static_cast<double>(json_bytes);
+    std::printf("  upload batch: %.0f bytes per customer, compact JSON %.0f: ratio %.3f\n", per_customer,
+                static_cast<double>(json_bytes) / kBatch, ratio);
+    report.root["wire"] = json::object{{"batch_bytes_per_customer", per_customer},
+                                       {"json_bytes_per_customer", static_cast<double>(json_bytes) / kBatch},
+                                       {"ratio", ratio}};
+  }
+
+  // Goals.
+  std::printf("\ngoals\n");
+  for (QueryKind k : kQueryKinds) {
+    report.Goal(std::string("search p99 / SQLite p99, ") + Name(k),
+                kassa_search[k].Summary().p99_us / sqlite_search[k].Summary().p99_us, 0.5, "x");
+  }
+  report.Goal("create p50 / bare LMDB put p50", kc.p50_us / bare_put.p50_us, 1.3, "x");
+  report.Goal("create p99 / SQLite create p99", kc.p99_us / sc.p99_us, 1.0, "x");
+  report.Goal("kassad anonymous memory", Mb(memory.anonymous), 8.0, "MB");
+  report.Goal("kassad cold start p50", cs.p50_us / 1000, 100.0, "ms");
+  report.Goal("upload bytes / compact JSON bytes", report.root["wire"].as_object()["ratio"].as_double(), 0.35, "x");
+
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << json::serialize(report.root) << "\n";
+    if (!out) Fail("cannot write " + o.json_path);
+  }
+  if (!o.keep && o.dir.empty()) fs::remove_all(dir);
+  if (!report.missed.empty()) {
+    std::printf("\n%zu goal(s) missed%s\n", report.missed.size(), o.check ? "" : " (not checked: no --check)");
+    return o.check ? 1 : 0;
+  }
+  std::printf("\nevery goal met\n");
+  return 0;
+}
