@@ -242,8 +242,15 @@ m::Customer Generate(std::uint64_t seed, std::uint64_t index, bool existing) {
 
 model::Customer Dataset::Customer(std::uint64_t index) const { return Generate(options_.seed, index, true); }
 
-model::Customer Dataset::NewCustomer(std::uint64_t index) const {
+model::Customer Dataset::NewCustomer(std::uint64_t index, const std::string& terminal_id) const {
   model::Customer c = Generate(options_.seed, index, false);
+  c.changed_at_ms = c.created_at_ms;
+  for (auto* contacts : {&c.secondary_emails, &c.secondary_phones}) {
+    for (auto& contact : *contacts) {
+      contact.consent.captured_at_ms = c.created_at_ms;
+      contact.consent.terminal_id = terminal_id;
+    }
+  }
   // Unique against the data set: new customers' emails and cards live apart.
   if (!c.email.empty()) c.email = "new" + std::to_string(index) + "." + c.email;
   return c;

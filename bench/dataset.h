@@ -30,9 +30,10 @@ class Dataset {
   // unique email, unique loyalty card (when it has one).
   model::Customer Customer(std::uint64_t index) const;
 
-  // A customer that is not in the data set (`index` counts new ones):
-  // pending (no account), for create benchmarks.
-  model::Customer NewCustomer(std::uint64_t index) const;
+  // A customer that is not in the data set (`index` counts new ones), as
+  // terminal `terminal_id` creates it: pending (no account), version 1,
+  // changed when created, its consents captured at that terminal.
+  model::Customer NewCustomer(std::uint64_t index, const std::string& terminal_id) const;
 
  private:
   DatasetOptions options_;

@@ -92,7 +92,9 @@ m::Operation NewCreate(int terminal, int i, std::mt19937& rng) {
 class Terminal : public std::enable_shared_from_this<Terminal> {
  public:
   enum class Mode { kUpload, kRealtime };
-  Terminal(asio::io_context& io, int id, Mode mode, int count) : io_(io), id_(id), mode_(mode), count_(count) {}
+  Terminal(asio::io_context& io, int id, Mode mode, int count)
+      : io_(io), id_(id), mode_(mode), count_(count),
+        terminal_("T" + std::to_string(id) + (mode == Mode::kUpload ? "u" : "r")) {}
 
   void Start(const asio::ip::tcp::endpoint& hq) {
     auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
@@ -109,7 +111,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
                              std::exit(1);
                            }
                          });
-      m::Hello hello{"T" + std::to_string(self->id_) + (self->mode_ == Mode::kUpload ? "u" : "r"), "BENCH-01",
+      m::Hello hello{self->terminal_, "BENCH-01",
                      m::kLinkProtocolVersion, ~std::uint64_t{0} >> 1};  // a cursor past the log: no backlog
       self->conn_->Send(FrameType::kHello, *kassa::proto_codec::EncodeHello(hello));
     });
@@ -145,7 +147,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
     if (mode_ == Mode::kUpload) {
       kassa::Bytes batch;
       const int n = std::min<int>(64, count_ - done_);
-      for (int i = 0; i < n; ++i) (void)kassa::proto_codec::AppendUploadOperation(NewCreate(id_, next_++, rng_), batch);
+      for (int i = 0; i < n; ++i) (void)kassa::proto_codec::AppendUploadOperation(NewCreate(id_, next_++, rng_), terminal_, batch);
       conn_->Send(FrameType::kUploadBatch, batch);
     } else {
       sent_at_ = Clock::now();
@@ -159,6 +161,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
   const int id_;
   const Mode mode_;
   const int count_;
+  const std::string terminal_;
   std::shared_ptr<kassa::link::FrameConnection> conn_;
   std::mt19937 rng_{42};
   int next_ = 0;

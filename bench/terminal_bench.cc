@@ -81,6 +81,7 @@ constexpr int kLimit = 20;
 constexpr std::uint64_t kLoadChunk = 10'000;
 constexpr std::size_t kMapBytes = std::size_t{8} << 30;
 constexpr int kColdStarts = 5;
+const std::string kTerminal = "RIGA-01-T1";
 
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "kassa_bench_terminal: %s\n", what.c_str());
@@ -118,6 +119,18 @@ struct Report {
 void PrintLatency(const char* what, const LatencySummary& s) {
   std::printf("  %-34s p50 %9.1f us  p99 %9.1f us  max %9.1f us  (%zu)\n", what, s.p50_us, s.p99_us, s.max_us,
               s.samples);
+}
+
+// The create operation of `c`, as CustomerService makes it.
+m::Operation CreateOperation(const m::Customer& c) {
+  m::Operation op;
+  op.op_id = c.id;
+  op.kind = m::OperationKind::kCreateCustomer;
+  op.enqueued_at_ms = c.changed_at_ms;
+  op.customer = c;
+  op.terminal_id = kTerminal;
+  op.operator_id = "W0017";
+  return op;
 }
 
 // ---- queries -----------------------------------------------------------------
@@ -449,13 +462,8 @@ int main(int argc, char** argv) {
   Latencies kassa_create, sqlite_create;
   std::size_t record_bytes = 0;
   for (int i = 0; i < o.creates; ++i) {
-    m::Customer c = data.NewCustomer(static_cast<std::uint64_t>(i));
-    m::Operation op;
-    op.op_id = Must(m::LocalId::Generate(), "op id");
-    op.kind = m::OperationKind::kCreateCustomer;
-    op.enqueued_at_ms = c.created_at_ms;
-    op.customer = c;
-    op.terminal_id = "RIGA-01-T1";
+    const m::Customer c = data.NewCustomer(static_cast<std::uint64_t>(i), kTerminal);
+    const m::Operation op = CreateOperation(c);
     record_bytes += Must(kassa::proto_codec::EncodeCustomer(c), "encode").size();
     Timed(kassa_create, [&] { Must(store->Create(c, &op), "create"); return 0; });
     Timed(sqlite_create, [&] { Must(sqlite->CreateDurable(c), "SQLite create"); return 0; });
@@ -488,7 +496,7 @@ int main(int argc, char** argv) {
     auto kassad = Must(kassa::bench::ChildProcess::Start(
                            {o.kassad, "--data", terminal_dir.string(), "--config", o.store_config, "--listen",
                             "127.0.0.1:0", "--port-file", port_file, "--map-size",
-                            std::to_string(kMapBytes >> 20), "--terminal", "RIGA-01-T1", "--log-level", "warning"},
+                            std::to_string(kMapBytes >> 20), "--terminal", kTerminal, "--log-level", "warning"},
                            (dir / "kassad.log").string()),
                        "start kassad");
     const std::uint16_t port = Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port");
@@ -536,13 +544,9 @@ int main(int argc, char** argv) {
     std::size_t batch_bytes = 0, json_bytes = 0;
     constexpr int kBatch = 64;
     for (int i = 0; i < kBatch; ++i) {
-      m::Operation op;
-      op.op_id = Must(m::LocalId::Generate(), "op id");
-      op.customer = data.NewCustomer(static_cast<std::uint64_t>(100'000 + i));
-      op.enqueued_at_ms = op.customer.created_at_ms;
-      op.terminal_id = "RIGA-01-T1";
+      const m::Operation op = CreateOperation(data.NewCustomer(static_cast<std::uint64_t>(100'000 + i), kTerminal));
       kassa::Bytes batch;
-      Must(kassa::proto_codec::AppendUploadOperation(op, batch), "encode batch");
+      Must(kassa::proto_codec::AppendUploadOperation(op, kTerminal, batch), "encode batch");
       batch_bytes += batch.size();
       json_bytes += kassa::bench::CompactJson(op).size();
     }

@@ -120,7 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     switch (type) {
       case FrameType::kHello: return OnHello(*server, payload);
       case FrameType::kUploadBatch: {
-        auto ops = proto_codec::DecodeUploadBatch(payload);
+        auto ops = proto_codec::DecodeUploadBatch(payload, terminal_id_);
         if (!ops.ok()) return Violation(std::string("malformed upload batch: ") + ops.status().detail());
         if (ops->empty()) return;
         return server->Enqueue(shared_from_this(), Batch{terminal_id_, std::move(*ops)}, false, 0);

@@ -280,14 +280,9 @@ Result<model::Customer> CustomerStore::Get(const model::LocalId& id) {
   return std::move(*found);
 }
 
-Result<std::vector<model::Customer>> CustomerStore::GetMany(const std::vector<model::LocalId>& ids) {
+Status CustomerStore::Read(const Reader& read) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->tables.GetMany(txn, ids);
-}
-
-Status CustomerStore::VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->tables.Scan(txn, kind, prefix, visit);
+  return impl_->tables.Read(txn, read);
 }
 
 Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {

@@ -114,7 +114,7 @@ Status CustomerTables::RebuildIndex(WriteTxn& txn) const {
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                            const CustomerIndex::Visitor& visit) const {
+                            const IndexSnapshot::Visitor& visit) const {
   const std::string scan = TermPrefix(kind, prefix);
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
@@ -134,6 +134,30 @@ Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   return Status::Ok();
+}
+
+namespace {
+
+class TablesSnapshot final : public IndexSnapshot {
+ public:
+  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn) : tables_(tables), txn_(txn) {}
+  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
+    return tables_.Scan(txn_, kind, prefix, visit);
+  }
+  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
+    return tables_.GetMany(txn_, ids);
+  }
+
+ private:
+  const CustomerTables& tables_;
+  const ReadTxn& txn_;
+};
+
+}  // namespace
+
+Status CustomerTables::Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const {
+  const TablesSnapshot snapshot(*this, txn);
+  return read(snapshot);
 }
 
 Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,

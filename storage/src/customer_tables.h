@@ -41,7 +41,7 @@ class CustomerTables {
 
   // Visits index entries of `kind` whose stored term starts with `prefix`,
   // in key order, until `visit` returns false.
-  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const CustomerIndex::Visitor& visit) const;
+  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const IndexSnapshot::Visitor& visit) const;
 
   // Deletes every index entry and derives them again from the customers:
   // the migration for a change in what IndexEntriesOf() derives.
@@ -53,6 +53,9 @@ class CustomerTables {
   Status Check(const ReadTxn& txn, std::uint64_t& customers, std::uint64_t& index_entries,
                const std::function<void(std::string)>& problem,
                const std::function<void(const model::Customer&)>& each) const;
+
+  // Runs `read` over a snapshot of these tables in `txn`.
+  Status Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const;
 
   MDB_dbi customers() const { return customers_; }
   MDB_dbi index() const { return index_; }

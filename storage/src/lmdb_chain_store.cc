@@ -177,13 +177,9 @@ class LmdbChainStore final : public ChainStore {
     return std::optional<std::string>(std::string(AsChars(*v)));
   }
 
-  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) override {
+  Status Read(const Reader& read) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
-    return tables_.Scan(txn, kind, prefix, visit);
-  }
-  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override {
-    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
-    return tables_.GetMany(txn, ids);
+    return tables_.Read(txn, read);
   }
 
  private:

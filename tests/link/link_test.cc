@@ -81,34 +81,64 @@ TEST(LinkCodecTest, UploadBatchRoundTripsElementByElement) {
   Bytes batch;
   for (int i = 0; i < 10; ++i) {
     ops.push_back(SampleOp(i));
-    ASSERT_TRUE(proto_codec::AppendUploadOperation(ops.back(), batch).ok());
+    ASSERT_TRUE(proto_codec::AppendUploadOperation(ops.back(), "POS-1", batch).ok());
   }
-  auto decoded = proto_codec::DecodeUploadBatch(batch);
+  auto decoded = proto_codec::DecodeUploadBatch(batch, "POS-1");
   ASSERT_TRUE(decoded.ok()) << decoded.status().detail();
   EXPECT_EQ(*decoded, ops);
+}
+
+TEST(LinkCodecTest, WhatTheLinkCarriesIsLeftOutAndFilledInExactly) {
+  // Every combination of the five implied fields, each either implied (equal
+  // to what the receiver knows) or not: the decoded operation is the one
+  // sent, and leaving fields out makes the element smaller.
+  for (unsigned mask = 0; mask < 32; ++mask) {
+    model::Operation op = SampleOp(static_cast<int>(mask));
+    op.customer.created_at_ms = 1'700'000'000'000;
+    op.customer.changed_at_ms = (mask & 8) ? op.customer.created_at_ms : op.customer.created_at_ms + 5;
+    op.enqueued_at_ms = (mask & 4) ? op.customer.changed_at_ms : op.customer.changed_at_ms + 7;
+    if (mask & 1) op.op_id = op.customer.id;
+    op.terminal_id = (mask & 2) ? "POS-1" : (mask & 16) ? "" : "POS-9";
+    op.customer.secondary_emails = {{"a@b.lv", {true, 1, "W1", (mask & 16) ? "POS-1" : "POS-2"}},
+                                    {"c@d.lv", {false, 0, "", (mask & 16) ? "POS-1" : ""}}};
+    Bytes implied, explicit_fields;
+    ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "POS-1", implied).ok());
+    ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "", explicit_fields).ok());
+    auto decoded = proto_codec::DecodeUploadBatch(implied, "POS-1");
+    ASSERT_TRUE(decoded.ok()) << mask << ": " << decoded.status().detail();
+    ASSERT_EQ(decoded->size(), 1u);
+    EXPECT_EQ(decoded->front(), op) << "mask " << mask;
+    if (mask & (2 | 16)) {
+      EXPECT_LT(implied.size(), explicit_fields.size()) << "mask " << mask;
+    }
+  }
+  // A receiver that does not know the sender cannot fill in its id.
+  Bytes batch;
+  ASSERT_TRUE(proto_codec::AppendUploadOperation(SampleOp(1), "POS-1", batch).ok());
+  EXPECT_EQ(proto_codec::DecodeUploadBatch(batch, "").status().code(), StatusCode::kDataLoss);
 }
 
 TEST(LinkCodecTest, BatchOverTheLimitIsRefused) {
   Bytes batch;
   for (std::size_t i = 0; i <= model::kMaxBatchOperations; ++i) {
-    ASSERT_TRUE(proto_codec::AppendUploadOperation(SampleOp(static_cast<int>(i)), batch).ok());
+    ASSERT_TRUE(proto_codec::AppendUploadOperation(SampleOp(static_cast<int>(i)), "POS-1", batch).ok());
   }
-  auto decoded = proto_codec::DecodeUploadBatch(batch);
+  auto decoded = proto_codec::DecodeUploadBatch(batch, "POS-1");
   EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
   EXPECT_STREQ(decoded.status().detail(), "operations: more than 64 in one batch");
 }
 
 TEST(LinkCodecTest, TruncatedAndRandomBatchesAreRefusedNotCrashed) {
   Bytes batch;
-  ASSERT_TRUE(proto_codec::AppendUploadOperation(SampleOp(1), batch).ok());
+  ASSERT_TRUE(proto_codec::AppendUploadOperation(SampleOp(1), "POS-1", batch).ok());
   for (std::size_t n = 1; n < batch.size(); ++n) {
-    EXPECT_FALSE(proto_codec::DecodeUploadBatch(ByteView(batch).first(n)).ok()) << "prefix " << n;
+    EXPECT_FALSE(proto_codec::DecodeUploadBatch(ByteView(batch).first(n), "POS-1").ok()) << "prefix " << n;
   }
   std::mt19937 rng(7);
   for (int round = 0; round < 2000; ++round) {
     Bytes junk(rng() % 300);
     for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
-    (void)proto_codec::DecodeUploadBatch(junk);  // must not crash or over-read (ASan run)
+    (void)proto_codec::DecodeUploadBatch(junk, "POS-1");  // must not crash or over-read (ASan run)
     (void)proto_codec::DecodeDistribution(junk);
     (void)proto_codec::DecodeUploadAcks(junk);
     (void)proto_codec::DecodeHello(junk);

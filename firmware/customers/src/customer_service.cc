@@ -105,7 +105,9 @@ Result<model::Operation> CustomerService::PrepareCreate(const CustomerPatch& pat
   c.version = 1;
 
   model::Operation op;
-  KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
+  // A customer is created once: its id names its creation too (which the
+  // link then need not send twice).
+  op.op_id = c.id;
   op.kind = model::OperationKind::kCreateCustomer;
   op.enqueued_at_ms = now;
   op.customer = std::move(c);

@@ -35,25 +35,9 @@ std::string CardNumber(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-Result<std::optional<model::LocalId>> FindByAccount(storage::CustomerIndex& index, std::string_view account) {
-  const std::string upper = model::AsciiUpper(model::Trim(account));
-  if (upper.empty()) return std::optional<model::LocalId>();
-  KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(IndexKind::kAccount, upper, 2));
-  for (const auto& hit : hits) {
-    if (hit.term == upper) return std::optional<model::LocalId>(hit.id);
-  }
-  return std::optional<model::LocalId>();
-}
-
-Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index, std::string_view query, std::size_t limit,
-                                                  std::string_view default_country) {
-  query = model::Trim(query);
-  if (query.empty()) return Status(StatusCode::kInvalidArgument, "q: the search text is empty");
-  if (query.size() > kMaxQueryBytes) return Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes");
-  if (limit == 0 || limit > kMaxSearchLimit) return Status(StatusCode::kInvalidArgument, "limit: must be 1 to 100");
-
+// SearchCustomers over one snapshot, into `results`.
+Status SearchSnapshot(const storage::IndexSnapshot& snapshot, std::string_view query, std::size_t limit,
+                      std::string_view default_country, std::vector<SearchResult>& results) {
   // Candidates are chosen from the index alone; only the `limit` best are
   // read. Within one kind the index visits exact terms first, so the first
   // `limit` entries of a kind are its best; `order` keeps that order for
@@ -75,7 +59,7 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
   // the exact ones where `prefix` is 0.
   const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix) -> Status {
     std::size_t taken = 0;
-    return index.VisitPrefix(kind, term, [&](const storage::IndexEntryView& hit) {
+    return snapshot.VisitPrefix(kind, term, [&](const storage::IndexEntryView& hit) {
       const bool is_exact = hit.term == term;
       if (!is_exact && prefix == 0) return false;  // exact terms come first: no more to find
       offer(hit.id, is_exact ? exact : prefix, hit.field);
@@ -109,7 +93,7 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
     std::size_t visited = 0;
     std::size_t matched = 0;
     std::vector<std::string_view> own;
-    KASSA_TRY(index.VisitPrefix(IndexKind::kName, driver, [&](const storage::IndexEntryView& hit) {
+    KASSA_TRY(snapshot.VisitPrefix(IndexKind::kName, driver, [&](const storage::IndexEntryView& hit) {
       if (++visited > kMaxNameEntries) return false;
       own.clear();
       for (std::string_view rest = hit.names; !rest.empty();) {
@@ -146,19 +130,47 @@ Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index,
   std::vector<model::LocalId> ids;
   ids.reserve(best.size());
   for (const auto& [id, cand] : best) ids.push_back(id);
-  KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, index.GetMany(ids));
-  std::vector<SearchResult> results;
-  results.reserve(customers.size());
-  for (std::size_t i = 0; i < customers.size(); ++i) {
-    results.push_back({std::move(customers[i]), best[i].second.matched, best[i].second.score});
-  }
-  std::sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
-    if (a.score != b.score) return a.score > b.score;
-    const std::string na = model::FoldText(model::DisplayName(a.customer));
-    const std::string nb = model::FoldText(model::DisplayName(b.customer));
-    if (na != nb) return na < nb;
-    return a.customer.id < b.customer.id;
+  KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, snapshot.GetMany(ids));
+  // Ranked by score, then folded name, then id: the keys made once, the
+  // order found on indexes, each customer moved once.
+  std::vector<std::string> names;
+  names.reserve(customers.size());
+  for (const auto& c : customers) names.push_back(model::FoldText(model::DisplayName(c)));
+  std::vector<std::size_t> order(customers.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (best[a].second.score != best[b].second.score) return best[a].second.score > best[b].second.score;
+    if (names[a] != names[b]) return names[a] < names[b];
+    return customers[a].id < customers[b].id;
   });
+  results.reserve(order.size());
+  for (std::size_t i : order) results.push_back({std::move(customers[i]), best[i].second.matched, best[i].second.score});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<model::LocalId>> FindByAccount(storage::CustomerIndex& index, std::string_view account) {
+  const std::string upper = model::AsciiUpper(model::Trim(account));
+  if (upper.empty()) return std::optional<model::LocalId>();
+  KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(IndexKind::kAccount, upper, 2));
+  for (const auto& hit : hits) {
+    if (hit.term == upper) return std::optional<model::LocalId>(hit.id);
+  }
+  return std::optional<model::LocalId>();
+}
+
+Result<std::vector<SearchResult>> SearchCustomers(storage::CustomerIndex& index, std::string_view query, std::size_t limit,
+                                                  std::string_view default_country) {
+  query = model::Trim(query);
+  if (query.empty()) return Status(StatusCode::kInvalidArgument, "q: the search text is empty");
+  if (query.size() > kMaxQueryBytes) return Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes");
+  if (limit == 0 || limit > kMaxSearchLimit) return Status(StatusCode::kInvalidArgument, "limit: must be 1 to 100");
+
+  std::vector<SearchResult> results;
+  KASSA_TRY(index.Read([&](const storage::IndexSnapshot& snapshot) {
+    return SearchSnapshot(snapshot, query, limit, default_country, results);
+  }));
   return results;
 }
 

@@ -243,7 +243,7 @@ void Uplink::SendBatch() {
   Bytes payload;
   for (const auto& e : *entries) {
     if (!in_flight_.empty() && payload.size() >= options_.batch_max_bytes) break;
-    if (Status s = proto_codec::AppendUploadOperation(e.operation, payload); !s.ok()) {
+    if (Status s = proto_codec::AppendUploadOperation(e.operation, customers_.terminal_id(), payload); !s.ok()) {
       KASSA_LOG(kError) << "encoding outbox entry " << e.seq << ": " << s.detail();
       break;
     }

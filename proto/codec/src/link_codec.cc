@@ -153,15 +153,84 @@ Result<std::string> DecodeLinkError(ByteView bytes) {
   return GetString(p.reason);
 }
 
-Status AppendUploadOperation(const m::Operation& op, Bytes& batch) {
+namespace {
+
+// Operation.implied bits (operation.proto).
+constexpr std::uint32_t kImpliedOpIdIsCustomerId = 1;
+constexpr std::uint32_t kImpliedTerminalIsSender = 2;
+constexpr std::uint32_t kImpliedEnqueuedAtIsChangedAt = 4;
+constexpr std::uint32_t kImpliedChangedAtIsCreatedAt = 8;
+constexpr std::uint32_t kImpliedConsentTerminalIsSender = 16;
+constexpr std::uint32_t kImpliedAll = 31;
+
+// The operation without what the receiver can fill in, and which that is.
+std::uint32_t LeaveOutImplied(m::Operation& op, std::string_view sender) {
+  std::uint32_t implied = 0;
+  if (op.op_id == op.customer.id) {
+    implied |= kImpliedOpIdIsCustomerId;
+    op.op_id = m::LocalId();  // all zero: not encoded
+  }
+  if (!sender.empty() && op.terminal_id == sender) {
+    implied |= kImpliedTerminalIsSender;
+    op.terminal_id.clear();
+  }
+  if (op.enqueued_at_ms == op.customer.changed_at_ms) {
+    implied |= kImpliedEnqueuedAtIsChangedAt;
+    op.enqueued_at_ms = 0;
+  }
+  if (op.customer.changed_at_ms == op.customer.created_at_ms) {
+    implied |= kImpliedChangedAtIsCreatedAt;
+    op.customer.changed_at_ms = 0;
+  }
+  const auto consents = [&](auto&& each) {
+    for (auto* list : {&op.customer.secondary_emails, &op.customer.secondary_phones}) {
+      for (auto& contact : *list) each(contact.consent);
+    }
+  };
+  bool all_sender = !sender.empty();
+  std::size_t count = 0;
+  consents([&](const m::Consent& c) {
+    all_sender = all_sender && c.terminal_id == sender;
+    ++count;
+  });
+  if (all_sender && count > 0) {
+    implied |= kImpliedConsentTerminalIsSender;
+    consents([](m::Consent& c) { c.terminal_id.clear(); });
+  }
+  return implied;
+}
+
+Status FillInImplied(std::uint32_t implied, std::string_view sender, m::Operation& op) {
+  if ((implied & ~kImpliedAll) != 0) return Status(StatusCode::kDataLoss, "implied: unknown bits");
+  if ((implied & (kImpliedTerminalIsSender | kImpliedConsentTerminalIsSender)) != 0 && sender.empty()) {
+    return Status(StatusCode::kDataLoss, "implied: the terminal id is implied but the sender is unknown");
+  }
+  if (implied & kImpliedOpIdIsCustomerId) op.op_id = op.customer.id;
+  if (implied & kImpliedTerminalIsSender) op.terminal_id = std::string(sender);
+  if (implied & kImpliedChangedAtIsCreatedAt) op.customer.changed_at_ms = op.customer.created_at_ms;
+  if (implied & kImpliedEnqueuedAtIsChangedAt) op.enqueued_at_ms = op.customer.changed_at_ms;
+  if (implied & kImpliedConsentTerminalIsSender) {
+    for (auto* list : {&op.customer.secondary_emails, &op.customer.secondary_phones}) {
+      for (auto& contact : *list) contact.consent.terminal_id = std::string(sender);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status AppendUploadOperation(const m::Operation& op, std::string_view sender, Bytes& batch) {
+  m::Operation sent = op;
+  const std::uint32_t implied = LeaveOutImplied(sent, sender);
   auto p = Zeroed<kassa_link_v1_Operation>();
-  KASSA_TRY(FillOperation(op, *p));
+  KASSA_TRY(FillOperation(sent, *p));
+  p->implied = implied;
   KASSA_TRY_ASSIGN(const Bytes element, EncodeMessage(kassa_link_v1_Operation_fields, p.get()));
   AppendElement(kBatchOperationsField, element, batch);
   return Status::Ok();
 }
 
-Result<std::vector<m::Operation>> DecodeUploadBatch(ByteView bytes) {
+Result<std::vector<m::Operation>> DecodeUploadBatch(ByteView bytes, std::string_view sender) {
   std::vector<m::Operation> ops;
   auto p = Zeroed<kassa_link_v1_Operation>();
   KASSA_TRY(ForEachElement(bytes, kBatchOperationsField, m::kMaxBatchOperations,
@@ -169,6 +238,7 @@ Result<std::vector<m::Operation>> DecodeUploadBatch(ByteView bytes) {
                              *p = kassa_link_v1_Operation{};
                              KASSA_TRY(DecodeMessage(element, kassa_link_v1_Operation_fields, p.get()));
                              KASSA_TRY_ASSIGN(m::Operation op, ReadOperation(*p));
+                             KASSA_TRY(FillInImplied(p->implied, sender, op));
                              ops.push_back(std::move(op));
                              return Status::Ok();
                            }));

@@ -32,23 +32,40 @@ struct IndexEntryView {
   std::string_view names;
 };
 
-class CustomerIndex {
+// One consistent read view of a CustomerIndex (an LMDB read transaction):
+// everything read through it is of the same moment.
+class IndexSnapshot {
  public:
-  virtual ~CustomerIndex() = default;
+  virtual ~IndexSnapshot() = default;
 
   // Calls `visit` with the index entries of `kind` whose term starts with
   // `prefix`, in key order: entries whose term is exactly `prefix` first,
   // then longer terms in byte order; by id within a term. Stops when `visit`
-  // returns false. All in one snapshot; `visit` must not call this index.
+  // returns false.
   using Visitor = std::function<bool(const IndexEntryView&)>;
-  virtual Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) = 0;
+  virtual Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const = 0;
+
+  // The customers `ids`, in order.
+  // Returns: kOk; kNotFound when any is missing; kDataLoss.
+  virtual Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const = 0;
 
   // The first `limit` entries VisitPrefix would visit, copied.
-  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit) const;
+};
 
-  // The customers `ids`, in order, read in one snapshot.
-  // Returns: kOk; kNotFound when any is missing; kDataLoss.
-  virtual Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) = 0;
+class CustomerIndex {
+ public:
+  virtual ~CustomerIndex() = default;
+
+  // Runs `read` over one snapshot, which ends when `read` returns; `read`
+  // must not call this index itself.
+  using Reader = std::function<Status(const IndexSnapshot&)>;
+  virtual Status Read(const Reader& read) = 0;
+
+  // Each of these in a snapshot of its own.
+  Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
+  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids);
+
 };
 
 }  // namespace kassa::storage

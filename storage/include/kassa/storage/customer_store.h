@@ -134,8 +134,7 @@ class CustomerStore final : public CustomerIndex {
   Result<model::Customer> Get(const model::LocalId& id);
 
   // CustomerIndex.
-  Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) override;
-  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) override;
+  Status Read(const Reader& read) override;
 
   // Applies headquarters' answers to outbox entries, each given with the
   // outbox sequence it answers, in one transaction. Applied: the entry is

@@ -33,8 +33,11 @@ Result<std::string> DecodeLinkError(ByteView bytes);
 
 // Appends one operation to an upload batch being built: the batch's bytes are
 // the concatenation of its elements, so a sender can stop at a size limit.
-Status AppendUploadOperation(const model::Operation& op, Bytes& batch);
-Result<std::vector<model::Operation>> DecodeUploadBatch(ByteView bytes);
+// `sender` is the terminal id of the link's hello: fields equal to what the
+// receiver knows from it, or can derive within the operation, are left out
+// (Operation.implied in operation.proto) and filled in again on decoding.
+Status AppendUploadOperation(const model::Operation& op, std::string_view sender, Bytes& batch);
+Result<std::vector<model::Operation>> DecodeUploadBatch(ByteView bytes, std::string_view sender);
 
 Result<Bytes> EncodeUploadAcks(std::span<const model::OperationAck> acks);
 Result<std::vector<model::OperationAck>> DecodeUploadAcks(ByteView bytes);
