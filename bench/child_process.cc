@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -46,12 +47,12 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, c
   return ChildProcess(pid);
 }
 
-Result<std::uint16_t> ChildProcess::WaitForPortFile(const std::string& port_file, std::chrono::milliseconds timeout) {
+Result<std::string> ChildProcess::WaitForPortFile(const std::string& port_file, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file);
-    unsigned port = 0;
-    if (in >> port && port > 0 && port < 65536) return static_cast<std::uint16_t>(port);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty()) return text;
     int wstatus = 0;
     if (::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
       pid_ = -1;
@@ -92,6 +93,17 @@ Result<ChildProcess::Memory> ChildProcess::ReadMemory() const {
     if (name == "VmHWM:") m.peak_total = kib * 1024;
   }
   return m;
+}
+
+std::uint16_t PortIn(const std::string& port_file_text, const std::string& name) {
+  std::istringstream in(port_file_text);
+  std::string word;
+  unsigned port = 0;
+  if (name.empty()) return (in >> port && port < 65536) ? static_cast<std::uint16_t>(port) : 0;
+  while (in >> word) {
+    if (word == name && in >> port && port < 65536) return static_cast<std::uint16_t>(port);
+  }
+  return 0;
 }
 
 Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target) {

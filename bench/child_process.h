@@ -24,9 +24,10 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess() { Stop(); }
 
-  // Returns the port written to `port_file` once it appears (polled every
-  // 100 us); kUnavailable when the process ends first or after `timeout`.
-  Result<std::uint16_t> WaitForPortFile(const std::string& port_file, std::chrono::milliseconds timeout);
+  // Returns the text of `port_file` once it appears (polled every 100 us;
+  // the daemons write it atomically); kUnavailable when the process ends
+  // first or after `timeout`.
+  Result<std::string> WaitForPortFile(const std::string& port_file, std::chrono::milliseconds timeout);
 
   // SIGTERM, then SIGKILL after 10 s; waits for the end.
   void Stop();
@@ -52,6 +53,10 @@ struct HttpAnswer {
   unsigned status = 0;
   std::string body;
 };
+
+// The port after `name` in a port file ("link 7400"), or the file's only
+// number when `name` is empty; 0 when there is none.
+std::uint16_t PortIn(const std::string& port_file_text, const std::string& name);
 
 // GET http://127.0.0.1:<port><target> with a 30 s limit.
 Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target);

@@ -206,9 +206,11 @@ m::Customer Generate(std::uint64_t seed, std::uint64_t index, bool existing) {
     a.country = l.country;
     c.addresses.push_back(std::move(a));
   }
-  c.customer_group = rng.Percent(90) ? "RETAIL" : "VIP";
-  c.receipt_preference = rng.Percent(70) ? m::ReceiptPreference::kPrint : m::ReceiptPreference::kEmail;
-  if (c.receipt_preference == m::ReceiptPreference::kEmail) c.receipt_email = c.email;
+  // The groups of config/chain.sample.json: organizations are wholesale.
+  c.customer_group = c.type == m::CustomerType::kOrganization ? "WHOLESALE" : "RETAIL";
+  // Email receipts only for customers with an email, as validation requires.
+  c.receipt_preference = rng.Percent(70) || c.email.empty() ? m::ReceiptPreference::kPrint
+                                                             : m::ReceiptPreference::kEmail;
   c.currency = l.currency;
   c.language = l.language;
   if (rng.Percent(25)) c.attributes.push_back({"Shoe size", std::to_string(35 + rng.Below(12))});

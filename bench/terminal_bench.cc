@@ -314,6 +314,62 @@ std::uint64_t FileBytes(const fs::path& p) {
   return ec ? 0 : size;
 }
 
+// ---- the link, end to end --------------------------------------------------
+
+// Queues `o.uploads` creations in a fresh terminal store, starts kassa-hq and
+// then kassad pointed at it, and returns the seconds from kassad's start
+// until its outbox is empty (every creation acknowledged after headquarters'
+// durable commit, and the acknowledgement applied durably on the terminal).
+// Checks that headquarters holds exactly that many customers.
+double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data, const fs::path& dir) {
+  const fs::path terminal = dir / "upload", hq = dir / "hq";
+  fs::create_directories(terminal);
+  {
+    auto store = Must(kassa::storage::CustomerStore::Open({terminal.string(), std::size_t{1} << 30}), "upload store");
+    for (int i = 0; i < o.uploads; ++i) {
+      const m::Customer c = data.NewCustomer(10'000'000 + static_cast<std::uint64_t>(i), kTerminal);
+      const m::Operation op = CreateOperation(c);
+      Must(store->Create(c, &op), "queue a creation");
+    }
+  }
+  const std::string hq_ports = (dir / "hq.ports").string();
+  auto headquarters = Must(kassa::bench::ChildProcess::Start(
+                               {o.kassa_hq, "--data", hq.string(), "--config", o.chain_config, "--listen",
+                                "127.0.0.1:0", "--admin", "127.0.0.1:0", "--port-file", hq_ports, "--log-level",
+                                "warning"},
+                               (dir / "kassa-hq.log").string()),
+                           "start kassa-hq");
+  const std::string ports = Must(headquarters.WaitForPortFile(hq_ports, std::chrono::seconds(60)), "kassa-hq's ports");
+  const std::uint16_t link = kassa::bench::PortIn(ports, "link"), admin = kassa::bench::PortIn(ports, "admin");
+  if (link == 0 || admin == 0) Fail("kassa-hq's port file holds no link and admin ports: " + ports);
+
+  const std::string port_file = (dir / "upload.port").string();
+  const auto start = std::chrono::steady_clock::now();
+  auto kassad = Must(kassa::bench::ChildProcess::Start(
+                         {o.kassad, "--data", terminal.string(), "--config", o.store_config, "--hq",
+                          "127.0.0.1:" + std::to_string(link), "--listen", "127.0.0.1:0", "--port-file", port_file,
+                          "--terminal", kTerminal, "--log-level", "warning"},
+                         (dir / "kassad-upload.log").string()),
+                     "start kassad");
+  const std::uint16_t api =
+      kassa::bench::PortIn(Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port"), "");
+  const auto deadline = start + std::chrono::minutes(10);
+  for (;;) {
+    const auto outbox = Must(kassa::bench::HttpGet(api, "/v1/outbox"), "kassad's outbox");
+    if (outbox.status != 200) Fail("GET /v1/outbox answered " + std::to_string(outbox.status));
+    if (json::parse(outbox.body).at("length").to_number<std::int64_t>() == 0) break;
+    if (std::chrono::steady_clock::now() > deadline) Fail("the outbox did not empty in 10 minutes");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto status = Must(kassa::bench::HttpGet(admin, "/v1/status"), "kassa-hq's status");
+  const auto held = json::parse(status.body).at("customers").to_number<std::int64_t>();
+  if (held != o.uploads) {
+    Fail("headquarters holds " + std::to_string(held) + " customers after uploading " + std::to_string(o.uploads));
+  }
+  return seconds;
+}
+
 // ---- the run -----------------------------------------------------------------
 
 Options Parse(int argc, char** argv) {
@@ -499,7 +555,8 @@ int main(int argc, char** argv) {
                             std::to_string(kMapBytes >> 20), "--terminal", kTerminal, "--log-level", "warning"},
                            (dir / "kassad.log").string()),
                        "start kassad");
-    const std::uint16_t port = Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port");
+    const std::uint16_t port =
+        kassa::bench::PortIn(Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port"), "");
     const auto answer = Must(kassa::bench::HttpGet(port, "/v1/customers?q=" + std::string("Kaln")), "first search");
     cold_start.Add(std::chrono::steady_clock::now() - start);
     if (answer.status != 200 || answer.body.find("\"results\"") == std::string::npos) {
@@ -559,6 +616,15 @@ int main(int argc, char** argv) {
                                        {"ratio", ratio}};
   }
 
+  // 7. A terminal's outbox uploaded to headquarters, durable at both ends.
+  {
+    const double seconds = UploadToHeadquarters(o, data, dir);
+    const double rate = o.uploads / seconds;
+    std::printf("  upload of %d queued creations, kassad -> kassa-hq, durable at both ends: %.2f s, %.0f customers/s\n",
+                o.uploads, seconds, rate);
+    report.root["upload"] = json::object{{"operations", o.uploads}, {"seconds", seconds}, {"per_second", rate}};
+  }
+
   // Goals.
   std::printf("\ngoals\n");
   for (QueryKind k : kQueryKinds) {
@@ -575,6 +641,7 @@ int main(int argc, char** argv) {
     std::ofstream out(o.json_path);
     out << json::serialize(report.root) << "\n";
     if (!out) Fail("cannot write " + o.json_path);
+    std::printf("\nreport written to %s\n", o.json_path.c_str());
   }
   if (!o.keep && o.dir.empty()) fs::remove_all(dir);
   if (!report.missed.empty()) {
