@@ -61,7 +61,7 @@ std::string FtsQuery(std::string_view query) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Create(const std::string& path) {
+Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Create(const std::string& path, std::uint64_t mmap_bytes) {
   if (std::filesystem::exists(path)) return Status(StatusCode::kAlreadyExists, "sqlite: the database file exists");
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
@@ -71,6 +71,10 @@ Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Create(const std::string
   }
   std::unique_ptr<SqliteBaseline> baseline(new SqliteBaseline(db));
   KASSA_TRY(baseline->Exec(kSchema));
+  if (mmap_bytes > 0) {
+    const std::string pragma = "PRAGMA mmap_size = " + std::to_string(mmap_bytes);
+    KASSA_TRY(baseline->Exec(pragma.c_str()));
+  }
   return baseline;
 }
 

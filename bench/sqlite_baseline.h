@@ -38,8 +38,10 @@ struct SqliteRow {
 
 class SqliteBaseline {
  public:
-  // Creates the database at `path` (which must not exist).
-  static Result<std::unique_ptr<SqliteBaseline>> Create(const std::string& path);
+  // Creates the database at `path` (which must not exist). `mmap_bytes` > 0
+  // sets PRAGMA mmap_size (SQLite reads pages through a memory map as LMDB
+  // does); 0 keeps SQLite's default of read() into its page cache.
+  static Result<std::unique_ptr<SqliteBaseline>> Create(const std::string& path, std::uint64_t mmap_bytes);
   ~SqliteBaseline();
 
   // Bulk load: one transaction for all of `customers`.

@@ -22,7 +22,7 @@
 //
 // usage: kassa_bench_terminal --kassad PATH --kassa-hq PATH --store-config FILE --chain-config FILE
 //            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
-//            [--binary-size LABEL=BYTES]... [--dir DIR] [--keep] [--json FILE]
+//            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--dir DIR] [--keep] [--json FILE]
 
 #include <lmdb.h>
 #include <sys/stat.h>
@@ -70,6 +70,7 @@ struct Options {
   bool check = false;
   bool keep = false;
   std::uint64_t customers = 1'000'000;
+  std::uint64_t sqlite_mmap_mb = 0;
   int queries = 1000;
   int creates = 500;
   int uploads = 5000;
@@ -395,6 +396,7 @@ Options Parse(int argc, char** argv) {
     else if (a == "--queries") o.queries = static_cast<int>(number());
     else if (a == "--creates") o.creates = static_cast<int>(number());
     else if (a == "--uploads") o.uploads = static_cast<int>(number());
+    else if (a == "--sqlite-mmap-mb") o.sqlite_mmap_mb = number();
     else if (a == "--kassad") o.kassad = value();
     else if (a == "--kassa-hq") o.kassa_hq = value();
     else if (a == "--store-config") o.store_config = value();
@@ -429,6 +431,7 @@ Options Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   kassa::SetLogLevel(kassa::LogLevel::kWarning);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
   const Options o = Parse(argc, argv);
   fs::path dir = o.dir;
   if (dir.empty()) {
@@ -442,12 +445,16 @@ int main(int argc, char** argv) {
   Report report;
   report.root["goals"] = json::object{};
   report.root["customers"] = o.customers;
-  std::printf("kassa terminal benchmark: %" PRIu64 " customers, %d queries of each kind, %d creates%s\n",
-              o.customers, o.queries, o.creates, o.quick ? " (--quick)" : "");
+  report.root["sqlite_mmap_mb"] = o.sqlite_mmap_mb;
+  std::printf("kassa terminal benchmark: %" PRIu64 " customers, %d queries of each kind, %d creates%s; SQLite %s\n",
+              o.customers, o.queries, o.creates, o.quick ? " (--quick)" : "",
+              o.sqlite_mmap_mb ? ("with mmap_size " + std::to_string(o.sqlite_mmap_mb) + " MiB").c_str()
+                               : "with its default page cache");
 
   // 1. Load.
   auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes}), "open store");
-  auto sqlite = Must(kassa::bench::SqliteBaseline::Create((dir / "sqlite.db").string()), "create SQLite");
+  auto sqlite = Must(kassa::bench::SqliteBaseline::Create((dir / "sqlite.db").string(), o.sqlite_mmap_mb << 20),
+                     "create SQLite");
   {
     const auto start = std::chrono::steady_clock::now();
     double kassa_s = 0, sqlite_s = 0;
