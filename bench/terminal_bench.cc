@@ -22,10 +22,14 @@
 //
 // usage: kassa_bench_terminal --kassad PATH --kassa-hq PATH --store-config FILE --chain-config FILE
 //            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
-//            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--dir DIR] [--keep] [--json FILE]
+//            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--drop-caches] [--dir DIR] [--keep]
+//            [--json FILE]
+// --drop-caches (root): also measure kassad's start with the page cache
+// dropped before each start, and hold that one to the start goal.
 
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -38,6 +42,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "child_process.h"
@@ -69,6 +74,7 @@ struct Options {
   bool quick = false;
   bool check = false;
   bool keep = false;
+  bool drop_caches = false;
   std::uint64_t customers = 1'000'000;
   std::uint64_t sqlite_mmap_mb = 0;
   int queries = 1000;
@@ -81,7 +87,7 @@ struct Options {
 constexpr int kLimit = 20;
 constexpr std::uint64_t kLoadChunk = 10'000;
 constexpr std::size_t kMapBytes = std::size_t{8} << 30;
-constexpr int kColdStarts = 5;
+constexpr int kStarts = 5;
 const std::string kTerminal = "RIGA-01-T1";
 
 [[noreturn]] void Fail(const std::string& what) {
@@ -315,6 +321,50 @@ std::uint64_t FileBytes(const fs::path& p) {
   return ec ? 0 : size;
 }
 
+// ---- kassad as a process -----------------------------------------------------
+
+std::string PercentEncode(const std::string& text) {
+  std::string out;
+  for (unsigned char ch : text) {
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", ch);
+    out += std::isalnum(ch) ? std::string(1, static_cast<char>(ch)) : std::string(hex);
+  }
+  return out;
+}
+
+// Starts kassad over `data_dir` and returns the time until its first search
+// answered, the running process and its API port.
+std::tuple<Latencies::Clock::duration, kassa::bench::ChildProcess, std::uint16_t> StartKassad(
+    const Options& o, const fs::path& dir, const fs::path& data_dir, const std::string& name) {
+  const std::string port_file = (dir / ("kassad." + name + ".port")).string();
+  const auto start = Latencies::Clock::now();
+  auto kassad = Must(kassa::bench::ChildProcess::Start(
+                         {o.kassad, "--data", data_dir.string(), "--config", o.store_config, "--listen",
+                          "127.0.0.1:0", "--port-file", port_file, "--map-size", std::to_string(kMapBytes >> 20),
+                          "--terminal", kTerminal, "--log-level", "warning"},
+                         (dir / "kassad.log").string()),
+                     "start kassad");
+  const std::uint16_t port =
+      kassa::bench::PortIn(Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port"), "");
+  const auto answer = Must(kassa::bench::HttpGet(port, "/v1/customers?q=Kaln"), "first search");
+  const auto elapsed = Latencies::Clock::now() - start;
+  if (answer.status != 200 || answer.body.find("\"results\"") == std::string::npos) {
+    Fail("kassad's first search answered " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200));
+  }
+  return {elapsed, std::move(kassad), port};
+}
+
+// Writes every dirty page and drops the page cache (root only), so the next
+// start reads the data file from the disk.
+void DropPageCache() {
+  ::sync();
+  std::ofstream drop("/proc/sys/vm/drop_caches");
+  drop << "3\n";
+  drop.flush();
+  if (!drop) Fail("--drop-caches: cannot write /proc/sys/vm/drop_caches (needs root)");
+}
+
 // ---- the link, end to end --------------------------------------------------
 
 // Queues `o.uploads` creations in a fresh terminal store, starts kassa-hq and
@@ -392,6 +442,7 @@ Options Parse(int argc, char** argv) {
     if (a == "--quick") o.quick = true;
     else if (a == "--check") o.check = true;
     else if (a == "--keep") o.keep = true;
+    else if (a == "--drop-caches") o.drop_caches = true;
     else if (a == "--customers") o.customers = number(), sized = true;
     else if (a == "--queries") o.queries = static_cast<int>(number());
     else if (a == "--creates") o.creates = static_cast<int>(number());
@@ -551,47 +602,38 @@ int main(int argc, char** argv) {
 
   // 5. kassad at N customers.
   std::printf("\nkassad over the same %" PRIu64 " customers\n", o.customers);
-  Latencies cold_start;
+  Latencies warm_start, cold_start;
   kassa::bench::ChildProcess::Memory memory;
-  for (int run = 0; run < kColdStarts; ++run) {
-    const std::string port_file = (dir / ("kassad.port." + std::to_string(run))).string();
-    const auto start = std::chrono::steady_clock::now();
-    auto kassad = Must(kassa::bench::ChildProcess::Start(
-                           {o.kassad, "--data", terminal_dir.string(), "--config", o.store_config, "--listen",
-                            "127.0.0.1:0", "--port-file", port_file, "--map-size",
-                            std::to_string(kMapBytes >> 20), "--terminal", kTerminal, "--log-level", "warning"},
-                           (dir / "kassad.log").string()),
-                       "start kassad");
-    const std::uint16_t port =
-        kassa::bench::PortIn(Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port"), "");
-    const auto answer = Must(kassa::bench::HttpGet(port, "/v1/customers?q=" + std::string("Kaln")), "first search");
-    cold_start.Add(std::chrono::steady_clock::now() - start);
-    if (answer.status != 200 || answer.body.find("\"results\"") == std::string::npos) {
-      Fail("kassad's first search answered " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200));
-    }
-    if (run == kColdStarts - 1) {
-      for (std::size_t i = 0; i < queries.size(); ++i) {
-        std::string target = "/v1/customers?q=";
-        for (unsigned char ch : queries[i].text) {
-          char hex[4];
-          std::snprintf(hex, sizeof hex, "%%%02X", ch);
-          target += std::isalnum(ch) ? std::string(1, static_cast<char>(ch)) : std::string(hex);
-        }
-        const auto a = Must(kassa::bench::HttpGet(port, target), "search over HTTP");
+  for (int run = 0; run < kStarts; ++run) {
+    auto [elapsed, kassad, port] = StartKassad(o, dir, terminal_dir, "warm" + std::to_string(run));
+    warm_start.Add(elapsed);
+    if (run == kStarts - 1) {
+      for (const Query& q : queries) {
+        const auto a = Must(kassa::bench::HttpGet(port, "/v1/customers?q=" + PercentEncode(q.text)), "search");
         if (a.status != 200) Fail("search over HTTP answered " + std::to_string(a.status) + ": " + a.body);
       }
       memory = Must(kassad.ReadMemory(), "kassad's memory");
     }
   }
-  const LatencySummary cs = cold_start.Summary();
-  std::printf("  cold start to first search answer: p50 %.1f ms, max %.1f ms (%d starts, page cache warm)\n",
-              cs.p50_us / 1000, cs.max_us / 1000, kColdStarts);
+  const LatencySummary ws = warm_start.Summary();
+  std::printf("  start to first search answer, page cache warm: p50 %.1f ms, max %.1f ms (%d starts)\n",
+              ws.p50_us / 1000, ws.max_us / 1000, kStarts);
+  report.Latency("start_page_cache_warm", ws);
+  if (o.drop_caches) {
+    for (int run = 0; run < kStarts; ++run) {
+      DropPageCache();
+      cold_start.Add(std::get<0>(StartKassad(o, dir, terminal_dir, "cold" + std::to_string(run))));
+    }
+    const LatencySummary cs = cold_start.Summary();
+    std::printf("  start to first search answer, page cache dropped: p50 %.1f ms, max %.1f ms (%d starts)\n",
+                cs.p50_us / 1000, cs.max_us / 1000, kStarts);
+    report.Latency("start_page_cache_dropped", cs);
+  }
   std::printf("  memory after %zu searches: anonymous %.2f MB, file-backed %.1f MB, peak total %.1f MB\n",
               queries.size(), Mb(memory.anonymous), Mb(memory.file), Mb(memory.peak_total));
   const std::uint64_t data_bytes = FileBytes(terminal_dir / "data.mdb");
   const std::uint64_t sqlite_bytes = FileBytes(dir / "sqlite.db") + FileBytes(dir / "sqlite.db-wal");
   std::printf("  data file: kassa %.1f MB, SQLite %.1f MB (with its WAL)\n", Mb(data_bytes), Mb(sqlite_bytes));
-  report.Latency("cold_start", cs);
   report.root["memory_bytes"] = json::object{{"anonymous", memory.anonymous}, {"file", memory.file},
                                              {"peak_total", memory.peak_total}};
   report.root["data_file_bytes"] = json::object{{"kassa", data_bytes}, {"sqlite", sqlite_bytes}};
@@ -641,7 +683,9 @@ int main(int argc, char** argv) {
   report.Goal("create p50 / bare LMDB put p50", kc.p50_us / bare_put.p50_us, 1.3, "x");
   report.Goal("create p99 / SQLite create p99", kc.p99_us / sc.p99_us, 1.0, "x");
   report.Goal("kassad anonymous memory", Mb(memory.anonymous), 8.0, "MB");
-  report.Goal("kassad cold start p50", cs.p50_us / 1000, 100.0, "ms");
+  // The stricter start when it was measured: nothing of the data file cached.
+  report.Goal(o.drop_caches ? "kassad start p50, page cache dropped" : "kassad start p50, page cache warm",
+              (o.drop_caches ? cold_start : warm_start).Summary().p50_us / 1000, 100.0, "ms");
   report.Goal("upload bytes / compact JSON bytes", report.root["wire"].as_object()["ratio"].as_double(), 0.35, "x");
 
   if (!o.json_path.empty()) {
@@ -651,6 +695,10 @@ int main(int argc, char** argv) {
     std::printf("\nreport written to %s\n", o.json_path.c_str());
   }
   if (!o.keep && o.dir.empty()) fs::remove_all(dir);
+  if (o.quick) {
+    std::printf("\n--quick: %" PRIu64 " customers fit in every cache, SQLite's included; the goals are for the "
+                "full size (1,000,000)\n", o.customers);
+  }
   if (!report.missed.empty()) {
     std::printf("\n%zu goal(s) missed%s\n", report.missed.size(), o.check ? "" : " (not checked: no --check)");
     return o.check ? 1 : 0;
