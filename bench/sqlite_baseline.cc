@@ -171,24 +171,17 @@ Status SqliteBaseline::Insert(const model::Customer& c) {
     KASSA_TRY(s.Run("insert customer"));
   }
   const std::int64_t row = sqlite3_last_insert_rowid(db_);
-  const auto phone = [&](const std::string& e164) -> Status {
-    if (e164.empty()) return Status::Ok();
-    KASSA_TRY_ASSIGN(Statement s, statement(kPhone));
-    return s.Text(1, model::NationalNumberOf(e164)).Int(2, row).Run("insert phone");
+  // One row of a lookup table (phones, emails, cards) pointing at the customer.
+  const auto lookup = [&](const char* sql, const std::string& key, const char* what) -> Status {
+    if (key.empty()) return Status::Ok();
+    KASSA_TRY_ASSIGN(Statement s, statement(sql));
+    return s.Text(1, key).Int(2, row).Run(what);
   };
-  KASSA_TRY(phone(c.phone));
-  for (const auto& p : c.secondary_phones) KASSA_TRY(phone(p.value));
-  const auto email = [&](const std::string& address) -> Status {
-    if (address.empty()) return Status::Ok();
-    KASSA_TRY_ASSIGN(Statement s, statement(kEmail));
-    return s.Text(1, model::FoldEmail(address)).Int(2, row).Run("insert email");
-  };
-  KASSA_TRY(email(c.email));
-  for (const auto& e : c.secondary_emails) KASSA_TRY(email(e.value));
-  for (const auto& card : c.loyalty_cards) {
-    KASSA_TRY_ASSIGN(Statement s, statement(kCard));
-    KASSA_TRY(s.Text(1, card).Int(2, row).Run("insert card"));
-  }
+  if (!c.phone.empty()) KASSA_TRY(lookup(kPhone, model::NationalNumberOf(c.phone), "insert phone"));
+  for (const auto& p : c.secondary_phones) KASSA_TRY(lookup(kPhone, model::NationalNumberOf(p.value), "insert phone"));
+  if (!c.email.empty()) KASSA_TRY(lookup(kEmail, model::FoldEmail(c.email), "insert email"));
+  for (const auto& e : c.secondary_emails) KASSA_TRY(lookup(kEmail, model::FoldEmail(e.value), "insert email"));
+  for (const auto& card : c.loyalty_cards) KASSA_TRY(lookup(kCard, card, "insert card"));
   KASSA_TRY_ASSIGN(Statement s, statement(kName));
   return s.Int(1, row)
       .NullableText(2, c.first_name)
