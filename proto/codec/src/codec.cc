@@ -199,11 +199,11 @@ Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
   m::Customer c;
   std::memcpy(c.id.bytes.data(), p.id, sizeof(p.id));
   c.account = GetString(p.account);
-  if (p.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
-      p.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) {
+  if (EnumNumber(p.type) != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
+      EnumNumber(p.type) != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) {
     return Status(StatusCode::kDataLoss, "type: unknown customer type in record");
   }
-  c.type = static_cast<m::CustomerType>(p.type);
+  c.type = static_cast<m::CustomerType>(EnumNumber(p.type));
   c.first_name = GetString(p.first_name);
   c.last_name = GetString(p.last_name);
   c.organization_name = GetString(p.organization_name);
@@ -213,21 +213,21 @@ Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
   c.secondary_phones = GetContacts(p.secondary_phones, p.secondary_phones_count);
   for (pb_size_t i = 0; i < p.addresses_count; ++i) {
     const kassa_link_v1_Address& pa = p.addresses[i];
-    if (pa.purpose < kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_HOME ||
-        pa.purpose > kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_POST_BOX) {
+    if (EnumNumber(pa.purpose) < kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_HOME ||
+        EnumNumber(pa.purpose) > kassa_link_v1_AddressPurpose_ADDRESS_PURPOSE_POST_BOX) {
       return Status(StatusCode::kDataLoss, "addresses.purpose: unknown purpose in record");
     }
-    c.addresses.push_back(m::Address{static_cast<m::AddressPurpose>(pa.purpose), GetString(pa.street),
+    c.addresses.push_back(m::Address{static_cast<m::AddressPurpose>(EnumNumber(pa.purpose)), GetString(pa.street),
                                      GetString(pa.city), GetString(pa.postal_code), GetString(pa.region),
                                      GetString(pa.country), GetString(pa.contact_name),
                                      GetString(pa.contact_phone)});
   }
   c.customer_group = GetString(p.customer_group);
-  if (p.receipt_preference < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
-      p.receipt_preference > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
+  if (EnumNumber(p.receipt_preference) < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
+      EnumNumber(p.receipt_preference) > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
     return Status(StatusCode::kDataLoss, "receipt_preference: unknown value in record");
   }
-  c.receipt_preference = static_cast<m::ReceiptPreference>(p.receipt_preference);
+  c.receipt_preference = static_cast<m::ReceiptPreference>(EnumNumber(p.receipt_preference));
   c.receipt_email = GetString(p.receipt_email);
   c.currency = GetString(p.currency);
   c.language = GetString(p.language);
@@ -263,14 +263,14 @@ Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
 }
 
 Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
-  if (p.kind != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
-      p.kind != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
+  if (EnumNumber(p.kind) != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
+      EnumNumber(p.kind) != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
     return Status(StatusCode::kDataLoss, "kind: unknown operation kind in record");
   }
   if (!p.has_customer) return Status(StatusCode::kDataLoss, "customer: missing from operation record");
   m::Operation op;
   std::memcpy(op.op_id.bytes.data(), p.op_id, sizeof(p.op_id));
-  op.kind = static_cast<m::OperationKind>(p.kind);
+  op.kind = static_cast<m::OperationKind>(EnumNumber(p.kind));
   op.enqueued_at_ms = p.enqueued_at_ms;
   KASSA_TRY_ASSIGN(op.customer, ReadCustomer(p.customer));
   op.base_version = p.base_version;
@@ -316,25 +316,25 @@ Result<m::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p) {
   c.legal_entity = GetString(p.legal_entity);
   c.operating_unit_country = GetString(p.operating_unit_country);
   const kassa_link_v1_DefaultCustomer& pd = p.default_customer;
-  if ((pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
-       pd.type != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) ||
-      pd.receipt_preference < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
-      pd.receipt_preference > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
+  if ((EnumNumber(pd.type) != kassa_link_v1_CustomerType_CUSTOMER_TYPE_PERSON &&
+       EnumNumber(pd.type) != kassa_link_v1_CustomerType_CUSTOMER_TYPE_ORGANIZATION) ||
+      EnumNumber(pd.receipt_preference) < kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_PRINT ||
+      EnumNumber(pd.receipt_preference) > kassa_link_v1_ReceiptPreference_RECEIPT_PREFERENCE_NONE) {
     return Status(StatusCode::kDataLoss, "default_customer: unknown enum value in record");
   }
-  c.default_customer = m::DefaultCustomer{GetString(pd.account), static_cast<m::CustomerType>(pd.type),
+  c.default_customer = m::DefaultCustomer{GetString(pd.account), static_cast<m::CustomerType>(EnumNumber(pd.type)),
                                           GetString(pd.customer_group),
-                                          static_cast<m::ReceiptPreference>(pd.receipt_preference),
+                                          static_cast<m::ReceiptPreference>(EnumNumber(pd.receipt_preference)),
                                           GetString(pd.receipt_email), GetString(pd.currency),
                                           GetString(pd.language), GetStrings(pd.affiliations, pd.affiliations_count)};
   for (pb_size_t i = 0; i < p.customer_groups_count; ++i) {
     c.customer_groups.push_back({GetString(p.customer_groups[i].id), GetString(p.customer_groups[i].name)});
   }
-  if (p.creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_SYNC &&
-      p.creation_mode != kassa_link_v1_CreationMode_CREATION_MODE_ASYNC) {
+  if (EnumNumber(p.creation_mode) != kassa_link_v1_CreationMode_CREATION_MODE_SYNC &&
+      EnumNumber(p.creation_mode) != kassa_link_v1_CreationMode_CREATION_MODE_ASYNC) {
     return Status(StatusCode::kDataLoss, "creation_mode: unknown value in record");
   }
-  c.creation_mode = static_cast<m::CreationMode>(p.creation_mode);
+  c.creation_mode = static_cast<m::CreationMode>(EnumNumber(p.creation_mode));
   c.allow_offline_creation = p.allow_offline_creation;
   return c;
 }

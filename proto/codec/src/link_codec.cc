@@ -95,9 +95,9 @@ Status FillAck(const m::OperationAck& ack, kassa_link_v1_OperationAck& p) {
 
 Result<m::OperationAck> ReadAck(const kassa_link_v1_OperationAck& p) {
   m::OperationAck ack;
-  if (p.outcome == kassa_link_v1_AckOutcome_ACK_OUTCOME_APPLIED) {
+  if (EnumNumber(p.outcome) == kassa_link_v1_AckOutcome_ACK_OUTCOME_APPLIED) {
     ack.outcome = m::OperationAck::Outcome::kApplied;
-  } else if (p.outcome == kassa_link_v1_AckOutcome_ACK_OUTCOME_REJECTED) {
+  } else if (EnumNumber(p.outcome) == kassa_link_v1_AckOutcome_ACK_OUTCOME_REJECTED) {
     ack.outcome = m::OperationAck::Outcome::kRejected;
   } else {
     return Bad("outcome: unknown acknowledgement outcome");
@@ -325,10 +325,10 @@ Result<std::vector<m::Change>> DecodeDistribution(ByteView bytes) {
                              KASSA_TRY(DecodeMessage(element, kassa_link_v1_Change_fields, p.get()));
                              m::Change change;
                              change.seq = p->seq;
-                             if (p->kind == kassa_link_v1_ChangeKind_CHANGE_KIND_CUSTOMER_UPSERT && p->has_customer) {
+                             if (EnumNumber(p->kind) == kassa_link_v1_ChangeKind_CHANGE_KIND_CUSTOMER_UPSERT && p->has_customer) {
                                change.kind = m::Change::Kind::kCustomerUpsert;
                                KASSA_TRY_ASSIGN(change.customer, ReadCustomer(p->customer));
-                             } else if (p->kind == kassa_link_v1_ChangeKind_CHANGE_KIND_STORE_CONFIG &&
+                             } else if (EnumNumber(p->kind) == kassa_link_v1_ChangeKind_CHANGE_KIND_STORE_CONFIG &&
                                         p->has_store_config) {
                                change.kind = m::Change::Kind::kStoreConfig;
                                KASSA_TRY_ASSIGN(change.store_config, ReadStoreConfig(p->store_config));

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kassa/base/bytes.h"
@@ -22,6 +23,18 @@
 namespace kassa::proto_codec::internal {
 
 constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
+
+// The number a nanopb enum field holds. nanopb stores whatever integer the
+// wire carried, which may be no enumerator; loading that through the enum
+// type is undefined behaviour (UBSan: invalid enum load), so the field's
+// bytes are read as its underlying integer.
+template <typename E>
+int EnumNumber(const E& field) {
+  static_assert(std::is_enum_v<E>);
+  std::underlying_type_t<E> number;
+  std::memcpy(&number, &field, sizeof number);
+  return static_cast<int>(number);
+}
 
 template <std::size_t N>
 bool PutString(char (&dst)[N], const std::string& src) {
