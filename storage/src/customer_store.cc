@@ -17,7 +17,6 @@ namespace {
 // Bumped when the on-disk layout changes; older layouts are migrated on open.
 // 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
 // 3: name index entries carry the customer's name tokens (index rebuilt).
-// 2: outbox_refs.
 constexpr std::string_view kSchemaVersion = "3";
 constexpr std::string_view kSchemaVersion2 = "2";
 constexpr std::string_view kSchemaVersion1 = "1";

@@ -65,7 +65,6 @@ class CustomerIndex {
   // Each of these in a snapshot of its own.
   Result<std::vector<IndexHit>> ScanPrefix(IndexKind kind, std::string_view prefix, std::size_t limit);
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids);
-
 };
 
 }  // namespace kassa::storage
