@@ -17,7 +17,9 @@ namespace {
 // Bumped when the on-disk layout changes; older layouts are migrated on open.
 // 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
 // 3: name index entries carry the customer's name tokens (index rebuilt).
-constexpr std::string_view kSchemaVersion = "3";
+// 4: one index entry a phone: national number + country code (index rebuilt).
+constexpr std::string_view kSchemaVersion = "4";
+constexpr std::string_view kSchemaVersion3 = "3";
 constexpr std::string_view kSchemaVersion2 = "2";
 constexpr std::string_view kSchemaVersion1 = "1";
 constexpr std::string_view kSchemaKey = "schema_version";
@@ -188,7 +190,7 @@ struct CustomerStore::Impl {
   }
 
   Status Migrate(WriteTxn& txn, std::string_view from) {
-    if (from != kSchemaVersion1 && from != kSchemaVersion2) {
+    if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3) {
       return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
     }
     KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion;

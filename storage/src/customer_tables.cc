@@ -83,9 +83,9 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
 
 std::string CustomerTables::EntryValue(const IndexEntry& e) const {
   std::string value(1, static_cast<char>(e.field));
-  if (e.names.empty()) return value;
-  // Each token as the index stores terms, so that they compare alike.
-  std::string_view rest = e.names;
+  if (e.kind != IndexKind::kName) return value + e.detail;
+  // Each name token as the index stores terms, so that they compare alike.
+  std::string_view rest = e.detail;
   while (!rest.empty()) {
     const std::size_t space = rest.find(' ');
     if (value.size() > 1) value += ' ';
@@ -197,7 +197,7 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
         if (!v.ok()) {
           problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
         } else if (AsChars(*v) != EntryValue(e)) {
-          problem("customer " + hex_key + ": index entry for '" + e.term + "' is stale (wrong field or names)");
+          problem("customer " + hex_key + ": index entry for '" + e.term + "' is stale (wrong field or detail)");
         }
       }
     }

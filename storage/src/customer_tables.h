@@ -5,8 +5,8 @@
 // LmdbChainStore so both index exactly alike (index.h says what is indexed).
 //
 //   customers: id (16 bytes) -> sealed nanopb Customer
-//   index:     kind | term | 0x00 | id -> MatchedField (1 byte), then for
-//              kName entries the customer's name tokens (IndexEntry::names)
+//   index:     kind | term | 0x00 | id -> MatchedField (1 byte), then the
+//              entry's detail (IndexEntry::detail: name tokens, country code)
 //
 // Every method works inside a caller's transaction. Private to kassa::storage.
 

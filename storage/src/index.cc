@@ -29,22 +29,23 @@ namespace {
 
 class EntryList {
  public:
-  void Add(IndexKind kind, std::string term, MatchedField field, const std::string& names = {}) {
+  void Add(IndexKind kind, std::string term, MatchedField field, const std::string& detail = {}) {
     if (term.size() > kMaxIndexTermBytes) term.resize(kMaxIndexTermBytes);
     const bool seen = std::any_of(entries_.begin(), entries_.end(), [&](const IndexEntry& e) {
       return e.kind == kind && e.term == term;
     });
-    if (!seen) entries_.push_back({kind, std::move(term), field, names});
+    if (!seen) entries_.push_back({kind, std::move(term), field, detail});
   }
   void AddName(std::string_view text, MatchedField field, const std::string& names) {
     for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field, names);
   }
+  // One entry a number: its national number with the country code as the
+  // entry's detail; the E.164 digits only when the country code is unknown.
   void AddPhone(std::string_view e164, MatchedField field) {
     if (e164.size() < 2 || e164[0] != '+') return;
-    Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
-    if (auto national = model::NationalNumberOf(e164); !national.empty()) {
-      Add(IndexKind::kPhoneNational, std::move(national), field);
-    }
+    std::string code = model::CountryCodeOf(e164);
+    if (code.empty()) return Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
+    Add(IndexKind::kPhoneNational, model::NationalNumberOf(e164), field, code);
   }
   std::vector<IndexEntry> Take() { return std::move(entries_); }
 

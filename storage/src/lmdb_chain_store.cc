@@ -15,8 +15,10 @@ namespace {
 constexpr unsigned kMaxDbs = 6;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
-constexpr std::string_view kSchemaVersion = "hq-2";
+// hq-3: one index entry a phone: national number + country code (rebuilt).
+constexpr std::string_view kSchemaVersion = "hq-3";
 constexpr std::string_view kSchemaVersion1 = "hq-1";
+constexpr std::string_view kSchemaVersion2 = "hq-2";
 constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kConfigKey = "chain_config";
@@ -91,10 +93,10 @@ class LmdbChainStore final : public ChainStore {
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
-        if (AsChars(*schema) != kSchemaVersion1) {
+        if (AsChars(*schema) != kSchemaVersion1 && AsChars(*schema) != kSchemaVersion2) {
           return Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
         }
-        KASSA_LOG(kInfo) << "migrating the headquarters store from " << kSchemaVersion1 << " to " << kSchemaVersion;
+        KASSA_LOG(kInfo) << "migrating the headquarters store from " << AsChars(*schema) << " to " << kSchemaVersion;
         KASSA_TRY(tables_.RebuildIndex(txn));
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }

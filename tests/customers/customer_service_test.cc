@@ -222,6 +222,26 @@ TEST_F(CustomerServiceTest, SearchByPhoneInAnyFormatAndNationalPrefix) {
   }
 }
 
+TEST_F(CustomerServiceTest, InternationalSearchKeepsTheCountryNationalSearchDoesNot) {
+  // The same national number in Latvia and in Finland.
+  CustomerPatch riga = JohnSmith();
+  riga.phone = "+371 2612 3456";
+  const auto lv = MustCreate(riga);
+  CustomerPatch helsinki;
+  helsinki.last_name = "Virtanen";
+  helsinki.phone = "+358 2612 3456";
+  const auto fi = MustCreate(helsinki);
+  for (const char* q : {"+37126123456", "00371 2612 3456", "+371261"}) {
+    auto r = Search(q);
+    ASSERT_EQ(r.size(), 1u) << q;
+    EXPECT_EQ(r[0].customer.id, lv.id) << q;
+  }
+  auto r = Search("+35826123456");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].customer.id, fi.id);
+  EXPECT_EQ(Search("26123456").size(), 2u);  // national digits: both countries
+}
+
 TEST_F(CustomerServiceTest, SearchReportsSecondaryMatches) {
   CustomerPatch p = JohnSmith();
   p.secondary_phones = std::vector<ContactInput>{{"07700 900123", false}};

@@ -233,9 +233,11 @@ TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndPendingIsIndexed) {
   int phone_entries = 0;
   bool pending = false;
   for (const auto& e : entries) {
-    if (e.kind == IndexKind::kPhoneE164) {
+    EXPECT_NE(e.kind, IndexKind::kPhoneE164);  // a known country code: the national entry only
+    if (e.kind == IndexKind::kPhoneNational) {
       ++phone_entries;
       EXPECT_EQ(e.field, MatchedField::kPhone);
+      EXPECT_EQ(e.detail, "44");
     }
     pending = pending || e.kind == IndexKind::kPending;
   }
@@ -447,8 +449,13 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   auto hits = store_->ScanPrefix(IndexKind::kName, "berz", 5);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
-  EXPECT_EQ((*hits)[0].names, "anna liga berzina");
-  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kPhoneE164, "44", 5)->at(0).names.empty());
+  EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
+  // A phone is one national entry carrying its country code.
+  auto phone = store_->ScanPrefix(IndexKind::kPhoneNational, "2079460958", 5);
+  ASSERT_TRUE(phone.ok());
+  ASSERT_EQ(phone->size(), 1u);
+  EXPECT_EQ((*phone)[0].detail, "44");
+  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kPhoneE164, "", 5)->empty());
 
   store_.reset();
   DowngradeToLayout2(dir_.path());
@@ -460,7 +467,7 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
     hits = (*old)->ScanPrefix(IndexKind::kName, "liga", 5);
     ASSERT_TRUE(hits.ok());
     ASSERT_EQ(hits->size(), 1u);
-    EXPECT_EQ((*hits)[0].names, "anna liga berzina");
+    EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
     auto report = (*old)->Check();
     ASSERT_TRUE(report.ok());
     EXPECT_TRUE(report->problems.empty()) << report->problems.front();

@@ -148,6 +148,12 @@ std::string NationalNumberOf(std::string_view e164) {
   return {};
 }
 
+std::string CountryCodeOf(std::string_view e164) {
+  if (e164.empty() || e164[0] != '+') return {};
+  const CountryDialling* c = CountryOfInternational(e164.substr(1));
+  return c ? std::string(c->code) : std::string();
+}
+
 bool IsKnownPhoneCountry(std::string_view country) { return FindCountry(country) != nullptr; }
 
 }  // namespace kassa::model

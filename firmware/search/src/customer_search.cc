@@ -26,6 +26,8 @@ constexpr int kScoreEmailPrefix = 350;
 // Name index entries checked per query: a bound on work when the longest
 // token is common and the others rule most of its entries out.
 constexpr std::size_t kMaxNameEntries = 20000;
+// Phone entries of other countries skipped per international query.
+constexpr std::size_t kMaxFilteredEntries = 20000;
 constexpr std::size_t kMaxQueryTokens = 8;
 constexpr std::size_t kMaxQueryBytes = 256;
 
@@ -57,11 +59,16 @@ Status SearchSnapshot(const storage::IndexSnapshot& snapshot, std::string_view q
   };
   // Exact-or-prefix scan of one index kind: at most `limit` entries, and only
   // the exact ones where `prefix` is 0.
-  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix) -> Status {
+  // With `detail`, only entries carrying that detail count (a country code),
+  // and at most kMaxFilteredEntries are looked at.
+  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix,
+                        std::string_view detail = {}) -> Status {
     std::size_t taken = 0;
+    std::size_t visited = 0;
     return snapshot.VisitPrefix(kind, term, [&](const storage::IndexEntryView& hit) {
       const bool is_exact = hit.term == term;
       if (!is_exact && prefix == 0) return false;  // exact terms come first: no more to find
+      if (!detail.empty() && hit.detail != detail) return ++visited < kMaxFilteredEntries;
       offer(hit.id, is_exact ? exact : prefix, hit.field);
       return ++taken < limit;
     });
@@ -77,8 +84,17 @@ Status SearchSnapshot(const storage::IndexSnapshot& snapshot, std::string_view q
   }
   if (const std::string digits = model::PhoneSearchDigits(query, default_country); !digits.empty()) {
     const bool international = query.front() == '+' || query.substr(0, 2) == "00";
-    KASSA_TRY(scan(international ? IndexKind::kPhoneE164 : IndexKind::kPhoneNational, digits,
-                   kScoreExactPhone, kScorePhonePrefix));
+    if (!international) {
+      KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
+    } else {
+      // The national numbers of the query's country, then the numbers whose
+      // country kassa does not know, by their E.164 digits.
+      if (const std::string code = model::CountryCodeOf("+" + digits); !code.empty()) {
+        KASSA_TRY(scan(IndexKind::kPhoneNational, digits.substr(code.size()), kScoreExactPhone, kScorePhonePrefix,
+                       code));
+      }
+      KASSA_TRY(scan(IndexKind::kPhoneE164, digits, kScoreExactPhone, kScorePhonePrefix));
+    }
   }
 
   // A query with '@' is an email: its parts are not name tokens.
@@ -96,7 +112,7 @@ Status SearchSnapshot(const storage::IndexSnapshot& snapshot, std::string_view q
     KASSA_TRY(snapshot.VisitPrefix(IndexKind::kName, driver, [&](const storage::IndexEntryView& hit) {
       if (++visited > kMaxNameEntries) return false;
       own.clear();
-      for (std::string_view rest = hit.names; !rest.empty();) {
+      for (std::string_view rest = hit.detail; !rest.empty();) {
         const std::size_t space = rest.find(' ');
         own.push_back(rest.substr(0, space));
         rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);

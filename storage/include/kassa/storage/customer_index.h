@@ -21,7 +21,7 @@ struct IndexHit {
   model::LocalId id;
   std::string term;  // the stored term that matched
   MatchedField field;
-  std::string names;  // kName hits: the customer's name tokens (IndexEntry::names)
+  std::string detail;  // IndexEntry::detail
 };
 
 // An index entry seen by VisitPrefix: the views are valid during the call.
@@ -29,7 +29,7 @@ struct IndexEntryView {
   const model::LocalId& id;
   std::string_view term;
   MatchedField field;
-  std::string_view names;
+  std::string_view detail;  // IndexEntry::detail
 };
 
 // One consistent read view of a CustomerIndex (an LMDB read transaction):

@@ -18,8 +18,8 @@ namespace kassa::storage {
 enum class IndexKind : std::uint8_t {
   kName = 1,           // folded name tokens (prefix search)
   kEmail = 2,          // folded whole email (prefix search)
-  kPhoneE164 = 3,      // E.164 digits without '+' (prefix search)
-  kPhoneNational = 4,  // national significant number (prefix search)
+  kPhoneE164 = 3,      // E.164 digits without '+', only for numbers of an unknown country code
+  kPhoneNational = 4,  // national significant number (prefix search), with its country code
   kAccount = 5,        // account number, upper-cased (unique)
   kLoyaltyCard = 6,    // card number (unique)
   kPending = 7,        // empty term: customers waiting for an account number
@@ -48,11 +48,15 @@ struct IndexEntry {
   IndexKind kind;
   std::string term;
   MatchedField field;
-  // kName entries only: every name token of the customer (first, last and
-  // organization name, folded), separated by one space, so that a search
-  // for several tokens checks the others on the entry itself instead of
-  // reading the customer. Empty for the other kinds.
-  std::string names;
+  // Stored with the entry, so that search can judge it without reading the
+  // customer:
+  //   kName           every name token of the customer (first, last and
+  //                   organization name, folded), separated by one space:
+  //                   a search for several tokens checks the others here;
+  //   kPhoneNational  the number's country calling code ("371"): an
+  //                   international search keeps its country's numbers.
+  // Empty for the other kinds.
+  std::string detail;
 };
 
 // Every index entry of `c`, one per (kind, term): where a term comes from

@@ -39,6 +39,10 @@ std::string PhoneSearchDigits(std::string_view query, std::string_view country);
 // is known, else empty.
 std::string NationalNumberOf(std::string_view e164);
 
+// The country calling code of an E.164 number ("+37126123456" -> "371"), or
+// empty when kassa does not know it.
+std::string CountryCodeOf(std::string_view e164);
+
 // True when kassa knows the dialling rules of `country`.
 bool IsKnownPhoneCountry(std::string_view country);
 
