@@ -17,13 +17,15 @@ namespace {
 // Bumped when the on-disk layout changes; older layouts are migrated on open.
 // 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
 // 3: name index entries carry the customer's name tokens (index rebuilt).
-// 4: one index entry a phone: national number + country code (index rebuilt).
+// 4: one index entry a phone: national number + country code; a count of
+//    pending customers in meta instead of a pending marker in the index.
 constexpr std::string_view kSchemaVersion = "4";
 constexpr std::string_view kSchemaVersion3 = "3";
 constexpr std::string_view kSchemaVersion2 = "2";
 constexpr std::string_view kSchemaVersion1 = "1";
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kNextSeqKey = "outbox_next_seq";
+constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: customers without an account
 constexpr std::string_view kStoreConfigKey = "store_config";
 constexpr std::string_view kCursorKey = "distribution_cursor";
 constexpr std::string_view kLastAckKey = "last_ack_at_ms";
@@ -101,12 +103,24 @@ struct CustomerStore::Impl {
     return entries;
   }
 
+  // tables.Put, keeping the count of pending customers in the same
+  // transaction (written only when it changes).
+  Status PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView record, const model::Customer* old,
+                     bool check_unique) {
+    KASSA_TRY(tables.Put(txn, c, record, old, check_unique));
+    const bool was_pending = old != nullptr && old->pending();
+    if (c.pending() == was_pending) return Status::Ok();
+    KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
+    // Never below zero; Check() reports a count that disagrees with the customers.
+    return PutMetaU64(txn, kPendingKey, c.pending() ? pending + 1 : (pending > 0 ? pending - 1 : 0));
+  }
+
   // Writes `next` over `old` (index entries rewritten) when they differ.
   Status Rewrite(WriteTxn& txn, const model::Customer& next, const model::Customer& old) {
     if (next == old) return Status::Ok();
     KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(next));
     // Headquarters is the system of record: what it decided is never refused here.
-    return tables.Put(txn, next, record, &old, /*check_unique=*/false);
+    return PutCustomer(txn, next, record, &old, /*check_unique=*/false);
   }
 
   // Puts the account number into every operation still queued for `id`.
@@ -171,7 +185,7 @@ struct CustomerStore::Impl {
     KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, incoming.id));
     if (!local) {
       KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(incoming));
-      return tables.Put(txn, incoming, record, nullptr, /*check_unique=*/false);
+      return PutCustomer(txn, incoming, record, nullptr, /*check_unique=*/false);
     }
     KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, incoming.id));
     if (queued.empty()) {
@@ -203,7 +217,8 @@ struct CustomerStore::Impl {
         KASSA_TRY_ASSIGN(found, cursor.Next());
       }
     }
-    KASSA_TRY(tables.RebuildIndex(txn));
+    KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.RebuildIndex(txn));
+    KASSA_TRY(PutMetaU64(txn, kPendingKey, pending));
     return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
   }
 };
@@ -245,7 +260,7 @@ Status CustomerStore::Create(const model::Customer& customer, const model::Opera
     KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
   }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(impl_->tables.Put(txn, customer, record, nullptr, /*check_unique=*/true));
+    KASSA_TRY(impl_->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true));
     if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
     return Status::Ok();
   });
@@ -268,7 +283,7 @@ Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t exp
       // Headquarters assigned the number since the caller read the customer.
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
-    KASSA_TRY(impl_->tables.Put(txn, customer, record, &*old, /*check_unique=*/true));
+    KASSA_TRY(impl_->PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
     if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
     return Status::Ok();
   });
@@ -382,10 +397,7 @@ Result<StoreStats> CustomerStore::Stats() {
   KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->tables.customers()));
   KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
   KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(impl_->quarantine));
-  KASSA_TRY(impl_->tables.Scan(txn, IndexKind::kPending, "", [&](const IndexEntryView&) {
-    ++stats.pending_customers;
-    return true;
-  }));
+  KASSA_TRY_ASSIGN(stats.pending_customers, impl_->MetaU64(txn, kPendingKey, 0));
   KASSA_TRY_ASSIGN(auto oldest, impl_->ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
   KASSA_TRY_ASSIGN(stats.distribution_cursor, impl_->MetaU64(txn, kCursorKey, 0));
@@ -482,6 +494,11 @@ Result<CheckReport> CustomerStore::Check() {
       problem("pending customer " + id.ToHex() + ": " + std::to_string(n) +
               " creations queued or quarantined (expected exactly 1)");
     }
+  }
+  KASSA_TRY_ASSIGN(const std::uint64_t pending_count, impl_->MetaU64(txn, kPendingKey, 0));
+  if (pending_count != pending.size()) {
+    problem("the pending count says " + std::to_string(pending_count) + " but " + std::to_string(pending.size()) +
+            " customers are pending");
   }
   // A queued creation of a customer that is no longer pending is fine: the
   // account number arrived by distribution before the acknowledgement.

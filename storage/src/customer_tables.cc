@@ -95,13 +95,15 @@ std::string CustomerTables::EntryValue(const IndexEntry& e) const {
   return value;
 }
 
-Status CustomerTables::RebuildIndex(WriteTxn& txn) const {
+Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) const {
   KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   std::uint64_t customers = 0;
+  std::uint64_t pending = 0;
   while (found) {
     KASSA_TRY_ASSIGN(const model::Customer c, Unseal(cursor.value()));
+    if (c.pending()) ++pending;
     for (const auto& e : IndexEntriesOf(c)) {
       const std::string value = EntryValue(e);
       KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
@@ -110,7 +112,7 @@ Status CustomerTables::RebuildIndex(WriteTxn& txn) const {
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   KASSA_LOG(kInfo) << "index rebuilt for " << customers << " customers";
-  return Status::Ok();
+  return pending;
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,

@@ -44,8 +44,9 @@ class CustomerTables {
   Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const IndexSnapshot::Visitor& visit) const;
 
   // Deletes every index entry and derives them again from the customers:
-  // the migration for a change in what IndexEntriesOf() derives.
-  Status RebuildIndex(WriteTxn& txn) const;
+  // the migration for a change in what IndexEntriesOf() derives. Returns
+  // how many customers are pending (no account number yet).
+  Result<std::uint64_t> RebuildIndex(WriteTxn& txn) const;
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
 
   // Appends to `problems` what disagrees between customers and index;

@@ -20,7 +20,6 @@ const char* ToString(MatchedField f) {
     case MatchedField::kAddressPhone: return "address phone";
     case MatchedField::kAccount: return "account number";
     case MatchedField::kLoyaltyCard: return "loyalty card";
-    case MatchedField::kPending: return "pending";
   }
   return "unknown";
 }
@@ -77,7 +76,6 @@ std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
   for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
   if (!c.account.empty()) list.Add(IndexKind::kAccount, model::AsciiUpper(c.account), MatchedField::kAccount);
   for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
-  if (c.pending()) list.Add(IndexKind::kPending, std::string(), MatchedField::kPending);
   return list.Take();
 }
 

@@ -97,7 +97,7 @@ class LmdbChainStore final : public ChainStore {
           return Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
         }
         KASSA_LOG(kInfo) << "migrating the headquarters store from " << AsChars(*schema) << " to " << kSchemaVersion;
-        KASSA_TRY(tables_.RebuildIndex(txn));
+        KASSA_TRY(tables_.RebuildIndex(txn).status());
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
       if (schema.status().code() != StatusCode::kNotFound) return schema.status();

@@ -22,7 +22,7 @@ enum class IndexKind : std::uint8_t {
   kPhoneNational = 4,  // national significant number (prefix search), with its country code
   kAccount = 5,        // account number, upper-cased (unique)
   kLoyaltyCard = 6,    // card number (unique)
-  kPending = 7,        // empty term: customers waiting for an account number
+  // 7 was the pending marker (layouts 1 to 3); the store keeps a count instead.
 };
 
 // Which field of the customer an index entry came from: the "matched"
@@ -38,7 +38,6 @@ enum class MatchedField : std::uint8_t {
   kAddressPhone = 8,
   kAccount = 9,
   kLoyaltyCard = 10,
-  kPending = 11,
 };
 
 // Human text of `f`, e.g. "secondary phone".
