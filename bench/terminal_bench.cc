@@ -28,7 +28,6 @@
 // dropped before each start, and hold that one to the start goal.
 
 #include <lmdb.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -38,7 +37,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -51,7 +49,6 @@
 #include "kassa/base/log.h"
 #include "kassa/model/phone.h"
 #include "kassa/model/sync.h"
-#include "kassa/model/text.h"
 #include "kassa/proto_codec/codec.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/search/customer_search.h"
