@@ -227,7 +227,7 @@ class EventStream:
 
 
 class KassadOnDevices(unittest.TestCase):
-    """Starts kassad with `--hal linux` and the devices file `devices()` gives."""
+    """Starts kassad with `--hal linux` and the devices given to start(); stops it after the test."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kassa-hil-")
