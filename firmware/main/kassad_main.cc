@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,11 +43,6 @@ options:
 exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 )";
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "kassad: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
   std::string port_file;
@@ -54,46 +50,42 @@ int Main(int argc, char** argv) {
   std::string device_file;
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) options.terminal_id = std::string(host).substr(0, 32);
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value (or is unknown)");
-    const std::string value = argv[++i];
-    if (arg == "--data") {
-      options.data_dir = value;
-    } else if (arg == "--config") {
-      options.config_path = value;
-    } else if (arg == "--listen") {
-      if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
-        return Usage("--listen takes ADDR:PORT");
+  const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassad", kUsage,
+      [&](std::string_view name, const std::string& value) -> std::optional<std::string> {
+      if (name == "--data") {
+        options.data_dir = value;
+      } else if (name == "--config") {
+        options.config_path = value;
+      } else if (name == "--listen") {
+        if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
+          return "--listen takes ADDR:PORT";
+        }
+      } else if (name == "--hq") {
+        if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return "--hq takes HOST:PORT";
+      } else if (name == "--terminal") {
+        options.terminal_id = value;
+      } else if (name == "--map-size") {
+        if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
+          return "--map-size takes a size in MiB from 1 to 1048576";
+        }
+      } else if (name == "--hal") {
+        if (value != "none" && value != "sim" && value != "linux") return "--hal takes none, sim or linux";
+        hal = value;
+      } else if (name == "--devices") {
+        device_file = value;
+      } else if (name == "--port-file") {
+        port_file = value;
+      } else if (name == "--log-level") {
+        if (!kassa::cli::SetLogLevelByName(value)) return "--log-level takes debug, info, warning or error";
+      } else {
+        return "unknown option " + std::string(name);
       }
-    } else if (arg == "--hq") {
-      if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return Usage("--hq takes HOST:PORT");
-    } else if (arg == "--terminal") {
-      options.terminal_id = value;
-    } else if (arg == "--map-size") {
-      if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-        return Usage("--map-size takes a size in MiB from 1 to 1048576");
-      }
-    } else if (arg == "--hal") {
-      if (value != "none" && value != "sim" && value != "linux") return Usage("--hal takes none, sim or linux");
-      hal = value;
-    } else if (arg == "--devices") {
-      device_file = value;
-    } else if (arg == "--port-file") {
-      port_file = value;
-    } else if (arg == "--log-level") {
-      if (!kassa::cli::SetLogLevelByName(value)) return Usage("--log-level takes debug, info, warning or error");
-    } else {
-      return Usage("unknown option " + std::string(arg));
-    }
-  }
-  if (options.data_dir.empty()) return Usage("--data is required");
+      return std::nullopt;
+    });
+  if (parsed) return *parsed;
+  if (options.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
   if (hal == "linux") {
-    if (device_file.empty()) return Usage("--hal linux needs --devices FILE");
+    if (device_file.empty()) return kassa::cli::UsageError("kassad", kUsage, "--hal linux needs --devices FILE");
     auto board = kassa::boards::LinuxBoard(device_file);
     if (!board.ok()) {
       std::fprintf(stderr, "kassad: %s\n", board.status().detail());
@@ -103,7 +95,7 @@ int Main(int argc, char** argv) {
   } else if (hal == "sim") {
     options.board = kassa::boards::SimBoard();
   } else if (!device_file.empty()) {
-    return Usage("--devices is for --hal linux");
+    return kassa::cli::UsageError("kassad", kUsage, "--devices is for --hal linux");
   }
   // Create the data directory (one level) so a fresh terminal starts by itself.
   if (!kassa::cli::EnsureDirectory(options.data_dir)) {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,47 +39,38 @@ GET /v1/customers/ACCOUNT (kassactl --url http://ADMIN hq status).
 exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 )";
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "kassa-hq: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 int Main(int argc, char** argv) {
   kassa::hq::HqOptions options;
   std::string port_file;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value (or is unknown)");
-    const std::string value = argv[++i];
-    if (arg == "--data") {
-      options.data_dir = value;
-    } else if (arg == "--config") {
-      options.config_path = value;
-    } else if (arg == "--listen") {
-      if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
-        return Usage("--listen takes ADDR:PORT");
+  const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
+      [&](std::string_view name, const std::string& value) -> std::optional<std::string> {
+      if (name == "--data") {
+        options.data_dir = value;
+      } else if (name == "--config") {
+        options.config_path = value;
+      } else if (name == "--listen") {
+        if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
+          return "--listen takes ADDR:PORT";
+        }
+      } else if (name == "--admin") {
+        if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
+          return "--admin takes ADDR:PORT";
+        }
+      } else if (name == "--map-size") {
+        if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
+          return "--map-size takes a size in MiB from 1 to 1048576";
+        }
+      } else if (name == "--port-file") {
+        port_file = value;
+      } else if (name == "--log-level") {
+        if (!kassa::cli::SetLogLevelByName(value)) return "--log-level takes debug, info, warning or error";
+      } else {
+        return "unknown option " + std::string(name);
       }
-    } else if (arg == "--admin") {
-      if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
-        return Usage("--admin takes ADDR:PORT");
-      }
-    } else if (arg == "--map-size") {
-      if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-        return Usage("--map-size takes a size in MiB from 1 to 1048576");
-      }
-    } else if (arg == "--port-file") {
-      port_file = value;
-    } else if (arg == "--log-level") {
-      if (!kassa::cli::SetLogLevelByName(value)) return Usage("--log-level takes debug, info, warning or error");
-    } else {
-      return Usage("unknown option " + std::string(arg));
-    }
-  }
-  if (options.data_dir.empty()) return Usage("--data is required");
+      return std::nullopt;
+    });
+  if (parsed) return *parsed;
+  if (options.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");
   if (!kassa::cli::EnsureDirectory(options.data_dir)) {
     std::fprintf(stderr, "kassa-hq: cannot create data directory %s: %s\n", options.data_dir.c_str(),
                  std::strerror(errno));

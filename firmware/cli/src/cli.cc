@@ -23,6 +23,25 @@ int RunGuarded(int (*main_body)(int, char**), int argc, char** argv) {
   return 1;
 }
 
+int UsageError(const char* program, const char* usage, const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n%s", program, message.c_str(), usage);
+  return 2;
+}
+
+std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
+                                const OptionHandler& option) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view name = argv[i];
+    if (name == "--help" || name == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return UsageError(program, usage, std::string(name) + " needs a value (or is unknown)");
+    if (auto error = option(name, argv[++i])) return UsageError(program, usage, *error);
+  }
+  return std::nullopt;
+}
+
 bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port) {
   const auto colon = s.rfind(':');
   if (colon == std::string_view::npos) return false;

@@ -3,6 +3,8 @@
 // Small helpers shared by the daemons' command lines (kassad, kassa-hq).
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +13,20 @@ namespace kassa::cli {
 // Runs a daemon's `main_body`: the single `try` of the process. An exception
 // escaping it is logged and ends the process with 1 (systemd restarts it).
 int RunGuarded(int (*main_body)(int, char**), int argc, char** argv);
+
+// Walks a daemon's "--name VALUE" options. `--help`/`-h` prints `usage` to
+// stdout. `option(name, value)` returns an error message for a bad value or
+// an unknown name, nullopt when it took the option.
+// Returns: nullopt when every option was taken; otherwise the exit status,
+// 0 after --help, 2 after an error printed as "<program>: <message>" and the
+// usage on stderr.
+using OptionHandler = std::function<std::optional<std::string>(std::string_view name, const std::string& value)>;
+std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
+                                const OptionHandler& option);
+
+// Prints "<program>: <message>" and the usage to stderr; returns 2, the
+// usage exit status.
+int UsageError(const char* program, const char* usage, const std::string& message);
 
 // "HOST:PORT" or "[V6]:PORT".
 bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port);
