@@ -28,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, stop_process, wait_for  # noqa: E402
+from kassa_harness import EMULATOR, serve_tcp, stop_process, wait_for  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
@@ -93,26 +93,17 @@ class NetworkPrinter:
     """A TCP 9100 printer: answers DLE EOT n, records everything else."""
 
     def __init__(self, port=0):
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", port))
-        self.server.listen(4)
-        self.port = self.server.getsockname()[1]
         self.received = bytearray()
         self.paper_out = False
         self.cut_after = None  # close the connection after this many job bytes
         self.lock = threading.Lock()
         self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.server = serve_tcp(self._accepted, port, backlog=4)
+        self.port = self.server.getsockname()[1]
 
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def _accepted(self, conn):
+        self.conns.append(conn)
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         pending = b""

@@ -22,7 +22,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, stop_process, wait_for  # noqa: E402
+from kassa_harness import EMULATOR, serve_tcp, stop_process, wait_for  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
@@ -397,28 +397,19 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.faults = True
         self.counts = {"duplicated": 0, "delayed": 0, "reordered": 0, "cut": 0, "frames": 0}
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(16)
-        self.port = self.server.getsockname()[1]
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.server = serve_tcp(self._accepted)
+        self.port = self.server.getsockname()[1]
 
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            pair = [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+    def _accepted(self, client):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        except OSError:
+            client.close()
+            return
+        pair = [client, upstream]
+        threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
 
     @staticmethod
     def _read_exact(sock, n):

@@ -2,7 +2,9 @@
 
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 # Cross builds run the target binaries through qemu-user ("" on the host).
@@ -30,3 +32,24 @@ def stop_process(proc, timeout=10):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def serve_tcp(on_connection, port=0, backlog=16):
+    """A socket listening on 127.0.0.1 (`port` 0: a free one) whose accepted
+    connections go to `on_connection(conn)` on a daemon thread. Closing the
+    socket stops accepting."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(backlog)
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            on_connection(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server
