@@ -1,13 +1,28 @@
-// HAL protocol code (card tracks, ESC/POS) and the simulated backends.
+// HAL protocol code (card tracks, ESC/POS), the simulated backends, and the
+// Linux key store, network monitor and watchdog against real files and sockets.
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
 #include "kassa/hal/card_track.h"
 #include "kassa/hal/escpos.h"
+#include "kassa/hal/lnx/devices.h"
 #include "kassa/hal/lnx/keymap.h"
 #include "kassa/hal/sim/sim_devices.h"
+#include "temp_dir.h"
 
 namespace kassa::hal {
 namespace {
@@ -146,6 +161,88 @@ TEST(SimDevicesTest, CardReaderParsesAndDropsMisreads) {
   Drain(io);
   ASSERT_EQ(swipes.size(), 1u);
   EXPECT_EQ(swipes[0].kind, CardSwipe::Kind::kBadge);
+}
+
+
+TEST(LinuxKeyStoreTest, CreatedOnceAs0600AndRefusedWhenOthersCanRead) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/device.key";
+  auto first = lnx::OpenKeyStore(path)->DeviceSecret();
+  ASSERT_TRUE(first.ok()) << first.status().detail();
+  EXPECT_EQ(first->size(), KeyStore::kSecretBytes);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Another process start reads the same secret.
+  auto again = lnx::OpenKeyStore(path)->DeviceSecret();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *first);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  EXPECT_EQ(lnx::OpenKeyStore(path)->DeviceSecret().status().code(), StatusCode::kDataLoss);
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  std::filesystem::resize_file(path, 10);
+  EXPECT_EQ(lnx::OpenKeyStore(path)->DeviceSecret().status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(lnx::OpenKeyStore(dir.path() + "/no/such/dir/key")->DeviceSecret().status().code(),
+            StatusCode::kUnavailable);
+}
+
+TEST(LinuxWatchdogTest, NotifiesTheSocketSystemdGaveAndHalvesTheInterval) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/notify";
+  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval timeout{5, 0};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const auto receive = [&] {
+    char buf[64] = {};
+    const ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("(nothing)");
+  };
+
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "4000000", 1);
+  auto watchdog = lnx::OpenWatchdog();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  EXPECT_EQ(watchdog->interval_ms(), 2000);
+  watchdog->Ready();
+  EXPECT_EQ(receive(), "READY=1");
+  watchdog->Kick();
+  EXPECT_EQ(receive(), "WATCHDOG=1");
+  ::close(sock);
+
+  // Not under systemd: nothing expected, nothing sent.
+  EXPECT_EQ(lnx::OpenWatchdog()->interval_ms(), 0);
+}
+
+TEST(LinuxNetworkMonitorTest, ReportsTheLinkFromOperstateIgnoringLoopback) {
+  testing::TempDir dir;
+  const auto set = [&](const std::string& iface, const std::string& state) {
+    std::filesystem::create_directories(dir.path() + "/" + iface);
+    std::ofstream(dir.path() + "/" + iface + "/operstate") << state << "\n";
+  };
+  set("lo", "up");
+  set("eth0", "down");
+  boost::asio::io_context io;
+  auto monitor = lnx::OpenNetworkMonitor(io.get_executor(), dir.path());
+  EXPECT_FALSE(monitor->link_up());  // loopback does not count
+  std::vector<bool> changes;
+  monitor->Start([&](bool up) { changes.push_back(up); });
+  set("eth0", "up");
+  io.run_for(std::chrono::milliseconds(2500));
+  ASSERT_EQ(changes, std::vector<bool>{true});
+  EXPECT_TRUE(monitor->link_up());
+  set("eth0", "down");
+  io.restart();
+  io.run_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(changes, (std::vector<bool>{true, false}));
+  monitor->Stop();
 }
 
 }  // namespace

@@ -114,12 +114,14 @@ class FileKeyStore final : public KeyStore {
 // loopback reports operstate "up".
 class SysfsNetworkMonitor final : public NetworkMonitor {
  public:
-  explicit SysfsNetworkMonitor(asio::any_io_executor ex) : timer_(ex) { up_ = Read(); }
+  SysfsNetworkMonitor(asio::any_io_executor ex, std::string sysfs_net) : timer_(ex), sysfs_net_(std::move(sysfs_net)) {
+    up_ = Read();
+  }
 
  private:
-  static bool Read() {
+  bool Read() const {
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(sysfs_net_, ec)) {
       if (entry.path().filename() == "lo") continue;
       std::ifstream in(entry.path() / "operstate");
       std::string state;
@@ -150,6 +152,7 @@ class SysfsNetworkMonitor final : public NetworkMonitor {
   bool DoLinkUp() const override { return up_; }
 
   asio::steady_timer timer_;
+  const std::string sysfs_net_;
   LinkHandler on_change_;
   bool up_ = false;
 };
@@ -194,8 +197,8 @@ Result<std::unique_ptr<CustomerDisplay>> OpenDisplay(asio::any_io_executor execu
 
 std::unique_ptr<KeyStore> OpenKeyStore(std::string path) { return std::make_unique<FileKeyStore>(std::move(path)); }
 
-std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(asio::any_io_executor executor) {
-  return std::make_unique<SysfsNetworkMonitor>(executor);
+std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(asio::any_io_executor executor, std::string sysfs_net) {
+  return std::make_unique<SysfsNetworkMonitor>(executor, std::move(sysfs_net));
 }
 
 std::unique_ptr<Watchdog> OpenWatchdog() { return std::make_unique<SdNotifyWatchdog>(); }

@@ -63,7 +63,9 @@ Result<std::unique_ptr<ReceiptPrinter>> OpenPrinter(boost::asio::any_io_executor
                                                     const PrinterConfig& config);
 Result<std::unique_ptr<CustomerDisplay>> OpenDisplay(boost::asio::any_io_executor executor, const InputConfig& config);
 std::unique_ptr<KeyStore> OpenKeyStore(std::string path);
-std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(boost::asio::any_io_executor executor);
+// Polls `sysfs_net` (every interface but loopback, "operstate") each second.
+std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(boost::asio::any_io_executor executor,
+                                                   std::string sysfs_net = "/sys/class/net");
 // Reads $NOTIFY_SOCKET and $WATCHDOG_USEC; a no-op watchdog without them.
 std::unique_ptr<Watchdog> OpenWatchdog();
 
