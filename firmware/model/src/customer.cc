@@ -129,6 +129,12 @@ bool CopyField(std::uint32_t field, const Customer& from, Customer& to) {
 }
 
 const char* ToString(OperationKind k) {
-  return k == OperationKind::kUpdateCustomer ? "update_customer" : "create_customer";
+  switch (k) {
+    case OperationKind::kCreateCustomer: return "create_customer";
+    case OperationKind::kUpdateCustomer: return "update_customer";
+    case OperationKind::kBookEntry: return "book_entry";
+    case OperationKind::kTimelineEntry: return "timeline_entry";
+  }
+  return "create_customer";
 }
 }  // namespace kassa::model

@@ -259,13 +259,28 @@ Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
   for (std::size_t i = 0; i < op.changed_fields.size(); ++i) p.changed_fields[i] = op.changed_fields[i];
   if (!PutString(p.terminal_id, op.terminal_id)) return TooLong("terminal_id: too long for the record");
   if (!PutString(p.operator_id, op.operator_id)) return TooLong("operator_id: too long for the record");
+  if (op.book_entry) {
+    p.has_book_entry = true;
+    KASSA_TRY(FillBookEntry(*op.book_entry, p.book_entry));
+  }
+  if (op.timeline_entry) {
+    p.has_timeline_entry = true;
+    KASSA_TRY(FillTimelineEntry(*op.timeline_entry, p.timeline_entry));
+  }
   return Status::Ok();
 }
 
 Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
-  if (EnumNumber(p.kind) != kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER &&
-      EnumNumber(p.kind) != kassa_link_v1_OperationKind_OPERATION_KIND_UPDATE_CUSTOMER) {
+  const int kind = EnumNumber(p.kind);
+  if (kind < kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER ||
+      kind > kassa_link_v1_OperationKind_OPERATION_KIND_TIMELINE_ENTRY) {
     return Status(StatusCode::kDataLoss, "kind: unknown operation kind in record");
+  }
+  if (kind == kassa_link_v1_OperationKind_OPERATION_KIND_BOOK_ENTRY && !p.has_book_entry) {
+    return Status(StatusCode::kDataLoss, "book_entry: missing from operation record");
+  }
+  if (kind == kassa_link_v1_OperationKind_OPERATION_KIND_TIMELINE_ENTRY && !p.has_timeline_entry) {
+    return Status(StatusCode::kDataLoss, "timeline_entry: missing from operation record");
   }
   if (!p.has_customer) return Status(StatusCode::kDataLoss, "customer: missing from operation record");
   m::Operation op;
@@ -277,6 +292,11 @@ Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
   op.changed_fields.assign(p.changed_fields, p.changed_fields + p.changed_fields_count);
   op.terminal_id = GetString(p.terminal_id);
   op.operator_id = GetString(p.operator_id);
+  if (p.has_book_entry) op.book_entry = ReadBookEntry(p.book_entry);
+  if (p.has_timeline_entry) {
+    KASSA_TRY_ASSIGN(auto entry, ReadTimelineEntry(p.timeline_entry));
+    op.timeline_entry = std::move(entry);
+  }
   return op;
 }
 

@@ -307,9 +307,12 @@ Status AppendDistributionChange(const m::Change& change, Bytes& distribution) {
   if (change.kind == m::Change::Kind::kCustomerUpsert) {
     p->has_customer = true;
     KASSA_TRY(FillCustomer(change.customer, p->customer));
-  } else {
+  } else if (change.kind == m::Change::Kind::kStoreConfig) {
     p->has_store_config = true;
     KASSA_TRY(FillStoreConfig(change.store_config, p->store_config));
+  } else {
+    p->has_clienteling = true;
+    KASSA_TRY(FillClientelingRecord(change.clienteling, p->clienteling));
   }
   KASSA_TRY_ASSIGN(const Bytes element, EncodeMessage(kassa_link_v1_Change_fields, p.get()));
   AppendElement(kDistributionChangesField, element, distribution);
@@ -332,6 +335,10 @@ Result<std::vector<m::Change>> DecodeDistribution(ByteView bytes) {
                                         p->has_store_config) {
                                change.kind = m::Change::Kind::kStoreConfig;
                                KASSA_TRY_ASSIGN(change.store_config, ReadStoreConfig(p->store_config));
+                             } else if (EnumNumber(p->kind) == kassa_link_v1_ChangeKind_CHANGE_KIND_CLIENTELING &&
+                                        p->has_clienteling) {
+                               change.kind = m::Change::Kind::kClienteling;
+                               KASSA_TRY_ASSIGN(change.clienteling, ReadClientelingRecord(p->clienteling));
                              } else {
                                return Bad("changes: unknown change kind or missing body");
                              }

@@ -13,9 +13,11 @@
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
+#include "kassa/link/v1/clienteling.pb.h"
 #include "kassa/link/v1/customer.pb.h"
 #include "kassa/link/v1/operation.pb.h"
 #include "kassa/link/v1/store.pb.h"
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/operation.h"
 #include "kassa/model/store_config.h"
@@ -78,5 +80,11 @@ Status FillOperation(const model::Operation& op, kassa_link_v1_Operation& p);
 Result<model::Operation> ReadOperation(const kassa_link_v1_Operation& p);
 Status FillStoreConfig(const model::StoreConfig& config, kassa_link_v1_StoreConfig& p);
 Result<model::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p);
+Status FillBookEntry(const model::BookEntry& e, kassa_link_v1_BookEntry& p);
+model::BookEntry ReadBookEntry(const kassa_link_v1_BookEntry& p);
+Status FillTimelineEntry(const model::TimelineEntry& e, kassa_link_v1_TimelineEntry& p);
+Result<model::TimelineEntry> ReadTimelineEntry(const kassa_link_v1_TimelineEntry& p);
+Status FillClientelingRecord(const model::ClientelingRecord& r, kassa_link_v1_ClientelingRecord& p);
+Result<model::ClientelingRecord> ReadClientelingRecord(const kassa_link_v1_ClientelingRecord& p);
 
 }  // namespace kassa::proto_codec::internal

@@ -4,9 +4,11 @@
 // element of an upload batch on the link.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/ids.h"
 
@@ -31,18 +33,24 @@ std::vector<std::uint32_t> ChangedFields(const Customer& before, const Customer&
 // that are not an editable field.
 bool CopyField(std::uint32_t field, const Customer& from, Customer& to);
 
-enum class OperationKind : std::uint8_t { kCreateCustomer = 1, kUpdateCustomer = 2 };
-const char* ToString(OperationKind k);  // "create_customer" | "update_customer"
+enum class OperationKind : std::uint8_t { kCreateCustomer = 1, kUpdateCustomer = 2, kBookEntry = 3, kTimelineEntry = 4 };
+// "create_customer" | "update_customer" | "book_entry" | "timeline_entry"
+const char* ToString(OperationKind k);
 
 struct Operation {
   LocalId op_id;                // unique forever: headquarters applies each id once
   OperationKind kind = OperationKind::kCreateCustomer;
   std::int64_t enqueued_at_ms = 0;
-  Customer customer;            // the customer as it is after the operation
+  // The customer as it is after the operation; clienteling operations carry
+  // only the id (and account) of the customer they concern.
+  Customer customer;
   std::uint32_t base_version = 0;             // updates: the version the edit started from
   std::vector<std::uint32_t> changed_fields;  // updates: Customer field numbers on the wire
   std::string terminal_id;
   std::string operator_id;
+  std::optional<BookEntry> book_entry;          // kBookEntry
+  std::optional<TimelineEntry> timeline_entry;  // kTimelineEntry
+  bool clienteling() const { return kind == OperationKind::kBookEntry || kind == OperationKind::kTimelineEntry; }
   friend bool operator==(const Operation&, const Operation&) = default;
 };
 

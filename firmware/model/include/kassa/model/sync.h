@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/ids.h"
 #include "kassa/model/operation.h"
@@ -34,11 +35,12 @@ struct OperationAck {
 
 // One entry of headquarters' change log as a terminal receives it.
 struct Change {
-  enum class Kind : std::uint8_t { kCustomerUpsert = 1, kStoreConfig = 2 };
+  enum class Kind : std::uint8_t { kCustomerUpsert = 1, kStoreConfig = 2, kClienteling = 3 };
   std::uint64_t seq = 0;  // the cursor after applying this change
   Kind kind = Kind::kCustomerUpsert;
   Customer customer;          // kCustomerUpsert
   StoreConfig store_config;   // kStoreConfig
+  ClientelingRecord clienteling;  // kClienteling
   friend bool operator==(const Change&, const Change&) = default;
 };
 

@@ -11,6 +11,7 @@
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/operation.h"
 #include "kassa/model/store_config.h"
@@ -24,6 +25,7 @@ namespace kassa::proto_codec {
 Result<Bytes> EncodeCustomer(const model::Customer& customer);
 Result<Bytes> EncodeOperation(const model::Operation& operation);
 Result<Bytes> EncodeStoreConfig(const model::StoreConfig& config);
+Result<Bytes> EncodeClientelingRecord(const model::ClientelingRecord& record);
 
 // Returns:
 //   kOk        the decoded value.
@@ -32,5 +34,6 @@ Result<Bytes> EncodeStoreConfig(const model::StoreConfig& config);
 Result<model::Customer> DecodeCustomer(ByteView bytes);
 Result<model::Operation> DecodeOperation(ByteView bytes);
 Result<model::StoreConfig> DecodeStoreConfig(ByteView bytes);
+Result<model::ClientelingRecord> DecodeClientelingRecord(ByteView bytes);
 
 }  // namespace kassa::proto_codec

@@ -1,0 +1,31 @@
+#pragma once
+
+// Operator PINs are stored only as a slow salted hash, in one string:
+//   pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX
+// (the same string Python's hashlib.pbkdf2_hmac gives, for tools and tests).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kassa/base/status.h"
+
+namespace kassa::crypto {
+
+inline constexpr std::uint32_t kDefaultPinIterations = 100000;
+inline constexpr std::uint32_t kMinPinIterations = 1000;
+
+// A new hash of `pin` with a random 16-byte salt.
+// Returns: kOk; kInvalidArgument "pin: ..." (4 to 12 digits); kUnavailable
+// when the kernel's random source fails.
+Result<std::string> HashPin(std::string_view pin, std::uint32_t iterations = kDefaultPinIterations);
+
+// Returns: kOk when `pin_hash` has the format above (kInvalidArgument
+// "pin_hash: ..." otherwise).
+Status CheckPinHashFormat(std::string_view pin_hash);
+
+// Whether `pin` matches `pin_hash`, compared in constant time. False for a
+// malformed hash.
+bool VerifyPin(std::string_view pin, std::string_view pin_hash);
+
+}  // namespace kassa::crypto

@@ -1,0 +1,407 @@
+#include "kassa/model/clienteling.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+#include "kassa/model/text.h"
+
+namespace kassa::model {
+namespace {
+
+constexpr const char* kPermissionNames[kPermissionCount] = {
+    "view_own_book", "view_store_books", "add_to_book", "remove_from_book", "reassign",
+    "create_customer", "edit_customer", "add_activity", "add_note"};
+
+constexpr Status Invalid(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
+
+// "" when `value` fits; otherwise "MEMBER: what is wrong".
+std::string CheckText(const std::string& member, std::string_view value, std::size_t max, bool required) {
+  if (required && value.empty()) return member + ": required";
+  if (value.size() > max) return member + ": at most " + std::to_string(max) + " bytes";
+  return {};
+}
+
+#define KASSA_PROBLEM(expr)            \
+  do {                                 \
+    std::string problem_ = (expr);     \
+    if (!problem_.empty()) return problem_; \
+  } while (0)
+
+std::optional<std::int64_t> ParseInteger(std::string_view s) {
+  std::int64_t v = 0;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Decimals keep up to 4 fractional digits; compared as scaled integers.
+std::optional<std::int64_t> ParseDecimal(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  const auto dot = s.find_first_of(".,");
+  const std::string_view whole = s.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  if (whole.empty() || whole.size() > 13 || frac.size() > 4) return std::nullopt;
+  if (dot != std::string_view::npos && frac.empty()) return std::nullopt;
+  std::int64_t v = 0;
+  for (char ch : whole) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  for (std::size_t i = 0; i < 4; ++i) {
+    const char ch = i < frac.size() ? frac[i] : '0';
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  return negative ? -v : v;
+}
+
+std::string FormatDecimal(std::int64_t scaled) {
+  const bool negative = scaled < 0;
+  const std::uint64_t a = negative ? static_cast<std::uint64_t>(-scaled) : static_cast<std::uint64_t>(scaled);
+  std::string out = (negative ? "-" : "") + std::to_string(a / 10000);
+  std::uint64_t frac = a % 10000;
+  if (frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 4 - digits.size(), '0');
+    while (digits.back() == '0') digits.pop_back();
+    out += "." + digits;
+  }
+  return out;
+}
+
+std::optional<std::chrono::year_month_day> ParseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  const auto y = ParseInteger(s.substr(0, 4));
+  const auto m = ParseInteger(s.substr(5, 2));
+  const auto d = ParseInteger(s.substr(8, 2));
+  if (!y || !m || !d || *y < 1900) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(*y)),
+                                        std::chrono::month(static_cast<unsigned>(*m)),
+                                        std::chrono::day(static_cast<unsigned>(*d))};
+  if (!ymd.ok()) return std::nullopt;
+  return ymd;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+const AttributeValue* ValueOf(const Customer& c, std::string_view name) {
+  for (const auto& a : c.attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+// Days from `today` to the next occurrence (today included) of the month
+// and day of `date`; 29 February counts as 28 February in common years.
+int DaysUntilAnniversary(std::chrono::year_month_day date, std::chrono::sys_days today) {
+  using namespace std::chrono;
+  const year_month_day t{today};
+  for (int add = 0; add < 2; ++add) {
+    const year y = t.year() + years(add);
+    year_month_day next{y, date.month(), date.day()};
+    if (!next.ok()) next = year_month_day{y, date.month(), day(28)};
+    const auto days = (sys_days(next) - today).count();
+    if (days >= 0) return static_cast<int>(days);
+  }
+  return 366;
+}
+
+// -1, 0, 1 comparing a stored value with a bound of the same type.
+std::optional<int> Compare(AttributeType type, std::string_view value, std::string_view bound) {
+  if (type == AttributeType::kNumber || type == AttributeType::kDecimal) {
+    const auto a = ParseDecimal(value);
+    const auto b = ParseDecimal(bound);
+    if (!a || !b) return std::nullopt;
+    return *a < *b ? -1 : *a > *b ? 1 : 0;
+  }
+  if (type == AttributeType::kDate) {
+    const auto a = ParseDate(value);
+    const auto b = ParseDate(bound);
+    if (!a || !b) return std::nullopt;
+    return *a < *b ? -1 : *a > *b ? 1 : 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* ToString(Permission p) { return kPermissionNames[static_cast<std::size_t>(p)]; }
+
+std::optional<Permission> ParsePermission(std::string_view s) {
+  for (std::size_t i = 0; i < kPermissionCount; ++i) {
+    if (s == kPermissionNames[i]) return static_cast<Permission>(i);
+  }
+  return std::nullopt;
+}
+
+const char* ToString(AttributeType t) {
+  switch (t) {
+    case AttributeType::kText: return "text";
+    case AttributeType::kNumber: return "number";
+    case AttributeType::kDecimal: return "decimal";
+    case AttributeType::kYesNo: return "yes_no";
+    case AttributeType::kDate: return "date";
+    case AttributeType::kChoice: return "choice";
+  }
+  return "text";
+}
+
+std::optional<AttributeType> ParseAttributeType(std::string_view s) {
+  for (auto t : {AttributeType::kText, AttributeType::kNumber, AttributeType::kDecimal, AttributeType::kYesNo,
+                 AttributeType::kDate, AttributeType::kChoice}) {
+    if (s == ToString(t)) return t;
+  }
+  return std::nullopt;
+}
+
+const char* ToString(TimelineKind k) { return k == TimelineKind::kActivity ? "activity" : "note"; }
+
+const Role* ClientelingConfig::FindRole(std::string_view id) const {
+  for (const auto& r : roles) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+const AttributeDefinition* ClientelingConfig::FindAttribute(std::string_view name) const {
+  for (const auto& a : attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+const ActivityType* ClientelingConfig::FindActivityType(std::string_view id) const {
+  for (const auto& t : activity_types) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+bool Operator::WorksIn(std::string_view store_id) const {
+  return std::find(stores.begin(), stores.end(), store_id) != stores.end();
+}
+
+std::string ClientelingConfigProblem(const ClientelingConfig& config) {
+  KASSA_PROBLEM(CheckText("legal_entity", config.legal_entity, kMaxLegalEntityBytes, true));
+  if (config.roles.size() > kMaxRoles) return "roles: at most " + std::to_string(kMaxRoles);
+  if (config.attributes.size() > kMaxAttributeDefinitions) {
+    return "attributes: at most " + std::to_string(kMaxAttributeDefinitions);
+  }
+  if (config.activity_types.size() > kMaxActivityTypes) {
+    return "activity_types: at most " + std::to_string(kMaxActivityTypes);
+  }
+  for (std::size_t i = 0; i < config.roles.size(); ++i) {
+    const auto& r = config.roles[i];
+    const std::string at = "roles[" + std::to_string(i) + "]";
+    KASSA_PROBLEM(CheckText(at + ".id", r.id, kMaxRoleIdBytes, true));
+    KASSA_PROBLEM(CheckText(at + ".name", r.name, kMaxRoleIdBytes * 2, false));
+    if (config.FindRole(r.id) != &r) return at + ".id: " + r.id + " appears twice";
+    if (r.permissions >= (std::uint32_t{1} << kPermissionCount)) return at + ".permissions: unknown bits";
+  }
+  for (std::size_t i = 0; i < config.attributes.size(); ++i) {
+    const auto& a = config.attributes[i];
+    const std::string at = "attributes[" + std::to_string(i) + "]";
+    KASSA_PROBLEM(CheckText(at + ".name", a.name, kMaxAttributeNameBytes, true));
+    KASSA_PROBLEM(CheckText(at + ".label", a.label, kMaxAttributeLabelBytes, false));
+    if (config.FindAttribute(a.name) != &a) return at + ".name: " + a.name + " appears twice";
+    if (a.type == AttributeType::kChoice && a.choices.empty()) return at + ".choices: a choice list needs values";
+    if (a.type != AttributeType::kChoice && !a.choices.empty()) return at + ".choices: only for type choice";
+    if (a.choices.size() > kMaxChoices) return at + ".choices: at most " + std::to_string(kMaxChoices);
+    for (const auto& ch : a.choices) {
+      KASSA_PROBLEM(CheckText(at + ".choices", ch, kMaxChoiceBytes, true));
+    }
+  }
+  for (std::size_t i = 0; i < config.activity_types.size(); ++i) {
+    const auto& t = config.activity_types[i];
+    const std::string at = "activity_types[" + std::to_string(i) + "]";
+    KASSA_PROBLEM(CheckText(at + ".id", t.id, kMaxActivityTypeIdBytes, true));
+    KASSA_PROBLEM(CheckText(at + ".name", t.name, kMaxActivityTypeNameBytes, true));
+    if (config.FindActivityType(t.id) != &t) return at + ".id: " + t.id + " appears twice";
+  }
+  if (config.max_pin_attempts == 0) return std::string("max_pin_attempts: at least 1");
+  if (config.idle_timeout_s == 0) return std::string("idle_timeout_s: at least 1");
+  return {};
+}
+
+std::string OperatorProblem(const Operator& op) {
+  KASSA_PROBLEM(CheckText("worker_id", op.worker_id, kMaxWorkerIdBytes, true));
+  KASSA_PROBLEM(CheckText("name", op.name, kMaxOperatorNameBytes, true));
+  KASSA_PROBLEM(CheckText("legal_entity", op.legal_entity, kMaxLegalEntityBytes, true));
+  KASSA_PROBLEM(CheckText("role", op.role, kMaxRoleIdBytes, true));
+  KASSA_PROBLEM(CheckText("pin_hash", op.pin_hash, kMaxPinHashBytes, false));
+  KASSA_PROBLEM(CheckText("badge", op.badge, kMaxBadgeBytes, false));
+  if (op.stores.size() > kMaxOperatorStores) return "stores: at most " + std::to_string(kMaxOperatorStores);
+  for (const auto& s : op.stores) {
+    KASSA_PROBLEM(CheckText("stores", s, kMaxStoreIdBytes, true));
+  }
+  return {};
+}
+
+Result<std::string> NormalizeAttributeValue(const AttributeDefinition& def, std::string_view value) {
+  std::string_view v = value;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return Invalid("attributes: a value is empty");
+  switch (def.type) {
+    case AttributeType::kText:
+      if (v.size() > kMaxAttributeValueBytes) return Invalid("attributes: a value is over 100 bytes");
+      return std::string(v);
+    case AttributeType::kNumber: {
+      const auto n = ParseInteger(v);
+      if (!n) return Invalid("attributes: not a whole number");
+      return std::to_string(*n);
+    }
+    case AttributeType::kDecimal: {
+      const auto d = ParseDecimal(v);
+      if (!d) return Invalid("attributes: not a decimal number (at most 4 decimals)");
+      return FormatDecimal(*d);
+    }
+    case AttributeType::kYesNo: {
+      const std::string l = Lower(v);
+      if (l == "yes" || l == "true" || l == "1") return std::string("yes");
+      if (l == "no" || l == "false" || l == "0") return std::string("no");
+      return Invalid("attributes: must be yes or no");
+    }
+    case AttributeType::kDate:
+      if (!ParseDate(v)) return Invalid("attributes: not a date (YYYY-MM-DD)");
+      return std::string(v);
+    case AttributeType::kChoice:
+      for (const auto& ch : def.choices) {
+        if (Lower(ch) == Lower(v)) return ch;
+      }
+      return Invalid("attributes: not one of the attribute's choices");
+  }
+  return Invalid("attributes: unknown type");
+}
+
+Status NormalizeAttributes(const ClientelingConfig& config, Customer& c, std::string& bad_attribute) {
+  for (auto& a : c.attributes) {
+    const AttributeDefinition* def = config.FindAttribute(a.name);
+    if (def == nullptr) continue;
+    auto normalized = NormalizeAttributeValue(*def, a.value);
+    if (!normalized.ok()) {
+      bad_attribute = a.name;
+      return normalized.status();
+    }
+    a.value = std::move(*normalized);
+  }
+  return Status::Ok();
+}
+
+std::vector<CardFact> ComposeCard(const ClientelingConfig& config, const Customer& c,
+                                  const std::vector<AttributeValue>& measures) {
+  std::vector<CardFact> facts;
+  for (const auto& m : measures) {
+    if (facts.size() == kCardFacts) return facts;
+    facts.push_back({m.name, m.name, m.value, true});
+  }
+  std::vector<const AttributeDefinition*> defs;
+  for (const auto& d : config.attributes) defs.push_back(&d);
+  std::stable_sort(defs.begin(), defs.end(),
+                   [](const auto* a, const auto* b) { return a->display_order < b->display_order; });
+  for (const auto* d : defs) {
+    if (facts.size() == kCardFacts) break;
+    const AttributeValue* v = ValueOf(c, d->name);
+    if (v == nullptr) continue;
+    facts.push_back({d->name, d->label.empty() ? d->name : d->label, v->value, false});
+  }
+  return facts;
+}
+
+Status ValidateFilter(const ClientelingConfig& config, BookFilter& filter, std::string& bad_attribute) {
+  for (auto& cond : filter.conditions) {
+    bad_attribute = cond.attribute;
+    const AttributeDefinition* def = config.FindAttribute(cond.attribute);
+    if (def == nullptr) return Invalid("filter: no such attribute");
+    if (!def->refinable) return Invalid("filter: the attribute is not refinable");
+    using Op = BookFilter::Condition::Op;
+    switch (cond.op) {
+      case Op::kEquals:
+      case Op::kOneOf:
+        if (cond.values.empty() || (cond.op == Op::kEquals && cond.values.size() != 1)) {
+          return Invalid("filter: equals needs one value, one_of at least one");
+        }
+        for (auto& v : cond.values) {
+          KASSA_TRY_ASSIGN(v, NormalizeAttributeValue(*def, v));
+        }
+        break;
+      case Op::kRange:
+        if (def->type != AttributeType::kNumber && def->type != AttributeType::kDecimal &&
+            def->type != AttributeType::kDate) {
+          return Invalid("filter: a range needs a number, decimal or date attribute");
+        }
+        if (!cond.min && !cond.max) return Invalid("filter: a range needs min or max");
+        if (cond.min) {
+          KASSA_TRY_ASSIGN(*cond.min, NormalizeAttributeValue(*def, *cond.min));
+        }
+        if (cond.max) {
+          KASSA_TRY_ASSIGN(*cond.max, NormalizeAttributeValue(*def, *cond.max));
+        }
+        break;
+      case Op::kWithinDays:
+        if (def->type != AttributeType::kDate) return Invalid("filter: within_days needs a date attribute");
+        if (cond.days > 366) return Invalid("filter: within_days is at most 366");
+        break;
+    }
+  }
+  bad_attribute.clear();
+  return Status::Ok();
+}
+
+bool Matches(const ClientelingConfig& config, const BookFilter& filter, const Customer& c, std::int64_t today_ms) {
+  if (!filter.text.empty()) {
+    const std::vector<std::string> names = NameTokens(DisplayName(c));
+    for (const auto& word : NameTokens(filter.text)) {
+      const bool found = std::any_of(names.begin(), names.end(),
+                                     [&](const std::string& n) { return n.compare(0, word.size(), word) == 0; });
+      if (!found) return false;
+    }
+  }
+  const auto today = std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(today_ms)));
+  for (const auto& cond : filter.conditions) {
+    const AttributeValue* v = ValueOf(c, cond.attribute);
+    if (v == nullptr) return false;
+    const AttributeDefinition* def = config.FindAttribute(cond.attribute);
+    if (def == nullptr) return false;
+    using Op = BookFilter::Condition::Op;
+    switch (cond.op) {
+      case Op::kEquals:
+      case Op::kOneOf:
+        if (std::find(cond.values.begin(), cond.values.end(), v->value) == cond.values.end()) return false;
+        break;
+      case Op::kRange: {
+        if (cond.min) {
+          const auto cmp = Compare(def->type, v->value, *cond.min);
+          if (!cmp || *cmp < 0) return false;
+        }
+        if (cond.max) {
+          const auto cmp = Compare(def->type, v->value, *cond.max);
+          if (!cmp || *cmp > 0) return false;
+        }
+        break;
+      }
+      case Op::kWithinDays: {
+        const auto date = ParseDate(v->value);
+        if (!date || DaysUntilAnniversary(*date, today) > static_cast<int>(cond.days)) return false;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace kassa::model
