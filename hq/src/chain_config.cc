@@ -1,7 +1,9 @@
 #include "kassa/hq/chain_config.h"
 
+#include <algorithm>
 #include <set>
 
+#include "kassa/config/clienteling_json.h"
 #include "kassa/model/limits.h"
 
 namespace kassa::hq {
@@ -42,7 +44,9 @@ JsonError ParseGroup(const json::value& v, const std::string& where, ChainGroup&
 JsonError ParseLegalEntity(const json::value& v, const std::string& where, LegalEntity& le) {
   if (!v.is_object()) return where + ": must be an object";
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"id", "customer_groups", "stores"}, where + ".")) return e;
+  if (auto e = config::CheckMembers(o, {"id", "customer_groups", "stores", "clienteling", "operators"}, where + ".")) {
+    return e;
+  }
   if (auto e = config::ReadString(o, "id", where + ".", le.id, true)) return e;
   const json::value* groups = o.if_contains("customer_groups");
   if (groups == nullptr || !groups->is_array()) return where + ".customer_groups: required, an array";
@@ -70,6 +74,22 @@ JsonError ParseLegalEntity(const json::value& v, const std::string& where, Legal
     if (auto e = config::ParseStoreConfig(full, store)) return at + "." + *e;
     le.stores.push_back(std::move(store));
   }
+  le.clienteling.legal_entity = le.id;
+  if (const json::value* c = o.if_contains("clienteling")) {
+    if (auto e = config::ParseClienteling(*c, le.id, where + ".clienteling", le.clienteling)) return e;
+  }
+  if (const json::value* ops = o.if_contains("operators")) {
+    if (auto e = config::ParseOperators(*ops, le.id, where + ".operators", le.operators)) return e;
+    for (std::size_t i = 0; i < le.operators.size(); ++i) {
+      const model::Operator& op = le.operators[i];
+      const std::string at = where + ".operators[" + std::to_string(i) + "]";
+      if (le.clienteling.FindRole(op.role) == nullptr) return at + ".role: " + op.role + " is not a role of clienteling.roles";
+      for (const auto& st : op.stores) {
+        const bool known = std::any_of(le.stores.begin(), le.stores.end(), [&](const auto& x) { return x.store_id == st; });
+        if (!known) return at + ".stores: " + st + " is not a store of this legal entity";
+      }
+    }
+  }
   return std::nullopt;
 }
 
@@ -86,6 +106,13 @@ const model::StoreConfig* ChainConfig::FindStore(std::string_view store_id) cons
     for (const auto& s : le.stores) {
       if (s.store_id == store_id) return &s;
     }
+  }
+  return nullptr;
+}
+
+const model::Operator* LegalEntity::FindOperator(std::string_view worker_id) const {
+  for (const auto& op : operators) {
+    if (op.worker_id == worker_id) return &op;
   }
   return nullptr;
 }
@@ -164,7 +191,13 @@ json::object ChainConfigToJson(const ChainConfig& c) {
       store.erase("customer_groups");
       stores.push_back(std::move(store));
     }
-    les.push_back(json::object{{"id", le.id}, {"customer_groups", std::move(groups)}, {"stores", std::move(stores)}});
+    json::array operators;
+    for (const auto& op : le.operators) operators.push_back(config::OperatorToJson(op));
+    les.push_back(json::object{{"id", le.id},
+                               {"customer_groups", std::move(groups)},
+                               {"stores", std::move(stores)},
+                               {"clienteling", config::ClientelingToJson(le.clienteling)},
+                               {"operators", std::move(operators)}});
   }
   return json::object{
       {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},

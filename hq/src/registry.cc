@@ -51,20 +51,66 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, hal
 
 Status Registry::ReplaceConfig(const ChainConfig& config) {
   std::vector<std::string> changed;
+  // Clienteling records that differ from the configuration before, per legal entity.
+  std::vector<std::pair<std::string, model::ClientelingRecord>> clienteling;
   for (const auto& le : config.legal_entities) {
     for (const auto& s : le.stores) {
       const model::StoreConfig* before = config_.FindStore(s.store_id);
       if (before == nullptr || !(*before == s)) changed.push_back(s.store_id);
     }
+    const LegalEntity* old = config_.FindLegalEntity(le.id);
+    if (old == nullptr || !(old->clienteling == le.clienteling)) {
+      model::ClientelingRecord r;
+      r.config = le.clienteling;
+      clienteling.emplace_back(le.id, std::move(r));
+    }
+    for (const auto& op : le.operators) {
+      const model::Operator* was = old != nullptr ? old->FindOperator(op.worker_id) : nullptr;
+      if (was != nullptr && *was == op) continue;
+      model::ClientelingRecord r;
+      r.op = op;
+      clienteling.emplace_back(le.id, std::move(r));
+    }
+    // An operator no longer configured is distributed once more, inactive:
+    // terminals then refuse their sign-in.
+    if (old == nullptr) continue;
+    for (const auto& op : old->operators) {
+      if (le.FindOperator(op.worker_id) != nullptr || !op.active) continue;
+      model::ClientelingRecord r;
+      r.op = op;
+      r.op->active = false;
+      clienteling.emplace_back(le.id, std::move(r));
+    }
   }
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
     KASSA_TRY(txn.SaveConfigText(ConfigText(config)));
     for (const auto& id : changed) KASSA_TRY(txn.AppendStoreConfigChange(id));
+    for (const auto& [entity, record] : clienteling) KASSA_TRY(txn.ApplyClienteling(entity, record));
     return kassa::Status::Ok();
   }));
   config_ = config;
-  KASSA_LOG(kInfo) << "chain configuration saved; " << changed.size() << " store configuration(s) to distribute";
+  KASSA_LOG(kInfo) << "chain configuration saved; " << changed.size() << " store configuration(s) and "
+                   << clienteling.size() << " clienteling record(s) to distribute";
   return kassa::Status::Ok();
+}
+
+Result<std::size_t> Registry::ImportMeasures(std::string_view legal_entity,
+                                             const std::vector<model::CustomerMeasures>& measures) {
+  if (config_.FindLegalEntity(legal_entity) == nullptr) {
+    return kassa::Status(StatusCode::kNotFound, "legal_entity: not in headquarters' configuration");
+  }
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    for (const auto& m : measures) {
+      KASSA_TRY_ASSIGN(const auto customer, txn.FindCustomer(m.customer_id));
+      if (!customer) return kassa::Status(StatusCode::kNotFound, "customer: not at headquarters");
+      model::ClientelingRecord r;
+      r.measures = m;
+      KASSA_TRY(txn.ApplyClienteling(legal_entity, r));
+    }
+    return kassa::Status::Ok();
+  }));
+  KASSA_LOG(kInfo) << "imported the measures of " << measures.size() << " customer(s) of " << legal_entity;
+  return measures.size();
 }
 
 Result<storage::TerminalRecord> Registry::Hello(const model::Hello& hello) {
@@ -105,6 +151,48 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   if (store == nullptr) return reject("store: " + from.store_id + " is not in headquarters' configuration");
 
   KASSA_TRY_ASSIGN(const auto current, txn.FindCustomer(op.customer.id));
+  if (op.clienteling()) {
+    if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
+    const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
+    if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
+    model::ClientelingRecord record;
+    if (op.kind == model::OperationKind::kBookEntry) {
+      if (!op.book_entry || op.book_entry->customer_id != op.customer.id) return reject("book_entry: missing or of another customer");
+      model::BookEntry e = *op.book_entry;
+      if (le->FindOperator(e.owner) == nullptr) return reject("book_entry.owner: not an operator of the legal entity");
+      if (!e.from_owner.empty() && le->FindOperator(e.from_owner) == nullptr) {
+        return reject("book_entry.from_owner: not an operator of the legal entity");
+      }
+      // One book per associate per legal entity: the first entry numbers it.
+      KASSA_TRY_ASSIGN(const auto book, txn.FindBook(le->id, e.owner));
+      if (book && !book->book_number.empty()) {
+        e.book_id = book->book_id;
+        e.book_number = book->book_number;
+      } else {
+        KASSA_TRY_ASSIGN(const std::uint64_t n, txn.NextBookNumber());
+        const std::string digits = std::to_string(n);
+        e.book_number = "CB" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
+        if (book) e.book_id = book->book_id;
+      }
+      record.book_entry = std::move(e);
+    } else {
+      if (!op.timeline_entry || op.timeline_entry->customer_id != op.customer.id) {
+        return reject("timeline_entry: missing or of another customer");
+      }
+      const model::TimelineEntry& e = *op.timeline_entry;
+      if (le->FindOperator(e.worker_id) == nullptr) return reject("timeline_entry.worker_id: not an operator of the legal entity");
+      if (e.kind == model::TimelineKind::kActivity && le->clienteling.FindActivityType(e.activity_type) == nullptr) {
+        return reject("timeline_entry.activity_type: not configured for the legal entity");
+      }
+      record.timeline_entry = e;
+    }
+    KASSA_TRY(txn.ApplyClienteling(le->id, record));
+    ack.outcome = model::OperationAck::Outcome::kApplied;
+    ack.account = current->account;
+    ack.version = current->version;
+    KASSA_TRY(txn.RecordOutcome(ack));
+    return ack;
+  }
   model::Customer next;
   if (op.kind == model::OperationKind::kCreateCustomer) {
     if (current) return reject("id: a customer with this id exists at headquarters");
@@ -188,6 +276,8 @@ Result<std::vector<model::Change>> Registry::ChangesFor(std::string_view store_i
     change.kind = stored.kind;
     if (stored.kind == model::Change::Kind::kCustomerUpsert) {
       change.customer = std::move(*stored.customer);
+    } else if (stored.kind == model::Change::Kind::kClienteling) {
+      change.clienteling = std::move(*stored.clienteling);
     } else {
       change.store_config = *store;  // the configuration as it is now
     }

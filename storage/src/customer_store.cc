@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
@@ -29,8 +30,8 @@ constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: cust
 constexpr std::string_view kStoreConfigKey = "store_config";
 constexpr std::string_view kCursorKey = "distribution_cursor";
 constexpr std::string_view kLastAckKey = "last_ack_at_ms";
-// customers, index, outbox, outbox_refs, quarantine, meta
-constexpr unsigned kMaxDbs = 6;
+// customers, index, outbox, outbox_refs, quarantine, meta, clienteling
+constexpr unsigned kMaxDbs = 7;
 
 // outbox_refs key: customer id | outbox sequence.
 std::array<std::uint8_t, 24> RefKey(const model::LocalId& id, std::uint64_t seq) {
@@ -51,6 +52,7 @@ struct CustomerStore::Impl {
   MDB_dbi outbox_refs = 0;  // customer id | sequence -> empty: a customer's queued operations
   MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
   MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
+  ClientelingTables clienteling;  // scope "": the terminal's legal entity
 
   Result<model::Operation> OpenOperation(ByteView sealed) {
     KASSA_TRY_ASSIGN(Bytes plain, protection->Open(sealed));
@@ -234,13 +236,14 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, kMaxDbs));
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, 0});
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, 0, {}});
   KASSA_TRY(Update(impl->env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY(impl->tables.Open(txn, *impl->protection));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &impl->outbox), "dbi outbox"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox_refs", MDB_CREATE, &impl->outbox_refs), "dbi outbox_refs"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &impl->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &impl->meta), "dbi meta"));
+    KASSA_TRY(impl->clienteling.Open(txn, *impl->protection));
     auto schema = txn.Get(impl->meta, AsBytes(kSchemaKey));
     if (schema.ok()) {
       if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
@@ -351,6 +354,9 @@ Result<DistributionResult> CustomerStore::ApplyDistribution(const std::vector<mo
       if (change.kind == model::Change::Kind::kCustomerUpsert) {
         KASSA_TRY(impl_->UpsertFromHeadquarters(txn, change.customer));
         ++result.customers;
+      } else if (change.kind == model::Change::Kind::kClienteling) {
+        KASSA_TRY(impl_->clienteling.Apply(txn, "", change.clienteling));
+        ++result.clienteling;
       } else {
         KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(change.store_config));
         KASSA_TRY_ASSIGN(const Bytes sealed, impl_->protection->Seal(plain));
@@ -363,6 +369,54 @@ Result<DistributionResult> CustomerStore::ApplyDistribution(const std::vector<mo
     return impl_->PutMetaU64(txn, kCursorKey, cursor);
   }));
   return result;
+}
+
+Status CustomerStore::WriteClienteling(const std::vector<ClientelingWrite>& writes) {
+  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
+    for (const auto& w : writes) {
+      KASSA_TRY(impl_->clienteling.Apply(txn, "", w.record));
+      if (w.op) {
+        KASSA_TRY_ASSIGN(const Bytes sealed_op, impl_->SealOperation(*w.op));
+        KASSA_TRY(impl_->Append(txn, *w.op, sealed_op));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<model::ClientelingConfig>> CustomerStore::LoadClientelingConfig() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Config(txn, "");
+}
+
+Result<std::vector<model::Operator>> CustomerStore::Operators() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Operators(txn, "");
+}
+
+Result<std::optional<model::BookEntry>> CustomerStore::BookOf(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Book(txn, "", owner);
+}
+
+Result<std::vector<model::BookEntry>> CustomerStore::BookEntries(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Entries(txn, "", owner);
+}
+
+Result<bool> CustomerStore::InBook(std::string_view owner, const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.InBook(txn, "", owner, customer);
+}
+
+Result<std::vector<model::TimelineEntry>> CustomerStore::Timeline(const model::LocalId& customer, std::size_t max) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Timeline(txn, "", customer, max);
+}
+
+Result<std::vector<model::AttributeValue>> CustomerStore::Measures(const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.Measures(txn, "", customer);
 }
 
 Status CustomerStore::ApplyHeadquartersCustomer(const model::Customer& customer) {

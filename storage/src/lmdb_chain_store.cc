@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
+#include "kassa/proto_codec/codec.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/storage/chain_store.h"
 #include "lmdb_txn.h"
@@ -11,8 +13,8 @@
 namespace kassa::storage {
 namespace {
 
-// customers, index, ops, changes, terminals, meta
-constexpr unsigned kMaxDbs = 6;
+// customers, index, ops, changes, terminals, meta, clienteling
+constexpr unsigned kMaxDbs = 7;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
 // hq-3: one index entry a phone: national number + country code (rebuilt).
@@ -21,17 +23,19 @@ constexpr std::string_view kSchemaVersion1 = "hq-1";
 constexpr std::string_view kSchemaVersion2 = "hq-2";
 constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
+constexpr std::string_view kBookSeqKey = "book_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 
-// A change log value: kind (1) | scope length (1) | scope | customer id (16, upserts).
+// A change log value: kind (1) | scope length (1) | scope | body: the
+// customer id (16) of an upsert, the encoded ClientelingRecord of a
+// clienteling change, nothing for a store configuration.
 // REQUIRES: scope is at most 255 bytes (store and legal entity ids are 32).
-Bytes ChangeValue(model::Change::Kind kind, std::string_view scope, const model::LocalId* id) {
-  const std::size_t id_bytes = id != nullptr ? model::kLocalIdBytes : 0;
-  Bytes v(2 + scope.size() + id_bytes);
+Bytes ChangeValue(model::Change::Kind kind, std::string_view scope, ByteView body) {
+  Bytes v(2 + scope.size() + body.size());
   v[0] = static_cast<std::uint8_t>(kind);
   v[1] = static_cast<std::uint8_t>(scope.size());
   std::memcpy(v.data() + 2, scope.data(), scope.size());
-  if (id != nullptr) std::memcpy(v.data() + 2 + scope.size(), id->bytes.data(), id_bytes);
+  if (!body.empty()) std::memcpy(v.data() + 2 + scope.size(), body.data(), body.size());
   return v;
 }
 
@@ -71,6 +75,9 @@ class LmdbChainTxn final : public ChainTxn {
   Status AppendStoreConfigChange(std::string_view store_id) override;
   Status PutTerminal(const TerminalRecord& terminal) override;
   Status SaveConfigText(std::string_view text) override;
+  Status ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) override;
+  Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) override;
+  Result<std::uint64_t> NextBookNumber() override;
 
  private:
   Result<std::uint64_t> Counter(std::string_view key);
@@ -86,6 +93,7 @@ class LmdbChainStore final : public ChainStore {
   Status Init() {
     return Update(env_, [&](WriteTxn& txn) -> Status {
       KASSA_TRY(tables_.Open(txn, protection_));
+      KASSA_TRY(clienteling_.Open(txn, protection_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
@@ -132,9 +140,12 @@ class LmdbChainStore final : public ChainStore {
         std::copy_n(v.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
         KASSA_TRY_ASSIGN(auto customer, tables_.Find(txn, id));
         if (!customer) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
-        page.changes.push_back({seq, kind, std::move(customer)});
+        page.changes.push_back({seq, kind, std::move(customer), std::nullopt});
+      } else if (kind == model::Change::Kind::kClienteling && scope == legal_entity) {
+        KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(v.subspan(2u + v[1])));
+        page.changes.push_back({seq, kind, std::nullopt, std::move(record)});
       } else if (kind == model::Change::Kind::kStoreConfig && scope == store_id) {
-        page.changes.push_back({seq, kind, std::nullopt});
+        page.changes.push_back({seq, kind, std::nullopt, std::nullopt});
       }
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
@@ -144,6 +155,17 @@ class LmdbChainStore final : public ChainStore {
   Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
     return tables_.Find(txn, id);
+  }
+
+  Result<std::vector<model::BookEntry>> BookEntries(std::string_view legal_entity, std::string_view owner) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return clienteling_.Entries(txn, legal_entity, owner);
+  }
+
+  Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
+                                                     std::size_t max) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return clienteling_.Timeline(txn, legal_entity, customer, max);
   }
 
   Result<std::vector<TerminalRecord>> Terminals() override {
@@ -189,6 +211,7 @@ class LmdbChainStore final : public ChainStore {
   LmdbEnv env_;
   PlaintextProtection protection_;  // headquarters' disk protection is the server's
   CustomerTables tables_;
+  ClientelingTables clienteling_;  // scope: the legal entity
   MDB_dbi ops_ = 0;        // op id (16) -> encoded OperationAck: every outcome, forever
   MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id
   MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
@@ -223,7 +246,7 @@ Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view lega
   KASSA_TRY_ASSIGN(WriteTxn step, WriteTxn::BeginNested(store_.env_, txn_));
   KASSA_TRY(store_.tables_.Put(step, c, record, old ? &*old : nullptr, /*check_unique=*/true));
   KASSA_TRY(std::move(step).Commit());
-  return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id));
+  return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, IdKey(c.id)));
 }
 
 Result<std::uint64_t> LmdbChainTxn::Counter(std::string_view key) {
@@ -247,8 +270,20 @@ Status LmdbChainTxn::AppendChange(const Bytes& value) {
 }
 
 Status LmdbChainTxn::AppendStoreConfigChange(std::string_view store_id) {
-  return AppendChange(ChangeValue(model::Change::Kind::kStoreConfig, store_id, nullptr));
+  return AppendChange(ChangeValue(model::Change::Kind::kStoreConfig, store_id, ByteView()));
 }
+
+Status LmdbChainTxn::ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) {
+  KASSA_TRY(store_.clienteling_.Apply(txn_, legal_entity, record));
+  KASSA_TRY_ASSIGN(const Bytes body, proto_codec::EncodeClientelingRecord(record));
+  return AppendChange(ChangeValue(model::Change::Kind::kClienteling, legal_entity, body));
+}
+
+Result<std::optional<model::BookEntry>> LmdbChainTxn::FindBook(std::string_view legal_entity, std::string_view owner) {
+  return store_.clienteling_.Book(txn_, legal_entity, owner);
+}
+
+Result<std::uint64_t> LmdbChainTxn::NextBookNumber() { return Counter(kBookSeqKey); }
 
 Status LmdbChainTxn::PutTerminal(const TerminalRecord& terminal) {
   return txn_.Put(store_.terminals_, AsBytes(terminal.terminal_id), TerminalValue(terminal));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kassa/config/store_config_json.h"
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/store_config.h"
 
@@ -37,6 +38,9 @@ struct LegalEntity {
   std::string id;
   std::vector<ChainGroup> customer_groups;
   std::vector<model::StoreConfig> stores;  // legal_entity and customer_groups filled from here
+  model::ClientelingConfig clienteling;     // roles, attributes, activity types
+  std::vector<model::Operator> operators;
+  const model::Operator* FindOperator(std::string_view worker_id) const;
   friend bool operator==(const LegalEntity&, const LegalEntity&) = default;
 };
 

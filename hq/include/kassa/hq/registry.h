@@ -77,6 +77,12 @@ class Registry {
   // Returns: kOk; a storage failure.
   Status ReplaceConfig(const ChainConfig& config);
 
+  // Stores headquarters' insight measures of customers of `legal_entity`
+  // and distributes them, all in one transaction.
+  // Returns: kOk with the count; kNotFound "legal_entity: ..." or
+  // "customer: ..." (nothing imported); a storage failure.
+  Result<std::size_t> ImportMeasures(std::string_view legal_entity, const std::vector<model::CustomerMeasures>& measures);
+
   Result<HqStatus> Report();
   const ChainConfig& config() const { return config_; }
   storage::ChainStore& store() { return store_; }

@@ -41,6 +41,7 @@ struct StoredChange {
   std::uint64_t seq = 0;
   model::Change::Kind kind = model::Change::Kind::kCustomerUpsert;
   std::optional<model::Customer> customer;  // upserts: the customer as it is now
+  std::optional<model::ClientelingRecord> clienteling;  // clienteling: the record as it was appended
 };
 
 struct ChangePage {
@@ -72,6 +73,15 @@ class ChainTxn {
   virtual Status AppendStoreConfigChange(std::string_view store_id) = 0;
   virtual Status PutTerminal(const TerminalRecord& terminal) = 0;
   virtual Status SaveConfigText(std::string_view text) = 0;
+
+  // Clienteling of `legal_entity`: stores the record (storage's
+  // ClientelingTables rules) and appends a clienteling change for the
+  // entity's terminals carrying it.
+  virtual Status ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) = 0;
+  // The header of `owner`'s client book: its id and number (nullopt: none yet).
+  virtual Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) = 0;
+  // The next value of the client-book number sequence: 1, 2, 3, ...
+  virtual Result<std::uint64_t> NextBookNumber() = 0;
 };
 
 class ChainStore : public CustomerIndex {
@@ -87,6 +97,10 @@ class ChainStore : public CustomerIndex {
                                          std::size_t max_scan) = 0;
 
   virtual Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) = 0;
+  // Clienteling as headquarters holds it, for administration.
+  virtual Result<std::vector<model::BookEntry>> BookEntries(std::string_view legal_entity, std::string_view owner) = 0;
+  virtual Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
+                                                             std::size_t max) = 0;
   virtual Result<std::vector<TerminalRecord>> Terminals() = 0;
   virtual Result<ChainStats> Stats() = 0;
   // The configuration text last saved (nullopt: never).

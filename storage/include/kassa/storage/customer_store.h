@@ -83,9 +83,17 @@ struct AckResult {
   std::size_t ignored = 0;   // no such outbox entry any more (acknowledged before)
 };
 
+// One clienteling write: the record stored on this terminal and, when
+// given, the operation that tells headquarters.
+struct ClientelingWrite {
+  model::ClientelingRecord record;
+  std::optional<model::Operation> op;
+};
+
 // What applying a distribution did.
 struct DistributionResult {
   std::size_t customers = 0;  // upserts applied
+  std::size_t clienteling = 0;  // clienteling records applied
   std::optional<model::StoreConfig> store_config;  // the newest configuration received
   std::uint64_t cursor = 0;   // the cursor now stored
 };
@@ -180,6 +188,22 @@ class CustomerStore final : public CustomerIndex {
   // Returns: kOk with nullopt when no configuration was ever saved.
   Result<std::optional<model::StoreConfig>> LoadStoreConfig();
   Status SaveStoreConfig(const model::StoreConfig& config);
+
+  // Clienteling (storage/src/clienteling_tables.h says what is kept).
+  // Stores every record and appends every operation given, in order, in one
+  // transaction. REQUIRES: each operation's customer is stored here.
+  // Returns: kOk; kResourceExhausted (nothing written).
+  Status WriteClienteling(const std::vector<ClientelingWrite>& writes);
+  Result<std::optional<model::ClientelingConfig>> LoadClientelingConfig();
+  Result<std::vector<model::Operator>> Operators();
+  // The book header of `owner` (its id and, once assigned, its number).
+  Result<std::optional<model::BookEntry>> BookOf(std::string_view owner);
+  // The entries of `owner`'s client book; of every book when `owner` is empty.
+  Result<std::vector<model::BookEntry>> BookEntries(std::string_view owner);
+  Result<bool> InBook(std::string_view owner, const model::LocalId& customer);
+  // A customer's activities and notes, newest first, at most `max`.
+  Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max);
+  Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer);
 
   // Verifies that customers, every index and the outbox agree: each record
   // decodes and holds its key's id, each derived index entry exists and no

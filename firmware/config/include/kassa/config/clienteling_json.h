@@ -1,0 +1,34 @@
+#pragma once
+
+// A legal entity's clienteling configuration and operators as JSON: a member
+// of each legal entity in headquarters' chain configuration
+// (config/chain.sample.json), and of a terminal's config file for a terminal
+// that starts before it ever reached headquarters. Strict like
+// store_config_json.h: errors name the member.
+//
+//   "clienteling": {
+//     "roles": [{"id": "associate", "name": "...", "permissions": ["view_own_book", ...]}],
+//     "attributes": [{"name": "likes", "label": "Likes", "type": "choice", "display_order": 1,
+//                     "refinable": true, "choices": ["handbags", "shoes"]}],
+//     "activity_types": [{"id": "visit", "name": "Store visit"}],
+//     "idle_timeout_s": 300, "max_pin_attempts": 5, "lockout_s": 300 },
+//   "operators": [{"worker_id": "A100", "name": "...", "stores": ["RIGA-01"], "role": "associate",
+//                  "pin_hash": "pbkdf2-sha256$...", "badge": "EMP0042", "active": true}]
+
+#include <boost/json.hpp>
+#include <vector>
+
+#include "kassa/config/store_config_json.h"
+#include "kassa/model/clienteling.h"
+
+namespace kassa::config {
+
+// `legal_entity` fills ClientelingConfig::legal_entity and each operator's.
+JsonError ParseClienteling(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
+                           model::ClientelingConfig& out);
+JsonError ParseOperators(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
+                         std::vector<model::Operator>& out);
+boost::json::object ClientelingToJson(const model::ClientelingConfig& c);
+boost::json::object OperatorToJson(const model::Operator& op);  // the PIN hash included (headquarters' admin)
+
+}  // namespace kassa::config

@@ -1,0 +1,185 @@
+#include "clienteling_tables.h"
+
+#include <functional>
+
+#include "kassa/proto_codec/codec.h"
+
+namespace kassa::storage {
+namespace {
+
+std::string Prefix(char tag, std::string_view scope) {
+  std::string key(1, tag);
+  key.append(scope);
+  key.push_back('\0');
+  return key;
+}
+
+void AppendId(std::string& key, const model::LocalId& id) {
+  key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+}
+
+std::string EntryKey(std::string_view scope, std::string_view owner, const model::LocalId& customer) {
+  std::string key = Prefix('E', scope);
+  key.append(owner);
+  key.push_back('\0');
+  AppendId(key, customer);
+  return key;
+}
+
+std::string TimelineKey(std::string_view scope, const model::TimelineEntry& e) {
+  std::string key = Prefix('T', scope);
+  AppendId(key, e.customer_id);
+  const Key8 at = Be64(~static_cast<std::uint64_t>(e.at_ms));  // newest first
+  key.append(reinterpret_cast<const char*>(at.data()), at.size());
+  AppendId(key, e.id);
+  return key;
+}
+
+}  // namespace
+
+Status ClientelingTables::Open(WriteTxn& txn, RecordProtection& protection) {
+  protection_ = &protection;
+  return FromMdb(mdb_dbi_open(txn.get(), "clienteling", MDB_CREATE, &dbi_), "dbi clienteling");
+}
+
+Status ClientelingTables::Put(WriteTxn& txn, const std::string& key, const model::ClientelingRecord& r) const {
+  KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeClientelingRecord(r));
+  KASSA_TRY_ASSIGN(const Bytes sealed, protection_->Seal(plain));
+  return txn.Put(dbi_, AsBytes(key), sealed);
+}
+
+Result<std::optional<model::ClientelingRecord>> ClientelingTables::Get(const ReadTxn& txn, const std::string& key) const {
+  auto v = txn.Get(dbi_, AsBytes(key));
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) return std::optional<model::ClientelingRecord>();
+    return v.status();
+  }
+  KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(*v));
+  KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(plain));
+  return std::optional<model::ClientelingRecord>(std::move(record));
+}
+
+Status ClientelingTables::Scan(const ReadTxn& txn, const std::string& prefix,
+                               const std::function<Status(const model::ClientelingRecord&)>& each) const {
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
+  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(prefix)));
+  while (found && AsChars(cursor.key()).substr(0, prefix.size()) == prefix) {
+    KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(cursor.value()));
+    KASSA_TRY_ASSIGN(const auto record, proto_codec::DecodeClientelingRecord(plain));
+    KASSA_TRY(each(record));
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return Status::Ok();
+}
+
+Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& r) const {
+  if (r.config) return Put(txn, Prefix('C', scope), r);
+  if (r.op) return Put(txn, Prefix('O', scope) + r.op->worker_id, r);
+  if (r.measures) {
+    std::string key = Prefix('M', scope);
+    AppendId(key, r.measures->customer_id);
+    return Put(txn, key, r);
+  }
+  if (r.timeline_entry) return Put(txn, TimelineKey(scope, *r.timeline_entry), r);
+  if (!r.book_entry) return Status(StatusCode::kInvalidArgument, "clienteling: an empty record");
+  const model::BookEntry& e = *r.book_entry;
+  if (!e.from_owner.empty() && e.from_owner != e.owner) {
+    const Status del = txn.Del(dbi_, AsBytes(EntryKey(scope, e.from_owner, e.customer_id)));
+    if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+  }
+  const std::string key = EntryKey(scope, e.owner, e.customer_id);
+  if (e.present) {
+    KASSA_TRY(Put(txn, key, r));
+  } else {
+    const Status del = txn.Del(dbi_, AsBytes(key));
+    if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+  }
+  // The book's header: created with the first entry, numbered once headquarters has.
+  KASSA_TRY_ASSIGN(auto header, Book(txn, scope, e.owner));
+  if (header && (!header->book_number.empty() || e.book_number.empty())) return Status::Ok();
+  model::BookEntry h;
+  h.owner = e.owner;
+  h.book_id = header && e.book_id.is_zero() ? header->book_id : e.book_id;
+  h.book_number = e.book_number;
+  h.changed_at_ms = e.changed_at_ms;
+  model::ClientelingRecord hr;
+  hr.book_entry = std::move(h);
+  return Put(txn, Prefix('H', scope) + e.owner, hr);
+}
+
+Result<std::optional<model::ClientelingConfig>> ClientelingTables::Config(const ReadTxn& txn, std::string_view scope) const {
+  KASSA_TRY_ASSIGN(auto r, Get(txn, Prefix('C', scope)));
+  if (!r || !r->config) return std::optional<model::ClientelingConfig>();
+  return std::optional<model::ClientelingConfig>(std::move(*r->config));
+}
+
+Result<std::vector<model::Operator>> ClientelingTables::Operators(const ReadTxn& txn, std::string_view scope) const {
+  std::vector<model::Operator> out;
+  KASSA_TRY(Scan(txn, Prefix('O', scope), [&](const model::ClientelingRecord& r) {
+    if (r.op) out.push_back(*r.op);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::optional<model::BookEntry>> ClientelingTables::Book(const ReadTxn& txn, std::string_view scope,
+                                                               std::string_view owner) const {
+  std::string key = Prefix('H', scope);
+  key.append(owner);
+  KASSA_TRY_ASSIGN(auto r, Get(txn, key));
+  if (!r || !r->book_entry) return std::optional<model::BookEntry>();
+  return std::optional<model::BookEntry>(std::move(*r->book_entry));
+}
+
+Result<std::vector<model::BookEntry>> ClientelingTables::Entries(const ReadTxn& txn, std::string_view scope,
+                                                                std::string_view owner) const {
+  std::vector<model::BookEntry> out;
+  std::string prefix = Prefix('E', scope);
+  if (!owner.empty()) {
+    prefix.append(owner);
+    prefix.push_back('\0');
+  }
+  KASSA_TRY(Scan(txn, prefix, [&](const model::ClientelingRecord& r) {
+    if (r.book_entry) out.push_back(*r.book_entry);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<bool> ClientelingTables::InBook(const ReadTxn& txn, std::string_view scope, std::string_view owner,
+                                       const model::LocalId& customer) const {
+  auto v = txn.Get(dbi_, AsBytes(EntryKey(scope, owner, customer)));
+  if (v.ok()) return true;
+  if (v.status().code() == StatusCode::kNotFound) return false;
+  return v.status();
+}
+
+Result<std::vector<model::TimelineEntry>> ClientelingTables::Timeline(const ReadTxn& txn, std::string_view scope,
+                                                                     const model::LocalId& customer,
+                                                                     std::size_t max) const {
+  std::vector<model::TimelineEntry> out;
+  std::string prefix = Prefix('T', scope);
+  AppendId(prefix, customer);
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
+  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(prefix)));
+  while (found && out.size() < max && AsChars(cursor.key()).substr(0, prefix.size()) == prefix) {
+    KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(cursor.value()));
+    KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(plain));
+    if (record.timeline_entry) out.push_back(std::move(*record.timeline_entry));
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return out;
+}
+
+Result<std::vector<model::AttributeValue>> ClientelingTables::Measures(const ReadTxn& txn, std::string_view scope,
+                                                                      const model::LocalId& customer) const {
+  std::string key = Prefix('M', scope);
+  AppendId(key, customer);
+  KASSA_TRY_ASSIGN(auto r, Get(txn, key));
+  if (!r || !r->measures) return std::vector<model::AttributeValue>();
+  return std::move(r->measures->measures);
+}
+
+Result<std::size_t> ClientelingTables::Count(const ReadTxn& txn) const { return txn.Count(dbi_); }
+
+}  // namespace kassa::storage

@@ -1,0 +1,65 @@
+#pragma once
+
+// ClientelingTables: clienteling records in one LMDB database, shared by the
+// terminal's CustomerStore (scope "") and headquarters' LmdbChainStore
+// (scope: the legal entity), so both keep them alike.
+//
+//   'C' scope 0                              -> the ClientelingConfig
+//   'O' scope 0 worker id                    -> an Operator
+//   'H' scope 0 owner                        -> a book header: BookEntry with the
+//                                               book's id and number, no customer
+//   'E' scope 0 owner 0 customer id          -> a BookEntry (present)
+//   'T' scope 0 customer id ~at_ms entry id  -> a TimelineEntry (newest first)
+//   'M' scope 0 customer id                  -> the CustomerMeasures
+//
+// Values are encoded ClientelingRecords through the store's RecordProtection.
+// Every method works inside a caller's transaction. Private to kassa::storage.
+
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kassa/model/clienteling.h"
+#include "kassa/storage/record_protection.h"
+#include "lmdb_txn.h"
+
+namespace kassa::storage {
+
+class ClientelingTables {
+ public:
+  Status Open(WriteTxn& txn, RecordProtection& protection);
+
+  // Stores what `record` says: a configuration or operator replaces the
+  // stored one; a book entry adds (present) or removes, and a move also
+  // removes it from `from_owner`'s book, and the book's header takes the
+  // entry's number when it has one; a timeline entry is stored once under
+  // its id; measures replace the customer's.
+  Status Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& record) const;
+
+  Result<std::optional<model::ClientelingConfig>> Config(const ReadTxn& txn, std::string_view scope) const;
+  Result<std::vector<model::Operator>> Operators(const ReadTxn& txn, std::string_view scope) const;
+  // The book header of `owner` (nullopt: no book yet).
+  Result<std::optional<model::BookEntry>> Book(const ReadTxn& txn, std::string_view scope, std::string_view owner) const;
+  // Entries of `owner`'s book, or of every book when `owner` is empty.
+  Result<std::vector<model::BookEntry>> Entries(const ReadTxn& txn, std::string_view scope, std::string_view owner) const;
+  Result<bool> InBook(const ReadTxn& txn, std::string_view scope, std::string_view owner, const model::LocalId& customer) const;
+  // The newest `max` timeline entries of a customer, newest first.
+  Result<std::vector<model::TimelineEntry>> Timeline(const ReadTxn& txn, std::string_view scope,
+                                                     const model::LocalId& customer, std::size_t max) const;
+  Result<std::vector<model::AttributeValue>> Measures(const ReadTxn& txn, std::string_view scope,
+                                                      const model::LocalId& customer) const;
+  // Counts of each record kind, for status reports.
+  Result<std::size_t> Count(const ReadTxn& txn) const;
+
+ private:
+  Status Put(WriteTxn& txn, const std::string& key, const model::ClientelingRecord& r) const;
+  Result<std::optional<model::ClientelingRecord>> Get(const ReadTxn& txn, const std::string& key) const;
+  Status Scan(const ReadTxn& txn, const std::string& prefix,
+              const std::function<Status(const model::ClientelingRecord&)>& each) const;
+
+  MDB_dbi dbi_ = 0;
+  RecordProtection* protection_ = nullptr;
+};
+
+}  // namespace kassa::storage
