@@ -73,7 +73,7 @@ int Usage(const std::string& message) {
 int ExitFor(const std::string& code) {
   if (code == "invalid_argument" || code == "out_of_range") return kInvalid;
   if (code == "not_found") return kNotFound;
-  if (code == "unavailable" || code == "resource_exhausted" || code == "permission_denied" ||
+  if (code == "unavailable" || code == "resource_exhausted" || code == "permission_denied" || code == "unauthenticated" ||
       code == "failed_precondition" || code == "aborted" || code == "already_exists") {
     return kRefused;
   }

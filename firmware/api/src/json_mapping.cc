@@ -16,6 +16,7 @@ unsigned HttpStatusOf(StatusCode code) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kOutOfRange: return 400;
     case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnauthenticated: return 401;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAborted:
     case StatusCode::kAlreadyExists:

@@ -23,6 +23,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kInternal: return "internal";
     case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kDataLoss: return "data_loss";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
   }
   return "unknown";
 }

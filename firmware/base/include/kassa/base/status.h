@@ -34,6 +34,7 @@ enum class StatusCode : int {
   kInternal = 13,
   kUnavailable = 14,
   kDataLoss = 15,
+  kUnauthenticated = 16,
 };
 
 // Lower-case snake name of `code`, e.g. "invalid_argument".

@@ -1,0 +1,124 @@
+#include "kassa/clienteling/operator_sessions.h"
+
+#include "kassa/base/log.h"
+#include "kassa/crypto/pin_hash.h"
+
+namespace kassa::clienteling {
+
+namespace {
+// Sessions kept at most; the oldest idle one gives way (a kiosk left signing in).
+constexpr std::size_t kMaxSessions = 64;
+}  // namespace
+
+OperatorSessions::OperatorSessions(storage::CustomerStore& store, hal::Clock& clock, std::string store_id)
+    : store_(store), clock_(clock), store_id_(std::move(store_id)) {}
+
+Result<model::ClientelingConfig> OperatorSessions::Config() {
+  KASSA_TRY_ASSIGN(auto config, store_.LoadClientelingConfig());
+  if (!config) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "clienteling: no operators yet; headquarters has not configured this terminal's legal entity");
+  }
+  return std::move(*config);
+}
+
+Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::ClientelingConfig& config) {
+  const model::Role* role = config.FindRole(op.role);
+  if (role == nullptr) return Status(StatusCode::kUnauthenticated, "operator: their role is not configured");
+  KASSA_TRY_ASSIGN(const model::LocalId token, model::LocalId::Generate());
+  if (sessions_.size() >= kMaxSessions) {
+    auto oldest = sessions_.begin();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second.last_used_ms < oldest->second.last_used_ms) oldest = it;
+    }
+    sessions_.erase(oldest);
+  }
+  sessions_[token.ToHex()] = Session{op.worker_id, clock_.NowMs()};
+  KASSA_LOG(kInfo) << "operator " << op.worker_id << " signed in (" << op.role << ")";
+  return Caller{token.ToHex(), op, *role, config};
+}
+
+Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::string_view pin) {
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  Attempts& attempts = attempts_[std::string(worker_id)];
+  const std::int64_t now = clock_.NowMs();
+  if (attempts.locked_until_ms > now) {
+    return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
+  }
+  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
+  const model::Operator* found = nullptr;
+  for (const auto& op : operators) {
+    if (op.worker_id == worker_id) found = &op;
+  }
+  // The hash is computed even for an unknown worker, so timing does not tell which ids exist.
+  static const std::string kDecoy =
+      "pbkdf2-sha256$1000$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
+  const bool right = crypto::VerifyPin(pin, found != nullptr && !found->pin_hash.empty() ? found->pin_hash : kDecoy) &&
+                     found != nullptr && !found->pin_hash.empty();
+  if (!right) {
+    if (++attempts.wrong >= config.max_pin_attempts) {
+      attempts.wrong = 0;
+      attempts.locked_until_ms = now + std::int64_t{config.lockout_s} * 1000;
+      KASSA_LOG(kWarning) << "operator " << worker_id << " locked out for " << config.lockout_s << " s after "
+                          << config.max_pin_attempts << " wrong PINs";
+      return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
+    }
+    return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
+  }
+  attempts_.erase(std::string(worker_id));
+  return Start(*found, config);
+}
+
+Result<Caller> OperatorSessions::SignInWithBadge(std::string_view badge) {
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
+  for (const auto& op : operators) {
+    if (!badge.empty() && op.badge == badge) return Start(op, config);
+  }
+  return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
+}
+
+void OperatorSessions::SignOut(std::string_view token) {
+  const auto it = sessions_.find(token);
+  if (it == sessions_.end()) return;
+  KASSA_LOG(kInfo) << "operator " << it->second.worker_id << " signed out";
+  sessions_.erase(it);
+}
+
+Result<Caller> OperatorSessions::Authenticate(std::string_view token) {
+  const auto it = sessions_.find(token);
+  if (it == sessions_.end()) return Status(StatusCode::kUnauthenticated, "session: sign in first");
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  const std::int64_t now = clock_.NowMs();
+  if (now - it->second.last_used_ms > std::int64_t{config.idle_timeout_s} * 1000) {
+    KASSA_LOG(kInfo) << "operator " << it->second.worker_id << " signed out after " << config.idle_timeout_s << " s idle";
+    sessions_.erase(it);
+    return Status(StatusCode::kUnauthenticated, "session: signed out after being idle; sign in again");
+  }
+  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
+  for (const auto& op : operators) {
+    if (op.worker_id != it->second.worker_id) continue;
+    const model::Role* role = config.FindRole(op.role);
+    if (role == nullptr) break;
+    it->second.last_used_ms = now;
+    return Caller{std::string(token), op, *role, config};
+  }
+  sessions_.erase(it);
+  return Status(StatusCode::kUnauthenticated, "session: the operator is no longer active here");
+}
+
+Status OperatorSessions::Require(const Caller& caller, model::Permission p) {
+  if (caller.Allows(p)) return Status::Ok();
+  return Status(StatusCode::kPermissionDenied, "permission: the operator's role does not allow this");
+}
+
+Result<std::vector<model::Operator>> OperatorSessions::StoreOperators() {
+  KASSA_TRY_ASSIGN(auto all, store_.Operators());
+  std::vector<model::Operator> out;
+  for (auto& op : all) {
+    if (op.active && op.WorksIn(store_id_)) out.push_back(std::move(op));
+  }
+  return out;
+}
+
+}  // namespace kassa::clienteling
