@@ -27,6 +27,9 @@ options:
   --data DIR          data directory (created if missing)           (required)
   --config FILE       store configuration (JSON); saved into DIR and used from
                       then on. Without it, the configuration saved in DIR.
+  --clienteling FILE  roles, attributes and operators (JSON,
+                      config/clienteling.sample.json) for a terminal that has
+                      not reached headquarters yet; headquarters' replace them.
   --listen ADDR:PORT  API address, loopback only       (default 127.0.0.1:8080)
                       PORT 0 picks a free port.
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)
@@ -56,6 +59,8 @@ int Main(int argc, char** argv) {
         options.data_dir = value;
       } else if (name == "--config") {
         options.config_path = value;
+      } else if (name == "--clienteling") {
+        options.clienteling_path = value;
       } else if (name == "--listen") {
         if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
           return "--listen takes ADDR:PORT";

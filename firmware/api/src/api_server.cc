@@ -21,8 +21,11 @@ ApiServer::~ApiServer() { Stop(); }
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor executor, const std::string& address,
                                                     std::uint16_t port, customers::CustomerService& customers,
                                                     storage::CustomerStore& store, hal::Clock& clock,
-                                                    devices::DeviceFlows* devices) {
-  auto impl = std::unique_ptr<Impl>(new Impl{Router(customers, store, clock, devices), EventHub{}, nullptr});
+                                                    devices::DeviceFlows* devices,
+                                                    clienteling::OperatorSessions& sessions,
+                                                    clienteling::ClientelingService& clienteling) {
+  auto impl = std::unique_ptr<Impl>(
+      new Impl{Router(customers, store, clock, devices, sessions, clienteling), EventHub{}, nullptr});
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));

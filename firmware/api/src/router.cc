@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "json_mapping.h"
+#include "route_reply.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/base/log.h"
 
@@ -18,34 +19,6 @@ constexpr std::string_view kPrefix = "/v1/";
 
 using kassa::http::PercentDecode;
 using kassa::http::QueryParam;
-
-struct Reply {
-  unsigned status;
-  json::value body;
-};
-
-Reply Error(const ApiError& e) { return {e.http_status, ErrorJson(e)}; }
-Reply Error(const Status& s) { return Error(ToApiError(s)); }
-Reply NotFoundRoute() {
-  return Error(ApiError{404, "not_found", "", "no such API path; see docs/API.md"});
-}
-Reply MethodNotAllowed() {
-  return Error(ApiError{405, "method_not_allowed", "", "this path does not take that method"});
-}
-
-std::optional<ApiError> ParseBody(const Request& req, json::value& out) {
-  boost::system::error_code ec;
-  out = json::parse(req.body(), ec);
-  if (ec) return ApiError{400, "invalid_argument", "body", "not valid JSON: " + ec.message()};
-  return std::nullopt;
-}
-
-std::string OperatorOf(const Request& req) {
-  // Until operators sign in (clienteling), the caller names the operator.
-  const auto it = req.find("X-Kassa-Operator");
-  if (it == req.end() || it->value().empty()) return "local";
-  return std::string(it->value().substr(0, 32));
-}
 
 json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats, std::int64_t now_ms) {
   const model::StoreConfig& cfg = customers.store_config();
@@ -113,6 +86,21 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
       if (method != bhttp::verb::get) return MethodNotAllowed();
       return Reply{200, json::object{{"status", "ok"}, {"service", "kassad"}, {"api", "v1"}}};
     }
+    if (auto answered = clienteling_.Handle(req, route, query)) return answered;
+    // Every route below that reads or changes customer data runs as a signed-in operator.
+    const bool customer_data = route == "customers" || route.substr(0, 10) == "customers/" || route == "quarantine";
+    std::optional<clienteling::Caller> caller;
+    if (customer_data) {
+      auto auth = clienteling_.Authenticate(req);
+      if (auto* refused = std::get_if<Reply>(&auth)) return std::move(*refused);
+      caller = std::move(std::get<clienteling::Caller>(auth));
+    }
+    const auto require = [&](model::Permission p) -> std::optional<Reply> {
+      const Status s = clienteling::OperatorSessions::Require(*caller, p);
+      if (s.ok()) return std::nullopt;
+      return Error(ApiError{403, "permission_denied", "permission",
+                            std::string("the operator's role does not allow ") + model::ToString(p)});
+    };
     if (route == "store") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
       return Reply{200, config::StoreConfigToJson(customers_.store_config())};
@@ -206,12 +194,16 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
         if (auto err = ParseBody(req, body)) return Error(*err);
         customers::CustomerPatch patch;
         if (auto err = ParsePatch(body, patch, nullptr)) return Error(*err);
+        if (auto refused = require(model::Permission::kCreateCustomer)) return refused;
+        if (patch.attributes) {
+          if (auto bad = clienteling_.CheckAttributes(*patch.attributes)) return bad;
+        }
         const bool print = QueryParam(query, "print_receipt").value_or("") == "true";
         if (print && devices_ == nullptr) {
           return Error(ApiError{409, "failed_precondition", "printer", "no receipt printer is fitted to this terminal"});
         }
         devices::DeviceFlows* devices = devices_;
-        customers_.CreateAsync(patch, OperatorOf(req), [send, print, devices](Result<model::Customer> created) {
+        customers_.CreateAsync(patch, caller->op.worker_id, [send, print, devices](Result<model::Customer> created) {
           if (!created.ok()) return (*send)(Error(created.status()));
           if (!print) return (*send)(Reply{201, CustomerJson(*created)});
           const model::Customer c = *created;
@@ -268,7 +260,11 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
         customers::CustomerPatch patch;
         std::uint32_t version = 0;
         if (auto err = ParsePatch(body, patch, &version)) return Error(*err);
-        auto c = customers_.Edit(ref, patch, version, OperatorOf(req));
+        if (auto refused = require(model::Permission::kEditCustomer)) return refused;
+        if (patch.attributes) {
+          if (auto bad = clienteling_.CheckAttributes(*patch.attributes)) return bad;
+        }
+        auto c = customers_.Edit(ref, patch, version, caller->op.worker_id);
         if (!c.ok()) return Error(c.status());
         return Reply{200, CustomerJson(*c)};
       }

@@ -2,8 +2,11 @@
 
 // Maps API requests to the customer service, the store and the link to
 // headquarters. Most routes answer at once; a sync-mode create and a chain
-// search answer when headquarters does.
+// search answer when headquarters does. Every route that reads or changes
+// customer data runs as a signed-in operator (ClientelingRoutes) and checks
+// the operator's permission.
 
+#include "clienteling_routes.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/hal/clock.h"
@@ -19,8 +22,9 @@ class Router {
  public:
   // `devices` may be null (no peripherals wired).
   Router(customers::CustomerService& customers, storage::CustomerStore& store, hal::Clock& clock,
-         devices::DeviceFlows* devices)
-      : customers_(customers), store_(store), clock_(clock), devices_(devices) {}
+         devices::DeviceFlows* devices, clienteling::OperatorSessions& sessions,
+         clienteling::ClientelingService& clienteling)
+      : customers_(customers), store_(store), clock_(clock), devices_(devices), clienteling_(sessions, clienteling) {}
 
   void Handle(const Request& request, http::Respond respond);
 
@@ -29,6 +33,7 @@ class Router {
   storage::CustomerStore& store_;
   hal::Clock& clock_;
   devices::DeviceFlows* devices_;
+  ClientelingRoutes clienteling_;  // sign-in, and every route of customer data checks it
 };
 
 }  // namespace kassa::api

@@ -140,6 +140,25 @@ JsonError ParseOperators(const json::value& v, const std::string& legal_entity, 
   });
 }
 
+JsonError LoadClientelingFile(const std::string& path, const std::string& legal_entity,
+                              m::ClientelingConfig& config, std::vector<m::Operator>& operators) {
+  json::value root;
+  if (auto e = ReadJsonFile(path, root)) return e;
+  if (!root.is_object()) return path + ": must hold a JSON object";
+  const json::object& o = root.get_object();
+  if (auto e = CheckMembers(o, {"clienteling", "operators"}, path + ": ")) return e;
+  const json::value* c = o.if_contains("clienteling");
+  if (c == nullptr) return path + ": clienteling: required";
+  if (auto e = ParseClienteling(*c, legal_entity, "clienteling", config)) return path + ": " + *e;
+  if (const json::value* ops = o.if_contains("operators")) {
+    if (auto e = ParseOperators(*ops, legal_entity, "operators", operators)) return path + ": " + *e;
+  }
+  for (const auto& op : operators) {
+    if (config.FindRole(op.role) == nullptr) return path + ": operators: " + op.worker_id + " has an unknown role";
+  }
+  return std::nullopt;
+}
+
 json::object ClientelingToJson(const m::ClientelingConfig& c) {
   json::array roles;
   for (const auto& r : c.roles) {

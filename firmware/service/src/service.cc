@@ -10,6 +10,7 @@
 #include "kassa/devices/device_flows.h"
 #include "kassa/hal/lnx/system_clock.h"
 #include "kassa/model/limits.h"
+#include "kassa/config/clienteling_json.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/storage/customer_store.h"
 #include "kassa/uplink/uplink.h"
@@ -22,6 +23,8 @@ struct Service::Parts {
   hal::lnx::SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
+  std::unique_ptr<clienteling::OperatorSessions> sessions;  // who is signed in
+  std::unique_ptr<clienteling::ClientelingService> clienteling;  // client books, cards, timelines
   std::unique_ptr<uplink::Uplink> uplink;               // link to headquarters (absent without --hq)
   Board board;                                          // peripherals and platform services
   std::unique_ptr<devices::DeviceFlows> devices;        // scans, swipes, receipts, device status
@@ -37,6 +40,32 @@ void KickWatchdog(Service::Parts* p, long interval_ms) {
   p->watchdog_timer.async_wait([p, interval_ms](const boost::system::error_code& ec) {
     if (!ec) KickWatchdog(p, interval_ms);
   });
+}
+
+// Operators for a terminal that has not reached headquarters yet: stored
+// only while the store holds no clienteling configuration (headquarters'
+// distribution replaces it).
+Status BootstrapClienteling(storage::CustomerStore& store, const std::string& path, const model::StoreConfig& config) {
+  KASSA_TRY_ASSIGN(const auto existing, store.LoadClientelingConfig());
+  if (existing) {
+    KASSA_LOG(kInfo) << "clienteling: the configuration in the store is used; " << path << " is not needed any more";
+    return Status::Ok();
+  }
+  model::ClientelingConfig clienteling;
+  std::vector<model::Operator> operators;
+  if (auto error = config::LoadClientelingFile(path, config.legal_entity, clienteling, operators)) {
+    KASSA_LOG(kError) << "clienteling configuration " << *error;
+    return Status(StatusCode::kInvalidArgument, "clienteling: the clienteling file is not valid (see log)");
+  }
+  std::vector<storage::ClientelingWrite> writes(1);
+  writes[0].record.config = std::move(clienteling);
+  for (auto& op : operators) {
+    storage::ClientelingWrite w;
+    w.record.op = std::move(op);
+    writes.push_back(std::move(w));
+  }
+  KASSA_LOG(kInfo) << "clienteling: " << operators.size() << " operator(s) from " << path;
+  return store.WriteClienteling(writes);
 }
 
 }  // namespace
@@ -68,8 +97,13 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     KASSA_TRY(model::ValidateStoreConfig(config));
   }
 
+  if (!options.clienteling_path.empty()) KASSA_TRY(BootstrapClienteling(*parts->store, options.clienteling_path, config));
+  const std::string store_id = config.store_id;
   parts->customers = std::make_unique<customers::CustomerService>(*parts->store, parts->clock,
                                                                   options.terminal_id, std::move(config));
+  parts->sessions = std::make_unique<clienteling::OperatorSessions>(*parts->store, parts->clock, store_id);
+  parts->clienteling = std::make_unique<clienteling::ClientelingService>(*parts->store, *parts->customers,
+                                                                          *parts->sessions, parts->clock);
   Parts* p = parts.get();
   if (!options.hq_host.empty()) {
     uplink::UplinkOptions link;
@@ -106,7 +140,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
                                                      *parts->customers, *parts->store, parts->clock,
-                                                     parts->devices.get()));
+                                                     parts->devices.get(), *parts->sessions, *parts->clienteling));
   if (parts->devices) KASSA_TRY(parts->devices->Start());
   if (parts->board.key_store) {
     // Created now, so a terminal that cannot keep its secret says so at start.

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "kassa/base/status.h"
+#include "kassa/clienteling/clienteling_service.h"
+#include "kassa/clienteling/operator_sessions.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/hal/clock.h"
@@ -37,7 +39,9 @@ class ApiServer {
                                                   const std::string& address, std::uint16_t port,
                                                   customers::CustomerService& customers,
                                                   storage::CustomerStore& store, hal::Clock& clock,
-                                                  devices::DeviceFlows* devices);
+                                                  devices::DeviceFlows* devices,
+                                                  clienteling::OperatorSessions& sessions,
+                                                  clienteling::ClientelingService& clienteling);
   ~ApiServer();
 
   // The bound port.

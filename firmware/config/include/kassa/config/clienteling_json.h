@@ -28,6 +28,11 @@ JsonError ParseClienteling(const boost::json::value& v, const std::string& legal
                            model::ClientelingConfig& out);
 JsonError ParseOperators(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
                          std::vector<model::Operator>& out);
+// A terminal's clienteling file: {"clienteling": {...}, "operators": [...]}
+// (config/clienteling.sample.json); errors start with the path.
+JsonError LoadClientelingFile(const std::string& path, const std::string& legal_entity,
+                              model::ClientelingConfig& config, std::vector<model::Operator>& operators);
+
 boost::json::object ClientelingToJson(const model::ClientelingConfig& c);
 boost::json::object OperatorToJson(const model::Operator& op);  // the PIN hash included (headquarters' admin)
 
