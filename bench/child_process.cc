@@ -106,7 +106,8 @@ std::uint16_t PortIn(const std::string& port_file_text, const std::string& name)
   return 0;
 }
 
-Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target) {
+Result<HttpAnswer> HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                               const std::string& body, const std::string& token) {
   namespace asio = boost::asio;
   namespace beast = boost::beast;
   namespace http = beast::http;
@@ -115,8 +116,14 @@ Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target) {
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(30));
     stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::empty_body> request(http::verb::get, target, 11);
+    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
     request.set(http::field::host, "127.0.0.1");
+    if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) {
+      request.set(http::field::content_type, "application/json");
+      request.body() = body;
+    }
+    request.prepare_payload();
     http::write(stream, request);
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
@@ -125,7 +132,7 @@ Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target) {
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     return HttpAnswer{response.result_int(), std::move(response.body())};
   } catch (const std::exception& e) {
-    KASSA_LOG(kError) << "GET " << target << ": " << e.what();
+    KASSA_LOG(kError) << method << " " << target << ": " << e.what();
     return Status(StatusCode::kUnavailable, "the HTTP request failed (see the log)");
   }
 }

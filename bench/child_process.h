@@ -58,7 +58,12 @@ struct HttpAnswer {
 // number when `name` is empty; 0 when there is none.
 std::uint16_t PortIn(const std::string& port_file_text, const std::string& name);
 
-// GET http://127.0.0.1:<port><target> with a 30 s limit.
-Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target);
+// METHOD http://127.0.0.1:<port><target> with a 30 s limit; a JSON body
+// when `body` is not empty, and "Authorization: Bearer TOKEN" when `token` is not.
+Result<HttpAnswer> HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                               const std::string& body, const std::string& token);
+inline Result<HttpAnswer> HttpGet(std::uint16_t port, const std::string& target, const std::string& token = "") {
+  return HttpRequest(port, "GET", target, "", token);
+}
 
 }  // namespace kassa::bench

@@ -35,7 +35,7 @@ std::optional<HttpUrl> ParseUrl(const std::string& url) {
 }
 
 std::optional<HttpReply> Send(const HttpUrl& url, const std::string& method, const std::string& path,
-                              const std::string& body, const std::string& operator_id, std::string& error) {
+                              const std::string& body, const std::string& session_token, std::string& error) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
@@ -55,7 +55,7 @@ std::optional<HttpReply> Send(const HttpUrl& url, const std::string& method, con
   req.set(http::field::host, url.host);
   req.set(http::field::user_agent, "kassactl");
   req.set(http::field::accept, "application/json");
-  if (!operator_id.empty()) req.set("X-Kassa-Operator", operator_id);
+  if (!session_token.empty()) req.set(boost::beast::http::field::authorization, "Bearer " + session_token);
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;

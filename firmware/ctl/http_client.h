@@ -25,7 +25,7 @@ struct HttpReply {
 // Sends `method` `path` (with `body` as JSON when not empty). Returns nullopt
 // and sets `error` when kassad cannot be reached or does not answer in time.
 std::optional<HttpReply> Send(const HttpUrl& url, const std::string& method, const std::string& path,
-                              const std::string& body, const std::string& operator_id, std::string& error);
+                              const std::string& body, const std::string& session_token, std::string& error);
 
 // Percent-encodes `s` for a query string or path segment.
 std::string UrlEncode(const std::string& s);

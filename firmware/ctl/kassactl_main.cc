@@ -8,23 +8,42 @@
 #include <string>
 #include <vector>
 
+#include "clienteling_commands.h"
+#include "ctl_support.h"
 #include "http_client.h"
 
 namespace {
 namespace json = boost::json;
 using kassa::ctl::HttpReply;
+using namespace kassa::ctl;  // NOLINT: the command-line tool and its helpers
 
-enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kInvalid = 3, kNotFound = 4, kRefused = 5 };
 
-constexpr const char* kUsageText = R"(usage: kassactl [--url URL] [--json] [--operator ID] COMMAND ...
+constexpr const char* kUsageText = R"(usage: kassactl [--url URL] [--json] COMMAND ...
 
 Client of kassad's local API.
   --url URL        kassad's API (default $KASSA_URL, else http://127.0.0.1:8080)
   --json           print one JSON document on stdout
-  --operator ID    operator recorded on consents and outbox entries
-                   (default $KASSA_OPERATOR, else "kassactl")
+
+Customer data needs a signed-in operator: `kassactl login` keeps the session
+in $KASSA_SESSION_FILE (default ~/.kassactl-session, mode 0600); $KASSA_SESSION
+overrides it.
 
 commands:
+  login WORKER [--pin PIN]           sign in (PIN from --pin, $KASSA_PIN or stdin)
+  login --badge BADGE                sign in with a badge number
+  logout                             end the session
+  clientbook list [--owner W] [--text S] [--filter NAME=V[,V2]] [--min NAME=V]
+                  [--max NAME=V] [--within-days NAME=N] [--sort name|recent]
+                  [--limit N] [--offset N]
+                                     a client book (default: yours), filtered
+  clientbook store [same options]    every book of the store (managers)
+  clientbook add REF [--owner W]     add a customer to a book (default: yours)
+  clientbook remove REF [--owner W]
+  clientbook reassign --from W --to W REF...
+  card REF                           contact details and the three card facts
+  activity add REF --type ID [--at 2026-11-22T10:00:00Z] [--text S]
+  activity list REF [--limit N]      the timeline: activities and notes, newest first
+  note add REF --text S
   customer add [FIELDS]              create a customer (store defaults fill the rest)
   customer show REF                  REF: account number or local id
   customer edit REF [FIELDS] [--version N]
@@ -58,75 +77,6 @@ exit status: 0 success, 2 usage, 3 invalid input (the message names the field),
 4 not found, 5 unavailable or refused (kassad down, storage full, version
 conflict, not allowed), 1 anything else (doctor found problems).
 )";
-
-struct Globals {
-  kassa::ctl::HttpUrl url;
-  bool json = false;
-  std::string operator_id;
-};
-
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "kassactl: %s\n(see kassactl --help)\n", message.c_str());
-  return kUsage;
-}
-
-int ExitFor(const std::string& code) {
-  if (code == "invalid_argument" || code == "out_of_range") return kInvalid;
-  if (code == "not_found") return kNotFound;
-  if (code == "unavailable" || code == "resource_exhausted" || code == "permission_denied" || code == "unauthenticated" ||
-      code == "failed_precondition" || code == "aborted" || code == "already_exists") {
-    return kRefused;
-  }
-  return kFailed;
-}
-
-// Sends a request; on success stores the parsed JSON body. On failure prints
-// the error (JSON or text) and returns the exit code.
-std::optional<int> Call(const Globals& g, const std::string& method, const std::string& path,
-                        const std::string& body, json::value& out) {
-  std::string error;
-  const std::optional<HttpReply> reply = kassa::ctl::Send(g.url, method, path, body, g.operator_id, error);
-  if (!reply) {
-    if (g.json) {
-      std::printf("%s\n", json::serialize(json::object{{"error", json::object{{"code", "unavailable"}, {"message", error}}}}).c_str());
-    } else {
-      std::fprintf(stderr, "kassactl: %s\n", error.c_str());
-    }
-    return kRefused;
-  }
-  boost::system::error_code ec;
-  out = json::parse(reply->body, ec);
-  if (ec) {
-    std::fprintf(stderr, "kassactl: kassad answered HTTP %u with a body that is not JSON\n", reply->status);
-    return kFailed;
-  }
-  if (reply->status >= 400) {
-    std::string code = "unknown", field, message;
-    if (out.is_object()) {
-      if (const auto* e = out.as_object().if_contains("error"); e && e->is_object()) {
-        const auto& eo = e->as_object();
-        if (const auto* c = eo.if_contains("code"); c && c->is_string()) code = std::string(c->get_string());
-        if (const auto* f = eo.if_contains("field"); f && f->is_string()) field = std::string(f->get_string());
-        if (const auto* m = eo.if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
-      }
-    }
-    if (g.json) {
-      std::printf("%s\n", json::serialize(out).c_str());
-    } else {
-      std::fprintf(stderr, "kassactl: %s%s%s\n", field.c_str(), field.empty() ? "" : ": ", message.c_str());
-    }
-    return ExitFor(code);
-  }
-  return std::nullopt;
-}
-
-std::string Str(const json::value& v, const char* key) {
-  if (!v.is_object()) return {};
-  const auto* m = v.as_object().if_contains(key);
-  if (m == nullptr) return {};
-  if (m->is_string()) return std::string(m->get_string());
-  return json::serialize(*m);
-}
 
 void PrintCustomer(const json::value& c) {
   const auto& o = c.as_object();
@@ -238,12 +188,6 @@ std::optional<int> ParseFields(int argc, char** argv, int i, json::object& body,
     }
   }
   return std::nullopt;
-}
-
-int Print(const Globals& g, const json::value& v, void (*human)(const json::value&)) {
-  if (g.json) std::printf("%s\n", json::serialize(v).c_str());
-  else human(v);
-  return kOk;
 }
 
 int CustomerCommand(const Globals& g, int argc, char** argv, int i) {
@@ -360,8 +304,7 @@ int Main(int argc, char** argv) {
   Globals g;
   const char* env_url = std::getenv("KASSA_URL");
   std::string url = env_url != nullptr && *env_url != '\0' ? env_url : "http://127.0.0.1:8080";
-  const char* env_op = std::getenv("KASSA_OPERATOR");
-  g.operator_id = env_op != nullptr && *env_op != '\0' ? env_op : "kassactl";
+  g.token = LoadSessionToken();
   int i = 1;
   for (; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -372,8 +315,6 @@ int Main(int argc, char** argv) {
       g.json = true;
     } else if (arg == "--url" && i + 1 < argc) {
       url = argv[++i];
-    } else if (arg == "--operator" && i + 1 < argc) {
-      g.operator_id = argv[++i];
     } else if (!arg.empty() && arg[0] == '-') {
       return Usage("unknown option " + arg);
     } else {
@@ -387,6 +328,12 @@ int Main(int argc, char** argv) {
   const std::string command = argv[i++];
   json::value out;
   if (command == "customer") return CustomerCommand(g, argc, argv, i);
+  if (command == "login") return LoginCommand(g, argc, argv, i);
+  if (command == "logout") return LogoutCommand(g, argc, i);
+  if (command == "clientbook") return ClientbookCommand(g, argc, argv, i);
+  if (command == "card") return CardCommand(g, argc, argv, i);
+  if (command == "activity") return ActivityCommand(g, argc, argv, i);
+  if (command == "note") return NoteCommand(g, argc, argv, i);
   if (command == "sync" || command == "hq") {
     if (i >= argc) return Usage(command + " needs a subcommand");
     const std::string sub = argv[i++];

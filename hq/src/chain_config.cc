@@ -193,11 +193,10 @@ json::object ChainConfigToJson(const ChainConfig& c) {
     }
     json::array operators;
     for (const auto& op : le.operators) operators.push_back(config::OperatorToJson(op));
-    les.push_back(json::object{{"id", le.id},
-                               {"customer_groups", std::move(groups)},
-                               {"stores", std::move(stores)},
-                               {"clienteling", config::ClientelingToJson(le.clienteling)},
-                               {"operators", std::move(operators)}});
+    json::object entity{{"id", le.id}, {"customer_groups", std::move(groups)}, {"stores", std::move(stores)}};
+    if (!le.clienteling.roles.empty()) entity["clienteling"] = config::ClientelingToJson(le.clienteling);
+    if (!operators.empty()) entity["operators"] = std::move(operators);
+    les.push_back(std::move(entity));
   }
   return json::object{
       {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},

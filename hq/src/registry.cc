@@ -59,7 +59,9 @@ Status Registry::ReplaceConfig(const ChainConfig& config) {
       if (before == nullptr || !(*before == s)) changed.push_back(s.store_id);
     }
     const LegalEntity* old = config_.FindLegalEntity(le.id);
-    if (old == nullptr || !(old->clienteling == le.clienteling)) {
+    // A legal entity without roles has no clienteling to distribute.
+    const bool had = old != nullptr && !old->clienteling.roles.empty();
+    if ((had || !le.clienteling.roles.empty()) && (old == nullptr || !(old->clienteling == le.clienteling))) {
       model::ClientelingRecord r;
       r.config = le.clienteling;
       clienteling.emplace_back(le.id, std::move(r));
