@@ -28,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, serve_tcp, stop_process, wait_for  # noqa: E402
+from kassa_harness import EMULATOR, serve_tcp, sign_in, stop_process, wait_for, write_clienteling_file  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
@@ -232,8 +232,10 @@ class KassadOnDevices(unittest.TestCase):
         with open(self.devices_file, "w") as f:
             json.dump(devices, f)
         port_file = os.path.join(self.tmp, "port")
+        clienteling = write_clienteling_file(os.path.join(self.tmp, "clienteling.json"), ["RIGA-01"])
         self.proc = subprocess.Popen(EMULATOR + [
-            KASSAD, "--data", os.path.join(self.tmp, "data"), "--config", SAMPLE_CONFIG, "--terminal", "HIL-1",
+            KASSAD, "--data", os.path.join(self.tmp, "data"), "--config", SAMPLE_CONFIG, "--clienteling", clienteling,
+            "--terminal", "HIL-1",
             "--listen", "127.0.0.1:0", "--port-file", port_file, "--hal", "linux", "--devices", self.devices_file,
             "--log-level", os.environ.get("KASSA_HIL_LOG", "info")],
             stdout=self.log, stderr=self.log)
@@ -242,6 +244,10 @@ class KassadOnDevices(unittest.TestCase):
             raise AssertionError(self.kassad_log())
         with open(port_file) as f:
             self.port = int(f.read())
+        code, session = sign_in(self.port)
+        if code != 201:
+            raise AssertionError("sign-in answered %d: %s" % (code, session))
+        self.token = session["token"]
         self.events = EventStream(self.port)
         wait_for(lambda: all(d["state"] == "ready" for d in self.devices_status().values() if d), 20,
                  "every device ready")
@@ -265,7 +271,7 @@ class KassadOnDevices(unittest.TestCase):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         try:
             conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                         headers={"Content-Type": "application/json"})
+                         headers={"Content-Type": "application/json", "Authorization": "Bearer " + self.token})
             res = conn.getresponse()
             return res.status, json.loads(res.read() or b"null")
         finally:

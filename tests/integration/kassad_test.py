@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, stop_process  # noqa: E402
+from kassa_harness import EMULATOR, IT_WORKER, sign_in, stop_process, write_clienteling_file  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
@@ -35,15 +35,17 @@ class Kassad:
         self.config = config
         self.proc = None
         self.port = None
+        self.token = None
+        self.clienteling = write_clienteling_file(data_dir + ".clienteling.json", ["RIGA-01"])
 
-    def start(self, with_config=True):
+    def start(self, with_config=True, sign_in_as_it=True):
         port_file = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + ".port")
         if os.path.exists(port_file):
             os.remove(port_file)
         args = [KASSAD, "--data", self.data_dir, "--listen", "127.0.0.1:0", "--terminal", "POS-IT",
                 "--port-file", port_file, "--log-level", "warning"]
         if with_config:
-            args += ["--config", self.config]
+            args += ["--config", self.config, "--clienteling", self.clienteling]
         self.proc = subprocess.Popen(EMULATOR + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):
@@ -54,6 +56,12 @@ class Kassad:
             time.sleep(0.01)
         with open(port_file) as f:
             self.port = int(f.read())
+        self.token = None
+        if sign_in_as_it:
+            status, body = sign_in(self.port)
+            if status != 201:
+                raise AssertionError("sign-in as %s answered %d: %s" % (IT_WORKER, status, body))
+            self.token = body["token"]
         return self
 
     @property
@@ -76,15 +84,19 @@ class Kassad:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json"}
+            if self.token:
+                headers["Authorization"] = "Bearer " + self.token
+            conn.request(method, path, body=data, headers=headers)
             res = conn.getresponse()
             return res.status, json.loads(res.read() or b"null")
         finally:
             conn.close()
 
     def ctl(self, *args, check=True):
-        res = subprocess.run(EMULATOR + [KASSACTL, "--url", self.url, "--json", "--operator", "it-op", *args],
-                             capture_output=True, text=True, timeout=30)
+        env = dict(os.environ, KASSA_SESSION=self.token or "", KASSA_SESSION_FILE=self.data_dir + ".session")
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", self.url, "--json", *args],
+                             capture_output=True, text=True, timeout=30, env=env)
         out = json.loads(res.stdout) if res.stdout.strip() else None
         if check and res.returncode != 0:
             raise AssertionError("kassactl %s exited %d: %s %s" % (args, res.returncode, res.stdout, res.stderr))
@@ -150,7 +162,7 @@ class CreateRestartFindTest(KassadTestCase):
         self.assertEqual([a["purpose"] for a in shown["addresses"]], ["home", "office"])
         self.assertEqual([a["country"] for a in shown["addresses"]], ["LV", "LV"])
         self.assertTrue(shown["secondary_emails"][0]["consent"]["granted"])
-        self.assertEqual(shown["secondary_emails"][0]["consent"]["operator"], "it-op")
+        self.assertEqual(shown["secondary_emails"][0]["consent"]["operator"], IT_WORKER)
         self.assertEqual(shown["secondary_emails"][0]["consent"]["terminal"], "POS-IT")
 
         _, shown_org, _ = self.kassad.ctl("customer", "show", org["id"])

@@ -22,7 +22,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, serve_tcp, stop_process, wait_for  # noqa: E402
+from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, serve_tcp, sign_in,  # noqa: E402
+                           stop_process, wait_for, write_clienteling_file)
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
@@ -39,11 +40,30 @@ def free_port():
 
 
 
-def http_json(port, method, path, body=None, timeout=10):
+STORES = ["RIGA-01", "RIGA-02", "JURMALA-01"]
+# Who the link suites sign in as on every terminal: a manager of every store.
+IT_OPERATORS = [operator(IT_WORKER, "Integration Test", "manager", IT_PIN, STORES)]
+
+
+def chain_config(workdir, operators=None):
+    """config/chain.sample.json with CLIENTELING and `operators` (default IT_OPERATORS), as a file."""
+    with open(CHAIN_CONFIG) as f:
+        config = json.load(f)
+    config["legal_entities"][0]["clienteling"] = CLIENTELING
+    config["legal_entities"][0]["operators"] = operators if operators is not None else IT_OPERATORS
+    path = os.path.join(workdir, "chain.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return path
+
+
+def http_json(port, method, path, body=None, timeout=10, token=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
         res = conn.getresponse()
         return res.status, json.loads(res.read() or b"null")
     finally:
@@ -99,10 +119,10 @@ class Process:
 
 
 class Hq(Process):
-    def __init__(self, workdir, config=CHAIN_CONFIG):
+    def __init__(self, workdir, config=None, operators=None):
         super().__init__(workdir, "hq")
         self.data = os.path.join(workdir, "hq-data")
-        self.config = config
+        self.config = config or chain_config(workdir, operators)
         self.link_port = free_port()
         self.admin_port = free_port()
 
@@ -126,8 +146,12 @@ class Hq(Process):
 
 
 class Terminal(Process):
-    def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None):
+    def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None, operators=None):
         super().__init__(workdir, name)
+        self.token = None
+        # Operators until headquarters distributes its own (the same ones).
+        self.clienteling = write_clienteling_file(os.path.join(workdir, name + ".clienteling.json"), STORES,
+                                                  operators if operators is not None else IT_OPERATORS)
         self.data = os.path.join(workdir, name + "-data")
         self.hq_port = hq_port
         self.config = os.path.join(workdir, name + ".json")
@@ -146,14 +170,25 @@ class Terminal(Process):
         port_file = os.path.join(self.workdir, self.name + ".port")
         if os.path.exists(port_file):
             os.remove(port_file)
-        self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--terminal", self.name,
+        self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--clienteling", self.clienteling,
+                     "--terminal", self.name,
                      "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
                      "--port-file", port_file, "--map-size", "256", "--log-level", "warning"])
         self.port = int(self._wait_port_file(port_file))
+        self.token = None
         return self
 
+    def sign_in(self, worker=IT_WORKER, pin=IT_PIN):
+        """Signs in; later calls of http() run as this operator. Returns the session body."""
+        code, body = sign_in(self.port, worker, pin)
+        assert code == 201, (code, body)
+        self.token = body["token"]
+        return body
+
     def http(self, method, path, body=None, timeout=10):
-        return http_json(self.port, method, path, body, timeout)
+        if self.token is None and (path.startswith("/v1/customers") or path.startswith("/v1/clientbook")):
+            self.sign_in()
+        return http_json(self.port, method, path, body, timeout, self.token)
 
     def create(self, first, last):
         return self.http("POST", "/v1/customers", {"first_name": first, "last_name": last})
@@ -237,10 +272,11 @@ class EndToEndTest(LinkTestCase):
         poller = threading.Thread(target=poll_b, daemon=True)
         poller.start()
         conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+        a.sign_in()
         for i in range(n):
             last = "Kalnin" + letters(i)
             conn.request("POST", "/v1/customers", body=json.dumps({"first_name": "Anna", "last_name": last}),
-                         headers={"Content-Type": "application/json"})
+                         headers={"Content-Type": "application/json", "Authorization": "Bearer " + a.token})
             res = conn.getresponse()
             body = json.loads(res.read())
             self.assertEqual(res.status, 201, body)
@@ -301,7 +337,8 @@ class HeadquartersDownTest(LinkTestCase):
         self.assertEqual(code, 503, body)
         self.assertEqual(body["error"]["field"], "creation")
         res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % j.port, "customer", "add",
-                              "--first-name", "Nobody", "--last-name", "Either"], capture_output=True, text=True)
+                              "--first-name", "Nobody", "--last-name", "Either"], capture_output=True, text=True,
+                             env=dict(os.environ, KASSA_SESSION=j.token))
         self.assertEqual(res.returncode, 5, res.stderr)
         self.assertIn("does not allow creating customers offline", res.stderr)
         code, status = j.http("GET", "/v1/status")
@@ -539,8 +576,10 @@ class ConfigurationAndStatusTest(LinkTestCase):
         self.assertEqual(status["customers"], 1)
         self.assertEqual([t["terminal_id"] for t in status["terminals"]], ["A"])
         hq.kill9()
+        a.sign_in()
         res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % a.port, "customer", "search", "real",
-                              "--chain"], capture_output=True, text=True, timeout=30)
+                              "--chain"], capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_SESSION=a.token))
         self.assertEqual(res.returncode, 5, res.stdout + res.stderr)
 
 

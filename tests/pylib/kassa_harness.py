@@ -53,3 +53,74 @@ def serve_tcp(on_connection, port=0, backlog=16):
 
     threading.Thread(target=accept, daemon=True).start()
     return server
+
+
+# ---- operators ---------------------------------------------------------------
+# Every permission of kassa::model::Permission, by name.
+PERMISSIONS = ["view_own_book", "view_store_books", "add_to_book", "remove_from_book", "reassign",
+               "create_customer", "edit_customer", "add_activity", "add_note"]
+ROLES = {
+    "associate": ["view_own_book", "add_to_book", "remove_from_book", "create_customer", "edit_customer",
+                  "add_activity", "add_note"],
+    "manager": list(PERMISSIONS),
+    "cashier": ["create_customer"],
+}
+# Test PINs are hashed with few iterations so sign-in stays quick under qemu;
+# kassa refuses fewer than 1000.
+TEST_PIN_ITERATIONS = 1000
+
+
+def pin_hash(pin, iterations=TEST_PIN_ITERATIONS):
+    """The PIN hash kassa stores: pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX."""
+    import hashlib
+    salt = os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return "pbkdf2-sha256$%d$%s$%s" % (iterations, salt.hex(), digest.hex())
+
+
+def operator(worker_id, name, role, pin, stores, badge=None):
+    op = {"worker_id": worker_id, "name": name, "role": role, "pin_hash": pin_hash(pin), "stores": list(stores)}
+    if badge:
+        op["badge"] = badge
+    return op
+
+
+CLIENTELING = {
+    "roles": [{"id": r, "name": r.title(), "permissions": p} for r, p in ROLES.items()],
+    "attributes": [
+        {"name": "likes", "label": "Likes", "type": "choice", "display_order": 1, "refinable": True,
+         "choices": ["handbags", "shoes", "jewellery", "scarves"]},
+        {"name": "birthday", "label": "Birthday", "type": "date", "display_order": 2, "refinable": True},
+        {"name": "size", "label": "Size", "type": "text", "display_order": 3, "refinable": False},
+        {"name": "vip", "label": "VIP", "type": "yes_no", "display_order": 4, "refinable": True},
+    ],
+    "activity_types": [{"id": "visit", "name": "Store visit"}, {"id": "call", "name": "Phone call"},
+                       {"id": "appointment", "name": "Appointment"}],
+    "idle_timeout_s": 600, "max_pin_attempts": 3, "lockout_s": 300,
+}
+
+# The operator the non-clienteling suites sign in as: may do everything.
+IT_WORKER, IT_PIN = "IT-OP", "2468"
+
+
+def write_clienteling_file(path, stores, operators=None):
+    """kassad's --clienteling file: CLIENTELING plus `operators` (default: IT-OP, a manager)."""
+    import json
+    ops = operators if operators is not None else [operator(IT_WORKER, "Integration Test", "manager", IT_PIN, stores)]
+    with open(path, "w") as f:
+        json.dump({"clienteling": CLIENTELING, "operators": ops}, f)
+    return path
+
+
+def sign_in(port, worker=IT_WORKER, pin=IT_PIN, timeout=10):
+    """POST /v1/session on kassad at `port`; (status, body)."""
+    import http.client
+    import json
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", "/v1/session", body=json.dumps({"worker_id": worker, "pin": pin}),
+                     headers={"Content-Type": "application/json"})
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"null")
+    finally:
+        conn.close()
