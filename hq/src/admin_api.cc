@@ -7,6 +7,7 @@
 #include "kassa/base/log.h"
 #include "kassa/base/time_format.h"
 #include "kassa/search/customer_search.h"
+#include "measures_import.h"
 
 namespace kassa::hq {
 namespace json = boost::json;
@@ -138,6 +139,48 @@ void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const 
       out.push_back(json::object{{"customer", CustomerJson(r.customer)}, {"matched", storage::ToString(r.matched)}});
     }
     return reply(200, json::object{{"results", std::move(out)}});
+  }
+  if (path == "/v1/measures") {
+    // Insight measures for the customer card, replacing each customer's; all or nothing.
+    if (method != bhttp::verb::post) return not_allowed();
+    const auto entity = http::QueryParam(query, "legal_entity");
+    if (!entity) return reply(400, Err("invalid_argument", "legal_entity", "required: ?legal_entity=ID"));
+    const auto type = req.find(bhttp::field::content_type);
+    const bool csv = type != req.end() && type->value().starts_with("text/csv");
+    MeasuresByAccount by_account;
+    if (auto e = csv ? ParseMeasuresCsv(req.body(), by_account) : ParseMeasuresJson(req.body(), by_account)) {
+      const auto colon = e->find(": ");
+      return reply(400, Err("invalid_argument", e->substr(0, colon), colon == std::string::npos ? *e : e->substr(colon + 2)));
+    }
+    std::vector<model::CustomerMeasures> measures;
+    for (auto& [account, values] : by_account) {
+      auto id = search::FindByAccount(registry.store(), account);
+      if (!id.ok()) return reply(HttpOf(id.status().code()), ErrOf(id.status()));
+      if (!*id) return reply(404, Err("not_found", "account", "no customer with account number " + account));
+      measures.push_back({**id, std::move(values)});
+    }
+    auto imported = registry.ImportMeasures(*entity, measures);
+    if (!imported.ok()) return reply(HttpOf(imported.status().code()), ErrOf(imported.status()));
+    link.ChangesAppended();
+    return reply(200, json::object{{"customers", *imported}});
+  }
+  if (path.substr(0, 14) == "/v1/customers/" && path.ends_with("/timeline")) {
+    // A customer's activities and notes as headquarters holds them.
+    if (method != bhttp::verb::get) return not_allowed();
+    const auto entity = http::QueryParam(query, "legal_entity");
+    if (!entity) return reply(400, Err("invalid_argument", "legal_entity", "required: ?legal_entity=ID"));
+    const std::string account = http::PercentDecode(path.substr(14, path.size() - 14 - 9));
+    auto id = search::FindByAccount(registry.store(), account);
+    if (!id.ok()) return reply(HttpOf(id.status().code()), ErrOf(id.status()));
+    if (!*id) return reply(404, Err("not_found", "customer", "no customer with this account number"));
+    auto entries = registry.store().Timeline(*entity, **id, 500);
+    if (!entries.ok()) return reply(HttpOf(entries.status().code()), ErrOf(entries.status()));
+    json::array out;
+    for (const auto& e : *entries) {
+      out.push_back(json::object{{"id", e.id.ToHex()}, {"kind", model::ToString(e.kind)}, {"activity_type", e.activity_type},
+                                 {"at", IsoTime(e.at_ms)}, {"worker_id", e.worker_id}, {"text", e.text}});
+    }
+    return reply(200, json::object{{"timeline", std::move(out)}});
   }
   if (path.substr(0, 14) == "/v1/customers/") {
     if (method != bhttp::verb::get) return not_allowed();
