@@ -305,3 +305,162 @@ class PowerCutTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PermissionMatrixTest(unittest.TestCase):
+    """Clienteling acceptance 4: every role x operation through the real API;
+    a refusal is 403 (kassactl exit 5) and changes nothing; wrong PINs lock
+    the operator out; nothing runs without a signed-in operator."""
+
+    OPERATORS = [("ASSOC", "associate", "1111"), ("MGR", "manager", "2222"), ("CASH", "cashier", "3333"),
+                 ("NOBODY", "none", "4444")]
+
+    def setUp(self):
+        from kassa_harness import CLIENTELING, operator
+        self.tmp = tempfile.mkdtemp(prefix="kassa-perm-")
+        self.kassad = Kassad(os.path.join(self.tmp, "data"))
+        config = dict(CLIENTELING)
+        config["roles"] = CLIENTELING["roles"] + [{"id": "none", "name": "No rights", "permissions": []}]
+        with open(self.kassad.clienteling, "w") as f:
+            json.dump({"clienteling": config,
+                       "operators": [operator("IT-OP", "Integration Test", "manager", "2468", ["RIGA-01"])] +
+                                    [operator(w, w.title(), role, pin, ["RIGA-01"]) for w, role, pin in self.OPERATORS]},
+                      f)
+        self.kassad.start()
+        self.roles = {r["id"]: set(r["permissions"]) for r in config["roles"]}
+
+    def tearDown(self):
+        self.kassad.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def as_operator(self, worker, pin):
+        status, body = sign_in(self.kassad.port, worker, pin)
+        self.assertEqual(status, 201, body)
+        self.kassad.token = body["token"]
+        return body
+
+    def state(self):
+        """Everything a refused operation could have changed."""
+        saved = self.kassad.token
+        self.kassad.token = self.manager
+        snapshot = {
+            "outbox": self.kassad.http("GET", "/v1/outbox")[1]["length"],
+            "customers": self.kassad.http("GET", "/v1/status")[1]["customers"],
+            "books": sorted((i["customer"]["id"], tuple(i["owners"]))
+                            for i in self.kassad.http("GET", "/v1/clientbook?store=true")[1]["items"]),
+            "timeline": [e["id"] for e in self.kassad.http("GET", "/v1/customers/%s/timeline" % self.target)[1]["timeline"]],
+            "customer": self.kassad.http("GET", "/v1/customers/" + self.target)[1]["version"],
+        }
+        self.kassad.token = saved
+        return snapshot
+
+    def test_every_role_and_operation(self):
+        self.manager = self.as_operator("MGR", "2222")["token"]
+        _, c = self.kassad.http("POST", "/v1/customers", {"first_name": "Marta", "last_name": "Egle"})
+        self.target = c["id"]
+        _, other = self.kassad.http("POST", "/v1/customers", {"first_name": "Rasma", "last_name": "Priede"})
+        # Each operation as (permission, method, path, body, success status); the
+        # customer `self.target` sits in every operator's book beforehand so
+        # that removing and reassigning have something to act on.
+        operations = [
+            ("view_own_book", "GET", "/v1/clientbook", None, 200),
+            ("view_store_books", "GET", "/v1/clientbook?store=true", None, 200),
+            ("add_to_book", "POST", "/v1/clientbook/entries", {"customer": other["id"]}, 201),
+            ("remove_from_book", "DELETE", "/v1/clientbook/entries/" + self.target, None, 200),
+            ("reassign", "POST", "/v1/clientbook/reassign", None, 200),
+            ("create_customer", "POST", "/v1/customers", {"first_name": "Nora", "last_name": "Vilka"}, 201),
+            ("edit_customer", "PATCH", "/v1/customers/" + self.target, None, 200),
+            ("add_activity", "POST", "/v1/customers/%s/activities" % self.target, {"type": "visit", "text": "hi"}, 201),
+            ("add_note", "POST", "/v1/customers/%s/notes" % self.target, {"text": "Likes green"}, 201),
+        ]
+        checked = 0
+        for worker, role, pin in self.OPERATORS:
+            for permission, method, path, body, ok_status in operations:
+                with self.subTest(role=role, operation=permission):
+                    # Fresh starting point: the target in this operator's book, the other customer in none.
+                    self.kassad.token = self.manager
+                    code, _ = self.kassad.http("POST", "/v1/clientbook/entries", {"customer": self.target, "owner": worker})
+                    self.assertIn(code, (201,))
+                    self.kassad.http("DELETE", "/v1/clientbook/entries/%s?owner=%s" % (other["id"], worker))
+                    if permission == "reassign":
+                        body = {"from": worker, "to": "IT-OP", "customers": [self.target]}
+                    if permission == "edit_customer":
+                        version = self.kassad.http("GET", "/v1/customers/" + self.target)[1]["version"]
+                        body = {"version": version, "email": "marta.%d@example.lv" % checked}
+                    before = self.state()
+                    self.as_operator(worker, pin)
+                    code, answer = self.kassad.http(method, path, body)
+                    allowed = permission in self.roles[role]
+                    if allowed:
+                        self.assertEqual(code, ok_status, answer)
+                    else:
+                        self.assertEqual(code, 403, answer)
+                        self.assertEqual(answer["error"]["code"], "permission_denied")
+                        self.assertEqual(self.state(), before, "a refused %s changed something" % permission)
+                    checked += 1
+        self.assertEqual(checked, len(self.OPERATORS) * len(operations))
+
+        # kassactl: a refusal exits 5 and names the permission.
+        self.as_operator("CASH", "3333")
+        rc, _, err = self.kassad.ctl("clientbook", "store", check=False)
+        self.assertEqual(rc, 5, err)
+
+    def test_wrong_pins_lock_out_and_nothing_runs_signed_out(self):
+        self.kassad.token = None
+        for path in ["/v1/customers?q=egle", "/v1/clientbook", "/v1/customers/ABC/card", "/v1/quarantine"]:
+            code, body = self.kassad.http("GET", path)
+            self.assertEqual(code, 401, path)
+            self.assertEqual(body["error"]["code"], "unauthenticated")
+        code, body = self.kassad.http("POST", "/v1/customers", {"first_name": "No", "last_name": "Session"})
+        self.assertEqual(code, 401)
+        self.assertEqual(self.kassad.http("GET", "/v1/status")[1]["customers"], 0)
+        rc, _, err = self.kassad.ctl("customer", "search", "egle", check=False)
+        self.assertEqual(rc, 5, err)
+        # max_pin_attempts is 3: the third wrong PIN locks ASSOC out, even for the right PIN.
+        for attempt in range(3):
+            code, body = sign_in(self.kassad.port, "ASSOC", "0000")
+            self.assertEqual(code, 401)
+        self.assertIn("locked out", body["error"]["message"])
+        code, body = sign_in(self.kassad.port, "ASSOC", "1111")
+        self.assertEqual(code, 401)
+        self.assertEqual(body["error"]["field"], "operator")
+        self.assertEqual(sign_in(self.kassad.port, "MGR", "2222")[0], 201)  # others still sign in
+        # A session ends with sign-out.
+        token = sign_in(self.kassad.port, "MGR", "2222")[1]["token"]
+        self.kassad.token = token
+        self.assertEqual(self.kassad.http("DELETE", "/v1/session")[0], 200)
+        self.assertEqual(self.kassad.http("GET", "/v1/clientbook")[0], 401)
+
+    def test_kassactl_login_clientbook_card_activity_and_note(self):
+        env_file = os.path.join(self.tmp, "session")
+        env = dict(os.environ, KASSA_SESSION_FILE=env_file, KASSA_SESSION="")
+        run = lambda *a, stdin=None: subprocess.run(EMULATOR + [KASSACTL, "--url", self.kassad.url, "--json", *a],
+                                                    capture_output=True, text=True, timeout=30, env=env, input=stdin)
+        res = run("login", "ASSOC", stdin="1111\n")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(json.loads(res.stdout)["operator"]["role"], "associate")
+        self.assertEqual(oct(os.stat(env_file).st_mode & 0o777), "0o600")
+        res = run("customer", "add", "--first-name", "Ieva", "--last-name", "Bite", "--attribute", "likes=Handbags")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        ieva = json.loads(res.stdout)
+        self.assertEqual(ieva["attributes"], [{"name": "likes", "value": "handbags"}])
+        res = run("customer", "add", "--first-name", "Bad", "--last-name", "Choice", "--attribute", "likes=hats")
+        self.assertEqual(res.returncode, 3)
+        self.assertEqual(json.loads(res.stdout)["error"]["field"], "attributes.likes")
+        self.assertEqual(run("clientbook", "add", ieva["id"]).returncode, 0)
+        res = run("clientbook", "list", "--filter", "likes=handbags")
+        book = json.loads(res.stdout)
+        self.assertEqual([i["customer"]["id"] for i in book["items"]], [ieva["id"]])
+        self.assertEqual(book["book_number"], "Pending sync")
+        self.assertEqual(run("activity", "add", ieva["id"], "--type", "call", "--text", "Called about the sale").returncode, 0)
+        self.assertEqual(run("note", "add", ieva["id"], "--text", "Allergic to wool").returncode, 0)
+        timeline = json.loads(run("activity", "list", ieva["id"]).stdout)["timeline"]
+        self.assertEqual([e["kind"] for e in timeline], ["note", "activity"])
+        card = json.loads(run("card", ieva["id"]).stdout)
+        self.assertEqual(card["facts"], [{"name": "likes", "label": "Likes", "value": "handbags", "source": "attribute"}])
+        self.assertEqual(card["books"], ["ASSOC"])
+        res = run("clientbook", "store")
+        self.assertEqual(res.returncode, 5)  # associates do not see the store's books
+        self.assertEqual(run("logout").returncode, 0)
+        self.assertFalse(os.path.exists(env_file))
+        self.assertEqual(run("clientbook", "list").returncode, 5)

@@ -639,6 +639,133 @@ def hello(terminal="EVIL", store="RIGA-01"):
     return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, 1))
 
 
+class ClientelingAcrossTerminalsTest(LinkTestCase):
+    """Clienteling acceptance 1 and 5: client books and timelines made offline
+    on two terminals of one store meet at headquarters and reach both."""
+
+    OPERATORS = IT_OPERATORS + [operator("A1", "Ilze Kalnina", "associate", "1111", ["RIGA-01"]),
+                                operator("A2", "Janis Liepa", "associate", "2222", ["RIGA-01"]),
+                                operator("M1", "Peteris Ozols", "manager", "9999", ["RIGA-01"])]
+
+    def start_chain(self):
+        hq = self.hq(operators=self.OPERATORS).start()
+        t1 = self.terminal("T1", hq.link_port, operators=self.OPERATORS).start()
+        t2 = self.terminal("T2", hq.link_port, operators=self.OPERATORS).start()
+        # Customers every terminal knows: created on T1, distributed to T2.
+        ids = []
+        for i in range(5):
+            code, c = t1.create("Klients", "Zinams" + letters(i))
+            self.assertEqual(code, 201, c)
+            ids.append(c["id"])
+        wait_for(lambda: t1.drained() and all(t2.get(i)[0] == 200 and not t2.get(i)[1]["pending"] for i in ids), 20,
+                 "the customers on both terminals")
+        return hq, t1, t2, ids
+
+    @staticmethod
+    def as_op(terminal, worker, pin):
+        terminal.sign_in(worker, pin)
+        return terminal
+
+    def book(self, terminal, owner):
+        """{customer id} of `owner`'s book on `terminal`, read as the manager, and the book's number."""
+        self.as_op(terminal, "M1", "9999")
+        code, body = terminal.http("GET", "/v1/clientbook?limit=500&owner=" + owner)
+        self.assertEqual(code, 200, body)
+        return {i["customer"]["id"] for i in body["items"]}, body["book_number"]
+
+    def test_books_built_offline_meet_and_a_manager_reassigns(self):
+        hq, t1, t2, ids = self.start_chain()
+        hq.kill9()
+        wait_for(lambda: not t1.sync()["online"] and not t2.sync()["online"], 15, "both terminals offline")
+        # Offline: A1 on T1 and A2 on T2 each build a book, each with a new, pending customer.
+        self.as_op(t1, "A1", "1111")
+        code, p1 = t1.create("Jauns", "Pirmais")
+        self.assertEqual((code, p1["account"]), (201, "Pending sync"))
+        for ref in ids[0:3] + [p1["id"]]:
+            self.assertEqual(t1.http("POST", "/v1/clientbook/entries", {"customer": ref})[0], 201)
+        self.as_op(t2, "A2", "2222")
+        code, p2 = t2.create("Jauns", "Otrais")
+        self.assertEqual(code, 201, p2)
+        for ref in ids[3:5] + [p2["id"]]:
+            self.assertEqual(t2.http("POST", "/v1/clientbook/entries", {"customer": ref})[0], 201)
+        a1_book, number = self.book(t1, "A1")
+        self.assertEqual((a1_book, number), (set(ids[0:3] + [p1["id"]]), "Pending sync"))
+        self.assertEqual(self.book(t1, "A2")[0], set())  # T2's book has not arrived: offline
+
+        hq.start()
+        wait_for(lambda: t1.drained() and t2.drained(), 30, "both outboxes drained")
+        want = {ids[0]: ["A1"], ids[1]: ["A1"], ids[2]: ["A1"], p1["id"]: ["A1"],
+                ids[3]: ["A2"], ids[4]: ["A2"], p2["id"]: ["A2"]}
+
+        def store_book(terminal):
+            self.as_op(terminal, "M1", "9999")
+            code, body = terminal.http("GET", "/v1/clientbook?store=true&limit=500")
+            self.assertEqual(code, 200, body)
+            return {i["customer"]["id"]: i["owners"] for i in body["items"]}
+
+        for t in (t1, t2):
+            wait_for(lambda: store_book(t) == want, 20, "the store client book on " + t.name)
+            numbers = {self.book(t, "A1")[1], self.book(t, "A2")[1]}
+            self.assertNotIn("Pending sync", numbers)
+            self.assertEqual(len(numbers), 2)  # one book each, numbered by headquarters
+        # The pending customers got their account numbers on both terminals.
+        self.assertNotEqual(t2.get(p1["id"])[1]["account"], "Pending sync")
+
+        # The manager, on T2, reassigns three of A1's customers to A2.
+        self.as_op(t2, "M1", "9999")
+        moved = [ids[0], ids[1], p1["id"]]
+        code, body = t2.http("POST", "/v1/clientbook/reassign", {"from": "A1", "to": "A2", "customers": moved})
+        self.assertEqual((code, body["reassigned"]), (200, 3), body)
+        for t in (t1, t2):
+            wait_for(lambda: self.book(t, "A1")[0] == {ids[2]} and
+                     self.book(t, "A2")[0] == {ids[3], ids[4], p2["id"]} | set(moved), 20,
+                     "the reassigned books on " + t.name)
+        # Each associate sees their own book on the other terminal too.
+        self.as_op(t1, "A2", "2222")
+        code, body = t1.http("GET", "/v1/clientbook?limit=500")
+        self.assertEqual({i["customer"]["id"] for i in body["items"]}, {ids[3], ids[4], p2["id"]} | set(moved))
+
+    def test_activities_and_notes_recorded_offline_reach_the_other_terminal_once(self):
+        hq, t1, t2, ids = self.start_chain()
+        hq.kill9()
+        wait_for(lambda: not t1.sync()["online"], 15, "T1 offline")
+        self.as_op(t1, "A1", "1111")
+        recorded = []
+        for body, kind in [({"type": "visit", "text": "Looked at autumn coats"}, "activities"),
+                           ({"text": "Prefers Latvian"}, "notes"),
+                           ({"type": "call", "at": "2026-11-20T09:30:00Z", "text": "Called back"}, "activities"),
+                           ({"text": "Birthday gift idea: scarf"}, "notes")]:
+            code, entry = t1.http("POST", "/v1/customers/%s/%s" % (ids[0], kind), body)
+            self.assertEqual(code, 201, entry)
+            recorded.append(entry["id"])
+        # A power cut on T1 before it ever reached headquarters loses none of them.
+        t1.kill9()
+        t1.start()
+        hq.start()
+        wait_for(lambda: t1.drained(), 30, "T1 drained")
+
+        def timeline(terminal):
+            self.as_op(terminal, "A2", "2222")
+            code, body = terminal.http("GET", "/v1/customers/%s/timeline" % ids[0])
+            self.assertEqual(code, 200, body)
+            return [e["id"] for e in body["timeline"]]
+
+        wait_for(lambda: len(timeline(t2)) == 4, 20, "the timeline on T2")
+        self.assertEqual(sorted(timeline(t2)), sorted(recorded))
+        # Newest first: the call dated 20 November comes last.
+        self.assertEqual(timeline(t2)[-1], recorded[2])
+        # Sent again after another power cut: still once each, here and at headquarters.
+        t1.kill9()
+        t1.start()
+        wait_for(lambda: t1.drained(), 30, "T1 drained again")
+        account = t2.get(ids[0])[1]["account"]
+        code, at_hq = http_json(hq.admin_port, "GET", "/v1/customers/%s/timeline?legal_entity=DZINTARS-LV" % account)
+        self.assertEqual(code, 200, at_hq)
+        self.assertEqual(sorted(e["id"] for e in at_hq["timeline"]), sorted(recorded))
+        self.assertEqual(sorted(timeline(t1)), sorted(recorded))
+        self.assertEqual(sorted(timeline(t2)), sorted(recorded))
+
+
 class MalformedFrameTest(LinkTestCase):
     def assert_dropped(self, port, data, what):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
