@@ -766,6 +766,63 @@ class ClientelingAcrossTerminalsTest(LinkTestCase):
         self.assertEqual(sorted(timeline(t2)), sorted(recorded))
 
 
+    def test_imported_measures_lead_the_card_and_new_activity_types_arrive_in_seconds(self):
+        # Acceptance 2 end to end: two measures imported at headquarters, four attributes defined.
+        hq, t1, t2, ids = self.start_chain()
+        self.as_op(t1, "A1", "1111")
+        version = t1.get(ids[0])[1]["version"]
+        code, c = t1.http("PATCH", "/v1/customers/" + ids[0], {
+            "version": version, "attributes": [{"name": "vip", "value": "yes"}, {"name": "size", "value": "M"},
+                                               {"name": "birthday", "value": "1984-05-01"},
+                                               {"name": "likes", "value": "Handbags"}]})
+        self.assertEqual(code, 200, c)
+        wait_for(lambda: t1.drained(), 20, "the edit at headquarters")
+        account = c["account"]
+        csv = "account,name,value\n%s,Churn likelihood,12%%\n%s,Next best action,\"Invite to the spring preview\"\n" % (
+            account, account)
+        conn = http.client.HTTPConnection("127.0.0.1", hq.admin_port, timeout=10)
+        conn.request("POST", "/v1/measures?legal_entity=DZINTARS-LV", body=csv, headers={"Content-Type": "text/csv"})
+        res = conn.getresponse()
+        self.assertEqual(res.status, 200, res.read())
+        res.read()
+        conn.close()
+
+        def card(terminal):
+            self.as_op(terminal, "A2", "2222")
+            return terminal.http("GET", "/v1/customers/%s/card" % ids[0])[1]["facts"]
+
+        want = [{"name": "Churn likelihood", "label": "Churn likelihood", "value": "12%", "source": "measure"},
+                {"name": "Next best action", "label": "Next best action", "value": "Invite to the spring preview",
+                 "source": "measure"},
+                {"name": "likes", "label": "Likes", "value": "handbags", "source": "attribute"}]
+        for t in (t1, t2):
+            wait_for(lambda: card(t) == want, 15, "the measures on %s (%s)" % (t.name, card(t)))
+        # A bad import names the line and imports nothing.
+        code, body = http_json(hq.admin_port, "POST", "/v1/measures?legal_entity=DZINTARS-LV",
+                               {"measures": [{"account": account, "values": [{"name": "x", "value": "1"}]},
+                                             {"account": "LV99999999", "values": [{"name": "y", "value": "2"}]}]})
+        self.assertEqual((code, body["error"]["field"]), (404, "account"), body)
+        self.assertEqual(card(t1), want)
+
+        # Headquarters configures a new activity type: the terminals have it within seconds.
+        code, config = http_json(hq.admin_port, "GET", "/v1/config")
+        config["legal_entities"][0]["clienteling"]["activity_types"].append({"id": "styling", "name": "Styling session"})
+        code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)
+        self.assertEqual(code, 200, body)
+        started = time.monotonic()
+
+        def types(terminal):
+            self.as_op(terminal, "A1", "1111")
+            return [t["id"] for t in terminal.http("GET", "/v1/clienteling")[1]["activity_types"]]
+
+        for t in (t1, t2):
+            wait_for(lambda: "styling" in types(t), 10, "the new activity type on " + t.name)
+        print("\nnew activity type on both terminals %.2f s after PUT /v1/config" % (time.monotonic() - started))
+        self.as_op(t2, "A2", "2222")
+        code, entry = t2.http("POST", "/v1/customers/%s/activities" % ids[0], {"type": "styling"})
+        self.assertEqual(code, 201, entry)
+
+
 class MalformedFrameTest(LinkTestCase):
     def assert_dropped(self, port, data, what):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)

@@ -102,11 +102,19 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
     Holding* holding;
     std::string sort_key;
   };
+  // Every customer of the book from one snapshot; one by one only when one
+  // is missing here (a book entry that arrived before its customer).
+  std::vector<model::LocalId> ids;
+  ids.reserve(held.size());
+  for (const auto& [id, holding] : held) ids.push_back(id);
+  auto many = store_.GetMany(ids);
+  if (!many.ok() && many.status().code() != StatusCode::kNotFound) return many.status();
   std::vector<Hit> hits;
+  std::size_t at = 0;
   for (auto& [id, holding] : held) {
-    auto c = store_.Get(id);
+    Result<model::Customer> c = many.ok() ? Result<model::Customer>(std::move((*many)[at++])) : store_.Get(id);
     if (!c.ok()) {
-      if (c.status().code() == StatusCode::kNotFound) continue;  // not distributed here yet
+      if (c.status().code() == StatusCode::kNotFound) continue;
       return c.status();
     }
     if (!model::Matches(caller.config, query.filter, *c, today)) continue;
