@@ -141,42 +141,44 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
   return page;
 }
 
-Status ClientelingService::AddToBook(const Caller& caller, std::string_view owner_id, std::string_view customer_ref) {
-  const std::string owner_name = owner_id.empty() ? caller.op.worker_id : std::string(owner_id);
-  KASSA_TRY(OperatorSessions::Require(
-      caller, owner_name == caller.op.worker_id ? Permission::kAddToBook : Permission::kReassign));
-  KASSA_TRY_ASSIGN(const model::Operator owner, StoreOperator(owner_name));
-  KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
-  KASSA_TRY_ASSIGN(const bool there, store_.InBook(owner.worker_id, c.id));
-  if (there) return Status::Ok();
+Result<storage::ClientelingWrite> ClientelingService::BookWrite(const Caller& caller, const model::Operator& owner,
+                                                                const model::Customer& c, bool present,
+                                                                std::string from_owner) {
   KASSA_TRY_ASSIGN(model::BookEntry entry, NewEntry(caller, owner, c));
+  entry.present = present;
+  entry.from_owner = std::move(from_owner);
   storage::ClientelingWrite write;
   KASSA_TRY_ASSIGN(write.op, NewOperation(caller, c, model::OperationKind::kBookEntry));
   write.op->book_entry = entry;
   write.record.book_entry = std::move(entry);
-  KASSA_TRY(store_.WriteClienteling({write}));
+  return write;
+}
+
+Status ClientelingService::Commit(const std::vector<storage::ClientelingWrite>& writes) {
+  KASSA_TRY(store_.WriteClienteling(writes));
   if (customers_.headquarters() != nullptr) customers_.headquarters()->OutboxChanged();
   return Status::Ok();
 }
 
-Status ClientelingService::RemoveFromBook(const Caller& caller, std::string_view owner_id,
-                                          std::string_view customer_ref) {
+Status ClientelingService::ChangeBook(const Caller& caller, std::string_view owner_id, std::string_view customer_ref,
+                                      bool add) {
   const std::string owner_name = owner_id.empty() ? caller.op.worker_id : std::string(owner_id);
-  KASSA_TRY(OperatorSessions::Require(
-      caller, owner_name == caller.op.worker_id ? Permission::kRemoveFromBook : Permission::kReassign));
+  const Permission own = add ? Permission::kAddToBook : Permission::kRemoveFromBook;
+  KASSA_TRY(OperatorSessions::Require(caller, owner_name == caller.op.worker_id ? own : Permission::kReassign));
   KASSA_TRY_ASSIGN(const model::Operator owner, StoreOperator(owner_name));
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
   KASSA_TRY_ASSIGN(const bool there, store_.InBook(owner.worker_id, c.id));
-  if (!there) return Status::Ok();
-  KASSA_TRY_ASSIGN(model::BookEntry entry, NewEntry(caller, owner, c));
-  entry.present = false;
-  storage::ClientelingWrite write;
-  KASSA_TRY_ASSIGN(write.op, NewOperation(caller, c, model::OperationKind::kBookEntry));
-  write.op->book_entry = entry;
-  write.record.book_entry = std::move(entry);
-  KASSA_TRY(store_.WriteClienteling({write}));
-  if (customers_.headquarters() != nullptr) customers_.headquarters()->OutboxChanged();
-  return Status::Ok();
+  if (there == add) return Status::Ok();  // already so: nothing to queue
+  KASSA_TRY_ASSIGN(storage::ClientelingWrite write, BookWrite(caller, owner, c, add, ""));
+  return Commit({write});
+}
+
+Status ClientelingService::AddToBook(const Caller& caller, std::string_view owner, std::string_view customer_ref) {
+  return ChangeBook(caller, owner, customer_ref, true);
+}
+
+Status ClientelingService::RemoveFromBook(const Caller& caller, std::string_view owner, std::string_view customer_ref) {
+  return ChangeBook(caller, owner, customer_ref, false);
 }
 
 Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::string_view from, std::string_view to,
@@ -194,18 +196,12 @@ Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::stri
     if (!seen.insert(c.id).second) continue;
     KASSA_TRY_ASSIGN(const bool there, store_.InBook(from_op.worker_id, c.id));
     if (!there) return Invalid("customers: a customer is not in the book it should leave");
-    KASSA_TRY_ASSIGN(model::BookEntry entry, NewEntry(caller, to_op, c));
-    entry.from_owner = from_op.worker_id;
-    storage::ClientelingWrite write;
-    KASSA_TRY_ASSIGN(write.op, NewOperation(caller, c, model::OperationKind::kBookEntry));
-    write.op->book_entry = entry;
-    write.record.book_entry = std::move(entry);
+    KASSA_TRY_ASSIGN(storage::ClientelingWrite write, BookWrite(caller, to_op, c, true, from_op.worker_id));
     writes.push_back(std::move(write));
   }
-  KASSA_TRY(store_.WriteClienteling(writes));
+  KASSA_TRY(Commit(writes));
   KASSA_LOG(kInfo) << caller.op.worker_id << " reassigned " << writes.size() << " customer(s) from "
                    << from_op.worker_id << " to " << to_op.worker_id;
-  if (customers_.headquarters() != nullptr) customers_.headquarters()->OutboxChanged();
   return writes.size();
 }
 
@@ -233,8 +229,7 @@ Result<model::TimelineEntry> ClientelingService::Record(const Caller& caller, co
   if (entry.at_ms == 0) entry.at_ms = clock_.NowMs();
   write.op->timeline_entry = entry;
   write.record.timeline_entry = entry;
-  KASSA_TRY(store_.WriteClienteling({write}));
-  if (customers_.headquarters() != nullptr) customers_.headquarters()->OutboxChanged();
+  KASSA_TRY(Commit({write}));
   return entry;
 }
 

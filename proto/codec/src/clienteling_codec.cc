@@ -11,20 +11,18 @@ namespace kassa::proto_codec {
 namespace internal {
 namespace m = ::kassa::model;
 
-#define KASSA_CBOUND(member, limit) \
-  static_assert(sizeof(member) == (limit) + 1, #member " must equal clienteling.h + 1")
-KASSA_CBOUND(kassa_link_v1_Role::id, m::kMaxRoleIdBytes);
-KASSA_CBOUND(kassa_link_v1_AttributeDefinition::name, m::kMaxAttributeNameBytes);
-KASSA_CBOUND(kassa_link_v1_AttributeDefinition::label, m::kMaxAttributeLabelBytes);
-KASSA_CBOUND(kassa_link_v1_AttributeDefinition::choices[0], m::kMaxChoiceBytes);
-KASSA_CBOUND(kassa_link_v1_ActivityType::id, m::kMaxActivityTypeIdBytes);
-KASSA_CBOUND(kassa_link_v1_ActivityType::name, m::kMaxActivityTypeNameBytes);
-KASSA_CBOUND(kassa_link_v1_Operator::worker_id, m::kMaxWorkerIdBytes);
-KASSA_CBOUND(kassa_link_v1_Operator::name, m::kMaxOperatorNameBytes);
-KASSA_CBOUND(kassa_link_v1_Operator::pin_hash, m::kMaxPinHashBytes);
-KASSA_CBOUND(kassa_link_v1_Operator::badge, m::kMaxBadgeBytes);
-KASSA_CBOUND(kassa_link_v1_BookEntry::book_number, m::kMaxBookNumberBytes);
-KASSA_CBOUND(kassa_link_v1_TimelineEntry::text, m::kMaxTimelineTextBytes);
+KASSA_BOUND(kassa_link_v1_Role::id, m::kMaxRoleIdBytes);
+KASSA_BOUND(kassa_link_v1_AttributeDefinition::name, m::kMaxAttributeNameBytes);
+KASSA_BOUND(kassa_link_v1_AttributeDefinition::label, m::kMaxAttributeLabelBytes);
+KASSA_BOUND(kassa_link_v1_AttributeDefinition::choices[0], m::kMaxChoiceBytes);
+KASSA_BOUND(kassa_link_v1_ActivityType::id, m::kMaxActivityTypeIdBytes);
+KASSA_BOUND(kassa_link_v1_ActivityType::name, m::kMaxActivityTypeNameBytes);
+KASSA_BOUND(kassa_link_v1_Operator::worker_id, m::kMaxWorkerIdBytes);
+KASSA_BOUND(kassa_link_v1_Operator::name, m::kMaxOperatorNameBytes);
+KASSA_BOUND(kassa_link_v1_Operator::pin_hash, m::kMaxPinHashBytes);
+KASSA_BOUND(kassa_link_v1_Operator::badge, m::kMaxBadgeBytes);
+KASSA_BOUND(kassa_link_v1_BookEntry::book_number, m::kMaxBookNumberBytes);
+KASSA_BOUND(kassa_link_v1_TimelineEntry::text, m::kMaxTimelineTextBytes);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::roles) / sizeof(kassa_link_v1_Role) == m::kMaxRoles);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::attributes) / sizeof(kassa_link_v1_AttributeDefinition) ==
               m::kMaxAttributeDefinitions);
@@ -34,7 +32,6 @@ static_assert(sizeof(kassa_link_v1_AttributeDefinition::choices) / sizeof(kassa_
               m::kMaxChoices);
 static_assert(sizeof(kassa_link_v1_Operator::stores) / sizeof(kassa_link_v1_Operator::stores[0]) == m::kMaxOperatorStores);
 static_assert(sizeof(kassa_link_v1_CustomerMeasures::measures) / sizeof(kassa_link_v1_AttributeValue) == m::kMaxMeasures);
-#undef KASSA_CBOUND
 
 namespace {
 

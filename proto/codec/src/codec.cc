@@ -18,9 +18,6 @@ namespace {
 
 namespace m = ::kassa::model;
 
-// The .options bounds must equal limits.h (strings carry a NUL).
-#define KASSA_BOUND(member, limit) \
-  static_assert(sizeof(member) == (limit) + 1, #member " disagrees with limits.h")
 KASSA_BOUND(kassa_link_v1_Customer::first_name, m::kMaxPersonNameBytes);
 KASSA_BOUND(kassa_link_v1_Customer::last_name, m::kMaxPersonNameBytes);
 KASSA_BOUND(kassa_link_v1_Customer::organization_name, m::kMaxOrgNameBytes);

@@ -24,6 +24,10 @@
 
 namespace kassa::proto_codec::internal {
 
+// The .options bounds must equal limits.h / clienteling.h (strings carry a NUL).
+#define KASSA_BOUND(member, limit) \
+  static_assert(sizeof(member) == (limit) + 1, #member " disagrees with the model's limits")
+
 constexpr Status TooLong(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
 
 // The number a nanopb enum field holds. nanopb stores whatever integer the

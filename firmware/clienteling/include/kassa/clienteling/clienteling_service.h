@@ -101,6 +101,12 @@ class ClientelingService {
   Result<model::Operator> StoreOperator(std::string_view worker_id);
   Result<model::Operation> NewOperation(const Caller& caller, const model::Customer& c, model::OperationKind kind);
   Result<model::BookEntry> NewEntry(const Caller& caller, const model::Operator& owner, const model::Customer& c);
+  // An entry of `owner`'s book for `c` and the operation that tells headquarters.
+  Result<storage::ClientelingWrite> BookWrite(const Caller& caller, const model::Operator& owner,
+                                              const model::Customer& c, bool present, std::string from_owner);
+  Status ChangeBook(const Caller& caller, std::string_view owner, std::string_view customer_ref, bool add);
+  // Stores and queues `writes` in one transaction and wakes the uplink.
+  Status Commit(const std::vector<storage::ClientelingWrite>& writes);
   Result<model::TimelineEntry> Record(const Caller& caller, const model::Customer& c, model::TimelineEntry entry);
 
   storage::CustomerStore& store_;
