@@ -157,11 +157,22 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
     const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
     if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
+    // The terminal checked the operator's permission; headquarters checks it
+    // again against its own configuration, so a terminal cannot grant more.
+    const model::Operator* by = le->FindOperator(op.operator_id);
+    const model::Role* role = by != nullptr && by->active ? le->clienteling.FindRole(by->role) : nullptr;
+    if (role == nullptr) return reject("operator_id: not an active operator of the legal entity");
+    const auto allowed = [&](model::Permission p) { return role->Allows(p); };
     model::ClientelingRecord record;
     if (op.kind == model::OperationKind::kBookEntry) {
       if (!op.book_entry || op.book_entry->customer_id != op.customer.id) return reject("book_entry: missing or of another customer");
       model::BookEntry e = *op.book_entry;
       if (le->FindOperator(e.owner) == nullptr) return reject("book_entry.owner: not an operator of the legal entity");
+      const bool own = e.owner == by->worker_id && e.from_owner.empty();
+      const model::Permission needed = !own ? model::Permission::kReassign
+                                      : e.present ? model::Permission::kAddToBook
+                                                  : model::Permission::kRemoveFromBook;
+      if (!allowed(needed)) return reject(std::string("permission: the operator's role does not allow ") + model::ToString(needed));
       if (!e.from_owner.empty() && le->FindOperator(e.from_owner) == nullptr) {
         return reject("book_entry.from_owner: not an operator of the legal entity");
       }
@@ -182,7 +193,10 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
         return reject("timeline_entry: missing or of another customer");
       }
       const model::TimelineEntry& e = *op.timeline_entry;
-      if (le->FindOperator(e.worker_id) == nullptr) return reject("timeline_entry.worker_id: not an operator of the legal entity");
+      if (e.worker_id != by->worker_id) return reject("timeline_entry.worker_id: not the operator of the operation");
+      const model::Permission needed =
+          e.kind == model::TimelineKind::kActivity ? model::Permission::kAddActivity : model::Permission::kAddNote;
+      if (!allowed(needed)) return reject(std::string("permission: the operator's role does not allow ") + model::ToString(needed));
       if (e.kind == model::TimelineKind::kActivity && le->clienteling.FindActivityType(e.activity_type) == nullptr) {
         return reject("timeline_entry.activity_type: not configured for the legal entity");
       }

@@ -30,6 +30,7 @@ constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: cust
 constexpr std::string_view kStoreConfigKey = "store_config";
 constexpr std::string_view kCursorKey = "distribution_cursor";
 constexpr std::string_view kLastAckKey = "last_ack_at_ms";
+constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
 // customers, index, outbox, outbox_refs, quarantine, meta, clienteling
 constexpr unsigned kMaxDbs = 7;
 
@@ -417,6 +418,35 @@ Result<std::vector<model::TimelineEntry>> CustomerStore::Timeline(const model::L
 Result<std::vector<model::AttributeValue>> CustomerStore::Measures(const model::LocalId& customer) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
   return impl_->clienteling.Measures(txn, "", customer);
+}
+
+Result<CustomerStore::PinFailures> CustomerStore::LoadPinFailures(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
+  auto v = txn.Get(impl_->meta, AsBytes(key));
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) return PinFailures{};
+    return v.status();
+  }
+  if (v->size() != 16) return Status(StatusCode::kDataLoss, "storage corrupted: malformed PIN failure record");
+  return PinFailures{static_cast<std::uint32_t>(FromBe64(v->subspan(0, 8))),
+                     static_cast<std::int64_t>(FromBe64(v->subspan(8, 8)))};
+}
+
+Status CustomerStore::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
+  const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
+  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
+    if (failures.wrong == 0 && failures.locked_until_ms == 0) {
+      const Status del = txn.Del(impl_->meta, AsBytes(key));
+      return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
+    }
+    Bytes v;
+    for (std::uint64_t x : {std::uint64_t{failures.wrong}, static_cast<std::uint64_t>(failures.locked_until_ms)}) {
+      const Key8 b = Be64(x);
+      v.insert(v.end(), b.begin(), b.end());
+    }
+    return txn.Put(impl_->meta, AsBytes(key), v);
+  });
 }
 
 Status CustomerStore::ApplyHeadquartersCustomer(const model::Customer& customer) {

@@ -284,6 +284,9 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   EXPECT_EQ(std::string(third.status().field()), "operator");
   EXPECT_EQ(sessions_->SignInWithPin("A1", "1111").status().code(), StatusCode::kUnauthenticated);
   EXPECT_TRUE(sessions_->SignInWithPin("A2", "2222").ok());  // others are not affected
+  // A restart (new sessions over the same store) does not lift the lockout.
+  clienteling::OperatorSessions restarted(*store_, clock_, "LON-01");
+  EXPECT_EQ(std::string(restarted.SignInWithPin("A1", "1111").status().field()), "operator");
   clock_.Advance(301 * 1000);
   const auto a1 = sessions_->SignInWithPin("A1", "1111");
   ASSERT_TRUE(a1.ok()) << a1.status().detail();

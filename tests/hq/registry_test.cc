@@ -187,3 +187,86 @@ TEST(AccountFormatTest, PadsAndRefusesOverflow) {
 
 }  // namespace
 }  // namespace kassa::hq
+
+namespace kassa::hq {
+namespace {
+
+// Clienteling at headquarters: book numbers, the operator's permission
+// checked again, applied once, distributed to the legal entity.
+TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistributed) {
+  testing::TempDir dir;
+  hal::sim::SimClock clock{1'700'000'000'000};
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  ASSERT_TRUE(store.ok());
+  ChainConfig config = SampleChain();
+  LegalEntity& le = config.legal_entities[0];
+  le.clienteling.legal_entity = "GB01";
+  le.clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddToBook) | model::Bit(model::Permission::kAddNote)},
+                          {"viewer", "", model::Bit(model::Permission::kViewOwnBook)}};
+  le.clienteling.activity_types = {{"visit", "Store visit"}};
+  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true},
+                  {"V1", "Vera", "GB01", {"LON-01"}, "viewer", "", "", true}};
+  auto registry = Registry::Open(**store, clock, config);
+  ASSERT_TRUE(registry.ok()) << registry.status().detail();
+  ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+
+  model::Operation create = Create("Booked");
+  create.operator_id = "A1";
+  const auto book_op = [&](const char* by, const char* owner) {
+    model::Operation op;
+    op.op_id = *model::LocalId::Generate();
+    op.kind = model::OperationKind::kBookEntry;
+    op.customer.id = create.customer.id;
+    op.operator_id = by;
+    op.book_entry = model::BookEntry{owner, create.customer.id, true, 1, by, *model::LocalId::Generate(), "", ""};
+    return op;
+  };
+  model::Operation add = book_op("A1", "A1");
+  model::Operation by_viewer = book_op("V1", "V1");     // viewer: no add_to_book
+  model::Operation for_other = book_op("A1", "V1");     // someone else's book needs reassign
+  model::Operation by_stranger = book_op("X9", "A1");   // not an operator
+  model::Operation note;
+  note.op_id = *model::LocalId::Generate();
+  note.kind = model::OperationKind::kTimelineEntry;
+  note.customer.id = create.customer.id;
+  note.operator_id = "A1";
+  note.timeline_entry = model::TimelineEntry{note.op_id, create.customer.id, model::TimelineKind::kNote, "", 5, "A1", "Hi"};
+  auto acks = (*registry)->Apply({Batch{"T1", {create, add, by_viewer, for_other, by_stranger, note, add}}});
+  ASSERT_TRUE(acks.ok()) << acks.status().detail();
+  const auto& a = acks->front();
+  ASSERT_EQ(a.size(), 7u);
+  EXPECT_TRUE(a[1].applied());
+  EXPECT_EQ(a[1].account, a[0].account);
+  EXPECT_EQ(a[2].reason, "permission: the operator's role does not allow add_to_book");
+  EXPECT_EQ(a[3].reason, "permission: the operator's role does not allow reassign");
+  EXPECT_EQ(a[4].reason, "operator_id: not an active operator of the legal entity");
+  EXPECT_TRUE(a[5].applied());
+  EXPECT_EQ(a[6], a[1]);  // the same operation again: the same answer, nothing twice
+
+  const auto entries = (*store)->BookEntries("GB01", "A1");
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].book_number, "CB000001");
+  const auto timeline = (*store)->Timeline("GB01", create.customer.id, 10);
+  ASSERT_TRUE(timeline.ok());
+  EXPECT_EQ(timeline->size(), 1u);
+
+  std::uint64_t scanned = 0;
+  const auto changes = (*registry)->ChangesFor("LON-01", 0, 64, scanned);
+  ASSERT_TRUE(changes.ok());
+  std::size_t book_changes = 0, notes = 0, configs = 0, operators = 0;
+  for (const auto& c : *changes) {
+    if (c.kind != model::Change::Kind::kClienteling) continue;
+    book_changes += c.clienteling.book_entry.has_value();
+    notes += c.clienteling.timeline_entry.has_value();
+    configs += c.clienteling.config.has_value();
+    operators += c.clienteling.op.has_value();
+  }
+  EXPECT_EQ(book_changes, 1u);  // applied once, though sent twice
+  EXPECT_EQ(notes, 1u);
+  EXPECT_EQ(configs, 1u);
+  EXPECT_EQ(operators, 2u);
+}
+
+}  // namespace
+}  // namespace kassa::hq

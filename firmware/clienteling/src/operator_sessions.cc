@@ -40,9 +40,12 @@ Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::C
 
 Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::string_view pin) {
   KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
-  Attempts& attempts = attempts_[std::string(worker_id)];
+  if (worker_id.empty() || worker_id.size() > model::kMaxWorkerIdBytes) {
+    return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
+  }
+  KASSA_TRY_ASSIGN(storage::CustomerStore::PinFailures failures, store_.LoadPinFailures(worker_id));
   const std::int64_t now = clock_.NowMs();
-  if (attempts.locked_until_ms > now) {
+  if (failures.locked_until_ms > now) {
     return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
   }
   KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
@@ -53,19 +56,21 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
   // The hash is computed even for an unknown worker, so timing does not tell which ids exist.
   static const std::string kDecoy =
       "pbkdf2-sha256$1000$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
-  const bool right = crypto::VerifyPin(pin, found != nullptr && !found->pin_hash.empty() ? found->pin_hash : kDecoy) &&
-                     found != nullptr && !found->pin_hash.empty();
+  const bool known = found != nullptr && !found->pin_hash.empty();
+  const bool right = crypto::VerifyPin(pin, known ? found->pin_hash : kDecoy) && known;
   if (!right) {
-    if (++attempts.wrong >= config.max_pin_attempts) {
-      attempts.wrong = 0;
-      attempts.locked_until_ms = now + std::int64_t{config.lockout_s} * 1000;
+    // Counted durably, so a restart does not lift the lockout.
+    if (++failures.wrong >= config.max_pin_attempts) {
+      failures = {0, now + std::int64_t{config.lockout_s} * 1000};
+      KASSA_TRY(store_.SavePinFailures(worker_id, failures));
       KASSA_LOG(kWarning) << "operator " << worker_id << " locked out for " << config.lockout_s << " s after "
                           << config.max_pin_attempts << " wrong PINs";
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
+    KASSA_TRY(store_.SavePinFailures(worker_id, failures));
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
-  attempts_.erase(std::string(worker_id));
+  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(store_.SavePinFailures(worker_id, {}));
   return Start(*found, config);
 }
 

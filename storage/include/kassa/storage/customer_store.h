@@ -205,6 +205,15 @@ class CustomerStore final : public CustomerIndex {
   Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max);
   Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer);
 
+  // Wrong PINs in a row of an operator and the end of their lockout, kept
+  // durably so a restart does not lift a lockout ({0, 0}: none).
+  struct PinFailures {
+    std::uint32_t wrong = 0;
+    std::int64_t locked_until_ms = 0;
+  };
+  Result<PinFailures> LoadPinFailures(std::string_view worker_id);
+  Status SavePinFailures(std::string_view worker_id, const PinFailures& failures);
+
   // Verifies that customers, every index and the outbox agree: each record
   // decodes and holds its key's id, each derived index entry exists and no
   // other does, each outbox entry decodes, refers to a stored customer and

@@ -64,10 +64,6 @@ class OperatorSessions {
     std::string worker_id;
     std::int64_t last_used_ms = 0;
   };
-  struct Attempts {
-    std::uint32_t wrong = 0;
-    std::int64_t locked_until_ms = 0;
-  };
   Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config);
   Result<model::ClientelingConfig> Config();
 
@@ -75,7 +71,6 @@ class OperatorSessions {
   hal::Clock& clock_;
   std::string store_id_;
   std::map<std::string, Session, std::less<>> sessions_;    // token -> session
-  std::map<std::string, Attempts, std::less<>> attempts_;   // worker id -> wrong PINs
 };
 
 }  // namespace kassa::clienteling
