@@ -164,12 +164,12 @@ class NetworkPrinter:
 class EventStream:
     """A minimal WebSocket client (RFC 6455) for kassad's /v1/events."""
 
-    def __init__(self, port):
+    def __init__(self, port, token):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        self.sock.sendall(("GET /v1/events?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           % key).encode())
+                           % (token, key)).encode())
         head = b""
         while b"\r\n\r\n" not in head:
             head += self.sock.recv(1)
@@ -248,7 +248,7 @@ class KassadOnDevices(unittest.TestCase):
         if code != 201:
             raise AssertionError("sign-in answered %d: %s" % (code, session))
         self.token = session["token"]
-        self.events = EventStream(self.port)
+        self.events = EventStream(self.port, self.token)
         wait_for(lambda: all(d["state"] == "ready" for d in self.devices_status().values() if d), 20,
                  "every device ready")
 
@@ -315,6 +315,16 @@ class HilTest(KassadOnDevices):
         self.assertEqual(event["code"], "LC-1001")
         shown = wait_for(lambda: self.display.read_all(), 10, "the pole display")
         self.assertEqual(shown, b"\x0c" + b"Welcome".ljust(20) + b"Liga Ozolina".ljust(20))
+
+    def test_the_event_stream_needs_a_signed_in_operator(self):
+        # Events carry customers: no token, or a wrong one, is refused before the handshake.
+        for target in ("/v1/events", "/v1/events?token=" + "0" * 32):
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+                sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                              % (target, base64.b64encode(os.urandom(16)).decode())).encode())
+                head = sock.recv(200)
+            self.assertTrue(head.startswith(b"HTTP/1.1 401"), head)
 
     def test_unknown_card_then_sign_up_and_printed_receipt(self):
         self.reader.write(";60019988=2512?\r")

@@ -24,8 +24,21 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
                                                     clienteling::ClientelingService& clienteling) {
+  // Events carry customers: a signed-in operator's token, as ?token= (browsers
+  // cannot set headers on a WebSocket) or as an Authorization header.
+  EventHub::Authorize authorize = [&sessions](const http::Request& req) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    std::string token = http::QueryParam(q == std::string_view::npos ? std::string_view() : target.substr(q + 1), "token")
+                            .value_or("");
+    const auto header = req.find(boost::beast::http::field::authorization);
+    if (token.empty() && header != req.end() && header->value().starts_with("Bearer ")) {
+      token = std::string(header->value().substr(7));
+    }
+    return !token.empty() && sessions.Authenticate(token).ok();
+  };
   auto impl = std::unique_ptr<Impl>(
-      new Impl{Router(customers, store, clock, devices, sessions, clienteling), EventHub{}, nullptr});
+      new Impl{Router(customers, store, clock, devices, sessions, clienteling), EventHub(std::move(authorize)), nullptr});
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));

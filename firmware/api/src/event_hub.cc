@@ -80,13 +80,17 @@ class EventSession : public std::enable_shared_from_this<EventSession> {
 };
 
 void EventHub::Accept(beast::tcp_stream stream, http::Request request) {
-  if (request.target() != "/v1/events") {
-    auto response = std::make_shared<http::Response>(http::JsonResponse(
-        404, R"({"error":{"code":"not_found","field":"path","message":"the event stream is /v1/events"}})",
-        request.version(), false));
+  const std::string_view target(request.target().data(), request.target().size());
+  const auto refuse = [&](unsigned status, const char* body) {
+    auto response = std::make_shared<http::Response>(http::JsonResponse(status, body, request.version(), false));
     auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
     beast::http::async_write(*s, *response, [s, response](beast::error_code, std::size_t) { s->close(); });
-    return;
+  };
+  if (target.substr(0, target.find('?')) != "/v1/events") {
+    return refuse(404, R"({"error":{"code":"not_found","field":"path","message":"the event stream is /v1/events"}})");
+  }
+  if (!authorize_(request)) {
+    return refuse(401, R"({"error":{"code":"unauthenticated","field":"session","message":"sign in first; then /v1/events?token=TOKEN"}})");
   }
   auto session = std::make_shared<EventSession>(std::move(stream));
   sessions_.remove_if([](const std::weak_ptr<EventSession>& w) {
