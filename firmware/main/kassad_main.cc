@@ -30,6 +30,8 @@ options:
   --clienteling FILE  roles, attributes and operators (JSON,
                       config/clienteling.sample.json) for a terminal that has
                       not reached headquarters yet; headquarters' replace them.
+  --ui DIR            the web UI's files, served at / ("" for none)
+                      (default: the ui/ directory of this build's sources)
   --listen ADDR:PORT  API address, loopback only       (default 127.0.0.1:8080)
                       PORT 0 picks a free port.
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)
@@ -48,6 +50,7 @@ exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
+  options.ui_dir = KASSA_DEFAULT_UI_DIR;
   std::string port_file;
   std::string hal = "none";
   std::string device_file;
@@ -61,6 +64,8 @@ int Main(int argc, char** argv) {
         options.config_path = value;
       } else if (name == "--clienteling") {
         options.clienteling_path = value;
+      } else if (name == "--ui") {
+        options.ui_dir = value;
       } else if (name == "--listen") {
         if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
           return "--listen takes ADDR:PORT";

@@ -141,13 +141,15 @@ struct CustomerStore::Impl {
 
   // Gives customer `id`, when still pending, its account number: the record,
   // its index entries and every operation still queued for it.
-  Status BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
+  // Returns whether it bound the number now.
+  Result<bool> BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
     KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, id));
-    if (!local || !local->pending() || account.empty()) return Status::Ok();
+    if (!local || !local->pending() || account.empty()) return false;
     model::Customer bound = *local;
     bound.account = account;
     KASSA_TRY(Rewrite(txn, bound, *local));
-    return StampQueued(txn, id, account);
+    KASSA_TRY(StampQueued(txn, id, account));
+    return true;
   }
 
   Status RemoveFromOutbox(WriteTxn& txn, std::uint64_t seq, const model::LocalId& customer_id) {
@@ -331,7 +333,8 @@ Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint
       }
       KASSA_TRY(impl_->RemoveFromOutbox(txn, seq, op.customer.id));
       if (ack.applied()) {
-        KASSA_TRY(impl_->BindAccount(txn, op.customer.id, ack.account));
+        KASSA_TRY_ASSIGN(const bool bound, impl_->BindAccount(txn, op.customer.id, ack.account));
+        if (bound) result.accounts_bound.push_back(op.customer.id);
         ++result.applied;
       } else {
         KASSA_LOG(kWarning) << "headquarters rejected operation " << op.op_id.ToHex() << " (outbox " << seq

@@ -23,9 +23,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
                                                     storage::CustomerStore& store, hal::Clock& clock,
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
-                                                    clienteling::ClientelingService& clienteling) {
-  // Events carry customers: a signed-in operator's token, as ?token= (browsers
-  // cannot set headers on a WebSocket) or as an Authorization header.
+                                                    clienteling::ClientelingService& clienteling,
+                                                    const std::string& ui_root) {
+  // Events with customers go to signed-in operators only: their token comes
+  // as ?token= (browsers cannot set headers on a WebSocket) or as a header.
   EventHub::Authorize authorize = [&sessions](const http::Request& req) {
     const std::string_view target(req.target().data(), req.target().size());
     const auto q = target.find('?');
@@ -38,7 +39,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     return !token.empty() && sessions.Authenticate(token).ok();
   };
   auto impl = std::unique_ptr<Impl>(
-      new Impl{Router(customers, store, clock, devices, sessions, clienteling), EventHub(std::move(authorize)), nullptr});
+      new Impl{Router(customers, store, clock, devices, sessions, clienteling, ui_root), EventHub(std::move(authorize)), nullptr});
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));
@@ -50,10 +51,19 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 
+void ApiServer::PublishSync(const std::vector<model::Customer>& accounts_assigned) {
+  for (const auto& c : accounts_assigned) {
+    impl_->events.Publish(
+        boost::json::serialize(boost::json::object{{"type", "account_assigned"}, {"customer", CustomerJson(c)}}),
+        /*carries_customer=*/true);
+  }
+  impl_->events.Publish(R"({"type":"sync"})", /*carries_customer=*/false);
+}
+
 std::uint16_t ApiServer::port() const { return impl_->server->port(); }
 
 void ApiServer::Publish(const devices::Event& event) {
-  impl_->events.Publish(boost::json::serialize(EventJson(event)));
+  impl_->events.Publish(boost::json::serialize(EventJson(event)), /*carries_customer=*/event.customer.has_value());
 }
 
 void ApiServer::Stop() {

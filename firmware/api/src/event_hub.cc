@@ -15,7 +15,7 @@ constexpr std::size_t kMaxQueuedEvents = 256;
 
 class EventSession : public std::enable_shared_from_this<EventSession> {
  public:
-  explicit EventSession(beast::tcp_stream stream) : ws_(std::move(stream)) {}
+  EventSession(beast::tcp_stream stream, bool signed_in) : ws_(std::move(stream)), signed_in_(signed_in) {}
 
   void Start(http::Request request) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -46,6 +46,8 @@ class EventSession : public std::enable_shared_from_this<EventSession> {
   }
 
   bool alive() const { return !closed_; }
+  // Whether the handshake came with a signed-in operator's token.
+  bool signed_in() const { return signed_in_; }
 
  private:
   // Clients send nothing we need; reading keeps pings and the close handshake working.
@@ -77,6 +79,7 @@ class EventSession : public std::enable_shared_from_this<EventSession> {
   bool open_ = false;
   bool writing_ = false;
   bool closed_ = false;
+  const bool signed_in_;
 };
 
 void EventHub::Accept(beast::tcp_stream stream, http::Request request) {
@@ -89,10 +92,7 @@ void EventHub::Accept(beast::tcp_stream stream, http::Request request) {
   if (target.substr(0, target.find('?')) != "/v1/events") {
     return refuse(404, R"({"error":{"code":"not_found","field":"path","message":"the event stream is /v1/events"}})");
   }
-  if (!authorize_(request)) {
-    return refuse(401, R"({"error":{"code":"unauthenticated","field":"session","message":"sign in first; then /v1/events?token=TOKEN"}})");
-  }
-  auto session = std::make_shared<EventSession>(std::move(stream));
+  auto session = std::make_shared<EventSession>(std::move(stream), authorize_(request));
   sessions_.remove_if([](const std::weak_ptr<EventSession>& w) {
     auto s = w.lock();
     return !s || !s->alive();
@@ -101,9 +101,10 @@ void EventHub::Accept(beast::tcp_stream stream, http::Request request) {
   session->Start(std::move(request));
 }
 
-void EventHub::Publish(const std::string& json_text) {
+void EventHub::Publish(const std::string& json_text, bool carries_customer) {
   for (auto& weak : sessions_) {
-    if (auto s = weak.lock()) s->Send(json_text);
+    auto s = weak.lock();
+    if (s && (s->signed_in() || !carries_customer)) s->Send(json_text);
   }
 }
 

@@ -19,16 +19,18 @@ class EventSession;
 
 class EventHub {
  public:
-  // Whether a handshake request may receive events (a signed-in operator:
-  // events carry customers).
+  // Whether a handshake request comes from a signed-in operator. Every
+  // client gets device, badge and sync events (the sign-in screen needs the
+  // badge swipe); events that carry a customer go to signed-in clients only.
   using Authorize = std::function<bool(const http::Request&)>;
   explicit EventHub(Authorize authorize) : authorize_(std::move(authorize)) {}
 
   // Completes the WebSocket handshake of `request` on `stream` and adds the
-  // client. Answers 404 for any path other than /v1/events, 401 when
-  // `authorize` refuses the request.
+  // client. Answers 404 for any path other than /v1/events.
   void Accept(boost::beast::tcp_stream stream, http::Request request);
-  void Publish(const std::string& json_text);
+  // Sends `json_text` to every client, or only to signed-in ones when it
+  // carries customer data.
+  void Publish(const std::string& json_text, bool carries_customer);
   std::size_t clients();
   void CloseAll();
 

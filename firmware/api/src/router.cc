@@ -71,6 +71,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
   const std::string_view query = qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
   const bhttp::verb method = req.method();
   // Sends a reply now or, for calls to headquarters, later.
+  if (path.substr(0, kPrefix.size()) != kPrefix) return respond(ui_.Serve(req, path));
   const auto send = std::make_shared<std::function<void(Reply)>>(
       [respond = std::move(respond), version = req.version(), keep_alive = req.keep_alive(),
        what = std::string(req.method_string()) + " " + std::string(path)](Reply reply) {
@@ -79,7 +80,6 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
       });
 
   const auto reply = [&]() -> std::optional<Reply> {
-    if (path.substr(0, kPrefix.size()) != kPrefix) return NotFoundRoute();
     const std::string_view route = path.substr(kPrefix.size());
 
     if (route == "health") {

@@ -11,6 +11,7 @@
 #include "kassa/devices/device_flows.h"
 #include "kassa/hal/clock.h"
 #include "kassa/http/http_server.h"
+#include "kassa/http/static_files.h"
 #include "kassa/storage/customer_store.h"
 
 namespace kassa::api {
@@ -23,8 +24,13 @@ class Router {
   // `devices` may be null (no peripherals wired).
   Router(customers::CustomerService& customers, storage::CustomerStore& store, hal::Clock& clock,
          devices::DeviceFlows* devices, clienteling::OperatorSessions& sessions,
-         clienteling::ClientelingService& clienteling)
-      : customers_(customers), store_(store), clock_(clock), devices_(devices), clienteling_(sessions, clienteling) {}
+         clienteling::ClientelingService& clienteling, std::string ui_root)
+      : customers_(customers),
+        store_(store),
+        clock_(clock),
+        devices_(devices),
+        clienteling_(sessions, clienteling),
+        ui_(std::move(ui_root)) {}
 
   void Handle(const Request& request, http::Respond respond);
 
@@ -34,6 +40,7 @@ class Router {
   hal::Clock& clock_;
   devices::DeviceFlows* devices_;
   ClientelingRoutes clienteling_;  // sign-in, and every route of customer data checks it
+  http::StaticFiles ui_;           // the web UI: every path outside /v1/
 };
 
 }  // namespace kassa::api

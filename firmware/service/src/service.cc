@@ -124,6 +124,14 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
             }
           }
         });
+    parts->uplink->SetSyncObserver([p](const std::vector<model::LocalId>& bound) {
+      if (!p->api) return;
+      std::vector<model::Customer> assigned;
+      for (const auto& id : bound) {
+        if (auto c = p->store->Get(id); c.ok()) assigned.push_back(std::move(*c));
+      }
+      p->api->PublishSync(assigned);
+    });
     parts->customers->SetHeadquarters(parts->uplink.get());
     parts->uplink->Start();
   }
@@ -140,7 +148,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
                                                      *parts->customers, *parts->store, parts->clock,
-                                                     parts->devices.get(), *parts->sessions, *parts->clienteling));
+                                                     parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
   if (parts->devices) KASSA_TRY(parts->devices->Start());
   if (parts->board.key_store) {
     // Created now, so a terminal that cannot keep its secret says so at start.

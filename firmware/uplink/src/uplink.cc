@@ -136,6 +136,7 @@ void Uplink::OnClosed(const Status& why) {
   ack_timer_.cancel();
   FailCalls(Status(StatusCode::kUnavailable, "headquarters: the link went down"));
   if (was_online) KASSA_LOG(kWarning) << "headquarters link down: " << why.detail();
+  if (was_online && on_sync_) on_sync_({});
   ScheduleReconnect(why.detail());
 }
 
@@ -204,6 +205,7 @@ void Uplink::OnWelcome(ByteView payload) {
   state_.online = true;
   state_.online_since_ms = clock_.NowMs();
   KASSA_LOG(kInfo) << "headquarters " << state_.address << " online (changes up to " << welcome->head_cursor << ")";
+  if (on_sync_) on_sync_({});
   SendBatch();
 }
 
@@ -281,6 +283,7 @@ void Uplink::OnAcks(ByteView payload) {
   in_flight_.clear();
   KASSA_LOG(kDebug) << "acknowledged: " << result->applied << " applied, " << result->rejected << " rejected, "
                     << result->ignored << " already applied";
+  if (on_sync_) on_sync_(result->accounts_bound);
   SendBatch();  // the next batch at once, if any
 }
 
@@ -301,6 +304,7 @@ void Uplink::OnDistribution(ByteView payload) {
   }
   auto ack = proto_codec::EncodeDistributionAck(result->cursor);
   if (ack.ok()) conn_->Send(FrameType::kDistributionAck, *ack);
+  if (on_sync_) on_sync_({});
 }
 
 void Uplink::ApplyNow(const model::Operation& op, AckCallback done) {

@@ -81,6 +81,7 @@ struct AckResult {
   std::size_t applied = 0;
   std::size_t rejected = 0;  // moved to the quarantine
   std::size_t ignored = 0;   // no such outbox entry any more (acknowledged before)
+  std::vector<model::LocalId> accounts_bound;  // customers that took their account number now
 };
 
 // One clienteling write: the record stored on this terminal and, when

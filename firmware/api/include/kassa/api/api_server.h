@@ -41,7 +41,8 @@ class ApiServer {
                                                   storage::CustomerStore& store, hal::Clock& clock,
                                                   devices::DeviceFlows* devices,
                                                   clienteling::OperatorSessions& sessions,
-                                                  clienteling::ClientelingService& clienteling);
+                                                  clienteling::ClientelingService& clienteling,
+                                                  const std::string& ui_root);
   ~ApiServer();
 
   // The bound port.
@@ -50,6 +51,10 @@ class ApiServer {
   // Sends `event` to every client of the event stream (WebSocket /v1/events)
   // as {"type": "customer_found", "device", "code", "customer", ...}.
   void Publish(const devices::Event& event);
+  // Sends {"type": "sync"} (link, outbox or distribution changed: screens
+  // re-read /v1/sync) and one {"type": "account_assigned", "customer"} per
+  // customer that just took its account number.
+  void PublishSync(const std::vector<model::Customer>& accounts_assigned);
 
   // Stops accepting and closes open connections, so io_context::run() can
   // return.

@@ -23,6 +23,7 @@ struct ServiceOptions {
   std::string data_dir;
   std::string config_path;     // empty: use the configuration saved in the store
   std::string clienteling_path;  // operators before headquarters distributes them (empty: none)
+  std::string ui_dir;            // the web UI's files, served outside /v1/ (empty: none)
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 8080;   // 0 picks a free port
   std::string terminal_id;

@@ -59,6 +59,12 @@ class Uplink final : public customers::Headquarters {
          storage::CustomerStore& store, hal::Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config);
   ~Uplink() override;
 
+  // Called when the link goes up or down, after acknowledgements and after a
+  // distribution, with the customers that took their account number just now
+  // (for live screens; often empty).
+  using SyncObserver = std::function<void(const std::vector<model::LocalId>& accounts_bound)>;
+  void SetSyncObserver(SyncObserver observer) { on_sync_ = std::move(observer); }
+
   // Starts connecting.
   void Start();
   // Closes the link and cancels every timer; pending calls fail with kUnavailable.
@@ -104,6 +110,7 @@ class Uplink final : public customers::Headquarters {
   hal::Clock& clock_;
   const UplinkOptions options_;
   StoreConfigHandler on_store_config_;
+  SyncObserver on_sync_;
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer reconnect_timer_;
