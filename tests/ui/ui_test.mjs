@@ -1,0 +1,366 @@
+// End-to-end tests of kassad's screens in Debian's headless Chromium, driven
+// by playwright-core: a real kassa-hq and a real kassad (its scanner an evdev
+// keyboard wedge fed through a pipe, as in the HIL suite), on 127.0.0.1.
+//
+// Environment (set by CTest): KASSAD, KASSA_HQ, KASSA_SOURCE (the repository),
+// KASSA_UI_ARTIFACTS (where screenshots go), CHROMIUM (default /usr/bin/chromium).
+
+import {after, before, describe, test} from "node:test";
+import assert from "node:assert/strict";
+import {execFileSync, spawn} from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {chromium} from "playwright-core";
+
+const KASSAD = process.env.KASSAD;
+const KASSA_HQ = process.env.KASSA_HQ;
+const SOURCE = process.env.KASSA_SOURCE;
+const ARTIFACTS = process.env.KASSA_UI_ARTIFACTS || path.join(os.tmpdir(), "kassa-ui-artifacts");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "kassa-ui-"));
+fs.mkdirSync(ARTIFACTS, {recursive: true});
+
+// ---- processes ------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitFor(predicate, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function pinHash(pin) {
+  const salt = crypto.randomBytes(16);
+  const hash = crypto.pbkdf2Sync(pin, salt, 1000, 32, "sha256");
+  return `pbkdf2-sha256$1000$${salt.toString("hex")}$${hash.toString("hex")}`;
+}
+
+const operators = [
+  {worker_id: "A1", name: "Ilze Kalniņa", role: "associate", pin: "1111", badge: "EMP0101"},
+  {worker_id: "A2", name: "Jānis Liepa", role: "associate", pin: "2222"},
+  {worker_id: "M1", name: "Pēteris Ozols", role: "manager", pin: "9999"},
+].map((o) => ({...o, stores: ["RIGA-01"], pin_hash: pinHash(o.pin)}));
+const configured = operators.map(({pin, ...o}) => o);
+
+const chain = JSON.parse(fs.readFileSync(path.join(SOURCE, "config/chain.sample.json"), "utf8"));
+chain.legal_entities[0].operators = configured;
+// The sample store is async: creations wait as "Pending sync" until the outbox streams.
+fs.writeFileSync(path.join(work, "chain.json"), JSON.stringify(chain));
+fs.writeFileSync(path.join(work, "clienteling.json"),
+                 JSON.stringify({clienteling: chain.legal_entities[0].clienteling, operators: configured}));
+fs.copyFileSync(path.join(SOURCE, "config/store.sample.json"), path.join(work, "store.json"));
+
+const fifo = path.join(work, "scanner");
+execFileSync("mkfifo", [fifo]);
+const scannerFd = fs.openSync(fifo, "r+");  // held open: kassad's reads block instead of seeing end of file
+fs.writeFileSync(path.join(work, "devices.json"),
+                 JSON.stringify({scanner: {transport: "evdev", path: fifo, grab: false}}));
+
+const children = [];
+function start(binary, args, name) {
+  const log = fs.openSync(path.join(work, name + ".log"), "a");
+  const child = spawn(binary, args, {stdio: ["ignore", log, log]});
+  children.push(child);
+  return child;
+}
+
+let hq = null;
+let hqPorts = null;
+async function startHq() {
+  const portFile = path.join(work, "hq.ports");
+  fs.rmSync(portFile, {force: true});
+  hq = start(KASSA_HQ, ["--data", path.join(work, "hq"), "--config", path.join(work, "chain.json"),
+                        "--listen", `127.0.0.1:${hqPorts.link}`, "--admin", `127.0.0.1:${hqPorts.admin}`,
+                        "--port-file", portFile, "--log-level", "warning"], "hq");
+  await waitFor(() => fs.existsSync(portFile), "kassa-hq to start");
+}
+function killHq() { hq.kill("SIGKILL"); }
+
+let base = "";
+async function startKassad() {
+  const portFile = path.join(work, "kassad.port");
+  start(KASSAD, ["--data", path.join(work, "terminal"), "--config", path.join(work, "store.json"),
+                 "--clienteling", path.join(work, "clienteling.json"), "--ui", path.join(SOURCE, "ui"),
+                 "--terminal", "UI-1", "--listen", "127.0.0.1:0", "--port-file", portFile,
+                 "--hq", `127.0.0.1:${hqPorts.link}`, "--hal", "linux", "--devices", path.join(work, "devices.json"),
+                 "--log-level", "warning"], "kassad");
+  const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad");
+  base = `http://127.0.0.1:${port}`;
+}
+
+// Types `text` then Enter on the keyboard-wedge scanner (struct input_event, 64-bit long).
+const lower = "\0\0" + "1234567890-=" + "\0\0" + "qwertyuiop[]" + "\0\0" + "asdfghjkl;'`" + "\0" + "\\zxcvbnm,./";
+const upper = "\0\0" + "!@#$%^&*()_+" + "\0\0" + "QWERTYUIOP{}" + "\0\0" + "ASDFGHJKL:\"~" + "\0" + "|ZXCVBNM<>?";
+function scan(text) {
+  const events = [];
+  const key = (code, value) => events.push([1, code, value], [0, 0, 0]);
+  for (const ch of text) {
+    const shift = !lower.includes(ch);
+    const code = (shift ? upper : lower).indexOf(ch);
+    if (shift) key(42, 1);
+    key(code, 1);
+    key(code, 0);
+    if (shift) key(42, 0);
+  }
+  key(28, 1);
+  key(28, 0);
+  const buf = Buffer.alloc(24 * events.length);
+  events.forEach(([type, code, value], i) => {
+    buf.writeBigInt64LE(BigInt(Math.floor(Date.now() / 1000)), i * 24);
+    buf.writeBigInt64LE(0n, i * 24 + 8);
+    buf.writeUInt16LE(type, i * 24 + 16);
+    buf.writeUInt16LE(code, i * 24 + 18);
+    buf.writeInt32LE(value, i * 24 + 20);
+  });
+  fs.writeSync(scannerFd, buf);
+}
+
+// The API directly, as a manager, to set up what a screen shows.
+async function apiAs(worker, pin, method, p, body) {
+  const s = await (await fetch(base + "/v1/session", {method: "POST", body: JSON.stringify({worker_id: worker, pin})})).json();
+  const res = await fetch(base + p, {method, headers: {Authorization: "Bearer " + s.token}, body: body && JSON.stringify(body)});
+  return {status: res.status, body: await res.json()};
+}
+
+// ---- the browser ------------------------------------------------------------------
+
+let browser;
+let page;
+
+async function shoot(name) {
+  for (const [w, h] of [[800, 480], [1920, 1080]]) {
+    await page.setViewportSize({width: w, height: h});
+    await page.screenshot({path: path.join(ARTIFACTS, `${name}-${w}x${h}.png`), fullPage: false});
+  }
+  await page.setViewportSize({width: 1280, height: 800});
+}
+
+// Signs in; the screens come in the store's language (Latvian), and the
+// operator picks English (remembered for them).
+async function signIn(worker, pin) {
+  await page.goto(base + "/#/signin");
+  await page.getByLabel(/Worker ID|Darbinieka ID|员工编号/).fill(worker);
+  await page.getByLabel(/^PIN/).fill(pin);
+  await page.getByTestId("signin").click();
+  await page.getByTestId("search-box").waitFor();
+  await page.getByTestId("lang").selectOption("en");
+  await page.getByRole("link", {name: "Search"}).waitFor();
+}
+
+async function signOut() {
+  await page.locator("#signout").click();
+  await page.getByTestId("signin").waitFor();
+}
+
+before(async () => {
+  hqPorts = {link: await freePort(), admin: await freePort()};
+  await startHq();
+  await startKassad();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+  page = await browser.newPage({viewport: {width: 1280, height: 800}});
+  page.setDefaultTimeout(15000);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const c of children) c.kill("SIGKILL");
+  fs.closeSync(scannerFd);
+  if (!process.env.KASSA_KEEP_UI) fs.rmSync(work, {recursive: true, force: true});
+});
+
+describe("associate screens", {concurrency: false}, () => {
+  test("sign-in refuses a wrong PIN beside the form, then signs in", async () => {
+    await page.goto(base + "/");
+    await page.getByTestId("signin").waitFor();
+    await shoot("signin");
+    await page.getByLabel("Worker ID").fill("A1");
+    await page.getByLabel("PIN").fill("0000");
+    await page.getByTestId("signin").click();
+    await assert.doesNotReject(page.getByText("Wrong worker ID or PIN.").waitFor());
+    await page.getByLabel("PIN").fill("1111");
+    await page.getByTestId("signin").click();
+    await page.getByTestId("search-box").waitFor();
+    // The store's language first (the sample store is Latvian), then the operator's own choice.
+    await page.getByRole("link", {name: "Meklēt"}).waitFor();
+    await page.getByTestId("lang").selectOption("en");
+    await waitFor(async () => (await page.getByTestId("link").textContent()) === "Online", "online in the status bar");
+    assert.match(await page.getByTestId("who").textContent(), /Ilze Kalniņa/);
+  });
+
+  test("Add customer: the store's defaults fill the form; a bad email is shown beside the field", async () => {
+    await page.getByRole("link", {name: "Add customer"}).click();
+    const form = page.getByTestId("customer-form");
+    await form.waitFor();
+    assert.equal(await page.locator("#f-customer_group").inputValue(), "RETAIL");
+    assert.equal(await page.locator("#f-receipt_preference").inputValue(), "email");
+    assert.equal(await page.locator("#f-currency").inputValue(), "EUR");
+    assert.equal(await page.locator("#f-language").inputValue(), "lv");
+    assert.equal(await page.locator("#f-country").inputValue(), "LV");
+    await page.locator("#f-first_name").fill("Līga");
+    await page.locator("#f-last_name").fill("Ozoliņa");
+    await page.locator("#f-email").fill("not-an-email");
+    await page.locator("#attr-likes").selectOption("handbags");
+    await shoot("new-customer");
+    await page.getByTestId("save").click();
+    const error = page.getByTestId("error");
+    await error.waitFor();
+    assert.equal(await error.textContent(), "Not an email address.");
+    assert.equal(await page.locator("#f-email").getAttribute("aria-invalid"), "true");
+    await page.locator("#f-email").fill("liga@example.lv");
+    await page.getByTestId("save").click();
+    await page.getByTestId("customer").waitFor();
+    // Online: the account number replaces "Pending sync" within a second or so, without a reload.
+    await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number");
+    await shoot("customer");
+  });
+
+  test("Create customer from the search results' app bar opens the same form", async () => {
+    await page.getByRole("link", {name: "Search"}).click();
+    await page.getByTestId("search-box").fill("Zvaigzne");
+    await page.getByTestId("search-box").press("Enter");
+    await page.getByText("No customer found.").waitFor();
+    await shoot("search-empty");
+    await page.getByTestId("create-from-search").click();
+    await page.getByTestId("customer-form").waitFor();
+    await page.locator("#f-last_name").fill("Zvaigzne");
+    await page.locator("#f-loyalty_card").fill("LC-3003");
+    await page.getByTestId("save").click();
+    await page.getByTestId("customer").waitFor();
+    await page.getByRole("link", {name: "Search"}).click();
+    await page.getByTestId("search-box").fill("ozol");
+    await page.getByTestId("search-box").press("Enter");
+    const result = page.getByTestId("result").first();
+    await result.waitFor();
+    assert.match(await result.textContent(), /Līga Ozoliņa.*Matched on last name/);
+    await shoot("search");
+  });
+
+  test("a loyalty card scanned on the scanner opens its customer", async () => {
+    await page.getByRole("link", {name: "Search"}).click();
+    await page.getByTestId("search-box").waitFor();
+    scan("LC-3003");
+    await page.getByRole("heading", {name: "Zvaigzne"}).waitFor();
+  });
+
+  test("offline: Pending sync, and the account number appears when headquarters is back", async () => {
+    killHq();
+    await waitFor(async () => (await page.getByTestId("link").textContent()) === "Offline", "offline in the status bar");
+    await page.getByRole("link", {name: "Add customer"}).click();
+    await page.locator("#f-first_name").fill("Offline");
+    await page.locator("#f-last_name").fill("Bērziņš");
+    await page.getByTestId("save").click();
+    await page.getByTestId("customer").waitFor();
+    assert.equal(await page.getByTestId("account").textContent(), "Pending sync");
+    await waitFor(async () => /1 waiting/.test(await page.getByTestId("outbox").textContent()), "1 waiting to sync");
+    await shoot("customer-pending");
+    const url = page.url();
+    await startHq();
+    await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number", 30000);
+    assert.equal(page.url(), url);  // no reload, no navigation
+  });
+
+  test("timeline: quick add of an activity and a note, newest first", async () => {
+    await page.getByTestId("activity-type").selectOption("call");
+    await page.getByTestId("timeline-text").fill("Asked about the winter coats");
+    await page.getByTestId("timeline-text").press("Enter");
+    await page.getByText("Asked about the winter coats").waitFor();
+    await page.getByTestId("activity-type").selectOption("");
+    await page.getByTestId("timeline-text").fill("Prefers Latvian");
+    await page.getByTestId("timeline-text").press("Enter");
+    await page.getByText("Prefers Latvian").waitFor();
+    const items = await page.getByTestId("timeline").locator("li").allTextContents();
+    assert.equal(items.length, 2);
+    assert.match(items[0], /Note.*Prefers Latvian/);
+    assert.match(items[1], /Phone call.*winter coats/);
+  });
+
+  test("client book: cards with their facts, filtered by a choice and by a birthday within 14 days", async () => {
+    const soon = new Date(Date.now() + 5 * 86400000).toISOString().slice(5, 10);
+    for (const [last, likes, birthday] of [["Kalna", "handbags", `1980-${soon}`], ["Priede", "shoes", `1975-${soon}`],
+                                            ["Egle", "handbags", "1990-01-01"]]) {
+      const c = await apiAs("A1", "1111", "POST", "/v1/customers",
+                            {first_name: "Book", last_name: last, attributes: [{name: "likes", value: likes},
+                                                                              {name: "birthday", value: birthday}]});
+      assert.equal(c.status, 201);
+      assert.equal((await apiAs("A1", "1111", "POST", "/v1/clientbook/entries", {customer: c.body.id})).status, 201);
+    }
+    await page.getByRole("link", {name: "Client book"}).click();
+    await page.getByTestId("book").waitFor();
+    await waitFor(async () => (await page.getByTestId("book-entry").count()) === 3, "three customers in the book");
+    await page.getByLabel("Likes").selectOption("handbags");
+    await page.getByTestId("apply-filters").click();
+    await waitFor(async () => (await page.getByTestId("book-entry").allTextContents()).join(",") === "Book Egle,Book Kalna",
+                  "the handbag lovers");
+    await page.getByLabel("Likes").selectOption("");
+    await page.getByLabel("Birthday").fill("14");
+    await page.getByTestId("apply-filters").click();
+    await waitFor(async () => (await page.getByTestId("book-entry").allTextContents()).join(",") === "Book Kalna,Book Priede",
+                  "birthdays within 14 days");
+    const facts = await page.getByTestId("book").locator(".card-facts").first().textContent();
+    assert.match(facts, /Likes/);
+    await shoot("client-book");
+  });
+
+  test("a manager reassigns from the store client book", async () => {
+    await signOut();
+    await signIn("M1", "9999");
+    await page.getByRole("link", {name: "Client book"}).click();
+    await page.getByTestId("toggle-store").click();
+    await page.getByTestId("reassign").waitFor();
+    await page.getByLabel("Book Kalna").check();
+    await page.getByLabel("Book Priede").check();
+    await page.getByTestId("reassign-from").selectOption("A1");
+    await page.getByTestId("reassign-to").selectOption("A2");
+    await shoot("store-client-book");
+    await page.getByTestId("reassign").click();
+    await waitFor(async () => {
+      const owners = await page.locator(".book > li").evaluateAll((lis) =>
+        lis.map((li) => li.querySelector("strong").textContent + ":" + li.querySelector(".owners").textContent));
+      return owners.includes("Book Kalna:A2") && owners.includes("Book Priede:A2") && owners.includes("Book Egle:A1");
+    }, "the new owners");
+  });
+
+  test("languages: Latvian and Chinese, dates and numbers in the locale", async () => {
+    await page.getByTestId("lang").selectOption("lv");
+    await page.getByRole("link", {name: "Meklēt"}).waitFor();
+    await page.getByRole("link", {name: "Klientu grāmata"}).click();
+    await waitFor(async () => /klienti/.test(await page.getByTestId("book-summary").textContent()), "Latvian summary");
+    await shoot("client-book-lv");
+    await page.getByTestId("lang").selectOption("zh");
+    await page.getByRole("link", {name: "搜索"}).waitFor();
+    await page.getByRole("link", {name: "添加客户"}).click();
+    await page.getByText("新客户").waitFor();
+    await shoot("new-customer-zh");
+    await page.getByTestId("lang").selectOption("en");
+    await page.getByRole("link", {name: "Search"}).waitFor();
+  });
+
+  test("every screen is served by kassad: no external requests", async () => {
+    const external = [];
+    page.on("request", (r) => { if (!r.url().startsWith(base) && !r.url().startsWith(base.replace("http", "ws"))) external.push(r.url()); });
+    await page.goto(base + "/#/search");
+    await page.reload();
+    await page.getByTestId("search-box").waitFor();
+    assert.deepEqual(external, []);
+    const res = await fetch(base + "/../etc/passwd");
+    assert.equal(res.status, 404);
+    assert.equal((await fetch(base + "/.hidden.js")).status, 404);
+  });
+});

@@ -1,0 +1,524 @@
+// kassa's terminal screens: sign-in, search, new and edit customer, customer
+// details with card and timeline, client book. Plain ES modules, no build
+// step: the browser loads these files from kassad as they are.
+
+import {api, onEvent, onSessionEnded, setToken, signedIn, startEvents} from "./api.js";
+import * as i18n from "./i18n.js";
+
+const t = i18n.t;
+const view = document.getElementById("view");
+const state = {operator: null, store: null, clienteling: null, idleTimer: 0, lastCode: "", customerId: ""};
+
+// ---- small DOM helpers ---------------------------------------------------------
+
+// h("button", {class: "x", onclick: f}, "text", child...): text is always text, never HTML.
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function show(...nodes) {
+  view.replaceChildren(...nodes);
+  const first = view.querySelector("[autofocus]");
+  (first || view).focus();
+}
+
+function can(permission) { return !!state.operator && state.operator.permissions.includes(permission); }
+
+// An API error's message in the operator's language when it is one we know.
+function message(err) {
+  if (!err || !err.error) return t("error.unknown");
+  const e = err.error;
+  const full = e.field ? `${e.field}: ${e.message}` : e.message;
+  const known = t("err." + full);
+  return known !== "err." + full ? known : e.message;
+}
+
+// Puts an API error beside its field in `form` (or at the form's top).
+function showError(form, err) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
+  const field = err && err.error ? err.error.field || "" : "";
+  let target = field && (form.querySelector(`[data-field="${field}"]`) ||
+                         form.querySelector(`[data-field="${field.split(".")[0]}"]`));
+  const note = h("p", {class: "field-error", role: "alert", "data-testid": "error"}, message(err));
+  if (target) {
+    target.setAttribute("aria-invalid", "true");
+    target.closest("label, fieldset, .row")?.append(note);
+    target.focus();
+  } else {
+    form.prepend(note);
+  }
+}
+
+// ---- status bar ----------------------------------------------------------------
+
+async function refreshStatus() {
+  const {status, body} = await api("GET", "/v1/sync");
+  if (status !== 200) return;
+  const link = document.getElementById("link");
+  link.textContent = body.online ? t("status.online") : t("status.offline");
+  link.className = "chip " + (body.online ? "ok" : "warn");
+  document.getElementById("mode").textContent = t("mode." + body.effective_mode);
+  document.getElementById("outbox").textContent = t("status.waiting", {n: i18n.number(body.outbox.length)});
+}
+
+async function refreshDevices() {
+  const {status, body} = await api("GET", "/v1/devices");
+  if (status !== 200) return;
+  const parts = Object.entries(body.devices).map(([name, s]) =>
+    `${t("device." + name)}: ${s.state === "fault" ? s.detail : t("state." + s.state)}`);
+  document.getElementById("devices").textContent = parts.join(" · ") || t("device.none");
+}
+
+// ---- sign-in and idle lock -----------------------------------------------------
+
+function resetIdle() {
+  clearTimeout(state.idleTimer);
+  if (!state.operator) return;
+  state.idleTimer = setTimeout(() => signOut("signin.idle"), (state.idleSeconds || 300) * 1000);
+}
+
+async function signOut(reason) {
+  if (signedIn()) await api("DELETE", "/v1/session");
+  setToken("");
+  state.operator = null;
+  document.getElementById("who").textContent = "";
+  document.getElementById("signout").hidden = true;
+  document.getElementById("nav").hidden = true;
+  location.hash = "#/signin";
+  route(reason);
+}
+
+async function afterSignIn(body) {
+  setToken(body.token);
+  state.operator = body.operator;
+  state.idleSeconds = body.idle_timeout_s;
+  await loadContext();
+  location.hash = "#/search";
+}
+
+async function loadContext() {
+  const me = await api("GET", "/v1/session");
+  if (me.status !== 200) return false;
+  state.operator = me.body.operator;
+  state.idleSeconds = me.body.idle_timeout_s;
+  state.store = (await api("GET", "/v1/store")).body;
+  state.clienteling = (await api("GET", "/v1/clienteling")).body;
+  document.getElementById("who").textContent = `${state.operator.name} (${state.operator.role})`;
+  document.getElementById("signout").hidden = false;
+  document.getElementById("nav").hidden = false;
+  const preferred = localStorage.getItem("kassa.lang." + state.operator.worker_id) ||
+                    localStorage.getItem("kassa.lang") || (state.store && state.store.default_customer.language);
+  if (preferred && preferred !== i18n.lang) await setLanguage(preferred, false);
+  resetIdle();
+  return true;
+}
+
+function signInView(reason) {
+  const error = h("p", {class: "field-error", role: "alert", hidden: true, "data-testid": "error"});
+  const worker = h("input", {id: "worker", name: "worker", autocomplete: "username", required: true, autofocus: true,
+                             "data-field": "worker_id"});
+  const pin = h("input", {id: "pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off",
+                          required: true, "data-field": "pin"});
+  const form = h("form", {class: "card narrow", "aria-labelledby": "signin-title", onsubmit: async (e) => {
+    e.preventDefault();
+    const {status, body} = await api("POST", "/v1/session", {worker_id: worker.value.trim(), pin: pin.value});
+    if (status === 201) return afterSignIn(body);
+    pin.value = "";
+    error.hidden = false;
+    error.textContent = message(body);
+  }},
+  h("h1", {id: "signin-title"}, t("signin.title")),
+  reason ? h("p", {class: "note"}, t(reason)) : null,
+  h("label", {for: "worker"}, t("signin.worker")), worker,
+  h("label", {for: "pin"}, t("signin.pin")), pin,
+  error,
+  h("button", {type: "submit", class: "primary", "data-testid": "signin"}, t("signin.submit")),
+  h("p", {class: "hint"}, t("signin.badge")));
+  show(form);
+}
+
+// ---- search --------------------------------------------------------------------
+
+function searchView(query = "") {
+  const box = h("input", {type: "search", id: "q", autofocus: true, value: query, "data-testid": "search-box",
+                          "aria-label": t("search.label"), placeholder: t("search.placeholder")});
+  const results = h("ul", {class: "results", "aria-live": "polite", "data-testid": "results"});
+  const run = async () => {
+    const q = box.value.trim();
+    if (!q) return results.replaceChildren();
+    const {status, body} = await api("GET", "/v1/customers?limit=20&q=" + encodeURIComponent(q));
+    if (status !== 200) return results.replaceChildren(h("li", {class: "field-error"}, message(body)));
+    if (!body.results.length) return results.replaceChildren(h("li", {class: "empty"}, t("search.none")));
+    results.replaceChildren(...body.results.map((r) => h("li", {},
+      h("a", {href: "#/customer/" + r.customer.id, "data-testid": "result"},
+        h("strong", {}, r.customer.name), " ",
+        h("span", {class: "account"}, r.customer.pending ? t("customer.pending") : r.customer.account),
+        h("span", {class: "why"}, t("matched", {field: t("field." + r.matched)}))))));
+  };
+  state.runSearch = (code) => { box.value = code; run(); };
+  const form = h("form", {role: "search", onsubmit: (e) => { e.preventDefault(); run(); }},
+    box, h("button", {type: "submit", class: "primary"}, t("search.go")));
+  const appbar = h("div", {class: "appbar"}, h("h1", {}, t("search.title")),
+    can("create_customer") ? h("button", {type: "button", "data-testid": "create-from-search",
+      onclick: () => { location.hash = "#/new?from=search&q=" + encodeURIComponent(box.value.trim()); }},
+      t("search.create")) : null);
+  show(appbar, form, results);
+  if (query) run();
+}
+
+// ---- new and edit customer -----------------------------------------------------
+
+function attributeInput(def, value) {
+  const id = "attr-" + def.name;
+  const common = {id, name: def.name, "data-field": "attributes." + def.name, "data-attr": def.name};
+  let input;
+  if (def.type === "choice") {
+    input = h("select", common, h("option", {value: ""}, "—"),
+              ...def.choices.map((c) => h("option", {value: c, selected: c === value}, c)));
+  } else if (def.type === "yes_no") {
+    input = h("select", common, h("option", {value: ""}, "—"),
+              h("option", {value: "yes", selected: value === "yes"}, t("yes")),
+              h("option", {value: "no", selected: value === "no"}, t("no")));
+  } else {
+    const type = def.type === "date" ? "date" : def.type === "number" || def.type === "decimal" ? "number" : "text";
+    input = h("input", {...common, type, value: value || "", step: def.type === "decimal" ? "0.0001" : undefined});
+  }
+  return h("label", {class: "row", for: id}, h("span", {}, def.label || def.name), input);
+}
+
+function contactRows(kind, list) {
+  const rows = h("div", {class: "contacts", "data-field": kind});
+  const add = (value = "", consent = false) => {
+    const input = h("input", {type: kind === "secondary_emails" ? "email" : "tel", value, "aria-label": t("form." + kind),
+                              "data-contact": kind});
+    const toggle = h("input", {type: "checkbox", role: "switch", checked: consent, "data-consent": kind});
+    rows.append(h("div", {class: "row contact"}, input,
+                  h("label", {class: "switch"}, toggle, h("span", {}, t("form.consent")))));
+  };
+  for (const c of list) add(c.value, c.consent.granted);
+  const button = h("button", {type: "button", onclick: () => add()}, t("form.add." + kind));
+  return h("fieldset", {}, h("legend", {}, t("form." + kind)), rows, button);
+}
+
+function customerForm(existing) {
+  const d = state.store.default_customer;
+  const c = existing || {type: d.type, customer_group: d.customer_group, receipt_preference: d.receipt_preference,
+                         currency: d.currency, language: d.language, affiliations: d.affiliations || [],
+                         addresses: [], attributes: [], secondary_emails: [], secondary_phones: [], loyalty_cards: []};
+  const input = (name, value = "", type = "text", extra = {}) =>
+    h("label", {class: "row", for: "f-" + name}, h("span", {}, t("form." + name)),
+      h("input", {id: "f-" + name, name, type, value: value || "", "data-field": name, ...extra}));
+  const select = (name, options, value) =>
+    h("label", {class: "row", for: "f-" + name}, h("span", {}, t("form." + name)),
+      h("select", {id: "f-" + name, name, "data-field": name},
+        ...options.map(([v, label]) => h("option", {value: v, selected: v === value}, label))));
+  const address = c.addresses[0] || {};
+  const purposeDefault = c.type === "organization" ? "business" : "home";
+  const attrs = [...(state.clienteling?.attributes || [])].sort((a, b) => a.display_order - b.display_order);
+  const valueOf = (name) => (c.attributes.find((a) => a.name === name) || {}).value;
+  const form = h("form", {class: "card", "data-testid": "customer-form", novalidate: true},
+    h("h1", {}, existing ? t("form.edit") : t("form.new")),
+    select("type", [["person", t("type.person")], ["organization", t("type.organization")]], c.type),
+    input("first_name", c.first_name, "text", {autofocus: true}),
+    input("last_name", c.last_name),
+    input("organization_name", c.organization_name),
+    input("email", c.email, "email"),
+    input("phone", c.phone, "tel"),
+    contactRows("secondary_emails", c.secondary_emails),
+    contactRows("secondary_phones", c.secondary_phones),
+    h("fieldset", {"data-field": "addresses"}, h("legend", {}, t("form.address")),
+      select("purpose", ["home", "business", "office", "post_box"].map((p) => [p, t("purpose." + p)]),
+             address.purpose || purposeDefault),
+      input("street", address.street), input("city", address.city), input("postal_code", address.postal_code),
+      input("country", address.country || state.store.operating_unit_country, "text", {maxlength: 2})),
+    select("customer_group", state.store.customer_groups.map((g) => [g.id, g.name]), c.customer_group),
+    select("receipt_preference", ["print", "email", "print_and_email", "none"].map((p) => [p, t("receipt." + p)]),
+           c.receipt_preference),
+    input("currency", c.currency, "text", {maxlength: 3}),
+    input("language", c.language),
+    input("loyalty_card", (c.loyalty_cards || [])[0] || state.newCard || ""),
+    attrs.length ? h("fieldset", {"data-field": "attributes"}, h("legend", {}, t("form.attributes")),
+                     ...attrs.map((def) => attributeInput(def, valueOf(def.name)))) : null,
+    h("div", {class: "actions"},
+      h("button", {type: "submit", class: "primary", "data-testid": "save"}, t("form.save")),
+      h("button", {type: "button", onclick: () => history.back()}, t("form.cancel"))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
+    const body = {type: v("type"), customer_group: v("customer_group"), receipt_preference: v("receipt_preference"),
+                  currency: v("currency"), language: v("language")};
+    for (const f of ["first_name", "last_name", "organization_name", "email", "phone"]) {
+      if (v(f) || existing) body[f] = v(f);
+    }
+    for (const kind of ["secondary_emails", "secondary_phones"]) {
+      body[kind] = [...form.querySelectorAll(`[data-contact="${kind}"]`)].map((el, i) => ({
+        value: el.value.trim(), consent: form.querySelectorAll(`[data-consent="${kind}"]`)[i].checked}))
+        .filter((x) => x.value);
+    }
+    if (v("street") || v("city") || v("postal_code")) {
+      body.addresses = [{purpose: v("purpose"), street: v("street"), city: v("city"), postal_code: v("postal_code"),
+                         country: v("country").toUpperCase()}];
+    } else if (existing) {
+      body.addresses = [];
+    }
+    if (v("loyalty_card")) body.loyalty_cards = [v("loyalty_card")];
+    else if (existing) body.loyalty_cards = [];
+    const attributes = [...form.querySelectorAll("[data-attr]")].filter((el) => el.value.trim())
+      .map((el) => ({name: el.dataset.attr, value: el.value.trim()}));
+    if (attributes.length || existing) body.attributes = attributes;
+    if (existing) body.version = existing.version;
+    const {status, body: answer} = existing
+      ? await api("PATCH", "/v1/customers/" + existing.id, body)
+      : await api("POST", "/v1/customers", body);
+    if (status === 200 || status === 201) {
+      state.newCard = "";
+      location.hash = "#/customer/" + answer.id;
+    } else {
+      showError(form, answer);
+    }
+  });
+  return form;
+}
+
+async function newCustomerView() {
+  show(customerForm(null));
+}
+
+async function editView(id) {
+  const {status, body} = await api("GET", "/v1/customers/" + encodeURIComponent(id));
+  if (status !== 200) return show(h("p", {class: "field-error"}, message(body)));
+  show(customerForm(body));
+}
+
+// ---- customer details, card and timeline ---------------------------------------
+
+function definition(name) { return (state.clienteling?.attributes || []).find((a) => a.name === name); }
+
+function shownValue(name, value) {
+  const def = definition(name);
+  if (def?.type === "date") return i18n.day(value);
+  if (def?.type === "yes_no") return t(value);
+  return value;
+}
+
+async function customerView(id) {
+  state.customerId = id;
+  const [{status, body: c}, card, timeline] = await Promise.all([
+    api("GET", "/v1/customers/" + encodeURIComponent(id)),
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/card`),
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/timeline`)]);
+  if (status !== 200) return show(h("p", {class: "field-error"}, message(c)));
+  const dl = h("dl", {class: "facts"});
+  const fact = (label, value, testid) => {
+    if (value === "" || value === undefined || value === null) return;
+    dl.append(h("dt", {}, label), h("dd", {"data-testid": testid}, value));
+  };
+  fact(t("customer.account"), c.pending ? t("customer.pending") : c.account, "account");
+  fact(t("form.email"), c.email, "email");
+  fact(t("form.phone"), i18n.phone(c.phone), "phone");
+  for (const kind of ["secondary_emails", "secondary_phones"]) {
+    for (const x of c[kind]) {
+      fact(t("form." + kind), `${kind === "secondary_phones" ? i18n.phone(x.value) : x.value} — ` +
+           (x.consent.granted ? t("consent.yes") : t("consent.no")));
+    }
+  }
+  for (const a of c.addresses) {
+    fact(t("purpose." + a.purpose), [a.street, a.postal_code, a.city, a.country].filter(Boolean).join(", "));
+  }
+  for (const a of c.attributes) fact(definition(a.name)?.label || a.name, shownValue(a.name, a.value));
+  fact(t("customer.cards"), c.loyalty_cards.join(", "));
+  const facts = card.status === 200 ? h("ul", {class: "card-facts", "data-testid": "card-facts"},
+    ...card.body.facts.map((f) => h("li", {}, h("span", {}, f.label), h("strong", {}, shownValue(f.name, f.value))))) : null;
+  const entries = h("ol", {class: "timeline", "data-testid": "timeline"},
+    ...(timeline.body?.timeline || []).map((e) => h("li", {},
+      h("time", {datetime: e.at}, i18n.date(e.at)), " ",
+      h("strong", {}, e.kind === "note" ? t("timeline.note") :
+        (state.clienteling.activity_types.find((x) => x.id === e.activity_type)?.name || e.activity_type)),
+      " · ", e.worker_id, e.text ? h("p", {}, e.text) : null)));
+  const quick = timelineQuickAdd(id);
+  const actions = h("div", {class: "actions"},
+    can("edit_customer") ? h("a", {class: "button", href: `#/edit/${id}`}, t("customer.edit")) : null,
+    can("add_to_book") && !(card.body?.books || []).includes(state.operator.worker_id)
+      ? h("button", {type: "button", "data-testid": "add-to-book", onclick: async (e) => {
+          const {status: s, body} = await api("POST", "/v1/clientbook/entries", {customer: id});
+          e.target.replaceWith(h("span", {class: "note"}, s === 201 ? t("book.added") : message(body)));
+        }}, t("book.add")) : null,
+    h("button", {type: "button", "data-testid": "print", onclick: async (e) => {
+      const {status: s, body} = await api("POST", `/v1/customers/${id}/receipt`);
+      e.target.after(h("span", {class: "note", role: "status"}, s === 200 ? t("receipt.printed") : message(body)));
+    }}, t("receipt.print")));
+  show(h("article", {class: "card", "data-testid": "customer"},
+    h("h1", {}, c.name), dl, facts, actions),
+    h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries));
+}
+
+function timelineQuickAdd(id) {
+  if (!can("add_activity") && !can("add_note")) return null;
+  const type = h("select", {"aria-label": t("timeline.type"), "data-testid": "activity-type"},
+    can("add_note") ? h("option", {value: ""}, t("timeline.note")) : null,
+    ...(can("add_activity") ? state.clienteling.activity_types : []).map((a) => h("option", {value: a.id}, a.name)));
+  const text = h("input", {type: "text", "aria-label": t("timeline.text"), "data-testid": "timeline-text",
+                           "data-field": "text"});
+  const form = h("form", {class: "row quick", onsubmit: async (e) => {
+    e.preventDefault();
+    const {status, body} = type.value
+      ? await api("POST", `/v1/customers/${id}/activities`, {type: type.value, text: text.value})
+      : await api("POST", `/v1/customers/${id}/notes`, {text: text.value});
+    if (status === 201) return customerView(id);
+    showError(form, body);
+  }}, type, text, h("button", {type: "submit"}, t("timeline.add")));
+  return form;
+}
+
+// ---- client book ---------------------------------------------------------------
+
+async function bookView(params) {
+  const store = params.get("store") === "true";
+  const refinable = (state.clienteling?.attributes || []).filter((a) => a.refinable);
+  const filters = h("form", {class: "filters", "data-testid": "filters"});
+  const controls = [];
+  for (const def of refinable) {
+    if (def.type === "date") {
+      const el = h("input", {type: "number", min: 0, max: 366, "data-filter": `f.${def.name}.within_days`,
+                             value: params.get(`f.${def.name}.within_days`) || "", "aria-label": def.label});
+      controls.push(el);
+      filters.append(h("label", {class: "row"}, h("span", {}, t("book.within", {label: def.label})), el));
+    } else if (def.type === "choice" || def.type === "yes_no") {
+      const options = def.type === "choice" ? def.choices : ["yes", "no"];
+      const el = h("select", {"data-filter": `f.${def.name}`, "aria-label": def.label},
+        h("option", {value: ""}, t("book.any")),
+        ...options.map((o) => h("option", {value: o, selected: params.get(`f.${def.name}`) === o},
+                                def.type === "yes_no" ? t(o) : o)));
+      controls.push(el);
+      filters.append(h("label", {class: "row"}, h("span", {}, def.label), el));
+    } else {
+      for (const bound of ["min", "max"]) {
+        const el = h("input", {type: "number", "data-filter": `f.${def.name}.${bound}`, "aria-label": `${def.label} ${bound}`,
+                               value: params.get(`f.${def.name}.${bound}`) || ""});
+        controls.push(el);
+        filters.append(h("label", {class: "row"}, h("span", {}, `${def.label} (${t("book." + bound)})`), el));
+      }
+    }
+  }
+  const text = h("input", {type: "search", "data-filter": "q", value: params.get("q") || "", "aria-label": t("book.text")});
+  controls.push(text);
+  filters.append(h("label", {class: "row"}, h("span", {}, t("book.text")), text),
+                 h("button", {type: "submit", class: "primary", "data-testid": "apply-filters"}, t("book.apply")));
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    if (store) q.set("store", "true");
+    for (const el of controls) if (el.value.trim()) q.set(el.dataset.filter, el.value.trim());
+    location.hash = "#/book?" + q.toString();
+  });
+  const query = new URLSearchParams(params);
+  query.set("limit", "100");
+  const {status, body} = await api("GET", "/v1/clientbook?" + query.toString());
+  const tabs = h("div", {class: "appbar"}, h("h1", {}, store ? t("book.store") : t("book.mine")),
+    can("view_store_books") ? h("a", {class: "button", href: store ? "#/book" : "#/book?store=true",
+                                       "data-testid": "toggle-store"}, store ? t("book.mine") : t("book.store")) : null);
+  if (status !== 200) return show(tabs, filters, h("p", {class: "field-error", "data-testid": "error"}, message(body)));
+  const summary = h("p", {class: "note", "data-testid": "book-summary"},
+    t("book.summary", {n: i18n.number(body.total), number: body.book_number ? body.book_number : ""}));
+  const cards = h("ul", {class: "book", "data-testid": "book"}, ...body.items.map((item) => h("li", {class: "card"},
+    store ? h("input", {type: "checkbox", "data-select": item.customer.id, "aria-label": item.customer.name}) : null,
+    h("a", {href: "#/customer/" + item.customer.id, "data-testid": "book-entry"}, h("strong", {}, item.customer.name)),
+    h("span", {class: "account"}, item.customer.pending ? t("customer.pending") : item.customer.account),
+    store ? h("span", {class: "owners"}, item.owners.join(", ")) : null,
+    h("ul", {class: "card-facts"}, ...item.card.map((f) =>
+      h("li", {}, h("span", {}, f.label), h("strong", {}, shownValue(f.name, f.value))))))));
+  const parts = [tabs, filters, summary, cards];
+  if (store && can("reassign")) parts.push(await reassignForm(cards));
+  show(...parts);
+}
+
+async function reassignForm(cards) {
+  const {body} = await api("GET", "/v1/operators");
+  const options = (body?.operators || []).map((o) => h("option", {value: o.worker_id}, `${o.name} (${o.worker_id})`));
+  const from = h("select", {"data-testid": "reassign-from", "aria-label": t("book.from")}, ...options);
+  const to = h("select", {"data-testid": "reassign-to", "aria-label": t("book.to")}, ...options.map((o) => o.cloneNode(true)));
+  const form = h("form", {class: "row reassign", onsubmit: async (e) => {
+    e.preventDefault();
+    const customers = [...cards.querySelectorAll("[data-select]:checked")].map((el) => el.dataset.select);
+    const {status, body: answer} = await api("POST", "/v1/clientbook/reassign", {from: from.value, to: to.value, customers});
+    if (status === 200) return route();
+    showError(form, answer);
+  }}, h("span", {}, t("book.reassign")), from, h("span", {}, "→"), to,
+  h("button", {type: "submit", class: "primary", "data-testid": "reassign"}, t("book.reassign.go")));
+  return form;
+}
+
+// ---- routing, events, language -------------------------------------------------
+
+async function route(reason) {
+  const [path, query] = location.hash.slice(1).split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = (path || "/").split("/").filter(Boolean);
+  if (!signedIn() || !state.operator) {
+    if (signedIn() && await loadContext()) return route();
+    return signInView(typeof reason === "string" ? reason : "");
+  }
+  resetIdle();
+  switch (parts[0]) {
+    case "new": return newCustomerView(params);
+    case "edit": return editView(parts[1]);
+    case "customer": return customerView(parts[1]);
+    case "book": return bookView(params);
+    default: return searchView(params.get("q") || "");
+  }
+}
+
+async function setLanguage(lang, remember = true) {
+  await i18n.load(lang);
+  document.getElementById("lang").value = i18n.lang;
+  if (remember) {
+    localStorage.setItem(state.operator ? "kassa.lang." + state.operator.worker_id : "kassa.lang", i18n.lang);
+  }
+  refreshStatus();
+  refreshDevices();
+}
+
+onEvent((e) => {
+  if (e.type === "sync" || e.type === "stream") refreshStatus();
+  if (e.type === "device_status") refreshDevices();
+  if (e.type === "badge" && !state.operator) {
+    api("POST", "/v1/session", {badge: e.code}).then(({status, body}) => status === 201 && afterSignIn(body));
+  }
+  if (!state.operator) return;
+  if (e.type === "customer_found") location.hash = "#/customer/" + e.customer.id;
+  if (e.type === "unknown_card") {
+    location.hash = "#/search";
+    setTimeout(() => state.runSearch && state.runSearch(e.code), 0);
+    state.newCard = e.code;
+  }
+  if (e.type === "account_assigned" && e.customer.id === state.customerId && location.hash.startsWith("#/customer/")) {
+    const el = document.querySelector('[data-testid="account"]');
+    if (el) el.textContent = e.customer.account;
+  }
+});
+onSessionEnded(() => { state.operator = null; route("signin.expired"); });
+
+for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, {passive: true});
+document.getElementById("signout").addEventListener("click", () => signOut(""));
+document.getElementById("lang").addEventListener("change", (e) => setLanguage(e.target.value));
+window.addEventListener("hashchange", () => route());
+
+await i18n.load(localStorage.getItem("kassa.lang") || "en");
+document.getElementById("lang").value = i18n.lang;
+startEvents();
+refreshStatus();
+refreshDevices();
+setInterval(refreshStatus, 10000);
+route();
