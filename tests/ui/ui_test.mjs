@@ -64,11 +64,19 @@ fs.writeFileSync(path.join(work, "clienteling.json"),
                  JSON.stringify({clienteling: chain.legal_entities[0].clienteling, operators: configured}));
 fs.copyFileSync(path.join(SOURCE, "config/store.sample.json"), path.join(work, "store.json"));
 
-const fifo = path.join(work, "scanner");
-execFileSync("mkfifo", [fifo]);
-const scannerFd = fs.openSync(fifo, "r+");  // held open: kassad's reads block instead of seeing end of file
-fs.writeFileSync(path.join(work, "devices.json"),
-                 JSON.stringify({scanner: {transport: "evdev", path: fifo, grab: false}}));
+// Keyboard-wedge scanner and card reader: pipes standing in for evdev devices
+// (no /dev/uinput here), held open so kassad's reads block instead of seeing end of file.
+function wedge(name) {
+  const fifo = path.join(work, name);
+  execFileSync("mkfifo", [fifo]);
+  return {path: fifo, fd: fs.openSync(fifo, "r+")};
+}
+const scanner = wedge("scanner");
+const cardReader = wedge("card-reader");
+fs.writeFileSync(path.join(work, "devices.json"), JSON.stringify({
+  scanner: {transport: "evdev", path: scanner.path, grab: false},
+  card_reader: {transport: "evdev", path: cardReader.path, grab: false, badge_prefix: "EMP"},
+}));
 
 const children = [];
 function start(binary, args, name) {
@@ -102,10 +110,10 @@ async function startKassad() {
   base = `http://127.0.0.1:${port}`;
 }
 
-// Types `text` then Enter on the keyboard-wedge scanner (struct input_event, 64-bit long).
+// Types `text` then Enter on a keyboard wedge (struct input_event, 64-bit long).
 const lower = "\0\0" + "1234567890-=" + "\0\0" + "qwertyuiop[]" + "\0\0" + "asdfghjkl;'`" + "\0" + "\\zxcvbnm,./";
 const upper = "\0\0" + "!@#$%^&*()_+" + "\0\0" + "QWERTYUIOP{}" + "\0\0" + "ASDFGHJKL:\"~" + "\0" + "|ZXCVBNM<>?";
-function scan(text) {
+function type(device, text) {
   const events = [];
   const key = (code, value) => events.push([1, code, value], [0, 0, 0]);
   for (const ch of text) {
@@ -126,7 +134,7 @@ function scan(text) {
     buf.writeUInt16LE(code, i * 24 + 18);
     buf.writeInt32LE(value, i * 24 + 20);
   });
-  fs.writeSync(scannerFd, buf);
+  fs.writeSync(device.fd, buf);
 }
 
 // The API directly, as a manager, to set up what a screen shows.
@@ -181,7 +189,8 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   for (const c of children) c.kill("SIGKILL");
-  fs.closeSync(scannerFd);
+  fs.closeSync(scanner.fd);
+  fs.closeSync(cardReader.fd);
   if (!process.env.KASSA_KEEP_UI) fs.rmSync(work, {recursive: true, force: true});
 });
 
@@ -255,7 +264,7 @@ describe("associate screens", {concurrency: false}, () => {
   test("a loyalty card scanned on the scanner opens its customer", async () => {
     await page.getByRole("link", {name: "Search"}).click();
     await page.getByTestId("search-box").waitFor();
-    scan("LC-3003");
+    type(scanner, "LC-3003");
     await page.getByRole("heading", {name: "Zvaigzne"}).waitFor();
   });
 
@@ -350,6 +359,15 @@ describe("associate screens", {concurrency: false}, () => {
     await shoot("new-customer-zh");
     await page.getByTestId("lang").selectOption("en");
     await page.getByRole("link", {name: "Search"}).waitFor();
+  });
+
+  test("a badge swiped on the card reader signs in; sign-out locks the screens", async () => {
+    await signOut();
+    await page.getByTestId("signin").waitFor();
+    type(cardReader, ";EMP0101=1?");
+    await page.getByTestId("search-box").waitFor();
+    assert.match(await page.getByTestId("who").textContent(), /Ilze Kalniņa/);
+    assert.equal(await page.getByTestId("lang").inputValue(), "en");  // her own choice, remembered
   });
 
   test("every screen is served by kassad: no external requests", async () => {
