@@ -99,36 +99,36 @@ TEST_F(CustomerServiceTest, CreationQueuesExactlyOneOutboxEntry) {
 
 TEST_F(CustomerServiceTest, ConsentIsStampedWithWhenWhoAndWhere) {
   CustomerPatch p = JohnSmith();
-  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true}};
+  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true, ""}};
   const auto c = MustCreate(p);
   ASSERT_EQ(c.secondary_emails.size(), 1u);
-  EXPECT_EQ(c.secondary_emails[0].consent, (model::Consent{true, kT0, "anna", "POS-7"}));
+  EXPECT_EQ(c.secondary_emails[0].consent, (model::Consent{true, kT0, "anna", "POS-7", ""}));
   // An edit that keeps the contact keeps its consent record; a changed consent is re-stamped.
   clock_.Advance(60000);
   CustomerPatch same;
-  same.secondary_emails = std::vector<ContactInput>{{"JS@work.example", true}, {"other@x.example", false}};
+  same.secondary_emails = std::vector<ContactInput>{{"JS@work.example", true, ""}, {"other@x.example", false, ""}};
   auto e = service_->Edit(c.id.ToHex(), same, 1, "peter");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->secondary_emails[0].consent.captured_at_ms, kT0);
-  EXPECT_EQ(e->secondary_emails[1].consent, (model::Consent{false, kT0 + 60000, "peter", "POS-7"}));
+  EXPECT_EQ(e->secondary_emails[1].consent, (model::Consent{false, kT0 + 60000, "peter", "POS-7", ""}));
 }
 
 TEST_F(CustomerServiceTest, PhoneReenteredInOtherFormatKeepsItsConsent) {
   CustomerPatch p = JohnSmith();
-  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", true}};
+  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", true, ""}};
   const auto c = MustCreate(p);
   clock_.Advance(5000);
   CustomerPatch again;
-  again.secondary_phones = std::vector<ContactInput>{{"+44 7700 900123", true}};
+  again.secondary_phones = std::vector<ContactInput>{{"+44 7700 900123", true, ""}};
   auto e = service_->Edit(c.id.ToHex(), again, 1, "peter");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->version, 1u);  // nothing changed: same number, same consent
-  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{true, kT0, "anna", "POS-7"}));
+  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{true, kT0, "anna", "POS-7", ""}));
   CustomerPatch withdrawn;
-  withdrawn.secondary_phones = std::vector<ContactInput>{{"07700900123", false}};
+  withdrawn.secondary_phones = std::vector<ContactInput>{{"07700900123", false, ""}};
   e = service_->Edit(c.id.ToHex(), withdrawn, 1, "peter");
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{false, kT0 + 5000, "peter", "POS-7"}));
+  EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{false, kT0 + 5000, "peter", "POS-7", ""}));
 }
 
 TEST_F(CustomerServiceTest, BadInputStoresNothing) {
@@ -244,8 +244,8 @@ TEST_F(CustomerServiceTest, InternationalSearchKeepsTheCountryNationalSearchDoes
 
 TEST_F(CustomerServiceTest, SearchReportsSecondaryMatches) {
   CustomerPatch p = JohnSmith();
-  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", false}};
-  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true}};
+  p.secondary_phones = std::vector<ContactInput>{{"07700 900123", false, ""}};
+  p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true, ""}};
   MustCreate(p);
   auto r = Search("07700900123");
   ASSERT_EQ(r.size(), 1u);

@@ -39,7 +39,7 @@ class DeviceFlowsTest : public ::testing::Test {
     p.first_name = "Līga";
     p.last_name = "Ozoliņa";
     p.loyalty_cards = std::vector<std::string>{"LC-1001"};
-    p.secondary_emails = std::vector<customers::ContactInput>{{"liga@home.lv", true}};
+    p.secondary_emails = std::vector<customers::ContactInput>{{"liga@home.lv", true, ""}};
     liga_ = *customers_->Create(p, "anna");
   }
   void Drain() {

@@ -99,8 +99,8 @@ TEST(LinkCodecTest, WhatTheLinkCarriesIsLeftOutAndFilledInExactly) {
     op.enqueued_at_ms = (mask & 4) ? op.customer.changed_at_ms : op.customer.changed_at_ms + 7;
     if (mask & 1) op.op_id = op.customer.id;
     op.terminal_id = (mask & 2) ? "POS-1" : (mask & 16) ? "" : "POS-9";
-    op.customer.secondary_emails = {{"a@b.lv", {true, 1, "W1", (mask & 16) ? "POS-1" : "POS-2"}},
-                                    {"c@d.lv", {false, 0, "", (mask & 16) ? "POS-1" : ""}}};
+    op.customer.secondary_emails = {{"a@b.lv", {true, 1, "W1", (mask & 16) ? "POS-1" : "POS-2", ""}},
+                                    {"c@d.lv", {false, 0, "", (mask & 16) ? "POS-1" : "", ""}}};
     Bytes implied, explicit_fields;
     ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "POS-1", implied).ok());
     ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "", explicit_fields).ok());

@@ -57,7 +57,8 @@ json::array Contacts(const std::vector<m::SecondaryContact>& v) {
                              {"consent", json::object{{"granted", c.consent.granted},
                                                       {"captured_at", IsoTime(c.consent.captured_at_ms)},
                                                       {"operator", c.consent.operator_id},
-                                                      {"terminal", c.consent.terminal_id}}}});
+                                                      {"terminal", c.consent.terminal_id},
+                                                      {"text_version", c.consent.text_version}}}});
   }
   return a;
 }
@@ -98,6 +99,8 @@ std::optional<ApiError> GetContacts(const json::value& v, const std::string& nam
         } else if (key == "consent") {
           if (!val.is_bool()) return Bad(name + ".consent", "must be true or false");
           in.consent = val.get_bool();
+        } else if (key == "consent_text_version") {
+          if (auto err = GetString(val, name + ".consent_text_version", in.consent_text_version)) return err;
         } else {
           return Bad(name + "." + std::string(key), "unknown member");
         }

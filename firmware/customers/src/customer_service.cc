@@ -19,18 +19,22 @@ std::vector<model::SecondaryContact> StampContacts(const std::vector<ContactInpu
                                                    const std::string& terminal_id, std::int64_t now_ms) {
   std::vector<model::SecondaryContact> out;
   out.reserve(input.size());
-  for (const auto& in : input) out.push_back({in.value, {in.consent, now_ms, operator_id, terminal_id}});
+  for (const auto& in : input) {
+    out.push_back({in.value, {in.consent, now_ms, operator_id, terminal_id, in.consent_text_version}});
+  }
   return out;
 }
 
 // After normalization: a contact that was already there with the same
-// consent value keeps its original consent record (when, who, where).
+// consent value (and, when a text was shown, the same text version) keeps
+// its original consent record (when, who, where).
 void KeepUnchangedConsents(std::vector<model::SecondaryContact>& after,
                            const std::vector<model::SecondaryContact>& before) {
   for (auto& contact : after) {
     for (const auto& old : before) {
       if (model::FoldEmail(old.value) == model::FoldEmail(contact.value) &&
-          old.consent.granted == contact.consent.granted) {
+          old.consent.granted == contact.consent.granted &&
+          (contact.consent.text_version.empty() || old.consent.text_version == contact.consent.text_version)) {
         contact.consent = old.consent;
       }
     }

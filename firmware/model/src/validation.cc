@@ -56,9 +56,12 @@ Status CheckConsent(const Consent& consent) {
   KASSA_TRY(CheckText(consent.operator_id, kMaxOperatorIdBytes,
                       Invalid("consent.operator: longer than 32 bytes"),
                       Invalid("consent.operator: not valid text")));
-  return CheckText(consent.terminal_id, kMaxTerminalIdBytes,
-                   Invalid("consent.terminal: longer than 32 bytes"),
-                   Invalid("consent.terminal: not valid text"));
+  KASSA_TRY(CheckText(consent.terminal_id, kMaxTerminalIdBytes,
+                      Invalid("consent.terminal: longer than 32 bytes"),
+                      Invalid("consent.terminal: not valid text")));
+  return CheckText(consent.text_version, kMaxConsentTextVersionBytes,
+                   Invalid("consent.text_version: longer than 32 bytes"),
+                   Invalid("consent.text_version: not valid text"));
 }
 
 }  // namespace

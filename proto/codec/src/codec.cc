@@ -33,6 +33,7 @@ KASSA_BOUND(kassa_link_v1_Customer::loyalty_cards[0], m::kMaxLoyaltyCardBytes);
 KASSA_BOUND(kassa_link_v1_SecondaryContact::value, m::kMaxEmailBytes);
 KASSA_BOUND(kassa_link_v1_Consent::operator_id, m::kMaxOperatorIdBytes);
 KASSA_BOUND(kassa_link_v1_Consent::terminal_id, m::kMaxTerminalIdBytes);
+KASSA_BOUND(kassa_link_v1_Consent::text_version, m::kMaxConsentTextVersionBytes);
 KASSA_BOUND(kassa_link_v1_Address::street, m::kMaxStreetBytes);
 KASSA_BOUND(kassa_link_v1_Address::city, m::kMaxCityBytes);
 KASSA_BOUND(kassa_link_v1_Address::postal_code, m::kMaxPostalCodeBytes);
@@ -106,6 +107,7 @@ Status FillConsent(const m::Consent& in, kassa_link_v1_Consent& out) {
   out.captured_at_ms = in.captured_at_ms;
   if (!PutString(out.operator_id, in.operator_id)) return TooLong("consent.operator: too long for the record");
   if (!PutString(out.terminal_id, in.terminal_id)) return TooLong("consent.terminal: too long for the record");
+  if (!PutString(out.text_version, in.text_version)) return TooLong("consent.text_version: too long for the record");
   return Status::Ok();
 }
 
@@ -187,6 +189,7 @@ std::vector<m::SecondaryContact> GetContacts(const kassa_link_v1_SecondaryContac
     sc.consent.captured_at_ms = in[i].consent.captured_at_ms;
     sc.consent.operator_id = GetString(in[i].consent.operator_id);
     sc.consent.terminal_id = GetString(in[i].consent.terminal_id);
+    sc.consent.text_version = GetString(in[i].consent.text_version);
     out.push_back(std::move(sc));
   }
   return out;

@@ -126,6 +126,7 @@ Status ReadConsent(ByteView bytes, m::Consent& c) {
       case 2: KASSA_TRY(Int64(w, type, c.captured_at_ms)); break;
       case 3: KASSA_TRY(String(w, type, m::kMaxOperatorIdBytes, c.operator_id)); break;
       case 4: KASSA_TRY(String(w, type, m::kMaxTerminalIdBytes, c.terminal_id)); break;
+      case 5: KASSA_TRY(String(w, type, m::kMaxConsentTextVersionBytes, c.text_version)); break;
       default: KASSA_TRY(w.Skip(type));
     }
   }

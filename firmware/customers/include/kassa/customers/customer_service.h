@@ -40,6 +40,7 @@ namespace kassa::customers {
 struct ContactInput {
   std::string value;
   bool consent = false;
+  std::string consent_text_version;  // the consent text the customer was shown ("" when none)
 };
 
 // An address as entered; purpose and country fall back to the defaults.

@@ -24,6 +24,7 @@ struct Consent {
   std::int64_t captured_at_ms = 0;
   std::string operator_id;  // who captured it
   std::string terminal_id;  // on which terminal
+  std::string text_version;  // the consent text shown, e.g. "2026-11" ("" when none was shown)
   friend bool operator==(const Consent&, const Consent&) = default;
 };
 

@@ -36,6 +36,7 @@ inline constexpr std::size_t kMaxCountryBytes = 2;        // ISO 3166-1 alpha-2
 inline constexpr std::size_t kMaxContactNameBytes = 100;
 inline constexpr std::size_t kMaxOperatorIdBytes = 32;
 inline constexpr std::size_t kMaxTerminalIdBytes = 32;
+inline constexpr std::size_t kMaxConsentTextVersionBytes = 32;
 inline constexpr std::size_t kMaxStoreIdBytes = 32;
 inline constexpr std::size_t kMaxLegalEntityBytes = 32;
 inline constexpr std::size_t kMaxGroupNameBytes = 60;
