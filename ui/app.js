@@ -85,7 +85,8 @@ async function refreshDevices() {
 
 function resetIdle() {
   clearTimeout(state.idleTimer);
-  if (!state.operator) return;
+  // Kiosk mode stays signed in (staff put it there); it keeps its session alive.
+  if (!state.operator || document.body.classList.contains("kiosk")) return;
   state.idleTimer = setTimeout(() => signOut("signin.idle"), (state.idleSeconds || 300) * 1000);
 }
 
@@ -460,6 +461,64 @@ async function reassignForm(cards) {
   return form;
 }
 
+// ---- self-service kiosk --------------------------------------------------------
+
+// A customer signs themselves up on the kiosk (or customer-facing screen) a
+// staff member signed in and put in kiosk mode. The consent text is shown
+// beside each switch and its version recorded with the consent; the receipt
+// prints; the screen resets after `reset` ms (default 20 s) or a minute
+// without input, keeping nothing of the previous customer.
+function kioskView(params) {
+  if (!document.body.classList.contains("kiosk")) state.kioskLang = i18n.lang;  // entering kiosk mode
+  document.body.classList.add("kiosk");
+  const resetMs = Number(params.get("reset")) || 20000;
+  const version = `${t("kiosk.consent.version")}/${i18n.lang}`;
+  let idle = 0;
+  // Back to a blank form in the kiosk's own language: nothing of this customer stays.
+  const restart = async () => {
+    clearTimeout(idle);
+    if (i18n.lang !== state.kioskLang) await i18n.load(state.kioskLang);
+    kioskView(params);
+  };
+  const touch = () => { clearTimeout(idle); idle = setTimeout(restart, 60000); };
+  const field = (name, type, label) =>
+    h("label", {class: "row", for: "k-" + name}, h("span", {}, label),
+      h("input", {id: "k-" + name, name, type, "data-field": name, autocomplete: "off"}));
+  const consent = (kind, textKey) => {
+    const id = "k-consent-" + kind;
+    return h("div", {class: "consent"},
+      h("label", {class: "switch", for: id}, h("input", {id, type: "checkbox", role: "switch", "data-consent": kind}),
+        h("span", {}, t(textKey))),
+      h("small", {class: "note"}, t("kiosk.consent.versionlabel", {version})));
+  };
+  const languages = h("div", {class: "actions", role: "group", "aria-label": t("lang.label")},
+    ...["en", "lv", "zh", "fi", "sv"].map((l) => h("button", {type: "button", "data-lang": l,
+      onclick: async () => { clearTimeout(idle); await i18n.load(l); kioskView(params); }}, {en: "English", lv: "Latviešu", zh: "中文", fi: "Suomi", sv: "Svenska"}[l])));
+  const form = h("form", {class: "card kiosk-form", "data-testid": "kiosk-form", autocomplete: "off", onsubmit: async (e) => {
+    e.preventDefault();
+    const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
+    const checked = (kind) => form.querySelector(`[data-consent="${kind}"]`).checked;
+    const body = {first_name: v("first_name"), last_name: v("last_name"), receipt_preference: "print"};
+    if (v("email")) body.secondary_emails = [{value: v("email"), consent: checked("email"), consent_text_version: version}];
+    if (v("phone")) body.secondary_phones = [{value: v("phone"), consent: checked("phone"), consent_text_version: version}];
+    const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
+    if (status !== 201) return showError(form, answer);
+    clearTimeout(idle);
+    show(h("section", {class: "card kiosk-done", "data-testid": "kiosk-done"},
+      h("h1", {}, t("kiosk.thanks", {name: answer.first_name || answer.name})),
+      h("p", {}, answer.receipt === "printed" ? t("kiosk.receipt") : t("kiosk.receipt.later"))));
+    setTimeout(restart, resetMs);
+  }},
+  h("h1", {}, t("kiosk.title")), languages,
+  field("first_name", "text", t("form.first_name")), field("last_name", "text", t("form.last_name")),
+  field("email", "email", t("form.email")), consent("email", "kiosk.consent.email"),
+  field("phone", "tel", t("form.phone")), consent("phone", "kiosk.consent.phone"),
+  h("div", {class: "actions"}, h("button", {type: "submit", class: "primary", "data-testid": "kiosk-submit"}, t("kiosk.submit"))));
+  form.addEventListener("input", touch);
+  touch();
+  show(form);
+}
+
 // ---- routing, events, language -------------------------------------------------
 
 async function route(reason) {
@@ -470,8 +529,10 @@ async function route(reason) {
     if (signedIn() && await loadContext()) return route();
     return signInView(typeof reason === "string" ? reason : "");
   }
+  document.body.classList.remove("kiosk");
   resetIdle();
   switch (parts[0]) {
+    case "kiosk": return kioskView(params);
     case "new": return newCustomerView(params);
     case "edit": return editView(parts[1]);
     case "customer": return customerView(parts[1]);
@@ -521,4 +582,5 @@ startEvents();
 refreshStatus();
 refreshDevices();
 setInterval(refreshStatus, 10000);
+setInterval(() => { if (state.operator && document.body.classList.contains("kiosk")) api("GET", "/v1/session"); }, 60000);
 route();

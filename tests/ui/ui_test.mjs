@@ -50,6 +50,7 @@ function pinHash(pin) {
 }
 
 const operators = [
+  {worker_id: "K1", name: "Kiosk 1", role: "cashier", pin: "5555"},
   {worker_id: "A1", name: "Ilze Kalniņa", role: "associate", pin: "1111", badge: "EMP0101"},
   {worker_id: "A2", name: "Jānis Liepa", role: "associate", pin: "2222"},
   {worker_id: "M1", name: "Pēteris Ozols", role: "manager", pin: "9999"},
@@ -73,10 +74,46 @@ function wedge(name) {
 }
 const scanner = wedge("scanner");
 const cardReader = wedge("card-reader");
-fs.writeFileSync(path.join(work, "devices.json"), JSON.stringify({
-  scanner: {transport: "evdev", path: scanner.path, grab: false},
-  card_reader: {transport: "evdev", path: cardReader.path, grab: false, badge_prefix: "EMP"},
-}));
+
+// A TCP 9100 receipt printer: answers DLE EOT n (online, paper present),
+// records everything else.
+const printed = [];
+const printer = net.createServer((conn) => {
+  let pending = Buffer.alloc(0);
+  conn.on("data", (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length) {
+      if (pending[0] === 0x10 && pending[1] === 0x04) {
+        if (pending.length < 3) break;
+        conn.write(Buffer.from([0x12]));
+        pending = pending.subarray(3);
+        continue;
+      }
+      const cut = pending.indexOf(Buffer.from([0x10, 0x04]));
+      const data = cut < 0 ? pending : pending.subarray(0, cut);
+      printed.push(Buffer.from(data));
+      pending = cut < 0 ? Buffer.alloc(0) : pending.subarray(cut);
+    }
+  });
+  conn.on("error", () => {});
+});
+// The printable text of what the printer received (ESC/POS commands dropped).
+function printedText() {
+  const data = Buffer.concat(printed);
+  const args = {0x40: 0, 0x61: 1, 0x45: 1, 0x64: 1, 0x74: 1, 0x21: 1};
+  let out = "";
+  for (let i = 0; i < data.length;) {
+    const b = data[i];
+    if (b === 0x1b || b === 0x1d) {
+      const cmd = data[i + 1];
+      i += 2 + (b === 0x1d && cmd === 0x56 ? 2 : args[cmd] ?? 1);
+      continue;
+    }
+    out += String.fromCharCode(b);
+    i += 1;
+  }
+  return out;
+}
 
 const children = [];
 function start(binary, args, name) {
@@ -175,6 +212,12 @@ async function signOut() {
 }
 
 before(async () => {
+  await new Promise((resolve) => printer.listen(0, "127.0.0.1", resolve));
+  fs.writeFileSync(path.join(work, "devices.json"), JSON.stringify({
+    scanner: {transport: "evdev", path: scanner.path, grab: false},
+    card_reader: {transport: "evdev", path: cardReader.path, grab: false, badge_prefix: "EMP"},
+    printer: {transport: "tcp", host: "127.0.0.1", port: printer.address().port},
+  }));
   hqPorts = {link: await freePort(), admin: await freePort()};
   await startHq();
   await startKassad();
@@ -189,6 +232,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   for (const c of children) c.kill("SIGKILL");
+  printer.close();
   fs.closeSync(scanner.fd);
   fs.closeSync(cardReader.fd);
   if (!process.env.KASSA_KEEP_UI) fs.rmSync(work, {recursive: true, force: true});
@@ -368,6 +412,41 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("search-box").waitFor();
     assert.match(await page.getByTestId("who").textContent(), /Ilze Kalniņa/);
     assert.equal(await page.getByTestId("lang").inputValue(), "en");  // her own choice, remembered
+  });
+
+  test("kiosk: a customer signs up with a consent, the receipt prints, the screen resets", async () => {
+    await signOut();
+    await signIn("K1", "5555");
+    await page.goto(base + "/#/kiosk?reset=1500");
+    const form = page.getByTestId("kiosk-form");
+    await form.waitFor();
+    await page.locator("button[data-lang=lv]").click();
+    await page.getByText("Pievienojieties mūsu lojalitātes klubam").waitFor();
+    await page.locator("#k-first_name").fill("Aija");
+    await page.locator("#k-last_name").fill("Kiosks");
+    await page.locator("#k-email").fill("aija@example.lv");
+    await page.getByRole("switch", {name: /e-pastā/}).check();
+    await page.locator("#k-phone").fill("29112244");
+    await shoot("kiosk-lv");
+    await page.getByTestId("kiosk-submit").click();
+    await page.getByTestId("kiosk-done").waitFor();
+    assert.match(await page.getByTestId("kiosk-done").textContent(), /Paldies, Aija!/);
+    const receipt = await waitFor(() => /Kiosks/.test(printedText()) && printedText(), "the receipt on the printer");
+    assert.match(receipt, /Email aija@example\.lv: marketing yes \(text 2026-11\/lv\)/);
+    assert.match(receipt, /Phone \+37129112244: marketing no \(text 2026-11\/lv\)/);
+    // The consent and its text version are stored with the customer.
+    const found = await apiAs("M1", "9999", "GET", "/v1/customers?q=aija%40example.lv");
+    const consent = found.body.results[0].customer.secondary_emails[0].consent;
+    assert.equal(consent.granted, true);
+    assert.equal(consent.text_version, "2026-11/lv");
+    // Reset: a blank form again, in the kiosk's own language, nothing of Aija left.
+    await page.getByTestId("kiosk-form").waitFor();
+    await page.getByText("Join our loyalty club").waitFor();
+    assert.equal(await page.locator("#k-first_name").inputValue(), "");
+    assert.equal(await page.locator("#k-email").inputValue(), "");
+    assert.ok(!(await page.content()).includes("Aija"));
+    await shoot("kiosk");
+    await page.goto(base + "/#/search");
   });
 
   test("every screen is served by kassad: no external requests", async () => {

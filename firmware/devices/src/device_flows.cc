@@ -32,7 +32,8 @@ Bytes RenderSignUpReceipt(const model::StoreConfig& store, const model::Customer
   if (!c.phone.empty()) job.Line("Phone: " + c.phone);
   const auto consents = [&](const char* what, const std::vector<model::SecondaryContact>& contacts) {
     for (const auto& sc : contacts) {
-      job.Line(std::string(what) + " " + sc.value + ": marketing " + (sc.consent.granted ? "yes" : "no"));
+      job.Line(std::string(what) + " " + sc.value + ": marketing " + (sc.consent.granted ? "yes" : "no") +
+               (sc.consent.text_version.empty() ? "" : " (text " + sc.consent.text_version + ")"));
     }
   };
   if (!c.secondary_emails.empty() || !c.secondary_phones.empty()) job.Line("Your consents:");
