@@ -186,6 +186,16 @@ async function apiAs(worker, pin, method, p, body) {
 let browser;
 let page;
 
+// Every control on the page has an accessible name (its label, aria-label or text).
+async function assertControlsLabelled(screen) {
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll("input, select, button, a[href]")]
+    .filter((el) => el.offsetParent !== null)
+    .filter((el) => !((el.labels && [...el.labels].some((l) => l.textContent.trim())) ||
+                      el.getAttribute("aria-label") || el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, [], `controls without a name on the ${screen} screen`);
+}
+
 async function shoot(name) {
   for (const [w, h] of [[800, 480], [1920, 1080]]) {
     await page.setViewportSize({width: w, height: h});
@@ -243,6 +253,7 @@ describe("associate screens", {concurrency: false}, () => {
     await page.goto(base + "/");
     await page.getByTestId("signin").waitFor();
     await shoot("signin");
+    await assertControlsLabelled("sign-in");
     await page.getByLabel("Worker ID").fill("A1");
     await page.getByLabel("PIN").fill("0000");
     await page.getByTestId("signin").click();
@@ -271,6 +282,7 @@ describe("associate screens", {concurrency: false}, () => {
     await page.locator("#f-email").fill("not-an-email");
     await page.locator("#attr-likes").selectOption("handbags");
     await shoot("new-customer");
+    await assertControlsLabelled("new customer");
     await page.getByTestId("save").click();
     const error = page.getByTestId("error");
     await error.waitFor();
@@ -282,6 +294,21 @@ describe("associate screens", {concurrency: false}, () => {
     // Online: the account number replaces "Pending sync" within a second or so, without a reload.
     await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number");
     await shoot("customer");
+    await assertControlsLabelled("customer");
+  });
+
+  test("edit and reprint: the details change, the receipt prints on the printer", async () => {
+    await page.getByRole("link", {name: "Edit"}).click();
+    await page.getByTestId("customer-form").waitFor();
+    assert.equal(await page.locator("#f-email").inputValue(), "liga@example.lv");
+    await page.locator("#f-phone").fill("2911 2233");
+    await page.getByTestId("save").click();
+    await page.getByTestId("customer").waitFor();
+    assert.equal(await page.getByTestId("phone").textContent(), "+371 2911 2233");  // grouped for reading
+    const before = printed.length;
+    await page.getByTestId("print").click();
+    await page.getByText("Receipt printed.").waitFor();
+    await waitFor(() => printed.length > before && /Liga Ozolina/.test(printedText()), "the reprinted receipt");
   });
 
   test("Create customer from the search results' app bar opens the same form", async () => {
@@ -369,6 +396,7 @@ describe("associate screens", {concurrency: false}, () => {
     const facts = await page.getByTestId("book").locator(".card-facts").first().textContent();
     assert.match(facts, /Likes/);
     await shoot("client-book");
+    await assertControlsLabelled("client book");
   });
 
   test("a manager reassigns from the store client book", async () => {
@@ -403,6 +431,19 @@ describe("associate screens", {concurrency: false}, () => {
     await shoot("new-customer-zh");
     await page.getByTestId("lang").selectOption("en");
     await page.getByRole("link", {name: "Search"}).waitFor();
+  });
+
+  test("keyboard only: sign in with Tab and Enter, search with Enter", async () => {
+    await signOut();
+    await page.getByLabel("Worker ID").focus();
+    await page.keyboard.type("A2");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("2222");
+    await page.keyboard.press("Enter");
+    await page.getByTestId("search-box").waitFor();
+    await page.keyboard.type("Kalna");
+    await page.keyboard.press("Enter");
+    await page.getByTestId("result").first().waitFor();
   });
 
   test("a badge swiped on the card reader signs in; sign-out locks the screens", async () => {
