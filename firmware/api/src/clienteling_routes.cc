@@ -1,6 +1,10 @@
 #include "clienteling_routes.h"
 
 #include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
 
 #include "kassa/config/clienteling_json.h"
 
