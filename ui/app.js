@@ -250,11 +250,19 @@ function customerForm(existing) {
     input("currency", c.currency, "text", {maxlength: 3}),
     input("language", c.language),
     input("loyalty_card", (c.loyalty_cards || [])[0] || state.newCard || ""),
+    input("affiliations", (c.affiliations || []).join(", ")),
     attrs.length ? h("fieldset", {"data-field": "attributes"}, h("legend", {}, t("form.attributes")),
                      ...attrs.map((def) => attributeInput(def, valueOf(def.name)))) : null,
     h("div", {class: "actions"},
       h("button", {type: "submit", class: "primary", "data-testid": "save"}, t("form.save")),
       h("button", {type: "button", onclick: () => history.back()}, t("form.cancel"))));
+  // The address purpose follows the type until someone picks one (Home for a person, Business otherwise).
+  const purpose = form.querySelector('[name="purpose"]');
+  let purposePicked = !!address.purpose;
+  purpose.addEventListener("change", () => { purposePicked = true; });
+  form.querySelector('[name="type"]').addEventListener("change", (e) => {
+    if (!purposePicked) purpose.value = e.target.value === "organization" ? "business" : "home";
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
@@ -274,6 +282,7 @@ function customerForm(existing) {
     } else if (existing) {
       body.addresses = [];
     }
+    body.affiliations = v("affiliations").split(",").map((a) => a.trim()).filter(Boolean);
     if (v("loyalty_card")) body.loyalty_cards = [v("loyalty_card")];
     else if (existing) body.loyalty_cards = [];
     const attributes = [...form.querySelectorAll("[data-attr]")].filter((el) => el.value.trim())
@@ -558,11 +567,13 @@ onEvent((e) => {
     api("POST", "/v1/session", {badge: e.code}).then(({status, body}) => status === 201 && afterSignIn(body));
   }
   if (!state.operator) return;
-  if (e.type === "customer_found") location.hash = "#/customer/" + e.customer.id;
-  if (e.type === "unknown_card") {
-    location.hash = "#/search";
-    setTimeout(() => state.runSearch && state.runSearch(e.code), 0);
-    state.newCard = e.code;
+  // A scan or swipe fills the search box and searches at once; an unknown
+  // card is kept for the new-customer form.
+  if (e.type === "customer_found" || e.type === "unknown_card") {
+    state.newCard = e.type === "unknown_card" ? e.code : "";
+    if (document.body.classList.contains("kiosk")) return;
+    location.hash = "#/search?q=" + encodeURIComponent(e.code);
+    if (state.runSearch && location.hash.startsWith("#/search")) state.runSearch(e.code);
   }
   if (e.type === "account_assigned" && e.customer.id === state.customerId && location.hash.startsWith("#/customer/")) {
     const el = document.querySelector('[data-testid="account"]');

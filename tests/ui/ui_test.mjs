@@ -277,6 +277,11 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.locator("#f-currency").inputValue(), "EUR");
     assert.equal(await page.locator("#f-language").inputValue(), "lv");
     assert.equal(await page.locator("#f-country").inputValue(), "LV");
+    assert.equal(await page.locator("#f-affiliations").inputValue(), "Loyalty club");
+    assert.equal(await page.locator("#f-purpose").inputValue(), "home");
+    await page.locator("#f-type").selectOption("organization");
+    assert.equal(await page.locator("#f-purpose").inputValue(), "business");
+    await page.locator("#f-type").selectOption("person");
     await page.locator("#f-first_name").fill("Līga");
     await page.locator("#f-last_name").fill("Ozoliņa");
     await page.locator("#f-email").fill("not-an-email");
@@ -332,11 +337,14 @@ describe("associate screens", {concurrency: false}, () => {
     await shoot("search");
   });
 
-  test("a loyalty card scanned on the scanner opens its customer", async () => {
-    await page.getByRole("link", {name: "Search"}).click();
-    await page.getByTestId("search-box").waitFor();
+  test("a loyalty card scanned on the scanner fills the search box and finds its customer", async () => {
+    await page.getByRole("link", {name: "Add customer"}).click();  // scans work from any screen
+    await page.getByTestId("customer-form").waitFor();
     type(scanner, "LC-3003");
-    await page.getByRole("heading", {name: "Zvaigzne"}).waitFor();
+    await waitFor(async () => (await page.getByTestId("search-box").inputValue()) === "LC-3003", "the scan in the box");
+    const result = page.getByTestId("result").first();
+    await result.waitFor();
+    assert.match(await result.textContent(), /Zvaigzne.*Matched on loyalty card/);
   });
 
   test("offline: Pending sync, and the account number appears when headquarters is back", async () => {
