@@ -70,8 +70,9 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
   const std::string_view path = target.substr(0, qmark);
   const std::string_view query = qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
   const bhttp::verb method = req.method();
-  // Sends a reply now or, for calls to headquarters, later.
+  // Everything outside /v1/ is the screens' files.
   if (path.substr(0, kPrefix.size()) != kPrefix) return respond(ui_.Serve(req, path));
+  // Sends a reply now or, for calls to headquarters, later.
   const auto send = std::make_shared<std::function<void(Reply)>>(
       [respond = std::move(respond), version = req.version(), keep_alive = req.keep_alive(),
        what = std::string(req.method_string()) + " " + std::string(path)](Reply reply) {
