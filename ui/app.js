@@ -7,7 +7,7 @@ import * as i18n from "./i18n.js";
 
 const t = i18n.t;
 const view = document.getElementById("view");
-const state = {operator: null, store: null, clienteling: null, idleTimer: 0, lastCode: "", customerId: ""};
+const state = {operator: null, store: null, clienteling: null, idleTimer: 0, pendingOnScreen: ""};
 
 // ---- small DOM helpers ---------------------------------------------------------
 
@@ -314,6 +314,13 @@ async function editView(id) {
 
 // ---- customer details, card and timeline ---------------------------------------
 
+function showAccount(id, account) {
+  if (id !== state.pendingOnScreen || !location.hash.startsWith("#/customer/")) return;
+  const el = document.querySelector('[data-testid="account"]');
+  if (el) el.textContent = account;
+  state.pendingOnScreen = "";
+}
+
 function definition(name) { return (state.clienteling?.attributes || []).find((a) => a.name === name); }
 
 function shownValue(name, value) {
@@ -324,7 +331,6 @@ function shownValue(name, value) {
 }
 
 async function customerView(id) {
-  state.customerId = id;
   const [{status, body: c}, card, timeline] = await Promise.all([
     api("GET", "/v1/customers/" + encodeURIComponent(id)),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/card`),
@@ -336,6 +342,7 @@ async function customerView(id) {
     dl.append(h("dt", {}, label), h("dd", {"data-testid": testid}, value));
   };
   fact(t("customer.account"), c.pending ? t("customer.pending") : c.account, "account");
+  state.pendingOnScreen = c.pending ? c.id : "";
   fact(t("form.email"), c.email, "email");
   fact(t("form.phone"), i18n.phone(c.phone), "phone");
   for (const kind of ["secondary_emails", "secondary_phones"]) {
@@ -372,6 +379,11 @@ async function customerView(id) {
   show(h("article", {class: "card", "data-testid": "customer"},
     h("h1", {}, c.name), dl, facts, actions),
     h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries));
+  if (c.pending) {
+    // The number may have arrived while this page loaded (its event came first).
+    const again = await api("GET", "/v1/customers/" + encodeURIComponent(id));
+    if (again.status === 200 && !again.body.pending) showAccount(c.id, again.body.account);
+  }
 }
 
 function timelineQuickAdd(id) {
@@ -575,9 +587,15 @@ onEvent((e) => {
     location.hash = "#/search?q=" + encodeURIComponent(e.code);
     if (state.runSearch && location.hash.startsWith("#/search")) state.runSearch(e.code);
   }
-  if (e.type === "account_assigned" && e.customer.id === state.customerId && location.hash.startsWith("#/customer/")) {
-    const el = document.querySelector('[data-testid="account"]');
-    if (el) el.textContent = e.customer.account;
+  // The account number arriving: shown at once when its customer is on
+  // screen. The event can overtake the customer's own page load, so the
+  // page also asks again after each sync while it shows "Pending sync".
+  if (e.type === "account_assigned") showAccount(e.customer.id, e.customer.account);
+  if (e.type === "sync" && state.pendingOnScreen) {
+    const id = state.pendingOnScreen;
+    api("GET", "/v1/customers/" + encodeURIComponent(id)).then(({status, body}) => {
+      if (status === 200 && !body.pending) showAccount(id, body.account);
+    });
   }
 });
 onSessionEnded(() => { state.operator = null; route("signin.expired"); });
