@@ -584,8 +584,10 @@ onEvent((e) => {
   if (e.type === "customer_found" || e.type === "unknown_card") {
     state.newCard = e.type === "unknown_card" ? e.code : "";
     if (document.body.classList.contains("kiosk")) return;
-    location.hash = "#/search?q=" + encodeURIComponent(e.code);
-    if (state.runSearch && location.hash.startsWith("#/search")) state.runSearch(e.code);
+    const target = "#/search?q=" + encodeURIComponent(e.code);
+    // A new address searches through the route; the same code scanned again searches here.
+    if (location.hash === target) state.runSearch?.(e.code);
+    else location.hash = target;
   }
   // The account number arriving: shown at once when its customer is on
   // screen. The event can overtake the customer's own page load, so the

@@ -8,6 +8,9 @@ namespace json = boost::json;
 
 namespace {
 
+// Client-book numbers: CB000001, CB000002, ...
+const AccountFormat kBookNumbers{"CB", 6};
+
 // Log entries read per distribution call at most: bounds the work for a
 // store whose legal entity has few of the log's changes.
 constexpr std::size_t kMaxScan = 4096;
@@ -157,51 +160,9 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
     const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
     if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
-    // The terminal checked the operator's permission; headquarters checks it
-    // again against its own configuration, so a terminal cannot grant more.
-    const model::Operator* by = le->FindOperator(op.operator_id);
-    const model::Role* role = by != nullptr && by->active ? le->clienteling.FindRole(by->role) : nullptr;
-    if (role == nullptr) return reject("operator_id: not an active operator of the legal entity");
-    const auto allowed = [&](model::Permission p) { return role->Allows(p); };
     model::ClientelingRecord record;
-    if (op.kind == model::OperationKind::kBookEntry) {
-      if (!op.book_entry || op.book_entry->customer_id != op.customer.id) return reject("book_entry: missing or of another customer");
-      model::BookEntry e = *op.book_entry;
-      if (le->FindOperator(e.owner) == nullptr) return reject("book_entry.owner: not an operator of the legal entity");
-      const bool own = e.owner == by->worker_id && e.from_owner.empty();
-      const model::Permission needed = !own ? model::Permission::kReassign
-                                      : e.present ? model::Permission::kAddToBook
-                                                  : model::Permission::kRemoveFromBook;
-      if (!allowed(needed)) return reject(std::string("permission: the operator's role does not allow ") + model::ToString(needed));
-      if (!e.from_owner.empty() && le->FindOperator(e.from_owner) == nullptr) {
-        return reject("book_entry.from_owner: not an operator of the legal entity");
-      }
-      // One book per associate per legal entity: the first entry numbers it.
-      KASSA_TRY_ASSIGN(const auto book, txn.FindBook(le->id, e.owner));
-      if (book && !book->book_number.empty()) {
-        e.book_id = book->book_id;
-        e.book_number = book->book_number;
-      } else {
-        KASSA_TRY_ASSIGN(const std::uint64_t n, txn.NextBookNumber());
-        const std::string digits = std::to_string(n);
-        e.book_number = "CB" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
-        if (book) e.book_id = book->book_id;
-      }
-      record.book_entry = std::move(e);
-    } else {
-      if (!op.timeline_entry || op.timeline_entry->customer_id != op.customer.id) {
-        return reject("timeline_entry: missing or of another customer");
-      }
-      const model::TimelineEntry& e = *op.timeline_entry;
-      if (e.worker_id != by->worker_id) return reject("timeline_entry.worker_id: not the operator of the operation");
-      const model::Permission needed =
-          e.kind == model::TimelineKind::kActivity ? model::Permission::kAddActivity : model::Permission::kAddNote;
-      if (!allowed(needed)) return reject(std::string("permission: the operator's role does not allow ") + model::ToString(needed));
-      if (e.kind == model::TimelineKind::kActivity && le->clienteling.FindActivityType(e.activity_type) == nullptr) {
-        return reject("timeline_entry.activity_type: not configured for the legal entity");
-      }
-      record.timeline_entry = e;
-    }
+    KASSA_TRY_ASSIGN(std::string refused, ClientelingRecordOf(txn, *le, op, record));
+    if (!refused.empty()) return reject(std::move(refused));
     KASSA_TRY(txn.ApplyClienteling(le->id, record));
     ack.outcome = model::OperationAck::Outcome::kApplied;
     ack.account = current->account;
@@ -243,6 +204,64 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   ack.version = next.version;
   KASSA_TRY(txn.RecordOutcome(ack));
   return ack;
+}
+
+// What clienteling operation `op` stores at headquarters, in `record`, or
+// why it is refused ("" when it is not): the operator's permission checked
+// again against headquarters' configuration, so a terminal cannot grant
+// more; the associate's book numbered with its first entry.
+Result<std::string> Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le,
+                                                  const model::Operation& op, model::ClientelingRecord& record) {
+  const model::Operator* by = le.FindOperator(op.operator_id);
+  const model::Role* role = by != nullptr && by->active ? le.clienteling.FindRole(by->role) : nullptr;
+  if (role == nullptr) return std::string("operator_id: not an active operator of the legal entity");
+  // "" when the role allows `p`, else the refusal naming it.
+  const auto refusal = [&](model::Permission p) {
+    if (role->Allows(p)) return std::string();
+    return std::string("permission: the operator's role does not allow ") + model::ToString(p);
+  };
+  if (op.kind == model::OperationKind::kBookEntry) {
+    if (!op.book_entry || op.book_entry->customer_id != op.customer.id) {
+      return std::string("book_entry: missing or of another customer");
+    }
+    model::BookEntry e = *op.book_entry;
+    if (le.FindOperator(e.owner) == nullptr) return std::string("book_entry.owner: not an operator of the legal entity");
+    const bool own = e.owner == by->worker_id && e.from_owner.empty();
+    const model::Permission needed = !own ? model::Permission::kReassign
+                                    : e.present ? model::Permission::kAddToBook
+                                                : model::Permission::kRemoveFromBook;
+    if (std::string refused = refusal(needed); !refused.empty()) return refused;
+    if (!e.from_owner.empty() && le.FindOperator(e.from_owner) == nullptr) {
+      return std::string("book_entry.from_owner: not an operator of the legal entity");
+    }
+    // One book per associate per legal entity: the first entry numbers it.
+    KASSA_TRY_ASSIGN(const auto book, txn.FindBook(le.id, e.owner));
+    if (book && !book->book_number.empty()) {
+      e.book_id = book->book_id;
+      e.book_number = book->book_number;
+    } else {
+      KASSA_TRY_ASSIGN(const std::uint64_t n, txn.NextBookNumber());
+      const auto number = kBookNumbers.Format(n);
+      if (!number) return std::string("book_entry: the client-book number sequence is exhausted");
+      e.book_number = *number;
+      if (book) e.book_id = book->book_id;
+    }
+    record.book_entry = std::move(e);
+  } else {
+    if (!op.timeline_entry || op.timeline_entry->customer_id != op.customer.id) {
+      return std::string("timeline_entry: missing or of another customer");
+    }
+    const model::TimelineEntry& e = *op.timeline_entry;
+    if (e.worker_id != by->worker_id) return std::string("timeline_entry.worker_id: not the operator of the operation");
+    const model::Permission needed =
+        e.kind == model::TimelineKind::kActivity ? model::Permission::kAddActivity : model::Permission::kAddNote;
+    if (std::string refused = refusal(needed); !refused.empty()) return refused;
+    if (e.kind == model::TimelineKind::kActivity && le.clienteling.FindActivityType(e.activity_type) == nullptr) {
+      return std::string("timeline_entry.activity_type: not configured for the legal entity");
+    }
+    record.timeline_entry = e;
+  }
+  return std::string();
 }
 
 Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std::vector<Batch>& batches) {

@@ -122,6 +122,13 @@ Result<std::vector<model::Operator>> ClientelingTables::Operators(const ReadTxn&
   return out;
 }
 
+Result<std::optional<model::Operator>> ClientelingTables::FindOperator(const ReadTxn& txn, std::string_view scope,
+                                                                     std::string_view worker_id) const {
+  KASSA_TRY_ASSIGN(auto r, Get(txn, Prefix('O', scope) + std::string(worker_id)));
+  if (!r || !r->op) return std::optional<model::Operator>();
+  return std::optional<model::Operator>(std::move(*r->op));
+}
+
 Result<std::optional<model::BookEntry>> ClientelingTables::Book(const ReadTxn& txn, std::string_view scope,
                                                                std::string_view owner) const {
   std::string key = Prefix('H', scope);
@@ -180,6 +187,5 @@ Result<std::vector<model::AttributeValue>> ClientelingTables::Measures(const Rea
   return std::move(r->measures->measures);
 }
 
-Result<std::size_t> ClientelingTables::Count(const ReadTxn& txn) const { return txn.Count(dbi_); }
 
 }  // namespace kassa::storage

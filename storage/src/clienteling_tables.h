@@ -39,6 +39,8 @@ class ClientelingTables {
 
   Result<std::optional<model::ClientelingConfig>> Config(const ReadTxn& txn, std::string_view scope) const;
   Result<std::vector<model::Operator>> Operators(const ReadTxn& txn, std::string_view scope) const;
+  Result<std::optional<model::Operator>> FindOperator(const ReadTxn& txn, std::string_view scope,
+                                                      std::string_view worker_id) const;
   // The book header of `owner` (nullopt: no book yet).
   Result<std::optional<model::BookEntry>> Book(const ReadTxn& txn, std::string_view scope, std::string_view owner) const;
   // Entries of `owner`'s book, or of every book when `owner` is empty.
@@ -49,8 +51,6 @@ class ClientelingTables {
                                                      const model::LocalId& customer, std::size_t max) const;
   Result<std::vector<model::AttributeValue>> Measures(const ReadTxn& txn, std::string_view scope,
                                                       const model::LocalId& customer) const;
-  // Counts of each record kind, for status reports.
-  Result<std::size_t> Count(const ReadTxn& txn) const;
 
  private:
   Status Put(WriteTxn& txn, const std::string& key, const model::ClientelingRecord& r) const;

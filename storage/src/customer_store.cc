@@ -398,6 +398,11 @@ Result<std::vector<model::Operator>> CustomerStore::Operators() {
   return impl_->clienteling.Operators(txn, "");
 }
 
+Result<std::optional<model::Operator>> CustomerStore::FindOperator(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  return impl_->clienteling.FindOperator(txn, "", worker_id);
+}
+
 Result<std::optional<model::BookEntry>> CustomerStore::BookOf(std::string_view owner) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
   return impl_->clienteling.Book(txn, "", owner);

@@ -103,9 +103,12 @@ std::variant<Caller, Reply> ClientelingRoutes::Authenticate(const http::Request&
   return std::move(*caller);
 }
 
-std::optional<Reply> ClientelingRoutes::CheckAttributes(std::vector<m::AttributeValue>& attributes) {
+std::optional<Reply> CheckAttributes(const Caller& caller, std::vector<m::AttributeValue>& attributes) {
+  m::Customer holder;  // NormalizeAttributes works on a customer's attributes
+  holder.attributes = std::move(attributes);
   std::string bad;
-  const Status s = service_.CheckAttributes(attributes, bad);
+  const Status s = m::NormalizeAttributes(caller.config, holder, bad);
+  attributes = std::move(holder.attributes);
   if (s.ok()) return std::nullopt;
   return Error(s, bad.empty() ? std::string() : "attributes." + bad);
 }

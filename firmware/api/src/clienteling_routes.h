@@ -22,6 +22,10 @@
 
 namespace kassa::api {
 
+// Checks and normalizes a create or edit's attribute values against the
+// caller's legal entity's definitions; the reply on a bad one.
+std::optional<Reply> CheckAttributes(const clienteling::Caller& caller, std::vector<model::AttributeValue>& attributes);
+
 class ClientelingRoutes {
  public:
   ClientelingRoutes(clienteling::OperatorSessions& sessions, clienteling::ClientelingService& service)
@@ -32,9 +36,6 @@ class ClientelingRoutes {
 
   // The signed-in caller of `req`, or the 401 reply to send.
   std::variant<clienteling::Caller, Reply> Authenticate(const http::Request& req);
-
-  // Normalizes a create or edit's attribute values; the reply on a bad one.
-  std::optional<Reply> CheckAttributes(std::vector<model::AttributeValue>& attributes);
 
  private:
   std::optional<Reply> Session(const http::Request& req);

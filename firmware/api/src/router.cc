@@ -197,7 +197,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
         if (auto err = ParsePatch(body, patch, nullptr)) return Error(*err);
         if (auto refused = require(model::Permission::kCreateCustomer)) return refused;
         if (patch.attributes) {
-          if (auto bad = clienteling_.CheckAttributes(*patch.attributes)) return bad;
+          if (auto bad = CheckAttributes(*caller, *patch.attributes)) return bad;
         }
         const bool print = QueryParam(query, "print_receipt").value_or("") == "true";
         if (print && devices_ == nullptr) {
@@ -263,7 +263,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
         if (auto err = ParsePatch(body, patch, &version)) return Error(*err);
         if (auto refused = require(model::Permission::kEditCustomer)) return refused;
         if (patch.attributes) {
-          if (auto bad = clienteling_.CheckAttributes(*patch.attributes)) return bad;
+          if (auto bad = CheckAttributes(*caller, *patch.attributes)) return bad;
         }
         auto c = customers_.Edit(ref, patch, version, caller->op.worker_id);
         if (!c.ok()) return Error(c.status());

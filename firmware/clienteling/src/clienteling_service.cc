@@ -21,14 +21,6 @@ ClientelingService::ClientelingService(storage::CustomerStore& store, customers:
                                        OperatorSessions& sessions, hal::Clock& clock)
     : store_(store), customers_(customers), sessions_(sessions), clock_(clock) {}
 
-Result<model::Operator> ClientelingService::StoreOperator(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(const auto operators, sessions_.StoreOperators());
-  for (const auto& op : operators) {
-    if (op.worker_id == worker_id) return op;
-  }
-  return Status(StatusCode::kNotFound, "owner: not an active operator of this store");
-}
-
 Result<model::Operation> ClientelingService::NewOperation(const Caller& caller, const model::Customer& c,
                                                           model::OperationKind kind) {
   model::Operation op;
@@ -75,7 +67,7 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
     const std::string owner = query.owner.empty() ? caller.op.worker_id : query.owner;
     KASSA_TRY(OperatorSessions::Require(
         caller, owner == caller.op.worker_id ? Permission::kViewOwnBook : Permission::kViewStoreBooks));
-    KASSA_TRY(StoreOperator(owner).status());
+    KASSA_TRY(sessions_.StoreOperator(owner).status());
     owners.insert(owner);
     page.owner = owner;
     KASSA_TRY_ASSIGN(const auto header, store_.BookOf(owner));
@@ -165,7 +157,7 @@ Status ClientelingService::ChangeBook(const Caller& caller, std::string_view own
   const std::string owner_name = owner_id.empty() ? caller.op.worker_id : std::string(owner_id);
   const Permission own = add ? Permission::kAddToBook : Permission::kRemoveFromBook;
   KASSA_TRY(OperatorSessions::Require(caller, owner_name == caller.op.worker_id ? own : Permission::kReassign));
-  KASSA_TRY_ASSIGN(const model::Operator owner, StoreOperator(owner_name));
+  KASSA_TRY_ASSIGN(const model::Operator owner, sessions_.StoreOperator(owner_name));
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
   KASSA_TRY_ASSIGN(const bool there, store_.InBook(owner.worker_id, c.id));
   if (there == add) return Status::Ok();  // already so: nothing to queue
@@ -184,8 +176,8 @@ Status ClientelingService::RemoveFromBook(const Caller& caller, std::string_view
 Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::string_view from, std::string_view to,
                                                  const std::vector<std::string>& customer_refs) {
   KASSA_TRY(OperatorSessions::Require(caller, Permission::kReassign));
-  KASSA_TRY_ASSIGN(const model::Operator from_op, StoreOperator(from));
-  KASSA_TRY_ASSIGN(const model::Operator to_op, StoreOperator(to));
+  KASSA_TRY_ASSIGN(const model::Operator from_op, sessions_.StoreOperator(from));
+  KASSA_TRY_ASSIGN(const model::Operator to_op, sessions_.StoreOperator(to));
   if (from_op.worker_id == to_op.worker_id) return Invalid("to: the same associate as from");
   if (customer_refs.empty()) return Invalid("customers: none given");
   if (customer_refs.size() > kMaxReassign) return Invalid("customers: at most 500 at once");
@@ -266,16 +258,6 @@ Result<std::vector<model::TimelineEntry>> ClientelingService::Timeline(const Cal
   (void)caller;  // any signed-in operator of the legal entity reads the timeline
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
   return store_.Timeline(c.id, max);
-}
-
-Status ClientelingService::CheckAttributes(std::vector<model::AttributeValue>& attributes, std::string& bad_attribute) {
-  KASSA_TRY_ASSIGN(const auto config, store_.LoadClientelingConfig());
-  if (!config) return Status::Ok();
-  model::Customer holder;
-  holder.attributes = std::move(attributes);
-  const Status s = model::NormalizeAttributes(*config, holder, bad_attribute);
-  attributes = std::move(holder.attributes);
-  return s;
 }
 
 }  // namespace kassa::clienteling

@@ -48,18 +48,19 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
   if (failures.locked_until_ms > now) {
     return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
   }
-  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
-  const model::Operator* found = nullptr;
-  for (const auto& op : operators) {
-    if (op.worker_id == worker_id) found = &op;
-  }
-  // The hash is computed even for an unknown worker, so timing does not tell which ids exist.
-  static const std::string kDecoy =
-      "pbkdf2-sha256$1000$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
+  const auto operator_here = StoreOperator(worker_id);
+  if (!operator_here.ok() && operator_here.status().code() != StatusCode::kNotFound) return operator_here.status();
+  const model::Operator* found = operator_here.ok() ? &*operator_here : nullptr;
+  // The hash is computed even for an unknown worker (at the recommended
+  // cost), so timing does not tell which ids exist.
+  static const std::string kDecoy = "pbkdf2-sha256$" + std::to_string(crypto::kDefaultPinIterations) +
+      "$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
   const bool known = found != nullptr && !found->pin_hash.empty();
   const bool right = crypto::VerifyPin(pin, known ? found->pin_hash : kDecoy) && known;
+  if (!right && !known) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   if (!right) {
-    // Counted durably, so a restart does not lift the lockout.
+    // Counted durably (for operators of this store only: unknown ids write
+    // nothing), so a restart does not lift the lockout.
     if (++failures.wrong >= config.max_pin_attempts) {
       failures = {0, now + std::int64_t{config.lockout_s} * 1000};
       KASSA_TRY(store_.SavePinFailures(worker_id, failures));
@@ -100,21 +101,28 @@ Result<Caller> OperatorSessions::Authenticate(std::string_view token) {
     sessions_.erase(it);
     return Status(StatusCode::kUnauthenticated, "session: signed out after being idle; sign in again");
   }
-  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
-  for (const auto& op : operators) {
-    if (op.worker_id != it->second.worker_id) continue;
-    const model::Role* role = config.FindRole(op.role);
-    if (role == nullptr) break;
-    it->second.last_used_ms = now;
-    return Caller{std::string(token), op, *role, config};
+  auto op = StoreOperator(it->second.worker_id);
+  const model::Role* role = op.ok() ? config.FindRole(op->role) : nullptr;
+  if (role == nullptr) {
+    if (!op.ok() && op.status().code() != StatusCode::kNotFound) return op.status();
+    sessions_.erase(it);
+    return Status(StatusCode::kUnauthenticated, "session: the operator is no longer active here");
   }
-  sessions_.erase(it);
-  return Status(StatusCode::kUnauthenticated, "session: the operator is no longer active here");
+  it->second.last_used_ms = now;
+  return Caller{std::string(token), std::move(*op), *role, config};
 }
 
 Status OperatorSessions::Require(const Caller& caller, model::Permission p) {
   if (caller.Allows(p)) return Status::Ok();
   return Status(StatusCode::kPermissionDenied, "permission: the operator's role does not allow this");
+}
+
+Result<model::Operator> OperatorSessions::StoreOperator(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(auto op, store_.FindOperator(worker_id));
+  if (!op || !op->active || !op->WorksIn(store_id_)) {
+    return Status(StatusCode::kNotFound, "owner: not an active operator of this store");
+  }
+  return std::move(*op);
 }
 
 Result<std::vector<model::Operator>> OperatorSessions::StoreOperators() {

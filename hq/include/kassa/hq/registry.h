@@ -92,6 +92,8 @@ class Registry {
            std::map<std::string, storage::TerminalRecord> terminals);
   Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                        const model::Operation& op);
+  Result<std::string> ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
+                                          model::ClientelingRecord& record);
 
   storage::ChainStore& store_;
   hal::Clock& clock_;

@@ -197,6 +197,7 @@ class CustomerStore final : public CustomerIndex {
   Status WriteClienteling(const std::vector<ClientelingWrite>& writes);
   Result<std::optional<model::ClientelingConfig>> LoadClientelingConfig();
   Result<std::vector<model::Operator>> Operators();
+  Result<std::optional<model::Operator>> FindOperator(std::string_view worker_id);
   // The book header of `owner` (its id and, once assigned, its number).
   Result<std::optional<model::BookEntry>> BookOf(std::string_view owner);
   // The entries of `owner`'s client book; of every book when `owner` is empty.

@@ -93,12 +93,7 @@ class ClientelingService {
   Result<std::vector<model::TimelineEntry>> Timeline(const Caller& caller, std::string_view customer_ref,
                                                      std::size_t max);
 
-  // Validates and normalizes attribute values against the legal entity's
-  // definitions (create and edit call this first).
-  Status CheckAttributes(std::vector<model::AttributeValue>& attributes, std::string& bad_attribute);
-
  private:
-  Result<model::Operator> StoreOperator(std::string_view worker_id);
   Result<model::Operation> NewOperation(const Caller& caller, const model::Customer& c, model::OperationKind kind);
   Result<model::BookEntry> NewEntry(const Caller& caller, const model::Operator& owner, const model::Customer& c);
   // An entry of `owner`'s book for `c` and the operation that tells headquarters.

@@ -58,6 +58,9 @@ class OperatorSessions {
 
   // The active operators of this store.
   Result<std::vector<model::Operator>> StoreOperators();
+  // One active operator of this store.
+  // Returns: kOk; kNotFound "owner: not an active operator of this store".
+  Result<model::Operator> StoreOperator(std::string_view worker_id);
 
  private:
   struct Session {

@@ -22,8 +22,6 @@ class StaticFiles {
   // 404, or 405 for other methods.
   Response Serve(const Request& request, std::string_view path) const;
 
-  const std::string& root() const { return root_; }
-
  private:
   std::string root_;
 };
