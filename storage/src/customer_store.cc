@@ -20,7 +20,10 @@ namespace {
 // 3: name index entries carry the customer's name tokens (index rebuilt).
 // 4: one index entry a phone: national number + country code; a count of
 //    pending customers in meta instead of a pending marker in the index.
-constexpr std::string_view kSchemaVersion = "4";
+// 5: + index_recent: the index entries of customers created here, kept
+//    apart until folded in (recent_index.h).
+constexpr std::string_view kSchemaVersion = "5";
+constexpr std::string_view kSchemaVersion4 = "4";
 constexpr std::string_view kSchemaVersion3 = "3";
 constexpr std::string_view kSchemaVersion2 = "2";
 constexpr std::string_view kSchemaVersion1 = "1";
@@ -31,8 +34,8 @@ constexpr std::string_view kStoreConfigKey = "store_config";
 constexpr std::string_view kCursorKey = "distribution_cursor";
 constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
-// customers, index, outbox, outbox_refs, quarantine, meta, clienteling
-constexpr unsigned kMaxDbs = 7;
+// customers, index, index_recent, outbox, outbox_refs, quarantine, meta, clienteling
+constexpr unsigned kMaxDbs = 8;
 
 // outbox_refs key: customer id | outbox sequence.
 std::array<std::uint8_t, 24> RefKey(const model::LocalId& id, std::uint64_t seq) {
@@ -109,8 +112,8 @@ struct CustomerStore::Impl {
   // tables.Put, keeping the count of pending customers in the same
   // transaction (written only when it changes).
   Status PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView record, const model::Customer* old,
-                     bool check_unique) {
-    KASSA_TRY(tables.Put(txn, c, record, old, check_unique));
+                     bool check_unique, NewEntries placement = NewEntries::kIndex) {
+    KASSA_TRY(tables.Put(txn, c, record, old, check_unique, placement));
     const bool was_pending = old != nullptr && old->pending();
     if (c.pending() == was_pending) return Status::Ok();
     KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
@@ -209,10 +212,12 @@ struct CustomerStore::Impl {
   }
 
   Status Migrate(WriteTxn& txn, std::string_view from) {
-    if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3) {
+    if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4) {
       return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
     }
     KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion;
+    // 4 to 5 adds index_recent, created empty on open.
+    if (from == kSchemaVersion4) return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
     if (from == kSchemaVersion1) {
       KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
       KASSA_TRY_ASSIGN(bool found, cursor.First());
@@ -241,7 +246,7 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, kMaxDbs));
   auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, 0, {}});
   KASSA_TRY(Update(impl->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(impl->tables.Open(txn, *impl->protection));
+    KASSA_TRY(impl->tables.Open(txn, *impl->protection, CustomerTables::Recent::kKept));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &impl->outbox), "dbi outbox"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox_refs", MDB_CREATE, &impl->outbox_refs), "dbi outbox_refs"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &impl->quarantine), "dbi quarantine"));
@@ -266,7 +271,7 @@ Status CustomerStore::Create(const model::Customer& customer, const model::Opera
     KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
   }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(impl_->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true));
+    KASSA_TRY(impl_->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
     if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
     return Status::Ok();
   });
@@ -490,6 +495,7 @@ Result<StoreStats> CustomerStore::Stats() {
   KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
   KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(impl_->quarantine));
   KASSA_TRY_ASSIGN(stats.pending_customers, impl_->MetaU64(txn, kPendingKey, 0));
+  KASSA_TRY_ASSIGN(stats.recent_index_customers, impl_->tables.RecentCustomers(txn));
   KASSA_TRY_ASSIGN(auto oldest, impl_->ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
   KASSA_TRY_ASSIGN(stats.distribution_cursor, impl_->MetaU64(txn, kCursorKey, 0));

@@ -7,10 +7,12 @@
 
 namespace kassa::storage {
 
-Status CustomerTables::Open(WriteTxn& txn, RecordProtection& protection) {
+Status CustomerTables::Open(WriteTxn& txn, RecordProtection& protection, Recent recent) {
   protection_ = &protection;
+  recent_kept_ = recent;
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
-  return FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index");
+  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
+  return recent == Recent::kKept ? recent_.Open(txn) : Status::Ok();
 }
 
 Result<Bytes> CustomerTables::Seal(const model::Customer& c) const {
@@ -47,7 +49,7 @@ Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, 
 }
 
 Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
-                           bool check_unique) const {
+                           bool check_unique, NewEntries placement) {
   const std::vector<IndexEntry> entries = IndexEntriesOf(c);
   if (old == nullptr) {
     const Status put = txn.Put(customers_, IdKey(c.id), sealed, MDB_NOOVERWRITE);
@@ -56,27 +58,52 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     }
     KASSA_TRY(put);
   } else {
-    for (const auto& e : IndexEntriesOf(*old)) {
-      const Status del = txn.Del(index_, AsBytes(EntryKey(e, old->id)));
-      if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+    bool was_recent = false;
+    if (recent_kept_ == Recent::kKept) {
+      KASSA_TRY_ASSIGN(was_recent, recent_.Remove(txn, old->id));
+    }
+    if (!was_recent) {
+      for (const auto& e : IndexEntriesOf(*old)) {
+        const Status del = txn.Del(index_, AsBytes(EntryKey(e, old->id)));
+        if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+      }
     }
     KASSA_TRY(txn.Put(customers_, IdKey(c.id), sealed));
   }
+  if (check_unique) KASSA_TRY(CheckUnique(txn, c, entries));
+  if (old == nullptr && placement == NewEntries::kRecent && recent_kept_ == Recent::kKept) {
+    KASSA_TRY_ASSIGN(const std::size_t waiting, recent_.Customers(txn));
+    if (waiting >= RecentIndex::kFoldAt) KASSA_TRY(recent_.FoldInto(txn, index_));
+    std::vector<std::pair<std::string, std::string>> pairs;
+    pairs.reserve(entries.size());
+    for (const auto& e : entries) pairs.emplace_back(EntryKey(e, c.id), EntryValue(e));
+    return recent_.Add(txn, c.id, pairs);
+  }
   for (const auto& e : entries) {
-    if (check_unique && (e.kind == IndexKind::kAccount || e.kind == IndexKind::kLoyaltyCard)) {
-      bool taken = false;
-      KASSA_TRY(Scan(txn, e.kind, e.term, [&](const IndexEntryView& hit) {
-        taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
-        return !taken;
-      }));
-      if (taken) {
-        return e.kind == IndexKind::kAccount
-                   ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
-                   : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
-      }
-    }
     const std::string value = EntryValue(e);
     KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
+  }
+  return Status::Ok();
+}
+
+Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
+                                   const std::vector<IndexEntry>& entries) const {
+  std::vector<RecentEntry> recent;
+  bool loaded = false;
+  for (const auto& e : entries) {
+    if (e.kind != IndexKind::kAccount && e.kind != IndexKind::kLoyaltyCard) continue;
+    if (!loaded) KASSA_TRY(LoadRecent(txn, recent));
+    loaded = true;
+    bool taken = false;
+    KASSA_TRY(ScanMerged(txn, e.kind, e.term, recent, [&](const IndexEntryView& hit) {
+      taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
+      return !taken;
+    }));
+    if (taken) {
+      return e.kind == IndexKind::kAccount
+                 ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
+                 : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
+    }
   }
   return Status::Ok();
 }
@@ -95,8 +122,9 @@ std::string CustomerTables::EntryValue(const IndexEntry& e) const {
   return value;
 }
 
-Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) const {
+Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
+  if (recent_kept_ == Recent::kKept) KASSA_TRY(recent_.Clear(txn));
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   std::uint64_t customers = 0;
@@ -115,25 +143,76 @@ Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) const {
   return pending;
 }
 
+namespace {
+
+// The parts of index entry (`key`, `value`). Returns false when malformed.
+bool ParseEntry(std::string_view key, std::string_view value, model::LocalId& id, std::string_view& term,
+                MatchedField& field, std::string_view& detail) {
+  if (key.size() < 1 + 1 + model::kLocalIdBytes || value.empty() ||
+      key[key.size() - 1 - model::kLocalIdBytes] != '\0') {
+    return false;
+  }
+  std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
+  term = key.substr(1, key.size() - 2 - model::kLocalIdBytes);
+  field = static_cast<MatchedField>(value[0]);
+  detail = value.substr(1);
+  return true;
+}
+
+}  // namespace
+
+Result<std::size_t> CustomerTables::RecentCustomers(const ReadTxn& txn) const {
+  if (recent_kept_ != Recent::kKept) return std::size_t{0};
+  return recent_.Customers(txn);
+}
+
+Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const {
+  KASSA_TRY_ASSIGN(const std::size_t waiting, RecentCustomers(txn));
+  return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
+}
+
 Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
                             const IndexSnapshot::Visitor& visit) const {
+  std::vector<RecentEntry> recent;
+  KASSA_TRY(LoadRecent(txn, recent));
+  return ScanMerged(txn, kind, prefix, recent, visit);
+}
+
+Status CustomerTables::ScanMerged(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
+                                  const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const {
   const std::string scan = TermPrefix(kind, prefix);
+  std::vector<RecentEntry> waiting;
+  for (const RecentEntry& e : recent) {
+    if (e.key.substr(0, scan.size()) == scan) waiting.push_back(e);
+  }
+  std::sort(waiting.begin(), waiting.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+  auto next_waiting = waiting.begin();
+  // Visits one entry; false when the visitor has seen enough.
+  auto emit = [&](std::string_view key, std::string_view value) -> Result<bool> {
+    model::LocalId id;
+    std::string_view term, detail;
+    MatchedField field{};
+    if (!ParseEntry(key, value, id, term, field, detail)) {
+      return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
+    }
+    return visit(IndexEntryView{id, term, field, detail});
+  };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
   while (found) {
     const std::string_view key = AsChars(cursor.key());
     if (key.substr(0, scan.size()) != scan) break;
-    const std::string_view value = AsChars(cursor.value());
-    if (key.size() < 1 + 1 + model::kLocalIdBytes || value.empty() ||
-        key[key.size() - 1 - model::kLocalIdBytes] != '\0') {
-      return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
+    for (; next_waiting != waiting.end() && next_waiting->key < key; ++next_waiting) {
+      KASSA_TRY_ASSIGN(const bool more, emit(next_waiting->key, next_waiting->value));
+      if (!more) return Status::Ok();
     }
-    model::LocalId id;
-    std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
-    const IndexEntryView hit{id, key.substr(1, key.size() - 2 - model::kLocalIdBytes),
-                             static_cast<MatchedField>(value[0]), value.substr(1)};
-    if (!visit(hit)) break;
+    KASSA_TRY_ASSIGN(const bool more, emit(key, AsChars(cursor.value())));
+    if (!more) return Status::Ok();
     KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  for (; next_waiting != waiting.end(); ++next_waiting) {
+    KASSA_TRY_ASSIGN(const bool more, emit(next_waiting->key, next_waiting->value));
+    if (!more) return Status::Ok();
   }
   return Status::Ok();
 }
@@ -142,9 +221,10 @@ namespace {
 
 class TablesSnapshot final : public IndexSnapshot {
  public:
-  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn) : tables_(tables), txn_(txn) {}
+  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
+      : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
   Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
-    return tables_.Scan(txn_, kind, prefix, visit);
+    return tables_.ScanMerged(txn_, kind, prefix, recent_, visit);
   }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
     return tables_.GetMany(txn_, ids);
@@ -153,12 +233,15 @@ class TablesSnapshot final : public IndexSnapshot {
  private:
   const CustomerTables& tables_;
   const ReadTxn& txn_;
+  const std::vector<RecentEntry> recent_;  // loaded once for every scan of the snapshot
 };
 
 }  // namespace
 
 Status CustomerTables::Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const {
-  const TablesSnapshot snapshot(*this, txn);
+  std::vector<RecentEntry> recent;
+  KASSA_TRY(LoadRecent(txn, recent));
+  const TablesSnapshot snapshot(*this, txn, std::move(recent));
   return read(snapshot);
 }
 
@@ -178,6 +261,18 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
                              const std::function<void(std::string)>& problem,
                              const std::function<void(const model::Customer&)>& each) const {
   std::uint64_t expected_entries = 0;
+  std::vector<RecentEntry> recent;
+  KASSA_TRY(LoadRecent(txn, recent));
+  std::sort(recent.begin(), recent.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+  // The entry stored under `key`, in the index or among the recent ones.
+  auto stored = [&](const std::string& key) -> std::optional<std::string_view> {
+    auto v = txn.Get(index_, AsBytes(key));
+    if (v.ok()) return AsChars(*v);
+    const auto it = std::lower_bound(recent.begin(), recent.end(), key,
+                                     [](const RecentEntry& e, std::string_view k) { return e.key < k; });
+    if (it == recent.end() || it->key != key) return std::nullopt;
+    return it->value;
+  };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   for (; found; ++customers) {
@@ -195,10 +290,10 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
       each(*customer);
       for (const auto& e : IndexEntriesOf(*customer)) {
         ++expected_entries;
-        auto v = txn.Get(index_, AsBytes(EntryKey(e, id)));
-        if (!v.ok()) {
+        const auto v = stored(EntryKey(e, id));
+        if (!v) {
           problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
-        } else if (AsChars(*v) != EntryValue(e)) {
+        } else if (*v != EntryValue(e)) {
           problem("customer " + hex_key + ": index entry for '" + e.term + "' is stale (wrong field or detail)");
         }
       }
@@ -206,6 +301,7 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   KASSA_TRY_ASSIGN(index_entries, txn.Count(index_));
+  index_entries += recent.size();
   if (index_entries != expected_entries) {
     problem("index holds " + std::to_string(index_entries) + " entries but the customers derive " +
             std::to_string(expected_entries) + " (stale entries left behind)");

@@ -8,6 +8,10 @@
 //   index:     kind | term | 0x00 | id -> MatchedField (1 byte), then the
 //              entry's detail (IndexEntry::detail: name tokens, country code)
 //
+// The terminal's tables also keep a RecentIndex (recent_index.h): the index
+// entries of customers it created, kept apart until they are folded in.
+// Every read here sees the index and those entries as one.
+//
 // Every method works inside a caller's transaction. Private to kassa::storage.
 
 #include <functional>
@@ -19,13 +23,23 @@
 #include "kassa/storage/index.h"
 #include "kassa/storage/record_protection.h"
 #include "lmdb_txn.h"
+#include "recent_index.h"
 
 namespace kassa::storage {
 
+// Where Put() writes a customer's new index entries.
+enum class NewEntries {
+  kIndex,   // into the index
+  kRecent,  // into the RecentIndex (terminal only): a durable create's few pages
+};
+
 class CustomerTables {
  public:
-  // Opens (creating) the two databases in `txn`.
-  Status Open(WriteTxn& txn, RecordProtection& protection);
+  // Whether the tables keep a RecentIndex (the terminal) or not (headquarters).
+  enum class Recent { kNone, kKept };
+
+  // Opens (creating) the databases in `txn`.
+  Status Open(WriteTxn& txn, RecordProtection& protection, Recent recent);
 
   Result<Bytes> Seal(const model::Customer& c) const;
   Result<model::Customer> Unseal(ByteView sealed) const;
@@ -34,19 +48,27 @@ class CustomerTables {
   Result<std::optional<model::Customer>> Find(const ReadTxn& txn, const model::LocalId& id) const;
 
   // Inserts a new customer (kAlreadyExists "id: ..." when the id exists), or
-  // replaces `old` (its index entries removed first). When `check_unique`,
-  // an account or loyalty card of another customer fails with kAlreadyExists.
-  Status Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
-             bool check_unique) const;
+  // replaces `old` (its index entries removed first, wherever they are). When
+  // `check_unique`, an account or loyalty card of another customer fails with
+  // kAlreadyExists. A new customer's entries go where `placement` says (the
+  // index when no RecentIndex is kept); a replaced one's into the index.
+  Status Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old, bool check_unique,
+             NewEntries placement = NewEntries::kIndex);
 
   // Visits index entries of `kind` whose stored term starts with `prefix`,
   // in key order, until `visit` returns false.
   Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const IndexSnapshot::Visitor& visit) const;
+  // Scan() with the RecentIndex's entries already loaded (LoadRecent), for
+  // several scans in one transaction.
+  Status ScanMerged(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
+                    const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const;
+  // Appends the RecentIndex's entries (none when it is not kept) to `out`.
+  Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
   // Deletes every index entry and derives them again from the customers:
   // the migration for a change in what IndexEntriesOf() derives. Returns
   // how many customers are pending (no account number yet).
-  Result<std::uint64_t> RebuildIndex(WriteTxn& txn) const;
+  Result<std::uint64_t> RebuildIndex(WriteTxn& txn);
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
 
   // Appends to `problems` what disagrees between customers and index;
@@ -58,10 +80,15 @@ class CustomerTables {
   // Runs `read` over a snapshot of these tables in `txn`.
   Status Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const;
 
+  // How many customers' entries wait in the RecentIndex (0 when not kept).
+  Result<std::size_t> RecentCustomers(const ReadTxn& txn) const;
+
   MDB_dbi customers() const { return customers_; }
   MDB_dbi index() const { return index_; }
 
  private:
+  Status CheckUnique(const ReadTxn& txn, const model::Customer& c, const std::vector<IndexEntry>& entries) const;
+
   std::string TermPrefix(IndexKind kind, std::string_view term) const;
   std::string EntryValue(const IndexEntry& e) const;
   std::string EntryKey(const IndexEntry& e, const model::LocalId& id) const;
@@ -69,6 +96,8 @@ class CustomerTables {
   MDB_dbi customers_ = 0;
   MDB_dbi index_ = 0;
   RecordProtection* protection_ = nullptr;
+  Recent recent_kept_ = Recent::kNone;
+  RecentIndex recent_;
 };
 
 inline ByteView IdKey(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }

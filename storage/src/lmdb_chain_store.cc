@@ -92,7 +92,7 @@ class LmdbChainStore final : public ChainStore {
 
   Status Init() {
     return Update(env_, [&](WriteTxn& txn) -> Status {
-      KASSA_TRY(tables_.Open(txn, protection_));
+      KASSA_TRY(tables_.Open(txn, protection_, CustomerTables::Recent::kNone));
       KASSA_TRY(clienteling_.Open(txn, protection_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));

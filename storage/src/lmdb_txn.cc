@@ -124,6 +124,7 @@ Result<bool> Cursor::SeekAtLeast(ByteView key) {
   return Move(MDB_SET_RANGE);
 }
 Result<bool> Cursor::First() { return Move(MDB_FIRST); }
+Result<bool> Cursor::Last() { return Move(MDB_LAST); }
 Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
 
 }  // namespace kassa::storage

@@ -125,6 +125,7 @@ class Cursor {
   // Positions at the first key >= `key`. False at the end.
   Result<bool> SeekAtLeast(ByteView key);
   Result<bool> First();
+  Result<bool> Last();
   Result<bool> Next();
   ByteView key() const { return FromVal(key_); }
   ByteView value() const { return FromVal(value_); }

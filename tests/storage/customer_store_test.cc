@@ -287,6 +287,91 @@ TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
   ExpectConsistent();
 }
 
+// Issue 7: a create's index entries wait in the recent index, searchable at
+// once and merged in key order with the index; they move into the index when
+// the customer is next written, and all at once when kFoldAt are waiting.
+TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
+  std::vector<model::Customer> created;
+  for (int i = 0; i < 130; ++i) {
+    model::Customer c = NewCustomer("Recent" + std::to_string(1000 + i));
+    c.loyalty_cards = {"CARD" + std::to_string(1000 + i)};
+    const model::Operation op = CreateOp(c);
+    ASSERT_TRUE(store_->Create(c, &op).ok()) << i;
+    created.push_back(c);
+    if (i == 0) {
+      EXPECT_EQ(store_->Stats()->recent_index_customers, 1u);
+    }
+  }
+  // The 129th create folded the 128 before it; two wait now.
+  EXPECT_EQ(store_->Stats()->recent_index_customers, 2u);
+  // A scan sees index and recent entries as one, in key order.
+  auto hits = store_->ScanPrefix(IndexKind::kName, "recent112", 200);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 10u);  // recent1120 .. recent1129: 8 folded, 2 waiting
+  for (std::size_t i = 0; i < hits->size(); ++i) {
+    EXPECT_EQ((*hits)[i].term, "recent112" + std::to_string(i));
+    EXPECT_EQ((*hits)[i].id, created[120 + i].id);
+  }
+  // A card waiting in the recent index is still unique.
+  model::Customer copy = NewCustomer("Copycat");
+  copy.loyalty_cards = {"CARD1129"};
+  const model::Operation copy_op = CreateOp(copy);
+  const Status taken = store_->Create(copy, &copy_op);
+  EXPECT_EQ(taken.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Stats()->recent_index_customers, 2u);
+  ExpectConsistent();
+
+  // An edit of a waiting customer moves its entries into the index.
+  model::Customer edited = created[129];
+  edited.last_name = "Renamed";
+  edited.version = 2;
+  const model::Operation update = UpdateOp(edited, 1);
+  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
+  EXPECT_EQ(store_->Stats()->recent_index_customers, 1u);
+  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kName, "recent1129", 5)->empty());
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "renamed", 5)->size(), 1u);
+  ExpectConsistent();
+
+  // Headquarters' account number for the other one (the 129th create, outbox
+  // entry 129) does the same.
+  auto outbox = store_->PeekOutbox(200);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ((*outbox)[128].seq, 129u);
+  ASSERT_TRUE(store_->ApplyAcks({{129, Applied((*outbox)[128].operation, "LV00000129")}}, 1000).ok());
+  EXPECT_EQ(store_->Stats()->recent_index_customers, 0u);
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kAccount, "LV00000129", 5)->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(IndexKind::kLoyaltyCard, "CARD1128", 5)->size(), 1u);
+  Reopen();
+  ExpectConsistent();
+}
+
+// The consistency check sees a recent entry that went missing.
+TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
+  const model::Customer c = NewCustomer("Vanishing");
+  const model::Operation op = CreateOp(c);
+  ASSERT_TRUE(store_->Create(c, &op).ok());
+  ExpectConsistent();
+  store_.reset();
+  {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+    ASSERT_EQ(mdb_env_open(env, dir_.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi recent = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "index_recent", 0, &recent), 0);
+    ASSERT_EQ(mdb_drop(txn, recent, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  Reopen();
+  auto report = store_->Check();
+  ASSERT_TRUE(report.ok());
+  ASSERT_FALSE(report->problems.empty());
+  EXPECT_NE(report->problems.front().find("index entry missing"), std::string::npos) << report->problems.front();
+}
+
 TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
   model::Customer c = NewCustomer("Twice");
   const model::Operation create = CreateOp(c);
@@ -405,8 +490,9 @@ TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
 }
 
 
-// What a store written by the previous layout (2) looks like: name index
-// entries hold only the field byte. Rewritten here with bare LMDB.
+// What a store written by layout 2 looks like: no recent index (its entries
+// are in the index), and name index entries hold only the field byte.
+// Rewritten here with bare LMDB.
 void DowngradeToLayout2(const std::string& dir) {
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), 0);
@@ -414,12 +500,36 @@ void DowngradeToLayout2(const std::string& dir) {
   ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
   MDB_txn* txn = nullptr;
   ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi index = 0, meta = 0;
+  MDB_dbi index = 0, meta = 0, recent = 0;
   ASSERT_EQ(mdb_dbi_open(txn, "index", 0, &index), 0);
   ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "index_recent", 0, &recent), 0);
   MDB_cursor* cursor = nullptr;
-  ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
   MDB_val k{}, v{};
+  // index_recent: id (16), then (length (2) | key | length (2) | value)*
+  std::vector<std::pair<std::string, std::string>> moved;
+  ASSERT_EQ(mdb_cursor_open(txn, recent, &cursor), 0);
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    std::string_view rest(static_cast<const char*>(v.mv_data), v.mv_size);
+    rest.remove_prefix(16);
+    auto take = [&rest] {
+      const std::size_t n = (std::size_t{static_cast<std::uint8_t>(rest[0])} << 8) | static_cast<std::uint8_t>(rest[1]);
+      std::string part(rest.substr(2, n));
+      rest.remove_prefix(2 + n);
+      return part;
+    };
+    while (!rest.empty()) {
+      std::string key = take();
+      moved.emplace_back(std::move(key), take());
+    }
+  }
+  mdb_cursor_close(cursor);
+  ASSERT_EQ(mdb_drop(txn, recent, 1), 0);
+  for (auto& [key, value] : moved) {
+    MDB_val mk{key.size(), key.data()}, mv{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, index, &mk, &mv, 0), 0);
+  }
+  ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
   int rewritten = 0;
   for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
     if (v.mv_size > 1) {

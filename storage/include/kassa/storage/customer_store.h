@@ -57,6 +57,7 @@ struct QuarantineEntry {
 struct StoreStats {
   std::uint64_t customers = 0;
   std::uint64_t pending_customers = 0;
+  std::uint64_t recent_index_customers = 0;  // created here, index entries not yet folded in
   std::uint64_t outbox_length = 0;
   std::optional<OutboxEntry> oldest;  // the next operation to upload
   std::uint64_t quarantined = 0;
@@ -116,7 +117,10 @@ class CustomerStore final : public CustomerIndex {
   CustomerStore& operator=(const CustomerStore&) = delete;
 
   // Stores a new customer with its index entries and, when `op` is given,
-  // appends it to the outbox, all in one transaction.
+  // appends it to the outbox, all in one transaction. The index entries go to
+  // the recent part of the index (one record at the end of a small table),
+  // searchable at once, and move into the main index when the customer is
+  // next written; every 128 creations waiting are moved at once.
   //
   // REQUIRES: `customer` is normalized and valid, with a fresh id.
   // Returns:
