@@ -21,7 +21,8 @@ namespace {
 // 4: one index entry a phone: national number + country code; a count of
 //    pending customers in meta instead of a pending marker in the index.
 // 5: + index_recent: the index entries of customers created here, kept
-//    apart until folded in (recent_index.h).
+//    apart until folded in (recent_index.h); outbox_refs dropped: each
+//    outbox value starts with its customer's id instead.
 constexpr std::string_view kSchemaVersion = "5";
 constexpr std::string_view kSchemaVersion4 = "4";
 constexpr std::string_view kSchemaVersion3 = "3";
@@ -34,16 +35,16 @@ constexpr std::string_view kStoreConfigKey = "store_config";
 constexpr std::string_view kCursorKey = "distribution_cursor";
 constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
-// customers, index, index_recent, outbox, outbox_refs, quarantine, meta, clienteling
+// customers, index, index_recent, outbox, quarantine, meta, clienteling;
+// and outbox_refs of layouts 2 to 4 while it is migrated away.
 constexpr unsigned kMaxDbs = 8;
 
-// outbox_refs key: customer id | outbox sequence.
-std::array<std::uint8_t, 24> RefKey(const model::LocalId& id, std::uint64_t seq) {
-  std::array<std::uint8_t, 24> key{};
-  std::copy(id.bytes.begin(), id.bytes.end(), key.begin());
-  const Key8 s = Be64(seq);
-  std::copy(s.begin(), s.end(), key.begin() + 16);
-  return key;
+// An outbox value: the operation's customer id (16 bytes), then the sealed
+// operation.
+constexpr std::size_t kOutboxIdBytes = model::kLocalIdBytes;
+
+bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
+  return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
 }  // namespace
@@ -52,8 +53,7 @@ struct CustomerStore::Impl {
   LmdbEnv env;
   std::unique_ptr<RecordProtection> protection;
   CustomerTables tables;    // customers + index
-  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> sealed Operation record
-  MDB_dbi outbox_refs = 0;  // customer id | sequence -> empty: a customer's queued operations
+  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record
   MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
   MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
   ClientelingTables clienteling;  // scope "": the terminal's legal entity
@@ -62,9 +62,18 @@ struct CustomerStore::Impl {
     KASSA_TRY_ASSIGN(Bytes plain, protection->Open(sealed));
     return proto_codec::DecodeOperation(plain);
   }
-  Result<Bytes> SealOperation(const model::Operation& op) {
+  Result<model::Operation> OpenQueued(ByteView outbox_value) {
+    if (outbox_value.size() < kOutboxIdBytes) {
+      return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
+    }
+    return OpenOperation(outbox_value.subspan(kOutboxIdBytes));
+  }
+  // The outbox value of `op`.
+  Result<Bytes> Queued(const model::Operation& op) {
     KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(op));
-    return protection->Seal(plain);
+    KASSA_TRY_ASSIGN(Bytes sealed, protection->Seal(plain));
+    sealed.insert(sealed.begin(), op.customer.id.bytes.begin(), op.customer.id.bytes.end());
+    return sealed;
   }
 
   Result<std::uint64_t> MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent) {
@@ -78,20 +87,21 @@ struct CustomerStore::Impl {
     return txn.Put(meta, AsBytes(key), v);
   }
 
-  Status Append(WriteTxn& txn, const model::Operation& op, ByteView sealed_op) {
+  Status Append(WriteTxn& txn, ByteView queued) {
     KASSA_TRY_ASSIGN(const std::uint64_t next, MetaU64(txn, kNextSeqKey, 1));
-    KASSA_TRY(txn.Put(outbox, Be64(next), sealed_op, MDB_APPEND));
-    KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, next), ByteView()));
+    KASSA_TRY(txn.Put(outbox, Be64(next), queued, MDB_APPEND));
     return PutMetaU64(txn, kNextSeqKey, next + 1);
   }
 
-  // The outbox sequences of the operations queued for customer `id`.
+  // The outbox sequences of the operations queued for customer `id`: a scan
+  // of the outbox, which is empty or short while the link is up, and which
+  // reads only the ids in front of its values.
   Result<std::vector<std::uint64_t>> QueuedFor(const ReadTxn& txn, const model::LocalId& id) {
     std::vector<std::uint64_t> seqs;
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox_refs));
-    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(IdKey(id)));
-    while (found && cursor.key().size() == 24 && std::equal(id.bytes.begin(), id.bytes.end(), cursor.key().begin())) {
-      seqs.push_back(FromBe64(cursor.key().subspan(16)));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      if (FiledUnder(cursor.value(), id)) seqs.push_back(FromBe64(cursor.key()));
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
     return seqs;
@@ -102,7 +112,7 @@ struct CustomerStore::Impl {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     while (found && entries.size() < max) {
-      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
+      KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(cursor.value()));
       entries.push_back({FromBe64(cursor.key()), std::move(op)});
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
@@ -133,11 +143,11 @@ struct CustomerStore::Impl {
   Status StampQueued(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
     KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, id));
     for (const std::uint64_t seq : queued) {
-      KASSA_TRY_ASSIGN(const ByteView sealed, txn.Get(outbox, Be64(seq)));
-      KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(sealed));
+      KASSA_TRY_ASSIGN(const ByteView value, txn.Get(outbox, Be64(seq)));
+      KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(value));
       op.customer.account = account;
-      KASSA_TRY_ASSIGN(const Bytes resealed, SealOperation(op));
-      KASSA_TRY(txn.Put(outbox, Be64(seq), resealed));
+      KASSA_TRY_ASSIGN(const Bytes requeued, Queued(op));
+      KASSA_TRY(txn.Put(outbox, Be64(seq), requeued));
     }
     return Status::Ok();
   }
@@ -153,12 +163,6 @@ struct CustomerStore::Impl {
     KASSA_TRY(Rewrite(txn, bound, *local));
     KASSA_TRY(StampQueued(txn, id, account));
     return true;
-  }
-
-  Status RemoveFromOutbox(WriteTxn& txn, std::uint64_t seq, const model::LocalId& customer_id) {
-    KASSA_TRY(txn.Del(outbox, Be64(seq)));
-    const Status del = txn.Del(outbox_refs, RefKey(customer_id, seq));
-    return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
   }
 
   Status Quarantine(WriteTxn& txn, std::uint64_t seq, const model::Operation& op, std::string_view reason,
@@ -211,22 +215,36 @@ struct CustomerStore::Impl {
     return Rewrite(txn, next, *local);
   }
 
+  // Layouts 1 to 4 to 5: each outbox value gets its customer's id in front,
+  // and outbox_refs (layouts 2 to 4) goes.
+  Status FileOutboxUnderCustomers(WriteTxn& txn) {
+    std::vector<std::pair<std::uint64_t, Bytes>> queued;
+    {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        KASSA_TRY_ASSIGN(const model::Operation op, OpenOperation(cursor.value()));
+        KASSA_TRY_ASSIGN(Bytes value, Queued(op));
+        queued.emplace_back(FromBe64(cursor.key()), std::move(value));
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    }
+    for (const auto& [seq, value] : queued) KASSA_TRY(txn.Put(outbox, Be64(seq), value));
+    MDB_dbi refs = 0;
+    const int rc = mdb_dbi_open(txn.get(), "outbox_refs", 0, &refs);
+    if (rc == MDB_NOTFOUND) return Status::Ok();
+    KASSA_TRY(FromMdb(rc, "dbi outbox_refs"));
+    return FromMdb(mdb_drop(txn.get(), refs, 1), "drop outbox_refs");
+  }
+
   Status Migrate(WriteTxn& txn, std::string_view from) {
     if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4) {
       return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
     }
     KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion;
-    // 4 to 5 adds index_recent, created empty on open.
+    KASSA_TRY(FileOutboxUnderCustomers(txn));
+    // index_recent (layout 5) was created empty on open.
     if (from == kSchemaVersion4) return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
-    if (from == kSchemaVersion1) {
-      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-      KASSA_TRY_ASSIGN(bool found, cursor.First());
-      while (found) {
-        KASSA_TRY_ASSIGN(model::Operation op, OpenOperation(cursor.value()));
-        KASSA_TRY(txn.Put(outbox_refs, RefKey(op.customer.id, FromBe64(cursor.key())), ByteView()));
-        KASSA_TRY_ASSIGN(found, cursor.Next());
-      }
-    }
     KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.RebuildIndex(txn));
     KASSA_TRY(PutMetaU64(txn, kPendingKey, pending));
     return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
@@ -244,11 +262,10 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, kMaxDbs));
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, 0, {}});
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, {}});
   KASSA_TRY(Update(impl->env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY(impl->tables.Open(txn, *impl->protection, CustomerTables::Recent::kKept));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &impl->outbox), "dbi outbox"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox_refs", MDB_CREATE, &impl->outbox_refs), "dbi outbox_refs"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &impl->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &impl->meta), "dbi meta"));
     KASSA_TRY(impl->clienteling.Open(txn, *impl->protection));
@@ -266,13 +283,13 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
 Status CustomerStore::Create(const model::Customer& customer, const model::Operation* op) {
   // Encode and seal before the transaction: the write lock is held only for puts.
   KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
-  Bytes sealed_op;
+  Bytes queued;
   if (op != nullptr) {
-    KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
+    KASSA_TRY_ASSIGN(queued, impl_->Queued(*op));
   }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY(impl_->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
+    if (op != nullptr) KASSA_TRY(impl_->Append(txn, queued));
     return Status::Ok();
   });
 }
@@ -280,9 +297,9 @@ Status CustomerStore::Create(const model::Customer& customer, const model::Opera
 Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t expected_version,
                               const model::Operation* op) {
   KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
-  Bytes sealed_op;
+  Bytes queued;
   if (op != nullptr) {
-    KASSA_TRY_ASSIGN(sealed_op, impl_->SealOperation(*op));
+    KASSA_TRY_ASSIGN(queued, impl_->Queued(*op));
   }
   return Update(impl_->env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY_ASSIGN(const auto old, impl_->tables.Find(txn, customer.id));
@@ -295,7 +312,7 @@ Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t exp
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
     KASSA_TRY(impl_->PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, *op, sealed_op));
+    if (op != nullptr) KASSA_TRY(impl_->Append(txn, queued));
     return Status::Ok();
   });
 }
@@ -323,20 +340,20 @@ Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint
   KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
     result = AckResult{};
     for (const auto& [seq, ack] : acks) {
-      auto sealed = txn.Get(impl_->outbox, Be64(seq));
-      if (!sealed.ok()) {
-        if (sealed.status().code() != StatusCode::kNotFound) return sealed.status();
+      auto queued = txn.Get(impl_->outbox, Be64(seq));
+      if (!queued.ok()) {
+        if (queued.status().code() != StatusCode::kNotFound) return queued.status();
         ++result.ignored;
         continue;
       }
-      KASSA_TRY_ASSIGN(const model::Operation op, impl_->OpenOperation(*sealed));
+      KASSA_TRY_ASSIGN(const model::Operation op, impl_->OpenQueued(*queued));
       if (op.op_id != ack.op_id) {
         KASSA_LOG(kWarning) << "acknowledgement of operation " << ack.op_id.ToHex() << " does not match outbox entry "
                             << seq << "; ignored";
         ++result.ignored;
         continue;
       }
-      KASSA_TRY(impl_->RemoveFromOutbox(txn, seq, op.customer.id));
+      KASSA_TRY(txn.Del(impl_->outbox, Be64(seq)));
       if (ack.applied()) {
         KASSA_TRY_ASSIGN(const bool bound, impl_->BindAccount(txn, op.customer.id, ack.account));
         if (bound) result.accounts_bound.push_back(op.customer.id);
@@ -385,8 +402,8 @@ Status CustomerStore::WriteClienteling(const std::vector<ClientelingWrite>& writ
     for (const auto& w : writes) {
       KASSA_TRY(impl_->clienteling.Apply(txn, "", w.record));
       if (w.op) {
-        KASSA_TRY_ASSIGN(const Bytes sealed_op, impl_->SealOperation(*w.op));
-        KASSA_TRY(impl_->Append(txn, *w.op, sealed_op));
+        KASSA_TRY_ASSIGN(const Bytes queued, impl_->Queued(*w.op));
+        KASSA_TRY(impl_->Append(txn, queued));
       }
     }
     return Status::Ok();
@@ -552,7 +569,7 @@ Result<CheckReport> CustomerStore::Check() {
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.outbox_entries) {
       last_seq = FromBe64(cursor.key());
-      auto op = impl_->OpenOperation(cursor.value());
+      auto op = impl_->OpenQueued(cursor.value());
       if (!op.ok()) {
         problem("outbox entry " + std::to_string(last_seq) + ": does not decode (" + op.status().detail() + ")");
       } else {
@@ -560,17 +577,12 @@ Result<CheckReport> CustomerStore::Check() {
         if (!txn.Get(impl_->tables.customers(), IdKey(op->customer.id)).ok()) {
           problem("outbox entry " + std::to_string(last_seq) + ": customer " + op->customer.id.ToHex() + " is not stored");
         }
-        if (!txn.Get(impl_->outbox_refs, RefKey(op->customer.id, last_seq)).ok()) {
-          problem("outbox entry " + std::to_string(last_seq) + ": not referenced from its customer");
+        if (!FiledUnder(cursor.value(), op->customer.id)) {
+          problem("outbox entry " + std::to_string(last_seq) + ": filed under another customer than its operation's");
         }
       }
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
-  }
-  KASSA_TRY_ASSIGN(const std::size_t refs, txn.Count(impl_->outbox_refs));
-  if (refs != report.outbox_entries) {
-    problem("outbox_refs holds " + std::to_string(refs) + " references for " +
-            std::to_string(report.outbox_entries) + " outbox entries");
   }
   {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->quarantine));

@@ -491,8 +491,9 @@ TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
 
 
 // What a store written by layout 2 looks like: no recent index (its entries
-// are in the index), and name index entries hold only the field byte.
-// Rewritten here with bare LMDB.
+// are in the index), name index entries hold only the field byte, outbox
+// values are the bare sealed operation and outbox_refs (customer id |
+// sequence) finds a customer's. Rewritten here with bare LMDB.
 void DowngradeToLayout2(const std::string& dir) {
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), 0);
@@ -529,6 +530,21 @@ void DowngradeToLayout2(const std::string& dir) {
     MDB_val mk{key.size(), key.data()}, mv{value.size(), value.data()};
     ASSERT_EQ(mdb_put(txn, index, &mk, &mv, 0), 0);
   }
+  MDB_dbi outbox = 0, refs = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "outbox", 0, &outbox), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "outbox_refs", MDB_CREATE, &refs), 0);
+  ASSERT_EQ(mdb_cursor_open(txn, outbox, &cursor), 0);
+  int queued = 0;
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    const std::string value(static_cast<const char*>(v.mv_data), v.mv_size);
+    std::string ref = value.substr(0, 16) + std::string(static_cast<const char*>(k.mv_data), k.mv_size);
+    MDB_val bare{value.size() - 16, const_cast<char*>(value.data() + 16)}, rk{ref.size(), ref.data()}, empty{0, nullptr};
+    ASSERT_EQ(mdb_cursor_put(cursor, &k, &bare, MDB_CURRENT), 0);
+    ASSERT_EQ(mdb_put(txn, refs, &rk, &empty, 0), 0);
+    ++queued;
+  }
+  EXPECT_GT(queued, 0);
+  mdb_cursor_close(cursor);
   ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
   int rewritten = 0;
   for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
@@ -576,6 +592,16 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
     auto report = (*old)->Check();
     ASSERT_TRUE(report.ok());
     EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+    // The queued creation is filed under its customer: the account number
+    // reaches it.
+    auto outbox = (*old)->PeekOutbox(5);
+    ASSERT_TRUE(outbox.ok());
+    ASSERT_EQ(outbox->size(), 1u);
+    EXPECT_EQ((*outbox)[0].operation.customer.id, c.id);
+    model::Customer bound = c;
+    bound.account = "LV00000077";
+    ASSERT_TRUE((*old)->ApplyHeadquartersCustomer(bound).ok());
+    EXPECT_EQ((*(*old)->PeekOutbox(5))[0].operation.customer.account, "LV00000077");
   }
   Reopen();
   ExpectConsistent();
