@@ -27,8 +27,8 @@
 // --drop-caches (root): also measure kassad's start with the page cache
 // dropped before each start, and hold that one to the start goal.
 
-#include <lmdb.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -646,6 +646,10 @@ int main(int argc, char** argv) {
     record_bytes += Must(kassa::proto_codec::EncodeCustomer(fresh.back()), "encode").size();
   }
   const std::size_t mean_record = record_bytes / fresh.size();
+  Latencies search_before;  // every query, kassa alone, before the creations
+  for (const Query& q : queries) {
+    Timed(search_before, [&] { return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), q.text); });
+  }
   store.reset();  // the file is copied closed
   CopyDataFile(terminal_dir, dir / "floor");
   store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes}), "reopen store");
@@ -660,6 +664,13 @@ int main(int argc, char** argv) {
     Timed(sqlite_create, [&] { Must(sqlite->CreateDurable(c), "SQLite create"); return 0; });
     empty_file_puts.TimedPut(empty_file_put);
   }
+  // What the recent index (the entries of creations not yet folded into the
+  // index) costs a search: every query again with the last creations waiting.
+  const std::uint64_t waiting = Must(store->Stats(), "stats").recent_index_customers;
+  Latencies search_with_recent;
+  for (const Query& q : queries) {
+    Timed(search_with_recent, [&] { return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), q.text); });
+  }
   store.reset();
   sqlite.reset();
   fs::remove_all(dir / "floor");
@@ -673,6 +684,14 @@ int main(int argc, char** argv) {
   report.Latency("create_sqlite", sc);
   report.Latency("bare_lmdb_put", bare_put);
   report.Latency("bare_lmdb_put_empty_file", bare_put_empty);
+  const LatencySummary sb = search_before.Summary(), sr = search_with_recent.Summary();
+  std::printf("  search, every kind, before the creations and with %" PRIu64 " of them waiting in the recent index:\n",
+              waiting);
+  PrintLatency("    before", sb);
+  PrintLatency("    with recent", sr);
+  report.Latency("search_before_creates", sb);
+  report.Latency("search_with_recent_creates", sr);
+  report.root["recent_index_customers"] = waiting;
 
   // 4. Bare get.
   const LatencySummary bare_get = BareGets(terminal_dir.string(), data, o.customers, o.queries * 6);
