@@ -47,6 +47,47 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
   return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
+// The outbox sequences queued for each customer, for one write transaction
+// that asks for many customers (an acknowledgement batch, a distribution):
+// the outbox is scanned once, on the first question, reading only the ids in
+// front of its values. It is empty or short while the link is up.
+class QueuedOps {
+ public:
+  QueuedOps(const ReadTxn& txn, MDB_dbi outbox) : txn_(txn), outbox_(outbox) {}
+
+  // The sequences of the operations queued for `id`, in order.
+  Result<std::vector<std::uint64_t>> For(const model::LocalId& id) {
+    if (!loaded_) {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn_.OpenCursor(outbox_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        if (cursor.value().size() < kOutboxIdBytes) {
+          return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
+        }
+        model::LocalId owner;
+        std::copy_n(cursor.value().begin(), kOutboxIdBytes, owner.bytes.begin());
+        by_customer_[owner].push_back(FromBe64(cursor.key()));
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+      loaded_ = true;
+    }
+    const auto it = by_customer_.find(id);
+    return it == by_customer_.end() ? std::vector<std::uint64_t>() : it->second;
+  }
+
+  // Entry `seq` of customer `id` left the outbox in this transaction.
+  void Removed(const model::LocalId& id, std::uint64_t seq) {
+    const auto it = by_customer_.find(id);
+    if (it != by_customer_.end()) std::erase(it->second, seq);
+  }
+
+ private:
+  const ReadTxn& txn_;
+  MDB_dbi outbox_;
+  bool loaded_ = false;
+  std::map<model::LocalId, std::vector<std::uint64_t>> by_customer_;
+};
+
 }  // namespace
 
 struct CustomerStore::Impl {
@@ -93,20 +134,6 @@ struct CustomerStore::Impl {
     return PutMetaU64(txn, kNextSeqKey, next + 1);
   }
 
-  // The outbox sequences of the operations queued for customer `id`: a scan
-  // of the outbox, which is empty or short while the link is up, and which
-  // reads only the ids in front of its values.
-  Result<std::vector<std::uint64_t>> QueuedFor(const ReadTxn& txn, const model::LocalId& id) {
-    std::vector<std::uint64_t> seqs;
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-    KASSA_TRY_ASSIGN(bool found, cursor.First());
-    while (found) {
-      if (FiledUnder(cursor.value(), id)) seqs.push_back(FromBe64(cursor.key()));
-      KASSA_TRY_ASSIGN(found, cursor.Next());
-    }
-    return seqs;
-  }
-
   Result<std::vector<OutboxEntry>> ReadOutbox(const ReadTxn& txn, std::size_t max) {
     std::vector<OutboxEntry> entries;
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
@@ -140,9 +167,9 @@ struct CustomerStore::Impl {
   }
 
   // Puts the account number into every operation still queued for `id`.
-  Status StampQueued(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
-    KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, id));
-    for (const std::uint64_t seq : queued) {
+  Status StampQueued(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, const std::string& account) {
+    KASSA_TRY_ASSIGN(const auto seqs, queued.For(id));
+    for (const std::uint64_t seq : seqs) {
       KASSA_TRY_ASSIGN(const ByteView value, txn.Get(outbox, Be64(seq)));
       KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(value));
       op.customer.account = account;
@@ -155,13 +182,13 @@ struct CustomerStore::Impl {
   // Gives customer `id`, when still pending, its account number: the record,
   // its index entries and every operation still queued for it.
   // Returns whether it bound the number now.
-  Result<bool> BindAccount(WriteTxn& txn, const model::LocalId& id, const std::string& account) {
+  Result<bool> BindAccount(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, const std::string& account) {
     KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, id));
     if (!local || !local->pending() || account.empty()) return false;
     model::Customer bound = *local;
     bound.account = account;
     KASSA_TRY(Rewrite(txn, bound, *local));
-    KASSA_TRY(StampQueued(txn, id, account));
+    KASSA_TRY(StampQueued(txn, queued, id, account));
     return true;
   }
 
@@ -193,14 +220,14 @@ struct CustomerStore::Impl {
     return e;
   }
 
-  Status UpsertFromHeadquarters(WriteTxn& txn, const model::Customer& incoming) {
+  Status UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming) {
     KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, incoming.id));
     if (!local) {
       KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(incoming));
       return PutCustomer(txn, incoming, record, nullptr, /*check_unique=*/false);
     }
-    KASSA_TRY_ASSIGN(const auto queued, QueuedFor(txn, incoming.id));
-    if (queued.empty()) {
+    KASSA_TRY_ASSIGN(const auto seqs, queued.For(incoming.id));
+    if (seqs.empty()) {
       if (!local->pending() && incoming.version < local->version) return Status::Ok();  // an older copy
       return Rewrite(txn, incoming, *local);
     }
@@ -209,7 +236,7 @@ struct CustomerStore::Impl {
     model::Customer next = *local;
     if (next.pending() && !incoming.account.empty()) {
       next.account = incoming.account;
-      KASSA_TRY(StampQueued(txn, incoming.id, incoming.account));
+      KASSA_TRY(StampQueued(txn, queued, incoming.id, incoming.account));
     }
     next.financial_dimensions = incoming.financial_dimensions;
     return Rewrite(txn, next, *local);
@@ -339,6 +366,7 @@ Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint
   AckResult result;
   KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
     result = AckResult{};
+    QueuedOps queued_ops(txn, impl_->outbox);
     for (const auto& [seq, ack] : acks) {
       auto queued = txn.Get(impl_->outbox, Be64(seq));
       if (!queued.ok()) {
@@ -354,8 +382,9 @@ Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint
         continue;
       }
       KASSA_TRY(txn.Del(impl_->outbox, Be64(seq)));
+      queued_ops.Removed(op.customer.id, seq);
       if (ack.applied()) {
-        KASSA_TRY_ASSIGN(const bool bound, impl_->BindAccount(txn, op.customer.id, ack.account));
+        KASSA_TRY_ASSIGN(const bool bound, impl_->BindAccount(txn, queued_ops, op.customer.id, ack.account));
         if (bound) result.accounts_bound.push_back(op.customer.id);
         ++result.applied;
       } else {
@@ -374,11 +403,12 @@ Result<DistributionResult> CustomerStore::ApplyDistribution(const std::vector<mo
   DistributionResult result;
   KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
     result = DistributionResult{};
+    QueuedOps queued_ops(txn, impl_->outbox);
     KASSA_TRY_ASSIGN(std::uint64_t cursor, impl_->MetaU64(txn, kCursorKey, 0));
     for (const auto& change : changes) {
       if (change.seq <= cursor) continue;  // a duplicate of what is applied
       if (change.kind == model::Change::Kind::kCustomerUpsert) {
-        KASSA_TRY(impl_->UpsertFromHeadquarters(txn, change.customer));
+        KASSA_TRY(impl_->UpsertFromHeadquarters(txn, queued_ops, change.customer));
         ++result.customers;
       } else if (change.kind == model::Change::Kind::kClienteling) {
         KASSA_TRY(impl_->clienteling.Apply(txn, "", change.clienteling));
@@ -480,7 +510,10 @@ Status CustomerStore::SavePinFailures(std::string_view worker_id, const PinFailu
 }
 
 Status CustomerStore::ApplyHeadquartersCustomer(const model::Customer& customer) {
-  return Update(impl_->env, [&](WriteTxn& txn) { return impl_->UpsertFromHeadquarters(txn, customer); });
+  return Update(impl_->env, [&](WriteTxn& txn) {
+    QueuedOps queued_ops(txn, impl_->outbox);
+    return impl_->UpsertFromHeadquarters(txn, queued_ops, customer);
+  });
 }
 
 Result<std::uint64_t> CustomerStore::DistributionCursor() {
