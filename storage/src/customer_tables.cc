@@ -88,14 +88,16 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
 
 Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
                                    const std::vector<IndexEntry>& entries) const {
+  const auto unique = [](const IndexEntry& e) {
+    return e.kind == IndexKind::kAccount || e.kind == IndexKind::kLoyaltyCard;
+  };
+  if (std::none_of(entries.begin(), entries.end(), unique)) return Status::Ok();
   std::vector<RecentEntry> recent;
-  bool loaded = false;
+  KASSA_TRY(LoadRecent(txn, recent));
   for (const auto& e : entries) {
-    if (e.kind != IndexKind::kAccount && e.kind != IndexKind::kLoyaltyCard) continue;
-    if (!loaded) KASSA_TRY(LoadRecent(txn, recent));
-    loaded = true;
+    if (!unique(e)) continue;
     bool taken = false;
-    KASSA_TRY(ScanMerged(txn, e.kind, e.term, recent, [&](const IndexEntryView& hit) {
+    KASSA_TRY(Scan(txn, e.kind, e.term, recent, [&](const IndexEntryView& hit) {
       taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
       return !taken;
     }));
@@ -172,14 +174,7 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                            const IndexSnapshot::Visitor& visit) const {
-  std::vector<RecentEntry> recent;
-  KASSA_TRY(LoadRecent(txn, recent));
-  return ScanMerged(txn, kind, prefix, recent, visit);
-}
-
-Status CustomerTables::ScanMerged(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                                  const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const {
+                            const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const {
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
   for (const RecentEntry& e : recent) {
@@ -224,7 +219,7 @@ class TablesSnapshot final : public IndexSnapshot {
   TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
       : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
   Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
-    return tables_.ScanMerged(txn_, kind, prefix, recent_, visit);
+    return tables_.Scan(txn_, kind, prefix, recent_, visit);
   }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
     return tables_.GetMany(txn_, ids);

@@ -55,13 +55,11 @@ class CustomerTables {
   Status Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old, bool check_unique,
              NewEntries placement = NewEntries::kIndex);
 
-  // Visits index entries of `kind` whose stored term starts with `prefix`,
-  // in key order, until `visit` returns false.
-  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const IndexSnapshot::Visitor& visit) const;
-  // Scan() with the RecentIndex's entries already loaded (LoadRecent), for
-  // several scans in one transaction.
-  Status ScanMerged(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                    const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const;
+  // Visits the entries of `kind` whose stored term starts with `prefix`, in
+  // the index and among `recent` (LoadRecent: the RecentIndex's, read once
+  // for several scans), in key order, until `visit` returns false.
+  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
+              const IndexSnapshot::Visitor& visit) const;
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
