@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "kassa/base/log.h"
-#include "kassa/hal/lnx/system_clock.h"
+#include "kassa/base/system_clock.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/link/frame_connection.h"
@@ -103,7 +103,8 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
         std::fprintf(stderr, "terminal %d: connect: %s\n", self->id_, ec.message().c_str());
         std::exit(1);
       }
-      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(*socket), kassa::link::ConnectionOptions{});
+      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(*socket), kassa::link::ConnectionOptions{},
+                                                                    kassa::proto_codec::LinkControlPayloads());
       self->conn_->Start([self](FrameType t, kassa::ByteView p) { self->OnFrame(t, p); },
                          [self](const kassa::Status& why) {
                            if (!self->finished_) {
@@ -229,7 +230,7 @@ int main(int argc, char** argv) {
   kassa::SetLogLevel(kassa::LogLevel::kWarning);
   const auto dir = std::filesystem::temp_directory_path() / ("kassa-bench-hq-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  kassa::hal::lnx::SystemClock clock;
+  kassa::SystemClock clock;
   auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes);
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().detail());

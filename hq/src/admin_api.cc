@@ -59,7 +59,7 @@ json::object CustomerJson(const model::Customer& c) {
 
 }  // namespace
 
-void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const http::Request& req,
+void HandleAdmin(Registry& registry, LinkServer& link, Clock& clock, const http::Request& req,
                  http::Respond respond) {
   const std::string_view target(req.target().data(), req.target().size());
   const auto qmark = target.find('?');
@@ -136,7 +136,7 @@ void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const 
     if (!results.ok()) return reply(HttpOf(results.status().code()), ErrOf(results.status()));
     json::array out;
     for (const auto& r : *results) {
-      out.push_back(json::object{{"customer", CustomerJson(r.customer)}, {"matched", storage::ToString(r.matched)}});
+      out.push_back(json::object{{"customer", CustomerJson(r.customer)}, {"matched", search::ToString(r.matched)}});
     }
     return reply(200, json::object{{"results", std::move(out)}});
   }

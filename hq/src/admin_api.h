@@ -8,14 +8,14 @@
 //   GET  /v1/customers?q=&limit=    chain-wide search
 //   GET  /v1/customers/{account}    one customer
 
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
 
 namespace kassa::hq {
 
-void HandleAdmin(Registry& registry, LinkServer& link, hal::Clock& clock, const http::Request& req,
+void HandleAdmin(Registry& registry, LinkServer& link, Clock& clock, const http::Request& req,
                  http::Respond respond);
 
 }  // namespace kassa::hq

@@ -6,7 +6,7 @@
 #include "admin_api.h"
 #include "kassa/base/log.h"
 #include "kassa/config/store_config_json.h"
-#include "kassa/hal/lnx/system_clock.h"
+#include "kassa/base/system_clock.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
@@ -17,7 +17,7 @@ namespace kassa::hq {
 struct HqService::Parts {
   boost::asio::io_context io{1};                         // the one thread's event loop
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};  // graceful stop
-  hal::lnx::SystemClock clock;                           // stamps and status times
+  SystemClock clock;                           // stamps and status times
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
   std::unique_ptr<LinkServer> link;                      // terminals

@@ -229,7 +229,8 @@ void LinkServer::Impl::Accept() {
       if (self->sessions.size() >= self->options.max_connections) {
         KASSA_LOG(kWarning) << "link: connection limit reached; refusing a terminal";
       } else {
-        auto conn = std::make_shared<link::FrameConnection>(std::move(socket), self->options.connection);
+        auto conn = std::make_shared<link::FrameConnection>(std::move(socket), self->options.connection,
+                                                           proto_codec::LinkControlPayloads());
         auto session = std::make_shared<Session>(std::move(conn), self);
         self->sessions.push_back(session);
         session->Start();

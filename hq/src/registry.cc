@@ -19,11 +19,11 @@ std::string ConfigText(const ChainConfig& c) { return json::serialize(ChainConfi
 
 }  // namespace
 
-Registry::Registry(storage::ChainStore& store, hal::Clock& clock, ChainConfig config,
+Registry::Registry(storage::ChainStore& store, Clock& clock, ChainConfig config,
                    std::map<std::string, storage::TerminalRecord> terminals)
     : store_(store), clock_(clock), config_(std::move(config)), terminals_(std::move(terminals)) {}
 
-Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, hal::Clock& clock,
+Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clock& clock,
                                                  std::optional<ChainConfig> initial) {
   KASSA_TRY_ASSIGN(const auto saved_text, store.LoadConfigText());
   std::optional<ChainConfig> saved;

@@ -25,13 +25,13 @@ Result<model::Customer> CustomerTables::Unseal(ByteView sealed) const {
   return proto_codec::DecodeCustomer(plain);
 }
 
-std::string CustomerTables::TermPrefix(IndexKind kind, std::string_view term) const {
+std::string CustomerTables::TermPrefix(search::IndexKind kind, std::string_view term) const {
   std::string key(1, static_cast<char>(kind));
   key += protection_->IndexTerm(term);
   return key;
 }
 
-std::string CustomerTables::EntryKey(const IndexEntry& e, const model::LocalId& id) const {
+std::string CustomerTables::EntryKey(const search::IndexEntry& e, const model::LocalId& id) const {
   std::string key = TermPrefix(e.kind, e.term);
   key += '\0';
   key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
@@ -50,7 +50,7 @@ Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, 
 
 Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
                            bool check_unique, NewEntries placement) {
-  const std::vector<IndexEntry> entries = IndexEntriesOf(c);
+  const std::vector<search::IndexEntry> entries = search::IndexEntriesOf(c);
   if (old == nullptr) {
     const Status put = txn.Put(customers_, IdKey(c.id), sealed, MDB_NOOVERWRITE);
     if (put.code() == StatusCode::kAlreadyExists) {
@@ -63,7 +63,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
       KASSA_TRY_ASSIGN(was_recent, recent_.Remove(txn, old->id));
     }
     if (!was_recent) {
-      for (const auto& e : IndexEntriesOf(*old)) {
+      for (const auto& e : search::IndexEntriesOf(*old)) {
         const Status del = txn.Del(index_, AsBytes(EntryKey(e, old->id)));
         if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
       }
@@ -87,9 +87,9 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
 }
 
 Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
-                                   const std::vector<IndexEntry>& entries) const {
-  const auto unique = [](const IndexEntry& e) {
-    return e.kind == IndexKind::kAccount || e.kind == IndexKind::kLoyaltyCard;
+                                   const std::vector<search::IndexEntry>& entries) const {
+  const auto unique = [](const search::IndexEntry& e) {
+    return e.kind == search::IndexKind::kAccount || e.kind == search::IndexKind::kLoyaltyCard;
   };
   if (std::none_of(entries.begin(), entries.end(), unique)) return Status::Ok();
   std::vector<RecentEntry> recent;
@@ -97,12 +97,12 @@ Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
   for (const auto& e : entries) {
     if (!unique(e)) continue;
     bool taken = false;
-    KASSA_TRY(Scan(txn, e.kind, e.term, recent, [&](const IndexEntryView& hit) {
+    KASSA_TRY(Scan(txn, e.kind, e.term, recent, [&](const search::IndexEntryView& hit) {
       taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
       return !taken;
     }));
     if (taken) {
-      return e.kind == IndexKind::kAccount
+      return e.kind == search::IndexKind::kAccount
                  ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
                  : Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
     }
@@ -110,9 +110,9 @@ Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
   return Status::Ok();
 }
 
-std::string CustomerTables::EntryValue(const IndexEntry& e) const {
+std::string CustomerTables::EntryValue(const search::IndexEntry& e) const {
   std::string value(1, static_cast<char>(e.field));
-  if (e.kind != IndexKind::kName) return value + e.detail;
+  if (e.kind != search::IndexKind::kName) return value + e.detail;
   // Each name token as the index stores terms, so that they compare alike.
   std::string_view rest = e.detail;
   while (!rest.empty()) {
@@ -134,7 +134,7 @@ Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   while (found) {
     KASSA_TRY_ASSIGN(const model::Customer c, Unseal(cursor.value()));
     if (c.pending()) ++pending;
-    for (const auto& e : IndexEntriesOf(c)) {
+    for (const auto& e : search::IndexEntriesOf(c)) {
       const std::string value = EntryValue(e);
       KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
     }
@@ -149,14 +149,14 @@ namespace {
 
 // The parts of index entry (`key`, `value`). Returns false when malformed.
 bool ParseEntry(std::string_view key, std::string_view value, model::LocalId& id, std::string_view& term,
-                MatchedField& field, std::string_view& detail) {
+                search::MatchedField& field, std::string_view& detail) {
   if (key.size() < 1 + 1 + model::kLocalIdBytes || value.empty() ||
       key[key.size() - 1 - model::kLocalIdBytes] != '\0') {
     return false;
   }
   std::copy_n(key.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
   term = key.substr(1, key.size() - 2 - model::kLocalIdBytes);
-  field = static_cast<MatchedField>(value[0]);
+  field = static_cast<search::MatchedField>(value[0]);
   detail = value.substr(1);
   return true;
 }
@@ -173,8 +173,8 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
   return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
 }
 
-Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix,
-                            const std::vector<RecentEntry>& recent, const IndexSnapshot::Visitor& visit) const {
+Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
+                            const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit) const {
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
   for (const RecentEntry& e : recent) {
@@ -186,11 +186,11 @@ Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view
   auto emit = [&](std::string_view key, std::string_view value) -> Result<bool> {
     model::LocalId id;
     std::string_view term, detail;
-    MatchedField field{};
+    search::MatchedField field{};
     if (!ParseEntry(key, value, id, term, field, detail)) {
       return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
     }
-    return visit(IndexEntryView{id, term, field, detail});
+    return visit(search::IndexEntryView{id, term, field, detail});
   };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
@@ -214,11 +214,11 @@ Status CustomerTables::Scan(const ReadTxn& txn, IndexKind kind, std::string_view
 
 namespace {
 
-class TablesSnapshot final : public IndexSnapshot {
+class TablesSnapshot final : public search::IndexSnapshot {
  public:
   TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
       : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
-  Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
+  Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
     return tables_.Scan(txn_, kind, prefix, recent_, visit);
   }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
@@ -233,7 +233,7 @@ class TablesSnapshot final : public IndexSnapshot {
 
 }  // namespace
 
-Status CustomerTables::Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const {
+Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Reader& read) const {
   std::vector<RecentEntry> recent;
   KASSA_TRY(LoadRecent(txn, recent));
   const TablesSnapshot snapshot(*this, txn, std::move(recent));
@@ -283,7 +283,7 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
       problem("customer " + hex_key + ": record holds another id " + customer->id.ToHex());
     } else {
       each(*customer);
-      for (const auto& e : IndexEntriesOf(*customer)) {
+      for (const auto& e : search::IndexEntriesOf(*customer)) {
         ++expected_entries;
         const auto v = stored(EntryKey(e, id));
         if (!v) {

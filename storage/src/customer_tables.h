@@ -5,8 +5,8 @@
 // LmdbChainStore so both index exactly alike (index.h says what is indexed).
 //
 //   customers: id (16 bytes) -> sealed nanopb Customer
-//   index:     kind | term | 0x00 | id -> MatchedField (1 byte), then the
-//              entry's detail (IndexEntry::detail: name tokens, country code)
+//   index:     kind | term | 0x00 | id -> search::MatchedField (1 byte), then the
+//              entry's detail (search::IndexEntry::detail: name tokens, country code)
 //
 // The terminal's tables also keep a RecentIndex (recent_index.h): the index
 // entries of customers it created, kept apart until they are folded in.
@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "kassa/model/customer.h"
-#include "kassa/storage/customer_index.h"
-#include "kassa/storage/index.h"
+#include "kassa/search/customer_index.h"
+#include "kassa/search/index.h"
 #include "kassa/storage/record_protection.h"
 #include "lmdb_txn.h"
 #include "recent_index.h"
@@ -58,13 +58,13 @@ class CustomerTables {
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.
-  Status Scan(const ReadTxn& txn, IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
-              const IndexSnapshot::Visitor& visit) const;
+  Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
+              const search::IndexSnapshot::Visitor& visit) const;
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
   // Deletes every index entry and derives them again from the customers:
-  // the migration for a change in what IndexEntriesOf() derives. Returns
+  // the migration for a change in what search::IndexEntriesOf() derives. Returns
   // how many customers are pending (no account number yet).
   Result<std::uint64_t> RebuildIndex(WriteTxn& txn);
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
@@ -76,7 +76,7 @@ class CustomerTables {
                const std::function<void(const model::Customer&)>& each) const;
 
   // Runs `read` over a snapshot of these tables in `txn`.
-  Status Read(const ReadTxn& txn, const CustomerIndex::Reader& read) const;
+  Status Read(const ReadTxn& txn, const search::CustomerIndex::Reader& read) const;
 
   // How many customers' entries wait in the RecentIndex (0 when not kept).
   Result<std::size_t> RecentCustomers(const ReadTxn& txn) const;
@@ -85,11 +85,11 @@ class CustomerTables {
   MDB_dbi index() const { return index_; }
 
  private:
-  Status CheckUnique(const ReadTxn& txn, const model::Customer& c, const std::vector<IndexEntry>& entries) const;
+  Status CheckUnique(const ReadTxn& txn, const model::Customer& c, const std::vector<search::IndexEntry>& entries) const;
 
-  std::string TermPrefix(IndexKind kind, std::string_view term) const;
-  std::string EntryValue(const IndexEntry& e) const;
-  std::string EntryKey(const IndexEntry& e, const model::LocalId& id) const;
+  std::string TermPrefix(search::IndexKind kind, std::string_view term) const;
+  std::string EntryValue(const search::IndexEntry& e) const;
+  std::string EntryKey(const search::IndexEntry& e, const model::LocalId& id) const;
 
   MDB_dbi customers_ = 0;
   MDB_dbi index_ = 0;

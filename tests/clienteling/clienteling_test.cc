@@ -47,11 +47,15 @@ TEST(CryptoTest, Sha256HmacAndPbkdf2MatchThePublishedVectors) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // RFC 7914 section 11 (PBKDF2-HMAC-SHA256 vectors).
   std::array<std::uint8_t, 64> out{};
-  crypto::Pbkdf2HmacSha256(AsBytes("passwd"), AsBytes("salt"), 1, out);
+  ASSERT_TRUE(crypto::Pbkdf2HmacSha256(AsBytes("passwd"), AsBytes("salt"), 1, out).ok());
   EXPECT_EQ(Hex(out), "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
                       "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783");
   std::array<std::uint8_t, 32> two{};
-  crypto::Pbkdf2HmacSha256(AsBytes("password"), AsBytes("salt"), 2, two);
+  ASSERT_TRUE(crypto::Pbkdf2HmacSha256(AsBytes("password"), AsBytes("salt"), 2, two).ok());
+  EXPECT_EQ(crypto::Pbkdf2HmacSha256(AsBytes("password"), AsBytes("salt"), 0, two).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(crypto::ConstantTimeEqual(two, two));
+  EXPECT_FALSE(crypto::ConstantTimeEqual(two, out));
   EXPECT_EQ(Hex(two), "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43");
 }
 
@@ -70,6 +74,17 @@ TEST(PinHashTest, OnlyTheRightPinMatchesAndTheFormatIsChecked) {
   EXPECT_FALSE(crypto::CheckPinHashFormat("4711").ok());
   EXPECT_FALSE(crypto::CheckPinHashFormat("pbkdf2-sha256$10$00112233445566778899aabbccddeeff$00").ok());
   EXPECT_FALSE(crypto::VerifyPin("4711", "pbkdf2-sha256$1000$zz$00"));
+}
+
+// Hashes stored before OpenSSL replaced the hand-written PBKDF2 (the sample
+// chain's operator A100, PIN 1111, and one from Python's hashlib) still verify.
+TEST(PinHashTest, HashesMadeBeforeOpenSslStillVerify) {
+  EXPECT_TRUE(crypto::VerifyPin("1111", "pbkdf2-sha256$100000$15f4fedc967c0d53250c422711e49ec0$"
+                                        "33bae2f0d0006f14cde5966faa9c4b8a9ae431c4ee535830078e19ba17fb14c5"));
+  const char* kHashlib = "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$"
+                         "4b0d6c5e9f2c4e45fc391901b8bb146ad2a31b25ecfc2da156c87c03c0ceadfc";
+  EXPECT_TRUE(crypto::VerifyPin("4711", kHashlib));
+  EXPECT_FALSE(crypto::VerifyPin("4712", kHashlib));
 }
 
 m::ClientelingConfig Config() {

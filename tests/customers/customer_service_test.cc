@@ -205,7 +205,7 @@ TEST_F(CustomerServiceTest, SearchByNameTokensAnyOrderPrefixAndAccents) {
   auto r = Search("smi jo");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].customer.last_name, "Smith");
-  EXPECT_EQ(r[0].matched, storage::MatchedField::kLastName);
+  EXPECT_EQ(r[0].matched, search::MatchedField::kLastName);
   r = Search("BERZINS janis");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].customer.first_name, "Jānis");
@@ -218,7 +218,7 @@ TEST_F(CustomerServiceTest, SearchByPhoneInAnyFormatAndNationalPrefix) {
     auto r = Search(q);
     ASSERT_EQ(r.size(), 1u) << q;
     EXPECT_EQ(r[0].customer.id, c.id) << q;
-    EXPECT_EQ(r[0].matched, storage::MatchedField::kPhone) << q;
+    EXPECT_EQ(r[0].matched, search::MatchedField::kPhone) << q;
   }
 }
 
@@ -249,10 +249,10 @@ TEST_F(CustomerServiceTest, SearchReportsSecondaryMatches) {
   MustCreate(p);
   auto r = Search("07700900123");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].matched, storage::MatchedField::kSecondaryPhone);
+  EXPECT_EQ(r[0].matched, search::MatchedField::kSecondaryPhone);
   r = Search("JS@WORK.EXAMPLE");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].matched, storage::MatchedField::kSecondaryEmail);
+  EXPECT_EQ(r[0].matched, search::MatchedField::kSecondaryEmail);
 }
 
 TEST_F(CustomerServiceTest, SearchByLoyaltyCardRanksExactFirst) {
@@ -266,7 +266,7 @@ TEST_F(CustomerServiceTest, SearchByLoyaltyCardRanksExactFirst) {
   auto r = Search("lc10012002");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].customer.last_name, "Smith");
-  EXPECT_EQ(r[0].matched, storage::MatchedField::kLoyaltyCard);
+  EXPECT_EQ(r[0].matched, search::MatchedField::kLoyaltyCard);
   EXPECT_GT(r[0].score, r[1].score);
 }
 

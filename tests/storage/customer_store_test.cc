@@ -62,12 +62,12 @@ TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
   EXPECT_EQ(stats->outbox_length, 1u);
   ASSERT_TRUE(stats->oldest.has_value());
   EXPECT_EQ(stats->oldest->operation, op);
-  auto hits = store_->ScanPrefix(IndexKind::kName, "smi", 10);
+  auto hits = store_->ScanPrefix(search::IndexKind::kName, "smi", 10);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].id, c.id);
-  EXPECT_EQ((*hits)[0].field, MatchedField::kLastName);
-  auto email = store_->ScanPrefix(IndexKind::kEmail, "smith@example.com", 10);
+  EXPECT_EQ((*hits)[0].field, search::MatchedField::kLastName);
+  auto email = store_->ScanPrefix(search::IndexKind::kEmail, "smith@example.com", 10);
   ASSERT_TRUE(email.ok());
   EXPECT_EQ(email->size(), 1u);
   ExpectConsistent();
@@ -134,8 +134,8 @@ TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
   EXPECT_EQ(store_->Replace(edited, 5, nullptr).code(), StatusCode::kAborted);  // stale version
   EXPECT_EQ(store_->Get(c.id)->last_name, "Smith");
   ASSERT_TRUE(store_->Replace(edited, 1, nullptr).ok());
-  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kName, "smith", 10)->empty());
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "brown", 10)->size(), 1u);
+  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kName, "smith", 10)->empty());
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "brown", 10)->size(), 1u);
   // A second edit starting from version 1 loses: never a silent overwrite.
   auto other = c;
   other.last_name = "Green";
@@ -229,13 +229,13 @@ TEST_F(CustomerStoreTest, MissingDirectoryIsUnavailable) {
 TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndOnePhoneEntry) {
   model::Customer c = NewCustomer("Smith");
   c.secondary_phones = {{c.phone, {}}};
-  const auto entries = IndexEntriesOf(c);
+  const auto entries = search::IndexEntriesOf(c);
   int phone_entries = 0;
   for (const auto& e : entries) {
-    EXPECT_NE(e.kind, IndexKind::kPhoneE164);  // a known country code: the national entry only
-    if (e.kind == IndexKind::kPhoneNational) {
+    EXPECT_NE(e.kind, search::IndexKind::kPhoneE164);  // a known country code: the national entry only
+    if (e.kind == search::IndexKind::kPhoneNational) {
       ++phone_entries;
-      EXPECT_EQ(e.field, MatchedField::kPhone);
+      EXPECT_EQ(e.field, search::MatchedField::kPhone);
       EXPECT_EQ(e.detail, "44");
     }
   }
@@ -276,7 +276,7 @@ TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
   EXPECT_EQ(result->applied, 1u);
   EXPECT_EQ(store_->Get(c.id)->account, "LV00000042");
   EXPECT_EQ(store_->Get(c.id)->last_name, "Edited");
-  auto hits = store_->ScanPrefix(IndexKind::kAccount, "LV00000042", 5);
+  auto hits = store_->ScanPrefix(search::IndexKind::kAccount, "LV00000042", 5);
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(store_->Stats()->pending_customers, 0u);
   auto outbox = store_->PeekOutbox(10);
@@ -305,7 +305,7 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   // The 129th create folded the 128 before it; two wait now.
   EXPECT_EQ(store_->Stats()->recent_index_customers, 2u);
   // A scan sees index and recent entries as one, in key order.
-  auto hits = store_->ScanPrefix(IndexKind::kName, "recent112", 200);
+  auto hits = store_->ScanPrefix(search::IndexKind::kName, "recent112", 200);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 10u);  // recent1120 .. recent1129: 8 folded, 2 waiting
   for (std::size_t i = 0; i < hits->size(); ++i) {
@@ -328,8 +328,8 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   const model::Operation update = UpdateOp(edited, 1);
   ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
   EXPECT_EQ(store_->Stats()->recent_index_customers, 1u);
-  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kName, "recent1129", 5)->empty());
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "renamed", 5)->size(), 1u);
+  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kName, "recent1129", 5)->empty());
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "renamed", 5)->size(), 1u);
   ExpectConsistent();
 
   // Headquarters' account number for the other one (the 129th create, outbox
@@ -339,8 +339,8 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   ASSERT_EQ((*outbox)[128].seq, 129u);
   ASSERT_TRUE(store_->ApplyAcks({{129, Applied((*outbox)[128].operation, "LV00000129")}}, 1000).ok());
   EXPECT_EQ(store_->Stats()->recent_index_customers, 0u);
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kAccount, "LV00000129", 5)->size(), 1u);
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kLoyaltyCard, "CARD1128", 5)->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kAccount, "LV00000129", 5)->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kLoyaltyCard, "CARD1128", 5)->size(), 1u);
   Reopen();
   ExpectConsistent();
 }
@@ -484,8 +484,8 @@ TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
   newer.last_name = "Newer";
   ASSERT_TRUE(store_->ApplyHeadquartersCustomer(newer).ok());
   EXPECT_EQ(store_->Get(c.id)->last_name, "Newer");
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "newer", 5)->size(), 1u);
-  EXPECT_EQ(store_->ScanPrefix(IndexKind::kName, "remote", 5)->size(), 0u);
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "newer", 5)->size(), 1u);
+  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "remote", 5)->size(), 0u);
   ExpectConsistent();
 }
 
@@ -567,16 +567,16 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   c.first_name = "Anna Līga";
   const auto op = CreateOp(c);
   ASSERT_TRUE(store_->Create(c, &op).ok());
-  auto hits = store_->ScanPrefix(IndexKind::kName, "berz", 5);
+  auto hits = store_->ScanPrefix(search::IndexKind::kName, "berz", 5);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
   // A phone is one national entry carrying its country code.
-  auto phone = store_->ScanPrefix(IndexKind::kPhoneNational, "2079460958", 5);
+  auto phone = store_->ScanPrefix(search::IndexKind::kPhoneNational, "2079460958", 5);
   ASSERT_TRUE(phone.ok());
   ASSERT_EQ(phone->size(), 1u);
   EXPECT_EQ((*phone)[0].detail, "44");
-  EXPECT_TRUE(store_->ScanPrefix(IndexKind::kPhoneE164, "", 5)->empty());
+  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kPhoneE164, "", 5)->empty());
 
   store_.reset();
   DowngradeToLayout2(dir_.path());
@@ -585,7 +585,7 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
     ASSERT_TRUE(old.ok());
     // Opening migrated it: the entries carry the names again and agree with
     // what the customers derive.
-    hits = (*old)->ScanPrefix(IndexKind::kName, "liga", 5);
+    hits = (*old)->ScanPrefix(search::IndexKind::kName, "liga", 5);
     ASSERT_TRUE(hits.ok());
     ASSERT_EQ(hits->size(), 1u);
     EXPECT_EQ((*hits)[0].detail, "anna liga berzina");

@@ -20,7 +20,7 @@ ApiServer::~ApiServer() { Stop(); }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor executor, const std::string& address,
                                                     std::uint16_t port, customers::CustomerService& customers,
-                                                    storage::CustomerStore& store, hal::Clock& clock,
+                                                    storage::CustomerStore& store, Clock& clock,
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
                                                     clienteling::ClientelingService& clienteling,

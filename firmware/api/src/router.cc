@@ -56,7 +56,7 @@ json::array ResultsJson(const std::vector<customers::SearchResult>& results) {
   json::array out;
   for (const auto& r : results) {
     out.push_back(json::object{{"customer", CustomerJson(r.customer)},
-                               {"matched", storage::ToString(r.matched)},
+                               {"matched", search::ToString(r.matched)},
                                {"score", r.score}});
   }
   return out;

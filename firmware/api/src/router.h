@@ -9,7 +9,7 @@
 #include "clienteling_routes.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/http/http_server.h"
 #include "kassa/http/static_files.h"
 #include "kassa/storage/customer_store.h"
@@ -22,7 +22,7 @@ using http::Response;
 class Router {
  public:
   // `devices` may be null (no peripherals wired).
-  Router(customers::CustomerService& customers, storage::CustomerStore& store, hal::Clock& clock,
+  Router(customers::CustomerService& customers, storage::CustomerStore& store, Clock& clock,
          devices::DeviceFlows* devices, clienteling::OperatorSessions& sessions,
          clienteling::ClientelingService& clienteling, std::string ui_root)
       : customers_(customers),
@@ -37,7 +37,7 @@ class Router {
  private:
   customers::CustomerService& customers_;
   storage::CustomerStore& store_;
-  hal::Clock& clock_;
+  Clock& clock_;
   devices::DeviceFlows* devices_;
   ClientelingRoutes clienteling_;  // sign-in, and every route of customer data checks it
   http::StaticFiles ui_;           // the web UI: every path outside /v1/

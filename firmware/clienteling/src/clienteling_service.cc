@@ -18,7 +18,7 @@ Status Invalid(const char* detail) { return Status(StatusCode::kInvalidArgument,
 }  // namespace
 
 ClientelingService::ClientelingService(storage::CustomerStore& store, customers::CustomerService& customers,
-                                       OperatorSessions& sessions, hal::Clock& clock)
+                                       OperatorSessions& sessions, Clock& clock)
     : store_(store), customers_(customers), sessions_(sessions), clock_(clock) {}
 
 Result<model::Operation> ClientelingService::NewOperation(const Caller& caller, const model::Customer& c,

@@ -10,7 +10,7 @@ namespace {
 constexpr std::size_t kMaxSessions = 64;
 }  // namespace
 
-OperatorSessions::OperatorSessions(storage::CustomerStore& store, hal::Clock& clock, std::string store_id)
+OperatorSessions::OperatorSessions(storage::CustomerStore& store, Clock& clock, std::string store_id)
     : store_(store), clock_(clock), store_id_(std::move(store_id)) {}
 
 Result<model::ClientelingConfig> OperatorSessions::Config() {

@@ -43,7 +43,7 @@ void KeepUnchangedConsents(std::vector<model::SecondaryContact>& after,
 
 }  // namespace
 
-CustomerService::CustomerService(storage::CustomerStore& store, hal::Clock& clock, std::string terminal_id,
+CustomerService::CustomerService(storage::CustomerStore& store, Clock& clock, std::string terminal_id,
                                  model::StoreConfig config)
     : store_(store), clock_(clock), terminal_id_(std::move(terminal_id)), config_(std::move(config)) {}
 

@@ -44,7 +44,7 @@ Bytes RenderSignUpReceipt(const model::StoreConfig& store, const model::Customer
   return job.bytes();
 }
 
-DeviceFlows::DeviceFlows(customers::CustomerService& customers, hal::Clock& clock, Devices devices, Publish publish)
+DeviceFlows::DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish)
     : customers_(customers), clock_(clock), devices_(devices), publish_(std::move(publish)) {}
 
 Status DeviceFlows::Start() {
@@ -95,7 +95,7 @@ void DeviceFlows::OnCode(const std::string& device, const std::string& code) {
   auto results = customers_.Search(code, 5);
   if (results.ok()) {
     for (auto& r : *results) {
-      const bool card = r.matched == storage::MatchedField::kLoyaltyCard &&
+      const bool card = r.matched == search::MatchedField::kLoyaltyCard &&
                         std::find(r.customer.loyalty_cards.begin(), r.customer.loyalty_cards.end(),
                                   model::AsciiUpper(code)) != r.customer.loyalty_cards.end();
       if (card) {

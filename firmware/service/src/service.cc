@@ -8,7 +8,7 @@
 #include "kassa/base/log.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
-#include "kassa/hal/lnx/system_clock.h"
+#include "kassa/base/system_clock.h"
 #include "kassa/model/limits.h"
 #include "kassa/config/clienteling_json.h"
 #include "kassa/config/store_config_json.h"
@@ -20,7 +20,7 @@ namespace kassa::service {
 struct Service::Parts {
   boost::asio::io_context io{1};                        // the one thread's event loop
   boost::asio::signal_set signals{io, SIGINT, SIGTERM}; // graceful stop
-  hal::lnx::SystemClock clock;                          // stamps on customers and the outbox
+  SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
   std::unique_ptr<clienteling::OperatorSessions> sessions;  // who is signed in

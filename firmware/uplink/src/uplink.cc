@@ -12,7 +12,7 @@ using link::FrameType;
 using tcp = asio::ip::tcp;
 
 Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::CustomerStore& store,
-               hal::Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
+               Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
     : executor_(executor),
       customers_(customers),
       store_(store),
@@ -83,7 +83,8 @@ void Uplink::Connect() {
 }
 
 void Uplink::OnConnected(tcp::socket socket) {
-  conn_ = std::make_shared<link::FrameConnection>(std::move(socket), options_.connection);
+  conn_ = std::make_shared<link::FrameConnection>(std::move(socket), options_.connection,
+                                                  proto_codec::LinkControlPayloads());
   auto conn = conn_;
   conn_->Start([this, conn](FrameType t, ByteView p) {
                  if (conn == conn_) OnFrame(t, p);

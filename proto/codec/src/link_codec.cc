@@ -415,4 +415,8 @@ Result<std::int64_t> DecodeHeartbeat(ByteView bytes) {
   return std::int64_t{p.sent_at_ms};
 }
 
+link::ControlPayloads LinkControlPayloads() {
+  return link::ControlPayloads{&EncodeHeartbeat, &DecodeHeartbeat, &EncodeLinkError};
+}
+
 }  // namespace kassa::proto_codec

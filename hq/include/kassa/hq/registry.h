@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "kassa/base/status.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/hq/chain_config.h"
 #include "kassa/model/operation.h"
 #include "kassa/model/sync.h"
@@ -48,7 +48,7 @@ class Registry {
   // Takes the configuration saved in the store, or `initial` when given
   // (saved, and distributed where it differs). One of them must exist.
   // Returns: kOk; kFailedPrecondition "config: ..." when neither does.
-  static Result<std::unique_ptr<Registry>> Open(storage::ChainStore& store, hal::Clock& clock,
+  static Result<std::unique_ptr<Registry>> Open(storage::ChainStore& store, Clock& clock,
                                                 std::optional<ChainConfig> initial);
 
   // A terminal says hello. Returns: kOk with what headquarters knows of it;
@@ -88,7 +88,7 @@ class Registry {
   storage::ChainStore& store() { return store_; }
 
  private:
-  Registry(storage::ChainStore& store, hal::Clock& clock, ChainConfig config,
+  Registry(storage::ChainStore& store, Clock& clock, ChainConfig config,
            std::map<std::string, storage::TerminalRecord> terminals);
   Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                        const model::Operation& op);
@@ -96,7 +96,7 @@ class Registry {
                                           model::ClientelingRecord& record);
 
   storage::ChainStore& store_;
-  hal::Clock& clock_;
+  Clock& clock_;
   ChainConfig config_;
   std::map<std::string, storage::TerminalRecord> terminals_;  // as stored
 };

@@ -22,7 +22,7 @@
 #include "kassa/base/status.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/sync.h"
-#include "kassa/storage/customer_index.h"
+#include "kassa/search/customer_index.h"
 
 namespace kassa::storage {
 
@@ -84,7 +84,7 @@ class ChainTxn {
   virtual Result<std::uint64_t> NextBookNumber() = 0;
 };
 
-class ChainStore : public CustomerIndex {
+class ChainStore : public search::CustomerIndex {
  public:
   // Runs `body` in one durable transaction; commits when it returns OK.
   virtual Status Transact(const std::function<Status(ChainTxn&)>& body) = 0;

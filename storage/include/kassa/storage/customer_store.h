@@ -30,8 +30,8 @@
 #include "kassa/model/operation.h"
 #include "kassa/model/store_config.h"
 #include "kassa/model/sync.h"
-#include "kassa/storage/customer_index.h"
-#include "kassa/storage/index.h"
+#include "kassa/search/customer_index.h"
+#include "kassa/search/index.h"
 #include "kassa/storage/record_protection.h"
 
 namespace kassa::storage {
@@ -100,7 +100,7 @@ struct DistributionResult {
   std::uint64_t cursor = 0;   // the cursor now stored
 };
 
-class CustomerStore final : public CustomerIndex {
+class CustomerStore final : public search::CustomerIndex {
  public:
   // Opens or creates the store in `options.path`.
   //
@@ -146,7 +146,7 @@ class CustomerStore final : public CustomerIndex {
   // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
   Result<model::Customer> Get(const model::LocalId& id);
 
-  // CustomerIndex.
+  // search::CustomerIndex.
   Status Read(const Reader& read) override;
 
   // Applies headquarters' answers to outbox entries, each given with the

@@ -18,7 +18,7 @@
 #include "kassa/clienteling/operator_sessions.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/storage/customer_store.h"
 
 namespace kassa::api {
@@ -38,7 +38,7 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(boost::asio::any_io_executor executor,
                                                   const std::string& address, std::uint16_t port,
                                                   customers::CustomerService& customers,
-                                                  storage::CustomerStore& store, hal::Clock& clock,
+                                                  storage::CustomerStore& store, Clock& clock,
                                                   devices::DeviceFlows* devices,
                                                   clienteling::OperatorSessions& sessions,
                                                   clienteling::ClientelingService& clienteling,

@@ -23,7 +23,7 @@
 #include "kassa/base/status.h"
 #include "kassa/clienteling/operator_sessions.h"
 #include "kassa/customers/customer_service.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/model/clienteling.h"
 #include "kassa/storage/customer_store.h"
 
@@ -65,7 +65,7 @@ class ClientelingService {
 
   // REQUIRES: the references outlive the service.
   ClientelingService(storage::CustomerStore& store, customers::CustomerService& customers, OperatorSessions& sessions,
-                     hal::Clock& clock);
+                     Clock& clock);
 
   // Returns: kOk; kPermissionDenied; kNotFound "owner: ..." (not an
   // operator of this store); kInvalidArgument "filter: ..."/"attributes: ..."
@@ -107,7 +107,7 @@ class ClientelingService {
   storage::CustomerStore& store_;
   customers::CustomerService& customers_;
   OperatorSessions& sessions_;
-  hal::Clock& clock_;
+  Clock& clock_;
 };
 
 }  // namespace kassa::clienteling

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "kassa/base/status.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/model/clienteling.h"
 #include "kassa/storage/customer_store.h"
 
@@ -37,7 +37,7 @@ struct Caller {
 
 class OperatorSessions {
  public:
-  OperatorSessions(storage::CustomerStore& store, hal::Clock& clock, std::string store_id);
+  OperatorSessions(storage::CustomerStore& store, Clock& clock, std::string store_id);
 
   // Returns: kOk with the new session; kUnauthenticated "pin: ..." (wrong
   // worker id or PIN: one message for both), "badge: ...", or "operator:
@@ -71,7 +71,7 @@ class OperatorSessions {
   Result<model::ClientelingConfig> Config();
 
   storage::CustomerStore& store_;
-  hal::Clock& clock_;
+  Clock& clock_;
   std::string store_id_;
   std::map<std::string, Session, std::less<>> sessions_;    // token -> session
 };

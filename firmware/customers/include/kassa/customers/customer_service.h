@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "kassa/customers/headquarters.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/store_config.h"
 #include "kassa/search/customer_search.h"
@@ -87,7 +87,7 @@ class CustomerService {
 
   // REQUIRES: `config` is valid (model::ValidateStoreConfig); `store` and
   // `clock` outlive the service.
-  CustomerService(storage::CustomerStore& store, hal::Clock& clock, std::string terminal_id,
+  CustomerService(storage::CustomerStore& store, Clock& clock, std::string terminal_id,
                   model::StoreConfig config);
 
   // Creates a customer by the store's creation mode (see above). `done`
@@ -153,7 +153,7 @@ class CustomerService {
   Result<model::Customer> StorePending(const model::Operation& create, bool offline_fallback);
 
   storage::CustomerStore& store_;
-  hal::Clock& clock_;
+  Clock& clock_;
   const std::string terminal_id_;
   model::StoreConfig config_;
   Headquarters* headquarters_ = nullptr;

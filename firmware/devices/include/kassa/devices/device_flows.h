@@ -64,7 +64,7 @@ class DeviceFlows {
   using Done = std::function<void(Status)>;
 
   // REQUIRES: `customers`, the devices and `clock` outlive the flows.
-  DeviceFlows(customers::CustomerService& customers, hal::Clock& clock, Devices devices, Publish publish);
+  DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish);
 
   // Starts listening to every fitted device.
   // Returns: kOk; the first device's failure to start.
@@ -87,7 +87,7 @@ class DeviceFlows {
   void ShowIdleScreen();
 
   customers::CustomerService& customers_;
-  hal::Clock& clock_;
+  Clock& clock_;
   Devices devices_;
   Publish publish_;
   std::optional<model::Customer> waiting_receipt_;  // printed when the printer is ready again

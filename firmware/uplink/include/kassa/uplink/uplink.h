@@ -28,7 +28,7 @@
 
 #include "kassa/customers/customer_service.h"
 #include "kassa/customers/headquarters.h"
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 #include "kassa/link/frame_connection.h"
 #include "kassa/storage/customer_store.h"
 
@@ -56,7 +56,7 @@ class Uplink final : public customers::Headquarters {
 
   // REQUIRES: the references outlive the Uplink.
   Uplink(boost::asio::any_io_executor executor, customers::CustomerService& customers,
-         storage::CustomerStore& store, hal::Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config);
+         storage::CustomerStore& store, Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config);
   ~Uplink() override;
 
   // Called when the link goes up or down, after acknowledgements and after a
@@ -107,7 +107,7 @@ class Uplink final : public customers::Headquarters {
   boost::asio::any_io_executor executor_;
   customers::CustomerService& customers_;
   storage::CustomerStore& store_;
-  hal::Clock& clock_;
+  Clock& clock_;
   const UplinkOptions options_;
   StoreConfigHandler on_store_config_;
   SyncObserver on_sync_;

@@ -17,6 +17,7 @@
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
 #include "kassa/model/operation.h"
+#include "kassa/link/frame_connection.h"
 #include "kassa/model/sync.h"
 
 namespace kassa::proto_codec {
@@ -61,5 +62,8 @@ Result<model::SearchReply> DecodeSearchReply(ByteView bytes);
 
 Result<Bytes> EncodeHeartbeat(std::int64_t sent_at_ms);
 Result<std::int64_t> DecodeHeartbeat(ByteView bytes);
+
+// The heartbeat and error codecs above, for link::FrameConnection.
+link::ControlPayloads LinkControlPayloads();
 
 }  // namespace kassa::proto_codec

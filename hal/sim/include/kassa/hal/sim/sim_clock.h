@@ -4,11 +4,11 @@
 
 #include <atomic>
 
-#include "kassa/hal/clock.h"
+#include "kassa/base/clock.h"
 
 namespace kassa::hal::sim {
 
-class SimClock final : public Clock {
+class SimClock final : public kassa::Clock {
  public:
   explicit SimClock(std::int64_t start_ms) : now_ms_(start_ms) {}
 

@@ -1,0 +1,193 @@
+#include "kassa/search/customer_search.h"
+
+#include <algorithm>
+#include <map>
+
+#include "kassa/model/email.h"
+#include "kassa/model/phone.h"
+#include "kassa/model/text.h"
+
+namespace kassa::search {
+namespace {
+
+using search::IndexKind;
+using search::MatchedField;
+
+// Search scores: exact identifiers first, then phones and names, then
+// partial emails. Within a kind, an exact term beats a prefix.
+constexpr int kScoreExactId = 1000;    // account number, loyalty card
+constexpr int kScoreExactEmail = 900;
+constexpr int kScoreExactPhone = 800;
+constexpr int kScoreName = 600;        // + kScoreExactToken per fully typed token
+constexpr int kScoreExactToken = 50;
+constexpr int kScorePhonePrefix = 500;
+constexpr int kScoreCardPrefix = 400;
+constexpr int kScoreEmailPrefix = 350;
+// Name index entries checked per query: a bound on work when the longest
+// token is common and the others rule most of its entries out.
+constexpr std::size_t kMaxNameEntries = 20000;
+// Phone entries of other countries skipped per international query.
+constexpr std::size_t kMaxFilteredEntries = 20000;
+constexpr std::size_t kMaxQueryTokens = 8;
+constexpr std::size_t kMaxQueryBytes = 256;
+
+std::string CardNumber(std::string_view s) {
+  std::string out = model::AsciiUpper(s);
+  std::erase_if(out, [](char c) { return c == ' ' || c == '\t'; });
+  return out;
+}
+
+// SearchCustomers over one snapshot, into `results`.
+Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view query, std::size_t limit,
+                      std::string_view default_country, std::vector<SearchResult>& results) {
+  // Candidates are chosen from the index alone; only the `limit` best are
+  // read. Within one kind the index visits exact terms first, so the first
+  // `limit` entries of a kind are its best; `order` keeps that order for
+  // candidates of equal score.
+  struct Candidate {
+    int score = 0;
+    MatchedField matched = MatchedField::kLastName;
+    std::size_t order = 0;
+  };
+  std::map<model::LocalId, Candidate> found;
+  const auto offer = [&](const model::LocalId& id, int score, MatchedField field) {
+    auto [it, inserted] = found.try_emplace(id, Candidate{score, field, found.size()});
+    if (!inserted && score > it->second.score) {
+      it->second.score = score;
+      it->second.matched = field;
+    }
+  };
+  // Exact-or-prefix scan of one index kind: at most `limit` entries, and only
+  // the exact ones where `prefix` is 0.
+  // With `detail`, only entries carrying that detail count (a country code),
+  // and at most kMaxFilteredEntries are looked at.
+  const auto scan = [&](IndexKind kind, const std::string& term, int exact, int prefix,
+                        std::string_view detail = {}) -> Status {
+    std::size_t taken = 0;
+    std::size_t visited = 0;
+    return snapshot.VisitPrefix(kind, term, [&](const search::IndexEntryView& hit) {
+      const bool is_exact = hit.term == term;
+      if (!is_exact && prefix == 0) return false;  // exact terms come first: no more to find
+      if (!detail.empty() && hit.detail != detail) return ++visited < kMaxFilteredEntries;
+      offer(hit.id, is_exact ? exact : prefix, hit.field);
+      return ++taken < limit;
+    });
+  };
+
+  const std::string upper = model::AsciiUpper(query);
+  KASSA_TRY(scan(IndexKind::kAccount, upper, kScoreExactId, 0));
+  const std::string card = CardNumber(query);
+  KASSA_TRY(scan(IndexKind::kLoyaltyCard, card, kScoreExactId, card.size() >= 4 ? kScoreCardPrefix : 0));
+  const bool single_word = query.find(' ') == std::string_view::npos;
+  if (single_word && query.size() >= 3) {
+    KASSA_TRY(scan(IndexKind::kEmail, model::FoldEmail(query), kScoreExactEmail, kScoreEmailPrefix));
+  }
+  if (const std::string digits = model::PhoneSearchDigits(query, default_country); !digits.empty()) {
+    const bool international = query.front() == '+' || query.substr(0, 2) == "00";
+    if (!international) {
+      KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
+    } else {
+      // The national numbers of the query's country, then the numbers whose
+      // country kassa does not know, by their E.164 digits.
+      if (const std::string code = model::CountryCodeOf("+" + digits); !code.empty()) {
+        KASSA_TRY(scan(IndexKind::kPhoneNational, digits.substr(code.size()), kScoreExactPhone, kScorePhonePrefix,
+                       code));
+      }
+      KASSA_TRY(scan(IndexKind::kPhoneE164, digits, kScoreExactPhone, kScorePhonePrefix));
+    }
+  }
+
+  // A query with '@' is an email: its parts are not name tokens.
+  std::vector<std::string> tokens;
+  if (query.find('@') == std::string_view::npos) tokens = model::NameTokens(query);
+  if (tokens.size() > kMaxQueryTokens) tokens.resize(kMaxQueryTokens);
+  if (!tokens.empty()) {
+    // Drive by the longest token (usually the most selective) and check the
+    // others against the name tokens each index entry carries.
+    const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
+        [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+    std::size_t visited = 0;
+    std::size_t matched = 0;
+    std::vector<std::string_view> own;
+    KASSA_TRY(snapshot.VisitPrefix(IndexKind::kName, driver, [&](const search::IndexEntryView& hit) {
+      if (++visited > kMaxNameEntries) return false;
+      own.clear();
+      for (std::string_view rest = hit.detail; !rest.empty();) {
+        const std::size_t space = rest.find(' ');
+        own.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      }
+      int score = kScoreName;
+      for (const auto& t : tokens) {
+        bool prefix = false;
+        bool exact = false;
+        for (const auto& o : own) {
+          if (o.starts_with(t)) {
+            prefix = true;
+            exact = exact || o.size() == t.size();
+          }
+        }
+        if (!prefix) return true;  // not all tokens: the next entry
+        if (exact) score += kScoreExactToken;
+      }
+      if (!found.contains(hit.id)) ++matched;
+      offer(hit.id, score, hit.field);
+      return matched < limit;
+    }));
+  }
+
+  // The best `limit` candidates, then read and ranked for people.
+  std::vector<std::pair<model::LocalId, Candidate>> best(found.begin(), found.end());
+  std::sort(best.begin(), best.end(), [](const auto& a, const auto& b) {
+    if (a.second.score != b.second.score) return a.second.score > b.second.score;
+    return a.second.order < b.second.order;
+  });
+  if (best.size() > limit) best.resize(limit);
+  std::vector<model::LocalId> ids;
+  ids.reserve(best.size());
+  for (const auto& [id, cand] : best) ids.push_back(id);
+  KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, snapshot.GetMany(ids));
+  // Ranked by score, then folded name, then id: the keys made once, the
+  // order found on indexes, each customer moved once.
+  std::vector<std::string> names;
+  names.reserve(customers.size());
+  for (const auto& c : customers) names.push_back(model::FoldText(model::DisplayName(c)));
+  std::vector<std::size_t> order(customers.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (best[a].second.score != best[b].second.score) return best[a].second.score > best[b].second.score;
+    if (names[a] != names[b]) return names[a] < names[b];
+    return customers[a].id < customers[b].id;
+  });
+  results.reserve(order.size());
+  for (std::size_t i : order) results.push_back({std::move(customers[i]), best[i].second.matched, best[i].second.score});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<model::LocalId>> FindByAccount(search::CustomerIndex& index, std::string_view account) {
+  const std::string upper = model::AsciiUpper(model::Trim(account));
+  if (upper.empty()) return std::optional<model::LocalId>();
+  KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(IndexKind::kAccount, upper, 2));
+  for (const auto& hit : hits) {
+    if (hit.term == upper) return std::optional<model::LocalId>(hit.id);
+  }
+  return std::optional<model::LocalId>();
+}
+
+Result<std::vector<SearchResult>> SearchCustomers(search::CustomerIndex& index, std::string_view query, std::size_t limit,
+                                                  std::string_view default_country) {
+  query = model::Trim(query);
+  if (query.empty()) return Status(StatusCode::kInvalidArgument, "q: the search text is empty");
+  if (query.size() > kMaxQueryBytes) return Status(StatusCode::kInvalidArgument, "q: longer than 256 bytes");
+  if (limit == 0 || limit > kMaxSearchLimit) return Status(StatusCode::kInvalidArgument, "limit: must be 1 to 100");
+
+  std::vector<SearchResult> results;
+  KASSA_TRY(index.Read([&](const search::IndexSnapshot& snapshot) {
+    return SearchSnapshot(snapshot, query, limit, default_country, results);
+  }));
+  return results;
+}
+
+}  // namespace kassa::search

@@ -1,0 +1,82 @@
+#include "kassa/search/index.h"
+
+#include <algorithm>
+
+#include "kassa/model/email.h"
+#include "kassa/model/phone.h"
+#include "kassa/model/text.h"
+
+namespace kassa::search {
+
+const char* ToString(MatchedField f) {
+  switch (f) {
+    case MatchedField::kFirstName: return "first name";
+    case MatchedField::kLastName: return "last name";
+    case MatchedField::kOrganizationName: return "organization name";
+    case MatchedField::kEmail: return "email";
+    case MatchedField::kSecondaryEmail: return "secondary email";
+    case MatchedField::kPhone: return "phone";
+    case MatchedField::kSecondaryPhone: return "secondary phone";
+    case MatchedField::kAddressPhone: return "address phone";
+    case MatchedField::kAccount: return "account number";
+    case MatchedField::kLoyaltyCard: return "loyalty card";
+  }
+  return "unknown";
+}
+
+namespace {
+
+class EntryList {
+ public:
+  void Add(IndexKind kind, std::string term, MatchedField field, const std::string& detail = {}) {
+    if (term.size() > kMaxIndexTermBytes) term.resize(kMaxIndexTermBytes);
+    const bool seen = std::any_of(entries_.begin(), entries_.end(), [&](const IndexEntry& e) {
+      return e.kind == kind && e.term == term;
+    });
+    if (!seen) entries_.push_back({kind, std::move(term), field, detail});
+  }
+  void AddName(std::string_view text, MatchedField field, const std::string& names) {
+    for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field, names);
+  }
+  // One entry a number: its national number with the country code as the
+  // entry's detail; the E.164 digits only when the country code is unknown.
+  void AddPhone(std::string_view e164, MatchedField field) {
+    if (e164.size() < 2 || e164[0] != '+') return;
+    std::string code = model::CountryCodeOf(e164);
+    if (code.empty()) return Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
+    Add(IndexKind::kPhoneNational, model::NationalNumberOf(e164), field, code);
+  }
+  std::vector<IndexEntry> Take() { return std::move(entries_); }
+
+ private:
+  std::vector<IndexEntry> entries_;
+};
+
+}  // namespace
+
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
+  EntryList list;
+  std::string names;
+  for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
+    for (const auto& token : model::NameTokens(*text)) {
+      if (!names.empty()) names += ' ';
+      names += token.substr(0, kMaxIndexTermBytes);
+    }
+  }
+  // Most specific first: a term found in two fields is reported by the first.
+  list.AddName(c.last_name, MatchedField::kLastName, names);
+  list.AddName(c.first_name, MatchedField::kFirstName, names);
+  list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
+  if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
+  for (const auto& e : c.secondary_emails) {
+    list.Add(IndexKind::kEmail, model::FoldEmail(e.value), MatchedField::kSecondaryEmail);
+  }
+  list.AddPhone(c.phone, MatchedField::kPhone);
+  for (const auto& p : c.secondary_phones) list.AddPhone(p.value, MatchedField::kSecondaryPhone);
+  for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
+  if (!c.account.empty()) list.Add(IndexKind::kAccount, model::AsciiUpper(c.account), MatchedField::kAccount);
+  for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
+  return list.Take();
+}
+
+}  // namespace kassa::search
