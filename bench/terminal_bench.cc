@@ -443,7 +443,7 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
     for (int i = 0; i < o.uploads; ++i) {
       const m::Customer c = data.NewCustomer(10'000'000 + static_cast<std::uint64_t>(i), kTerminal);
       const m::Operation op = CreateOperation(c);
-      Must(store->Create(c, &op), "queue a creation");
+      Must(store->customers().Create(c, &op), "queue a creation");
     }
   }
   const std::string hq_ports = (dir / "hq.ports").string();
@@ -580,7 +580,7 @@ int main(int argc, char** argv) {
         changes.push_back({i + 1, m::Change::Kind::kCustomerUpsert, customers.back(), {}, {}});
       }
       auto t0 = std::chrono::steady_clock::now();
-      Must(store->ApplyDistribution(changes), "load kassa");
+      Must(store->sync().ApplyDistribution(changes), "load kassa");
       auto t1 = std::chrono::steady_clock::now();
       Must(sqlite->Load(customers), "load SQLite");
       auto t2 = std::chrono::steady_clock::now();
@@ -601,7 +601,7 @@ int main(int argc, char** argv) {
   for (const Query& q : queries) {
     const m::LocalId target = data.Customer(q.target).id;
     const auto found = Timed(kassa_search[q.kind], [&] {
-      return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), "search " + q.text);
+      return Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), "search " + q.text);
     });
     const auto rows = Timed(sqlite_search[q.kind], [&] { return Must(SqliteQuery(*sqlite, q), "SQLite " + q.text); });
     if (found.empty()) ++kassa_empty[q.kind];
@@ -648,7 +648,7 @@ int main(int argc, char** argv) {
   const std::size_t mean_record = record_bytes / fresh.size();
   Latencies search_before;  // every query, kassa alone, before the creations
   for (const Query& q : queries) {
-    Timed(search_before, [&] { return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), q.text); });
+    Timed(search_before, [&] { return Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), q.text); });
   }
   store.reset();  // the file is copied closed
   CopyDataFile(terminal_dir, dir / "floor");
@@ -659,17 +659,17 @@ int main(int argc, char** argv) {
   Latencies kassa_create, sqlite_create, floor_put, empty_file_put;
   for (const m::Customer& c : fresh) {
     const m::Operation op = CreateOperation(c);
-    Timed(kassa_create, [&] { Must(store->Create(c, &op), "create"); return 0; });
+    Timed(kassa_create, [&] { Must(store->customers().Create(c, &op), "create"); return 0; });
     floor_puts.TimedPut(floor_put);
     Timed(sqlite_create, [&] { Must(sqlite->CreateDurable(c), "SQLite create"); return 0; });
     empty_file_puts.TimedPut(empty_file_put);
   }
   // What the recent index (the entries of creations not yet folded into the
   // index) costs a search: every query again with the last creations waiting.
-  const std::uint64_t waiting = Must(store->Stats(), "stats").recent_index_customers;
+  const std::uint64_t waiting = Must(store->diagnostics().Stats(), "stats").recent_index_customers;
   Latencies search_with_recent;
   for (const Query& q : queries) {
-    Timed(search_with_recent, [&] { return Must(kassa::search::SearchCustomers(*store, q.text, kLimit, "LV"), q.text); });
+    Timed(search_with_recent, [&] { return Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), q.text); });
   }
   store.reset();
   sqlite.reset();

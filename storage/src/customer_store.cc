@@ -88,9 +88,7 @@ class QueuedOps {
   std::map<model::LocalId, std::vector<std::uint64_t>> by_customer_;
 };
 
-}  // namespace
-
-struct CustomerStore::Impl {
+struct StoreCore {
   LmdbEnv env;
   std::unique_ptr<RecordProtection> protection;
   CustomerTables tables;    // customers + index
@@ -278,8 +276,124 @@ struct CustomerStore::Impl {
   }
 };
 
+// The views of terminal_tables.h, each over the tables it names there.
+class LmdbCustomerTable final : public CustomerTable {
+ public:
+  explicit LmdbCustomerTable(StoreCore& core) : core_(core) {}
+  Status Create(const model::Customer& customer, const model::Operation* op) override;
+  Status Replace(const model::Customer& customer, std::uint32_t expected_version, const model::Operation* op) override;
+  Result<model::Customer> Get(const model::LocalId& id) override;
+  Status Read(const Reader& read) override;
+  Status ApplyHeadquartersCustomer(const model::Customer& customer) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbOutbox final : public OutboxView {
+ public:
+  explicit LmdbOutbox(StoreCore& core) : core_(core) {}
+  Result<std::vector<OutboxEntry>> PeekOutbox(std::size_t max) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbSyncState final : public SyncState {
+ public:
+  explicit LmdbSyncState(StoreCore& core) : core_(core) {}
+  Result<AckResult> ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
+                              std::int64_t now_ms) override;
+  Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes) override;
+  Result<std::uint64_t> DistributionCursor() override;
+  Status ResetDistributionCursor(std::uint64_t cursor) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbQuarantine final : public QuarantineView {
+ public:
+  explicit LmdbQuarantine(StoreCore& core) : core_(core) {}
+  Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbStoreSettings final : public StoreSettings {
+ public:
+  explicit LmdbStoreSettings(StoreCore& core) : core_(core) {}
+  Result<std::optional<model::StoreConfig>> LoadStoreConfig() override;
+  Status SaveStoreConfig(const model::StoreConfig& config) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbClienteling final : public ClientelingTable {
+ public:
+  explicit LmdbClienteling(StoreCore& core) : core_(core) {}
+  Status WriteClienteling(const std::vector<ClientelingWrite>& writes) override;
+  Result<std::optional<model::ClientelingConfig>> LoadClientelingConfig() override;
+  Result<std::vector<model::Operator>> Operators() override;
+  Result<std::optional<model::Operator>> FindOperator(std::string_view worker_id) override;
+  Result<std::optional<model::BookEntry>> BookOf(std::string_view owner) override;
+  Result<std::vector<model::BookEntry>> BookEntries(std::string_view owner) override;
+  Result<bool> InBook(std::string_view owner, const model::LocalId& customer) override;
+  Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max) override;
+  Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbOperatorLockouts final : public OperatorLockouts {
+ public:
+  explicit LmdbOperatorLockouts(StoreCore& core) : core_(core) {}
+  Result<PinFailures> LoadPinFailures(std::string_view worker_id) override;
+  Status SavePinFailures(std::string_view worker_id, const PinFailures& failures) override;
+
+ private:
+  StoreCore& core_;
+};
+
+class LmdbDiagnostics final : public Diagnostics {
+ public:
+  explicit LmdbDiagnostics(StoreCore& core) : core_(core) {}
+  Result<StoreStats> Stats() override;
+  Result<CheckReport> Check() override;
+
+ private:
+  StoreCore& core_;
+};
+
+}  // namespace
+
+struct CustomerStore::Impl {
+  explicit Impl(StoreCore c) : core(std::move(c)) {}
+  StoreCore core;
+  LmdbCustomerTable customers{core};
+  LmdbOutbox outbox{core};
+  LmdbSyncState sync{core};
+  LmdbQuarantine quarantine{core};
+  LmdbStoreSettings settings{core};
+  LmdbClienteling clienteling{core};
+  LmdbOperatorLockouts lockouts{core};
+  LmdbDiagnostics diagnostics{core};
+};
+
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CustomerStore::~CustomerStore() = default;
+
+CustomerTable& CustomerStore::customers() { return impl_->customers; }
+OutboxView& CustomerStore::outbox() { return impl_->outbox; }
+SyncState& CustomerStore::sync() { return impl_->sync; }
+QuarantineView& CustomerStore::quarantine() { return impl_->quarantine; }
+StoreSettings& CustomerStore::settings() { return impl_->settings; }
+ClientelingTable& CustomerStore::clienteling() { return impl_->clienteling; }
+OperatorLockouts& CustomerStore::lockouts() { return impl_->lockouts; }
+Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
 
 Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions& options,
                                                            std::unique_ptr<RecordProtection> protection) {
@@ -289,47 +403,47 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, kMaxDbs));
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(env), std::move(protection), {}, 0, 0, 0, {}});
-  KASSA_TRY(Update(impl->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(impl->tables.Open(txn, *impl->protection, CustomerTables::Recent::kKept));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &impl->outbox), "dbi outbox"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &impl->quarantine), "dbi quarantine"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &impl->meta), "dbi meta"));
-    KASSA_TRY(impl->clienteling.Open(txn, *impl->protection));
-    auto schema = txn.Get(impl->meta, AsBytes(kSchemaKey));
+  StoreCore core{std::move(env), std::move(protection), {}, 0, 0, 0, {}};
+  KASSA_TRY(Update(core.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY(core.tables.Open(txn, *core.protection, CustomerTables::Recent::kKept));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core.outbox), "dbi outbox"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core.quarantine), "dbi quarantine"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core.meta), "dbi meta"));
+    KASSA_TRY(core.clienteling.Open(txn, *core.protection));
+    auto schema = txn.Get(core.meta, AsBytes(kSchemaKey));
     if (schema.ok()) {
       if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
-      return impl->Migrate(txn, AsChars(*schema));
+      return core.Migrate(txn, AsChars(*schema));
     }
     if (schema.status().code() != StatusCode::kNotFound) return schema.status();
-    return txn.Put(impl->meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
+    return txn.Put(core.meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
   }));
-  return std::unique_ptr<CustomerStore>(new CustomerStore(std::move(impl)));
+  return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(core))));
 }
 
-Status CustomerStore::Create(const model::Customer& customer, const model::Operation* op) {
+Status LmdbCustomerTable::Create(const model::Customer& customer, const model::Operation* op) {
   // Encode and seal before the transaction: the write lock is held only for puts.
-  KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
+  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
   Bytes queued;
   if (op != nullptr) {
-    KASSA_TRY_ASSIGN(queued, impl_->Queued(*op));
+    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
   }
-  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(impl_->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, queued));
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY(core_.PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
+    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
     return Status::Ok();
   });
 }
 
-Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t expected_version,
+Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t expected_version,
                               const model::Operation* op) {
-  KASSA_TRY_ASSIGN(const Bytes record, impl_->tables.Seal(customer));
+  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
   Bytes queued;
   if (op != nullptr) {
-    KASSA_TRY_ASSIGN(queued, impl_->Queued(*op));
+    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
   }
-  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const auto old, impl_->tables.Find(txn, customer.id));
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const auto old, core_.tables.Find(txn, customer.id));
     if (!old) return Status(StatusCode::kNotFound, "customer: no customer with this id");
     if (old->version != expected_version) {
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
@@ -338,152 +452,152 @@ Status CustomerStore::Replace(const model::Customer& customer, std::uint32_t exp
       // Headquarters assigned the number since the caller read the customer.
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
-    KASSA_TRY(impl_->PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
-    if (op != nullptr) KASSA_TRY(impl_->Append(txn, queued));
+    KASSA_TRY(core_.PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
+    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
     return Status::Ok();
   });
 }
 
-Result<model::Customer> CustomerStore::Get(const model::LocalId& id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(auto found, impl_->tables.Find(txn, id));
+Result<model::Customer> LmdbCustomerTable::Get(const model::LocalId& id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(auto found, core_.tables.Find(txn, id));
   if (!found) return Status(StatusCode::kNotFound, "customer: no customer with this id");
   return std::move(*found);
 }
 
-Status CustomerStore::Read(const Reader& read) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->tables.Read(txn, read);
+Status LmdbCustomerTable::Read(const Reader& read) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.tables.Read(txn, read);
 }
 
-Result<std::vector<OutboxEntry>> CustomerStore::PeekOutbox(std::size_t max) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->ReadOutbox(txn, max);
+Result<std::vector<OutboxEntry>> LmdbOutbox::PeekOutbox(std::size_t max) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.ReadOutbox(txn, max);
 }
 
-Result<AckResult> CustomerStore::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
+Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
                                            std::int64_t now_ms) {
   AckResult result;
-  KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
+  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
     result = AckResult{};
-    QueuedOps queued_ops(txn, impl_->outbox);
+    QueuedOps queued_ops(txn, core_.outbox);
     for (const auto& [seq, ack] : acks) {
-      auto queued = txn.Get(impl_->outbox, Be64(seq));
+      auto queued = txn.Get(core_.outbox, Be64(seq));
       if (!queued.ok()) {
         if (queued.status().code() != StatusCode::kNotFound) return queued.status();
         ++result.ignored;
         continue;
       }
-      KASSA_TRY_ASSIGN(const model::Operation op, impl_->OpenQueued(*queued));
+      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(*queued));
       if (op.op_id != ack.op_id) {
         KASSA_LOG(kWarning) << "acknowledgement of operation " << ack.op_id.ToHex() << " does not match outbox entry "
                             << seq << "; ignored";
         ++result.ignored;
         continue;
       }
-      KASSA_TRY(txn.Del(impl_->outbox, Be64(seq)));
+      KASSA_TRY(txn.Del(core_.outbox, Be64(seq)));
       queued_ops.Removed(op.customer.id, seq);
       if (ack.applied()) {
-        KASSA_TRY_ASSIGN(const bool bound, impl_->BindAccount(txn, queued_ops, op.customer.id, ack.account));
+        KASSA_TRY_ASSIGN(const bool bound, core_.BindAccount(txn, queued_ops, op.customer.id, ack.account));
         if (bound) result.accounts_bound.push_back(op.customer.id);
         ++result.applied;
       } else {
         KASSA_LOG(kWarning) << "headquarters rejected operation " << op.op_id.ToHex() << " (outbox " << seq
                             << "): " << ack.reason << "; quarantined";
-        KASSA_TRY(impl_->Quarantine(txn, seq, op, ack.reason, now_ms));
+        KASSA_TRY(core_.Quarantine(txn, seq, op, ack.reason, now_ms));
         ++result.rejected;
       }
     }
-    return impl_->PutMetaU64(txn, kLastAckKey, static_cast<std::uint64_t>(now_ms));
+    return core_.PutMetaU64(txn, kLastAckKey, static_cast<std::uint64_t>(now_ms));
   }));
   return result;
 }
 
-Result<DistributionResult> CustomerStore::ApplyDistribution(const std::vector<model::Change>& changes) {
+Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<model::Change>& changes) {
   DistributionResult result;
-  KASSA_TRY(Update(impl_->env, [&](WriteTxn& txn) -> Status {
+  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
     result = DistributionResult{};
-    QueuedOps queued_ops(txn, impl_->outbox);
-    KASSA_TRY_ASSIGN(std::uint64_t cursor, impl_->MetaU64(txn, kCursorKey, 0));
+    QueuedOps queued_ops(txn, core_.outbox);
+    KASSA_TRY_ASSIGN(std::uint64_t cursor, core_.MetaU64(txn, kCursorKey, 0));
     for (const auto& change : changes) {
       if (change.seq <= cursor) continue;  // a duplicate of what is applied
       if (change.kind == model::Change::Kind::kCustomerUpsert) {
-        KASSA_TRY(impl_->UpsertFromHeadquarters(txn, queued_ops, change.customer));
+        KASSA_TRY(core_.UpsertFromHeadquarters(txn, queued_ops, change.customer));
         ++result.customers;
       } else if (change.kind == model::Change::Kind::kClienteling) {
-        KASSA_TRY(impl_->clienteling.Apply(txn, "", change.clienteling));
+        KASSA_TRY(core_.clienteling.Apply(txn, "", change.clienteling));
         ++result.clienteling;
       } else {
         KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(change.store_config));
-        KASSA_TRY_ASSIGN(const Bytes sealed, impl_->protection->Seal(plain));
-        KASSA_TRY(txn.Put(impl_->meta, AsBytes(kStoreConfigKey), sealed));
+        KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
+        KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
         result.store_config = change.store_config;
       }
       cursor = change.seq;
     }
     result.cursor = cursor;
-    return impl_->PutMetaU64(txn, kCursorKey, cursor);
+    return core_.PutMetaU64(txn, kCursorKey, cursor);
   }));
   return result;
 }
 
-Status CustomerStore::WriteClienteling(const std::vector<ClientelingWrite>& writes) {
-  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
+Status LmdbClienteling::WriteClienteling(const std::vector<ClientelingWrite>& writes) {
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
     for (const auto& w : writes) {
-      KASSA_TRY(impl_->clienteling.Apply(txn, "", w.record));
+      KASSA_TRY(core_.clienteling.Apply(txn, "", w.record));
       if (w.op) {
-        KASSA_TRY_ASSIGN(const Bytes queued, impl_->Queued(*w.op));
-        KASSA_TRY(impl_->Append(txn, queued));
+        KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(*w.op));
+        KASSA_TRY(core_.Append(txn, queued));
       }
     }
     return Status::Ok();
   });
 }
 
-Result<std::optional<model::ClientelingConfig>> CustomerStore::LoadClientelingConfig() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Config(txn, "");
+Result<std::optional<model::ClientelingConfig>> LmdbClienteling::LoadClientelingConfig() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Config(txn, "");
 }
 
-Result<std::vector<model::Operator>> CustomerStore::Operators() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Operators(txn, "");
+Result<std::vector<model::Operator>> LmdbClienteling::Operators() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Operators(txn, "");
 }
 
-Result<std::optional<model::Operator>> CustomerStore::FindOperator(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.FindOperator(txn, "", worker_id);
+Result<std::optional<model::Operator>> LmdbClienteling::FindOperator(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.FindOperator(txn, "", worker_id);
 }
 
-Result<std::optional<model::BookEntry>> CustomerStore::BookOf(std::string_view owner) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Book(txn, "", owner);
+Result<std::optional<model::BookEntry>> LmdbClienteling::BookOf(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Book(txn, "", owner);
 }
 
-Result<std::vector<model::BookEntry>> CustomerStore::BookEntries(std::string_view owner) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Entries(txn, "", owner);
+Result<std::vector<model::BookEntry>> LmdbClienteling::BookEntries(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Entries(txn, "", owner);
 }
 
-Result<bool> CustomerStore::InBook(std::string_view owner, const model::LocalId& customer) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.InBook(txn, "", owner, customer);
+Result<bool> LmdbClienteling::InBook(std::string_view owner, const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.InBook(txn, "", owner, customer);
 }
 
-Result<std::vector<model::TimelineEntry>> CustomerStore::Timeline(const model::LocalId& customer, std::size_t max) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Timeline(txn, "", customer, max);
+Result<std::vector<model::TimelineEntry>> LmdbClienteling::Timeline(const model::LocalId& customer, std::size_t max) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Timeline(txn, "", customer, max);
 }
 
-Result<std::vector<model::AttributeValue>> CustomerStore::Measures(const model::LocalId& customer) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->clienteling.Measures(txn, "", customer);
+Result<std::vector<model::AttributeValue>> LmdbClienteling::Measures(const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Measures(txn, "", customer);
 }
 
-Result<CustomerStore::PinFailures> CustomerStore::LoadPinFailures(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
   const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
-  auto v = txn.Get(impl_->meta, AsBytes(key));
+  auto v = txn.Get(core_.meta, AsBytes(key));
   if (!v.ok()) {
     if (v.status().code() == StatusCode::kNotFound) return PinFailures{};
     return v.status();
@@ -493,11 +607,11 @@ Result<CustomerStore::PinFailures> CustomerStore::LoadPinFailures(std::string_vi
                      static_cast<std::int64_t>(FromBe64(v->subspan(8, 8)))};
 }
 
-Status CustomerStore::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
+Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
   const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
-  return Update(impl_->env, [&](WriteTxn& txn) -> Status {
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
     if (failures.wrong == 0 && failures.locked_until_ms == 0) {
-      const Status del = txn.Del(impl_->meta, AsBytes(key));
+      const Status del = txn.Del(core_.meta, AsBytes(key));
       return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
     }
     Bytes v;
@@ -505,92 +619,92 @@ Status CustomerStore::SavePinFailures(std::string_view worker_id, const PinFailu
       const Key8 b = Be64(x);
       v.insert(v.end(), b.begin(), b.end());
     }
-    return txn.Put(impl_->meta, AsBytes(key), v);
+    return txn.Put(core_.meta, AsBytes(key), v);
   });
 }
 
-Status CustomerStore::ApplyHeadquartersCustomer(const model::Customer& customer) {
-  return Update(impl_->env, [&](WriteTxn& txn) {
-    QueuedOps queued_ops(txn, impl_->outbox);
-    return impl_->UpsertFromHeadquarters(txn, queued_ops, customer);
+Status LmdbCustomerTable::ApplyHeadquartersCustomer(const model::Customer& customer) {
+  return Update(core_.env, [&](WriteTxn& txn) {
+    QueuedOps queued_ops(txn, core_.outbox);
+    return core_.UpsertFromHeadquarters(txn, queued_ops, customer);
   });
 }
 
-Result<std::uint64_t> CustomerStore::DistributionCursor() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  return impl_->MetaU64(txn, kCursorKey, 0);
+Result<std::uint64_t> LmdbSyncState::DistributionCursor() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.MetaU64(txn, kCursorKey, 0);
 }
 
-Status CustomerStore::ResetDistributionCursor(std::uint64_t cursor) {
-  return Update(impl_->env, [&](WriteTxn& txn) { return impl_->PutMetaU64(txn, kCursorKey, cursor); });
+Status LmdbSyncState::ResetDistributionCursor(std::uint64_t cursor) {
+  return Update(core_.env, [&](WriteTxn& txn) { return core_.PutMetaU64(txn, kCursorKey, cursor); });
 }
 
-Result<std::vector<QuarantineEntry>> CustomerStore::Quarantined(std::size_t max) {
+Result<std::vector<QuarantineEntry>> LmdbQuarantine::Quarantined(std::size_t max) {
   std::vector<QuarantineEntry> entries;
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->quarantine));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.quarantine));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found && entries.size() < max) {
-    KASSA_TRY_ASSIGN(QuarantineEntry e, impl_->OpenQuarantined(FromBe64(cursor.key()), cursor.value()));
+    KASSA_TRY_ASSIGN(QuarantineEntry e, core_.OpenQuarantined(FromBe64(cursor.key()), cursor.value()));
     entries.push_back(std::move(e));
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   return entries;
 }
 
-Result<StoreStats> CustomerStore::Stats() {
+Result<StoreStats> LmdbDiagnostics::Stats() {
   StoreStats stats;
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-  KASSA_TRY_ASSIGN(stats.customers, txn.Count(impl_->tables.customers()));
-  KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(impl_->outbox));
-  KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(impl_->quarantine));
-  KASSA_TRY_ASSIGN(stats.pending_customers, impl_->MetaU64(txn, kPendingKey, 0));
-  KASSA_TRY_ASSIGN(stats.recent_index_customers, impl_->tables.RecentCustomers(txn));
-  KASSA_TRY_ASSIGN(auto oldest, impl_->ReadOutbox(txn, 1));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(stats.customers, txn.Count(core_.tables.customers()));
+  KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(core_.outbox));
+  KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(core_.quarantine));
+  KASSA_TRY_ASSIGN(stats.pending_customers, core_.MetaU64(txn, kPendingKey, 0));
+  KASSA_TRY_ASSIGN(stats.recent_index_customers, core_.tables.RecentCustomers(txn));
+  KASSA_TRY_ASSIGN(auto oldest, core_.ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
-  KASSA_TRY_ASSIGN(stats.distribution_cursor, impl_->MetaU64(txn, kCursorKey, 0));
-  KASSA_TRY_ASSIGN(const std::uint64_t last_ack, impl_->MetaU64(txn, kLastAckKey, 0));
+  KASSA_TRY_ASSIGN(stats.distribution_cursor, core_.MetaU64(txn, kCursorKey, 0));
+  KASSA_TRY_ASSIGN(const std::uint64_t last_ack, core_.MetaU64(txn, kLastAckKey, 0));
   stats.last_ack_at_ms = static_cast<std::int64_t>(last_ack);
   MDB_envinfo info{};
   MDB_stat env_stat{};
-  KASSA_TRY(FromMdb(mdb_env_info(impl_->env.get(), &info), "env_info"));
-  KASSA_TRY(FromMdb(mdb_env_stat(impl_->env.get(), &env_stat), "env_stat"));
+  KASSA_TRY(FromMdb(mdb_env_info(core_.env.get(), &info), "env_info"));
+  KASSA_TRY(FromMdb(mdb_env_stat(core_.env.get(), &env_stat), "env_stat"));
   stats.map_size_bytes = info.me_mapsize;
   stats.used_bytes = (info.me_last_pgno + 1) * static_cast<std::uint64_t>(env_stat.ms_psize);
   return stats;
 }
 
-Result<std::optional<model::StoreConfig>> CustomerStore::LoadStoreConfig() {
+Result<std::optional<model::StoreConfig>> LmdbStoreSettings::LoadStoreConfig() {
   Bytes plain;
   {
-    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
-    auto sealed = txn.Get(impl_->meta, AsBytes(kStoreConfigKey));
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+    auto sealed = txn.Get(core_.meta, AsBytes(kStoreConfigKey));
     if (!sealed.ok()) {
       if (sealed.status().code() == StatusCode::kNotFound) return std::optional<model::StoreConfig>();
       return sealed.status();
     }
-    KASSA_TRY_ASSIGN(plain, impl_->protection->Open(*sealed));
+    KASSA_TRY_ASSIGN(plain, core_.protection->Open(*sealed));
   }
   KASSA_TRY_ASSIGN(model::StoreConfig config, proto_codec::DecodeStoreConfig(plain));
   return std::optional<model::StoreConfig>(std::move(config));
 }
 
-Status CustomerStore::SaveStoreConfig(const model::StoreConfig& config) {
+Status LmdbStoreSettings::SaveStoreConfig(const model::StoreConfig& config) {
   KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(config));
-  KASSA_TRY_ASSIGN(const Bytes sealed, impl_->protection->Seal(plain));
-  return Update(impl_->env, [&](WriteTxn& txn) { return txn.Put(impl_->meta, AsBytes(kStoreConfigKey), sealed); });
+  KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
+  return Update(core_.env, [&](WriteTxn& txn) { return txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed); });
 }
 
-Result<CheckReport> CustomerStore::Check() {
+Result<CheckReport> LmdbDiagnostics::Check() {
   CheckReport report;
   const auto problem = [&](std::string text) {
     if (report.problems.size() < CheckReport::kMaxProblems) report.problems.push_back(std::move(text));
   };
   // One snapshot for the whole check, so concurrent writes cannot cause false alarms.
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(impl_->env));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
 
   std::set<model::LocalId> pending;
-  KASSA_TRY(impl_->tables.Check(txn, report.customers, report.index_entries, problem,
+  KASSA_TRY(core_.tables.Check(txn, report.customers, report.index_entries, problem,
                                 [&](const model::Customer& c) {
                                   if (c.pending()) pending.insert(c.id);
                                 }));
@@ -598,16 +712,16 @@ Result<CheckReport> CustomerStore::Check() {
   std::map<model::LocalId, int> creations;
   std::uint64_t last_seq = 0;
   {
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->outbox));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.outbox));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.outbox_entries) {
       last_seq = FromBe64(cursor.key());
-      auto op = impl_->OpenQueued(cursor.value());
+      auto op = core_.OpenQueued(cursor.value());
       if (!op.ok()) {
         problem("outbox entry " + std::to_string(last_seq) + ": does not decode (" + op.status().detail() + ")");
       } else {
         if (op->kind == model::OperationKind::kCreateCustomer) ++creations[op->customer.id];
-        if (!txn.Get(impl_->tables.customers(), IdKey(op->customer.id)).ok()) {
+        if (!txn.Get(core_.tables.customers(), IdKey(op->customer.id)).ok()) {
           problem("outbox entry " + std::to_string(last_seq) + ": customer " + op->customer.id.ToHex() + " is not stored");
         }
         if (!FiledUnder(cursor.value(), op->customer.id)) {
@@ -618,10 +732,10 @@ Result<CheckReport> CustomerStore::Check() {
     }
   }
   {
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(impl_->quarantine));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.quarantine));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.quarantined) {
-      auto e = impl_->OpenQuarantined(FromBe64(cursor.key()), cursor.value());
+      auto e = core_.OpenQuarantined(FromBe64(cursor.key()), cursor.value());
       if (!e.ok()) {
         problem("quarantine entry " + std::to_string(FromBe64(cursor.key())) + ": does not decode");
       } else if (e->operation.kind == model::OperationKind::kCreateCustomer) {
@@ -638,7 +752,7 @@ Result<CheckReport> CustomerStore::Check() {
               " creations queued or quarantined (expected exactly 1)");
     }
   }
-  KASSA_TRY_ASSIGN(const std::uint64_t pending_count, impl_->MetaU64(txn, kPendingKey, 0));
+  KASSA_TRY_ASSIGN(const std::uint64_t pending_count, core_.MetaU64(txn, kPendingKey, 0));
   if (pending_count != pending.size()) {
     problem("the pending count says " + std::to_string(pending_count) + " but " + std::to_string(pending.size()) +
             " customers are pending");
@@ -646,7 +760,7 @@ Result<CheckReport> CustomerStore::Check() {
   // A queued creation of a customer that is no longer pending is fine: the
   // account number arrived by distribution before the acknowledgement.
   if (report.outbox_entries > 0) {
-    KASSA_TRY_ASSIGN(const std::uint64_t next, impl_->MetaU64(txn, kNextSeqKey, 0));
+    KASSA_TRY_ASSIGN(const std::uint64_t next, core_.MetaU64(txn, kNextSeqKey, 0));
     if (next <= last_seq) problem("outbox sequence counter is behind its last entry " + std::to_string(last_seq));
   }
   return report;

@@ -16,6 +16,7 @@
 #include "kassa/hal/sim/sim_clock.h"
 #include "kassa/model/clienteling.h"
 #include "kassa/proto_codec/codec.h"
+#include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -259,9 +260,11 @@ class ClientelingServiceTest : public ::testing::Test {
     auto store = storage::CustomerStore::Open({dir_.path()});
     ASSERT_TRUE(store.ok()) << store.status().detail();
     store_ = std::move(*store);
-    customers_ = std::make_unique<customers::CustomerService>(*store_, clock_, "LON-01-T1", testing::SampleStore());
-    sessions_ = std::make_unique<clienteling::OperatorSessions>(*store_, clock_, "LON-01");
-    service_ = std::make_unique<clienteling::ClientelingService>(*store_, *customers_, *sessions_, clock_);
+    customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "LON-01-T1", testing::SampleStore());
+    sessions_ = std::make_unique<clienteling::OperatorSessions>(store_->clienteling(), store_->lockouts(), clock_,
+                                                                "LON-01");
+    service_ = std::make_unique<clienteling::ClientelingService>(store_->customers(), store_->clienteling(),
+                                                                  *customers_, *sessions_, clock_);
     std::vector<storage::ClientelingWrite> writes(1);
     writes[0].record.config = Config();
     for (const auto& [id, role, pin, badge] : {std::tuple{"A1", "associate", "1111", "EMP1"},
@@ -272,7 +275,7 @@ class ClientelingServiceTest : public ::testing::Test {
                                 *crypto::HashPin(pin, crypto::kMinPinIterations), badge, true};
       writes.push_back(std::move(w));
     }
-    ASSERT_TRUE(store_->WriteClienteling(writes).ok());
+    ASSERT_TRUE(store_->clienteling().WriteClienteling(writes).ok());
   }
 
   clienteling::Caller SignIn(const char* worker, const char* pin) {
@@ -300,7 +303,7 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   EXPECT_EQ(sessions_->SignInWithPin("A1", "1111").status().code(), StatusCode::kUnauthenticated);
   EXPECT_TRUE(sessions_->SignInWithPin("A2", "2222").ok());  // others are not affected
   // A restart (new sessions over the same store) does not lift the lockout.
-  clienteling::OperatorSessions restarted(*store_, clock_, "LON-01");
+  clienteling::OperatorSessions restarted(store_->clienteling(), store_->lockouts(), clock_, "LON-01");
   EXPECT_EQ(std::string(restarted.SignInWithPin("A1", "1111").status().field()), "operator");
   clock_.Advance(301 * 1000);
   const auto a1 = sessions_->SignInWithPin("A1", "1111");
@@ -334,13 +337,13 @@ TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperation
   p.last_name = "Kalna";
   const auto anna = customers_->Create(p, "A1");
   ASSERT_TRUE(anna.ok());
-  const std::uint64_t outbox_before = store_->Stats()->outbox_length;
+  const std::uint64_t outbox_before = store_->diagnostics().Stats()->outbox_length;
 
   ASSERT_TRUE(service_->AddToBook(a1, "", liga->id.ToHex()).ok());
   ASSERT_TRUE(service_->AddToBook(a1, "", liga->id.ToHex()).ok());  // there already: nothing queued
   ASSERT_TRUE(service_->AddToBook(m1, "A2", anna->id.ToHex()).ok());
   ASSERT_TRUE(service_->AddToBook(m1, "A2", liga->id.ToHex()).ok());  // in two books
-  EXPECT_EQ(store_->Stats()->outbox_length, outbox_before + 3);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, outbox_before + 3);
   // An associate may not add to someone else's book, nor see it.
   EXPECT_EQ(service_->AddToBook(a1, "A2", anna->id.ToHex()).code(), StatusCode::kPermissionDenied);
   std::string bad;
@@ -359,7 +362,7 @@ TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperation
   const auto moved = service_->Reassign(m1, "A2", "A1", {anna->id.ToHex()});
   ASSERT_TRUE(moved.ok()) << moved.status().detail();
   EXPECT_EQ(*moved, 1u);
-  EXPECT_EQ(store_->Stats()->outbox_length, outbox_before + 4);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, outbox_before + 4);
   const auto mine = service_->Book(a1, {}, bad);
   ASSERT_TRUE(mine.ok());
   EXPECT_EQ(mine->total, 2u);
@@ -382,7 +385,7 @@ TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperation
   EXPECT_EQ((*timeline)[0].kind, m::TimelineKind::kNote);
   EXPECT_EQ((*timeline)[1].activity_type, "visit");
   EXPECT_EQ((*timeline)[1].worker_id, "A1");
-  const auto check = store_->Check();
+  const auto check = store_->diagnostics().Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->ok()) << (check->problems.empty() ? "" : check->problems[0]);
 }
@@ -424,9 +427,9 @@ TEST_F(ClientelingServiceTest, FiltersOverABookOfTenThousandCustomers) {
   for (std::size_t at = 0; at < changes.size(); at += 1000) {
     const std::vector<m::Change> chunk(changes.begin() + static_cast<std::ptrdiff_t>(at),
                                        changes.begin() + static_cast<std::ptrdiff_t>(std::min(at + 1000, changes.size())));
-    ASSERT_TRUE(store_->ApplyDistribution(chunk).ok());
+    ASSERT_TRUE(store_->sync().ApplyDistribution(chunk).ok());
   }
-  ASSERT_TRUE(store_->WriteClienteling(entries).ok());
+  ASSERT_TRUE(store_->clienteling().WriteClienteling(entries).ok());
   const auto a1 = SignIn("A1", "1111");
 
   const auto run = [&](std::vector<m::BookFilter::Condition> conditions, const char* what) {

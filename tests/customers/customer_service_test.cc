@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kassa/hal/sim/sim_clock.h"
+#include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -18,7 +19,7 @@ class CustomerServiceTest : public ::testing::Test {
     service_.reset();
     store_.reset();
     store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
-    service_ = std::make_unique<CustomerService>(*store_, clock_, "POS-7", std::move(config));
+    service_ = std::make_unique<CustomerService>(store_->customers(), clock_, "POS-7", std::move(config));
   }
   model::Customer MustCreate(const CustomerPatch& p) {
     auto c = service_->Create(p, "anna");
@@ -88,7 +89,7 @@ TEST_F(CustomerServiceTest, AddressDefaultsFollowTypeAndStoreCountry) {
 
 TEST_F(CustomerServiceTest, CreationQueuesExactlyOneOutboxEntry) {
   const auto c = MustCreate(JohnSmith());
-  auto entries = store_->PeekOutbox(10);
+  auto entries = store_->outbox().PeekOutbox(10);
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].operation.kind, model::OperationKind::kCreateCustomer);
@@ -138,7 +139,7 @@ TEST_F(CustomerServiceTest, BadInputStoresNothing) {
   p = JohnSmith();
   p.customer_group = "VIP";
   EXPECT_EQ(service_->Create(p, "anna").status().field(), "customer_group");
-  auto stats = store_->Stats();
+  auto stats = store_->diagnostics().Stats();
   EXPECT_EQ(stats->customers, 0u);
   EXPECT_EQ(stats->outbox_length, 0u);
 }
@@ -151,7 +152,7 @@ TEST_F(CustomerServiceTest, OfflineCreationCanBeForbidden) {
   const auto r = service_->Create(JohnSmith(), "anna");
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.status().field(), "creation");
-  EXPECT_EQ(store_->Stats()->customers, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->customers, 0u);
 }
 
 TEST_F(CustomerServiceTest, EditQueuesBehindCreationAndBumpsVersion) {
@@ -162,7 +163,7 @@ TEST_F(CustomerServiceTest, EditQueuesBehindCreationAndBumpsVersion) {
   ASSERT_TRUE(e.ok()) << e.status().detail();
   EXPECT_EQ(e->version, 2u);
   EXPECT_TRUE(e->pending());
-  auto entries = store_->PeekOutbox(10);
+  auto entries = store_->outbox().PeekOutbox(10);
   ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[1].operation.kind, model::OperationKind::kUpdateCustomer);
   EXPECT_EQ((*entries)[1].operation.base_version, 1u);
@@ -193,7 +194,7 @@ TEST_F(CustomerServiceTest, EditThatChangesNothingQueuesNothing) {
   auto e = service_->Edit(c.id.ToHex(), same, 1, "anna");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->version, 1u);
-  EXPECT_EQ(store_->Stats()->outbox_length, 1u);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 1u);
 }
 
 TEST_F(CustomerServiceTest, SearchByNameTokensAnyOrderPrefixAndAccents) {
@@ -371,7 +372,7 @@ TEST_F(SyncCreateTest, OnlineCreateIsRealTimeWithTheAccountNumberAndNothingQueue
   auto c = CreateNow();
   ASSERT_TRUE(c.ok()) << c.status().detail();
   EXPECT_EQ(c->account, "LV00000077");
-  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 0u);
   EXPECT_EQ(service_->Find("lv00000077")->id, c->id);
 }
 
@@ -381,7 +382,7 @@ TEST_F(SyncCreateTest, UnansweredCreateFallsBackToTheOutboxWithTheSameOperationI
   auto c = CreateNow();
   ASSERT_TRUE(c.ok()) << c.status().detail();
   EXPECT_TRUE(c->pending());
-  auto outbox = store_->PeekOutbox(5);
+  auto outbox = store_->outbox().PeekOutbox(5);
   ASSERT_EQ(outbox->size(), 1u);
   ASSERT_EQ(hq_.received.size(), 1u);
   EXPECT_EQ((*outbox)[0].operation.op_id, hq_.received[0].op_id);  // headquarters applies it once
@@ -395,7 +396,7 @@ TEST_F(SyncCreateTest, UnansweredCreateWhereOfflineIsForbiddenSaysToSearchFirst)
   EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(c.status().field(), "creation");
   EXPECT_NE(std::string(c.status().message()).find("search the chain"), std::string::npos);
-  EXPECT_EQ(store_->Stats()->customers, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->customers, 0u);
 }
 
 TEST_F(SyncCreateTest, OfflineWithOfflineForbiddenIsRefusedWithoutAsking) {
@@ -404,7 +405,7 @@ TEST_F(SyncCreateTest, OfflineWithOfflineForbiddenIsRefusedWithoutAsking) {
   auto c = CreateNow();
   EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(hq_.received.empty());
-  EXPECT_EQ(store_->Stats()->customers, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->customers, 0u);
 }
 
 TEST_F(SyncCreateTest, RefusalByHeadquartersStoresNothing) {
@@ -416,8 +417,8 @@ TEST_F(SyncCreateTest, RefusalByHeadquartersStoresNothing) {
   auto c = CreateNow();
   EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(c.status().field(), "headquarters");
-  EXPECT_EQ(store_->Stats()->customers, 0u);
-  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->customers, 0u);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 0u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "kassa/hal/sim/sim_clock.h"
 #include "kassa/hal/sim/sim_devices.h"
+#include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -31,7 +32,7 @@ class DeviceFlowsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
-    customers_ = std::make_unique<customers::CustomerService>(*store_, clock_, "POS-7", testing::SampleStore());
+    customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "POS-7", testing::SampleStore());
     flows_ = std::make_unique<DeviceFlows>(*customers_, clock_, Devices{&scanner_, &reader_, &printer_, &display_},
                                            [this](const Event& e) { events_.push_back(e); });
     ASSERT_TRUE(flows_->Start().ok());

@@ -40,7 +40,7 @@ class CustomerStoreTest : public ::testing::Test {
     store_ = std::move(*s);
   }
   void ExpectConsistent() {
-    auto report = store_->Check();
+    auto report = store_->diagnostics().Check();
     ASSERT_TRUE(report.ok());
     for (const auto& p : report->problems) ADD_FAILURE() << p;
   }
@@ -51,23 +51,23 @@ class CustomerStoreTest : public ::testing::Test {
 TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
   const auto c = NewCustomer("Smith");
   const auto op = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &op).ok());
-  auto back = store_->Get(c.id);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  auto back = store_->customers().Get(c.id);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, c);
-  auto stats = store_->Stats();
+  auto stats = store_->diagnostics().Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->customers, 1u);
   EXPECT_EQ(stats->pending_customers, 1u);
   EXPECT_EQ(stats->outbox_length, 1u);
   ASSERT_TRUE(stats->oldest.has_value());
   EXPECT_EQ(stats->oldest->operation, op);
-  auto hits = store_->ScanPrefix(search::IndexKind::kName, "smi", 10);
+  auto hits = store_->customers().ScanPrefix(search::IndexKind::kName, "smi", 10);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].id, c.id);
   EXPECT_EQ((*hits)[0].field, search::MatchedField::kLastName);
-  auto email = store_->ScanPrefix(search::IndexKind::kEmail, "smith@example.com", 10);
+  auto email = store_->customers().ScanPrefix(search::IndexKind::kEmail, "smith@example.com", 10);
   ASSERT_TRUE(email.ok());
   EXPECT_EQ(email->size(), 1u);
   ExpectConsistent();
@@ -76,9 +76,9 @@ TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
 TEST_F(CustomerStoreTest, SurvivesReopen) {
   const auto c = NewCustomer("Jones");
   const auto op = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &op).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
   Reopen();
-  auto back = store_->Get(c.id);
+  auto back = store_->customers().Get(c.id);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, c);
   ExpectConsistent();
@@ -89,10 +89,10 @@ TEST_F(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
   for (int i = 0; i < 5; ++i) {
     const auto c = NewCustomer("N" + std::to_string(i));
     ops.push_back(CreateOp(c));
-    ASSERT_TRUE(store_->Create(c, &ops.back()).ok());
+    ASSERT_TRUE(store_->customers().Create(c, &ops.back()).ok());
     if (i == 2) Reopen();
   }
-  auto entries = store_->PeekOutbox(10);
+  auto entries = store_->outbox().PeekOutbox(10);
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) {
@@ -103,8 +103,8 @@ TEST_F(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
 
 TEST_F(CustomerStoreTest, DuplicateIdIsRefused) {
   const auto c = NewCustomer("Smith");
-  ASSERT_TRUE(store_->Create(c, nullptr).ok());
-  const Status again = store_->Create(c, nullptr);
+  ASSERT_TRUE(store_->customers().Create(c, nullptr).ok());
+  const Status again = store_->customers().Create(c, nullptr);
   EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(again.field(), "id");
 }
@@ -113,34 +113,34 @@ TEST_F(CustomerStoreTest, LoyaltyCardBelongsToOneCustomer) {
   auto a = NewCustomer("A");
   a.loyalty_cards = {"LC-1"};
   const auto op_a = CreateOp(a);
-  ASSERT_TRUE(store_->Create(a, &op_a).ok());
+  ASSERT_TRUE(store_->customers().Create(a, &op_a).ok());
   auto b = NewCustomer("B");
   b.loyalty_cards = {"LC-1"};
   const auto op_b = CreateOp(b);
-  const Status s = store_->Create(b, &op_b);
+  const Status s = store_->customers().Create(b, &op_b);
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(s.field(), "loyalty_cards");
-  EXPECT_EQ(store_->Get(b.id).status().code(), StatusCode::kNotFound);  // nothing half-written
+  EXPECT_EQ(store_->customers().Get(b.id).status().code(), StatusCode::kNotFound);  // nothing half-written
   ExpectConsistent();
 }
 
 TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
   auto c = NewCustomer("Smith");
   const auto op = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &op).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
   auto edited = c;
   edited.last_name = "Brown";
   edited.version = 2;
-  EXPECT_EQ(store_->Replace(edited, 5, nullptr).code(), StatusCode::kAborted);  // stale version
-  EXPECT_EQ(store_->Get(c.id)->last_name, "Smith");
-  ASSERT_TRUE(store_->Replace(edited, 1, nullptr).ok());
-  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kName, "smith", 10)->empty());
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "brown", 10)->size(), 1u);
+  EXPECT_EQ(store_->customers().Replace(edited, 5, nullptr).code(), StatusCode::kAborted);  // stale version
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Smith");
+  ASSERT_TRUE(store_->customers().Replace(edited, 1, nullptr).ok());
+  EXPECT_TRUE(store_->customers().ScanPrefix(search::IndexKind::kName, "smith", 10)->empty());
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kName, "brown", 10)->size(), 1u);
   // A second edit starting from version 1 loses: never a silent overwrite.
   auto other = c;
   other.last_name = "Green";
   other.version = 2;
-  EXPECT_EQ(store_->Replace(other, 1, nullptr).code(), StatusCode::kAborted);
+  EXPECT_EQ(store_->customers().Replace(other, 1, nullptr).code(), StatusCode::kAborted);
   ExpectConsistent();
 }
 
@@ -149,22 +149,22 @@ TEST_F(CustomerStoreTest, GetManyReadsInOrderAndReportsMissing) {
   const auto b = NewCustomer("B");
   const auto op_a = CreateOp(a);
   const auto op_b = CreateOp(b);
-  ASSERT_TRUE(store_->Create(a, &op_a).ok());
-  ASSERT_TRUE(store_->Create(b, &op_b).ok());
-  auto both = store_->GetMany({b.id, a.id});
+  ASSERT_TRUE(store_->customers().Create(a, &op_a).ok());
+  ASSERT_TRUE(store_->customers().Create(b, &op_b).ok());
+  auto both = store_->customers().GetMany({b.id, a.id});
   ASSERT_TRUE(both.ok());
   ASSERT_EQ(both->size(), 2u);
   EXPECT_EQ((*both)[0], b);
   EXPECT_EQ((*both)[1], a);
-  EXPECT_EQ(store_->GetMany({a.id, NewCustomer("Ghost").id}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->customers().GetMany({a.id, NewCustomer("Ghost").id}).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(CustomerStoreTest, ReplaceOfMissingCustomerIsNotFound) {
-  EXPECT_EQ(store_->Replace(NewCustomer("Ghost"), 1, nullptr).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->customers().Replace(NewCustomer("Ghost"), 1, nullptr).code(), StatusCode::kNotFound);
 }
 
 TEST_F(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
-  auto none = store_->LoadStoreConfig();
+  auto none = store_->settings().LoadStoreConfig();
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   model::StoreConfig cfg;
@@ -173,9 +173,9 @@ TEST_F(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
   cfg.operating_unit_country = "GB";
   cfg.customer_groups = {{"RETAIL", "Retail"}};
   cfg.default_customer.customer_group = "RETAIL";
-  ASSERT_TRUE(store_->SaveStoreConfig(cfg).ok());
+  ASSERT_TRUE(store_->settings().SaveStoreConfig(cfg).ok());
   Reopen();
-  auto loaded = store_->LoadStoreConfig();
+  auto loaded = store_->settings().LoadStoreConfig();
   ASSERT_TRUE(loaded.ok());
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, cfg);
@@ -189,7 +189,7 @@ TEST_F(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
   for (int i = 0; i < 100000; ++i) {
     const auto c = NewCustomer("Customer" + std::to_string(i), "+4420794" + std::to_string(10000 + i));
     const auto op = CreateOp(c);
-    s = store_->Create(c, &op);
+    s = store_->customers().Create(c, &op);
     if (!s.ok()) break;
     ids.push_back(c.id);
     ++stored;
@@ -198,24 +198,24 @@ TEST_F(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
   EXPECT_NE(std::string(s.detail()).find("storage full"), std::string::npos);
   ASSERT_GT(stored, 10u);
   // Nothing of the failed write is visible; what was stored is intact.
-  auto stats = store_->Stats();
+  auto stats = store_->diagnostics().Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->customers, stored);
   EXPECT_EQ(stats->outbox_length, stored);
   ExpectConsistent();
   // Reads keep working on the full store, and a larger map accepts writes again.
-  EXPECT_TRUE(store_->Get(ids.front()).ok());
+  EXPECT_TRUE(store_->customers().Get(ids.front()).ok());
   Reopen(std::size_t{8} << 20);
   const auto c = NewCustomer("AfterGrowth");
   const auto op = CreateOp(c);
-  EXPECT_TRUE(store_->Create(c, &op).ok());
-  EXPECT_EQ(store_->Stats()->customers, stored + 1);
+  EXPECT_TRUE(store_->customers().Create(c, &op).ok());
+  EXPECT_EQ(store_->diagnostics().Stats()->customers, stored + 1);
   ExpectConsistent();
 }
 
 TEST_F(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
-  ASSERT_TRUE(store_->Create(NewCustomer("Orphan"), nullptr).ok());
-  auto report = store_->Check();
+  ASSERT_TRUE(store_->customers().Create(NewCustomer("Orphan"), nullptr).ok());
+  auto report = store_->diagnostics().Check();
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->problems.size(), 1u);
   EXPECT_NE(report->problems[0].find("0 creations queued or quarantined"), std::string::npos);
@@ -264,26 +264,26 @@ model::Operation UpdateOp(const model::Customer& after, std::uint32_t base) {
 TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
   model::Customer c = NewCustomer("Pending");
   const model::Operation create = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &create).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &create).ok());
   model::Customer edited = c;
   edited.last_name = "Edited";
   edited.version = 2;
   const model::Operation update = UpdateOp(edited, 1);
-  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
+  ASSERT_TRUE(store_->customers().Replace(edited, 1, &update).ok());
 
-  auto result = store_->ApplyAcks({{1, Applied(create, "LV00000042")}}, 1000);
+  auto result = store_->sync().ApplyAcks({{1, Applied(create, "LV00000042")}}, 1000);
   ASSERT_TRUE(result.ok()) << result.status().detail();
   EXPECT_EQ(result->applied, 1u);
-  EXPECT_EQ(store_->Get(c.id)->account, "LV00000042");
-  EXPECT_EQ(store_->Get(c.id)->last_name, "Edited");
-  auto hits = store_->ScanPrefix(search::IndexKind::kAccount, "LV00000042", 5);
+  EXPECT_EQ(store_->customers().Get(c.id)->account, "LV00000042");
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Edited");
+  auto hits = store_->customers().ScanPrefix(search::IndexKind::kAccount, "LV00000042", 5);
   ASSERT_EQ(hits->size(), 1u);
-  EXPECT_EQ(store_->Stats()->pending_customers, 0u);
-  auto outbox = store_->PeekOutbox(10);
+  EXPECT_EQ(store_->diagnostics().Stats()->pending_customers, 0u);
+  auto outbox = store_->outbox().PeekOutbox(10);
   ASSERT_EQ(outbox->size(), 1u);
   EXPECT_EQ((*outbox)[0].operation.kind, model::OperationKind::kUpdateCustomer);
   EXPECT_EQ((*outbox)[0].operation.customer.account, "LV00000042");
-  EXPECT_EQ(store_->Stats()->last_ack_at_ms, 1000);
+  EXPECT_EQ(store_->diagnostics().Stats()->last_ack_at_ms, 1000);
   ExpectConsistent();
 }
 
@@ -296,16 +296,16 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
     model::Customer c = NewCustomer("Recent" + std::to_string(1000 + i));
     c.loyalty_cards = {"CARD" + std::to_string(1000 + i)};
     const model::Operation op = CreateOp(c);
-    ASSERT_TRUE(store_->Create(c, &op).ok()) << i;
+    ASSERT_TRUE(store_->customers().Create(c, &op).ok()) << i;
     created.push_back(c);
     if (i == 0) {
-      EXPECT_EQ(store_->Stats()->recent_index_customers, 1u);
+      EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 1u);
     }
   }
   // The 129th create folded the 128 before it; two wait now.
-  EXPECT_EQ(store_->Stats()->recent_index_customers, 2u);
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 2u);
   // A scan sees index and recent entries as one, in key order.
-  auto hits = store_->ScanPrefix(search::IndexKind::kName, "recent112", 200);
+  auto hits = store_->customers().ScanPrefix(search::IndexKind::kName, "recent112", 200);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 10u);  // recent1120 .. recent1129: 8 folded, 2 waiting
   for (std::size_t i = 0; i < hits->size(); ++i) {
@@ -316,9 +316,9 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   model::Customer copy = NewCustomer("Copycat");
   copy.loyalty_cards = {"CARD1129"};
   const model::Operation copy_op = CreateOp(copy);
-  const Status taken = store_->Create(copy, &copy_op);
+  const Status taken = store_->customers().Create(copy, &copy_op);
   EXPECT_EQ(taken.code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->Stats()->recent_index_customers, 2u);
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 2u);
   ExpectConsistent();
 
   // An edit of a waiting customer moves its entries into the index.
@@ -326,21 +326,21 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   edited.last_name = "Renamed";
   edited.version = 2;
   const model::Operation update = UpdateOp(edited, 1);
-  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
-  EXPECT_EQ(store_->Stats()->recent_index_customers, 1u);
-  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kName, "recent1129", 5)->empty());
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "renamed", 5)->size(), 1u);
+  ASSERT_TRUE(store_->customers().Replace(edited, 1, &update).ok());
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 1u);
+  EXPECT_TRUE(store_->customers().ScanPrefix(search::IndexKind::kName, "recent1129", 5)->empty());
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kName, "renamed", 5)->size(), 1u);
   ExpectConsistent();
 
   // Headquarters' account number for the other one (the 129th create, outbox
   // entry 129) does the same.
-  auto outbox = store_->PeekOutbox(200);
+  auto outbox = store_->outbox().PeekOutbox(200);
   ASSERT_TRUE(outbox.ok());
   ASSERT_EQ((*outbox)[128].seq, 129u);
-  ASSERT_TRUE(store_->ApplyAcks({{129, Applied((*outbox)[128].operation, "LV00000129")}}, 1000).ok());
-  EXPECT_EQ(store_->Stats()->recent_index_customers, 0u);
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kAccount, "LV00000129", 5)->size(), 1u);
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kLoyaltyCard, "CARD1128", 5)->size(), 1u);
+  ASSERT_TRUE(store_->sync().ApplyAcks({{129, Applied((*outbox)[128].operation, "LV00000129")}}, 1000).ok());
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 0u);
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kAccount, "LV00000129", 5)->size(), 1u);
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kLoyaltyCard, "CARD1128", 5)->size(), 1u);
   Reopen();
   ExpectConsistent();
 }
@@ -349,7 +349,7 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
 TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
   const model::Customer c = NewCustomer("Vanishing");
   const model::Operation op = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &op).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
   ExpectConsistent();
   store_.reset();
   {
@@ -366,7 +366,7 @@ TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
     mdb_env_close(env);
   }
   Reopen();
-  auto report = store_->Check();
+  auto report = store_->diagnostics().Check();
   ASSERT_TRUE(report.ok());
   ASSERT_FALSE(report->problems.empty());
   EXPECT_NE(report->problems.front().find("index entry missing"), std::string::npos) << report->problems.front();
@@ -375,9 +375,9 @@ TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
 TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
   model::Customer c = NewCustomer("Twice");
   const model::Operation create = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &create).ok());
-  ASSERT_EQ(store_->ApplyAcks({{1, Applied(create, "LV1")}}, 1)->applied, 1u);
-  auto again = store_->ApplyAcks({{1, Applied(create, "LV1")}}, 2);
+  ASSERT_TRUE(store_->customers().Create(c, &create).ok());
+  ASSERT_EQ(store_->sync().ApplyAcks({{1, Applied(create, "LV1")}}, 1)->applied, 1u);
+  auto again = store_->sync().ApplyAcks({{1, Applied(create, "LV1")}}, 2);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->ignored, 1u);
   EXPECT_EQ(again->applied, 0u);
@@ -387,13 +387,13 @@ TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
 TEST_F(CustomerStoreTest, AckOfAnotherOperationIdLeavesTheEntry) {
   model::Customer c = NewCustomer("Mismatch");
   const model::Operation create = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &create).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &create).ok());
   model::Operation other = CreateOp(c);  // a different op id
-  auto r = store_->ApplyAcks({{1, Applied(other, "LV9")}}, 1);
+  auto r = store_->sync().ApplyAcks({{1, Applied(other, "LV9")}}, 1);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ignored, 1u);
-  EXPECT_EQ(store_->Stats()->outbox_length, 1u);
-  EXPECT_TRUE(store_->Get(c.id)->pending());
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 1u);
+  EXPECT_TRUE(store_->customers().Get(c.id)->pending());
 }
 
 TEST_F(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) {
@@ -401,23 +401,23 @@ TEST_F(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) 
   model::Customer b = NewCustomer("Accepted", "+442079460959");
   const model::Operation create_a = CreateOp(a);
   const model::Operation create_b = CreateOp(b);
-  ASSERT_TRUE(store_->Create(a, &create_a).ok());
-  ASSERT_TRUE(store_->Create(b, &create_b).ok());
+  ASSERT_TRUE(store_->customers().Create(a, &create_a).ok());
+  ASSERT_TRUE(store_->customers().Create(b, &create_b).ok());
   model::OperationAck reject = Applied(create_a, "");
   reject.outcome = model::OperationAck::Outcome::kRejected;
   reject.reason = "customer_group: unknown customer group";
-  auto r = store_->ApplyAcks({{1, reject}, {2, Applied(create_b, "LV2")}}, 5);
+  auto r = store_->sync().ApplyAcks({{1, reject}, {2, Applied(create_b, "LV2")}}, 5);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rejected, 1u);
   EXPECT_EQ(r->applied, 1u);
-  EXPECT_EQ(store_->Stats()->outbox_length, 0u);
-  auto q = store_->Quarantined(10);
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 0u);
+  auto q = store_->quarantine().Quarantined(10);
   ASSERT_EQ(q->size(), 1u);
   EXPECT_EQ((*q)[0].reason, "customer_group: unknown customer group");
   EXPECT_EQ((*q)[0].operation.op_id, create_a.op_id);
   EXPECT_EQ((*q)[0].rejected_at_ms, 5);
-  EXPECT_TRUE(store_->Get(a.id)->pending());
-  EXPECT_EQ(store_->Get(b.id)->account, "LV2");
+  EXPECT_TRUE(store_->customers().Get(a.id)->pending());
+  EXPECT_EQ(store_->customers().Get(b.id)->account, "LV2");
   ExpectConsistent();  // a pending customer with a quarantined creation is consistent
 }
 
@@ -428,21 +428,21 @@ TEST_F(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
   model::Change change;
   change.seq = 10;
   change.customer = c;
-  ASSERT_EQ(store_->ApplyDistribution({change})->customers, 1u);
-  EXPECT_EQ(*store_->DistributionCursor(), 10u);
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  EXPECT_EQ(*store_->sync().DistributionCursor(), 10u);
   model::Change stale = change;
   stale.customer.last_name = "Stale";
   stale.customer.version = 2;
-  auto r = store_->ApplyDistribution({stale});  // the same seq again: a duplicate
+  auto r = store_->sync().ApplyDistribution({stale});  // the same seq again: a duplicate
   EXPECT_EQ(r->customers, 0u);
-  EXPECT_EQ(store_->Get(c.id)->last_name, "Remote");
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Remote");
   model::Change config;
   config.seq = 11;
   config.kind = model::Change::Kind::kStoreConfig;
   config.store_config = testing::SampleStore();
-  r = store_->ApplyDistribution({config});
+  r = store_->sync().ApplyDistribution({config});
   ASSERT_TRUE(r->store_config.has_value());
-  EXPECT_EQ(**store_->LoadStoreConfig(), testing::SampleStore());
+  EXPECT_EQ(**store_->settings().LoadStoreConfig(), testing::SampleStore());
   EXPECT_EQ(r->cursor, 11u);
   ExpectConsistent();
 }
@@ -450,22 +450,22 @@ TEST_F(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
 TEST_F(CustomerStoreTest, HeadquartersCopyKeepsLocalEditsStillQueued) {
   model::Customer c = NewCustomer("Local");
   const model::Operation create = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &create).ok());
+  ASSERT_TRUE(store_->customers().Create(c, &create).ok());
   model::Customer edited = c;
   edited.last_name = "LocalEdit";
   edited.version = 2;
   const model::Operation update = UpdateOp(edited, 1);
-  ASSERT_TRUE(store_->Replace(edited, 1, &update).ok());
+  ASSERT_TRUE(store_->customers().Replace(edited, 1, &update).ok());
   model::Customer hq = c;  // headquarters has the creation only
   hq.account = "LV5";
   hq.financial_dimensions = {{"Department", "D100"}};
-  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(hq).ok());
-  const model::Customer now = *store_->Get(c.id);
+  ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(hq).ok());
+  const model::Customer now = *store_->customers().Get(c.id);
   EXPECT_EQ(now.account, "LV5");
   EXPECT_EQ(now.last_name, "LocalEdit");
   EXPECT_EQ(now.version, 2u);
   EXPECT_EQ(now.financial_dimensions, hq.financial_dimensions);
-  EXPECT_EQ((*store_->PeekOutbox(5))[1].operation.customer.account, "LV5");
+  EXPECT_EQ((*store_->outbox().PeekOutbox(5))[1].operation.customer.account, "LV5");
   ExpectConsistent();
 }
 
@@ -473,19 +473,19 @@ TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
   model::Customer c = NewCustomer("Remote");
   c.account = "LV8";
   c.version = 2;
-  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(c).ok());
+  ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(c).ok());
   model::Customer older = c;
   older.version = 1;
   older.last_name = "Older";
-  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(older).ok());
-  EXPECT_EQ(store_->Get(c.id)->last_name, "Remote");
+  ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(older).ok());
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Remote");
   model::Customer newer = c;
   newer.version = 3;
   newer.last_name = "Newer";
-  ASSERT_TRUE(store_->ApplyHeadquartersCustomer(newer).ok());
-  EXPECT_EQ(store_->Get(c.id)->last_name, "Newer");
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "newer", 5)->size(), 1u);
-  EXPECT_EQ(store_->ScanPrefix(search::IndexKind::kName, "remote", 5)->size(), 0u);
+  ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(newer).ok());
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Newer");
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kName, "newer", 5)->size(), 1u);
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kName, "remote", 5)->size(), 0u);
   ExpectConsistent();
 }
 
@@ -566,17 +566,17 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   auto c = NewCustomer("Bērziņa");
   c.first_name = "Anna Līga";
   const auto op = CreateOp(c);
-  ASSERT_TRUE(store_->Create(c, &op).ok());
-  auto hits = store_->ScanPrefix(search::IndexKind::kName, "berz", 5);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  auto hits = store_->customers().ScanPrefix(search::IndexKind::kName, "berz", 5);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
   // A phone is one national entry carrying its country code.
-  auto phone = store_->ScanPrefix(search::IndexKind::kPhoneNational, "2079460958", 5);
+  auto phone = store_->customers().ScanPrefix(search::IndexKind::kPhoneNational, "2079460958", 5);
   ASSERT_TRUE(phone.ok());
   ASSERT_EQ(phone->size(), 1u);
   EXPECT_EQ((*phone)[0].detail, "44");
-  EXPECT_TRUE(store_->ScanPrefix(search::IndexKind::kPhoneE164, "", 5)->empty());
+  EXPECT_TRUE(store_->customers().ScanPrefix(search::IndexKind::kPhoneE164, "", 5)->empty());
 
   store_.reset();
   DowngradeToLayout2(dir_.path());
@@ -585,23 +585,23 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
     ASSERT_TRUE(old.ok());
     // Opening migrated it: the entries carry the names again and agree with
     // what the customers derive.
-    hits = (*old)->ScanPrefix(search::IndexKind::kName, "liga", 5);
+    hits = (*old)->customers().ScanPrefix(search::IndexKind::kName, "liga", 5);
     ASSERT_TRUE(hits.ok());
     ASSERT_EQ(hits->size(), 1u);
     EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
-    auto report = (*old)->Check();
+    auto report = (*old)->diagnostics().Check();
     ASSERT_TRUE(report.ok());
     EXPECT_TRUE(report->problems.empty()) << report->problems.front();
     // The queued creation is filed under its customer: the account number
     // reaches it.
-    auto outbox = (*old)->PeekOutbox(5);
+    auto outbox = (*old)->outbox().PeekOutbox(5);
     ASSERT_TRUE(outbox.ok());
     ASSERT_EQ(outbox->size(), 1u);
     EXPECT_EQ((*outbox)[0].operation.customer.id, c.id);
     model::Customer bound = c;
     bound.account = "LV00000077";
-    ASSERT_TRUE((*old)->ApplyHeadquartersCustomer(bound).ok());
-    EXPECT_EQ((*(*old)->PeekOutbox(5))[0].operation.customer.account, "LV00000077");
+    ASSERT_TRUE((*old)->customers().ApplyHeadquartersCustomer(bound).ok());
+    EXPECT_EQ((*(*old)->outbox().PeekOutbox(5))[0].operation.customer.account, "LV00000077");
   }
   Reopen();
   ExpectConsistent();

@@ -20,7 +20,8 @@ ApiServer::~ApiServer() { Stop(); }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor executor, const std::string& address,
                                                     std::uint16_t port, customers::CustomerService& customers,
-                                                    storage::CustomerStore& store, Clock& clock,
+                                                    storage::Diagnostics& diagnostics, storage::QuarantineView& quarantine,
+                                                  Clock& clock,
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
                                                     clienteling::ClientelingService& clienteling,
@@ -39,7 +40,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     return !token.empty() && sessions.Authenticate(token).ok();
   };
   auto impl = std::unique_ptr<Impl>(
-      new Impl{Router(customers, store, clock, devices, sessions, clienteling, ui_root), EventHub(std::move(authorize)), nullptr});
+      new Impl{Router(customers, diagnostics, quarantine, clock, devices, sessions, clienteling, ui_root), EventHub(std::move(authorize)), nullptr});
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));

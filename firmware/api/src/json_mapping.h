@@ -8,7 +8,7 @@
 
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::api {
 

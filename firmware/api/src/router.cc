@@ -108,7 +108,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
     }
     if (route == "status" || route == "outbox") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
-      auto stats = store_.Stats();
+      auto stats = diagnostics_.Stats();
       if (!stats.ok()) return Error(stats.status());
       json::object outbox{{"length", stats->outbox_length}};
       outbox["oldest"] = stats->oldest ? json::value(OutboxEntryJson(*stats->oldest, clock_.NowMs())) : json::value(nullptr);
@@ -134,13 +134,13 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
       } else if (method != bhttp::verb::get) {
         return MethodNotAllowed();
       }
-      auto stats = store_.Stats();
+      auto stats = diagnostics_.Stats();
       if (!stats.ok()) return Error(stats.status());
       return Reply{method == bhttp::verb::post ? 202u : 200u, SyncJson(customers_, *stats, clock_.NowMs())};
     }
     if (route == "quarantine") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
-      auto entries = store_.Quarantined(100);
+      auto entries = quarantine_.Quarantined(100);
       if (!entries.ok()) return Error(entries.status());
       json::array out;
       for (const auto& e : *entries) {
@@ -153,7 +153,7 @@ void Router::Handle(const Request& req, kassa::http::Respond respond) {
     }
     if (route == "doctor") {
       if (method != bhttp::verb::get) return MethodNotAllowed();
-      auto report = store_.Check();
+      auto report = diagnostics_.Check();
       if (!report.ok()) return Error(report.status());
       json::array problems;
       for (const auto& p : report->problems) problems.emplace_back(p);

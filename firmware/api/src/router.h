@@ -12,7 +12,7 @@
 #include "kassa/base/clock.h"
 #include "kassa/http/http_server.h"
 #include "kassa/http/static_files.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::api {
 
@@ -22,11 +22,13 @@ using http::Response;
 class Router {
  public:
   // `devices` may be null (no peripherals wired).
-  Router(customers::CustomerService& customers, storage::CustomerStore& store, Clock& clock,
+  Router(customers::CustomerService& customers, storage::Diagnostics& diagnostics, storage::QuarantineView& quarantine,
+         Clock& clock,
          devices::DeviceFlows* devices, clienteling::OperatorSessions& sessions,
          clienteling::ClientelingService& clienteling, std::string ui_root)
       : customers_(customers),
-        store_(store),
+        diagnostics_(diagnostics),
+        quarantine_(quarantine),
         clock_(clock),
         devices_(devices),
         clienteling_(sessions, clienteling),
@@ -36,7 +38,8 @@ class Router {
 
  private:
   customers::CustomerService& customers_;
-  storage::CustomerStore& store_;
+  storage::Diagnostics& diagnostics_;
+  storage::QuarantineView& quarantine_;
   Clock& clock_;
   devices::DeviceFlows* devices_;
   ClientelingRoutes clienteling_;  // sign-in, and every route of customer data checks it

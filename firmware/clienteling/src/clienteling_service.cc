@@ -17,9 +17,10 @@ Status Invalid(const char* detail) { return Status(StatusCode::kInvalidArgument,
 
 }  // namespace
 
-ClientelingService::ClientelingService(storage::CustomerStore& store, customers::CustomerService& customers,
+ClientelingService::ClientelingService(storage::CustomerTable& customer_table, storage::ClientelingTable& clienteling,
+                                       customers::CustomerService& customers,
                                        OperatorSessions& sessions, Clock& clock)
-    : store_(store), customers_(customers), sessions_(sessions), clock_(clock) {}
+    : customer_table_(customer_table), clienteling_(clienteling), customers_(customers), sessions_(sessions), clock_(clock) {}
 
 Result<model::Operation> ClientelingService::NewOperation(const Caller& caller, const model::Customer& c,
                                                           model::OperationKind kind) {
@@ -42,7 +43,7 @@ Result<model::BookEntry> ClientelingService::NewEntry(const Caller& caller, cons
   e.present = true;
   e.changed_at_ms = clock_.NowMs();
   e.changed_by = caller.op.worker_id;
-  KASSA_TRY_ASSIGN(const auto header, store_.BookOf(owner.worker_id));
+  KASSA_TRY_ASSIGN(const auto header, clienteling_.BookOf(owner.worker_id));
   if (header) {
     e.book_id = header->book_id;
     e.book_number = header->book_number;
@@ -70,7 +71,7 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
     KASSA_TRY(sessions_.StoreOperator(owner).status());
     owners.insert(owner);
     page.owner = owner;
-    KASSA_TRY_ASSIGN(const auto header, store_.BookOf(owner));
+    KASSA_TRY_ASSIGN(const auto header, clienteling_.BookOf(owner));
     if (header) page.book_number = header->book_number;
   }
   KASSA_TRY(model::ValidateFilter(caller.config, query.filter, bad_attribute));
@@ -81,7 +82,7 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
     std::int64_t added_at_ms = 0;
   };
   std::map<model::LocalId, Holding> held;
-  KASSA_TRY_ASSIGN(const auto entries, store_.BookEntries(query.store ? std::string_view() : *owners.begin()));
+  KASSA_TRY_ASSIGN(const auto entries, clienteling_.BookEntries(query.store ? std::string_view() : *owners.begin()));
   for (const auto& e : entries) {
     if (!owners.contains(e.owner)) continue;
     Holding& h = held[e.customer_id];
@@ -99,12 +100,12 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
   std::vector<model::LocalId> ids;
   ids.reserve(held.size());
   for (const auto& [id, holding] : held) ids.push_back(id);
-  auto many = store_.GetMany(ids);
+  auto many = customer_table_.GetMany(ids);
   if (!many.ok() && many.status().code() != StatusCode::kNotFound) return many.status();
   std::vector<Hit> hits;
   std::size_t at = 0;
   for (auto& [id, holding] : held) {
-    Result<model::Customer> c = many.ok() ? Result<model::Customer>(std::move((*many)[at++])) : store_.Get(id);
+    Result<model::Customer> c = many.ok() ? Result<model::Customer>(std::move((*many)[at++])) : customer_table_.Get(id);
     if (!c.ok()) {
       if (c.status().code() == StatusCode::kNotFound) continue;
       return c.status();
@@ -121,7 +122,7 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
   }
   page.total = hits.size();
   for (std::size_t i = query.offset; i < hits.size() && page.items.size() < query.limit; ++i) {
-    KASSA_TRY_ASSIGN(const auto measures, store_.Measures(hits[i].customer.id));
+    KASSA_TRY_ASSIGN(const auto measures, clienteling_.Measures(hits[i].customer.id));
     BookItem item;
     item.card = model::ComposeCard(caller.config, hits[i].customer, measures);
     item.owners = hits[i].holding->owners;
@@ -147,7 +148,7 @@ Result<storage::ClientelingWrite> ClientelingService::BookWrite(const Caller& ca
 }
 
 Status ClientelingService::Commit(const std::vector<storage::ClientelingWrite>& writes) {
-  KASSA_TRY(store_.WriteClienteling(writes));
+  KASSA_TRY(clienteling_.WriteClienteling(writes));
   if (customers_.headquarters() != nullptr) customers_.headquarters()->OutboxChanged();
   return Status::Ok();
 }
@@ -159,7 +160,7 @@ Status ClientelingService::ChangeBook(const Caller& caller, std::string_view own
   KASSA_TRY(OperatorSessions::Require(caller, owner_name == caller.op.worker_id ? own : Permission::kReassign));
   KASSA_TRY_ASSIGN(const model::Operator owner, sessions_.StoreOperator(owner_name));
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
-  KASSA_TRY_ASSIGN(const bool there, store_.InBook(owner.worker_id, c.id));
+  KASSA_TRY_ASSIGN(const bool there, clienteling_.InBook(owner.worker_id, c.id));
   if (there == add) return Status::Ok();  // already so: nothing to queue
   KASSA_TRY_ASSIGN(storage::ClientelingWrite write, BookWrite(caller, owner, c, add, ""));
   return Commit({write});
@@ -186,7 +187,7 @@ Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::stri
   for (const auto& ref : customer_refs) {
     KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(ref));
     if (!seen.insert(c.id).second) continue;
-    KASSA_TRY_ASSIGN(const bool there, store_.InBook(from_op.worker_id, c.id));
+    KASSA_TRY_ASSIGN(const bool there, clienteling_.InBook(from_op.worker_id, c.id));
     if (!there) return Invalid("customers: a customer is not in the book it should leave");
     KASSA_TRY_ASSIGN(storage::ClientelingWrite write, BookWrite(caller, to_op, c, true, from_op.worker_id));
     writes.push_back(std::move(write));
@@ -200,11 +201,11 @@ Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::stri
 Result<Card> ClientelingService::CardOf(const Caller& caller, std::string_view customer_ref) {
   Card card;
   KASSA_TRY_ASSIGN(card.customer, customers_.Find(customer_ref));
-  KASSA_TRY_ASSIGN(const auto measures, store_.Measures(card.customer.id));
+  KASSA_TRY_ASSIGN(const auto measures, clienteling_.Measures(card.customer.id));
   card.facts = model::ComposeCard(caller.config, card.customer, measures);
   KASSA_TRY_ASSIGN(const auto operators, sessions_.StoreOperators());
   for (const auto& op : operators) {
-    KASSA_TRY_ASSIGN(const bool there, store_.InBook(op.worker_id, card.customer.id));
+    KASSA_TRY_ASSIGN(const bool there, clienteling_.InBook(op.worker_id, card.customer.id));
     if (there) card.books.push_back(op.worker_id);
   }
   return card;
@@ -257,7 +258,7 @@ Result<std::vector<model::TimelineEntry>> ClientelingService::Timeline(const Cal
                                                                        std::string_view customer_ref, std::size_t max) {
   (void)caller;  // any signed-in operator of the legal entity reads the timeline
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
-  return store_.Timeline(c.id, max);
+  return clienteling_.Timeline(c.id, max);
 }
 
 }  // namespace kassa::clienteling

@@ -10,11 +10,12 @@ namespace {
 constexpr std::size_t kMaxSessions = 64;
 }  // namespace
 
-OperatorSessions::OperatorSessions(storage::CustomerStore& store, Clock& clock, std::string store_id)
-    : store_(store), clock_(clock), store_id_(std::move(store_id)) {}
+OperatorSessions::OperatorSessions(storage::ClientelingTable& clienteling, storage::OperatorLockouts& lockouts,
+                                   Clock& clock, std::string store_id)
+    : clienteling_(clienteling), lockouts_(lockouts), clock_(clock), store_id_(std::move(store_id)) {}
 
 Result<model::ClientelingConfig> OperatorSessions::Config() {
-  KASSA_TRY_ASSIGN(auto config, store_.LoadClientelingConfig());
+  KASSA_TRY_ASSIGN(auto config, clienteling_.LoadClientelingConfig());
   if (!config) {
     return Status(StatusCode::kFailedPrecondition,
                   "clienteling: no operators yet; headquarters has not configured this terminal's legal entity");
@@ -43,7 +44,7 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
   if (worker_id.empty() || worker_id.size() > model::kMaxWorkerIdBytes) {
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
-  KASSA_TRY_ASSIGN(storage::CustomerStore::PinFailures failures, store_.LoadPinFailures(worker_id));
+  KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(worker_id));
   const std::int64_t now = clock_.NowMs();
   if (failures.locked_until_ms > now) {
     return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
@@ -63,15 +64,15 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
     // nothing), so a restart does not lift the lockout.
     if (++failures.wrong >= config.max_pin_attempts) {
       failures = {0, now + std::int64_t{config.lockout_s} * 1000};
-      KASSA_TRY(store_.SavePinFailures(worker_id, failures));
+      KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
       KASSA_LOG(kWarning) << "operator " << worker_id << " locked out for " << config.lockout_s << " s after "
                           << config.max_pin_attempts << " wrong PINs";
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
-    KASSA_TRY(store_.SavePinFailures(worker_id, failures));
+    KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
-  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(store_.SavePinFailures(worker_id, {}));
+  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(lockouts_.SavePinFailures(worker_id, {}));
   return Start(*found, config);
 }
 
@@ -118,7 +119,7 @@ Status OperatorSessions::Require(const Caller& caller, model::Permission p) {
 }
 
 Result<model::Operator> OperatorSessions::StoreOperator(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(auto op, store_.FindOperator(worker_id));
+  KASSA_TRY_ASSIGN(auto op, clienteling_.FindOperator(worker_id));
   if (!op || !op->active || !op->WorksIn(store_id_)) {
     return Status(StatusCode::kNotFound, "owner: not an active operator of this store");
   }
@@ -126,7 +127,7 @@ Result<model::Operator> OperatorSessions::StoreOperator(std::string_view worker_
 }
 
 Result<std::vector<model::Operator>> OperatorSessions::StoreOperators() {
-  KASSA_TRY_ASSIGN(auto all, store_.Operators());
+  KASSA_TRY_ASSIGN(auto all, clienteling_.Operators());
   std::vector<model::Operator> out;
   for (auto& op : all) {
     if (op.active && op.WorksIn(store_id_)) out.push_back(std::move(op));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "kassa/base/log.h"
 #include "kassa/model/email.h"
@@ -43,7 +44,7 @@ void KeepUnchangedConsents(std::vector<model::SecondaryContact>& after,
 
 }  // namespace
 
-CustomerService::CustomerService(storage::CustomerStore& store, Clock& clock, std::string terminal_id,
+CustomerService::CustomerService(storage::CustomerTable& store, Clock& clock, std::string terminal_id,
                                  model::StoreConfig config)
     : store_(store), clock_(clock), terminal_id_(std::move(terminal_id)), config_(std::move(config)) {}
 

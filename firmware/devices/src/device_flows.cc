@@ -1,6 +1,7 @@
 #include "kassa/devices/device_flows.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "kassa/base/log.h"
 #include "kassa/model/text.h"

@@ -45,7 +45,7 @@ void KickWatchdog(Service::Parts* p, long interval_ms) {
 // Operators for a terminal that has not reached headquarters yet: stored
 // only while the store holds no clienteling configuration (headquarters'
 // distribution replaces it).
-Status BootstrapClienteling(storage::CustomerStore& store, const std::string& path, const model::StoreConfig& config) {
+Status BootstrapClienteling(storage::ClientelingTable& store, const std::string& path, const model::StoreConfig& config) {
   KASSA_TRY_ASSIGN(const auto existing, store.LoadClientelingConfig());
   if (existing) {
     KASSA_LOG(kInfo) << "clienteling: the configuration in the store is used; " << path << " is not needed any more";
@@ -86,9 +86,9 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       KASSA_LOG(kError) << "store configuration " << *error;
       return Status(StatusCode::kInvalidArgument, "config: the store configuration file is not valid (see log)");
     }
-    KASSA_TRY(parts->store->SaveStoreConfig(config));
+    KASSA_TRY(parts->store->settings().SaveStoreConfig(config));
   } else {
-    KASSA_TRY_ASSIGN(auto saved, parts->store->LoadStoreConfig());
+    KASSA_TRY_ASSIGN(auto saved, parts->store->settings().LoadStoreConfig());
     if (!saved) {
       return Status(StatusCode::kFailedPrecondition,
                     "config: this data directory has no store configuration yet; start once with --config FILE");
@@ -97,12 +97,14 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     KASSA_TRY(model::ValidateStoreConfig(config));
   }
 
-  if (!options.clienteling_path.empty()) KASSA_TRY(BootstrapClienteling(*parts->store, options.clienteling_path, config));
+  if (!options.clienteling_path.empty()) KASSA_TRY(BootstrapClienteling(parts->store->clienteling(), options.clienteling_path, config));
   const std::string store_id = config.store_id;
-  parts->customers = std::make_unique<customers::CustomerService>(*parts->store, parts->clock,
+  parts->customers = std::make_unique<customers::CustomerService>(parts->store->customers(), parts->clock,
                                                                   options.terminal_id, std::move(config));
-  parts->sessions = std::make_unique<clienteling::OperatorSessions>(*parts->store, parts->clock, store_id);
-  parts->clienteling = std::make_unique<clienteling::ClientelingService>(*parts->store, *parts->customers,
+  parts->sessions = std::make_unique<clienteling::OperatorSessions>(parts->store->clienteling(), parts->store->lockouts(),
+                                                                    parts->clock, store_id);
+  parts->clienteling = std::make_unique<clienteling::ClientelingService>(
+      parts->store->customers(), parts->store->clienteling(), *parts->customers,
                                                                           *parts->sessions, parts->clock);
   Parts* p = parts.get();
   if (!options.hq_host.empty()) {
@@ -111,7 +113,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     link.port = options.hq_port;
     const std::string config_path = options.config_path;
     parts->uplink = std::make_unique<uplink::Uplink>(
-        parts->io.get_executor(), *parts->customers, *parts->store, parts->clock, link,
+        parts->io.get_executor(), *parts->customers, parts->store->outbox(), parts->store->sync(), parts->clock, link,
         [p, config_path](const model::StoreConfig& distributed) {
           if (distributed == p->customers->store_config()) return;
           KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
@@ -128,7 +130,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       if (!p->api) return;
       std::vector<model::Customer> assigned;
       for (const auto& id : bound) {
-        if (auto c = p->store->Get(id); c.ok()) assigned.push_back(std::move(*c));
+        if (auto c = p->store->customers().Get(id); c.ok()) assigned.push_back(std::move(*c));
       }
       p->api->PublishSync(assigned);
     });
@@ -147,7 +149,8 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
         });
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
-                                                     *parts->customers, *parts->store, parts->clock,
+                                                     *parts->customers, parts->store->diagnostics(),
+                                                     parts->store->quarantine(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
   if (parts->devices) KASSA_TRY(parts->devices->Start());
   if (parts->board.key_store) {

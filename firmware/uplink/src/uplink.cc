@@ -11,11 +11,12 @@ using boost::system::error_code;
 using link::FrameType;
 using tcp = asio::ip::tcp;
 
-Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::CustomerStore& store,
-               Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
+Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::OutboxView& outbox,
+               storage::SyncState& sync, Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
     : executor_(executor),
       customers_(customers),
-      store_(store),
+      outbox_(outbox),
+      sync_(sync),
       clock_(clock),
       options_(std::move(options)),
       on_store_config_(std::move(on_store_config)),
@@ -95,7 +96,7 @@ void Uplink::OnConnected(tcp::socket socket) {
   model::Hello hello;
   hello.terminal_id = customers_.terminal_id();
   hello.store_id = customers_.store_config().store_id;
-  auto cursor = store_.DistributionCursor();
+  auto cursor = sync_.DistributionCursor();
   if (!cursor.ok()) return conn_->Close(cursor.status());
   hello.distribution_cursor = *cursor;
   auto payload = proto_codec::EncodeHello(hello);
@@ -186,13 +187,13 @@ void Uplink::OnWelcome(ByteView payload) {
   if (online_) return ProtocolError("a second welcome");
   auto welcome = proto_codec::DecodeWelcome(payload);
   if (!welcome.ok()) return ProtocolError("malformed welcome");
-  auto cursor = store_.DistributionCursor();
+  auto cursor = sync_.DistributionCursor();
   if (cursor.ok() && *cursor > welcome->head_cursor) {
     // Headquarters' log is shorter than what we applied: it was restored or
     // rebuilt. Apply its whole log again (upserts never go back in version).
     KASSA_LOG(kWarning) << "our distribution cursor " << *cursor << " is past headquarters' log ("
                         << welcome->head_cursor << "): receiving its changes from the start";
-    if (Status s = store_.ResetDistributionCursor(0); !s.ok()) return conn_->Close(s);
+    if (Status s = sync_.ResetDistributionCursor(0); !s.ok()) return conn_->Close(s);
   }
   // Consents and outbox entries carry this terminal's clock: say when it is off.
   if (const std::int64_t skew = clock_.NowMs() - welcome->server_time_ms; welcome->server_time_ms != 0 &&
@@ -237,7 +238,7 @@ void Uplink::ScheduleBatch(std::chrono::milliseconds delay) {
 
 void Uplink::SendBatch() {
   if (!online_ || !in_flight_.empty()) return;
-  auto entries = store_.PeekOutbox(options_.batch_max_ops);
+  auto entries = outbox_.PeekOutbox(options_.batch_max_ops);
   if (!entries.ok()) {
     KASSA_LOG(kError) << "reading the outbox: " << entries.status().detail();
     return;
@@ -274,7 +275,7 @@ void Uplink::OnAcks(ByteView payload) {
   }
   std::vector<std::pair<std::uint64_t, model::OperationAck>> applied;
   for (std::size_t i = 0; i < acks->size(); ++i) applied.emplace_back(in_flight_[i].seq, std::move((*acks)[i]));
-  auto result = store_.ApplyAcks(applied, clock_.NowMs());
+  auto result = sync_.ApplyAcks(applied, clock_.NowMs());
   if (!result.ok()) {
     // Nothing was applied: the entries stay and go out again.
     KASSA_LOG(kError) << "applying acknowledgements: " << result.status().detail();
@@ -291,7 +292,7 @@ void Uplink::OnAcks(ByteView payload) {
 void Uplink::OnDistribution(ByteView payload) {
   auto changes = proto_codec::DecodeDistribution(payload);
   if (!changes.ok()) return ProtocolError(std::string("malformed distribution: ") + changes.status().detail());
-  auto result = store_.ApplyDistribution(*changes);
+  auto result = sync_.ApplyDistribution(*changes);
   if (!result.ok()) {
     KASSA_LOG(kError) << "applying a distribution: " << result.status().detail();
     return conn_->Close(result.status());

@@ -1,38 +1,22 @@
 #pragma once
 
-// CustomerStore: the terminal's durable customer cache, secondary indexes,
-// outbox and store configuration, in one LMDB environment.
+// CustomerStore: the terminal's whole store in one LMDB environment, the
+// owner of the table views of terminal_tables.h. Only the service wiring
+// (firmware/service) and tools that own a data directory include this
+// header (scripts/check-layout enforces it); every component receives just
+// the views it needs.
 //
-// Every write is one transaction: a customer, all its index entries and its
-// outbox operation commit together or not at all, and a commit is durable
-// (synced) before the call returns. A crash at any instant leaves either the
-// whole write or none of it.
-//
-// Headquarters' side of the flow also lands here in single transactions:
-// an acknowledgement removes its outbox entry and swaps "Pending sync" for
-// the account number (indexes and queued operations rewritten with it); a
-// rejected operation moves to the quarantine; a distribution applies its
-// changes and advances the cursor together.
-//
-// Ownership: one CustomerStore per process and data directory.
+// Ownership: one CustomerStore per process and data directory; the views it
+// returns live as long as it does.
 // Threading: not thread-safe; call from the service's io_context thread.
-// Every call opens and closes its own transaction, so none is ever held
-// across an asynchronous wait.
 
-#include <cstdint>
+#include <cstddef>
 #include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "kassa/base/status.h"
-#include "kassa/model/customer.h"
-#include "kassa/model/operation.h"
-#include "kassa/model/store_config.h"
-#include "kassa/model/sync.h"
-#include "kassa/search/customer_index.h"
-#include "kassa/search/index.h"
 #include "kassa/storage/record_protection.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::storage {
 
@@ -41,73 +25,15 @@ struct StorageOptions {
   std::size_t map_size_bytes = std::size_t{1} << 30;  // the data file's size limit
 };
 
-struct OutboxEntry {
-  std::uint64_t seq = 0;
-  model::Operation operation;
-};
-
-// An operation headquarters rejected: kept for people to see, never resent.
-struct QuarantineEntry {
-  std::uint64_t seq = 0;  // its outbox sequence
-  std::int64_t rejected_at_ms = 0;
-  std::string reason;
-  model::Operation operation;
-};
-
-struct StoreStats {
-  std::uint64_t customers = 0;
-  std::uint64_t pending_customers = 0;
-  std::uint64_t recent_index_customers = 0;  // created here, index entries not yet folded in
-  std::uint64_t outbox_length = 0;
-  std::optional<OutboxEntry> oldest;  // the next operation to upload
-  std::uint64_t quarantined = 0;
-  std::uint64_t distribution_cursor = 0;
-  std::int64_t last_ack_at_ms = 0;    // 0: never
-  std::uint64_t map_size_bytes = 0;
-  std::uint64_t used_bytes = 0;       // pages in use
-};
-
-struct CheckReport {
-  std::uint64_t customers = 0;
-  std::uint64_t index_entries = 0;
-  std::uint64_t outbox_entries = 0;
-  std::uint64_t quarantined = 0;
-  std::vector<std::string> problems;  // at most kMaxProblems, each one sentence
-  bool ok() const { return problems.empty(); }
-  static constexpr std::size_t kMaxProblems = 100;
-};
-
-// What applying acknowledgements did.
-struct AckResult {
-  std::size_t applied = 0;
-  std::size_t rejected = 0;  // moved to the quarantine
-  std::size_t ignored = 0;   // no such outbox entry any more (acknowledged before)
-  std::vector<model::LocalId> accounts_bound;  // customers that took their account number now
-};
-
-// One clienteling write: the record stored on this terminal and, when
-// given, the operation that tells headquarters.
-struct ClientelingWrite {
-  model::ClientelingRecord record;
-  std::optional<model::Operation> op;
-};
-
-// What applying a distribution did.
-struct DistributionResult {
-  std::size_t customers = 0;  // upserts applied
-  std::size_t clienteling = 0;  // clienteling records applied
-  std::optional<model::StoreConfig> store_config;  // the newest configuration received
-  std::uint64_t cursor = 0;   // the cursor now stored
-};
-
-class CustomerStore final : public search::CustomerIndex {
+class CustomerStore final {
  public:
-  // Opens or creates the store in `options.path`.
+  // Opens or creates the store in `options.path`, migrating older layouts.
   //
   // Returns:
-  //   kOk           the store.
-  //   kUnavailable  the directory does not exist or is not writable.
-  //   kDataLoss     the files are not a kassa customer store.
+  //   kOk                  the store.
+  //   kUnavailable         the directory does not exist or is not writable.
+  //   kDataLoss            the files are not a kassa customer store.
+  //   kFailedPrecondition  written by an incompatible kassa version.
   static Result<std::unique_ptr<CustomerStore>> Open(
       const StorageOptions& options,
       std::unique_ptr<RecordProtection> protection = std::make_unique<PlaintextProtection>());
@@ -116,116 +42,14 @@ class CustomerStore final : public search::CustomerIndex {
   CustomerStore(const CustomerStore&) = delete;
   CustomerStore& operator=(const CustomerStore&) = delete;
 
-  // Stores a new customer with its index entries and, when `op` is given,
-  // appends it to the outbox, all in one transaction. The index entries go to
-  // the recent part of the index (one record at the end of a small table),
-  // searchable at once, and move into the main index when the customer is
-  // next written; every 128 creations waiting are moved at once.
-  //
-  // REQUIRES: `customer` is normalized and valid, with a fresh id.
-  // Returns:
-  //   kOk                 durable.
-  //   kAlreadyExists      "id: ..." the id exists, or "loyalty_cards: ..." a
-  //                       card belongs to another customer.
-  //   kResourceExhausted  storage full; nothing was written.
-  Status Create(const model::Customer& customer, const model::Operation* op);
-
-  // Replaces a customer whose stored version is `expected_version`, rewriting
-  // its index entries and appending `op` (when given) in one transaction.
-  //
-  // Returns:
-  //   kOk                 durable.
-  //   kNotFound           no customer with that id.
-  //   kAborted            "version: ..." the stored version differs (someone
-  //                       else saved first); nothing was written.
-  //   kAlreadyExists      a loyalty card belongs to another customer.
-  //   kResourceExhausted  storage full; nothing was written.
-  Status Replace(const model::Customer& customer, std::uint32_t expected_version,
-                 const model::Operation* op);
-
-  // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
-  Result<model::Customer> Get(const model::LocalId& id);
-
-  // search::CustomerIndex.
-  Status Read(const Reader& read) override;
-
-  // Applies headquarters' answers to outbox entries, each given with the
-  // outbox sequence it answers, in one transaction. Applied: the entry is
-  // deleted and, when the customer is still pending, it takes the account
-  // number (the pending index entry gives way to the account's, and the
-  // operations still queued for it carry the number too). Rejected: the
-  // entry moves to the quarantine with the reason. An entry that is gone, or
-  // holds another operation id, is ignored: acknowledgements are idempotent.
-  // Returns: kOk; kResourceExhausted; kDataLoss.
-  Result<AckResult> ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
-                              std::int64_t now_ms);
-
-  // Applies a distribution in one transaction: changes at or below the
-  // stored cursor are skipped (duplicates), each customer upsert goes
-  // through the rule of ApplyHeadquartersCustomer, the newest store
-  // configuration is saved, and the cursor moves to the last change.
-  Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes);
-
-  // Stores headquarters' copy of a customer. A customer with operations
-  // still queued here keeps its local fields and takes only the account
-  // number and the financial dimensions (headquarters merges the queued
-  // edits and distributes the result later); otherwise headquarters' copy
-  // replaces the local one unless it is older (lower version).
-  Status ApplyHeadquartersCustomer(const model::Customer& customer);
-
-  // The last change applied from headquarters (0: none).
-  Result<std::uint64_t> DistributionCursor();
-
-  // Sets the cursor back to `cursor` (headquarters' log is shorter than what
-  // this terminal applied: it was restored from a backup), so the changes
-  // after it are applied again.
-  Status ResetDistributionCursor(std::uint64_t cursor);
-
-  // The oldest `max` quarantined operations.
-  Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max);
-
-  // Counts and the oldest outbox entry, from one snapshot.
-  Result<StoreStats> Stats();
-
-  // The oldest `max` outbox entries, in order.
-  Result<std::vector<OutboxEntry>> PeekOutbox(std::size_t max);
-
-  // Returns: kOk with nullopt when no configuration was ever saved.
-  Result<std::optional<model::StoreConfig>> LoadStoreConfig();
-  Status SaveStoreConfig(const model::StoreConfig& config);
-
-  // Clienteling (storage/src/clienteling_tables.h says what is kept).
-  // Stores every record and appends every operation given, in order, in one
-  // transaction. REQUIRES: each operation's customer is stored here.
-  // Returns: kOk; kResourceExhausted (nothing written).
-  Status WriteClienteling(const std::vector<ClientelingWrite>& writes);
-  Result<std::optional<model::ClientelingConfig>> LoadClientelingConfig();
-  Result<std::vector<model::Operator>> Operators();
-  Result<std::optional<model::Operator>> FindOperator(std::string_view worker_id);
-  // The book header of `owner` (its id and, once assigned, its number).
-  Result<std::optional<model::BookEntry>> BookOf(std::string_view owner);
-  // The entries of `owner`'s client book; of every book when `owner` is empty.
-  Result<std::vector<model::BookEntry>> BookEntries(std::string_view owner);
-  Result<bool> InBook(std::string_view owner, const model::LocalId& customer);
-  // A customer's activities and notes, newest first, at most `max`.
-  Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max);
-  Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer);
-
-  // Wrong PINs in a row of an operator and the end of their lockout, kept
-  // durably so a restart does not lift a lockout ({0, 0}: none).
-  struct PinFailures {
-    std::uint32_t wrong = 0;
-    std::int64_t locked_until_ms = 0;
-  };
-  Result<PinFailures> LoadPinFailures(std::string_view worker_id);
-  Status SavePinFailures(std::string_view worker_id, const PinFailures& failures);
-
-  // Verifies that customers, every index and the outbox agree: each record
-  // decodes and holds its key's id, each derived index entry exists and no
-  // other does, each outbox entry decodes, refers to a stored customer and
-  // is referenced from its customer, and each pending customer has exactly
-  // one creation, queued or quarantined.
-  Result<CheckReport> Check();
+  CustomerTable& customers();
+  OutboxView& outbox();
+  SyncState& sync();
+  QuarantineView& quarantine();
+  StoreSettings& settings();
+  ClientelingTable& clienteling();
+  OperatorLockouts& lockouts();
+  Diagnostics& diagnostics();
 
  private:
   struct Impl;

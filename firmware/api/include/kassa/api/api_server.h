@@ -19,7 +19,7 @@
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/base/clock.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::api {
 
@@ -38,7 +38,8 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(boost::asio::any_io_executor executor,
                                                   const std::string& address, std::uint16_t port,
                                                   customers::CustomerService& customers,
-                                                  storage::CustomerStore& store, Clock& clock,
+                                                  storage::Diagnostics& diagnostics, storage::QuarantineView& quarantine,
+                                                  Clock& clock,
                                                   devices::DeviceFlows* devices,
                                                   clienteling::OperatorSessions& sessions,
                                                   clienteling::ClientelingService& clienteling,

@@ -3,7 +3,7 @@
 // ClientelingService: client books, the customer card and the timeline of
 // activities and notes on the terminal (SPEC "Clienteling"), offline first.
 // Every change is stored here and queued in the outbox in one transaction
-// (CustomerStore::WriteClienteling); headquarters applies it once and
+// (ClientelingTable::WriteClienteling); headquarters applies it once and
 // distributes it to the legal entity's other terminals.
 //
 // Permissions (model::Permission, checked here for every call):
@@ -25,7 +25,7 @@
 #include "kassa/customers/customer_service.h"
 #include "kassa/base/clock.h"
 #include "kassa/model/clienteling.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::clienteling {
 
@@ -64,8 +64,8 @@ class ClientelingService {
   static constexpr std::size_t kMaxReassign = 500;
 
   // REQUIRES: the references outlive the service.
-  ClientelingService(storage::CustomerStore& store, customers::CustomerService& customers, OperatorSessions& sessions,
-                     Clock& clock);
+  ClientelingService(storage::CustomerTable& customer_table, storage::ClientelingTable& clienteling,
+                     customers::CustomerService& customers, OperatorSessions& sessions, Clock& clock);
 
   // Returns: kOk; kPermissionDenied; kNotFound "owner: ..." (not an
   // operator of this store); kInvalidArgument "filter: ..."/"attributes: ..."
@@ -104,7 +104,8 @@ class ClientelingService {
   Status Commit(const std::vector<storage::ClientelingWrite>& writes);
   Result<model::TimelineEntry> Record(const Caller& caller, const model::Customer& c, model::TimelineEntry entry);
 
-  storage::CustomerStore& store_;
+  storage::CustomerTable& customer_table_;
+  storage::ClientelingTable& clienteling_;
   customers::CustomerService& customers_;
   OperatorSessions& sessions_;
   Clock& clock_;

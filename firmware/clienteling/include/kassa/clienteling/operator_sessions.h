@@ -2,7 +2,7 @@
 
 // OperatorSessions: who is signed in on this terminal (SPEC "Privacy and
 // security"). Operators and their roles come from headquarters through the
-// store (CustomerStore::Operators, LoadClientelingConfig); every check reads
+// store (ClientelingTable::Operators, LoadClientelingConfig); every check reads
 // them afresh, so a role changed or an operator deactivated at headquarters
 // takes effect with the next call.
 //
@@ -22,7 +22,7 @@
 #include "kassa/base/status.h"
 #include "kassa/base/clock.h"
 #include "kassa/model/clienteling.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::clienteling {
 
@@ -37,7 +37,9 @@ struct Caller {
 
 class OperatorSessions {
  public:
-  OperatorSessions(storage::CustomerStore& store, Clock& clock, std::string store_id);
+  // REQUIRES: the references outlive the sessions.
+  OperatorSessions(storage::ClientelingTable& clienteling, storage::OperatorLockouts& lockouts, Clock& clock,
+                   std::string store_id);
 
   // Returns: kOk with the new session; kUnauthenticated "pin: ..." (wrong
   // worker id or PIN: one message for both), "badge: ...", or "operator:
@@ -70,7 +72,8 @@ class OperatorSessions {
   Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config);
   Result<model::ClientelingConfig> Config();
 
-  storage::CustomerStore& store_;
+  storage::ClientelingTable& clienteling_;
+  storage::OperatorLockouts& lockouts_;
   Clock& clock_;
   std::string store_id_;
   std::map<std::string, Session, std::less<>> sessions_;    // token -> session

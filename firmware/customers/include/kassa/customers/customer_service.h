@@ -31,7 +31,7 @@
 #include "kassa/model/customer.h"
 #include "kassa/model/store_config.h"
 #include "kassa/search/customer_search.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::customers {
 
@@ -87,7 +87,7 @@ class CustomerService {
 
   // REQUIRES: `config` is valid (model::ValidateStoreConfig); `store` and
   // `clock` outlive the service.
-  CustomerService(storage::CustomerStore& store, Clock& clock, std::string terminal_id,
+  CustomerService(storage::CustomerTable& store, Clock& clock, std::string terminal_id,
                   model::StoreConfig config);
 
   // Creates a customer by the store's creation mode (see above). `done`
@@ -152,7 +152,7 @@ class CustomerService {
   // store is in sync mode, forbids offline creation and `offline_fallback`.
   Result<model::Customer> StorePending(const model::Operation& create, bool offline_fallback);
 
-  storage::CustomerStore& store_;
+  storage::CustomerTable& store_;
   Clock& clock_;
   const std::string terminal_id_;
   model::StoreConfig config_;

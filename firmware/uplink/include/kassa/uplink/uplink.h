@@ -30,7 +30,7 @@
 #include "kassa/customers/headquarters.h"
 #include "kassa/base/clock.h"
 #include "kassa/link/frame_connection.h"
-#include "kassa/storage/customer_store.h"
+#include "kassa/storage/terminal_tables.h"
 
 namespace kassa::uplink {
 
@@ -56,7 +56,8 @@ class Uplink final : public customers::Headquarters {
 
   // REQUIRES: the references outlive the Uplink.
   Uplink(boost::asio::any_io_executor executor, customers::CustomerService& customers,
-         storage::CustomerStore& store, Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config);
+         storage::OutboxView& outbox, storage::SyncState& sync, Clock& clock, UplinkOptions options,
+         StoreConfigHandler on_store_config);
   ~Uplink() override;
 
   // Called when the link goes up or down, after acknowledgements and after a
@@ -106,7 +107,8 @@ class Uplink final : public customers::Headquarters {
 
   boost::asio::any_io_executor executor_;
   customers::CustomerService& customers_;
-  storage::CustomerStore& store_;
+  storage::OutboxView& outbox_;
+  storage::SyncState& sync_;
   Clock& clock_;
   const UplinkOptions options_;
   StoreConfigHandler on_store_config_;
