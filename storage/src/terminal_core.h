@@ -1,0 +1,147 @@
+#pragma once
+
+// The terminal store's shared ground, private to storage/src: the LMDB
+// environment and tables, the layout constants, and the steps several views
+// share (sealing outbox and quarantine values, meta counters, binding an
+// account number, headquarters' upsert rule, migrations). Every view of
+// terminal_tables.h works through one StoreCore; each call is one
+// transaction (Update() for writes), never held across an asynchronous wait.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clienteling_tables.h"
+#include "customer_tables.h"
+#include "kassa/storage/record_protection.h"
+#include "kassa/storage/terminal_tables.h"
+#include "lmdb_txn.h"
+
+namespace kassa::storage::terminal {
+
+// Bumped when the on-disk layout changes; older layouts are migrated on open.
+// 1: customers, index, outbox, meta.  2: + outbox_refs, quarantine.
+// 3: name index entries carry the customer's name tokens (index rebuilt).
+// 4: one index entry a phone: national number + country code; a count of
+//    pending customers in meta instead of a pending marker in the index.
+// 5: + index_recent: the index entries of customers created here, kept
+//    apart until folded in (recent_index.h); outbox_refs dropped: each
+//    outbox value starts with its customer's id instead.
+inline constexpr std::string_view kSchemaVersion = "5";
+inline constexpr std::string_view kSchemaVersion4 = "4";
+inline constexpr std::string_view kSchemaVersion3 = "3";
+inline constexpr std::string_view kSchemaVersion2 = "2";
+inline constexpr std::string_view kSchemaVersion1 = "1";
+inline constexpr std::string_view kSchemaKey = "schema_version";
+inline constexpr std::string_view kNextSeqKey = "outbox_next_seq";
+inline constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: customers without an account
+inline constexpr std::string_view kStoreConfigKey = "store_config";
+inline constexpr std::string_view kCursorKey = "distribution_cursor";
+inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
+inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
+// customers, index, index_recent, outbox, quarantine, meta, clienteling;
+// and outbox_refs of layouts 2 to 4 while it is migrated away.
+inline constexpr unsigned kMaxDbs = 8;
+
+// An outbox value: the operation's customer id (16 bytes), then the sealed
+// operation.
+inline constexpr std::size_t kOutboxIdBytes = model::kLocalIdBytes;
+
+// Whether `outbox_value` is filed under customer `id`.
+bool FiledUnder(ByteView outbox_value, const model::LocalId& id);
+
+// The outbox sequences queued for each customer, for one write transaction
+// that asks for many customers (an acknowledgement batch, a distribution):
+// the outbox is scanned once, on the first question, reading only the ids in
+// front of its values. It is empty or short while the link is up.
+class QueuedOps {
+ public:
+  QueuedOps(const ReadTxn& txn, MDB_dbi outbox) : txn_(txn), outbox_(outbox) {}
+
+  // The sequences of the operations queued for `id`, in order.
+  Result<std::vector<std::uint64_t>> For(const model::LocalId& id) {
+    if (!loaded_) {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn_.OpenCursor(outbox_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        if (cursor.value().size() < kOutboxIdBytes) {
+          return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
+        }
+        model::LocalId owner;
+        std::copy_n(cursor.value().begin(), kOutboxIdBytes, owner.bytes.begin());
+        by_customer_[owner].push_back(FromBe64(cursor.key()));
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+      loaded_ = true;
+    }
+    const auto it = by_customer_.find(id);
+    return it == by_customer_.end() ? std::vector<std::uint64_t>() : it->second;
+  }
+
+  // Entry `seq` of customer `id` left the outbox in this transaction.
+  void Removed(const model::LocalId& id, std::uint64_t seq) {
+    const auto it = by_customer_.find(id);
+    if (it != by_customer_.end()) std::erase(it->second, seq);
+  }
+
+ private:
+  const ReadTxn& txn_;
+  MDB_dbi outbox_;
+  bool loaded_ = false;
+  std::map<model::LocalId, std::vector<std::uint64_t>> by_customer_;
+};
+
+struct StoreCore {
+  LmdbEnv env;
+  std::unique_ptr<RecordProtection> protection;
+  CustomerTables tables;    // customers + index
+  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record
+  MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
+  MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
+  ClientelingTables clienteling;  // scope "": the terminal's legal entity
+
+  Result<model::Operation> OpenOperation(ByteView sealed);
+  Result<model::Operation> OpenQueued(ByteView outbox_value);
+  // The outbox value of `op`.
+  Result<Bytes> Queued(const model::Operation& op);
+
+  Result<std::uint64_t> MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent);
+  Status PutMetaU64(WriteTxn& txn, std::string_view key, std::uint64_t value);
+
+  Status Append(WriteTxn& txn, ByteView queued);
+
+  Result<std::vector<OutboxEntry>> ReadOutbox(const ReadTxn& txn, std::size_t max);
+
+  // tables.Put, keeping the count of pending customers in the same
+  // transaction (written only when it changes).
+  Status PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView record, const model::Customer* old,
+                     bool check_unique, NewEntries placement = NewEntries::kIndex);
+
+  // Writes `next` over `old` (index entries rewritten) when they differ.
+  Status Rewrite(WriteTxn& txn, const model::Customer& next, const model::Customer& old);
+
+  // Puts the account number into every operation still queued for `id`.
+  Status StampQueued(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, const std::string& account);
+
+  // Gives customer `id`, when still pending, its account number: the record,
+  // its index entries and every operation still queued for it.
+  // Returns whether it bound the number now.
+  Result<bool> BindAccount(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, const std::string& account);
+
+  Status Quarantine(WriteTxn& txn, std::uint64_t seq, const model::Operation& op, std::string_view reason,
+                    std::int64_t now_ms);
+
+  Result<QuarantineEntry> OpenQuarantined(std::uint64_t seq, ByteView sealed);
+
+  Status UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming);
+
+  // Layouts 1 to 4 to 5: each outbox value gets its customer's id in front,
+  // and outbox_refs (layouts 2 to 4) goes.
+  Status FileOutboxUnderCustomers(WriteTxn& txn);
+
+  Status Migrate(WriteTxn& txn, std::string_view from);
+};
+
+}  // namespace kassa::storage::terminal

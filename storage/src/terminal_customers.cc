@@ -1,0 +1,61 @@
+#include "terminal_views.h"
+
+namespace kassa::storage::terminal {
+
+Status LmdbCustomerTable::Create(const model::Customer& customer, const model::Operation* op) {
+  // Encode and seal before the transaction: the write lock is held only for puts.
+  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
+  Bytes queued;
+  if (op != nullptr) {
+    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
+  }
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY(core_.PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
+    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
+    return Status::Ok();
+  });
+}
+
+Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t expected_version,
+                              const model::Operation* op) {
+  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
+  Bytes queued;
+  if (op != nullptr) {
+    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
+  }
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const auto old, core_.tables.Find(txn, customer.id));
+    if (!old) return Status(StatusCode::kNotFound, "customer: no customer with this id");
+    if (old->version != expected_version) {
+      return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
+    }
+    if (old->account != customer.account) {
+      // Headquarters assigned the number since the caller read the customer.
+      return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
+    }
+    KASSA_TRY(core_.PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
+    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
+    return Status::Ok();
+  });
+}
+
+Result<model::Customer> LmdbCustomerTable::Get(const model::LocalId& id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(auto found, core_.tables.Find(txn, id));
+  if (!found) return Status(StatusCode::kNotFound, "customer: no customer with this id");
+  return std::move(*found);
+}
+
+Status LmdbCustomerTable::Read(const Reader& read) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.tables.Read(txn, read);
+}
+
+Status LmdbCustomerTable::ApplyHeadquartersCustomer(const model::Customer& customer) {
+  return Update(core_.env, [&](WriteTxn& txn) {
+    QueuedOps queued_ops(txn, core_.outbox);
+    return core_.UpsertFromHeadquarters(txn, queued_ops, customer);
+  });
+}
+
+}  // namespace kassa::storage::terminal

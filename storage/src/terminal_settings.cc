@@ -1,0 +1,110 @@
+#include "terminal_views.h"
+
+#include "kassa/proto_codec/codec.h"
+
+namespace kassa::storage::terminal {
+
+Status LmdbClienteling::WriteClienteling(const std::vector<ClientelingWrite>& writes) {
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    for (const auto& w : writes) {
+      KASSA_TRY(core_.clienteling.Apply(txn, "", w.record));
+      if (w.op) {
+        KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(*w.op));
+        KASSA_TRY(core_.Append(txn, queued));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<model::ClientelingConfig>> LmdbClienteling::LoadClientelingConfig() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Config(txn, "");
+}
+
+Result<std::vector<model::Operator>> LmdbClienteling::Operators() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Operators(txn, "");
+}
+
+Result<std::optional<model::Operator>> LmdbClienteling::FindOperator(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.FindOperator(txn, "", worker_id);
+}
+
+Result<std::optional<model::BookEntry>> LmdbClienteling::BookOf(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Book(txn, "", owner);
+}
+
+Result<std::vector<model::BookEntry>> LmdbClienteling::BookEntries(std::string_view owner) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Entries(txn, "", owner);
+}
+
+Result<bool> LmdbClienteling::InBook(std::string_view owner, const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.InBook(txn, "", owner, customer);
+}
+
+Result<std::vector<model::TimelineEntry>> LmdbClienteling::Timeline(const model::LocalId& customer, std::size_t max) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Timeline(txn, "", customer, max);
+}
+
+Result<std::vector<model::AttributeValue>> LmdbClienteling::Measures(const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.clienteling.Measures(txn, "", customer);
+}
+
+Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
+  auto v = txn.Get(core_.meta, AsBytes(key));
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) return PinFailures{};
+    return v.status();
+  }
+  if (v->size() != 16) return Status(StatusCode::kDataLoss, "storage corrupted: malformed PIN failure record");
+  return PinFailures{static_cast<std::uint32_t>(FromBe64(v->subspan(0, 8))),
+                     static_cast<std::int64_t>(FromBe64(v->subspan(8, 8)))};
+}
+
+Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
+  const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    if (failures.wrong == 0 && failures.locked_until_ms == 0) {
+      const Status del = txn.Del(core_.meta, AsBytes(key));
+      return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
+    }
+    Bytes v;
+    for (std::uint64_t x : {std::uint64_t{failures.wrong}, static_cast<std::uint64_t>(failures.locked_until_ms)}) {
+      const Key8 b = Be64(x);
+      v.insert(v.end(), b.begin(), b.end());
+    }
+    return txn.Put(core_.meta, AsBytes(key), v);
+  });
+}
+
+Result<std::optional<model::StoreConfig>> LmdbStoreSettings::LoadStoreConfig() {
+  Bytes plain;
+  {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+    auto sealed = txn.Get(core_.meta, AsBytes(kStoreConfigKey));
+    if (!sealed.ok()) {
+      if (sealed.status().code() == StatusCode::kNotFound) return std::optional<model::StoreConfig>();
+      return sealed.status();
+    }
+    KASSA_TRY_ASSIGN(plain, core_.protection->Open(*sealed));
+  }
+  KASSA_TRY_ASSIGN(model::StoreConfig config, proto_codec::DecodeStoreConfig(plain));
+  return std::optional<model::StoreConfig>(std::move(config));
+}
+
+Status LmdbStoreSettings::SaveStoreConfig(const model::StoreConfig& config) {
+  KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(config));
+  KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
+  return Update(core_.env, [&](WriteTxn& txn) { return txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed); });
+}
+
+}  // namespace kassa::storage::terminal

@@ -1,0 +1,101 @@
+#include "terminal_views.h"
+
+#include "kassa/base/log.h"
+#include "kassa/proto_codec/codec.h"
+
+namespace kassa::storage::terminal {
+
+Result<std::vector<OutboxEntry>> LmdbOutbox::PeekOutbox(std::size_t max) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.ReadOutbox(txn, max);
+}
+
+Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
+                                           std::int64_t now_ms) {
+  AckResult result;
+  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
+    result = AckResult{};
+    QueuedOps queued_ops(txn, core_.outbox);
+    for (const auto& [seq, ack] : acks) {
+      auto queued = txn.Get(core_.outbox, Be64(seq));
+      if (!queued.ok()) {
+        if (queued.status().code() != StatusCode::kNotFound) return queued.status();
+        ++result.ignored;
+        continue;
+      }
+      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(*queued));
+      if (op.op_id != ack.op_id) {
+        KASSA_LOG(kWarning) << "acknowledgement of operation " << ack.op_id.ToHex() << " does not match outbox entry "
+                            << seq << "; ignored";
+        ++result.ignored;
+        continue;
+      }
+      KASSA_TRY(txn.Del(core_.outbox, Be64(seq)));
+      queued_ops.Removed(op.customer.id, seq);
+      if (ack.applied()) {
+        KASSA_TRY_ASSIGN(const bool bound, core_.BindAccount(txn, queued_ops, op.customer.id, ack.account));
+        if (bound) result.accounts_bound.push_back(op.customer.id);
+        ++result.applied;
+      } else {
+        KASSA_LOG(kWarning) << "headquarters rejected operation " << op.op_id.ToHex() << " (outbox " << seq
+                            << "): " << ack.reason << "; quarantined";
+        KASSA_TRY(core_.Quarantine(txn, seq, op, ack.reason, now_ms));
+        ++result.rejected;
+      }
+    }
+    return core_.PutMetaU64(txn, kLastAckKey, static_cast<std::uint64_t>(now_ms));
+  }));
+  return result;
+}
+
+Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<model::Change>& changes) {
+  DistributionResult result;
+  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
+    result = DistributionResult{};
+    QueuedOps queued_ops(txn, core_.outbox);
+    KASSA_TRY_ASSIGN(std::uint64_t cursor, core_.MetaU64(txn, kCursorKey, 0));
+    for (const auto& change : changes) {
+      if (change.seq <= cursor) continue;  // a duplicate of what is applied
+      if (change.kind == model::Change::Kind::kCustomerUpsert) {
+        KASSA_TRY(core_.UpsertFromHeadquarters(txn, queued_ops, change.customer));
+        ++result.customers;
+      } else if (change.kind == model::Change::Kind::kClienteling) {
+        KASSA_TRY(core_.clienteling.Apply(txn, "", change.clienteling));
+        ++result.clienteling;
+      } else {
+        KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(change.store_config));
+        KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
+        KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
+        result.store_config = change.store_config;
+      }
+      cursor = change.seq;
+    }
+    result.cursor = cursor;
+    return core_.PutMetaU64(txn, kCursorKey, cursor);
+  }));
+  return result;
+}
+
+Result<std::uint64_t> LmdbSyncState::DistributionCursor() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.MetaU64(txn, kCursorKey, 0);
+}
+
+Status LmdbSyncState::ResetDistributionCursor(std::uint64_t cursor) {
+  return Update(core_.env, [&](WriteTxn& txn) { return core_.PutMetaU64(txn, kCursorKey, cursor); });
+}
+
+Result<std::vector<QuarantineEntry>> LmdbQuarantine::Quarantined(std::size_t max) {
+  std::vector<QuarantineEntry> entries;
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.quarantine));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found && entries.size() < max) {
+    KASSA_TRY_ASSIGN(QuarantineEntry e, core_.OpenQuarantined(FromBe64(cursor.key()), cursor.value()));
+    entries.push_back(std::move(e));
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return entries;
+}
+
+}  // namespace kassa::storage::terminal
