@@ -21,6 +21,7 @@ struct HqService::Parts {
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
   std::unique_ptr<LinkServer> link;                      // terminals
+  std::unique_ptr<AdminApi> admin_api;                   // the admin routes
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
 };
 
@@ -47,12 +48,13 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   KASSA_TRY_ASSIGN(parts->registry, Registry::Open(*parts->store, parts->clock, std::move(initial)));
   KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->io.get_executor(), options.link_address, options.link_port,
                                                   *parts->registry, LinkServerOptions{}));
+  parts->admin_api = std::make_unique<AdminApi>(*parts->registry, *parts->link, parts->clock);
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
                    http::HttpServer::Start(parts->io.get_executor(), options.admin_address, options.admin_port,
                                            http::ServerOptions{256 * 1024, nullptr},
                                            [p](const http::Request& req, http::Respond respond) {
-                                             HandleAdmin(*p->registry, *p->link, p->clock, req, std::move(respond));
+                                             p->admin_api->Handle(req, std::move(respond));
                                            }));
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;

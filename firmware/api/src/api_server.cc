@@ -3,14 +3,16 @@
 #include <boost/json.hpp>
 
 #include "event_hub.h"
+#include "api_routes.h"
 #include "json_mapping.h"
+#include "kassa/http/customer_json.h"
 #include "kassa/http/http_server.h"
-#include "router.h"
+#include "kassa/http/router.h"
 
 namespace kassa::api {
 
 struct ApiServer::Impl {
-  Router router;
+  ApiRoutes routes;
   EventHub events;
   std::unique_ptr<http::HttpServer> server;
 };
@@ -29,10 +31,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
   // Events with customers go to signed-in operators only: their token comes
   // as ?token= (browsers cannot set headers on a WebSocket) or as a header.
   EventHub::Authorize authorize = [&sessions](const http::Request& req) {
-    const std::string_view target(req.target().data(), req.target().size());
-    const auto q = target.find('?');
-    std::string token = http::QueryParam(q == std::string_view::npos ? std::string_view() : target.substr(q + 1), "token")
-                            .value_or("");
+    std::string token = http::QueryParam(req, "token").value_or("");
     const auto header = req.find(boost::beast::http::field::authorization);
     if (token.empty() && header != req.end() && header->value().starts_with("Bearer ")) {
       token = std::string(header->value().substr(7));
@@ -40,14 +39,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     return !token.empty() && sessions.Authenticate(token).ok();
   };
   auto impl = std::unique_ptr<Impl>(
-      new Impl{Router(customers, diagnostics, quarantine, clock, devices, sessions, clienteling, ui_root), EventHub(std::move(authorize)), nullptr});
+      new Impl{ApiRoutes(customers, diagnostics, quarantine, clock, devices, sessions, clienteling, ui_root),
+               EventHub(std::move(authorize)), nullptr});
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));
                               }};
   KASSA_TRY_ASSIGN(impl->server, http::HttpServer::Start(executor, address, port, options,
                                                          [p](const http::Request& req, http::Respond respond) {
-                                                           p->router.Handle(req, std::move(respond));
+                                                           p->routes.Handle(req, std::move(respond));
                                                          }));
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
@@ -55,7 +55,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
 void ApiServer::PublishSync(const std::vector<model::Customer>& accounts_assigned) {
   for (const auto& c : accounts_assigned) {
     impl_->events.Publish(
-        boost::json::serialize(boost::json::object{{"type", "account_assigned"}, {"customer", CustomerJson(c)}}),
+        boost::json::serialize(boost::json::object{{"type", "account_assigned"}, {"customer", http::CustomerJson(c)}}),
         /*carries_customer=*/true);
   }
   impl_->events.Publish(R"({"type":"sync"})", /*carries_customer=*/false);

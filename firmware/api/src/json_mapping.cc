@@ -1,6 +1,6 @@
 #include "json_mapping.h"
 
-#include "kassa/base/time_format.h"
+#include "kassa/http/customer_json.h"
 #include "kassa/config/store_config_json.h"
 
 #include <ctime>
@@ -10,58 +10,10 @@ namespace kassa::api {
 namespace json = boost::json;
 namespace m = kassa::model;
 
-unsigned HttpStatusOf(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return 400;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAborted:
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 507;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    case StatusCode::kUnimplemented: return 501;
-    default: return 500;
-  }
-}
-
-ApiError ToApiError(const Status& status) {
-  return ApiError{HttpStatusOf(status.code()), StatusCodeName(status.code()), std::string(status.field()),
-                  std::string(status.message())};
-}
-
-json::value ErrorJson(const ApiError& e) {
-  json::object err{{"code", e.code}, {"message", e.message}};
-  if (!e.field.empty()) err["field"] = e.field;
-  return json::object{{"error", std::move(err)}};
-}
-
-std::string IsoTime(std::int64_t unix_ms) { return FormatIsoTime(unix_ms); }
+using http::CustomerJson;
+using http::IsoTime;
 
 namespace {
-
-json::array Strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
-json::array Contacts(const std::vector<m::SecondaryContact>& v) {
-  json::array a;
-  for (const auto& c : v) {
-    a.push_back(json::object{{"value", c.value},
-                             {"consent", json::object{{"granted", c.consent.granted},
-                                                      {"captured_at", IsoTime(c.consent.captured_at_ms)},
-                                                      {"operator", c.consent.operator_id},
-                                                      {"terminal", c.consent.terminal_id},
-                                                      {"text_version", c.consent.text_version}}}});
-  }
-  return a;
-}
 
 ApiError Bad(std::string field, std::string message) {
   return ApiError{400, "invalid_argument", std::move(field), std::move(message)};
@@ -162,44 +114,6 @@ std::optional<ApiError> GetAttributes(const json::value& v, std::vector<m::Attri
 }
 
 }  // namespace
-
-json::object CustomerJson(const m::Customer& c) {
-  json::array addresses;
-  for (const auto& a : c.addresses) {
-    addresses.push_back(json::object{{"purpose", m::ToString(a.purpose)}, {"street", a.street},
-                                     {"city", a.city}, {"postal_code", a.postal_code}, {"region", a.region},
-                                     {"country", a.country}, {"contact_name", a.contact_name},
-                                     {"contact_phone", a.contact_phone}});
-  }
-  json::array attributes;
-  for (const auto& a : c.attributes) attributes.push_back(json::object{{"name", a.name}, {"value", a.value}});
-  return json::object{
-      {"id", c.id.ToHex()},
-      {"account", c.pending() ? std::string(m::kPendingSyncText) : c.account},
-      {"pending", c.pending()},
-      {"type", m::ToString(c.type)},
-      {"name", m::DisplayName(c)},
-      {"first_name", c.first_name},
-      {"last_name", c.last_name},
-      {"organization_name", c.organization_name},
-      {"email", c.email},
-      {"phone", c.phone},
-      {"secondary_emails", Contacts(c.secondary_emails)},
-      {"secondary_phones", Contacts(c.secondary_phones)},
-      {"addresses", std::move(addresses)},
-      {"customer_group", c.customer_group},
-      {"receipt_preference", m::ToString(c.receipt_preference)},
-      {"receipt_email", c.receipt_email},
-      {"currency", c.currency},
-      {"language", c.language},
-      {"affiliations", Strings(c.affiliations)},
-      {"attributes", std::move(attributes)},
-      {"loyalty_cards", Strings(c.loyalty_cards)},
-      {"created_at", IsoTime(c.created_at_ms)},
-      {"changed_at", IsoTime(c.changed_at_ms)},
-      {"version", c.version},
-  };
-}
 
 json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms) {
   return json::object{{"seq", e.seq},

@@ -1,6 +1,7 @@
 #pragma once
 
-// Customers, patches and reports as the local API's JSON. Strict on input:
+// Patches, outbox entries, device states and events as the local API's JSON
+// (customers: kassa/http/customer_json.h). Strict on input:
 // an unknown member or a wrong type is an error that names the member.
 
 #include <boost/json.hpp>
@@ -8,25 +9,13 @@
 
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
+#include "kassa/http/reply.h"
 #include "kassa/storage/terminal_tables.h"
 
 namespace kassa::api {
 
-// An error as the API reports it: HTTP status, code, the field and a message.
-struct ApiError {
-  unsigned http_status = 400;
-  std::string code;     // "invalid_argument", "not_found", ...
-  std::string field;    // empty when no single field is at fault
-  std::string message;
-};
+using http::ApiError;
 
-ApiError ToApiError(const Status& status);
-unsigned HttpStatusOf(StatusCode code);
-boost::json::value ErrorJson(const ApiError& error);
-
-std::string IsoTime(std::int64_t unix_ms);
-
-boost::json::object CustomerJson(const model::Customer& c);
 boost::json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms);
 boost::json::object DeviceStatusJson(const hal::DeviceStatus& s);
 // {"type", "device", "code", "customer" (or null), "status" (device_status), "detail"}

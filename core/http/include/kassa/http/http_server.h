@@ -35,11 +35,6 @@ struct ServerOptions {
   UpgradeHandler on_upgrade;  // null: upgrade requests get 400
 };
 
-// Decodes %XX escapes and '+' (a space) of a URL component.
-std::string PercentDecode(std::string_view s);
-// The decoded value of parameter `name` in `query` ("a=1&b=2"), if present.
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
-
 // A JSON response with `status`.
 Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive);
 

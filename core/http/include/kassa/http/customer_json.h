@@ -1,0 +1,20 @@
+#pragma once
+
+// A customer as every API of both daemons returns it (docs/API.md
+// "Customer"), and the ISO time format of every time stamp in them.
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <string>
+
+#include "kassa/model/customer.h"
+
+namespace kassa::http {
+
+// "2026-11-22T10:30:00.123Z"; empty for 0 (never).
+std::string IsoTime(std::int64_t unix_ms);
+
+// Every field; "account" is "Pending sync" until headquarters assigns one.
+boost::json::object CustomerJson(const model::Customer& c);
+
+}  // namespace kassa::http

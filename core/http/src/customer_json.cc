@@ -1,0 +1,77 @@
+#include "kassa/http/customer_json.h"
+
+#include <boost/json.hpp>
+
+#include "kassa/base/time_format.h"
+
+namespace kassa::http {
+namespace json = boost::json;
+namespace m = kassa::model;
+
+std::string IsoTime(std::int64_t unix_ms) { return unix_ms <= 0 ? std::string() : FormatIsoTime(unix_ms); }
+
+namespace {
+
+json::array Strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::array Contacts(const std::vector<m::SecondaryContact>& v) {
+  json::array a;
+  for (const auto& c : v) {
+    a.push_back(json::object{{"value", c.value},
+                             {"consent", json::object{{"granted", c.consent.granted},
+                                                      {"captured_at", IsoTime(c.consent.captured_at_ms)},
+                                                      {"operator", c.consent.operator_id},
+                                                      {"terminal", c.consent.terminal_id},
+                                                      {"text_version", c.consent.text_version}}}});
+  }
+  return a;
+}
+
+}  // namespace
+
+json::object CustomerJson(const m::Customer& c) {
+  json::array addresses;
+  for (const auto& a : c.addresses) {
+    addresses.push_back(json::object{{"purpose", m::ToString(a.purpose)}, {"street", a.street},
+                                     {"city", a.city}, {"postal_code", a.postal_code}, {"region", a.region},
+                                     {"country", a.country}, {"contact_name", a.contact_name},
+                                     {"contact_phone", a.contact_phone}});
+  }
+  json::array attributes;
+  for (const auto& a : c.attributes) attributes.push_back(json::object{{"name", a.name}, {"value", a.value}});
+  json::object dimensions;
+  for (const auto& d : c.financial_dimensions) dimensions[d.name] = d.value;
+  return json::object{
+      {"id", c.id.ToHex()},
+      {"account", c.pending() ? std::string(m::kPendingSyncText) : c.account},
+      {"pending", c.pending()},
+      {"type", m::ToString(c.type)},
+      {"name", m::DisplayName(c)},
+      {"first_name", c.first_name},
+      {"last_name", c.last_name},
+      {"organization_name", c.organization_name},
+      {"email", c.email},
+      {"phone", c.phone},
+      {"secondary_emails", Contacts(c.secondary_emails)},
+      {"secondary_phones", Contacts(c.secondary_phones)},
+      {"addresses", std::move(addresses)},
+      {"customer_group", c.customer_group},
+      {"receipt_preference", m::ToString(c.receipt_preference)},
+      {"receipt_email", c.receipt_email},
+      {"currency", c.currency},
+      {"language", c.language},
+      {"affiliations", Strings(c.affiliations)},
+      {"attributes", std::move(attributes)},
+      {"loyalty_cards", Strings(c.loyalty_cards)},
+      {"financial_dimensions", std::move(dimensions)},
+      {"created_at", IsoTime(c.created_at_ms)},
+      {"changed_at", IsoTime(c.changed_at_ms)},
+      {"version", c.version},
+  };
+}
+
+}  // namespace kassa::http
