@@ -67,6 +67,8 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   return std::unique_ptr<HqService>(new HqService(std::move(parts)));
 }
 
+std::vector<http::RouteInfo> HqService::AdminRouteTable() { return AdminApi::Table(); }
+
 std::uint16_t HqService::link_port() const { return parts_->link->port(); }
 std::uint16_t HqService::admin_port() const { return parts_->admin->port(); }
 

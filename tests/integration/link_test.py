@@ -605,6 +605,58 @@ class HeadquartersRestoredTest(LinkTestCase):
               % (ahead, cursor, hq.status()["head_cursor"]), flush=True)
 
 
+def http_raw(port, method, path, raw, token=None):
+    """Sends `raw` bytes as the body; returns (status, parsed JSON)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        conn.request(method, path, body=raw, headers=headers)
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"null")
+    finally:
+        conn.close()
+
+
+class SharedEdgeTest(LinkTestCase):
+    """kassad and kassa-hq run on one HTTP edge: the same Status gives the same answer."""
+
+    def test_both_daemons_answer_the_same_error_for_the_same_status(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        a.sign_in()
+        pairs = [
+            # (what, kassad's answer, kassa-hq's answer)
+            ("unknown path", a.http("GET", "/v1/no-such-path"), http_json(hq.admin_port, "GET", "/v1/no-such-path")),
+            ("wrong method", a.http("DELETE", "/v1/health"), http_json(hq.admin_port, "DELETE", "/v1/health")),
+            ("malformed JSON", http_raw(a.port, "PATCH", "/v1/customers/LV99999999", b"{", a.token),
+             http_raw(hq.admin_port, "PUT", "/v1/config", b"{")),
+            ("JSON that is not an object", http_raw(a.port, "POST", "/v1/customers", b"[1]", a.token),
+             http_raw(hq.admin_port, "PUT", "/v1/config", b"[1]")),
+            ("missing search text", a.http("GET", "/v1/customers?limit=5"),
+             http_json(hq.admin_port, "GET", "/v1/customers?limit=5")),
+            ("bad limit", a.http("GET", "/v1/customers?q=x&limit=ten"),
+             http_json(hq.admin_port, "GET", "/v1/customers?q=x&limit=ten")),
+            ("not a valid target", http_raw(a.port, "GET", "/v1/customers?q=%zz", None, a.token),
+             http_raw(hq.admin_port, "GET", "/v1/customers?q=%zz", None)),
+        ]
+        print("\n[edge] " + "; ".join("%s: %d %s" % (w, t[0], t[1]["error"]["code"]) for w, t, _ in pairs), flush=True)
+        for what, terminal, headquarters in pairs:
+            with self.subTest(what):
+                self.assertEqual(terminal, headquarters)
+                self.assertGreaterEqual(terminal[0], 400)
+                self.assertIn("code", terminal[1]["error"])
+        # No such customer: both 404 not_found (the messages name each side's reference).
+        code_a, body_a = a.http("GET", "/v1/customers/LV99999999")
+        code_h, body_h = http_json(hq.admin_port, "GET", "/v1/customers/LV99999999")
+        self.assertEqual((code_a, body_a["error"]["code"]), (404, "not_found"))
+        self.assertEqual((code_h, body_h["error"]["code"]), (404, "not_found"))
+        # '+' is a space in a query only: in a path segment it stays a '+'.
+        code, body = http_json(hq.admin_port, "GET", "/v1/customers/LV%2B1")
+        self.assertEqual(code, 404, body)
+
+
 # --- malformed frames ------------------------------------------------------
 
 def crc32c(data, crc=0):

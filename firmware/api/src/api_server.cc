@@ -17,6 +17,8 @@ struct ApiServer::Impl {
   std::unique_ptr<http::HttpServer> server;
 };
 
+std::vector<http::RouteInfo> ApiServer::RouteTable() { return ApiRoutes::Table(); }
+
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiServer::~ApiServer() { Stop(); }
 

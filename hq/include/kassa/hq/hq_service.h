@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kassa/base/status.h"
+#include "kassa/http/router.h"
 #include "kassa/storage/chain_store.h"
 
 namespace kassa::hq {
@@ -28,6 +30,9 @@ class HqService {
   // Returns: kOk; otherwise the failing step's status (details in the log).
   static Result<std::unique_ptr<HqService>> Create(const HqOptions& options);
   ~HqService();
+
+  // Every route of the admin API with the access it needs (docs/API.md lists it).
+  static std::vector<http::RouteInfo> AdminRouteTable();
 
   std::uint16_t link_port() const;
   std::uint16_t admin_port() const;

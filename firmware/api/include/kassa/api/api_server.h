@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kassa/base/status.h"
 #include "kassa/clienteling/clienteling_service.h"
 #include "kassa/clienteling/operator_sessions.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
+#include "kassa/http/router.h"
 #include "kassa/base/clock.h"
 #include "kassa/storage/terminal_tables.h"
 
@@ -28,6 +30,9 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
 class ApiServer {
  public:
+  // Every route of the API with the access it needs (docs/API.md lists it).
+  static std::vector<http::RouteInfo> RouteTable();
+
   // Binds `address`:`port` (port 0 picks a free one) and starts accepting.
   //
   // Returns:
