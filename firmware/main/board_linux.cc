@@ -153,7 +153,6 @@ Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
     }
     if (!file.key_file.empty()) b.key_store = hal::lnx::OpenKeyStore(file.key_file);
     b.network = hal::lnx::OpenNetworkMonitor(executor);
-    b.watchdog = hal::lnx::OpenWatchdog();
     b.description = "linux:";
     for (const auto& p : parts) b.description += " " + p + ";";
     if (parts.empty()) b.description += " no peripherals";

@@ -13,7 +13,6 @@ service::BoardFactory SimBoard() {
     b.display = std::make_unique<hal::sim::SimCustomerDisplay>(executor);
     b.key_store = std::make_unique<hal::sim::SimKeyStore>();
     b.network = std::make_unique<hal::sim::SimNetworkMonitor>(executor);
-    b.watchdog = std::make_unique<hal::sim::SimWatchdog>();
     return b;
   };
 }

@@ -119,14 +119,13 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "kassad: %s\n", service.status().detail());
     return 1;
   }
-  const std::uint16_t port = (*service)->port();
-  if (!port_file.empty() && !kassa::cli::WriteFileReplacing(port_file, std::to_string(port) + "\n")) {
+  const std::string line = "serving the local API on http://" + options.listen_address + ":" +
+                           std::to_string((*service)->port()) + "/v1/ (data: " + options.data_dir +
+                           ", terminal: " + options.terminal_id + ")";
+  if (const kassa::Status s = (*service)->Announce(port_file, line); !s.ok()) {
     std::fprintf(stderr, "kassad: cannot write --port-file %s\n", port_file.c_str());
     return 1;
   }
-  std::printf("kassad: serving the local API on http://%s:%u/v1/ (data: %s, terminal: %s)\n",
-              options.listen_address.c_str(), port, options.data_dir.c_str(), options.terminal_id.c_str());
-  std::fflush(stdout);
   (*service)->Run();
   return 0;
 }

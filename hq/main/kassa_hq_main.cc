@@ -81,16 +81,13 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "kassa-hq: %s\n", service.status().detail());
     return 1;
   }
-  const std::uint16_t link = (*service)->link_port();
-  const std::uint16_t admin = (*service)->admin_port();
-  if (!port_file.empty() && !kassa::cli::WriteFileReplacing(port_file, "link " + std::to_string(link) + "\nadmin " +
-                                                                           std::to_string(admin) + "\n")) {
+  const std::string line = "terminals on " + options.link_address + ":" + std::to_string((*service)->link_port()) +
+                           ", admin API on http://" + options.admin_address + ":" +
+                           std::to_string((*service)->admin_port()) + "/v1/ (data: " + options.data_dir + ")";
+  if (const kassa::Status s = (*service)->Announce(port_file, line); !s.ok()) {
     std::fprintf(stderr, "kassa-hq: cannot write --port-file %s\n", port_file.c_str());
     return 1;
   }
-  std::printf("kassa-hq: terminals on %s:%u, admin API on http://%s:%u/v1/ (data: %s)\n", options.link_address.c_str(),
-              link, options.admin_address.c_str(), admin, options.data_dir.c_str());
-  std::fflush(stdout);
   (*service)->Run();
   return 0;
 }

@@ -1,12 +1,10 @@
 #include "kassa/hq/hq_service.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include "admin_api.h"
 #include "kassa/base/log.h"
-#include "kassa/config/store_config_json.h"
 #include "kassa/base/system_clock.h"
+#include "kassa/config/store_config_json.h"
+#include "kassa/daemon/daemon.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
@@ -15,8 +13,7 @@
 namespace kassa::hq {
 
 struct HqService::Parts {
-  boost::asio::io_context io{1};                         // the one thread's event loop
-  boost::asio::signal_set signals{io, SIGINT, SIGTERM};  // graceful stop
+  daemon::Daemon daemon{"kassa-hq"};                      // event loop, signals, systemd readiness and watchdog
   SystemClock clock;                           // stamps and status times
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
@@ -46,22 +43,21 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
     initial = std::move(config);
   }
   KASSA_TRY_ASSIGN(parts->registry, Registry::Open(*parts->store, parts->clock, std::move(initial)));
-  KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->io.get_executor(), options.link_address, options.link_port,
+  KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->daemon.executor(), options.link_address, options.link_port,
                                                   *parts->registry, LinkServerOptions{}));
   parts->admin_api = std::make_unique<AdminApi>(*parts->registry, *parts->link, parts->clock);
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
-                   http::HttpServer::Start(parts->io.get_executor(), options.admin_address, options.admin_port,
+                   http::HttpServer::Start(parts->daemon.executor(), options.admin_address, options.admin_port,
                                            http::ServerOptions{256 * 1024, nullptr},
                                            [p](const http::Request& req, http::Respond respond) {
                                              p->admin_api->Handle(req, std::move(respond));
                                            }));
-  p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    KASSA_LOG(kInfo) << "signal " << signal << ": stopping";
+  p->daemon.OnStop([p] {
     p->link->Stop();
     p->admin->Stop();
   });
+  p->daemon.Ready();
   KASSA_LOG(kInfo) << "kassa-hq serving terminals on " << options.link_address << ':' << parts->link->port()
                    << ", admin API on " << options.admin_address << ':' << parts->admin->port();
   return std::unique_ptr<HqService>(new HqService(std::move(parts)));
@@ -72,9 +68,11 @@ std::vector<http::RouteInfo> HqService::AdminRouteTable() { return AdminApi::Tab
 std::uint16_t HqService::link_port() const { return parts_->link->port(); }
 std::uint16_t HqService::admin_port() const { return parts_->admin->port(); }
 
-void HqService::Run() {
-  parts_->io.run();
-  KASSA_LOG(kInfo) << "stopped";
+Status HqService::Announce(const std::string& port_file, const std::string& line) {
+  return parts_->daemon.Announce(
+      port_file, "link " + std::to_string(link_port()) + "\nadmin " + std::to_string(admin_port()) + "\n", line);
 }
+
+void HqService::Run() { parts_->daemon.Run(); }
 
 }  // namespace kassa::hq

@@ -5,9 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -185,40 +183,6 @@ TEST(LinuxKeyStoreTest, CreatedOnceAs0600AndRefusedWhenOthersCanRead) {
   EXPECT_EQ(lnx::OpenKeyStore(path)->DeviceSecret().status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(lnx::OpenKeyStore(dir.path() + "/no/such/dir/key")->DeviceSecret().status().code(),
             StatusCode::kUnavailable);
-}
-
-TEST(LinuxWatchdogTest, NotifiesTheSocketSystemdGaveAndHalvesTheInterval) {
-  testing::TempDir dir;
-  const std::string path = dir.path() + "/notify";
-  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval timeout{5, 0};
-  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const auto receive = [&] {
-    char buf[64] = {};
-    const ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("(nothing)");
-  };
-
-  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
-  ::setenv("WATCHDOG_USEC", "4000000", 1);
-  auto watchdog = lnx::OpenWatchdog();
-  ::unsetenv("NOTIFY_SOCKET");
-  ::unsetenv("WATCHDOG_USEC");
-  EXPECT_EQ(watchdog->interval_ms(), 2000);
-  watchdog->Ready();
-  EXPECT_EQ(receive(), "READY=1");
-  watchdog->Kick();
-  EXPECT_EQ(receive(), "WATCHDOG=1");
-  ::close(sock);
-
-  // Not under systemd: nothing expected, nothing sent.
-  EXPECT_EQ(lnx::OpenWatchdog()->interval_ms(), 0);
 }
 
 TEST(LinuxNetworkMonitorTest, ReportsTheLinkFromOperstateIgnoringLoopback) {

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <vector>
 
+#include "kassa/base/atomic_file.h"
+
 namespace kassa::ctl {
 namespace json = boost::json;
 
@@ -119,14 +121,11 @@ int LoginCommand(Globals& g, int argc, char** argv, int i) {
   g.token.clear();
   if (auto rc = Call(g, "POST", "/v1/session", json::serialize(body), out)) return *rc;
   const std::string path = SessionFilePath();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const std::string line = Str(out, "token") + "\n";
-  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    if (fd >= 0) ::close(fd);
+  // 0600 from the start: the token signs in as the operator until it idles out.
+  if (!kassa::WriteFileAtomically(path, Str(out, "token") + "\n", 0600).ok()) {
     std::fprintf(stderr, "kassactl: signed in, but cannot write the session to %s\n", path.c_str());
     return kFailed;
   }
-  ::close(fd);
   return Print(g, out, PrintOperator);
 }
 

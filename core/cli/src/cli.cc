@@ -76,14 +76,4 @@ bool EnsureDirectory(const std::string& path) {
   return ::mkdir(path.c_str(), 0700) == 0;
 }
 
-bool WriteFileReplacing(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
 }  // namespace kassa::cli

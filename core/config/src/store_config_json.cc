@@ -1,13 +1,10 @@
 #include "kassa/config/store_config_json.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
+
+#include "kassa/base/atomic_file.h"
 
 namespace kassa::config {
 namespace json = boost::json;
@@ -157,30 +154,8 @@ std::optional<std::string> LoadStoreConfigFile(const std::string& path, m::Store
   return std::nullopt;
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status(StatusCode::kUnavailable, "config: cannot write the configuration file");
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return Status(StatusCode::kUnavailable, "config: cannot write the configuration file");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status(StatusCode::kUnavailable, "config: cannot replace the configuration file");
-  }
-  return Status::Ok();
-}
-
 Status WriteStoreConfigFile(const std::string& path, const m::StoreConfig& config) {
-  return WriteFileAtomically(path, json::serialize(StoreConfigToJson(config)) + "\n");
+  return kassa::WriteFileAtomically(path, json::serialize(StoreConfigToJson(config)) + "\n");
 }
 
 }  // namespace kassa::config

@@ -1,12 +1,9 @@
 #include "kassa/service/service.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "kassa/api/api_server.h"
 #include "kassa/base/log.h"
 #include "kassa/customers/customer_service.h"
+#include "kassa/daemon/daemon.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/model/limits.h"
@@ -18,8 +15,7 @@
 namespace kassa::service {
 
 struct Service::Parts {
-  boost::asio::io_context io{1};                        // the one thread's event loop
-  boost::asio::signal_set signals{io, SIGINT, SIGTERM}; // graceful stop
+  daemon::Daemon daemon{"kassad"};                      // event loop, signals, systemd readiness and watchdog
   SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
@@ -29,18 +25,9 @@ struct Service::Parts {
   Board board;                                          // peripherals and platform services
   std::unique_ptr<devices::DeviceFlows> devices;        // scans, swipes, receipts, device status
   std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API and event stream on loopback
-  boost::asio::steady_timer watchdog_timer{io};         // kicks the supervisor's watchdog
 };
 
 namespace {
-
-void KickWatchdog(Service::Parts* p, long interval_ms) {
-  p->board.watchdog->Kick();
-  p->watchdog_timer.expires_after(std::chrono::milliseconds(interval_ms));
-  p->watchdog_timer.async_wait([p, interval_ms](const boost::system::error_code& ec) {
-    if (!ec) KickWatchdog(p, interval_ms);
-  });
-}
 
 // Operators for a terminal that has not reached headquarters yet: stored
 // only while the store holds no clienteling configuration (headquarters'
@@ -113,7 +100,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     link.port = options.hq_port;
     const std::string config_path = options.config_path;
     parts->uplink = std::make_unique<uplink::Uplink>(
-        parts->io.get_executor(), *parts->customers, parts->store->outbox(), parts->store->sync(), parts->clock, link,
+        parts->daemon.executor(), *parts->customers, parts->store->outbox(), parts->store->sync(), parts->clock, link,
         [p, config_path](const model::StoreConfig& distributed) {
           if (distributed == p->customers->store_config()) return;
           KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
@@ -138,7 +125,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     parts->uplink->Start();
   }
   if (options.board) {
-    KASSA_TRY_ASSIGN(parts->board, options.board(parts->io.get_executor()));
+    KASSA_TRY_ASSIGN(parts->board, options.board(parts->daemon.executor()));
     KASSA_LOG(kInfo) << "devices: " << parts->board.description;
     const Board& b = parts->board;
     parts->devices = std::make_unique<devices::DeviceFlows>(
@@ -148,7 +135,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
           if (p->api) p->api->Publish(e);
         });
   }
-  KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->io.get_executor(), options.listen_address, options.port,
+  KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->daemon.executor(), options.listen_address, options.port,
                                                      *parts->customers, parts->store->diagnostics(),
                                                      parts->store->quarantine(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
@@ -165,27 +152,22 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       if (up) p->uplink->SyncNow();
     });
   }
-  if (parts->board.watchdog) {
-    parts->board.watchdog->Ready();
-    if (const long interval = parts->board.watchdog->interval_ms(); interval > 0) KickWatchdog(p, interval);
-  }
-  p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    KASSA_LOG(kInfo) << "signal " << signal << ": stopping";
+  p->daemon.OnStop([p] {
     p->api->Stop();
     if (p->uplink) p->uplink->Stop();
     if (p->devices) p->devices->Stop();
     if (p->board.network) p->board.network->Stop();
-    p->watchdog_timer.cancel();
   });
+  p->daemon.Ready();
   return std::unique_ptr<Service>(new Service(std::move(parts)));
 }
 
 std::uint16_t Service::port() const { return parts_->api->port(); }
 
-void Service::Run() {
-  parts_->io.run();
-  KASSA_LOG(kInfo) << "stopped";
+Status Service::Announce(const std::string& port_file, const std::string& line) {
+  return parts_->daemon.Announce(port_file, std::to_string(port()) + "\n", line);
 }
+
+void Service::Run() { parts_->daemon.Run(); }
 
 }  // namespace kassa::service

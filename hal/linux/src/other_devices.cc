@@ -1,10 +1,8 @@
-// Pole display, key store, network monitor and watchdog backends.
+// Pole display, key store and network monitor backends.
 
 #include <fcntl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -15,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
 #include "kassa/hal/escpos.h"
 #include "kassa/hal/lnx/devices.h"
@@ -95,13 +94,7 @@ class FileKeyStore final : public KeyStore {
       return Status(StatusCode::kUnavailable, "key store: no randomness from the kernel");
     }
     // Written under a temporary name and renamed: a power cut leaves no half key.
-    const std::string tmp = path_ + ".tmp";
-    const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0) return Status(StatusCode::kUnavailable, "key store: the key file cannot be created");
-    const bool written = ::write(out, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-                         ::fsync(out) == 0;
-    ::close(out);
-    if (!written || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    if (!WriteFileAtomically(path_, AsChars(secret), 0600).ok()) {
       return Status(StatusCode::kUnavailable, "key store: the key file cannot be written");
     }
     KASSA_LOG(kInfo) << "created the device secret in " << path_;
@@ -157,37 +150,6 @@ class SysfsNetworkMonitor final : public NetworkMonitor {
   bool up_ = false;
 };
 
-// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET.
-class SdNotifyWatchdog final : public Watchdog {
- public:
-  SdNotifyWatchdog() {
-    if (const char* s = std::getenv("NOTIFY_SOCKET")) socket_path_ = s;
-    if (const char* usec = std::getenv("WATCHDOG_USEC")) interval_ms_ = std::atol(usec) / 1000 / 2;
-  }
-
- private:
-  void Send(const char* message) {
-    if (socket_path_.empty() || socket_path_.size() >= sizeof(sockaddr_un::sun_path)) return;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
-    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size());
-    if (::sendto(fd, message, std::strlen(message), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len) < 0) {
-      KASSA_LOG(kWarning) << "sd_notify " << message << ": " << std::strerror(errno);
-    }
-    ::close(fd);
-  }
-  void DoReady() override { Send("READY=1"); }
-  void DoKick() override { Send("WATCHDOG=1"); }
-  long DoIntervalMs() const override { return interval_ms_; }
-
-  std::string socket_path_;
-  long interval_ms_ = 0;  // half of systemd's WatchdogSec, as sd_watchdog_enabled(3) advises
-};
-
 }  // namespace
 
 Result<std::unique_ptr<CustomerDisplay>> OpenDisplay(asio::any_io_executor executor, const InputConfig& config) {
@@ -201,6 +163,5 @@ std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(asio::any_io_executor executo
   return std::make_unique<SysfsNetworkMonitor>(executor, std::move(sysfs_net));
 }
 
-std::unique_ptr<Watchdog> OpenWatchdog() { return std::make_unique<SdNotifyWatchdog>(); }
 
 }  // namespace kassa::hal::lnx

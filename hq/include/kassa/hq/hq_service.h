@@ -37,6 +37,10 @@ class HqService {
   std::uint16_t link_port() const;
   std::uint16_t admin_port() const;
 
+  // Writes "link PORT" and "admin PORT" lines to `port_file` (when given)
+  // and prints `line`. Returns: kOk; kUnavailable "port_file: ...".
+  Status Announce(const std::string& port_file, const std::string& line);
+
   // Serves until SIGINT or SIGTERM.
   void Run();
 

@@ -36,8 +36,5 @@ bool SetLogLevelByName(std::string_view name);
 bool ParseMiB(std::string_view s, std::size_t& bytes);
 // Creates `path` (one level, mode 0700) when missing. False with errno set.
 bool EnsureDirectory(const std::string& path);
-// Writes `text` to `path` through a temporary file and a rename, so readers
-// never see half of it.
-bool WriteFileReplacing(const std::string& path, const std::string& text);
 
 }  // namespace kassa::cli

@@ -28,10 +28,7 @@ boost::json::object StoreConfigToJson(const model::StoreConfig& config);
 JsonError ReadJsonFile(const std::string& path, boost::json::value& out);
 JsonError LoadStoreConfigFile(const std::string& path, model::StoreConfig& out);
 
-// Writes `text` to a temporary file, syncs it and renames it over `path`,
-// so a reader (or a power cut) sees the old file or the new one.
-// Returns: kOk; kUnavailable "config: ...".
-Status WriteFileAtomically(const std::string& path, std::string_view text);
+// Writes `config` to `path` as JSON (kassa::WriteFileAtomically).
 Status WriteStoreConfigFile(const std::string& path, const model::StoreConfig& config);
 
 // Strict readers for the members of a JSON object; `where` prefixes the

@@ -16,7 +16,6 @@
 #include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
-#include "kassa/hal/watchdog.h"
 
 namespace kassa::service {
 
@@ -28,7 +27,6 @@ struct Board {
   std::unique_ptr<hal::CustomerDisplay> display;
   std::unique_ptr<hal::KeyStore> key_store;
   std::unique_ptr<hal::NetworkMonitor> network;
-  std::unique_ptr<hal::Watchdog> watchdog;
 };
 
 // Builds the board on the service's executor.

@@ -43,6 +43,10 @@ class Service {
   // The API's bound port.
   std::uint16_t port() const;
 
+  // Writes the port to `port_file` (when given) and prints `line`.
+  // Returns: kOk; kUnavailable "port_file: ...".
+  Status Announce(const std::string& port_file, const std::string& line);
+
   // Serves until SIGINT or SIGTERM.
   void Run();
 

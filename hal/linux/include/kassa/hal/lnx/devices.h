@@ -15,7 +15,6 @@
 //   display:       a two-line pole display on a serial port
 //   key store:     a 0600 file holding 32 random bytes
 //   network:       /sys/class/net/*/operstate, polled
-//   watchdog:      sd_notify over $NOTIFY_SOCKET (READY=1, WATCHDOG=1)
 
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
@@ -28,7 +27,6 @@
 #include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
-#include "kassa/hal/watchdog.h"
 
 namespace kassa::hal::lnx {
 
@@ -66,7 +64,5 @@ std::unique_ptr<KeyStore> OpenKeyStore(std::string path);
 // Polls `sysfs_net` (every interface but loopback, "operstate") each second.
 std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(boost::asio::any_io_executor executor,
                                                    std::string sysfs_net = "/sys/class/net");
-// Reads $NOTIFY_SOCKET and $WATCHDOG_USEC; a no-op watchdog without them.
-std::unique_ptr<Watchdog> OpenWatchdog();
 
 }  // namespace kassa::hal::lnx

@@ -17,7 +17,6 @@
 #include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
-#include "kassa/hal/watchdog.h"
 
 namespace kassa::hal::sim {
 
@@ -168,20 +167,6 @@ class SimNetworkMonitor final : public NetworkMonitor {
   boost::asio::any_io_executor executor_;
   LinkHandler on_change_;
   bool up_ = true;
-};
-
-class SimWatchdog final : public Watchdog {
- public:
-  // Inspect.
-  bool ready() const { return ready_; }
-  int kicks() const { return kicks_; }
-
- private:
-  void DoReady() override { ready_ = true; }
-  void DoKick() override { ++kicks_; }
-  long DoIntervalMs() const override { return 0; }
-  bool ready_ = false;
-  int kicks_ = 0;
 };
 
 }  // namespace kassa::hal::sim
