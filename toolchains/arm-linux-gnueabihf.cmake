@@ -23,6 +23,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Multiarch headers of the extracted packages (OpenSSL's opensslconf.h and
+# configuration.h live there), which the cross compiler does not search.
+set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES ${KASSA_ARMHF_ROOT}/usr/include/arm-linux-gnueabihf)
+set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES ${KASSA_ARMHF_ROOT}/usr/include/arm-linux-gnueabihf)
 set(ENV{PKG_CONFIG_LIBDIR} ${KASSA_ARMHF_ROOT}/usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_SYSROOT_DIR} ${KASSA_ARMHF_ROOT})
 # The cross toolchain's sysroot holds libc and libstdc++; the extracted
