@@ -361,7 +361,7 @@ constexpr const char* kBenchPin = "2468";
 // Writes kassad's --clienteling file: one role that may do everything, one operator.
 std::string WriteClientelingFile(const Options& o, const fs::path& dir) {
   m::StoreConfig store;
-  if (auto e = kassa::config::LoadStoreConfigFile(o.store_config, store)) Fail("store configuration " + *e);
+  if (!kassa::config::LoadStoreConfigFile(o.store_config, store).ok()) Fail("store configuration " + o.store_config + " (see log)");
   const std::string path = (dir / "clienteling.json").string();
   const std::string hash = Must(kassa::crypto::HashPin(kBenchPin, kassa::crypto::kMinPinIterations), "PIN hash");
   std::ofstream out(path);

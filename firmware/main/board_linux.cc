@@ -9,7 +9,6 @@
 
 namespace kassa::boards {
 namespace json = boost::json;
-using config::JsonError;
 using hal::lnx::InputConfig;
 using hal::lnx::PrinterConfig;
 
@@ -24,93 +23,93 @@ struct DeviceFile {
   std::string key_file;
 };
 
-JsonError ReadBaud(const json::object& o, const std::string& where, unsigned& baud) {
+Status ReadBaud(const json::object& o, const std::string& where, unsigned& baud, std::string& field) {
   const json::value* v = o.if_contains("baud");
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) return Status::Ok();
   static constexpr unsigned kBauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
   if (!v->is_int64() || std::find(std::begin(kBauds), std::end(kBauds), v->get_int64()) == std::end(kBauds)) {
-    return where + "baud: one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200";
+    return config::Invalid(field, where + "baud", "one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
   }
   baud = static_cast<unsigned>(v->get_int64());
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ReadInput(const json::value& v, const std::string& name, bool evdev_allowed, InputConfig& out,
-                    std::string* badge_prefix) {
+Status ReadInput(const json::value& v, const std::string& name, bool evdev_allowed, InputConfig& out,
+                 std::string* badge_prefix, std::string& field) {
   const std::string where = name + ".";
-  if (!v.is_object()) return name + ": must be an object";
+  if (!v.is_object()) return config::Invalid(field, name, "must be an object");
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix", "grab"}, where)) return e;
+  KASSA_TRY(config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix", "grab"}, where, field));
   std::string transport;
-  if (auto e = config::ReadString(o, "transport", where, transport, true)) return e;
+  KASSA_TRY(config::ReadString(o, "transport", where, transport, true, field));
   if (transport == "serial") {
     out.transport = InputConfig::Transport::kSerial;
   } else if (transport == "evdev" && evdev_allowed) {
     out.transport = InputConfig::Transport::kEvdev;
   } else {
-    return where + "transport: must be " + (evdev_allowed ? "serial or evdev" : "serial");
+    return config::Invalid(field, where + "transport", evdev_allowed ? "must be serial or evdev" : "must be serial");
   }
-  if (auto e = config::ReadString(o, "path", where, out.path, true)) return e;
-  if (auto e = ReadBaud(o, where, out.baud)) return e;
+  KASSA_TRY(config::ReadString(o, "path", where, out.path, true, field));
+  KASSA_TRY(ReadBaud(o, where, out.baud, field));
   if (const json::value* grab = o.if_contains("grab")) {
-    if (out.transport != InputConfig::Transport::kEvdev) return where + "grab: evdev devices only";
-    if (!grab->is_bool()) return where + "grab: must be true or false";
+    if (out.transport != InputConfig::Transport::kEvdev) return config::Invalid(field, where + "grab", "evdev devices only");
+    if (!grab->is_bool()) return config::Invalid(field, where + "grab", "must be true or false");
     out.grab = grab->get_bool();
   }
   if (badge_prefix != nullptr) {
-    if (auto e = config::ReadString(o, "badge_prefix", where, *badge_prefix, false)) return e;
+    KASSA_TRY(config::ReadString(o, "badge_prefix", where, *badge_prefix, false, field));
   } else if (o.contains("badge_prefix")) {
-    return where + "badge_prefix: unknown member";
+    return config::Invalid(field, where + "badge_prefix", "unknown member");
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ReadPrinter(const json::value& v, PrinterConfig& out) {
-  if (!v.is_object()) return std::string("printer: must be an object");
+Status ReadPrinter(const json::value& v, PrinterConfig& out, std::string& field) {
+  if (!v.is_object()) return config::Invalid(field, "printer", "must be an object");
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"transport", "host", "port", "path", "baud"}, "printer.")) return e;
+  KASSA_TRY(config::CheckMembers(o, {"transport", "host", "port", "path", "baud"}, "printer.", field));
   std::string transport;
-  if (auto e = config::ReadString(o, "transport", "printer.", transport, true)) return e;
+  KASSA_TRY(config::ReadString(o, "transport", "printer.", transport, true, field));
   if (transport == "tcp") {
     out.transport = PrinterConfig::Transport::kTcp;
-    if (auto e = config::ReadString(o, "host", "printer.", out.host, true)) return e;
+    KASSA_TRY(config::ReadString(o, "host", "printer.", out.host, true, field));
     if (const json::value* port = o.if_contains("port")) {
       if (!port->is_int64() || port->get_int64() < 1 || port->get_int64() > 65535) {
-        return std::string("printer.port: a TCP port, 1 to 65535");
+        return config::Invalid(field, "printer.port", "a TCP port, 1 to 65535");
       }
       out.port = static_cast<std::uint16_t>(port->get_int64());
     }
   } else if (transport == "serial" || transport == "usb") {
     out.transport = transport == "serial" ? PrinterConfig::Transport::kSerial : PrinterConfig::Transport::kUsb;
-    if (auto e = config::ReadString(o, "path", "printer.", out.path, true)) return e;
-    if (auto e = ReadBaud(o, "printer.", out.baud)) return e;
+    KASSA_TRY(config::ReadString(o, "path", "printer.", out.path, true, field));
+    KASSA_TRY(ReadBaud(o, "printer.", out.baud, field));
   } else {
-    return std::string("printer.transport: must be tcp, serial or usb");
+    return config::Invalid(field, "printer.transport", "must be tcp, serial or usb");
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ParseDeviceFile(const json::value& root, DeviceFile& out) {
-  if (!root.is_object()) return std::string("must hold a JSON object");
+Status ParseDeviceFile(const json::value& root, DeviceFile& out, std::string& field) {
+  if (!root.is_object()) return config::Invalid(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
-  if (auto e = config::CheckMembers(o, {"scanner", "card_reader", "printer", "display", "key_file"}, "")) return e;
+  KASSA_TRY(config::CheckMembers(o, {"scanner", "card_reader", "printer", "display", "key_file"}, "", field));
   if (const json::value* v = o.if_contains("scanner")) {
     out.scanner.emplace();
-    if (auto e = ReadInput(*v, "scanner", true, *out.scanner, nullptr)) return e;
+    KASSA_TRY(ReadInput(*v, "scanner", true, *out.scanner, nullptr, field));
   }
   if (const json::value* v = o.if_contains("card_reader")) {
     out.card_reader.emplace();
-    if (auto e = ReadInput(*v, "card_reader", true, *out.card_reader, &out.badge_prefix)) return e;
+    KASSA_TRY(ReadInput(*v, "card_reader", true, *out.card_reader, &out.badge_prefix, field));
   }
   if (const json::value* v = o.if_contains("printer")) {
     out.printer.emplace();
-    if (auto e = ReadPrinter(*v, *out.printer)) return e;
+    KASSA_TRY(ReadPrinter(*v, *out.printer, field));
   }
   if (const json::value* v = o.if_contains("display")) {
     out.display.emplace();
-    if (auto e = ReadInput(*v, "display", false, *out.display, nullptr)) return e;
+    KASSA_TRY(ReadInput(*v, "display", false, *out.display, nullptr, field));
   }
-  return config::ReadString(o, "key_file", "", out.key_file, false);
+  return config::ReadString(o, "key_file", "", out.key_file, false, field);
 }
 
 std::string Describe(const char* what, const InputConfig& c) {
@@ -122,12 +121,10 @@ std::string Describe(const char* what, const InputConfig& c) {
 Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
   json::value root;
   DeviceFile file;
-  JsonError error = config::ReadJsonFile(device_file, root);
-  if (!error) {
-    if (auto e = ParseDeviceFile(root, file)) error = device_file + ": " + *e;
-  }
-  if (error) {
-    KASSA_LOG(kError) << "device file " << *error;
+  KASSA_TRY(config::ReadJsonFile(device_file, root));
+  std::string field;
+  if (const Status s = ParseDeviceFile(root, file, field); !s.ok()) {
+    config::LogInvalid(device_file, field, s);
     return Status(StatusCode::kInvalidArgument, "devices: the device file is not valid (see log)");
   }
   return service::BoardFactory([file](boost::asio::any_io_executor executor) -> Result<service::Board> {

@@ -33,12 +33,6 @@ constexpr RouteOf<AdminApi> kAdminRoutes[] = {
     {Verb::get, "/v1/customers/{account}/timeline", "public", &AdminApi::Timeline},
 };
 
-// A parse error "field: message" (or a bare message) as the API's 400.
-Reply InvalidFrom(const std::string& error) {
-  const auto colon = error.find(": ");
-  if (colon == std::string::npos) return Invalid("", error);
-  return Invalid(error.substr(0, colon), error.substr(colon + 2));
-}
 
 Reply NoSuchAccount() {
   return Error(http::ApiError{404, "not_found", "customer", "no customer with this account number"});
@@ -90,7 +84,8 @@ std::optional<Reply> AdminApi::ReplaceConfig(Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   ChainConfig config;
-  if (auto e = ParseChainConfig(json::value(std::move(*body)), config)) return InvalidFrom(*e);
+  std::string field;
+  if (Status s = ParseChainConfig(json::value(std::move(*body)), config, field); !s.ok()) return Error(s, field);
   if (Status s = registry_.ReplaceConfig(config); !s.ok()) return Error(s);
   link_.ChangesAppended();
   return Reply{200, ChainConfigToJson(registry_.config())};
@@ -125,8 +120,10 @@ std::optional<Reply> AdminApi::ImportMeasures(Call& call) {
   const auto type = req.find(bhttp::field::content_type);
   const bool csv = type != req.end() && type->value().starts_with("text/csv");
   MeasuresByAccount by_account;
-  if (auto e = csv ? ParseMeasuresCsv(req.body(), by_account) : ParseMeasuresJson(req.body(), by_account)) {
-    return InvalidFrom(*e);
+  std::string field;
+  if (Status s = csv ? ParseMeasuresCsv(req.body(), by_account, field) : ParseMeasuresJson(req.body(), by_account, field);
+      !s.ok()) {
+    return Error(s, field);
   }
   std::vector<model::CustomerMeasures> measures;
   for (auto& [account, values] : by_account) {

@@ -8,7 +8,7 @@
 
 namespace kassa::hq {
 namespace json = boost::json;
-using config::JsonError;
+using config::Invalid;
 
 namespace {
 
@@ -16,81 +16,82 @@ bool IsPrefixChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-JsonError ParseGroup(const json::value& v, const std::string& where, ChainGroup& g) {
-  if (!v.is_object()) return where + ": must be an object";
+Status ParseGroup(const json::value& v, const std::string& where, ChainGroup& g, std::string& field) {
+  if (!v.is_object()) return Invalid(field, where, "must be an object");
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"id", "name", "financial_dimensions"}, where + ".")) return e;
-  if (auto e = config::ReadString(o, "id", where + ".", g.id, true)) return e;
-  if (auto e = config::ReadString(o, "name", where + ".", g.name, false)) return e;
+  KASSA_TRY(config::CheckMembers(o, {"id", "name", "financial_dimensions"}, where + ".", field));
+  KASSA_TRY(config::ReadString(o, "id", where + ".", g.id, true, field));
+  KASSA_TRY(config::ReadString(o, "name", where + ".", g.name, false, field));
   if (const json::value* dims = o.if_contains("financial_dimensions")) {
-    if (!dims->is_object()) return where + ".financial_dimensions: must be an object of name: value";
+    if (!dims->is_object()) return Invalid(field, where + ".financial_dimensions", "must be an object of name: value");
     for (const auto& [name, value] : dims->get_object()) {
-      if (!value.is_string()) return where + ".financial_dimensions." + std::string(name) + ": must be a string";
+      if (!value.is_string()) return Invalid(field, where + ".financial_dimensions." + std::string(name), "must be a string");
       if (name.empty() || name.size() > model::kMaxAttributeNameBytes) {
-        return where + ".financial_dimensions: names are 1 to 32 bytes";
+        return Invalid(field, where + ".financial_dimensions", "names are 1 to 32 bytes");
       }
       if (value.get_string().size() > model::kMaxAttributeValueBytes) {
-        return where + ".financial_dimensions." + std::string(name) + ": longer than 100 bytes";
+        return Invalid(field, where + ".financial_dimensions." + std::string(name), "longer than 100 bytes");
       }
       g.financial_dimensions.push_back({std::string(name), std::string(value.get_string())});
     }
     if (g.financial_dimensions.size() > model::kMaxFinancialDimensions) {
-      return where + ".financial_dimensions: at most 4";
+      return Invalid(field, where + ".financial_dimensions", "at most 4");
     }
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ParseLegalEntity(const json::value& v, const std::string& where, LegalEntity& le) {
-  if (!v.is_object()) return where + ": must be an object";
+Status ParseLegalEntity(const json::value& v, const std::string& where, LegalEntity& le, std::string& field) {
+  if (!v.is_object()) return Invalid(field, where, "must be an object");
   const json::object& o = v.get_object();
-  if (auto e = config::CheckMembers(o, {"id", "customer_groups", "stores", "clienteling", "operators"}, where + ".")) {
-    return e;
-  }
-  if (auto e = config::ReadString(o, "id", where + ".", le.id, true)) return e;
+  KASSA_TRY(config::CheckMembers(o, {"id", "customer_groups", "stores", "clienteling", "operators"}, where + ".", field));
+  KASSA_TRY(config::ReadString(o, "id", where + ".", le.id, true, field));
   const json::value* groups = o.if_contains("customer_groups");
-  if (groups == nullptr || !groups->is_array()) return where + ".customer_groups: required, an array";
+  if (groups == nullptr || !groups->is_array()) return Invalid(field, where + ".customer_groups", "required, an array");
   json::array store_groups;
   for (std::size_t i = 0; i < groups->get_array().size(); ++i) {
     ChainGroup g;
-    if (auto e = ParseGroup(groups->get_array()[i], where + ".customer_groups[" + std::to_string(i) + "]", g)) return e;
+    KASSA_TRY(ParseGroup(groups->get_array()[i], where + ".customer_groups[" + std::to_string(i) + "]", g, field));
     store_groups.push_back(json::object{{"id", g.id}, {"name", g.name}});
     le.customer_groups.push_back(std::move(g));
   }
   const json::value* stores = o.if_contains("stores");
-  if (stores == nullptr || !stores->is_array()) return where + ".stores: required, an array";
+  if (stores == nullptr || !stores->is_array()) return Invalid(field, where + ".stores", "required, an array");
   for (std::size_t i = 0; i < stores->get_array().size(); ++i) {
     const std::string at = where + ".stores[" + std::to_string(i) + "]";
     const json::value& s = stores->get_array()[i];
-    if (!s.is_object()) return at + ": must be an object";
+    if (!s.is_object()) return Invalid(field, at, "must be an object");
     // A store inherits its legal entity and that entity's customer groups.
     json::object full = s.get_object();
     if (full.contains("legal_entity") || full.contains("customer_groups")) {
-      return at + ": legal_entity and customer_groups come from the legal entity";
+      return Invalid(field, at, "legal_entity and customer_groups come from the legal entity");
     }
     full["legal_entity"] = le.id;
     full["customer_groups"] = store_groups;
     model::StoreConfig store;
-    if (auto e = config::ParseStoreConfig(full, store)) return at + "." + *e;
+    if (const Status e = config::ParseStoreConfig(full, store, field); !e.ok()) {
+      field = field.empty() ? at : at + "." + field;
+      return e;
+    }
     le.stores.push_back(std::move(store));
   }
   le.clienteling.legal_entity = le.id;
   if (const json::value* c = o.if_contains("clienteling")) {
-    if (auto e = config::ParseClienteling(*c, le.id, where + ".clienteling", le.clienteling)) return e;
+    KASSA_TRY(config::ParseClienteling(*c, le.id, where + ".clienteling", le.clienteling, field));
   }
   if (const json::value* ops = o.if_contains("operators")) {
-    if (auto e = config::ParseOperators(*ops, le.id, where + ".operators", le.operators)) return e;
+    KASSA_TRY(config::ParseOperators(*ops, le.id, where + ".operators", le.operators, field));
     for (std::size_t i = 0; i < le.operators.size(); ++i) {
       const model::Operator& op = le.operators[i];
       const std::string at = where + ".operators[" + std::to_string(i) + "]";
-      if (le.clienteling.FindRole(op.role) == nullptr) return at + ".role: " + op.role + " is not a role of clienteling.roles";
+      if (le.clienteling.FindRole(op.role) == nullptr) return Invalid(field, at + ".role", "not a role of clienteling.roles");
       for (const auto& st : op.stores) {
         const bool known = std::any_of(le.stores.begin(), le.stores.end(), [&](const auto& x) { return x.store_id == st; });
-        if (!known) return at + ".stores: " + st + " is not a store of this legal entity";
+        if (!known) return Invalid(field, at + ".stores", "names a store not of this legal entity");
       }
     }
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -134,45 +135,48 @@ std::vector<model::AttributeValue> ChainConfig::DimensionsOf(std::string_view le
   return {};
 }
 
-JsonError ParseChainConfig(const json::value& root, ChainConfig& out) {
-  if (!root.is_object()) return std::string("must hold a JSON object");
+Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& field) {
+  field.clear();
+  if (!root.is_object()) return Invalid(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
-  if (auto e = config::CheckMembers(o, {"account_numbers", "legal_entities"}, "")) return e;
+  KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities"}, "", field));
   ChainConfig c;
   const json::value* numbers = o.if_contains("account_numbers");
-  if (numbers == nullptr || !numbers->is_object()) return std::string("account_numbers: required, {\"prefix\", \"digits\"}");
+  if (numbers == nullptr || !numbers->is_object()) {
+    return Invalid(field, "account_numbers", "required, {\"prefix\", \"digits\"}");
+  }
   const json::object& n = numbers->get_object();
-  if (auto e = config::CheckMembers(n, {"prefix", "digits"}, "account_numbers.")) return e;
-  if (auto e = config::ReadString(n, "prefix", "account_numbers.", c.account_numbers.prefix, true)) return e;
+  KASSA_TRY(config::CheckMembers(n, {"prefix", "digits"}, "account_numbers.", field));
+  KASSA_TRY(config::ReadString(n, "prefix", "account_numbers.", c.account_numbers.prefix, true, field));
   for (char ch : c.account_numbers.prefix) {
-    if (!IsPrefixChar(ch)) return std::string("account_numbers.prefix: only A-Z, 0-9 and -");
+    if (!IsPrefixChar(ch)) return Invalid(field, "account_numbers.prefix", "only A-Z, 0-9 and -");
   }
   const json::value* digits = n.if_contains("digits");
   if (digits == nullptr || !digits->is_int64() || digits->get_int64() < 4 || digits->get_int64() > 16) {
-    return std::string("account_numbers.digits: required, a number from 4 to 16");
+    return Invalid(field, "account_numbers.digits", "required, a number from 4 to 16");
   }
   c.account_numbers.digits = static_cast<int>(digits->get_int64());
   if (c.account_numbers.prefix.size() + static_cast<std::size_t>(c.account_numbers.digits) > model::kMaxAccountBytes) {
-    return std::string("account_numbers: prefix and digits together exceed 20 characters");
+    return Invalid(field, "account_numbers", "prefix and digits together exceed 20 characters");
   }
   const json::value* les = o.if_contains("legal_entities");
   if (les == nullptr || !les->is_array() || les->get_array().empty()) {
-    return std::string("legal_entities: required, a non-empty array");
+    return Invalid(field, "legal_entities", "required, a non-empty array");
   }
   std::set<std::string> store_ids;
   std::set<std::string> le_ids;
   for (std::size_t i = 0; i < les->get_array().size(); ++i) {
     LegalEntity le;
     const std::string where = "legal_entities[" + std::to_string(i) + "]";
-    if (auto e = ParseLegalEntity(les->get_array()[i], where, le)) return e;
-    if (!le_ids.insert(le.id).second) return where + ".id: listed twice";
+    KASSA_TRY(ParseLegalEntity(les->get_array()[i], where, le, field));
+    if (!le_ids.insert(le.id).second) return Invalid(field, where + ".id", "listed twice");
     for (const auto& s : le.stores) {
-      if (!store_ids.insert(s.store_id).second) return where + ".stores: store " + s.store_id + " listed twice";
+      if (!store_ids.insert(s.store_id).second) return Invalid(field, where + ".stores", "a store is listed twice");
     }
     c.legal_entities.push_back(std::move(le));
   }
   out = std::move(c);
-  return std::nullopt;
+  return Status::Ok();
 }
 
 json::object ChainConfigToJson(const ChainConfig& c) {

@@ -32,12 +32,10 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   if (!options.config_path.empty()) {
     boost::json::value root;
     ChainConfig config;
-    auto error = config::ReadJsonFile(options.config_path, root);
-    if (!error) {
-      if (auto e = ParseChainConfig(root, config)) error = options.config_path + ": " + *e;
-    }
-    if (error) {
-      KASSA_LOG(kError) << "chain configuration " << *error;
+    KASSA_TRY(config::ReadJsonFile(options.config_path, root));
+    std::string field;
+    if (const Status s = ParseChainConfig(root, config, field); !s.ok()) {
+      config::LogInvalid(options.config_path, field, s);
       return Status(StatusCode::kInvalidArgument, "config: the chain configuration file is not valid (see log)");
     }
     initial = std::move(config);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kassa/base/status.h"
 #include "kassa/model/customer.h"
 
 namespace kassa::hq {
@@ -21,8 +22,9 @@ namespace kassa::hq {
 // Account number -> its measures, in the order given.
 using MeasuresByAccount = std::map<std::string, std::vector<model::AttributeValue>>;
 
-// nullopt on success, else the error ("measures[2].values: ...", "line 7: ...").
-std::optional<std::string> ParseMeasuresJson(std::string_view body, MeasuresByAccount& out);
-std::optional<std::string> ParseMeasuresCsv(std::string_view body, MeasuresByAccount& out);
+// Returns: kOk; kInvalidArgument with the element or line at fault in
+// `field` ("measures[2].values", "line 7", "line 7.name").
+Status ParseMeasuresJson(std::string_view body, MeasuresByAccount& out, std::string& field);
+Status ParseMeasuresCsv(std::string_view body, MeasuresByAccount& out, std::string& field);
 
 }  // namespace kassa::hq

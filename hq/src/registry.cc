@@ -31,7 +31,8 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
     boost::system::error_code ec;
     const json::value v = json::parse(*saved_text, ec);
     ChainConfig parsed;
-    if (ec || ParseChainConfig(v, parsed)) {
+    std::string field;
+    if (ec || !ParseChainConfig(v, parsed, field).ok()) {
       return Status(StatusCode::kDataLoss, "config: the configuration saved in the store does not parse");
     }
     saved = std::move(parsed);

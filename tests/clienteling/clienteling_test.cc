@@ -143,14 +143,22 @@ TEST(AttributeTest, ValuesAreCheckedAgainstTheirDefinitionAndNormalized) {
 
 TEST(ConfigTest, ProblemsNameTheMember) {
   m::ClientelingConfig c = Config();
-  EXPECT_EQ(m::ClientelingConfigProblem(c), "");
+  std::string field;
+  EXPECT_TRUE(m::CheckClientelingConfig(c, field).ok());
   c.roles.push_back(c.roles[0]);
-  EXPECT_EQ(m::ClientelingConfigProblem(c), "roles[2].id: associate appears twice");
+  Status s = m::CheckClientelingConfig(c, field);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(field, "roles[2].id");
+  EXPECT_EQ(std::string(s.message()), "appears twice");
   c = Config();
   c.attributes[1].choices.clear();
-  EXPECT_EQ(m::ClientelingConfigProblem(c), "attributes[1].choices: a choice list needs values");
+  s = m::CheckClientelingConfig(c, field);
+  EXPECT_EQ(field, "attributes[1].choices");
+  EXPECT_EQ(std::string(s.message()), "a choice list needs values");
   m::Operator op{"", "Anna", "GB01", {"LON-01"}, "associate", "", "", true};
-  EXPECT_EQ(m::OperatorProblem(op), "worker_id: required");
+  s = m::CheckOperator(op, field);
+  EXPECT_EQ(field, "worker_id");
+  EXPECT_EQ(std::string(s.message()), "required");
 }
 
 std::int64_t Ms(int y, unsigned mo, unsigned d) {

@@ -1,5 +1,6 @@
 #include "kassa/config/clienteling_json.h"
 
+#include "kassa/base/log.h"
 #include "kassa/crypto/pin_hash.h"
 
 namespace kassa::config {
@@ -8,155 +9,170 @@ namespace m = kassa::model;
 
 namespace {
 
-JsonError ReadU32(const json::object& o, const char* key, const std::string& where, std::uint32_t& out) {
+Status ReadU32(const json::object& o, const char* key, const std::string& where, std::uint32_t& out,
+               std::string& field) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) return Status::Ok();
   if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 1000000) {
-    return where + key + ": must be a whole number from 0 to 1000000";
+    return Invalid(field, where + key, "must be a whole number from 0 to 1000000");
   }
   out = static_cast<std::uint32_t>(v->get_int64());
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ReadStrings(const json::object& o, const char* key, const std::string& where, std::vector<std::string>& out) {
+Status ReadStrings(const json::object& o, const char* key, const std::string& where, std::vector<std::string>& out,
+                   std::string& field) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_array()) return where + key + ": must be an array of strings";
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return Invalid(field, where + key, "must be an array of strings");
   for (const auto& e : v->get_array()) {
-    if (!e.is_string()) return where + key + ": must be an array of strings";
+    if (!e.is_string()) return Invalid(field, where + key, "must be an array of strings");
     out.emplace_back(e.get_string());
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 // Calls `each(object, "NAME[i].")` for every element of array `v` named `name`.
 template <typename Each>
-JsonError ForEachElement(const json::value& v, const std::string& name, Each each) {
-  if (!v.is_array()) return name + ": must be an array of objects";
+Status ForEachElement(const json::value& v, const std::string& name, std::string& field, Each each) {
+  if (!v.is_array()) return Invalid(field, name, "must be an array of objects");
   std::size_t i = 0;
   for (const auto& e : v.get_array()) {
     const std::string at = name + "[" + std::to_string(i++) + "]";
-    if (!e.is_object()) return at + ": must be an object";
-    if (auto err = each(e.get_object(), at + ".")) return err;
+    if (!e.is_object()) return Invalid(field, at, "must be an object");
+    KASSA_TRY(each(e.get_object(), at + "."));
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 template <typename Each>
-JsonError ForEachObject(const json::object& o, const char* key, const std::string& where, Each each) {
+Status ForEachObject(const json::object& o, const char* key, const std::string& where, std::string& field,
+                    Each each) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  return ForEachElement(*v, where + key, each);
+  if (v == nullptr) return Status::Ok();
+  return ForEachElement(*v, where + key, field, each);
 }
 
 }  // namespace
 
-JsonError ParseClienteling(const json::value& v, const std::string& legal_entity, const std::string& where,
-                           m::ClientelingConfig& out) {
-  if (!v.is_object()) return where + ": must be an object";
+Status ParseClienteling(const json::value& v, const std::string& legal_entity, const std::string& where,
+                        m::ClientelingConfig& out, std::string& field) {
+  if (!v.is_object()) return Invalid(field, where, "must be an object");
   const json::object& o = v.get_object();
   const std::string w = where + ".";
-  if (auto e = CheckMembers(o, {"roles", "attributes", "activity_types", "idle_timeout_s", "max_pin_attempts", "lockout_s"}, w)) {
-    return e;
-  }
+  KASSA_TRY(CheckMembers(o, {"roles", "attributes", "activity_types", "idle_timeout_s", "max_pin_attempts", "lockout_s"},
+                         w, field));
   out = m::ClientelingConfig{};
   out.legal_entity = legal_entity;
-  if (auto e = ForEachObject(o, "roles", w, [&](const json::object& r, const std::string& at) -> JsonError {
-        if (auto err = CheckMembers(r, {"id", "name", "permissions"}, at)) return err;
+  KASSA_TRY(ForEachObject(o, "roles", w, field, [&](const json::object& r, const std::string& at) -> Status {
+        KASSA_TRY(CheckMembers(r, {"id", "name", "permissions"}, at, field));
         m::Role role;
-        if (auto err = ReadString(r, "id", at, role.id, true)) return err;
-        if (auto err = ReadString(r, "name", at, role.name, false)) return err;
+        KASSA_TRY(ReadString(r, "id", at, role.id, true, field));
+        KASSA_TRY(ReadString(r, "name", at, role.name, false, field));
         std::vector<std::string> names;
-        if (auto err = ReadStrings(r, "permissions", at, names)) return err;
+        KASSA_TRY(ReadStrings(r, "permissions", at, names, field));
         for (const auto& n : names) {
           const auto p = m::ParsePermission(n);
-          if (!p) return at + "permissions: unknown permission " + n;
+          if (!p) {
+            KASSA_LOG(kWarning) << at << "permissions: unknown permission " << n;
+            return Invalid(field, at + "permissions", "an unknown permission (see docs/API.md)");
+          }
           role.permissions |= m::Bit(*p);
         }
         out.roles.push_back(std::move(role));
-        return std::nullopt;
-      })) {
-    return e;
-  }
-  if (auto e = ForEachObject(o, "attributes", w, [&](const json::object& a, const std::string& at) -> JsonError {
-        if (auto err = CheckMembers(a, {"name", "label", "type", "display_order", "refinable", "choices"}, at)) return err;
+        return Status::Ok();
+      }));
+  KASSA_TRY(ForEachObject(o, "attributes", w, field, [&](const json::object& a, const std::string& at) -> Status {
+        KASSA_TRY(CheckMembers(a, {"name", "label", "type", "display_order", "refinable", "choices"}, at, field));
         m::AttributeDefinition def;
         std::string type;
-        if (auto err = ReadString(a, "name", at, def.name, true)) return err;
-        if (auto err = ReadString(a, "label", at, def.label, false)) return err;
-        if (auto err = ReadString(a, "type", at, type, true)) return err;
+        KASSA_TRY(ReadString(a, "name", at, def.name, true, field));
+        KASSA_TRY(ReadString(a, "label", at, def.label, false, field));
+        KASSA_TRY(ReadString(a, "type", at, type, true, field));
         const auto t = m::ParseAttributeType(type);
-        if (!t) return at + "type: must be text, number, decimal, yes_no, date or choice";
+        if (!t) return Invalid(field, at + "type", "must be text, number, decimal, yes_no, date or choice");
         def.type = *t;
-        if (auto err = ReadU32(a, "display_order", at, def.display_order)) return err;
-        if (auto err = ReadBool(a, "refinable", def.refinable)) return at + *err;
-        if (auto err = ReadStrings(a, "choices", at, def.choices)) return err;
+        KASSA_TRY(ReadU32(a, "display_order", at, def.display_order, field));
+        KASSA_TRY(ReadBool(a, "refinable", at, def.refinable, field));
+        KASSA_TRY(ReadStrings(a, "choices", at, def.choices, field));
         out.attributes.push_back(std::move(def));
-        return std::nullopt;
-      })) {
-    return e;
-  }
-  if (auto e = ForEachObject(o, "activity_types", w, [&](const json::object& a, const std::string& at) -> JsonError {
-        if (auto err = CheckMembers(a, {"id", "name"}, at)) return err;
+        return Status::Ok();
+      }));
+  KASSA_TRY(ForEachObject(o, "activity_types", w, field, [&](const json::object& a, const std::string& at) -> Status {
+        KASSA_TRY(CheckMembers(a, {"id", "name"}, at, field));
         m::ActivityType t;
-        if (auto err = ReadString(a, "id", at, t.id, true)) return err;
-        if (auto err = ReadString(a, "name", at, t.name, true)) return err;
+        KASSA_TRY(ReadString(a, "id", at, t.id, true, field));
+        KASSA_TRY(ReadString(a, "name", at, t.name, true, field));
         out.activity_types.push_back(std::move(t));
-        return std::nullopt;
-      })) {
-    return e;
+        return Status::Ok();
+      }));
+  KASSA_TRY(ReadU32(o, "idle_timeout_s", w, out.idle_timeout_s, field));
+  KASSA_TRY(ReadU32(o, "max_pin_attempts", w, out.max_pin_attempts, field));
+  KASSA_TRY(ReadU32(o, "lockout_s", w, out.lockout_s, field));
+  if (const Status s = m::CheckClientelingConfig(out, field); !s.ok()) {
+    field = w + field;
+    return s;
   }
-  if (auto e = ReadU32(o, "idle_timeout_s", w, out.idle_timeout_s)) return e;
-  if (auto e = ReadU32(o, "max_pin_attempts", w, out.max_pin_attempts)) return e;
-  if (auto e = ReadU32(o, "lockout_s", w, out.lockout_s)) return e;
-  if (std::string problem = m::ClientelingConfigProblem(out); !problem.empty()) return w + problem;
-  return std::nullopt;
+  return Status::Ok();
 }
 
-JsonError ParseOperators(const json::value& v, const std::string& legal_entity, const std::string& where,
-                         std::vector<m::Operator>& out) {
+Status ParseOperators(const json::value& v, const std::string& legal_entity, const std::string& where,
+                      std::vector<m::Operator>& out, std::string& field) {
   out.clear();
-  return ForEachElement(v, where, [&](const json::object& o, const std::string& at) -> JsonError {
-    if (auto err = CheckMembers(o, {"worker_id", "name", "stores", "role", "pin_hash", "badge", "active"}, at)) return err;
+  return ForEachElement(v, where, field, [&](const json::object& o, const std::string& at) -> Status {
+    KASSA_TRY(CheckMembers(o, {"worker_id", "name", "stores", "role", "pin_hash", "badge", "active"}, at, field));
     m::Operator op;
     op.legal_entity = legal_entity;
-    if (auto err = ReadString(o, "worker_id", at, op.worker_id, true)) return err;
-    if (auto err = ReadString(o, "name", at, op.name, true)) return err;
-    if (auto err = ReadStrings(o, "stores", at, op.stores)) return err;
-    if (auto err = ReadString(o, "role", at, op.role, true)) return err;
-    if (auto err = ReadString(o, "pin_hash", at, op.pin_hash, false)) return err;
+    KASSA_TRY(ReadString(o, "worker_id", at, op.worker_id, true, field));
+    KASSA_TRY(ReadString(o, "name", at, op.name, true, field));
+    KASSA_TRY(ReadStrings(o, "stores", at, op.stores, field));
+    KASSA_TRY(ReadString(o, "role", at, op.role, true, field));
+    KASSA_TRY(ReadString(o, "pin_hash", at, op.pin_hash, false, field));
     if (!op.pin_hash.empty()) {
-      if (const Status s = crypto::CheckPinHashFormat(op.pin_hash); !s.ok()) return at + s.detail();
+      if (const Status s = crypto::CheckPinHashFormat(op.pin_hash); !s.ok()) {
+        field = at + std::string(s.field());
+        return s;
+      }
     }
-    if (auto err = ReadString(o, "badge", at, op.badge, false)) return err;
-    if (auto err = ReadBool(o, "active", op.active)) return at + *err;
-    if (std::string problem = m::OperatorProblem(op); !problem.empty()) return at + problem;
+    KASSA_TRY(ReadString(o, "badge", at, op.badge, false, field));
+    KASSA_TRY(ReadBool(o, "active", at, op.active, field));
+    if (const Status s = m::CheckOperator(op, field); !s.ok()) {
+      field = at + field;
+      return s;
+    }
     for (const auto& other : out) {
-      if (other.worker_id == op.worker_id) return at + "worker_id: " + op.worker_id + " appears twice";
-      if (!op.badge.empty() && other.badge == op.badge) return at + "badge: " + op.badge + " belongs to another operator";
+      if (other.worker_id == op.worker_id) return Invalid(field, at + "worker_id", "appears twice");
+      if (!op.badge.empty() && other.badge == op.badge) return Invalid(field, at + "badge", "belongs to another operator");
     }
     out.push_back(std::move(op));
-    return std::nullopt;
+    return Status::Ok();
   });
 }
 
-JsonError LoadClientelingFile(const std::string& path, const std::string& legal_entity,
-                              m::ClientelingConfig& config, std::vector<m::Operator>& operators) {
+Status LoadClientelingFile(const std::string& path, const std::string& legal_entity, m::ClientelingConfig& config,
+                           std::vector<m::Operator>& operators) {
   json::value root;
-  if (auto e = ReadJsonFile(path, root)) return e;
-  if (!root.is_object()) return path + ": must hold a JSON object";
+  KASSA_TRY(ReadJsonFile(path, root));
+  std::string field;
+  const auto invalid = [&](const Status& s) {
+    LogInvalid(path, field, s);
+    return Status(StatusCode::kInvalidArgument, "clienteling: the clienteling file is not valid (see log)");
+  };
+  if (!root.is_object()) return invalid(Invalid(field, "", "must hold a JSON object"));
   const json::object& o = root.get_object();
-  if (auto e = CheckMembers(o, {"clienteling", "operators"}, path + ": ")) return e;
+  if (Status s = CheckMembers(o, {"clienteling", "operators"}, "", field); !s.ok()) return invalid(s);
   const json::value* c = o.if_contains("clienteling");
-  if (c == nullptr) return path + ": clienteling: required";
-  if (auto e = ParseClienteling(*c, legal_entity, "clienteling", config)) return path + ": " + *e;
+  if (c == nullptr) return invalid(Invalid(field, "clienteling", "required"));
+  if (Status s = ParseClienteling(*c, legal_entity, "clienteling", config, field); !s.ok()) return invalid(s);
   if (const json::value* ops = o.if_contains("operators")) {
-    if (auto e = ParseOperators(*ops, legal_entity, "operators", operators)) return path + ": " + *e;
+    if (Status s = ParseOperators(*ops, legal_entity, "operators", operators, field); !s.ok()) return invalid(s);
   }
-  for (const auto& op : operators) {
-    if (config.FindRole(op.role) == nullptr) return path + ": operators: " + op.worker_id + " has an unknown role";
+  for (std::size_t i = 0; i < operators.size(); ++i) {
+    if (config.FindRole(operators[i].role) == nullptr) {
+      return invalid(Invalid(field, "operators[" + std::to_string(i) + "].role", "not a role of clienteling.roles"));
+    }
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 json::object ClientelingToJson(const m::ClientelingConfig& c) {

@@ -5,114 +5,112 @@
 #include <sstream>
 
 #include "kassa/base/atomic_file.h"
+#include "kassa/base/log.h"
 
 namespace kassa::config {
 namespace json = boost::json;
 namespace m = kassa::model;
 
-using Error = JsonError;
+Status Invalid(std::string& field, std::string path, const char* message) {
+  field = std::move(path);
+  return Status(StatusCode::kInvalidArgument, message);
+}
 
-Error ReadString(const json::object& o, const char* key, const std::string& where, std::string& out, bool required) {
+Status ReadString(const json::object& o, const char* key, const std::string& where, std::string& out, bool required,
+                  std::string& field) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return required ? Error(where + key + ": required") : Error();
-  if (!v->is_string()) return where + key + ": must be a string";
+  if (v == nullptr) return required ? Invalid(field, where + key, "required") : Status::Ok();
+  if (!v->is_string()) return Invalid(field, where + key, "must be a string");
   out = std::string(v->get_string());
-  return std::nullopt;
+  return Status::Ok();
 }
 
-Error ReadBool(const json::object& o, const char* key, bool& out) {
+Status ReadBool(const json::object& o, const char* key, const std::string& where, bool& out, std::string& field) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_bool()) return std::string(key) + ": must be true or false";
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_bool()) return Invalid(field, where + key, "must be true or false");
   out = v->get_bool();
-  return std::nullopt;
+  return Status::Ok();
 }
 
-Error CheckMembers(const json::object& o, std::initializer_list<std::string_view> known, const std::string& where) {
+Status CheckMembers(const json::object& o, std::initializer_list<std::string_view> known, const std::string& where,
+                    std::string& field) {
   for (const auto& [key, value] : o) {
     bool ok = false;
     for (auto k : known) ok = ok || key == k;
-    if (!ok) return where + std::string(key) + ": unknown member";
+    if (!ok) return Invalid(field, where + std::string(key), "unknown member");
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 namespace {
 
-Error ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d) {
+Status ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d, std::string& field) {
   const std::string w = "default_customer.";
-  if (!v.is_object()) return std::string("default_customer: must be an object");
+  if (!v.is_object()) return Invalid(field, "default_customer", "must be an object");
   const json::object& o = v.get_object();
-  if (auto e = CheckMembers(o, {"account", "type", "customer_group", "receipt_preference", "receipt_email",
-                                "currency", "language", "affiliations"}, w)) return e;
+  KASSA_TRY(CheckMembers(o, {"account", "type", "customer_group", "receipt_preference", "receipt_email", "currency",
+                             "language", "affiliations"}, w, field));
   std::string s;
-  if (auto e = ReadString(o, "account", w, d.account, true)) return e;
-  if (auto e = ReadString(o, "type", w, s, true)) return e;
-  if (!m::ParseCustomerType(s, &d.type)) return w + "type: must be person or organization";
-  if (auto e = ReadString(o, "customer_group", w, d.customer_group, true)) return e;
+  KASSA_TRY(ReadString(o, "account", w, d.account, true, field));
+  KASSA_TRY(ReadString(o, "type", w, s, true, field));
+  if (!m::ParseCustomerType(s, &d.type)) return Invalid(field, w + "type", "must be person or organization");
+  KASSA_TRY(ReadString(o, "customer_group", w, d.customer_group, true, field));
   s = "print";
-  if (auto e = ReadString(o, "receipt_preference", w, s, false)) return e;
+  KASSA_TRY(ReadString(o, "receipt_preference", w, s, false, field));
   if (!m::ParseReceiptPreference(s, &d.receipt_preference)) {
-    return w + "receipt_preference: must be print, email, print_and_email or none";
+    return Invalid(field, w + "receipt_preference", "must be print, email, print_and_email or none");
   }
-  if (auto e = ReadString(o, "receipt_email", w, d.receipt_email, false)) return e;
-  if (auto e = ReadString(o, "currency", w, d.currency, true)) return e;
-  if (auto e = ReadString(o, "language", w, d.language, true)) return e;
+  KASSA_TRY(ReadString(o, "receipt_email", w, d.receipt_email, false, field));
+  KASSA_TRY(ReadString(o, "currency", w, d.currency, true, field));
+  KASSA_TRY(ReadString(o, "language", w, d.language, true, field));
   if (const json::value* a = o.if_contains("affiliations")) {
-    if (!a->is_array()) return w + "affiliations: must be an array of strings";
+    if (!a->is_array()) return Invalid(field, w + "affiliations", "must be an array of strings");
     for (const auto& e : a->get_array()) {
-      if (!e.is_string()) return w + "affiliations: must be an array of strings";
+      if (!e.is_string()) return Invalid(field, w + "affiliations", "must be an array of strings");
       d.affiliations.emplace_back(e.get_string());
     }
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 }  // namespace
 
-std::optional<std::string> ParseStoreConfig(const json::value& root, m::StoreConfig& out) {
-  if (!root.is_object()) return std::string("must hold a JSON object");
+Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::string& field) {
+  field.clear();
+  if (!root.is_object()) return Invalid(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
-  if (auto e = CheckMembers(o, {"store_id", "legal_entity", "operating_unit_country", "default_customer",
-                                "customer_groups", "creation_mode", "allow_offline_creation"}, "")) {
-    return e;
-  }
+  KASSA_TRY(CheckMembers(o, {"store_id", "legal_entity", "operating_unit_country", "default_customer",
+                             "customer_groups", "creation_mode", "allow_offline_creation"}, "", field));
   m::StoreConfig c;
   std::string mode = "sync";
-  Error err;
-  if (!err) err = ReadString(o, "store_id", "", c.store_id, true);
-  if (!err) err = ReadString(o, "legal_entity", "", c.legal_entity, true);
-  if (!err) err = ReadString(o, "operating_unit_country", "", c.operating_unit_country, true);
-  if (!err) err = ReadString(o, "creation_mode", "", mode, false);
-  if (!err && !m::ParseCreationMode(mode, &c.creation_mode)) err = "creation_mode: must be sync or async";
-  if (!err) err = ReadBool(o, "allow_offline_creation", c.allow_offline_creation);
-  if (!err) {
-    const json::value* groups = o.if_contains("customer_groups");
-    if (groups == nullptr || !groups->is_array()) {
-      err = "customer_groups: required, an array of {\"id\", \"name\"}";
-    } else {
-      for (const auto& g : groups->get_array()) {
-        if (!g.is_object()) {
-          err = "customer_groups: must be an array of {\"id\", \"name\"}";
-          break;
-        }
-        m::CustomerGroup group;
-        err = CheckMembers(g.get_object(), {"id", "name"}, "customer_groups.");
-        if (!err) err = ReadString(g.get_object(), "id", "customer_groups.", group.id, true);
-        if (!err) err = ReadString(g.get_object(), "name", "customer_groups.", group.name, false);
-        if (err) break;
-        c.customer_groups.push_back(std::move(group));
-      }
-    }
+  KASSA_TRY(ReadString(o, "store_id", "", c.store_id, true, field));
+  KASSA_TRY(ReadString(o, "legal_entity", "", c.legal_entity, true, field));
+  KASSA_TRY(ReadString(o, "operating_unit_country", "", c.operating_unit_country, true, field));
+  KASSA_TRY(ReadString(o, "creation_mode", "", mode, false, field));
+  if (!m::ParseCreationMode(mode, &c.creation_mode)) return Invalid(field, "creation_mode", "must be sync or async");
+  KASSA_TRY(ReadBool(o, "allow_offline_creation", "", c.allow_offline_creation, field));
+  const json::value* groups = o.if_contains("customer_groups");
+  if (groups == nullptr || !groups->is_array()) {
+    return Invalid(field, "customer_groups", "required, an array of {\"id\", \"name\"}");
   }
-  if (!err) {
-    const json::value* d = o.if_contains("default_customer");
-    err = d == nullptr ? Error("default_customer: required") : ReadDefaultCustomer(*d, c.default_customer);
+  for (const auto& g : groups->get_array()) {
+    if (!g.is_object()) return Invalid(field, "customer_groups", "must be an array of {\"id\", \"name\"}");
+    m::CustomerGroup group;
+    KASSA_TRY(CheckMembers(g.get_object(), {"id", "name"}, "customer_groups.", field));
+    KASSA_TRY(ReadString(g.get_object(), "id", "customer_groups.", group.id, true, field));
+    KASSA_TRY(ReadString(g.get_object(), "name", "customer_groups.", group.name, false, field));
+    c.customer_groups.push_back(std::move(group));
   }
-  if (err) return err;
-  if (const Status s = m::ValidateStoreConfig(c); !s.ok()) return std::string(s.detail());
+  const json::value* d = o.if_contains("default_customer");
+  if (d == nullptr) return Invalid(field, "default_customer", "required");
+  KASSA_TRY(ReadDefaultCustomer(*d, c.default_customer, field));
+  if (const Status s = m::ValidateStoreConfig(c); !s.ok()) {
+    field = std::string(s.field());
+    return s;
+  }
   out = std::move(c);
-  return std::nullopt;
+  return Status::Ok();
 }
 
 json::object StoreConfigToJson(const m::StoreConfig& s) {
@@ -136,22 +134,36 @@ json::object StoreConfigToJson(const m::StoreConfig& s) {
   };
 }
 
-std::optional<std::string> ReadJsonFile(const std::string& path, json::value& out) {
+Status ReadJsonFile(const std::string& path, json::value& out) {
   std::ifstream in(path);
-  if (!in) return path + ": cannot be read";
+  if (!in) {
+    KASSA_LOG(kError) << path << ": cannot be read";
+    return Status(StatusCode::kUnavailable, "file: cannot be read (see log)");
+  }
   std::stringstream text;
   text << in.rdbuf();
   boost::system::error_code ec;
   out = json::parse(text.str(), ec);
-  if (ec) return path + ": not valid JSON (" + ec.message() + ")";
-  return std::nullopt;
+  if (ec) {
+    KASSA_LOG(kError) << path << ": not valid JSON (" << ec.message() << ")";
+    return Status(StatusCode::kInvalidArgument, "file: not valid JSON (see log)");
+  }
+  return Status::Ok();
 }
 
-std::optional<std::string> LoadStoreConfigFile(const std::string& path, m::StoreConfig& out) {
+Status LoadStoreConfigFile(const std::string& path, m::StoreConfig& out) {
   json::value root;
-  if (auto e = ReadJsonFile(path, root)) return e;
-  if (auto e = ParseStoreConfig(root, out)) return path + ": " + *e;
-  return std::nullopt;
+  KASSA_TRY(ReadJsonFile(path, root));
+  std::string field;
+  if (const Status s = ParseStoreConfig(root, out, field); !s.ok()) {
+    LogInvalid(path, field, s);
+    return Status(StatusCode::kInvalidArgument, "config: the store configuration file is not valid (see log)");
+  }
+  return Status::Ok();
+}
+
+void LogInvalid(const std::string& path, const std::string& field, const Status& status) {
+  KASSA_LOG(kError) << path << ": " << (field.empty() ? std::string() : field + ": ") << status.message();
 }
 
 Status WriteStoreConfigFile(const std::string& path, const m::StoreConfig& config) {

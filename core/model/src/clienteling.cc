@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "kassa/base/log.h"
 #include "kassa/model/text.h"
 
 namespace kassa::model {
@@ -17,17 +18,21 @@ constexpr const char* kPermissionNames[kPermissionCount] = {
 constexpr Status Invalid(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
 
 // "" when `value` fits; otherwise "MEMBER: what is wrong".
-std::string CheckText(const std::string& member, std::string_view value, std::size_t max, bool required) {
-  if (required && value.empty()) return member + ": required";
-  if (value.size() > max) return member + ": at most " + std::to_string(max) + " bytes";
-  return {};
+// Names member `path` in `field` and returns kInvalidArgument `message`.
+Status Wrong(std::string& field, std::string path, const char* message) {
+  field = std::move(path);
+  return Status(StatusCode::kInvalidArgument, message);
 }
 
-#define KASSA_PROBLEM(expr)            \
-  do {                                 \
-    std::string problem_ = (expr);     \
-    if (!problem_.empty()) return problem_; \
-  } while (0)
+Status CheckText(std::string& field, const std::string& member, std::string_view value, std::size_t max,
+                 bool required) {
+  if (required && value.empty()) return Wrong(field, member, "required");
+  if (value.size() > max) {
+    KASSA_LOG(kWarning) << member << ": at most " << max << " bytes, not " << value.size();
+    return Wrong(field, member, "too long");
+  }
+  return Status::Ok();
+}
 
 std::optional<std::int64_t> ParseInteger(std::string_view s) {
   std::int64_t v = 0;
@@ -194,60 +199,58 @@ bool Operator::WorksIn(std::string_view store_id) const {
   return std::find(stores.begin(), stores.end(), store_id) != stores.end();
 }
 
-std::string ClientelingConfigProblem(const ClientelingConfig& config) {
-  KASSA_PROBLEM(CheckText("legal_entity", config.legal_entity, kMaxLegalEntityBytes, true));
-  if (config.roles.size() > kMaxRoles) return "roles: at most " + std::to_string(kMaxRoles);
-  if (config.attributes.size() > kMaxAttributeDefinitions) {
-    return "attributes: at most " + std::to_string(kMaxAttributeDefinitions);
-  }
-  if (config.activity_types.size() > kMaxActivityTypes) {
-    return "activity_types: at most " + std::to_string(kMaxActivityTypes);
-  }
+Status CheckClientelingConfig(const ClientelingConfig& config, std::string& field) {
+  KASSA_TRY(CheckText(field, "legal_entity", config.legal_entity, kMaxLegalEntityBytes, true));
+  if (config.roles.size() > kMaxRoles) return Wrong(field, "roles", "too many (at most 8)");
+  if (config.attributes.size() > kMaxAttributeDefinitions) return Wrong(field, "attributes", "too many (at most 16)");
+  if (config.activity_types.size() > kMaxActivityTypes) return Wrong(field, "activity_types", "too many (at most 32)");
   for (std::size_t i = 0; i < config.roles.size(); ++i) {
     const auto& r = config.roles[i];
     const std::string at = "roles[" + std::to_string(i) + "]";
-    KASSA_PROBLEM(CheckText(at + ".id", r.id, kMaxRoleIdBytes, true));
-    KASSA_PROBLEM(CheckText(at + ".name", r.name, kMaxRoleIdBytes * 2, false));
-    if (config.FindRole(r.id) != &r) return at + ".id: " + r.id + " appears twice";
-    if (r.permissions >= (std::uint32_t{1} << kPermissionCount)) return at + ".permissions: unknown bits";
+    KASSA_TRY(CheckText(field, at + ".id", r.id, kMaxRoleIdBytes, true));
+    KASSA_TRY(CheckText(field, at + ".name", r.name, kMaxRoleIdBytes * 2, false));
+    if (config.FindRole(r.id) != &r) return Wrong(field, at + ".id", "appears twice");
+    if (r.permissions >= (std::uint32_t{1} << kPermissionCount)) return Wrong(field, at + ".permissions", "unknown bits");
   }
   for (std::size_t i = 0; i < config.attributes.size(); ++i) {
     const auto& a = config.attributes[i];
     const std::string at = "attributes[" + std::to_string(i) + "]";
-    KASSA_PROBLEM(CheckText(at + ".name", a.name, kMaxAttributeNameBytes, true));
-    KASSA_PROBLEM(CheckText(at + ".label", a.label, kMaxAttributeLabelBytes, false));
-    if (config.FindAttribute(a.name) != &a) return at + ".name: " + a.name + " appears twice";
-    if (a.type == AttributeType::kChoice && a.choices.empty()) return at + ".choices: a choice list needs values";
-    if (a.type != AttributeType::kChoice && !a.choices.empty()) return at + ".choices: only for type choice";
-    if (a.choices.size() > kMaxChoices) return at + ".choices: at most " + std::to_string(kMaxChoices);
+    KASSA_TRY(CheckText(field, at + ".name", a.name, kMaxAttributeNameBytes, true));
+    KASSA_TRY(CheckText(field, at + ".label", a.label, kMaxAttributeLabelBytes, false));
+    if (config.FindAttribute(a.name) != &a) return Wrong(field, at + ".name", "appears twice");
+    if (a.type == AttributeType::kChoice && a.choices.empty()) {
+      return Wrong(field, at + ".choices", "a choice list needs values");
+    }
+    if (a.type != AttributeType::kChoice && !a.choices.empty()) return Wrong(field, at + ".choices", "only for type choice");
+    if (a.choices.size() > kMaxChoices) return Wrong(field, at + ".choices", "too many (at most 16)");
     for (const auto& ch : a.choices) {
-      KASSA_PROBLEM(CheckText(at + ".choices", ch, kMaxChoiceBytes, true));
+      KASSA_TRY(CheckText(field, at + ".choices", ch, kMaxChoiceBytes, true));
     }
   }
   for (std::size_t i = 0; i < config.activity_types.size(); ++i) {
     const auto& t = config.activity_types[i];
     const std::string at = "activity_types[" + std::to_string(i) + "]";
-    KASSA_PROBLEM(CheckText(at + ".id", t.id, kMaxActivityTypeIdBytes, true));
-    KASSA_PROBLEM(CheckText(at + ".name", t.name, kMaxActivityTypeNameBytes, true));
-    if (config.FindActivityType(t.id) != &t) return at + ".id: " + t.id + " appears twice";
+    KASSA_TRY(CheckText(field, at + ".id", t.id, kMaxActivityTypeIdBytes, true));
+    KASSA_TRY(CheckText(field, at + ".name", t.name, kMaxActivityTypeNameBytes, true));
+    if (config.FindActivityType(t.id) != &t) return Wrong(field, at + ".id", "appears twice");
   }
-  if (config.max_pin_attempts == 0) return std::string("max_pin_attempts: at least 1");
-  if (config.idle_timeout_s == 0) return std::string("idle_timeout_s: at least 1");
-  return {};
+  if (config.max_pin_attempts == 0) return Wrong(field, "max_pin_attempts", "at least 1");
+  if (config.idle_timeout_s == 0) return Wrong(field, "idle_timeout_s", "at least 1");
+  return Status::Ok();
 }
 
-std::string OperatorProblem(const Operator& op) {
-  KASSA_PROBLEM(CheckText("worker_id", op.worker_id, kMaxWorkerIdBytes, true));
-  KASSA_PROBLEM(CheckText("name", op.name, kMaxOperatorNameBytes, true));
-  KASSA_PROBLEM(CheckText("legal_entity", op.legal_entity, kMaxLegalEntityBytes, true));
-  KASSA_PROBLEM(CheckText("role", op.role, kMaxRoleIdBytes, true));
-  KASSA_PROBLEM(CheckText("pin_hash", op.pin_hash, kMaxPinHashBytes, false));
-  KASSA_PROBLEM(CheckText("badge", op.badge, kMaxBadgeBytes, false));
-  if (op.stores.size() > kMaxOperatorStores) return "stores: at most " + std::to_string(kMaxOperatorStores);
-  for (const auto& s : op.stores) {
-    KASSA_PROBLEM(CheckText("stores", s, kMaxStoreIdBytes, true));
+Status CheckOperator(const Operator& op, std::string& field) {
+  KASSA_TRY(CheckText(field, "worker_id", op.worker_id, kMaxWorkerIdBytes, true));
+  KASSA_TRY(CheckText(field, "name", op.name, kMaxOperatorNameBytes, true));
+  KASSA_TRY(CheckText(field, "legal_entity", op.legal_entity, kMaxLegalEntityBytes, true));
+  KASSA_TRY(CheckText(field, "role", op.role, kMaxRoleIdBytes, true));
+  KASSA_TRY(CheckText(field, "pin_hash", op.pin_hash, kMaxPinHashBytes, false));
+  KASSA_TRY(CheckText(field, "badge", op.badge, kMaxBadgeBytes, false));
+  if (op.stores.size() > kMaxOperatorStores) return Wrong(field, "stores", "too many (at most 8)");
+  for (const auto& st : op.stores) {
+    KASSA_TRY(CheckText(field, "stores", st, kMaxStoreIdBytes, true));
   }
-  return {};
+  return Status::Ok();
 }
 
 Result<std::string> NormalizeAttributeValue(const AttributeDefinition& def, std::string_view value) {

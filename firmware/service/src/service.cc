@@ -40,10 +40,7 @@ Status BootstrapClienteling(storage::ClientelingTable& store, const std::string&
   }
   model::ClientelingConfig clienteling;
   std::vector<model::Operator> operators;
-  if (auto error = config::LoadClientelingFile(path, config.legal_entity, clienteling, operators)) {
-    KASSA_LOG(kError) << "clienteling configuration " << *error;
-    return Status(StatusCode::kInvalidArgument, "clienteling: the clienteling file is not valid (see log)");
-  }
+  KASSA_TRY(config::LoadClientelingFile(path, config.legal_entity, clienteling, operators));
   std::vector<storage::ClientelingWrite> writes(1);
   writes[0].record.config = std::move(clienteling);
   for (auto& op : operators) {
@@ -69,10 +66,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
 
   model::StoreConfig config;
   if (!options.config_path.empty()) {
-    if (auto error = config::LoadStoreConfigFile(options.config_path, config)) {
-      KASSA_LOG(kError) << "store configuration " << *error;
-      return Status(StatusCode::kInvalidArgument, "config: the store configuration file is not valid (see log)");
-    }
+    KASSA_TRY(config::LoadStoreConfigFile(options.config_path, config));
     KASSA_TRY(parts->store->settings().SaveStoreConfig(config));
   } else {
     KASSA_TRY_ASSIGN(auto saved, parts->store->settings().LoadStoreConfig());

@@ -55,9 +55,10 @@ struct ChainConfig {
   friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
 };
 
-// Parses and validates; the error names the member, e.g.
-// "legal_entities[0].stores[1].default_customer.currency: ...".
-config::JsonError ParseChainConfig(const boost::json::value& root, ChainConfig& out);
+// Parses and validates.
+// Returns: kOk; kInvalidArgument with the member's path in `field`, e.g.
+// "legal_entities[0].stores[1].default_customer.currency".
+Status ParseChainConfig(const boost::json::value& root, ChainConfig& out, std::string& field);
 boost::json::object ChainConfigToJson(const ChainConfig& config);
 
 }  // namespace kassa::hq

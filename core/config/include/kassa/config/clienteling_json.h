@@ -24,14 +24,18 @@
 namespace kassa::config {
 
 // `legal_entity` fills ClientelingConfig::legal_entity and each operator's.
-JsonError ParseClienteling(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
-                           model::ClientelingConfig& out);
-JsonError ParseOperators(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
-                         std::vector<model::Operator>& out);
+// Returns: kOk; kInvalidArgument with the member's path in `field`
+// (store_config_json.h says how parsers report).
+Status ParseClienteling(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
+                        model::ClientelingConfig& out, std::string& field);
+Status ParseOperators(const boost::json::value& v, const std::string& legal_entity, const std::string& where,
+                      std::vector<model::Operator>& out, std::string& field);
 // A terminal's clienteling file: {"clienteling": {...}, "operators": [...]}
-// (config/clienteling.sample.json); errors start with the path.
-JsonError LoadClientelingFile(const std::string& path, const std::string& legal_entity,
-                              model::ClientelingConfig& config, std::vector<model::Operator>& operators);
+// (config/clienteling.sample.json).
+// Returns: kOk; kUnavailable (cannot be read); kInvalidArgument
+// "clienteling: ..." (the path and member at fault are logged).
+Status LoadClientelingFile(const std::string& path, const std::string& legal_entity,
+                           model::ClientelingConfig& config, std::vector<model::Operator>& operators);
 
 boost::json::object ClientelingToJson(const model::ClientelingConfig& c);
 boost::json::object OperatorToJson(const model::Operator& op);  // the PIN hash included (headquarters' admin)

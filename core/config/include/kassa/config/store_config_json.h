@@ -8,7 +8,6 @@
 
 #include <boost/json.hpp>
 #include <initializer_list>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,26 +16,37 @@
 
 namespace kassa::config {
 
-// nullopt on success, else the error text.
-using JsonError = std::optional<std::string>;
+// Parsers of JSON input return Status: kInvalidArgument with a message that
+// names no member ("must be a string"), the member at fault written to
+// `field` as its path ("default_customer.currency", "stores[1].store_id"),
+// so an API can answer {"field", "message"} and a file loader can log
+// "PATH: FIELD: MESSAGE". Values worth naming go to the log.
 
 // Parses and validates (model::ValidateStoreConfig) one store configuration.
-JsonError ParseStoreConfig(const boost::json::value& root, model::StoreConfig& out);
+Status ParseStoreConfig(const boost::json::value& root, model::StoreConfig& out, std::string& field);
 boost::json::object StoreConfigToJson(const model::StoreConfig& config);
 
-// Reads and parses a JSON file; errors start with the path.
-JsonError ReadJsonFile(const std::string& path, boost::json::value& out);
-JsonError LoadStoreConfigFile(const std::string& path, model::StoreConfig& out);
+// Reads and parses a JSON file.
+// Returns: kOk; kUnavailable "file: ..." (cannot be read); kInvalidArgument
+// "file: ..." (not JSON); the path and reason are logged.
+Status ReadJsonFile(const std::string& path, boost::json::value& out);
+// Returns: kOk; kUnavailable; kInvalidArgument "config: ..." (the member at
+// fault is logged with the path).
+Status LoadStoreConfigFile(const std::string& path, model::StoreConfig& out);
+// Logs "PATH: FIELD: MESSAGE" for a parse error of file `path`.
+void LogInvalid(const std::string& path, const std::string& field, const Status& status);
 
 // Writes `config` to `path` as JSON (kassa::WriteFileAtomically).
 Status WriteStoreConfigFile(const std::string& path, const model::StoreConfig& config);
 
 // Strict readers for the members of a JSON object; `where` prefixes the
-// member's name in the error ("default_customer.").
-JsonError ReadString(const boost::json::object& o, const char* key, const std::string& where, std::string& out,
-                     bool required);
-JsonError ReadBool(const boost::json::object& o, const char* key, bool& out);
-JsonError CheckMembers(const boost::json::object& o, std::initializer_list<std::string_view> known,
-                       const std::string& where);
+// member's name in `field` ("default_customer.").
+Status Invalid(std::string& field, std::string path, const char* message);
+Status ReadString(const boost::json::object& o, const char* key, const std::string& where, std::string& out,
+                  bool required, std::string& field);
+Status ReadBool(const boost::json::object& o, const char* key, const std::string& where, bool& out,
+                std::string& field);
+Status CheckMembers(const boost::json::object& o, std::initializer_list<std::string_view> known,
+                    const std::string& where, std::string& field);
 
 }  // namespace kassa::config

@@ -164,11 +164,12 @@ struct ClientelingRecord {
   friend bool operator==(const ClientelingRecord&, const ClientelingRecord&) = default;
 };
 
-// "" when valid; otherwise the first wrong member and what is wrong
-// ("roles[1].id: appears twice", "attributes[0].choices: ...").
-std::string ClientelingConfigProblem(const ClientelingConfig& config);
-// "" when valid; otherwise e.g. "worker_id: required".
-std::string OperatorProblem(const Operator& op);
+// Returns: kOk when valid; otherwise kInvalidArgument with what is wrong
+// ("appears twice", "too long"), the first wrong member's path in `field`
+// ("roles[1].id", "attributes[0].choices").
+Status CheckClientelingConfig(const ClientelingConfig& config, std::string& field);
+// The same for one operator ("worker_id", "stores").
+Status CheckOperator(const Operator& op, std::string& field);
 
 // Checks `value` against `def` and returns its canonical form (numbers
 // without leading zeros, dates as YYYY-MM-DD, yes/no as "yes"/"no").
