@@ -28,7 +28,7 @@ Status ReadBaud(const json::object& o, const std::string& where, unsigned& baud,
   if (v == nullptr) return Status::Ok();
   static constexpr unsigned kBauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
   if (!v->is_int64() || std::find(std::begin(kBauds), std::end(kBauds), v->get_int64()) == std::end(kBauds)) {
-    return config::Invalid(field, where + "baud", "one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
+    return InvalidAt(field, where + "baud", "one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
   }
   baud = static_cast<unsigned>(v->get_int64());
   return Status::Ok();
@@ -37,7 +37,7 @@ Status ReadBaud(const json::object& o, const std::string& where, unsigned& baud,
 Status ReadInput(const json::value& v, const std::string& name, bool evdev_allowed, InputConfig& out,
                  std::string* badge_prefix, std::string& field) {
   const std::string where = name + ".";
-  if (!v.is_object()) return config::Invalid(field, name, "must be an object");
+  if (!v.is_object()) return InvalidAt(field, name, "must be an object");
   const json::object& o = v.get_object();
   KASSA_TRY(config::CheckMembers(o, {"transport", "path", "baud", "badge_prefix", "grab"}, where, field));
   std::string transport;
@@ -47,25 +47,25 @@ Status ReadInput(const json::value& v, const std::string& name, bool evdev_allow
   } else if (transport == "evdev" && evdev_allowed) {
     out.transport = InputConfig::Transport::kEvdev;
   } else {
-    return config::Invalid(field, where + "transport", evdev_allowed ? "must be serial or evdev" : "must be serial");
+    return InvalidAt(field, where + "transport", evdev_allowed ? "must be serial or evdev" : "must be serial");
   }
   KASSA_TRY(config::ReadString(o, "path", where, out.path, true, field));
   KASSA_TRY(ReadBaud(o, where, out.baud, field));
   if (const json::value* grab = o.if_contains("grab")) {
-    if (out.transport != InputConfig::Transport::kEvdev) return config::Invalid(field, where + "grab", "evdev devices only");
-    if (!grab->is_bool()) return config::Invalid(field, where + "grab", "must be true or false");
+    if (out.transport != InputConfig::Transport::kEvdev) return InvalidAt(field, where + "grab", "evdev devices only");
+    if (!grab->is_bool()) return InvalidAt(field, where + "grab", "must be true or false");
     out.grab = grab->get_bool();
   }
   if (badge_prefix != nullptr) {
     KASSA_TRY(config::ReadString(o, "badge_prefix", where, *badge_prefix, false, field));
   } else if (o.contains("badge_prefix")) {
-    return config::Invalid(field, where + "badge_prefix", "unknown member");
+    return InvalidAt(field, where + "badge_prefix", "unknown member");
   }
   return Status::Ok();
 }
 
 Status ReadPrinter(const json::value& v, PrinterConfig& out, std::string& field) {
-  if (!v.is_object()) return config::Invalid(field, "printer", "must be an object");
+  if (!v.is_object()) return InvalidAt(field, "printer", "must be an object");
   const json::object& o = v.get_object();
   KASSA_TRY(config::CheckMembers(o, {"transport", "host", "port", "path", "baud"}, "printer.", field));
   std::string transport;
@@ -75,7 +75,7 @@ Status ReadPrinter(const json::value& v, PrinterConfig& out, std::string& field)
     KASSA_TRY(config::ReadString(o, "host", "printer.", out.host, true, field));
     if (const json::value* port = o.if_contains("port")) {
       if (!port->is_int64() || port->get_int64() < 1 || port->get_int64() > 65535) {
-        return config::Invalid(field, "printer.port", "a TCP port, 1 to 65535");
+        return InvalidAt(field, "printer.port", "a TCP port, 1 to 65535");
       }
       out.port = static_cast<std::uint16_t>(port->get_int64());
     }
@@ -84,13 +84,13 @@ Status ReadPrinter(const json::value& v, PrinterConfig& out, std::string& field)
     KASSA_TRY(config::ReadString(o, "path", "printer.", out.path, true, field));
     KASSA_TRY(ReadBaud(o, "printer.", out.baud, field));
   } else {
-    return config::Invalid(field, "printer.transport", "must be tcp, serial or usb");
+    return InvalidAt(field, "printer.transport", "must be tcp, serial or usb");
   }
   return Status::Ok();
 }
 
 Status ParseDeviceFile(const json::value& root, DeviceFile& out, std::string& field) {
-  if (!root.is_object()) return config::Invalid(field, "", "must hold a JSON object");
+  if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
   KASSA_TRY(config::CheckMembers(o, {"scanner", "card_reader", "printer", "display", "key_file"}, "", field));
   if (const json::value* v = o.if_contains("scanner")) {

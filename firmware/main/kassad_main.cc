@@ -57,7 +57,7 @@ int Main(int argc, char** argv) {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) options.terminal_id = std::string(host).substr(0, 32);
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassad", kUsage,
-      [&](std::string_view name, const std::string& value) -> std::optional<std::string> {
+      [&](std::string_view name, const std::string& value) -> kassa::Status {
       if (name == "--data") {
         options.data_dir = value;
       } else if (name == "--config") {
@@ -68,29 +68,29 @@ int Main(int argc, char** argv) {
         options.ui_dir = value;
       } else if (name == "--listen") {
         if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
-          return "--listen takes ADDR:PORT";
+          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
         }
       } else if (name == "--hq") {
-        if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return "--hq takes HOST:PORT";
+        if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--hq takes HOST:PORT");
       } else if (name == "--terminal") {
         options.terminal_id = value;
       } else if (name == "--map-size") {
         if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-          return "--map-size takes a size in MiB from 1 to 1048576";
+          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--map-size takes a size in MiB from 1 to 1048576");
         }
       } else if (name == "--hal") {
-        if (value != "none" && value != "sim" && value != "linux") return "--hal takes none, sim or linux";
+        if (value != "none" && value != "sim" && value != "linux") return kassa::Status(kassa::StatusCode::kInvalidArgument, "--hal takes none, sim or linux");
         hal = value;
       } else if (name == "--devices") {
         device_file = value;
       } else if (name == "--port-file") {
         port_file = value;
       } else if (name == "--log-level") {
-        if (!kassa::cli::SetLogLevelByName(value)) return "--log-level takes debug, info, warning or error";
+        if (!kassa::cli::SetLogLevelByName(value)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
       } else {
-        return "unknown option " + std::string(name);
+        return kassa::Status(kassa::StatusCode::kNotFound, "unknown option");
       }
-      return std::nullopt;
+      return kassa::Status::Ok();
     });
   if (parsed) return *parsed;
   if (options.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");

@@ -43,31 +43,31 @@ int Main(int argc, char** argv) {
   kassa::hq::HqOptions options;
   std::string port_file;
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
-      [&](std::string_view name, const std::string& value) -> std::optional<std::string> {
+      [&](std::string_view name, const std::string& value) -> kassa::Status {
       if (name == "--data") {
         options.data_dir = value;
       } else if (name == "--config") {
         options.config_path = value;
       } else if (name == "--listen") {
         if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
-          return "--listen takes ADDR:PORT";
+          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
         }
       } else if (name == "--admin") {
         if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
-          return "--admin takes ADDR:PORT";
+          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--admin takes ADDR:PORT");
         }
       } else if (name == "--map-size") {
         if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-          return "--map-size takes a size in MiB from 1 to 1048576";
+          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--map-size takes a size in MiB from 1 to 1048576");
         }
       } else if (name == "--port-file") {
         port_file = value;
       } else if (name == "--log-level") {
-        if (!kassa::cli::SetLogLevelByName(value)) return "--log-level takes debug, info, warning or error";
+        if (!kassa::cli::SetLogLevelByName(value)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
       } else {
-        return "unknown option " + std::string(name);
+        return kassa::Status(kassa::StatusCode::kNotFound, "unknown option");
       }
-      return std::nullopt;
+      return kassa::Status::Ok();
     });
   if (parsed) return *parsed;
   if (options.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");

@@ -8,7 +8,6 @@
 
 namespace kassa::hq {
 namespace json = boost::json;
-using config::Invalid;
 
 namespace {
 
@@ -17,37 +16,37 @@ bool IsPrefixChar(char c) {
 }
 
 Status ParseGroup(const json::value& v, const std::string& where, ChainGroup& g, std::string& field) {
-  if (!v.is_object()) return Invalid(field, where, "must be an object");
+  if (!v.is_object()) return InvalidAt(field, where, "must be an object");
   const json::object& o = v.get_object();
   KASSA_TRY(config::CheckMembers(o, {"id", "name", "financial_dimensions"}, where + ".", field));
   KASSA_TRY(config::ReadString(o, "id", where + ".", g.id, true, field));
   KASSA_TRY(config::ReadString(o, "name", where + ".", g.name, false, field));
   if (const json::value* dims = o.if_contains("financial_dimensions")) {
-    if (!dims->is_object()) return Invalid(field, where + ".financial_dimensions", "must be an object of name: value");
+    if (!dims->is_object()) return InvalidAt(field, where + ".financial_dimensions", "must be an object of name: value");
     for (const auto& [name, value] : dims->get_object()) {
-      if (!value.is_string()) return Invalid(field, where + ".financial_dimensions." + std::string(name), "must be a string");
+      if (!value.is_string()) return InvalidAt(field, where + ".financial_dimensions." + std::string(name), "must be a string");
       if (name.empty() || name.size() > model::kMaxAttributeNameBytes) {
-        return Invalid(field, where + ".financial_dimensions", "names are 1 to 32 bytes");
+        return InvalidAt(field, where + ".financial_dimensions", "names are 1 to 32 bytes");
       }
       if (value.get_string().size() > model::kMaxAttributeValueBytes) {
-        return Invalid(field, where + ".financial_dimensions." + std::string(name), "longer than 100 bytes");
+        return InvalidAt(field, where + ".financial_dimensions." + std::string(name), "longer than 100 bytes");
       }
       g.financial_dimensions.push_back({std::string(name), std::string(value.get_string())});
     }
     if (g.financial_dimensions.size() > model::kMaxFinancialDimensions) {
-      return Invalid(field, where + ".financial_dimensions", "at most 4");
+      return InvalidAt(field, where + ".financial_dimensions", "at most 4");
     }
   }
   return Status::Ok();
 }
 
 Status ParseLegalEntity(const json::value& v, const std::string& where, LegalEntity& le, std::string& field) {
-  if (!v.is_object()) return Invalid(field, where, "must be an object");
+  if (!v.is_object()) return InvalidAt(field, where, "must be an object");
   const json::object& o = v.get_object();
   KASSA_TRY(config::CheckMembers(o, {"id", "customer_groups", "stores", "clienteling", "operators"}, where + ".", field));
   KASSA_TRY(config::ReadString(o, "id", where + ".", le.id, true, field));
   const json::value* groups = o.if_contains("customer_groups");
-  if (groups == nullptr || !groups->is_array()) return Invalid(field, where + ".customer_groups", "required, an array");
+  if (groups == nullptr || !groups->is_array()) return InvalidAt(field, where + ".customer_groups", "required, an array");
   json::array store_groups;
   for (std::size_t i = 0; i < groups->get_array().size(); ++i) {
     ChainGroup g;
@@ -56,15 +55,15 @@ Status ParseLegalEntity(const json::value& v, const std::string& where, LegalEnt
     le.customer_groups.push_back(std::move(g));
   }
   const json::value* stores = o.if_contains("stores");
-  if (stores == nullptr || !stores->is_array()) return Invalid(field, where + ".stores", "required, an array");
+  if (stores == nullptr || !stores->is_array()) return InvalidAt(field, where + ".stores", "required, an array");
   for (std::size_t i = 0; i < stores->get_array().size(); ++i) {
     const std::string at = where + ".stores[" + std::to_string(i) + "]";
     const json::value& s = stores->get_array()[i];
-    if (!s.is_object()) return Invalid(field, at, "must be an object");
+    if (!s.is_object()) return InvalidAt(field, at, "must be an object");
     // A store inherits its legal entity and that entity's customer groups.
     json::object full = s.get_object();
     if (full.contains("legal_entity") || full.contains("customer_groups")) {
-      return Invalid(field, at, "legal_entity and customer_groups come from the legal entity");
+      return InvalidAt(field, at, "legal_entity and customer_groups come from the legal entity");
     }
     full["legal_entity"] = le.id;
     full["customer_groups"] = store_groups;
@@ -84,10 +83,10 @@ Status ParseLegalEntity(const json::value& v, const std::string& where, LegalEnt
     for (std::size_t i = 0; i < le.operators.size(); ++i) {
       const model::Operator& op = le.operators[i];
       const std::string at = where + ".operators[" + std::to_string(i) + "]";
-      if (le.clienteling.FindRole(op.role) == nullptr) return Invalid(field, at + ".role", "not a role of clienteling.roles");
+      if (le.clienteling.FindRole(op.role) == nullptr) return InvalidAt(field, at + ".role", "not a role of clienteling.roles");
       for (const auto& st : op.stores) {
         const bool known = std::any_of(le.stores.begin(), le.stores.end(), [&](const auto& x) { return x.store_id == st; });
-        if (!known) return Invalid(field, at + ".stores", "names a store not of this legal entity");
+        if (!known) return InvalidAt(field, at + ".stores", "names a store not of this legal entity");
       }
     }
   }
@@ -137,31 +136,31 @@ std::vector<model::AttributeValue> ChainConfig::DimensionsOf(std::string_view le
 
 Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& field) {
   field.clear();
-  if (!root.is_object()) return Invalid(field, "", "must hold a JSON object");
+  if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
   KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities"}, "", field));
   ChainConfig c;
   const json::value* numbers = o.if_contains("account_numbers");
   if (numbers == nullptr || !numbers->is_object()) {
-    return Invalid(field, "account_numbers", "required, {\"prefix\", \"digits\"}");
+    return InvalidAt(field, "account_numbers", "required, {\"prefix\", \"digits\"}");
   }
   const json::object& n = numbers->get_object();
   KASSA_TRY(config::CheckMembers(n, {"prefix", "digits"}, "account_numbers.", field));
   KASSA_TRY(config::ReadString(n, "prefix", "account_numbers.", c.account_numbers.prefix, true, field));
   for (char ch : c.account_numbers.prefix) {
-    if (!IsPrefixChar(ch)) return Invalid(field, "account_numbers.prefix", "only A-Z, 0-9 and -");
+    if (!IsPrefixChar(ch)) return InvalidAt(field, "account_numbers.prefix", "only A-Z, 0-9 and -");
   }
   const json::value* digits = n.if_contains("digits");
   if (digits == nullptr || !digits->is_int64() || digits->get_int64() < 4 || digits->get_int64() > 16) {
-    return Invalid(field, "account_numbers.digits", "required, a number from 4 to 16");
+    return InvalidAt(field, "account_numbers.digits", "required, a number from 4 to 16");
   }
   c.account_numbers.digits = static_cast<int>(digits->get_int64());
   if (c.account_numbers.prefix.size() + static_cast<std::size_t>(c.account_numbers.digits) > model::kMaxAccountBytes) {
-    return Invalid(field, "account_numbers", "prefix and digits together exceed 20 characters");
+    return InvalidAt(field, "account_numbers", "prefix and digits together exceed 20 characters");
   }
   const json::value* les = o.if_contains("legal_entities");
   if (les == nullptr || !les->is_array() || les->get_array().empty()) {
-    return Invalid(field, "legal_entities", "required, a non-empty array");
+    return InvalidAt(field, "legal_entities", "required, a non-empty array");
   }
   std::set<std::string> store_ids;
   std::set<std::string> le_ids;
@@ -169,9 +168,9 @@ Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& 
     LegalEntity le;
     const std::string where = "legal_entities[" + std::to_string(i) + "]";
     KASSA_TRY(ParseLegalEntity(les->get_array()[i], where, le, field));
-    if (!le_ids.insert(le.id).second) return Invalid(field, where + ".id", "listed twice");
+    if (!le_ids.insert(le.id).second) return InvalidAt(field, where + ".id", "listed twice");
     for (const auto& s : le.stores) {
-      if (!store_ids.insert(s.store_id).second) return Invalid(field, where + ".stores", "a store is listed twice");
+      if (!store_ids.insert(s.store_id).second) return InvalidAt(field, where + ".stores", "a store is listed twice");
     }
     c.legal_entities.push_back(std::move(le));
   }

@@ -1,5 +1,7 @@
 #include "kassa/hq/registry.h"
 
+#include <iterator>
+
 #include "kassa/base/log.h"
 #include "kassa/model/validation.h"
 
@@ -138,6 +140,16 @@ Result<storage::TerminalRecord> Registry::Hello(const model::Hello& hello) {
   return record;
 }
 
+namespace {
+
+// The codes ClientelingRecordOf refuses an operation with (everything else
+// is a failure of the store).
+bool IsRefusal(const Status& s) {
+  return s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kFailedPrecondition;
+}
+
+}  // namespace
+
 Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                                const model::Operation& op) {
   KASSA_TRY_ASSIGN(auto seen, txn.FindOutcome(op.op_id));
@@ -162,8 +174,11 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
     if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
     model::ClientelingRecord record;
-    KASSA_TRY_ASSIGN(std::string refused, ClientelingRecordOf(txn, *le, op, record));
-    if (!refused.empty()) return reject(std::move(refused));
+    if (const Status refused = ClientelingRecordOf(txn, *le, op, record); !refused.ok()) {
+      // Storage failures fail the batch; a refusal rejects this operation only.
+      if (!IsRefusal(refused)) return refused;
+      return reject(refused.detail());
+    }
     KASSA_TRY(txn.ApplyClienteling(le->id, record));
     ack.outcome = model::OperationAck::Outcome::kApplied;
     ack.account = current->account;
@@ -207,33 +222,54 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   return ack;
 }
 
-// What clienteling operation `op` stores at headquarters, in `record`, or
-// why it is refused ("" when it is not): the operator's permission checked
-// again against headquarters' configuration, so a terminal cannot grant
-// more; the associate's book numbered with its first entry.
-Result<std::string> Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le,
-                                                  const model::Operation& op, model::ClientelingRecord& record) {
+namespace {
+
+// The refusal of an operation whose operator's role lacks `p`, by
+// Permission value (Status details are static).
+constexpr const char* kRoleRefusals[] = {
+    "permission: the operator's role does not allow view_own_book",
+    "permission: the operator's role does not allow view_store_books",
+    "permission: the operator's role does not allow add_to_book",
+    "permission: the operator's role does not allow remove_from_book",
+    "permission: the operator's role does not allow reassign",
+    "permission: the operator's role does not allow create_customer",
+    "permission: the operator's role does not allow edit_customer",
+    "permission: the operator's role does not allow add_activity",
+    "permission: the operator's role does not allow add_note",
+};
+static_assert(std::size(kRoleRefusals) == model::kPermissionCount);
+
+Status RoleRefuses(model::Permission p) {
+  return Status(StatusCode::kPermissionDenied, kRoleRefusals[static_cast<std::size_t>(p)]);
+}
+
+Status Refused(const char* reason) { return Status(StatusCode::kFailedPrecondition, reason); }
+
+}  // namespace
+
+// What clienteling operation `op` stores at headquarters, in `record`: the
+// operator's permission checked again against headquarters' configuration,
+// so a terminal cannot grant more; the associate's book numbered with its
+// first entry.
+Status Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
+                                     model::ClientelingRecord& record) {
   const model::Operator* by = le.FindOperator(op.operator_id);
   const model::Role* role = by != nullptr && by->active ? le.clienteling.FindRole(by->role) : nullptr;
-  if (role == nullptr) return std::string("operator_id: not an active operator of the legal entity");
-  // "" when the role allows `p`, else the refusal naming it.
-  const auto refusal = [&](model::Permission p) {
-    if (role->Allows(p)) return std::string();
-    return std::string("permission: the operator's role does not allow ") + model::ToString(p);
-  };
+  if (role == nullptr) return Refused("operator_id: not an active operator of the legal entity");
+  const auto require = [&](model::Permission p) { return role->Allows(p) ? Status::Ok() : RoleRefuses(p); };
   if (op.kind == model::OperationKind::kBookEntry) {
     if (!op.book_entry || op.book_entry->customer_id != op.customer.id) {
-      return std::string("book_entry: missing or of another customer");
+      return Refused("book_entry: missing or of another customer");
     }
     model::BookEntry e = *op.book_entry;
-    if (le.FindOperator(e.owner) == nullptr) return std::string("book_entry.owner: not an operator of the legal entity");
+    if (le.FindOperator(e.owner) == nullptr) return Refused("book_entry.owner: not an operator of the legal entity");
     const bool own = e.owner == by->worker_id && e.from_owner.empty();
     const model::Permission needed = !own ? model::Permission::kReassign
                                     : e.present ? model::Permission::kAddToBook
                                                 : model::Permission::kRemoveFromBook;
-    if (std::string refused = refusal(needed); !refused.empty()) return refused;
+    KASSA_TRY(require(needed));
     if (!e.from_owner.empty() && le.FindOperator(e.from_owner) == nullptr) {
-      return std::string("book_entry.from_owner: not an operator of the legal entity");
+      return Refused("book_entry.from_owner: not an operator of the legal entity");
     }
     // One book per associate per legal entity: the first entry numbers it.
     KASSA_TRY_ASSIGN(const auto book, txn.FindBook(le.id, e.owner));
@@ -243,26 +279,26 @@ Result<std::string> Registry::ClientelingRecordOf(storage::ChainTxn& txn, const 
     } else {
       KASSA_TRY_ASSIGN(const std::uint64_t n, txn.NextBookNumber());
       const auto number = kBookNumbers.Format(n);
-      if (!number) return std::string("book_entry: the client-book number sequence is exhausted");
+      if (!number) return Refused("book_entry: the client-book number sequence is exhausted");
       e.book_number = *number;
       if (book) e.book_id = book->book_id;
     }
     record.book_entry = std::move(e);
   } else {
     if (!op.timeline_entry || op.timeline_entry->customer_id != op.customer.id) {
-      return std::string("timeline_entry: missing or of another customer");
+      return Refused("timeline_entry: missing or of another customer");
     }
     const model::TimelineEntry& e = *op.timeline_entry;
-    if (e.worker_id != by->worker_id) return std::string("timeline_entry.worker_id: not the operator of the operation");
+    if (e.worker_id != by->worker_id) return Refused("timeline_entry.worker_id: not the operator of the operation");
     const model::Permission needed =
         e.kind == model::TimelineKind::kActivity ? model::Permission::kAddActivity : model::Permission::kAddNote;
-    if (std::string refused = refusal(needed); !refused.empty()) return refused;
+    KASSA_TRY(require(needed));
     if (e.kind == model::TimelineKind::kActivity && le.clienteling.FindActivityType(e.activity_type) == nullptr) {
-      return std::string("timeline_entry.activity_type: not configured for the legal entity");
+      return Refused("timeline_entry.activity_type: not configured for the legal entity");
     }
     record.timeline_entry = e;
   }
-  return std::string();
+  return Status::Ok();
 }
 
 Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std::vector<Batch>& batches) {

@@ -55,6 +55,11 @@ std::string_view Status::message() const {
   return pos == std::string_view::npos ? d : d.substr(pos + 2);
 }
 
+Status InvalidAt(std::string& field, std::string path, const char* message) {
+  field = std::move(path);
+  return Status(StatusCode::kInvalidArgument, message);
+}
+
 void CheckFailed(const char* expr, const char* file, int line) {
   std::fprintf(stderr, "FATAL %s:%d: check failed: %s\n", file, line, expr);
   std::fflush(stderr);

@@ -37,7 +37,9 @@ std::optional<int> ParseOptions(int argc, char** argv, const char* program, cons
       return 0;
     }
     if (i + 1 >= argc) return UsageError(program, usage, std::string(name) + " needs a value (or is unknown)");
-    if (auto error = option(name, argv[++i])) return UsageError(program, usage, *error);
+    const Status taken = option(name, argv[++i]);
+    if (taken.code() == StatusCode::kNotFound) return UsageError(program, usage, "unknown option " + std::string(name));
+    if (!taken.ok()) return UsageError(program, usage, taken.detail());
   }
   return std::nullopt;
 }

@@ -14,7 +14,7 @@ Status ReadU32(const json::object& o, const char* key, const std::string& where,
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return Status::Ok();
   if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 1000000) {
-    return Invalid(field, where + key, "must be a whole number from 0 to 1000000");
+    return InvalidAt(field, where + key, "must be a whole number from 0 to 1000000");
   }
   out = static_cast<std::uint32_t>(v->get_int64());
   return Status::Ok();
@@ -24,9 +24,9 @@ Status ReadStrings(const json::object& o, const char* key, const std::string& wh
                    std::string& field) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return Status::Ok();
-  if (!v->is_array()) return Invalid(field, where + key, "must be an array of strings");
+  if (!v->is_array()) return InvalidAt(field, where + key, "must be an array of strings");
   for (const auto& e : v->get_array()) {
-    if (!e.is_string()) return Invalid(field, where + key, "must be an array of strings");
+    if (!e.is_string()) return InvalidAt(field, where + key, "must be an array of strings");
     out.emplace_back(e.get_string());
   }
   return Status::Ok();
@@ -35,11 +35,11 @@ Status ReadStrings(const json::object& o, const char* key, const std::string& wh
 // Calls `each(object, "NAME[i].")` for every element of array `v` named `name`.
 template <typename Each>
 Status ForEachElement(const json::value& v, const std::string& name, std::string& field, Each each) {
-  if (!v.is_array()) return Invalid(field, name, "must be an array of objects");
+  if (!v.is_array()) return InvalidAt(field, name, "must be an array of objects");
   std::size_t i = 0;
   for (const auto& e : v.get_array()) {
     const std::string at = name + "[" + std::to_string(i++) + "]";
-    if (!e.is_object()) return Invalid(field, at, "must be an object");
+    if (!e.is_object()) return InvalidAt(field, at, "must be an object");
     KASSA_TRY(each(e.get_object(), at + "."));
   }
   return Status::Ok();
@@ -57,7 +57,7 @@ Status ForEachObject(const json::object& o, const char* key, const std::string& 
 
 Status ParseClienteling(const json::value& v, const std::string& legal_entity, const std::string& where,
                         m::ClientelingConfig& out, std::string& field) {
-  if (!v.is_object()) return Invalid(field, where, "must be an object");
+  if (!v.is_object()) return InvalidAt(field, where, "must be an object");
   const json::object& o = v.get_object();
   const std::string w = where + ".";
   KASSA_TRY(CheckMembers(o, {"roles", "attributes", "activity_types", "idle_timeout_s", "max_pin_attempts", "lockout_s"},
@@ -75,7 +75,7 @@ Status ParseClienteling(const json::value& v, const std::string& legal_entity, c
           const auto p = m::ParsePermission(n);
           if (!p) {
             KASSA_LOG(kWarning) << at << "permissions: unknown permission " << n;
-            return Invalid(field, at + "permissions", "an unknown permission (see docs/API.md)");
+            return InvalidAt(field, at + "permissions", "an unknown permission (see docs/API.md)");
           }
           role.permissions |= m::Bit(*p);
         }
@@ -90,7 +90,7 @@ Status ParseClienteling(const json::value& v, const std::string& legal_entity, c
         KASSA_TRY(ReadString(a, "label", at, def.label, false, field));
         KASSA_TRY(ReadString(a, "type", at, type, true, field));
         const auto t = m::ParseAttributeType(type);
-        if (!t) return Invalid(field, at + "type", "must be text, number, decimal, yes_no, date or choice");
+        if (!t) return InvalidAt(field, at + "type", "must be text, number, decimal, yes_no, date or choice");
         def.type = *t;
         KASSA_TRY(ReadU32(a, "display_order", at, def.display_order, field));
         KASSA_TRY(ReadBool(a, "refinable", at, def.refinable, field));
@@ -141,8 +141,8 @@ Status ParseOperators(const json::value& v, const std::string& legal_entity, con
       return s;
     }
     for (const auto& other : out) {
-      if (other.worker_id == op.worker_id) return Invalid(field, at + "worker_id", "appears twice");
-      if (!op.badge.empty() && other.badge == op.badge) return Invalid(field, at + "badge", "belongs to another operator");
+      if (other.worker_id == op.worker_id) return InvalidAt(field, at + "worker_id", "appears twice");
+      if (!op.badge.empty() && other.badge == op.badge) return InvalidAt(field, at + "badge", "belongs to another operator");
     }
     out.push_back(std::move(op));
     return Status::Ok();
@@ -158,18 +158,18 @@ Status LoadClientelingFile(const std::string& path, const std::string& legal_ent
     LogInvalid(path, field, s);
     return Status(StatusCode::kInvalidArgument, "clienteling: the clienteling file is not valid (see log)");
   };
-  if (!root.is_object()) return invalid(Invalid(field, "", "must hold a JSON object"));
+  if (!root.is_object()) return invalid(InvalidAt(field, "", "must hold a JSON object"));
   const json::object& o = root.get_object();
   if (Status s = CheckMembers(o, {"clienteling", "operators"}, "", field); !s.ok()) return invalid(s);
   const json::value* c = o.if_contains("clienteling");
-  if (c == nullptr) return invalid(Invalid(field, "clienteling", "required"));
+  if (c == nullptr) return invalid(InvalidAt(field, "clienteling", "required"));
   if (Status s = ParseClienteling(*c, legal_entity, "clienteling", config, field); !s.ok()) return invalid(s);
   if (const json::value* ops = o.if_contains("operators")) {
     if (Status s = ParseOperators(*ops, legal_entity, "operators", operators, field); !s.ok()) return invalid(s);
   }
   for (std::size_t i = 0; i < operators.size(); ++i) {
     if (config.FindRole(operators[i].role) == nullptr) {
-      return invalid(Invalid(field, "operators[" + std::to_string(i) + "].role", "not a role of clienteling.roles"));
+      return invalid(InvalidAt(field, "operators[" + std::to_string(i) + "].role", "not a role of clienteling.roles"));
     }
   }
   return Status::Ok();

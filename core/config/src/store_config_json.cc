@@ -11,16 +11,11 @@ namespace kassa::config {
 namespace json = boost::json;
 namespace m = kassa::model;
 
-Status Invalid(std::string& field, std::string path, const char* message) {
-  field = std::move(path);
-  return Status(StatusCode::kInvalidArgument, message);
-}
-
 Status ReadString(const json::object& o, const char* key, const std::string& where, std::string& out, bool required,
                   std::string& field) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr) return required ? Invalid(field, where + key, "required") : Status::Ok();
-  if (!v->is_string()) return Invalid(field, where + key, "must be a string");
+  if (v == nullptr) return required ? InvalidAt(field, where + key, "required") : Status::Ok();
+  if (!v->is_string()) return InvalidAt(field, where + key, "must be a string");
   out = std::string(v->get_string());
   return Status::Ok();
 }
@@ -28,7 +23,7 @@ Status ReadString(const json::object& o, const char* key, const std::string& whe
 Status ReadBool(const json::object& o, const char* key, const std::string& where, bool& out, std::string& field) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return Status::Ok();
-  if (!v->is_bool()) return Invalid(field, where + key, "must be true or false");
+  if (!v->is_bool()) return InvalidAt(field, where + key, "must be true or false");
   out = v->get_bool();
   return Status::Ok();
 }
@@ -38,7 +33,7 @@ Status CheckMembers(const json::object& o, std::initializer_list<std::string_vie
   for (const auto& [key, value] : o) {
     bool ok = false;
     for (auto k : known) ok = ok || key == k;
-    if (!ok) return Invalid(field, where + std::string(key), "unknown member");
+    if (!ok) return InvalidAt(field, where + std::string(key), "unknown member");
   }
   return Status::Ok();
 }
@@ -47,27 +42,27 @@ namespace {
 
 Status ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d, std::string& field) {
   const std::string w = "default_customer.";
-  if (!v.is_object()) return Invalid(field, "default_customer", "must be an object");
+  if (!v.is_object()) return InvalidAt(field, "default_customer", "must be an object");
   const json::object& o = v.get_object();
   KASSA_TRY(CheckMembers(o, {"account", "type", "customer_group", "receipt_preference", "receipt_email", "currency",
                              "language", "affiliations"}, w, field));
   std::string s;
   KASSA_TRY(ReadString(o, "account", w, d.account, true, field));
   KASSA_TRY(ReadString(o, "type", w, s, true, field));
-  if (!m::ParseCustomerType(s, &d.type)) return Invalid(field, w + "type", "must be person or organization");
+  if (!m::ParseCustomerType(s, &d.type)) return InvalidAt(field, w + "type", "must be person or organization");
   KASSA_TRY(ReadString(o, "customer_group", w, d.customer_group, true, field));
   s = "print";
   KASSA_TRY(ReadString(o, "receipt_preference", w, s, false, field));
   if (!m::ParseReceiptPreference(s, &d.receipt_preference)) {
-    return Invalid(field, w + "receipt_preference", "must be print, email, print_and_email or none");
+    return InvalidAt(field, w + "receipt_preference", "must be print, email, print_and_email or none");
   }
   KASSA_TRY(ReadString(o, "receipt_email", w, d.receipt_email, false, field));
   KASSA_TRY(ReadString(o, "currency", w, d.currency, true, field));
   KASSA_TRY(ReadString(o, "language", w, d.language, true, field));
   if (const json::value* a = o.if_contains("affiliations")) {
-    if (!a->is_array()) return Invalid(field, w + "affiliations", "must be an array of strings");
+    if (!a->is_array()) return InvalidAt(field, w + "affiliations", "must be an array of strings");
     for (const auto& e : a->get_array()) {
-      if (!e.is_string()) return Invalid(field, w + "affiliations", "must be an array of strings");
+      if (!e.is_string()) return InvalidAt(field, w + "affiliations", "must be an array of strings");
       d.affiliations.emplace_back(e.get_string());
     }
   }
@@ -78,7 +73,7 @@ Status ReadDefaultCustomer(const json::value& v, m::DefaultCustomer& d, std::str
 
 Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::string& field) {
   field.clear();
-  if (!root.is_object()) return Invalid(field, "", "must hold a JSON object");
+  if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
   KASSA_TRY(CheckMembers(o, {"store_id", "legal_entity", "operating_unit_country", "default_customer",
                              "customer_groups", "creation_mode", "allow_offline_creation"}, "", field));
@@ -88,14 +83,14 @@ Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::strin
   KASSA_TRY(ReadString(o, "legal_entity", "", c.legal_entity, true, field));
   KASSA_TRY(ReadString(o, "operating_unit_country", "", c.operating_unit_country, true, field));
   KASSA_TRY(ReadString(o, "creation_mode", "", mode, false, field));
-  if (!m::ParseCreationMode(mode, &c.creation_mode)) return Invalid(field, "creation_mode", "must be sync or async");
+  if (!m::ParseCreationMode(mode, &c.creation_mode)) return InvalidAt(field, "creation_mode", "must be sync or async");
   KASSA_TRY(ReadBool(o, "allow_offline_creation", "", c.allow_offline_creation, field));
   const json::value* groups = o.if_contains("customer_groups");
   if (groups == nullptr || !groups->is_array()) {
-    return Invalid(field, "customer_groups", "required, an array of {\"id\", \"name\"}");
+    return InvalidAt(field, "customer_groups", "required, an array of {\"id\", \"name\"}");
   }
   for (const auto& g : groups->get_array()) {
-    if (!g.is_object()) return Invalid(field, "customer_groups", "must be an array of {\"id\", \"name\"}");
+    if (!g.is_object()) return InvalidAt(field, "customer_groups", "must be an array of {\"id\", \"name\"}");
     m::CustomerGroup group;
     KASSA_TRY(CheckMembers(g.get_object(), {"id", "name"}, "customer_groups.", field));
     KASSA_TRY(ReadString(g.get_object(), "id", "customer_groups.", group.id, true, field));
@@ -103,7 +98,7 @@ Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::strin
     c.customer_groups.push_back(std::move(group));
   }
   const json::value* d = o.if_contains("default_customer");
-  if (d == nullptr) return Invalid(field, "default_customer", "required");
+  if (d == nullptr) return InvalidAt(field, "default_customer", "required");
   KASSA_TRY(ReadDefaultCustomer(*d, c.default_customer, field));
   if (const Status s = m::ValidateStoreConfig(c); !s.ok()) {
     field = std::string(s.field());

@@ -18,18 +18,12 @@ constexpr const char* kPermissionNames[kPermissionCount] = {
 constexpr Status Invalid(const char* detail) { return Status(StatusCode::kInvalidArgument, detail); }
 
 // "" when `value` fits; otherwise "MEMBER: what is wrong".
-// Names member `path` in `field` and returns kInvalidArgument `message`.
-Status Wrong(std::string& field, std::string path, const char* message) {
-  field = std::move(path);
-  return Status(StatusCode::kInvalidArgument, message);
-}
-
 Status CheckText(std::string& field, const std::string& member, std::string_view value, std::size_t max,
                  bool required) {
-  if (required && value.empty()) return Wrong(field, member, "required");
+  if (required && value.empty()) return InvalidAt(field, member, "required");
   if (value.size() > max) {
     KASSA_LOG(kWarning) << member << ": at most " << max << " bytes, not " << value.size();
-    return Wrong(field, member, "too long");
+    return InvalidAt(field, member, "too long");
   }
   return Status::Ok();
 }
@@ -201,28 +195,28 @@ bool Operator::WorksIn(std::string_view store_id) const {
 
 Status CheckClientelingConfig(const ClientelingConfig& config, std::string& field) {
   KASSA_TRY(CheckText(field, "legal_entity", config.legal_entity, kMaxLegalEntityBytes, true));
-  if (config.roles.size() > kMaxRoles) return Wrong(field, "roles", "too many (at most 8)");
-  if (config.attributes.size() > kMaxAttributeDefinitions) return Wrong(field, "attributes", "too many (at most 16)");
-  if (config.activity_types.size() > kMaxActivityTypes) return Wrong(field, "activity_types", "too many (at most 32)");
+  if (config.roles.size() > kMaxRoles) return InvalidAt(field, "roles", "too many (at most 8)");
+  if (config.attributes.size() > kMaxAttributeDefinitions) return InvalidAt(field, "attributes", "too many (at most 16)");
+  if (config.activity_types.size() > kMaxActivityTypes) return InvalidAt(field, "activity_types", "too many (at most 32)");
   for (std::size_t i = 0; i < config.roles.size(); ++i) {
     const auto& r = config.roles[i];
     const std::string at = "roles[" + std::to_string(i) + "]";
     KASSA_TRY(CheckText(field, at + ".id", r.id, kMaxRoleIdBytes, true));
     KASSA_TRY(CheckText(field, at + ".name", r.name, kMaxRoleIdBytes * 2, false));
-    if (config.FindRole(r.id) != &r) return Wrong(field, at + ".id", "appears twice");
-    if (r.permissions >= (std::uint32_t{1} << kPermissionCount)) return Wrong(field, at + ".permissions", "unknown bits");
+    if (config.FindRole(r.id) != &r) return InvalidAt(field, at + ".id", "appears twice");
+    if (r.permissions >= (std::uint32_t{1} << kPermissionCount)) return InvalidAt(field, at + ".permissions", "unknown bits");
   }
   for (std::size_t i = 0; i < config.attributes.size(); ++i) {
     const auto& a = config.attributes[i];
     const std::string at = "attributes[" + std::to_string(i) + "]";
     KASSA_TRY(CheckText(field, at + ".name", a.name, kMaxAttributeNameBytes, true));
     KASSA_TRY(CheckText(field, at + ".label", a.label, kMaxAttributeLabelBytes, false));
-    if (config.FindAttribute(a.name) != &a) return Wrong(field, at + ".name", "appears twice");
+    if (config.FindAttribute(a.name) != &a) return InvalidAt(field, at + ".name", "appears twice");
     if (a.type == AttributeType::kChoice && a.choices.empty()) {
-      return Wrong(field, at + ".choices", "a choice list needs values");
+      return InvalidAt(field, at + ".choices", "a choice list needs values");
     }
-    if (a.type != AttributeType::kChoice && !a.choices.empty()) return Wrong(field, at + ".choices", "only for type choice");
-    if (a.choices.size() > kMaxChoices) return Wrong(field, at + ".choices", "too many (at most 16)");
+    if (a.type != AttributeType::kChoice && !a.choices.empty()) return InvalidAt(field, at + ".choices", "only for type choice");
+    if (a.choices.size() > kMaxChoices) return InvalidAt(field, at + ".choices", "too many (at most 16)");
     for (const auto& ch : a.choices) {
       KASSA_TRY(CheckText(field, at + ".choices", ch, kMaxChoiceBytes, true));
     }
@@ -232,10 +226,10 @@ Status CheckClientelingConfig(const ClientelingConfig& config, std::string& fiel
     const std::string at = "activity_types[" + std::to_string(i) + "]";
     KASSA_TRY(CheckText(field, at + ".id", t.id, kMaxActivityTypeIdBytes, true));
     KASSA_TRY(CheckText(field, at + ".name", t.name, kMaxActivityTypeNameBytes, true));
-    if (config.FindActivityType(t.id) != &t) return Wrong(field, at + ".id", "appears twice");
+    if (config.FindActivityType(t.id) != &t) return InvalidAt(field, at + ".id", "appears twice");
   }
-  if (config.max_pin_attempts == 0) return Wrong(field, "max_pin_attempts", "at least 1");
-  if (config.idle_timeout_s == 0) return Wrong(field, "idle_timeout_s", "at least 1");
+  if (config.max_pin_attempts == 0) return InvalidAt(field, "max_pin_attempts", "at least 1");
+  if (config.idle_timeout_s == 0) return InvalidAt(field, "idle_timeout_s", "at least 1");
   return Status::Ok();
 }
 
@@ -246,7 +240,7 @@ Status CheckOperator(const Operator& op, std::string& field) {
   KASSA_TRY(CheckText(field, "role", op.role, kMaxRoleIdBytes, true));
   KASSA_TRY(CheckText(field, "pin_hash", op.pin_hash, kMaxPinHashBytes, false));
   KASSA_TRY(CheckText(field, "badge", op.badge, kMaxBadgeBytes, false));
-  if (op.stores.size() > kMaxOperatorStores) return Wrong(field, "stores", "too many (at most 8)");
+  if (op.stores.size() > kMaxOperatorStores) return InvalidAt(field, "stores", "too many (at most 8)");
   for (const auto& st : op.stores) {
     KASSA_TRY(CheckText(field, "stores", st, kMaxStoreIdBytes, true));
   }

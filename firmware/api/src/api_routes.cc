@@ -244,7 +244,8 @@ std::optional<Reply> ApiRoutes::Create(Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
-  if (auto err = ParsePatch(*body, patch, nullptr)) return Error(*err);
+  std::string field;
+  if (Status s = ParsePatch(*body, patch, nullptr, field); !s.ok()) return Error(s, field);
   const clienteling::Caller& caller = CallerOf(call);
   if (patch.attributes) {
     if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
@@ -280,7 +281,8 @@ std::optional<Reply> ApiRoutes::Edit(Call& call) {
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
   std::uint32_t version = 0;
-  if (auto err = ParsePatch(*body, patch, &version)) return Error(*err);
+  std::string field;
+  if (Status s = ParsePatch(*body, patch, &version, field); !s.ok()) return Error(s, field);
   const clienteling::Caller& caller = CallerOf(call);
   if (patch.attributes) {
     if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;

@@ -15,30 +15,27 @@ using http::IsoTime;
 
 namespace {
 
-ApiError Bad(std::string field, std::string message) {
-  return ApiError{400, "invalid_argument", std::move(field), std::move(message)};
-}
-
 // Reads one member of a known type; reports the member on a wrong type.
-std::optional<ApiError> GetString(const json::value& v, const std::string& name, std::string& out) {
-  if (!v.is_string()) return Bad(name, "must be a string");
+Status GetString(const json::value& v, const std::string& name, std::string& out, std::string& field) {
+  if (!v.is_string()) return InvalidAt(field, name, "must be a string");
   out = std::string(v.get_string());
-  return std::nullopt;
+  return Status::Ok();
 }
 
-std::optional<ApiError> GetStringList(const json::value& v, const std::string& name, std::vector<std::string>& out) {
-  if (!v.is_array()) return Bad(name, "must be an array of strings");
+Status GetStringList(const json::value& v, const std::string& name, std::vector<std::string>& out,
+                     std::string& field) {
+  if (!v.is_array()) return InvalidAt(field, name, "must be an array of strings");
   out.clear();
   for (const auto& e : v.get_array()) {
-    if (!e.is_string()) return Bad(name, "must be an array of strings");
+    if (!e.is_string()) return InvalidAt(field, name, "must be an array of strings");
     out.emplace_back(e.get_string());
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-std::optional<ApiError> GetContacts(const json::value& v, const std::string& name,
-                                    std::vector<customers::ContactInput>& out) {
-  if (!v.is_array()) return Bad(name, "must be an array of {\"value\", \"consent\"} objects or strings");
+Status GetContacts(const json::value& v, const std::string& name, std::vector<customers::ContactInput>& out,
+                   std::string& field) {
+  if (!v.is_array()) return InvalidAt(field, name, "must be an array of {\"value\", \"consent\"} objects or strings");
   out.clear();
   for (const auto& e : v.get_array()) {
     customers::ContactInput in;
@@ -47,37 +44,37 @@ std::optional<ApiError> GetContacts(const json::value& v, const std::string& nam
     } else if (e.is_object()) {
       for (const auto& [key, val] : e.get_object()) {
         if (key == "value") {
-          if (auto err = GetString(val, name + ".value", in.value)) return err;
+          KASSA_TRY(GetString(val, name + ".value", in.value, field));
         } else if (key == "consent") {
-          if (!val.is_bool()) return Bad(name + ".consent", "must be true or false");
+          if (!val.is_bool()) return InvalidAt(field, name + ".consent", "must be true or false");
           in.consent = val.get_bool();
         } else if (key == "consent_text_version") {
-          if (auto err = GetString(val, name + ".consent_text_version", in.consent_text_version)) return err;
+          KASSA_TRY(GetString(val, name + ".consent_text_version", in.consent_text_version, field));
         } else {
-          return Bad(name + "." + std::string(key), "unknown member");
+          return InvalidAt(field, name + "." + std::string(key), "unknown member");
         }
       }
     } else {
-      return Bad(name, "must be an array of {\"value\", \"consent\"} objects or strings");
+      return InvalidAt(field, name, "must be an array of {\"value\", \"consent\"} objects or strings");
     }
     out.push_back(std::move(in));
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-std::optional<ApiError> GetAddresses(const json::value& v, std::vector<customers::AddressInput>& out) {
-  if (!v.is_array()) return Bad("addresses", "must be an array of objects");
+Status GetAddresses(const json::value& v, std::vector<customers::AddressInput>& out, std::string& field) {
+  if (!v.is_array()) return InvalidAt(field, "addresses", "must be an array of objects");
   out.clear();
   for (const auto& e : v.get_array()) {
-    if (!e.is_object()) return Bad("addresses", "must be an array of objects");
+    if (!e.is_object()) return InvalidAt(field, "addresses", "must be an array of objects");
     customers::AddressInput a;
     for (const auto& [key, val] : e.get_object()) {
       const std::string name = "addresses." + std::string(key);
       std::string s;
-      if (auto err = GetString(val, name, s)) return err;
+      KASSA_TRY(GetString(val, name, s, field));
       if (key == "purpose") {
         m::AddressPurpose p;
-        if (!m::ParseAddressPurpose(s, &p)) return Bad(name, "must be home, business, office or post_box");
+        if (!m::ParseAddressPurpose(s, &p)) return InvalidAt(field, name, "must be home, business, office or post_box");
         a.purpose = p;
       } else if (key == "street") a.street = s;
       else if (key == "city") a.city = s;
@@ -86,31 +83,31 @@ std::optional<ApiError> GetAddresses(const json::value& v, std::vector<customers
       else if (key == "country") a.country = s;
       else if (key == "contact_name") a.contact_name = s;
       else if (key == "contact_phone") a.contact_phone = s;
-      else return Bad(name, "unknown member");
+      else return InvalidAt(field, name, "unknown member");
     }
     out.push_back(std::move(a));
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
-std::optional<ApiError> GetAttributes(const json::value& v, std::vector<m::AttributeValue>& out) {
-  if (!v.is_array()) return Bad("attributes", "must be an array of {\"name\", \"value\"} objects");
+Status GetAttributes(const json::value& v, std::vector<m::AttributeValue>& out, std::string& field) {
+  if (!v.is_array()) return InvalidAt(field, "attributes", "must be an array of {\"name\", \"value\"} objects");
   out.clear();
   for (const auto& e : v.get_array()) {
-    if (!e.is_object()) return Bad("attributes", "must be an array of {\"name\", \"value\"} objects");
+    if (!e.is_object()) return InvalidAt(field, "attributes", "must be an array of {\"name\", \"value\"} objects");
     m::AttributeValue a;
     for (const auto& [key, val] : e.get_object()) {
       if (key == "name") {
-        if (auto err = GetString(val, "attributes.name", a.name)) return err;
+        KASSA_TRY(GetString(val, "attributes.name", a.name, field));
       } else if (key == "value") {
-        if (auto err = GetString(val, "attributes.value", a.value)) return err;
+        KASSA_TRY(GetString(val, "attributes.value", a.value, field));
       } else {
-        return Bad("attributes." + std::string(key), "unknown member");
+        return InvalidAt(field, "attributes." + std::string(key), "unknown member");
       }
     }
     out.push_back(std::move(a));
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -136,24 +133,25 @@ json::object EventJson(const devices::Event& e) {
   return o;
 }
 
-std::optional<ApiError> ParsePatch(const json::value& body, customers::CustomerPatch& p,
-                                   std::uint32_t* expected_version) {
-  if (!body.is_object()) return Bad("body", "must be a JSON object");
+Status ParsePatch(const json::value& body, customers::CustomerPatch& p, std::uint32_t* expected_version,
+                  std::string& field) {
+  field.clear();
+  if (!body.is_object()) return InvalidAt(field, "body", "must be a JSON object");
   bool saw_version = false;
   for (const auto& [key_sv, v] : body.get_object()) {
     const std::string key(key_sv);
-    const auto text = [&](std::optional<std::string>& field) -> std::optional<ApiError> {
+    const auto text = [&](std::optional<std::string>& member) -> Status {
       std::string s;
-      if (auto err = GetString(v, key, s)) return err;
-      field = std::move(s);
-      return std::nullopt;
+      KASSA_TRY(GetString(v, key, s, field));
+      member = std::move(s);
+      return Status::Ok();
     };
-    std::optional<ApiError> err;
+    Status err;
     if (key == "type") {
       std::string s;
-      if ((err = GetString(v, key, s))) return err;
+      KASSA_TRY(GetString(v, key, s, field));
       m::CustomerType t;
-      if (!m::ParseCustomerType(s, &t)) return Bad(key, "must be person or organization");
+      if (!m::ParseCustomerType(s, &t)) return InvalidAt(field, key, "must be person or organization");
       p.type = t;
     } else if (key == "first_name") err = text(p.first_name);
     else if (key == "last_name") err = text(p.last_name);
@@ -166,46 +164,46 @@ std::optional<ApiError> ParsePatch(const json::value& body, customers::CustomerP
     else if (key == "language") err = text(p.language);
     else if (key == "receipt_preference") {
       std::string s;
-      if ((err = GetString(v, key, s))) return err;
+      KASSA_TRY(GetString(v, key, s, field));
       m::ReceiptPreference r;
-      if (!m::ParseReceiptPreference(s, &r)) return Bad(key, "must be print, email, print_and_email or none");
+      if (!m::ParseReceiptPreference(s, &r)) return InvalidAt(field, key, "must be print, email, print_and_email or none");
       p.receipt_preference = r;
     } else if (key == "secondary_emails") {
       p.secondary_emails.emplace();
-      err = GetContacts(v, key, *p.secondary_emails);
+      err = GetContacts(v, key, *p.secondary_emails, field);
     } else if (key == "secondary_phones") {
       p.secondary_phones.emplace();
-      err = GetContacts(v, key, *p.secondary_phones);
+      err = GetContacts(v, key, *p.secondary_phones, field);
     } else if (key == "addresses") {
       p.addresses.emplace();
-      err = GetAddresses(v, *p.addresses);
+      err = GetAddresses(v, *p.addresses, field);
     } else if (key == "affiliations") {
       p.affiliations.emplace();
-      err = GetStringList(v, key, *p.affiliations);
+      err = GetStringList(v, key, *p.affiliations, field);
     } else if (key == "attributes") {
       p.attributes.emplace();
-      err = GetAttributes(v, *p.attributes);
+      err = GetAttributes(v, *p.attributes, field);
     } else if (key == "loyalty_cards") {
       p.loyalty_cards.emplace();
-      err = GetStringList(v, key, *p.loyalty_cards);
+      err = GetStringList(v, key, *p.loyalty_cards, field);
     } else if (key == "version" && expected_version != nullptr) {
-      if (!v.is_int64() && !v.is_uint64()) return Bad(key, "must be the version number the edit starts from");
+      if (!v.is_int64() && !v.is_uint64()) return InvalidAt(field, key, "must be the version number the edit starts from");
       const auto n = v.is_int64() ? v.get_int64() : static_cast<std::int64_t>(v.get_uint64());
-      if (n < 1 || n > UINT32_MAX) return Bad(key, "must be the version number the edit starts from");
+      if (n < 1 || n > UINT32_MAX) return InvalidAt(field, key, "must be the version number the edit starts from");
       *expected_version = static_cast<std::uint32_t>(n);
       saw_version = true;
     } else if (key == "id" || key == "account" || key == "pending" || key == "name" || key == "created_at" ||
                key == "changed_at" || key == "version") {
-      return Bad(key, "is set by kassa and cannot be given");
+      return InvalidAt(field, key, "is set by kassa and cannot be given");
     } else {
-      return Bad(key, "unknown member");
+      return InvalidAt(field, key, "unknown member");
     }
-    if (err) return err;
+    KASSA_TRY(err);
   }
   if (expected_version != nullptr && !saw_version) {
-    return Bad("version", "required: the version the edit starts from (from the customer you loaded)");
+    return InvalidAt(field, "version", "required: the version the edit starts from (from the customer you loaded)");
   }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 }  // namespace kassa::api

@@ -14,19 +14,18 @@
 
 namespace kassa::api {
 
-using http::ApiError;
-
 boost::json::object OutboxEntryJson(const storage::OutboxEntry& e, std::int64_t now_ms);
 boost::json::object DeviceStatusJson(const hal::DeviceStatus& s);
 // {"type", "device", "code", "customer" (or null), "status" (device_status), "detail"}
 boost::json::object EventJson(const devices::Event& e);
 
-// Parses a create or edit body. `allow_version` accepts (and requires, when
-// `expected_version` is not null) the "version" member of an edit.
+// Parses a create or edit body. `expected_version`, when not null, takes
+// (and requires) the "version" member of an edit.
 //
-// Returns an ApiError with the member named on: unknown member, wrong JSON
-// type, unknown enum value, missing "version" on an edit.
-std::optional<ApiError> ParsePatch(const boost::json::value& body, customers::CustomerPatch& patch,
-                                   std::uint32_t* expected_version);
+// Returns: kOk; kInvalidArgument with the member in `field` on an unknown
+// member, a wrong JSON type, an unknown enum value, or a missing "version"
+// on an edit.
+Status ParsePatch(const boost::json::value& body, customers::CustomerPatch& patch, std::uint32_t* expected_version,
+                  std::string& field);
 
 }  // namespace kassa::api

@@ -92,8 +92,10 @@ class Registry {
            std::map<std::string, storage::TerminalRecord> terminals);
   Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                        const model::Operation& op);
-  Result<std::string> ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
-                                          model::ClientelingRecord& record);
+  // Returns: kOk; kPermissionDenied or kFailedPrecondition with the reason
+  // it is refused; other codes when the store fails.
+  Status ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
+                             model::ClientelingRecord& record);
 
   storage::ChainStore& store_;
   Clock& clock_;

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -61,6 +62,12 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   const char* detail_ = "";
 };
+
+// For parsers of nested input (JSON bodies, configuration files): names the
+// member at fault by its path in `field` ("default_customer.currency") and
+// returns kInvalidArgument with `message`, which names no member.
+// REQUIRES: `message` has static storage duration.
+Status InvalidAt(std::string& field, std::string path, const char* message);
 
 // Logs `expr` and `file:line`, then aborts. For broken invariants only, never
 // for anything the field can cause.

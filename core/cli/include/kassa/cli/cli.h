@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "kassa/base/status.h"
+
 namespace kassa::cli {
 
 // Runs a daemon's `main_body`: the single `try` of the process. An exception
@@ -15,12 +17,13 @@ namespace kassa::cli {
 int RunGuarded(int (*main_body)(int, char**), int argc, char** argv);
 
 // Walks a daemon's "--name VALUE" options. `--help`/`-h` prints `usage` to
-// stdout. `option(name, value)` returns an error message for a bad value or
-// an unknown name, nullopt when it took the option.
+// stdout. `option(name, value)` returns kOk when it took the option,
+// kInvalidArgument with a message for a bad value ("--listen takes
+// ADDR:PORT"), kNotFound for an unknown name.
 // Returns: nullopt when every option was taken; otherwise the exit status,
-// 0 after --help, 2 after an error printed as "<program>: <message>" and the
-// usage on stderr.
-using OptionHandler = std::function<std::optional<std::string>(std::string_view name, const std::string& value)>;
+// 0 after --help, 2 after an error printed as "<program>: <message>" (for an
+// unknown option "<program>: unknown option NAME") and the usage on stderr.
+using OptionHandler = std::function<Status(std::string_view name, const std::string& value)>;
 std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
                                 const OptionHandler& option);
 

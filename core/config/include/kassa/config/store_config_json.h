@@ -41,7 +41,6 @@ Status WriteStoreConfigFile(const std::string& path, const model::StoreConfig& c
 
 // Strict readers for the members of a JSON object; `where` prefixes the
 // member's name in `field` ("default_customer.").
-Status Invalid(std::string& field, std::string path, const char* message);
 Status ReadString(const boost::json::object& o, const char* key, const std::string& where, std::string& out,
                   bool required, std::string& field);
 Status ReadBool(const boost::json::object& o, const char* key, const std::string& where, bool& out,
