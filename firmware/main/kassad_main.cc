@@ -3,17 +3,12 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <cstdio>
-#include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "kassa/base/log.h"
-#include "kassa/cli/cli.h"
 #include "boards.h"
+#include "kassa/cli/cli.h"
 #include "kassa/service/service.h"
 
 namespace {
@@ -48,52 +43,52 @@ options:
 exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 )";
 
+using kassa::Status;
+using kassa::StatusCode;
+
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
   options.ui_dir = KASSA_DEFAULT_UI_DIR;
-  std::string port_file;
+  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, ""};
   std::string hal = "none";
   std::string device_file;
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) options.terminal_id = std::string(host).substr(0, 32);
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassad", kUsage,
-      [&](std::string_view name, const std::string& value) -> kassa::Status {
-      if (name == "--data") {
-        options.data_dir = value;
-      } else if (name == "--config") {
-        options.config_path = value;
-      } else if (name == "--clienteling") {
-        options.clienteling_path = value;
-      } else if (name == "--ui") {
-        options.ui_dir = value;
-      } else if (name == "--listen") {
-        if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
-          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
+      [&](std::string_view name, const std::string& value) -> Status {
+        if (const Status s = kassa::cli::TakeDaemonOption(name, value, daemon); s.code() != StatusCode::kNotFound) {
+          return s;
         }
-      } else if (name == "--hq") {
-        if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--hq takes HOST:PORT");
-      } else if (name == "--terminal") {
-        options.terminal_id = value;
-      } else if (name == "--map-size") {
-        if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--map-size takes a size in MiB from 1 to 1048576");
+        if (name == "--config") {
+          options.config_path = value;
+        } else if (name == "--clienteling") {
+          options.clienteling_path = value;
+        } else if (name == "--ui") {
+          options.ui_dir = value;
+        } else if (name == "--listen") {
+          if (!kassa::cli::ParseHostPort(value, options.listen_address, options.port)) {
+            return Status(StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
+          }
+        } else if (name == "--hq") {
+          if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) {
+            return Status(StatusCode::kInvalidArgument, "--hq takes HOST:PORT");
+          }
+        } else if (name == "--terminal") {
+          options.terminal_id = value;
+        } else if (name == "--hal") {
+          if (value != "none" && value != "sim" && value != "linux") {
+            return Status(StatusCode::kInvalidArgument, "--hal takes none, sim or linux");
+          }
+          hal = value;
+        } else if (name == "--devices") {
+          device_file = value;
+        } else {
+          return Status(StatusCode::kNotFound, "unknown option");
         }
-      } else if (name == "--hal") {
-        if (value != "none" && value != "sim" && value != "linux") return kassa::Status(kassa::StatusCode::kInvalidArgument, "--hal takes none, sim or linux");
-        hal = value;
-      } else if (name == "--devices") {
-        device_file = value;
-      } else if (name == "--port-file") {
-        port_file = value;
-      } else if (name == "--log-level") {
-        if (!kassa::cli::SetLogLevelByName(value)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
-      } else {
-        return kassa::Status(kassa::StatusCode::kNotFound, "unknown option");
-      }
-      return kassa::Status::Ok();
-    });
+        return Status::Ok();
+      });
   if (parsed) return *parsed;
-  if (options.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
+  if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
   if (hal == "linux") {
     if (device_file.empty()) return kassa::cli::UsageError("kassad", kUsage, "--hal linux needs --devices FILE");
     auto board = kassa::boards::LinuxBoard(device_file);
@@ -107,12 +102,13 @@ int Main(int argc, char** argv) {
   } else if (!device_file.empty()) {
     return kassa::cli::UsageError("kassad", kUsage, "--devices is for --hal linux");
   }
-  // Create the data directory (one level) so a fresh terminal starts by itself.
-  if (!kassa::cli::EnsureDirectory(options.data_dir)) {
-    std::fprintf(stderr, "kassad: cannot create data directory %s: %s\n", options.data_dir.c_str(),
-                 std::strerror(errno));
+  // The data directory (one level) is created, so a fresh terminal starts by itself.
+  if (const Status s = kassa::cli::PrepareDataDirectory(daemon); !s.ok()) {
+    std::fprintf(stderr, "kassad: %s\n", s.detail());
     return 1;
   }
+  options.data_dir = daemon.data_dir;
+  options.map_size_bytes = daemon.map_size_bytes;
 
   auto service = kassa::service::Service::Create(options);
   if (!service.ok()) {
@@ -122,8 +118,8 @@ int Main(int argc, char** argv) {
   const std::string line = "serving the local API on http://" + options.listen_address + ":" +
                            std::to_string((*service)->port()) + "/v1/ (data: " + options.data_dir +
                            ", terminal: " + options.terminal_id + ")";
-  if (const kassa::Status s = (*service)->Announce(port_file, line); !s.ok()) {
-    std::fprintf(stderr, "kassad: cannot write --port-file %s\n", port_file.c_str());
+  if (const Status s = (*service)->Announce(daemon.port_file, line); !s.ok()) {
+    std::fprintf(stderr, "kassad: cannot write --port-file %s\n", daemon.port_file.c_str());
     return 1;
   }
   (*service)->Run();

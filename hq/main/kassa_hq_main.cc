@@ -1,14 +1,10 @@
 // kassa-hq: headquarters' endpoint. Parses the command line, builds the
 // HqService and runs it (under cli::RunGuarded).
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "kassa/base/log.h"
 #include "kassa/cli/cli.h"
 #include "kassa/hq/hq_service.h"
 
@@ -39,43 +35,40 @@ GET /v1/customers/ACCOUNT (kassactl --url http://ADMIN hq status).
 exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 )";
 
+using kassa::Status;
+using kassa::StatusCode;
+
 int Main(int argc, char** argv) {
   kassa::hq::HqOptions options;
-  std::string port_file;
+  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, ""};
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
-      [&](std::string_view name, const std::string& value) -> kassa::Status {
-      if (name == "--data") {
-        options.data_dir = value;
-      } else if (name == "--config") {
-        options.config_path = value;
-      } else if (name == "--listen") {
-        if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
-          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
+      [&](std::string_view name, const std::string& value) -> Status {
+        if (const Status s = kassa::cli::TakeDaemonOption(name, value, daemon); s.code() != StatusCode::kNotFound) {
+          return s;
         }
-      } else if (name == "--admin") {
-        if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
-          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--admin takes ADDR:PORT");
+        if (name == "--config") {
+          options.config_path = value;
+        } else if (name == "--listen") {
+          if (!kassa::cli::ParseHostPort(value, options.link_address, options.link_port)) {
+            return Status(StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
+          }
+        } else if (name == "--admin") {
+          if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
+            return Status(StatusCode::kInvalidArgument, "--admin takes ADDR:PORT");
+          }
+        } else {
+          return Status(StatusCode::kNotFound, "unknown option");
         }
-      } else if (name == "--map-size") {
-        if (!kassa::cli::ParseMiB(value, options.map_size_bytes)) {
-          return kassa::Status(kassa::StatusCode::kInvalidArgument, "--map-size takes a size in MiB from 1 to 1048576");
-        }
-      } else if (name == "--port-file") {
-        port_file = value;
-      } else if (name == "--log-level") {
-        if (!kassa::cli::SetLogLevelByName(value)) return kassa::Status(kassa::StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
-      } else {
-        return kassa::Status(kassa::StatusCode::kNotFound, "unknown option");
-      }
-      return kassa::Status::Ok();
-    });
+        return Status::Ok();
+      });
   if (parsed) return *parsed;
-  if (options.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");
-  if (!kassa::cli::EnsureDirectory(options.data_dir)) {
-    std::fprintf(stderr, "kassa-hq: cannot create data directory %s: %s\n", options.data_dir.c_str(),
-                 std::strerror(errno));
+  if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");
+  if (const Status s = kassa::cli::PrepareDataDirectory(daemon); !s.ok()) {
+    std::fprintf(stderr, "kassa-hq: %s\n", s.detail());
     return 1;
   }
+  options.data_dir = daemon.data_dir;
+  options.map_size_bytes = daemon.map_size_bytes;
   auto service = kassa::hq::HqService::Create(options);
   if (!service.ok()) {
     std::fprintf(stderr, "kassa-hq: %s\n", service.status().detail());
@@ -84,8 +77,8 @@ int Main(int argc, char** argv) {
   const std::string line = "terminals on " + options.link_address + ":" + std::to_string((*service)->link_port()) +
                            ", admin API on http://" + options.admin_address + ":" +
                            std::to_string((*service)->admin_port()) + "/v1/ (data: " + options.data_dir + ")";
-  if (const kassa::Status s = (*service)->Announce(port_file, line); !s.ok()) {
-    std::fprintf(stderr, "kassa-hq: cannot write --port-file %s\n", port_file.c_str());
+  if (const Status s = (*service)->Announce(daemon.port_file, line); !s.ok()) {
+    std::fprintf(stderr, "kassa-hq: cannot write --port-file %s\n", daemon.port_file.c_str());
     return 1;
   }
   (*service)->Run();

@@ -11,51 +11,37 @@
 namespace kassa::hq {
 namespace json = boost::json;
 namespace bhttp = boost::beast::http;
+using http::Call;
 using http::CustomerJson;
 using http::Error;
 using http::Invalid;
+using http::Reply;
 using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
+struct AdminApi::Context {
+  Registry& registry;
+  LinkServer& link;
+  Clock& clock;
+};
+
 namespace {
 
-// Every route is "public" until the admin API has credentials of its own
-// (issue "Lock the doors"); it listens on loopback only.
-constexpr RouteOf<AdminApi> kAdminRoutes[] = {
-    {Verb::get, "/v1/health", "public", &AdminApi::Health},
-    {Verb::get, "/v1/status", "public", &AdminApi::StatusReport},
-    {Verb::get, "/v1/config", "public", &AdminApi::Config},
-    {Verb::put, "/v1/config", "public", &AdminApi::ReplaceConfig},
-    {Verb::get, "/v1/customers", "public", &AdminApi::Search},
-    {Verb::post, "/v1/measures", "public", &AdminApi::ImportMeasures},
-    {Verb::get, "/v1/customers/{account}", "public", &AdminApi::Show},
-    {Verb::get, "/v1/customers/{account}/timeline", "public", &AdminApi::Timeline},
-};
 
 
 Reply NoSuchAccount() {
   return Error(http::ApiError{404, "not_found", "customer", "no customer with this account number"});
 }
 
-}  // namespace
-
-AdminApi::AdminApi(Registry& registry, LinkServer& link, Clock& clock)
-    : registry_(registry),
-      link_(link),
-      clock_(clock),
-      router_(std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, *this), nullptr)) {}
-
-std::vector<http::RouteInfo> AdminApi::Table() { return http::Describe(kAdminRoutes); }
-
-std::optional<Reply> AdminApi::Health(Call&) {
+std::optional<Reply> Health(AdminApi::Context&, Call&) {
   return Reply{200, json::object{{"status", "ok"}, {"service", "kassa-hq"}, {"api", "v1"}}};
 }
 
-std::optional<Reply> AdminApi::StatusReport(Call&) {
-  auto status = registry_.Report();
+std::optional<Reply> StatusReport(AdminApi::Context& self, Call&) {
+  auto status = self.registry.Report();
   if (!status.ok()) return Error(status.status());
-  const auto connected_list = link_.ConnectedTerminals();
+  const auto connected_list = self.link.ConnectedTerminals();
   const std::set<std::string> connected(connected_list.begin(), connected_list.end());
   json::array terminals;
   for (const auto& t : status->terminals) {
@@ -75,23 +61,23 @@ std::optional<Reply> AdminApi::StatusReport(Call&) {
                                  {"rejections", status->rejections},
                                  {"terminals_connected", connected.size()},
                                  {"terminals", std::move(terminals)},
-                                 {"time", IsoTime(clock_.NowMs())}}};
+                                 {"time", IsoTime(self.clock.NowMs())}}};
 }
 
-std::optional<Reply> AdminApi::Config(Call&) { return Reply{200, ChainConfigToJson(registry_.config())}; }
+std::optional<Reply> Config(AdminApi::Context& self, Call&) { return Reply{200, ChainConfigToJson(self.registry.config())}; }
 
-std::optional<Reply> AdminApi::ReplaceConfig(Call& call) {
+std::optional<Reply> ReplaceConfig(AdminApi::Context& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   ChainConfig config;
   std::string field;
   if (Status s = ParseChainConfig(json::value(std::move(*body)), config, field); !s.ok()) return Error(s, field);
-  if (Status s = registry_.ReplaceConfig(config); !s.ok()) return Error(s);
-  link_.ChangesAppended();
-  return Reply{200, ChainConfigToJson(registry_.config())};
+  if (Status s = self.registry.ReplaceConfig(config); !s.ok()) return Error(s);
+  self.link.ChangesAppended();
+  return Reply{200, ChainConfigToJson(self.registry.config())};
 }
 
-std::optional<Reply> AdminApi::Search(Call& call) {
+std::optional<Reply> Search(AdminApi::Context& self, Call& call) {
   const auto q = call.query("q");
   if (!q) return Invalid("q", "required: the search text");
   std::size_t limit = search::kDefaultSearchLimit;
@@ -99,11 +85,11 @@ std::optional<Reply> AdminApi::Search(Call& call) {
     const auto r = std::from_chars(l->data(), l->data() + l->size(), limit);
     if (r.ec != std::errc() || r.ptr != l->data() + l->size()) return Invalid("limit", "must be a number from 1 to 100");
   }
-  const ChainConfig& chain = registry_.config();
+  const ChainConfig& chain = self.registry.config();
   const std::string country = chain.legal_entities.empty() || chain.legal_entities.front().stores.empty()
                                   ? std::string()
                                   : chain.legal_entities.front().stores.front().operating_unit_country;
-  auto results = search::SearchCustomers(registry_.store(), *q, limit, country);
+  auto results = search::SearchCustomers(self.registry.store(), *q, limit, country);
   if (!results.ok()) return Error(results.status());
   json::array out;
   for (const auto& r : *results) {
@@ -113,7 +99,7 @@ std::optional<Reply> AdminApi::Search(Call& call) {
 }
 
 // Insight measures for the customer card, replacing each customer's; all or nothing.
-std::optional<Reply> AdminApi::ImportMeasures(Call& call) {
+std::optional<Reply> ImportMeasures(AdminApi::Context& self, Call& call) {
   const auto entity = call.query("legal_entity");
   if (!entity) return Invalid("legal_entity", "required: ?legal_entity=ID");
   const auto& req = call.request();
@@ -127,35 +113,35 @@ std::optional<Reply> AdminApi::ImportMeasures(Call& call) {
   }
   std::vector<model::CustomerMeasures> measures;
   for (auto& [account, values] : by_account) {
-    auto id = search::FindByAccount(registry_.store(), account);
+    auto id = search::FindByAccount(self.registry.store(), account);
     if (!id.ok()) return Error(id.status());
     if (!*id) return Error(http::ApiError{404, "not_found", "account", "no customer with account number " + account});
     measures.push_back({**id, std::move(values)});
   }
-  auto imported = registry_.ImportMeasures(*entity, measures);
+  auto imported = self.registry.ImportMeasures(*entity, measures);
   if (!imported.ok()) return Error(imported.status());
-  link_.ChangesAppended();
+  self.link.ChangesAppended();
   return Reply{200, json::object{{"customers", *imported}}};
 }
 
-std::optional<Reply> AdminApi::Show(Call& call) {
-  auto id = search::FindByAccount(registry_.store(), call.param(0));
+std::optional<Reply> Show(AdminApi::Context& self, Call& call) {
+  auto id = search::FindByAccount(self.registry.store(), call.param(0));
   if (!id.ok()) return Error(id.status());
   if (!*id) return NoSuchAccount();
-  auto c = registry_.store().FindCustomer(**id);
+  auto c = self.registry.store().FindCustomer(**id);
   if (!c.ok()) return Error(c.status());
   if (!*c) return NoSuchAccount();
   return Reply{200, CustomerJson(**c)};
 }
 
 // A customer's activities and notes as headquarters holds them.
-std::optional<Reply> AdminApi::Timeline(Call& call) {
+std::optional<Reply> Timeline(AdminApi::Context& self, Call& call) {
   const auto entity = call.query("legal_entity");
   if (!entity) return Invalid("legal_entity", "required: ?legal_entity=ID");
-  auto id = search::FindByAccount(registry_.store(), call.param(0));
+  auto id = search::FindByAccount(self.registry.store(), call.param(0));
   if (!id.ok()) return Error(id.status());
   if (!*id) return NoSuchAccount();
-  auto entries = registry_.store().Timeline(*entity, **id, 500);
+  auto entries = self.registry.store().Timeline(*entity, **id, 500);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
   for (const auto& e : *entries) {
@@ -164,5 +150,28 @@ std::optional<Reply> AdminApi::Timeline(Call& call) {
   }
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
+
+// Every route is "public" until the admin API has credentials of its own
+// (issue "Lock the doors"); it listens on loopback only.
+constexpr RouteOf<AdminApi::Context> kAdminRoutes[] = {
+    {Verb::get, "/v1/health", "public", &Health},
+    {Verb::get, "/v1/status", "public", &StatusReport},
+    {Verb::get, "/v1/config", "public", &Config},
+    {Verb::put, "/v1/config", "public", &ReplaceConfig},
+    {Verb::get, "/v1/customers", "public", &Search},
+    {Verb::post, "/v1/measures", "public", &ImportMeasures},
+    {Verb::get, "/v1/customers/{account}", "public", &Show},
+    {Verb::get, "/v1/customers/{account}/timeline", "public", &Timeline},
+};
+
+}  // namespace
+
+AdminApi::AdminApi(Registry& registry, LinkServer& link, Clock& clock)
+    : context_(new Context{registry, link, clock}),
+      router_(std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, *context_), nullptr)) {}
+
+AdminApi::~AdminApi() = default;
+
+std::vector<http::RouteInfo> AdminApi::Table() { return http::Describe(kAdminRoutes); }
 
 }  // namespace kassa::hq

@@ -15,9 +15,6 @@
 
 namespace kassa::hq {
 
-using http::Call;
-using http::Reply;
-
 class AdminApi {
  public:
   // REQUIRES: the references outlive the API.
@@ -28,19 +25,12 @@ class AdminApi {
   // Every route, in the order docs/API.md lists them.
   static std::vector<http::RouteInfo> Table();
 
-  std::optional<Reply> Health(Call& call);
-  std::optional<Reply> StatusReport(Call& call);
-  std::optional<Reply> Config(Call& call);
-  std::optional<Reply> ReplaceConfig(Call& call);
-  std::optional<Reply> Search(Call& call);
-  std::optional<Reply> ImportMeasures(Call& call);
-  std::optional<Reply> Show(Call& call);
-  std::optional<Reply> Timeline(Call& call);
+  ~AdminApi();
+
+  struct Context;  // what the handlers work with (admin_api.cc)
 
  private:
-  Registry& registry_;
-  LinkServer& link_;
-  Clock& clock_;
+  std::unique_ptr<Context> context_;
   std::unique_ptr<http::Router> router_;
 };
 

@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <fstream>
 
@@ -42,6 +44,34 @@ std::optional<int> ParseOptions(int argc, char** argv, const char* program, cons
     if (!taken.ok()) return UsageError(program, usage, taken.detail());
   }
   return std::nullopt;
+}
+
+Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonOptions& out) {
+  if (name == "--data") {
+    out.data_dir = value;
+  } else if (name == "--map-size") {
+    if (!ParseMiB(value, out.map_size_bytes)) {
+      return Status(StatusCode::kInvalidArgument, "--map-size takes a size in MiB from 1 to 1048576");
+    }
+  } else if (name == "--port-file") {
+    out.port_file = value;
+  } else if (name == "--log-level") {
+    if (!SetLogLevelByName(value)) {
+      return Status(StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
+    }
+  } else {
+    return Status(StatusCode::kNotFound, "unknown option");
+  }
+  return Status::Ok();
+}
+
+Status PrepareDataDirectory(const DaemonOptions& options) {
+  if (options.data_dir.empty()) return Status(StatusCode::kInvalidArgument, "--data is required");
+  if (!EnsureDirectory(options.data_dir)) {
+    KASSA_LOG(kError) << "cannot create data directory " << options.data_dir << ": " << std::strerror(errno);
+    return Status(StatusCode::kUnavailable, "data: the data directory cannot be created (see log)");
+  }
+  return Status::Ok();
 }
 
 bool ParseHostPort(std::string_view s, std::string& host, std::uint16_t& port) {

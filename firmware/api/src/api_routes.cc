@@ -18,42 +18,21 @@ using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
+struct ApiRoutes::Context {
+  customers::CustomerService& customers;
+  storage::Diagnostics& diagnostics;
+  storage::QuarantineView& quarantine;
+  Clock& clock;
+  devices::DeviceFlows* devices;  // null: no peripherals
+  ClientelingContext clienteling;  // sign-in, sessions, books, timelines; the guard
+  http::StaticFiles ui;           // the web UI: every path outside /v1/
+};
+
 namespace {
 
 // The access words ClientelingRoutes::Guard understands: "public", "session"
 // (a signed-in operator) or the name of a model::Permission.
-constexpr RouteOf<ApiRoutes> kCoreRoutes[] = {
-    {Verb::get, "/v1/health", "public", &ApiRoutes::Health},
-    {Verb::get, "/v1/store", "public", &ApiRoutes::Store},
-    {Verb::get, "/v1/status", "public", &ApiRoutes::StatusReport},
-    {Verb::get, "/v1/outbox", "public", &ApiRoutes::Outbox},
-    {Verb::get, "/v1/sync", "public", &ApiRoutes::SyncStatus},
-    {Verb::post, "/v1/sync", "public", &ApiRoutes::SyncNow},
-    {Verb::get, "/v1/quarantine", "session", &ApiRoutes::Quarantine},
-    {Verb::get, "/v1/doctor", "public", &ApiRoutes::Doctor},
-    {Verb::get, "/v1/devices", "public", &ApiRoutes::Devices},
-    {Verb::get, "/v1/customers", "session", &ApiRoutes::Search},
-    {Verb::post, "/v1/customers", "create_customer", &ApiRoutes::Create},
-    {Verb::get, "/v1/customers/{ref}", "session", &ApiRoutes::Show},
-    {Verb::patch, "/v1/customers/{ref}", "edit_customer", &ApiRoutes::Edit},
-    {Verb::post, "/v1/customers/{ref}/receipt", "session", &ApiRoutes::Receipt},
-};
 
-constexpr RouteOf<ClientelingRoutes> kClientelingRoutes[] = {
-    {Verb::post, "/v1/session", "public", &ClientelingRoutes::SignIn},
-    {Verb::get, "/v1/session", "session", &ClientelingRoutes::SessionInfo},
-    {Verb::delete_, "/v1/session", "session", &ClientelingRoutes::SignOut},
-    {Verb::get, "/v1/clienteling", "session", &ClientelingRoutes::Configuration},
-    {Verb::get, "/v1/operators", "session", &ClientelingRoutes::Operators},
-    {Verb::get, "/v1/clientbook", "session", &ClientelingRoutes::Book},
-    {Verb::post, "/v1/clientbook/entries", "session", &ClientelingRoutes::AddToBook},
-    {Verb::delete_, "/v1/clientbook/entries/{ref}", "session", &ClientelingRoutes::RemoveFromBook},
-    {Verb::post, "/v1/clientbook/reassign", "session", &ClientelingRoutes::Reassign},
-    {Verb::get, "/v1/customers/{ref}/card", "session", &ClientelingRoutes::Card},
-    {Verb::get, "/v1/customers/{ref}/timeline", "session", &ClientelingRoutes::Timeline},
-    {Verb::post, "/v1/customers/{ref}/activities", "session", &ClientelingRoutes::AddActivity},
-    {Verb::post, "/v1/customers/{ref}/notes", "session", &ClientelingRoutes::AddNote},
-};
 
 json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats, std::int64_t now_ms) {
   const model::StoreConfig& cfg = customers.store_config();
@@ -107,94 +86,65 @@ Reply NoPrinter() {
   return Error(http::ApiError{409, "failed_precondition", "printer", "no receipt printer is fitted to this terminal"});
 }
 
-}  // namespace
-
-ApiRoutes::ApiRoutes(customers::CustomerService& customers, storage::Diagnostics& diagnostics,
-                     storage::QuarantineView& quarantine, Clock& clock, devices::DeviceFlows* devices,
-                     clienteling::OperatorSessions& sessions, clienteling::ClientelingService& clienteling,
-                     std::string ui_root)
-    : customers_(customers),
-      diagnostics_(diagnostics),
-      quarantine_(quarantine),
-      clock_(clock),
-      devices_(devices),
-      clienteling_(sessions, clienteling),
-      ui_(std::move(ui_root)) {
-  std::vector<http::Route> routes = http::Bind(kClientelingRoutes, clienteling_);
-  for (auto& r : http::Bind(kCoreRoutes, *this)) routes.push_back(std::move(r));
-  router_ = std::make_unique<http::Router>(
-      "kassad", "/v1/", std::move(routes), [this](Call& call) { return clienteling_.Guard(call); },
-      [this](const http::Request& request, http::Respond respond) {
-        const std::string_view target(request.target().data(), request.target().size());
-        respond(ui_.Serve(request, target.substr(0, target.find('?'))));
-      });
-}
-
-std::vector<http::RouteInfo> ApiRoutes::Table() {
-  std::vector<http::RouteInfo> table = http::Describe(kClientelingRoutes);
-  for (const auto& r : http::Describe(kCoreRoutes)) table.push_back(r);
-  return table;
-}
-
-std::optional<Reply> ApiRoutes::Health(Call&) {
+std::optional<Reply> Health(ApiRoutes::Context&, Call&) {
   return Reply{200, json::object{{"status", "ok"}, {"service", "kassad"}, {"api", "v1"}}};
 }
 
-std::optional<Reply> ApiRoutes::Store(Call&) { return Reply{200, config::StoreConfigToJson(customers_.store_config())}; }
+std::optional<Reply> Store(ApiRoutes::Context& self, Call&) { return Reply{200, config::StoreConfigToJson(self.customers.store_config())}; }
 
-std::optional<Reply> ApiRoutes::StatusReport(Call&) {
-  auto stats = diagnostics_.Stats();
+std::optional<Reply> StatusReport(ApiRoutes::Context& self, Call&) {
+  auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  const model::StoreConfig& cfg = customers_.store_config();
-  return Reply{200, json::object{{"terminal_id", customers_.terminal_id()},
+  const model::StoreConfig& cfg = self.customers.store_config();
+  return Reply{200, json::object{{"terminal_id", self.customers.terminal_id()},
                                  {"store_id", cfg.store_id},
                                  {"creation_mode", model::ToString(cfg.creation_mode)},
-                                 {"headquarters", customers_.headquarters() == nullptr ? "not configured"
-                                                  : customers_.headquarters()->online() ? "online" : "offline"},
+                                 {"headquarters", self.customers.headquarters() == nullptr ? "not configured"
+                                                  : self.customers.headquarters()->online() ? "online" : "offline"},
                                  {"customers", stats->customers},
                                  {"pending_customers", stats->pending_customers},
-                                 {"outbox", OutboxJson(*stats, clock_.NowMs())},
+                                 {"outbox", OutboxJson(*stats, self.clock.NowMs())},
                                  {"storage", json::object{{"map_size_bytes", stats->map_size_bytes},
                                                           {"used_bytes", stats->used_bytes}}}}};
 }
 
-std::optional<Reply> ApiRoutes::Outbox(Call&) {
-  auto stats = diagnostics_.Stats();
+std::optional<Reply> Outbox(ApiRoutes::Context& self, Call&) {
+  auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  return Reply{200, OutboxJson(*stats, clock_.NowMs())};
+  return Reply{200, OutboxJson(*stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> ApiRoutes::SyncStatus(Call&) {
-  auto stats = diagnostics_.Stats();
+std::optional<Reply> SyncStatus(ApiRoutes::Context& self, Call&) {
+  auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  return Reply{200, SyncJson(customers_, *stats, clock_.NowMs())};
+  return Reply{200, SyncJson(self.customers, *stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> ApiRoutes::SyncNow(Call&) {
-  if (customers_.headquarters() == nullptr) {
+std::optional<Reply> SyncNow(ApiRoutes::Context& self, Call&) {
+  if (self.customers.headquarters() == nullptr) {
     return Error(http::ApiError{503, "unavailable", "headquarters", "not configured: start kassad with --hq HOST:PORT"});
   }
-  customers_.headquarters()->SyncNow();
-  auto stats = diagnostics_.Stats();
+  self.customers.headquarters()->SyncNow();
+  auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  return Reply{202, SyncJson(customers_, *stats, clock_.NowMs())};
+  return Reply{202, SyncJson(self.customers, *stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> ApiRoutes::Quarantine(Call&) {
-  auto entries = quarantine_.Quarantined(100);
+std::optional<Reply> Quarantine(ApiRoutes::Context& self, Call&) {
+  auto entries = self.quarantine.Quarantined(100);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
   for (const auto& e : *entries) {
     out.push_back(json::object{{"seq", e.seq},
                                {"rejected_at", IsoTime(e.rejected_at_ms)},
                                {"reason", e.reason},
-                               {"operation", OutboxEntryJson({e.seq, e.operation}, clock_.NowMs())}});
+                               {"operation", OutboxEntryJson({e.seq, e.operation}, self.clock.NowMs())}});
   }
   return Reply{200, json::object{{"quarantined", std::move(out)}}};
 }
 
-std::optional<Reply> ApiRoutes::Doctor(Call&) {
-  auto report = diagnostics_.Check();
+std::optional<Reply> Doctor(ApiRoutes::Context& self, Call&) {
+  auto report = self.diagnostics.Check();
   if (!report.ok()) return Error(report.status());
   json::array problems;
   for (const auto& p : report->problems) problems.emplace_back(p);
@@ -206,15 +156,15 @@ std::optional<Reply> ApiRoutes::Doctor(Call&) {
                                  {"problems", std::move(problems)}}};
 }
 
-std::optional<Reply> ApiRoutes::Devices(Call&) {
+std::optional<Reply> Devices(ApiRoutes::Context& self, Call&) {
   json::object devices;
-  if (devices_ != nullptr) {
-    for (const auto& [name, status] : devices_->Statuses()) devices[name] = DeviceStatusJson(status);
+  if (self.devices != nullptr) {
+    for (const auto& [name, status] : self.devices->Statuses()) devices[name] = DeviceStatusJson(status);
   }
   return Reply{200, json::object{{"devices", std::move(devices)}}};
 }
 
-std::optional<Reply> ApiRoutes::Search(Call& call) {
+std::optional<Reply> Search(ApiRoutes::Context& self, Call& call) {
   const auto q = call.query("q");
   if (!q) return Invalid("q", "required: the search text");
   std::size_t limit = customers::CustomerService::kDefaultSearchLimit;
@@ -226,7 +176,7 @@ std::optional<Reply> ApiRoutes::Search(Call& call) {
   }
   const std::string scope = call.query("scope").value_or("terminal");
   if (scope == "chain") {
-    customers_.SearchChain(*q, limit, [send = call.Later()](Result<std::vector<model::Customer>> found) {
+    self.customers.SearchChain(*q, limit, [send = call.Later()](Result<std::vector<model::Customer>> found) {
       if (!found.ok()) return send(Error(found.status()));
       json::array out;
       for (const auto& c : *found) out.push_back(json::object{{"customer", CustomerJson(c)}});
@@ -235,12 +185,12 @@ std::optional<Reply> ApiRoutes::Search(Call& call) {
     return std::nullopt;
   }
   if (scope != "terminal") return Invalid("scope", "must be terminal or chain");
-  auto results = customers_.Search(*q, limit);
+  auto results = self.customers.Search(*q, limit);
   if (!results.ok()) return Error(results.status());
   return Reply{200, json::object{{"scope", "terminal"}, {"results", ResultsJson(*results)}}};
 }
 
-std::optional<Reply> ApiRoutes::Create(Call& call) {
+std::optional<Reply> Create(ApiRoutes::Context& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
@@ -251,9 +201,9 @@ std::optional<Reply> ApiRoutes::Create(Call& call) {
     if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
   }
   const bool print = call.query("print_receipt").value_or("") == "true";
-  if (print && devices_ == nullptr) return NoPrinter();
-  devices::DeviceFlows* devices = devices_;
-  customers_.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices](Result<model::Customer> created) {
+  if (print && self.devices == nullptr) return NoPrinter();
+  devices::DeviceFlows* devices = self.devices;
+  self.customers.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices](Result<model::Customer> created) {
     if (!created.ok()) return send(Error(created.status()));
     if (!print) return send(Reply{201, CustomerJson(*created)});
     const model::Customer c = *created;
@@ -270,13 +220,13 @@ std::optional<Reply> ApiRoutes::Create(Call& call) {
   return std::nullopt;
 }
 
-std::optional<Reply> ApiRoutes::Show(Call& call) {
-  auto c = customers_.Find(call.param(0));
+std::optional<Reply> Show(ApiRoutes::Context& self, Call& call) {
+  auto c = self.customers.Find(call.param(0));
   if (!c.ok()) return Error(c.status());
   return Reply{200, CustomerJson(*c)};
 }
 
-std::optional<Reply> ApiRoutes::Edit(Call& call) {
+std::optional<Reply> Edit(ApiRoutes::Context& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
@@ -287,14 +237,14 @@ std::optional<Reply> ApiRoutes::Edit(Call& call) {
   if (patch.attributes) {
     if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
   }
-  auto c = customers_.Edit(call.param(0), patch, version, caller.op.worker_id);
+  auto c = self.customers.Edit(call.param(0), patch, version, caller.op.worker_id);
   if (!c.ok()) return Error(c.status());
   return Reply{200, CustomerJson(*c)};
 }
 
-std::optional<Reply> ApiRoutes::Receipt(Call& call) {
-  if (devices_ == nullptr) return NoPrinter();
-  devices_->PrintSignUpReceipt(call.param(0), [send = call.Later()](kassa::Status printed) {
+std::optional<Reply> Receipt(ApiRoutes::Context& self, Call& call) {
+  if (self.devices == nullptr) return NoPrinter();
+  self.devices->PrintSignUpReceipt(call.param(0), [send = call.Later()](kassa::Status printed) {
     if (printed.ok()) return send(Reply{200, json::object{{"receipt", "printed"}}});
     if (printed.code() == StatusCode::kUnavailable) {
       return send(Error(http::ApiError{503, "unavailable", "printer",
@@ -303,6 +253,51 @@ std::optional<Reply> ApiRoutes::Receipt(Call& call) {
     send(Error(printed));
   });
   return std::nullopt;
+}
+
+constexpr RouteOf<ApiRoutes::Context> kCoreRoutes[] = {
+    {Verb::get, "/v1/health", "public", &Health},
+    {Verb::get, "/v1/store", "public", &Store},
+    {Verb::get, "/v1/status", "public", &StatusReport},
+    {Verb::get, "/v1/outbox", "public", &Outbox},
+    {Verb::get, "/v1/sync", "public", &SyncStatus},
+    {Verb::post, "/v1/sync", "public", &SyncNow},
+    {Verb::get, "/v1/quarantine", "session", &Quarantine},
+    {Verb::get, "/v1/doctor", "public", &Doctor},
+    {Verb::get, "/v1/devices", "public", &Devices},
+    {Verb::get, "/v1/customers", "session", &Search},
+    {Verb::post, "/v1/customers", "create_customer", &Create},
+    {Verb::get, "/v1/customers/{ref}", "session", &Show},
+    {Verb::patch, "/v1/customers/{ref}", "edit_customer", &Edit},
+    {Verb::post, "/v1/customers/{ref}/receipt", "session", &Receipt},
+};
+
+}  // namespace
+
+
+ApiRoutes::ApiRoutes(customers::CustomerService& customers, storage::Diagnostics& diagnostics,
+                     storage::QuarantineView& quarantine, Clock& clock, devices::DeviceFlows* devices,
+                     clienteling::OperatorSessions& sessions, clienteling::ClientelingService& clienteling,
+                     std::string ui_root)
+    : context_(new Context{customers, diagnostics, quarantine, clock, devices, {sessions, clienteling},
+                           http::StaticFiles(std::move(ui_root))}) {
+  std::vector<http::Route> routes = BindClientelingRoutes(context_->clienteling);
+  for (auto& r : http::Bind(kCoreRoutes, *context_)) routes.push_back(std::move(r));
+  Context* c = context_.get();
+  router_ = std::make_unique<http::Router>(
+      "kassad", "/v1/", std::move(routes), [c](Call& call) { return ClientelingGuard(c->clienteling, call); },
+      [c](const http::Request& request, http::Respond respond) {
+        const std::string_view target(request.target().data(), request.target().size());
+        respond(c->ui.Serve(request, target.substr(0, target.find('?'))));
+      });
+}
+
+ApiRoutes::~ApiRoutes() = default;
+
+std::vector<http::RouteInfo> ApiRoutes::Table() {
+  std::vector<http::RouteInfo> table = ClientelingRouteTable();
+  for (const auto& r : http::Describe(kCoreRoutes)) table.push_back(r);
+  return table;
 }
 
 }  // namespace kassa::api

@@ -2,9 +2,9 @@
 
 // kassad's local API as one route table (docs/API.md): the core routes
 // (health, store, status, outbox, sync, quarantine, doctor, devices,
-// customers, receipts) handled here, the sign-in and clienteling routes by
-// ClientelingRoutes, every one guarded by ClientelingRoutes::Guard with the
-// access written beside it. Most routes answer at once; a sync-mode create
+// customers, receipts) handled in api_routes.cc, the sign-in and
+// clienteling routes in clienteling_routes.cc, every one guarded by
+// ClientelingGuard with the access written beside it. Most routes answer at once; a sync-mode create
 // and a chain search answer when headquarters does.
 
 #include <memory>
@@ -35,29 +35,12 @@ class ApiRoutes {
   // Every route, in the order docs/API.md lists them.
   static std::vector<http::RouteInfo> Table();
 
-  std::optional<Reply> Health(Call& call);
-  std::optional<Reply> Store(Call& call);
-  std::optional<Reply> StatusReport(Call& call);
-  std::optional<Reply> Outbox(Call& call);
-  std::optional<Reply> SyncStatus(Call& call);
-  std::optional<Reply> SyncNow(Call& call);
-  std::optional<Reply> Quarantine(Call& call);
-  std::optional<Reply> Doctor(Call& call);
-  std::optional<Reply> Devices(Call& call);
-  std::optional<Reply> Search(Call& call);
-  std::optional<Reply> Create(Call& call);
-  std::optional<Reply> Show(Call& call);
-  std::optional<Reply> Edit(Call& call);
-  std::optional<Reply> Receipt(Call& call);
+  ~ApiRoutes();
+
+  struct Context;  // what the handlers work with (api_routes.cc)
 
  private:
-  customers::CustomerService& customers_;
-  storage::Diagnostics& diagnostics_;
-  storage::QuarantineView& quarantine_;
-  Clock& clock_;
-  devices::DeviceFlows* devices_;  // null: no peripherals
-  ClientelingRoutes clienteling_;  // sign-in, sessions, books, timelines; the guard
-  http::StaticFiles ui_;           // the web UI: every path outside /v1/
+  std::unique_ptr<Context> context_;
   std::unique_ptr<http::Router> router_;
 };
 

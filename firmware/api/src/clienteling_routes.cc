@@ -19,6 +19,8 @@ namespace bhttp = boost::beast::http;
 namespace m = kassa::model;
 using clienteling::Caller;
 using http::Error;
+using http::RouteOf;
+using http::Verb;
 using http::Invalid;
 using http::IsoTime;
 using http::CustomerJson;
@@ -97,7 +99,7 @@ std::variant<json::object, Reply> StringMembers(const Call& call, std::initializ
 
 const Caller& CallerOf(const Call& call) { return *std::any_cast<Caller>(&call.identity); }
 
-std::optional<Reply> ClientelingRoutes::Guard(Call& call) {
+std::optional<Reply> ClientelingGuard(ClientelingContext& self, Call& call) {
   if (call.access() == "public") return std::nullopt;
   const auto it = call.request().find(bhttp::field::authorization);
   constexpr std::string_view kBearer = "Bearer ";
@@ -105,7 +107,7 @@ std::optional<Reply> ClientelingRoutes::Guard(Call& call) {
     return Error(http::ApiError{401, "unauthenticated", "session", "sign in first (POST /v1/session)"});
   }
   const std::string_view token(it->value().data() + kBearer.size(), it->value().size() - kBearer.size());
-  auto caller = sessions_.Authenticate(token);
+  auto caller = self.sessions.Authenticate(token);
   if (!caller.ok()) return Error(caller.status());
   if (call.access() != "session") {
     const auto permission = m::ParsePermission(call.access());
@@ -129,15 +131,17 @@ std::optional<Reply> CheckAttributes(const Caller& caller, std::vector<m::Attrib
   return Error(s, bad.empty() ? std::string() : "attributes." + bad);
 }
 
-std::optional<Reply> ClientelingRoutes::SignIn(Call& call) {
+namespace {
+
+std::optional<Reply> SignIn(ClientelingContext& self, Call& call) {
   auto members = StringMembers(call, {"worker_id", "pin", "badge"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
   Result<Caller> caller = Status(StatusCode::kInvalidArgument, "pin: give worker_id and pin, or badge");
   if (const auto badge = StringMember(o, "badge")) {
-    caller = sessions_.SignInWithBadge(*badge);
+    caller = self.sessions.SignInWithBadge(*badge);
   } else if (const auto worker = StringMember(o, "worker_id"); worker && StringMember(o, "pin")) {
-    caller = sessions_.SignInWithPin(*worker, *StringMember(o, "pin"));
+    caller = self.sessions.SignInWithPin(*worker, *StringMember(o, "pin"));
   }
   if (!caller.ok()) return Error(caller.status());
   return Reply{201, json::object{{"token", caller->token},
@@ -145,31 +149,31 @@ std::optional<Reply> ClientelingRoutes::SignIn(Call& call) {
                                  {"idle_timeout_s", caller->config.idle_timeout_s}}};
 }
 
-std::optional<Reply> ClientelingRoutes::SessionInfo(Call& call) {
+std::optional<Reply> SessionInfo(ClientelingContext&, Call& call) {
   const Caller& caller = CallerOf(call);
   return Reply{200, json::object{{"operator", OperatorJson(caller.op, caller.config)},
                                  {"idle_timeout_s", caller.config.idle_timeout_s}}};
 }
 
-std::optional<Reply> ClientelingRoutes::SignOut(Call& call) {
+std::optional<Reply> SignOut(ClientelingContext& self, Call& call) {
   const Caller& caller = CallerOf(call);
-  sessions_.SignOut(caller.token);
+  self.sessions.SignOut(caller.token);
   return Reply{200, json::object{{"signed_out", caller.op.worker_id}}};
 }
 
-std::optional<Reply> ClientelingRoutes::Configuration(Call& call) {
+std::optional<Reply> Configuration(ClientelingContext&, Call& call) {
   return Reply{200, config::ClientelingToJson(CallerOf(call).config)};
 }
 
-std::optional<Reply> ClientelingRoutes::Operators(Call& call) {
-  auto ops = sessions_.StoreOperators();
+std::optional<Reply> Operators(ClientelingContext& self, Call& call) {
+  auto ops = self.sessions.StoreOperators();
   if (!ops.ok()) return Error(ops.status());
   json::array out;
   for (const auto& op : *ops) out.push_back(OperatorJson(op, CallerOf(call).config));
   return Reply{200, json::object{{"operators", std::move(out)}}};
 }
 
-std::optional<Reply> ClientelingRoutes::Book(Call& call) {
+std::optional<Reply> Book(ClientelingContext& self, Call& call) {
   clienteling::BookQuery q;
   std::map<std::string, m::BookFilter::Condition> conditions;
   for (const auto& [key, value] : call.query_pairs()) {
@@ -225,7 +229,7 @@ std::optional<Reply> ClientelingRoutes::Book(Call& call) {
   }
   for (auto& [name, c] : conditions) q.filter.conditions.push_back(std::move(c));
   std::string bad;
-  auto page = service_.Book(CallerOf(call), std::move(q), bad);
+  auto page = self.service.Book(CallerOf(call), std::move(q), bad);
   if (!page.ok()) return Error(page.status(), bad.empty() ? std::string() : "f." + bad);
   json::array items;
   for (const auto& item : page->items) {
@@ -243,25 +247,25 @@ std::optional<Reply> ClientelingRoutes::Book(Call& call) {
   return Reply{200, std::move(out)};
 }
 
-std::optional<Reply> ClientelingRoutes::AddToBook(Call& call) {
+std::optional<Reply> AddToBook(ClientelingContext& self, Call& call) {
   auto members = StringMembers(call, {"customer", "owner"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
   const auto customer = StringMember(o, "customer");
   if (!customer) return Invalid("customer", "required: an account number or id");
-  const Status s = service_.AddToBook(CallerOf(call), StringMember(o, "owner").value_or(""), *customer);
+  const Status s = self.service.AddToBook(CallerOf(call), StringMember(o, "owner").value_or(""), *customer);
   if (!s.ok()) return Error(s);
   return Reply{201, json::object{{"added", *customer}}};
 }
 
-std::optional<Reply> ClientelingRoutes::RemoveFromBook(Call& call) {
+std::optional<Reply> RemoveFromBook(ClientelingContext& self, Call& call) {
   const std::string& ref = call.param(0);
-  const Status s = service_.RemoveFromBook(CallerOf(call), call.query("owner").value_or(""), ref);
+  const Status s = self.service.RemoveFromBook(CallerOf(call), call.query("owner").value_or(""), ref);
   if (!s.ok()) return Error(s);
   return Reply{200, json::object{{"removed", ref}}};
 }
 
-std::optional<Reply> ClientelingRoutes::Reassign(Call& call) {
+std::optional<Reply> Reassign(ClientelingContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   const json::object& o = *body;
@@ -282,13 +286,13 @@ std::optional<Reply> ClientelingRoutes::Reassign(Call& call) {
   const auto from = StringMember(o, "from");
   const auto to = StringMember(o, "to");
   if (!from || !to) return Invalid(from ? "to" : "from", "required: a worker id");
-  auto moved = service_.Reassign(CallerOf(call), *from, *to, refs);
+  auto moved = self.service.Reassign(CallerOf(call), *from, *to, refs);
   if (!moved.ok()) return Error(moved.status());
   return Reply{200, json::object{{"reassigned", *moved}, {"from", *from}, {"to", *to}}};
 }
 
-std::optional<Reply> ClientelingRoutes::Card(Call& call) {
-  auto c = service_.CardOf(CallerOf(call), call.param(0));
+std::optional<Reply> Card(ClientelingContext& self, Call& call) {
+  auto c = self.service.CardOf(CallerOf(call), call.param(0));
   if (!c.ok()) return Error(c.status());
   json::array books;
   for (const auto& b : c->books) books.emplace_back(b);
@@ -297,24 +301,21 @@ std::optional<Reply> ClientelingRoutes::Card(Call& call) {
                                  {"books", std::move(books)}}};
 }
 
-std::optional<Reply> ClientelingRoutes::Timeline(Call& call) {
+std::optional<Reply> Timeline(ClientelingContext& self, Call& call) {
   std::size_t limit = 50;
   if (const auto l = call.query("limit")) {
     const auto n = ParseSize(*l);
     if (!n || *n == 0 || *n > 500) return Invalid("limit", "must be a number from 1 to 500");
     limit = *n;
   }
-  auto entries = service_.Timeline(CallerOf(call), call.param(0), limit);
+  auto entries = self.service.Timeline(CallerOf(call), call.param(0), limit);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
   for (const auto& e : *entries) out.push_back(TimelineJson(e));
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
-std::optional<Reply> ClientelingRoutes::AddActivity(Call& call) { return AddTimelineEntry(call, true); }
-std::optional<Reply> ClientelingRoutes::AddNote(Call& call) { return AddTimelineEntry(call, false); }
-
-std::optional<Reply> ClientelingRoutes::AddTimelineEntry(Call& call, bool activity) {
+std::optional<Reply> AddTimelineEntry(ClientelingContext& self, Call& call, bool activity) {
   auto members = activity ? StringMembers(call, {"text", "type", "at"}) : StringMembers(call, {"text"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
@@ -330,12 +331,39 @@ std::optional<Reply> ClientelingRoutes::AddTimelineEntry(Call& call, bool activi
       if (!parsed) return Invalid("at", "not a time like 2026-11-22T10:30:00Z");
       at_ms = *parsed;
     }
-    entry = service_.AddActivity(CallerOf(call), ref, *type, at_ms, text);
+    entry = self.service.AddActivity(CallerOf(call), ref, *type, at_ms, text);
   } else {
-    entry = service_.AddNote(CallerOf(call), ref, text);
+    entry = self.service.AddNote(CallerOf(call), ref, text);
   }
   if (!entry.ok()) return Error(entry.status());
   return Reply{201, TimelineJson(*entry)};
+}
+
+std::optional<Reply> AddActivity(ClientelingContext& self, Call& call) { return AddTimelineEntry(self, call, true); }
+std::optional<Reply> AddNote(ClientelingContext& self, Call& call) { return AddTimelineEntry(self, call, false); }
+
+constexpr RouteOf<ClientelingContext> kClientelingRoutes[] = {
+    {Verb::post, "/v1/session", "public", &SignIn},
+    {Verb::get, "/v1/session", "session", &SessionInfo},
+    {Verb::delete_, "/v1/session", "session", &SignOut},
+    {Verb::get, "/v1/clienteling", "session", &Configuration},
+    {Verb::get, "/v1/operators", "session", &Operators},
+    {Verb::get, "/v1/clientbook", "session", &Book},
+    {Verb::post, "/v1/clientbook/entries", "session", &AddToBook},
+    {Verb::delete_, "/v1/clientbook/entries/{ref}", "session", &RemoveFromBook},
+    {Verb::post, "/v1/clientbook/reassign", "session", &Reassign},
+    {Verb::get, "/v1/customers/{ref}/card", "session", &Card},
+    {Verb::get, "/v1/customers/{ref}/timeline", "session", &Timeline},
+    {Verb::post, "/v1/customers/{ref}/activities", "session", &AddActivity},
+    {Verb::post, "/v1/customers/{ref}/notes", "session", &AddNote},
+};
+
+}  // namespace
+
+std::vector<http::RouteInfo> ClientelingRouteTable() { return http::Describe(kClientelingRoutes); }
+
+std::vector<http::Route> BindClientelingRoutes(ClientelingContext& context) {
+  return http::Bind(kClientelingRoutes, context);
 }
 
 }  // namespace kassa::api

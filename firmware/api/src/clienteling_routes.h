@@ -1,9 +1,9 @@
 #pragma once
 
 // The local API of sign-in and clienteling (docs/API.md "Operators" and
-// "Clienteling"): the handlers of the routes in kClientelingRoutes
-// (api_routes.cc lists them with the core routes), and the guard that signs
-// every call in. Sessions travel as "Authorization: Bearer TOKEN".
+// "Clienteling"): its route table (the handlers stay in the .cc), and the
+// guard that signs every kassad call in. Sessions travel as
+// "Authorization: Bearer TOKEN".
 
 #include <optional>
 #include <vector>
@@ -25,35 +25,23 @@ std::optional<Reply> CheckAttributes(const clienteling::Caller& caller, std::vec
 // REQUIRES: the route's access is not "public".
 const clienteling::Caller& CallerOf(const Call& call);
 
-class ClientelingRoutes {
- public:
-  ClientelingRoutes(clienteling::OperatorSessions& sessions, clienteling::ClientelingService& service)
-      : sessions_(sessions), service_(service) {}
-
-  // The guard of every kassad route: "public" lets anyone through;
-  // "session" needs a signed-in operator (401 otherwise); a permission name
-  // ("create_customer") needs an operator whose role allows it (403).
-  std::optional<Reply> Guard(Call& call);
-
-  std::optional<Reply> SignIn(Call& call);
-  std::optional<Reply> SessionInfo(Call& call);
-  std::optional<Reply> SignOut(Call& call);
-  std::optional<Reply> Configuration(Call& call);
-  std::optional<Reply> Operators(Call& call);
-  std::optional<Reply> Book(Call& call);
-  std::optional<Reply> AddToBook(Call& call);
-  std::optional<Reply> RemoveFromBook(Call& call);
-  std::optional<Reply> Reassign(Call& call);
-  std::optional<Reply> Card(Call& call);
-  std::optional<Reply> Timeline(Call& call);
-  std::optional<Reply> AddActivity(Call& call);
-  std::optional<Reply> AddNote(Call& call);
-
- private:
-  std::optional<Reply> AddTimelineEntry(Call& call, bool activity);
-
-  clienteling::OperatorSessions& sessions_;
-  clienteling::ClientelingService& service_;
+// What the sign-in and clienteling routes work with.
+struct ClientelingContext {
+  clienteling::OperatorSessions& sessions;
+  clienteling::ClientelingService& service;
 };
+
+// The guard of every kassad route: "public" lets anyone through; "session"
+// needs a signed-in operator (401 otherwise); a permission name
+// ("create_customer") needs an operator whose role allows it (403). Sets the
+// call's identity to the clienteling::Caller.
+std::optional<Reply> ClientelingGuard(ClientelingContext& context, Call& call);
+
+// The sign-in and clienteling routes (POST/GET/DELETE /v1/session,
+// /v1/clienteling, /v1/operators, /v1/clientbook..., /v1/customers/{ref}/card,
+// /timeline, /activities, /notes) with their access.
+std::vector<http::RouteInfo> ClientelingRouteTable();
+// REQUIRES: `context` outlives the routes.
+std::vector<http::Route> BindClientelingRoutes(ClientelingContext& context);
 
 }  // namespace kassa::api

@@ -27,6 +27,24 @@ using OptionHandler = std::function<Status(std::string_view name, const std::str
 std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
                                 const OptionHandler& option);
 
+// The options both daemons take.
+struct DaemonOptions {
+  std::string data_dir;         // --data DIR (required; created when missing)
+  std::size_t map_size_bytes;   // --map-size MB
+  std::string port_file;        // --port-file FILE
+};
+
+// Takes `name` when it is one of DaemonOptions' (or --log-level, which sets
+// the process log level at once).
+// Returns: kOk taken; kInvalidArgument with the message for a bad value;
+// kNotFound when `name` is not one of them.
+Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonOptions& out);
+
+// Checks that --data was given and creates the directory (one level).
+// Returns: kOk; kInvalidArgument "--data is required"; kUnavailable "data:
+// ..." when it cannot be created (errno in the log).
+Status PrepareDataDirectory(const DaemonOptions& options);
+
 // Prints "<program>: <message>" and the usage to stderr; returns 2, the
 // usage exit status.
 int UsageError(const char* program, const char* usage, const std::string& message);

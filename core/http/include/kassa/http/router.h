@@ -89,14 +89,14 @@ struct Route {
   RouteHandler handler;
 };
 
-// A daemon's table, written as static data over the methods of the class
-// that handles it (T), so it can be listed without an instance.
+// A daemon's table, written as static data over handler functions that
+// take the daemon's context (T), so it can be listed without an instance.
 template <typename T>
 struct RouteOf {
   Verb method;
   std::string_view pattern;
   std::string_view access;
-  std::optional<Reply> (T::*handler)(Call&);
+  std::optional<Reply> (*handler)(T& context, Call& call);
 };
 
 template <typename T, std::size_t N>
@@ -112,7 +112,7 @@ std::vector<Route> Bind(const RouteOf<T> (&table)[N], T& target) {
   std::vector<Route> out;
   for (const auto& r : table) {
     auto handler = r.handler;
-    out.push_back({{r.method, r.pattern, r.access}, [&target, handler](Call& c) { return (target.*handler)(c); }});
+    out.push_back({{r.method, r.pattern, r.access}, [&target, handler](Call& c) { return handler(target, c); }});
   }
   return out;
 }
