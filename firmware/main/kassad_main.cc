@@ -110,20 +110,12 @@ int Main(int argc, char** argv) {
   options.data_dir = daemon.data_dir;
   options.map_size_bytes = daemon.map_size_bytes;
 
-  auto service = kassa::service::Service::Create(options);
-  if (!service.ok()) {
-    std::fprintf(stderr, "kassad: %s\n", service.status().detail());
-    return 1;
-  }
-  const std::string line = "serving the local API on http://" + options.listen_address + ":" +
-                           std::to_string((*service)->port()) + "/v1/ (data: " + options.data_dir +
-                           ", terminal: " + options.terminal_id + ")";
-  if (const Status s = (*service)->Announce(daemon.port_file, line); !s.ok()) {
-    std::fprintf(stderr, "kassad: cannot write --port-file %s\n", daemon.port_file.c_str());
-    return 1;
-  }
-  (*service)->Run();
-  return 0;
+  return kassa::cli::Serve("kassad", kassa::service::Service::Create(options), daemon.port_file,
+                           [&](const kassa::service::Service& service) {
+                             return "serving the local API on http://" + options.listen_address + ":" +
+                                    std::to_string(service.port()) + "/v1/ (data: " + options.data_dir +
+                                    ", terminal: " + options.terminal_id + ")";
+                           });
 }
 
 }  // namespace

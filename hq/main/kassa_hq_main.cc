@@ -69,20 +69,12 @@ int Main(int argc, char** argv) {
   }
   options.data_dir = daemon.data_dir;
   options.map_size_bytes = daemon.map_size_bytes;
-  auto service = kassa::hq::HqService::Create(options);
-  if (!service.ok()) {
-    std::fprintf(stderr, "kassa-hq: %s\n", service.status().detail());
-    return 1;
-  }
-  const std::string line = "terminals on " + options.link_address + ":" + std::to_string((*service)->link_port()) +
-                           ", admin API on http://" + options.admin_address + ":" +
-                           std::to_string((*service)->admin_port()) + "/v1/ (data: " + options.data_dir + ")";
-  if (const Status s = (*service)->Announce(daemon.port_file, line); !s.ok()) {
-    std::fprintf(stderr, "kassa-hq: cannot write --port-file %s\n", daemon.port_file.c_str());
-    return 1;
-  }
-  (*service)->Run();
-  return 0;
+  return kassa::cli::Serve("kassa-hq", kassa::hq::HqService::Create(options), daemon.port_file,
+                           [&](const kassa::hq::HqService& service) {
+                             return "terminals on " + options.link_address + ":" + std::to_string(service.link_port()) +
+                                    ", admin API on http://" + options.admin_address + ":" +
+                                    std::to_string(service.admin_port()) + "/v1/ (data: " + options.data_dir + ")";
+                           });
 }
 
 }  // namespace

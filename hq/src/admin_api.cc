@@ -20,11 +20,6 @@ using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
-struct AdminApi::Context {
-  Registry& registry;
-  LinkServer& link;
-  Clock& clock;
-};
 
 namespace {
 
@@ -34,11 +29,11 @@ Reply NoSuchAccount() {
   return Error(http::ApiError{404, "not_found", "customer", "no customer with this account number"});
 }
 
-std::optional<Reply> Health(AdminApi::Context&, Call&) {
+std::optional<Reply> Health(AdminContext&, Call&) {
   return Reply{200, json::object{{"status", "ok"}, {"service", "kassa-hq"}, {"api", "v1"}}};
 }
 
-std::optional<Reply> StatusReport(AdminApi::Context& self, Call&) {
+std::optional<Reply> StatusReport(AdminContext& self, Call&) {
   auto status = self.registry.Report();
   if (!status.ok()) return Error(status.status());
   const auto connected_list = self.link.ConnectedTerminals();
@@ -64,9 +59,9 @@ std::optional<Reply> StatusReport(AdminApi::Context& self, Call&) {
                                  {"time", IsoTime(self.clock.NowMs())}}};
 }
 
-std::optional<Reply> Config(AdminApi::Context& self, Call&) { return Reply{200, ChainConfigToJson(self.registry.config())}; }
+std::optional<Reply> Config(AdminContext& self, Call&) { return Reply{200, ChainConfigToJson(self.registry.config())}; }
 
-std::optional<Reply> ReplaceConfig(AdminApi::Context& self, Call& call) {
+std::optional<Reply> ReplaceConfig(AdminContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   ChainConfig config;
@@ -77,7 +72,7 @@ std::optional<Reply> ReplaceConfig(AdminApi::Context& self, Call& call) {
   return Reply{200, ChainConfigToJson(self.registry.config())};
 }
 
-std::optional<Reply> Search(AdminApi::Context& self, Call& call) {
+std::optional<Reply> Search(AdminContext& self, Call& call) {
   const auto q = call.query("q");
   if (!q) return Invalid("q", "required: the search text");
   std::size_t limit = search::kDefaultSearchLimit;
@@ -99,7 +94,7 @@ std::optional<Reply> Search(AdminApi::Context& self, Call& call) {
 }
 
 // Insight measures for the customer card, replacing each customer's; all or nothing.
-std::optional<Reply> ImportMeasures(AdminApi::Context& self, Call& call) {
+std::optional<Reply> ImportMeasures(AdminContext& self, Call& call) {
   const auto entity = call.query("legal_entity");
   if (!entity) return Invalid("legal_entity", "required: ?legal_entity=ID");
   const auto& req = call.request();
@@ -124,7 +119,7 @@ std::optional<Reply> ImportMeasures(AdminApi::Context& self, Call& call) {
   return Reply{200, json::object{{"customers", *imported}}};
 }
 
-std::optional<Reply> Show(AdminApi::Context& self, Call& call) {
+std::optional<Reply> Show(AdminContext& self, Call& call) {
   auto id = search::FindByAccount(self.registry.store(), call.param(0));
   if (!id.ok()) return Error(id.status());
   if (!*id) return NoSuchAccount();
@@ -135,7 +130,7 @@ std::optional<Reply> Show(AdminApi::Context& self, Call& call) {
 }
 
 // A customer's activities and notes as headquarters holds them.
-std::optional<Reply> Timeline(AdminApi::Context& self, Call& call) {
+std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   const auto entity = call.query("legal_entity");
   if (!entity) return Invalid("legal_entity", "required: ?legal_entity=ID");
   auto id = search::FindByAccount(self.registry.store(), call.param(0));
@@ -153,7 +148,7 @@ std::optional<Reply> Timeline(AdminApi::Context& self, Call& call) {
 
 // Every route is "public" until the admin API has credentials of its own
 // (issue "Lock the doors"); it listens on loopback only.
-constexpr RouteOf<AdminApi::Context> kAdminRoutes[] = {
+constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/health", "public", &Health},
     {Verb::get, "/v1/status", "public", &StatusReport},
     {Verb::get, "/v1/config", "public", &Config},
@@ -166,12 +161,10 @@ constexpr RouteOf<AdminApi::Context> kAdminRoutes[] = {
 
 }  // namespace
 
-AdminApi::AdminApi(Registry& registry, LinkServer& link, Clock& clock)
-    : context_(new Context{registry, link, clock}),
-      router_(std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, *context_), nullptr)) {}
+std::unique_ptr<http::Router> MakeAdminRouter(AdminContext& context) {
+  return std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, context), nullptr);
+}
 
-AdminApi::~AdminApi() = default;
-
-std::vector<http::RouteInfo> AdminApi::Table() { return http::Describe(kAdminRoutes); }
+std::vector<http::RouteInfo> AdminRouteTable() { return http::Describe(kAdminRoutes); }
 
 }  // namespace kassa::hq

@@ -1,11 +1,10 @@
 #pragma once
 
 // Headquarters' admin API (HTTP/JSON on loopback, docs/API.md "kassa-hq"):
-// one route table (kAdminRoutes in admin_api.cc) on the shared HTTP edge,
-// the same error envelope and Status->HTTP table as kassad's API.
+// one route table (admin_api.cc) on the shared HTTP edge, with the same
+// error envelope and Status->HTTP table as kassad's API.
 
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "kassa/base/clock.h"
@@ -15,23 +14,18 @@
 
 namespace kassa::hq {
 
-class AdminApi {
- public:
-  // REQUIRES: the references outlive the API.
-  AdminApi(Registry& registry, LinkServer& link, Clock& clock);
-
-  void Handle(const http::Request& request, http::Respond respond) const { router_->Handle(request, std::move(respond)); }
-
-  // Every route, in the order docs/API.md lists them.
-  static std::vector<http::RouteInfo> Table();
-
-  ~AdminApi();
-
-  struct Context;  // what the handlers work with (admin_api.cc)
-
- private:
-  std::unique_ptr<Context> context_;
-  std::unique_ptr<http::Router> router_;
+// What the handlers work with. REQUIRES: the references outlive the router.
+struct AdminContext {
+  Registry& registry;
+  LinkServer& link;
+  Clock& clock;
 };
+
+// The router of every admin route over `context`.
+// REQUIRES: `context` outlives the router.
+std::unique_ptr<http::Router> MakeAdminRouter(AdminContext& context);
+
+// Every route with the access it needs, in the order docs/API.md lists them.
+std::vector<http::RouteInfo> AdminRouteTable();
 
 }  // namespace kassa::hq

@@ -18,7 +18,8 @@ struct HqService::Parts {
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
   std::unique_ptr<LinkServer> link;                      // terminals
-  std::unique_ptr<AdminApi> admin_api;                   // the admin routes
+  std::unique_ptr<AdminContext> admin_context;           // what the admin routes work with
+  std::unique_ptr<http::Router> admin_router;            // the admin routes
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
 };
 
@@ -43,13 +44,14 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   KASSA_TRY_ASSIGN(parts->registry, Registry::Open(*parts->store, parts->clock, std::move(initial)));
   KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->daemon.executor(), options.link_address, options.link_port,
                                                   *parts->registry, LinkServerOptions{}));
-  parts->admin_api = std::make_unique<AdminApi>(*parts->registry, *parts->link, parts->clock);
+  parts->admin_context = std::make_unique<AdminContext>(AdminContext{*parts->registry, *parts->link, parts->clock});
+  parts->admin_router = MakeAdminRouter(*parts->admin_context);
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
                    http::HttpServer::Start(parts->daemon.executor(), options.admin_address, options.admin_port,
                                            http::ServerOptions{256 * 1024, nullptr},
                                            [p](const http::Request& req, http::Respond respond) {
-                                             p->admin_api->Handle(req, std::move(respond));
+                                             p->admin_router->Handle(req, std::move(respond));
                                            }));
   p->daemon.OnStop([p] {
     p->link->Stop();
@@ -61,7 +63,7 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   return std::unique_ptr<HqService>(new HqService(std::move(parts)));
 }
 
-std::vector<http::RouteInfo> HqService::AdminRouteTable() { return AdminApi::Table(); }
+std::vector<http::RouteInfo> HqService::AdminRouteTable() { return kassa::hq::AdminRouteTable(); }
 
 std::uint16_t HqService::link_port() const { return parts_->link->port(); }
 std::uint16_t HqService::admin_port() const { return parts_->admin->port(); }

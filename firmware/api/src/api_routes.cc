@@ -1,9 +1,9 @@
 #include "api_routes.h"
 
 #include <charconv>
-#include <functional>
 #include <memory>
 
+#include "clienteling_routes.h"
 #include "json_mapping.h"
 #include "kassa/base/log.h"
 #include "kassa/config/store_config_json.h"
@@ -18,19 +18,10 @@ using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
-struct ApiRoutes::Context {
-  customers::CustomerService& customers;
-  storage::Diagnostics& diagnostics;
-  storage::QuarantineView& quarantine;
-  Clock& clock;
-  devices::DeviceFlows* devices;  // null: no peripherals
-  ClientelingContext clienteling;  // sign-in, sessions, books, timelines; the guard
-  http::StaticFiles ui;           // the web UI: every path outside /v1/
-};
 
 namespace {
 
-// The access words ClientelingRoutes::Guard understands: "public", "session"
+// The access words ClientelingGuard understands: "public", "session"
 // (a signed-in operator) or the name of a model::Permission.
 
 
@@ -86,13 +77,13 @@ Reply NoPrinter() {
   return Error(http::ApiError{409, "failed_precondition", "printer", "no receipt printer is fitted to this terminal"});
 }
 
-std::optional<Reply> Health(ApiRoutes::Context&, Call&) {
+std::optional<Reply> Health(ApiContext&, Call&) {
   return Reply{200, json::object{{"status", "ok"}, {"service", "kassad"}, {"api", "v1"}}};
 }
 
-std::optional<Reply> Store(ApiRoutes::Context& self, Call&) { return Reply{200, config::StoreConfigToJson(self.customers.store_config())}; }
+std::optional<Reply> Store(ApiContext& self, Call&) { return Reply{200, config::StoreConfigToJson(self.customers.store_config())}; }
 
-std::optional<Reply> StatusReport(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> StatusReport(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
   const model::StoreConfig& cfg = self.customers.store_config();
@@ -108,19 +99,19 @@ std::optional<Reply> StatusReport(ApiRoutes::Context& self, Call&) {
                                                           {"used_bytes", stats->used_bytes}}}}};
 }
 
-std::optional<Reply> Outbox(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> Outbox(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
   return Reply{200, OutboxJson(*stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> SyncStatus(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> SyncStatus(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
   return Reply{200, SyncJson(self.customers, *stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> SyncNow(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> SyncNow(ApiContext& self, Call&) {
   if (self.customers.headquarters() == nullptr) {
     return Error(http::ApiError{503, "unavailable", "headquarters", "not configured: start kassad with --hq HOST:PORT"});
   }
@@ -130,7 +121,7 @@ std::optional<Reply> SyncNow(ApiRoutes::Context& self, Call&) {
   return Reply{202, SyncJson(self.customers, *stats, self.clock.NowMs())};
 }
 
-std::optional<Reply> Quarantine(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> Quarantine(ApiContext& self, Call&) {
   auto entries = self.quarantine.Quarantined(100);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
@@ -143,7 +134,7 @@ std::optional<Reply> Quarantine(ApiRoutes::Context& self, Call&) {
   return Reply{200, json::object{{"quarantined", std::move(out)}}};
 }
 
-std::optional<Reply> Doctor(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> Doctor(ApiContext& self, Call&) {
   auto report = self.diagnostics.Check();
   if (!report.ok()) return Error(report.status());
   json::array problems;
@@ -156,7 +147,7 @@ std::optional<Reply> Doctor(ApiRoutes::Context& self, Call&) {
                                  {"problems", std::move(problems)}}};
 }
 
-std::optional<Reply> Devices(ApiRoutes::Context& self, Call&) {
+std::optional<Reply> Devices(ApiContext& self, Call&) {
   json::object devices;
   if (self.devices != nullptr) {
     for (const auto& [name, status] : self.devices->Statuses()) devices[name] = DeviceStatusJson(status);
@@ -164,7 +155,7 @@ std::optional<Reply> Devices(ApiRoutes::Context& self, Call&) {
   return Reply{200, json::object{{"devices", std::move(devices)}}};
 }
 
-std::optional<Reply> Search(ApiRoutes::Context& self, Call& call) {
+std::optional<Reply> Search(ApiContext& self, Call& call) {
   const auto q = call.query("q");
   if (!q) return Invalid("q", "required: the search text");
   std::size_t limit = customers::CustomerService::kDefaultSearchLimit;
@@ -190,7 +181,7 @@ std::optional<Reply> Search(ApiRoutes::Context& self, Call& call) {
   return Reply{200, json::object{{"scope", "terminal"}, {"results", ResultsJson(*results)}}};
 }
 
-std::optional<Reply> Create(ApiRoutes::Context& self, Call& call) {
+std::optional<Reply> Create(ApiContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
@@ -220,13 +211,13 @@ std::optional<Reply> Create(ApiRoutes::Context& self, Call& call) {
   return std::nullopt;
 }
 
-std::optional<Reply> Show(ApiRoutes::Context& self, Call& call) {
+std::optional<Reply> Show(ApiContext& self, Call& call) {
   auto c = self.customers.Find(call.param(0));
   if (!c.ok()) return Error(c.status());
   return Reply{200, CustomerJson(*c)};
 }
 
-std::optional<Reply> Edit(ApiRoutes::Context& self, Call& call) {
+std::optional<Reply> Edit(ApiContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
@@ -242,7 +233,7 @@ std::optional<Reply> Edit(ApiRoutes::Context& self, Call& call) {
   return Reply{200, CustomerJson(*c)};
 }
 
-std::optional<Reply> Receipt(ApiRoutes::Context& self, Call& call) {
+std::optional<Reply> Receipt(ApiContext& self, Call& call) {
   if (self.devices == nullptr) return NoPrinter();
   self.devices->PrintSignUpReceipt(call.param(0), [send = call.Later()](kassa::Status printed) {
     if (printed.ok()) return send(Reply{200, json::object{{"receipt", "printed"}}});
@@ -255,7 +246,20 @@ std::optional<Reply> Receipt(ApiRoutes::Context& self, Call& call) {
   return std::nullopt;
 }
 
-constexpr RouteOf<ApiRoutes::Context> kCoreRoutes[] = {
+constexpr RouteOf<ApiContext> kRoutes[] = {
+    {Verb::post, "/v1/session", "public", &SignIn},
+    {Verb::get, "/v1/session", "session", &SessionInfo},
+    {Verb::delete_, "/v1/session", "session", &SignOut},
+    {Verb::get, "/v1/clienteling", "session", &Configuration},
+    {Verb::get, "/v1/operators", "session", &Operators},
+    {Verb::get, "/v1/clientbook", "session", &Book},
+    {Verb::post, "/v1/clientbook/entries", "session", &AddToBook},
+    {Verb::delete_, "/v1/clientbook/entries/{ref}", "session", &RemoveFromBook},
+    {Verb::post, "/v1/clientbook/reassign", "session", &Reassign},
+    {Verb::get, "/v1/customers/{ref}/card", "session", &Card},
+    {Verb::get, "/v1/customers/{ref}/timeline", "session", &Timeline},
+    {Verb::post, "/v1/customers/{ref}/activities", "session", &AddActivity},
+    {Verb::post, "/v1/customers/{ref}/notes", "session", &AddNote},
     {Verb::get, "/v1/health", "public", &Health},
     {Verb::get, "/v1/store", "public", &Store},
     {Verb::get, "/v1/status", "public", &StatusReport},
@@ -275,29 +279,16 @@ constexpr RouteOf<ApiRoutes::Context> kCoreRoutes[] = {
 }  // namespace
 
 
-ApiRoutes::ApiRoutes(customers::CustomerService& customers, storage::Diagnostics& diagnostics,
-                     storage::QuarantineView& quarantine, Clock& clock, devices::DeviceFlows* devices,
-                     clienteling::OperatorSessions& sessions, clienteling::ClientelingService& clienteling,
-                     std::string ui_root)
-    : context_(new Context{customers, diagnostics, quarantine, clock, devices, {sessions, clienteling},
-                           http::StaticFiles(std::move(ui_root))}) {
-  std::vector<http::Route> routes = BindClientelingRoutes(context_->clienteling);
-  for (auto& r : http::Bind(kCoreRoutes, *context_)) routes.push_back(std::move(r));
-  Context* c = context_.get();
-  router_ = std::make_unique<http::Router>(
-      "kassad", "/v1/", std::move(routes), [c](Call& call) { return ClientelingGuard(c->clienteling, call); },
+std::unique_ptr<http::Router> MakeApiRouter(ApiContext& context) {
+  ApiContext* c = &context;
+  return std::make_unique<http::Router>(
+      "kassad", "/v1/", http::Bind(kRoutes, context), [c](Call& call) { return ClientelingGuard(*c, call); },
       [c](const http::Request& request, http::Respond respond) {
         const std::string_view target(request.target().data(), request.target().size());
         respond(c->ui.Serve(request, target.substr(0, target.find('?'))));
       });
 }
 
-ApiRoutes::~ApiRoutes() = default;
-
-std::vector<http::RouteInfo> ApiRoutes::Table() {
-  std::vector<http::RouteInfo> table = ClientelingRouteTable();
-  for (const auto& r : http::Describe(kCoreRoutes)) table.push_back(r);
-  return table;
-}
+std::vector<http::RouteInfo> ApiRouteTable() { return http::Describe(kRoutes); }
 
 }  // namespace kassa::api

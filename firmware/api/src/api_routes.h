@@ -1,18 +1,18 @@
 #pragma once
 
-// kassad's local API as one route table (docs/API.md): the core routes
-// (health, store, status, outbox, sync, quarantine, doctor, devices,
-// customers, receipts) handled in api_routes.cc, the sign-in and
-// clienteling routes in clienteling_routes.cc, every one guarded by
-// ClientelingGuard with the access written beside it. Most routes answer at once; a sync-mode create
-// and a chain search answer when headquarters does.
+// kassad's local API as one route table (docs/API.md), on the shared HTTP
+// edge: the core routes (health, store, status, outbox, sync, quarantine,
+// doctor, devices, customers, receipts) handled in api_routes.cc, the
+// sign-in and clienteling routes in clienteling_routes.cc, every one
+// guarded by ClientelingGuard with the access written beside it in the
+// table. Everything outside /v1/ is a file of the screens.
 
 #include <memory>
-#include <string>
 #include <vector>
 
-#include "clienteling_routes.h"
 #include "kassa/base/clock.h"
+#include "kassa/clienteling/clienteling_service.h"
+#include "kassa/clienteling/operator_sessions.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/http/router.h"
@@ -21,27 +21,23 @@
 
 namespace kassa::api {
 
-class ApiRoutes {
- public:
-  // `devices` may be null (no peripherals wired). REQUIRES: the references
-  // outlive the routes.
-  ApiRoutes(customers::CustomerService& customers, storage::Diagnostics& diagnostics,
-            storage::QuarantineView& quarantine, Clock& clock, devices::DeviceFlows* devices,
-            clienteling::OperatorSessions& sessions, clienteling::ClientelingService& clienteling, std::string ui_root);
-
-  // Answers `request`: an API route under /v1/, else a file of the screens.
-  void Handle(const http::Request& request, http::Respond respond) const { router_->Handle(request, std::move(respond)); }
-
-  // Every route, in the order docs/API.md lists them.
-  static std::vector<http::RouteInfo> Table();
-
-  ~ApiRoutes();
-
-  struct Context;  // what the handlers work with (api_routes.cc)
-
- private:
-  std::unique_ptr<Context> context_;
-  std::unique_ptr<http::Router> router_;
+// What the handlers work with. REQUIRES: the references outlive the router.
+struct ApiContext {
+  customers::CustomerService& customers;
+  storage::Diagnostics& diagnostics;
+  storage::QuarantineView& quarantine;
+  Clock& clock;
+  devices::DeviceFlows* devices;               // null: no peripherals wired
+  clienteling::OperatorSessions& sessions;     // who is signed in; the guard
+  clienteling::ClientelingService& clienteling;  // books, cards, timelines
+  http::StaticFiles ui;                        // the web UI: every path outside /v1/
 };
+
+// The router of every route over `context`.
+// REQUIRES: `context` outlives the router.
+std::unique_ptr<http::Router> MakeApiRouter(ApiContext& context);
+
+// Every route with the access it needs, in the order docs/API.md lists them.
+std::vector<http::RouteInfo> ApiRouteTable();
 
 }  // namespace kassa::api

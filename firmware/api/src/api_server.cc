@@ -12,12 +12,13 @@
 namespace kassa::api {
 
 struct ApiServer::Impl {
-  ApiRoutes routes;
+  ApiContext context;
+  std::unique_ptr<http::Router> router;
   EventHub events;
   std::unique_ptr<http::HttpServer> server;
 };
 
-std::vector<http::RouteInfo> ApiServer::RouteTable() { return ApiRoutes::Table(); }
+std::vector<http::RouteInfo> ApiServer::RouteTable() { return ApiRouteTable(); }
 
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiServer::~ApiServer() { Stop(); }
@@ -41,15 +42,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     return !token.empty() && sessions.Authenticate(token).ok();
   };
   auto impl = std::unique_ptr<Impl>(
-      new Impl{ApiRoutes(customers, diagnostics, quarantine, clock, devices, sessions, clienteling, ui_root),
-               EventHub(std::move(authorize)), nullptr});
+      new Impl{ApiContext{customers, diagnostics, quarantine, clock, devices, sessions, clienteling,
+                          http::StaticFiles(ui_root)},
+               nullptr, EventHub(std::move(authorize)), nullptr});
+  impl->router = MakeApiRouter(impl->context);
   Impl* p = impl.get();
   http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
                                 p->events.Accept(std::move(stream), std::move(request));
                               }};
   KASSA_TRY_ASSIGN(impl->server, http::HttpServer::Start(executor, address, port, options,
                                                          [p](const http::Request& req, http::Respond respond) {
-                                                           p->routes.Handle(req, std::move(respond));
+                                                           p->router->Handle(req, std::move(respond));
                                                          }));
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }

@@ -19,8 +19,6 @@ namespace bhttp = boost::beast::http;
 namespace m = kassa::model;
 using clienteling::Caller;
 using http::Error;
-using http::RouteOf;
-using http::Verb;
 using http::Invalid;
 using http::IsoTime;
 using http::CustomerJson;
@@ -99,7 +97,7 @@ std::variant<json::object, Reply> StringMembers(const Call& call, std::initializ
 
 const Caller& CallerOf(const Call& call) { return *std::any_cast<Caller>(&call.identity); }
 
-std::optional<Reply> ClientelingGuard(ClientelingContext& self, Call& call) {
+std::optional<Reply> ClientelingGuard(ApiContext& self, Call& call) {
   if (call.access() == "public") return std::nullopt;
   const auto it = call.request().find(bhttp::field::authorization);
   constexpr std::string_view kBearer = "Bearer ";
@@ -131,9 +129,7 @@ std::optional<Reply> CheckAttributes(const Caller& caller, std::vector<m::Attrib
   return Error(s, bad.empty() ? std::string() : "attributes." + bad);
 }
 
-namespace {
-
-std::optional<Reply> SignIn(ClientelingContext& self, Call& call) {
+std::optional<Reply> SignIn(ApiContext& self, Call& call) {
   auto members = StringMembers(call, {"worker_id", "pin", "badge"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
@@ -149,23 +145,23 @@ std::optional<Reply> SignIn(ClientelingContext& self, Call& call) {
                                  {"idle_timeout_s", caller->config.idle_timeout_s}}};
 }
 
-std::optional<Reply> SessionInfo(ClientelingContext&, Call& call) {
+std::optional<Reply> SessionInfo(ApiContext&, Call& call) {
   const Caller& caller = CallerOf(call);
   return Reply{200, json::object{{"operator", OperatorJson(caller.op, caller.config)},
                                  {"idle_timeout_s", caller.config.idle_timeout_s}}};
 }
 
-std::optional<Reply> SignOut(ClientelingContext& self, Call& call) {
+std::optional<Reply> SignOut(ApiContext& self, Call& call) {
   const Caller& caller = CallerOf(call);
   self.sessions.SignOut(caller.token);
   return Reply{200, json::object{{"signed_out", caller.op.worker_id}}};
 }
 
-std::optional<Reply> Configuration(ClientelingContext&, Call& call) {
+std::optional<Reply> Configuration(ApiContext&, Call& call) {
   return Reply{200, config::ClientelingToJson(CallerOf(call).config)};
 }
 
-std::optional<Reply> Operators(ClientelingContext& self, Call& call) {
+std::optional<Reply> Operators(ApiContext& self, Call& call) {
   auto ops = self.sessions.StoreOperators();
   if (!ops.ok()) return Error(ops.status());
   json::array out;
@@ -173,7 +169,7 @@ std::optional<Reply> Operators(ClientelingContext& self, Call& call) {
   return Reply{200, json::object{{"operators", std::move(out)}}};
 }
 
-std::optional<Reply> Book(ClientelingContext& self, Call& call) {
+std::optional<Reply> Book(ApiContext& self, Call& call) {
   clienteling::BookQuery q;
   std::map<std::string, m::BookFilter::Condition> conditions;
   for (const auto& [key, value] : call.query_pairs()) {
@@ -229,7 +225,7 @@ std::optional<Reply> Book(ClientelingContext& self, Call& call) {
   }
   for (auto& [name, c] : conditions) q.filter.conditions.push_back(std::move(c));
   std::string bad;
-  auto page = self.service.Book(CallerOf(call), std::move(q), bad);
+  auto page = self.clienteling.Book(CallerOf(call), std::move(q), bad);
   if (!page.ok()) return Error(page.status(), bad.empty() ? std::string() : "f." + bad);
   json::array items;
   for (const auto& item : page->items) {
@@ -247,25 +243,25 @@ std::optional<Reply> Book(ClientelingContext& self, Call& call) {
   return Reply{200, std::move(out)};
 }
 
-std::optional<Reply> AddToBook(ClientelingContext& self, Call& call) {
+std::optional<Reply> AddToBook(ApiContext& self, Call& call) {
   auto members = StringMembers(call, {"customer", "owner"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
   const auto customer = StringMember(o, "customer");
   if (!customer) return Invalid("customer", "required: an account number or id");
-  const Status s = self.service.AddToBook(CallerOf(call), StringMember(o, "owner").value_or(""), *customer);
+  const Status s = self.clienteling.AddToBook(CallerOf(call), StringMember(o, "owner").value_or(""), *customer);
   if (!s.ok()) return Error(s);
   return Reply{201, json::object{{"added", *customer}}};
 }
 
-std::optional<Reply> RemoveFromBook(ClientelingContext& self, Call& call) {
+std::optional<Reply> RemoveFromBook(ApiContext& self, Call& call) {
   const std::string& ref = call.param(0);
-  const Status s = self.service.RemoveFromBook(CallerOf(call), call.query("owner").value_or(""), ref);
+  const Status s = self.clienteling.RemoveFromBook(CallerOf(call), call.query("owner").value_or(""), ref);
   if (!s.ok()) return Error(s);
   return Reply{200, json::object{{"removed", ref}}};
 }
 
-std::optional<Reply> Reassign(ClientelingContext& self, Call& call) {
+std::optional<Reply> Reassign(ApiContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
   const json::object& o = *body;
@@ -286,13 +282,13 @@ std::optional<Reply> Reassign(ClientelingContext& self, Call& call) {
   const auto from = StringMember(o, "from");
   const auto to = StringMember(o, "to");
   if (!from || !to) return Invalid(from ? "to" : "from", "required: a worker id");
-  auto moved = self.service.Reassign(CallerOf(call), *from, *to, refs);
+  auto moved = self.clienteling.Reassign(CallerOf(call), *from, *to, refs);
   if (!moved.ok()) return Error(moved.status());
   return Reply{200, json::object{{"reassigned", *moved}, {"from", *from}, {"to", *to}}};
 }
 
-std::optional<Reply> Card(ClientelingContext& self, Call& call) {
-  auto c = self.service.CardOf(CallerOf(call), call.param(0));
+std::optional<Reply> Card(ApiContext& self, Call& call) {
+  auto c = self.clienteling.CardOf(CallerOf(call), call.param(0));
   if (!c.ok()) return Error(c.status());
   json::array books;
   for (const auto& b : c->books) books.emplace_back(b);
@@ -301,21 +297,23 @@ std::optional<Reply> Card(ClientelingContext& self, Call& call) {
                                  {"books", std::move(books)}}};
 }
 
-std::optional<Reply> Timeline(ClientelingContext& self, Call& call) {
+std::optional<Reply> Timeline(ApiContext& self, Call& call) {
   std::size_t limit = 50;
   if (const auto l = call.query("limit")) {
     const auto n = ParseSize(*l);
     if (!n || *n == 0 || *n > 500) return Invalid("limit", "must be a number from 1 to 500");
     limit = *n;
   }
-  auto entries = self.service.Timeline(CallerOf(call), call.param(0), limit);
+  auto entries = self.clienteling.Timeline(CallerOf(call), call.param(0), limit);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
   for (const auto& e : *entries) out.push_back(TimelineJson(e));
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
-std::optional<Reply> AddTimelineEntry(ClientelingContext& self, Call& call, bool activity) {
+namespace {
+
+std::optional<Reply> AddTimelineEntry(ApiContext& self, Call& call, bool activity) {
   auto members = activity ? StringMembers(call, {"text", "type", "at"}) : StringMembers(call, {"text"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
@@ -331,39 +329,17 @@ std::optional<Reply> AddTimelineEntry(ClientelingContext& self, Call& call, bool
       if (!parsed) return Invalid("at", "not a time like 2026-11-22T10:30:00Z");
       at_ms = *parsed;
     }
-    entry = self.service.AddActivity(CallerOf(call), ref, *type, at_ms, text);
+    entry = self.clienteling.AddActivity(CallerOf(call), ref, *type, at_ms, text);
   } else {
-    entry = self.service.AddNote(CallerOf(call), ref, text);
+    entry = self.clienteling.AddNote(CallerOf(call), ref, text);
   }
   if (!entry.ok()) return Error(entry.status());
   return Reply{201, TimelineJson(*entry)};
 }
 
-std::optional<Reply> AddActivity(ClientelingContext& self, Call& call) { return AddTimelineEntry(self, call, true); }
-std::optional<Reply> AddNote(ClientelingContext& self, Call& call) { return AddTimelineEntry(self, call, false); }
-
-constexpr RouteOf<ClientelingContext> kClientelingRoutes[] = {
-    {Verb::post, "/v1/session", "public", &SignIn},
-    {Verb::get, "/v1/session", "session", &SessionInfo},
-    {Verb::delete_, "/v1/session", "session", &SignOut},
-    {Verb::get, "/v1/clienteling", "session", &Configuration},
-    {Verb::get, "/v1/operators", "session", &Operators},
-    {Verb::get, "/v1/clientbook", "session", &Book},
-    {Verb::post, "/v1/clientbook/entries", "session", &AddToBook},
-    {Verb::delete_, "/v1/clientbook/entries/{ref}", "session", &RemoveFromBook},
-    {Verb::post, "/v1/clientbook/reassign", "session", &Reassign},
-    {Verb::get, "/v1/customers/{ref}/card", "session", &Card},
-    {Verb::get, "/v1/customers/{ref}/timeline", "session", &Timeline},
-    {Verb::post, "/v1/customers/{ref}/activities", "session", &AddActivity},
-    {Verb::post, "/v1/customers/{ref}/notes", "session", &AddNote},
-};
-
 }  // namespace
 
-std::vector<http::RouteInfo> ClientelingRouteTable() { return http::Describe(kClientelingRoutes); }
-
-std::vector<http::Route> BindClientelingRoutes(ClientelingContext& context) {
-  return http::Bind(kClientelingRoutes, context);
-}
+std::optional<Reply> AddActivity(ApiContext& self, Call& call) { return AddTimelineEntry(self, call, true); }
+std::optional<Reply> AddNote(ApiContext& self, Call& call) { return AddTimelineEntry(self, call, false); }
 
 }  // namespace kassa::api

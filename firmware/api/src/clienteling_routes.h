@@ -1,15 +1,14 @@
 #pragma once
 
 // The local API of sign-in and clienteling (docs/API.md "Operators" and
-// "Clienteling"): its route table (the handlers stay in the .cc), and the
-// guard that signs every kassad call in. Sessions travel as
-// "Authorization: Bearer TOKEN".
+// "Clienteling"): the handlers, and the guard that signs every kassad call
+// in. Sessions travel as "Authorization: Bearer TOKEN".
 
 #include <optional>
 #include <vector>
 
+#include "api_routes.h"
 #include "kassa/clienteling/clienteling_service.h"
-#include "kassa/clienteling/operator_sessions.h"
 #include "kassa/http/router.h"
 
 namespace kassa::api {
@@ -25,23 +24,26 @@ std::optional<Reply> CheckAttributes(const clienteling::Caller& caller, std::vec
 // REQUIRES: the route's access is not "public".
 const clienteling::Caller& CallerOf(const Call& call);
 
-// What the sign-in and clienteling routes work with.
-struct ClientelingContext {
-  clienteling::OperatorSessions& sessions;
-  clienteling::ClientelingService& service;
-};
-
 // The guard of every kassad route: "public" lets anyone through; "session"
 // needs a signed-in operator (401 otherwise); a permission name
 // ("create_customer") needs an operator whose role allows it (403). Sets the
 // call's identity to the clienteling::Caller.
-std::optional<Reply> ClientelingGuard(ClientelingContext& context, Call& call);
+std::optional<Reply> ClientelingGuard(ApiContext& context, Call& call);
 
-// The sign-in and clienteling routes (POST/GET/DELETE /v1/session,
-// /v1/clienteling, /v1/operators, /v1/clientbook..., /v1/customers/{ref}/card,
-// /timeline, /activities, /notes) with their access.
-std::vector<http::RouteInfo> ClientelingRouteTable();
-// REQUIRES: `context` outlives the routes.
-std::vector<http::Route> BindClientelingRoutes(ClientelingContext& context);
+// The handlers of the sign-in and clienteling routes (api_routes.cc's table
+// says which path and access each has).
+std::optional<Reply> SignIn(ApiContext& context, Call& call);
+std::optional<Reply> SessionInfo(ApiContext& context, Call& call);
+std::optional<Reply> SignOut(ApiContext& context, Call& call);
+std::optional<Reply> Configuration(ApiContext& context, Call& call);
+std::optional<Reply> Operators(ApiContext& context, Call& call);
+std::optional<Reply> Book(ApiContext& context, Call& call);
+std::optional<Reply> AddToBook(ApiContext& context, Call& call);
+std::optional<Reply> RemoveFromBook(ApiContext& context, Call& call);
+std::optional<Reply> Reassign(ApiContext& context, Call& call);
+std::optional<Reply> Card(ApiContext& context, Call& call);
+std::optional<Reply> Timeline(ApiContext& context, Call& call);
+std::optional<Reply> AddActivity(ApiContext& context, Call& call);
+std::optional<Reply> AddNote(ApiContext& context, Call& call);
 
 }  // namespace kassa::api

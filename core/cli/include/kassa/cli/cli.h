@@ -3,7 +3,9 @@
 // Small helpers shared by the daemons' command lines (kassad, kassa-hq).
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +46,27 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
 // Returns: kOk; kInvalidArgument "--data is required"; kUnavailable "data:
 // ..." when it cannot be created (errno in the log).
 Status PrepareDataDirectory(const DaemonOptions& options);
+
+// Serves a daemon's created `service` (kassad's Service, kassa-hq's
+// HqService): announces `line_of(service)` (after writing the port file)
+// and runs it until SIGINT/SIGTERM.
+// Returns the exit status: 0 once stopped; 1, with "<program>: <why>" on
+// stderr, when the service failed to start or the port file cannot be
+// written.
+template <typename Service, typename LineOf>
+int Serve(const char* program, Result<std::unique_ptr<Service>> service, const std::string& port_file,
+          LineOf line_of) {
+  if (!service.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program, service.status().detail());
+    return 1;
+  }
+  if (const Status s = (*service)->Announce(port_file, line_of(**service)); !s.ok()) {
+    std::fprintf(stderr, "%s: cannot write --port-file %s\n", program, port_file.c_str());
+    return 1;
+  }
+  (*service)->Run();
+  return 0;
+}
 
 // Prints "<program>: <message>" and the usage to stderr; returns 2, the
 // usage exit status.
