@@ -117,7 +117,7 @@ Result<HttpAnswer> HttpRequest(std::uint16_t port, const std::string& method, co
     stream.expires_after(std::chrono::seconds(30));
     stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
     if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
     if (!body.empty()) {
       request.set(http::field::content_type, "application/json");

@@ -1,10 +1,13 @@
 #include "kassa/hq/hq_service.h"
 
+#include <optional>
+
 #include "admin_api.h"
 #include "kassa/base/log.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/daemon/daemon.h"
+#include "kassa/daemon/directory_lock.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
@@ -14,6 +17,7 @@ namespace kassa::hq {
 
 struct HqService::Parts {
   daemon::Daemon daemon{"kassa-hq"};                      // event loop, signals, systemd readiness and watchdog
+  std::optional<daemon::DirectoryLock> lock;             // this process alone on the data directory
   SystemClock clock;                           // stamps and status times
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
@@ -28,6 +32,9 @@ HqService::~HqService() = default;
 
 Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   auto parts = std::make_unique<Parts>();
+  auto lock = daemon::DirectoryLock::Acquire(options.data_dir);
+  if (!lock.ok()) return lock.status();
+  parts->lock.emplace(std::move(*lock));
   KASSA_TRY_ASSIGN(parts->store, storage::OpenLmdbChainStore(options.data_dir, options.map_size_bytes));
   std::optional<ChainConfig> initial;
   if (!options.config_path.empty()) {
@@ -49,7 +56,7 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
                    http::HttpServer::Start(parts->daemon.executor(), options.admin_address, options.admin_port,
-                                           http::ServerOptions{256 * 1024, nullptr},
+                                           http::ServerOptions{256 * 1024, nullptr, 256, {"text/csv"}},
                                            [p](const http::Request& req, http::Respond respond) {
                                              p->admin_router->Handle(req, std::move(respond));
                                            }));

@@ -17,6 +17,7 @@
 
 #include "kassa/base/atomic_file.h"
 #include "kassa/daemon/daemon.h"
+#include "kassa/daemon/directory_lock.h"
 #include "kassa/daemon/supervisor.h"
 #include "temp_dir.h"
 
@@ -112,6 +113,19 @@ TEST(DaemonTest, AnnounceWritesThePortFileOrSaysItCannot) {
   const Status s = d.Announce(dir.path() + "/no/such/dir/port", "8080\n", "serving");
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(std::string(s.field()), "port_file");
+}
+
+TEST(DirectoryLockTest, OneHolderAtATimeAndReleasedWithTheObject) {
+  testing::TempDir dir;
+  {
+    auto first = daemon::DirectoryLock::Acquire(dir.path());
+    ASSERT_TRUE(first.ok()) << first.status().detail();
+    const auto second = daemon::DirectoryLock::Acquire(dir.path());
+    EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(std::string(second.status().field()), "data");
+  }
+  EXPECT_TRUE(daemon::DirectoryLock::Acquire(dir.path()).ok());
+  EXPECT_EQ(daemon::DirectoryLock::Acquire(dir.path() + "/missing").status().code(), StatusCode::kUnavailable);
 }
 
 TEST(AtomicFileTest, ReplacesWholeWithTheModeAndLeavesNoTemporaryFile) {

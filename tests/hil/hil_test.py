@@ -167,9 +167,9 @@ class EventStream:
     def __init__(self, port, token):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET /v1/events?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        self.sock.sendall(("GET /v1/events?token=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           % (token, key)).encode())
+                           % (token, port, key)).encode())
         head = b""
         while b"\r\n\r\n" not in head:
             head += self.sock.recv(1)

@@ -240,6 +240,15 @@ class BadInputTest(KassadTestCase):
         self.assertEqual(res.returncode, 5)
         self.assertIn("not reachable", res.stderr)
 
+    def test_a_second_kassad_on_the_same_data_directory_exits_with_a_clear_error(self):
+        res = subprocess.run(EMULATOR + [KASSAD, "--data", self.data, "--config", SAMPLE_CONFIG, "--listen",
+                                         "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("another process is using this data directory", res.stderr)
+        # The first one still serves.
+        code, body = self.kassad.http("GET", "/v1/health")
+        self.assertEqual(code, 200, body)
+
     def test_api_is_loopback_only(self):
         res = subprocess.run(EMULATOR + [KASSAD, "--data", os.path.join(self.tmp, "other"), "--config", SAMPLE_CONFIG,
                               "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=30)

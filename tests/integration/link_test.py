@@ -657,6 +657,78 @@ class SharedEdgeTest(LinkTestCase):
         self.assertEqual(code, 404, body)
 
 
+def http_headers(port, method, path, headers, body=None):
+    """Sends exactly `headers` (Host included); returns (status, parsed JSON)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        lines = ["%s %s HTTP/1.1" % (method, path)] + ["%s: %s" % kv for kv in headers.items()]
+        payload = body or b""
+        lines.append("Content-Length: %d" % len(payload))
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ")[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(rest) < length:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            rest += chunk
+        return status, (json.loads(rest) if rest else None)
+
+
+class EdgeChecksTest(LinkTestCase):
+    """Both daemons refuse foreign Hosts and Origins and non-JSON bodies, and keep serving under a flood."""
+
+    def test_foreign_host_origin_and_body_type_are_refused_by_both_daemons(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        for name, port in (("kassad", a.port), ("kassa-hq", hq.admin_port)):
+            own = "127.0.0.1:%d" % port
+            with self.subTest(name):
+                code, body = http_headers(port, "GET", "/v1/health", {"Host": "evil.example:%d" % port})
+                self.assertEqual((code, body["error"]["field"]), (403, "host"), body)
+                code, body = http_headers(port, "GET", "/v1/health", {"Host": own, "Origin": "http://evil.example"})
+                self.assertEqual((code, body["error"]["field"]), (403, "origin"), body)
+                code, body = http_headers(port, "GET", "/v1/health", {"Host": "localhost:%d" % port,
+                                                                      "Origin": "http://" + own})
+                self.assertEqual(code, 200, body)
+                # A cross-site form can post text/plain; no route takes it.
+                path = "/v1/session" if name == "kassad" else "/v1/config"
+                method = "POST" if name == "kassad" else "PUT"
+                code, body = http_headers(port, method, path, {"Host": own, "Content-Type": "text/plain"}, b"{}")
+                self.assertEqual((code, body["error"]["code"]), (415, "unsupported_media_type"), body)
+        # The event stream: a WebSocket from another site's page gets no upgrade.
+        code, body = http_headers(a.port, "GET", "/v1/events", {
+            "Host": "127.0.0.1:%d" % a.port, "Origin": "http://evil.example", "Upgrade": "websocket",
+            "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"})
+        self.assertEqual(code, 403, body)
+
+    def test_a_flood_of_idle_connections_does_not_lock_out_real_clients(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        for name, port in (("kassad", a.port), ("kassa-hq", hq.admin_port)):
+            with self.subTest(name):
+                idle = []
+                try:
+                    for _ in range(400):  # over the cap of 256
+                        idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+                    code, body = http_json(port, "GET", "/v1/health")
+                    self.assertEqual(code, 200, body)
+                finally:
+                    for sock in idle:
+                        sock.close()
+        wait_for(lambda: a.sync()["online"], 15, "A online after the flood")
+
+
 # --- malformed frames ------------------------------------------------------
 
 def crc32c(data, crc=0):

@@ -176,8 +176,9 @@ function type(device, text) {
 
 // The API directly, as a manager, to set up what a screen shows.
 async function apiAs(worker, pin, method, p, body) {
-  const s = await (await fetch(base + "/v1/session", {method: "POST", body: JSON.stringify({worker_id: worker, pin})})).json();
-  const res = await fetch(base + p, {method, headers: {Authorization: "Bearer " + s.token}, body: body && JSON.stringify(body)});
+  const json = {"Content-Type": "application/json"};
+  const s = await (await fetch(base + "/v1/session", {method: "POST", headers: json, body: JSON.stringify({worker_id: worker, pin})})).json();
+  const res = await fetch(base + p, {method, headers: {...json, Authorization: "Bearer " + s.token}, body: body && JSON.stringify(body)});
   return {status: res.status, body: await res.json()};
 }
 

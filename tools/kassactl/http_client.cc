@@ -52,7 +52,8 @@ std::optional<HttpReply> Send(const HttpUrl& url, const std::string& method, con
     return std::nullopt;
   }
   http::request<http::string_body> req{http::string_to_verb(method), url.base_path + path, 11};
-  req.set(http::field::host, url.host);
+  // The port too: kassad refuses a Host that does not name it exactly.
+  req.set(http::field::host, url.host + ":" + url.port);
   req.set(http::field::user_agent, "kassactl");
   req.set(http::field::accept, "application/json");
   if (!session_token.empty()) req.set(boost::beast::http::field::authorization, "Bearer " + session_token);

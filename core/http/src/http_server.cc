@@ -1,11 +1,14 @@
 #include "kassa/http/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <charconv>
+#include <algorithm>
 #include <list>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "kassa/base/log.h"
 #include "kassa/net/listen.h"
@@ -21,8 +24,13 @@ namespace {
 // closed after this long.
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
-std::string ErrorBody(const std::string& field, const std::string& message) {
-  std::string body = R"({"error":{"code":"invalid_argument","field":")" + field + R"(","message":")";
+// A new connection past the cap waits this long before the next accept, so
+// a flood of junk connections cannot spin the event loop; so does an accept
+// that fails (out of file descriptors).
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+std::string ErrorBody(const std::string& field, const std::string& message, const char* code = "invalid_argument") {
+  std::string body = std::string(R"({"error":{"code":")") + code + R"(","field":")" + field + R"(","message":")";
   for (char c : message) {
     if (c == '"' || c == '\\') body += '\\';
     body += c;
@@ -30,12 +38,68 @@ std::string ErrorBody(const std::string& field, const std::string& message) {
   return body + "\"}}";
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
+// The Host values that name this listener ("127.0.0.1:8080",
+// "localhost:8080"); a browser sends one of them for a page it loaded from
+// here, never for a page of another site (DNS rebinding).
+std::vector<std::string> OwnHosts(const tcp::endpoint& local) {
+  const std::string port = std::to_string(local.port());
+  const auto address = local.address();
+  std::vector<std::string> hosts;
+  hosts.push_back(address.is_v6() ? "[" + address.to_string() + "]:" + port : address.to_string() + ":" + port);
+  if (address.is_loopback()) hosts.push_back("localhost:" + port);
+  return hosts;
+}
+
+// Why `request` may not reach a handler, as the response to send: a Host
+// that is not this listener, an Origin of another site, or a body of a type
+// the API does not take. nullopt: it may.
+std::optional<Response> EdgeRefusal(const Request& request, const std::vector<std::string>& own_hosts,
+                                    const std::vector<std::string>& body_types) {
+  const auto host = request.find(bhttp::field::host);
+  const std::string host_value = host == request.end() ? std::string() : Lower(host->value());
+  if (std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
+    KASSA_LOG(kWarning) << "refused a request for Host \"" << host_value << "\"";
+    return JsonResponse(403, ErrorBody("host", "the Host header must name this server (" + own_hosts.front() + ")",
+                                       "permission_denied"), request.version(), false);
+  }
+  if (const auto origin = request.find(bhttp::field::origin); origin != request.end()) {
+    const std::string value = Lower(origin->value());
+    const bool own = std::any_of(own_hosts.begin(), own_hosts.end(),
+                                 [&](const std::string& h) { return value == "http://" + h; });
+    if (!own) {
+      KASSA_LOG(kWarning) << "refused a request from Origin \"" << value << "\"";
+      return JsonResponse(403, ErrorBody("origin", "requests from another site are refused", "permission_denied"),
+                          request.version(), false);
+    }
+  }
+  if (!request.body().empty()) {
+    const auto type = request.find(bhttp::field::content_type);
+    std::string media = type == request.end() ? std::string() : Lower(type->value());
+    media = media.substr(0, media.find(';'));
+    while (!media.empty() && media.back() == ' ') media.pop_back();
+    if (media != "application/json" && std::find(body_types.begin(), body_types.end(), media) == body_types.end()) {
+      return JsonResponse(415, ErrorBody("content_type", "the body must be sent as Content-Type: application/json",
+                                         "unsupported_media_type"), request.version(), false);
+    }
+  }
+  return std::nullopt;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Handler& handler, ServerOptions options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  Session(tcp::socket socket, const Handler& handler, const ServerOptions& options,
+          const std::vector<std::string>& own_hosts)
+      : stream_(std::move(socket)), handler_(handler), options_(options), own_hosts_(own_hosts) {}
 
   void Start() { Read(); }
+  // Waiting for a request (none half-read, none being answered).
+  bool waiting() const { return waiting_; }
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -44,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    waiting_ = true;
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
@@ -53,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
+    waiting_ = false;
     if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
       return Close();
@@ -64,6 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       return Write(JsonResponse(400, ErrorBody("request", "not a valid HTTP request: " + ec.message()), 11, false));
     }
+    if (auto refused = EdgeRefusal(parser_->get(), own_hosts_, options_.body_types)) return Write(std::move(*refused));
     // The timeout stays off while a handler waits on headquarters.
     stream_.expires_never();
     if (boost::beast::websocket::is_upgrade(parser_->get())) {
@@ -88,10 +155,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   const Handler& handler_;
-  const ServerOptions options_;
+  const ServerOptions& options_;
+  const std::vector<std::string>& own_hosts_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<Response> response_;
+  bool waiting_ = false;
 };
 
 }  // namespace
@@ -109,27 +178,63 @@ Response JsonResponse(unsigned status, const std::string& body, unsigned version
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::any_io_executor executor, ServerOptions opts, Handler h)
-      : acceptor(executor), options(opts), handler(std::move(h)) {}
+      : acceptor(executor), backoff(executor), options(std::move(opts)), handler(std::move(h)) {}
 
   void Accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
       if (ec) {
-        KASSA_LOG(kWarning) << "accept: " << ec.message();
-      } else {
-        auto session = std::make_shared<Session>(std::move(socket), self->handler, self->options);
-        self->sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
-        self->sessions.push_back(session);
-        session->Start();
+        // Out of file descriptors, most likely: wait instead of spinning.
+        KASSA_LOG(kWarning) << "accept: " << ec.message() << "; retrying in 100 ms";
+        return self->AcceptLater();
       }
+      self->sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      if (self->sessions.size() >= self->options.max_connections && !self->EvictOldestWaiting()) {
+        // Every connection is busy answering: the new one is closed and
+        // accepting pauses a moment.
+        beast::error_code ignored;
+        socket.close(ignored);
+        return self->AcceptLater();
+      }
+      if (self->sessions.size() + 1 < self->options.max_connections) self->at_cap_logged = false;
+      auto session = std::make_shared<Session>(std::move(socket), self->handler, self->options, self->own_hosts);
+      self->sessions.push_back(session);
+      session->Start();
       self->Accept();
     });
   }
 
+  // At the cap, the oldest connection that is only waiting for a request
+  // makes room, so idle connections (a flood of them, or a slow client)
+  // cannot lock real clients out. Logged once per stretch at the cap.
+  bool EvictOldestWaiting() {
+    if (!at_cap_logged) KASSA_LOG(kWarning) << "at the cap of " << options.max_connections << " connections";
+    at_cap_logged = true;
+    for (auto it = sessions.begin(); it != sessions.end(); ++it) {
+      auto s = it->lock();
+      if (s && s->waiting()) {
+        s->Close();
+        sessions.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void AcceptLater() {
+    backoff.expires_after(kAcceptBackoff);
+    backoff.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->acceptor.is_open()) self->Accept();
+    });
+  }
+
   tcp::acceptor acceptor;
-  ServerOptions options;
+  asio::steady_timer backoff;
+  const ServerOptions options;
   Handler handler;
-  std::list<std::weak_ptr<Session>> sessions;  // to close on Stop()
+  std::vector<std::string> own_hosts;          // Host values naming this listener
+  std::list<std::weak_ptr<Session>> sessions;  // to close on Stop(), and to count
+  bool at_cap_logged = false;
 };
 
 HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -139,6 +244,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::any_io_executor exec
                                                       std::uint16_t port, ServerOptions options, Handler handler) {
   auto impl = std::make_shared<Impl>(executor, options, std::move(handler));
   KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/true));
+  impl->own_hosts = OwnHosts(impl->acceptor.local_endpoint());
   impl->Accept();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -149,6 +255,7 @@ void HttpServer::Stop() {
   if (!impl_) return;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->backoff.cancel();
   for (auto& weak : impl_->sessions) {
     if (auto s = weak.lock()) s->Close();
   }

@@ -47,9 +47,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
                nullptr, EventHub(std::move(authorize)), nullptr});
   impl->router = MakeApiRouter(impl->context);
   Impl* p = impl.get();
-  http::ServerOptions options{kMaxBodyBytes, [p](boost::beast::tcp_stream stream, http::Request request) {
-                                p->events.Accept(std::move(stream), std::move(request));
-                              }};
+  http::ServerOptions options;
+  options.max_body_bytes = kMaxBodyBytes;
+  options.on_upgrade = [p](boost::beast::tcp_stream stream, http::Request request) {
+    p->events.Accept(std::move(stream), std::move(request));
+  };
   KASSA_TRY_ASSIGN(impl->server, http::HttpServer::Start(executor, address, port, options,
                                                          [p](const http::Request& req, http::Respond respond) {
                                                            p->router->Handle(req, std::move(respond));

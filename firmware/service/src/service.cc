@@ -1,9 +1,12 @@
 #include "kassa/service/service.h"
 
+#include <optional>
+
 #include "kassa/api/api_server.h"
 #include "kassa/base/log.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/daemon/daemon.h"
+#include "kassa/daemon/directory_lock.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/model/limits.h"
@@ -16,6 +19,7 @@ namespace kassa::service {
 
 struct Service::Parts {
   daemon::Daemon daemon{"kassad"};                      // event loop, signals, systemd readiness and watchdog
+  std::optional<daemon::DirectoryLock> lock;            // this process alone on the data directory
   SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
@@ -62,6 +66,9 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     return Status(StatusCode::kInvalidArgument, "terminal: the terminal id must be 1 to 32 bytes");
   }
   auto parts = std::make_unique<Parts>();
+  auto lock = daemon::DirectoryLock::Acquire(options.data_dir);
+  if (!lock.ok()) return lock.status();
+  parts->lock.emplace(std::move(*lock));
   KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open({options.data_dir, options.map_size_bytes}));
 
   model::StoreConfig config;

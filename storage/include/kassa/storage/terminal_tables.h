@@ -11,15 +11,16 @@
 //   OutboxView        outbox (read)                        uplink::Uplink
 //   SyncState         outbox, customers, quarantine,       uplink::Uplink
 //                     cursor, last acknowledgement
-//   QuarantineView    quarantine (read)                    api::Router
+//   QuarantineView    quarantine (read)                    api (ApiContext: GET /v1/quarantine)
 //   StoreSettings     the saved store configuration        service::Service
 //   ClientelingTable  clienteling (+ the outbox entry)     clienteling::ClientelingService,
 //                                                          clienteling::OperatorSessions, service::Service
 //   OperatorLockouts  wrong-PIN counts and lockouts        clienteling::OperatorSessions
-//   Diagnostics       every table (counts, the check)      api::Router
+//   Diagnostics       every table (counts, the check)      api (ApiContext: status, sync, doctor)
 //
 // Every write of every view is one durable transaction through the store's
-// one transaction entry point: a customer, all its index entries and its
+// one transaction entry point (Update() of storage/src/lmdb_txn.h, begun
+// and committed inside the call): a customer, all its index entries and its
 // outbox operation commit together or not at all, and a commit is synced
 // before the call returns. A crash at any instant leaves either the whole
 // write or none of it. Headquarters' side lands the same way (SyncState):

@@ -1,9 +1,15 @@
 #pragma once
 
 // A small HTTP/1.1 server on a loopback address (Boost.Beast): keep-alive,
-// a body limit, an idle timeout, and handlers that answer at once or later
-// (after a call to headquarters). kassad's local API and kassa-hq's admin API
-// both run on it.
+// a body limit, an idle timeout, a cap on open connections, and handlers
+// that answer at once or later (after a call to headquarters). kassad's
+// local API and kassa-hq's admin API both run on it.
+//
+// Before any handler (or WebSocket upgrade) sees a request, the edge refuses
+// (and logs) one whose Host header does not name this listener (403, field
+// "host": DNS rebinding), whose Origin is another site's (403, "origin":
+// cross-site requests), or whose body is not application/json nor one of
+// ServerOptions::body_types (415, "content_type": a cross-site form post).
 //
 // Threading: everything on the executor's one thread.
 
@@ -16,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kassa/base/status.h"
 
@@ -33,6 +40,14 @@ using UpgradeHandler = std::function<void(boost::beast::tcp_stream stream, Reque
 struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   UpgradeHandler on_upgrade;  // null: upgrade requests get 400
+  // Open connections at once. Past it the oldest connection that is only
+  // waiting for a request is closed to make room; when every one is busy the
+  // new one is closed and accepting pauses 100 ms. Every client is local, so
+  // a per-client cap would mean nothing.
+  std::size_t max_connections = 256;
+  // Media types a request body may have besides application/json
+  // ("text/csv"); none of them may be one a cross-site form can send.
+  std::vector<std::string> body_types;
 };
 
 // A JSON response with `status`.
