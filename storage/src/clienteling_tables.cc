@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "kassa/base/log.h"
+#include "kassa/crypto/pin_hash.h"
 #include "kassa/proto_codec/codec.h"
 
 namespace kassa::storage {
@@ -74,7 +76,19 @@ Status ClientelingTables::Scan(const ReadTxn& txn, const std::string& prefix,
 
 Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& r) const {
   if (r.config) return Put(txn, Prefix('C', scope), r);
-  if (r.op) return Put(txn, Prefix('O', scope) + r.op->worker_id, r);
+  if (r.op) {
+    // A PIN hash outside the accepted cost (crypto::CheckPinHashFormat: a
+    // 30,000,000-round hash would stall every sign-in) is refused: the
+    // operator's record stays as it was.
+    if (!r.op->pin_hash.empty()) {
+      if (const Status s = crypto::CheckPinHashFormat(r.op->pin_hash); !s.ok()) {
+        KASSA_LOG(kError) << "clienteling: refused operator " << r.op->worker_id << "'s PIN hash (" << s.detail()
+                          << "); the record stored before is kept";
+        return Status::Ok();
+      }
+    }
+    return Put(txn, Prefix('O', scope) + r.op->worker_id, r);
+  }
   if (r.measures) {
     std::string key = Prefix('M', scope);
     AppendId(key, r.measures->customer_id);

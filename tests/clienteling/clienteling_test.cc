@@ -63,7 +63,7 @@ TEST(CryptoTest, Sha256HmacAndPbkdf2MatchThePublishedVectors) {
 TEST(PinHashTest, OnlyTheRightPinMatchesAndTheFormatIsChecked) {
   const auto hash = crypto::HashPin("4711", crypto::kMinPinIterations);
   ASSERT_TRUE(hash.ok());
-  EXPECT_TRUE(hash->starts_with("pbkdf2-sha256$1000$"));
+  EXPECT_TRUE(hash->starts_with("pbkdf2-sha256$10000$"));
   EXPECT_TRUE(crypto::CheckPinHashFormat(*hash).ok());
   EXPECT_TRUE(crypto::VerifyPin("4711", *hash));
   EXPECT_FALSE(crypto::VerifyPin("4712", *hash));
@@ -79,13 +79,24 @@ TEST(PinHashTest, OnlyTheRightPinMatchesAndTheFormatIsChecked) {
 
 // Hashes stored before OpenSSL replaced the hand-written PBKDF2 (the sample
 // chain's operator A100, PIN 1111, and one from Python's hashlib) still verify.
+// A cost outside 10,000..1,000,000 rounds is refused without being computed.
 TEST(PinHashTest, HashesMadeBeforeOpenSslStillVerify) {
   EXPECT_TRUE(crypto::VerifyPin("1111", "pbkdf2-sha256$100000$15f4fedc967c0d53250c422711e49ec0$"
                                         "33bae2f0d0006f14cde5966faa9c4b8a9ae431c4ee535830078e19ba17fb14c5"));
-  const char* kHashlib = "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$"
-                         "4b0d6c5e9f2c4e45fc391901b8bb146ad2a31b25ecfc2da156c87c03c0ceadfc";
+  const char* kHashlib = "pbkdf2-sha256$10000$00112233445566778899aabbccddeeff$"
+                         "e61dcfc3c6a7d9b9f9a941b3bf2dc78b5e45632779b559ffcca927b9e85c993f";
   EXPECT_TRUE(crypto::VerifyPin("4711", kHashlib));
   EXPECT_FALSE(crypto::VerifyPin("4712", kHashlib));
+  // The same PIN at 1,000 rounds (the old minimum) and at 30,000,000.
+  const char* kCheap = "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$"
+                       "4b0d6c5e9f2c4e45fc391901b8bb146ad2a31b25ecfc2da156c87c03c0ceadfc";
+  const char* kCostly = "pbkdf2-sha256$30000000$00112233445566778899aabbccddeeff$"
+                        "4b0d6c5e9f2c4e45fc391901b8bb146ad2a31b25ecfc2da156c87c03c0ceadfc";
+  EXPECT_FALSE(crypto::VerifyPin("4711", kCheap));
+  EXPECT_FALSE(crypto::VerifyPin("4711", kCostly));  // at once: a 30M-round hash would take minutes
+  EXPECT_EQ(std::string(crypto::CheckPinHashFormat(kCheap).field()), "pin_hash");
+  EXPECT_EQ(std::string(crypto::CheckPinHashFormat(kCostly).message()), "at most 1000000 iterations");
+  EXPECT_EQ(crypto::HashPin("4711", 30000000).status().code(), StatusCode::kInvalidArgument);
 }
 
 m::ClientelingConfig Config() {
@@ -331,6 +342,34 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   sessions_->SignOut(badge->token);
   EXPECT_EQ(sessions_->Authenticate(badge->token).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(sessions_->SignInWithBadge("EMP404").status().code(), StatusCode::kUnauthenticated);
+}
+
+// Lock the doors: a distributed operator whose PIN hash costs 30,000,000
+// rounds is refused and logged, and the operator keeps the hash stored before.
+TEST_F(ClientelingServiceTest, ADistributedPinHashOutsideTheAcceptedCostIsRefused) {
+  auto before = store_->clienteling().FindOperator("A1");
+  ASSERT_TRUE(before.ok() && before->has_value());
+  m::Change change;
+  change.seq = 1;
+  change.kind = m::Change::Kind::kClienteling;
+  m::Operator costly = **before;
+  costly.name = "Changed";
+  costly.pin_hash = "pbkdf2-sha256$30000000$00112233445566778899aabbccddeeff$"
+                    "4b0d6c5e9f2c4e45fc391901b8bb146ad2a31b25ecfc2da156c87c03c0ceadfc";
+  change.clienteling.op = costly;
+  ASSERT_TRUE(store_->sync().ApplyDistribution({change}).ok());
+  auto after = store_->clienteling().FindOperator("A1");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->pin_hash, (*before)->pin_hash);
+  EXPECT_EQ((*after)->name, (*before)->name);
+  EXPECT_TRUE(sessions_->SignInWithPin("A1", "1111").ok());
+  // A hash within the accepted cost is taken as usual.
+  m::Operator renamed = **before;
+  renamed.name = "Renamed";
+  change.seq = 2;
+  change.clienteling.op = renamed;
+  ASSERT_TRUE(store_->sync().ApplyDistribution({change}).ok());
+  EXPECT_EQ((*store_->clienteling().FindOperator("A1"))->name, "Renamed");
 }
 
 TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperationEach) {

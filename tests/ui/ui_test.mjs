@@ -45,8 +45,8 @@ async function waitFor(predicate, what, timeoutMs = 20000) {
 
 function pinHash(pin) {
   const salt = crypto.randomBytes(16);
-  const hash = crypto.pbkdf2Sync(pin, salt, 1000, 32, "sha256");
-  return `pbkdf2-sha256$1000$${salt.toString("hex")}$${hash.toString("hex")}`;
+  const hash = crypto.pbkdf2Sync(pin, salt, 10000, 32, "sha256");
+  return `pbkdf2-sha256$10000$${salt.toString("hex")}$${hash.toString("hex")}`;
 }
 
 const operators = [

@@ -66,7 +66,9 @@ Result<std::string> HashPin(std::string_view pin, std::uint32_t iterations) {
   if (pin.size() < 4 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string_view::npos) {
     return Status(StatusCode::kInvalidArgument, "pin: 4 to 12 digits");
   }
-  if (iterations < kMinPinIterations) return Status(StatusCode::kInvalidArgument, "pin: too few iterations");
+  if (iterations < kMinPinIterations || iterations > kMaxPinIterations) {
+    return Status(StatusCode::kInvalidArgument, "pin: iterations out of 10000 to 1000000");
+  }
   Bytes salt(kSaltBytes);
   KASSA_TRY(RandomBytes(salt));
   Digest hash{};
@@ -77,14 +79,15 @@ Result<std::string> HashPin(std::string_view pin, std::uint32_t iterations) {
 Status CheckPinHashFormat(std::string_view pin_hash) {
   const auto p = Parse(pin_hash);
   if (!p) return Status(StatusCode::kInvalidArgument, "pin_hash: not pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX");
-  if (p->iterations < kMinPinIterations) return Status(StatusCode::kInvalidArgument, "pin_hash: at least 1000 iterations");
+  if (p->iterations < kMinPinIterations) return Status(StatusCode::kInvalidArgument, "pin_hash: at least 10000 iterations");
+  if (p->iterations > kMaxPinIterations) return Status(StatusCode::kInvalidArgument, "pin_hash: at most 1000000 iterations");
   if (p->salt.size() < 8) return Status(StatusCode::kInvalidArgument, "pin_hash: a salt of at least 8 bytes");
   return Status::Ok();
 }
 
 bool VerifyPin(std::string_view pin, std::string_view pin_hash) {
   const auto p = Parse(pin_hash);
-  if (!p || p->iterations < kMinPinIterations) return false;
+  if (!p || p->iterations < kMinPinIterations || p->iterations > kMaxPinIterations) return false;
   Bytes derived(p->hash.size());
   if (!Pbkdf2HmacSha256(AsBytes(pin), p->salt, p->iterations, derived).ok()) return false;
   return ConstantTimeEqual(derived, p->hash);

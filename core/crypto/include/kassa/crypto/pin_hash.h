@@ -12,20 +12,25 @@
 
 namespace kassa::crypto {
 
+// The accepted cost of a PIN hash: at least 10,000 rounds (a stolen hash
+// must not be cheap to guess), at most 1,000,000 (one sign-in must not
+// stall the terminal; a distributed hash above it is refused).
 inline constexpr std::uint32_t kDefaultPinIterations = 100000;
-inline constexpr std::uint32_t kMinPinIterations = 1000;
+inline constexpr std::uint32_t kMinPinIterations = 10000;
+inline constexpr std::uint32_t kMaxPinIterations = 1000000;
 
 // A new hash of `pin` with a random 16-byte salt.
 // Returns: kOk; kInvalidArgument "pin: ..." (4 to 12 digits); kUnavailable
 // when the kernel's random source fails.
 Result<std::string> HashPin(std::string_view pin, std::uint32_t iterations = kDefaultPinIterations);
 
-// Returns: kOk when `pin_hash` has the format above (kInvalidArgument
-// "pin_hash: ..." otherwise).
+// Returns: kOk when `pin_hash` has the format above and a cost within
+// kMinPinIterations..kMaxPinIterations (kInvalidArgument "pin_hash: ..."
+// otherwise).
 Status CheckPinHashFormat(std::string_view pin_hash);
 
-// Whether `pin` matches `pin_hash`, compared in constant time. False for a
-// malformed hash.
+// Whether `pin` matches `pin_hash`, compared in constant time. False, at
+// once, for a malformed hash or one outside the accepted cost.
 bool VerifyPin(std::string_view pin, std::string_view pin_hash);
 
 }  // namespace kassa::crypto
