@@ -315,6 +315,7 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   EXPECT_EQ(sessions_->SignInWithPin("A1", "0000").status().detail(), std::string("pin: wrong worker id or PIN"));
   EXPECT_EQ(sessions_->SignInWithPin("NOBODY", "1111").status().detail(), std::string("pin: wrong worker id or PIN"));
   EXPECT_FALSE(sessions_->SignInWithPin("A1", "0001").ok());
+  clock_.Advance(1001);  // the second wrong PIN makes A1 wait 1 s
   // The third wrong PIN in a row locks A1 out; the right PIN is refused for 300 s.
   const auto third = sessions_->SignInWithPin("A1", "0002");
   EXPECT_EQ(third.status().code(), StatusCode::kUnauthenticated);
@@ -370,6 +371,31 @@ TEST_F(ClientelingServiceTest, ADistributedPinHashOutsideTheAcceptedCostIsRefuse
   change.clienteling.op = renamed;
   ASSERT_TRUE(store_->sync().ApplyDistribution({change}).ok());
   EXPECT_EQ((*store_->clienteling().FindOperator("A1"))->name, "Renamed");
+}
+
+// Lock the doors: wrong PINs slow one operator down (the others are not),
+// and a terminal-wide throttle bounds PIN checks without locking anyone out.
+TEST_F(ClientelingServiceTest, WrongPinsSlowTheOperatorDownAndAThrottleBoundsGuesses) {
+  ASSERT_FALSE(sessions_->SignInWithPin("A2", "0000").ok());  // a typo: no wait
+  ASSERT_FALSE(sessions_->SignInWithPin("A2", "0001").ok());  // the second: 1 s
+  const auto waiting = sessions_->SignInWithPin("A2", "2222");
+  EXPECT_EQ(std::string(waiting.status().field()), "operator");
+  EXPECT_EQ(std::string(waiting.status().message()), "wait a moment after a wrong PIN, then try again");
+  EXPECT_TRUE(sessions_->SignInWithPin("A1", "1111").ok());  // the others are not slowed down
+  clock_.Advance(1001);
+  EXPECT_TRUE(sessions_->SignInWithPin("A2", "2222").ok());  // and the right PIN resets the count
+  // The throttle: a burst of wrong PINs, whoever they are for, then one every 2 s.
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(sessions_->SignInWithPin("A1", "1111").ok());  // right PINs do not count
+  clock_.Advance(60 * 1000);
+  for (int i = 0; i < clienteling::OperatorSessions::kPinBurst; ++i) {
+    EXPECT_EQ(sessions_->SignInWithPin("NOBODY" + std::to_string(i), "0000").status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  const auto throttled = sessions_->SignInWithPin("A1", "1111");
+  EXPECT_EQ(throttled.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(std::string(throttled.status().field()), "pin");
+  clock_.Advance(clienteling::OperatorSessions::kPinRefillMs);
+  EXPECT_TRUE(sessions_->SignInWithPin("A1", "1111").ok());  // not a lockout
 }
 
 TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperationEach) {

@@ -1,5 +1,7 @@
 #include "kassa/clienteling/operator_sessions.h"
 
+#include <algorithm>
+
 #include "kassa/base/log.h"
 #include "kassa/crypto/pin_hash.h"
 
@@ -47,7 +49,14 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
   KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(worker_id));
   const std::int64_t now = clock_.NowMs();
   if (failures.locked_until_ms > now) {
-    return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
+    if (failures.wrong == 0) {
+      return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
+    }
+    return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
+  }
+  if (!PinGuessAllowed(now)) {
+    KASSA_LOG(kWarning) << "sign-in throttled: more than " << kPinBurst << " PIN checks at once on this terminal";
+    return Status(StatusCode::kUnavailable, "pin: too many sign-in attempts on this terminal; try again in a few seconds");
   }
   const auto operator_here = StoreOperator(worker_id);
   if (!operator_here.ok() && operator_here.status().code() != StatusCode::kNotFound) return operator_here.status();
@@ -58,10 +67,11 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
       "$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
   const bool known = found != nullptr && !found->pin_hash.empty();
   const bool right = crypto::VerifyPin(pin, known ? found->pin_hash : kDecoy) && known;
+  if (!right) --pin_guesses_;  // a guess, whoever it was for
   if (!right && !known) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   if (!right) {
     // Counted durably (for operators of this store only: unknown ids write
-    // nothing), so a restart does not lift the lockout.
+    // nothing), so a restart lifts neither the slow-down nor the lockout.
     if (++failures.wrong >= config.max_pin_attempts) {
       failures = {0, now + std::int64_t{config.lockout_s} * 1000};
       KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
@@ -69,11 +79,23 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
                           << config.max_pin_attempts << " wrong PINs";
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
+    // 0 s after the first wrong PIN (a typo), then 1, 2, 4, ... s, at most 60.
+    const std::int64_t wait_ms = failures.wrong < 2 ? 0 : std::int64_t{1000} << std::min<std::uint32_t>(failures.wrong - 2, 6);
+    failures.locked_until_ms = now + std::min<std::int64_t>(wait_ms, 60000);
     KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
   if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(lockouts_.SavePinFailures(worker_id, {}));
   return Start(*found, config);
+}
+
+bool OperatorSessions::PinGuessAllowed(std::int64_t now_ms) {
+  if (now_ms > pin_guesses_at_ms_) {
+    pin_guesses_ = std::min<double>(kPinBurst, pin_guesses_ + static_cast<double>(now_ms - pin_guesses_at_ms_) /
+                                                                 static_cast<double>(kPinRefillMs));
+    pin_guesses_at_ms_ = now_ms;
+  }
+  return pin_guesses_ >= 1.0;
 }
 
 Result<Caller> OperatorSessions::SignInWithBadge(std::string_view badge) {

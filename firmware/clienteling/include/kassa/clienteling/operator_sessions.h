@@ -9,8 +9,17 @@
 //   - Sign-in by worker id and PIN (verified against the slow salted hash),
 //     or by badge (the card reader's badge swipe). Only active operators of
 //     this store.
-//   - `max_pin_attempts` wrong PINs in a row lock the operator out for
-//     `lockout_s`; a right PIN during the lockout is refused too.
+//   - Wrong PINs slow the operator down: after the k-th wrong PIN in a row
+//     (k >= 2) the next attempt waits 2^(k-2) s (1, 2, 4, ... at most 60);
+//     `max_pin_attempts` wrong PINs in a row lock the operator out for
+//     `lockout_s`. A right PIN while waiting or locked out is refused too,
+//     without the hash being computed. Kept in the store across restarts.
+//   - A terminal-wide throttle, not a lockout: at most kPinBurst wrong PINs
+//     at once and one more every kPinRefillMs, whoever they are for (unknown
+//     worker ids too); past it every PIN sign-in is refused until the
+//     throttle refills, so guessing across all operators is bounded while
+//     nobody can lock anybody out for more than a few seconds. Right PINs do
+//     not count.
 //   - A session unused for `idle_timeout_s` is signed out; sign-out ends it.
 //
 // Threading: not thread-safe; the service's io_context thread.
@@ -43,9 +52,15 @@ class OperatorSessions {
 
   // Returns: kOk with the new session; kUnauthenticated "pin: ..." (wrong
   // worker id or PIN: one message for both), "badge: ...", or "operator:
-  // locked out ..."; kFailedPrecondition "clienteling: ..." when
-  // headquarters has not configured clienteling here yet.
+  // ..." (waiting after wrong PINs, or locked out); kUnavailable "pin: ..."
+  // when the terminal-wide throttle is empty; kFailedPrecondition
+  // "clienteling: ..." when headquarters has not configured clienteling here
+  // yet.
   Result<Caller> SignInWithPin(std::string_view worker_id, std::string_view pin);
+
+  // The terminal-wide throttle: a burst of wrong PINs, then one per interval.
+  static constexpr int kPinBurst = 10;
+  static constexpr std::int64_t kPinRefillMs = 2000;
   Result<Caller> SignInWithBadge(std::string_view badge);
   void SignOut(std::string_view token);
 
@@ -70,6 +85,8 @@ class OperatorSessions {
     std::int64_t last_used_ms = 0;
   };
   Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config);
+  // Whether the terminal-wide throttle has room for one more wrong PIN.
+  bool PinGuessAllowed(std::int64_t now_ms);
   Result<model::ClientelingConfig> Config();
 
   storage::ClientelingTable& clienteling_;
@@ -77,6 +94,8 @@ class OperatorSessions {
   Clock& clock_;
   std::string store_id_;
   std::map<std::string, Session, std::less<>> sessions_;    // token -> session
+  double pin_guesses_ = kPinBurst;                          // wrong PINs the throttle still allows
+  std::int64_t pin_guesses_at_ms_ = 0;                      // when they were counted
 };
 
 }  // namespace kassa::clienteling
