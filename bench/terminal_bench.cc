@@ -450,7 +450,7 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
   auto headquarters = Must(kassa::bench::ChildProcess::Start(
                                {o.kassa_hq, "--data", hq.string(), "--config", o.chain_config, "--listen",
                                 "127.0.0.1:0", "--admin", "127.0.0.1:0", "--port-file", hq_ports, "--log-level",
-                                "warning"},
+                                "warning", "--admin-token-file", (dir / "admin-token").string()},
                                (dir / "kassa-hq.log").string()),
                            "start kassa-hq");
   const std::string ports = Must(headquarters.WaitForPortFile(hq_ports, std::chrono::seconds(60)), "kassa-hq's ports");
@@ -476,7 +476,9 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto status = Must(kassa::bench::HttpGet(admin, "/v1/status"), "kassa-hq's status");
+  std::string admin_token;
+  std::getline(std::ifstream(dir / "admin-token"), admin_token);
+  const auto status = Must(kassa::bench::HttpGet(admin, "/v1/status", admin_token), "kassa-hq's status");
   const auto held = json::parse(status.body).at("customers").to_number<std::int64_t>();
   if (held != o.uploads) {
     Fail("headquarters holds " + std::to_string(held) + " customers after uploading " + std::to_string(o.uploads));

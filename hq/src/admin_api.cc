@@ -1,9 +1,12 @@
 #include "admin_api.h"
 
+#include <any>
 #include <boost/json.hpp>
 #include <charconv>
 #include <set>
 
+#include "kassa/base/log.h"
+#include "kassa/hq/admin_credentials.h"
 #include "kassa/http/customer_json.h"
 #include "kassa/search/customer_search.h"
 #include "measures_import.h"
@@ -20,10 +23,7 @@ using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
-
 namespace {
-
-
 
 Reply NoSuchAccount() {
   return Error(http::ApiError{404, "not_found", "customer", "no customer with this account number"});
@@ -59,7 +59,21 @@ std::optional<Reply> StatusReport(AdminContext& self, Call&) {
                                  {"time", IsoTime(self.clock.NowMs())}}};
 }
 
-std::optional<Reply> Config(AdminContext& self, Call&) { return Reply{200, ChainConfigToJson(self.registry.config())}; }
+// Who is calling, as the guard proved it.
+const storage::AdminCredential& CallerOf(const Call& call) {
+  return *std::any_cast<storage::AdminCredential>(&call.identity);
+}
+
+// Records a change made through the API in headquarters' store.
+Status Audit(AdminContext& self, const Call& call, std::string what) {
+  return self.registry.store().Transact([&](storage::ChainTxn& txn) {
+    return txn.AppendAudit(self.clock.NowMs(), CallerOf(call).name, what);
+  });
+}
+
+std::optional<Reply> Config(AdminContext& self, Call&) {
+  return Reply{200, ChainConfigToJson(self.registry.config(), /*with_secrets=*/false)};
+}
 
 std::optional<Reply> ReplaceConfig(AdminContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
@@ -67,9 +81,12 @@ std::optional<Reply> ReplaceConfig(AdminContext& self, Call& call) {
   ChainConfig config;
   std::string field;
   if (Status s = ParseChainConfig(json::value(std::move(*body)), config, field); !s.ok()) return Error(s, field);
+  // PIN hashes and badges are write-only: one left out keeps the one stored.
+  config = KeepOperatorSecrets(std::move(config), self.registry.config());
   if (Status s = self.registry.ReplaceConfig(config); !s.ok()) return Error(s);
   self.link.ChangesAppended();
-  return Reply{200, ChainConfigToJson(self.registry.config())};
+  if (Status s = Audit(self, call, "PUT /v1/config"); !s.ok()) return Error(s);
+  return Reply{200, ChainConfigToJson(self.registry.config(), /*with_secrets=*/false)};
 }
 
 std::optional<Reply> Search(AdminContext& self, Call& call) {
@@ -116,6 +133,11 @@ std::optional<Reply> ImportMeasures(AdminContext& self, Call& call) {
   auto imported = self.registry.ImportMeasures(*entity, measures);
   if (!imported.ok()) return Error(imported.status());
   self.link.ChangesAppended();
+  if (Status s = Audit(self, call, "POST /v1/measures?legal_entity=" + *entity + ": " + std::to_string(*imported) +
+                                       " customers");
+      !s.ok()) {
+    return Error(s);
+  }
   return Reply{200, json::object{{"customers", *imported}}};
 }
 
@@ -146,23 +168,67 @@ std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
-// Every route is "public" until the admin API has credentials of its own
-// (issue "Lock the doors"); it listens on loopback only.
+std::optional<Reply> AuditTrail(AdminContext& self, Call& call) {
+  std::size_t limit = 100;
+  if (const auto l = call.query("limit")) {
+    const auto r = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (r.ec != std::errc() || r.ptr != l->data() + l->size() || limit == 0 || limit > 1000) {
+      return Invalid("limit", "must be a number from 1 to 1000");
+    }
+  }
+  auto entries = self.registry.store().Audit(limit);
+  if (!entries.ok()) return Error(entries.status());
+  json::array out;
+  for (const auto& e : *entries) {
+    out.push_back(json::object{{"seq", e.seq}, {"at", IsoTime(e.at_ms)}, {"who", e.who}, {"what", e.what}});
+  }
+  return Reply{200, json::object{{"audit", std::move(out)}}};
+}
+
+// Every route needs a credential (admin_credentials.h): "read" any token,
+// "admin" a token of role admin.
 constexpr RouteOf<AdminContext> kAdminRoutes[] = {
-    {Verb::get, "/v1/health", "public", &Health},
-    {Verb::get, "/v1/status", "public", &StatusReport},
-    {Verb::get, "/v1/config", "public", &Config},
-    {Verb::put, "/v1/config", "public", &ReplaceConfig},
-    {Verb::get, "/v1/customers", "public", &Search},
-    {Verb::post, "/v1/measures", "public", &ImportMeasures},
-    {Verb::get, "/v1/customers/{account}", "public", &Show},
-    {Verb::get, "/v1/customers/{account}/timeline", "public", &Timeline},
+    {Verb::get, "/v1/health", "read", &Health},
+    {Verb::get, "/v1/status", "read", &StatusReport},
+    {Verb::get, "/v1/config", "read", &Config},
+    {Verb::put, "/v1/config", "admin", &ReplaceConfig},
+    {Verb::get, "/v1/customers", "read", &Search},
+    {Verb::post, "/v1/measures", "admin", &ImportMeasures},
+    {Verb::get, "/v1/customers/{account}", "read", &Show},
+    {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},
+    {Verb::get, "/v1/audit", "read", &AuditTrail},
 };
 
 }  // namespace
 
+// The guard: a bearer token whose hash is a stored credential (401
+// otherwise), of role admin for the "admin" routes (403 otherwise).
+std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
+  const auto header = call.request().find(bhttp::field::authorization);
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header == call.request().end() || !header->value().starts_with(kBearer)) {
+    return Error(http::ApiError{401, "unauthenticated", "credentials",
+                                "an admin token is required (Authorization: Bearer TOKEN; kassa-hq token create)"});
+  }
+  const std::string_view token(header->value().data() + kBearer.size(), header->value().size() - kBearer.size());
+  auto credential = self.registry.store().FindAdminCredential(AdminTokenSha256(token));
+  if (!credential.ok()) return Error(credential.status());
+  if (!*credential) {
+    KASSA_LOG(kWarning) << "admin API: refused an unknown token for " << call.request().method_string() << " "
+                        << call.request().target();
+    return Error(http::ApiError{401, "unauthenticated", "credentials", "the admin token is not known"});
+  }
+  if (call.access() == "admin" && (*credential)->role != kAdminRole) {
+    return Error(http::ApiError{403, "permission_denied", "credentials", "this token is read-only"});
+  }
+  call.identity = std::move(**credential);
+  return std::nullopt;
+}
+
 std::unique_ptr<http::Router> MakeAdminRouter(AdminContext& context) {
-  return std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, context), nullptr);
+  AdminContext* c = &context;
+  return std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, context),
+                                        [c](Call& call) { return AdminGuard(*c, call); });
 }
 
 std::vector<http::RouteInfo> AdminRouteTable() { return http::Describe(kAdminRoutes); }

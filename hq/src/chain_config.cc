@@ -178,7 +178,7 @@ Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& 
   return Status::Ok();
 }
 
-json::object ChainConfigToJson(const ChainConfig& c) {
+json::object ChainConfigToJson(const ChainConfig& c, bool with_secrets) {
   json::array les;
   for (const auto& le : c.legal_entities) {
     json::array groups;
@@ -195,7 +195,7 @@ json::object ChainConfigToJson(const ChainConfig& c) {
       stores.push_back(std::move(store));
     }
     json::array operators;
-    for (const auto& op : le.operators) operators.push_back(config::OperatorToJson(op));
+    for (const auto& op : le.operators) operators.push_back(config::OperatorToJson(op, with_secrets));
     json::object entity{{"id", le.id}, {"customer_groups", std::move(groups)}, {"stores", std::move(stores)}};
     if (!le.clienteling.roles.empty()) entity["clienteling"] = config::ClientelingToJson(le.clienteling);
     if (!operators.empty()) entity["operators"] = std::move(operators);
@@ -204,6 +204,20 @@ json::object ChainConfigToJson(const ChainConfig& c) {
   return json::object{
       {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},
       {"legal_entities", std::move(les)}};
+}
+
+ChainConfig KeepOperatorSecrets(ChainConfig next, const ChainConfig& current) {
+  for (auto& le : next.legal_entities) {
+    const LegalEntity* before = current.FindLegalEntity(le.id);
+    if (before == nullptr) continue;
+    for (auto& op : le.operators) {
+      const model::Operator* old = before->FindOperator(op.worker_id);
+      if (old == nullptr) continue;
+      if (op.pin_hash.empty()) op.pin_hash = old->pin_hash;
+      if (op.badge.empty()) op.badge = old->badge;
+    }
+  }
+  return next;
 }
 
 }  // namespace kassa::hq

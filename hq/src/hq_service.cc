@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "admin_api.h"
+#include "kassa/hq/admin_credentials.h"
 #include "kassa/base/log.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/config/store_config_json.h"
@@ -49,6 +50,9 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
     initial = std::move(config);
   }
   KASSA_TRY_ASSIGN(parts->registry, Registry::Open(*parts->store, parts->clock, std::move(initial)));
+  if (!options.admin_token_file.empty()) {
+    KASSA_TRY(BootstrapAdminTokenFile(*parts->store, parts->clock.NowMs(), options.admin_token_file));
+  }
   KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->daemon.executor(), options.link_address, options.link_port,
                                                   *parts->registry, LinkServerOptions{}));
   parts->admin_context = std::make_unique<AdminContext>(AdminContext{*parts->registry, *parts->link, parts->clock});

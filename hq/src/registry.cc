@@ -17,7 +17,7 @@ const AccountFormat kBookNumbers{"CB", 6};
 // store whose legal entity has few of the log's changes.
 constexpr std::size_t kMaxScan = 4096;
 
-std::string ConfigText(const ChainConfig& c) { return json::serialize(ChainConfigToJson(c)); }
+std::string ConfigText(const ChainConfig& c) { return json::serialize(ChainConfigToJson(c, /*with_secrets=*/true)); }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "clienteling_tables.h"
 #include "customer_tables.h"
@@ -13,8 +15,8 @@
 namespace kassa::storage {
 namespace {
 
-// customers, index, ops, changes, terminals, meta, clienteling
-constexpr unsigned kMaxDbs = 7;
+// customers, index, ops, changes, terminals, meta, clienteling, admin
+constexpr unsigned kMaxDbs = 8;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
 // hq-3: one index entry a phone: national number + country code (rebuilt).
@@ -25,6 +27,29 @@ constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kBookSeqKey = "book_seq";
 constexpr std::string_view kConfigKey = "chain_config";
+constexpr std::string_view kAuditSeqKey = "audit_seq";
+constexpr char kFieldSeparator = '\x1f';  // never in names, roles, paths or times
+
+// Fields joined by kFieldSeparator, and split again.
+Bytes Joined(std::initializer_list<std::string_view> fields) {
+  std::string text;
+  for (auto f : fields) {
+    if (!text.empty()) text.push_back(kFieldSeparator);
+    text.append(f);
+  }
+  return Bytes(text.begin(), text.end());
+}
+std::vector<std::string> Split(ByteView value) {
+  std::vector<std::string> out(1);
+  for (const char c : AsChars(value)) {
+    if (c == kFieldSeparator) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(c);
+    }
+  }
+  return out;
+}
 
 // A change log value: kind (1) | scope length (1) | scope | body: the
 // customer id (16) of an upsert, the encoded ClientelingRecord of a
@@ -78,6 +103,8 @@ class LmdbChainTxn final : public ChainTxn {
   Status ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) override;
   Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) override;
   Result<std::uint64_t> NextBookNumber() override;
+  Status PutAdminCredential(const AdminCredential& credential) override;
+  Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) override;
 
  private:
   Result<std::uint64_t> Counter(std::string_view key);
@@ -98,6 +125,7 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "admin", MDB_CREATE, &admin_), "dbi admin"));
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
@@ -206,6 +234,42 @@ class LmdbChainStore final : public ChainStore {
     return tables_.Read(txn, read);
   }
 
+  Result<std::optional<AdminCredential>> FindAdminCredential(std::string_view token_sha256) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    auto v = txn.Get(admin_, AsBytes("C" + std::string(token_sha256)));
+    if (!v.ok()) {
+      if (v.status().code() == StatusCode::kNotFound) return std::optional<AdminCredential>();
+      return v.status();
+    }
+    const auto fields = Split(*v);
+    if (fields.size() != 3) return Status(StatusCode::kDataLoss, "storage corrupted: malformed admin credential");
+    return std::optional<AdminCredential>(
+        AdminCredential{std::string(token_sha256), fields[1], fields[0], std::atoll(fields[2].c_str())});
+  }
+
+  Result<std::vector<AuditEntry>> Audit(std::size_t max) override {
+    std::vector<AuditEntry> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(admin_));
+    // The audit keys ('A') sort before the credentials ('C'): start at the
+    // last key before 'B'.
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes("B")));
+    if (found) {
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    } else {
+      KASSA_TRY_ASSIGN(found, cursor.Last());
+    }
+    while (found && out.size() < max && !cursor.key().empty() && cursor.key()[0] == 'A') {
+      const auto fields = Split(cursor.value());
+      if (fields.size() != 3 || cursor.key().size() != 9) {
+        return Status(StatusCode::kDataLoss, "storage corrupted: malformed audit entry");
+      }
+      out.push_back({FromBe64(cursor.key().subspan(1)), std::atoll(fields[0].c_str()), fields[1], fields[2]});
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    }
+    return out;
+  }
+
  private:
   friend class LmdbChainTxn;
   LmdbEnv env_;
@@ -216,6 +280,7 @@ class LmdbChainStore final : public ChainStore {
   MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id
   MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
   MDB_dbi meta_ = 0;       // schema, sequences, configuration text
+  MDB_dbi admin_ = 0;      // 'C' + token SHA-256 -> role | name | created; 'A' + seq (8) -> at | who | what
 };
 
 Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
@@ -287,6 +352,20 @@ Result<std::uint64_t> LmdbChainTxn::NextBookNumber() { return Counter(kBookSeqKe
 
 Status LmdbChainTxn::PutTerminal(const TerminalRecord& terminal) {
   return txn_.Put(store_.terminals_, AsBytes(terminal.terminal_id), TerminalValue(terminal));
+}
+
+Status LmdbChainTxn::PutAdminCredential(const AdminCredential& c) {
+  const std::string created = std::to_string(c.created_ms);
+  return txn_.Put(store_.admin_, AsBytes("C" + c.token_sha256), Joined({c.role, c.name, created}));
+}
+
+Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) {
+  KASSA_TRY_ASSIGN(const std::uint64_t seq, Counter(kAuditSeqKey));
+  Bytes key{'A'};
+  const Key8 b = Be64(seq);
+  key.insert(key.end(), b.begin(), b.end());
+  const std::string at = std::to_string(at_ms);
+  return txn_.Put(store_.admin_, key, Joined({at, who, what}));
 }
 
 Status LmdbChainTxn::SaveConfigText(std::string_view text) {

@@ -126,5 +126,6 @@ Result<bool> Cursor::SeekAtLeast(ByteView key) {
 Result<bool> Cursor::First() { return Move(MDB_FIRST); }
 Result<bool> Cursor::Last() { return Move(MDB_LAST); }
 Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
+Result<bool> Cursor::Prev() { return Move(MDB_PREV); }
 
 }  // namespace kassa::storage

@@ -127,6 +127,7 @@ class Cursor {
   Result<bool> First();
   Result<bool> Last();
   Result<bool> Next();
+  Result<bool> Prev();
   ByteView key() const { return FromVal(key_); }
   ByteView value() const { return FromVal(value_); }
 

@@ -57,7 +57,13 @@ def chain_config(workdir, operators=None):
     return path
 
 
+# kassa-hq's admin token by admin port: every admin route needs one, and
+# http_json sends it when no other token is given.
+ADMIN_TOKENS = {}
+
+
 def http_json(port, method, path, body=None, timeout=10, token=None):
+    token = token or ADMIN_TOKENS.get(port)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {"Content-Type": "application/json"}
@@ -130,10 +136,15 @@ class Hq(Process):
         port_file = os.path.join(self.workdir, "hq.ports")
         if os.path.exists(port_file):
             os.remove(port_file)
+        self.token_file = os.path.join(self.workdir, "hq-admin-token")
         self._spawn([KASSA_HQ, "--data", self.data, "--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
-                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"])
+                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning",
+                     "--admin-token-file", self.token_file])
         self._wait_port_file(port_file)
+        with open(self.token_file) as f:
+            self.token = f.read().strip()
+        ADMIN_TOKENS[self.admin_port] = self.token
         return self
 
     def status(self):
@@ -569,8 +580,12 @@ class ConfigurationAndStatusTest(LinkTestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("online", res.stdout)
         self.assertIn("creation mode: sync", res.stdout)
-        res = subprocess.run(EMULATOR + [KASSACTL, "--json", "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "status"],
-                             capture_output=True, text=True, timeout=30)
+        hq_status = EMULATOR + [KASSACTL, "--json", "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "status"]
+        no_token = dict(os.environ, KASSA_ADMIN_TOKEN="", KASSA_ADMIN_TOKEN_FILE=os.path.join(self.workdir, "none"))
+        res = subprocess.run(hq_status, capture_output=True, text=True, timeout=30, env=no_token)
+        self.assertEqual(res.returncode, 5, res.stdout)  # refused without the admin token
+        res = subprocess.run(hq_status, capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_ADMIN_TOKEN_FILE=hq.token_file))
         self.assertEqual(res.returncode, 0, res.stderr)
         status = json.loads(res.stdout)
         self.assertEqual(status["customers"], 1)
@@ -631,9 +646,9 @@ class SharedEdgeTest(LinkTestCase):
             ("unknown path", a.http("GET", "/v1/no-such-path"), http_json(hq.admin_port, "GET", "/v1/no-such-path")),
             ("wrong method", a.http("DELETE", "/v1/health"), http_json(hq.admin_port, "DELETE", "/v1/health")),
             ("malformed JSON", http_raw(a.port, "PATCH", "/v1/customers/LV99999999", b"{", a.token),
-             http_raw(hq.admin_port, "PUT", "/v1/config", b"{")),
+             http_raw(hq.admin_port, "PUT", "/v1/config", b"{", hq.token)),
             ("JSON that is not an object", http_raw(a.port, "POST", "/v1/customers", b"[1]", a.token),
-             http_raw(hq.admin_port, "PUT", "/v1/config", b"[1]")),
+             http_raw(hq.admin_port, "PUT", "/v1/config", b"[1]", hq.token)),
             ("missing search text", a.http("GET", "/v1/customers?limit=5"),
              http_json(hq.admin_port, "GET", "/v1/customers?limit=5")),
             ("bad limit", a.http("GET", "/v1/customers?q=x&limit=ten"),
@@ -699,7 +714,8 @@ class EdgeChecksTest(LinkTestCase):
                 code, body = http_headers(port, "GET", "/v1/health", {"Host": own, "Origin": "http://evil.example"})
                 self.assertEqual((code, body["error"]["field"]), (403, "origin"), body)
                 code, body = http_headers(port, "GET", "/v1/health", {"Host": "localhost:%d" % port,
-                                                                      "Origin": "http://" + own})
+                                                                      "Origin": "http://" + own,
+                                                                      "Authorization": "Bearer " + hq.token})
                 self.assertEqual(code, 200, body)
                 # A cross-site form can post text/plain; no route takes it.
                 path = "/v1/session" if name == "kassad" else "/v1/config"
@@ -727,6 +743,57 @@ class EdgeChecksTest(LinkTestCase):
                     for sock in idle:
                         sock.close()
         wait_for(lambda: a.sync()["online"], 15, "A online after the flood")
+
+
+class AdminApiTest(LinkTestCase):
+    """Headquarters' admin API: credentials on every route, roles, write-only secrets, an audit trail."""
+
+    ROUTES = [("GET", "/v1/health"), ("GET", "/v1/status"), ("GET", "/v1/config"), ("PUT", "/v1/config"),
+              ("GET", "/v1/customers?q=x"), ("POST", "/v1/measures?legal_entity=DZINTARS-LV"),
+              ("GET", "/v1/customers/LV00000001"), ("GET", "/v1/customers/LV00000001/timeline?legal_entity=X"),
+              ("GET", "/v1/audit")]
+
+    def test_credentials_roles_secrets_and_audit(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        for method, path in self.ROUTES:
+            for token in ("", "kha_" + "0" * 64, hq.token[:-1] + "x"):
+                code, body = http_raw(hq.admin_port, method, path, b"{}" if method != "GET" else None, token or None)
+                self.assertEqual((code, body["error"]["code"]), (401, "unauthenticated"), (method, path, token))
+        # A read-only token, issued while kassa-hq runs, reads and cannot change.
+        res = subprocess.run(EMULATOR + [KASSA_HQ, "token", "create", "--data", hq.data, "--name", "auditor",
+                                         "--role", "read-only", "--map-size", "256"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        read_only = res.stdout.strip()
+        self.assertRegex(read_only, r"^kha_[0-9a-f]{64}$")
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/status", token=read_only)[0], 200)
+        code, config = http_json(hq.admin_port, "GET", "/v1/config", token=read_only)
+        self.assertEqual(code, 200)
+        for method, path in [("PUT", "/v1/config"), ("POST", "/v1/measures?legal_entity=DZINTARS-LV")]:
+            code, body = http_raw(hq.admin_port, method, path, json.dumps(config).encode(), read_only)
+            self.assertEqual((code, body["error"]["code"]), (403, "permission_denied"), (method, path))
+        # PIN hashes and badges are write-only: no GET shows one ...
+        text = json.dumps(config)
+        self.assertNotIn("pin_hash", text)
+        self.assertNotIn("badge", text)
+        self.assertNotIn("pbkdf2", text)
+        # ... and a configuration read and put back keeps them: the operators still sign in.
+        code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)
+        self.assertEqual(code, 200, body)
+        self.assertNotIn("pbkdf2", json.dumps(body))
+        head = hq.status()["head_cursor"]
+        wait_for(lambda: a.sync()["distribution_cursor"] >= head, 15, "A to apply what the PUT distributed")
+        code, body = sign_in(a.port)
+        self.assertEqual(code, 201, body)
+        # Every change is audited: who, when, what.
+        code, body = http_json(hq.admin_port, "GET", "/v1/audit")
+        self.assertEqual(code, 200, body)
+        whats = [(e["who"], e["what"]) for e in body["audit"]]
+        self.assertIn(("bootstrap", "PUT /v1/config"), whats)
+        self.assertIn(("kassa-hq", "admin token issued for auditor (read-only)"), whats)
+        self.assertTrue(all(e["at"] for e in body["audit"]))
 
 
 # --- malformed frames ------------------------------------------------------
@@ -905,7 +972,8 @@ class ClientelingAcrossTerminalsTest(LinkTestCase):
         csv = "account,name,value\n%s,Churn likelihood,12%%\n%s,Next best action,\"Invite to the spring preview\"\n" % (
             account, account)
         conn = http.client.HTTPConnection("127.0.0.1", hq.admin_port, timeout=10)
-        conn.request("POST", "/v1/measures?legal_entity=DZINTARS-LV", body=csv, headers={"Content-Type": "text/csv"})
+        conn.request("POST", "/v1/measures?legal_entity=DZINTARS-LV", body=csv,
+                     headers={"Content-Type": "text/csv", "Authorization": "Bearer " + hq.token})
         res = conn.getresponse()
         self.assertEqual(res.status, 200, res.read())
         res.read()

@@ -90,6 +90,16 @@ std::string SessionFilePath() {
   return Env("HOME") + "/.kassactl-session";
 }
 
+std::string LoadAdminToken() {
+  std::string token = Env("KASSA_ADMIN_TOKEN");
+  if (!token.empty()) return token;
+  std::string file = Env("KASSA_ADMIN_TOKEN_FILE");
+  if (file.empty()) file = Env("HOME") + "/.kassactl-admin-token";
+  std::ifstream in(file);
+  std::getline(in, token);
+  return token;
+}
+
 std::string LoadSessionToken() {
   std::string token = Env("KASSA_SESSION");
   if (!token.empty()) return token;

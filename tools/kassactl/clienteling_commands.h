@@ -14,6 +14,9 @@ namespace kassa::ctl {
 std::string SessionFilePath();
 // $KASSA_SESSION, else the session file's token ("" when neither).
 std::string LoadSessionToken();
+// kassa-hq's admin token: $KASSA_ADMIN_TOKEN, else the first line of
+// $KASSA_ADMIN_TOKEN_FILE (default ~/.kassactl-admin-token).
+std::string LoadAdminToken();
 
 int LoginCommand(Globals& g, int argc, char** argv, int i);
 int LogoutCommand(Globals& g, int argc, int i);

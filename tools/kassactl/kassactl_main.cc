@@ -59,6 +59,8 @@ commands:
   quarantine                         operations headquarters rejected, with reasons
   hq status                          with --url of kassa-hq's admin API: customers,
                                      terminals with cursor and lag, rejections
+                                     (admin token: $KASSA_ADMIN_TOKEN, else
+                                     $KASSA_ADMIN_TOKEN_FILE or ~/.kassactl-admin-token)
   status                             customers, pending, outbox, storage use
   doctor                             check customers, indexes and outbox agree
 
@@ -280,8 +282,10 @@ int SyncCommand(const Globals& g, bool now) {
 }
 
 int HqStatus(const Globals& g) {
+  Globals admin = g;
+  admin.token = LoadAdminToken();
   json::value out;
-  if (auto rc = Call(g, "GET", "/v1/status", "", out)) return *rc;
+  if (auto rc = Call(admin, "GET", "/v1/status", "", out)) return *rc;
   if (!out.is_object() || !out.as_object().contains("head_cursor")) {
     std::fprintf(stderr, "kassactl: %s is not kassa-hq's admin API\n", g.url.host.c_str());
     return kFailed;

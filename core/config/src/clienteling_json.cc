@@ -206,13 +206,13 @@ json::object ClientelingToJson(const m::ClientelingConfig& c) {
                       {"lockout_s", c.lockout_s}};
 }
 
-json::object OperatorToJson(const m::Operator& op) {
+json::object OperatorToJson(const m::Operator& op, bool with_secrets) {
   json::array stores;
   for (const auto& s : op.stores) stores.emplace_back(s);
   json::object o{{"worker_id", op.worker_id}, {"name", op.name}, {"stores", std::move(stores)},
                  {"role", op.role}, {"active", op.active}};
-  if (!op.pin_hash.empty()) o["pin_hash"] = op.pin_hash;
-  if (!op.badge.empty()) o["badge"] = op.badge;
+  if (with_secrets && !op.pin_hash.empty()) o["pin_hash"] = op.pin_hash;
+  if (with_secrets && !op.badge.empty()) o["badge"] = op.badge;
   return o;
 }
 

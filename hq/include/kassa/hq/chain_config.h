@@ -59,6 +59,13 @@ struct ChainConfig {
 // Returns: kOk; kInvalidArgument with the member's path in `field`, e.g.
 // "legal_entities[0].stores[1].default_customer.currency".
 Status ParseChainConfig(const boost::json::value& root, ChainConfig& out, std::string& field);
-boost::json::object ChainConfigToJson(const ChainConfig& config);
+// `with_secrets`: the operators' PIN hashes and badges too (what is saved in
+// headquarters' store); the admin API answers without them.
+boost::json::object ChainConfigToJson(const ChainConfig& config, bool with_secrets);
+// `next` with the PIN hash and badge of every operator that gives none taken
+// from the same operator (legal entity and worker id) in `current`: secrets
+// are write-only, so a configuration read from the API and put back keeps
+// them.
+ChainConfig KeepOperatorSecrets(ChainConfig next, const ChainConfig& current);
 
 }  // namespace kassa::hq

@@ -23,6 +23,7 @@ struct HqOptions {
   std::string admin_address = "127.0.0.1";
   std::uint16_t admin_port = 7480;      // 0 picks a free port
   std::size_t map_size_bytes = storage::kDefaultChainMapBytes;
+  std::string admin_token_file;         // admin_credentials.h's bootstrap file; empty: none
 };
 
 class HqService {

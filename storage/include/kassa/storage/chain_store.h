@@ -49,6 +49,23 @@ struct ChangePage {
   std::uint64_t scanned_to = 0;       // the log was read up to here
 };
 
+// A credential of headquarters' admin API: only the SHA-256 of the token is
+// kept, never the token.
+struct AdminCredential {
+  std::string token_sha256;  // 64 hex digits
+  std::string name;          // who holds it ("it-riga"), for the audit trail
+  std::string role;          // "admin" or "read-only"
+  std::int64_t created_ms = 0;
+};
+
+// One change made through the admin API: who, when, what.
+struct AuditEntry {
+  std::uint64_t seq = 0;
+  std::int64_t at_ms = 0;
+  std::string who;
+  std::string what;  // "PUT /v1/config", "POST /v1/measures?legal_entity=..."
+};
+
 struct ChainStats {
   std::uint64_t customers = 0;
   std::uint64_t head_seq = 0;     // newest change
@@ -82,6 +99,11 @@ class ChainTxn {
   virtual Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) = 0;
   // The next value of the client-book number sequence: 1, 2, 3, ...
   virtual Result<std::uint64_t> NextBookNumber() = 0;
+
+  // Adds or replaces an admin credential (by its token's hash).
+  virtual Status PutAdminCredential(const AdminCredential& credential) = 0;
+  // Appends one entry to the audit trail, forever.
+  virtual Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) = 0;
 };
 
 class ChainStore : public search::CustomerIndex {
@@ -105,6 +127,11 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<ChainStats> Stats() = 0;
   // The configuration text last saved (nullopt: never).
   virtual Result<std::optional<std::string>> LoadConfigText() = 0;
+
+  // The credential whose token hashes to `token_sha256` (nullopt: none).
+  virtual Result<std::optional<AdminCredential>> FindAdminCredential(std::string_view token_sha256) = 0;
+  // The newest `max` audit entries, newest first.
+  virtual Result<std::vector<AuditEntry>> Audit(std::size_t max) = 0;
 };
 
 // The default size limit of the embedded store: 8 GiB, or 1 GiB where a

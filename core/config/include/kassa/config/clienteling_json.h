@@ -38,6 +38,8 @@ Status LoadClientelingFile(const std::string& path, const std::string& legal_ent
                            model::ClientelingConfig& config, std::vector<model::Operator>& operators);
 
 boost::json::object ClientelingToJson(const model::ClientelingConfig& c);
-boost::json::object OperatorToJson(const model::Operator& op);  // the PIN hash included (headquarters' admin)
+// `with_secrets`: the PIN hash and badge too (headquarters' saved
+// configuration only; never an API answer: they are write-only).
+boost::json::object OperatorToJson(const model::Operator& op, bool with_secrets);
 
 }  // namespace kassa::config
