@@ -15,16 +15,6 @@ namespace {
 constexpr std::string_view kTokenPrefix = "kha_";
 constexpr std::size_t kTokenBytes = 32;
 
-std::string Hex(ByteView bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
 bool LooksLikeToken(std::string_view token) {
   if (!token.starts_with(kTokenPrefix) || token.size() != kTokenPrefix.size() + 2 * kTokenBytes) return false;
   return token.substr(kTokenPrefix.size()).find_first_not_of("0123456789abcdef") == std::string_view::npos;
@@ -42,7 +32,7 @@ Status Store(storage::ChainStore& store, std::int64_t now_ms, std::string_view t
 
 }  // namespace
 
-std::string AdminTokenSha256(std::string_view token) { return Hex(crypto::Sha256Of(AsBytes(token))); }
+std::string AdminTokenSha256(std::string_view token) { return HexOf(crypto::Sha256Of(AsBytes(token))); }
 
 Result<std::string> IssueAdminToken(storage::ChainStore& store, std::int64_t now_ms, std::string_view name,
                                     std::string_view role) {
@@ -55,7 +45,7 @@ Result<std::string> IssueAdminToken(storage::ChainStore& store, std::int64_t now
   }
   std::array<std::uint8_t, kTokenBytes> random{};
   KASSA_TRY(crypto::RandomBytes(random));
-  const std::string token = std::string(kTokenPrefix) + Hex(random);
+  const std::string token = std::string(kTokenPrefix) + HexOf(random);
   KASSA_TRY(Store(store, now_ms, token, name, role, "admin token issued"));
   return token;
 }

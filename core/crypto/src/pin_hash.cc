@@ -12,16 +12,6 @@ namespace {
 constexpr std::string_view kScheme = "pbkdf2-sha256";
 constexpr std::size_t kSaltBytes = 16;
 
-std::string Hex(ByteView b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t x : b) {
-    out.push_back(kDigits[x >> 4]);
-    out.push_back(kDigits[x & 15]);
-  }
-  return out;
-}
-
 std::optional<Bytes> FromHex(std::string_view s) {
   if (s.empty() || s.size() % 2 != 0) return std::nullopt;
   Bytes out(s.size() / 2);
@@ -73,7 +63,7 @@ Result<std::string> HashPin(std::string_view pin, std::uint32_t iterations) {
   KASSA_TRY(RandomBytes(salt));
   Digest hash{};
   KASSA_TRY(Pbkdf2HmacSha256(AsBytes(pin), salt, iterations, hash));
-  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" + Hex(salt) + "$" + Hex(hash);
+  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" + HexOf(salt) + "$" + HexOf(hash);
 }
 
 Status CheckPinHashFormat(std::string_view pin_hash) {

@@ -1,5 +1,7 @@
 #include "kassa/daemon/daemon.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -8,7 +10,27 @@
 
 namespace kassa::daemon {
 
+namespace {
+
+// Connections, LMDB and devices each take a descriptor; the soft limit of
+// 1,024 many systems start with is raised to the hard limit, so a flood of
+// connections meets the servers' own caps instead of failed accepts.
+void RaiseDescriptorLimit(const std::string& name) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    KASSA_LOG(kWarning) << name << ": cannot raise the open-file limit from " << before;
+    return;
+  }
+  KASSA_LOG(kDebug) << name << ": open-file limit raised from " << before << " to " << limit.rlim_cur;
+}
+
+}  // namespace
+
 Daemon::Daemon(std::string name) : name_(std::move(name)) {
+  RaiseDescriptorLimit(name_);
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     KASSA_LOG(kInfo) << name_ << ": signal " << signal << ": stopping";

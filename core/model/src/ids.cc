@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include "kassa/base/bytes.h"
+
 namespace kassa::model {
 
 bool LocalId::is_zero() const {
@@ -13,15 +15,7 @@ bool LocalId::is_zero() const {
   return true;
 }
 
-std::string LocalId::ToHex() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0x0F];
-  }
-  return out;
-}
+std::string LocalId::ToHex() const { return HexOf(bytes); }
 
 std::optional<LocalId> LocalId::FromHex(std::string_view hex) {
   if (hex.size() != kLocalIdBytes * 2) return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,18 @@ inline ByteView AsBytes(std::string_view s) {
 }
 inline std::string_view AsChars(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Lower-case hex digits of `b`, two a byte.
+inline std::string HexOf(ByteView b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * b.size());
+  for (const std::uint8_t x : b) {
+    out.push_back(kDigits[x >> 4]);
+    out.push_back(kDigits[x & 15]);
+  }
+  return out;
 }
 
 }  // namespace kassa

@@ -9,7 +9,8 @@
 //     is done, WATCHDOG=1 from the event loop every half WatchdogSec (so a
 //     hung loop gets the daemon restarted), STOPPING=1 on a signal; all
 //     no-ops without $NOTIFY_SOCKET;
-//   - Announce(): the port file and the one start-up line on stdout.
+//   - Announce(): the port file and the one start-up line on stdout;
+//   - the open-file soft limit raised to the hard limit at construction.
 //
 // Threading: construct, add hooks and Run() on one thread.
 
