@@ -199,8 +199,6 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/audit", "read", &AuditTrail},
 };
 
-}  // namespace
-
 // The guard: a bearer token whose hash is a stored credential (401
 // otherwise), of role admin for the "admin" routes (403 otherwise).
 std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
@@ -214,8 +212,11 @@ std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
   auto credential = self.registry.store().FindAdminCredential(AdminTokenSha256(token));
   if (!credential.ok()) return Error(credential.status());
   if (!*credential) {
-    KASSA_LOG(kWarning) << "admin API: refused an unknown token for " << call.request().method_string() << " "
-                        << call.request().target();
+    static LogThrottle throttle(std::chrono::seconds(10));
+    if (std::uint64_t held = 0; throttle.Allow(held)) {
+      KASSA_LOG(kWarning) << "admin API: refused an unknown token for " << call.request().method_string() << " "
+                          << call.request().target() << " (" << held << " more since the last)";
+    }
     return Error(http::ApiError{401, "unauthenticated", "credentials", "the admin token is not known"});
   }
   if (call.access() == "admin" && (*credential)->role != kAdminRole) {
@@ -224,6 +225,8 @@ std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
   call.identity = std::move(**credential);
   return std::nullopt;
 }
+
+}  // namespace
 
 std::unique_ptr<http::Router> MakeAdminRouter(AdminContext& context) {
   AdminContext* c = &context;

@@ -201,5 +201,4 @@ Result<std::vector<model::AttributeValue>> ClientelingTables::Measures(const Rea
   return std::move(r->measures->measures);
 }
 
-
 }  // namespace kassa::storage

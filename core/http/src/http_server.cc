@@ -64,7 +64,10 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
   const auto host = request.find(bhttp::field::host);
   const std::string host_value = host == request.end() ? std::string() : Lower(host->value());
   if (std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
-    KASSA_LOG(kWarning) << "refused a request for Host \"" << host_value << "\"";
+    static LogThrottle throttle(std::chrono::seconds(10));
+    if (std::uint64_t held = 0; throttle.Allow(held)) {
+      KASSA_LOG(kWarning) << "refused a request for Host \"" << host_value << "\" (" << held << " more since the last)";
+    }
     return JsonResponse(403, ErrorBody("host", "the Host header must name this server (" + own_hosts.front() + ")",
                                        "permission_denied"), request.version(), false);
   }
@@ -73,7 +76,10 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
     const bool own = std::any_of(own_hosts.begin(), own_hosts.end(),
                                  [&](const std::string& h) { return value == "http://" + h; });
     if (!own) {
-      KASSA_LOG(kWarning) << "refused a request from Origin \"" << value << "\"";
+      static LogThrottle throttle(std::chrono::seconds(10));
+      if (std::uint64_t held = 0; throttle.Allow(held)) {
+        KASSA_LOG(kWarning) << "refused a request from Origin \"" << value << "\" (" << held << " more since the last)";
+      }
       return JsonResponse(403, ErrorBody("origin", "requests from another site are refused", "permission_denied"),
                           request.version(), false);
     }

@@ -18,12 +18,7 @@ using http::IsoTime;
 using http::RouteOf;
 using http::Verb;
 
-
 namespace {
-
-// The access words ClientelingGuard understands: "public", "session"
-// (a signed-in operator) or the name of a model::Permission.
-
 
 json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats, std::int64_t now_ms) {
   const model::StoreConfig& cfg = customers.store_config();
@@ -246,6 +241,9 @@ std::optional<Reply> Receipt(ApiContext& self, Call& call) {
   return std::nullopt;
 }
 
+// Every route of kassad, with what its caller needs; the access words
+// ClientelingGuard understands: "public", "session" (a signed-in operator)
+// or the name of a model::Permission.
 constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::post, "/v1/session", "public", &SignIn},
     {Verb::get, "/v1/session", "session", &SessionInfo},
@@ -277,7 +275,6 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
 };
 
 }  // namespace
-
 
 std::unique_ptr<http::Router> MakeApiRouter(ApiContext& context) {
   ApiContext* c = &context;

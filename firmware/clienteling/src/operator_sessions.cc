@@ -55,7 +55,11 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
     return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
   }
   if (!PinGuessAllowed(now)) {
-    KASSA_LOG(kWarning) << "sign-in throttled: more than " << kPinBurst << " PIN checks at once on this terminal";
+    static LogThrottle throttle(std::chrono::seconds(10));
+    if (std::uint64_t held = 0; throttle.Allow(held)) {
+      KASSA_LOG(kWarning) << "sign-in throttled: too many wrong PINs on this terminal (" << held
+                          << " more refusals since the last)";
+    }
     return Status(StatusCode::kUnavailable, "pin: too many sign-in attempts on this terminal; try again in a few seconds");
   }
   const auto operator_here = StoreOperator(worker_id);

@@ -5,6 +5,8 @@
 //
 //   KASSA_LOG(kWarning) << "outbox full, " << n << " waiting";
 
+#include <chrono>
+#include <cstdint>
 #include <sstream>
 
 namespace kassa {
@@ -14,6 +16,33 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 // Messages below `level` are dropped. Default kInfo.
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
+
+// Lets a log line that an attacker could repeat at will (a refused request)
+// through at most once per `interval`; says how many were held back.
+// Threading: one thread (the daemon's event loop).
+class LogThrottle {
+ public:
+  explicit LogThrottle(std::chrono::milliseconds interval) : interval_(interval) {}
+  // Whether to log now; `held_back` is set to the lines skipped since the last one.
+  bool Allow(std::uint64_t& held_back) {
+    const auto now = std::chrono::steady_clock::now();
+    if (logged_once_ && now - last_ < interval_) {
+      ++skipped_;
+      return false;
+    }
+    logged_once_ = true;
+    last_ = now;
+    held_back = skipped_;
+    skipped_ = 0;
+    return true;
+  }
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  bool logged_once_ = false;
+  std::uint64_t skipped_ = 0;
+};
 
 class LogLine {
  public:
