@@ -64,13 +64,6 @@ const storage::AdminCredential& CallerOf(const Call& call) {
   return *std::any_cast<storage::AdminCredential>(&call.identity);
 }
 
-// Records a change made through the API in headquarters' store.
-Status Audit(AdminContext& self, const Call& call, std::string what) {
-  return self.registry.store().Transact([&](storage::ChainTxn& txn) {
-    return txn.AppendAudit(self.clock.NowMs(), CallerOf(call).name, what);
-  });
-}
-
 std::optional<Reply> Config(AdminContext& self, Call&) {
   return Reply{200, ChainConfigToJson(self.registry.config(), /*with_secrets=*/false)};
 }
@@ -83,9 +76,8 @@ std::optional<Reply> ReplaceConfig(AdminContext& self, Call& call) {
   if (Status s = ParseChainConfig(json::value(std::move(*body)), config, field); !s.ok()) return Error(s, field);
   // PIN hashes and badges are write-only: one left out keeps the one stored.
   config = KeepOperatorSecrets(std::move(config), self.registry.config());
-  if (Status s = self.registry.ReplaceConfig(config); !s.ok()) return Error(s);
+  if (Status s = self.registry.ReplaceConfig(config, CallerOf(call).name); !s.ok()) return Error(s);
   self.link.ChangesAppended();
-  if (Status s = Audit(self, call, "PUT /v1/config"); !s.ok()) return Error(s);
   return Reply{200, ChainConfigToJson(self.registry.config(), /*with_secrets=*/false)};
 }
 
@@ -130,14 +122,9 @@ std::optional<Reply> ImportMeasures(AdminContext& self, Call& call) {
     if (!*id) return Error(http::ApiError{404, "not_found", "account", "no customer with account number " + account});
     measures.push_back({**id, std::move(values)});
   }
-  auto imported = self.registry.ImportMeasures(*entity, measures);
+  auto imported = self.registry.ImportMeasures(*entity, measures, CallerOf(call).name);
   if (!imported.ok()) return Error(imported.status());
   self.link.ChangesAppended();
-  if (Status s = Audit(self, call, "POST /v1/measures?legal_entity=" + *entity + ": " + std::to_string(*imported) +
-                                       " customers");
-      !s.ok()) {
-    return Error(s);
-  }
   return Reply{200, json::object{{"customers", *imported}}};
 }
 
@@ -215,7 +202,7 @@ std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
     static LogThrottle throttle(std::chrono::seconds(10));
     if (std::uint64_t held = 0; throttle.Allow(held)) {
       KASSA_LOG(kWarning) << "admin API: refused an unknown token for " << call.request().method_string() << " "
-                          << call.request().target() << " (" << held << " more since the last)";
+                          << ForLog(call.request().target()) << " (" << held << " more since the last)";
     }
     return Error(http::ApiError{401, "unauthenticated", "credentials", "the admin token is not known"});
   }

@@ -50,12 +50,12 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
       new Registry(store, clock, saved ? *saved : ChainConfig{}, std::move(terminals)));
   if (initial && (!saved || !(*initial == *saved))) {
     if (saved) registry->config_ = *saved;
-    KASSA_TRY(registry->ReplaceConfig(*initial));
+    KASSA_TRY(registry->ReplaceConfig(*initial, "kassa-hq --config"));
   }
   return registry;
 }
 
-Status Registry::ReplaceConfig(const ChainConfig& config) {
+Status Registry::ReplaceConfig(const ChainConfig& config, std::string_view who) {
   std::vector<std::string> changed;
   // Clienteling records that differ from the configuration before, per legal entity.
   std::vector<std::pair<std::string, model::ClientelingRecord>> clienteling;
@@ -94,7 +94,8 @@ Status Registry::ReplaceConfig(const ChainConfig& config) {
     KASSA_TRY(txn.SaveConfigText(ConfigText(config)));
     for (const auto& id : changed) KASSA_TRY(txn.AppendStoreConfigChange(id));
     for (const auto& [entity, record] : clienteling) KASSA_TRY(txn.ApplyClienteling(entity, record));
-    return kassa::Status::Ok();
+    return txn.AppendAudit(clock_.NowMs(), who,
+                           "chain configuration replaced: " + std::to_string(changed.size()) + " store(s) changed");
   }));
   config_ = config;
   KASSA_LOG(kInfo) << "chain configuration saved; " << changed.size() << " store configuration(s) and "
@@ -103,7 +104,7 @@ Status Registry::ReplaceConfig(const ChainConfig& config) {
 }
 
 Result<std::size_t> Registry::ImportMeasures(std::string_view legal_entity,
-                                             const std::vector<model::CustomerMeasures>& measures) {
+                                             const std::vector<model::CustomerMeasures>& measures, std::string_view who) {
   if (config_.FindLegalEntity(legal_entity) == nullptr) {
     return kassa::Status(StatusCode::kNotFound, "legal_entity: not in headquarters' configuration");
   }
@@ -115,7 +116,9 @@ Result<std::size_t> Registry::ImportMeasures(std::string_view legal_entity,
       r.measures = m;
       KASSA_TRY(txn.ApplyClienteling(legal_entity, r));
     }
-    return kassa::Status::Ok();
+    return txn.AppendAudit(clock_.NowMs(), who,
+                           "POST /v1/measures?legal_entity=" + std::string(legal_entity) + ": " +
+                               std::to_string(measures.size()) + " customers");
   }));
   KASSA_LOG(kInfo) << "imported the measures of " << measures.size() << " customer(s) of " << legal_entity;
   return measures.size();

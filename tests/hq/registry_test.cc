@@ -164,7 +164,7 @@ TEST_F(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
 
   ChainConfig changed = SampleChain();
   changed.legal_entities[0].stores[0].allow_offline_creation = false;
-  ASSERT_TRUE(registry_->ReplaceConfig(changed).ok());
+  ASSERT_TRUE(registry_->ReplaceConfig(changed, "test").ok());
   auto after = registry_->ChangesFor("LON-01", (*next)[0].seq, 64, scanned);
   ASSERT_EQ(after->size(), 1u);
   EXPECT_FALSE((*after)[0].store_config.allow_offline_creation);

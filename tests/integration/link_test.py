@@ -794,9 +794,16 @@ class AdminApiTest(LinkTestCase):
         code, body = http_json(hq.admin_port, "GET", "/v1/audit")
         self.assertEqual(code, 200, body)
         whats = [(e["who"], e["what"]) for e in body["audit"]]
-        self.assertIn(("bootstrap", "PUT /v1/config"), whats)
+        self.assertIn(("bootstrap", "chain configuration replaced: 0 store(s) changed"), whats)
+        self.assertTrue(any(who == "kassa-hq --config" and what.startswith("chain configuration replaced")
+                            for who, what in whats), whats)
         self.assertIn(("kassa-hq", "admin token issued for auditor (read-only)"), whats)
         self.assertTrue(all(e["at"] for e in body["audit"]))
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "audit"],
+                             capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_ADMIN_TOKEN=read_only))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("admin token issued for auditor (read-only)", res.stdout)
 
 
 # --- malformed frames ------------------------------------------------------

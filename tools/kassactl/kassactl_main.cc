@@ -61,6 +61,8 @@ commands:
                                      terminals with cursor and lag, rejections
                                      (admin token: $KASSA_ADMIN_TOKEN, else
                                      $KASSA_ADMIN_TOKEN_FILE or ~/.kassactl-admin-token)
+  hq audit                           the same URL: the newest 100 changes made at
+                                     headquarters, who and when
   status                             customers, pending, outbox, storage use
   doctor                             check customers, indexes and outbox agree
 
@@ -281,11 +283,26 @@ int SyncCommand(const Globals& g, bool now) {
   });
 }
 
-int HqStatus(const Globals& g) {
+// `g` with kassa-hq's admin token instead of an operator's session.
+Globals AsAdmin(const Globals& g) {
   Globals admin = g;
   admin.token = LoadAdminToken();
+  return admin;
+}
+
+int HqAudit(const Globals& g) {
   json::value out;
-  if (auto rc = Call(admin, "GET", "/v1/status", "", out)) return *rc;
+  if (auto rc = Call(AsAdmin(g), "GET", "/v1/audit", "", out)) return *rc;
+  return Print(g, out, [](const json::value& v) {
+    for (const auto& e : v.as_object().at("audit").as_array()) {
+      std::printf("%-24s %-20s %s\n", Str(e, "at").c_str(), Str(e, "who").c_str(), Str(e, "what").c_str());
+    }
+  });
+}
+
+int HqStatus(const Globals& g) {
+  json::value out;
+  if (auto rc = Call(AsAdmin(g), "GET", "/v1/status", "", out)) return *rc;
   if (!out.is_object() || !out.as_object().contains("head_cursor")) {
     std::fprintf(stderr, "kassactl: %s is not kassa-hq's admin API\n", g.url.host.c_str());
     return kFailed;
@@ -343,6 +360,7 @@ int Main(int argc, char** argv) {
     const std::string sub = argv[i++];
     if (i != argc) return Usage(command + " " + sub + " takes no arguments");
     if (command == "hq" && sub == "status") return HqStatus(g);
+    if (command == "hq" && sub == "audit") return HqAudit(g);
     if (command == "sync" && (sub == "status" || sub == "now")) return SyncCommand(g, sub == "now");
     return Usage("unknown subcommand " + command + " " + sub);
   }

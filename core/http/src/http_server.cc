@@ -66,7 +66,7 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
   if (std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
     static LogThrottle throttle(std::chrono::seconds(10));
     if (std::uint64_t held = 0; throttle.Allow(held)) {
-      KASSA_LOG(kWarning) << "refused a request for Host \"" << host_value << "\" (" << held << " more since the last)";
+      KASSA_LOG(kWarning) << "refused a request for Host \"" << ForLog(host_value) << "\" (" << held << " more since the last)";
     }
     return JsonResponse(403, ErrorBody("host", "the Host header must name this server (" + own_hosts.front() + ")",
                                        "permission_denied"), request.version(), false);
@@ -78,7 +78,7 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
     if (!own) {
       static LogThrottle throttle(std::chrono::seconds(10));
       if (std::uint64_t held = 0; throttle.Allow(held)) {
-        KASSA_LOG(kWarning) << "refused a request from Origin \"" << value << "\" (" << held << " more since the last)";
+        KASSA_LOG(kWarning) << "refused a request from Origin \"" << ForLog(value) << "\" (" << held << " more since the last)";
       }
       return JsonResponse(403, ErrorBody("origin", "requests from another site are refused", "permission_denied"),
                           request.version(), false);

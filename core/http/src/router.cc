@@ -22,9 +22,10 @@ std::vector<std::string_view> PatternSegments(std::string_view pattern) {
   return out;
 }
 
-// Whether `segments` match `pattern`; fills `params` with the {name} ones.
-bool Matches(std::string_view pattern, const std::vector<std::string>& segments, std::vector<std::string>& params) {
-  const auto parts = PatternSegments(pattern);
+// Whether `segments` match the pattern's `parts`; fills `params` with the
+// {name} ones.
+bool Matches(const std::vector<std::string_view>& parts, const std::vector<std::string>& segments,
+             std::vector<std::string>& params) {
   if (parts.size() != segments.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -64,7 +65,9 @@ Router::Router(std::string service, std::string api_prefix, std::vector<Route> r
       prefix_(std::move(api_prefix)),
       routes_(std::move(routes)),
       guard_(std::move(guard)),
-      fallback_(std::move(fallback)) {}
+      fallback_(std::move(fallback)) {
+  for (const Route& r : routes_) patterns_.push_back(PatternSegments(r.info.pattern));
+}
 
 void Router::Handle(const Request& request, Respond respond) const {
   const std::string_view target(request.target().data(), request.target().size());
@@ -86,9 +89,10 @@ void Router::Handle(const Request& request, Respond respond) const {
   const Route* route = nullptr;
   bool path_known = false;
   std::vector<std::string> params;
-  for (const Route& r : routes_) {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
     std::vector<std::string> p;
-    if (!Matches(r.info.pattern, segments, p)) continue;
+    if (!Matches(patterns_[i], segments, p)) continue;
     path_known = true;
     if (r.info.method == request.method()) {
       route = &r;

@@ -73,15 +73,18 @@ class Registry {
   Status AckCursor(const std::string& terminal_id, std::uint64_t cursor);
 
   // Replaces the chain configuration: saved, and a store-configuration
-  // change appended for every store that is new or differs.
+  // change appended for every store that is new or differs, with an audit
+  // entry naming `who`, all in one transaction.
   // Returns: kOk; a storage failure.
-  Status ReplaceConfig(const ChainConfig& config);
+  Status ReplaceConfig(const ChainConfig& config, std::string_view who);
 
   // Stores headquarters' insight measures of customers of `legal_entity`
-  // and distributes them, all in one transaction.
+  // and distributes them, with an audit entry naming `who`, all in one
+  // transaction.
   // Returns: kOk with the count; kNotFound "legal_entity: ..." or
   // "customer: ..." (nothing imported); a storage failure.
-  Result<std::size_t> ImportMeasures(std::string_view legal_entity, const std::vector<model::CustomerMeasures>& measures);
+  Result<std::size_t> ImportMeasures(std::string_view legal_entity, const std::vector<model::CustomerMeasures>& measures,
+                                     std::string_view who);
 
   Result<HqStatus> Report();
   const ChainConfig& config() const { return config_; }

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 namespace kassa {
 
@@ -16,6 +18,17 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 // Messages below `level` are dropped. Default kInfo.
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
+
+// `text` from a client (a header, a path) made safe for one log line: at
+// most 80 bytes, control characters shown as '?'.
+inline std::string ForLog(std::string_view text) {
+  std::string out(text.substr(0, 80));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (text.size() > 80) out += "...";
+  return out;
+}
 
 // Lets a log line that an attacker could repeat at will (a refused request)
 // through at most once per `interval`; says how many were held back.

@@ -134,6 +134,7 @@ class Router {
   std::string service_;
   std::string prefix_;
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string_view>> patterns_;  // each route's pattern, split once
   Guard guard_;
   Handler fallback_;
 };
