@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <list>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "kassa/base/log.h"
+#include "kassa/http/reply.h"
 #include "kassa/net/listen.h"
 
 namespace kassa::http {
@@ -29,13 +31,9 @@ constexpr auto kIdleTimeout = std::chrono::seconds(30);
 // that fails (out of file descriptors).
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
+// The error envelope of reply.h, as a body.
 std::string ErrorBody(const std::string& field, const std::string& message, const char* code = "invalid_argument") {
-  std::string body = std::string(R"({"error":{"code":")") + code + R"(","field":")" + field + R"(","message":")";
-  for (char c : message) {
-    if (c == '"' || c == '\\') body += '\\';
-    body += c;
-  }
-  return body + "\"}}";
+  return boost::json::serialize(ErrorJson(ApiError{0, code, field, message}));
 }
 
 std::string Lower(std::string_view s) {
