@@ -36,6 +36,17 @@
 #include "kassa/storage/chain_store.h"
 
 namespace {
+
+// The link as the terminals use it, but with dead-peer detection at 30 s
+// instead of 3.5 s: this measures durable ingest, and under qemu the 50
+// simulated terminals of one process can be late with a heartbeat
+// (liveness itself is tested in tests/integration/link_test.py).
+kassa::link::ConnectionOptions BenchLink() {
+  kassa::link::ConnectionOptions o;
+  o.idle_timeout = std::chrono::seconds(30);
+  o.stall_timeout = std::chrono::seconds(30);
+  return o;
+}
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 using kassa::link::FrameType;
@@ -103,7 +114,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
         std::fprintf(stderr, "terminal %d: connect: %s\n", self->id_, ec.message().c_str());
         std::exit(1);
       }
-      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(*socket), kassa::link::ConnectionOptions{},
+      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(*socket), BenchLink(),
                                                                     kassa::proto_codec::LinkControlPayloads());
       self->conn_->Start([self](FrameType t, kassa::ByteView p) { self->OnFrame(t, p); },
                          [self](const kassa::Status& why) {
@@ -238,7 +249,9 @@ int main(int argc, char** argv) {
   }
   auto registry = kassa::hq::Registry::Open(**store, clock, BenchChain());
   asio::io_context hq_io(1);
-  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, {});
+  kassa::hq::LinkServerOptions server_options;
+  server_options.connection = BenchLink();
+  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
   if (!registry.ok() || !server.ok()) return 1;
   auto guard = asio::make_work_guard(hq_io);
   std::thread hq_thread([&] { hq_io.run(); });
