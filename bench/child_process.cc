@@ -63,6 +63,17 @@ Result<std::string> ChildProcess::WaitForPortFile(const std::string& port_file, 
   return Status(StatusCode::kUnavailable, "no port file in time");
 }
 
+Status ChildProcess::Run(const std::vector<std::string>& argv, const std::string& log_path) {
+  KASSA_TRY_ASSIGN(ChildProcess child, Start(argv, log_path));
+  int wstatus = 0;
+  const bool waited = ::waitpid(child.pid_, &wstatus, 0) == child.pid_;
+  child.pid_ = -1;
+  if (!waited || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return Status(StatusCode::kUnavailable, "command: failed (see its log)");
+  }
+  return Status::Ok();
+}
+
 void ChildProcess::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);

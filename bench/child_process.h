@@ -24,6 +24,10 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess() { Stop(); }
 
+  // Runs a command to its end (a `kassa-hq pki` step). Returns: kOk when it
+  // exited 0; kUnavailable "command: ..." otherwise (its output in the log).
+  static Status Run(const std::vector<std::string>& argv, const std::string& log_path);
+
   // Returns the text of `port_file` once it appears (polled every 100 us;
   // the daemons write it atomically); kUnavailable when the process ends
   // first or after `timeout`.

@@ -10,23 +10,32 @@
 // The simulated terminals do not acknowledge distribution frames, so
 // headquarters sends each of them at most one: the figures are ingest, not
 // distribution fan-out.
+// Both workloads run twice in one process: over the plaintext development
+// link and over mutual TLS (each terminal with its own certificate from a
+// chain CA made for the run), so TLS's cost is a ratio of the same run.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--json FILE]
+
+#include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
+#include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/hq/link_server.h"
@@ -34,6 +43,8 @@
 #include "kassa/link/frame_connection.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/storage/chain_store.h"
+#include "kassa/tls/link_tls.h"
+#include "kassa/tls/pki.h"
 
 namespace {
 
@@ -99,6 +110,54 @@ m::Operation NewCreate(int terminal, int i, std::mt19937& rng) {
   return op;
 }
 
+// The run's chain CA, headquarters' certificate and every simulated
+// terminal's bundle, as files in `dir` (the contexts load files).
+class BenchPki {
+ public:
+  explicit BenchPki(std::filesystem::path dir) : dir_(std::move(dir)) {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+    validity_ = {now - 3600, now + 24 * 3600};
+    ca_ = Must(kassa::tls::CreateChainCa("bench", validity_));
+    const auto hq = Must(kassa::tls::IssueHeadquartersCertificate(ca_.certificate_pem, ca_.key_pem, {"127.0.0.1"},
+                                                                  validity_));
+    std::filesystem::create_directories(dir_ / "hq");
+    server_ = Must(kassa::tls::MakeServerContext(Write(dir_ / "hq", hq)));
+  }
+  std::shared_ptr<kassa::tls::Context> server() const { return server_; }
+  std::shared_ptr<kassa::tls::Context> Terminal(const std::string& id) {
+    const auto cert = Must(kassa::tls::IssueTerminalCertificate(ca_.certificate_pem, ca_.key_pem, id, "BENCH-01",
+                                                                validity_));
+    std::filesystem::create_directories(dir_ / id);
+    return Must(kassa::tls::MakeClientContext(Write(dir_ / id, cert), "127.0.0.1"));
+  }
+
+ private:
+  template <typename T>
+  static T Must(kassa::Result<T> r) {
+    if (!r.ok()) {
+      std::fprintf(stderr, "bench PKI: %s\n", r.status().detail());
+      std::exit(1);
+    }
+    return std::move(*r);
+  }
+  kassa::tls::LinkCredentials Write(const std::filesystem::path& at, const kassa::tls::IssuedCertificate& c) const {
+    const kassa::tls::LinkCredentials files{(at / "ca.crt").string(), (at / "cert.pem").string(),
+                                            (at / "key.pem").string()};
+    if (!kassa::WriteFileAtomically(files.ca_file, ca_.certificate_pem).ok() ||
+        !kassa::WriteFileAtomically(files.certificate_file, c.certificate_pem).ok() ||
+        !kassa::WriteFileAtomically(files.key_file, c.key_pem, 0600).ok()) {
+      std::fprintf(stderr, "bench PKI: cannot write %s\n", at.c_str());
+      std::exit(1);
+    }
+    return files;
+  }
+  std::filesystem::path dir_;
+  kassa::tls::Validity validity_;
+  kassa::tls::IssuedCertificate ca_;
+  std::shared_ptr<kassa::tls::Context> server_;
+};
+
 // One simulated terminal.
 class Terminal : public std::enable_shared_from_this<Terminal> {
  public:
@@ -106,15 +165,33 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
   Terminal(asio::io_context& io, int id, Mode mode, int count)
       : io_(io), id_(id), mode_(mode), count_(count),
         terminal_("T" + std::to_string(id) + (mode == Mode::kUpload ? "u" : "r")) {}
+  const std::string& terminal_id() const { return terminal_; }
 
-  void Start(const asio::ip::tcp::endpoint& hq) {
+  // `tls` null: the plaintext development link.
+  void Start(const asio::ip::tcp::endpoint& hq, std::shared_ptr<kassa::tls::Context> tls) {
     auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
-    socket->async_connect(hq, [self = shared_from_this(), socket](boost::system::error_code ec) {
+    socket->async_connect(hq, [self = shared_from_this(), socket, tls](boost::system::error_code ec) {
       if (ec) {
         std::fprintf(stderr, "terminal %d: connect: %s\n", self->id_, ec.message().c_str());
         std::exit(1);
       }
-      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(*socket), BenchLink(),
+      if (!tls) return self->Run(kassa::link::LinkSocket(std::move(*socket)));
+      auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *tls);
+      stream->async_handshake(asio::ssl::stream_base::client, [self, stream](boost::system::error_code hs) {
+        if (hs) {
+          std::fprintf(stderr, "terminal %d: TLS: %s\n", self->id_,
+                       kassa::tls::DescribeHandshakeError(hs, SSL_get_verify_result(stream->native_handle())).c_str());
+          std::exit(1);
+        }
+        self->Run(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))));
+      });
+    });
+  }
+
+  void Run(kassa::link::LinkSocket socket) {
+    auto self = shared_from_this();
+    {
+      self->conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(socket), BenchLink(),
                                                                     kassa::proto_codec::LinkControlPayloads());
       self->conn_->Start([self](FrameType t, kassa::ByteView p) { self->OnFrame(t, p); },
                          [self](const kassa::Status& why) {
@@ -126,7 +203,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
       m::Hello hello{self->terminal_, "BENCH-01",
                      m::kLinkProtocolVersion, ~std::uint64_t{0} >> 1};  // a cursor past the log: no backlog
       self->conn_->Send(FrameType::kHello, *kassa::proto_codec::EncodeHello(hello));
-    });
+    }
   }
 
   bool finished() const { return finished_; }
@@ -183,13 +260,18 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
   std::vector<double> latencies_ms_;
 };
 
-double RunPhase(const asio::ip::tcp::endpoint& hq, Terminal::Mode mode, int terminals, int count,
+// `pki` null: the plaintext development link.
+double RunPhase(const asio::ip::tcp::endpoint& hq, BenchPki* pki, Terminal::Mode mode, int terminals, int count,
                 std::vector<double>* latencies) {
   asio::io_context io(1);
   std::vector<std::shared_ptr<Terminal>> all;
-  for (int t = 0; t < terminals; ++t) all.push_back(std::make_shared<Terminal>(io, t, mode, count));
+  std::vector<std::shared_ptr<kassa::tls::Context>> contexts;
+  for (int t = 0; t < terminals; ++t) {
+    all.push_back(std::make_shared<Terminal>(io, t, mode, count));
+    contexts.push_back(pki != nullptr ? pki->Terminal(all.back()->terminal_id()) : nullptr);
+  }
   const auto start = Clock::now();
-  for (auto& t : all) t->Start(hq);
+  for (int t = 0; t < terminals; ++t) all[static_cast<std::size_t>(t)]->Start(hq, contexts[static_cast<std::size_t>(t)]);
   io.run();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   for (auto& t : all) {
@@ -206,6 +288,59 @@ double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+struct Figures {
+  double uploaded = 0, upload_s = 0, realtime = 0, realtime_s = 0;
+  std::vector<double> latencies;
+  bool complete = false;  // every customer at headquarters
+};
+
+// Both workloads against a fresh headquarters in `dir`, over TLS when `pki` is given.
+Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
+  std::filesystem::create_directories(dir);
+  kassa::SystemClock clock;
+  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes);
+  if (!store.ok()) {
+    std::fprintf(stderr, "store: %s\n", store.status().detail());
+    std::exit(1);
+  }
+  auto registry = kassa::hq::Registry::Open(**store, clock, BenchChain());
+  if (!registry.ok()) std::exit(1);
+  asio::io_context hq_io(1);
+  kassa::hq::LinkServerOptions server_options;
+  server_options.connection = BenchLink();
+  server_options.tls = pki != nullptr ? pki->server() : nullptr;
+  // Every simulated terminal connects at once from 127.0.0.1.
+  server_options.max_unauthenticated_per_source = server_options.max_unauthenticated = 4096;
+  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
+  if (!server.ok()) std::exit(1);
+  auto guard = asio::make_work_guard(hq_io);
+  std::thread hq_thread([&] { hq_io.run(); });
+  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
+
+  Figures f;
+  f.upload_s = RunPhase(hq, pki, Terminal::Mode::kUpload, o.terminals, o.ops_per_terminal, nullptr);
+  f.realtime_s = RunPhase(hq, pki, Terminal::Mode::kRealtime, o.terminals, o.realtime_per_terminal, &f.latencies);
+  asio::post(hq_io, [&] { (*server)->Stop(); });
+  guard.reset();
+  hq_io.stop();
+  hq_thread.join();
+  const auto stats = (*store)->Stats();
+  f.uploaded = static_cast<double>(o.terminals) * o.ops_per_terminal;
+  f.realtime = static_cast<double>(o.terminals) * o.realtime_per_terminal;
+  f.complete = stats.ok() && stats->customers == static_cast<std::uint64_t>(f.uploaded + f.realtime);
+  if (!f.complete) std::fprintf(stderr, "expected %.0f customers at headquarters\n", f.uploaded + f.realtime);
+  return f;
+}
+
+std::string Json(const Figures& f) {
+  std::ostringstream out;
+  out << "{\"async_upload\":{\"operations\":" << f.uploaded << ",\"seconds\":" << f.upload_s
+      << ",\"ops_per_second\":" << f.uploaded / f.upload_s << "},\"realtime_create\":{\"operations\":" << f.realtime
+      << ",\"seconds\":" << f.realtime_s << ",\"ops_per_second\":" << f.realtime / f.realtime_s
+      << ",\"p50_ms\":" << Percentile(f.latencies, 0.5) << ",\"p99_ms\":" << Percentile(f.latencies, 0.99) << "}}";
+  return out.str();
 }
 
 }  // namespace
@@ -241,51 +376,26 @@ int main(int argc, char** argv) {
   kassa::SetLogLevel(kassa::LogLevel::kWarning);
   const auto dir = std::filesystem::temp_directory_path() / ("kassa-bench-hq-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  kassa::SystemClock clock;
-  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes);
-  if (!store.ok()) {
-    std::fprintf(stderr, "store: %s\n", store.status().detail());
-    return 1;
-  }
-  auto registry = kassa::hq::Registry::Open(**store, clock, BenchChain());
-  asio::io_context hq_io(1);
-  kassa::hq::LinkServerOptions server_options;
-  server_options.connection = BenchLink();
-  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
-  if (!registry.ok() || !server.ok()) return 1;
-  auto guard = asio::make_work_guard(hq_io);
-  std::thread hq_thread([&] { hq_io.run(); });
-  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
-
-  const double upload_s = RunPhase(hq, Terminal::Mode::kUpload, o.terminals, o.ops_per_terminal, nullptr);
-  std::vector<double> latencies;
-  const double realtime_s = RunPhase(hq, Terminal::Mode::kRealtime, o.terminals, o.realtime_per_terminal, &latencies);
-  asio::post(hq_io, [&] { (*server)->Stop(); });
-  guard.reset();
-  hq_io.stop();
-  hq_thread.join();
-  const auto stats = (*store)->Stats();
-
-  const double uploaded = static_cast<double>(o.terminals) * o.ops_per_terminal;
-  const double realtime = static_cast<double>(o.terminals) * o.realtime_per_terminal;
-  std::printf("kassa-hq durable ingest, %d concurrent terminals (LMDB on %s)\n", o.terminals, dir.c_str());
-  std::printf("%-34s %12s %12s %10s %10s\n", "workload", "operations", "seconds", "ops/s", "p99 ms");
-  std::printf("%-34s %12.0f %12.2f %10.0f %10s\n", "async upload (batches of 64)", uploaded, upload_s,
-              uploaded / upload_s, "-");
-  std::printf("%-34s %12.0f %12.2f %10.0f %10.1f\n", "real-time create (1 in flight each)", realtime, realtime_s,
-              realtime / realtime_s, Percentile(latencies, 0.99));
-  std::printf("customers at headquarters: %llu\n", static_cast<unsigned long long>(stats.ok() ? stats->customers : 0));
-  if (!o.json_path.empty()) {
-    std::ofstream(o.json_path) << "{\"terminals\":" << o.terminals << ",\"async_upload\":{\"operations\":" << uploaded
-                               << ",\"seconds\":" << upload_s << ",\"ops_per_second\":" << uploaded / upload_s
-                               << "},\"realtime_create\":{\"operations\":" << realtime << ",\"seconds\":" << realtime_s
-                               << ",\"ops_per_second\":" << realtime / realtime_s
-                               << ",\"p50_ms\":" << Percentile(latencies, 0.5)
-                               << ",\"p99_ms\":" << Percentile(latencies, 0.99) << "}}\n";
-  }
-  store->reset();
+  BenchPki pki(dir / "pki");
+  const Figures plain = Measure(o, dir / "plain", nullptr);
+  const Figures tls = Measure(o, dir / "tls", &pki);
   std::filesystem::remove_all(dir);
-  const bool all_there = stats.ok() && stats->customers == static_cast<std::uint64_t>(uploaded + realtime);
-  if (!all_there) std::fprintf(stderr, "expected %.0f customers at headquarters\n", uploaded + realtime);
-  return all_there ? 0 : 1;
+
+  std::printf("kassa-hq durable ingest, %d concurrent terminals (LMDB under %s)\n", o.terminals, dir.c_str());
+  std::printf("%-42s %12s %10s %10s %10s %10s\n", "workload", "operations", "seconds", "ops/s", "p50 ms", "p99 ms");
+  for (const auto* f : {&plain, &tls}) {
+    const char* link = f == &plain ? "plaintext" : "mutual TLS";
+    std::printf("%-42s %12.0f %10.2f %10.0f %10s %10s\n", (std::string("async upload (batches of 64), ") + link).c_str(),
+                f->uploaded, f->upload_s, f->uploaded / f->upload_s, "-", "-");
+    std::printf("%-42s %12.0f %10.2f %10.0f %10.1f %10.1f\n",
+                (std::string("real-time create (1 in flight), ") + link).c_str(), f->realtime, f->realtime_s,
+                f->realtime / f->realtime_s, Percentile(f->latencies, 0.5), Percentile(f->latencies, 0.99));
+  }
+  const double cost = 1.0 - (tls.uploaded / tls.upload_s) / (plain.uploaded / plain.upload_s);
+  std::printf("TLS costs %.1f%% of async ingest throughput (goal: at most 10%%)\n", cost * 100);
+  if (!o.json_path.empty()) {
+    std::ofstream(o.json_path) << "{\"terminals\":" << o.terminals << ",\"plaintext\":" << Json(plain)
+                               << ",\"tls\":" << Json(tls) << ",\"tls_ingest_cost\":" << cost << "}\n";
+  }
+  return plain.complete && tls.complete ? 0 : 1;
 }

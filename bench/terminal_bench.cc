@@ -446,6 +446,18 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
       Must(store->customers().Create(c, &op), "queue a creation");
     }
   }
+  m::StoreConfig store;
+  if (!kassa::config::LoadStoreConfigFile(o.store_config, store).ok()) Fail("store configuration " + o.store_config);
+  // Enrolment as an IT person does it: the chain CA, then the terminal's bundle.
+  const std::string pki_log = (dir / "kassa-hq-pki.log").string();
+  Must(kassa::bench::ChildProcess::Run({o.kassa_hq, "pki", "init", "--data", hq.string(), "--hq-name", "127.0.0.1"},
+                                       pki_log),
+       "kassa-hq pki init");
+  const std::string bundle = (dir / "bundle").string();
+  Must(kassa::bench::ChildProcess::Run({o.kassa_hq, "pki", "issue", "--data", hq.string(), "--terminal", kTerminal,
+                                        "--store", store.store_id, "--out", bundle},
+                                       pki_log),
+       "kassa-hq pki issue");
   const std::string hq_ports = (dir / "hq.ports").string();
   auto headquarters = Must(kassa::bench::ChildProcess::Start(
                                {o.kassa_hq, "--data", hq.string(), "--config", o.chain_config, "--listen",
@@ -462,7 +474,7 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
   auto kassad = Must(kassa::bench::ChildProcess::Start(
                          {o.kassad, "--data", terminal.string(), "--config", o.store_config, "--hq",
                           "127.0.0.1:" + std::to_string(link), "--listen", "127.0.0.1:0", "--port-file", port_file,
-                          "--terminal", kTerminal, "--log-level", "warning"},
+                          "--terminal", kTerminal, "--log-level", "warning", "--link-bundle", bundle},
                          (dir / "kassad-upload.log").string()),
                      "start kassad");
   const std::uint16_t api =

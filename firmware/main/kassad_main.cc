@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "boards.h"
 #include "kassa/cli/cli.h"
 #include "kassa/service/service.h"
+#include "kassa/tls/link_tls.h"
+#include "kassa/tls/pki.h"
 
 namespace {
 
@@ -32,6 +36,14 @@ options:
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)
   --hq HOST:PORT      headquarters' link address. Without it the terminal
                       works offline: every customer waits as "Pending sync".
+  --link-bundle DIR   this terminal's link certificate, key (0600) and chain
+                      CA, from `kassa-hq pki issue` (required with --hq).
+                      Without --terminal, the terminal id is the certificate's.
+                      A renewed bundle is picked up while running.
+  --hq-name NAME      the name headquarters' certificate must carry
+                                                        (default: the --hq HOST)
+  --insecure-plaintext-link
+                      DEVELOPMENT ONLY: the link without TLS or certificates
   --map-size MB       largest size of the data file in MiB     (default 1024)
   --hal none|sim|linux
                       peripherals: none, simulated, or real ones from the
@@ -52,6 +64,7 @@ int Main(int argc, char** argv) {
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, ""};
   std::string hal = "none";
   std::string device_file;
+  bool terminal_given = false;
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) options.terminal_id = std::string(host).substr(0, 32);
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassad", kUsage,
@@ -75,6 +88,13 @@ int Main(int argc, char** argv) {
           }
         } else if (name == "--terminal") {
           options.terminal_id = value;
+          terminal_given = true;
+        } else if (name == "--link-bundle") {
+          options.link_bundle = value;
+        } else if (name == "--hq-name") {
+          options.hq_name = value;
+        } else if (name == "--insecure-plaintext-link") {
+          options.insecure_plaintext_link = true;
         } else if (name == "--hal") {
           if (value != "none" && value != "sim" && value != "linux") {
             return Status(StatusCode::kInvalidArgument, "--hal takes none, sim or linux");
@@ -86,8 +106,17 @@ int Main(int argc, char** argv) {
           return Status(StatusCode::kNotFound, "unknown option");
         }
         return Status::Ok();
-      });
+      },
+      {"--insecure-plaintext-link"});
   if (parsed) return *parsed;
+  if (!options.link_bundle.empty() && !terminal_given) {
+    std::ifstream in(kassa::tls::BundleCredentials(options.link_bundle).certificate_file);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    if (auto identity = kassa::tls::TerminalIdentityOfPem(pem.str()); identity.ok()) {
+      options.terminal_id = identity->terminal_id;
+    }
+  }
   if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
   if (hal == "linux") {
     if (device_file.empty()) return kassa::cli::UsageError("kassad", kUsage, "--hal linux needs --devices FILE");

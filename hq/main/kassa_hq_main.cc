@@ -2,13 +2,20 @@
 // HqService and runs it (under cli::RunGuarded).
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kassa/base/system_clock.h"
 #include "kassa/cli/cli.h"
 #include "kassa/hq/admin_credentials.h"
 #include "kassa/hq/hq_service.h"
+#include "kassa/hq/link_pki.h"
 
 namespace {
 
@@ -32,6 +39,10 @@ options:
   --admin-token-file FILE
                        the bootstrap admin token: FILE's token (mode 0600) is
                        accepted, or a new one is issued into FILE
+  --insecure-plaintext-link
+                       DEVELOPMENT ONLY: the link without TLS; any client can
+                       pose as any terminal (a warning per connection).
+                       Without it, DIR/pki must hold the chain CA (pki init)
   --log-level LEVEL    debug | info | warning | error              (default info)
   --help               this text
 
@@ -42,55 +53,160 @@ kassactl --url http://ADMIN hq status reads $KASSA_ADMIN_TOKEN or
 usage: kassa-hq token create --data DIR --name NAME [--role admin|read-only]
   issues an admin API token (shown once; only its hash is stored), also
   while kassa-hq runs.
-exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
+usage: kassa-hq token revoke --data DIR --name NAME
+  revokes every token of NAME at once.
+
+the link's certificates (docs/OPERATIONS.md, "Enrolling terminals"):
+usage: kassa-hq pki init --data DIR [--chain NAME] [--hq-name HOST]...
+  makes the chain CA (10 years) and the link listener's certificate
+  (2 years) for each HOST terminals dial (default: localhost, 127.0.0.1).
+usage: kassa-hq pki issue --data DIR --terminal ID --store ID --out DIR2 [--days N]
+  writes terminal ID's bundle (terminal.crt, terminal.key 0600, ca.crt)
+  into DIR2 for `kassad --link-bundle DIR2`; valid N days (default 365).
+  Issuing again into the same DIR2 renews it: kassad picks it up running.
+usage: kassa-hq pki revoke --data DIR (--serial HEX | --cert FILE)
+  refuses that certificate from the next connection on.
+exit status: 0 stopped by SIGINT/SIGTERM (commands: done), 2 usage, 1 failed
 )";
 
 using kassa::Status;
 using kassa::StatusCode;
 
-// kassa-hq token create --data DIR --name NAME [--role admin|read-only]
-int TokenCommand(int argc, char** argv) {
-  if (argc < 3 || std::string_view(argv[2]) != "create") {
-    return kassa::cli::UsageError("kassa-hq", kUsage, "token takes: create --data DIR --name NAME [--role ROLE]");
-  }
+// The options of the `token` and `pki` commands, each at most once except --hq-name.
+struct CommandOptions {
   kassa::cli::DaemonOptions daemon{"", kassa::storage::kDefaultChainMapBytes, ""};
-  std::string name;
-  std::string role(kassa::hq::kAdminRole);
-  const auto parsed = kassa::cli::ParseOptions(argc - 2, argv + 2, "kassa-hq token create", kUsage,
+  std::string name, role{kassa::hq::kAdminRole}, chain{"kassa"}, terminal, store, out, serial, cert;
+  std::vector<std::string> hq_names;
+  int days = 0;
+};
+
+// Parses argv[3...] of `kassa-hq WHAT VERB ...`. Returns an exit code when done.
+std::optional<int> ParseCommand(int argc, char** argv, const char* what, CommandOptions& o) {
+  return kassa::cli::ParseOptions(argc - 2, argv + 2, what, kUsage,
       [&](std::string_view option, const std::string& value) -> Status {
-        if (option == "--data" || option == "--map-size") return kassa::cli::TakeDaemonOption(option, value, daemon);
-        if (option == "--name") {
-          name = value;
-        } else if (option == "--role") {
-          role = value;
+        if (option == "--data" || option == "--map-size") return kassa::cli::TakeDaemonOption(option, value, o.daemon);
+        std::string* text = option == "--name"       ? &o.name
+                            : option == "--role"     ? &o.role
+                            : option == "--chain"    ? &o.chain
+                            : option == "--terminal" ? &o.terminal
+                            : option == "--store"    ? &o.store
+                            : option == "--out"      ? &o.out
+                            : option == "--serial"   ? &o.serial
+                            : option == "--cert"     ? &o.cert
+                                                     : nullptr;
+        if (text != nullptr) {
+          *text = value;
+        } else if (option == "--hq-name") {
+          o.hq_names.push_back(value);
+        } else if (option == "--days") {
+          char* end = nullptr;
+          const long days = std::strtol(value.c_str(), &end, 10);
+          if (end == value.c_str() || *end != '\0' || days < 1 || days > 36500) {
+            return Status(StatusCode::kInvalidArgument, "--days takes 1 to 36500");
+          }
+          o.days = static_cast<int>(days);
         } else {
           return Status(StatusCode::kNotFound, "unknown option");
         }
         return Status::Ok();
       });
-  if (parsed) return *parsed;
-  if (daemon.data_dir.empty() || name.empty()) {
-    return kassa::cli::UsageError("kassa-hq", kUsage, "token create needs --data DIR and --name NAME");
-  }
-  // No directory lock: LMDB lets a second process write while kassa-hq runs,
-  // and kassa-hq reads credentials from the store on every request.
-  auto store = kassa::storage::OpenLmdbChainStore(daemon.data_dir, daemon.map_size_bytes);
+}
+
+int Failed(const Status& s) {
+  std::fprintf(stderr, "kassa-hq: %s\n", s.detail());
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+// No directory lock: LMDB lets a second process write while kassa-hq runs,
+// and kassa-hq reads credentials and revocations from the store on use.
+std::unique_ptr<kassa::storage::ChainStore> OpenStore(const CommandOptions& o) {
+  auto store = kassa::storage::OpenLmdbChainStore(o.daemon.data_dir, o.daemon.map_size_bytes);
   if (!store.ok()) {
-    std::fprintf(stderr, "kassa-hq: %s\n", store.status().detail());
-    return 1;
+    Failed(store.status());
+    return nullptr;
   }
+  return std::move(*store);
+}
+
+// kassa-hq token create|revoke ...
+int TokenCommand(int argc, char** argv) {
+  const std::string_view verb = argc > 2 ? argv[2] : "";
+  if (verb != "create" && verb != "revoke") {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "token takes: create or revoke");
+  }
+  CommandOptions o;
+  if (const auto parsed = ParseCommand(argc, argv, "kassa-hq token", o)) return *parsed;
+  if (o.daemon.data_dir.empty() || o.name.empty()) {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "token needs --data DIR and --name NAME");
+  }
+  auto store = OpenStore(o);
+  if (!store) return 1;
   kassa::SystemClock clock;
-  auto token = kassa::hq::IssueAdminToken(**store, clock.NowMs(), name, role);
-  if (!token.ok()) {
-    std::fprintf(stderr, "kassa-hq: %s\n", token.status().detail());
-    return token.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  if (verb == "revoke") {
+    auto revoked = kassa::hq::RevokeAdminTokens(*store, clock.NowMs(), o.name);
+    if (!revoked.ok()) return Failed(revoked.status());
+    std::printf("revoked %zu token(s) of %s\n", *revoked, o.name.c_str());
+    return 0;
   }
+  auto token = kassa::hq::IssueAdminToken(*store, clock.NowMs(), o.name, o.role);
+  if (!token.ok()) return Failed(token.status());
   std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+// kassa-hq pki init|issue|revoke ...
+int PkiCommand(int argc, char** argv) {
+  const std::string_view verb = argc > 2 ? argv[2] : "";
+  if (verb != "init" && verb != "issue" && verb != "revoke") {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "pki takes: init, issue or revoke");
+  }
+  CommandOptions o;
+  if (const auto parsed = ParseCommand(argc, argv, "kassa-hq pki", o)) return *parsed;
+  if (o.daemon.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "pki needs --data DIR");
+  if (const Status s = kassa::cli::PrepareDataDirectory(o.daemon); !s.ok()) return Failed(s);
+  kassa::SystemClock clock;
+  if (verb == "init") {
+    if (o.hq_names.empty()) o.hq_names = {"localhost", "127.0.0.1"};
+    const Status s = kassa::hq::InitLinkPki(o.daemon.data_dir, o.chain, o.hq_names, 3650, o.days > 0 ? o.days : 730,
+                                            clock.NowMs());
+    if (!s.ok()) return Failed(s);
+    std::printf("chain CA and link certificate written to %s/pki\n", o.daemon.data_dir.c_str());
+    return 0;
+  }
+  auto store = OpenStore(o);
+  if (!store) return 1;
+  if (verb == "issue") {
+    if (o.terminal.empty() || o.store.empty() || o.out.empty()) {
+      return kassa::cli::UsageError("kassa-hq", kUsage, "pki issue needs --terminal, --store and --out");
+    }
+    auto issued = kassa::hq::IssueTerminalBundle(o.daemon.data_dir, *store, o.terminal, o.store,
+                                                 o.days > 0 ? o.days : 365, o.out, clock.NowMs());
+    if (!issued.ok()) return Failed(issued.status());
+    std::printf("serial %s: terminal %s of store %s, bundle in %s\n", issued->serial_hex.c_str(), o.terminal.c_str(),
+                o.store.c_str(), o.out.c_str());
+    return 0;
+  }
+  if (o.serial.empty() == o.cert.empty()) {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "pki revoke needs --serial HEX or --cert FILE (one of them)");
+  }
+  std::string serial = o.serial;
+  if (!o.cert.empty()) {
+    std::ifstream in(o.cert);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    auto identity = kassa::tls::TerminalIdentityOfPem(pem.str());
+    if (!identity.ok()) return Failed(identity.status());
+    serial = identity->serial_hex;
+  }
+  auto revoked = kassa::hq::RevokeLinkCertificate(*store, serial, clock.NowMs());
+  if (!revoked.ok()) return Failed(revoked.status());
+  std::printf("revoked link certificate %s\n", revoked->c_str());
   return 0;
 }
 
 int Main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "token") return TokenCommand(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "pki") return PkiCommand(argc, argv);
   kassa::hq::HqOptions options;
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, ""};
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
@@ -106,6 +222,8 @@ int Main(int argc, char** argv) {
           }
         } else if (name == "--admin-token-file") {
           options.admin_token_file = value;
+        } else if (name == "--insecure-plaintext-link") {
+          options.insecure_plaintext_link = true;
         } else if (name == "--admin") {
           if (!kassa::cli::ParseHostPort(value, options.admin_address, options.admin_port)) {
             return Status(StatusCode::kInvalidArgument, "--admin takes ADDR:PORT");
@@ -114,7 +232,8 @@ int Main(int argc, char** argv) {
           return Status(StatusCode::kNotFound, "unknown option");
         }
         return Status::Ok();
-      });
+      },
+      {"--insecure-plaintext-link"});
   if (parsed) return *parsed;
   if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");
   if (const Status s = kassa::cli::PrepareDataDirectory(daemon); !s.ok()) {

@@ -51,6 +51,23 @@ Result<std::string> IssueAdminToken(storage::ChainStore& store, std::int64_t now
   return token;
 }
 
+Result<std::size_t> RevokeAdminTokens(storage::ChainStore& store, std::int64_t now_ms, std::string_view name) {
+  KASSA_TRY_ASSIGN(const auto credentials, store.AdminCredentials());
+  std::size_t revoked = 0;
+  KASSA_TRY(store.Transact([&](storage::ChainTxn& txn) -> Status {
+    for (const auto& c : credentials) {
+      if (c.name != name) continue;
+      KASSA_TRY(txn.RemoveAdminCredential(c.token_sha256));
+      ++revoked;
+    }
+    if (revoked == 0) return Status::Ok();
+    return txn.AppendAudit(now_ms, "kassa-hq", "admin token(s) revoked for " + std::string(name) + " (" +
+                                                   std::to_string(revoked) + ")");
+  }));
+  if (revoked == 0) return Status(StatusCode::kNotFound, "name: no token of that name");
+  return revoked;
+}
+
 Status BootstrapAdminTokenFile(storage::ChainStore& store, std::int64_t now_ms, const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {

@@ -9,6 +9,7 @@
 #include "kassa/config/store_config_json.h"
 #include "kassa/daemon/daemon.h"
 #include "kassa/daemon/directory_lock.h"
+#include "kassa/hq/link_pki.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
@@ -53,8 +54,19 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   if (!options.admin_token_file.empty()) {
     KASSA_TRY(BootstrapAdminTokenFile(*parts->store, parts->clock.NowMs(), options.admin_token_file));
   }
+  LinkServerOptions link_options;
+  if (options.insecure_plaintext_link) {
+    KASSA_LOG(kWarning) << "the link runs WITHOUT TLS (--insecure-plaintext-link): anyone who reaches "
+                        << options.link_address << " can pose as any terminal; for development only";
+  } else if (!HasLinkPki(options.data_dir)) {
+    KASSA_LOG(kError) << "no link certificates in " << options.data_dir << "/pki: run `kassa-hq pki init --data "
+                      << options.data_dir << " --hq-name HOST` once (docs/OPERATIONS.md, \"Enrolling terminals\")";
+    return Status(StatusCode::kFailedPrecondition, "link: no chain CA (run kassa-hq pki init)");
+  } else {
+    KASSA_TRY_ASSIGN(link_options.tls, tls::MakeServerContext(HeadquartersCredentials(options.data_dir)));
+  }
   KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->daemon.executor(), options.link_address, options.link_port,
-                                                  *parts->registry, LinkServerOptions{}));
+                                                  *parts->registry, std::move(link_options)));
   parts->admin_context = std::make_unique<AdminContext>(AdminContext{*parts->registry, *parts->link, parts->clock});
   parts->admin_router = MakeAdminRouter(*parts->admin_context);
   Parts* p = parts.get();

@@ -1,14 +1,20 @@
 #include "kassa/hq/link_server.h"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <list>
+#include <map>
+#include <optional>
 
 #include "kassa/base/log.h"
 #include "kassa/net/listen.h"
 #include "kassa/model/limits.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/search/customer_search.h"
+#include "kassa/tls/pki.h"
 
 namespace kassa::hq {
 namespace asio = boost::asio;
@@ -27,8 +33,38 @@ constexpr std::size_t kMaxGroupOperations = 512;
 
 class Session;
 
+// Connections not yet past Hello, by source address and in total.
+struct PreAuthCounts {
+  std::map<std::string, std::size_t> by_source;
+  std::size_t total = 0;
+};
+
+// One unauthenticated connection's place in PreAuthCounts, given back
+// when the connection says Hello or ends.
+class PreAuthSlot {
+ public:
+  PreAuthSlot(std::shared_ptr<PreAuthCounts> counts, std::string source)
+      : counts_(std::move(counts)), source_(std::move(source)) {
+    ++counts_->total;
+    ++counts_->by_source[source_];
+  }
+  PreAuthSlot(const PreAuthSlot&) = delete;
+  PreAuthSlot& operator=(const PreAuthSlot&) = delete;
+  ~PreAuthSlot() {
+    --counts_->total;
+    if (auto it = counts_->by_source.find(source_); it != counts_->by_source.end() && --it->second == 0) {
+      counts_->by_source.erase(it);
+    }
+  }
+
+ private:
+  std::shared_ptr<PreAuthCounts> counts_;
+  std::string source_;
+};
+
 struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
-  Impl(asio::any_io_executor ex, Registry& r, LinkServerOptions o) : acceptor(ex), registry(r), options(o) {}
+  Impl(asio::any_io_executor ex, Registry& r, LinkServerOptions o)
+      : acceptor(ex), registry(r), options(std::move(o)), pre_auth(std::make_shared<PreAuthCounts>()) {}
 
   struct Pending {
     std::weak_ptr<Session> session;
@@ -37,6 +73,8 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   };
 
   void Accept();
+  void Admit(tcp::socket socket);
+  std::size_t Terminals() const;
   void Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime, std::uint32_t request_id);
   void Flush();
   void WakeAll();
@@ -44,6 +82,7 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   tcp::acceptor acceptor;
   Registry& registry;
   const LinkServerOptions options;
+  std::shared_ptr<PreAuthCounts> pre_auth;
   std::list<std::weak_ptr<Session>> sessions;
   std::vector<Batch> batches;     // waiting for a group commit, oldest first
   std::vector<Pending> pending;   // who waits for each batch
@@ -51,23 +90,65 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   bool stopped = false;
 };
 
+// Logs refusals a stranger can repeat at most once per 10 s per kind.
+#define KASSA_LOG_THROTTLED(throttle_name, stream)                     \
+  do {                                                                 \
+    static LogThrottle throttle_name(std::chrono::seconds(10));        \
+    std::uint64_t held_back = 0;                                       \
+    if (throttle_name.Allow(held_back)) {                              \
+      KASSA_LOG(kWarning) << stream                                    \
+                          << (held_back > 0 ? " (and " + std::to_string(held_back) + " more like it)" : ""); \
+    }                                                                  \
+  } while (false)
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<link::FrameConnection> conn, std::weak_ptr<LinkServer::Impl> server)
-      : conn_(std::move(conn)), server_(std::move(server)) {}
-
-  void Start() {
-    conn_->Start([self = shared_from_this()](FrameType t, ByteView p) { self->OnFrame(t, p); },
-                 [self = shared_from_this()](const Status& why) { self->OnClosed(why); });
+  Session(std::weak_ptr<LinkServer::Impl> server, tcp::socket socket, std::unique_ptr<PreAuthSlot> slot)
+      : server_(std::move(server)), socket_(std::move(socket)), slot_(std::move(slot)),
+        deadline_(socket_->get_executor()) {
+    boost::system::error_code ec;
+    const auto endpoint = socket_->remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown peer") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
-  void Close(const Status& why) { conn_->Close(why); }
-  bool ready() const { return conn_->open() && !terminal_id_.empty(); }
+
+  // The TLS handshake (or, plaintext, the frames at once) under the Hello deadline.
+  void Start(const LinkServerOptions& options) {
+    deadline_.expires_after(options.hello_timeout);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || !self->terminal_id_.empty()) return;
+      KASSA_LOG_THROTTLED(no_hello, "link " << self->peer_ << ": no handshake and hello in time; dropped");
+      self->Close(Status(StatusCode::kDeadlineExceeded, "link: no hello in time"));
+    });
+    if (!options.tls) {
+      KASSA_LOG(kWarning) << "link " << peer_ << ": PLAINTEXT connection (--insecure-plaintext-link): "
+                          << "nothing authenticates this terminal";
+      return StartFrames(link::LinkSocket(std::move(*socket_)), options);
+    }
+    tls_ = std::make_unique<link::LinkSocket::Tls>(std::move(*socket_), *options.tls);
+    socket_.reset();
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this(), options](boost::system::error_code ec) {
+                            self->OnHandshake(ec, options);
+                          });
+  }
+
+  void Close(const Status& why) {
+    if (conn_) return conn_->Close(why);
+    boost::system::error_code ignored;
+    if (tls_) tls_->lowest_layer().close(ignored);
+    if (socket_) socket_->close(ignored);
+    deadline_.cancel();
+  }
+  bool ready() const { return conn_ && conn_->open() && !terminal_id_.empty(); }
   const std::string& terminal_id() const { return terminal_id_; }
+  const std::string& fingerprint() const { return identity_.sha256_hex; }
 
   void SendAcks(const std::vector<model::OperationAck>& acks) {
+    if (!conn_) return;
     if (auto payload = proto_codec::EncodeUploadAcks(acks); payload.ok()) conn_->Send(FrameType::kUploadAcks, *payload);
   }
   void SendReply(std::uint32_t request_id, const model::OperationAck& ack) {
+    if (!conn_) return;
     if (auto payload = proto_codec::EncodeRealtimeReply({request_id, ack}); payload.ok()) {
       conn_->Send(FrameType::kRealtimeReply, *payload);
     }
@@ -107,9 +188,46 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  void OnHandshake(boost::system::error_code ec, const LinkServerOptions& options) {
+    auto server = server_.lock();
+    if (!server || server->stopped) return Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
+    if (ec) {
+      const long verify = tls_ ? SSL_get_verify_result(tls_->native_handle()) : X509_V_OK;
+      KASSA_LOG_THROTTLED(handshake, "link " << peer_ << ": " << tls::DescribeHandshakeError(ec, verify)
+                                              << "; dropped");
+      return Close(Status(StatusCode::kPermissionDenied, "link: TLS handshake failed"));
+    }
+    auto identity = tls::TerminalIdentityOf(SSL_get0_peer_certificate(tls_->native_handle()));
+    if (!identity.ok()) {
+      KASSA_LOG_THROTTLED(not_terminal, "link " << peer_ << ": " << identity.status().detail() << "; dropped");
+      return Close(identity.status());
+    }
+    auto revoked = server->registry.store().IsCertificateRevoked(identity->serial_hex);
+    if (!revoked.ok() || *revoked) {
+      KASSA_LOG_THROTTLED(revoked_log, "link " << peer_ << ": the certificate of terminal " << identity->terminal_id
+                                                << " (serial " << identity->serial_hex << ") "
+                                                << (revoked.ok() ? "is revoked" : "cannot be checked for revocation")
+                                                << "; dropped");
+      return Close(Status(StatusCode::kPermissionDenied, "link: certificate revoked"));
+    }
+    identity_ = std::move(*identity);
+    StartFrames(link::LinkSocket(std::move(tls_)), options);
+  }
+
+  void StartFrames(link::LinkSocket socket, const LinkServerOptions& options) {
+    auto conn_options = options.connection;
+    conn_options.quiet_until_ready = true;
+    conn_ = std::make_shared<link::FrameConnection>(std::move(socket), conn_options, proto_codec::LinkControlPayloads());
+    conn_->Start([self = shared_from_this()](FrameType t, ByteView p) { self->OnFrame(t, p); },
+                 [self = shared_from_this()](const Status& why) { self->OnClosed(why); });
+  }
+
   void Violation(const std::string& reason) {
-    KASSA_LOG(kWarning) << "link " << conn_->peer() << (terminal_id_.empty() ? "" : " (" + terminal_id_ + ")")
-                        << ": " << reason << "; dropping the connection";
+    if (terminal_id_.empty()) {
+      KASSA_LOG_THROTTLED(before_hello, "link " << peer_ << ": " << reason << "; dropping the connection");
+    } else {
+      KASSA_LOG(kWarning) << "link " << peer_ << " (" << terminal_id_ << "): " << reason << "; dropping the connection";
+    }
     conn_->CloseWithError(reason, Status(StatusCode::kInvalidArgument, "link: protocol violation"));
   }
 
@@ -159,14 +277,32 @@ class Session : public std::enable_shared_from_this<Session> {
       return Violation("protocol version " + std::to_string(hello->protocol_version) + " is not supported (this is " +
                        std::to_string(model::kLinkProtocolVersion) + ")");
     }
-    auto record = server.registry.Hello(*hello);
-    if (!record.ok()) return Violation(std::string(record.status().detail()) + " (" + hello->store_id + ")");
-    // One connection per terminal: a newer one replaces an older, half-dead one.
-    for (auto& weak : server.sessions) {
-      if (auto other = weak.lock(); other && other.get() != this && other->terminal_id() == hello->terminal_id) {
-        other->Close(Status(StatusCode::kAborted, "link: replaced by a newer connection"));
-      }
+    if (conn_->encrypted() && (hello->terminal_id != identity_.terminal_id || hello->store_id != identity_.store_id)) {
+      return Violation("the hello names terminal \"" + ForLog(hello->terminal_id) + "\" of store \"" +
+                       ForLog(hello->store_id) + "\", the certificate terminal " + identity_.terminal_id +
+                       " of store " + identity_.store_id);
     }
+    if (server.Terminals() >= server.options.max_terminals) {
+      KASSA_LOG_THROTTLED(full, "link: " << server.options.max_terminals << " terminals connected; refusing "
+                                         << ForLog(hello->terminal_id));
+      return conn_->CloseWithError("headquarters serves its maximum of terminals; retry later",
+                                   Status(StatusCode::kResourceExhausted, "link: too many terminals"));
+    }
+    // One connection per terminal: a newer one replaces an older, half-dead
+    // one, but only when it shows the same certificate.
+    for (auto& weak : server.sessions) {
+      auto other = weak.lock();
+      if (!other || other.get() == this || other->terminal_id() != hello->terminal_id) continue;
+      if (other->fingerprint() != fingerprint()) {
+        return Violation("terminal " + ForLog(hello->terminal_id) + " is connected with another certificate");
+      }
+      other->Close(Status(StatusCode::kAborted, "link: replaced by a newer connection"));
+    }
+    auto record = server.registry.Hello(*hello);
+    if (!record.ok()) return Violation(std::string(record.status().detail()) + " (" + ForLog(hello->store_id) + ")");
+    slot_.reset();
+    deadline_.cancel();
+    conn_->MarkReady();
     terminal_id_ = hello->terminal_id;
     store_id_ = hello->store_id;
     sent_upto_ = hello->distribution_cursor;
@@ -178,7 +314,7 @@ class Session : public std::enable_shared_from_this<Session> {
                           << stats->head_seq << "): distributing from the start";
       sent_upto_ = 0;
     }
-    KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << conn_->peer()
+    KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << peer_
                      << ", cursor " << sent_upto_;
     model::Welcome welcome;
     welcome.head_cursor = stats.ok() ? stats->head_seq : 0;
@@ -211,8 +347,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  std::shared_ptr<link::FrameConnection> conn_;
   std::weak_ptr<LinkServer::Impl> server_;
+  std::optional<tcp::socket> socket_;               // until the handshake starts
+  std::unique_ptr<link::LinkSocket::Tls> tls_;      // during the handshake
+  std::shared_ptr<link::FrameConnection> conn_;     // once frames flow
+  std::unique_ptr<PreAuthSlot> slot_;               // until Hello
+  asio::steady_timer deadline_;                     // handshake and Hello
+  std::string peer_;
+  tls::PeerIdentity identity_;                      // empty on the plaintext development link
   std::string terminal_id_;  // empty until Hello
   std::string store_id_;
   std::uint64_t sent_upto_ = 0;  // distribution sent up to this change
@@ -223,21 +365,43 @@ void LinkServer::Impl::Accept() {
   acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     if (ec) {
-      KASSA_LOG(kWarning) << "link accept: " << ec.message();
-    } else {
-      self->sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
-      if (self->sessions.size() >= self->options.max_connections) {
-        KASSA_LOG(kWarning) << "link: connection limit reached; refusing a terminal";
-      } else {
-        auto conn = std::make_shared<link::FrameConnection>(std::move(socket), self->options.connection,
-                                                           proto_codec::LinkControlPayloads());
-        auto session = std::make_shared<Session>(std::move(conn), self);
-        self->sessions.push_back(session);
-        session->Start();
-      }
+      KASSA_LOG_THROTTLED(accept_failed, "link accept: " << ec.message());
+      // Out of descriptors or memory: wait instead of spinning on the error.
+      auto pause = std::make_shared<asio::steady_timer>(self->acceptor.get_executor(), std::chrono::milliseconds(100));
+      return pause->async_wait([self, pause](boost::system::error_code) { self->Accept(); });
     }
+    self->Admit(std::move(socket));
     self->Accept();
   });
+}
+
+void LinkServer::Impl::Admit(tcp::socket socket) {
+  sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return;
+  std::string source = endpoint.address().to_string();
+  const auto from_source = pre_auth->by_source.find(source);
+  if (pre_auth->total >= options.max_unauthenticated ||
+      (from_source != pre_auth->by_source.end() && from_source->second >= options.max_unauthenticated_per_source)) {
+    KASSA_LOG_THROTTLED(pre_auth_full, "link: too many connections without hello (" << pre_auth->total << " in all, "
+                                       << (from_source != pre_auth->by_source.end() ? from_source->second : 0)
+                                       << " from " << source << "); refusing one");
+    socket.close(ec);
+    return;
+  }
+  auto slot = std::make_unique<PreAuthSlot>(pre_auth, std::move(source));
+  auto session = std::make_shared<Session>(shared_from_this(), std::move(socket), std::move(slot));
+  sessions.push_back(session);
+  session->Start(options);
+}
+
+std::size_t LinkServer::Impl::Terminals() const {
+  std::size_t n = 0;
+  for (const auto& weak : sessions) {
+    if (auto s = weak.lock(); s && s->ready()) ++n;
+  }
+  return n;
 }
 
 void LinkServer::Impl::Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime,
@@ -299,7 +463,7 @@ LinkServer::~LinkServer() { Stop(); }
 Result<std::unique_ptr<LinkServer>> LinkServer::Start(asio::any_io_executor executor, const std::string& address,
                                                       std::uint16_t port, Registry& registry,
                                                       LinkServerOptions options) {
-  auto impl = std::make_shared<Impl>(executor, registry, options);
+  auto impl = std::make_shared<Impl>(executor, registry, std::move(options));
   KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/false));
   impl->Accept();
   return std::unique_ptr<LinkServer>(new LinkServer(std::move(impl)));

@@ -104,6 +104,8 @@ class LmdbChainTxn final : public ChainTxn {
   Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) override;
   Result<std::uint64_t> NextBookNumber() override;
   Status PutAdminCredential(const AdminCredential& credential) override;
+  Status RemoveAdminCredential(std::string_view token_sha256) override;
+  Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) override;
   Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) override;
 
  private:
@@ -247,6 +249,29 @@ class LmdbChainStore final : public ChainStore {
         AdminCredential{std::string(token_sha256), fields[1], fields[0], std::atoll(fields[2].c_str())});
   }
 
+  Result<std::vector<AdminCredential>> AdminCredentials() override {
+    std::vector<AdminCredential> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(admin_));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes("C")));
+    while (found && !cursor.key().empty() && cursor.key()[0] == 'C') {
+      const auto fields = Split(cursor.value());
+      if (fields.size() != 3) return Status(StatusCode::kDataLoss, "storage corrupted: malformed admin credential");
+      const auto key = AsChars(cursor.key()).substr(1);
+      out.push_back(AdminCredential{std::string(key), fields[1], fields[0], std::atoll(fields[2].c_str())});
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return out;
+  }
+
+  Result<bool> IsCertificateRevoked(std::string_view serial_hex) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    auto v = txn.Get(admin_, AsBytes("R" + std::string(serial_hex)));
+    if (v.ok()) return true;
+    if (v.status().code() == StatusCode::kNotFound) return false;
+    return v.status();
+  }
+
   Result<std::vector<AuditEntry>> Audit(std::size_t max) override {
     std::vector<AuditEntry> out;
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
@@ -280,7 +305,9 @@ class LmdbChainStore final : public ChainStore {
   MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id
   MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
   MDB_dbi meta_ = 0;       // schema, sequences, configuration text
-  MDB_dbi admin_ = 0;      // 'C' + token SHA-256 -> role | name | created; 'A' + seq (8) -> at | who | what
+  // 'A' + seq (8) -> at | who | what; 'C' + token SHA-256 -> role | name | created;
+  // 'R' + certificate serial (hex) -> revoked at
+  MDB_dbi admin_ = 0;
 };
 
 Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
@@ -357,6 +384,15 @@ Status LmdbChainTxn::PutTerminal(const TerminalRecord& terminal) {
 Status LmdbChainTxn::PutAdminCredential(const AdminCredential& c) {
   const std::string created = std::to_string(c.created_ms);
   return txn_.Put(store_.admin_, AsBytes("C" + c.token_sha256), Joined({c.role, c.name, created}));
+}
+
+Status LmdbChainTxn::RemoveAdminCredential(std::string_view token_sha256) {
+  const Status s = txn_.Del(store_.admin_, AsBytes("C" + std::string(token_sha256)));
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
+Status LmdbChainTxn::RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) {
+  return txn_.Put(store_.admin_, AsBytes("R" + std::string(serial_hex)), AsBytes(std::to_string(at_ms)));
 }
 
 Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) {

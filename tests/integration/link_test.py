@@ -22,8 +22,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, serve_tcp, sign_in,  # noqa: E402
-                           stop_process, wait_for, write_clienteling_file)
+from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, pki_init, pki_issue,  # noqa: E402
+                           serve_tcp, sign_in, stop_process, wait_for, write_clienteling_file)
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
@@ -125,12 +125,18 @@ class Process:
 
 
 class Hq(Process):
-    def __init__(self, workdir, config=None, operators=None):
+    """kassa-hq with its chain CA (made at once, so terminals can be enrolled
+    before it starts), or on the plaintext development link."""
+
+    def __init__(self, workdir, config=None, operators=None, plaintext=False):
         super().__init__(workdir, "hq")
         self.data = os.path.join(workdir, "hq-data")
         self.config = config or chain_config(workdir, operators)
         self.link_port = free_port()
         self.admin_port = free_port()
+        self.plaintext = plaintext
+        if not plaintext:
+            pki_init(KASSA_HQ, self.data)
 
     def start(self):
         port_file = os.path.join(self.workdir, "hq.ports")
@@ -140,7 +146,7 @@ class Hq(Process):
         self._spawn([KASSA_HQ, "--data", self.data, "--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
                      "--port-file", port_file, "--map-size", "256", "--log-level", "warning",
-                     "--admin-token-file", self.token_file])
+                     "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []))
         self._wait_port_file(port_file)
         with open(self.token_file) as f:
             self.token = f.read().strip()
@@ -157,8 +163,16 @@ class Hq(Process):
 
 
 class Terminal(Process):
-    def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None, operators=None):
+    """kassad linked to headquarters at hq_port, enrolled with a bundle from
+    the test headquarters' CA (workdir/hq-data), or on the plaintext
+    development link."""
+
+    def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None, operators=None,
+                 plaintext=False):
         super().__init__(workdir, name)
+        self.plaintext = plaintext
+        self.store_id = store_id
+        self.bundle = os.path.join(workdir, name + "-bundle")
         self.token = None
         # Operators until headquarters distributes its own (the same ones).
         self.clienteling = write_clienteling_file(os.path.join(workdir, name + ".clienteling.json"), STORES,
@@ -181,13 +195,23 @@ class Terminal(Process):
         port_file = os.path.join(self.workdir, self.name + ".port")
         if os.path.exists(port_file):
             os.remove(port_file)
+        if self.plaintext:
+            link = ["--insecure-plaintext-link"]
+        else:
+            if not os.path.exists(os.path.join(self.bundle, "terminal.crt")):
+                self.enrol()
+            link = ["--link-bundle", self.bundle]
         self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--clienteling", self.clienteling,
                      "--terminal", self.name,
                      "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
-                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"])
+                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"] + link)
         self.port = int(self._wait_port_file(port_file))
         self.token = None
         return self
+
+    def enrol(self, days=None):
+        """Issues (or renews) this terminal's bundle. Returns the serial."""
+        return pki_issue(KASSA_HQ, os.path.join(self.workdir, "hq-data"), self.name, self.store_id, self.bundle, days)
 
     def sign_in(self, worker=IT_WORKER, pin=IT_PIN):
         """Signs in; later calls of http() run as this operator. Returns the session body."""
@@ -524,10 +548,12 @@ class FaultProxy:
 
 class FaultProxyTest(LinkTestCase):
     def test_duplicated_delayed_reordered_and_cut_frames_change_nothing(self):
-        hq = self.hq().start()
+        # Frame-level faults need to see frames: the plaintext development
+        # link here; TlsFaultProxyTest cuts and delays the TLS link itself.
+        hq = self.hq(plaintext=True).start()
         proxy = FaultProxy(hq.link_port, seed=11)
-        a = self.terminal("A", proxy.port).start()
-        b = self.terminal("B", hq.link_port).start()
+        a = self.terminal("A", proxy.port, plaintext=True).start()
+        b = self.terminal("B", hq.link_port, plaintext=True).start()
         ids = []
         for i in range(300):
             code, body = a.create("Proxy", "Fault" + letters(i))
@@ -544,6 +570,56 @@ class FaultProxyTest(LinkTestCase):
         self.assertGreater(proxy.counts["duplicated"] + proxy.counts["reordered"] + proxy.counts["cut"], 5)
         self.assertEqual(hq.status()["customers"], 300)
         self.assert_same_accounts(hq, [a, b], ids)
+        proxy.close()
+
+
+class ByteFaultProxy(FaultProxy):
+    """A TCP proxy for the TLS link: it cannot see frames, so it forwards
+    whatever arrives, delaying chunks and cutting connections mid-stream
+    while `faults` is on."""
+
+    def _pump(self, src, dst, pair):
+        try:
+            while True:
+                chunk = src.recv(4096)
+                if not chunk:
+                    raise OSError("closed")
+                with self.lock:
+                    self.counts["frames"] += 1
+                if self._chance(0.01):
+                    with self.lock:
+                        self.counts["cut"] += 1
+                    dst.sendall(chunk[: self.rng.randint(0, len(chunk) - 1)])
+                    return self._close(pair)
+                if self._chance(0.05):
+                    with self.lock:
+                        self.counts["delayed"] += 1
+                    time.sleep(self.rng.uniform(0.01, 0.15))
+                dst.sendall(chunk)
+        except OSError:
+            self._close(pair)
+
+
+class TlsFaultProxyTest(LinkTestCase):
+    def test_cut_and_delayed_tls_connections_change_nothing(self):
+        hq = self.hq().start()
+        proxy = ByteFaultProxy(hq.link_port, seed=12)
+        a = self.terminal("A", proxy.port).start()
+        b = self.terminal("B", hq.link_port).start()
+        ids = []
+        for i in range(200):
+            code, body = a.create("Tls", "Fault" + letters(i))
+            self.assertEqual(code, 201, body)
+            ids.append(body["id"])
+            time.sleep(0.005)
+        with proxy.lock:
+            proxy.faults = False
+        wait_for(a.drained, 60, "A to drain through the TLS fault proxy")
+        wait_for(lambda: b.http("GET", "/v1/status")[1]["customers"] == len(ids), 30, "B to receive every customer")
+        print("\n[TLS faults] byte proxy: %s" % proxy.counts, flush=True)
+        self.assertGreater(proxy.counts["cut"] + proxy.counts["delayed"], 3)
+        self.assertEqual(hq.status()["customers"], len(ids))
+        self.assert_same_accounts(hq, [a, b], random.sample(ids, 30))
         proxy.close()
 
 
@@ -610,7 +686,13 @@ class HeadquartersRestoredTest(LinkTestCase):
         wait_for(a.drained, 30, "A to drain")
         ahead = a.sync()["distribution_cursor"]
         hq.kill9()
-        shutil.rmtree(hq.data)  # headquarters comes back from an older (here: empty) state
+        # Headquarters comes back from an older (here: empty) state; its chain
+        # CA is restored with it (a backup of the data directory holds pki/).
+        pki = os.path.join(self.workdir, "pki-backup")
+        shutil.copytree(os.path.join(hq.data, "pki"), pki)
+        shutil.rmtree(hq.data)
+        os.makedirs(hq.data)
+        shutil.copytree(pki, os.path.join(hq.data, "pki"))
         hq.start()
         b = self.terminal("B", hq.link_port).start()
         code, body = b.create("After", "Restore")
@@ -1043,8 +1125,10 @@ class MalformedFrameTest(LinkTestCase):
             s.close()
 
     def test_malformed_frames_are_refused_and_others_keep_being_served(self):
-        hq = self.hq().start()
-        a = self.terminal("A", hq.link_port).start()
+        # The frames themselves: on the plaintext development link (under TLS
+        # the same parser reads the same bytes, once the handshake is done).
+        hq = self.hq(plaintext=True).start()
+        a = self.terminal("A", hq.link_port, plaintext=True).start()
         wait_for(lambda: a.sync()["online"], 15, "A online")
         code, body = a.create("Before", "Garbage")
         wait_for(a.drained, 15, "the first customer")

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <random>
 
 #include "kassa/link/frame.h"
+#include "kassa/link/frame_connection.h"
 #include "kassa/model/limits.h"
 #include "kassa/proto_codec/link_codec.h"
 
@@ -191,6 +194,36 @@ TEST(LinkCodecTest, AcksDistributionAndControlMessagesRoundTrip) {
   EXPECT_EQ(r->request_id, 7u);
   EXPECT_EQ(r->customers, reply.customers);
   EXPECT_EQ(*proto_codec::DecodeDistributionAck(*proto_codec::EncodeDistributionAck(12345)), 12345u);
+}
+
+
+// Headquarters' side (quiet_until_ready): a heartbeat before the peer is
+// known closes the connection; none is sent to it either.
+TEST(FrameConnectionTest, NothingIsAcceptedBeforeTheHelloNotEvenAHeartbeat) {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  ConnectionOptions options;
+  options.quiet_until_ready = true;
+  options.heartbeat_interval = std::chrono::milliseconds(10);
+  auto conn = std::make_shared<FrameConnection>(LinkSocket(acceptor.accept()), options,
+                                                proto_codec::LinkControlPayloads());
+  Status closed_with;
+  bool frame_seen = false;
+  conn->Start([&](FrameType, ByteView) { frame_seen = true; }, [&](const Status& why) { closed_with = why; });
+  // Nothing arrives from the quiet side for a while (no heartbeats).
+  io.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(client.available(), 0u);
+  asio::write(client, asio::buffer(EncodeFrame(FrameType::kHeartbeat, *proto_codec::LinkControlPayloads()
+                                                                            .encode_heartbeat(1))));
+  io.run_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(conn->open());
+  EXPECT_FALSE(frame_seen);
+  EXPECT_EQ(closed_with.code(), StatusCode::kPermissionDenied);
+  EXPECT_STREQ(closed_with.detail(), "link: a heartbeat before hello");
 }
 
 }  // namespace

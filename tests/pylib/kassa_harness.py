@@ -34,6 +34,25 @@ def stop_process(proc, timeout=10):
         proc.wait()
 
 
+def pki_init(kassa_hq, hq_data):
+    """`kassa-hq pki init` for a test headquarters (once per data directory):
+    the chain CA and a link certificate naming 127.0.0.1 and localhost."""
+    if os.path.exists(os.path.join(hq_data, "pki", "ca.crt")):
+        return
+    subprocess.run(EMULATOR + [kassa_hq, "pki", "init", "--data", hq_data, "--chain", "kassa-test",
+                               "--hq-name", "127.0.0.1", "--hq-name", "localhost"],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def pki_issue(kassa_hq, hq_data, terminal, store, out_dir, days=None):
+    """`kassa-hq pki issue`: terminal's bundle into out_dir. Returns the serial."""
+    args = [kassa_hq, "pki", "issue", "--data", hq_data, "--terminal", terminal, "--store", store, "--out", out_dir]
+    if days is not None:
+        args += ["--days", str(days)]
+    out = subprocess.run(EMULATOR + args, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return out.split()[1].rstrip(":")
+
+
 def serve_tcp(on_connection, port=0, backlog=16):
     """A socket listening on 127.0.0.1 (`port` 0: a free one) whose accepted
     connections go to `on_connection(conn)` on a daemon thread. Closing the

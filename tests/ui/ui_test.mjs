@@ -141,7 +141,8 @@ async function startKassad() {
   start(KASSAD, ["--data", path.join(work, "terminal"), "--config", path.join(work, "store.json"),
                  "--clienteling", path.join(work, "clienteling.json"), "--ui", path.join(SOURCE, "ui"),
                  "--terminal", "UI-1", "--listen", "127.0.0.1:0", "--port-file", portFile,
-                 "--hq", `127.0.0.1:${hqPorts.link}`, "--hal", "linux", "--devices", path.join(work, "devices.json"),
+                 "--hq", `127.0.0.1:${hqPorts.link}`, "--link-bundle", path.join(work, "bundle"),
+                 "--hal", "linux", "--devices", path.join(work, "devices.json"),
                  "--log-level", "warning"], "kassad");
   const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad");
   base = `http://127.0.0.1:${port}`;
@@ -230,6 +231,11 @@ before(async () => {
     printer: {transport: "tcp", host: "127.0.0.1", port: printer.address().port},
   }));
   hqPorts = {link: await freePort(), admin: await freePort()};
+  // The terminal's link certificate, as an IT person enrols it.
+  const storeId = JSON.parse(fs.readFileSync(path.join(work, "store.json"), "utf8")).store_id;
+  execFileSync(KASSA_HQ, ["pki", "init", "--data", path.join(work, "hq"), "--hq-name", "127.0.0.1"]);
+  execFileSync(KASSA_HQ, ["pki", "issue", "--data", path.join(work, "hq"), "--terminal", "UI-1", "--store", storeId,
+                          "--out", path.join(work, "bundle")]);
   await startHq();
   await startKassad();
   browser = await chromium.launch({

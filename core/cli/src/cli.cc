@@ -1,5 +1,7 @@
 #include "kassa/cli/cli.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,15 +33,16 @@ int UsageError(const char* program, const char* usage, const std::string& messag
 }
 
 std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
-                                const OptionHandler& option) {
+                                const OptionHandler& option, std::initializer_list<std::string_view> flags) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view name = argv[i];
     if (name == "--help" || name == "-h") {
       std::fputs(usage, stdout);
       return 0;
     }
-    if (i + 1 >= argc) return UsageError(program, usage, std::string(name) + " needs a value (or is unknown)");
-    const Status taken = option(name, argv[++i]);
+    const bool flag = std::find(flags.begin(), flags.end(), name) != flags.end();
+    if (!flag && i + 1 >= argc) return UsageError(program, usage, std::string(name) + " needs a value (or is unknown)");
+    const Status taken = option(name, flag ? std::string() : std::string(argv[++i]));
     if (taken.code() == StatusCode::kNotFound) return UsageError(program, usage, "unknown option " + std::string(name));
     if (!taken.ok()) return UsageError(program, usage, taken.detail());
   }

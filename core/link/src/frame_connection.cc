@@ -1,8 +1,5 @@
 #include "kassa/link/frame_connection.h"
 
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-
 #include "kassa/base/log.h"
 
 namespace kassa::link {
@@ -19,14 +16,15 @@ std::int64_t UnixMs() {
 }
 }  // namespace
 
-FrameConnection::FrameConnection(asio::ip::tcp::socket socket, ConnectionOptions options, ControlPayloads control)
+FrameConnection::FrameConnection(LinkSocket socket, ConnectionOptions options, ControlPayloads control)
     : socket_(std::move(socket)), tick_(socket_.get_executor()), options_(options), control_(control) {
   KASSA_CHECK(control_.encode_heartbeat != nullptr && control_.decode_heartbeat != nullptr &&
               control_.encode_error != nullptr);
   error_code ec;
-  const auto endpoint = socket_.remote_endpoint(ec);
+  const auto endpoint = socket_.tcp().remote_endpoint(ec);
   peer_ = ec ? std::string("unknown peer") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+  ready_ = !options_.quiet_until_ready;
 }
 
 FrameConnection::~FrameConnection() = default;
@@ -62,9 +60,7 @@ void FrameConnection::CloseWithError(const std::string& reason, const Status& wh
 void FrameConnection::Close(const Status& why) {
   if (!open_) return;
   open_ = false;
-  error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  socket_.Close();
   tick_.cancel();
   queue_.clear();
   queued_bytes_ = 0;
@@ -74,7 +70,7 @@ void FrameConnection::Close(const Status& why) {
 }
 
 void FrameConnection::ReadHeader() {
-  asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](error_code ec, std::size_t) {
+  socket_.AsyncRead(asio::buffer(header_), [self = shared_from_this()](error_code ec, std::size_t) {
     if (!self->open_) return;
     if (ec) {
       return self->Close(Status(StatusCode::kUnavailable,
@@ -93,7 +89,7 @@ void FrameConnection::ReadHeader() {
 void FrameConnection::ReadPayload(FrameHeader header) {
   read_started_ = Clock::now();
   payload_.resize(header.length);
-  asio::async_read(socket_, asio::buffer(payload_), [self = shared_from_this(), header](error_code ec, std::size_t) {
+  socket_.AsyncRead(asio::buffer(payload_), [self = shared_from_this(), header](error_code ec, std::size_t) {
     if (!self->open_) return;
     if (ec) return self->Close(Status(StatusCode::kUnavailable, "link: connection lost mid-frame"));
     self->read_started_ = Clock::time_point::max();
@@ -108,6 +104,8 @@ void FrameConnection::ReadPayload(FrameHeader header) {
       if (!handler) return;
       handler(header.type, self->payload_);
       if (!self->open_) return;
+    } else if (!self->ready_) {
+      return self->Close(Status(StatusCode::kPermissionDenied, "link: a heartbeat before hello"));
     } else if (!self->control_.decode_heartbeat(self->payload_).ok()) {
       return self->Close(Status(StatusCode::kDataLoss, "frame: malformed heartbeat"));
     }
@@ -123,7 +121,7 @@ void FrameConnection::WriteNext() {
   }
   writing_ = true;
   write_started_ = Clock::now();
-  asio::async_write(socket_, asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, std::size_t n) {
+  socket_.AsyncWrite(asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, std::size_t n) {
     if (!self->open_) return;
     if (ec) return self->Close(Status(StatusCode::kUnavailable, "link: connection lost while sending"));
     self->queued_bytes_ -= n;
@@ -147,7 +145,7 @@ void FrameConnection::Tick() {
     if (self->read_started_ == Clock::time_point::max() && now - self->last_received_ > self->options_.idle_timeout) {
       return self->Close(Status(StatusCode::kDeadlineExceeded, "link: no frame from the peer (heartbeat missed)"));
     }
-    if (!self->writing_ && now - self->last_sent_ >= self->options_.heartbeat_interval) {
+    if (self->ready_ && !self->writing_ && now - self->last_sent_ >= self->options_.heartbeat_interval) {
       if (auto payload = self->control_.encode_heartbeat(UnixMs()); payload.ok()) {
         self->Send(FrameType::kHeartbeat, *payload);
       }

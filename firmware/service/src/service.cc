@@ -99,6 +99,16 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     uplink::UplinkOptions link;
     link.host = options.hq_host;
     link.port = options.hq_port;
+    link.tls_bundle = options.link_bundle;
+    link.server_name = options.hq_name;
+    if (options.link_bundle.empty() && !options.insecure_plaintext_link) {
+      return Status(StatusCode::kInvalidArgument,
+                    "link_bundle: --hq needs --link-bundle DIR (kassa-hq pki issue makes one)");
+    }
+    if (!options.link_bundle.empty()) {
+      // A bundle that cannot work is a start-up error, not a retry loop.
+      KASSA_TRY(uplink::LoadLinkTls(link, options.terminal_id, store_id));
+    }
     const std::string config_path = options.config_path;
     parts->uplink = std::make_unique<uplink::Uplink>(
         parts->daemon.executor(), *parts->customers, parts->store->outbox(), parts->store->sync(), parts->clock, link,

@@ -1,15 +1,40 @@
 #include "kassa/uplink/uplink.h"
 
+#include <openssl/ssl.h>
+#include <sys/stat.h>
+
 #include <boost/asio/connect.hpp>
+#include <fstream>
+#include <sstream>
 
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/link_codec.h"
+#include "kassa/tls/pki.h"
 
 namespace kassa::uplink {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using link::FrameType;
 using tcp = asio::ip::tcp;
+
+Result<std::shared_ptr<tls::Context>> LoadLinkTls(const UplinkOptions& options, const std::string& terminal_id,
+                                                  const std::string& store_id) {
+  const tls::LinkCredentials files = tls::BundleCredentials(options.tls_bundle);
+  KASSA_TRY_ASSIGN(auto context,
+                   tls::MakeClientContext(files, options.server_name.empty() ? options.host : options.server_name));
+  std::ifstream in(files.certificate_file);
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  auto identity = tls::TerminalIdentityOfPem(pem.str());
+  if (!identity.ok() || identity->terminal_id != terminal_id || identity->store_id != store_id) {
+    KASSA_LOG(kError) << "link bundle " << files.certificate_file << " names terminal "
+                      << (identity.ok() ? identity->terminal_id : "(none)") << " of store "
+                      << (identity.ok() ? identity->store_id : "(none)") << "; this is terminal " << terminal_id
+                      << " of store " << store_id;
+    return Status(StatusCode::kInvalidArgument, "link_bundle: the certificate names another terminal or store");
+  }
+  return context;
+}
 
 Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::OutboxView& outbox,
                storage::SyncState& sync, Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
@@ -25,6 +50,7 @@ Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& custo
       connect_timer_(executor),
       batch_timer_(executor),
       ack_timer_(executor),
+      bundle_timer_(executor),
       jitter_(std::random_device{}()) {
   state_.address = options_.host + ":" + std::to_string(options_.port);
 }
@@ -33,7 +59,40 @@ Uplink::~Uplink() { Stop(); }
 
 void Uplink::Start() {
   stopped_ = false;
+  if (options_.tls_bundle.empty()) {
+    KASSA_LOG(kWarning) << "the link to headquarters runs WITHOUT TLS (--insecure-plaintext-link); development only";
+  } else {
+    bundle_stamp_ = BundleStamp();
+    WatchBundle();
+  }
   Connect();
+}
+
+std::string Uplink::BundleStamp() const {
+  struct stat st {};
+  const std::string path = tls::BundleCredentials(options_.tls_bundle).certificate_file;
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+void Uplink::WatchBundle() {
+  bundle_timer_.expires_after(options_.bundle_check);
+  bundle_timer_.async_wait([this](error_code ec) {
+    if (ec || stopped_) return;
+    if (const std::string stamp = BundleStamp(); stamp != bundle_stamp_) {
+      bundle_stamp_ = stamp;
+      KASSA_LOG(kInfo) << "the link bundle in " << options_.tls_bundle << " changed; reconnecting with it";
+      if (conn_) {
+        conn_->Close(Status(StatusCode::kCancelled, "link: reconnecting with the renewed certificate"));
+      } else if (waiting_to_reconnect_) {
+        reconnect_timer_.cancel();
+        attempt_ = 0;
+        Connect();
+      }
+    }
+    WatchBundle();
+  });
 }
 
 void Uplink::Stop() {
@@ -44,9 +103,15 @@ void Uplink::Stop() {
   connect_timer_.cancel();
   batch_timer_.cancel();
   ack_timer_.cancel();
+  bundle_timer_.cancel();
   if (connecting_) {
     error_code ec;
     connecting_->close(ec);
+  }
+  if (handshaking_) {
+    error_code ec;
+    handshaking_->lowest_layer().close(ec);
+    handshaking_.reset();
   }
   if (conn_) conn_->Close(Status(StatusCode::kCancelled, "link: kassad is stopping"));
   conn_.reset();
@@ -78,12 +143,40 @@ void Uplink::Connect() {
         return ScheduleReconnect(connect_ec == asio::error::operation_aborted ? "connect timed out"
                                                                              : "connect: " + connect_ec.message());
       }
-      OnConnected(std::move(*socket));
+      if (options_.tls_bundle.empty()) return OnConnected(link::LinkSocket(std::move(*socket)));
+      // The bundle anew for every connection: a renewed one is used at once.
+      auto context = LoadLinkTls(options_, customers_.terminal_id(), customers_.store_config().store_id);
+      if (!context.ok()) return ScheduleReconnect(context.status().detail());
+      Handshake(std::move(*socket), std::move(*context));
     });
   });
 }
 
-void Uplink::OnConnected(tcp::socket socket) {
+void Uplink::Handshake(tcp::socket socket, std::shared_ptr<tls::Context> context) {
+  auto stream = std::make_shared<link::LinkSocket::Tls>(std::move(socket), *context);
+  const std::string name = options_.server_name.empty() ? options_.host : options_.server_name;
+  SSL_set_tlsext_host_name(stream->native_handle(), name.c_str());
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([stream](error_code timer_ec) {
+    if (timer_ec) return;
+    error_code ignored;
+    stream->lowest_layer().close(ignored);  // the handshake fails with an error
+  });
+  handshaking_ = stream;
+  stream->async_handshake(asio::ssl::stream_base::client, [this, stream, context](error_code ec) {
+    connect_timer_.cancel();
+    if (stopped_ || stream != handshaking_) return;
+    handshaking_.reset();
+    if (ec) {
+      const std::string why = tls::DescribeHandshakeError(ec, SSL_get_verify_result(stream->native_handle()));
+      KASSA_LOG(kWarning) << "headquarters " << state_.address << ": " << why;
+      return ScheduleReconnect("TLS: " + why);
+    }
+    OnConnected(link::LinkSocket(std::make_unique<link::LinkSocket::Tls>(std::move(*stream))));
+  });
+}
+
+void Uplink::OnConnected(link::LinkSocket socket) {
   conn_ = std::make_shared<link::FrameConnection>(std::move(socket), options_.connection,
                                                   proto_codec::LinkControlPayloads());
   auto conn = conn_;
@@ -217,7 +310,7 @@ void Uplink::OutboxChanged() {
 
 void Uplink::SyncNow() {
   if (stopped_) return;
-  if (!conn_ && !connecting_ && waiting_to_reconnect_) {
+  if (!conn_ && !connecting_ && !handshaking_ && waiting_to_reconnect_) {
     reconnect_timer_.cancel();
     attempt_ = 0;
     return Connect();

@@ -28,6 +28,11 @@ std::string AdminTokenSha256(std::string_view token);
 Result<std::string> IssueAdminToken(storage::ChainStore& store, std::int64_t now_ms, std::string_view name,
                                     std::string_view role);
 
+// Revokes every token issued to `name` (they stop working on the next
+// request), audited. Returns: kOk with how many; kNotFound "name: no token
+// of that name"; the store's errors.
+Result<std::size_t> RevokeAdminTokens(storage::ChainStore& store, std::int64_t now_ms, std::string_view name);
+
 // The bootstrap credential of `kassa-hq --admin-token-file FILE`: when FILE
 // exists (it must be mode 0600 and hold one token), that token is accepted
 // as an admin credential named "bootstrap"; otherwise a new admin token is

@@ -24,6 +24,7 @@ struct HqOptions {
   std::uint16_t admin_port = 7480;      // 0 picks a free port
   std::size_t map_size_bytes = storage::kDefaultChainMapBytes;
   std::string admin_token_file;         // admin_credentials.h's bootstrap file; empty: none
+  bool insecure_plaintext_link = false;  // development only: the link without TLS (link_pki.h otherwise)
 };
 
 class HqService {

@@ -1,7 +1,8 @@
 #pragma once
 
-// LinkServer: headquarters' end of the link. Accepts terminals, requires a
-// Hello first, then:
+// LinkServer: headquarters' end of the link. Accepts terminals over mutual
+// TLS (link_tls.h; plain TCP only with `tls` unset, the development flag,
+// which logs a warning per connection), requires a Hello first, then:
 //   - upload batches and real-time requests from every connection are
 //     applied together in one transaction (group commit) as soon as the
 //     event loop is idle, and acknowledged only after that commit;
@@ -11,6 +12,19 @@
 //   - chain-wide searches are answered from the system of record.
 // A malformed frame, or a message that breaks the protocol, drops that one
 // connection; nothing of it is applied, and the others carry on.
+//
+// Who a terminal is comes from its certificate, never from what it says:
+// the certificate must chain to the chain CA, be in date and not revoked
+// (ChainStore::IsCertificateRevoked, checked on every connection), and its
+// Hello must name the certificate's terminal (CN) and store (OU). Its
+// operations are applied as its store's, and it receives its store's scope.
+//
+// Before Hello a connection is unauthenticated: the TLS handshake and the
+// Hello must both finish within `hello_timeout` of the connect, nothing
+// else (heartbeats included) is accepted, and such connections are capped
+// per source address and in total, apart from terminals that said Hello,
+// so junk connections cannot lock real terminals out. A second connection
+// of a terminal replaces the first only when it shows the same certificate.
 //
 // Threading: the executor's one thread.
 
@@ -22,12 +36,17 @@
 #include "kassa/base/status.h"
 #include "kassa/hq/registry.h"
 #include "kassa/link/frame_connection.h"
+#include "kassa/tls/link_tls.h"
 
 namespace kassa::hq {
 
 struct LinkServerOptions {
   link::ConnectionOptions connection;
-  std::size_t max_connections = 1024;
+  std::shared_ptr<tls::Context> tls;  // null: plain TCP (development only)
+  std::chrono::milliseconds hello_timeout{5000};
+  std::size_t max_terminals = 4096;                 // connections that said Hello
+  std::size_t max_unauthenticated = 256;            // connections before Hello, in total
+  std::size_t max_unauthenticated_per_source = 16;  // ... from one address
 };
 
 class LinkServer {

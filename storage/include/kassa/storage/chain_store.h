@@ -102,6 +102,10 @@ class ChainTxn {
 
   // Adds or replaces an admin credential (by its token's hash).
   virtual Status PutAdminCredential(const AdminCredential& credential) = 0;
+  // Removes an admin credential; removing an unknown one is not an error.
+  virtual Status RemoveAdminCredential(std::string_view token_sha256) = 0;
+  // Revokes a link certificate by serial (tls::pki.h's upper-case hex), forever.
+  virtual Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) = 0;
   // Appends one entry to the audit trail, forever.
   virtual Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) = 0;
 };
@@ -130,6 +134,10 @@ class ChainStore : public search::CustomerIndex {
 
   // The credential whose token hashes to `token_sha256` (nullopt: none).
   virtual Result<std::optional<AdminCredential>> FindAdminCredential(std::string_view token_sha256) = 0;
+  // Every admin credential, by token hash.
+  virtual Result<std::vector<AdminCredential>> AdminCredentials() = 0;
+  // Whether the link certificate with this serial was revoked.
+  virtual Result<bool> IsCertificateRevoked(std::string_view serial_hex) = 0;
   // The newest `max` audit entries, newest first.
   virtual Result<std::vector<AuditEntry>> Audit(std::size_t max) = 0;
 };

@@ -1,7 +1,7 @@
 #pragma once
 
-// FrameConnection: one TCP connection of the link, carrying frames
-// (frame.h) both ways, with the link's liveness rules built in:
+// FrameConnection: one connection of the link (TLS, or plain TCP under the
+// development flag: link_socket.h), carrying frames (frame.h) both ways, with the link's liveness rules built in:
 //   - a heartbeat frame goes out whenever nothing was sent for
 //     `heartbeat_interval`; received heartbeats are consumed here;
 //   - the connection is closed when nothing arrives for `idle_timeout` (a dead
@@ -9,12 +9,14 @@
 //     within `stall_timeout` (a slow or stalled peer), or when the send queue
 //     grows past `max_queued_bytes`;
 //   - a malformed frame (header, checksum) closes the connection before any of
-//     it reaches the handler.
+//     it reaches the handler;
+//   - with `quiet_until_ready` (headquarters' side), nothing is accepted
+//     before the peer is known: a heartbeat before MarkReady() closes the
+//     connection, and none is sent before it.
 //
 // Threading: every call and every handler runs on the socket's executor (one
 // thread). `on_closed` runs exactly once, after which no handler runs again.
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -26,6 +28,7 @@
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
 #include "kassa/link/frame.h"
+#include "kassa/link/link_socket.h"
 
 namespace kassa::link {
 
@@ -43,6 +46,7 @@ struct ConnectionOptions {
   std::chrono::milliseconds idle_timeout{3500};
   std::chrono::milliseconds stall_timeout{10000};
   std::size_t max_queued_bytes = 8 * 1024 * 1024;
+  bool quiet_until_ready = false;
 };
 
 class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
@@ -51,7 +55,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   using ClosedHandler = std::function<void(const Status& why)>;
 
   // REQUIRES: every function of `control` is set.
-  FrameConnection(boost::asio::ip::tcp::socket socket, ConnectionOptions options, ControlPayloads control);
+  FrameConnection(LinkSocket socket, ConnectionOptions options, ControlPayloads control);
   ~FrameConnection();
 
   // Starts reading and the liveness timer.
@@ -64,7 +68,11 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   // Closes now; idempotent.
   void Close(const Status& why);
 
+  // The peer is known (its Hello was accepted): heartbeats flow both ways.
+  void MarkReady() { ready_ = true; }
+
   bool open() const { return open_; }
+  bool encrypted() const { return socket_.encrypted(); }
   std::string peer() const { return peer_; }
 
  private:
@@ -74,7 +82,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   void WriteNext();
   void Tick();
 
-  boost::asio::ip::tcp::socket socket_;
+  LinkSocket socket_;
   boost::asio::steady_timer tick_;
   const ConnectionOptions options_;
   const ControlPayloads control_;
@@ -87,6 +95,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   bool writing_ = false;
   bool open_ = false;
   bool close_after_write_ = false;
+  bool ready_ = false;
   Status close_reason_;
   Clock::time_point last_received_;
   Clock::time_point last_sent_;

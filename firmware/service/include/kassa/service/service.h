@@ -30,6 +30,9 @@ struct ServiceOptions {
   std::size_t map_size_bytes = std::size_t{1} << 30;
   std::string hq_host;         // empty: no headquarters (offline for good)
   std::uint16_t hq_port = 7400;
+  std::string link_bundle;     // the terminal's TLS bundle directory (tls/link_tls.h's kBundle* files)
+  std::string hq_name;         // what headquarters' certificate must name; empty: hq_host
+  bool insecure_plaintext_link = false;  // development only: the link without TLS
   BoardFactory board;          // null: no peripherals
 };
 

@@ -13,6 +13,11 @@
 //   - Applies distribution frames (customers, account numbers, store
 //     configuration) in one transaction each and acknowledges the cursor.
 //   - Real-time create and chain search for sync mode, with deadlines.
+//   - Mutual TLS (tls/link_tls.h) with the terminal's bundle: its context is
+//     loaded anew for every connection, and a renewed bundle (its
+//     certificate file replaced) is noticed within `bundle_check` and used
+//     by reconnecting, without a restart. Plain TCP only when no bundle is
+//     given (kassad's development flag).
 //
 // Threading: the executor's one thread, like the rest of kassad.
 
@@ -31,12 +36,16 @@
 #include "kassa/base/clock.h"
 #include "kassa/link/frame_connection.h"
 #include "kassa/storage/terminal_tables.h"
+#include "kassa/tls/link_tls.h"
 
 namespace kassa::uplink {
 
 struct UplinkOptions {
   std::string host;
   std::uint16_t port = 7400;
+  std::string tls_bundle;    // directory of the terminal's bundle; empty: plain TCP (development)
+  std::string server_name;   // what headquarters' certificate must name; empty: `host`
+  std::chrono::milliseconds bundle_check{5000};
   link::ConnectionOptions connection;
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{2000};
@@ -48,6 +57,13 @@ struct UplinkOptions {
   std::size_t batch_max_ops = 64;
   std::size_t batch_max_bytes = 256 * 1024;
 };
+
+// The TLS context of the bundle in `options.tls_bundle`, checked to name
+// `terminal_id` of `store_id`. Returns: kOk; tls::MakeClientContext's
+// errors; kInvalidArgument "link_bundle: ..." when the certificate names
+// another terminal or store (logged with both).
+Result<std::shared_ptr<tls::Context>> LoadLinkTls(const UplinkOptions& options, const std::string& terminal_id,
+                                                  const std::string& store_id);
 
 class Uplink final : public customers::Headquarters {
  public:
@@ -91,7 +107,10 @@ class Uplink final : public customers::Headquarters {
   };
 
   void Connect();
-  void OnConnected(boost::asio::ip::tcp::socket socket);
+  void OnConnected(link::LinkSocket socket);
+  void Handshake(boost::asio::ip::tcp::socket socket, std::shared_ptr<tls::Context> context);
+  void WatchBundle();
+  std::string BundleStamp() const;
   void ScheduleReconnect(const std::string& why);
   void OnFrame(link::FrameType type, ByteView payload);
   void OnClosed(const Status& why);
@@ -119,7 +138,10 @@ class Uplink final : public customers::Headquarters {
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer batch_timer_;
   boost::asio::steady_timer ack_timer_;
+  boost::asio::steady_timer bundle_timer_;
+  std::string bundle_stamp_;  // the certificate file's identity and time when last loaded
   std::shared_ptr<boost::asio::ip::tcp::socket> connecting_;
+  std::shared_ptr<link::LinkSocket::Tls> handshaking_;
   std::shared_ptr<link::FrameConnection> conn_;
   std::minstd_rand jitter_;
   int attempt_ = 0;

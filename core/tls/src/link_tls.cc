@@ -1,0 +1,137 @@
+#include "kassa/tls/link_tls.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "kassa/base/log.h"
+
+namespace kassa::tls {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kMaxKeyBytes = 64 * 1024;
+
+Status Refused(const std::string& path, const char* what, const char* detail) {
+  KASSA_LOG(kError) << "link TLS: " << what << " " << path << ": " << detail;
+  return Status(StatusCode::kInvalidArgument, "link_tls: a certificate or key file cannot be used (see log)");
+}
+
+bool IsIpAddress(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// The parts both ends share: protocol floor, CA, own certificate and key.
+Result<std::shared_ptr<Context>> BaseContext(Context::method method, const LinkCredentials& c) {
+  auto ctx = std::make_shared<Context>(method);
+  ctx->set_options(Context::default_workarounds | Context::no_sslv2 | Context::no_sslv3 | Context::no_tlsv1 |
+                   Context::no_tlsv1_1 | Context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return Status(StatusCode::kInternal, "link_tls: OpenSSL refused TLS 1.2 as the floor");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  error_code ec;
+  ctx->load_verify_file(c.ca_file, ec);
+  if (ec) return Refused(c.ca_file, "the chain CA", ec.message().c_str());
+  ctx->use_certificate_chain_file(c.certificate_file, ec);
+  if (ec) return Refused(c.certificate_file, "the certificate", ec.message().c_str());
+  auto key = ReadPrivateFile(c.key_file, kMaxKeyBytes);
+  if (!key.ok()) return Refused(c.key_file, "the private key", key.status().detail());
+  ctx->use_private_key(asio::buffer(*key), Context::pem, ec);
+  OPENSSL_cleanse(key->data(), key->size());
+  if (ec) return Refused(c.key_file, "the private key", ec.message().c_str());
+  if (SSL_CTX_check_private_key(native) != 1) {
+    ERR_clear_error();
+    return Refused(c.key_file, "the private key", "it is not the key of the certificate");
+  }
+  ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  SSL_CTX_set_verify_depth(native, 2);
+  return ctx;
+}
+
+}  // namespace
+
+LinkCredentials BundleCredentials(const std::string& directory) {
+  return {directory + "/" + kBundleCa, directory + "/" + kBundleCertificate, directory + "/" + kBundleKey};
+}
+
+Result<std::shared_ptr<Context>> MakeServerContext(const LinkCredentials& credentials) {
+  KASSA_TRY_ASSIGN(auto ctx, BaseContext(Context::tls_server, credentials));
+  // Tell clients which CA's certificates to present.
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(credentials.ca_file.c_str()); names != nullptr) {
+    SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+  }
+  // No session resumption: every connection shows its certificate, so a
+  // revocation takes effect on the next connection.
+  SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx->native_handle(), 0);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_TICKET);
+  return ctx;
+}
+
+Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& credentials, const std::string& server_name) {
+  if (server_name.empty()) return Status(StatusCode::kInvalidArgument, "link_tls: headquarters' name is empty");
+  KASSA_TRY_ASSIGN(auto ctx, BaseContext(Context::tls_client, credentials));
+  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx->native_handle());
+  const int named = IsIpAddress(server_name) ? X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str())
+                                              : X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
+  if (named != 1) return Status(StatusCode::kInvalidArgument, "link_tls: headquarters' name cannot be checked");
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return ctx;
+}
+
+Result<std::string> ReadPrivateFile(const std::string& path, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return errno == ENOENT ? Status(StatusCode::kNotFound, "file: does not exist")
+                           : Status(StatusCode::kUnavailable, "file: cannot be opened");
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status(StatusCode::kUnavailable, "file: not a regular file");
+  }
+  if ((st.st_mode & 0077) != 0) {
+    ::close(fd);
+    return Status(StatusCode::kPermissionDenied, "file: readable by others (chmod 600)");
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Status(StatusCode::kInvalidArgument, "file: larger than expected");
+  }
+  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got != out.size()) return Status(StatusCode::kUnavailable, "file: short read");
+  return out;
+}
+
+std::string DescribeHandshakeError(const error_code& ec, long verify_result) {
+  if (verify_result != X509_V_OK) {
+    return std::string("certificate refused: ") + X509_verify_cert_error_string(verify_result);
+  }
+  if (ec == asio::error::operation_aborted) return "no handshake in time";
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "closed during the handshake";
+  std::string what = ec.message();
+  // Asio's text of OpenSSL errors ends with its internal location; keep the reason.
+  if (const auto paren = what.find(" ("); paren != std::string::npos) what.resize(paren);
+  return "handshake failed: " + what;
+}
+
+}  // namespace kassa::tls

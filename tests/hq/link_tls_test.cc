@@ -1,0 +1,332 @@
+// The link's mutual TLS at headquarters: a real LinkServer over a real LMDB
+// chain store in a temp dir, on 127.0.0.1, with certificates this test
+// makes (tls/pki.h), and clients that try every way in that must fail.
+
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kassa/base/atomic_file.h"
+#include "kassa/hq/link_pki.h"
+#include "kassa/hq/link_server.h"
+#include "kassa/hq/registry.h"
+#include "kassa/link/frame.h"
+#include "kassa/proto_codec/link_codec.h"
+#include "kassa/hal/sim/sim_clock.h"
+#include "kassa/tls/link_tls.h"
+#include "kassa/tls/pki.h"
+#include "sample_store.h"
+#include "temp_dir.h"
+
+namespace kassa::hq {
+namespace {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::int64_t NowS() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+const tls::Validity kValid{NowS() - 3600, NowS() + 24 * 3600};
+
+template <typename T>
+T Must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().detail();
+  if (!r.ok()) std::abort();
+  return std::move(*r);
+}
+
+ChainConfig TwoEntityChain() {
+  ChainConfig c;
+  c.account_numbers = {"LV", 6};
+  LegalEntity gb;
+  gb.id = "GB01";
+  gb.customer_groups = {{"RETAIL", "Retail", {{"Department", "D100"}}}, {"TRADE", "Trade", {{"Department", "D200"}}}};
+  gb.stores = {testing::SampleStore()};
+  LegalEntity se = gb;
+  se.id = "SE01";
+  se.stores.front().store_id = "STO-01";
+  se.stores.front().legal_entity = "SE01";
+  c.legal_entities = {gb, se};
+  return c;
+}
+
+// What a client saw: the handshake refused, the connection closed after its
+// Hello (with headquarters' reason when it sent one), or a Welcome.
+struct Outcome {
+  enum Kind { kHandshakeRefused, kClosed, kWelcome } kind = kClosed;
+  std::string reason;
+};
+
+class LinkTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_ = Must(tls::CreateChainCa("test", kValid));
+    const auto hq = Must(tls::IssueHeadquartersCertificate(ca_.certificate_pem, ca_.key_pem, {"127.0.0.1"}, kValid));
+    server_files_ = Write("hq", hq, ca_.certificate_pem);
+    std::filesystem::create_directories(dir_.path() + "/store");
+    store_ = Must(storage::OpenLmdbChainStore(dir_.path() + "/store", std::size_t{64} << 20));
+    registry_ = Must(Registry::Open(*store_, clock_, TwoEntityChain()));
+    LinkServerOptions options;
+    options.tls = Must(tls::MakeServerContext(server_files_));
+    options.hello_timeout = std::chrono::milliseconds(500);
+    options.max_unauthenticated_per_source = 4;
+    server_ = Must(LinkServer::Start(io_.get_executor(), "127.0.0.1", 0, *registry_, std::move(options)));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    asio::post(io_, [this] { server_->Stop(); });
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  tls::LinkCredentials Write(const std::string& name, const tls::IssuedCertificate& c, const std::string& ca_pem) {
+    const std::string at = dir_.path() + "/" + name;
+    std::filesystem::create_directories(at);
+    const tls::LinkCredentials files{at + "/ca.crt", at + "/cert.pem", at + "/key.pem"};
+    EXPECT_TRUE(WriteFileAtomically(files.ca_file, ca_pem).ok());
+    EXPECT_TRUE(WriteFileAtomically(files.certificate_file, c.certificate_pem).ok());
+    EXPECT_TRUE(WriteFileAtomically(files.key_file, c.key_pem, 0600).ok());
+    return files;
+  }
+  // A terminal's client context with a certificate from our CA.
+  std::shared_ptr<tls::Context> Terminal(const std::string& terminal, const std::string& store,
+                                         tls::Validity validity = kValid, std::string* serial = nullptr) {
+    const auto cert = Must(tls::IssueTerminalCertificate(ca_.certificate_pem, ca_.key_pem, terminal, store, validity));
+    if (serial != nullptr) *serial = cert.serial_hex;
+    return Must(tls::MakeClientContext(Write(terminal + cert.serial_hex, cert, ca_.certificate_pem), "127.0.0.1"));
+  }
+
+  // Connects (from `source`), handshakes with `ctx`, says Hello as
+  // `terminal` of `store`, and waits for the answer.
+  Outcome Attempt(tls::Context& ctx, const std::string& terminal, const std::string& store,
+                  const std::string& source = "127.0.0.1") {
+    asio::io_context io;
+    asio::ssl::stream<tcp::socket> s(io, ctx);
+    s.next_layer().open(tcp::v4());
+    s.next_layer().bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    const timeval timeout{5, 0};
+    ::setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    boost::system::error_code ec;
+    s.handshake(asio::ssl::stream_base::client, ec);
+    if (ec) return {Outcome::kHandshakeRefused, ec.message()};
+    const Bytes hello = link::EncodeFrame(
+        link::FrameType::kHello,
+        *proto_codec::EncodeHello({terminal, store, model::kLinkProtocolVersion, 0}));
+    asio::write(s, asio::buffer(hello), ec);
+    if (ec) return {Outcome::kClosed, ec.message()};
+    std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
+    asio::read(s, asio::buffer(header), ec);
+    // Under TLS 1.3 a refused client certificate shows only now, as an alert.
+    if (ec) return {Outcome::kClosed, ec.message()};
+    auto parsed = link::ParseFrameHeader(header);
+    if (!parsed.ok()) return {Outcome::kClosed, "bad header"};
+    Bytes payload(parsed->length);
+    asio::read(s, asio::buffer(payload), ec);
+    if (parsed->type == link::FrameType::kWelcome) return {Outcome::kWelcome, ""};
+    if (parsed->type == link::FrameType::kError) {
+      auto reason = proto_codec::DecodeLinkError(payload);
+      return {Outcome::kClosed, reason.ok() ? *reason : "unreadable error"};
+    }
+    return {Outcome::kClosed, std::string("unexpected ") + link::ToString(parsed->type)};
+  }
+
+  testing::TempDir dir_;
+  hal::sim::SimClock clock_{1'700'000'000'000};
+  tls::IssuedCertificate ca_;
+  tls::LinkCredentials server_files_;
+  std::unique_ptr<storage::ChainStore> store_;
+  std::unique_ptr<Registry> registry_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  std::unique_ptr<LinkServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(LinkTlsTest, ATerminalWithItsOwnCertificateIsWelcomed) {
+  auto ctx = Terminal("T1", "LON-01");
+  const Outcome o = Attempt(*ctx, "T1", "LON-01");
+  EXPECT_EQ(o.kind, Outcome::kWelcome) << o.reason;
+}
+
+TEST_F(LinkTlsTest, NoCertificateIsRefused) {
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(server_files_.ca_file);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  EXPECT_NE(Attempt(ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, ACertificateOfAnotherCaIsRefused) {
+  const auto other_ca = Must(tls::CreateChainCa("other", kValid));
+  const auto cert = Must(tls::IssueTerminalCertificate(other_ca.certificate_pem, other_ca.key_pem, "T1", "LON-01",
+                                                       kValid));
+  // The client trusts our CA (so the handshake would go on), but shows a
+  // certificate of another chain.
+  auto ctx = Must(tls::MakeClientContext(Write("foreign", cert, ca_.certificate_pem), "127.0.0.1"));
+  EXPECT_NE(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, AnExpiredCertificateIsRefused) {
+  auto ctx = Terminal("T1", "LON-01", {NowS() - 10 * 24 * 3600, NowS() - 24 * 3600});
+  EXPECT_NE(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, HeadquartersOwnCertificateCannotActAsATerminal) {
+  // A server certificate (serverAuth only) presented by a client.
+  const auto hq_as_terminal = Must(tls::IssueHeadquartersCertificate(ca_.certificate_pem, ca_.key_pem, {"T1"}, kValid));
+  auto ctx = Must(tls::MakeClientContext(Write("hq-client", hq_as_terminal, ca_.certificate_pem), "127.0.0.1"));
+  EXPECT_NE(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, Tls11IsRefused) {
+  auto ctx = Terminal("T1", "LON-01");
+  // Let this client offer TLS 1.1 at all (OpenSSL 3's default security level forbids it).
+  SSL_CTX_set_security_level(ctx->native_handle(), 0);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx->native_handle(), TLS1_1_VERSION);
+  const Outcome o = Attempt(*ctx, "T1", "LON-01");
+  EXPECT_EQ(o.kind, Outcome::kHandshakeRefused) << o.reason;
+}
+
+TEST_F(LinkTlsTest, ARevokedCertificateIsRefusedFromTheNextConnectionOn) {
+  std::string serial;
+  auto ctx = Terminal("T1", "LON-01", kValid, &serial);
+  ASSERT_EQ(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+  ASSERT_TRUE(RevokeLinkCertificate(*store_, serial, 1).ok());
+  EXPECT_NE(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+  // Another terminal's certificate still works.
+  auto other = Terminal("T2", "LON-01");
+  EXPECT_EQ(Attempt(*other, "T2", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, AHelloThatClaimsAnotherTerminalOrStoreIsRefused) {
+  auto ctx = Terminal("T1", "LON-01");
+  Outcome o = Attempt(*ctx, "T9", "LON-01");
+  EXPECT_EQ(o.kind, Outcome::kClosed);
+  EXPECT_NE(o.reason.find("the certificate terminal T1"), std::string::npos) << o.reason;
+  o = Attempt(*ctx, "T1", "STO-01");
+  EXPECT_EQ(o.kind, Outcome::kClosed);
+  EXPECT_NE(o.reason.find("of store LON-01"), std::string::npos) << o.reason;
+}
+
+TEST_F(LinkTlsTest, SilentConnectionsAreDroppedAtTheHelloDeadline) {
+  asio::io_context io;
+  tcp::socket silent(io);
+  silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  const auto start = std::chrono::steady_clock::now();
+  std::array<std::uint8_t, 1> byte{};
+  boost::system::error_code ec;
+  asio::read(silent, asio::buffer(byte), ec);  // returns when headquarters drops it
+  EXPECT_TRUE(ec);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(waited, std::chrono::seconds(30)) << "the hello deadline (500 ms here) never fired";
+}
+
+TEST_F(LinkTlsTest, UnauthenticatedConnectionsAreCappedPerSourceAndRealTerminalsStillGetIn) {
+  asio::io_context io;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  }
+  // A fifth from the same address is closed at once (before the 500 ms deadline).
+  tcp::socket fifth(io);
+  fifth.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  const timeval timeout{0, 300'000};
+  ::setsockopt(fifth.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::array<std::uint8_t, 1> byte{};
+  boost::system::error_code ec;
+  asio::read(fifth, asio::buffer(byte), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  // A terminal from another address is served meanwhile.
+  auto ctx = Terminal("T1", "LON-01");
+  EXPECT_EQ(Attempt(*ctx, "T1", "LON-01", "127.0.0.2").kind, Outcome::kWelcome);
+}
+
+TEST_F(LinkTlsTest, ASecondConnectionReplacesTheFirstOnlyWithTheSameCertificate) {
+  auto first = Terminal("T1", "LON-01");
+  auto other_cert = Terminal("T1", "LON-01");  // a second certificate for the same terminal id
+  asio::io_context io;
+  // Keep the first connection open: Attempt closes its own, so hold one here.
+  asio::ssl::stream<tcp::socket> held(io, *first);
+  held.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  held.handshake(asio::ssl::stream_base::client);
+  asio::write(held, asio::buffer(link::EncodeFrame(link::FrameType::kHello,
+                                                   *proto_codec::EncodeHello({"T1", "LON-01",
+                                                                              model::kLinkProtocolVersion, 0}))));
+  std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
+  asio::read(held, asio::buffer(header));
+  ASSERT_EQ(link::ParseFrameHeader(header)->type, link::FrameType::kWelcome);
+  const Outcome o = Attempt(*other_cert, "T1", "LON-01");
+  EXPECT_EQ(o.kind, Outcome::kClosed);
+  EXPECT_NE(o.reason.find("another certificate"), std::string::npos) << o.reason;
+  EXPECT_EQ(Attempt(*first, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+TEST(PkiTest, CertificatesNameWhatTheySayAndSerialsNormalize) {
+  const auto ca = Must(tls::CreateChainCa("chain", kValid));
+  const auto t = Must(tls::IssueTerminalCertificate(ca.certificate_pem, ca.key_pem, "POS-1", "RIGA-01", kValid));
+  const auto id = Must(tls::TerminalIdentityOfPem(t.certificate_pem));
+  EXPECT_EQ(id.terminal_id, "POS-1");
+  EXPECT_EQ(id.store_id, "RIGA-01");
+  EXPECT_EQ(id.serial_hex, t.serial_hex);
+  EXPECT_EQ(id.sha256_hex.size(), 64u);
+  EXPECT_EQ(Must(tls::NormalizeSerial("00:0a:Bc")), "ABC");
+  EXPECT_FALSE(tls::NormalizeSerial("xyz").ok());
+  EXPECT_FALSE(tls::IssueTerminalCertificate(ca.certificate_pem, ca.key_pem, "bad name", "RIGA-01", kValid).ok());
+  EXPECT_FALSE(tls::IssueTerminalCertificate(ca.certificate_pem, ca.key_pem, "T", "RIGA/01", kValid).ok());
+  // A CA key that is not the CA certificate's.
+  const auto other = Must(tls::CreateChainCa("other", kValid));
+  EXPECT_EQ(tls::IssueTerminalCertificate(ca.certificate_pem, other.key_pem, "T", "S", kValid).status().code(),
+            StatusCode::kInvalidArgument);
+  // Headquarters' certificate is not a terminal's.
+  const auto hq = Must(tls::IssueHeadquartersCertificate(ca.certificate_pem, ca.key_pem, {"hq.example"}, kValid));
+  EXPECT_FALSE(tls::TerminalIdentityOfPem(hq.certificate_pem).ok());
+}
+
+TEST(PkiTest, KeysReadableByOthersAreRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/key.pem";
+  ASSERT_TRUE(WriteFileAtomically(path, "secret", 0644).ok());
+  EXPECT_EQ(tls::ReadPrivateFile(path, 1024).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(WriteFileAtomically(path, "secret", 0600).ok());
+  EXPECT_EQ(Must(tls::ReadPrivateFile(path, 1024)), "secret");
+  EXPECT_EQ(tls::ReadPrivateFile(path, 3).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tls::ReadPrivateFile(dir.path() + "/none", 1024).status().code(), StatusCode::kNotFound);
+}
+
+TEST(PkiTest, EnrolmentWritesABundleKassadCanUseAndIsAudited) {
+  testing::TempDir dir;
+  const std::int64_t now_ms = NowS() * 1000;
+  ASSERT_TRUE(InitLinkPki(dir.path(), "chain", {"127.0.0.1", "hq.example"}, 3650, 730, now_ms).ok());
+  EXPECT_EQ(InitLinkPki(dir.path(), "chain", {"127.0.0.1"}, 3650, 730, now_ms).code(), StatusCode::kAlreadyExists);
+  auto store = Must(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20));
+  const auto issued = Must(IssueTerminalBundle(dir.path(), *store, "POS-1", "RIGA-01", 30, dir.path() + "/b", now_ms));
+  EXPECT_TRUE(tls::MakeClientContext(tls::BundleCredentials(dir.path() + "/b"), "hq.example").ok());
+  EXPECT_TRUE(tls::MakeServerContext(HeadquartersCredentials(dir.path())).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() + "/b/terminal.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir.path() + "/pki/ca.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(Must(RevokeLinkCertificate(*store, issued.serial_hex, now_ms)), issued.serial_hex);
+  EXPECT_TRUE(Must(store->IsCertificateRevoked(issued.serial_hex)));
+  const auto audit = Must(store->Audit(10));
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_NE(audit[0].what.find("revoked link certificate " + issued.serial_hex), std::string::npos);
+  EXPECT_NE(audit[1].what.find("to terminal POS-1 of store RIGA-01"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kassa::hq
