@@ -136,7 +136,7 @@ m::Operation CreateOperation(const m::Customer& c) {
   op.enqueued_at_ms = c.changed_at_ms;
   op.customer = c;
   op.terminal_id = kTerminal;
-  op.operator_id = "W0017";
+  op.operator_id = "A100";  // an associate of RIGA-01 in config/chain.sample.json: headquarters checks
   return op;
 }
 

@@ -138,8 +138,14 @@ Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& 
   field.clear();
   if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
-  KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities"}, "", field));
+  KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities", "chain_search_scope"}, "", field));
   ChainConfig c;
+  std::string scope = "legal_entity";
+  KASSA_TRY(config::ReadString(o, "chain_search_scope", "", scope, false, field));
+  if (scope != "legal_entity" && scope != "chain") {
+    return InvalidAt(field, "chain_search_scope", "\"legal_entity\" or \"chain\"");
+  }
+  c.chain_search_scope = scope == "chain" ? SearchScope::kChain : SearchScope::kLegalEntity;
   const json::value* numbers = o.if_contains("account_numbers");
   if (numbers == nullptr || !numbers->is_object()) {
     return InvalidAt(field, "account_numbers", "required, {\"prefix\", \"digits\"}");
@@ -203,6 +209,7 @@ json::object ChainConfigToJson(const ChainConfig& c, bool with_secrets) {
   }
   return json::object{
       {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},
+      {"chain_search_scope", c.chain_search_scope == SearchScope::kChain ? "chain" : "legal_entity"},
       {"legal_entities", std::move(les)}};
 }
 

@@ -331,12 +331,28 @@ class Session : public std::enable_shared_from_this<Session> {
     reply.request_id = request->request_id;
     const model::StoreConfig* store = server.registry.config().FindStore(store_id_);
     const std::size_t limit = std::clamp<std::size_t>(request->limit, 1, search::kMaxSearchLimit);
-    auto results = search::SearchCustomers(server.registry.store(), request->query, limit,
+    const bool whole_chain = server.registry.config().chain_search_scope == SearchScope::kChain;
+    // Scoped to the legal entity: the best kMaxSearchLimit chain-wide, then
+    // only the terminal's own legal entity's (never another's customer).
+    auto results = search::SearchCustomers(server.registry.store(), request->query,
+                                           whole_chain ? limit : search::kMaxSearchLimit,
                                            store != nullptr ? store->operating_unit_country : "");
     if (!results.ok()) {
       reply.error = results.status().detail();
     } else {
-      for (auto& r : *results) reply.customers.push_back(std::move(r.customer));
+      for (auto& r : *results) {
+        if (reply.customers.size() >= limit) break;
+        if (!whole_chain) {
+          auto owner = server.registry.store().LegalEntityOf(r.customer.id);
+          if (!owner.ok()) {
+            reply.error = owner.status().detail();
+            reply.customers.clear();
+            break;
+          }
+          if (store == nullptr || *owner != store->legal_entity) continue;
+        }
+        reply.customers.push_back(std::move(r.customer));
+      }
     }
     if (auto p = proto_codec::EncodeSearchReply(reply); p.ok()) conn_->Send(FrameType::kSearchReply, *p);
   }

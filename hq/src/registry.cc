@@ -171,11 +171,24 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   const model::StoreConfig* store = config_.FindStore(from.store_id);
   if (store == nullptr) return reject("store: " + from.store_id + " is not in headquarters' configuration");
 
+  const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
+  if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
   KASSA_TRY_ASSIGN(const auto current, txn.FindCustomer(op.customer.id));
+  if (current) {
+    // A terminal acts only on its own legal entity's customers, whatever it sends.
+    KASSA_TRY_ASSIGN(const auto owner, txn.LegalEntityOf(op.customer.id));
+    if (owner != store->legal_entity) return reject("customer: belongs to another legal entity");
+  }
+  if (!op.operator_id.empty()) {
+    // Who did it must be an operator of this terminal's store (a creation
+    // made offline by an operator deactivated since still counts).
+    const model::Operator* by = le->FindOperator(op.operator_id);
+    if (by == nullptr || !by->WorksIn(from.store_id)) {
+      return reject("operator_id: not an operator of the terminal's store");
+    }
+  }
   if (op.clienteling()) {
     if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
-    const LegalEntity* le = config_.FindLegalEntity(store->legal_entity);
-    if (le == nullptr) return reject("store: its legal entity is not in headquarters' configuration");
     model::ClientelingRecord record;
     if (const Status refused = ClientelingRecordOf(txn, *le, op, record); !refused.ok()) {
       // Storage failures fail the batch; a refusal rejects this operation only.

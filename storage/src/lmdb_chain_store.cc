@@ -16,13 +16,15 @@ namespace kassa::storage {
 namespace {
 
 // customers, index, ops, changes, terminals, meta, clienteling, admin
-constexpr unsigned kMaxDbs = 8;
+constexpr unsigned kMaxDbs = 12;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
 // hq-3: one index entry a phone: national number + country code (rebuilt).
-constexpr std::string_view kSchemaVersion = "hq-3";
+// hq-4: each customer's legal entity in "owners" (filled from the change log).
+constexpr std::string_view kSchemaVersion = "hq-4";
 constexpr std::string_view kSchemaVersion1 = "hq-1";
 constexpr std::string_view kSchemaVersion2 = "hq-2";
+constexpr std::string_view kSchemaVersion3 = "hq-3";
 constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kBookSeqKey = "book_seq";
@@ -95,6 +97,7 @@ class LmdbChainTxn final : public ChainTxn {
   Result<std::optional<model::OperationAck>> FindOutcome(const model::LocalId& op_id) override;
   Status RecordOutcome(const model::OperationAck& ack) override;
   Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override;
+  Result<std::optional<std::string>> LegalEntityOf(const model::LocalId& id) override;
   Status PutCustomer(const model::Customer& c, std::string_view legal_entity) override;
   Result<std::uint64_t> NextAccountNumber() override;
   Status AppendStoreConfigChange(std::string_view store_id) override;
@@ -128,19 +131,51 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "admin", MDB_CREATE, &admin_), "dbi admin"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "owners", MDB_CREATE, &owners_), "dbi owners"));
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
-        if (AsChars(*schema) == kSchemaVersion) return Status::Ok();
-        if (AsChars(*schema) != kSchemaVersion1 && AsChars(*schema) != kSchemaVersion2) {
+        const std::string_view from = AsChars(*schema);
+        if (from == kSchemaVersion) return Status::Ok();
+        if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3) {
           return Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
         }
-        KASSA_LOG(kInfo) << "migrating the headquarters store from " << AsChars(*schema) << " to " << kSchemaVersion;
-        KASSA_TRY(tables_.RebuildIndex(txn).status());
+        KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion;
+        if (from != kSchemaVersion3) KASSA_TRY(tables_.RebuildIndex(txn).status());
+        KASSA_TRY(FillOwners(txn));
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
       if (schema.status().code() != StatusCode::kNotFound) return schema.status();
       return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
     });
+  }
+
+  // A customer's owner from a Get of "owners".
+  static Result<std::optional<std::string>> OwnerIn(const Result<ByteView>& v) {
+    if (v.ok()) return std::optional<std::string>(std::string(AsChars(*v)));
+    if (v.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
+    return v.status();
+  }
+
+  // Migration to hq-4: every customer's legal entity is the scope of its
+  // first upsert in the change log (the log is kept whole).
+  Status FillOwners(WriteTxn& txn) {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(changes_));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    std::size_t filled = 0;
+    while (found) {
+      const ByteView v = cursor.value();
+      if (v.size() < 2 || v.size() < 2u + v[1]) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+      if (static_cast<model::Change::Kind>(v[0]) == model::Change::Kind::kCustomerUpsert &&
+          v.size() == 2u + v[1] + model::kLocalIdBytes) {
+        const ByteView id = v.subspan(2u + v[1]);
+        const Status put = txn.Put(owners_, id, v.subspan(2, v[1]), MDB_NOOVERWRITE);
+        if (put.ok()) ++filled;
+        if (!put.ok() && put.code() != StatusCode::kAlreadyExists) return put;
+      }
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    KASSA_LOG(kInfo) << "recorded the legal entity of " << filled << " customer(s)";
+    return Status::Ok();
   }
 
   Status Transact(const std::function<Status(ChainTxn&)>& body) override {
@@ -180,6 +215,11 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
     return page;
+  }
+
+  Result<std::optional<std::string>> LegalEntityOf(const model::LocalId& id) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return OwnerIn(txn.Get(owners_, IdKey(id)));
   }
 
   Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override {
@@ -308,6 +348,7 @@ class LmdbChainStore final : public ChainStore {
   // 'A' + seq (8) -> at | who | what; 'C' + token SHA-256 -> role | name | created;
   // 'R' + certificate serial (hex) -> revoked at
   MDB_dbi admin_ = 0;
+  MDB_dbi owners_ = 0;     // customer id (16) -> legal entity, set by the first put
 };
 
 Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
@@ -330,6 +371,10 @@ Result<std::optional<model::Customer>> LmdbChainTxn::FindCustomer(const model::L
   return store_.tables_.Find(txn_, id);
 }
 
+Result<std::optional<std::string>> LmdbChainTxn::LegalEntityOf(const model::LocalId& id) {
+  return LmdbChainStore::OwnerIn(txn_.Get(store_.owners_, IdKey(id)));
+}
+
 Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
   KASSA_TRY_ASSIGN(const auto old, store_.tables_.Find(txn_, c.id));
   KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(c));
@@ -338,6 +383,7 @@ Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view lega
   KASSA_TRY_ASSIGN(WriteTxn step, WriteTxn::BeginNested(store_.env_, txn_));
   KASSA_TRY(store_.tables_.Put(step, c, record, old ? &*old : nullptr, /*check_unique=*/true));
   KASSA_TRY(std::move(step).Commit());
+  if (!old) KASSA_TRY(txn_.Put(store_.owners_, IdKey(c.id), AsBytes(legal_entity)));
   return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, IdKey(c.id)));
 }
 

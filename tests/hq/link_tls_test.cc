@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -272,6 +273,51 @@ TEST_F(LinkTlsTest, ASecondConnectionReplacesTheFirstOnlyWithTheSameCertificate)
   EXPECT_EQ(o.kind, Outcome::kClosed);
   EXPECT_NE(o.reason.find("another certificate"), std::string::npos) << o.reason;
   EXPECT_EQ(Attempt(*first, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+// Chain search from a terminal finds only its own legal entity's customers
+// (chain_search_scope "legal_entity", the default).
+TEST_F(LinkTlsTest, ChainSearchIsScopedToTheTerminalsLegalEntity) {
+  ASSERT_TRUE(registry_->Hello({"SEED", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.customer.id = *model::LocalId::Generate();
+  op.customer.first_name = "Zebedee";
+  op.customer.last_name = "Quayle";
+  op.customer.customer_group = "RETAIL";
+  op.customer.currency = "GBP";
+  op.customer.language = "en-GB";
+  op.customer.version = 1;
+  std::promise<bool> applied;
+  asio::post(io_, [&] {
+    auto acks = registry_->Apply({Batch{"SEED", {op}}});
+    applied.set_value(acks.ok() && acks->front().front().applied());
+  });
+  ASSERT_TRUE(applied.get_future().get());
+  const auto found_by = [&](const std::string& terminal, const std::string& store) {
+    auto ctx = Terminal(terminal, store);
+    asio::io_context io;
+    asio::ssl::stream<tcp::socket> s(io, *ctx);
+    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    s.handshake(asio::ssl::stream_base::client);
+    asio::write(s, asio::buffer(link::EncodeFrame(
+                       link::FrameType::kHello,
+                       *proto_codec::EncodeHello({terminal, store, model::kLinkProtocolVersion, 0}))));
+    asio::write(s, asio::buffer(link::EncodeFrame(link::FrameType::kSearchRequest,
+                                                  *proto_codec::EncodeSearchRequest({7, "zebedee quayle", 20}))));
+    for (;;) {
+      std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
+      asio::read(s, asio::buffer(header));
+      const auto parsed = *link::ParseFrameHeader(header);
+      Bytes payload(parsed.length);
+      asio::read(s, asio::buffer(payload));
+      if (parsed.type != link::FrameType::kSearchReply) continue;  // welcome, distribution
+      return proto_codec::DecodeSearchReply(payload)->customers.size();
+    }
+  };
+  EXPECT_EQ(found_by("T1", "LON-01"), 1u);
+  EXPECT_EQ(found_by("T2", "STO-01"), 0u);
 }
 
 TEST(PkiTest, CertificatesNameWhatTheySayAndSerialsNormalize) {

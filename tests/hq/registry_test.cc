@@ -178,6 +178,67 @@ TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   EXPECT_EQ(r.status().field(), "store");
 }
 
+// Issue 15: a terminal acts only within its legal entity and store,
+// whatever its operations say.
+TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAnotherStoresOperator) {
+  testing::TempDir dir;
+  hal::sim::SimClock clock{1'700'000'000'000};
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  ASSERT_TRUE(store.ok());
+  ChainConfig config = SampleChain();
+  LegalEntity se = config.legal_entities[0];
+  se.id = "SE01";
+  se.stores.front().store_id = "STO-01";
+  se.stores.front().legal_entity = "SE01";
+  for (auto* le : {&config.legal_entities[0], &se}) {
+    le->clienteling.legal_entity = le->id;
+    le->clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddNote)}};
+  }
+  config.legal_entities[0].operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true}};
+  se.operators = {{"S1", "Sven", "SE01", {"STO-01"}, "associate", "", "", true}};
+  config.legal_entities.push_back(se);
+  auto registry = Registry::Open(**store, clock, config);
+  ASSERT_TRUE(registry.ok()) << registry.status().detail();
+  ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  ASSERT_TRUE((*registry)->Hello({"T2", "STO-01", model::kLinkProtocolVersion, 0}).ok());
+
+  const model::Operation gb_customer = Create("British");
+  auto acks = (*registry)->Apply({Batch{"T1", {gb_customer}}});
+  ASSERT_TRUE(acks.ok() && acks->front().front().applied());
+
+  // T2 (Sweden) edits the British customer, notes on it, and signs an
+  // operation as London's operator.
+  model::Operation edit = gb_customer;
+  edit.op_id = *model::LocalId::Generate();
+  edit.kind = model::OperationKind::kUpdateCustomer;
+  edit.base_version = 1;
+  edit.customer.email = "stolen@attacker.example";
+  edit.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kEmail)};
+  model::Operation note;
+  note.op_id = *model::LocalId::Generate();
+  note.kind = model::OperationKind::kTimelineEntry;
+  note.customer.id = gb_customer.customer.id;
+  note.operator_id = "S1";
+  note.timeline_entry = model::TimelineEntry{note.op_id, gb_customer.customer.id, model::TimelineKind::kNote, "", 5,
+                                             "S1", "Hi"};
+  model::Operation forged = Create("Forged");
+  forged.operator_id = "A1";  // London's associate, on a Stockholm terminal
+  acks = (*registry)->Apply({Batch{"T2", {edit, note, forged}}});
+  ASSERT_TRUE(acks.ok()) << acks.status().detail();
+  const auto& a = acks->front();
+  EXPECT_EQ(a[0].reason, "customer: belongs to another legal entity");
+  EXPECT_EQ(a[1].reason, "customer: belongs to another legal entity");
+  EXPECT_EQ(a[2].reason, "operator_id: not an operator of the terminal's store");
+  EXPECT_EQ((*(*store)->FindCustomer(gb_customer.customer.id))->email, "");
+  EXPECT_EQ(*(*store)->LegalEntityOf(gb_customer.customer.id), std::optional<std::string>("GB01"));
+
+  // Stockholm's distribution never carries the British customer.
+  std::uint64_t scanned = 0;
+  const auto changes = (*registry)->ChangesFor("STO-01", 0, 64, scanned);
+  ASSERT_TRUE(changes.ok());
+  for (const auto& c : *changes) EXPECT_NE(c.kind, model::Change::Kind::kCustomerUpsert);
+}
+
 TEST(AccountFormatTest, PadsAndRefusesOverflow) {
   const AccountFormat f{"C-", 4};
   EXPECT_EQ(*f.Format(7), "C-0007");
@@ -239,7 +300,7 @@ TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistrib
   EXPECT_EQ(a[1].account, a[0].account);
   EXPECT_EQ(a[2].reason, "permission: the operator's role does not allow add_to_book");
   EXPECT_EQ(a[3].reason, "permission: the operator's role does not allow reassign");
-  EXPECT_EQ(a[4].reason, "operator_id: not an active operator of the legal entity");
+  EXPECT_EQ(a[4].reason, "operator_id: not an operator of the terminal's store");
   EXPECT_TRUE(a[5].applied());
   EXPECT_EQ(a[6], a[1]);  // the same operation again: the same answer, nothing twice
 

@@ -623,6 +623,74 @@ class TlsFaultProxyTest(LinkTestCase):
         proxy.close()
 
 
+def revoke(hq, serial):
+    out = subprocess.run(EMULATOR + [KASSA_HQ, "pki", "revoke", "--data", hq.data, "--serial", serial],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    assert ("revoked link certificate " + serial) in out, out
+
+
+class EnrolmentTest(LinkTestCase):
+    """Issue 15: renewal without a restart, revocation from the next
+    connection on, and bundles that cannot work refused at start."""
+
+    def test_renewal_is_picked_up_running_and_revocation_takes_effect_on_the_next_connection(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port)
+        first = a.enrol()
+        a.start()
+        wait_for(lambda: a.sync()["online"], 20, "A online")
+        # Renewed into the same directory while kassad runs: it notices
+        # (within 5 s) and reconnects with it, without a restart.
+        connects = a.sync()["headquarters"]["connects"]
+        second = a.enrol()
+        self.assertNotEqual(first, second)
+        wait_for(lambda: a.sync()["headquarters"]["connects"] > connects and a.sync()["online"], 30,
+                 "A to reconnect with its renewed bundle")
+        revoke(hq, first)
+        hq.kill9()
+        hq.start()  # every terminal reconnects: A must show the renewed certificate
+        wait_for(lambda: a.sync()["online"], 30, "A online again with its renewed certificate")
+        code, body = a.create("Renewed", "Certificate")
+        self.assertEqual(code, 201, body)
+        wait_for(a.drained, 20, "A's customer acknowledged")
+        # Revoked: the next connection is refused, and A stays offline.
+        revoke(hq, second)
+        hq.kill9()
+        hq.start()
+        def refused():
+            with open(hq.log_path, errors="replace") as f:
+                return "(serial %s) is revoked" % second in f.read()
+        wait_for(refused, 30, "headquarters to refuse A's revoked certificate")
+        self.assertFalse(a.sync()["online"], "a terminal with a revoked certificate came online")
+        # Renewed again: back online without a restart of kassad.
+        a.enrol()
+        wait_for(lambda: a.sync()["online"], 30, "A online with a new certificate after the revocation")
+        print("\n[enrolment] renewed %s -> %s, both revoked, a third certificate online" % (first, second), flush=True)
+
+    def test_bundles_that_cannot_work_are_refused_at_start(self):
+        hq = self.hq()
+        a = self.terminal("A", hq.link_port)
+        a.enrol()
+
+        def kassad(*extra):
+            return subprocess.run(EMULATOR + [KASSAD, "--data", os.path.join(self.workdir, "x-data"),
+                                              "--config", a.config, "--listen", "127.0.0.1:0",
+                                              "--hq", "127.0.0.1:%d" % hq.link_port] + list(extra),
+                                  capture_output=True, text=True, timeout=60)
+
+        res = kassad("--terminal", "A")
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("--hq needs --link-bundle", res.stderr)
+        res = kassad("--terminal", "B", "--link-bundle", a.bundle)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("names another terminal or store", res.stderr)
+        os.chmod(os.path.join(a.bundle, "terminal.key"), 0o644)
+        res = kassad("--terminal", "A", "--link-bundle", a.bundle)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("link_tls", res.stderr)
+        self.assertIn("readable by others", res.stderr)
+
+
 class ConfigurationAndStatusTest(LinkTestCase):
     def test_configuration_changed_at_headquarters_reaches_the_terminal_and_its_file(self):
         hq = self.hq().start()

@@ -44,9 +44,15 @@ struct LegalEntity {
   friend bool operator==(const LegalEntity&, const LegalEntity&) = default;
 };
 
+// Whose customers a terminal's chain search (sync mode) finds.
+enum class SearchScope { kLegalEntity, kChain };
+
 struct ChainConfig {
   AccountFormat account_numbers;
   std::vector<LegalEntity> legal_entities;
+  // "chain_search_scope": "legal_entity" (default: a terminal finds its own
+  // legal entity's customers) or "chain" (every legal entity's).
+  SearchScope chain_search_scope = SearchScope::kLegalEntity;
 
   const model::StoreConfig* FindStore(std::string_view store_id) const;
   const LegalEntity* FindLegalEntity(std::string_view id) const;

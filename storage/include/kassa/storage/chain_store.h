@@ -80,6 +80,9 @@ class ChainTxn {
   // Records the outcome of `ack.op_id`, forever.
   virtual Status RecordOutcome(const model::OperationAck& ack) = 0;
   virtual Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) = 0;
+  // The legal entity a customer belongs to: the one it was first put under
+  // (nullopt: no such customer).
+  virtual Result<std::optional<std::string>> LegalEntityOf(const model::LocalId& id) = 0;
   // Stores the customer (new or replacing, indexes rewritten) and appends a
   // customer-upsert change for the terminals of `legal_entity`.
   // Returns kAlreadyExists "account: ..." when another customer has its number.
@@ -123,6 +126,7 @@ class ChainStore : public search::CustomerIndex {
                                          std::size_t max_scan) = 0;
 
   virtual Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) = 0;
+  virtual Result<std::optional<std::string>> LegalEntityOf(const model::LocalId& id) = 0;
   // Clienteling as headquarters holds it, for administration.
   virtual Result<std::vector<model::BookEntry>> BookEntries(std::string_view legal_entity, std::string_view owner) = 0;
   virtual Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
