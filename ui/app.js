@@ -148,6 +148,13 @@ function signInView(reason) {
   h("button", {type: "submit", class: "primary", "data-testid": "signin"}, t("signin.submit")),
   h("p", {class: "hint"}, t("signin.badge")));
   show(form);
+  state.badgeError = error;
+  // The card reader signs in server-side: this screen holds a swipe ticket
+  // and redeems it when a swipe completes it (the badge never reaches here).
+  state.swipeTicket = null;
+  api("POST", "/v1/session/swipe").then(({status, body}) => {
+    if (status === 201) state.swipeTicket = body.ticket;
+  });
 }
 
 // ---- search --------------------------------------------------------------------
@@ -575,8 +582,14 @@ async function setLanguage(lang, remember = true) {
 onEvent((e) => {
   if (e.type === "sync" || e.type === "stream") refreshStatus();
   if (e.type === "device_status") refreshDevices();
-  if (e.type === "badge" && !state.operator) {
-    api("POST", "/v1/session", {badge: e.code}).then(({status, body}) => status === 201 && afterSignIn(body));
+  if (e.type === "signed_in" && !state.operator && state.swipeTicket) {
+    const ticket = state.swipeTicket;
+    state.swipeTicket = null;
+    api("POST", "/v1/session", {ticket}).then(({status, body}) => status === 201 && afterSignIn(body));
+  }
+  if (e.type === "badge_refused" && !state.operator && state.badgeError) {
+    state.badgeError.hidden = false;
+    state.badgeError.textContent = t("signin.badge_refused");
   }
   if (!state.operator) return;
   // A scan or swipe fills the search box and searches at once; an unknown

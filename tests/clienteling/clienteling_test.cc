@@ -337,12 +337,26 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   clock_.Advance(61 * 1000);
   EXPECT_EQ(sessions_->Authenticate(a1->token).status().code(), StatusCode::kUnauthenticated);
 
-  const auto badge = sessions_->SignInWithBadge("EMP9");
-  ASSERT_TRUE(badge.ok());
+  // Badges sign in only through a swipe ticket that a sign-in screen opened.
+  EXPECT_EQ(sessions_->SignInWithBadge("EMP9").status().code(), StatusCode::kFailedPrecondition);
+  const auto ticket = sessions_->OpenSwipeTicket();
+  ASSERT_TRUE(ticket.ok());
+  EXPECT_EQ(sessions_->RedeemSwipeTicket(*ticket).status().code(), StatusCode::kUnauthenticated);  // no swipe yet
+  EXPECT_EQ(sessions_->SignInWithBadge("EMP404").status().code(), StatusCode::kUnauthenticated);
+  const auto name = sessions_->SignInWithBadge("EMP9");
+  ASSERT_TRUE(name.ok()) << name.status().detail();
+  const auto badge = sessions_->RedeemSwipeTicket(*ticket);
+  ASSERT_TRUE(badge.ok()) << badge.status().detail();
   EXPECT_EQ(badge->op.worker_id, "M1");
+  EXPECT_EQ(badge->op.name, *name);
+  // A ticket is redeemed once; it expires unused after two minutes.
+  EXPECT_EQ(sessions_->RedeemSwipeTicket(*ticket).status().code(), StatusCode::kUnauthenticated);
   sessions_->SignOut(badge->token);
   EXPECT_EQ(sessions_->Authenticate(badge->token).status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(sessions_->SignInWithBadge("EMP404").status().code(), StatusCode::kUnauthenticated);
+  const auto stale = sessions_->OpenSwipeTicket();
+  clock_.Advance(clienteling::OperatorSessions::kSwipeTicketMs + 1);
+  EXPECT_EQ(sessions_->SignInWithBadge("EMP9").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sessions_->RedeemSwipeTicket(*stale).status().code(), StatusCode::kUnauthenticated);
 }
 
 // Lock the doors: a distributed operator whose PIN hash costs 30,000,000

@@ -33,8 +33,14 @@ class DeviceFlowsTest : public ::testing::Test {
   void SetUp() override {
     store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
     customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "POS-7", testing::SampleStore());
-    flows_ = std::make_unique<DeviceFlows>(*customers_, clock_, Devices{&scanner_, &reader_, &printer_, &display_},
-                                           [this](const Event& e) { events_.push_back(e); });
+    flows_ = std::make_unique<DeviceFlows>(
+        *customers_, clock_, Devices{&scanner_, &reader_, &printer_, &display_},
+        [this](const Event& e) { events_.push_back(e); },
+        [this](const std::string& badge) -> Result<std::string> {
+          badges_.push_back(badge);
+          if (badge == "EMP0042") return std::string("Anna Bērziņa");
+          return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
+        });
     ASSERT_TRUE(flows_->Start().ok());
     customers::CustomerPatch p;
     p.first_name = "Līga";
@@ -66,6 +72,7 @@ class DeviceFlowsTest : public ::testing::Test {
   std::unique_ptr<customers::CustomerService> customers_;
   std::unique_ptr<DeviceFlows> flows_;
   std::vector<Event> events_;
+  std::vector<std::string> badges_;  // what reached the sign-in hook
   model::Customer liga_;
 };
 
@@ -87,9 +94,18 @@ TEST_F(DeviceFlowsTest, UnknownCardAndBadgeSwipes) {
   const auto unknown = Take(Event::Kind::kUnknownCard);
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0].code, "99887766");
-  const auto badge = Take(Event::Kind::kBadge);
-  ASSERT_EQ(badge.size(), 1u);
-  EXPECT_EQ(badge[0].code, "EMP0042");
+  // The badge signs in server-side; the event names the operator, never the badge.
+  EXPECT_EQ(badges_, (std::vector<std::string>{"EMP0042"}));
+  const auto signed_in = Take(Event::Kind::kSignedIn);
+  ASSERT_EQ(signed_in.size(), 1u);
+  EXPECT_EQ(signed_in[0].detail, "Anna Bērziņa");
+  EXPECT_EQ(signed_in[0].code, "");
+  ASSERT_TRUE(reader_.Inject(";EMP0099=1?"));
+  Drain();
+  const auto refused = Take(Event::Kind::kBadgeRefused);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].code, "");
+  EXPECT_EQ(refused[0].detail, "badge: not the badge of an operator of this store");
 }
 
 TEST_F(DeviceFlowsTest, SignUpReceiptCarriesNamePendingSyncAndConsents) {
@@ -126,7 +142,7 @@ TEST_F(DeviceFlowsTest, ReceiptWaitsForThePrinterAndPrintsWhenItIsBack) {
 }
 
 TEST_F(DeviceFlowsTest, NoPrinterFittedIsAClearError) {
-  DeviceFlows bare(*customers_, clock_, Devices{}, [](const Event&) {});
+  DeviceFlows bare(*customers_, clock_, Devices{}, [](const Event&) {}, nullptr);
   Status result;
   bare.PrintSignUpReceipt(liga_.id.ToHex(), [&](Status s) { result = s; });
   EXPECT_EQ(result.code(), StatusCode::kFailedPrecondition);

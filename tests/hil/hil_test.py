@@ -28,7 +28,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import EMULATOR, serve_tcp, sign_in, stop_process, wait_for, write_clienteling_file  # noqa: E402
+from kassa_harness import (EMULATOR, IT_PIN, IT_WORKER, operator, serve_tcp, sign_in, stop_process,  # noqa: E402
+                           wait_for, write_clienteling_file)
 
 KASSAD = os.environ["KASSAD"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
@@ -232,7 +233,10 @@ class KassadOnDevices(unittest.TestCase):
         with open(self.devices_file, "w") as f:
             json.dump(devices, f)
         port_file = os.path.join(self.tmp, "port")
-        clienteling = write_clienteling_file(os.path.join(self.tmp, "clienteling.json"), ["RIGA-01"])
+        # The operator the suite signs in as, with badge EMP0042.
+        clienteling = write_clienteling_file(os.path.join(self.tmp, "clienteling.json"), ["RIGA-01"],
+                                             [operator(IT_WORKER, "Hil Operator", "manager", IT_PIN, ["RIGA-01"],
+                                                       badge="EMP0042")])
         self.proc = subprocess.Popen(EMULATOR + [
             KASSAD, "--data", os.path.join(self.tmp, "data"), "--config", SAMPLE_CONFIG, "--clienteling", clienteling,
             "--terminal", "HIL-1",
@@ -272,6 +276,16 @@ class KassadOnDevices(unittest.TestCase):
         try:
             conn.request(method, path, body=json.dumps(body) if body is not None else None,
                          headers={"Content-Type": "application/json", "Authorization": "Bearer " + self.token})
+            res = conn.getresponse()
+            return res.status, json.loads(res.read() or b"null")
+        finally:
+            conn.close()
+
+    def anonymous_http(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                         headers={"Content-Type": "application/json"})
             res = conn.getresponse()
             return res.status, json.loads(res.read() or b"null")
         finally:
@@ -318,20 +332,35 @@ class HilTest(KassadOnDevices):
 
     def test_events_with_customers_reach_signed_in_clients_only(self):
         # The sign-in screen listens without a session (for badge swipes);
-        # a customer found by a scan goes only to signed-in clients.
+        # a customer found by a scan goes only to signed-in clients, and a
+        # swipe tells it only who signed in, never the badge.
         anonymous = EventStream(self.port, "0" * 32)
         try:
             code, liga = self.http("POST", "/v1/customers", {"first_name": "Liga", "last_name": "Ozola",
                                                               "loyalty_cards": ["LC-2002"]})
             self.assertEqual(code, 201, liga)
+            code, swipe = self.anonymous_http("POST", "/v1/session/swipe")
+            self.assertEqual(code, 201, swipe)
             self.reader.write(";EMP0042=1?\r")
-            anonymous.wait("badge", device="card_reader")
+            anonymous.wait("signed_in", device="card_reader", detail="Hil Operator")
             self.scanner.write("LC-2002\r")
             self.events.wait("customer_found", device="scanner")
             self.reader.write(";EMP0043=1?\r")  # after the scan: once it arrives, the scan's event would have too
-            anonymous.wait("badge", code="EMP0043")
+            anonymous.wait("badge_refused", device="card_reader")
             with anonymous.lock:
                 self.assertEqual([e for e in anonymous.events if e.get("customer")], [])
+                text = json.dumps(anonymous.events)
+            self.assertNotIn("EMP004", text)
+            # The screen that opened the ticket redeems it for a session, once.
+            code, session = self.anonymous_http("POST", "/v1/session", {"ticket": swipe["ticket"]})
+            self.assertEqual(code, 201, session)
+            self.assertEqual(session["operator"]["worker_id"], IT_WORKER)
+            code, again = self.anonymous_http("POST", "/v1/session", {"ticket": swipe["ticket"]})
+            self.assertEqual(code, 401, again)
+            # A badge sent to the API signs nobody in.
+            code, refused = self.anonymous_http("POST", "/v1/session", {"badge": "EMP0042"})
+            self.assertEqual(code, 400, refused)
+            self.assertEqual(refused["error"]["field"], "badge")
         finally:
             anonymous.close()
 
@@ -349,7 +378,8 @@ class HilTest(KassadOnDevices):
         self.assertIn("Email janis@home.lv: marketing yes", text)
         self.assertIn("Loyalty card: 60019988", text)
         self.reader.write(";EMP0042=1?\r")
-        self.assertEqual(self.events.wait("badge")["code"], "EMP0042")
+        refused = self.events.wait("badge_refused")  # no sign-in screen is waiting
+        self.assertNotIn("code", refused)
 
     def test_printer_pulled_mid_receipt_reports_and_retries(self):
         code, c = self.http("POST", "/v1/customers", {"first_name": "Aino", "last_name": "Virtanen"})

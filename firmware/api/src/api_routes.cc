@@ -246,6 +246,7 @@ std::optional<Reply> Receipt(ApiContext& self, Call& call) {
 // or the name of a model::Permission.
 constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::post, "/v1/session", "public", &SignIn},
+    {Verb::post, "/v1/session/swipe", "public", &OpenSwipe},
     {Verb::get, "/v1/session", "session", &SessionInfo},
     {Verb::delete_, "/v1/session", "session", &SignOut},
     {Verb::get, "/v1/clienteling", "session", &Configuration},

@@ -13,6 +13,7 @@
 #include "kassa/base/clock.h"
 #include "kassa/clienteling/clienteling_service.h"
 #include "kassa/clienteling/operator_sessions.h"
+#include "kassa/clienteling/pin_verifier.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/http/router.h"
@@ -29,6 +30,8 @@ struct ApiContext {
   Clock& clock;
   devices::DeviceFlows* devices;               // null: no peripherals wired
   clienteling::OperatorSessions& sessions;     // who is signed in; the guard
+  clienteling::PinVerifier& pins;              // PIN hashes off the event loop
+  boost::asio::any_io_executor executor;       // the event loop, where answers are sent
   clienteling::ClientelingService& clienteling;  // books, cards, timelines
   http::StaticFiles ui;                        // the web UI: every path outside /v1/
 };

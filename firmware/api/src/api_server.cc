@@ -12,6 +12,7 @@
 namespace kassa::api {
 
 struct ApiServer::Impl {
+  std::unique_ptr<clienteling::PinVerifier> pins;  // before the context, which refers to it
   ApiContext context;
   std::unique_ptr<http::Router> router;
   EventHub events;
@@ -41,8 +42,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     }
     return !token.empty() && sessions.Authenticate(token).ok();
   };
+  auto pins = std::make_unique<clienteling::PinVerifier>();
+  clienteling::PinVerifier& verifier = *pins;
   auto impl = std::unique_ptr<Impl>(
-      new Impl{ApiContext{customers, diagnostics, quarantine, clock, devices, sessions, clienteling,
+      new Impl{std::move(pins),
+               ApiContext{customers, diagnostics, quarantine, clock, devices, sessions, verifier, executor, clienteling,
                           http::StaticFiles(ui_root)},
                nullptr, EventHub(std::move(authorize)), nullptr});
   impl->router = MakeApiRouter(impl->context);

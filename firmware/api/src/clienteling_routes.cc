@@ -129,20 +129,49 @@ std::optional<Reply> CheckAttributes(const Caller& caller, std::vector<m::Attrib
   return Error(s, bad.empty() ? std::string() : "attributes." + bad);
 }
 
+namespace {
+Reply SessionReply(const Caller& caller) {
+  return Reply{201, json::object{{"token", caller.token},
+                                 {"operator", OperatorJson(caller.op, caller.config)},
+                                 {"idle_timeout_s", caller.config.idle_timeout_s}}};
+}
+}  // namespace
+
 std::optional<Reply> SignIn(ApiContext& self, Call& call) {
-  auto members = StringMembers(call, {"worker_id", "pin", "badge"});
+  auto members = StringMembers(call, {"worker_id", "pin", "ticket", "badge"});
   if (auto* refused = std::get_if<Reply>(&members)) return std::move(*refused);
   const json::object& o = std::get<json::object>(members);
-  Result<Caller> caller = Status(StatusCode::kInvalidArgument, "pin: give worker_id and pin, or badge");
-  if (const auto badge = StringMember(o, "badge")) {
-    caller = self.sessions.SignInWithBadge(*badge);
-  } else if (const auto worker = StringMember(o, "worker_id"); worker && StringMember(o, "pin")) {
-    caller = self.sessions.SignInWithPin(*worker, *StringMember(o, "pin"));
+  if (o.contains("badge")) {
+    // Badges are secrets of the card reader: they sign in only there (POST /v1/session/swipe).
+    return Error(Status(StatusCode::kInvalidArgument, "badge: badges sign in only at the terminal's card reader"));
   }
-  if (!caller.ok()) return Error(caller.status());
-  return Reply{201, json::object{{"token", caller->token},
-                                 {"operator", OperatorJson(caller->op, caller->config)},
-                                 {"idle_timeout_s", caller->config.idle_timeout_s}}};
+  if (const auto ticket = StringMember(o, "ticket")) {
+    auto caller = self.sessions.RedeemSwipeTicket(*ticket);
+    if (!caller.ok()) return Error(caller.status());
+    return SessionReply(*caller);
+  }
+  const auto worker = StringMember(o, "worker_id");
+  const auto pin = StringMember(o, "pin");
+  if (!worker || !pin) {
+    return Error(Status(StatusCode::kInvalidArgument, "pin: give worker_id and pin, or a swipe ticket"));
+  }
+  auto attempt = self.sessions.BeginPinSignIn(*worker, *pin);
+  if (!attempt.ok()) return Error(attempt.status());
+  // The slow hash on the verifier's thread; the answer when it is done.
+  auto shared = std::make_shared<clienteling::OperatorSessions::PinAttempt>(std::move(*attempt));
+  self.pins.Verify(shared->pin, shared->hash, self.executor,
+                   [&sessions = self.sessions, shared, send = call.Later()](bool right) {
+                     auto caller = sessions.FinishPinSignIn(*shared, right);
+                     send(caller.ok() ? SessionReply(*caller) : Error(caller.status()));
+                   });
+  return std::nullopt;
+}
+
+std::optional<Reply> OpenSwipe(ApiContext& self, Call&) {
+  auto ticket = self.sessions.OpenSwipeTicket();
+  if (!ticket.ok()) return Error(ticket.status());
+  return Reply{201, json::object{{"ticket", *ticket},
+                                 {"expires_in_s", clienteling::OperatorSessions::kSwipeTicketMs / 1000}}};
 }
 
 std::optional<Reply> SessionInfo(ApiContext&, Call& call) {

@@ -33,6 +33,7 @@ std::optional<Reply> ClientelingGuard(ApiContext& context, Call& call);
 // The handlers of the sign-in and clienteling routes (api_routes.cc's table
 // says which path and access each has).
 std::optional<Reply> SignIn(ApiContext& context, Call& call);
+std::optional<Reply> OpenSwipe(ApiContext& context, Call& call);
 std::optional<Reply> SessionInfo(ApiContext& context, Call& call);
 std::optional<Reply> SignOut(ApiContext& context, Call& call);
 std::optional<Reply> Configuration(ApiContext& context, Call& call);

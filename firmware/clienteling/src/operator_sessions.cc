@@ -4,6 +4,7 @@
 
 #include "kassa/base/log.h"
 #include "kassa/crypto/pin_hash.h"
+#include "kassa/crypto/sha256.h"
 
 namespace kassa::clienteling {
 
@@ -42,16 +43,25 @@ Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::C
 }
 
 Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::string_view pin) {
-  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  KASSA_TRY_ASSIGN(const PinAttempt attempt, BeginPinSignIn(worker_id, pin));
+  return FinishPinSignIn(attempt, crypto::VerifyPin(attempt.pin, attempt.hash));
+}
+
+Result<OperatorSessions::PinAttempt> OperatorSessions::BeginPinSignIn(std::string_view worker_id,
+                                                                       std::string_view pin) {
+  KASSA_TRY(Config().status());
   if (worker_id.empty() || worker_id.size() > model::kMaxWorkerIdBytes) {
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
-  KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(worker_id));
+  KASSA_TRY_ASSIGN(const storage::PinFailures failures, lockouts_.LoadPinFailures(worker_id));
   const std::int64_t now = clock_.NowMs();
   if (failures.locked_until_ms > now) {
     if (failures.wrong == 0) {
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
+    return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
+  }
+  if (verifying_.contains(worker_id)) {
     return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
   }
   if (!PinGuessAllowed(now)) {
@@ -62,35 +72,101 @@ Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::
     }
     return Status(StatusCode::kUnavailable, "pin: too many sign-in attempts on this terminal; try again in a few seconds");
   }
-  const auto operator_here = StoreOperator(worker_id);
+  auto operator_here = StoreOperator(worker_id);
   if (!operator_here.ok() && operator_here.status().code() != StatusCode::kNotFound) return operator_here.status();
-  const model::Operator* found = operator_here.ok() ? &*operator_here : nullptr;
+  PinAttempt attempt{std::string(worker_id), std::string(pin), "", std::nullopt};
+  if (operator_here.ok() && !operator_here->pin_hash.empty()) attempt.op = std::move(*operator_here);
   // The hash is computed even for an unknown worker (at the recommended
   // cost), so timing does not tell which ids exist.
   static const std::string kDecoy = "pbkdf2-sha256$" + std::to_string(crypto::kDefaultPinIterations) +
       "$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
-  const bool known = found != nullptr && !found->pin_hash.empty();
-  const bool right = crypto::VerifyPin(pin, known ? found->pin_hash : kDecoy) && known;
-  if (!right) --pin_guesses_;  // a guess, whoever it was for
-  if (!right && !known) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
+  attempt.hash = attempt.op ? attempt.op->pin_hash : kDecoy;
+  --pin_guesses_;  // reserved; a right PIN gives it back
+  verifying_.insert(attempt.worker_id);
+  return attempt;
+}
+
+Result<Caller> OperatorSessions::FinishPinSignIn(const PinAttempt& attempt, bool right) {
+  verifying_.erase(attempt.worker_id);
+  right = right && attempt.op.has_value();
+  if (right) pin_guesses_ += 1;
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  if (!right && !attempt.op) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
+  KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(attempt.worker_id));
+  const std::int64_t now = clock_.NowMs();
   if (!right) {
     // Counted durably (for operators of this store only: unknown ids write
     // nothing), so a restart lifts neither the slow-down nor the lockout.
     if (++failures.wrong >= config.max_pin_attempts) {
       failures = {0, now + std::int64_t{config.lockout_s} * 1000};
-      KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
-      KASSA_LOG(kWarning) << "operator " << worker_id << " locked out for " << config.lockout_s << " s after "
+      KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, failures));
+      KASSA_LOG(kWarning) << "operator " << attempt.worker_id << " locked out for " << config.lockout_s << " s after "
                           << config.max_pin_attempts << " wrong PINs";
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
     // 0 s after the first wrong PIN (a typo), then 1, 2, 4, ... s, at most 60.
     const std::int64_t wait_ms = failures.wrong < 2 ? 0 : std::int64_t{1000} << std::min<std::uint32_t>(failures.wrong - 2, 6);
     failures.locked_until_ms = now + std::min<std::int64_t>(wait_ms, 60000);
-    KASSA_TRY(lockouts_.SavePinFailures(worker_id, failures));
+    KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, failures));
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
-  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(lockouts_.SavePinFailures(worker_id, {}));
-  return Start(*found, config);
+  // The operator may have been deactivated or moved while the hash ran.
+  KASSA_TRY_ASSIGN(const model::Operator op, StoreOperator(attempt.worker_id));
+  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, {}));
+  return Start(op, config);
+}
+
+Result<std::string> OperatorSessions::OpenSwipeTicket() {
+  const std::int64_t now = clock_.NowMs();
+  std::erase_if(tickets_, [&](const auto& t) { return now - t.second.opened_ms > kSwipeTicketMs; });
+  while (tickets_.size() >= kMaxSwipeTickets) {
+    auto oldest = std::min_element(tickets_.begin(), tickets_.end(), [](const auto& a, const auto& b) {
+      return a.second.opened_ms < b.second.opened_ms;
+    });
+    tickets_.erase(oldest);
+  }
+  KASSA_TRY_ASSIGN(const model::LocalId ticket, model::LocalId::Generate());
+  tickets_[ticket.ToHex()] = SwipeTicket{now, ""};
+  return ticket.ToHex();
+}
+
+Result<std::string> OperatorSessions::SignInWithBadge(std::string_view badge) {
+  KASSA_TRY(Config().status());
+  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
+  const model::Operator* found = nullptr;
+  for (const auto& op : operators) {
+    if (!badge.empty() && !op.badge.empty() && crypto::ConstantTimeEqual(AsBytes(op.badge), AsBytes(badge))) {
+      found = &op;
+    }
+  }
+  if (found == nullptr) return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
+  const std::int64_t now = clock_.NowMs();
+  SwipeTicket* newest = nullptr;
+  for (auto& [id, t] : tickets_) {
+    if (t.worker_id.empty() && now - t.opened_ms <= kSwipeTicketMs && (newest == nullptr || t.opened_ms >= newest->opened_ms)) {
+      newest = &t;
+    }
+  }
+  if (newest == nullptr) return Status(StatusCode::kFailedPrecondition, "badge: no sign-in screen is waiting");
+  newest->worker_id = found->worker_id;
+  KASSA_LOG(kInfo) << "operator " << found->worker_id << " swiped their badge";
+  return found->name;
+}
+
+Result<Caller> OperatorSessions::RedeemSwipeTicket(std::string_view ticket) {
+  const auto it = tickets_.find(ticket);
+  const std::int64_t now = clock_.NowMs();
+  if (it == tickets_.end() || now - it->second.opened_ms > kSwipeTicketMs) {
+    if (it != tickets_.end()) tickets_.erase(it);
+    return Status(StatusCode::kUnauthenticated, "ticket: unknown or expired; open the sign-in screen again");
+  }
+  if (it->second.worker_id.empty()) return Status(StatusCode::kUnauthenticated, "ticket: no badge swiped yet");
+  const std::string worker_id = it->second.worker_id;
+  tickets_.erase(it);
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  auto op = StoreOperator(worker_id);
+  if (!op.ok()) return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
+  return Start(*op, config);
 }
 
 bool OperatorSessions::PinGuessAllowed(std::int64_t now_ms) {
@@ -100,15 +176,6 @@ bool OperatorSessions::PinGuessAllowed(std::int64_t now_ms) {
     pin_guesses_at_ms_ = now_ms;
   }
   return pin_guesses_ >= 1.0;
-}
-
-Result<Caller> OperatorSessions::SignInWithBadge(std::string_view badge) {
-  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
-  KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
-  for (const auto& op : operators) {
-    if (!badge.empty() && op.badge == badge) return Start(op, config);
-  }
-  return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
 }
 
 void OperatorSessions::SignOut(std::string_view token) {

@@ -14,7 +14,8 @@ const char* ToString(Event::Kind k) {
   switch (k) {
     case Event::Kind::kCustomerFound: return "customer_found";
     case Event::Kind::kUnknownCard: return "unknown_card";
-    case Event::Kind::kBadge: return "badge";
+    case Event::Kind::kSignedIn: return "signed_in";
+    case Event::Kind::kBadgeRefused: return "badge_refused";
     case Event::Kind::kDeviceStatus: return "device_status";
     case Event::Kind::kReceiptPrinted: return "receipt_printed";
     case Event::Kind::kReceiptWaiting: return "receipt_waiting";
@@ -45,8 +46,10 @@ Bytes RenderSignUpReceipt(const model::StoreConfig& store, const model::Customer
   return job.bytes();
 }
 
-DeviceFlows::DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish)
-    : customers_(customers), clock_(clock), devices_(devices), publish_(std::move(publish)) {}
+DeviceFlows::DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish,
+                         BadgeSignIn on_badge)
+    : customers_(customers), clock_(clock), devices_(devices), publish_(std::move(publish)),
+      on_badge_(std::move(on_badge)) {}
 
 Status DeviceFlows::Start() {
   if (devices_.scanner != nullptr) {
@@ -57,8 +60,15 @@ Status DeviceFlows::Start() {
     KASSA_TRY(devices_.card_reader->Start(
         [this](const hal::CardSwipe& swipe) {
           if (swipe.kind == hal::CardSwipe::Kind::kBadge) {
-            KASSA_LOG(kInfo) << "badge swiped";
-            return publish_(Event{Event::Kind::kBadge, "card_reader", swipe.number, std::nullopt, {}, swipe.name});
+            auto signed_in = on_badge_ ? on_badge_(swipe.number)
+                                       : Result<std::string>(Status(StatusCode::kFailedPrecondition,
+                                                                    "badge: badges do not sign in here"));
+            if (!signed_in.ok()) {
+              KASSA_LOG(kInfo) << "badge swipe refused: " << signed_in.status().detail();
+              return publish_(Event{Event::Kind::kBadgeRefused, "card_reader", "", std::nullopt, {},
+                                    signed_in.status().detail()});
+            }
+            return publish_(Event{Event::Kind::kSignedIn, "card_reader", "", std::nullopt, {}, *signed_in});
           }
           OnCode("card_reader", swipe.number);
         },

@@ -144,7 +144,8 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
         devices::Devices{b.scanner.get(), b.card_reader.get(), b.printer.get(), b.display.get()},
         [p](const devices::Event& e) {
           if (p->api) p->api->Publish(e);
-        });
+        },
+        [p](const std::string& badge) { return p->sessions->SignInWithBadge(badge); });
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->daemon.executor(), options.listen_address, options.port,
                                                      *parts->customers, parts->store->diagnostics(),

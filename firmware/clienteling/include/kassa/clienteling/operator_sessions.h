@@ -20,12 +20,23 @@
 //     throttle refills, so guessing across all operators is bounded while
 //     nobody can lock anybody out for more than a few seconds. Right PINs do
 //     not count.
+//   - The slow PIN hash is computed off the event loop: BeginPinSignIn
+//     checks everything else and reserves a guess, the caller verifies on a
+//     worker (PinVerifier), FinishPinSignIn records the outcome. One
+//     verification per worker id at a time (a second is told to wait).
+//   - Badges sign in only server-side: a sign-in screen opens a swipe ticket
+//     (OpenSwipeTicket), the card reader's swipe (SignInWithBadge) completes
+//     the newest open ticket, and the screen redeems it (RedeemSwipeTicket)
+//     for its session. The badge number never leaves kassad, and the API
+//     has no way to sign in with one.
 //   - A session unused for `idle_timeout_s` is signed out; sign-out ends it.
 //
 // Threading: not thread-safe; the service's io_context thread.
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "kassa/base/status.h"
@@ -56,12 +67,45 @@ class OperatorSessions {
   // when the terminal-wide throttle is empty; kFailedPrecondition
   // "clienteling: ..." when headquarters has not configured clienteling here
   // yet.
+  // The whole sign-in on the calling thread (tests, and callers that may block).
   Result<Caller> SignInWithPin(std::string_view worker_id, std::string_view pin);
+
+  // A PIN sign-in between its two halves: the hash to verify `pin`
+  // against (a decoy of the same cost for an unknown worker id).
+  struct PinAttempt {
+    std::string worker_id;
+    std::string pin;
+    std::string hash;
+    std::optional<model::Operator> op;  // nullopt: unknown here
+  };
+  // Every check but the hash; reserves one guess of the throttle.
+  // Returns: kOk; the refusals of SignInWithPin (wrong worker id syntax,
+  // waiting, locked out, throttled, no clienteling yet), and "operator:
+  // wait ..." while another attempt for the same worker id is verifying.
+  Result<PinAttempt> BeginPinSignIn(std::string_view worker_id, std::string_view pin);
+  // Records whether the PIN was `right`; returns what SignInWithPin returns.
+  Result<Caller> FinishPinSignIn(const PinAttempt& attempt, bool right);
 
   // The terminal-wide throttle: a burst of wrong PINs, then one per interval.
   static constexpr int kPinBurst = 10;
   static constexpr std::int64_t kPinRefillMs = 2000;
-  Result<Caller> SignInWithBadge(std::string_view badge);
+
+  // Swipe tickets: at most kMaxSwipeTickets open, each for kSwipeTicketMs.
+  static constexpr std::size_t kMaxSwipeTickets = 8;
+  static constexpr std::int64_t kSwipeTicketMs = 120'000;
+  // A new ticket (32 hex digits) for a sign-in screen.
+  // Returns: kOk; kUnavailable when no randomness.
+  Result<std::string> OpenSwipeTicket();
+  // The card reader's badge swipe: completes the newest open ticket.
+  // Returns: kOk with the operator's name; kUnauthenticated "badge: ..."
+  // for a badge of no active operator here; kFailedPrecondition "badge: no
+  // sign-in screen is waiting" without an open ticket.
+  Result<std::string> SignInWithBadge(std::string_view badge);
+  // Returns: kOk with the session of the swipe that completed `ticket`
+  // (once); kUnauthenticated "ticket: ..." when unknown, expired, or no
+  // badge was swiped for it yet.
+  Result<Caller> RedeemSwipeTicket(std::string_view ticket);
+
   void SignOut(std::string_view token);
 
   // The caller of `token`, its idle timer restarted.
@@ -84,6 +128,10 @@ class OperatorSessions {
     std::string worker_id;
     std::int64_t last_used_ms = 0;
   };
+  struct SwipeTicket {
+    std::int64_t opened_ms = 0;
+    std::string worker_id;  // empty until a badge is swiped for it
+  };
   Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config);
   // Whether the terminal-wide throttle has room for one more wrong PIN.
   bool PinGuessAllowed(std::int64_t now_ms);
@@ -94,6 +142,8 @@ class OperatorSessions {
   Clock& clock_;
   std::string store_id_;
   std::map<std::string, Session, std::less<>> sessions_;    // token -> session
+  std::map<std::string, SwipeTicket, std::less<>> tickets_; // ticket -> swipe
+  std::set<std::string, std::less<>> verifying_;            // worker ids whose PIN is being verified
   double pin_guesses_ = kPinBurst;                          // wrong PINs the throttle still allows
   std::int64_t pin_guesses_at_ms_ = 0;                      // when they were counted
 };

@@ -5,7 +5,9 @@
 //     then account number) and publishes the customer found, or an unknown
 //     card the UI can offer to attach to a new customer. The customer display
 //     greets the customer found.
-//   - A badge swipe publishes a sign-in event.
+//   - A badge swipe signs the operator in server-side (`on_badge`); the
+//     event published says only who signed in, or that the badge was
+//     refused: the badge number never leaves kassad.
 //   - A sign-up receipt (store header, name, account number or "Pending
 //     sync", the consents captured) prints on request; when the printer goes
 //     away mid-receipt, the receipt waits and prints again as soon as the
@@ -41,7 +43,8 @@ struct Event {
   enum class Kind {
     kCustomerFound,   // `code` (scanned or swiped) found `customer`
     kUnknownCard,     // `code` matches no customer: offer to create one with it
-    kBadge,           // an operator badge `code` was swiped
+    kSignedIn,        // a badge swipe signed in the operator named in `detail` (never the badge)
+    kBadgeRefused,    // a badge swipe signed nobody in; `detail` says why
     kDeviceStatus,    // `device` changed to `status`
     kReceiptPrinted,  // the receipt of `customer` printed
     kReceiptWaiting,  // it could not print (`detail`); it prints when the printer is back
@@ -62,9 +65,12 @@ class DeviceFlows {
  public:
   using Publish = std::function<void(const Event&)>;
   using Done = std::function<void(Status)>;
+  // Signs in with a swiped badge; the operator's name, or why not.
+  using BadgeSignIn = std::function<Result<std::string>(const std::string& badge)>;
 
   // REQUIRES: `customers`, the devices and `clock` outlive the flows.
-  DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish);
+  DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish,
+              BadgeSignIn on_badge);
 
   // Starts listening to every fitted device.
   // Returns: kOk; the first device's failure to start.
@@ -90,6 +96,7 @@ class DeviceFlows {
   Clock& clock_;
   Devices devices_;
   Publish publish_;
+  BadgeSignIn on_badge_;
   std::optional<model::Customer> waiting_receipt_;  // printed when the printer is ready again
 };
 
