@@ -443,6 +443,40 @@ class PermissionMatrixTest(unittest.TestCase):
         self.assertEqual(self.kassad.http("DELETE", "/v1/session")[0], 200)
         self.assertEqual(self.kassad.http("GET", "/v1/clientbook")[0], 401)
 
+    def test_a_thousand_wrong_pins_lock_one_operator_while_another_signs_in(self):
+        """Lock the doors, acceptance 4: 1,000 wrong PINs for ASSOC, 10 ms
+        apart while kassad asks to wait; ASSOC ends locked out (the waits are
+        refused without counting or hashing), MGR signs in all along."""
+        answers = {}
+        manager_ok = 0
+        conn = http.client.HTTPConnection("127.0.0.1", self.kassad.port, timeout=30)
+        headers = {"Content-Type": "application/json", "Host": "127.0.0.1:%d" % self.kassad.port}
+        try:
+            for i in range(1000):
+                conn.request("POST", "/v1/session", body=json.dumps({"worker_id": "ASSOC", "pin": "%04d" % (i % 1000)
+                                                                     if i % 1000 != 1111 else "0000"}),
+                             headers=headers)
+                res = conn.getresponse()
+                body = json.loads(res.read())
+                self.assertNotEqual(res.status, 201, "a wrong PIN signed in")
+                key = "%d %s" % (res.status, body["error"]["message"])
+                answers[key] = answers.get(key, 0) + 1
+                if "wait a moment" in key:
+                    time.sleep(0.01)
+                if i % 100 == 99:
+                    code, _ = sign_in(self.kassad.port, "MGR", "2222")
+                    self.assertEqual(code, 201, "MGR could not sign in after %d wrong PINs for ASSOC" % (i + 1))
+                    manager_ok += 1
+        finally:
+            conn.close()
+        print("\n[lock the doors] 1000 wrong PINs for ASSOC: %s; MGR signed in %d times meanwhile"
+              % (answers, manager_ok), flush=True)
+        self.assertTrue(any("locked out" in k for k in answers), answers)
+        code, body = sign_in(self.kassad.port, "ASSOC", "1111")
+        self.assertEqual(code, 401, body)
+        self.assertEqual(body["error"]["field"], "operator")
+        self.assertEqual(sign_in(self.kassad.port, "MGR", "2222")[0], 201)
+
     def test_kassactl_login_clientbook_card_activity_and_note(self):
         env_file = os.path.join(self.tmp, "session")
         env = dict(os.environ, KASSA_SESSION_FILE=env_file, KASSA_SESSION="")
