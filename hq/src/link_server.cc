@@ -438,7 +438,8 @@ void LinkServer::Impl::Flush() {
   for (std::size_t ops = 0; take < batches.size() && (take == 0 || ops < kMaxGroupOperations); ++take) {
     ops += batches[take].operations.size();
   }
-  std::vector<Batch> group(std::make_move_iterator(batches.begin()), std::make_move_iterator(batches.begin() + take));
+  std::vector<Batch> group(std::make_move_iterator(batches.begin()),
+                           std::make_move_iterator(batches.begin() + static_cast<std::ptrdiff_t>(take)));
   std::vector<Pending> waiting(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
   batches.erase(batches.begin(), batches.begin() + static_cast<std::ptrdiff_t>(take));
   pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
