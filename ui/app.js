@@ -94,6 +94,7 @@ async function signOut(reason) {
   if (signedIn()) await api("DELETE", "/v1/session");
   setToken("");
   state.operator = null;
+  state.kiosk = false;
   document.getElementById("who").textContent = "";
   document.getElementById("signout").hidden = true;
   document.getElementById("nav").hidden = true;
@@ -113,6 +114,11 @@ async function loadContext() {
   const me = await api("GET", "/v1/session");
   if (me.status !== 200) return false;
   state.operator = me.body.operator;
+  state.kiosk = me.body.kind === "kiosk";
+  if (state.kiosk) {
+    state.store = (await api("GET", "/v1/store")).body;
+    return true;
+  }
   state.idleSeconds = me.body.idle_timeout_s;
   state.store = (await api("GET", "/v1/store")).body;
   state.clienteling = (await api("GET", "/v1/clienteling")).body;
@@ -496,6 +502,17 @@ async function reassignForm(cards) {
 // beside each switch and its version recorded with the consent; the receipt
 // prints; the screen resets after `reset` ms (default 20 s) or a minute
 // without input, keeping nothing of the previous customer.
+async function enterKiosk(params) {
+  // The operator's session becomes a kiosk session: it may only sign a
+  // customer up and show that customer back (the API enforces it).
+  const {status, body} = await api("POST", "/v1/session/kiosk");
+  if (status !== 201) return searchView("");
+  await api("DELETE", "/v1/session");
+  setToken(body.token);
+  state.kiosk = true;
+  kioskView(params);
+}
+
 function kioskView(params) {
   if (!document.body.classList.contains("kiosk")) state.kioskLang = i18n.lang;  // entering kiosk mode
   document.body.classList.add("kiosk");
@@ -557,10 +574,11 @@ async function route(reason) {
     if (signedIn() && await loadContext()) return route();
     return signInView(typeof reason === "string" ? reason : "");
   }
+  if (state.kiosk) return kioskView(params);
   document.body.classList.remove("kiosk");
   resetIdle();
   switch (parts[0]) {
-    case "kiosk": return kioskView(params);
+    case "kiosk": return enterKiosk(params);
     case "new": return newCustomerView(params);
     case "edit": return editView(parts[1]);
     case "customer": return customerView(parts[1]);
@@ -613,7 +631,7 @@ onEvent((e) => {
     });
   }
 });
-onSessionEnded(() => { state.operator = null; route("signin.expired"); });
+onSessionEnded(() => { state.operator = null; state.kiosk = false; route("signin.expired"); });
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, {passive: true});
 document.getElementById("signout").addEventListener("click", () => signOut(""));

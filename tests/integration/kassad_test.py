@@ -443,6 +443,39 @@ class PermissionMatrixTest(unittest.TestCase):
         self.assertEqual(self.kassad.http("DELETE", "/v1/session")[0], 200)
         self.assertEqual(self.kassad.http("GET", "/v1/clientbook")[0], 401)
 
+    def test_a_kiosk_session_signs_up_and_sees_only_its_own_customers(self):
+        """Lock the doors, acceptance 4: the kiosk session kind."""
+        self.as_operator("MGR", "2222")
+        _, other = self.kassad.http("POST", "/v1/customers", {"first_name": "Staff", "last_name": "Made"})
+        code, kiosk = self.kassad.http("POST", "/v1/session/kiosk")
+        self.assertEqual(code, 201, kiosk)
+        self.assertEqual(kiosk["kind"], "kiosk")
+        self.kassad.token = kiosk["token"]
+        self.assertEqual(self.kassad.http("GET", "/v1/session")[1]["kind"], "kiosk")
+        code, mine = self.kassad.http("POST", "/v1/customers", {"first_name": "Self", "last_name": "Service"})
+        self.assertEqual(code, 201, mine)
+        self.assertEqual(self.kassad.http("GET", "/v1/customers/" + mine["id"])[0], 200)
+        # Any other customer is as good as absent.
+        code, body = self.kassad.http("GET", "/v1/customers/" + other["id"])
+        self.assertEqual(code, 404, body)
+        code, body = self.kassad.http("POST", "/v1/customers/%s/receipt" % other["id"])
+        self.assertEqual(code, 404, body)
+        # Nothing else: search, edits, books, the quarantine, another kiosk.
+        for method, path, body in [("GET", "/v1/customers?q=staff", None),
+                                   ("PATCH", "/v1/customers/" + mine["id"], {"version": 1, "email": "x@y.lv"}),
+                                   ("GET", "/v1/clientbook", None), ("GET", "/v1/quarantine", None),
+                                   ("GET", "/v1/operators", None), ("POST", "/v1/session/kiosk", None),
+                                   ("GET", "/v1/customers/%s/card" % mine["id"], None)]:
+            code, answer = self.kassad.http(method, path, body)
+            self.assertEqual(code, 403, (method, path, answer))
+            self.assertEqual(answer["error"]["field"], "permission")
+        # A cashier may start one (create_customer); a role without it may not.
+        self.as_operator("NOBODY", "4444")
+        self.assertEqual(self.kassad.http("POST", "/v1/session/kiosk")[0], 403)
+        self.kassad.token = kiosk["token"]
+        self.assertEqual(self.kassad.http("DELETE", "/v1/session")[0], 200)
+        self.assertEqual(self.kassad.http("GET", "/v1/customers/" + mine["id"])[0], 401)
+
     def test_a_thousand_wrong_pins_lock_one_operator_while_another_signs_in(self):
         """Lock the doors, acceptance 4: 1,000 wrong PINs for ASSOC, 10 ms
         apart while kassad asks to wait; ASSOC ends locked out (the waits are

@@ -502,7 +502,19 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.locator("#k-email").inputValue(), "");
     assert.ok(!(await page.content()).includes("Aija"));
     await shoot("kiosk");
+    // The kiosk runs on a kiosk session: associate screens stay closed to it,
+    // and the API refuses it anything but its own sign-ups.
     await page.goto(base + "/#/search");
+    await page.getByTestId("kiosk-form").waitFor();
+    assert.equal(await page.getByTestId("search-box").count(), 0);
+    const kioskToken = await page.evaluate(() => sessionStorage.getItem("kassa.token"));
+    const refused = await fetch(base + "/v1/customers?q=aija", {headers: {Authorization: "Bearer " + kioskToken}});
+    assert.equal(refused.status, 403);
+    // Staff end the kiosk by ending its session.
+    await fetch(base + "/v1/session", {method: "DELETE", headers: {Authorization: "Bearer " + kioskToken}});
+    await page.evaluate(() => sessionStorage.removeItem("kassa.token"));
+    await page.reload();
+    await signIn("A1", "1111");
   });
 
   test("every screen is served by kassad: no external requests", async () => {

@@ -106,7 +106,7 @@ void Router::Handle(const Request& request, Respond respond) const {
   for (auto p : url->params(boost::urls::encoding_opts(/*space_as_plus=*/true))) {
     query.emplace_back(p.key, p.has_value ? p.value : std::string());
   }
-  Call call(request, std::move(params), std::move(query), route->info.access, send);
+  Call call(request, std::move(params), std::move(query), route->info, send);
   if (guard_) {
     if (auto refused = guard_(call)) return send(std::move(*refused));
   }

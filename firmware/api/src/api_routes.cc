@@ -189,8 +189,11 @@ std::optional<Reply> Create(ApiContext& self, Call& call) {
   const bool print = call.query("print_receipt").value_or("") == "true";
   if (print && self.devices == nullptr) return NoPrinter();
   devices::DeviceFlows* devices = self.devices;
-  self.customers.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices](Result<model::Customer> created) {
+  clienteling::OperatorSessions* kiosk = caller.kiosk ? &self.sessions : nullptr;
+  self.customers.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices, kiosk,
+                                                          token = caller.token](Result<model::Customer> created) {
     if (!created.ok()) return send(Error(created.status()));
+    if (kiosk != nullptr) kiosk->KioskCreated(token, created->id);
     if (!print) return send(Reply{201, CustomerJson(*created)});
     const model::Customer c = *created;
     // The customer exists whatever the printer does; the answer says what it did.
@@ -206,8 +209,18 @@ std::optional<Reply> Create(ApiContext& self, Call& call) {
   return std::nullopt;
 }
 
-std::optional<Reply> Show(ApiContext& self, Call& call) {
+// The customer `ref` names, when the caller may see it (a kiosk session
+// only its own; to it every other customer is as good as absent).
+Result<model::Customer> Visible(ApiContext& self, Call& call) {
   auto c = self.customers.Find(call.param(0));
+  if (c.ok() && !CallerOf(call).MaySee(c->id)) {
+    return Status(StatusCode::kNotFound, "customer: no customer with this account number or id");
+  }
+  return c;
+}
+
+std::optional<Reply> Show(ApiContext& self, Call& call) {
+  auto c = Visible(self, call);
   if (!c.ok()) return Error(c.status());
   return Reply{200, CustomerJson(*c)};
 }
@@ -229,8 +242,10 @@ std::optional<Reply> Edit(ApiContext& self, Call& call) {
 }
 
 std::optional<Reply> Receipt(ApiContext& self, Call& call) {
+  auto c = Visible(self, call);
+  if (!c.ok()) return Error(c.status());
   if (self.devices == nullptr) return NoPrinter();
-  self.devices->PrintSignUpReceipt(call.param(0), [send = call.Later()](kassa::Status printed) {
+  self.devices->PrintSignUpReceipt(c->id.ToHex(), [send = call.Later()](kassa::Status printed) {
     if (printed.ok()) return send(Reply{200, json::object{{"receipt", "printed"}}});
     if (printed.code() == StatusCode::kUnavailable) {
       return send(Error(http::ApiError{503, "unavailable", "printer",
@@ -247,6 +262,7 @@ std::optional<Reply> Receipt(ApiContext& self, Call& call) {
 constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::post, "/v1/session", "public", &SignIn},
     {Verb::post, "/v1/session/swipe", "public", &OpenSwipe},
+    {Verb::post, "/v1/session/kiosk", "create_customer", &StartKiosk},
     {Verb::get, "/v1/session", "session", &SessionInfo},
     {Verb::delete_, "/v1/session", "session", &SignOut},
     {Verb::get, "/v1/clienteling", "session", &Configuration},

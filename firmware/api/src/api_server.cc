@@ -40,7 +40,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
     if (token.empty() && header != req.end() && header->value().starts_with("Bearer ")) {
       token = std::string(header->value().substr(7));
     }
-    return !token.empty() && sessions.Authenticate(token).ok();
+    if (token.empty()) return false;
+    // Kiosk sessions get no customer events: they see only their own sign-up.
+    const auto caller = sessions.Authenticate(token);
+    return caller.ok() && !caller->kiosk;
   };
   auto pins = std::make_unique<clienteling::PinVerifier>();
   clienteling::PinVerifier& verifier = *pins;

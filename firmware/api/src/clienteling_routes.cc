@@ -97,6 +97,19 @@ std::variant<json::object, Reply> StringMembers(const Call& call, std::initializ
 
 const Caller& CallerOf(const Call& call) { return *std::any_cast<Caller>(&call.identity); }
 
+bool KioskMay(const http::RouteInfo& route) {
+  using V = bhttp::verb;
+  static constexpr std::pair<V, std::string_view> kKioskRoutes[] = {
+      {V::post, "/v1/customers"},           {V::get, "/v1/customers/{ref}"},
+      {V::post, "/v1/customers/{ref}/receipt"}, {V::get, "/v1/session"},
+      {V::delete_, "/v1/session"},
+  };
+  for (const auto& [method, pattern] : kKioskRoutes) {
+    if (route.method == method && route.pattern == pattern) return true;
+  }
+  return false;
+}
+
 std::optional<Reply> ClientelingGuard(ApiContext& self, Call& call) {
   if (call.access() == "public") return std::nullopt;
   const auto it = call.request().find(bhttp::field::authorization);
@@ -107,6 +120,10 @@ std::optional<Reply> ClientelingGuard(ApiContext& self, Call& call) {
   const std::string_view token(it->value().data() + kBearer.size(), it->value().size() - kBearer.size());
   auto caller = self.sessions.Authenticate(token);
   if (!caller.ok()) return Error(caller.status());
+  if (caller->kiosk && !KioskMay(call.route())) {
+    return Error(http::ApiError{403, "permission_denied", "permission",
+                                "a kiosk session may only sign a customer up and show that customer back"});
+  }
   if (call.access() != "session") {
     const auto permission = m::ParsePermission(call.access());
     KASSA_CHECK(permission.has_value());  // the route tables name permissions only
@@ -176,8 +193,16 @@ std::optional<Reply> OpenSwipe(ApiContext& self, Call&) {
 
 std::optional<Reply> SessionInfo(ApiContext&, Call& call) {
   const Caller& caller = CallerOf(call);
-  return Reply{200, json::object{{"operator", OperatorJson(caller.op, caller.config)},
+  return Reply{200, json::object{{"kind", caller.kiosk ? "kiosk" : "operator"},
+                                 {"operator", OperatorJson(caller.op, caller.config)},
                                  {"idle_timeout_s", caller.config.idle_timeout_s}}};
+}
+
+std::optional<Reply> StartKiosk(ApiContext& self, Call& call) {
+  auto kiosk = self.sessions.StartKiosk(CallerOf(call));
+  if (!kiosk.ok()) return Error(kiosk.status());
+  return Reply{201, json::object{{"token", kiosk->token}, {"kind", "kiosk"},
+                                 {"operator", OperatorJson(kiosk->op, kiosk->config)}}};
 }
 
 std::optional<Reply> SignOut(ApiContext& self, Call& call) {

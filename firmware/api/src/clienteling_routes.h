@@ -34,6 +34,10 @@ std::optional<Reply> ClientelingGuard(ApiContext& context, Call& call);
 // says which path and access each has).
 std::optional<Reply> SignIn(ApiContext& context, Call& call);
 std::optional<Reply> OpenSwipe(ApiContext& context, Call& call);
+std::optional<Reply> StartKiosk(ApiContext& context, Call& call);
+// Whether a kiosk session may call `route` (sign a customer up, show it
+// back, print its receipt, its own session).
+bool KioskMay(const http::RouteInfo& route);
 std::optional<Reply> SessionInfo(ApiContext& context, Call& call);
 std::optional<Reply> SignOut(ApiContext& context, Call& call);
 std::optional<Reply> Configuration(ApiContext& context, Call& call);

@@ -138,10 +138,10 @@ Status ParsePatch(const json::value& body, customers::CustomerPatch& p, std::uin
   field.clear();
   if (!body.is_object()) return InvalidAt(field, "body", "must be a JSON object");
   bool saw_version = false;
-  for (const auto& member : body.get_object()) {
+  for (const auto& entry : body.get_object()) {
     // Not a structured binding: lambdas below use the value (clang 14 cannot capture bindings).
-    const std::string key(member.key());
-    const json::value& v = member.value();
+    const std::string key(entry.key());
+    const json::value& v = entry.value();
     const auto text = [&](std::optional<std::string>& member) -> Status {
       std::string s;
       KASSA_TRY(GetString(v, key, s, field));

@@ -26,7 +26,11 @@ Result<model::ClientelingConfig> OperatorSessions::Config() {
   return std::move(*config);
 }
 
-Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::ClientelingConfig& config) {
+bool Caller::MaySee(const model::LocalId& customer) const {
+  return !kiosk || std::find(kiosk_created.begin(), kiosk_created.end(), customer.ToHex()) != kiosk_created.end();
+}
+
+Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::ClientelingConfig& config, bool kiosk) {
   const model::Role* role = config.FindRole(op.role);
   if (role == nullptr) return Status(StatusCode::kUnauthenticated, "operator: their role is not configured");
   KASSA_TRY_ASSIGN(const model::LocalId token, model::LocalId::Generate());
@@ -37,9 +41,10 @@ Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::C
     }
     sessions_.erase(oldest);
   }
-  sessions_[token.ToHex()] = Session{op.worker_id, clock_.NowMs()};
-  KASSA_LOG(kInfo) << "operator " << op.worker_id << " signed in (" << op.role << ")";
-  return Caller{token.ToHex(), op, *role, config};
+  sessions_[token.ToHex()] = Session{op.worker_id, clock_.NowMs(), kiosk, {}};
+  KASSA_LOG(kInfo) << "operator " << op.worker_id << (kiosk ? " started a kiosk session" : " signed in") << " ("
+                   << op.role << ")";
+  return Caller{token.ToHex(), op, *role, config, kiosk, {}};
 }
 
 Result<Caller> OperatorSessions::SignInWithPin(std::string_view worker_id, std::string_view pin) {
@@ -190,7 +195,7 @@ Result<Caller> OperatorSessions::Authenticate(std::string_view token) {
   if (it == sessions_.end()) return Status(StatusCode::kUnauthenticated, "session: sign in first");
   KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
   const std::int64_t now = clock_.NowMs();
-  if (now - it->second.last_used_ms > std::int64_t{config.idle_timeout_s} * 1000) {
+  if (!it->second.kiosk && now - it->second.last_used_ms > std::int64_t{config.idle_timeout_s} * 1000) {
     KASSA_LOG(kInfo) << "operator " << it->second.worker_id << " signed out after " << config.idle_timeout_s << " s idle";
     sessions_.erase(it);
     return Status(StatusCode::kUnauthenticated, "session: signed out after being idle; sign in again");
@@ -203,7 +208,23 @@ Result<Caller> OperatorSessions::Authenticate(std::string_view token) {
     return Status(StatusCode::kUnauthenticated, "session: the operator is no longer active here");
   }
   it->second.last_used_ms = now;
-  return Caller{std::string(token), std::move(*op), *role, config};
+  return Caller{std::string(token), std::move(*op), *role, config, it->second.kiosk, it->second.created};
+}
+
+Result<Caller> OperatorSessions::StartKiosk(const Caller& by) {
+  if (by.kiosk || !by.Allows(model::Permission::kCreateCustomer)) {
+    return Status(StatusCode::kPermissionDenied, "permission: a kiosk is started by an operator who may create customers");
+  }
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
+  return Start(by.op, config, /*kiosk=*/true);
+}
+
+void OperatorSessions::KioskCreated(std::string_view token, const model::LocalId& customer) {
+  const auto it = sessions_.find(token);
+  if (it == sessions_.end() || !it->second.kiosk) return;
+  auto& created = it->second.created;
+  created.push_back(customer.ToHex());
+  if (created.size() > kMaxKioskCustomers) created.erase(created.begin());
 }
 
 Status OperatorSessions::Require(const Caller& caller, model::Permission p) {

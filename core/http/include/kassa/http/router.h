@@ -42,15 +42,22 @@ using Verb = boost::beast::http::verb;
 // Sends a reply later; copyable; call once.
 using Sender = std::function<void(Reply)>;
 
+// What a route table says of a route, without its handler.
+struct RouteInfo {
+  Verb method;
+  std::string_view pattern;
+  std::string_view access;
+};
+
 // One request as a handler sees it.
 class Call {
  public:
   Call(const Request& request, std::vector<std::string> params,
-       std::vector<std::pair<std::string, std::string>> query, std::string_view access, Sender sender)
+       std::vector<std::pair<std::string, std::string>> query, RouteInfo route, Sender sender)
       : request_(request),
         params_(std::move(params)),
         query_(std::move(query)),
-        access_(access),
+        route_(route),
         sender_(std::move(sender)) {}
 
   const Request& request() const { return request_; }
@@ -61,7 +68,9 @@ class Call {
   // Every decoded name=value pair of the query, in order.
   const std::vector<std::pair<std::string, std::string>>& query_pairs() const { return query_; }
   // The route's access word.
-  std::string_view access() const { return access_; }
+  std::string_view access() const { return route_.access; }
+  // The route matched (method, pattern, access).
+  const RouteInfo& route() const { return route_; }
   // Who is calling, as the Guard proved it (empty for public routes).
   std::any identity;
   // For handlers that answer later.
@@ -71,18 +80,11 @@ class Call {
   const Request& request_;
   std::vector<std::string> params_;
   std::vector<std::pair<std::string, std::string>> query_;
-  std::string_view access_;
+  RouteInfo route_;
   Sender sender_;
 };
 
 using RouteHandler = std::function<std::optional<Reply>(Call&)>;
-
-// What a route table says of a route, without its handler.
-struct RouteInfo {
-  Verb method;
-  std::string_view pattern;
-  std::string_view access;
-};
 
 struct Route {
   RouteInfo info;

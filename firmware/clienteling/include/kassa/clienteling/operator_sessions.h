@@ -30,6 +30,12 @@
 //     for its session. The badge number never leaves kassad, and the API
 //     has no way to sign in with one.
 //   - A session unused for `idle_timeout_s` is signed out; sign-out ends it.
+//   - A kiosk session (StartKiosk, by a signed-in operator who may create
+//     customers) is the self-service screen's: it may sign a customer up
+//     and see back only the customers it created (the last
+//     kMaxKioskCustomers); the API lets it do nothing else and sends it no
+//     customer events. It does not idle out; its creations are recorded as
+//     made by the operator who started it.
 //
 // Threading: not thread-safe; the service's io_context thread.
 
@@ -52,7 +58,11 @@ struct Caller {
   model::Operator op;
   model::Role role;
   model::ClientelingConfig config;
+  bool kiosk = false;                       // a kiosk session (see above)
+  std::vector<std::string> kiosk_created;   // kiosk: ids (hex) of the customers it created
   bool Allows(model::Permission p) const { return role.Allows(p); }
+  // Kiosk sessions see only their own customers; others see every one.
+  bool MaySee(const model::LocalId& customer) const;
 };
 
 class OperatorSessions {
@@ -108,6 +118,14 @@ class OperatorSessions {
 
   void SignOut(std::string_view token);
 
+  // Kiosk sessions: at most this many customers are shown back.
+  static constexpr std::size_t kMaxKioskCustomers = 8;
+  // A kiosk session started by `by`. Returns: kOk; kPermissionDenied
+  // "permission: ..." when `by` may not create customers or is a kiosk.
+  Result<Caller> StartKiosk(const Caller& by);
+  // Records that the kiosk session `token` created `customer`.
+  void KioskCreated(std::string_view token, const model::LocalId& customer);
+
   // The caller of `token`, its idle timer restarted.
   // Returns: kUnauthenticated "session: ..." (none, signed out, idle, or the
   // operator is no longer active here).
@@ -127,12 +145,14 @@ class OperatorSessions {
   struct Session {
     std::string worker_id;
     std::int64_t last_used_ms = 0;
+    bool kiosk = false;
+    std::vector<std::string> created;  // kiosk: newest last, at most kMaxKioskCustomers
   };
   struct SwipeTicket {
     std::int64_t opened_ms = 0;
     std::string worker_id;  // empty until a badge is swiped for it
   };
-  Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config);
+  Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config, bool kiosk = false);
   // Whether the terminal-wide throttle has room for one more wrong PIN.
   bool PinGuessAllowed(std::int64_t now_ms);
   Result<model::ClientelingConfig> Config();
