@@ -199,11 +199,8 @@ std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
   auto credential = self.registry.store().FindAdminCredential(AdminTokenSha256(token));
   if (!credential.ok()) return Error(credential.status());
   if (!*credential) {
-    static LogThrottle throttle(std::chrono::seconds(10));
-    if (std::uint64_t held = 0; throttle.Allow(held)) {
-      KASSA_LOG(kWarning) << "admin API: refused an unknown token for " << call.request().method_string() << " "
-                          << ForLog(call.request().target()) << " (" << held << " more since the last)";
-    }
+    KASSA_LOG_THROTTLED("admin API: refused an unknown token for " << call.request().method_string() << " "
+                                                                   << ForLog(call.request().target()));
     return Error(http::ApiError{401, "unauthenticated", "credentials", "the admin token is not known"});
   }
   if (call.access() == "admin" && (*credential)->role != kAdminRole) {

@@ -90,17 +90,6 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   bool stopped = false;
 };
 
-// Logs refusals a stranger can repeat at most once per 10 s per kind.
-#define KASSA_LOG_THROTTLED(throttle_name, stream)                     \
-  do {                                                                 \
-    static LogThrottle throttle_name(std::chrono::seconds(10));        \
-    std::uint64_t held_back = 0;                                       \
-    if (throttle_name.Allow(held_back)) {                              \
-      KASSA_LOG(kWarning) << stream                                    \
-                          << (held_back > 0 ? " (and " + std::to_string(held_back) + " more like it)" : ""); \
-    }                                                                  \
-  } while (false)
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::weak_ptr<LinkServer::Impl> server, tcp::socket socket, std::unique_ptr<PreAuthSlot> slot)
@@ -116,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_.expires_after(options.hello_timeout);
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || !self->terminal_id_.empty()) return;
-      KASSA_LOG_THROTTLED(no_hello, "link " << self->peer_ << ": no handshake and hello in time; dropped");
+      KASSA_LOG_THROTTLED("link " << self->peer_ << ": no handshake and hello in time; dropped");
       self->Close(Status(StatusCode::kDeadlineExceeded, "link: no hello in time"));
     });
     if (!options.tls) {
@@ -193,18 +182,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!server || server->stopped) return Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
     if (ec) {
       const long verify = tls_ ? SSL_get_verify_result(tls_->native_handle()) : X509_V_OK;
-      KASSA_LOG_THROTTLED(handshake, "link " << peer_ << ": " << tls::DescribeHandshakeError(ec, verify)
+      KASSA_LOG_THROTTLED("link " << peer_ << ": " << tls::DescribeHandshakeError(ec, verify)
                                               << "; dropped");
       return Close(Status(StatusCode::kPermissionDenied, "link: TLS handshake failed"));
     }
     auto identity = tls::TerminalIdentityOf(SSL_get0_peer_certificate(tls_->native_handle()));
     if (!identity.ok()) {
-      KASSA_LOG_THROTTLED(not_terminal, "link " << peer_ << ": " << identity.status().detail() << "; dropped");
+      KASSA_LOG_THROTTLED("link " << peer_ << ": " << identity.status().detail() << "; dropped");
       return Close(identity.status());
     }
     auto revoked = server->registry.store().IsCertificateRevoked(identity->serial_hex);
     if (!revoked.ok() || *revoked) {
-      KASSA_LOG_THROTTLED(revoked_log, "link " << peer_ << ": the certificate of terminal " << identity->terminal_id
+      KASSA_LOG_THROTTLED("link " << peer_ << ": the certificate of terminal " << identity->terminal_id
                                                 << " (serial " << identity->serial_hex << ") "
                                                 << (revoked.ok() ? "is revoked" : "cannot be checked for revocation")
                                                 << "; dropped");
@@ -224,7 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Violation(const std::string& reason) {
     if (terminal_id_.empty()) {
-      KASSA_LOG_THROTTLED(before_hello, "link " << peer_ << ": " << reason << "; dropping the connection");
+      KASSA_LOG_THROTTLED("link " << peer_ << ": " << reason << "; dropping the connection");
     } else {
       KASSA_LOG(kWarning) << "link " << peer_ << " (" << terminal_id_ << "): " << reason << "; dropping the connection";
     }
@@ -283,7 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        " of store " + identity_.store_id);
     }
     if (server.Terminals() >= server.options.max_terminals) {
-      KASSA_LOG_THROTTLED(full, "link: " << server.options.max_terminals << " terminals connected; refusing "
+      KASSA_LOG_THROTTLED("link: " << server.options.max_terminals << " terminals connected; refusing "
                                          << ForLog(hello->terminal_id));
       return conn_->CloseWithError("headquarters serves its maximum of terminals; retry later",
                                    Status(StatusCode::kResourceExhausted, "link: too many terminals"));
@@ -358,6 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnClosed(const Status& why) {
+    deadline_.cancel();
     if (!terminal_id_.empty()) {
       KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " disconnected: " << why.detail();
     }
@@ -381,7 +371,7 @@ void LinkServer::Impl::Accept() {
   acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     if (ec) {
-      KASSA_LOG_THROTTLED(accept_failed, "link accept: " << ec.message());
+      KASSA_LOG_THROTTLED("link accept: " << ec.message());
       // Out of descriptors or memory: wait instead of spinning on the error.
       auto pause = std::make_shared<asio::steady_timer>(self->acceptor.get_executor(), std::chrono::milliseconds(100));
       return pause->async_wait([self, pause](boost::system::error_code) { self->Accept(); });
@@ -400,7 +390,7 @@ void LinkServer::Impl::Admit(tcp::socket socket) {
   const auto from_source = pre_auth->by_source.find(source);
   if (pre_auth->total >= options.max_unauthenticated ||
       (from_source != pre_auth->by_source.end() && from_source->second >= options.max_unauthenticated_per_source)) {
-    KASSA_LOG_THROTTLED(pre_auth_full, "link: too many connections without hello (" << pre_auth->total << " in all, "
+    KASSA_LOG_THROTTLED("link: too many connections without hello (" << pre_auth->total << " in all, "
                                        << (from_source != pre_auth->by_source.end() ? from_source->second : 0)
                                        << " from " << source << "); refusing one");
     socket.close(ec);

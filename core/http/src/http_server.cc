@@ -62,10 +62,7 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
   const auto host = request.find(bhttp::field::host);
   const std::string host_value = host == request.end() ? std::string() : Lower(host->value());
   if (std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
-    static LogThrottle throttle(std::chrono::seconds(10));
-    if (std::uint64_t held = 0; throttle.Allow(held)) {
-      KASSA_LOG(kWarning) << "refused a request for Host \"" << ForLog(host_value) << "\" (" << held << " more since the last)";
-    }
+    KASSA_LOG_THROTTLED("refused a request for Host \"" << ForLog(host_value) << "\"");
     return JsonResponse(403, ErrorBody("host", "the Host header must name this server (" + own_hosts.front() + ")",
                                        "permission_denied"), request.version(), false);
   }
@@ -74,10 +71,7 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
     const bool own = std::any_of(own_hosts.begin(), own_hosts.end(),
                                  [&](const std::string& h) { return value == "http://" + h; });
     if (!own) {
-      static LogThrottle throttle(std::chrono::seconds(10));
-      if (std::uint64_t held = 0; throttle.Allow(held)) {
-        KASSA_LOG(kWarning) << "refused a request from Origin \"" << ForLog(value) << "\" (" << held << " more since the last)";
-      }
+      KASSA_LOG_THROTTLED("refused a request from Origin \"" << ForLog(value) << "\"");
       return JsonResponse(403, ErrorBody("origin", "requests from another site are refused", "permission_denied"),
                           request.version(), false);
     }

@@ -70,11 +70,7 @@ Result<OperatorSessions::PinAttempt> OperatorSessions::BeginPinSignIn(std::strin
     return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
   }
   if (!PinGuessAllowed(now)) {
-    static LogThrottle throttle(std::chrono::seconds(10));
-    if (std::uint64_t held = 0; throttle.Allow(held)) {
-      KASSA_LOG(kWarning) << "sign-in throttled: too many wrong PINs on this terminal (" << held
-                          << " more refusals since the last)";
-    }
+    KASSA_LOG_THROTTLED("sign-in throttled: too many wrong PINs on this terminal");
     return Status(StatusCode::kUnavailable, "pin: too many sign-in attempts on this terminal; try again in a few seconds");
   }
   auto operator_here = StoreOperator(worker_id);

@@ -57,6 +57,21 @@ class LogThrottle {
   std::uint64_t skipped_ = 0;
 };
 
+// Logs a warning a stranger can make kassa repeat (refused requests,
+// connections, PINs) at most once per 10 s from this place, with how many
+// were held back since: a flood cannot grow the log.
+//   KASSA_LOG_THROTTLED("refused a request for Host " << host);
+#define KASSA_LOG_THROTTLED(stream)                                                                 \
+  do {                                                                                              \
+    static ::kassa::LogThrottle kassa_log_throttle(std::chrono::seconds(10));                       \
+    if (std::uint64_t kassa_held_back = 0; kassa_log_throttle.Allow(kassa_held_back)) {             \
+      KASSA_LOG(kWarning) << stream                                                                 \
+                          << (kassa_held_back > 0                                                   \
+                                  ? " (and " + std::to_string(kassa_held_back) + " more like it)"   \
+                                  : std::string());                                                 \
+    }                                                                                               \
+  } while (false)
+
 class LogLine {
  public:
   LogLine(LogLevel level, const char* file, int line);
