@@ -221,7 +221,7 @@ ChainConfig KeepOperatorSecrets(ChainConfig next, const ChainConfig& current) {
       const model::Operator* old = before->FindOperator(op.worker_id);
       if (old == nullptr) continue;
       if (op.pin_hash.empty()) op.pin_hash = old->pin_hash;
-      if (op.badge.empty()) op.badge = old->badge;
+      if (op.badge.empty() && op.badge_hmac.empty()) op.badge_hmac = old->badge_hmac;
     }
   }
   return next;

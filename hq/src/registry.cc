@@ -3,6 +3,8 @@
 #include <iterator>
 
 #include "kassa/base/log.h"
+#include "kassa/crypto/pin_hash.h"
+#include "kassa/crypto/sha256.h"
 #include "kassa/model/validation.h"
 
 namespace kassa::hq {
@@ -37,7 +39,10 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
     if (ec || !ParseChainConfig(v, parsed, field).ok()) {
       return Status(StatusCode::kDataLoss, "config: the configuration saved in the store does not parse");
     }
-    saved = std::move(parsed);
+    KASSA_TRY_ASSIGN(saved, SealBadges(store, std::move(parsed)));
+  }
+  if (initial) {
+    KASSA_TRY_ASSIGN(initial, SealBadges(store, std::move(*initial)));
   }
   if (!initial && !saved) {
     return Status(StatusCode::kFailedPrecondition,
@@ -55,7 +60,22 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
   return registry;
 }
 
-Status Registry::ReplaceConfig(const ChainConfig& config, std::string_view who) {
+Result<ChainConfig> Registry::SealBadges(storage::ChainStore& store, ChainConfig config) {
+  KASSA_TRY_ASSIGN(const std::string root, store.ChainSecret("badge"));
+  for (auto& le : config.legal_entities) {
+    const auto key = crypto::HmacSha256(AsBytes(root), AsBytes("kassa badge key v1 " + le.id));
+    le.clienteling.badge_key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+    for (auto& op : le.operators) {
+      if (op.badge.empty()) continue;
+      op.badge_hmac = crypto::BadgeHmac(le.clienteling.badge_key, op.badge);
+      op.badge.clear();
+    }
+  }
+  return config;
+}
+
+Status Registry::ReplaceConfig(const ChainConfig& given, std::string_view who) {
+  KASSA_TRY_ASSIGN(const ChainConfig config, SealBadges(store_, given));
   std::vector<std::string> changed;
   // Clienteling records that differ from the configuration before, per legal entity.
   std::vector<std::pair<std::string, model::ClientelingRecord>> clienteling;

@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -7,6 +8,7 @@
 #include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
+#include "kassa/crypto/sha256.h"
 #include "kassa/proto_codec/codec.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/storage/chain_store.h"
@@ -302,6 +304,25 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
     return out;
+  }
+
+  Result<std::string> ChainSecret(std::string_view name) override {
+    const std::string key = "secret:" + std::string(name);
+    std::string secret;
+    KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
+      auto v = txn.Get(meta_, AsBytes(key));
+      if (v.ok()) {
+        if (v->size() != 32) return Status(StatusCode::kDataLoss, "storage corrupted: a chain secret is not 32 bytes");
+        secret.assign(AsChars(*v));
+        return Status::Ok();
+      }
+      if (v.status().code() != StatusCode::kNotFound) return v.status();
+      std::array<std::uint8_t, 32> fresh{};
+      KASSA_TRY(crypto::RandomBytes(fresh));
+      secret.assign(reinterpret_cast<const char*>(fresh.data()), fresh.size());
+      return txn.Put(meta_, AsBytes(key), fresh);
+    }));
+    return secret;
   }
 
   Result<bool> IsCertificateRevoked(std::string_view serial_hex) override {

@@ -166,7 +166,7 @@ TEST(ConfigTest, ProblemsNameTheMember) {
   s = m::CheckClientelingConfig(c, field);
   EXPECT_EQ(field, "attributes[1].choices");
   EXPECT_EQ(std::string(s.message()), "a choice list needs values");
-  m::Operator op{"", "Anna", "GB01", {"LON-01"}, "associate", "", "", true};
+  m::Operator op{"", "Anna", "GB01", {"LON-01"}, "associate", "", "", true, ""};
   s = m::CheckOperator(op, field);
   EXPECT_EQ(field, "worker_id");
   EXPECT_EQ(std::string(s.message()), "required");
@@ -240,7 +240,7 @@ TEST(ClientelingCodecTest, RecordsAndOperationsRoundTrip) {
   config.config = Config();
   m::ClientelingRecord op;
   op.op = m::Operator{"A1", "Anna Bērziņa", "GB01", {"LON-01", "LON-02"}, "associate",
-                      *crypto::HashPin("1234", crypto::kMinPinIterations), "EMP1", true};
+                      *crypto::HashPin("1234", crypto::kMinPinIterations), "EMP1", true, ""};
   m::ClientelingRecord entry;
   entry.book_entry = m::BookEntry{"A1", *m::LocalId::Generate(), true, 5, "M1", *m::LocalId::Generate(), "CB000001", "A2"};
   m::ClientelingRecord note;
@@ -291,7 +291,7 @@ class ClientelingServiceTest : public ::testing::Test {
                                                std::tuple{"M1", "manager", "9999", "EMP9"}}) {
       storage::ClientelingWrite w;
       w.record.op = m::Operator{id, id, "GB01", {"LON-01"}, role,
-                                *crypto::HashPin(pin, crypto::kMinPinIterations), badge, true};
+                                *crypto::HashPin(pin, crypto::kMinPinIterations), badge, true, ""};
       writes.push_back(std::move(w));
     }
     ASSERT_TRUE(store_->clienteling().WriteClienteling(writes).ok());
@@ -357,6 +357,29 @@ TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   clock_.Advance(clienteling::OperatorSessions::kSwipeTicketMs + 1);
   EXPECT_EQ(sessions_->SignInWithBadge("EMP9").status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(sessions_->RedeemSwipeTicket(*stale).status().code(), StatusCode::kUnauthenticated);
+}
+
+// Lock the doors: badges as headquarters distributes them, keyed hashes
+// under the legal entity's key: a swipe is one HMAC, and only the right
+// badge matches.
+TEST_F(ClientelingServiceTest, AKeyedBadgeHashFromHeadquartersSignsInWithThePlaintextSwipe) {
+  std::vector<storage::ClientelingWrite> writes(2);
+  m::ClientelingConfig config = Config();
+  config.badge_key = std::string(32, '\x5a');
+  writes[0].record.config = config;
+  writes[1].record.op = m::Operator{"M1", "M1", "GB01", {"LON-01"}, "manager",
+                                    *crypto::HashPin("9999", crypto::kMinPinIterations), "", true,
+                                    crypto::BadgeHmac(config.badge_key, "EMP-SECRET")};
+  ASSERT_TRUE(store_->clienteling().WriteClienteling(writes).ok());
+  const auto ticket = sessions_->OpenSwipeTicket();
+  ASSERT_TRUE(ticket.ok());
+  EXPECT_EQ(sessions_->SignInWithBadge("EMP9").status().code(), StatusCode::kUnauthenticated);  // the old plaintext
+  EXPECT_EQ(sessions_->SignInWithBadge(crypto::BadgeHmac(config.badge_key, "EMP-SECRET")).status().code(),
+            StatusCode::kUnauthenticated);  // the hash itself is no badge
+  ASSERT_TRUE(sessions_->SignInWithBadge("EMP-SECRET").ok());
+  const auto caller = sessions_->RedeemSwipeTicket(*ticket);
+  ASSERT_TRUE(caller.ok()) << caller.status().detail();
+  EXPECT_EQ(caller->op.worker_id, "M1");
 }
 
 // Lock the doors: a distributed operator whose PIN hash costs 30,000,000

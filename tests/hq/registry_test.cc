@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kassa/crypto/pin_hash.h"
 #include "kassa/hal/sim/sim_clock.h"
 #include "sample_store.h"
 #include "temp_dir.h"
@@ -194,8 +195,8 @@ TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAno
     le->clienteling.legal_entity = le->id;
     le->clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddNote)}};
   }
-  config.legal_entities[0].operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true}};
-  se.operators = {{"S1", "Sven", "SE01", {"STO-01"}, "associate", "", "", true}};
+  config.legal_entities[0].operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true, ""}};
+  se.operators = {{"S1", "Sven", "SE01", {"STO-01"}, "associate", "", "", true, ""}};
   config.legal_entities.push_back(se);
   auto registry = Registry::Open(**store, clock, config);
   ASSERT_TRUE(registry.ok()) << registry.status().detail();
@@ -239,6 +240,49 @@ TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAno
   for (const auto& c : *changes) EXPECT_NE(c.kind, model::Change::Kind::kCustomerUpsert);
 }
 
+// Issue 15: badges are kept and distributed only as keyed hashes, with the
+// legal entity's key in its clienteling configuration.
+TEST(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSavedOrDistributed) {
+  testing::TempDir dir;
+  hal::sim::SimClock clock{1'700'000'000'000};
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  ASSERT_TRUE(store.ok());
+  ChainConfig config = SampleChain();
+  LegalEntity& le = config.legal_entities[0];
+  le.clienteling.legal_entity = "GB01";
+  le.clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddNote)}};
+  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "EMP0042", true, ""}};
+  auto registry = Registry::Open(**store, clock, config);
+  ASSERT_TRUE(registry.ok()) << registry.status().detail();
+  const LegalEntity sealed = (*registry)->config().legal_entities[0];  // a copy: the registry is reopened below
+  ASSERT_EQ(sealed.clienteling.badge_key.size(), 32u);
+  EXPECT_EQ(sealed.operators[0].badge, "");
+  EXPECT_EQ(sealed.operators[0].badge_hmac, crypto::BadgeHmac(sealed.clienteling.badge_key, "EMP0042"));
+  const auto text = (*store)->LoadConfigText();
+  ASSERT_TRUE(text.ok() && text->has_value());
+  EXPECT_EQ((*text)->find("EMP0042"), std::string::npos) << **text;
+  std::uint64_t scanned = 0;
+  const auto changes = (*registry)->ChangesFor("LON-01", 0, 64, scanned);
+  ASSERT_TRUE(changes.ok());
+  bool key_sent = false, operator_sent = false;
+  for (const auto& c : *changes) {
+    if (c.kind != model::Change::Kind::kClienteling) continue;
+    if (c.clienteling.config) key_sent = c.clienteling.config->badge_key == sealed.clienteling.badge_key;
+    if (c.clienteling.op) {
+      operator_sent = c.clienteling.op->badge.empty() && c.clienteling.op->badge_hmac == sealed.operators[0].badge_hmac;
+    }
+  }
+  EXPECT_TRUE(key_sent);
+  EXPECT_TRUE(operator_sent);
+  // The same key after a restart (the chain's secret is kept), so the
+  // saved hashes still match; the same configuration again changes nothing.
+  registry->reset();
+  auto reopened = Registry::Open(**store, clock, config);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->config().legal_entities[0].clienteling.badge_key, sealed.clienteling.badge_key);
+  EXPECT_EQ((*reopened)->config().legal_entities[0].operators[0].badge_hmac, sealed.operators[0].badge_hmac);
+}
+
 TEST(AccountFormatTest, PadsAndRefusesOverflow) {
   const AccountFormat f{"C-", 4};
   EXPECT_EQ(*f.Format(7), "C-0007");
@@ -265,8 +309,8 @@ TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistrib
   le.clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddToBook) | model::Bit(model::Permission::kAddNote)},
                           {"viewer", "", model::Bit(model::Permission::kViewOwnBook)}};
   le.clienteling.activity_types = {{"visit", "Store visit"}};
-  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true},
-                  {"V1", "Vera", "GB01", {"LON-01"}, "viewer", "", "", true}};
+  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true, ""},
+                  {"V1", "Vera", "GB01", {"LON-01"}, "viewer", "", "", true, ""}};
   auto registry = Registry::Open(**store, clock, config);
   ASSERT_TRUE(registry.ok()) << registry.status().detail();
   ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());

@@ -120,7 +120,8 @@ Status ParseOperators(const json::value& v, const std::string& legal_entity, con
                       std::vector<m::Operator>& out, std::string& field) {
   out.clear();
   return ForEachElement(v, where, field, [&](const json::object& o, const std::string& at) -> Status {
-    KASSA_TRY(CheckMembers(o, {"worker_id", "name", "stores", "role", "pin_hash", "badge", "active"}, at, field));
+    KASSA_TRY(CheckMembers(o, {"worker_id", "name", "stores", "role", "pin_hash", "badge", "badge_hmac", "active"}, at,
+                           field));
     m::Operator op;
     op.legal_entity = legal_entity;
     KASSA_TRY(ReadString(o, "worker_id", at, op.worker_id, true, field));
@@ -135,6 +136,7 @@ Status ParseOperators(const json::value& v, const std::string& legal_entity, con
       }
     }
     KASSA_TRY(ReadString(o, "badge", at, op.badge, false, field));
+    KASSA_TRY(ReadString(o, "badge_hmac", at, op.badge_hmac, false, field));
     KASSA_TRY(ReadBool(o, "active", at, op.active, field));
     if (const Status s = m::CheckOperator(op, field); !s.ok()) {
       field = at + field;
@@ -143,6 +145,9 @@ Status ParseOperators(const json::value& v, const std::string& legal_entity, con
     for (const auto& other : out) {
       if (other.worker_id == op.worker_id) return InvalidAt(field, at + "worker_id", "appears twice");
       if (!op.badge.empty() && other.badge == op.badge) return InvalidAt(field, at + "badge", "belongs to another operator");
+      if (!op.badge_hmac.empty() && other.badge_hmac == op.badge_hmac) {
+        return InvalidAt(field, at + "badge_hmac", "belongs to another operator");
+      }
     }
     out.push_back(std::move(op));
     return Status::Ok();
@@ -213,6 +218,7 @@ json::object OperatorToJson(const m::Operator& op, bool with_secrets) {
                  {"role", op.role}, {"active", op.active}};
   if (with_secrets && !op.pin_hash.empty()) o["pin_hash"] = op.pin_hash;
   if (with_secrets && !op.badge.empty()) o["badge"] = op.badge;
+  if (with_secrets && !op.badge_hmac.empty()) o["badge_hmac"] = op.badge_hmac;
   return o;
 }
 

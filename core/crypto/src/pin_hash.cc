@@ -83,4 +83,8 @@ bool VerifyPin(std::string_view pin, std::string_view pin_hash) {
   return ConstantTimeEqual(derived, p->hash);
 }
 
+std::string BadgeHmac(std::string_view badge_key, std::string_view badge) {
+  return HexOf(HmacSha256(AsBytes(badge_key), AsBytes(badge)));
+}
+
 }  // namespace kassa::crypto

@@ -229,6 +229,7 @@ Status CheckClientelingConfig(const ClientelingConfig& config, std::string& fiel
     if (config.FindActivityType(t.id) != &t) return InvalidAt(field, at + ".id", "appears twice");
   }
   if (config.max_pin_attempts == 0) return InvalidAt(field, "max_pin_attempts", "at least 1");
+  if (!config.badge_key.empty() && config.badge_key.size() != 32) return InvalidAt(field, "badge_key", "32 bytes");
   if (config.idle_timeout_s == 0) return InvalidAt(field, "idle_timeout_s", "at least 1");
   return Status::Ok();
 }
@@ -240,6 +241,10 @@ Status CheckOperator(const Operator& op, std::string& field) {
   KASSA_TRY(CheckText(field, "role", op.role, kMaxRoleIdBytes, true));
   KASSA_TRY(CheckText(field, "pin_hash", op.pin_hash, kMaxPinHashBytes, false));
   KASSA_TRY(CheckText(field, "badge", op.badge, kMaxBadgeBytes, false));
+  if (!op.badge_hmac.empty() && (op.badge_hmac.size() != 64 ||
+                                 op.badge_hmac.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return InvalidAt(field, "badge_hmac", "64 lower-case hex digits");
+  }
   if (op.stores.size() > kMaxOperatorStores) return InvalidAt(field, "stores", "too many (at most 8)");
   for (const auto& st : op.stores) {
     KASSA_TRY(CheckText(field, "stores", st, kMaxStoreIdBytes, true));

@@ -132,13 +132,19 @@ Result<std::string> OperatorSessions::OpenSwipeTicket() {
 }
 
 Result<std::string> OperatorSessions::SignInWithBadge(std::string_view badge) {
-  KASSA_TRY(Config().status());
+  KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
   KASSA_TRY_ASSIGN(const auto operators, StoreOperators());
+  // One keyed hash per swipe, compared with each operator's: headquarters
+  // distributes badges only as these. Plaintext badges exist only in a
+  // terminal's own --clienteling file, before headquarters was reached.
+  const std::string hmac = config.badge_key.empty() ? std::string() : crypto::BadgeHmac(config.badge_key, badge);
   const model::Operator* found = nullptr;
   for (const auto& op : operators) {
-    if (!badge.empty() && !op.badge.empty() && crypto::ConstantTimeEqual(AsBytes(op.badge), AsBytes(badge))) {
-      found = &op;
-    }
+    if (badge.empty()) break;
+    const bool by_hmac = !hmac.empty() && !op.badge_hmac.empty() &&
+                         crypto::ConstantTimeEqual(AsBytes(op.badge_hmac), AsBytes(hmac));
+    const bool by_plaintext = !op.badge.empty() && crypto::ConstantTimeEqual(AsBytes(op.badge), AsBytes(badge));
+    if (by_hmac || by_plaintext) found = &op;
   }
   if (found == nullptr) return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
   const std::int64_t now = clock_.NowMs();

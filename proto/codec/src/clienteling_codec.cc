@@ -21,6 +21,7 @@ KASSA_BOUND(kassa_link_v1_Operator::worker_id, m::kMaxWorkerIdBytes);
 KASSA_BOUND(kassa_link_v1_Operator::name, m::kMaxOperatorNameBytes);
 KASSA_BOUND(kassa_link_v1_Operator::pin_hash, m::kMaxPinHashBytes);
 KASSA_BOUND(kassa_link_v1_Operator::badge, m::kMaxBadgeBytes);
+KASSA_BOUND(kassa_link_v1_Operator::badge_hmac, 64);
 KASSA_BOUND(kassa_link_v1_BookEntry::book_number, m::kMaxBookNumberBytes);
 KASSA_BOUND(kassa_link_v1_TimelineEntry::text, m::kMaxTimelineTextBytes);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::roles) / sizeof(kassa_link_v1_Role) == m::kMaxRoles);
@@ -82,6 +83,9 @@ Status FillConfig(const m::ClientelingConfig& c, kassa_link_v1_ClientelingConfig
   p.idle_timeout_s = c.idle_timeout_s;
   p.max_pin_attempts = c.max_pin_attempts;
   p.lockout_s = c.lockout_s;
+  if (c.badge_key.size() > sizeof(p.badge_key.bytes)) return TooLong("badge_key: too long for the record");
+  p.badge_key.size = static_cast<pb_size_t>(c.badge_key.size());
+  std::memcpy(p.badge_key.bytes, c.badge_key.data(), c.badge_key.size());
   return Status::Ok();
 }
 
@@ -104,13 +108,15 @@ Result<m::ClientelingConfig> ReadConfig(const kassa_link_v1_ClientelingConfig& p
   c.idle_timeout_s = p.idle_timeout_s;
   c.max_pin_attempts = p.max_pin_attempts;
   c.lockout_s = p.lockout_s;
+  c.badge_key.assign(reinterpret_cast<const char*>(p.badge_key.bytes), p.badge_key.size);
   return c;
 }
 
 Status FillOperator(const m::Operator& o, kassa_link_v1_Operator& p) {
   const bool fits = PutString(p.worker_id, o.worker_id) && PutString(p.name, o.name) &&
                     PutString(p.legal_entity, o.legal_entity) && PutString(p.role, o.role) &&
-                    PutString(p.pin_hash, o.pin_hash) && PutString(p.badge, o.badge);
+                    PutString(p.pin_hash, o.pin_hash) && PutString(p.badge, o.badge) &&
+                    PutString(p.badge_hmac, o.badge_hmac);
   if (!fits) return TooLong("operator: too long for the record");
   KASSA_TRY(FillStrings(o.stores, p.stores, p.stores_count, TooLong("operator.stores: too long for the record")));
   p.active = o.active;
@@ -126,6 +132,7 @@ m::Operator ReadOperator(const kassa_link_v1_Operator& p) {
   o.role = GetString(p.role);
   o.pin_hash = GetString(p.pin_hash);
   o.badge = GetString(p.badge);
+  o.badge_hmac = GetString(p.badge_hmac);
   o.active = p.active;
   return o;
 }

@@ -93,6 +93,10 @@ class Registry {
  private:
   Registry(storage::ChainStore& store, Clock& clock, ChainConfig config,
            std::map<std::string, storage::TerminalRecord> terminals);
+  // `config` with each legal entity's badge key set (derived from the
+  // chain's "badge" secret) and every plaintext badge replaced by its
+  // keyed hash: headquarters keeps and distributes badges only so.
+  static Result<ChainConfig> SealBadges(storage::ChainStore& store, ChainConfig config);
   Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                        const model::Operation& op);
   // Returns: kOk; kPermissionDenied or kFailedPrecondition with the reason

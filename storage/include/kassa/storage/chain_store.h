@@ -138,6 +138,9 @@ class ChainStore : public search::CustomerIndex {
 
   // The credential whose token hashes to `token_sha256` (nullopt: none).
   virtual Result<std::optional<AdminCredential>> FindAdminCredential(std::string_view token_sha256) = 0;
+  // The chain's secret called `name` (32 random bytes), made on first use
+  // and kept forever (e.g. "badge": the root of the legal entities' badge keys).
+  virtual Result<std::string> ChainSecret(std::string_view name) = 0;
   // Every admin credential, by token hash.
   virtual Result<std::vector<AdminCredential>> AdminCredentials() = 0;
   // Whether the link certificate with this serial was revoked.

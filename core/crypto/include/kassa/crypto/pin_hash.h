@@ -33,4 +33,10 @@ Status CheckPinHashFormat(std::string_view pin_hash);
 // once, for a malformed hash or one outside the accepted cost.
 bool VerifyPin(std::string_view pin, std::string_view pin_hash);
 
+// A badge as kassa keeps it: HMAC-SHA-256 of `badge` under the legal
+// entity's badge key, 64 lower-case hex digits. Keyed, so a stolen list of
+// them cannot be checked against guessed badges without the key; fast, so
+// a swipe costs one hash whatever the number of operators.
+std::string BadgeHmac(std::string_view badge_key, std::string_view badge);
+
 }  // namespace kassa::crypto

@@ -97,6 +97,10 @@ struct ClientelingConfig {
   std::uint32_t idle_timeout_s = 300;   // a session unused this long is signed out
   std::uint32_t max_pin_attempts = 5;   // wrong PINs in a row before the lockout
   std::uint32_t lockout_s = 300;
+  // The legal entity's badge key (32 bytes, from headquarters): badges are
+  // kept and distributed only as HMAC-SHA-256 under it (Operator::badge_hmac).
+  // Never shown by any API.
+  std::string badge_key;
   const Role* FindRole(std::string_view id) const;
   const AttributeDefinition* FindAttribute(std::string_view name) const;
   const ActivityType* FindActivityType(std::string_view id) const;
@@ -112,8 +116,9 @@ struct Operator {
   std::vector<std::string> stores;
   std::string role;
   std::string pin_hash;
-  std::string badge;
+  std::string badge;       // plaintext: only in a terminal's own --clienteling file, before headquarters
   bool active = true;
+  std::string badge_hmac;  // 64 hex digits: HMAC-SHA-256 of the badge under ClientelingConfig::badge_key
   bool WorksIn(std::string_view store_id) const;
   friend bool operator==(const Operator&, const Operator&) = default;
 };
