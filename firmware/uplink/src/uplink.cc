@@ -143,7 +143,11 @@ void Uplink::Connect() {
         return ScheduleReconnect(connect_ec == asio::error::operation_aborted ? "connect timed out"
                                                                              : "connect: " + connect_ec.message());
       }
-      if (options_.tls_bundle.empty()) return OnConnected(link::LinkSocket(std::move(*socket)));
+      if (options_.tls_bundle.empty()) {
+        KASSA_LOG(kWarning) << "headquarters " << state_.address << ": PLAINTEXT link (--insecure-plaintext-link): "
+                            << "nothing authenticates headquarters or protects customers' data on the way";
+        return OnConnected(link::LinkSocket(std::move(*socket)));
+      }
       // The bundle anew for every connection: a renewed one is used at once.
       auto context = LoadLinkTls(options_, customers_.terminal_id(), customers_.store_config().store_id);
       if (!context.ok()) return ScheduleReconnect(context.status().detail());
