@@ -3,6 +3,7 @@
 #include "kassa/hq/registry.h"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 
 #include "kassa/crypto/pin_hash.h"
 #include "kassa/hal/sim/sim_clock.h"
@@ -281,6 +282,48 @@ TEST(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSaved
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->config().legal_entities[0].clienteling.badge_key, sealed.clienteling.badge_key);
   EXPECT_EQ((*reopened)->config().legal_entities[0].operators[0].badge_hmac, sealed.operators[0].badge_hmac);
+}
+
+// Schema hq-4: a store of the layout before (no customer owners) learns
+// each customer's legal entity from its change log when opened.
+TEST(ChainStoreMigrationTest, OwnersAreFilledFromTheChangeLogOfAnHq3Store) {
+  testing::TempDir dir;
+  hal::sim::SimClock clock{1'700'000'000'000};
+  model::LocalId id;
+  {
+    auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+    ASSERT_TRUE(store.ok());
+    auto registry = Registry::Open(**store, clock, SampleChain());
+    ASSERT_TRUE(registry.ok());
+    ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+    const model::Operation op = Create("Migrated");
+    id = op.customer.id;
+    auto acks = (*registry)->Apply({Batch{"T1", {op}}});
+    ASSERT_TRUE(acks.ok() && acks->front().front().applied());
+  }
+  {
+    // Back to hq-3 by hand: the schema stamp, and no owners.
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+    ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi meta = 0, owners = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "owners", 0, &owners), 0);
+    ASSERT_EQ(mdb_drop(txn, owners, 0), 0);
+    std::string key = "schema_version", value = "hq-3";
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  ASSERT_TRUE(store.ok()) << store.status().detail();
+  const auto owner = (*store)->LegalEntityOf(id);
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(*owner, std::optional<std::string>("GB01"));
 }
 
 TEST(AccountFormatTest, PadsAndRefusesOverflow) {
