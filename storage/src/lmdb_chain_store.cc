@@ -308,6 +308,12 @@ class LmdbChainStore final : public ChainStore {
 
   Result<std::string> ChainSecret(std::string_view name) override {
     const std::string key = "secret:" + std::string(name);
+    {
+      // Made once: afterwards a read, never a durable write.
+      KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+      auto v = txn.Get(meta_, AsBytes(key));
+      if (v.ok() && v->size() == 32) return std::string(AsChars(*v));
+    }
     std::string secret;
     KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
       auto v = txn.Get(meta_, AsBytes(key));

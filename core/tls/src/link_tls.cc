@@ -1,6 +1,5 @@
 #include "kassa/tls/link_tls.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -11,6 +10,7 @@
 #include <cerrno>
 
 #include "kassa/base/log.h"
+#include "kassa/tls/pki.h"
 
 namespace kassa::tls {
 namespace asio = boost::asio;
@@ -23,11 +23,6 @@ constexpr std::size_t kMaxKeyBytes = 64 * 1024;
 Status Refused(const std::string& path, const char* what, const char* detail) {
   KASSA_LOG(kError) << "link TLS: " << what << " " << path << ": " << detail;
   return Status(StatusCode::kInvalidArgument, "link_tls: a certificate or key file cannot be used (see log)");
-}
-
-bool IsIpAddress(const std::string& s) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 // The parts both ends share: protocol floor, CA, own certificate and key.

@@ -40,11 +40,6 @@ bool IsHostName(std::string_view s) {
   return true;
 }
 
-bool IsIpAddress(const std::string& s) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
 KeyPtr NewKey() { return KeyPtr(EVP_EC_gen("P-256")); }
 
 Result<std::string> PemOf(X509* cert) {
@@ -176,6 +171,11 @@ std::string OnlyEntry(const X509_NAME* name, int nid) {
 }
 
 }  // namespace
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
 
 bool IsCertificateName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;

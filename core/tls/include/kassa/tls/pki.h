@@ -43,6 +43,9 @@ struct Validity {
   std::int64_t not_after_s = 0;
 };
 
+// Whether `text` is an IPv4 or IPv6 address (not a host name).
+bool IsIpAddress(const std::string& text);
+
 // Terminal ids and store ids go into certificates as they are: 1 to 64 of
 // A-Z a-z 0-9 . _ -.
 bool IsCertificateName(std::string_view s);
