@@ -39,6 +39,7 @@
 
 #include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
@@ -303,7 +304,13 @@ struct Figures {
 Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   std::filesystem::create_directories(dir);
   kassa::SystemClock clock;
-  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes);
+  // Sealed at rest, as kassa-hq always is.
+  auto keys = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
+  if (!keys.ok()) {
+    std::fprintf(stderr, "key file: %s\n", keys.status().detail());
+    std::exit(1);
+  }
+  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes, std::move(*keys));
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().detail());
     std::exit(1);

@@ -23,7 +23,10 @@
 // usage: kassa_bench_terminal --kassad PATH --kassa-hq PATH --store-config FILE --chain-config FILE
 //            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
 //            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--drop-caches] [--dir DIR] [--keep]
-//            [--json FILE]
+//            [--json FILE] [--plaintext]
+// --plaintext: kassa's store without encryption at rest, the comparison
+// column of docs/PERFORMANCE.md (kassad always seals, so its start, memory
+// and upload are measured only without it).
 // --drop-caches (root): also measure kassad's start with the page cache
 // dropped before each start, and hold that one to the start goal.
 
@@ -49,6 +52,7 @@
 #include "dataset.h"
 #include "kassa/base/log.h"
 #include "kassa/config/store_config_json.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/crypto/pin_hash.h"
 #include "kassa/model/phone.h"
 #include "kassa/model/sync.h"
@@ -75,6 +79,7 @@ struct Options {
   bool check = false;
   bool keep = false;
   bool drop_caches = false;
+  bool plaintext = false;
   std::uint64_t customers = 1'000'000;
   std::uint64_t sqlite_mmap_mb = 0;
   int queries = 1000;
@@ -83,6 +88,10 @@ struct Options {
   std::string kassad, kassa_hq, store_config, chain_config, dir, json_path;
   std::vector<std::pair<std::string, std::uint64_t>> binary_sizes;
 };
+
+// The master key kassad uses for `data_dir` (its default --key-file), or
+// none with --plaintext.
+std::shared_ptr<kassa::crypto::KeyStore> KeysFor(const Options& o, const fs::path& data_dir);
 
 constexpr int kLimit = 20;
 constexpr std::uint64_t kLoadChunk = 10'000;
@@ -439,7 +448,8 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
   const fs::path terminal = dir / "upload", hq = dir / "hq";
   fs::create_directories(terminal);
   {
-    auto store = Must(kassa::storage::CustomerStore::Open({terminal.string(), std::size_t{1} << 30}), "upload store");
+    auto store = Must(kassa::storage::CustomerStore::Open({terminal.string(), std::size_t{1} << 30, KeysFor(o, terminal)}),
+                      "upload store");
     for (int i = 0; i < o.uploads; ++i) {
       const m::Customer c = data.NewCustomer(10'000'000 + static_cast<std::uint64_t>(i), kTerminal);
       const m::Operation op = CreateOperation(c);
@@ -500,6 +510,11 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
 
 // ---- the run -----------------------------------------------------------------
 
+std::shared_ptr<kassa::crypto::KeyStore> KeysFor(const Options& o, const fs::path& data_dir) {
+  if (o.plaintext) return nullptr;
+  return Must(kassa::crypto::FileKeyStore::Open(data_dir.string() + ".key", data_dir.string()), "key file");
+}
+
 Options Parse(int argc, char** argv) {
   Options o;
   bool sized = false;
@@ -520,6 +535,7 @@ Options Parse(int argc, char** argv) {
     else if (a == "--check") o.check = true;
     else if (a == "--keep") o.keep = true;
     else if (a == "--drop-caches") o.drop_caches = true;
+    else if (a == "--plaintext") o.plaintext = true;
     else if (a == "--customers") o.customers = number(), sized = true;
     else if (a == "--queries") o.queries = static_cast<int>(number());
     else if (a == "--creates") o.creates = static_cast<int>(number());
@@ -574,13 +590,16 @@ int main(int argc, char** argv) {
   report.root["goals"] = json::object{};
   report.root["customers"] = o.customers;
   report.root["sqlite_mmap_mb"] = o.sqlite_mmap_mb;
-  std::printf("kassa terminal benchmark: %" PRIu64 " customers, %d queries of each kind, %d creates%s; SQLite %s\n",
-              o.customers, o.queries, o.creates, o.quick ? " (--quick)" : "",
+  report.root["encrypted_at_rest"] = !o.plaintext;
+  std::printf("kassa terminal benchmark: %" PRIu64 " customers%s, %d queries of each kind, %d creates%s; SQLite %s\n",
+              o.customers, o.plaintext ? " in plaintext" : " sealed at rest", o.queries, o.creates,
+              o.quick ? " (--quick)" : "",
               o.sqlite_mmap_mb ? ("with mmap_size " + std::to_string(o.sqlite_mmap_mb) + " MiB").c_str()
                                : "with its default page cache");
 
   // 1. Load.
-  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes}), "open store");
+  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+                    "open store");
   auto sqlite = Must(kassa::bench::SqliteBaseline::Create((dir / "sqlite.db").string(), o.sqlite_mmap_mb << 20),
                      "create SQLite");
   {
@@ -666,7 +685,8 @@ int main(int argc, char** argv) {
   }
   store.reset();  // the file is copied closed
   CopyDataFile(terminal_dir, dir / "floor");
-  store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes}), "reopen store");
+  store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+               "reopen store");
   fs::create_directories(dir / "bare");
   BarePuts floor_puts((dir / "floor").string(), "customers", mean_record);
   BarePuts empty_file_puts((dir / "bare").string(), nullptr, mean_record);
@@ -716,7 +736,8 @@ int main(int argc, char** argv) {
   std::printf("\nkassad over the same %" PRIu64 " customers\n", o.customers);
   Latencies warm_start, cold_start;
   kassa::bench::ChildProcess::Memory memory;
-  for (int run = 0; run < kStarts; ++run) {
+  if (o.plaintext) std::printf("  not measured with --plaintext: kassad always seals\n");
+  for (int run = 0; run < (o.plaintext ? 0 : kStarts); ++run) {
     RunningKassad kassad = StartKassad(o, dir, terminal_dir, "warm" + std::to_string(run));
     warm_start.Add(kassad.start_to_first_search);
     if (run == kStarts - 1) {
@@ -728,11 +749,13 @@ int main(int argc, char** argv) {
       memory = Must(kassad.process.ReadMemory(), "kassad's memory");
     }
   }
-  const LatencySummary ws = warm_start.Summary();
-  std::printf("  start to first search answer, page cache warm: p50 %.1f ms, max %.1f ms (%d starts)\n",
-              ws.p50_us / 1000, ws.max_us / 1000, kStarts);
-  report.Latency("start_page_cache_warm", ws);
-  if (o.drop_caches) {
+  if (!o.plaintext) {
+    const LatencySummary ws = warm_start.Summary();
+    std::printf("  start to first search answer, page cache warm: p50 %.1f ms, max %.1f ms (%d starts)\n",
+                ws.p50_us / 1000, ws.max_us / 1000, kStarts);
+    report.Latency("start_page_cache_warm", ws);
+  }
+  if (o.drop_caches && !o.plaintext) {
     for (int run = 0; run < kStarts; ++run) {
       DropPageCache();
       cold_start.Add(StartKassad(o, dir, terminal_dir, "cold" + std::to_string(run)).start_to_first_search);
@@ -742,8 +765,10 @@ int main(int argc, char** argv) {
                 cs.p50_us / 1000, cs.max_us / 1000, kStarts);
     report.Latency("start_page_cache_dropped", cs);
   }
-  std::printf("  memory after %zu searches: anonymous %.2f MB, file-backed %.1f MB, peak total %.1f MB\n",
-              queries.size(), Mb(memory.anonymous), Mb(memory.file), Mb(memory.peak_total));
+  if (!o.plaintext) {
+    std::printf("  memory after %zu searches: anonymous %.2f MB, file-backed %.1f MB, peak total %.1f MB\n",
+                queries.size(), Mb(memory.anonymous), Mb(memory.file), Mb(memory.peak_total));
+  }
   const std::uint64_t data_bytes = FileBytes(terminal_dir / "data.mdb");
   const std::uint64_t sqlite_bytes = FileBytes(dir / "sqlite.db") + FileBytes(dir / "sqlite.db-wal");
   std::printf("  data file: kassa %.1f MB, SQLite %.1f MB (with its WAL)\n", Mb(data_bytes), Mb(sqlite_bytes));
@@ -779,7 +804,7 @@ int main(int argc, char** argv) {
   }
 
   // 7. A terminal's outbox uploaded to headquarters, durable at both ends.
-  {
+  if (!o.plaintext) {
     const double seconds = UploadToHeadquarters(o, data, dir);
     const double rate = o.uploads / seconds;
     std::printf("  upload of %d queued creations, kassad -> kassa-hq, durable at both ends: %.2f s, %.0f customers/s\n",
@@ -795,10 +820,12 @@ int main(int argc, char** argv) {
   }
   report.Goal("create p50 / bare LMDB put p50 (same file)", kc.p50_us / bare_put.p50_us, 1.3, "x");
   report.Goal("create p99 / SQLite create p99", kc.p99_us / sc.p99_us, 1.0, "x");
-  report.Goal("kassad anonymous memory", Mb(memory.anonymous), 8.0, "MB");
-  // The stricter start when it was measured: nothing of the data file cached.
-  report.Goal(o.drop_caches ? "kassad start p50, page cache dropped" : "kassad start p50, page cache warm",
-              (o.drop_caches ? cold_start : warm_start).Summary().p50_us / 1000, 100.0, "ms");
+  if (!o.plaintext) {
+    report.Goal("kassad anonymous memory", Mb(memory.anonymous), 8.0, "MB");
+    // The stricter start when it was measured: nothing of the data file cached.
+    report.Goal(o.drop_caches ? "kassad start p50, page cache dropped" : "kassad start p50, page cache warm",
+                (o.drop_caches ? cold_start : warm_start).Summary().p50_us / 1000, 100.0, "ms");
+  }
   report.Goal("upload bytes / compact JSON bytes", report.root["wire"].as_object()["ratio"].as_double(), 0.35, "x");
 
   if (!o.json_path.empty()) {

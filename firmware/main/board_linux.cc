@@ -118,7 +118,7 @@ std::string Describe(const char* what, const InputConfig& c) {
 
 }  // namespace
 
-Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
+Result<service::BoardFactory> LinuxBoard(const std::string& device_file, std::string& key_file) {
   json::value root;
   DeviceFile file;
   KASSA_TRY(config::ReadJsonFile(device_file, root));
@@ -127,6 +127,7 @@ Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
     config::LogInvalid(device_file, field, s);
     return Status(StatusCode::kInvalidArgument, "devices: the device file is not valid (see log)");
   }
+  key_file = file.key_file;
   return service::BoardFactory([file](boost::asio::any_io_executor executor) -> Result<service::Board> {
     service::Board b;
     std::vector<std::string> parts;
@@ -148,7 +149,6 @@ Result<service::BoardFactory> LinuxBoard(const std::string& device_file) {
       KASSA_TRY_ASSIGN(b.display, hal::lnx::OpenDisplay(executor, *file.display));
       parts.push_back(Describe("display", *file.display));
     }
-    if (!file.key_file.empty()) b.key_store = hal::lnx::OpenKeyStore(file.key_file);
     b.network = hal::lnx::OpenNetworkMonitor(executor);
     b.description = "linux:";
     for (const auto& p : parts) b.description += " " + p + ";";

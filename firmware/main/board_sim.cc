@@ -11,7 +11,6 @@ service::BoardFactory SimBoard() {
     b.card_reader = std::make_unique<hal::sim::SimCardReader>(executor, "EMP");
     b.printer = std::make_unique<hal::sim::SimReceiptPrinter>(executor);
     b.display = std::make_unique<hal::sim::SimCustomerDisplay>(executor);
-    b.key_store = std::make_unique<hal::sim::SimKeyStore>();
     b.network = std::make_unique<hal::sim::SimNetworkMonitor>(executor);
     return b;
   };

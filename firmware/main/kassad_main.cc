@@ -44,6 +44,9 @@ options:
                                                         (default: the --hq HOST)
   --insecure-plaintext-link
                       DEVELOPMENT ONLY: the link without TLS or certificates
+  --key-file FILE     the master key that seals customer data at rest: 0600,
+                      outside DIR, created when missing  (default: DIR.key, or
+                      the --devices file's "key_file"; see docs/PRIVACY.md)
   --map-size MB       largest size of the data file in MiB     (default 1024)
   --hal none|sim|linux
                       peripherals: none, simulated, or real ones from the
@@ -61,7 +64,7 @@ using kassa::StatusCode;
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
   options.ui_dir = KASSA_DEFAULT_UI_DIR;
-  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, ""};
+  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", ""};
   std::string hal = "none";
   std::string device_file;
   bool terminal_given = false;
@@ -120,7 +123,9 @@ int Main(int argc, char** argv) {
   if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
   if (hal == "linux") {
     if (device_file.empty()) return kassa::cli::UsageError("kassad", kUsage, "--hal linux needs --devices FILE");
-    auto board = kassa::boards::LinuxBoard(device_file);
+    std::string board_key_file;
+    auto board = kassa::boards::LinuxBoard(device_file, board_key_file);
+    if (daemon.key_file.empty()) daemon.key_file = board_key_file;
     if (!board.ok()) {
       std::fprintf(stderr, "kassad: %s\n", board.status().detail());
       return 1;
@@ -137,6 +142,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   options.data_dir = daemon.data_dir;
+  options.key_file = kassa::cli::KeyFileOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
 
   return kassa::cli::Serve("kassad", kassa::service::Service::Create(options), daemon.port_file,

@@ -9,6 +9,7 @@
 
 #include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
+#include "kassa/base/private_file.h"
 
 namespace kassa::hq {
 namespace {
@@ -72,7 +73,7 @@ Result<tls::IssuedCertificate> IssueTerminalBundle(const std::string& data_dir, 
                                                    int days, const std::string& out_dir, std::int64_t now_ms) {
   const std::string dir = PkiDir(data_dir);
   KASSA_TRY_ASSIGN(const std::string ca_pem, ReadPublicFile(dir + "/ca.crt"));
-  auto ca_key = tls::ReadPrivateFile(dir + "/ca.key", 64 * 1024);
+  auto ca_key = ReadPrivateFile(dir + "/ca.key", 64 * 1024);
   if (!ca_key.ok()) {
     KASSA_LOG(kError) << "pki: the CA key " << dir << "/ca.key: " << ca_key.status().detail();
     return Status(StatusCode::kFailedPrecondition, "pki: the CA key cannot be used (see log)");

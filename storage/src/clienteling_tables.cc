@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "kassa/base/log.h"
+#include "kassa/crypto/aead.h"
 #include "kassa/crypto/pin_hash.h"
 #include "kassa/proto_codec/codec.h"
 
@@ -39,15 +40,47 @@ std::string TimelineKey(std::string_view scope, const model::TimelineEntry& e) {
 
 }  // namespace
 
-Status ClientelingTables::Open(WriteTxn& txn, RecordProtection& protection) {
-  protection_ = &protection;
+const model::LocalId* ClientelingTables::CustomerOf(const model::ClientelingRecord& r) {
+  if (r.timeline_entry) return &r.timeline_entry->customer_id;
+  if (r.measures) return &r.measures->customer_id;
+  if (r.book_entry && !r.book_entry->customer_id.is_zero()) return &r.book_entry->customer_id;
+  return nullptr;
+}
+
+Status ClientelingTables::Open(WriteTxn& txn, Sealing& sealing) {
+  sealing_ = &sealing;
   return FromMdb(mdb_dbi_open(txn.get(), "clienteling", MDB_CREATE, &dbi_), "dbi clienteling");
 }
 
 Status ClientelingTables::Put(WriteTxn& txn, const std::string& key, const model::ClientelingRecord& r) const {
-  KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeClientelingRecord(r));
-  KASSA_TRY_ASSIGN(const Bytes sealed, protection_->Seal(plain));
-  return txn.Put(dbi_, AsBytes(key), sealed);
+  KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeClientelingRecord(r));
+  auto sealed = sealing_->SealTagged(txn, SealedTable::kClienteling, CustomerOf(r), plain);
+  crypto::Wipe(plain.data(), plain.size());
+  KASSA_TRY(sealed.status());
+  return txn.Put(dbi_, AsBytes(key), *sealed);
+}
+
+Result<model::ClientelingRecord> ClientelingTables::Decode(const ReadTxn& txn, ByteView value) const {
+  KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealTagged(txn, SealedTable::kClienteling, value));
+  auto record = proto_codec::DecodeClientelingRecord(plain);
+  crypto::Wipe(plain.data(), plain.size());
+  return record;
+}
+
+Status ClientelingTables::Reseal(WriteTxn& txn, const Sealing& from) {
+  std::vector<std::pair<std::string, model::ClientelingRecord>> records;
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      KASSA_TRY_ASSIGN(Bytes plain, from.UnsealTagged(txn, SealedTable::kClienteling, cursor.value()));
+      KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(plain));
+      records.emplace_back(std::string(AsChars(cursor.key())), std::move(record));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+  }
+  for (const auto& [key, record] : records) KASSA_TRY(Put(txn, key, record));
+  return Status::Ok();
 }
 
 Result<std::optional<model::ClientelingRecord>> ClientelingTables::Get(const ReadTxn& txn, const std::string& key) const {
@@ -56,8 +89,7 @@ Result<std::optional<model::ClientelingRecord>> ClientelingTables::Get(const Rea
     if (v.status().code() == StatusCode::kNotFound) return std::optional<model::ClientelingRecord>();
     return v.status();
   }
-  KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(*v));
-  KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(plain));
+  KASSA_TRY_ASSIGN(auto record, Decode(txn, *v));
   return std::optional<model::ClientelingRecord>(std::move(record));
 }
 
@@ -66,8 +98,7 @@ Status ClientelingTables::Scan(const ReadTxn& txn, const std::string& prefix,
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(prefix)));
   while (found && AsChars(cursor.key()).substr(0, prefix.size()) == prefix) {
-    KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(cursor.value()));
-    KASSA_TRY_ASSIGN(const auto record, proto_codec::DecodeClientelingRecord(plain));
+    KASSA_TRY_ASSIGN(const auto record, Decode(txn, cursor.value()));
     KASSA_TRY(each(record));
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
@@ -184,8 +215,7 @@ Result<std::vector<model::TimelineEntry>> ClientelingTables::Timeline(const Read
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(prefix)));
   while (found && out.size() < max && AsChars(cursor.key()).substr(0, prefix.size()) == prefix) {
-    KASSA_TRY_ASSIGN(const Bytes plain, protection_->Open(cursor.value()));
-    KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(plain));
+    KASSA_TRY_ASSIGN(auto record, Decode(txn, cursor.value()));
     if (record.timeline_entry) out.push_back(std::move(*record.timeline_entry));
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }

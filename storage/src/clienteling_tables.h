@@ -12,7 +12,9 @@
 //   'T' scope 0 customer id ~at_ms entry id  -> a TimelineEntry (newest first)
 //   'M' scope 0 customer id                  -> the CustomerMeasures
 //
-// Values are encoded ClientelingRecords through the store's RecordProtection.
+// Values are encoded ClientelingRecords, sealed (sealing.h) under the key of
+// the customer they are about (book entries, timeline, measures) or the
+// store key (configuration, operators, book headers).
 // Every method works inside a caller's transaction. Private to kassa::storage.
 
 #include <functional>
@@ -21,14 +23,20 @@
 #include <vector>
 
 #include "kassa/model/clienteling.h"
-#include "kassa/storage/record_protection.h"
 #include "lmdb_txn.h"
+#include "sealing.h"
 
 namespace kassa::storage {
 
 class ClientelingTables {
  public:
-  Status Open(WriteTxn& txn, RecordProtection& protection);
+  Status Open(WriteTxn& txn, Sealing& sealing);
+  // The customer a record is about, whose key seals it; null for the
+  // store's own records (configuration, operators, book headers).
+  static const model::LocalId* CustomerOf(const model::ClientelingRecord& r);
+  // Reads every record as `from` sealed it and writes it again as this
+  // table's Sealing does.
+  Status Reseal(WriteTxn& txn, const Sealing& from);
 
   // Stores what `record` says: a configuration or operator replaces the
   // stored one; a book entry adds (present) or removes, and a move also
@@ -59,7 +67,8 @@ class ClientelingTables {
               const std::function<Status(const model::ClientelingRecord&)>& each) const;
 
   MDB_dbi dbi_ = 0;
-  RecordProtection* protection_ = nullptr;
+  Result<model::ClientelingRecord> Decode(const ReadTxn& txn, ByteView value) const;
+  Sealing* sealing_ = nullptr;
 };
 
 }  // namespace kassa::storage

@@ -18,16 +18,16 @@ using terminal::LmdbSyncState;
 using terminal::StoreCore;
 
 struct CustomerStore::Impl {
-  explicit Impl(StoreCore c) : core(std::move(c)) {}
-  StoreCore core;
-  LmdbCustomerTable customers{core};
-  LmdbOutbox outbox{core};
-  LmdbSyncState sync{core};
-  LmdbQuarantine quarantine{core};
-  LmdbStoreSettings settings{core};
-  LmdbClienteling clienteling{core};
-  LmdbOperatorLockouts lockouts{core};
-  LmdbDiagnostics diagnostics{core};
+  explicit Impl(std::unique_ptr<StoreCore> c) : core(std::move(c)) {}
+  std::unique_ptr<StoreCore> core;
+  LmdbCustomerTable customers{*core};
+  LmdbOutbox outbox{*core};
+  LmdbSyncState sync{*core};
+  LmdbQuarantine quarantine{*core};
+  LmdbStoreSettings settings{*core};
+  LmdbClienteling clienteling{*core};
+  LmdbOperatorLockouts lockouts{*core};
+  LmdbDiagnostics diagnostics{*core};
 };
 
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,30 +42,65 @@ ClientelingTable& CustomerStore::clienteling() { return impl_->clienteling; }
 OperatorLockouts& CustomerStore::lockouts() { return impl_->lockouts; }
 Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
 
-Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions& options,
-                                                           std::unique_ptr<RecordProtection> protection) {
+namespace {
+
+// What opening found: the store ready, or a store just sealed whose file
+// must be compacted before it is opened again.
+struct Opened {
+  std::unique_ptr<StoreCore> core;
+  bool sealed_now = false;
+};
+
+Result<Opened> OpenCore(const StorageOptions& options) {
+  KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, terminal::kMaxDbs));
+  auto sealing = options.key_store ? std::make_unique<Sealing>(options.key_store) : std::make_unique<Sealing>();
+  auto core = std::make_unique<StoreCore>(StoreCore{std::move(env), std::move(sealing), {}, 0, 0, 0, {}});
+  bool sealed_now = false;
+  KASSA_TRY(Update(core->env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const bool fresh_keys, core->sealing->Init(txn));
+    KASSA_TRY(core->tables.Open(txn, *core->sealing, CustomerTables::Recent::kKept));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core->outbox), "dbi outbox"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core->meta), "dbi meta"));
+    KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
+    auto schema = txn.Get(core->meta, AsBytes(terminal::kSchemaKey));
+    if (schema.ok()) {
+      const std::string from(AsChars(*schema));
+      if (from == terminal::kSchemaVersion) {
+        if (fresh_keys && core->sealing->encrypted()) {
+          KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of the current layout";
+          return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
+        }
+        return Status::Ok();
+      }
+      // Every layout before 6 is plaintext: read it so, write it sealed.
+      const Sealing plain;
+      KASSA_TRY(core->Migrate(txn, from, plain));
+      sealed_now = core->sealing->encrypted();
+      return Status::Ok();
+    }
+    if (schema.status().code() != StatusCode::kNotFound) return schema.status();
+    return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
+  }));
+  return Opened{std::move(core), sealed_now};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions& options) {
   struct stat st {};
   if (::stat(options.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     KASSA_LOG(kError) << "data directory " << options.path << " does not exist";
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
-  KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, terminal::kMaxDbs));
-  StoreCore core{std::move(env), std::move(protection), {}, 0, 0, 0, {}};
-  KASSA_TRY(Update(core.env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY(core.tables.Open(txn, *core.protection, CustomerTables::Recent::kKept));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core.outbox), "dbi outbox"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core.quarantine), "dbi quarantine"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core.meta), "dbi meta"));
-    KASSA_TRY(core.clienteling.Open(txn, *core.protection));
-    auto schema = txn.Get(core.meta, AsBytes(terminal::kSchemaKey));
-    if (schema.ok()) {
-      if (AsChars(*schema) == terminal::kSchemaVersion) return Status::Ok();
-      return core.Migrate(txn, AsChars(*schema));
-    }
-    if (schema.status().code() != StatusCode::kNotFound) return schema.status();
-    return txn.Put(core.meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
-  }));
-  return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(core))));
+  KASSA_TRY_ASSIGN(Opened opened, OpenCore(options));
+  if (opened.sealed_now) {
+    opened.core.reset();  // the environment closes before its file is replaced
+    KASSA_TRY(CompactEnvironment(options.path, options.map_size_bytes, terminal::kMaxDbs));
+    KASSA_LOG(kInfo) << "sealed the customer store in " << options.path << " and compacted its file";
+    KASSA_TRY_ASSIGN(opened, OpenCore(options));
+  }
+  return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(opened.core))));
 }
 
 }  // namespace kassa::storage

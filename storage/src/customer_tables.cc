@@ -6,28 +6,43 @@
 #include "kassa/proto_codec/codec.h"
 
 namespace kassa::storage {
+namespace {
 
-Status CustomerTables::Open(WriteTxn& txn, RecordProtection& protection, Recent recent) {
-  protection_ = &protection;
+// The id a customers key holds.
+Result<model::LocalId> IdOf(ByteView key) {
+  if (key.size() != model::kLocalIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed customer key");
+  model::LocalId id;
+  std::copy_n(key.begin(), model::kLocalIdBytes, id.bytes.begin());
+  return id;
+}
+
+}  // namespace
+
+Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
+  sealing_ = &sealing;
   recent_kept_ = recent;
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
   return recent == Recent::kKept ? recent_.Open(txn) : Status::Ok();
 }
 
-Result<Bytes> CustomerTables::Seal(const model::Customer& c) const {
+Result<Bytes> CustomerTables::Seal(WriteTxn& txn, const model::Customer& c) const {
   KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
-  return protection_->Seal(plain);
+  auto sealed = sealing_->Seal(txn, SealedTable::kCustomer, &c.id, plain);
+  crypto::Wipe(plain.data(), plain.size());
+  return sealed;
 }
 
-Result<model::Customer> CustomerTables::Unseal(ByteView sealed) const {
-  KASSA_TRY_ASSIGN(Bytes plain, protection_->Open(sealed));
-  return proto_codec::DecodeCustomer(plain);
+Result<model::Customer> CustomerTables::Unseal(const ReadTxn& txn, const model::LocalId& id, ByteView sealed) const {
+  KASSA_TRY_ASSIGN(Bytes plain, sealing_->Unseal(txn, SealedTable::kCustomer, &id, sealed));
+  auto c = proto_codec::DecodeCustomer(plain);
+  crypto::Wipe(plain.data(), plain.size());
+  return c;
 }
 
 std::string CustomerTables::TermPrefix(search::IndexKind kind, std::string_view term) const {
   std::string key(1, static_cast<char>(kind));
-  key += protection_->IndexTerm(term);
+  key += sealing_->IndexTerm(kind, term);
   return key;
 }
 
@@ -44,7 +59,7 @@ Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, 
     if (record.status().code() == StatusCode::kNotFound) return std::optional<model::Customer>();
     return record.status();
   }
-  KASSA_TRY_ASSIGN(model::Customer c, Unseal(*record));
+  KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, *record));
   return std::optional<model::Customer>(std::move(c));
 }
 
@@ -96,11 +111,17 @@ Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
   KASSA_TRY(LoadRecent(txn, recent));
   for (const auto& e : entries) {
     if (!unique(e)) continue;
-    bool taken = false;
+    std::vector<model::LocalId> others;
     KASSA_TRY(Scan(txn, e.kind, e.term, recent, [&](const search::IndexEntryView& hit) {
-      taken = taken || (hit.term == protection_->IndexTerm(e.term) && hit.id != c.id);
-      return !taken;
+      if (!hit.exact) return false;  // exact terms come first
+      if (hit.id != c.id) others.push_back(hit.id);
+      return true;
     }));
+    bool taken = false;
+    for (const auto& other : others) {
+      if (taken) break;
+      KASSA_TRY_ASSIGN(taken, Holds(txn, other, e));
+    }
     if (taken) {
       return e.kind == search::IndexKind::kAccount
                  ? Status(StatusCode::kAlreadyExists, "account: already belongs to another customer")
@@ -108,6 +129,16 @@ Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
     }
   }
   return Status::Ok();
+}
+
+Result<bool> CustomerTables::Holds(const ReadTxn& txn, const model::LocalId& other, const search::IndexEntry& e) const {
+  if (sealing_->exact_terms()) return true;
+  KASSA_TRY_ASSIGN(const auto customer, Find(txn, other));
+  if (!customer) return false;
+  for (const auto& theirs : search::IndexEntriesOf(*customer)) {
+    if (theirs.kind == e.kind && theirs.term == e.term) return true;
+  }
+  return false;
 }
 
 std::string CustomerTables::EntryValue(const search::IndexEntry& e) const {
@@ -118,10 +149,30 @@ std::string CustomerTables::EntryValue(const search::IndexEntry& e) const {
   while (!rest.empty()) {
     const std::size_t space = rest.find(' ');
     if (value.size() > 1) value += ' ';
-    value += protection_->IndexTerm(rest.substr(0, space));
+    value += sealing_->IndexTerm(search::IndexKind::kName, rest.substr(0, space));
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
   }
   return value;
+}
+
+Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from) {
+  std::vector<std::pair<model::LocalId, Bytes>> resealed;
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(cursor.key()));
+      KASSA_TRY_ASSIGN(Bytes plain, from.Unseal(txn, SealedTable::kCustomer, &id, cursor.value()));
+      resealed.emplace_back(id, std::move(plain));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+  }
+  for (auto& [id, plain] : resealed) {
+    KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->Seal(txn, SealedTable::kCustomer, &id, plain));
+    crypto::Wipe(plain.data(), plain.size());
+    KASSA_TRY(txn.Put(customers_, IdKey(id), sealed));
+  }
+  return RebuildIndex(txn);
 }
 
 Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
@@ -132,7 +183,8 @@ Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   std::uint64_t customers = 0;
   std::uint64_t pending = 0;
   while (found) {
-    KASSA_TRY_ASSIGN(const model::Customer c, Unseal(cursor.value()));
+    KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(cursor.key()));
+    KASSA_TRY_ASSIGN(const model::Customer c, Unseal(txn, id, cursor.value()));
     if (c.pending()) ++pending;
     for (const auto& e : search::IndexEntriesOf(c)) {
       const std::string value = EntryValue(e);
@@ -190,7 +242,7 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     if (!ParseEntry(key, value, id, term, field, detail)) {
       return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
     }
-    return visit(search::IndexEntryView{id, term, field, detail});
+    return visit(search::IndexEntryView{id, term, field, detail, term.size() + 1 == scan.size()});
   };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
@@ -224,6 +276,10 @@ class TablesSnapshot final : public search::IndexSnapshot {
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
     return tables_.GetMany(txn_, ids);
   }
+  std::string StoredTerm(search::IndexKind kind, std::string_view term) const override {
+    return tables_.StoredTerm(kind, term);
+  }
+  bool exact_terms() const override { return tables_.exact_terms(); }
 
  private:
   const CustomerTables& tables_;
@@ -246,7 +302,7 @@ Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
   out.reserve(ids.size());
   for (const auto& id : ids) {
     KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(id)));
-    KASSA_TRY_ASSIGN(model::Customer c, Unseal(record));
+    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, record));
     out.push_back(std::move(c));
   }
   return out;
@@ -276,7 +332,7 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
       std::copy_n(cursor.key().begin(), model::kLocalIdBytes, id.bytes.begin());
     }
     const std::string hex_key = id.ToHex();
-    auto customer = Unseal(cursor.value());
+    auto customer = Unseal(txn, id, cursor.value());
     if (!customer.ok()) {
       problem("customer " + hex_key + ": record does not decode (" + customer.status().detail() + ")");
     } else if (customer->id != id) {
@@ -287,9 +343,11 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
         ++expected_entries;
         const auto v = stored(EntryKey(e, id));
         if (!v) {
-          problem("customer " + hex_key + ": index entry missing for " + ToString(e.field) + " '" + e.term + "'");
+          // The field, never the term: the report may be shown and logged.
+          problem("customer " + hex_key + ": index entry missing for its " + ToString(e.field));
         } else if (*v != EntryValue(e)) {
-          problem("customer " + hex_key + ": index entry for '" + e.term + "' is stale (wrong field or detail)");
+          problem("customer " + hex_key + ": index entry for its " + ToString(e.field) +
+                  " is stale (wrong field or detail)");
         }
       }
     }

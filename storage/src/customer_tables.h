@@ -4,9 +4,11 @@
 // environment, shared by the terminal's CustomerStore and headquarters'
 // LmdbChainStore so both index exactly alike (index.h says what is indexed).
 //
-//   customers: id (16 bytes) -> sealed nanopb Customer
-//   index:     kind | term | 0x00 | id -> search::MatchedField (1 byte), then the
-//              entry's detail (search::IndexEntry::detail: name tokens, country code)
+//   customers: id (16 bytes) -> nanopb Customer, sealed under its own key
+//   index:     kind | stored term | 0x00 | id -> search::MatchedField (1 byte),
+//              then the entry's detail (search::IndexEntry::detail: name
+//              tokens as stored terms, country code)
+// A stored term is Sealing::IndexTerm() of the term (sealing.h).
 //
 // The terminal's tables also keep a RecentIndex (recent_index.h): the index
 // entries of customers it created, kept apart until they are folded in.
@@ -21,9 +23,9 @@
 #include "kassa/model/customer.h"
 #include "kassa/search/customer_index.h"
 #include "kassa/search/index.h"
-#include "kassa/storage/record_protection.h"
 #include "lmdb_txn.h"
 #include "recent_index.h"
+#include "sealing.h"
 
 namespace kassa::storage {
 
@@ -39,10 +41,11 @@ class CustomerTables {
   enum class Recent { kNone, kKept };
 
   // Opens (creating) the databases in `txn`.
-  Status Open(WriteTxn& txn, RecordProtection& protection, Recent recent);
+  Status Open(WriteTxn& txn, Sealing& sealing, Recent recent);
 
-  Result<Bytes> Seal(const model::Customer& c) const;
-  Result<model::Customer> Unseal(ByteView sealed) const;
+  // The stored form of `c` (its data key made on first use).
+  Result<Bytes> Seal(WriteTxn& txn, const model::Customer& c) const;
+  Result<model::Customer> Unseal(const ReadTxn& txn, const model::LocalId& id, ByteView sealed) const;
 
   // Returns: kOk with nullopt when absent; kDataLoss when unreadable.
   Result<std::optional<model::Customer>> Find(const ReadTxn& txn, const model::LocalId& id) const;
@@ -64,9 +67,18 @@ class CustomerTables {
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
   // Deletes every index entry and derives them again from the customers:
-  // the migration for a change in what search::IndexEntriesOf() derives. Returns
-  // how many customers are pending (no account number yet).
+  // the migration for a change in what search::IndexEntriesOf() derives or
+  // in how terms are stored. Returns how many customers are pending (no
+  // account number yet).
   Result<std::uint64_t> RebuildIndex(WriteTxn& txn);
+  // Reads every customer as `from` sealed it and writes it again as this
+  // table's Sealing does (a plaintext store becoming encrypted), then
+  // rebuilds the index. Returns how many customers are pending.
+  Result<std::uint64_t> Reseal(WriteTxn& txn, const Sealing& from);
+  // Whether stored terms are the terms themselves; otherwise search
+  // confirms index matches on the records (sealing.h).
+  bool exact_terms() const { return sealing_->exact_terms(); }
+  std::string StoredTerm(search::IndexKind kind, std::string_view term) const { return sealing_->IndexTerm(kind, term); }
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
 
   // Appends to `problems` what disagrees between customers and index;
@@ -86,6 +98,9 @@ class CustomerTables {
 
  private:
   Status CheckUnique(const ReadTxn& txn, const model::Customer& c, const std::vector<search::IndexEntry>& entries) const;
+  // Whether customer `other` really holds `e`'s account or card (a stored
+  // term can be shared by two terms: sealing.h).
+  Result<bool> Holds(const ReadTxn& txn, const model::LocalId& other, const search::IndexEntry& e) const;
 
   std::string TermPrefix(search::IndexKind kind, std::string_view term) const;
   std::string EntryValue(const search::IndexEntry& e) const;
@@ -93,7 +108,7 @@ class CustomerTables {
 
   MDB_dbi customers_ = 0;
   MDB_dbi index_ = 0;
-  RecordProtection* protection_ = nullptr;
+  Sealing* sealing_ = nullptr;
   Recent recent_kept_ = Recent::kNone;
   RecentIndex recent_;
 };

@@ -8,6 +8,7 @@
 #include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
+#include "kassa/crypto/aead.h"
 #include "kassa/crypto/sha256.h"
 #include "kassa/proto_codec/codec.h"
 #include "kassa/proto_codec/link_codec.h"
@@ -17,13 +18,18 @@
 namespace kassa::storage {
 namespace {
 
-// customers, index, ops, changes, terminals, meta, clienteling, admin
+// customers, index, ops, changes, terminals, meta, clienteling, admin,
+// owners, keys
 constexpr unsigned kMaxDbs = 12;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
 // hq-3: one index entry a phone: national number + country code (rebuilt).
 // hq-4: each customer's legal entity in "owners" (filled from the change log).
-constexpr std::string_view kSchemaVersion = "hq-4";
+// hq-5: + keys: values sealed and index terms keyed (sealing.h): customers,
+//       clienteling records and changes, outcomes, secrets, the configuration.
+//       An earlier (plaintext) store is sealed on open and its file compacted.
+constexpr std::string_view kSchemaVersion = "hq-5";
+constexpr std::string_view kSchemaVersion4 = "hq-4";
 constexpr std::string_view kSchemaVersion1 = "hq-1";
 constexpr std::string_view kSchemaVersion2 = "hq-2";
 constexpr std::string_view kSchemaVersion3 = "hq-3";
@@ -32,6 +38,7 @@ constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kBookSeqKey = "book_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 constexpr std::string_view kAuditSeqKey = "audit_seq";
+constexpr std::string_view kSecretPrefix = "secret:";
 constexpr char kFieldSeparator = '\x1f';  // never in names, roles, paths or times
 
 // Fields joined by kFieldSeparator, and split again.
@@ -122,12 +129,17 @@ class LmdbChainTxn final : public ChainTxn {
 
 class LmdbChainStore final : public ChainStore {
  public:
-  explicit LmdbChainStore(LmdbEnv env) : env_(std::move(env)) {}
+  LmdbChainStore(LmdbEnv env, std::shared_ptr<crypto::KeyStore> keys)
+      : env_(std::move(env)), sealing_(keys ? std::make_unique<Sealing>(std::move(keys)) : std::make_unique<Sealing>()) {}
 
-  Status Init() {
-    return Update(env_, [&](WriteTxn& txn) -> Status {
-      KASSA_TRY(tables_.Open(txn, protection_, CustomerTables::Recent::kNone));
-      KASSA_TRY(clienteling_.Open(txn, protection_));
+  // Opens the tables, migrating earlier layouts. Returns whether this
+  // sealed a plaintext store (its file is then compacted and opened again).
+  Result<bool> Init() {
+    bool sealed_now = false;
+    KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
+      KASSA_TRY_ASSIGN(const bool fresh_keys, sealing_->Init(txn));
+      KASSA_TRY(tables_.Open(txn, *sealing_, CustomerTables::Recent::kNone));
+      KASSA_TRY(clienteling_.Open(txn, *sealing_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
@@ -137,18 +149,99 @@ class LmdbChainStore final : public ChainStore {
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         const std::string_view from = AsChars(*schema);
-        if (from == kSchemaVersion) return Status::Ok();
-        if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3) {
+        if (from == kSchemaVersion) {
+          if (fresh_keys && sealing_->encrypted()) {
+            return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
+          }
+          return Status::Ok();
+        }
+        if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4) {
           return Status(StatusCode::kFailedPrecondition, "data: not a kassa headquarters store of this version");
         }
-        KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion;
-        if (from != kSchemaVersion3) KASSA_TRY(tables_.RebuildIndex(txn).status());
-        KASSA_TRY(FillOwners(txn));
+        KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
+                         << (sealing_->encrypted() ? " (sealing every value)" : "");
+        if (from != kSchemaVersion4) KASSA_TRY(FillOwners(txn));
+        // Every layout before hq-5 is plaintext: read it so, write it sealed.
+        KASSA_TRY(Reseal(txn, Sealing()));
+        sealed_now = sealing_->encrypted();
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
       if (schema.status().code() != StatusCode::kNotFound) return schema.status();
       return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
-    });
+    }));
+    return sealed_now;
+  }
+
+  // Every value read as `plain` (an earlier layout) wrote it, written again
+  // sealed; the index rebuilt with stored terms.
+  Status Reseal(WriteTxn& txn, const Sealing& plain) {
+    KASSA_TRY(tables_.Reseal(txn, plain).status());
+    KASSA_TRY(clienteling_.Reseal(txn, plain));
+    // Clienteling changes in the log; upserts and store changes hold no
+    // personal data (an id, a store id).
+    std::vector<std::pair<Key8, Bytes>> changes;
+    {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(changes_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        const ByteView v = cursor.value();
+        if (v.size() < 2 || v.size() < 2u + v[1]) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+        if (static_cast<model::Change::Kind>(v[0]) == model::Change::Kind::kClienteling) {
+          KASSA_TRY_ASSIGN(const auto record, proto_codec::DecodeClientelingRecord(v.subspan(2u + v[1])));
+          KASSA_TRY_ASSIGN(const Bytes body, SealChange(txn, record));
+          Key8 seq{};
+          std::copy_n(cursor.key().begin(), seq.size(), seq.begin());
+          changes.emplace_back(seq, ChangeValue(model::Change::Kind::kClienteling, AsChars(v.subspan(2, v[1])), body));
+        }
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    }
+    for (const auto& [seq, value] : changes) KASSA_TRY(txn.Put(changes_, seq, value));
+    std::vector<std::pair<Bytes, Bytes>> rewritten;
+    {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(ops_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->Seal(txn, SealedTable::kOutcome, nullptr, cursor.value()));
+        rewritten.emplace_back(Bytes(cursor.key().begin(), cursor.key().end()), sealed);
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    }
+    for (const auto& [key, value] : rewritten) KASSA_TRY(txn.Put(ops_, key, value));
+    rewritten.clear();
+    {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(meta_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        const std::string_view key = AsChars(cursor.key());
+        if (key == kConfigKey || key.starts_with(kSecretPrefix)) {
+          KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->Seal(txn, SealedTable::kSecret, nullptr, cursor.value()));
+          rewritten.emplace_back(Bytes(cursor.key().begin(), cursor.key().end()), sealed);
+        }
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    }
+    for (const auto& [key, value] : rewritten) KASSA_TRY(txn.Put(meta_, key, value));
+    return Status::Ok();
+  }
+
+  // The log's body of a clienteling change: sealed under its customer's key.
+  Result<Bytes> SealChange(WriteTxn& txn, const model::ClientelingRecord& record) {
+    KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeClientelingRecord(record));
+    auto body = sealing_->SealTagged(txn, SealedTable::kChange, ClientelingTables::CustomerOf(record), plain);
+    crypto::Wipe(plain.data(), plain.size());
+    return body;
+  }
+
+  // A sealed value of meta (the configuration, secrets); nullopt when absent.
+  Result<std::optional<Bytes>> MetaSecret(const ReadTxn& txn, std::string_view key) const {
+    auto v = txn.Get(meta_, AsBytes(key));
+    if (!v.ok()) {
+      if (v.status().code() == StatusCode::kNotFound) return std::optional<Bytes>();
+      return v.status();
+    }
+    KASSA_TRY_ASSIGN(Bytes plain, sealing_->Unseal(txn, SealedTable::kSecret, nullptr, *v));
+    return std::optional<Bytes>(std::move(plain));
   }
 
   // A customer's owner from a Get of "owners".
@@ -209,8 +302,11 @@ class LmdbChainStore final : public ChainStore {
         if (!customer) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
         page.changes.push_back({seq, kind, std::move(customer), std::nullopt});
       } else if (kind == model::Change::Kind::kClienteling && scope == legal_entity) {
-        KASSA_TRY_ASSIGN(auto record, proto_codec::DecodeClientelingRecord(v.subspan(2u + v[1])));
-        page.changes.push_back({seq, kind, std::nullopt, std::move(record)});
+        KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealTagged(txn, SealedTable::kChange, v.subspan(2u + v[1])));
+        auto record = proto_codec::DecodeClientelingRecord(plain);
+        crypto::Wipe(plain.data(), plain.size());
+        KASSA_TRY(record.status());
+        page.changes.push_back({seq, kind, std::nullopt, std::move(*record)});
       } else if (kind == model::Change::Kind::kStoreConfig && scope == store_id) {
         page.changes.push_back({seq, kind, std::nullopt, std::nullopt});
       }
@@ -265,12 +361,9 @@ class LmdbChainStore final : public ChainStore {
 
   Result<std::optional<std::string>> LoadConfigText() override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
-    auto v = txn.Get(meta_, AsBytes(kConfigKey));
-    if (!v.ok()) {
-      if (v.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
-      return v.status();
-    }
-    return std::optional<std::string>(std::string(AsChars(*v)));
+    KASSA_TRY_ASSIGN(const auto text, MetaSecret(txn, kConfigKey));
+    if (!text) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(AsChars(*text)));
   }
 
   Status Read(const Reader& read) override {
@@ -307,26 +400,30 @@ class LmdbChainStore final : public ChainStore {
   }
 
   Result<std::string> ChainSecret(std::string_view name) override {
-    const std::string key = "secret:" + std::string(name);
+    const std::string key = std::string(kSecretPrefix) + std::string(name);
+    const auto checked = [](const Bytes& v) -> Result<std::string> {
+      if (v.size() != 32) return Status(StatusCode::kDataLoss, "storage corrupted: a chain secret is not 32 bytes");
+      return std::string(AsChars(v));
+    };
     {
       // Made once: afterwards a read, never a durable write.
       KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
-      auto v = txn.Get(meta_, AsBytes(key));
-      if (v.ok() && v->size() == 32) return std::string(AsChars(*v));
+      KASSA_TRY_ASSIGN(const auto stored, MetaSecret(txn, key));
+      if (stored) return checked(*stored);
     }
     std::string secret;
     KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
-      auto v = txn.Get(meta_, AsBytes(key));
-      if (v.ok()) {
-        if (v->size() != 32) return Status(StatusCode::kDataLoss, "storage corrupted: a chain secret is not 32 bytes");
-        secret.assign(AsChars(*v));
+      KASSA_TRY_ASSIGN(const auto stored, MetaSecret(txn, key));
+      if (stored) {
+        KASSA_TRY_ASSIGN(secret, checked(*stored));
         return Status::Ok();
       }
-      if (v.status().code() != StatusCode::kNotFound) return v.status();
       std::array<std::uint8_t, 32> fresh{};
       KASSA_TRY(crypto::RandomBytes(fresh));
       secret.assign(reinterpret_cast<const char*>(fresh.data()), fresh.size());
-      return txn.Put(meta_, AsBytes(key), fresh);
+      KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->Seal(txn, SealedTable::kSecret, nullptr, fresh));
+      crypto::Wipe(fresh.data(), fresh.size());
+      return txn.Put(meta_, AsBytes(key), sealed);
     }));
     return secret;
   }
@@ -365,13 +462,13 @@ class LmdbChainStore final : public ChainStore {
  private:
   friend class LmdbChainTxn;
   LmdbEnv env_;
-  PlaintextProtection protection_;  // headquarters' disk protection is the server's
+  std::unique_ptr<Sealing> sealing_;
   CustomerTables tables_;
   ClientelingTables clienteling_;  // scope: the legal entity
-  MDB_dbi ops_ = 0;        // op id (16) -> encoded OperationAck: every outcome, forever
-  MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id
+  MDB_dbi ops_ = 0;        // op id (16) -> sealed encoded OperationAck: every outcome, forever
+  MDB_dbi changes_ = 0;    // seq (8, big-endian) -> kind | scope | customer id, or sealed clienteling record
   MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
-  MDB_dbi meta_ = 0;       // schema, sequences, configuration text
+  MDB_dbi meta_ = 0;       // schema, sequences, sealed configuration text and secrets
   // 'A' + seq (8) -> at | who | what; 'C' + token SHA-256 -> role | name | created;
   // 'R' + certificate serial (hex) -> revoked at
   MDB_dbi admin_ = 0;
@@ -384,14 +481,16 @@ Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model
     if (v.status().code() == StatusCode::kNotFound) return std::optional<model::OperationAck>();
     return v.status();
   }
-  KASSA_TRY_ASSIGN(auto acks, proto_codec::DecodeUploadAcks(*v));
+  KASSA_TRY_ASSIGN(const Bytes plain, store_.sealing_->Unseal(txn_, SealedTable::kOutcome, nullptr, *v));
+  KASSA_TRY_ASSIGN(auto acks, proto_codec::DecodeUploadAcks(plain));
   if (acks.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: bad operation outcome");
   return std::optional<model::OperationAck>(std::move(acks.front()));
 }
 
 Status LmdbChainTxn::RecordOutcome(const model::OperationAck& ack) {
   KASSA_TRY_ASSIGN(const Bytes v, proto_codec::EncodeUploadAcks(std::span<const model::OperationAck>(&ack, 1)));
-  return txn_.Put(store_.ops_, IdKey(ack.op_id), v);
+  KASSA_TRY_ASSIGN(const Bytes sealed, store_.sealing_->Seal(txn_, SealedTable::kOutcome, nullptr, v));
+  return txn_.Put(store_.ops_, IdKey(ack.op_id), sealed);
 }
 
 Result<std::optional<model::Customer>> LmdbChainTxn::FindCustomer(const model::LocalId& id) {
@@ -404,7 +503,7 @@ Result<std::optional<std::string>> LmdbChainTxn::LegalEntityOf(const model::Loca
 
 Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
   KASSA_TRY_ASSIGN(const auto old, store_.tables_.Find(txn_, c.id));
-  KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(c));
+  KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(txn_, c));
   // A nested transaction: a refused customer (a taken loyalty card) leaves
   // no trace, and the operations around it still commit.
   KASSA_TRY_ASSIGN(WriteTxn step, WriteTxn::BeginNested(store_.env_, txn_));
@@ -440,7 +539,7 @@ Status LmdbChainTxn::AppendStoreConfigChange(std::string_view store_id) {
 
 Status LmdbChainTxn::ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) {
   KASSA_TRY(store_.clienteling_.Apply(txn_, legal_entity, record));
-  KASSA_TRY_ASSIGN(const Bytes body, proto_codec::EncodeClientelingRecord(record));
+  KASSA_TRY_ASSIGN(const Bytes body, store_.SealChange(txn_, record));
   return AppendChange(ChangeValue(model::Change::Kind::kClienteling, legal_entity, body));
 }
 
@@ -478,20 +577,30 @@ Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::
 }
 
 Status LmdbChainTxn::SaveConfigText(std::string_view text) {
-  return txn_.Put(store_.meta_, AsBytes(kConfigKey), AsBytes(text));
+  KASSA_TRY_ASSIGN(const Bytes sealed, store_.sealing_->Seal(txn_, SealedTable::kSecret, nullptr, AsBytes(text)));
+  return txn_.Put(store_.meta_, AsBytes(kConfigKey), sealed);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes) {
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
+                                                       std::shared_ptr<crypto::KeyStore> key_store) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     KASSA_LOG(kError) << "data directory " << path << " does not exist";
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
-  auto store = std::make_unique<LmdbChainStore>(std::move(env));
-  KASSA_TRY(store->Init());
+  auto store = std::make_unique<LmdbChainStore>(std::move(env), key_store);
+  KASSA_TRY_ASSIGN(const bool sealed_now, store->Init());
+  if (sealed_now) {
+    store.reset();  // the environment closes before its file is replaced
+    KASSA_TRY(CompactEnvironment(path, map_size_bytes, kMaxDbs));
+    KASSA_LOG(kInfo) << "sealed the headquarters store in " << path << " and compacted its file";
+    KASSA_TRY_ASSIGN(LmdbEnv reopened, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
+    store = std::make_unique<LmdbChainStore>(std::move(reopened), key_store);
+    KASSA_TRY(store->Init().status());
+  }
   return std::unique_ptr<ChainStore>(std::move(store));
 }
 

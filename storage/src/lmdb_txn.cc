@@ -1,6 +1,11 @@
 #include "lmdb_txn.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "kassa/base/log.h"
 
@@ -39,6 +44,40 @@ Status FromMdb(int rc, const char* what) {
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc) << " (" << rc << ")";
       return Status(StatusCode::kInternal, "storage error (see log)");
   }
+}
+
+Status CompactEnvironment(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs) {
+  const std::string file = path + "/data.mdb";
+  const std::string copy = path + "/data.mdb.compact";
+  const auto failed = [&](const char* step) {
+    KASSA_LOG(kError) << "compacting " << file << ": " << step << " failed: " << std::strerror(errno);
+    ::unlink(copy.c_str());
+    return Status(StatusCode::kUnavailable, "storage unavailable: the data directory cannot be used (see log)");
+  };
+  ::unlink(copy.c_str());  // a copy a crash left behind
+  {
+    KASSA_TRY_ASSIGN(const LmdbEnv env, LmdbEnv::Open(path, map_size_bytes, max_dbs));
+    const int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return failed("create");
+    const int rc = mdb_env_copyfd2(env.get(), fd, MDB_CP_COMPACT);
+    if (rc != MDB_SUCCESS) {
+      ::close(fd);
+      ::unlink(copy.c_str());
+      return FromMdb(rc, "copy");
+    }
+    if (::fsync(fd) != 0) {
+      ::close(fd);
+      return failed("fsync");
+    }
+    ::close(fd);
+  }
+  if (std::rename(copy.c_str(), file.c_str()) != 0) return failed("rename");
+  const int dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return failed("open directory");
+  const int synced = ::fsync(dir);
+  ::close(dir);
+  if (synced != 0) return failed("fsync directory");
+  return Status::Ok();
 }
 
 Result<LmdbEnv> LmdbEnv::Open(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs) {

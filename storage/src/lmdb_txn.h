@@ -66,6 +66,13 @@ class LmdbEnv {
   MDB_env* env_;
 };
 
+// Rewrites the environment in directory `path` (not open in this process)
+// with only its live pages, then puts the copy in place of data.mdb: what
+// the free pages held (the plaintext of a store just sealed) is gone from
+// the file. The copy is written and synced beside the file and renamed over
+// it, so a crash leaves one whole file or the other.
+Status CompactEnvironment(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs);
+
 class Cursor;
 
 // A read-only snapshot; aborted (released) on destruction.

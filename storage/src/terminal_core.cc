@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kassa/base/log.h"
+#include "kassa/crypto/aead.h"
 #include "kassa/proto_codec/codec.h"
 
 namespace kassa::storage::terminal {
@@ -11,28 +12,50 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
   return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
-MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record
-MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
-MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
-ClientelingTables clienteling;  // scope "": the terminal's legal entity
+namespace {
 
-Result<model::Operation> StoreCore::OpenOperation(ByteView sealed) {
-  KASSA_TRY_ASSIGN(Bytes plain, protection->Open(sealed));
-  return proto_codec::DecodeOperation(plain);
+model::LocalId FiledId(ByteView value) {
+  model::LocalId id;
+  std::copy_n(value.begin(), kOutboxIdBytes, id.bytes.begin());
+  return id;
 }
 
-Result<model::Operation> StoreCore::OpenQueued(ByteView outbox_value) {
+}  // namespace
+
+Result<model::Operation> StoreCore::OpenQueued(const ReadTxn& txn, ByteView outbox_value) {
   if (outbox_value.size() < kOutboxIdBytes) {
     return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
   }
-  return OpenOperation(outbox_value.subspan(kOutboxIdBytes));
+  const model::LocalId id = FiledId(outbox_value);
+  KASSA_TRY_ASSIGN(Bytes plain, sealing->Unseal(txn, SealedTable::kOutbox, &id, outbox_value.subspan(kOutboxIdBytes)));
+  auto op = proto_codec::DecodeOperation(plain);
+  crypto::Wipe(plain.data(), plain.size());
+  return op;
 }
 
-Result<Bytes> StoreCore::Queued(const model::Operation& op) {
+Result<Bytes> StoreCore::Queued(WriteTxn& txn, const model::Operation& op) {
   KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeOperation(op));
-  KASSA_TRY_ASSIGN(Bytes sealed, protection->Seal(plain));
-  sealed.insert(sealed.begin(), op.customer.id.bytes.begin(), op.customer.id.bytes.end());
+  auto sealed = sealing->Seal(txn, SealedTable::kOutbox, &op.customer.id, plain);
+  crypto::Wipe(plain.data(), plain.size());
+  KASSA_TRY(sealed.status());
+  sealed->insert(sealed->begin(), op.customer.id.bytes.begin(), op.customer.id.bytes.end());
   return sealed;
+}
+
+Result<Bytes> StoreCore::SealStoreConfig(WriteTxn& txn, const model::StoreConfig& config) {
+  KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(config));
+  return sealing->Seal(txn, SealedTable::kSecret, nullptr, plain);
+}
+
+Result<std::optional<model::StoreConfig>> StoreCore::LoadStoreConfig(const ReadTxn& txn) {
+  auto sealed = txn.Get(meta, AsBytes(kStoreConfigKey));
+  if (!sealed.ok()) {
+    if (sealed.status().code() == StatusCode::kNotFound) return std::optional<model::StoreConfig>();
+    return sealed.status();
+  }
+  KASSA_TRY_ASSIGN(const Bytes plain, sealing->Unseal(txn, SealedTable::kSecret, nullptr, *sealed));
+  KASSA_TRY_ASSIGN(model::StoreConfig config, proto_codec::DecodeStoreConfig(plain));
+  return std::optional<model::StoreConfig>(std::move(config));
 }
 
 Result<std::uint64_t> StoreCore::MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent) {
@@ -58,7 +81,7 @@ Result<std::vector<OutboxEntry>> StoreCore::ReadOutbox(const ReadTxn& txn, std::
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found && entries.size() < max) {
-    KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(cursor.value()));
+    KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(txn, cursor.value()));
     entries.push_back({FromBe64(cursor.key()), std::move(op)});
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
@@ -77,7 +100,7 @@ Status StoreCore::PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView 
 
 Status StoreCore::Rewrite(WriteTxn& txn, const model::Customer& next, const model::Customer& old) {
   if (next == old) return Status::Ok();
-  KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(next));
+  KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(txn, next));
   // Headquarters is the system of record: what it decided is never refused here.
   return PutCustomer(txn, next, record, &old, /*check_unique=*/false);
 }
@@ -86,9 +109,9 @@ Status StoreCore::StampQueued(WriteTxn& txn, QueuedOps& queued, const model::Loc
   KASSA_TRY_ASSIGN(const auto seqs, queued.For(id));
   for (const std::uint64_t seq : seqs) {
     KASSA_TRY_ASSIGN(const ByteView value, txn.Get(outbox, Be64(seq)));
-    KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(value));
+    KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(txn, value));
     op.customer.account = account;
-    KASSA_TRY_ASSIGN(const Bytes requeued, Queued(op));
+    KASSA_TRY_ASSIGN(const Bytes requeued, Queued(txn, op));
     KASSA_TRY(txn.Put(outbox, Be64(seq), requeued));
   }
   return Status::Ok();
@@ -115,12 +138,18 @@ Status StoreCore::Quarantine(WriteTxn& txn, std::uint64_t seq, const model::Oper
   record.push_back(static_cast<std::uint8_t>(n & 0xFF));
   record.insert(record.end(), reason.begin(), reason.begin() + n);
   record.insert(record.end(), plain.begin(), plain.end());
-  KASSA_TRY_ASSIGN(const Bytes sealed, protection->Seal(record));
-  return txn.Put(quarantine, Be64(seq), sealed);
+  auto sealed = sealing->Seal(txn, SealedTable::kQuarantine, &op.customer.id, record);
+  crypto::Wipe(record.data(), record.size());
+  crypto::Wipe(plain.data(), plain.size());
+  KASSA_TRY(sealed.status());
+  sealed->insert(sealed->begin(), op.customer.id.bytes.begin(), op.customer.id.bytes.end());
+  return txn.Put(quarantine, Be64(seq), *sealed);
 }
 
-Result<QuarantineEntry> StoreCore::OpenQuarantined(std::uint64_t seq, ByteView sealed) {
-  KASSA_TRY_ASSIGN(const Bytes record, protection->Open(sealed));
+Result<QuarantineEntry> StoreCore::OpenQuarantined(const ReadTxn& txn, std::uint64_t seq, ByteView value) {
+  if (value.size() < kOutboxIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed quarantine entry");
+  const model::LocalId id = FiledId(value);
+  KASSA_TRY_ASSIGN(const Bytes record, sealing->Unseal(txn, SealedTable::kQuarantine, &id, value.subspan(kOutboxIdBytes)));
   if (record.size() < 10) return Status(StatusCode::kDataLoss, "storage corrupted: malformed quarantine entry");
   QuarantineEntry e;
   e.seq = seq;
@@ -135,7 +164,7 @@ Result<QuarantineEntry> StoreCore::OpenQuarantined(std::uint64_t seq, ByteView s
 Status StoreCore::UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming) {
   KASSA_TRY_ASSIGN(const auto local, tables.Find(txn, incoming.id));
   if (!local) {
-    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(incoming));
+    KASSA_TRY_ASSIGN(const Bytes record, tables.Seal(txn, incoming));
     return PutCustomer(txn, incoming, record, nullptr, /*check_unique=*/false);
   }
   KASSA_TRY_ASSIGN(const auto seqs, queued.For(incoming.id));
@@ -154,35 +183,68 @@ Status StoreCore::UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const
   return Rewrite(txn, next, *local);
 }
 
-Status StoreCore::FileOutboxUnderCustomers(WriteTxn& txn) {
-  std::vector<std::pair<std::uint64_t, Bytes>> queued;
+Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& plain) {
+  if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4 &&
+      from != kSchemaVersion5) {
+    return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
+  }
+  KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion
+                   << (sealing->encrypted() ? " (sealing every value)" : "");
+  // The outbox: layouts 1 to 4 keep the bare operation, 5 the customer's id
+  // in front; every value is read whole before any is written.
+  const bool filed = from == kSchemaVersion5;
+  std::vector<std::pair<std::uint64_t, model::Operation>> queued;
   {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     while (found) {
-      KASSA_TRY_ASSIGN(const model::Operation op, OpenOperation(cursor.value()));
-      KASSA_TRY_ASSIGN(Bytes value, Queued(op));
-      queued.emplace_back(FromBe64(cursor.key()), std::move(value));
+      ByteView value = cursor.value();
+      if (filed) {
+        if (value.size() < kOutboxIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
+        value = value.subspan(kOutboxIdBytes);
+      }
+      KASSA_TRY_ASSIGN(const Bytes bare, plain.Unseal(txn, SealedTable::kOutbox, nullptr, value));
+      KASSA_TRY_ASSIGN(model::Operation op, proto_codec::DecodeOperation(bare));
+      queued.emplace_back(FromBe64(cursor.key()), std::move(op));
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
   }
-  for (const auto& [seq, value] : queued) KASSA_TRY(txn.Put(outbox, Be64(seq), value));
-  MDB_dbi refs = 0;
-  const int rc = mdb_dbi_open(txn.get(), "outbox_refs", 0, &refs);
-  if (rc == MDB_NOTFOUND) return Status::Ok();
-  KASSA_TRY(FromMdb(rc, "dbi outbox_refs"));
-  return FromMdb(mdb_drop(txn.get(), refs, 1), "drop outbox_refs");
-}
-
-Status StoreCore::Migrate(WriteTxn& txn, std::string_view from) {
-  if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4) {
-    return Status(StatusCode::kFailedPrecondition, "data: written by an incompatible kassa version");
+  for (const auto& [seq, op] : queued) {
+    KASSA_TRY_ASSIGN(const Bytes value, Queued(txn, op));
+    KASSA_TRY(txn.Put(outbox, Be64(seq), value));
   }
-  KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion;
-  KASSA_TRY(FileOutboxUnderCustomers(txn));
-  // index_recent (layout 5) was created empty on open.
-  if (from == kSchemaVersion4) return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
-  KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.RebuildIndex(txn));
+  MDB_dbi refs = 0;
+  if (const int rc = mdb_dbi_open(txn.get(), "outbox_refs", 0, &refs); rc != MDB_NOTFOUND) {
+    KASSA_TRY(FromMdb(rc, "dbi outbox_refs"));
+    KASSA_TRY(FromMdb(mdb_drop(txn.get(), refs, 1), "drop outbox_refs"));
+  }
+  // The quarantine (layout 2 on): rejected_at (8) | reason length (2) | reason | operation.
+  std::vector<std::pair<std::uint64_t, QuarantineEntry>> rejected;
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(quarantine));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      const ByteView record = cursor.value();
+      QuarantineEntry e;
+      const std::size_t n = record.size() >= 10 ? (std::size_t{record[8]} << 8) | record[9] : 0;
+      if (record.size() < 10 + n) return Status(StatusCode::kDataLoss, "storage corrupted: malformed quarantine entry");
+      e.rejected_at_ms = static_cast<std::int64_t>(FromBe64(record.subspan(0, 8)));
+      e.reason.assign(reinterpret_cast<const char*>(record.data() + 10), n);
+      KASSA_TRY_ASSIGN(e.operation, proto_codec::DecodeOperation(record.subspan(10 + n)));
+      rejected.emplace_back(FromBe64(cursor.key()), std::move(e));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+  }
+  for (const auto& [seq, e] : rejected) KASSA_TRY(Quarantine(txn, seq, e.operation, e.reason, e.rejected_at_ms));
+  if (auto config = txn.Get(meta, AsBytes(kStoreConfigKey)); config.ok()) {
+    KASSA_TRY_ASSIGN(const model::StoreConfig c, proto_codec::DecodeStoreConfig(*config));
+    KASSA_TRY_ASSIGN(const Bytes sealed, SealStoreConfig(txn, c));
+    KASSA_TRY(txn.Put(meta, AsBytes(kStoreConfigKey), sealed));
+  } else if (config.status().code() != StatusCode::kNotFound) {
+    return config.status();
+  }
+  KASSA_TRY(clienteling.Reseal(txn, plain));
+  KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.Reseal(txn, plain));
   KASSA_TRY(PutMetaU64(txn, kPendingKey, pending));
   return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
 }

@@ -15,9 +15,9 @@
 
 #include "clienteling_tables.h"
 #include "customer_tables.h"
-#include "kassa/storage/record_protection.h"
 #include "kassa/storage/terminal_tables.h"
 #include "lmdb_txn.h"
+#include "sealing.h"
 
 namespace kassa::storage::terminal {
 
@@ -29,7 +29,12 @@ namespace kassa::storage::terminal {
 // 5: + index_recent: the index entries of customers created here, kept
 //    apart until folded in (recent_index.h); outbox_refs dropped: each
 //    outbox value starts with its customer's id instead.
-inline constexpr std::string_view kSchemaVersion = "5";
+// 6: + keys: values sealed and index terms keyed (sealing.h); each
+//    quarantine value starts with its customer's id, as outbox values do.
+//    A plaintext store of an earlier layout is sealed on open and its file
+//    compacted, so no page keeps the plaintext.
+inline constexpr std::string_view kSchemaVersion = "6";
+inline constexpr std::string_view kSchemaVersion5 = "5";
 inline constexpr std::string_view kSchemaVersion4 = "4";
 inline constexpr std::string_view kSchemaVersion3 = "3";
 inline constexpr std::string_view kSchemaVersion2 = "2";
@@ -41,12 +46,13 @@ inline constexpr std::string_view kStoreConfigKey = "store_config";
 inline constexpr std::string_view kCursorKey = "distribution_cursor";
 inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
-// customers, index, index_recent, outbox, quarantine, meta, clienteling;
-// and outbox_refs of layouts 2 to 4 while it is migrated away.
-inline constexpr unsigned kMaxDbs = 8;
+// customers, index, index_recent, outbox, quarantine, meta, clienteling,
+// keys; and outbox_refs of layouts 2 to 4 while it is migrated away.
+inline constexpr unsigned kMaxDbs = 9;
 
-// An outbox value: the operation's customer id (16 bytes), then the sealed
-// operation.
+// An outbox value: the operation's customer id (16 bytes), then the
+// operation sealed under that customer's key. A quarantine value: the same
+// id, then the sealed (rejected_at_ms, reason, operation).
 inline constexpr std::size_t kOutboxIdBytes = model::kLocalIdBytes;
 
 // Whether `outbox_value` is filed under customer `id`.
@@ -95,17 +101,20 @@ class QueuedOps {
 
 struct StoreCore {
   LmdbEnv env;
-  std::unique_ptr<RecordProtection> protection;
+  std::unique_ptr<Sealing> sealing;
   CustomerTables tables;    // customers + index
   MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record
-  MDB_dbi quarantine = 0;   // sequence -> sealed (rejected_at_ms, reason, Operation)
-  MDB_dbi meta = 0;         // name -> value (schema, next sequence, store config, cursor, last ack)
+  MDB_dbi quarantine = 0;   // sequence -> customer id | sealed (rejected_at_ms, reason, Operation)
+  MDB_dbi meta = 0;         // name -> value (schema, next sequence, sealed store config, cursor, last ack)
   ClientelingTables clienteling;  // scope "": the terminal's legal entity
 
-  Result<model::Operation> OpenOperation(ByteView sealed);
-  Result<model::Operation> OpenQueued(ByteView outbox_value);
+  Result<model::Operation> OpenQueued(const ReadTxn& txn, ByteView outbox_value);
   // The outbox value of `op`.
-  Result<Bytes> Queued(const model::Operation& op);
+  Result<Bytes> Queued(WriteTxn& txn, const model::Operation& op);
+
+  // The store configuration as kept in meta (sealed under the store key).
+  Result<Bytes> SealStoreConfig(WriteTxn& txn, const model::StoreConfig& config);
+  Result<std::optional<model::StoreConfig>> LoadStoreConfig(const ReadTxn& txn);
 
   Result<std::uint64_t> MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent);
   Status PutMetaU64(WriteTxn& txn, std::string_view key, std::uint64_t value);
@@ -133,15 +142,15 @@ struct StoreCore {
   Status Quarantine(WriteTxn& txn, std::uint64_t seq, const model::Operation& op, std::string_view reason,
                     std::int64_t now_ms);
 
-  Result<QuarantineEntry> OpenQuarantined(std::uint64_t seq, ByteView sealed);
+  Result<QuarantineEntry> OpenQuarantined(const ReadTxn& txn, std::uint64_t seq, ByteView value);
 
   Status UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming);
 
-  // Layouts 1 to 4 to 5: each outbox value gets its customer's id in front,
-  // and outbox_refs (layouts 2 to 4) goes.
-  Status FileOutboxUnderCustomers(WriteTxn& txn);
-
-  Status Migrate(WriteTxn& txn, std::string_view from);
+  // Layouts 1 to 5 to 6, reading with `from` (plaintext: no earlier layout
+  // was sealed) and writing with `sealing`: outbox values filed under their
+  // customer's id (outbox_refs of layouts 2 to 4 dropped), quarantine
+  // values the same, every value sealed, the index rebuilt with stored terms.
+  Status Migrate(WriteTxn& txn, std::string_view from, const Sealing& plain);
 };
 
 }  // namespace kassa::storage::terminal

@@ -3,26 +3,22 @@
 namespace kassa::storage::terminal {
 
 Status LmdbCustomerTable::Create(const model::Customer& customer, const model::Operation* op) {
-  // Encode and seal before the transaction: the write lock is held only for puts.
-  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
-  Bytes queued;
-  if (op != nullptr) {
-    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
-  }
+  // Sealed inside the transaction: a new customer's data key is written
+  // with its record (microseconds of the write lock; the commit's sync is
+  // milliseconds).
   return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(txn, customer));
     KASSA_TRY(core_.PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
-    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
+    if (op != nullptr) {
+      KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *op));
+      KASSA_TRY(core_.Append(txn, queued));
+    }
     return Status::Ok();
   });
 }
 
 Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t expected_version,
                               const model::Operation* op) {
-  KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(customer));
-  Bytes queued;
-  if (op != nullptr) {
-    KASSA_TRY_ASSIGN(queued, core_.Queued(*op));
-  }
   return Update(core_.env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY_ASSIGN(const auto old, core_.tables.Find(txn, customer.id));
     if (!old) return Status(StatusCode::kNotFound, "customer: no customer with this id");
@@ -33,8 +29,12 @@ Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t
       // Headquarters assigned the number since the caller read the customer.
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
+    KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(txn, customer));
     KASSA_TRY(core_.PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
-    if (op != nullptr) KASSA_TRY(core_.Append(txn, queued));
+    if (op != nullptr) {
+      KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *op));
+      KASSA_TRY(core_.Append(txn, queued));
+    }
     return Status::Ok();
   });
 }

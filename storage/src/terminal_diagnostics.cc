@@ -48,7 +48,7 @@ Result<CheckReport> LmdbDiagnostics::Check() {
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.outbox_entries) {
       last_seq = FromBe64(cursor.key());
-      auto op = core_.OpenQueued(cursor.value());
+      auto op = core_.OpenQueued(txn, cursor.value());
       if (!op.ok()) {
         problem("outbox entry " + std::to_string(last_seq) + ": does not decode (" + op.status().detail() + ")");
       } else {
@@ -67,7 +67,7 @@ Result<CheckReport> LmdbDiagnostics::Check() {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.quarantine));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     for (; found; ++report.quarantined) {
-      auto e = core_.OpenQuarantined(FromBe64(cursor.key()), cursor.value());
+      auto e = core_.OpenQuarantined(txn, FromBe64(cursor.key()), cursor.value());
       if (!e.ok()) {
         problem("quarantine entry " + std::to_string(FromBe64(cursor.key())) + ": does not decode");
       } else if (e->operation.kind == model::OperationKind::kCreateCustomer) {

@@ -9,7 +9,7 @@ Status LmdbClienteling::WriteClienteling(const std::vector<ClientelingWrite>& wr
     for (const auto& w : writes) {
       KASSA_TRY(core_.clienteling.Apply(txn, "", w.record));
       if (w.op) {
-        KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(*w.op));
+        KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *w.op));
         KASSA_TRY(core_.Append(txn, queued));
       }
     }
@@ -87,24 +87,15 @@ Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const P
 }
 
 Result<std::optional<model::StoreConfig>> LmdbStoreSettings::LoadStoreConfig() {
-  Bytes plain;
-  {
-    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-    auto sealed = txn.Get(core_.meta, AsBytes(kStoreConfigKey));
-    if (!sealed.ok()) {
-      if (sealed.status().code() == StatusCode::kNotFound) return std::optional<model::StoreConfig>();
-      return sealed.status();
-    }
-    KASSA_TRY_ASSIGN(plain, core_.protection->Open(*sealed));
-  }
-  KASSA_TRY_ASSIGN(model::StoreConfig config, proto_codec::DecodeStoreConfig(plain));
-  return std::optional<model::StoreConfig>(std::move(config));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  return core_.LoadStoreConfig(txn);
 }
 
 Status LmdbStoreSettings::SaveStoreConfig(const model::StoreConfig& config) {
-  KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(config));
-  KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
-  return Update(core_.env, [&](WriteTxn& txn) { return txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed); });
+  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, config));
+    return txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed);
+  });
 }
 
 }  // namespace kassa::storage::terminal

@@ -23,7 +23,7 @@ Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint
         ++result.ignored;
         continue;
       }
-      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(*queued));
+      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(txn, *queued));
       if (op.op_id != ack.op_id) {
         KASSA_LOG(kWarning) << "acknowledgement of operation " << ack.op_id.ToHex() << " does not match outbox entry "
                             << seq << "; ignored";
@@ -63,8 +63,7 @@ Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<mo
         KASSA_TRY(core_.clienteling.Apply(txn, "", change.clienteling));
         ++result.clienteling;
       } else {
-        KASSA_TRY_ASSIGN(const Bytes plain, proto_codec::EncodeStoreConfig(change.store_config));
-        KASSA_TRY_ASSIGN(const Bytes sealed, core_.protection->Seal(plain));
+        KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, change.store_config));
         KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
         result.store_config = change.store_config;
       }
@@ -91,7 +90,7 @@ Result<std::vector<QuarantineEntry>> LmdbQuarantine::Quarantined(std::size_t max
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.quarantine));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found && entries.size() < max) {
-    KASSA_TRY_ASSIGN(QuarantineEntry e, core_.OpenQuarantined(FromBe64(cursor.key()), cursor.value()));
+    KASSA_TRY_ASSIGN(QuarantineEntry e, core_.OpenQuarantined(txn, FromBe64(cursor.key()), cursor.value()));
     entries.push_back(std::move(e));
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }

@@ -19,6 +19,7 @@
 #include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_keys.h"
 
 namespace kassa {
 namespace {
@@ -276,7 +277,7 @@ constexpr std::int64_t kToday = 1795341600000;  // 2026-11-22T10:00:00Z
 class ClientelingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = storage::CustomerStore::Open({dir_.path()});
+    auto store = storage::CustomerStore::Open({dir_.path(), std::size_t{1} << 30, keys_});
     ASSERT_TRUE(store.ok()) << store.status().detail();
     store_ = std::move(*store);
     customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "LON-01-T1", testing::SampleStore());
@@ -304,6 +305,7 @@ class ClientelingServiceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{kToday};
   std::unique_ptr<storage::CustomerStore> store_;
   std::unique_ptr<customers::CustomerService> customers_;

@@ -6,6 +6,7 @@
 #include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_keys.h"
 
 namespace kassa::customers {
 namespace {
@@ -18,7 +19,7 @@ class CustomerServiceTest : public ::testing::Test {
   void Start(model::StoreConfig config) {
     service_.reset();
     store_.reset();
-    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
+    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_}));
     service_ = std::make_unique<CustomerService>(store_->customers(), clock_, "POS-7", std::move(config));
   }
   model::Customer MustCreate(const CustomerPatch& p) {
@@ -33,6 +34,7 @@ class CustomerServiceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{kT0};
   std::unique_ptr<storage::CustomerStore> store_;
   std::unique_ptr<CustomerService> service_;

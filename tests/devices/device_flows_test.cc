@@ -11,6 +11,7 @@
 #include "kassa/storage/customer_store.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_keys.h"
 
 namespace kassa::devices {
 namespace {
@@ -31,7 +32,7 @@ std::string Printable(const Bytes& job) {
 class DeviceFlowsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20}));
+    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_}));
     customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "POS-7", testing::SampleStore());
     flows_ = std::make_unique<DeviceFlows>(
         *customers_, clock_, Devices{&scanner_, &reader_, &printer_, &display_},
@@ -63,6 +64,7 @@ class DeviceFlowsTest : public ::testing::Test {
 
   boost::asio::io_context io_;
   testing::TempDir dir_;
+  std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{1790000000000};
   hal::sim::SimBarcodeScanner scanner_{io_.get_executor()};
   hal::sim::SimCardReader reader_{io_.get_executor(), "EMP"};

@@ -162,29 +162,6 @@ TEST(SimDevicesTest, CardReaderParsesAndDropsMisreads) {
 }
 
 
-TEST(LinuxKeyStoreTest, CreatedOnceAs0600AndRefusedWhenOthersCanRead) {
-  testing::TempDir dir;
-  const std::string path = dir.path() + "/device.key";
-  auto first = lnx::OpenKeyStore(path)->DeviceSecret();
-  ASSERT_TRUE(first.ok()) << first.status().detail();
-  EXPECT_EQ(first->size(), KeyStore::kSecretBytes);
-  struct stat st {};
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  // Another process start reads the same secret.
-  auto again = lnx::OpenKeyStore(path)->DeviceSecret();
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, *first);
-
-  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
-  EXPECT_EQ(lnx::OpenKeyStore(path)->DeviceSecret().status().code(), StatusCode::kDataLoss);
-  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-  std::filesystem::resize_file(path, 10);
-  EXPECT_EQ(lnx::OpenKeyStore(path)->DeviceSecret().status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(lnx::OpenKeyStore(dir.path() + "/no/such/dir/key")->DeviceSecret().status().code(),
-            StatusCode::kUnavailable);
-}
-
 TEST(LinuxNetworkMonitorTest, ReportsTheLinkFromOperstateIgnoringLoopback) {
   testing::TempDir dir;
   const auto set = [&](const std::string& iface, const std::string& state) {

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kassa/base/private_file.h"
 #include "kassa/base/atomic_file.h"
 #include "kassa/hq/link_pki.h"
 #include "kassa/hq/link_server.h"
@@ -28,6 +29,7 @@
 #include "kassa/tls/pki.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_keys.h"
 
 namespace kassa::hq {
 namespace {
@@ -75,7 +77,7 @@ class LinkTlsTest : public ::testing::Test {
     const auto hq = Must(tls::IssueHeadquartersCertificate(ca_.certificate_pem, ca_.key_pem, {"127.0.0.1"}, kValid));
     server_files_ = Write("hq", hq, ca_.certificate_pem);
     std::filesystem::create_directories(dir_.path() + "/store");
-    store_ = Must(storage::OpenLmdbChainStore(dir_.path() + "/store", std::size_t{64} << 20));
+    store_ = Must(storage::OpenLmdbChainStore(dir_.path() + "/store", std::size_t{64} << 20, keys_));
     registry_ = Must(Registry::Open(*store_, clock_, TwoEntityChain()));
     LinkServerOptions options;
     options.tls = Must(tls::MakeServerContext(server_files_));
@@ -144,6 +146,7 @@ class LinkTlsTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{1'700'000'000'000};
   tls::IssuedCertificate ca_;
   tls::LinkCredentials server_files_;
@@ -345,11 +348,11 @@ TEST(PkiTest, KeysReadableByOthersAreRefused) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/key.pem";
   ASSERT_TRUE(WriteFileAtomically(path, "secret", 0644).ok());
-  EXPECT_EQ(tls::ReadPrivateFile(path, 1024).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadPrivateFile(path, 1024).status().code(), StatusCode::kPermissionDenied);
   ASSERT_TRUE(WriteFileAtomically(path, "secret", 0600).ok());
-  EXPECT_EQ(Must(tls::ReadPrivateFile(path, 1024)), "secret");
-  EXPECT_EQ(tls::ReadPrivateFile(path, 3).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(tls::ReadPrivateFile(dir.path() + "/none", 1024).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Must(ReadPrivateFile(path, 1024)), "secret");
+  EXPECT_EQ(ReadPrivateFile(path, 3).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadPrivateFile(dir.path() + "/none", 1024).status().code(), StatusCode::kNotFound);
 }
 
 TEST(PkiTest, EnrolmentWritesABundleKassadCanUseAndIsAudited) {
@@ -357,7 +360,7 @@ TEST(PkiTest, EnrolmentWritesABundleKassadCanUseAndIsAudited) {
   const std::int64_t now_ms = NowS() * 1000;
   ASSERT_TRUE(InitLinkPki(dir.path(), "chain", {"127.0.0.1", "hq.example"}, 3650, 730, now_ms).ok());
   EXPECT_EQ(InitLinkPki(dir.path(), "chain", {"127.0.0.1"}, 3650, 730, now_ms).code(), StatusCode::kAlreadyExists);
-  auto store = Must(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20));
+  auto store = Must(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys()));
   const auto issued = Must(IssueTerminalBundle(dir.path(), *store, "POS-1", "RIGA-01", 30, dir.path() + "/b", now_ms));
   EXPECT_TRUE(tls::MakeClientContext(tls::BundleCredentials(dir.path() + "/b"), "hq.example").ok());
   EXPECT_TRUE(tls::MakeServerContext(HeadquartersCredentials(dir.path())).ok());

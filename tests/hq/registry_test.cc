@@ -3,12 +3,15 @@
 #include "kassa/hq/registry.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <lmdb.h>
 
 #include "kassa/crypto/pin_hash.h"
 #include "kassa/hal/sim/sim_clock.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_keys.h"
 
 namespace kassa::hq {
 namespace {
@@ -45,7 +48,7 @@ class RegistryTest : public ::testing::Test {
   void Reopen(std::optional<ChainConfig> config) {
     registry_.reset();
     store_.reset();
-    auto s = storage::OpenLmdbChainStore(dir_.path(), std::size_t{64} << 20);
+    auto s = storage::OpenLmdbChainStore(dir_.path(), std::size_t{64} << 20, keys_);
     ASSERT_TRUE(s.ok()) << s.status().detail();
     store_ = std::move(*s);
     auto r = Registry::Open(*store_, clock_, std::move(config));
@@ -60,6 +63,7 @@ class RegistryTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{1'700'000'000'000};
   std::unique_ptr<storage::ChainStore> store_;
   std::unique_ptr<Registry> registry_;
@@ -185,7 +189,7 @@ TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
 TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAnotherStoresOperator) {
   testing::TempDir dir;
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity se = config.legal_entities[0];
@@ -246,7 +250,7 @@ TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAno
 TEST(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSavedOrDistributed) {
   testing::TempDir dir;
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity& le = config.legal_entities[0];
@@ -286,12 +290,15 @@ TEST(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSaved
 
 // Schema hq-4: a store of the layout before (no customer owners) learns
 // each customer's legal entity from its change log when opened.
-TEST(ChainStoreMigrationTest, OwnersAreFilledFromTheChangeLogOfAnHq3Store) {
+// Schema hq-5: the plaintext store of an earlier release is sealed when
+// opened with a key, and its file compacted: no page keeps the plaintext.
+TEST(ChainStoreMigrationTest, OwnersAreFilledFromTheChangeLogOfAnHq3StoreAndItIsSealed) {
   testing::TempDir dir;
   hal::sim::SimClock clock{1'700'000'000'000};
   model::LocalId id;
   {
-    auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+    // Releases before hq-5 wrote plaintext.
+    auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, nullptr);
     ASSERT_TRUE(store.ok());
     auto registry = Registry::Open(**store, clock, SampleChain());
     ASSERT_TRUE(registry.ok());
@@ -319,11 +326,29 @@ TEST(ChainStoreMigrationTest, OwnersAreFilledFromTheChangeLogOfAnHq3Store) {
     ASSERT_EQ(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
   }
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  const auto file_holds = [&](std::string_view text) {
+    std::ifstream in(dir.path() + "/data.mdb", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes.find(text) != std::string::npos;
+  };
+  ASSERT_TRUE(file_holds("Migrated"));
+  const auto keys = testing::TestKeys();
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, keys);
   ASSERT_TRUE(store.ok()) << store.status().detail();
   const auto owner = (*store)->LegalEntityOf(id);
   ASSERT_TRUE(owner.ok());
   EXPECT_EQ(*owner, std::optional<std::string>("GB01"));
+  const auto customer = (*store)->FindCustomer(id);
+  ASSERT_TRUE(customer.ok() && customer->has_value()) << customer.status().detail();
+  EXPECT_EQ((*customer)->last_name, "Migrated");
+  EXPECT_FALSE(file_holds("Migrated"));
+  // Sealed now: without its key the store does not open, with another key neither.
+  store->reset();
+  EXPECT_EQ(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, nullptr).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys()).status().code(),
+            StatusCode::kDataLoss);
+  EXPECT_TRUE(storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, keys).ok());
 }
 
 TEST(AccountFormatTest, PadsAndRefusesOverflow) {
@@ -344,7 +369,7 @@ namespace {
 TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistributed) {
   testing::TempDir dir;
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20);
+  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity& le = config.legal_entities[0];

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <lmdb.h>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "kassa/crypto/key_store.h"
+#include "kassa/model/text.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -30,15 +35,43 @@ model::Operation CreateOp(const model::Customer& c) {
   return op;
 }
 
-class CustomerStoreTest : public ::testing::Test {
+// Every test runs twice: sealed at rest (what kassad always does) and in
+// plaintext (the benchmark's comparison column).
+class CustomerStoreTest : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    if (GetParam()) keys_ = std::make_shared<crypto::MemoryKeyStore>(*crypto::SecretKey::Random());
+    Reopen();
+  }
   void Reopen(std::size_t map_size = std::size_t{64} << 20) {
     store_.reset();
-    auto s = CustomerStore::Open({dir_.path(), map_size});
+    auto s = CustomerStore::Open({dir_.path(), map_size, keys_});
     ASSERT_TRUE(s.ok()) << s.status().detail();
     store_ = std::move(*s);
   }
+  // Starts again with an empty store written in plaintext (a store of an
+  // earlier release, before it is migrated).
+  void RestartInPlaintext() {
+    store_.reset();
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directories(dir_.path());
+    auto s = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr});
+    ASSERT_TRUE(s.ok()) << s.status().detail();
+    store_ = std::move(*s);
+  }
+  // `text`'s name tokens as the index stores them, joined by spaces.
+  std::string StoredNames(const std::string& text) {
+    std::string out;
+    EXPECT_TRUE(store_->customers().Read([&](const search::IndexSnapshot& snapshot) {
+      for (const auto& token : model::NameTokens(text)) {
+        if (!out.empty()) out += ' ';
+        out += snapshot.StoredTerm(search::IndexKind::kName, token);
+      }
+      return Status::Ok();
+    }).ok());
+    return out;
+  }
+  std::shared_ptr<crypto::KeyStore> keys_;  // null: plaintext
   void ExpectConsistent() {
     auto report = store_->diagnostics().Check();
     ASSERT_TRUE(report.ok());
@@ -48,7 +81,10 @@ class CustomerStoreTest : public ::testing::Test {
   std::unique_ptr<CustomerStore> store_;
 };
 
-TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
+INSTANTIATE_TEST_SUITE_P(AtRest, CustomerStoreTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Sealed" : "Plaintext"; });
+
+TEST_P(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
   const auto c = NewCustomer("Smith");
   const auto op = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &op).ok());
@@ -73,7 +109,7 @@ TEST_F(CustomerStoreTest, CreateWritesRecordIndexesAndOutboxTogether) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, SurvivesReopen) {
+TEST_P(CustomerStoreTest, SurvivesReopen) {
   const auto c = NewCustomer("Jones");
   const auto op = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &op).ok());
@@ -84,7 +120,7 @@ TEST_F(CustomerStoreTest, SurvivesReopen) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
+TEST_P(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
   std::vector<model::Operation> ops;
   for (int i = 0; i < 5; ++i) {
     const auto c = NewCustomer("N" + std::to_string(i));
@@ -101,7 +137,7 @@ TEST_F(CustomerStoreTest, OutboxKeepsOrderAcrossReopen) {
   }
 }
 
-TEST_F(CustomerStoreTest, DuplicateIdIsRefused) {
+TEST_P(CustomerStoreTest, DuplicateIdIsRefused) {
   const auto c = NewCustomer("Smith");
   ASSERT_TRUE(store_->customers().Create(c, nullptr).ok());
   const Status again = store_->customers().Create(c, nullptr);
@@ -109,7 +145,7 @@ TEST_F(CustomerStoreTest, DuplicateIdIsRefused) {
   EXPECT_EQ(again.field(), "id");
 }
 
-TEST_F(CustomerStoreTest, LoyaltyCardBelongsToOneCustomer) {
+TEST_P(CustomerStoreTest, LoyaltyCardBelongsToOneCustomer) {
   auto a = NewCustomer("A");
   a.loyalty_cards = {"LC-1"};
   const auto op_a = CreateOp(a);
@@ -124,7 +160,7 @@ TEST_F(CustomerStoreTest, LoyaltyCardBelongsToOneCustomer) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
+TEST_P(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
   auto c = NewCustomer("Smith");
   const auto op = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &op).ok());
@@ -144,7 +180,7 @@ TEST_F(CustomerStoreTest, ReplaceRewritesIndexesAndChecksVersion) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, GetManyReadsInOrderAndReportsMissing) {
+TEST_P(CustomerStoreTest, GetManyReadsInOrderAndReportsMissing) {
   const auto a = NewCustomer("A");
   const auto b = NewCustomer("B");
   const auto op_a = CreateOp(a);
@@ -159,11 +195,11 @@ TEST_F(CustomerStoreTest, GetManyReadsInOrderAndReportsMissing) {
   EXPECT_EQ(store_->customers().GetMany({a.id, NewCustomer("Ghost").id}).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(CustomerStoreTest, ReplaceOfMissingCustomerIsNotFound) {
+TEST_P(CustomerStoreTest, ReplaceOfMissingCustomerIsNotFound) {
   EXPECT_EQ(store_->customers().Replace(NewCustomer("Ghost"), 1, nullptr).code(), StatusCode::kNotFound);
 }
 
-TEST_F(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
+TEST_P(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
   auto none = store_->settings().LoadStoreConfig();
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
@@ -181,7 +217,7 @@ TEST_F(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
   EXPECT_EQ(**loaded, cfg);
 }
 
-TEST_F(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
+TEST_P(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
   Reopen(256 * 1024);  // a tiny map: fills after a few hundred customers
   std::size_t stored = 0;
   Status s;
@@ -213,7 +249,7 @@ TEST_F(CustomerStoreTest, FullMapGivesStorageFullAndRecovers) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
+TEST_P(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
   ASSERT_TRUE(store_->customers().Create(NewCustomer("Orphan"), nullptr).ok());
   auto report = store_->diagnostics().Check();
   ASSERT_TRUE(report.ok());
@@ -221,8 +257,8 @@ TEST_F(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
   EXPECT_NE(report->problems[0].find("0 creations queued or quarantined"), std::string::npos);
 }
 
-TEST_F(CustomerStoreTest, MissingDirectoryIsUnavailable) {
-  auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20});
+TEST_P(CustomerStoreTest, MissingDirectoryIsUnavailable) {
+  auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20, keys_});
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
 }
 
@@ -261,7 +297,7 @@ model::Operation UpdateOp(const model::Customer& after, std::uint32_t base) {
 
 // Issue 3: an acknowledgement deletes its entry and binds the account
 // number to the customer, its index and the operations still queued for it.
-TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
+TEST_P(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
   model::Customer c = NewCustomer("Pending");
   const model::Operation create = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &create).ok());
@@ -290,7 +326,7 @@ TEST_F(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
 // Issue 7: a create's index entries wait in the recent index, searchable at
 // once and merged in key order with the index; they move into the index when
 // the customer is next written, and all at once when kFoldAt are waiting.
-TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
+TEST_P(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   std::vector<model::Customer> created;
   for (int i = 0; i < 130; ++i) {
     model::Customer c = NewCustomer("Recent" + std::to_string(1000 + i));
@@ -308,9 +344,16 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
   auto hits = store_->customers().ScanPrefix(search::IndexKind::kName, "recent112", 200);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 10u);  // recent1120 .. recent1129: 8 folded, 2 waiting
+  // Key order is stored-term order: alphabetical in plaintext, the keyed
+  // forms' order when sealed.
+  std::vector<std::pair<std::string, model::LocalId>> expected;
+  for (std::size_t i = 0; i < 10; ++i) {
+    expected.emplace_back(StoredNames("recent112" + std::to_string(i)), created[120 + i].id);
+  }
+  std::sort(expected.begin(), expected.end());
   for (std::size_t i = 0; i < hits->size(); ++i) {
-    EXPECT_EQ((*hits)[i].term, "recent112" + std::to_string(i));
-    EXPECT_EQ((*hits)[i].id, created[120 + i].id);
+    EXPECT_EQ((*hits)[i].term, expected[i].first);
+    EXPECT_EQ((*hits)[i].id, expected[i].second);
   }
   // A card waiting in the recent index is still unique.
   model::Customer copy = NewCustomer("Copycat");
@@ -346,7 +389,7 @@ TEST_F(CustomerStoreTest, CreatedCustomersWaitInTheRecentIndexUntilFoldedIn) {
 }
 
 // The consistency check sees a recent entry that went missing.
-TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
+TEST_P(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
   const model::Customer c = NewCustomer("Vanishing");
   const model::Operation op = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &op).ok());
@@ -372,7 +415,7 @@ TEST_F(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
   EXPECT_NE(report->problems.front().find("index entry missing"), std::string::npos) << report->problems.front();
 }
 
-TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
+TEST_P(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
   model::Customer c = NewCustomer("Twice");
   const model::Operation create = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &create).ok());
@@ -384,7 +427,7 @@ TEST_F(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, AckOfAnotherOperationIdLeavesTheEntry) {
+TEST_P(CustomerStoreTest, AckOfAnotherOperationIdLeavesTheEntry) {
   model::Customer c = NewCustomer("Mismatch");
   const model::Operation create = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &create).ok());
@@ -396,7 +439,7 @@ TEST_F(CustomerStoreTest, AckOfAnotherOperationIdLeavesTheEntry) {
   EXPECT_TRUE(store_->customers().Get(c.id)->pending());
 }
 
-TEST_F(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) {
+TEST_P(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) {
   model::Customer a = NewCustomer("Rejected");
   model::Customer b = NewCustomer("Accepted", "+442079460959");
   const model::Operation create_a = CreateOp(a);
@@ -421,7 +464,7 @@ TEST_F(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) 
   ExpectConsistent();  // a pending customer with a quarantined creation is consistent
 }
 
-TEST_F(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
+TEST_P(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
   model::Customer c = NewCustomer("Remote");
   c.account = "LV7";
   c.version = 3;
@@ -447,7 +490,7 @@ TEST_F(CustomerStoreTest, DistributionSkipsChangesAtOrBelowTheCursor) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, HeadquartersCopyKeepsLocalEditsStillQueued) {
+TEST_P(CustomerStoreTest, HeadquartersCopyKeepsLocalEditsStillQueued) {
   model::Customer c = NewCustomer("Local");
   const model::Operation create = CreateOp(c);
   ASSERT_TRUE(store_->customers().Create(c, &create).ok());
@@ -469,7 +512,7 @@ TEST_F(CustomerStoreTest, HeadquartersCopyKeepsLocalEditsStillQueued) {
   ExpectConsistent();
 }
 
-TEST_F(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoesBack) {
+TEST_P(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoesBack) {
   model::Customer c = NewCustomer("Remote");
   c.account = "LV8";
   c.version = 2;
@@ -562,7 +605,8 @@ void DowngradeToLayout2(const std::string& dir) {
   mdb_env_close(env);
 }
 
-TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
+TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
+  RestartInPlaintext();  // layout 2 was never sealed
   auto c = NewCustomer("Bērziņa");
   c.first_name = "Anna Līga";
   const auto op = CreateOp(c);
@@ -581,27 +625,28 @@ TEST_F(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   store_.reset();
   DowngradeToLayout2(dir_.path());
   {
-    auto old = CustomerStore::Open({dir_.path(), std::size_t{64} << 20});
-    ASSERT_TRUE(old.ok());
-    // Opening migrated it: the entries carry the names again and agree with
-    // what the customers derive.
-    hits = (*old)->customers().ScanPrefix(search::IndexKind::kName, "liga", 5);
+    auto old = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_});
+    ASSERT_TRUE(old.ok()) << old.status().detail();
+    store_ = std::move(*old);
+    // Opening migrated it (and sealed it, given a key): the entries carry
+    // the names again and agree with what the customers derive.
+    hits = store_->customers().ScanPrefix(search::IndexKind::kName, "liga", 5);
     ASSERT_TRUE(hits.ok());
     ASSERT_EQ(hits->size(), 1u);
-    EXPECT_EQ((*hits)[0].detail, "anna liga berzina");
-    auto report = (*old)->diagnostics().Check();
+    EXPECT_EQ((*hits)[0].detail, StoredNames("anna liga berzina"));
+    auto report = store_->diagnostics().Check();
     ASSERT_TRUE(report.ok());
     EXPECT_TRUE(report->problems.empty()) << report->problems.front();
     // The queued creation is filed under its customer: the account number
     // reaches it.
-    auto outbox = (*old)->outbox().PeekOutbox(5);
+    auto outbox = store_->outbox().PeekOutbox(5);
     ASSERT_TRUE(outbox.ok());
     ASSERT_EQ(outbox->size(), 1u);
     EXPECT_EQ((*outbox)[0].operation.customer.id, c.id);
     model::Customer bound = c;
     bound.account = "LV00000077";
-    ASSERT_TRUE((*old)->customers().ApplyHeadquartersCustomer(bound).ok());
-    EXPECT_EQ((*(*old)->outbox().PeekOutbox(5))[0].operation.customer.account, "LV00000077");
+    ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(bound).ok());
+    EXPECT_EQ((*store_->outbox().PeekOutbox(5))[0].operation.customer.account, "LV00000077");
   }
   Reopen();
   ExpectConsistent();

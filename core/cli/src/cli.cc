@@ -58,6 +58,9 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
     }
   } else if (name == "--port-file") {
     out.port_file = value;
+  } else if (name == "--key-file") {
+    if (value.empty()) return Status(StatusCode::kInvalidArgument, "--key-file takes a file name");
+    out.key_file = value;
   } else if (name == "--log-level") {
     if (!SetLogLevelByName(value)) {
       return Status(StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
@@ -66,6 +69,13 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
     return Status(StatusCode::kNotFound, "unknown option");
   }
   return Status::Ok();
+}
+
+std::string KeyFileOf(const DaemonOptions& options) {
+  if (!options.key_file.empty()) return options.key_file;
+  std::string dir = options.data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".key";
 }
 
 Status PrepareDataDirectory(const DaemonOptions& options) {

@@ -7,7 +7,7 @@ Result<std::vector<IndexHit>> IndexSnapshot::ScanPrefix(IndexKind kind, std::str
   std::vector<IndexHit> hits;
   if (limit == 0) return hits;
   KASSA_TRY(VisitPrefix(kind, prefix, [&](const IndexEntryView& hit) {
-    hits.push_back({hit.id, std::string(hit.term), hit.field, std::string(hit.detail)});
+    hits.push_back({hit.id, std::string(hit.term), hit.field, std::string(hit.detail), hit.exact});
     return hits.size() < limit;
   }));
   return hits;

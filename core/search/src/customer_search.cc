@@ -37,6 +37,43 @@ std::string CardNumber(std::string_view s) {
   return out;
 }
 
+// What a query looks for in each index kind, kept to confirm candidates
+// where stored terms are not the terms themselves.
+struct QueryTerms {
+  std::string account;   // exact
+  std::string card;      // exact or prefix
+  std::string email;     // exact or prefix
+  std::string national;  // phone: exact or prefix
+  std::string code;      // phone: the country code the national number must have ("": any)
+  std::string e164;      // exact or prefix
+  std::vector<std::string> tokens;  // name tokens: each a prefix of one of the customer's
+};
+
+constexpr unsigned Bit(IndexKind kind) { return 1u << static_cast<unsigned>(kind); }
+
+// Whether `c` matches `q` in one of `kinds`, read from its own index entries.
+bool Confirmed(const model::Customer& c, unsigned kinds, const QueryTerms& q) {
+  const std::vector<IndexEntry> entries = IndexEntriesOf(c);
+  const auto any = [&](IndexKind kind, const std::string& term, bool exact, std::string_view detail = {}) {
+    return std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
+      return e.kind == kind && (exact ? e.term == term : e.term.starts_with(term)) &&
+             (detail.empty() || e.detail == detail);
+    });
+  };
+  if ((kinds & Bit(IndexKind::kAccount)) != 0 && any(IndexKind::kAccount, q.account, true)) return true;
+  if ((kinds & Bit(IndexKind::kLoyaltyCard)) != 0 && any(IndexKind::kLoyaltyCard, q.card, false)) return true;
+  if ((kinds & Bit(IndexKind::kEmail)) != 0 && any(IndexKind::kEmail, q.email, false)) return true;
+  if ((kinds & Bit(IndexKind::kPhoneNational)) != 0 && any(IndexKind::kPhoneNational, q.national, false, q.code)) {
+    return true;
+  }
+  if ((kinds & Bit(IndexKind::kPhoneE164)) != 0 && any(IndexKind::kPhoneE164, q.e164, false)) return true;
+  if ((kinds & Bit(IndexKind::kName)) != 0) {
+    return std::all_of(q.tokens.begin(), q.tokens.end(),
+                       [&](const std::string& t) { return any(IndexKind::kName, t, false); });
+  }
+  return false;
+}
+
 // SearchCustomers over one snapshot, into `results`.
 Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view query, std::size_t limit,
                       std::string_view default_country, std::vector<SearchResult>& results) {
@@ -48,10 +85,13 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
     int score = 0;
     MatchedField matched = MatchedField::kLastName;
     std::size_t order = 0;
+    unsigned kinds = 0;  // Bit() of every kind that offered it
   };
   std::map<model::LocalId, Candidate> found;
-  const auto offer = [&](const model::LocalId& id, int score, MatchedField field) {
-    auto [it, inserted] = found.try_emplace(id, Candidate{score, field, found.size()});
+  QueryTerms terms;
+  const auto offer = [&](const model::LocalId& id, int score, MatchedField field, IndexKind kind) {
+    auto [it, inserted] = found.try_emplace(id, Candidate{score, field, found.size(), 0});
+    it->second.kinds |= Bit(kind);
     if (!inserted && score > it->second.score) {
       it->second.score = score;
       it->second.matched = field;
@@ -66,33 +106,36 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
     std::size_t taken = 0;
     std::size_t visited = 0;
     return snapshot.VisitPrefix(kind, term, [&](const search::IndexEntryView& hit) {
-      const bool is_exact = hit.term == term;
-      if (!is_exact && prefix == 0) return false;  // exact terms come first: no more to find
+      if (!hit.exact && prefix == 0) return false;  // exact terms come first: no more to find
       if (!detail.empty() && hit.detail != detail) return ++visited < kMaxFilteredEntries;
-      offer(hit.id, is_exact ? exact : prefix, hit.field);
+      offer(hit.id, hit.exact ? exact : prefix, hit.field, kind);
       return ++taken < limit;
     });
   };
 
-  const std::string upper = model::AsciiUpper(query);
-  KASSA_TRY(scan(IndexKind::kAccount, upper, kScoreExactId, 0));
-  const std::string card = CardNumber(query);
-  KASSA_TRY(scan(IndexKind::kLoyaltyCard, card, kScoreExactId, card.size() >= 4 ? kScoreCardPrefix : 0));
+  terms.account = model::AsciiUpper(query);
+  KASSA_TRY(scan(IndexKind::kAccount, terms.account, kScoreExactId, 0));
+  terms.card = CardNumber(query);
+  KASSA_TRY(scan(IndexKind::kLoyaltyCard, terms.card, kScoreExactId, terms.card.size() >= 4 ? kScoreCardPrefix : 0));
   const bool single_word = query.find(' ') == std::string_view::npos;
   if (single_word && query.size() >= 3) {
-    KASSA_TRY(scan(IndexKind::kEmail, model::FoldEmail(query), kScoreExactEmail, kScoreEmailPrefix));
+    terms.email = model::FoldEmail(query);
+    KASSA_TRY(scan(IndexKind::kEmail, terms.email, kScoreExactEmail, kScoreEmailPrefix));
   }
   if (const std::string digits = model::PhoneSearchDigits(query, default_country); !digits.empty()) {
     const bool international = query.front() == '+' || query.substr(0, 2) == "00";
     if (!international) {
+      terms.national = digits;
       KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
     } else {
       // The national numbers of the query's country, then the numbers whose
       // country kassa does not know, by their E.164 digits.
       if (const std::string code = model::CountryCodeOf("+" + digits); !code.empty()) {
-        KASSA_TRY(scan(IndexKind::kPhoneNational, digits.substr(code.size()), kScoreExactPhone, kScorePhonePrefix,
-                       code));
+        terms.national = digits.substr(code.size());
+        terms.code = code;
+        KASSA_TRY(scan(IndexKind::kPhoneNational, terms.national, kScoreExactPhone, kScorePhonePrefix, code));
       }
+      terms.e164 = digits;
       KASSA_TRY(scan(IndexKind::kPhoneE164, digits, kScoreExactPhone, kScorePhonePrefix));
     }
   }
@@ -102,6 +145,10 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   if (query.find('@') == std::string_view::npos) tokens = model::NameTokens(query);
   if (tokens.size() > kMaxQueryTokens) tokens.resize(kMaxQueryTokens);
   if (!tokens.empty()) {
+    // The tokens as the index stores them, to compare with the entries' own.
+    std::vector<std::string> stored;
+    stored.reserve(tokens.size());
+    for (const auto& t : tokens) stored.push_back(snapshot.StoredTerm(IndexKind::kName, t));
     // Drive by the longest token (usually the most selective) and check the
     // others against the name tokens each index entry carries.
     const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
@@ -118,7 +165,7 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
         rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
       }
       int score = kScoreName;
-      for (const auto& t : tokens) {
+      for (const auto& t : stored) {
         bool prefix = false;
         bool exact = false;
         for (const auto& o : own) {
@@ -131,9 +178,10 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
         if (exact) score += kScoreExactToken;
       }
       if (!found.contains(hit.id)) ++matched;
-      offer(hit.id, score, hit.field);
+      offer(hit.id, score, hit.field, IndexKind::kName);
       return matched < limit;
     }));
+    terms.tokens = std::move(tokens);
   }
 
   // The best `limit` candidates, then read and ranked for people.
@@ -147,6 +195,21 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   ids.reserve(best.size());
   for (const auto& [id, cand] : best) ids.push_back(id);
   KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, snapshot.GetMany(ids));
+  if (!snapshot.exact_terms()) {
+    // Stored terms can, rarely, be shared by two terms: keep only the
+    // customers that really match.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < customers.size(); ++i) {
+      if (!Confirmed(customers[i], best[i].second.kinds, terms)) continue;
+      if (kept != i) {
+        customers[kept] = std::move(customers[i]);
+        best[kept] = best[i];
+      }
+      ++kept;
+    }
+    customers.resize(kept);
+    best.resize(kept);
+  }
   // Ranked by score, then folded name, then id: the keys made once, the
   // order found on indexes, each customer moved once.
   std::vector<std::string> names;
@@ -168,12 +231,28 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
 
 Result<std::optional<model::LocalId>> FindByAccount(search::CustomerIndex& index, std::string_view account) {
   const std::string upper = model::AsciiUpper(model::Trim(account));
-  if (upper.empty()) return std::optional<model::LocalId>();
-  KASSA_TRY_ASSIGN(const auto hits, index.ScanPrefix(IndexKind::kAccount, upper, 2));
-  for (const auto& hit : hits) {
-    if (hit.term == upper) return std::optional<model::LocalId>(hit.id);
-  }
-  return std::optional<model::LocalId>();
+  std::optional<model::LocalId> out;
+  if (upper.empty()) return out;
+  KASSA_TRY(index.Read([&](const IndexSnapshot& snapshot) -> Status {
+    std::vector<model::LocalId> exact;
+    KASSA_TRY(snapshot.VisitPrefix(IndexKind::kAccount, upper, [&](const IndexEntryView& hit) {
+      if (hit.exact) exact.push_back(hit.id);
+      return hit.exact;
+    }));
+    if (snapshot.exact_terms()) {
+      if (!exact.empty()) out = exact.front();
+      return Status::Ok();
+    }
+    KASSA_TRY_ASSIGN(const auto customers, snapshot.GetMany(exact));
+    for (const auto& c : customers) {
+      if (model::AsciiUpper(c.account) == upper) {
+        out = c.id;
+        break;
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<std::vector<SearchResult>> SearchCustomers(search::CustomerIndex& index, std::string_view query, std::size_t limit,

@@ -1,15 +1,12 @@
 #include "kassa/tls/link_tls.h"
 
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 
 #include "kassa/base/log.h"
+#include "kassa/base/private_file.h"
 #include "kassa/tls/pki.h"
 
 namespace kassa::tls {
@@ -83,38 +80,6 @@ Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& creden
   if (named != 1) return Status(StatusCode::kInvalidArgument, "link_tls: headquarters' name cannot be checked");
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   return ctx;
-}
-
-Result<std::string> ReadPrivateFile(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return errno == ENOENT ? Status(StatusCode::kNotFound, "file: does not exist")
-                           : Status(StatusCode::kUnavailable, "file: cannot be opened");
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status(StatusCode::kUnavailable, "file: not a regular file");
-  }
-  if ((st.st_mode & 0077) != 0) {
-    ::close(fd);
-    return Status(StatusCode::kPermissionDenied, "file: readable by others (chmod 600)");
-  }
-  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return Status(StatusCode::kInvalidArgument, "file: larger than expected");
-  }
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (got != out.size()) return Status(StatusCode::kUnavailable, "file: short read");
-  return out;
 }
 
 std::string DescribeHandshakeError(const error_code& ec, long verify_result) {

@@ -4,6 +4,7 @@
 
 #include "kassa/api/api_server.h"
 #include "kassa/base/log.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/daemon/daemon.h"
 #include "kassa/daemon/directory_lock.h"
@@ -69,7 +70,10 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   auto lock = daemon::DirectoryLock::Acquire(options.data_dir);
   if (!lock.ok()) return lock.status();
   parts->lock.emplace(std::move(*lock));
-  KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open({options.data_dir, options.map_size_bytes}));
+  if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
+  KASSA_TRY_ASSIGN(std::shared_ptr<crypto::KeyStore> keys, crypto::FileKeyStore::Open(options.key_file, options.data_dir));
+  KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open({options.data_dir, options.map_size_bytes, keys}));
+  KASSA_LOG(kInfo) << "customer data sealed at rest under the master key in " << options.key_file;
 
   model::StoreConfig config;
   if (!options.config_path.empty()) {
@@ -152,12 +156,6 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
                                                      parts->store->quarantine(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
   if (parts->devices) KASSA_TRY(parts->devices->Start());
-  if (parts->board.key_store) {
-    // Created now, so a terminal that cannot keep its secret says so at start.
-    if (auto secret = parts->board.key_store->DeviceSecret(); !secret.ok()) {
-      KASSA_LOG(kError) << "device secret: " << secret.status().detail();
-    }
-  }
   if (parts->board.network && parts->uplink) {
     parts->board.network->Start([p](bool up) {
       KASSA_LOG(kInfo) << "network link " << (up ? "up: reconnecting to headquarters now" : "down");

@@ -1,8 +1,5 @@
-// Pole display, key store and network monitor backends.
+// Pole display and network monitor backends.
 
-#include <fcntl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -13,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
 #include "kassa/hal/escpos.h"
 #include "kassa/hal/lnx/devices.h"
@@ -64,43 +60,6 @@ class SerialDisplay final : public CustomerDisplay {
   asio::serial_port port_;
   InputConfig config_;
   DeviceStatus status_{DeviceStatus::State::kDisconnected, "nothing shown yet"};
-};
-
-class FileKeyStore final : public KeyStore {
- public:
-  explicit FileKeyStore(std::string path) : path_(std::move(path)) {}
-
- private:
-  Result<Bytes> DoDeviceSecret() override {
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      struct stat st {};
-      Bytes secret(kSecretBytes);
-      const bool stat_ok = ::fstat(fd, &st) == 0;
-      const ssize_t n = ::read(fd, secret.data(), secret.size());
-      ::close(fd);
-      if (!stat_ok || (st.st_mode & 0077) != 0) {
-        KASSA_LOG(kError) << "key store " << path_ << " is readable by others; refusing it";
-        return Status(StatusCode::kDataLoss, "key store: the key file must be mode 0600");
-      }
-      if (n != static_cast<ssize_t>(kSecretBytes) || st.st_size != static_cast<off_t>(kSecretBytes)) {
-        return Status(StatusCode::kDataLoss, "key store: the key file is damaged (not 32 bytes)");
-      }
-      return secret;
-    }
-    if (errno != ENOENT) return Status(StatusCode::kUnavailable, "key store: the key file cannot be read");
-    Bytes secret(kSecretBytes);
-    if (::getrandom(secret.data(), secret.size(), 0) != static_cast<ssize_t>(secret.size())) {
-      return Status(StatusCode::kUnavailable, "key store: no randomness from the kernel");
-    }
-    // Written under a temporary name and renamed: a power cut leaves no half key.
-    if (!WriteFileAtomically(path_, AsChars(secret), 0600).ok()) {
-      return Status(StatusCode::kUnavailable, "key store: the key file cannot be written");
-    }
-    KASSA_LOG(kInfo) << "created the device secret in " << path_;
-    return secret;
-  }
-  std::string path_;
 };
 
 // Polls /sys/class/net: the link is up when any interface other than
@@ -157,7 +116,6 @@ Result<std::unique_ptr<CustomerDisplay>> OpenDisplay(asio::any_io_executor execu
   return std::unique_ptr<CustomerDisplay>(std::make_unique<SerialDisplay>(executor, config));
 }
 
-std::unique_ptr<KeyStore> OpenKeyStore(std::string path) { return std::make_unique<FileKeyStore>(std::move(path)); }
 
 std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(asio::any_io_executor executor, std::string sysfs_net) {
   return std::make_unique<SysfsNetworkMonitor>(executor, std::move(sysfs_net));

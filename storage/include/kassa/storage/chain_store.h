@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kassa/base/status.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/sync.h"
 #include "kassa/search/customer_index.h"
@@ -154,8 +155,13 @@ class ChainStore : public search::CustomerIndex {
 inline constexpr std::size_t kDefaultChainMapBytes =
     sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{8} << 30;
 
-// Opens or creates the embedded store in directory `path`.
-// Returns: kOk; kUnavailable (directory); kDataLoss (not a chain store).
-Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes);
+// Opens or creates the embedded store in directory `path`, its values
+// sealed and index terms keyed under `key_store`'s master key (null:
+// plaintext, for unit tests and benchmarks only; an encrypted store refuses
+// it). An earlier, plaintext layout is sealed on open and its file compacted.
+// Returns: kOk; kUnavailable (directory); kDataLoss (not a chain store, or
+// another key); kFailedPrecondition (another version, or no key given).
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
+                                                       std::shared_ptr<crypto::KeyStore> key_store);
 
 }  // namespace kassa::storage

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "kassa/base/status.h"
-#include "kassa/storage/record_protection.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/storage/terminal_tables.h"
 
 namespace kassa::storage {
@@ -23,20 +23,26 @@ namespace kassa::storage {
 struct StorageOptions {
   std::string path;                                 // an existing directory
   std::size_t map_size_bytes = std::size_t{1} << 30;  // the data file's size limit
+  // The master key: every value is sealed and every index term keyed under
+  // it (what kassad always gives). Null: plaintext, for unit tests and the
+  // benchmark's comparison column only; an encrypted store refuses it.
+  std::shared_ptr<crypto::KeyStore> key_store;
 };
 
 class CustomerStore final {
  public:
-  // Opens or creates the store in `options.path`, migrating older layouts.
+  // Opens or creates the store in `options.path`, migrating older layouts
+  // (a plaintext store given a key store is sealed, and its file compacted
+  // so that no free page keeps the plaintext).
   //
   // Returns:
   //   kOk                  the store.
   //   kUnavailable         the directory does not exist or is not writable.
-  //   kDataLoss            the files are not a kassa customer store.
-  //   kFailedPrecondition  written by an incompatible kassa version.
-  static Result<std::unique_ptr<CustomerStore>> Open(
-      const StorageOptions& options,
-      std::unique_ptr<RecordProtection> protection = std::make_unique<PlaintextProtection>());
+  //   kDataLoss            the files are not a kassa customer store, or the
+  //                        key store's master key does not open them.
+  //   kFailedPrecondition  written by an incompatible kassa version, or
+  //                        encrypted and no key store given.
+  static Result<std::unique_ptr<CustomerStore>> Open(const StorageOptions& options);
 
   ~CustomerStore();
   CustomerStore(const CustomerStore&) = delete;

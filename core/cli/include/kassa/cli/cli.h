@@ -36,7 +36,13 @@ struct DaemonOptions {
   std::string data_dir;         // --data DIR (required; created when missing)
   std::size_t map_size_bytes;   // --map-size MB
   std::string port_file;        // --port-file FILE
+  std::string key_file;         // --key-file FILE: the store's master key (empty: KeyFileOf's default)
 };
+
+// The master key file of `options`: --key-file, or beside the data
+// directory, never in it ("/var/lib/kassa/terminal" ->
+// "/var/lib/kassa/terminal.key").
+std::string KeyFileOf(const DaemonOptions& options);
 
 // Takes `name` when it is one of DaemonOptions' (or --log-level, which sets
 // the process log level at once).

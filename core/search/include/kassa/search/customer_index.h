@@ -19,17 +19,19 @@ namespace kassa::search {
 // One index hit of a prefix scan.
 struct IndexHit {
   model::LocalId id;
-  std::string term;  // the stored term that matched
+  std::string term;  // the stored term that matched (IndexSnapshot::StoredTerm)
   MatchedField field;
   std::string detail;  // IndexEntry::detail
+  bool exact = false;  // the stored term is the prefix scanned for, not longer
 };
 
 // An index entry seen by VisitPrefix: the views are valid during the call.
 struct IndexEntryView {
   const model::LocalId& id;
-  std::string_view term;
+  std::string_view term;    // the stored term (IndexSnapshot::StoredTerm)
   MatchedField field;
-  std::string_view detail;  // IndexEntry::detail
+  std::string_view detail;  // IndexEntry::detail, name tokens as stored terms
+  bool exact;               // the stored term is the prefix scanned for, not longer
 };
 
 // One consistent read view of a CustomerIndex (an LMDB read transaction):
@@ -44,6 +46,17 @@ class IndexSnapshot {
   // returns false.
   using Visitor = std::function<bool(const IndexEntryView&)>;
   virtual Status VisitPrefix(IndexKind kind, std::string_view prefix, const Visitor& visit) const = 0;
+
+  // How a term of `kind` is stored: the term itself, or a keyed form that
+  // keeps prefixes (a prefix of a term stores as a prefix of its form) but
+  // may, rarely, be shared by two terms. Where it is not the term itself,
+  // exact_terms() is false and a match found on stored terms is only a
+  // candidate, confirmed on the customer's record.
+  virtual std::string StoredTerm(IndexKind kind, std::string_view term) const {
+    (void)kind;
+    return std::string(term);
+  }
+  virtual bool exact_terms() const { return true; }
 
   // The customers `ids`, in order.
   // Returns: kOk; kNotFound when any is missing; kDataLoss.

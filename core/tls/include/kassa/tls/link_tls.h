@@ -44,12 +44,6 @@ LinkCredentials BundleCredentials(const std::string& directory);
 Result<std::shared_ptr<Context>> MakeServerContext(const LinkCredentials& credentials);
 Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& credentials, const std::string& server_name);
 
-// Reads a secret file: at most `max_bytes`, refused when its mode lets the
-// group or others read or write it. Returns: kOk; kNotFound "file: ...";
-// kPermissionDenied "file: readable by others (chmod 600)"; kInvalidArgument
-// "file: larger than expected"; kUnavailable "file: ...".
-Result<std::string> ReadPrivateFile(const std::string& path, std::size_t max_bytes);
-
 // A short text for a failed handshake's error (OpenSSL's verification
 // result when there is one), for the log.
 std::string DescribeHandshakeError(const boost::system::error_code& ec, long verify_result);

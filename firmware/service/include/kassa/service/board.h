@@ -13,7 +13,6 @@
 #include "kassa/hal/barcode_scanner.h"
 #include "kassa/hal/card_reader.h"
 #include "kassa/hal/customer_display.h"
-#include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
 
@@ -25,7 +24,6 @@ struct Board {
   std::unique_ptr<hal::CardReader> card_reader;
   std::unique_ptr<hal::ReceiptPrinter> printer;
   std::unique_ptr<hal::CustomerDisplay> display;
-  std::unique_ptr<hal::KeyStore> key_store;
   std::unique_ptr<hal::NetworkMonitor> network;
 };
 

@@ -24,7 +24,6 @@
 #include "kassa/hal/barcode_scanner.h"
 #include "kassa/hal/card_reader.h"
 #include "kassa/hal/customer_display.h"
-#include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
 
@@ -60,7 +59,6 @@ Result<std::unique_ptr<CardReader>> OpenCardReader(boost::asio::any_io_executor 
 Result<std::unique_ptr<ReceiptPrinter>> OpenPrinter(boost::asio::any_io_executor executor,
                                                     const PrinterConfig& config);
 Result<std::unique_ptr<CustomerDisplay>> OpenDisplay(boost::asio::any_io_executor executor, const InputConfig& config);
-std::unique_ptr<KeyStore> OpenKeyStore(std::string path);
 // Polls `sysfs_net` (every interface but loopback, "operstate") each second.
 std::unique_ptr<NetworkMonitor> OpenNetworkMonitor(boost::asio::any_io_executor executor,
                                                    std::string sysfs_net = "/sys/class/net");

@@ -14,7 +14,6 @@
 #include "kassa/hal/barcode_scanner.h"
 #include "kassa/hal/card_reader.h"
 #include "kassa/hal/customer_display.h"
-#include "kassa/hal/key_store.h"
 #include "kassa/hal/network_monitor.h"
 #include "kassa/hal/receipt_printer.h"
 
@@ -138,16 +137,6 @@ class SimCustomerDisplay final : public CustomerDisplay, public SimDevice {
   }
   DeviceStatus DoStatus() const override { return status_; }
   std::string line1_, line2_;
-};
-
-// A fixed in-memory secret (tests need no file).
-class SimKeyStore final : public KeyStore {
- public:
-  explicit SimKeyStore(std::uint8_t fill = 0x5A) : secret_(kSecretBytes, fill) {}
-
- private:
-  Result<Bytes> DoDeviceSecret() override { return secret_; }
-  Bytes secret_;
 };
 
 class SimNetworkMonitor final : public NetworkMonitor {

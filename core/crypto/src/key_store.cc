@@ -1,0 +1,145 @@
+#include "kassa/crypto/key_store.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "kassa/base/atomic_file.h"
+#include "kassa/base/log.h"
+#include "kassa/base/private_file.h"
+
+namespace kassa::crypto {
+namespace {
+
+// The file: a header line, then one line a generation: "<generation> <64 hex
+// digits>". A file of exactly 32 other bytes is the device secret of earlier
+// releases, read as generation 1.
+constexpr std::string_view kHeader = "kassa master key v1";
+constexpr std::size_t kMaxFileBytes = 64 * 1024;
+
+std::string Hex(ByteView b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const std::uint8_t x : b) {
+    out.push_back(kDigits[x >> 4]);
+    out.push_back(kDigits[x & 15]);
+  }
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+Status NotAKeyFile(const std::string& path, const char* why) {
+  KASSA_LOG(kError) << "key file " << path << ": " << why;
+  return Status(StatusCode::kInvalidArgument, "key_file: not a kassa key file (see log)");
+}
+
+Result<std::vector<MasterKey>> Parse(const std::string& path, const std::string& text) {
+  std::vector<MasterKey> keys;
+  if (text.size() == SecretKey::kBytes && !text.starts_with(kHeader.substr(0, SecretKey::kBytes))) {
+    // The device secret earlier releases kept (32 raw bytes, the same 0600
+    // file): generation 1.
+    keys.push_back({1, SecretKey(AsBytes(text))});
+    return keys;
+  }
+  std::istringstream lines(text);
+  std::string line;
+  if (!std::getline(lines, line) || line != kHeader) return NotAKeyFile(path, "no header line");
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    const auto space = line.find(' ');
+    std::uint32_t generation = 0;
+    if (space == std::string::npos ||
+        std::from_chars(line.data(), line.data() + space, generation).ptr != line.data() + space || generation == 0 ||
+        line.size() - space - 1 != 2 * SecretKey::kBytes ||
+        (!keys.empty() && generation <= keys.back().generation)) {
+      return NotAKeyFile(path, "a malformed key line");
+    }
+    std::uint8_t raw[SecretKey::kBytes];
+    for (std::size_t i = 0; i < SecretKey::kBytes; ++i) {
+      const int hi = HexDigit(line[space + 1 + 2 * i]);
+      const int lo = HexDigit(line[space + 2 + 2 * i]);
+      if (hi < 0 || lo < 0) return NotAKeyFile(path, "a malformed key line");
+      raw[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    keys.push_back({generation, SecretKey(ByteView(raw, sizeof raw))});
+    Wipe(raw, sizeof raw);
+  }
+  Wipe(reinterpret_cast<std::uint8_t*>(line.data()), line.size());
+  if (keys.empty()) return NotAKeyFile(path, "no key in it");
+  return keys;
+}
+
+// The canonical path of an existing directory, or "" when it has none.
+std::string RealDirectory(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : std::string();
+}
+
+std::string ParentOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileKeyStore>> FileKeyStore::Open(const std::string& path, const std::string& data_dir) {
+  const std::string parent = RealDirectory(ParentOf(path));
+  if (parent.empty()) {
+    KASSA_LOG(kError) << "key file " << path << ": its directory does not exist";
+    return Status(StatusCode::kUnavailable, "key_file: its directory does not exist");
+  }
+  if (const std::string data = RealDirectory(data_dir);
+      !data.empty() && (parent == data || parent.starts_with(data + "/"))) {
+    KASSA_LOG(kError) << "key file " << path << " is inside the data directory " << data_dir;
+    return Status(StatusCode::kInvalidArgument, "key_file: must not be inside the data directory");
+  }
+  auto text = ReadPrivateFile(path, kMaxFileBytes);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) {
+    KASSA_TRY_ASSIGN(SecretKey key, SecretKey::Random());
+    std::string content = std::string(kHeader) + "\n1 " + Hex(key.view()) + "\n";
+    const Status written = WriteFileAtomically(path, content, 0600);
+    Wipe(reinterpret_cast<std::uint8_t*>(content.data()), content.size());
+    if (!written.ok()) {
+      KASSA_LOG(kError) << "key file " << path << ": cannot be created";
+      return Status(StatusCode::kUnavailable, "key_file: cannot be created (see log)");
+    }
+    KASSA_LOG(kInfo) << "created a new master key in " << path;
+    std::vector<MasterKey> keys;
+    keys.push_back({1, std::move(key)});
+    return std::unique_ptr<FileKeyStore>(new FileKeyStore(path, std::move(keys)));
+  }
+  if (!text.ok()) {
+    KASSA_LOG(kError) << "key file " << path << ": " << text.status().detail();
+    if (text.status().code() == StatusCode::kPermissionDenied) {
+      return Status(StatusCode::kPermissionDenied, "key_file: readable by others (chmod 600)");
+    }
+    return Status(StatusCode::kUnavailable, "key_file: cannot be read (see log)");
+  }
+  auto keys = Parse(path, *text);
+  Wipe(reinterpret_cast<std::uint8_t*>(text->data()), text->size());
+  KASSA_TRY(keys.status());
+  return std::unique_ptr<FileKeyStore>(new FileKeyStore(path, std::move(*keys)));
+}
+
+Result<MasterKey> FileKeyStore::Current() {
+  std::lock_guard lock(mutex_);
+  return keys_.back();
+}
+
+Result<MasterKey> FileKeyStore::Find(std::uint32_t generation) {
+  std::lock_guard lock(mutex_);
+  for (const auto& k : keys_) {
+    if (k.generation == generation) return k;
+  }
+  return Status(StatusCode::kNotFound, "key: no such generation");
+}
+
+}  // namespace kassa::crypto

@@ -1,0 +1,61 @@
+#include "kassa/crypto/prefix_hash.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <vector>
+
+#include "kassa/base/log.h"
+
+namespace kassa::crypto {
+
+struct PrefixHash::Ctx {
+  EVP_CIPHER_CTX* cipher = nullptr;
+  std::vector<std::uint8_t> in, out;  // reused: one block per term byte, plus the domain's
+  ~Ctx() { EVP_CIPHER_CTX_free(cipher); }
+};
+
+PrefixHash::PrefixHash(const SecretKey& key) : ctx_(std::make_unique<Ctx>()) {
+  ctx_->cipher = EVP_CIPHER_CTX_new();
+  // With valid arguments only an allocation failure makes these fail.
+  KASSA_CHECK(ctx_->cipher != nullptr &&
+              EVP_EncryptInit_ex(ctx_->cipher, EVP_aes_256_cbc(), nullptr, key.data(), nullptr) == 1);
+  EVP_CIPHER_CTX_set_padding(ctx_->cipher, 0);
+}
+
+PrefixHash::~PrefixHash() {
+  Wipe(ctx_->in.data(), ctx_->in.size());
+  Wipe(ctx_->out.data(), ctx_->out.size());
+}
+
+std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const {
+  if (term.size() > kMaxTermBytes) term = term.substr(0, kMaxTermBytes);
+  constexpr std::size_t kBlock = 16;
+  const std::size_t blocks = 1 + term.size();
+  std::lock_guard lock(mutex_);
+  auto& in = ctx_->in;
+  auto& out = ctx_->out;
+  in.assign(blocks * kBlock, 0);
+  out.resize(blocks * kBlock);
+  // Block 0 is the domain; block i+1 carries term byte i and its position.
+  in[0] = domain;
+  in[1] = 0xD0;
+  for (std::size_t i = 0; i < term.size(); ++i) {
+    in[(i + 1) * kBlock] = static_cast<std::uint8_t>(term[i]);
+    in[(i + 1) * kBlock + 1] = static_cast<std::uint8_t>(i);
+  }
+  static constexpr std::array<std::uint8_t, kBlock> kZeroIv{};
+  int n = 0;
+  KASSA_CHECK(EVP_EncryptInit_ex(ctx_->cipher, nullptr, nullptr, nullptr, kZeroIv.data()) == 1 &&
+              EVP_EncryptUpdate(ctx_->cipher, out.data(), &n, in.data(), static_cast<int>(in.size())) == 1 &&
+              static_cast<std::size_t>(n) == in.size());
+  std::string form(2 * term.size(), '\0');
+  for (std::size_t i = 0; i < term.size(); ++i) {
+    const std::uint8_t* c = out.data() + (i + 1) * kBlock;
+    form[2 * i] = static_cast<char>(1 + c[0] % 255);
+    form[2 * i + 1] = static_cast<char>(c[1]);
+  }
+  return form;
+}
+
+}  // namespace kassa::crypto

@@ -1,0 +1,119 @@
+#pragma once
+
+// Sealing: how a store's values and index terms rest on disk, shared by the
+// terminal's CustomerStore and headquarters' LmdbChainStore.
+//
+// Encrypted (a KeyStore given, the default of both daemons):
+//   keys:  customer id (16)  -> that customer's data key, wrapped
+//          "index"           -> the index key, wrapped
+//          "store"           -> the store key, wrapped
+//   a wrapped key: master generation (4, big-endian) | crypto::Seal(master
+//                  key, aad = "kassa key" | name | generation, key)
+//   a value of a customer: crypto::Seal(the customer's data key,
+//                          aad = table | customer id, plain)
+//   any other value:       crypto::Seal(the store key, aad = table, plain)
+//   an index term:         crypto::PrefixHash under the index key, the
+//                          index kind as its domain
+// Every value about one customer is sealed under that customer's own key,
+// so destroying the key makes every copy of them unreadable (old LMDB
+// pages, backups): crypto-shredding. The master key never enters the file.
+//
+// Plaintext (no KeyStore: unit tests and the benchmark's comparison
+// column): values and terms stored as they are. A store written encrypted
+// never opens in plaintext.
+//
+// Threading: safe from any thread (the data key cache has a lock); each
+// call works inside its caller's transaction.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "kassa/crypto/aead.h"
+#include "kassa/crypto/key_store.h"
+#include "kassa/crypto/prefix_hash.h"
+#include "kassa/model/customer.h"
+#include "kassa/search/index.h"
+#include "lmdb_txn.h"
+
+namespace kassa::storage {
+
+// Which table a sealed value belongs to: bound into it, so a value copied
+// to another table (or another customer) does not open.
+enum class SealedTable : std::uint8_t {
+  kCustomer = 1,
+  kOutbox = 2,
+  kQuarantine = 3,
+  kClienteling = 4,
+  kChange = 5,
+  kOutcome = 6,
+  kSecret = 7,
+};
+
+class Sealing {
+ public:
+  // Plaintext.
+  Sealing() = default;
+  // Encrypted under the master key of `keys`.
+  explicit Sealing(std::shared_ptr<crypto::KeyStore> keys) : key_store_(std::move(keys)) {}
+  Sealing(const Sealing&) = delete;
+  Sealing& operator=(const Sealing&) = delete;
+
+  // Opens the keys table in `txn` (creating it and the store's index and
+  // store keys when encrypted and new).
+  //
+  // Returns: kOk with true when the store had no keys before (new, or
+  // written in plaintext by an earlier layout: the caller seals what is
+  // there); kFailedPrecondition "data: ..." when a plaintext Sealing meets
+  // an encrypted store; kDataLoss "data: ..." when the master key does not
+  // open the store's keys (another key file).
+  Result<bool> Init(WriteTxn& txn);
+
+  bool encrypted() const { return key_store_ != nullptr; }
+
+  // `owner`: the customer the value is about (its data key seals it, made
+  // on first use), or null for the store key.
+  Result<Bytes> Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain);
+  // Returns: kOk; kDataLoss when the value does not open (its customer's
+  // key is gone, or the bytes were changed).
+  Result<Bytes> Unseal(const ReadTxn& txn, SealedTable table, const model::LocalId* owner, ByteView sealed) const;
+
+  // Seal() with its owner written in front when encrypted (0, or 1 and the
+  // customer id), for tables whose keys do not say whose a value is.
+  Result<Bytes> SealTagged(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain);
+  Result<Bytes> UnsealTagged(const ReadTxn& txn, SealedTable table, ByteView value) const;
+
+  // The stored form of an index term of `kind`.
+  std::string IndexTerm(search::IndexKind kind, std::string_view term) const;
+  // Whether stored terms are the terms themselves (plaintext); otherwise a
+  // match found on them is confirmed on the decrypted record.
+  bool exact_terms() const { return !encrypted(); }
+
+  MDB_dbi keys_dbi() const { return keys_; }
+
+ private:
+  Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const;
+  Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const;
+  Result<crypto::SecretKey> DataKey(const ReadTxn& txn, const model::LocalId& id) const;
+  Result<crypto::SecretKey> DataKeyForWrite(WriteTxn& txn, const model::LocalId& id);
+  void Remember(const model::LocalId& id, const crypto::SecretKey& key) const;
+
+  std::shared_ptr<crypto::KeyStore> key_store_;
+  MDB_dbi keys_ = 0;
+  std::optional<crypto::SecretKey> store_key_;
+  std::unique_ptr<crypto::PrefixHash> index_hash_;
+
+  // Unwrapped data keys of recently used customers: a search reads up to
+  // 100 customers, a busy counter the same few again and again.
+  static constexpr std::size_t kCachedKeys = 4096;
+  struct IdHash {
+    std::size_t operator()(const model::LocalId& id) const;
+  };
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<model::LocalId, crypto::SecretKey, IdHash> cache_;
+};
+
+}  // namespace kassa::storage
