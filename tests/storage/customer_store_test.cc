@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <functional>
+#include <fstream>
 
 #include "kassa/crypto/key_store.h"
 #include "kassa/model/text.h"
+#include "kassa/search/customer_search.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -260,6 +264,63 @@ TEST_P(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
 TEST_P(CustomerStoreTest, MissingDirectoryIsUnavailable) {
   auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20, keys_});
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
+}
+
+// Issue 16: sealed or not, search finds the same customers by name tokens in
+// any order and by prefix, email, phone, card and account, and nothing of a
+// customer's text is in the data file when sealed.
+TEST_P(CustomerStoreTest, SearchFindsTheSameCustomersSealedOrNot) {
+  std::vector<model::Customer> all;
+  for (int i = 0; i < 60; ++i) {
+    model::Customer c = NewCustomer("Kalnina" + std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i),
+                                    "+3712" + std::to_string(1000000 + i));
+    c.first_name = i % 2 == 0 ? "Anna" : "Liga";
+    c.loyalty_cards = {"CARD" + std::to_string(5000 + i)};
+    if (i % 3 == 0) c.account = "LV" + std::to_string(7000 + i);
+    const model::Operation op = CreateOp(c);
+    ASSERT_TRUE(store_->customers().Create(c, &op).ok()) << i;
+    all.push_back(c);
+  }
+  const auto ids = [&](std::string_view q) {
+    auto r = search::SearchCustomers(store_->customers(), q, 100, "LV");
+    EXPECT_TRUE(r.ok()) << q;
+    std::set<model::LocalId> out;
+    for (const auto& x : *r) out.insert(x.customer.id);
+    return out;
+  };
+  const auto expect = [&](std::string_view q, const std::function<bool(std::size_t)>& matches) {
+    std::set<model::LocalId> want;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (matches(i)) want.insert(all[i].id);
+    }
+    EXPECT_EQ(ids(q), want) << q;
+  };
+  expect("anna kalninaa0", [](std::size_t i) { return i == 0; });
+  expect("kalninaa0 anna", [](std::size_t i) { return i == 0; });
+  expect("liga kalninab", [](std::size_t i) { return i % 26 == 1 && i % 2 == 1; });
+  expect("kalninac", [](std::size_t i) { return i % 26 == 2; });
+  expect("kalninab1@exam", [](std::size_t i) { return i == 1; });
+  expect("21000007", [](std::size_t i) { return i == 7; });
+  expect("+371 2100 001", [](std::size_t i) { return i >= 10 && i <= 19; });
+  expect("CARD5042", [](std::size_t i) { return i == 42; });
+  expect("LV7003", [](std::size_t i) { return i == 3; });
+  auto by_account = search::FindByAccount(store_->customers(), "lv7009");
+  ASSERT_TRUE(by_account.ok());
+  EXPECT_EQ(*by_account, std::optional<model::LocalId>(all[9].id));
+  EXPECT_EQ(*search::FindByAccount(store_->customers(), "LV7010"), std::nullopt);
+  // A card is unique either way.
+  model::Customer copy = NewCustomer("Copy");
+  copy.loyalty_cards = {"CARD5042"};
+  EXPECT_EQ(store_->customers().Create(copy, nullptr).code(), StatusCode::kAlreadyExists);
+  ExpectConsistent();
+
+  store_.reset();
+  std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* marker : {"Kalnina", "kalnina", "Anna", "anna", "CARD5042", "21000007", "xample.com"}) {
+    EXPECT_EQ(file.find(marker) == std::string::npos, GetParam()) << marker;
+  }
+  Reopen();
 }
 
 TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndOnePhoneEntry) {

@@ -8,6 +8,14 @@
 #include "kassa/base/log.h"
 
 namespace kassa::crypto {
+namespace {
+
+// Output bytes are 0x21..0xFF: never 0 (the index's separator before the
+// id) and never a space (which separates the name tokens an entry carries).
+constexpr unsigned kLowest = 0x21;
+constexpr unsigned kValues = 0x100 - kLowest;
+
+}  // namespace
 
 struct PrefixHash::Ctx {
   EVP_CIPHER_CTX* cipher = nullptr;
@@ -52,8 +60,8 @@ std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const 
   std::string form(2 * term.size(), '\0');
   for (std::size_t i = 0; i < term.size(); ++i) {
     const std::uint8_t* c = out.data() + (i + 1) * kBlock;
-    form[2 * i] = static_cast<char>(1 + c[0] % 255);
-    form[2 * i + 1] = static_cast<char>(c[1]);
+    form[2 * i] = static_cast<char>(kLowest + c[0] % kValues);
+    form[2 * i + 1] = static_cast<char>(kLowest + c[1] % kValues);
   }
   return form;
 }

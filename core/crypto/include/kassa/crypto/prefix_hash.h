@@ -11,10 +11,11 @@
 //   - without the key, nothing maps back to text. What the form does show
 //     is the shape of the term set: its lengths, which terms share how long
 //     a prefix, and how often each occurs (docs/PRIVACY.md says so).
-// Two different prefixes get the same pair with probability 2^-16, so a
-// match is a candidate: callers confirm it against the decrypted record.
-// The first byte of each pair is never 0, so a stored form followed by a
-// 0 separator sorts before every longer one (exact terms first).
+// Two different prefixes get the same pair with probability 1/223^2 (about
+// 2^-15.6), so a match is a candidate: callers confirm it against the
+// decrypted record. Output bytes are 0x21..0xFF: never 0, so a stored form
+// followed by a 0 separator sorts before every longer one (exact terms
+// first), and never a space, so forms join and split on spaces as terms do.
 //
 // The function is AES-256 in CBC mode over one block per term byte (a
 // CBC-MAC's chain of intermediate values), computed in one OpenSSL call.

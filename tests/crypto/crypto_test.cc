@@ -1,0 +1,110 @@
+// Encryption at rest's building blocks: the AEAD seal, the index terms'
+// keyed prefix hash, and the master key's file.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "kassa/crypto/aead.h"
+#include "kassa/crypto/key_store.h"
+#include "kassa/crypto/prefix_hash.h"
+#include "temp_dir.h"
+
+namespace kassa::crypto {
+namespace {
+
+SecretKey Key() { return *SecretKey::Random(); }
+
+TEST(AeadTest, OpensWhatItSealedWithBothAlgorithmsAndNothingElse) {
+  const SecretKey key = Key();
+  const Bytes aad = {1, 2, 3};
+  const std::string text = "Anna Bērziņa, anna@example.com";
+  for (const AeadAlgorithm a : {AeadAlgorithm::kAes256Gcm, AeadAlgorithm::kChaCha20Poly1305}) {
+    auto sealed = Seal(key, aad, AsBytes(text), a);
+    ASSERT_TRUE(sealed.ok());
+    EXPECT_EQ(sealed->size(), text.size() + kSealOverhead);
+    EXPECT_EQ((*sealed)[0], static_cast<std::uint8_t>(a));
+    EXPECT_EQ(std::string(AsChars(*sealed)).find("Anna"), std::string::npos);
+    auto plain = Open(key, aad, *sealed);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(std::string(AsChars(*plain)), text);
+    // Another key, other associated data, a flipped bit, a cut: refused.
+    EXPECT_EQ(Open(Key(), aad, *sealed).status().code(), StatusCode::kDataLoss);
+    EXPECT_EQ(Open(key, Bytes{1, 2, 4}, *sealed).status().code(), StatusCode::kDataLoss);
+    Bytes flipped = *sealed;
+    flipped[kSealOverhead / 2 + 3] ^= 0x01;
+    EXPECT_EQ(Open(key, aad, flipped).status().code(), StatusCode::kDataLoss);
+    EXPECT_EQ(Open(key, aad, ByteView(*sealed).subspan(0, 10)).status().code(), StatusCode::kDataLoss);
+  }
+  // Two seals of the same text differ (a fresh nonce each time).
+  EXPECT_NE(*Seal(key, aad, AsBytes(text)), *Seal(key, aad, AsBytes(text)));
+  Bytes unknown = *Seal(key, aad, AsBytes(text));
+  unknown[0] = 9;
+  EXPECT_EQ(Open(key, aad, unknown).status().code(), StatusCode::kDataLoss);
+}
+
+TEST(PrefixHashTest, KeepsPrefixesAndEqualityButNotTheText) {
+  const PrefixHash h(Key());
+  const std::string anderson = h.Apply(1, "anderson");
+  EXPECT_EQ(anderson.size(), 16u);
+  EXPECT_EQ(h.Apply(1, "anderson"), anderson);
+  EXPECT_TRUE(anderson.starts_with(h.Apply(1, "and")));
+  EXPECT_FALSE(anderson.starts_with(h.Apply(1, "anb")));
+  EXPECT_NE(h.Apply(2, "anderson"), anderson);  // another index kind
+  EXPECT_NE(PrefixHash(Key()).Apply(1, "anderson"), anderson);  // another store
+  EXPECT_EQ(anderson.find("and"), std::string::npos);
+  for (const char c : anderson) {
+    EXPECT_GE(static_cast<unsigned char>(c), 0x21u);  // never the separators 0 and space
+  }
+  EXPECT_EQ(h.Apply(1, std::string(1000, 'x')).size(), 2 * PrefixHash::kMaxTermBytes);
+  EXPECT_EQ(h.Apply(1, ""), "");
+  // Different one-byte terms rarely share a form: 10,000 distinct 4-byte
+  // terms, no collision expected at 1/223^2 per pair of siblings.
+  std::set<std::string> forms;
+  for (int i = 0; i < 10000; ++i) forms.insert(h.Apply(3, std::to_string(1000 + i)));
+  EXPECT_GE(forms.size(), 9990u);
+}
+
+TEST(FileKeyStoreTest, CreatedOnceAs0600RefusedWhenOthersCanReadOrInsideTheData) {
+  testing::TempDir dir;
+  const std::string data = dir.path() + "/terminal";
+  std::filesystem::create_directories(data);
+  const std::string path = dir.path() + "/terminal.key";
+  auto first = FileKeyStore::Open(path, data);
+  ASSERT_TRUE(first.ok()) << first.status().detail();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const MasterKey k1 = *(*first)->Current();
+  EXPECT_EQ(k1.generation, 1u);
+  // Another start reads the same key.
+  auto again = FileKeyStore::Open(path, data);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(std::equal(k1.key.view().begin(), k1.key.view().end(), (*again)->Current()->key.view().begin()));
+  EXPECT_EQ((*again)->Find(2).status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  EXPECT_EQ(FileKeyStore::Open(path, data).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  EXPECT_EQ(FileKeyStore::Open(data + "/master.key", data).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileKeyStore::Open(dir.path() + "/no/such/dir/key", data).status().code(), StatusCode::kUnavailable);
+  {
+    std::ofstream damaged(path, std::ios::trunc);
+    damaged << "kassa master key v1\n1 nothex\n";
+  }
+  EXPECT_EQ(FileKeyStore::Open(path, data).status().code(), StatusCode::kInvalidArgument);
+  // The 32-byte device secret of earlier releases is generation 1.
+  {
+    std::ofstream legacy(path, std::ios::trunc | std::ios::binary);
+    legacy << std::string(32, '\x5a');
+  }
+  auto old = FileKeyStore::Open(path, data);
+  ASSERT_TRUE(old.ok()) << old.status().detail();
+  EXPECT_EQ((*old)->Current()->key.view()[0], 0x5a);
+}
+
+}  // namespace
+}  // namespace kassa::crypto
