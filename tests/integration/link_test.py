@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import string
 import struct
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, pki_init, pki_issue,  # noqa: E402
@@ -1043,9 +1045,9 @@ def hello(terminal="EVIL", store="RIGA-01"):
     return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, 1))
 
 
-class ClientelingAcrossTerminalsTest(LinkTestCase):
-    """Clienteling acceptance 1 and 5: client books and timelines made offline
-    on two terminals of one store meet at headquarters and reach both."""
+class ChainOfTwoTerminals(LinkTestCase):
+    """Headquarters and two terminals of one store, with associates A1 and A2
+    and manager M1, sharing five customers."""
 
     OPERATORS = IT_OPERATORS + [operator("A1", "Ilze Kalnina", "associate", "1111", ["RIGA-01"]),
                                 operator("A2", "Janis Liepa", "associate", "2222", ["RIGA-01"]),
@@ -1076,6 +1078,11 @@ class ClientelingAcrossTerminalsTest(LinkTestCase):
         code, body = terminal.http("GET", "/v1/clientbook?limit=500&owner=" + owner)
         self.assertEqual(code, 200, body)
         return {i["customer"]["id"] for i in body["items"]}, body["book_number"]
+
+
+class ClientelingAcrossTerminalsTest(ChainOfTwoTerminals):
+    """Clienteling acceptance 1 and 5: client books and timelines made offline
+    on two terminals of one store meet at headquarters and reach both."""
 
     def test_books_built_offline_meet_and_a_manager_reassigns(self):
         hq, t1, t2, ids = self.start_chain()
@@ -1276,6 +1283,103 @@ class MalformedFrameTest(LinkTestCase):
         self.assertEqual(hq.status()["customers"], before + 1)
         self.assertIn("A", [t["terminal_id"] for t in hq.status()["terminals"] if t["connected"]])
 
+
+
+class AtRestTest(ChainOfTwoTerminals):
+    """Customers' data protected, acceptance 1: after creating and editing
+    customers with unique markers, no file under the terminals' and
+    headquarters' data directories, their logs or the temp directory holds
+    any marker in plain text; the key files are the one secret, outside."""
+
+    def scan(self, roots, markers, since):
+        """{marker: [files holding it]} over every file under `roots` and
+        every file in the temp directory changed since `since`."""
+        hits = {}
+        paths = []
+        for root in roots:
+            for dirpath, _, files in os.walk(root):
+                paths += [os.path.join(dirpath, f) for f in files]
+        tmp = tempfile.gettempdir()
+        for f in os.listdir(tmp):
+            path = os.path.join(tmp, f)
+            try:
+                if os.path.isfile(path) and os.path.getmtime(path) >= since:
+                    paths.append(path)
+            except OSError:
+                pass
+        scanned = 0
+        for path in paths:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += len(data)
+            for m in markers:
+                for form in {m, m.lower(), m.upper()}:
+                    if form.encode() in data:
+                        hits.setdefault(m, []).append(path)
+        return hits, len(paths), scanned
+
+    def test_no_marker_rests_in_plain_text_anywhere(self):
+        since = time.time() - 1
+        hq, t1, t2, _ = self.start_chain()
+        tag = "".join(random.choice(string.ascii_lowercase) for _ in range(6))
+        digits = "".join(random.choice(string.digits) for _ in range(6))
+        markers = []
+        created = []
+        for i in range(3):
+            m = {"first": "Zfirst%s%s" % (tag, letters(i)), "last": "Zlast%s%s" % (tag, letters(i)),
+                 "email": "zmail%s%s@zdomain%s.example" % (tag, letters(i), tag),
+                 "phone": "+3712%s%d" % (digits, i), "street": "Zstreet%s%s 7" % (tag, letters(i)),
+                 "card": "ZC%s%d" % (digits, i), "note": "Znote%s%s prefers silk" % (tag, letters(i))}
+            code, c = t1.http("POST", "/v1/customers", {
+                "first_name": m["first"], "last_name": m["last"], "email": m["email"], "phone": m["phone"],
+                "addresses": [{"purpose": "home", "street": m["street"], "city": "Riga", "postal_code": "LV-1010",
+                               "country": "LV"}],
+                "loyalty_cards": [m["card"]]})
+            self.assertEqual(code, 201, c)
+            created.append((c, m))
+            markers += [m["first"], m["last"], m["email"], m["phone"][4:], m["street"].split()[0], m["card"]]
+        # Edits: a new email, phone and street each (the old ones must not
+        # stay readable either), and a note on the timeline.
+        for c, m in created:
+            edited = {"email": "zedit" + m["email"], "phone": m["phone"][:-1] + "9",
+                      "addresses": [{"purpose": "home", "street": "Zedited" + m["street"], "city": "Riga",
+                                     "postal_code": "LV-1010", "country": "LV"}]}
+            code, after = t1.http("PATCH", "/v1/customers/" + c["id"], dict(edited, version=c["version"]))
+            self.assertEqual(code, 200, after)
+            markers += ["zedit" + m["email"], "Zedited" + m["street"].split()[0]]
+            self.as_op(t1, "A1", "1111")
+            code, note = t1.http("POST", "/v1/customers/%s/notes" % c["id"], {"text": m["note"]})
+            self.assertEqual(code, 201, note)
+            markers.append(m["note"].split()[0])
+        ids = [c["id"] for c, _ in created]
+        wait_for(lambda: t1.drained() and all(t2.get(i)[0] == 200 and not t2.get(i)[1]["pending"] and
+                                              t2.get(i)[1]["email"].startswith("zedit") for i in ids), 30,
+                 "the edited customers on T2")
+        # The data are searchable as ever: by a marker's name, email prefix and phone.
+        c0, m0 = created[0]
+        for q in (m0["last"], "zedit" + m0["email"][:8], m0["phone"][:-1] + "9"):
+            code, body = t2.http("GET", "/v1/customers?q=" + urllib.parse.quote(q))
+            self.assertEqual(code, 200, body)
+            self.assertIn(c0["id"], [r["customer"]["id"] for r in body["results"]], q)
+        for p in (t1, t2, hq):
+            p.stop()
+        roots = [t1.data, t2.data, hq.data, self.workdir]
+        # The scan finds a marker where one is (a control file, removed again).
+        control = os.path.join(self.workdir, "control.txt")
+        with open(control, "w") as f:
+            f.write("...%s..." % markers[-1].lower())
+        self.assertEqual(self.scan(roots, markers, since)[0], {markers[-1]: [control]})
+        os.remove(control)
+        hits, files, scanned = self.scan(roots, markers, since)
+        print("\n[issue 16, acceptance 1] %d markers, %d files (%.1f MB) scanned: %d plaintext hits %s" %
+              (len(markers), files, scanned / 1e6, sum(len(v) for v in hits.values()), sorted(hits)), flush=True)
+        self.assertEqual(hits, {})
+        # The key files exist, beside the data directories, 0600.
+        for data in (t1.data, t2.data, hq.data):
+            self.assertEqual(os.stat(data + ".key").st_mode & 0o777, 0o600)
 
 if __name__ == "__main__":
     unittest.main()
