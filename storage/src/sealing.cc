@@ -22,10 +22,10 @@ ByteView NameOf(const model::LocalId& id) { return ByteView(id.bytes.data(), id.
 
 }  // namespace
 
-std::size_t Sealing::IdHash::operator()(const model::LocalId& id) const {
-  std::size_t h = 0;
+std::size_t Sealing::SlotOf(const model::LocalId& id) {
+  std::uint32_t h = 0;
   std::memcpy(&h, id.bytes.data(), sizeof h);  // ids are random
-  return h;
+  return h % kCachedKeys;
 }
 
 Result<Bytes> Sealing::Wrap(ByteView name, const crypto::SecretKey& key) const {
@@ -94,14 +94,16 @@ Result<bool> Sealing::Init(WriteTxn& txn) {
 
 void Sealing::Remember(const model::LocalId& id, const crypto::SecretKey& key) const {
   std::lock_guard lock(cache_mutex_);
-  if (cache_.size() >= kCachedKeys) cache_.clear();
-  cache_.insert_or_assign(id, key);
+  CachedKey& slot = cache_[SlotOf(id)];
+  slot.id = id;
+  slot.key = key;
+  slot.used = true;
 }
 
 Result<crypto::SecretKey> Sealing::DataKey(const ReadTxn& txn, const model::LocalId& id) const {
   {
     std::lock_guard lock(cache_mutex_);
-    if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
+    if (const CachedKey& slot = cache_[SlotOf(id)]; slot.used && slot.id == id) return slot.key;
   }
   auto wrapped = txn.Get(keys_, NameOf(id));
   if (!wrapped.ok()) {

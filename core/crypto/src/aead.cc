@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <array>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -17,20 +18,71 @@ struct CtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
-// This thread's cipher context, reset by every call that uses it.
+// This thread's encryption context, reset by every call that uses it.
 EVP_CIPHER_CTX* ThreadContext() {
   thread_local std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
   KASSA_CHECK(ctx != nullptr);
   return ctx.get();
 }
 
+// The ciphers fetched from OpenSSL's default provider once: OpenSSL 3
+// fetches a cipher by name on every init given EVP_aes_256_gcm(), which
+// costs as much as sealing a record.
 const EVP_CIPHER* CipherOf(AeadAlgorithm a) {
+  static EVP_CIPHER* const aes = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static EVP_CIPHER* const chacha = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
   switch (a) {
-    case AeadAlgorithm::kAes256Gcm: return EVP_aes_256_gcm();
-    case AeadAlgorithm::kChaCha20Poly1305: return EVP_chacha20_poly1305();
+    case AeadAlgorithm::kAes256Gcm: return aes;
+    case AeadAlgorithm::kChaCha20Poly1305: return chacha;
   }
   return nullptr;
 }
+
+// This thread's decryption contexts, each keeping the key schedule of the
+// last key it opened with: a run of values under one key (every wrapped key
+// is under the master key) sets only the nonce. Two, so that unwrapping a
+// customer's key and opening its record in turn keep both.
+class Openers {
+ public:
+  // A context ready to decrypt with `key` and `cipher` under `nonce`.
+  // Returns null when OpenSSL fails.
+  EVP_CIPHER_CTX* For(const SecretKey& key, const EVP_CIPHER* cipher, const std::uint8_t* nonce) {
+    for (Slot& s : slots_) {
+      if (s.cipher == cipher && CRYPTO_memcmp(s.key.data(), key.data(), SecretKey::kBytes) == 0) {
+        s.used = ++clock_;
+        if (EVP_DecryptInit_ex(s.ctx.get(), nullptr, nullptr, nullptr, nonce) == 1) return s.ctx.get();
+        s.cipher = nullptr;
+        return nullptr;
+      }
+    }
+    Slot& s = slots_[0].used <= slots_[1].used ? slots_[0] : slots_[1];
+    s.used = ++clock_;
+    // A context set up for this cipher takes a new key without being set up again.
+    const EVP_CIPHER* same = s.cipher == cipher ? nullptr : cipher;
+    s.cipher = nullptr;
+    if (EVP_DecryptInit_ex(s.ctx.get(), same, nullptr, key.data(), nonce) != 1) return nullptr;
+    std::memcpy(s.key.data(), key.data(), SecretKey::kBytes);
+    s.cipher = cipher;
+    return s.ctx.get();
+  }
+  // After a failure: the context's state is not trusted again.
+  void Forget(EVP_CIPHER_CTX* ctx) {
+    for (Slot& s : slots_) {
+      if (s.ctx.get() == ctx) s.cipher = nullptr;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx{EVP_CIPHER_CTX_new()};
+    std::array<std::uint8_t, SecretKey::kBytes> key{};
+    const EVP_CIPHER* cipher = nullptr;
+    std::uint64_t used = 0;
+    ~Slot() { Wipe(key.data(), key.size()); }
+  };
+  Slot slots_[2];
+  std::uint64_t clock_ = 0;
+};
 
 // REQUIRES: `detail` is a literal (Status keeps the pointer).
 Status Malformed(const char* detail) { return Status(StatusCode::kDataLoss, detail); }
@@ -95,17 +147,19 @@ Result<Bytes> Open(const SecretKey& key, ByteView aad, ByteView sealed) {
   const std::uint8_t* body = nonce + kNonceBytes;
   const std::size_t size = sealed.size() - kSealOverhead;
   Bytes out(size);
-  EVP_CIPHER_CTX* ctx = ThreadContext();
+  thread_local Openers openers;
+  EVP_CIPHER_CTX* ctx = openers.For(key, cipher, nonce);
   int n = 0;
   int tail = 0;
   std::uint8_t tag[kTagBytes];
   std::memcpy(tag, body + size, kTagBytes);
-  const bool ok = EVP_DecryptInit_ex(ctx, cipher, nullptr, key.data(), nonce) == 1 &&
+  const bool ok = ctx != nullptr &&
                   (aad.empty() || EVP_DecryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1) &&
                   EVP_DecryptUpdate(ctx, out.data(), &n, body, static_cast<int>(size)) == 1 &&
                   EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) == 1 &&
                   EVP_DecryptFinal_ex(ctx, out.data() + n, &tail) == 1;
   if (!ok) {
+    if (ctx != nullptr) openers.Forget(ctx);
     Wipe(out.data(), out.size());
     return Malformed("sealed value: does not authenticate (another key, or changed)");
   }

@@ -51,10 +51,11 @@ struct QueryTerms {
 
 constexpr unsigned Bit(IndexKind kind) { return 1u << static_cast<unsigned>(kind); }
 
-// Whether `c` matches `q` in one of `kinds`, read from its own index entries.
+// Whether `c` matches `q` in one of `kinds`, read from its own index
+// entries (only those of the kind asked about are derived).
 bool Confirmed(const model::Customer& c, unsigned kinds, const QueryTerms& q) {
-  const std::vector<IndexEntry> entries = IndexEntriesOf(c);
   const auto any = [&](IndexKind kind, const std::string& term, bool exact, std::string_view detail = {}) {
+    const std::vector<IndexEntry> entries = IndexEntriesOf(c, kind);
     return std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
       return e.kind == kind && (exact ? e.term == term : e.term.starts_with(term)) &&
              (detail.empty() || e.detail == detail);
@@ -68,8 +69,10 @@ bool Confirmed(const model::Customer& c, unsigned kinds, const QueryTerms& q) {
   }
   if ((kinds & Bit(IndexKind::kPhoneE164)) != 0 && any(IndexKind::kPhoneE164, q.e164, false)) return true;
   if ((kinds & Bit(IndexKind::kName)) != 0) {
-    return std::all_of(q.tokens.begin(), q.tokens.end(),
-                       [&](const std::string& t) { return any(IndexKind::kName, t, false); });
+    const std::vector<IndexEntry> names = IndexEntriesOf(c, IndexKind::kName);
+    return std::all_of(q.tokens.begin(), q.tokens.end(), [&](const std::string& t) {
+      return std::any_of(names.begin(), names.end(), [&](const IndexEntry& e) { return e.term.starts_with(t); });
+    });
   }
   return false;
 }

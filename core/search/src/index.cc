@@ -54,28 +54,41 @@ class EntryList {
 
 }  // namespace
 
-std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) {
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c) { return IndexEntriesOf(c, std::nullopt); }
+
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c, std::optional<IndexKind> only) {
+  const auto want = [&](IndexKind k) { return !only || *only == k; };
   EntryList list;
-  std::string names;
-  for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
-    for (const auto& token : model::NameTokens(*text)) {
-      if (!names.empty()) names += ' ';
-      names += token.substr(0, kMaxIndexTermBytes);
+  if (want(IndexKind::kName)) {
+    std::string names;
+    for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
+      for (const auto& token : model::NameTokens(*text)) {
+        if (!names.empty()) names += ' ';
+        names += token.substr(0, kMaxIndexTermBytes);
+      }
+    }
+    // Most specific first: a term found in two fields is reported by the first.
+    list.AddName(c.last_name, MatchedField::kLastName, names);
+    list.AddName(c.first_name, MatchedField::kFirstName, names);
+    list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
+  }
+  if (want(IndexKind::kEmail)) {
+    if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
+    for (const auto& e : c.secondary_emails) {
+      list.Add(IndexKind::kEmail, model::FoldEmail(e.value), MatchedField::kSecondaryEmail);
     }
   }
-  // Most specific first: a term found in two fields is reported by the first.
-  list.AddName(c.last_name, MatchedField::kLastName, names);
-  list.AddName(c.first_name, MatchedField::kFirstName, names);
-  list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
-  if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
-  for (const auto& e : c.secondary_emails) {
-    list.Add(IndexKind::kEmail, model::FoldEmail(e.value), MatchedField::kSecondaryEmail);
+  if (want(IndexKind::kPhoneNational) || want(IndexKind::kPhoneE164)) {
+    list.AddPhone(c.phone, MatchedField::kPhone);
+    for (const auto& p : c.secondary_phones) list.AddPhone(p.value, MatchedField::kSecondaryPhone);
+    for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
   }
-  list.AddPhone(c.phone, MatchedField::kPhone);
-  for (const auto& p : c.secondary_phones) list.AddPhone(p.value, MatchedField::kSecondaryPhone);
-  for (const auto& a : c.addresses) list.AddPhone(a.contact_phone, MatchedField::kAddressPhone);
-  if (!c.account.empty()) list.Add(IndexKind::kAccount, model::AsciiUpper(c.account), MatchedField::kAccount);
-  for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
+  if (want(IndexKind::kAccount) && !c.account.empty()) {
+    list.Add(IndexKind::kAccount, model::AsciiUpper(c.account), MatchedField::kAccount);
+  }
+  if (want(IndexKind::kLoyaltyCard)) {
+    for (const auto& card : c.loyalty_cards) list.Add(IndexKind::kLoyaltyCard, card, MatchedField::kLoyaltyCard);
+  }
   return list.Take();
 }
 

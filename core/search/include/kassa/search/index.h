@@ -8,6 +8,7 @@
 // indexes can only ever hold what this function says.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct IndexEntry {
 // Every index entry of `c`, one per (kind, term): where a term comes from
 // several fields, the most specific one (primary before secondary) wins.
 std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c);
+// The same, only those of kind `only` (both phone kinds for either phone
+// kind): what confirming one kind of match needs, without the rest's work.
+std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c, std::optional<IndexKind> only);
 
 // Longest term kept in an index; longer terms are cut (LMDB keys are at most
 // 511 bytes and no name or email token comes close).
