@@ -17,6 +17,9 @@
 // disk drifts more between phases than TLS costs.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]
+//            [--plaintext-store]
+// The store is sealed at rest as kassa-hq's always is; --plaintext-store
+// opens it unsealed, to measure what sealing costs.
 
 #include <openssl/ssl.h>
 
@@ -71,6 +74,7 @@ struct Options {
   int ops_per_terminal = 2000;
   int realtime_per_terminal = 100;
   int rounds = 3;
+  bool plaintext_store = false;  // the store unsealed: sealing's cost, compared by hand
   std::string json_path;
 };
 
@@ -304,13 +308,17 @@ struct Figures {
 Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   std::filesystem::create_directories(dir);
   kassa::SystemClock clock;
-  // Sealed at rest, as kassa-hq always is.
-  auto keys = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
-  if (!keys.ok()) {
-    std::fprintf(stderr, "key file: %s\n", keys.status().detail());
-    std::exit(1);
+  // Sealed at rest, as kassa-hq always is (unless --plaintext-store).
+  std::shared_ptr<kassa::crypto::KeyStore> keys;
+  if (!o.plaintext_store) {
+    auto file = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
+    if (!file.ok()) {
+      std::fprintf(stderr, "key file: %s\n", file.status().detail());
+      std::exit(1);
+    }
+    keys = std::move(*file);
   }
-  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes, std::move(*keys));
+  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes, keys);
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().detail());
     std::exit(1);
@@ -381,8 +389,10 @@ int main(int argc, char** argv) {
       o.realtime_per_terminal = std::stoi(next());
     } else if (arg == "--json") {
       o.json_path = next();
+    } else if (arg == "--plaintext-store") {
+      o.plaintext_store = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]\n",
+      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store]\n",
                    argv[0]);
       return 2;
     }
@@ -399,8 +409,8 @@ int main(int argc, char** argv) {
   }
   std::filesystem::remove_all(dir);
 
-  std::printf("kassa-hq durable ingest, %d concurrent terminals, %d round(s) (LMDB under %s)\n", o.terminals,
-              o.rounds, dir.c_str());
+  std::printf("kassa-hq durable ingest, %d concurrent terminals, %d round(s) (LMDB under %s, %s)\n", o.terminals,
+              o.rounds, dir.c_str(), o.plaintext_store ? "plaintext" : "sealed at rest");
   std::printf("%-5s %-42s %12s %10s %10s %10s %10s\n", "round", "workload", "operations", "seconds", "ops/s", "p50 ms",
               "p99 ms");
   std::vector<double> costs;

@@ -44,18 +44,18 @@ Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
 
 namespace {
 
-// What opening found: the store ready, or a store just sealed whose file
-// must be compacted before it is opened again.
+// What opening found: the store ready, or a store sealed (now, or before a
+// crash) whose file must be compacted before it is opened again.
 struct Opened {
   std::unique_ptr<StoreCore> core;
-  bool sealed_now = false;
+  bool compact = false;
 };
 
 Result<Opened> OpenCore(const StorageOptions& options) {
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, terminal::kMaxDbs));
   auto sealing = options.key_store ? std::make_unique<Sealing>(options.key_store) : std::make_unique<Sealing>();
   auto core = std::make_unique<StoreCore>(StoreCore{std::move(env), std::move(sealing), {}, 0, 0, 0, {}});
-  bool sealed_now = false;
+  bool compact = false;
   KASSA_TRY(Update(core->env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY_ASSIGN(const bool fresh_keys, core->sealing->Init(txn));
     KASSA_TRY(core->tables.Open(txn, *core->sealing, CustomerTables::Recent::kKept));
@@ -71,18 +71,20 @@ Result<Opened> OpenCore(const StorageOptions& options) {
           KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of the current layout";
           return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
         }
+        KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));
+        compact = pending != 0;
         return Status::Ok();
       }
       // Every layout before 6 is plaintext: read it so, write it sealed.
       const Sealing plain;
       KASSA_TRY(core->Migrate(txn, from, plain));
-      sealed_now = core->sealing->encrypted();
+      compact = core->sealing->encrypted();
       return Status::Ok();
     }
     if (schema.status().code() != StatusCode::kNotFound) return schema.status();
     return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
   }));
-  return Opened{std::move(core), sealed_now};
+  return Opened{std::move(core), compact};
 }
 
 }  // namespace
@@ -94,11 +96,15 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
   KASSA_TRY_ASSIGN(Opened opened, OpenCore(options));
-  if (opened.sealed_now) {
+  if (opened.compact) {
     opened.core.reset();  // the environment closes before its file is replaced
     KASSA_TRY(CompactEnvironment(options.path, options.map_size_bytes, terminal::kMaxDbs));
-    KASSA_LOG(kInfo) << "sealed the customer store in " << options.path << " and compacted its file";
     KASSA_TRY_ASSIGN(opened, OpenCore(options));
+    StoreCore& core = *opened.core;
+    KASSA_TRY(Update(core.env, [&](WriteTxn& txn) {
+      return txn.Del(core.meta, AsBytes(terminal::kCompactPendingKey));
+    }));
+    KASSA_LOG(kInfo) << "sealed the customer store in " << options.path << " and compacted its file";
   }
   return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(opened.core))));
 }

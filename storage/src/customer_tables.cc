@@ -23,18 +23,19 @@ Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
   recent_kept_ = recent;
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
+  sealing.AttachRecords(customers_);
   return recent == Recent::kKept ? recent_.Open(txn) : Status::Ok();
 }
 
 Result<Bytes> CustomerTables::Seal(WriteTxn& txn, const model::Customer& c) const {
   KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
-  auto sealed = sealing_->Seal(txn, SealedTable::kCustomer, &c.id, plain);
+  auto sealed = sealing_->SealRecord(txn, c.id, plain);
   crypto::Wipe(plain.data(), plain.size());
   return sealed;
 }
 
 Result<model::Customer> CustomerTables::Unseal(const ReadTxn& txn, const model::LocalId& id, ByteView sealed) const {
-  KASSA_TRY_ASSIGN(Bytes plain, sealing_->Unseal(txn, SealedTable::kCustomer, &id, sealed));
+  KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealRecord(txn, id, sealed));
   auto c = proto_codec::DecodeCustomer(plain);
   crypto::Wipe(plain.data(), plain.size());
   return c;
@@ -162,13 +163,15 @@ Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from)
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     while (found) {
       KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(cursor.key()));
-      KASSA_TRY_ASSIGN(Bytes plain, from.Unseal(txn, SealedTable::kCustomer, &id, cursor.value()));
+      KASSA_TRY_ASSIGN(Bytes plain, from.UnsealRecord(txn, id, cursor.value()));
       resealed.emplace_back(id, std::move(plain));
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
   }
   for (auto& [id, plain] : resealed) {
-    KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->Seal(txn, SealedTable::kCustomer, &id, plain));
+    // The record as `from` wrote it goes first: a new one takes a new key.
+    KASSA_TRY(txn.Del(customers_, IdKey(id)));
+    KASSA_TRY_ASSIGN(const Bytes sealed, sealing_->SealRecord(txn, id, plain));
     crypto::Wipe(plain.data(), plain.size());
     KASSA_TRY(txn.Put(customers_, IdKey(id), sealed));
   }

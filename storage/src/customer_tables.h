@@ -73,7 +73,9 @@ class CustomerTables {
   Result<std::uint64_t> RebuildIndex(WriteTxn& txn);
   // Reads every customer as `from` sealed it and writes it again as this
   // table's Sealing does (a plaintext store becoming encrypted), then
-  // rebuilds the index. Returns how many customers are pending.
+  // rebuilds the index. Runs before any other table is resealed: their
+  // values take the keys the records get here. Returns how many customers
+  // are pending.
   Result<std::uint64_t> Reseal(WriteTxn& txn, const Sealing& from);
   // Whether stored terms are the terms themselves; otherwise search
   // confirms index matches on the records (sealing.h).

@@ -39,6 +39,9 @@ constexpr std::string_view kBookSeqKey = "book_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 constexpr std::string_view kAuditSeqKey = "audit_seq";
 constexpr std::string_view kSecretPrefix = "secret:";
+// Set by the migration that seals a plaintext store, removed once its file
+// has been compacted: a crash in between compacts on the next start.
+constexpr std::string_view kCompactPendingKey = "compact_pending";
 constexpr char kFieldSeparator = '\x1f';  // never in names, roles, paths or times
 
 // Fields joined by kFieldSeparator, and split again.
@@ -132,8 +135,8 @@ class LmdbChainStore final : public ChainStore {
   LmdbChainStore(LmdbEnv env, std::shared_ptr<crypto::KeyStore> keys)
       : env_(std::move(env)), sealing_(keys ? std::make_unique<Sealing>(std::move(keys)) : std::make_unique<Sealing>()) {}
 
-  // Opens the tables, migrating earlier layouts. Returns whether this
-  // sealed a plaintext store (its file is then compacted and opened again).
+  // Opens the tables, migrating earlier layouts. Returns whether the file
+  // must be compacted (a plaintext store sealed now, or before a crash).
   Result<bool> Init() {
     bool sealed_now = false;
     KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
@@ -153,6 +156,9 @@ class LmdbChainStore final : public ChainStore {
           if (fresh_keys && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
           }
+          auto pending = txn.Get(meta_, AsBytes(kCompactPendingKey));
+          if (!pending.ok() && pending.status().code() != StatusCode::kNotFound) return pending.status();
+          sealed_now = pending.ok();
           return Status::Ok();
         }
         if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4) {
@@ -164,12 +170,17 @@ class LmdbChainStore final : public ChainStore {
         // Every layout before hq-5 is plaintext: read it so, write it sealed.
         KASSA_TRY(Reseal(txn, Sealing()));
         sealed_now = sealing_->encrypted();
+        if (sealed_now) KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
       if (schema.status().code() != StatusCode::kNotFound) return schema.status();
       return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
     }));
     return sealed_now;
+  }
+
+  Status CompactionDone() {
+    return Update(env_, [&](WriteTxn& txn) { return txn.Del(meta_, AsBytes(kCompactPendingKey)); });
   }
 
   // Every value read as `plain` (an earlier layout) wrote it, written again
@@ -600,6 +611,7 @@ Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, 
     KASSA_TRY_ASSIGN(LmdbEnv reopened, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
     store = std::make_unique<LmdbChainStore>(std::move(reopened), key_store);
     KASSA_TRY(store->Init().status());
+    KASSA_TRY(store->CompactionDone());
   }
   return std::unique_ptr<ChainStore>(std::move(store));
 }

@@ -100,27 +100,41 @@ void Sealing::Remember(const model::LocalId& id, const crypto::SecretKey& key) c
   slot.used = true;
 }
 
-Result<crypto::SecretKey> Sealing::DataKey(const ReadTxn& txn, const model::LocalId& id) const {
-  {
-    std::lock_guard lock(cache_mutex_);
-    if (const CachedKey& slot = cache_[SlotOf(id)]; slot.used && slot.id == id) return slot.key;
+Result<std::optional<ByteView>> Sealing::StoredKeyOf(const ReadTxn& txn, const model::LocalId& id) const {
+  auto record = txn.Get(records_, NameOf(id));
+  if (record.ok()) {
+    if (record->size() < kWrappedKeyBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed record");
+    return std::optional<ByteView>(record->subspan(0, kWrappedKeyBytes));
   }
+  if (record.status().code() != StatusCode::kNotFound) return record.status();
   auto wrapped = txn.Get(keys_, NameOf(id));
-  if (!wrapped.ok()) {
-    if (wrapped.status().code() != StatusCode::kNotFound) return wrapped.status();
-    return Status(StatusCode::kDataLoss, "data: the customer's key is gone (erased)");
-  }
+  if (wrapped.ok()) return std::optional<ByteView>(*wrapped);
+  if (wrapped.status().code() != StatusCode::kNotFound) return wrapped.status();
+  return std::optional<ByteView>();
+}
+
+std::optional<crypto::SecretKey> Sealing::Cached(const model::LocalId& id) const {
+  std::lock_guard lock(cache_mutex_);
+  if (const CachedKey& slot = cache_[SlotOf(id)]; slot.used && slot.id == id) return slot.key;
+  return std::nullopt;
+}
+
+Result<crypto::SecretKey> Sealing::DataKey(const ReadTxn& txn, const model::LocalId& id) const {
+  if (auto key = Cached(id)) return std::move(*key);
+  KASSA_TRY_ASSIGN(const auto wrapped, StoredKeyOf(txn, id));
+  if (!wrapped) return Status(StatusCode::kDataLoss, "data: the customer's key is gone (erased)");
   KASSA_TRY_ASSIGN(crypto::SecretKey key, Unwrap(NameOf(id), *wrapped));
   Remember(id, key);
   return key;
 }
 
 Result<crypto::SecretKey> Sealing::DataKeyForWrite(WriteTxn& txn, const model::LocalId& id) {
-  // The table, not the cache, decides: a key made in a transaction that
-  // was then aborted must not survive in the cache as the customer's.
-  auto wrapped = txn.Get(keys_, NameOf(id));
-  if (wrapped.ok()) return DataKey(txn, id);
-  if (wrapped.status().code() != StatusCode::kNotFound) return wrapped.status();
+  // The tables decide whether the customer has a key (a key made in a
+  // transaction that was then aborted may linger in the cache).
+  KASSA_TRY_ASSIGN(const auto wrapped, StoredKeyOf(txn, id));
+  if (wrapped) return DataKey(txn, id);
+  // No record yet (a timeline entry that arrived before its customer): the
+  // key waits in "keys", and the record takes it when it comes.
   KASSA_TRY_ASSIGN(crypto::SecretKey key, crypto::SecretKey::Random());
   KASSA_TRY_ASSIGN(const Bytes w, Wrap(NameOf(id), key));
   KASSA_TRY(txn.Put(keys_, NameOf(id), w));
@@ -128,7 +142,40 @@ Result<crypto::SecretKey> Sealing::DataKeyForWrite(WriteTxn& txn, const model::L
   return key;
 }
 
+Result<Bytes> Sealing::SealRecord(WriteTxn& txn, const model::LocalId& id, ByteView plain) {
+  if (!encrypted()) return Bytes(plain.begin(), plain.end());
+  Bytes record;
+  std::optional<crypto::SecretKey> key;
+  KASSA_TRY_ASSIGN(const auto wrapped, StoredKeyOf(txn, id));
+  if (wrapped) {
+    record.assign(wrapped->begin(), wrapped->end());
+    KASSA_TRY_ASSIGN(key, DataKey(txn, id));
+  } else {
+    KASSA_TRY_ASSIGN(key, crypto::SecretKey::Random());
+    KASSA_TRY_ASSIGN(record, Wrap(NameOf(id), *key));
+    Remember(id, *key);
+  }
+  KASSA_TRY_ASSIGN(const Bytes body, crypto::Seal(*key, Aad(SealedTable::kCustomer, &id), plain));
+  record.insert(record.end(), body.begin(), body.end());
+  return record;
+}
+
+Result<Bytes> Sealing::UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const {
+  (void)txn;
+  if (!encrypted()) return Bytes(value.begin(), value.end());
+  if (value.size() < kWrappedKeyBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed record");
+  std::optional<crypto::SecretKey> key = Cached(id);
+  if (!key) {
+    KASSA_TRY_ASSIGN(key, Unwrap(NameOf(id), value.subspan(0, kWrappedKeyBytes)));
+    Remember(id, *key);
+  }
+  auto plain = crypto::Open(*key, Aad(SealedTable::kCustomer, &id), value.subspan(kWrappedKeyBytes));
+  if (!plain.ok()) return Status(StatusCode::kDataLoss, "storage corrupted: a sealed value does not open");
+  return plain;
+}
+
 Result<Bytes> Sealing::Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain) {
+  KASSA_CHECK(table != SealedTable::kCustomer);  // records: SealRecord
   if (!encrypted()) return Bytes(plain.begin(), plain.end());
   const Bytes aad = Aad(table, owner);
   if (owner == nullptr) return crypto::Seal(*store_key_, aad, plain);
@@ -138,6 +185,7 @@ Result<Bytes> Sealing::Seal(WriteTxn& txn, SealedTable table, const model::Local
 
 Result<Bytes> Sealing::Unseal(const ReadTxn& txn, SealedTable table, const model::LocalId* owner,
                               ByteView sealed) const {
+  KASSA_CHECK(table != SealedTable::kCustomer);  // records: UnsealRecord
   if (!encrypted()) return Bytes(sealed.begin(), sealed.end());
   const Bytes aad = Aad(table, owner);
   if (owner == nullptr) {

@@ -4,12 +4,18 @@
 // terminal's CustomerStore and headquarters' LmdbChainStore.
 //
 // Encrypted (a KeyStore given, the default of both daemons):
-//   keys:  customer id (16)  -> that customer's data key, wrapped
+//   a customer's record: its data key, wrapped (kWrappedKeyBytes), then
+//                        crypto::Seal(that key, aad = table | id, plain):
+//                        reading a record needs no other lookup, and
+//                        creating one writes no other page
+//   keys:  customer id (16)  -> a customer's data key, wrapped, while it has
+//                               no record here (a timeline entry that came
+//                               first); its record takes the same key
 //          "index"           -> the index key, wrapped
 //          "store"           -> the store key, wrapped
 //   a wrapped key: master generation (4, big-endian) | crypto::Seal(master
 //                  key, aad = "kassa key" | name | generation, key)
-//   a value of a customer: crypto::Seal(the customer's data key,
+//   another value about a customer: crypto::Seal(the customer's data key,
 //                          aad = table | customer id, plain)
 //   any other value:       crypto::Seal(the store key, aad = table, plain)
 //   an index term:         crypto::PrefixHash under the index key, the
@@ -73,8 +79,18 @@ class Sealing {
 
   bool encrypted() const { return key_store_ != nullptr; }
 
-  // `owner`: the customer the value is about (its data key seals it, made
-  // on first use), or null for the store key.
+  // Where customers' records are (their data keys lead them); set by the
+  // customer table once it is open.
+  void AttachRecords(MDB_dbi customers) { records_ = customers; }
+
+  // A customer's record as stored: its data key (the one it has, or a new
+  // one) wrapped in front of the sealed `plain`.
+  Result<Bytes> SealRecord(WriteTxn& txn, const model::LocalId& id, ByteView plain);
+  // Returns: kOk; kDataLoss when the record does not open.
+  Result<Bytes> UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const;
+
+  // Any other value. `owner`: the customer the value is about (its data key
+  // seals it), or null for the store key. REQUIRES: table is not kCustomer.
   Result<Bytes> Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain);
   // Returns: kOk; kDataLoss when the value does not open (its customer's
   // key is gone, or the bytes were changed).
@@ -96,12 +112,19 @@ class Sealing {
  private:
   Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const;
   Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const;
+  // The wrapped key of customer `id`: in front of its record, or in keys.
+  Result<std::optional<ByteView>> StoredKeyOf(const ReadTxn& txn, const model::LocalId& id) const;
+  std::optional<crypto::SecretKey> Cached(const model::LocalId& id) const;
   Result<crypto::SecretKey> DataKey(const ReadTxn& txn, const model::LocalId& id) const;
   Result<crypto::SecretKey> DataKeyForWrite(WriteTxn& txn, const model::LocalId& id);
   void Remember(const model::LocalId& id, const crypto::SecretKey& key) const;
 
+  // generation (4) | algorithm (1) | nonce | key | tag
+  static constexpr std::size_t kWrappedKeyBytes = 4 + crypto::kSealOverhead + crypto::SecretKey::kBytes;
+
   std::shared_ptr<crypto::KeyStore> key_store_;
   MDB_dbi keys_ = 0;
+  MDB_dbi records_ = 0;
   std::optional<crypto::SecretKey> store_key_;
   std::unique_ptr<crypto::PrefixHash> index_hash_;
 

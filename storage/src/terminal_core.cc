@@ -190,6 +190,9 @@ Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& p
   }
   KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << kSchemaVersion
                    << (sealing->encrypted() ? " (sealing every value)" : "");
+  // The records first: every other value of a customer takes its record's key.
+  KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.Reseal(txn, plain));
+  KASSA_TRY(PutMetaU64(txn, kPendingKey, pending));
   // The outbox: layouts 1 to 4 keep the bare operation, 5 the customer's id
   // in front; every value is read whole before any is written.
   const bool filed = from == kSchemaVersion5;
@@ -244,8 +247,7 @@ Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& p
     return config.status();
   }
   KASSA_TRY(clienteling.Reseal(txn, plain));
-  KASSA_TRY_ASSIGN(const std::uint64_t pending, tables.Reseal(txn, plain));
-  KASSA_TRY(PutMetaU64(txn, kPendingKey, pending));
+  if (sealing->encrypted()) KASSA_TRY(PutMetaU64(txn, kCompactPendingKey, 1));
   return txn.Put(meta, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
 }
 

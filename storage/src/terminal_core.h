@@ -45,6 +45,9 @@ inline constexpr std::string_view kPendingKey = "pending_customers";  // layout 
 inline constexpr std::string_view kStoreConfigKey = "store_config";
 inline constexpr std::string_view kCursorKey = "distribution_cursor";
 inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
+// Set by the migration that seals a plaintext store, removed once its file
+// has been compacted: a crash in between compacts on the next start.
+inline constexpr std::string_view kCompactPendingKey = "compact_pending";
 inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
 // customers, index, index_recent, outbox, quarantine, meta, clienteling,
 // keys; and outbox_refs of layouts 2 to 4 while it is migrated away.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "kassa/crypto/aead.h"
 #include "kassa/crypto/key_store.h"
@@ -104,6 +105,27 @@ TEST(FileKeyStoreTest, CreatedOnceAs0600RefusedWhenOthersCanReadOrInsideTheData)
   auto old = FileKeyStore::Open(path, data);
   ASSERT_TRUE(old.ok()) << old.status().detail();
   EXPECT_EQ((*old)->Current()->key.view()[0], 0x5a);
+}
+
+// Two processes starting at once (kassa-hq and a `kassa-hq pki` command)
+// must end with one key between them, never each its own.
+TEST(FileKeyStoreTest, TwoCreatingAtOnceGetTheSameKey) {
+  testing::TempDir dir;
+  for (int round = 0; round < 50; ++round) {
+    const std::string path = dir.path() + "/k" + std::to_string(round) + ".key";
+    Result<std::unique_ptr<FileKeyStore>> a = Status(StatusCode::kInternal, "not run");
+    Result<std::unique_ptr<FileKeyStore>> b = Status(StatusCode::kInternal, "not run");
+    std::thread other([&] { b = FileKeyStore::Open(path, dir.path() + "/data"); });
+    a = FileKeyStore::Open(path, dir.path() + "/data");
+    other.join();
+    ASSERT_TRUE(a.ok() && b.ok()) << round;
+    const MasterKey ka = *(*a)->Current(), kb = *(*b)->Current();
+    ASSERT_TRUE(std::equal(ka.key.view().begin(), ka.key.view().end(), kb.key.view().begin())) << round;
+    auto again = FileKeyStore::Open(path, dir.path() + "/data");
+    ASSERT_TRUE(again.ok());
+    const MasterKey on_disk = *(*again)->Current();
+    ASSERT_TRUE(std::equal(ka.key.view().begin(), ka.key.view().end(), on_disk.key.view().begin())) << round;
+  }
 }
 
 }  // namespace

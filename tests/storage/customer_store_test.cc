@@ -323,6 +323,50 @@ TEST_P(CustomerStoreTest, SearchFindsTheSameCustomersSealedOrNot) {
   Reopen();
 }
 
+// A sealed store opens only with its own key; nothing opens it in plaintext.
+TEST_P(CustomerStoreTest, ASealedStoreOpensOnlyWithItsOwnKey) {
+  if (!GetParam()) GTEST_SKIP() << "sealed stores only";
+  const auto c = NewCustomer("Keyed");
+  ASSERT_TRUE(store_->customers().Create(c, nullptr).ok());
+  store_.reset();
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr}).status().code(),
+            StatusCode::kFailedPrecondition);
+  const auto other = std::make_shared<crypto::MemoryKeyStore>(*crypto::SecretKey::Random());
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, other}).status().code(), StatusCode::kDataLoss);
+  Reopen();
+  EXPECT_EQ(*store_->customers().Get(c.id), c);
+}
+
+// A customer's timeline can arrive before the customer (its key waits
+// apart); the record then takes that same key and both open, now and after
+// a restart.
+TEST_P(CustomerStoreTest, ATimelineEntryBeforeItsCustomerSharesTheCustomersKey) {
+  auto c = NewCustomer("Later");
+  c.account = "LV00000042";  // headquarters' customer
+  model::TimelineEntry note;
+  note.id = *model::LocalId::Generate();
+  note.customer_id = c.id;
+  note.at_ms = 1'700'000'000'000;
+  note.worker_id = "A1";
+  note.text = "Asked for the autumn catalogue";
+  model::ClientelingRecord r;
+  r.timeline_entry = note;
+  ASSERT_TRUE(store_->clienteling().WriteClienteling({{r, std::nullopt}}).ok());
+  ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(c).ok());
+  for (int round = 0; round < 2; ++round) {
+    auto timeline = store_->clienteling().Timeline(c.id, 5);
+    ASSERT_TRUE(timeline.ok()) << timeline.status().detail();
+    ASSERT_EQ(timeline->size(), 1u);
+    EXPECT_EQ((*timeline)[0], note);
+    EXPECT_EQ(*store_->customers().Get(c.id), c);
+    c.email = "later" + std::to_string(round) + "@example.com";
+    ++c.version;
+    ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(c).ok());
+    ExpectConsistent();
+    Reopen();
+  }
+}
+
 TEST(IndexEntriesTest, PrimaryBeatsSecondaryAndOnePhoneEntry) {
   model::Customer c = NewCustomer("Smith");
   c.secondary_phones = {{c.phone, {}}};

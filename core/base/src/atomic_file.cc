@@ -38,7 +38,18 @@ Status Failed(const std::string& path, const char* step) {
 
 }  // namespace
 
+enum class Placement { kReplace, kCreateOnly };
+static Status PlaceFile(const std::string& path, std::string_view content, mode_t mode, Placement placement);
+
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode) {
+  return PlaceFile(path, content, mode, Placement::kReplace);
+}
+
+Status CreateFileAtomically(const std::string& path, std::string_view content, mode_t mode) {
+  return PlaceFile(path, content, mode, Placement::kCreateOnly);
+}
+
+static Status PlaceFile(const std::string& path, std::string_view content, mode_t mode, Placement placement) {
   std::string tmp;
   int fd = -1;
   for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
@@ -77,7 +88,16 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
     ::unlink(tmp.c_str());
     return s;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (placement == Placement::kCreateOnly) {
+    // link() never replaces: whoever links first wins, the other learns it.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      const bool taken = errno == EEXIST;
+      const Status s = taken ? Status(StatusCode::kAlreadyExists, "file: exists") : Failed(path, "link");
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    ::unlink(tmp.c_str());
+  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const Status s = Failed(path, "rename");
     ::unlink(tmp.c_str());
     return s;

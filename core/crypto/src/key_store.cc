@@ -105,16 +105,20 @@ Result<std::unique_ptr<FileKeyStore>> FileKeyStore::Open(const std::string& path
   if (!text.ok() && text.status().code() == StatusCode::kNotFound) {
     KASSA_TRY_ASSIGN(SecretKey key, SecretKey::Random());
     std::string content = std::string(kHeader) + "\n1 " + Hex(key.view()) + "\n";
-    const Status written = WriteFileAtomically(path, content, 0600);
+    const Status written = CreateFileAtomically(path, content, 0600);
     Wipe(reinterpret_cast<std::uint8_t*>(content.data()), content.size());
-    if (!written.ok()) {
+    if (written.ok()) {
+      KASSA_LOG(kInfo) << "created a new master key in " << path;
+      std::vector<MasterKey> keys;
+      keys.push_back({1, std::move(key)});
+      return std::unique_ptr<FileKeyStore>(new FileKeyStore(path, std::move(keys)));
+    }
+    if (written.code() != StatusCode::kAlreadyExists) {
       KASSA_LOG(kError) << "key file " << path << ": cannot be created";
       return Status(StatusCode::kUnavailable, "key_file: cannot be created (see log)");
     }
-    KASSA_LOG(kInfo) << "created a new master key in " << path;
-    std::vector<MasterKey> keys;
-    keys.push_back({1, std::move(key)});
-    return std::unique_ptr<FileKeyStore>(new FileKeyStore(path, std::move(keys)));
+    // Another process made it first: its key is the key.
+    text = ReadPrivateFile(path, kMaxFileBytes);
   }
   if (!text.ok()) {
     KASSA_LOG(kError) << "key file " << path << ": " << text.status().detail();

@@ -27,4 +27,10 @@ namespace kassa {
 // written, the disk is full or a sync fails (errno in the log).
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode = 0644);
 
+// The same, but only when `path` does not exist yet: step 3 is a link(),
+// which never replaces, so of two processes creating one file (a secret)
+// exactly one succeeds and the other is told.
+// Returns: kOk; kAlreadyExists "file: exists"; kUnavailable as above.
+Status CreateFileAtomically(const std::string& path, std::string_view content, mode_t mode);
+
 }  // namespace kassa
