@@ -92,11 +92,13 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     if (waiting >= RecentIndex::kFoldAt) KASSA_TRY(recent_.FoldInto(txn, index_));
     std::vector<std::pair<std::string, std::string>> pairs;
     pairs.reserve(entries.size());
-    for (const auto& e : entries) pairs.emplace_back(EntryKey(e, c.id), EntryValue(e));
+    StoredNames names;
+    for (const auto& e : entries) pairs.emplace_back(EntryKey(e, c.id), EntryValue(e, names));
     return recent_.Add(txn, c.id, pairs);
   }
+  StoredNames names;
   for (const auto& e : entries) {
-    const std::string value = EntryValue(e);
+    const std::string value = EntryValue(e, names);
     KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
   }
   return Status::Ok();
@@ -142,18 +144,24 @@ Result<bool> CustomerTables::Holds(const ReadTxn& txn, const model::LocalId& oth
   return false;
 }
 
-std::string CustomerTables::EntryValue(const search::IndexEntry& e) const {
+std::string CustomerTables::EntryValue(const search::IndexEntry& e, StoredNames& names) const {
   std::string value(1, static_cast<char>(e.field));
   if (e.kind != search::IndexKind::kName) return value + e.detail;
-  // Each name token as the index stores terms, so that they compare alike.
-  std::string_view rest = e.detail;
-  while (!rest.empty()) {
-    const std::size_t space = rest.find(' ');
-    if (value.size() > 1) value += ' ';
-    value += sealing_->IndexTerm(search::IndexKind::kName, rest.substr(0, space));
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  // Each name token as the index stores terms, so that they compare alike;
+  // worked out once for the customer's name entries, which share them.
+  if (!names.done || names.detail != e.detail) {
+    names.detail = e.detail;
+    names.stored.clear();
+    std::string_view rest = e.detail;
+    while (!rest.empty()) {
+      const std::size_t space = rest.find(' ');
+      if (!names.stored.empty()) names.stored += ' ';
+      names.stored += sealing_->IndexTerm(search::IndexKind::kName, rest.substr(0, space));
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    names.done = true;
   }
-  return value;
+  return value + names.stored;
 }
 
 Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from) {
@@ -189,8 +197,9 @@ Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
     KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(cursor.key()));
     KASSA_TRY_ASSIGN(const model::Customer c, Unseal(txn, id, cursor.value()));
     if (c.pending()) ++pending;
+    StoredNames names;
     for (const auto& e : search::IndexEntriesOf(c)) {
-      const std::string value = EntryValue(e);
+      const std::string value = EntryValue(e, names);
       KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
     }
     ++customers;
@@ -342,13 +351,14 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
       problem("customer " + hex_key + ": record holds another id " + customer->id.ToHex());
     } else {
       each(*customer);
+      StoredNames names;
       for (const auto& e : search::IndexEntriesOf(*customer)) {
         ++expected_entries;
         const auto v = stored(EntryKey(e, id));
         if (!v) {
           // The field, never the term: the report may be shown and logged.
           problem("customer " + hex_key + ": index entry missing for its " + ToString(e.field));
-        } else if (*v != EntryValue(e)) {
+        } else if (*v != EntryValue(e, names)) {
           problem("customer " + hex_key + ": index entry for its " + ToString(e.field) +
                   " is stale (wrong field or detail)");
         }

@@ -105,7 +105,13 @@ class CustomerTables {
   Result<bool> Holds(const ReadTxn& txn, const model::LocalId& other, const search::IndexEntry& e) const;
 
   std::string TermPrefix(search::IndexKind kind, std::string_view term) const;
-  std::string EntryValue(const search::IndexEntry& e) const;
+  // A customer's name tokens as stored terms, worked out once for all its
+  // name entries.
+  struct StoredNames {
+    bool done = false;
+    std::string detail, stored;
+  };
+  std::string EntryValue(const search::IndexEntry& e, StoredNames& names) const;
   std::string EntryKey(const search::IndexEntry& e, const model::LocalId& id) const;
 
   MDB_dbi customers_ = 0;

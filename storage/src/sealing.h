@@ -20,9 +20,11 @@
 //   any other value:       crypto::Seal(the store key, aad = table, plain)
 //   an index term:         crypto::PrefixHash under the index key, the
 //                          index kind as its domain
-// Every value about one customer is sealed under that customer's own key,
-// so destroying the key makes every copy of them unreadable (old LMDB
-// pages, backups): crypto-shredding. The master key never enters the file.
+// Every value about one customer is sealed under that customer's own key:
+// erasing the customer deletes the key with its record, and once the master
+// key generation that wrapped it is retired, no copy left behind (old LMDB
+// pages, backups) opens: crypto-shredding (docs/PRIVACY.md says what is
+// built of it). The master key never enters the file.
 //
 // Plaintext (no KeyStore: unit tests and the benchmark's comparison
 // column): values and terms stored as they are. A store written encrypted
