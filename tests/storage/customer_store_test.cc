@@ -757,5 +757,98 @@ TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   ExpectConsistent();
 }
 
+
+// Layout 5 (the release before sealing) back from a plaintext layout 6:
+// quarantine values without their customer's id in front, and the stamp.
+void DowngradeToLayout5(const std::string& dir) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi quarantine = 0, meta = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "quarantine", 0, &quarantine), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_cursor* cursor = nullptr;
+  MDB_val k{}, v{};
+  ASSERT_EQ(mdb_cursor_open(txn, quarantine, &cursor), 0);
+  int rewritten = 0;
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    const std::string value(static_cast<const char*>(v.mv_data) + 16, v.mv_size - 16);
+    MDB_val bare{value.size(), const_cast<char*>(value.data())};
+    ASSERT_EQ(mdb_cursor_put(cursor, &k, &bare, MDB_CURRENT), 0);
+    ++rewritten;
+  }
+  mdb_cursor_close(cursor);
+  EXPECT_GT(rewritten, 0);
+  MDB_val key{14, const_cast<char*>("schema_version")}, five{1, const_cast<char*>("5")};
+  ASSERT_EQ(mdb_put(txn, meta, &key, &five, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+// Issue 16: a terminal upgraded from layout 5 keeps everything, sealed:
+// customers, queued and quarantined operations, client-book records and
+// the store configuration, and the file holds no plaintext afterwards.
+TEST_P(CustomerStoreTest, Layout5IsSealedWithEverythingKept) {
+  RestartInPlaintext();
+  model::Customer queued = NewCustomer("Queuedmarker");
+  model::Customer rejected = NewCustomer("Rejectedmarker", "+442079460959");
+  const model::Operation create_q = CreateOp(queued), create_r = CreateOp(rejected);
+  ASSERT_TRUE(store_->customers().Create(queued, &create_q).ok());
+  ASSERT_TRUE(store_->customers().Create(rejected, &create_r).ok());
+  model::OperationAck reject;
+  reject.op_id = create_r.op_id;
+  reject.outcome = model::OperationAck::Outcome::kRejected;
+  reject.reason = "customer_group: unknown customer group";
+  ASSERT_TRUE(store_->sync().ApplyAcks({{2, reject}}, 7).ok());
+  model::TimelineEntry note;
+  note.id = *model::LocalId::Generate();
+  note.customer_id = queued.id;
+  note.at_ms = 1'700'000'000'000;
+  note.worker_id = "A1";
+  note.text = "Notemarker likes amber";
+  model::ClientelingRecord r;
+  r.timeline_entry = note;
+  ASSERT_TRUE(store_->clienteling().WriteClienteling({{r, std::nullopt}}).ok());
+  model::StoreConfig cfg;
+  cfg.store_id = "S1";
+  cfg.legal_entity = "LE";
+  cfg.operating_unit_country = "GB";
+  cfg.customer_groups = {{"RETAIL", "Retail"}};
+  cfg.default_customer.customer_group = "RETAIL";
+  ASSERT_TRUE(store_->settings().SaveStoreConfig(cfg).ok());
+  store_.reset();
+  DowngradeToLayout5(dir_.path());
+
+  Reopen();  // sealed when the test is Sealed
+  EXPECT_EQ(*store_->customers().Get(queued.id), queued);
+  auto outbox = store_->outbox().PeekOutbox(5);
+  ASSERT_TRUE(outbox.ok()) << outbox.status().detail();
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].operation.op_id, create_q.op_id);
+  auto q = store_->quarantine().Quarantined(5);
+  ASSERT_TRUE(q.ok()) << q.status().detail();
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].operation.op_id, create_r.op_id);
+  EXPECT_EQ((*q)[0].reason, reject.reason);
+  EXPECT_EQ((*q)[0].rejected_at_ms, 7);
+  auto timeline = store_->clienteling().Timeline(queued.id, 5);
+  ASSERT_TRUE(timeline.ok()) << timeline.status().detail();
+  ASSERT_EQ(timeline->size(), 1u);
+  EXPECT_EQ((*timeline)[0], note);
+  EXPECT_EQ(**store_->settings().LoadStoreConfig(), cfg);
+  ExpectConsistent();
+  store_.reset();
+  std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* marker : {"Queuedmarker", "queuedmarker", "Rejectedmarker", "Notemarker", "unknown customer group"}) {
+    EXPECT_EQ(file.find(marker) == std::string::npos, GetParam()) << marker;
+  }
+  Reopen();
+  ExpectConsistent();
+}
+
 }  // namespace
 }  // namespace kassa::storage
