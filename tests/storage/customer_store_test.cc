@@ -39,6 +39,48 @@ model::Operation CreateOp(const model::Customer& c) {
   return op;
 }
 
+// A store's environment opened bare, in one write transaction committed
+// when it goes: for tests that damage a store, or rewrite it as an earlier
+// layout wrote it.
+class RawStore {
+ public:
+  explicit RawStore(const std::string& dir) {
+    EXPECT_EQ(mdb_env_create(&env_), 0);
+    EXPECT_EQ(mdb_env_set_maxdbs(env_, 16), 0);
+    EXPECT_EQ(mdb_env_open(env_, dir.c_str(), 0, 0600), 0);
+    EXPECT_EQ(mdb_txn_begin(env_, nullptr, 0, &txn_), 0);
+  }
+  ~RawStore() {
+    EXPECT_EQ(mdb_txn_commit(txn_), 0);
+    mdb_env_close(env_);
+  }
+  RawStore(const RawStore&) = delete;
+  RawStore& operator=(const RawStore&) = delete;
+
+  MDB_txn* txn() const { return txn_; }
+  MDB_dbi Dbi(const char* name, unsigned flags = 0) const {
+    MDB_dbi dbi = 0;
+    EXPECT_EQ(mdb_dbi_open(txn_, name, flags, &dbi), 0) << name;
+    return dbi;
+  }
+  // Stamps the layout the store says it has.
+  void Stamp(std::string layout) const {
+    std::string key = "schema_version";
+    MDB_val k{key.size(), key.data()}, v{layout.size(), layout.data()};
+    EXPECT_EQ(mdb_put(txn_, Dbi("meta"), &k, &v, 0), 0);
+  }
+
+ private:
+  MDB_env* env_ = nullptr;
+  MDB_txn* txn_ = nullptr;
+};
+
+// The bytes of a file, to look for text that must not be in it.
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // Every test runs twice: sealed at rest (what kassad always does) and in
 // plaintext (the benchmark's comparison column).
 class CustomerStoreTest : public ::testing::TestWithParam<bool> {
@@ -315,8 +357,7 @@ TEST_P(CustomerStoreTest, SearchFindsTheSameCustomersSealedOrNot) {
   ExpectConsistent();
 
   store_.reset();
-  std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string file = FileBytes(dir_.path() + "/data.mdb");
   for (const char* marker : {"Kalnina", "kalnina", "Anna", "anna", "CARD5042", "21000007", "xample.com"}) {
     EXPECT_EQ(file.find(marker) == std::string::npos, GetParam()) << marker;
   }
@@ -501,17 +542,8 @@ TEST_P(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
   ExpectConsistent();
   store_.reset();
   {
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
-    ASSERT_EQ(mdb_env_open(env, dir_.path().c_str(), 0, 0644), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi recent = 0;
-    ASSERT_EQ(mdb_dbi_open(txn, "index_recent", 0, &recent), 0);
-    ASSERT_EQ(mdb_drop(txn, recent, 0), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    const RawStore raw(dir_.path());
+    ASSERT_EQ(mdb_drop(raw.txn(), raw.Dbi("index_recent"), 0), 0);
   }
   Reopen();
   auto report = store_->diagnostics().Check();
@@ -643,16 +675,9 @@ TEST_P(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
 // values are the bare sealed operation and outbox_refs (customer id |
 // sequence) finds a customer's. Rewritten here with bare LMDB.
 void DowngradeToLayout2(const std::string& dir) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
-  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi index = 0, meta = 0, recent = 0;
-  ASSERT_EQ(mdb_dbi_open(txn, "index", 0, &index), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "index_recent", 0, &recent), 0);
+  const RawStore raw(dir);
+  MDB_txn* txn = raw.txn();
+  const MDB_dbi index = raw.Dbi("index"), recent = raw.Dbi("index_recent");
   MDB_cursor* cursor = nullptr;
   MDB_val k{}, v{};
   // index_recent: id (16), then (length (2) | key | length (2) | value)*
@@ -704,10 +729,7 @@ void DowngradeToLayout2(const std::string& dir) {
   }
   EXPECT_GT(rewritten, 0);
   mdb_cursor_close(cursor);
-  MDB_val key{14, const_cast<char*>("schema_version")}, two{1, const_cast<char*>("2")};
-  ASSERT_EQ(mdb_put(txn, meta, &key, &two, 0), 0);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  raw.Stamp("2");
 }
 
 TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
@@ -761,15 +783,9 @@ TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
 // Layout 5 (the release before sealing) back from a plaintext layout 6:
 // quarantine values without their customer's id in front, and the stamp.
 void DowngradeToLayout5(const std::string& dir) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
-  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi quarantine = 0, meta = 0;
-  ASSERT_EQ(mdb_dbi_open(txn, "quarantine", 0, &quarantine), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  const RawStore raw(dir);
+  MDB_txn* txn = raw.txn();
+  const MDB_dbi quarantine = raw.Dbi("quarantine");
   MDB_cursor* cursor = nullptr;
   MDB_val k{}, v{};
   ASSERT_EQ(mdb_cursor_open(txn, quarantine, &cursor), 0);
@@ -782,10 +798,7 @@ void DowngradeToLayout5(const std::string& dir) {
   }
   mdb_cursor_close(cursor);
   EXPECT_GT(rewritten, 0);
-  MDB_val key{14, const_cast<char*>("schema_version")}, five{1, const_cast<char*>("5")};
-  ASSERT_EQ(mdb_put(txn, meta, &key, &five, 0), 0);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  raw.Stamp("5");
 }
 
 // Issue 16: a terminal upgraded from layout 5 keeps everything, sealed:
@@ -841,8 +854,7 @@ TEST_P(CustomerStoreTest, Layout5IsSealedWithEverythingKept) {
   EXPECT_EQ(**store_->settings().LoadStoreConfig(), cfg);
   ExpectConsistent();
   store_.reset();
-  std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string file = FileBytes(dir_.path() + "/data.mdb");
   for (const char* marker : {"Queuedmarker", "queuedmarker", "Rejectedmarker", "Notemarker", "unknown customer group"}) {
     EXPECT_EQ(file.find(marker) == std::string::npos, GetParam()) << marker;
   }
