@@ -23,10 +23,13 @@
 // usage: kassa_bench_terminal --kassad PATH --kassa-hq PATH --store-config FILE --chain-config FILE
 //            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
 //            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--drop-caches] [--dir DIR] [--keep]
-//            [--json FILE] [--plaintext]
+//            [--json FILE] [--plaintext] [--compact-after-load]
 // --plaintext: kassa's store without encryption at rest, the comparison
 // column of docs/PERFORMANCE.md (kassad always seals, so its start, memory
 // and upload are measured only without it).
+// --compact-after-load: the loaded file rewritten with only its live pages
+// (LMDB's compacting copy) before anything is measured, to tell what the
+// free pages the load leaves cost.
 // --drop-caches (root): also measure kassad's start with the page cache
 // dropped before each start, and hold that one to the start goal.
 
@@ -80,6 +83,7 @@ struct Options {
   bool keep = false;
   bool drop_caches = false;
   bool plaintext = false;
+  bool compact_after_load = false;
   std::uint64_t customers = 1'000'000;
   std::uint64_t sqlite_mmap_mb = 0;
   int queries = 1000;
@@ -304,6 +308,22 @@ class BarePuts {
 
 // Copies the LMDB data file of `from` into directory `to`, synced, so that
 // its writeback does not fall into what is timed next.
+// Rewrites the closed environment in `dir` with only its live pages.
+void CompactDataFile(const fs::path& dir) {
+  BareLmdb b;
+  MustMdb(mdb_env_create(&b.env), "env");
+  MustMdb(mdb_env_set_maxdbs(b.env, 16), "maxdbs");
+  MustMdb(mdb_env_set_mapsize(b.env, kMapBytes), "mapsize");
+  MustMdb(mdb_env_open(b.env, dir.c_str(), 0, 0600), "open");
+  const fs::path copy = dir / "data.mdb.compact";
+  const int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) Fail("cannot create " + copy.string());
+  MustMdb(mdb_env_copyfd2(b.env, fd, MDB_CP_COMPACT), "compacting copy");
+  if (::fsync(fd) != 0) Fail("cannot sync " + copy.string());
+  ::close(fd);
+  fs::rename(copy, dir / "data.mdb");
+}
+
 void CopyDataFile(const fs::path& from, const fs::path& to) {
   fs::create_directories(to);
   fs::copy_file(from / "data.mdb", to / "data.mdb", fs::copy_options::overwrite_existing);
@@ -536,6 +556,7 @@ Options Parse(int argc, char** argv) {
     else if (a == "--keep") o.keep = true;
     else if (a == "--drop-caches") o.drop_caches = true;
     else if (a == "--plaintext") o.plaintext = true;
+    else if (a == "--compact-after-load") o.compact_after_load = true;
     else if (a == "--customers") o.customers = number(), sized = true;
     else if (a == "--queries") o.queries = static_cast<int>(number());
     else if (a == "--creates") o.creates = static_cast<int>(number());
@@ -624,6 +645,14 @@ int main(int argc, char** argv) {
                 kassa_s, static_cast<double>(o.customers) / kassa_s, sqlite_s,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     report.root["load_seconds"] = json::object{{"kassa", kassa_s}, {"sqlite", sqlite_s}};
+  }
+  if (o.compact_after_load) {
+    store.reset();
+    const std::uint64_t before = FileBytes(terminal_dir / "data.mdb");
+    CompactDataFile(terminal_dir);
+    std::printf("compacted after the load: %.1f MB -> %.1f MB\n", Mb(before), Mb(FileBytes(terminal_dir / "data.mdb")));
+    store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+                 "reopen store");
   }
 
   // 2. Search.
