@@ -109,8 +109,6 @@ class Sealing {
   // match found on them is confirmed on the decrypted record.
   bool exact_terms() const { return !encrypted(); }
 
-  MDB_dbi keys_dbi() const { return keys_; }
-
  private:
   Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const;
   Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const;

@@ -30,6 +30,16 @@ model::Customer NewCustomer(const std::string& last, const std::string& phone = 
   return c;
 }
 
+model::StoreConfig SmallStoreConfig() {
+  model::StoreConfig cfg;
+  cfg.store_id = "S1";
+  cfg.legal_entity = "LE";
+  cfg.operating_unit_country = "GB";
+  cfg.customer_groups = {{"RETAIL", "Retail"}};
+  cfg.default_customer.customer_group = "RETAIL";
+  return cfg;
+}
+
 model::Operation CreateOp(const model::Customer& c) {
   model::Operation op;
   op.op_id = *model::LocalId::Generate();
@@ -116,6 +126,19 @@ class CustomerStoreTest : public ::testing::TestWithParam<bool> {
       return Status::Ok();
     }).ok());
     return out;
+  }
+  // Writes a note on `customer`'s timeline, as the screens do.
+  model::TimelineEntry WriteNote(const model::LocalId& customer, const std::string& text) {
+    model::TimelineEntry note;
+    note.id = *model::LocalId::Generate();
+    note.customer_id = customer;
+    note.at_ms = 1'700'000'000'000;
+    note.worker_id = "A1";
+    note.text = text;
+    model::ClientelingRecord r;
+    r.timeline_entry = note;
+    EXPECT_TRUE(store_->clienteling().WriteClienteling({{r, std::nullopt}}).ok());
+    return note;
   }
   std::shared_ptr<crypto::KeyStore> keys_;  // null: plaintext
   void ExpectConsistent() {
@@ -249,12 +272,7 @@ TEST_P(CustomerStoreTest, StoreConfigIsSavedAndLoaded) {
   auto none = store_->settings().LoadStoreConfig();
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  model::StoreConfig cfg;
-  cfg.store_id = "S1";
-  cfg.legal_entity = "LE";
-  cfg.operating_unit_country = "GB";
-  cfg.customer_groups = {{"RETAIL", "Retail"}};
-  cfg.default_customer.customer_group = "RETAIL";
+  const model::StoreConfig cfg = SmallStoreConfig();
   ASSERT_TRUE(store_->settings().SaveStoreConfig(cfg).ok());
   Reopen();
   auto loaded = store_->settings().LoadStoreConfig();
@@ -384,15 +402,7 @@ TEST_P(CustomerStoreTest, ASealedStoreOpensOnlyWithItsOwnKey) {
 TEST_P(CustomerStoreTest, ATimelineEntryBeforeItsCustomerSharesTheCustomersKey) {
   auto c = NewCustomer("Later");
   c.account = "LV00000042";  // headquarters' customer
-  model::TimelineEntry note;
-  note.id = *model::LocalId::Generate();
-  note.customer_id = c.id;
-  note.at_ms = 1'700'000'000'000;
-  note.worker_id = "A1";
-  note.text = "Asked for the autumn catalogue";
-  model::ClientelingRecord r;
-  r.timeline_entry = note;
-  ASSERT_TRUE(store_->clienteling().WriteClienteling({{r, std::nullopt}}).ok());
+  const model::TimelineEntry note = WriteNote(c.id, "Asked for the autumn catalogue");
   ASSERT_TRUE(store_->customers().ApplyHeadquartersCustomer(c).ok());
   for (int round = 0; round < 2; ++round) {
     auto timeline = store_->clienteling().Timeline(c.id, 5);
@@ -816,21 +826,8 @@ TEST_P(CustomerStoreTest, Layout5IsSealedWithEverythingKept) {
   reject.outcome = model::OperationAck::Outcome::kRejected;
   reject.reason = "customer_group: unknown customer group";
   ASSERT_TRUE(store_->sync().ApplyAcks({{2, reject}}, 7).ok());
-  model::TimelineEntry note;
-  note.id = *model::LocalId::Generate();
-  note.customer_id = queued.id;
-  note.at_ms = 1'700'000'000'000;
-  note.worker_id = "A1";
-  note.text = "Notemarker likes amber";
-  model::ClientelingRecord r;
-  r.timeline_entry = note;
-  ASSERT_TRUE(store_->clienteling().WriteClienteling({{r, std::nullopt}}).ok());
-  model::StoreConfig cfg;
-  cfg.store_id = "S1";
-  cfg.legal_entity = "LE";
-  cfg.operating_unit_country = "GB";
-  cfg.customer_groups = {{"RETAIL", "Retail"}};
-  cfg.default_customer.customer_group = "RETAIL";
+  const model::TimelineEntry note = WriteNote(queued.id, "Notemarker likes amber");
+  const model::StoreConfig cfg = SmallStoreConfig();
   ASSERT_TRUE(store_->settings().SaveStoreConfig(cfg).ok());
   store_.reset();
   DowngradeToLayout5(dir_.path());

@@ -19,16 +19,6 @@ namespace {
 constexpr std::string_view kHeader = "kassa master key v1";
 constexpr std::size_t kMaxFileBytes = 64 * 1024;
 
-std::string Hex(ByteView b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const std::uint8_t x : b) {
-    out.push_back(kDigits[x >> 4]);
-    out.push_back(kDigits[x & 15]);
-  }
-  return out;
-}
-
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -104,7 +94,7 @@ Result<std::unique_ptr<FileKeyStore>> FileKeyStore::Open(const std::string& path
   auto text = ReadPrivateFile(path, kMaxFileBytes);
   if (!text.ok() && text.status().code() == StatusCode::kNotFound) {
     KASSA_TRY_ASSIGN(SecretKey key, SecretKey::Random());
-    std::string content = std::string(kHeader) + "\n1 " + Hex(key.view()) + "\n";
+    std::string content = std::string(kHeader) + "\n1 " + HexOf(key.view()) + "\n";
     const Status written = CreateFileAtomically(path, content, 0600);
     Wipe(reinterpret_cast<std::uint8_t*>(content.data()), content.size());
     if (written.ok()) {
