@@ -468,7 +468,7 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
   const fs::path terminal = dir / "upload", hq = dir / "hq";
   fs::create_directories(terminal);
   {
-    auto store = Must(kassa::storage::CustomerStore::Open({terminal.string(), std::size_t{1} << 30, KeysFor(o, terminal)}),
+    auto store = Must(kassa::storage::CustomerStore::Open({terminal.string(), std::size_t{1} << 30, KeysFor(o, terminal), {}}),
                       "upload store");
     for (int i = 0; i < o.uploads; ++i) {
       const m::Customer c = data.NewCustomer(10'000'000 + static_cast<std::uint64_t>(i), kTerminal);
@@ -619,7 +619,7 @@ int main(int argc, char** argv) {
                                : "with its default page cache");
 
   // 1. Load.
-  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir), {}}),
                     "open store");
   auto sqlite = Must(kassa::bench::SqliteBaseline::Create((dir / "sqlite.db").string(), o.sqlite_mmap_mb << 20),
                      "create SQLite");
@@ -651,7 +651,7 @@ int main(int argc, char** argv) {
     const std::uint64_t before = FileBytes(terminal_dir / "data.mdb");
     CompactDataFile(terminal_dir);
     std::printf("compacted after the load: %.1f MB -> %.1f MB\n", Mb(before), Mb(FileBytes(terminal_dir / "data.mdb")));
-    store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+    store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir), {}}),
                  "reopen store");
   }
 
@@ -714,7 +714,7 @@ int main(int argc, char** argv) {
   }
   store.reset();  // the file is copied closed
   CopyDataFile(terminal_dir, dir / "floor");
-  store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir)}),
+  store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir), {}}),
                "reopen store");
   fs::create_directories(dir / "bare");
   BarePuts floor_puts((dir / "floor").string(), "customers", mean_record);

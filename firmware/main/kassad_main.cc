@@ -47,6 +47,8 @@ options:
   --key-file FILE     the master key that seals customer data at rest: 0600,
                       outside DIR, created when missing  (default: DIR.key, or
                       the --devices file's "key_file"; see docs/PRIVACY.md)
+  --key-slots FILE    the customers' data keys, each wiped in place when its
+                      customer is erased: 0600, outside DIR   (default DIR.slots)
   --map-size MB       largest size of the data file in MiB     (default 1024)
   --hal none|sim|linux
                       peripherals: none, simulated, or real ones from the
@@ -64,7 +66,7 @@ using kassa::StatusCode;
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
   options.ui_dir = KASSA_DEFAULT_UI_DIR;
-  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", ""};
+  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
   std::string hal = "none";
   std::string device_file;
   bool terminal_given = false;
@@ -143,6 +145,7 @@ int Main(int argc, char** argv) {
   }
   options.data_dir = daemon.data_dir;
   options.key_file = kassa::cli::KeyFileOf(daemon);
+  options.key_slots_file = kassa::cli::KeySlotsOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
 
   return kassa::cli::Serve("kassad", kassa::service::Service::Create(options), daemon.port_file,

@@ -35,6 +35,8 @@ options:
                        PORT 0 picks a free port (both).
   --key-file FILE      the master key that seals customer data at rest: 0600,
                        outside DIR, created when missing        (default DIR.key)
+  --key-slots FILE     the customers' data keys, each wiped in place when its
+                       customer is erased: 0600, outside DIR  (default DIR.slots)
   --map-size MB        largest size of the data file in MiB
                        (default 8192; 1024 on 32-bit boards)
   --port-file FILE     write "link PORT" and "admin PORT" lines to FILE once serving
@@ -58,7 +60,8 @@ usage: kassa-hq token create --data DIR --name NAME [--role admin|read-only]
 usage: kassa-hq token revoke --data DIR --name NAME
   revokes every token of NAME at once.
 
-Every command takes --key-file FILE as kassa-hq does (default DIR.key).
+Every command takes --key-file FILE and --key-slots FILE as kassa-hq does
+(default DIR.key, DIR.slots).
 
 the link's certificates (docs/OPERATIONS.md, "Enrolling terminals"):
 usage: kassa-hq pki init --data DIR [--chain NAME] [--hq-name HOST]...
@@ -78,7 +81,7 @@ using kassa::StatusCode;
 
 // The options of the `token` and `pki` commands, each at most once except --hq-name.
 struct CommandOptions {
-  kassa::cli::DaemonOptions daemon{"", kassa::storage::kDefaultChainMapBytes, "", ""};
+  kassa::cli::DaemonOptions daemon{"", kassa::storage::kDefaultChainMapBytes, "", "", ""};
   std::string name, role{kassa::hq::kAdminRole}, chain{"kassa"}, terminal, store, out, serial, cert;
   std::vector<std::string> hq_names;
   int days = 0;
@@ -88,7 +91,8 @@ struct CommandOptions {
 std::optional<int> ParseCommand(int argc, char** argv, const char* what, CommandOptions& o) {
   return kassa::cli::ParseOptions(argc - 2, argv + 2, what, kUsage,
       [&](std::string_view option, const std::string& value) -> Status {
-        if (option == "--data" || option == "--map-size" || option == "--key-file") {
+        if (option == "--data" || option == "--map-size" || option == "--key-file" ||
+            option == "--key-slots") {
           return kassa::cli::TakeDaemonOption(option, value, o.daemon);
         }
         std::string* text = option == "--name"       ? &o.name
@@ -131,7 +135,8 @@ std::unique_ptr<kassa::storage::ChainStore> OpenStore(const CommandOptions& o) {
     Failed(keys.status());
     return nullptr;
   }
-  auto store = kassa::storage::OpenLmdbChainStore(o.daemon.data_dir, o.daemon.map_size_bytes, std::move(*keys));
+  auto store = kassa::storage::OpenLmdbChainStore(
+      {o.daemon.data_dir, o.daemon.map_size_bytes, std::move(*keys), kassa::cli::KeySlotsOf(o.daemon)});
   if (!store.ok()) {
     Failed(store.status());
     return nullptr;
@@ -219,7 +224,7 @@ int Main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "token") return TokenCommand(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "pki") return PkiCommand(argc, argv);
   kassa::hq::HqOptions options;
-  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", ""};
+  kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
       [&](std::string_view name, const std::string& value) -> Status {
         if (const Status s = kassa::cli::TakeDaemonOption(name, value, daemon); s.code() != StatusCode::kNotFound) {
@@ -253,6 +258,7 @@ int Main(int argc, char** argv) {
   }
   options.data_dir = daemon.data_dir;
   options.key_file = kassa::cli::KeyFileOf(daemon);
+  options.key_slots_file = kassa::cli::KeySlotsOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
   return kassa::cli::Serve("kassa-hq", kassa::hq::HqService::Create(options), daemon.port_file,
                            [&](const kassa::hq::HqService& service) {

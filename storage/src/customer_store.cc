@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "kassa/base/log.h"
+#include "key_slots.h"
 #include "terminal_views.h"
 
 namespace kassa::storage {
@@ -53,11 +54,16 @@ struct Opened {
 
 Result<Opened> OpenCore(const StorageOptions& options) {
   KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(options.path, options.map_size_bytes, terminal::kMaxDbs));
-  auto sealing = options.key_store ? std::make_unique<Sealing>(options.key_store) : std::make_unique<Sealing>();
+  auto sealing = options.key_store
+                     ? std::make_unique<Sealing>(options.key_store,
+                                                 options.key_slots_file.empty() ? DefaultKeySlotsPath(options.path)
+                                                                                : options.key_slots_file,
+                                                 options.path)
+                     : std::make_unique<Sealing>();
   auto core = std::make_unique<StoreCore>(StoreCore{std::move(env), std::move(sealing), {}, 0, 0, 0, {}});
   bool compact = false;
   KASSA_TRY(Update(core->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const bool fresh_keys, core->sealing->Init(txn));
+    KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, core->sealing->Init(txn));
     KASSA_TRY(core->tables.Open(txn, *core->sealing, CustomerTables::Recent::kKept));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core->outbox), "dbi outbox"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
@@ -66,10 +72,20 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     auto schema = txn.Get(core->meta, AsBytes(terminal::kSchemaKey));
     if (schema.ok()) {
       const std::string from(AsChars(*schema));
-      if (from == terminal::kSchemaVersion) {
-        if (fresh_keys && core->sealing->encrypted()) {
-          KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of the current layout";
+      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion6) {
+        if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
+          KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
           return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
+        }
+        if (keys == Sealing::KeysFound::kInRecords) {
+          if (from != terminal::kSchemaVersion6) return Status(StatusCode::kDataLoss, "storage corrupted: key slots state is gone");
+          KASSA_LOG(kInfo) << "migrating the customer store from layout 6 to " << terminal::kSchemaVersion
+                           << " (customers' data keys into the key slots)";
+          KASSA_TRY(core->sealing->MoveKeysToSlots(txn));
+          KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
+        }
+        if (from != terminal::kSchemaVersion) {
+          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
         }
         KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));
         compact = pending != 0;

@@ -60,8 +60,12 @@ Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, 
     if (record.status().code() == StatusCode::kNotFound) return std::optional<model::Customer>();
     return record.status();
   }
-  KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, *record));
-  return std::optional<model::Customer>(std::move(c));
+  auto c = Unseal(txn, id, *record);
+  // A record whose key was shredded (left behind by a backup restored after
+  // its erasure) is gone for every reader.
+  if (!c.ok() && c.status().code() == StatusCode::kNotFound) return std::optional<model::Customer>();
+  KASSA_TRY(c.status());
+  return std::optional<model::Customer>(std::move(*c));
 }
 
 Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
@@ -314,7 +318,7 @@ Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
   out.reserve(ids.size());
   for (const auto& id : ids) {
     KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(id)));
-    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, record));
+    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, record));  // shredded: kNotFound, as missing
     out.push_back(std::move(c));
   }
   return out;

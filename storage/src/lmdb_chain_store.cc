@@ -8,6 +8,7 @@
 #include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
+#include "key_slots.h"
 #include "kassa/crypto/aead.h"
 #include "kassa/crypto/sha256.h"
 #include "kassa/proto_codec/codec.h"
@@ -28,7 +29,10 @@ constexpr std::string_view kSchemaKey = "schema_version";
 // hq-5: + keys: values sealed and index terms keyed (sealing.h): customers,
 //       clienteling records and changes, outcomes, secrets, the configuration.
 //       An earlier (plaintext) store is sealed on open and its file compacted.
-constexpr std::string_view kSchemaVersion = "hq-5";
+// hq-6: customers' data keys in the key slots file (key_slots.h) instead of
+//       in front of their records; the file compacted after the move.
+constexpr std::string_view kSchemaVersion = "hq-6";
+constexpr std::string_view kSchemaVersion5 = "hq-5";
 constexpr std::string_view kSchemaVersion4 = "hq-4";
 constexpr std::string_view kSchemaVersion1 = "hq-1";
 constexpr std::string_view kSchemaVersion2 = "hq-2";
@@ -132,15 +136,21 @@ class LmdbChainTxn final : public ChainTxn {
 
 class LmdbChainStore final : public ChainStore {
  public:
-  LmdbChainStore(LmdbEnv env, std::shared_ptr<crypto::KeyStore> keys)
-      : env_(std::move(env)), sealing_(keys ? std::make_unique<Sealing>(std::move(keys)) : std::make_unique<Sealing>()) {}
+  LmdbChainStore(LmdbEnv env, const ChainStoreOptions& options)
+      : env_(std::move(env)),
+        sealing_(options.key_store
+                     ? std::make_unique<Sealing>(options.key_store,
+                                                 options.key_slots_file.empty() ? DefaultKeySlotsPath(options.path)
+                                                                                : options.key_slots_file,
+                                                 options.path)
+                     : std::make_unique<Sealing>()) {}
 
   // Opens the tables, migrating earlier layouts. Returns whether the file
   // must be compacted (a plaintext store sealed now, or before a crash).
   Result<bool> Init() {
     bool sealed_now = false;
     KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
-      KASSA_TRY_ASSIGN(const bool fresh_keys, sealing_->Init(txn));
+      KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, sealing_->Init(txn));
       KASSA_TRY(tables_.Open(txn, *sealing_, CustomerTables::Recent::kNone));
       KASSA_TRY(clienteling_.Open(txn, *sealing_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
@@ -152,10 +162,18 @@ class LmdbChainStore final : public ChainStore {
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         const std::string_view from = AsChars(*schema);
-        if (from == kSchemaVersion) {
-          if (fresh_keys && sealing_->encrypted()) {
+        if (from == kSchemaVersion || from == kSchemaVersion5) {
+          if (keys == Sealing::KeysFound::kNone && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
           }
+          if (keys == Sealing::KeysFound::kInRecords) {
+            if (from != kSchemaVersion5) return Status(StatusCode::kDataLoss, "storage corrupted: key slots state is gone");
+            KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
+                             << " (customers' data keys into the key slots)";
+            KASSA_TRY(sealing_->MoveKeysToSlots(txn));
+            KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
+          }
+          if (from != kSchemaVersion) KASSA_TRY(txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion)));
           auto pending = txn.Get(meta_, AsBytes(kCompactPendingKey));
           if (!pending.ok() && pending.status().code() != StatusCode::kNotFound) return pending.status();
           sealed_now = pending.ok();
@@ -594,26 +612,31 @@ Status LmdbChainTxn::SaveConfigText(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
-                                                       std::shared_ptr<crypto::KeyStore> key_store) {
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const ChainStoreOptions& options) {
+  const std::string& path = options.path;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     KASSA_LOG(kError) << "data directory " << path << " does not exist";
     return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
   }
-  KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
-  auto store = std::make_unique<LmdbChainStore>(std::move(env), key_store);
+  KASSA_TRY_ASSIGN(LmdbEnv env, LmdbEnv::Open(path, options.map_size_bytes, kMaxDbs));
+  auto store = std::make_unique<LmdbChainStore>(std::move(env), options);
   KASSA_TRY_ASSIGN(const bool sealed_now, store->Init());
   if (sealed_now) {
     store.reset();  // the environment closes before its file is replaced
-    KASSA_TRY(CompactEnvironment(path, map_size_bytes, kMaxDbs));
+    KASSA_TRY(CompactEnvironment(path, options.map_size_bytes, kMaxDbs));
     KASSA_LOG(kInfo) << "sealed the headquarters store in " << path << " and compacted its file";
-    KASSA_TRY_ASSIGN(LmdbEnv reopened, LmdbEnv::Open(path, map_size_bytes, kMaxDbs));
-    store = std::make_unique<LmdbChainStore>(std::move(reopened), key_store);
+    KASSA_TRY_ASSIGN(LmdbEnv reopened, LmdbEnv::Open(path, options.map_size_bytes, kMaxDbs));
+    store = std::make_unique<LmdbChainStore>(std::move(reopened), options);
     KASSA_TRY(store->Init().status());
     KASSA_TRY(store->CompactionDone());
   }
   return std::unique_ptr<ChainStore>(std::move(store));
+}
+
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
+                                                       std::shared_ptr<crypto::KeyStore> key_store) {
+  return OpenLmdbChainStore(ChainStoreOptions{path, map_size_bytes, std::move(key_store), {}});
 }
 
 }  // namespace kassa::storage

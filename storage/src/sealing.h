@@ -4,27 +4,33 @@
 // terminal's CustomerStore and headquarters' LmdbChainStore.
 //
 // Encrypted (a KeyStore given, the default of both daemons):
-//   a customer's record: its data key, wrapped (kWrappedKeyBytes), then
-//                        crypto::Seal(that key, aad = table | id, plain):
-//                        reading a record needs no other lookup, and
-//                        creating one writes no other page
-//   keys:  customer id (16)  -> a customer's data key, wrapped, while it has
-//                               no record here (a timeline entry that came
-//                               first); its record takes the same key
+//   a customer's record: its key slot's number (4, big-endian), then
+//                        crypto::Seal(its data key, aad = table | id, plain)
+//   key slots (key_slots.h, outside the data directory): one customer's
+//                        data key each, wrapped
+//   keys:  customer id (16)  -> the key slot of a customer that has no
+//                               record here yet (a timeline entry that came
+//                               first); its record takes the same slot
 //          "index"           -> the index key, wrapped
 //          "store"           -> the store key, wrapped
+//          "slots"           -> the key slots' binding (16) | how many slots
+//                               are reserved (4) | who reserved the last
+//                               ones (8, random)
 //   a wrapped key: master generation (4, big-endian) | crypto::Seal(master
-//                  key, aad = "kassa key" | name | generation, key)
+//                  key, aad = "kassa key" | name | generation, key); in a
+//                  slot the name is the binding and the slot's number
 //   another value about a customer: crypto::Seal(the customer's data key,
 //                          aad = table | customer id, plain)
 //   any other value:       crypto::Seal(the store key, aad = table, plain)
 //   an index term:         crypto::PrefixHash under the index key, the
 //                          index kind as its domain
-// Every value about one customer is sealed under that customer's own key:
-// erasing the customer deletes the key with its record, and once the master
-// key generation that wrapped it is retired, no copy left behind (old LMDB
-// pages, backups) opens: crypto-shredding (docs/PRIVACY.md says what is
-// built of it). The master key never enters the file.
+// Every value about one customer is sealed under that customer's own key.
+// Shred() overwrites the customer's slot with zeros, in place, and syncs it:
+// no copy left behind (old LMDB pages, a backup of the data directory) opens
+// again, whatever master key it is given (crypto-shredding: docs/PRIVACY.md).
+// Slots are reserved in batches, written and synced before any record
+// names one, so a durable create writes no page and syncs no file beyond
+// its record's. A shredded slot is never used again.
 //
 // Plaintext (no KeyStore: unit tests and the benchmark's comparison
 // column): values and terms stored as they are. A store written encrypted
@@ -33,17 +39,20 @@
 // Threading: safe from any thread (the data key cache has a lock); each
 // call works inside its caller's transaction.
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kassa/crypto/aead.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/crypto/prefix_hash.h"
 #include "kassa/model/customer.h"
 #include "kassa/search/index.h"
+#include "key_slots.h"
 #include "lmdb_txn.h"
 
 namespace kassa::storage {
@@ -64,20 +73,40 @@ class Sealing {
  public:
   // Plaintext.
   Sealing() = default;
-  // Encrypted under the master key of `keys`.
-  explicit Sealing(std::shared_ptr<crypto::KeyStore> keys) : key_store_(std::move(keys)) {}
   Sealing(const Sealing&) = delete;
   Sealing& operator=(const Sealing&) = delete;
 
-  // Opens the keys table in `txn` (creating it and the store's index and
-  // store keys when encrypted and new).
+  // Encrypted under the master key of `keys`, customers' data keys in the
+  // key slots file `slots_path` (key_slots.h) of the store in `data_dir`.
+  Sealing(std::shared_ptr<crypto::KeyStore> keys, std::string slots_path, std::string data_dir)
+      : key_store_(std::move(keys)), slots_path_(std::move(slots_path)), data_dir_(std::move(data_dir)) {}
+
+  // Where a store's customer data keys were when Init() opened it.
+  enum class KeysFound {
+    kNone,       // nowhere: a new store, or plaintext (an earlier layout: the caller seals what is there)
+    kInRecords,  // wrapped in front of each record (terminal layout 6, hq-5): MoveKeysToSlots()
+    kInSlots,    // in the key slots: the current layout
+  };
+
+  // Opens the keys table in `txn` (creating it, the store's index and store
+  // keys and its key slots file when encrypted and new).
   //
-  // Returns: kOk with true when the store had no keys before (new, or
-  // written in plaintext by an earlier layout: the caller seals what is
-  // there); kFailedPrecondition "data: ..." when a plaintext Sealing meets
-  // an encrypted store; kDataLoss "data: ..." when the master key does not
-  // open the store's keys (another key file).
-  Result<bool> Init(WriteTxn& txn);
+  // Returns: kOk; kFailedPrecondition "data: ..." when a plaintext Sealing
+  // meets an encrypted store; kDataLoss "data: ..." when the master key does
+  // not open the store's keys (another key file); KeySlots::Open's errors.
+  Result<KeysFound> Init(WriteTxn& txn);
+
+  // The migration from kInRecords: every customer's data key moved from in
+  // front of its record (and from "keys") into a key slot, the sealed data
+  // untouched. The caller compacts the file afterwards: its free pages
+  // still hold the keys wrapped under the master key.
+  Status MoveKeysToSlots(WriteTxn& txn);
+
+  // Destroys customer `id`'s data key (its slot zeroed and synced at once,
+  // its "keys" entry deleted): every value sealed under it, here or in any
+  // copy, is unreadable from now on. Call before deleting its values; a
+  // customer without a key is no error.
+  Status Shred(WriteTxn& txn, const model::LocalId& id);
 
   bool encrypted() const { return key_store_ != nullptr; }
 
@@ -85,17 +114,19 @@ class Sealing {
   // customer table once it is open.
   void AttachRecords(MDB_dbi customers) { records_ = customers; }
 
-  // A customer's record as stored: its data key (the one it has, or a new
-  // one) wrapped in front of the sealed `plain`.
+  // A customer's record as stored: its key slot (the one it has, or a new
+  // one) in front of `plain` sealed under the slot's key.
   Result<Bytes> SealRecord(WriteTxn& txn, const model::LocalId& id, ByteView plain);
-  // Returns: kOk; kDataLoss when the record does not open.
+  // Returns: kOk; kNotFound "customer: ..." when its key was shredded (a
+  // record left in a backup restored after an erasure); kDataLoss when the
+  // record does not open.
   Result<Bytes> UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const;
 
   // Any other value. `owner`: the customer the value is about (its data key
   // seals it), or null for the store key. REQUIRES: table is not kCustomer.
   Result<Bytes> Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain);
-  // Returns: kOk; kDataLoss when the value does not open (its customer's
-  // key is gone, or the bytes were changed).
+  // Returns: kOk; kNotFound "customer: ..." when its customer's key is gone
+  // (shredded, or never made); kDataLoss when the bytes were changed.
   Result<Bytes> Unseal(const ReadTxn& txn, SealedTable table, const model::LocalId* owner, ByteView sealed) const;
 
   // Seal() with its owner written in front when encrypted (0, or 1 and the
@@ -110,23 +141,52 @@ class Sealing {
   bool exact_terms() const { return !encrypted(); }
 
  private:
+  // The customer's slot, reserved (and its key in memory) or read back.
+  struct SlotKey {
+    std::uint32_t slot = 0;
+    crypto::SecretKey key;
+  };
   Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const;
   Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const;
-  // The wrapped key of customer `id`: in front of its record, or in keys.
-  Result<std::optional<ByteView>> StoredKeyOf(const ReadTxn& txn, const model::LocalId& id) const;
+  Bytes SlotName(std::uint32_t slot) const;
+  // The slot of customer `id`: in front of its record, or in keys.
+  Result<std::optional<std::uint32_t>> SlotOfCustomer(const ReadTxn& txn, const model::LocalId& id) const;
+  Result<crypto::SecretKey> ReadSlot(std::uint32_t slot) const;
+  // A reserved, never used slot with its key; reserves the next batch first
+  // when none is left (or when what this process reserved did not commit).
+  Result<SlotKey> NewSlot(WriteTxn& txn);
+  Status Reserve(WriteTxn& txn, std::uint32_t from, std::uint32_t count);
   std::optional<crypto::SecretKey> Cached(const model::LocalId& id) const;
   Result<crypto::SecretKey> DataKey(const ReadTxn& txn, const model::LocalId& id) const;
   Result<crypto::SecretKey> DataKeyForWrite(WriteTxn& txn, const model::LocalId& id);
   void Remember(const model::LocalId& id, const crypto::SecretKey& key) const;
+  void Forget(const model::LocalId& id) const;
 
   // generation (4) | algorithm (1) | nonce | key | tag
   static constexpr std::size_t kWrappedKeyBytes = 4 + crypto::kSealOverhead + crypto::SecretKey::kBytes;
+  static_assert(kWrappedKeyBytes <= KeySlots::kSlotBytes);
+  static constexpr std::size_t kSlotRefBytes = 4;
+  static constexpr std::uint32_t kReserveBatch = 256;
 
   std::shared_ptr<crypto::KeyStore> key_store_;
+  std::string slots_path_;
+  std::string data_dir_;
+  std::unique_ptr<KeySlots> slots_;
+  KeySlots::Binding binding_{};
   MDB_dbi keys_ = 0;
   MDB_dbi records_ = 0;
   std::optional<crypto::SecretKey> store_key_;
   std::unique_ptr<crypto::PrefixHash> index_hash_;
+
+  // The slots this process reserved and has not used: [next, end) with
+  // their keys, valid while "slots" still says `tag` reserved up to `end`.
+  struct Reserved {
+    std::uint32_t next = 0, end = 0;
+    std::array<std::uint8_t, 8> tag{};
+    std::vector<crypto::SecretKey> keys;  // of slots end - keys.size() ... end - 1
+  };
+  std::mutex reserved_mutex_;
+  Reserved reserved_;
 
   // Unwrapped data keys of recently used customers, direct-mapped by id (ids
   // are random): a busy counter opens the same few customers again and
@@ -137,7 +197,7 @@ class Sealing {
     crypto::SecretKey key;
     bool used = false;
   };
-  static std::size_t SlotOf(const model::LocalId& id);
+  static std::size_t CacheSlotOf(const model::LocalId& id);
   mutable std::mutex cache_mutex_;
   mutable std::unique_ptr<CachedKey[]> cache_ = std::make_unique<CachedKey[]>(kCachedKeys);
 };

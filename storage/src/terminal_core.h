@@ -33,7 +33,10 @@ namespace kassa::storage::terminal {
 //    quarantine value starts with its customer's id, as outbox values do.
 //    A plaintext store of an earlier layout is sealed on open and its file
 //    compacted, so no page keeps the plaintext.
-inline constexpr std::string_view kSchemaVersion = "6";
+// 7: customers' data keys in the key slots file (key_slots.h) instead of in
+//    front of their records; the file compacted after the move.
+inline constexpr std::string_view kSchemaVersion = "7";
+inline constexpr std::string_view kSchemaVersion6 = "6";
 inline constexpr std::string_view kSchemaVersion5 = "5";
 inline constexpr std::string_view kSchemaVersion4 = "4";
 inline constexpr std::string_view kSchemaVersion3 = "3";
@@ -149,7 +152,7 @@ struct StoreCore {
 
   Status UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming);
 
-  // Layouts 1 to 5 to 6, reading with `from` (plaintext: no earlier layout
+  // Layouts 1 to 5 to the current one, reading with `from` (plaintext: no earlier layout
   // was sealed) and writing with `sealing`: outbox values filed under their
   // customer's id (outbox_refs of layouts 2 to 4 dropped), quarantine
   // values the same, every value sealed, the index rebuilt with stored terms.

@@ -277,7 +277,7 @@ constexpr std::int64_t kToday = 1795341600000;  // 2026-11-22T10:00:00Z
 class ClientelingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = storage::CustomerStore::Open({dir_.path(), std::size_t{1} << 30, keys_});
+    auto store = storage::CustomerStore::Open({dir_.path(), std::size_t{1} << 30, keys_, {}});
     ASSERT_TRUE(store.ok()) << store.status().detail();
     store_ = std::move(*store);
     customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "LON-01-T1", testing::SampleStore());

@@ -19,7 +19,7 @@ class CustomerServiceTest : public ::testing::Test {
   void Start(model::StoreConfig config) {
     service_.reset();
     store_.reset();
-    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_}));
+    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}}));
     service_ = std::make_unique<CustomerService>(store_->customers(), clock_, "POS-7", std::move(config));
   }
   model::Customer MustCreate(const CustomerPatch& p) {

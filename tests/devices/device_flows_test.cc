@@ -32,7 +32,7 @@ std::string Printable(const Bytes& job) {
 class DeviceFlowsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_}));
+    store_ = std::move(*storage::CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}}));
     customers_ = std::make_unique<customers::CustomerService>(store_->customers(), clock_, "POS-7", testing::SampleStore());
     flows_ = std::make_unique<DeviceFlows>(
         *customers_, clock_, Devices{&scanner_, &reader_, &printer_, &display_},

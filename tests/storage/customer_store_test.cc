@@ -101,7 +101,7 @@ class CustomerStoreTest : public ::testing::TestWithParam<bool> {
   }
   void Reopen(std::size_t map_size = std::size_t{64} << 20) {
     store_.reset();
-    auto s = CustomerStore::Open({dir_.path(), map_size, keys_});
+    auto s = CustomerStore::Open({dir_.path(), map_size, keys_, {}});
     ASSERT_TRUE(s.ok()) << s.status().detail();
     store_ = std::move(*s);
   }
@@ -111,7 +111,7 @@ class CustomerStoreTest : public ::testing::TestWithParam<bool> {
     store_.reset();
     std::filesystem::remove_all(dir_.path());
     std::filesystem::create_directories(dir_.path());
-    auto s = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr});
+    auto s = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr, {}});
     ASSERT_TRUE(s.ok()) << s.status().detail();
     store_ = std::move(*s);
   }
@@ -322,7 +322,7 @@ TEST_P(CustomerStoreTest, CheckReportsAPendingCustomerWithoutQueuedCreation) {
 }
 
 TEST_P(CustomerStoreTest, MissingDirectoryIsUnavailable) {
-  auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20, keys_});
+  auto s = CustomerStore::Open({dir_.path() + "/does/not/exist", 1 << 20, keys_, {}});
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
 }
 
@@ -388,10 +388,10 @@ TEST_P(CustomerStoreTest, ASealedStoreOpensOnlyWithItsOwnKey) {
   const auto c = NewCustomer("Keyed");
   ASSERT_TRUE(store_->customers().Create(c, nullptr).ok());
   store_.reset();
-  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr}).status().code(),
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, nullptr, {}}).status().code(),
             StatusCode::kFailedPrecondition);
   const auto other = std::make_shared<crypto::MemoryKeyStore>(*crypto::SecretKey::Random());
-  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, other}).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, other, {}}).status().code(), StatusCode::kDataLoss);
   Reopen();
   EXPECT_EQ(*store_->customers().Get(c.id), c);
 }
@@ -762,7 +762,7 @@ TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   store_.reset();
   DowngradeToLayout2(dir_.path());
   {
-    auto old = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_});
+    auto old = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}});
     ASSERT_TRUE(old.ok()) << old.status().detail();
     store_ = std::move(*old);
     // Opening migrated it (and sealed it, given a key): the entries carry

@@ -18,6 +18,8 @@ class TempDir {
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+    // A sealed store keeps its customers' data keys beside its directory.
+    std::filesystem::remove(path_.string() + ".slots", ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

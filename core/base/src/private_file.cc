@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <cerrno>
 
 namespace kassa {
@@ -38,6 +40,28 @@ Result<std::string> ReadPrivateFile(const std::string& path, std::size_t max_byt
   ::close(fd);
   if (got != out.size()) return Status(StatusCode::kUnavailable, "file: short read");
   return out;
+}
+
+namespace {
+
+std::string RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : std::string();
+}
+
+}  // namespace
+
+std::string DirectoryOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return RealPath(".");
+  return RealPath(slash == 0 ? "/" : path.substr(0, slash));
+}
+
+bool LiesInside(const std::string& path, const std::string& dir) {
+  const std::string parent = DirectoryOf(path);
+  const std::string real_dir = RealPath(dir);
+  if (parent.empty() || real_dir.empty()) return false;
+  return parent == real_dir || parent.starts_with(real_dir == "/" ? real_dir : real_dir + "/");
 }
 
 }  // namespace kassa

@@ -61,6 +61,9 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
   } else if (name == "--key-file") {
     if (value.empty()) return Status(StatusCode::kInvalidArgument, "--key-file takes a file name");
     out.key_file = value;
+  } else if (name == "--key-slots") {
+    if (value.empty()) return Status(StatusCode::kInvalidArgument, "--key-slots takes a file name");
+    out.key_slots_file = value;
   } else if (name == "--log-level") {
     if (!SetLogLevelByName(value)) {
       return Status(StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
@@ -71,11 +74,22 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
   return Status::Ok();
 }
 
-std::string KeyFileOf(const DaemonOptions& options) {
-  if (!options.key_file.empty()) return options.key_file;
+namespace {
+
+std::string BesideDataDirectory(const DaemonOptions& options, std::string_view suffix) {
   std::string dir = options.data_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir + ".key";
+  return dir + std::string(suffix);
+}
+
+}  // namespace
+
+std::string KeyFileOf(const DaemonOptions& options) {
+  return options.key_file.empty() ? BesideDataDirectory(options, ".key") : options.key_file;
+}
+
+std::string KeySlotsOf(const DaemonOptions& options) {
+  return options.key_slots_file.empty() ? BesideDataDirectory(options, ".slots") : options.key_slots_file;
 }
 
 Status PrepareDataDirectory(const DaemonOptions& options) {

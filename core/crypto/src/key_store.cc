@@ -1,8 +1,5 @@
 #include "kassa/crypto/key_store.h"
 
-#include <limits.h>
-#include <stdlib.h>
-
 #include <charconv>
 #include <sstream>
 
@@ -66,28 +63,14 @@ Result<std::vector<MasterKey>> Parse(const std::string& path, const std::string&
   return keys;
 }
 
-// The canonical path of an existing directory, or "" when it has none.
-std::string RealDirectory(const std::string& path) {
-  char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : std::string();
-}
-
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<FileKeyStore>> FileKeyStore::Open(const std::string& path, const std::string& data_dir) {
-  const std::string parent = RealDirectory(ParentOf(path));
-  if (parent.empty()) {
+  if (DirectoryOf(path).empty()) {
     KASSA_LOG(kError) << "key file " << path << ": its directory does not exist";
     return Status(StatusCode::kUnavailable, "key_file: its directory does not exist");
   }
-  if (const std::string data = RealDirectory(data_dir);
-      !data.empty() && (parent == data || parent.starts_with(data + "/"))) {
+  if (LiesInside(path, data_dir)) {
     KASSA_LOG(kError) << "key file " << path << " is inside the data directory " << data_dir;
     return Status(StatusCode::kInvalidArgument, "key_file: must not be inside the data directory");
   }

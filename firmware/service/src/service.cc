@@ -72,7 +72,8 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   parts->lock.emplace(std::move(*lock));
   if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
   KASSA_TRY_ASSIGN(std::shared_ptr<crypto::KeyStore> keys, crypto::FileKeyStore::Open(options.key_file, options.data_dir));
-  KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open({options.data_dir, options.map_size_bytes, keys}));
+  KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open(
+                                     {options.data_dir, options.map_size_bytes, keys, options.key_slots_file}));
   KASSA_LOG(kInfo) << "customer data sealed at rest under the master key in " << options.key_file;
 
   model::StoreConfig config;

@@ -18,6 +18,7 @@ namespace kassa::hq {
 struct HqOptions {
   std::string data_dir;
   std::string key_file;  // the master key (crypto::FileKeyStore); outside data_dir; created when missing
+  std::string key_slots_file;  // customers' data keys (storage::ChainStoreOptions); outside data_dir
   std::string config_path;              // empty: the configuration saved in the store
   std::string link_address = "127.0.0.1";
   std::uint16_t link_port = 7400;       // 0 picks a free port

@@ -155,12 +155,26 @@ class ChainStore : public search::CustomerIndex {
 inline constexpr std::size_t kDefaultChainMapBytes =
     sizeof(void*) == 4 ? std::size_t{1} << 30 : std::size_t{8} << 30;
 
-// Opens or creates the embedded store in directory `path`, its values
-// sealed and index terms keyed under `key_store`'s master key (null:
-// plaintext, for unit tests and benchmarks only; an encrypted store refuses
-// it). An earlier, plaintext layout is sealed on open and its file compacted.
+struct ChainStoreOptions {
+  std::string path;  // an existing directory
+  std::size_t map_size_bytes = kDefaultChainMapBytes;
+  // The master key: values sealed and index terms keyed under it (null:
+  // plaintext, for unit tests and benchmarks only; an encrypted store
+  // refuses it).
+  std::shared_ptr<crypto::KeyStore> key_store;
+  // Where the customers' data keys live when sealed (one slot each, wiped
+  // on erasure): outside `path`; empty: "`path`.slots" beside it.
+  std::string key_slots_file;
+};
+
+// Opens or creates the embedded store. An earlier, plaintext layout is
+// sealed on open, an earlier sealed one has its customers' keys moved into
+// the key slots, and the file is compacted after either.
 // Returns: kOk; kUnavailable (directory); kDataLoss (not a chain store, or
-// another key); kFailedPrecondition (another version, or no key given).
+// another key, or another store's key slots); kFailedPrecondition (another
+// version, or no key given).
+Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const ChainStoreOptions& options);
+// The same with the key slots in their default place.
 Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
                                                        std::shared_ptr<crypto::KeyStore> key_store);
 

@@ -27,6 +27,9 @@ struct StorageOptions {
   // it (what kassad always gives). Null: plaintext, for unit tests and the
   // benchmark's comparison column only; an encrypted store refuses it.
   std::shared_ptr<crypto::KeyStore> key_store;
+  // Where the customers' data keys live when sealed (one slot each, wiped
+  // on erasure): outside `path`; empty: "`path`.slots" beside it.
+  std::string key_slots_file;
 };
 
 class CustomerStore final {

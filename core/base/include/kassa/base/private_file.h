@@ -18,4 +18,13 @@ namespace kassa {
 // "file: larger than expected"; kUnavailable "file: ...".
 Result<std::string> ReadPrivateFile(const std::string& path, std::size_t max_bytes);
 
+// The canonical path of the directory file `path` is in ("" when that
+// directory does not exist).
+std::string DirectoryOf(const std::string& path);
+
+// Whether a file at `path` lies in directory `dir` or below it (symbolic
+// links resolved; false when `dir` does not exist). For secrets that must
+// not travel with a copy of the data directory.
+bool LiesInside(const std::string& path, const std::string& dir);
+
 }  // namespace kassa

@@ -37,12 +37,18 @@ struct DaemonOptions {
   std::size_t map_size_bytes;   // --map-size MB
   std::string port_file;        // --port-file FILE
   std::string key_file;         // --key-file FILE: the store's master key (empty: KeyFileOf's default)
+  std::string key_slots_file;   // --key-slots FILE: customers' data keys (empty: KeySlotsOf's default)
 };
 
 // The master key file of `options`: --key-file, or beside the data
 // directory, never in it ("/var/lib/kassa/terminal" ->
 // "/var/lib/kassa/terminal.key").
 std::string KeyFileOf(const DaemonOptions& options);
+
+// The key slots file of `options` (the customers' data keys, wiped one by
+// one on erasure): --key-slots, or beside the data directory, never in it
+// ("/var/lib/kassa/terminal" -> "/var/lib/kassa/terminal.slots").
+std::string KeySlotsOf(const DaemonOptions& options);
 
 // Takes `name` when it is one of DaemonOptions' (or --log-level, which sets
 // the process log level at once).

@@ -1,0 +1,158 @@
+#include "key_slots.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "kassa/base/atomic_file.h"
+#include "kassa/base/log.h"
+#include "kassa/base/private_file.h"
+
+namespace kassa::storage {
+namespace {
+
+constexpr std::string_view kMagic = "kassa key slots v1\n";
+constexpr std::size_t kBindingOffset = 24;
+
+KeySlots::Slot Header(const KeySlots::Binding& binding) {
+  KeySlots::Slot header{};
+  std::copy(kMagic.begin(), kMagic.end(), header.begin());
+  std::copy(binding.begin(), binding.end(), header.begin() + kBindingOffset);
+  return header;
+}
+
+bool FullPread(int fd, std::uint8_t* out, std::size_t size, off_t at, std::size_t& got) {
+  got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, out + got, size - got, at + static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+off_t OffsetOf(std::uint32_t slot) { return static_cast<off_t>((std::uint64_t{slot} + 1) * KeySlots::kSlotBytes); }
+
+}  // namespace
+
+std::string DefaultKeySlotsPath(const std::string& data_dir) {
+  std::string dir = data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".slots";
+}
+
+Result<std::unique_ptr<KeySlots>> KeySlots::Open(const std::string& path, const std::string& data_dir,
+                                                 const Binding& binding, bool create) {
+  if (DirectoryOf(path).empty()) {
+    KASSA_LOG(kError) << "key slots " << path << ": its directory does not exist";
+    return Status(StatusCode::kUnavailable, "key slots: the directory does not exist");
+  }
+  if (LiesInside(path, data_dir)) {
+    KASSA_LOG(kError) << "key slots " << path << " lie inside the data directory " << data_dir;
+    return Status(StatusCode::kInvalidArgument, "key slots: must not be inside the data directory");
+  }
+  if (create) {
+    const Slot header = Header(binding);
+    const std::string_view content(reinterpret_cast<const char*>(header.data()), header.size());
+    Status made = CreateFileAtomically(path, content, 0600);
+    if (made.code() == StatusCode::kAlreadyExists) {
+      // Ours (a store that has reserved no slot yet, opened again), or one
+      // with a header and no slot (a first start that crashed): taken over.
+      // One holding slots belongs to another store.
+      auto existing = ReadPrivateFile(path, kSlotBytes);
+      if (existing.ok() && existing->size() == kSlotBytes &&
+          std::string_view(*existing).substr(0, kMagic.size()) == kMagic) {
+        made = *existing == content ? Status::Ok() : WriteFileAtomically(path, content, 0600);
+      }
+      if (made.code() == StatusCode::kAlreadyExists) {
+        KASSA_LOG(kError) << "key slots " << path << " hold the keys of another store, and this store is new "
+                          << "(move them away only if that store is gone for good)";
+        return Status(StatusCode::kAlreadyExists, "key slots: the file holds another store's keys");
+      }
+    }
+    if (!made.ok()) {
+      KASSA_LOG(kError) << "key slots " << path << ": cannot be created";
+      return Status(StatusCode::kUnavailable, "key slots: cannot be created (see log)");
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    KASSA_LOG(kError) << "key slots " << path << ": " << std::strerror(errno);
+    if (errno == ENOENT) return Status(StatusCode::kNotFound, "key slots: the file is missing (see log)");
+    return Status(StatusCode::kUnavailable, "key slots: cannot be opened (see log)");
+  }
+  std::unique_ptr<KeySlots> slots(new KeySlots(fd, path));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status(StatusCode::kUnavailable, "key slots: not a regular file");
+  }
+  if ((st.st_mode & 0077) != 0) {
+    KASSA_LOG(kError) << "key slots " << path << " may be read or written by others (chmod 600)";
+    return Status(StatusCode::kPermissionDenied, "key slots: readable by others (chmod 600)");
+  }
+  Slot header{};
+  std::size_t got = 0;
+  if (!FullPread(fd, header.data(), header.size(), 0, got)) {
+    return Status(StatusCode::kUnavailable, "key slots: cannot be read");
+  }
+  if (got != header.size() || !std::equal(kMagic.begin(), kMagic.end(), header.begin())) {
+    KASSA_LOG(kError) << "key slots " << path << " is not a kassa key slots file";
+    return Status(StatusCode::kDataLoss, "key slots: not a key slots file");
+  }
+  if (!std::equal(binding.begin(), binding.end(), header.begin() + kBindingOffset)) {
+    KASSA_LOG(kError) << "key slots " << path << " belong to another store";
+    return Status(StatusCode::kDataLoss, "key slots: the file belongs to another store");
+  }
+  return slots;
+}
+
+KeySlots::~KeySlots() { ::close(fd_); }
+
+Result<KeySlots::Slot> KeySlots::Read(std::uint32_t n) const {
+  Slot slot{};
+  std::size_t got = 0;
+  if (!FullPread(fd_, slot.data(), slot.size(), OffsetOf(n), got)) {
+    KASSA_LOG_THROTTLED("key slots " << path_ << ": read failed: " << std::strerror(errno));
+    return Status(StatusCode::kUnavailable, "key slots: cannot be read (see log)");
+  }
+  if (got != slot.size()) slot.fill(0);  // beyond the end: never written
+  return slot;
+}
+
+Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count) {
+  const std::size_t size = count * kSlotBytes;
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd_, slots + done, size - done, OffsetOf(first) + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      KASSA_LOG_THROTTLED("key slots " << path_ << ": write failed: " << std::strerror(errno));
+      return Status(StatusCode::kUnavailable, "key slots: cannot be written (disk full? see log)");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status KeySlots::Sync() {
+  if (::fdatasync(fd_) != 0) {
+    KASSA_LOG_THROTTLED("key slots " << path_ << ": sync failed: " << std::strerror(errno));
+    return Status(StatusCode::kUnavailable, "key slots: cannot be synced (see log)");
+  }
+  return Status::Ok();
+}
+
+Status KeySlots::Shred(std::uint32_t n) {
+  const Slot zeros{};
+  KASSA_TRY(Write(n, zeros.data(), 1));
+  return Sync();
+}
+
+}  // namespace kassa::storage
