@@ -631,7 +631,7 @@ int main(int argc, char** argv) {
       std::vector<m::Customer> customers;
       for (std::uint64_t i = first; i < std::min(o.customers, first + kLoadChunk); ++i) {
         customers.push_back(data.Customer(i));
-        changes.push_back({i + 1, m::Change::Kind::kCustomerUpsert, customers.back(), {}, {}});
+        changes.push_back({i + 1, m::Change::Kind::kCustomerUpsert, customers.back(), {}, {}, {}});
       }
       auto t0 = std::chrono::steady_clock::now();
       Must(store->sync().ApplyDistribution(changes), "load kassa");

@@ -155,14 +155,60 @@ std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
+// ?limit= of a listing (default `limit`): false when it is not 1 to 1000.
+bool ListLimit(const Call& call, std::size_t& limit) {
+  const auto l = call.query("limit");
+  if (!l) return true;
+  const auto r = std::from_chars(l->data(), l->data() + l->size(), limit);
+  return r.ec == std::errc() && r.ptr == l->data() + l->size() && limit >= 1 && limit <= 1000;
+}
+
+json::object ErasureJson(const ErasureStatus& s) {
+  json::array confirmed, pending;
+  for (const auto& t : s.confirmed) confirmed.push_back(json::string(t));
+  for (const auto& t : s.pending) pending.push_back(json::string(t));
+  return json::object{{"customer_id", s.erasure.customer.ToHex()},
+                      {"legal_entity", s.erasure.legal_entity},
+                      {"at", IsoTime(s.erasure.at_ms)},
+                      {"by", s.erasure.who},
+                      {"change", s.erasure.seq},
+                      {"confirmed_by", std::move(confirmed)},
+                      {"pending", std::move(pending)}};
+}
+
+// Erases a customer, named by account number or, for one headquarters never
+// held (created offline, not uploaded yet), by its 32-hex-digit id with
+// ?legal_entity=ID.
+std::optional<Reply> Erase(AdminContext& self, Call& call) {
+  const std::string_view key = call.param(0);
+  std::optional<model::LocalId> id = model::LocalId::FromHex(key);
+  if (!id) {
+    auto found = search::FindByAccount(self.registry.store(), key);
+    if (!found.ok()) return Error(found.status());
+    if (!*found) return NoSuchAccount();
+    id = **found;
+  }
+  const auto entity = call.query("legal_entity");
+  auto erased = self.registry.Erase(*id, entity ? std::optional<std::string_view>(*entity) : std::nullopt,
+                                    CallerOf(call).name);
+  if (!erased.ok()) return Error(erased.status());
+  self.link.ChangesAppended();
+  return Reply{200, ErasureJson(*erased)};
+}
+
+std::optional<Reply> Erasures(AdminContext& self, Call& call) {
+  std::size_t limit = 100;
+  if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
+  auto erasures = self.registry.Erasures(limit);
+  if (!erasures.ok()) return Error(erasures.status());
+  json::array out;
+  for (const auto& e : *erasures) out.push_back(ErasureJson(e));
+  return Reply{200, json::object{{"erasures", std::move(out)}}};
+}
+
 std::optional<Reply> AuditTrail(AdminContext& self, Call& call) {
   std::size_t limit = 100;
-  if (const auto l = call.query("limit")) {
-    const auto r = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (r.ec != std::errc() || r.ptr != l->data() + l->size() || limit == 0 || limit > 1000) {
-      return Invalid("limit", "must be a number from 1 to 1000");
-    }
-  }
+  if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
   auto entries = self.registry.store().Audit(limit);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
@@ -184,6 +230,8 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/customers/{account}", "read", &Show},
     {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},
     {Verb::get, "/v1/audit", "read", &AuditTrail},
+    {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},
+    {Verb::get, "/v1/erasures", "read", &Erasures},
 };
 
 // The guard: a bearer token whose hash is a stored credential (401

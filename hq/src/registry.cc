@@ -177,6 +177,7 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
                                                const model::Operation& op) {
   KASSA_TRY_ASSIGN(auto seen, txn.FindOutcome(op.op_id));
   if (seen) return *seen;  // applied (or refused) before: the same answer again
+  KASSA_TRY_ASSIGN(const auto erased, txn.FindErasure(op.customer.id));
 
   model::OperationAck ack;
   ack.op_id = op.op_id;
@@ -188,6 +189,9 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     KASSA_TRY(txn.RecordOutcome(ack));
     return ack;
   };
+  // Erasure wins over everything that comes after it: an edit queued on a
+  // terminal that was offline does not bring the customer back.
+  if (erased) return reject("customer: erased at headquarters");
   const model::StoreConfig* store = config_.FindStore(from.store_id);
   if (store == nullptr) return reject("store: " + from.store_id + " is not in headquarters' configuration");
 
@@ -386,6 +390,8 @@ Result<std::vector<model::Change>> Registry::ChangesFor(std::string_view store_i
       change.customer = std::move(*stored.customer);
     } else if (stored.kind == model::Change::Kind::kClienteling) {
       change.clienteling = std::move(*stored.clienteling);
+    } else if (stored.kind == model::Change::Kind::kCustomerErased) {
+      change.erased = stored.erased;
     } else {
       change.store_config = *store;  // the configuration as it is now
     }
@@ -403,6 +409,48 @@ kassa::Status Registry::AckCursor(const std::string& terminal_id, std::uint64_t 
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
   it->second = record;
   return kassa::Status::Ok();
+}
+
+ErasureStatus Registry::ReceiptsOf(storage::ErasureRecord erasure) const {
+  ErasureStatus status{std::move(erasure), {}, {}};
+  for (const auto& [id, record] : terminals_) {
+    const model::StoreConfig* store = config_.FindStore(record.store_id);
+    if (store == nullptr || store->legal_entity != status.erasure.legal_entity) continue;
+    (record.cursor >= status.erasure.seq ? status.confirmed : status.pending).push_back(id);
+  }
+  return status;
+}
+
+Result<ErasureStatus> Registry::Erase(const model::LocalId& id, std::optional<std::string_view> legal_entity,
+                                      std::string_view who) {
+  if (legal_entity && config_.FindLegalEntity(*legal_entity) == nullptr) {
+    return kassa::Status(StatusCode::kNotFound, "legal_entity: not in headquarters' configuration");
+  }
+  storage::ErasureRecord erasure;
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    KASSA_TRY_ASSIGN(const auto owner, txn.LegalEntityOf(id));
+    if (owner && legal_entity && *owner != *legal_entity) {
+      return kassa::Status(StatusCode::kInvalidArgument, "legal_entity: the customer belongs to another legal entity");
+    }
+    if (!owner && !legal_entity) {
+      return kassa::Status(StatusCode::kNotFound,
+                           "customer: not at headquarters; name its legal_entity to erase it where it was created");
+    }
+    const std::string entity = owner ? *owner : std::string(*legal_entity);
+    KASSA_TRY_ASSIGN(erasure, txn.EraseCustomer(id, entity, clock_.NowMs(), who));
+    return txn.AppendAudit(clock_.NowMs(), who, "customer " + id.ToHex() + " erased (legal entity " + entity + ")");
+  }));
+  KASSA_LOG(kInfo) << "customer " << id.ToHex() << " erased by " << who << "; change " << erasure.seq
+                   << " goes to every terminal of " << erasure.legal_entity;
+  return ReceiptsOf(std::move(erasure));
+}
+
+Result<std::vector<ErasureStatus>> Registry::Erasures(std::size_t max) {
+  KASSA_TRY_ASSIGN(auto erasures, store_.Erasures(max));
+  std::vector<ErasureStatus> out;
+  out.reserve(erasures.size());
+  for (auto& e : erasures) out.push_back(ReceiptsOf(std::move(e)));
+  return out;
 }
 
 Result<HqStatus> Registry::Report() {

@@ -105,6 +105,28 @@ Status ClientelingTables::Scan(const ReadTxn& txn, const std::string& prefix,
   return Status::Ok();
 }
 
+Result<std::size_t> ClientelingTables::EraseCustomer(WriteTxn& txn, std::string_view scope,
+                                                     const model::LocalId& customer) const {
+  std::vector<std::string> doomed;
+  const std::string id(reinterpret_cast<const char*>(customer.bytes.data()), customer.bytes.size());
+  const auto collect = [&](const std::string& prefix, const std::function<bool(std::string_view)>& whose) -> Status {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(prefix)));
+    while (found && AsChars(cursor.key()).substr(0, prefix.size()) == prefix) {
+      const std::string_view key = AsChars(cursor.key());
+      if (whose(key)) doomed.emplace_back(key);
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return Status::Ok();
+  };
+  // Book entries end in the customer's id, whichever the owner.
+  KASSA_TRY(collect(Prefix('E', scope), [&](std::string_view key) { return key.ends_with(id); }));
+  KASSA_TRY(collect(Prefix('T', scope) + id, [](std::string_view) { return true; }));
+  KASSA_TRY(collect(Prefix('M', scope) + id, [](std::string_view) { return true; }));
+  for (const std::string& key : doomed) KASSA_TRY(txn.Del(dbi_, AsBytes(key)));
+  return doomed.size();
+}
+
 Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& r) const {
   if (r.config) return Put(txn, Prefix('C', scope), r);
   if (r.op) {

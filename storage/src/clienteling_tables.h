@@ -60,6 +60,11 @@ class ClientelingTables {
   Result<std::vector<model::AttributeValue>> Measures(const ReadTxn& txn, std::string_view scope,
                                                       const model::LocalId& customer) const;
 
+  // Deletes every record about `customer` in `scope`: its book entries (in
+  // every book), timeline and measures. Reads no value (the customer's key
+  // may be shredded already). Returns how many records it deleted.
+  Result<std::size_t> EraseCustomer(WriteTxn& txn, std::string_view scope, const model::LocalId& customer) const;
+
  private:
   Status Put(WriteTxn& txn, const std::string& key, const model::ClientelingRecord& r) const;
   Result<std::optional<model::ClientelingRecord>> Get(const ReadTxn& txn, const std::string& key) const;

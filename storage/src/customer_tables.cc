@@ -108,6 +108,28 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
   return Status::Ok();
 }
 
+Result<std::optional<model::Customer>> CustomerTables::Erase(WriteTxn& txn, const model::LocalId& id) {
+  KASSA_TRY_ASSIGN(auto old, Find(txn, id));
+  if (old) {
+    bool was_recent = false;
+    if (recent_kept_ == Recent::kKept) {
+      KASSA_TRY_ASSIGN(was_recent, recent_.Remove(txn, id));
+    }
+    if (!was_recent) {
+      for (const auto& e : search::IndexEntriesOf(*old)) {
+        const Status del = txn.Del(index_, AsBytes(EntryKey(e, id)));
+        if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+      }
+    }
+  }
+  // The key first: were the record deleted and the shred then to fail, the
+  // key would be left behind in the slot with nothing to find it by.
+  KASSA_TRY(sealing_->Shred(txn, id));
+  const Status del = txn.Del(customers_, IdKey(id));
+  if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
+  return old;
+}
+
 Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
                                    const std::vector<search::IndexEntry>& entries) const {
   const auto unique = [](const search::IndexEntry& e) {

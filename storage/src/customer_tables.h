@@ -58,6 +58,13 @@ class CustomerTables {
   Status Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old, bool check_unique,
              NewEntries placement = NewEntries::kIndex);
 
+  // Erases customer `id`: its index entries (wherever they are), its data
+  // key (Sealing::Shred: nothing sealed under it opens again, anywhere) and
+  // its record. The caller deletes the customer's other values in the same
+  // transaction. Returns the customer as it was (nullopt: none here, or a
+  // record whose key was shredded before: the record is deleted all the same).
+  Result<std::optional<model::Customer>> Erase(WriteTxn& txn, const model::LocalId& id);
+
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.

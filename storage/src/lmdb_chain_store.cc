@@ -105,6 +105,38 @@ Result<TerminalRecord> ParseTerminal(ByteView key, ByteView v) {
   return t;
 }
 
+// Erasures in the admin table: 'E' | customer id (16) -> seq (8), and
+// 'X' | seq (8) -> id hex, at_ms, legal entity, who (Joined), the latter in
+// the log's order for listing.
+Bytes ErasureKey(const model::LocalId& id) {
+  Bytes key{'E'};
+  key.insert(key.end(), id.bytes.begin(), id.bytes.end());
+  return key;
+}
+Bytes ErasureListKey(std::uint64_t seq) {
+  Bytes key{'X'};
+  const Key8 b = Be64(seq);
+  key.insert(key.end(), b.begin(), b.end());
+  return key;
+}
+Result<ErasureRecord> ParseErasure(std::uint64_t seq, ByteView value) {
+  const auto fields = Split(value);
+  auto id = fields.size() == 4 ? model::LocalId::FromHex(fields[0]) : std::nullopt;
+  if (!id) return Status(StatusCode::kDataLoss, "storage corrupted: malformed erasure");
+  return ErasureRecord{*id, fields[2], seq, std::atoll(fields[1].c_str()), fields[3]};
+}
+Result<std::optional<ErasureRecord>> ReadErasure(const ReadTxn& txn, MDB_dbi admin, const model::LocalId& id) {
+  auto seq = txn.Get(admin, ErasureKey(id));
+  if (!seq.ok()) {
+    if (seq.status().code() == StatusCode::kNotFound) return std::optional<ErasureRecord>();
+    return seq.status();
+  }
+  const std::uint64_t n = FromBe64(*seq);
+  KASSA_TRY_ASSIGN(const ByteView listed, txn.Get(admin, ErasureListKey(n)));
+  KASSA_TRY_ASSIGN(ErasureRecord record, ParseErasure(n, listed));
+  return std::optional<ErasureRecord>(std::move(record));
+}
+
 class LmdbChainStore;
 
 class LmdbChainTxn final : public ChainTxn {
@@ -126,6 +158,9 @@ class LmdbChainTxn final : public ChainTxn {
   Status RemoveAdminCredential(std::string_view token_sha256) override;
   Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) override;
   Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) override;
+  Result<ErasureRecord> EraseCustomer(const model::LocalId& id, std::string_view legal_entity, std::int64_t at_ms,
+                                      std::string_view who) override;
+  Result<std::optional<ErasureRecord>> FindErasure(const model::LocalId& id) override;
 
  private:
   Result<std::uint64_t> Counter(std::string_view key);
@@ -328,16 +363,30 @@ class LmdbChainStore final : public ChainStore {
         model::LocalId id;
         std::copy_n(v.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
         KASSA_TRY_ASSIGN(auto customer, tables_.Find(txn, id));
-        if (!customer) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
-        page.changes.push_back({seq, kind, std::move(customer), std::nullopt});
+        if (customer) {
+          page.changes.push_back({seq, kind, std::move(customer), std::nullopt, {}});
+        } else {
+          // Erased since (its erasure comes later in the log): nothing of it travels.
+          KASSA_TRY_ASSIGN(const auto erased, ReadErasure(txn, admin_, id));
+          if (!erased) return Status(StatusCode::kDataLoss, "storage corrupted: change of a missing customer");
+        }
       } else if (kind == model::Change::Kind::kClienteling && scope == legal_entity) {
-        KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealTagged(txn, SealedTable::kChange, v.subspan(2u + v[1])));
-        auto record = proto_codec::DecodeClientelingRecord(plain);
-        crypto::Wipe(plain.data(), plain.size());
-        KASSA_TRY(record.status());
-        page.changes.push_back({seq, kind, std::nullopt, std::move(*record)});
+        auto plain = sealing_->UnsealTagged(txn, SealedTable::kChange, v.subspan(2u + v[1]));
+        if (plain.ok()) {
+          auto record = proto_codec::DecodeClientelingRecord(*plain);
+          crypto::Wipe(plain->data(), plain->size());
+          KASSA_TRY(record.status());
+          page.changes.push_back({seq, kind, std::nullopt, std::move(*record), {}});
+        } else if (plain.status().code() != StatusCode::kNotFound) {
+          return plain.status();  // kNotFound: about a customer erased since, its key gone
+        }
+      } else if (kind == model::Change::Kind::kCustomerErased && scope == legal_entity) {
+        if (v.size() != 2u + v[1] + model::kLocalIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+        model::LocalId id;
+        std::copy_n(v.end() - model::kLocalIdBytes, model::kLocalIdBytes, id.bytes.begin());
+        page.changes.push_back({seq, kind, std::nullopt, std::nullopt, id});
       } else if (kind == model::Change::Kind::kStoreConfig && scope == store_id) {
-        page.changes.push_back({seq, kind, std::nullopt, std::nullopt});
+        page.changes.push_back({seq, kind, std::nullopt, std::nullopt, {}});
       }
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
@@ -488,6 +537,20 @@ class LmdbChainStore final : public ChainStore {
     return out;
   }
 
+  Result<std::vector<ErasureRecord>> Erasures(std::size_t max) override {
+    std::vector<ErasureRecord> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(admin_));
+    // The listing keys ('X') sort last: start at the last key.
+    KASSA_TRY_ASSIGN(bool found, cursor.Last());
+    while (found && out.size() < max && cursor.key().size() == 9 && cursor.key()[0] == 'X') {
+      KASSA_TRY_ASSIGN(ErasureRecord record, ParseErasure(FromBe64(cursor.key().subspan(1)), cursor.value()));
+      out.push_back(std::move(record));
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    }
+    return out;
+  }
+
  private:
   friend class LmdbChainTxn;
   LmdbEnv env_;
@@ -603,6 +666,31 @@ Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::
   key.insert(key.end(), b.begin(), b.end());
   const std::string at = std::to_string(at_ms);
   return txn_.Put(store_.admin_, key, Joined({at, who, what}));
+}
+
+Result<std::optional<ErasureRecord>> LmdbChainTxn::FindErasure(const model::LocalId& id) {
+  return ReadErasure(txn_, store_.admin_, id);
+}
+
+Result<ErasureRecord> LmdbChainTxn::EraseCustomer(const model::LocalId& id, std::string_view legal_entity,
+                                                  std::int64_t at_ms, std::string_view who) {
+  KASSA_TRY_ASSIGN(const auto before, FindErasure(id));
+  if (before) return *before;
+  KASSA_TRY(store_.tables_.Erase(txn_, id).status());
+  KASSA_TRY(store_.clienteling_.EraseCustomer(txn_, legal_entity, id).status());
+  if (auto owner = txn_.Get(store_.owners_, IdKey(id)); !owner.ok()) {
+    if (owner.status().code() != StatusCode::kNotFound) return owner.status();
+    // Never held here: the legal entity it would have had.
+    KASSA_TRY(txn_.Put(store_.owners_, IdKey(id), AsBytes(legal_entity)));
+  }
+  KASSA_TRY(AppendChange(ChangeValue(model::Change::Kind::kCustomerErased, legal_entity, IdKey(id))));
+  KASSA_TRY_ASSIGN(const ByteView head, txn_.Get(store_.meta_, AsBytes(kChangeSeqKey)));
+  const ErasureRecord record{id, std::string(legal_entity), FromBe64(head), at_ms, std::string(who)};
+  const Key8 seq = Be64(record.seq);
+  KASSA_TRY(txn_.Put(store_.admin_, ErasureKey(id), seq));
+  KASSA_TRY(txn_.Put(store_.admin_, ErasureListKey(record.seq),
+                     Joined({id.ToHex(), std::to_string(at_ms), legal_entity, who})));
+  return record;
 }
 
 Status LmdbChainTxn::SaveConfigText(std::string_view text) {

@@ -183,6 +183,52 @@ Status StoreCore::UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const
   return Rewrite(txn, next, *local);
 }
 
+namespace {
+
+std::string ErasedKey(const model::LocalId& id) {
+  std::string key(kErasedPrefix);
+  key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+  return key;
+}
+
+}  // namespace
+
+Result<std::size_t> StoreCore::EraseCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id,
+                                             std::uint64_t seq) {
+  KASSA_TRY_ASSIGN(const auto old, tables.Erase(txn, id));
+  if (old && old->pending()) {
+    KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
+    KASSA_TRY(PutMetaU64(txn, kPendingKey, pending > 0 ? pending - 1 : 0));
+  }
+  KASSA_TRY_ASSIGN(std::size_t deleted, clienteling.EraseCustomer(txn, "", id));
+  KASSA_TRY_ASSIGN(const auto seqs, queued.For(id));
+  for (const std::uint64_t s : seqs) {
+    KASSA_TRY(txn.Del(outbox, Be64(s)));
+    queued.Removed(id, s);
+    ++deleted;
+  }
+  std::vector<Key8> rejected;
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(quarantine));
+    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    while (found) {
+      if (FiledUnder(cursor.value(), id)) rejected.push_back(Be64(FromBe64(cursor.key())));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+  }
+  for (const Key8& key : rejected) KASSA_TRY(txn.Del(quarantine, key));
+  deleted += rejected.size();
+  KASSA_TRY(PutMetaU64(txn, ErasedKey(id), seq));
+  return deleted;
+}
+
+Result<bool> StoreCore::Erased(const ReadTxn& txn, const model::LocalId& id) {
+  auto v = txn.Get(meta, AsBytes(ErasedKey(id)));
+  if (v.ok()) return true;
+  if (v.status().code() == StatusCode::kNotFound) return false;
+  return v.status();
+}
+
 Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& plain) {
   if (from != kSchemaVersion1 && from != kSchemaVersion2 && from != kSchemaVersion3 && from != kSchemaVersion4 &&
       from != kSchemaVersion5) {

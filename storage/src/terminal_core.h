@@ -52,6 +52,10 @@ inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 // has been compacted: a crash in between compacts on the next start.
 inline constexpr std::string_view kCompactPendingKey = "compact_pending";
 inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
+// + customer id (16): headquarters erased that customer, at change seq (8).
+// Kept forever (24 bytes an erasure): what headquarters sent about the
+// customer before its erasure, received again, is dropped.
+inline constexpr std::string_view kErasedPrefix = "erased/";
 // customers, index, index_recent, outbox, quarantine, meta, clienteling,
 // keys; and outbox_refs of layouts 2 to 4 while it is migrated away.
 inline constexpr unsigned kMaxDbs = 9;
@@ -151,6 +155,14 @@ struct StoreCore {
   Result<QuarantineEntry> OpenQuarantined(const ReadTxn& txn, std::uint64_t seq, ByteView value);
 
   Status UpsertFromHeadquarters(WriteTxn& txn, QueuedOps& queued, const model::Customer& incoming);
+
+  // Erases customer `id` as headquarters said at change `seq`: its record,
+  // index entries and data key (CustomerTables::Erase), book entries,
+  // timeline and measures, every operation queued or quarantined for it,
+  // and leaves the erasure marker. Returns what it deleted besides the record.
+  Result<std::size_t> EraseCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, std::uint64_t seq);
+  // Whether headquarters erased customer `id`.
+  Result<bool> Erased(const ReadTxn& txn, const model::LocalId& id);
 
   // Layouts 1 to 5 to the current one, reading with `from` (plaintext: no earlier layout
   // was sealed) and writing with `sealing`: outbox values filed under their

@@ -56,11 +56,22 @@ Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<mo
     KASSA_TRY_ASSIGN(std::uint64_t cursor, core_.MetaU64(txn, kCursorKey, 0));
     for (const auto& change : changes) {
       if (change.seq <= cursor) continue;  // a duplicate of what is applied
-      if (change.kind == model::Change::Kind::kCustomerUpsert) {
-        KASSA_TRY(core_.UpsertFromHeadquarters(txn, queued_ops, change.customer));
+      if (change.kind == model::Change::Kind::kCustomerErased) {
+        KASSA_TRY_ASSIGN(const std::size_t deleted, core_.EraseCustomer(txn, queued_ops, change.erased, change.seq));
+        KASSA_LOG(kInfo) << "erased customer " << change.erased.ToHex() << " as headquarters said (change "
+                         << change.seq << "; " << deleted << " more record(s) of it deleted)";
+        result.erased.push_back(change.erased);
+      } else if (change.kind == model::Change::Kind::kCustomerUpsert) {
+        KASSA_TRY_ASSIGN(const bool erased, core_.Erased(txn, change.customer.id));
+        if (!erased) KASSA_TRY(core_.UpsertFromHeadquarters(txn, queued_ops, change.customer));
         ++result.customers;
       } else if (change.kind == model::Change::Kind::kClienteling) {
-        KASSA_TRY(core_.clienteling.Apply(txn, "", change.clienteling));
+        const model::LocalId* about = ClientelingTables::CustomerOf(change.clienteling);
+        bool erased = false;
+        if (about != nullptr) {
+          KASSA_TRY_ASSIGN(erased, core_.Erased(txn, *about));
+        }
+        if (!erased) KASSA_TRY(core_.clienteling.Apply(txn, "", change.clienteling));
         ++result.clienteling;
       } else {
         KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, change.store_config));

@@ -531,7 +531,7 @@ TEST_F(ClientelingServiceTest, FiltersOverABookOfTenThousandCustomers) {
     if (i % 3 == 0) want_handbags.insert(c.account);
     if (soon) want_birthday.insert(c.account);
     if (i % 3 == 0 && soon) want_both.insert(c.account);
-    changes.push_back({static_cast<std::uint64_t>(i + 1), m::Change::Kind::kCustomerUpsert, c, {}, {}});
+    changes.push_back({static_cast<std::uint64_t>(i + 1), m::Change::Kind::kCustomerUpsert, c, {}, {}, {}});
     storage::ClientelingWrite w;
     w.record.book_entry = m::BookEntry{"A1", c.id, true, kToday, "A1", {}, "CB000001", ""};
     entries.push_back(std::move(w));

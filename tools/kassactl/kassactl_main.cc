@@ -63,6 +63,12 @@ commands:
                                      $KASSA_ADMIN_TOKEN_FILE or ~/.kassactl-admin-token)
   hq audit                           the same URL: the newest 100 changes made at
                                      headquarters, who and when
+  hq erase ACCOUNT|ID [--legal-entity LE]
+                                     the same URL: erase a customer everywhere (an
+                                     admin token); ID with LE for one created offline
+                                     that headquarters has not received
+  hq erasures                        the same URL: erasures and which terminals
+                                     have not confirmed them yet
   status                             customers, pending, outbox, storage use
   doctor                             check customers, indexes and outbox agree
 
@@ -300,6 +306,41 @@ int HqAudit(const Globals& g) {
   });
 }
 
+void PrintErasure(const json::value& e) {
+  const auto names = [&](const char* key) {
+    std::string out;
+    for (const auto& t : e.as_object().at(key).as_array()) out += (out.empty() ? "" : ",") + std::string(t.as_string());
+    return out.empty() ? std::string("-") : out;
+  };
+  std::printf("%s  %s  %-8s by %-12s confirmed: %s  pending: %s\n", Str(e, "at").c_str(), Str(e, "customer_id").c_str(),
+              Str(e, "legal_entity").c_str(), Str(e, "by").c_str(), names("confirmed_by").c_str(), names("pending").c_str());
+}
+
+int HqErase(const Globals& g, int argc, char** argv, int i) {
+  if (i >= argc) return Usage("hq erase needs the customer's account number or id");
+  const std::string who = argv[i++];
+  std::string path = "/v1/customers/" + Encode(who);
+  if (i + 1 < argc && std::string(argv[i]) == "--legal-entity") {
+    path += "?legal_entity=" + Encode(argv[i + 1]);
+    i += 2;
+  }
+  if (i != argc) return Usage("hq erase takes ACCOUNT|ID [--legal-entity LE]");
+  json::value out;
+  if (auto rc = Call(AsAdmin(g), "DELETE", path, "", out)) return *rc;
+  return Print(g, out, [](const json::value& v) {
+    std::printf("erased; sent to the terminals of its legal entity\n");
+    PrintErasure(v);
+  });
+}
+
+int HqErasures(const Globals& g) {
+  json::value out;
+  if (auto rc = Call(AsAdmin(g), "GET", "/v1/erasures", "", out)) return *rc;
+  return Print(g, out, [](const json::value& v) {
+    for (const auto& e : v.as_object().at("erasures").as_array()) PrintErasure(e);
+  });
+}
+
 int HqStatus(const Globals& g) {
   json::value out;
   if (auto rc = Call(AsAdmin(g), "GET", "/v1/status", "", out)) return *rc;
@@ -358,9 +399,11 @@ int Main(int argc, char** argv) {
   if (command == "sync" || command == "hq") {
     if (i >= argc) return Usage(command + " needs a subcommand");
     const std::string sub = argv[i++];
+    if (command == "hq" && sub == "erase") return HqErase(g, argc, argv, i);
     if (i != argc) return Usage(command + " " + sub + " takes no arguments");
     if (command == "hq" && sub == "status") return HqStatus(g);
     if (command == "hq" && sub == "audit") return HqAudit(g);
+    if (command == "hq" && sub == "erasures") return HqErasures(g);
     if (command == "sync" && (sub == "status" || sub == "now")) return SyncCommand(g, sub == "now");
     return Usage("unknown subcommand " + command + " " + sub);
   }

@@ -310,6 +310,8 @@ Status AppendDistributionChange(const m::Change& change, Bytes& distribution) {
   } else if (change.kind == m::Change::Kind::kStoreConfig) {
     p->has_store_config = true;
     KASSA_TRY(FillStoreConfig(change.store_config, p->store_config));
+  } else if (change.kind == m::Change::Kind::kCustomerErased) {
+    std::memcpy(p->erased_customer_id, change.erased.bytes.data(), sizeof(p->erased_customer_id));
   } else {
     p->has_clienteling = true;
     KASSA_TRY(FillClientelingRecord(change.clienteling, p->clienteling));
@@ -339,6 +341,11 @@ Result<std::vector<m::Change>> DecodeDistribution(ByteView bytes) {
                                         p->has_clienteling) {
                                change.kind = m::Change::Kind::kClienteling;
                                KASSA_TRY_ASSIGN(change.clienteling, ReadClientelingRecord(p->clienteling));
+                             } else if (EnumNumber(p->kind) == kassa_link_v1_ChangeKind_CHANGE_KIND_CUSTOMER_ERASED) {
+                               change.kind = m::Change::Kind::kCustomerErased;
+                               std::memcpy(change.erased.bytes.data(), p->erased_customer_id,
+                                           sizeof(p->erased_customer_id));
+                               if (change.erased.is_zero()) return Bad("changes: an erasure without a customer id");
                              } else {
                                return Bad("changes: unknown change kind or missing body");
                              }

@@ -43,6 +43,15 @@ struct HqStatus {
   std::uint64_t rejections = 0;
 };
 
+// An erasure and which terminals of its legal entity have applied it (their
+// distribution cursor reached it: a terminal acknowledges a change only once
+// it is durable there) and which have not yet.
+struct ErasureStatus {
+  storage::ErasureRecord erasure;
+  std::vector<std::string> confirmed;  // terminal ids
+  std::vector<std::string> pending;
+};
+
 class Registry {
  public:
   // Takes the configuration saved in the store, or `initial` when given
@@ -86,6 +95,19 @@ class Registry {
   Result<std::size_t> ImportMeasures(std::string_view legal_entity, const std::vector<model::CustomerMeasures>& measures,
                                      std::string_view who);
 
+  // Erases customer `id` everywhere (ChainTxn::EraseCustomer, distributed
+  // to every terminal of its legal entity), with an audit entry naming
+  // `who`. `legal_entity` is needed only for an id headquarters never held
+  // (a customer created offline whose creation has not arrived); when given
+  // for a known customer it must be the customer's.
+  // Returns: kOk with the erasure and its receipts so far; kNotFound
+  // "customer: ..." (unknown id, no legal entity named) or "legal_entity:
+  // ..."; kInvalidArgument "legal_entity: ..." (not the customer's).
+  Result<ErasureStatus> Erase(const model::LocalId& id, std::optional<std::string_view> legal_entity,
+                              std::string_view who);
+  // The newest `max` erasures with their receipts.
+  Result<std::vector<ErasureStatus>> Erasures(std::size_t max);
+
   Result<HqStatus> Report();
   const ChainConfig& config() const { return config_; }
   storage::ChainStore& store() { return store_; }
@@ -103,6 +125,7 @@ class Registry {
   // it is refused; other codes when the store fails.
   Status ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
                              model::ClientelingRecord& record);
+  ErasureStatus ReceiptsOf(storage::ErasureRecord erasure) const;
 
   storage::ChainStore& store_;
   Clock& clock_;

@@ -43,6 +43,7 @@ struct StoredChange {
   model::Change::Kind kind = model::Change::Kind::kCustomerUpsert;
   std::optional<model::Customer> customer;  // upserts: the customer as it is now
   std::optional<model::ClientelingRecord> clienteling;  // clienteling: the record as it was appended
+  model::LocalId erased;  // customer erasures: whom
 };
 
 struct ChangePage {
@@ -65,6 +66,17 @@ struct AuditEntry {
   std::int64_t at_ms = 0;
   std::string who;
   std::string what;  // "PUT /v1/config", "POST /v1/measures?legal_entity=..."
+};
+
+// A customer headquarters erased. Kept forever (ids only): operations about
+// it that arrive later are refused, and a terminal has confirmed the erasure
+// once its distribution cursor reached `seq`.
+struct ErasureRecord {
+  model::LocalId customer;
+  std::string legal_entity;
+  std::uint64_t seq = 0;     // its change in the log
+  std::int64_t at_ms = 0;
+  std::string who;           // the admin credential's name
 };
 
 struct ChainStats {
@@ -112,6 +124,19 @@ class ChainTxn {
   virtual Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) = 0;
   // Appends one entry to the audit trail, forever.
   virtual Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) = 0;
+
+  // Erases customer `id` of `legal_entity`: destroys its data key (nothing
+  // sealed under it opens again, in this store or any copy of it), deletes
+  // its record, index entries, book entries, timeline and measures, and
+  // appends an erasure change for the entity's terminals. An id never held
+  // here (a customer created offline whose creation has not arrived) is
+  // erased all the same: the marker refuses its creation later, and the
+  // change reaches the terminal that holds it. Erasing again returns the
+  // first erasure and changes nothing.
+  virtual Result<ErasureRecord> EraseCustomer(const model::LocalId& id, std::string_view legal_entity,
+                                              std::int64_t at_ms, std::string_view who) = 0;
+  // The erasure of customer `id` (nullopt: never erased).
+  virtual Result<std::optional<ErasureRecord>> FindErasure(const model::LocalId& id) = 0;
 };
 
 class ChainStore : public search::CustomerIndex {
@@ -148,6 +173,8 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<bool> IsCertificateRevoked(std::string_view serial_hex) = 0;
   // The newest `max` audit entries, newest first.
   virtual Result<std::vector<AuditEntry>> Audit(std::size_t max) = 0;
+  // The newest `max` erasures, newest first.
+  virtual Result<std::vector<ErasureRecord>> Erasures(std::size_t max) = 0;
 };
 
 // The default size limit of the embedded store: 8 GiB, or 1 GiB where a

@@ -104,6 +104,7 @@ struct ClientelingWrite {
 struct DistributionResult {
   std::size_t customers = 0;  // upserts applied
   std::size_t clienteling = 0;  // clienteling records applied
+  std::vector<model::LocalId> erased;  // customers erased (everything of them deleted here)
   std::optional<model::StoreConfig> store_config;  // the newest configuration received
   std::uint64_t cursor = 0;   // the cursor now stored
 };
@@ -185,6 +186,10 @@ class SyncState {
   // stored cursor are skipped (duplicates), each customer upsert goes
   // through the rule of CustomerTable::ApplyHeadquartersCustomer, the newest
   // store configuration is saved, and the cursor moves to the last change.
+  // An erasure deletes everything of the customer here (record, index
+  // entries, data key, book entries, timeline, measures, queued and
+  // quarantined operations) and keeps a marker, so a change about it
+  // received again later is dropped.
   virtual Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes) = 0;
 
   // The last change applied from headquarters (0: none).

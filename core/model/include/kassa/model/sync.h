@@ -35,12 +35,13 @@ struct OperationAck {
 
 // One entry of headquarters' change log as a terminal receives it.
 struct Change {
-  enum class Kind : std::uint8_t { kCustomerUpsert = 1, kStoreConfig = 2, kClienteling = 3 };
+  enum class Kind : std::uint8_t { kCustomerUpsert = 1, kStoreConfig = 2, kClienteling = 3, kCustomerErased = 4 };
   std::uint64_t seq = 0;  // the cursor after applying this change
   Kind kind = Kind::kCustomerUpsert;
   Customer customer;          // kCustomerUpsert
   StoreConfig store_config;   // kStoreConfig
   ClientelingRecord clienteling;  // kClienteling
+  LocalId erased;             // kCustomerErased: only the id travels
   friend bool operator==(const Change&, const Change&) = default;
 };
 
