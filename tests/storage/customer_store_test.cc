@@ -903,5 +903,99 @@ TEST_P(CustomerStoreTest, APendingCompactionRunsOnTheNextStart) {
   ExpectConsistent();
 }
 
+TEST_P(CustomerStoreTest, AnErasureFromHeadquartersLeavesNothingOfTheCustomer) {
+  model::Customer gone = NewCustomer("Erasemarker");
+  model::Customer kept = NewCustomer("Keptmarker", "+442079460959");
+  const model::Operation create_gone = CreateOp(gone);
+  const model::Operation create_kept = CreateOp(kept);
+  ASSERT_TRUE(store_->customers().Create(gone, &create_gone).ok());
+  ASSERT_TRUE(store_->customers().Create(kept, &create_kept).ok());
+  WriteNote(gone.id, "Notemarker of the erased");
+  model::OperationAck reject = Applied(create_gone, "");
+  reject.outcome = model::OperationAck::Outcome::kRejected;
+  reject.reason = "customer_group: unknown customer group";
+  ASSERT_TRUE(store_->sync().ApplyAcks({{1, reject}}, 5).ok());  // a quarantined creation
+  model::Customer edited = gone;
+  edited.first_name = "Queued";
+  const model::Operation edit = UpdateOp(edited, gone.version);
+  ASSERT_TRUE(store_->customers().Replace(edited, gone.version, &edit).ok());  // and a queued edit
+  ASSERT_EQ(store_->quarantine().Quarantined(10)->size(), 1u);
+  ASSERT_EQ(store_->diagnostics().Stats()->outbox_length, 2u);  // kept's creation, the edit
+
+  // A backup of the data directory, taken before the erasure.
+  store_.reset();
+  const std::string backup = dir_.path() + ".backup";
+  std::filesystem::copy(dir_.path(), backup);
+  Reopen();
+
+  model::Change erasure;
+  erasure.seq = 20;
+  erasure.kind = model::Change::Kind::kCustomerErased;
+  erasure.erased = gone.id;
+  auto applied = store_->sync().ApplyDistribution({erasure});
+  ASSERT_TRUE(applied.ok()) << applied.status().detail();
+  ASSERT_EQ(applied->erased.size(), 1u);
+  EXPECT_EQ(store_->customers().Get(gone.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->clienteling().Timeline(gone.id, 10)->empty());
+  EXPECT_TRUE(store_->quarantine().Quarantined(10)->empty());
+  auto outbox = store_->outbox().PeekOutbox(10);
+  ASSERT_EQ(outbox->size(), 1u);  // only kept's creation
+  EXPECT_EQ((*outbox)[0].operation.customer.id, kept.id);
+  EXPECT_TRUE(store_->customers().ScanPrefix(search::IndexKind::kName, "erasem", 10)->empty());
+  EXPECT_EQ(store_->customers().Get(kept.id)->last_name, "Keptmarker");
+  EXPECT_EQ(store_->diagnostics().Stats()->pending_customers, 1u);
+
+  // What headquarters sent about it before the erasure, received again, is dropped.
+  model::Change late;
+  late.seq = 21;
+  late.customer = gone;
+  late.customer.account = "LV9";
+  ASSERT_TRUE(store_->sync().ApplyDistribution({late}).ok());
+  EXPECT_EQ(store_->customers().Get(gone.id).status().code(), StatusCode::kNotFound);
+  ExpectConsistent();
+
+  // The backup, restored: sealed, the customer does not open any more (its
+  // key slot was wiped); the others do.
+  store_.reset();
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::rename(backup, dir_.path());
+  Reopen();
+  if (GetParam()) {
+    EXPECT_EQ(store_->customers().Get(gone.id).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(store_->customers().GetMany({gone.id}).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(store_->customers().Get(kept.id)->last_name, "Keptmarker");
+    EXPECT_EQ(store_->clienteling().Timeline(gone.id, 10).status().code(), StatusCode::kNotFound);
+  } else {
+    EXPECT_EQ(store_->customers().Get(gone.id)->last_name, "Erasemarker");  // what plaintext cannot do
+  }
+}
+
+TEST_P(CustomerStoreTest, KeySlotsOfAnotherStoreAreRefused) {
+  if (!GetParam()) GTEST_SKIP() << "plaintext keeps no key slots";
+  const auto c = NewCustomer("Slotted");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  store_.reset();
+  // The data directory lost (a partition that did not mount): a new, empty
+  // store must not take over the slots that hold the old store's keys.
+  const std::string moved = dir_.path() + ".lost";
+  std::filesystem::rename(dir_.path(), moved);
+  std::filesystem::create_directories(dir_.path());
+  auto fresh = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}});
+  EXPECT_EQ(fresh.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(std::string(fresh.status().detail()), "key slots: the file holds another store's keys");
+  // Back in place, everything opens.
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::rename(moved, dir_.path());
+  Reopen();
+  EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Slotted");
+  // Slots readable by others are refused.
+  store_.reset();
+  std::filesystem::permissions(dir_.path() + ".slots", std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}}).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace kassa::storage
