@@ -178,6 +178,71 @@ TEST_F(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
   EXPECT_EQ(registry_->Report()->terminals[0].lag, 0u);
 }
 
+TEST_F(RegistryTest, AnErasureReachesTheLogAndWinsOverEveryLaterOperation) {
+  const model::Operation create = Create("Erased");
+  const auto ack = Apply({create})[0];
+  ASSERT_TRUE(ack.applied());
+  std::uint64_t scanned = 0;
+  const std::uint64_t before = registry_->ChangesFor("LON-01", 0, 64, scanned)->back().seq;
+  ASSERT_TRUE(registry_->Hello({"T2", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+
+  auto erased = registry_->Erase(ack.customer_id, std::nullopt, "dpo");
+  ASSERT_TRUE(erased.ok()) << erased.status().detail();
+  EXPECT_EQ(erased->erasure.legal_entity, "GB01");
+  EXPECT_EQ(erased->pending, (std::vector<std::string>{"T1", "T2"}));
+  EXPECT_TRUE(erased->confirmed.empty());
+  EXPECT_FALSE(store_->FindCustomer(ack.customer_id)->has_value());
+
+  // The log: the upsert before it no longer travels (nothing of the
+  // customer is left to send); the erasure does, with only the id.
+  auto changes = registry_->ChangesFor("LON-01", 0, 64, scanned);
+  ASSERT_TRUE(changes.ok()) << changes.status().detail();
+  ASSERT_EQ(changes->back().kind, model::Change::Kind::kCustomerErased);
+  EXPECT_EQ(changes->back().erased, ack.customer_id);
+  EXPECT_EQ(changes->back().seq, erased->erasure.seq);
+  for (const auto& c : *changes) EXPECT_NE(c.kind, model::Change::Kind::kCustomerUpsert);
+
+  // A terminal that applied it has confirmed; the other has not.
+  ASSERT_TRUE(registry_->AckCursor("T1", erased->erasure.seq).ok());
+  ASSERT_TRUE(registry_->AckCursor("T2", before).ok());
+  auto listed = registry_->Erasures(10);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].confirmed, (std::vector<std::string>{"T1"}));
+  EXPECT_EQ((*listed)[0].pending, (std::vector<std::string>{"T2"}));
+
+  // An edit queued offline, and the creation sent again, are rejected.
+  model::Operation edit = create;
+  edit.op_id = *model::LocalId::Generate();
+  edit.kind = model::OperationKind::kUpdateCustomer;
+  edit.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+  model::Operation again = create;
+  again.op_id = *model::LocalId::Generate();
+  const auto late = Apply({edit, again});
+  for (const auto& a : late) {
+    EXPECT_FALSE(a.applied());
+    EXPECT_EQ(a.reason, "customer: erased at headquarters");
+  }
+  EXPECT_FALSE(store_->FindCustomer(ack.customer_id)->has_value());
+  // Erasing again answers the first erasure.
+  EXPECT_EQ(registry_->Erase(ack.customer_id, std::nullopt, "dpo")->erasure.seq, erased->erasure.seq);
+  EXPECT_EQ(store_->Audit(10)->front().who, "dpo");
+}
+
+TEST_F(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRefused) {
+  const model::Operation create = Create("Offline");
+  EXPECT_EQ(registry_->Erase(create.customer.id, std::nullopt, "dpo").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Erase(create.customer.id, "NOPE", "dpo").status().code(), StatusCode::kNotFound);
+  auto erased = registry_->Erase(create.customer.id, "GB01", "dpo");
+  ASSERT_TRUE(erased.ok()) << erased.status().detail();
+  const auto ack = Apply({create})[0];
+  EXPECT_FALSE(ack.applied());
+  EXPECT_EQ(ack.reason, "customer: erased at headquarters");
+  EXPECT_EQ(store_->Stats()->customers, 0u);
+  // A known customer named with another legal entity is refused.
+  const auto known = Apply({Create("Known")})[0];
+  EXPECT_EQ(registry_->Erase(known.customer_id, "GB02", "dpo").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
