@@ -1070,6 +1070,36 @@ class ChainOfTwoTerminals(LinkTestCase):
                  "the customers on both terminals")
         return hq, t1, t2, ids
 
+    def scan(self, roots, markers, since):
+        """{marker: [files holding it]} over every file under `roots` and
+        every file in the temp directory changed since `since`."""
+        hits = {}
+        paths = []
+        for root in roots:
+            for dirpath, _, files in os.walk(root):
+                paths += [os.path.join(dirpath, f) for f in files]
+        tmp = tempfile.gettempdir()
+        for f in os.listdir(tmp):
+            path = os.path.join(tmp, f)
+            try:
+                if os.path.isfile(path) and os.path.getmtime(path) >= since:
+                    paths.append(path)
+            except OSError:
+                pass
+        scanned = 0
+        for path in paths:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += len(data)
+            for m in markers:
+                for form in {m, m.lower(), m.upper()}:
+                    if form.encode() in data:
+                        hits.setdefault(m, []).append(path)
+        return hits, len(paths), scanned
+
     @staticmethod
     def as_op(terminal, worker, pin):
         terminal.sign_in(worker, pin)
@@ -1294,36 +1324,6 @@ class AtRestTest(ChainOfTwoTerminals):
     headquarters' data directories, their logs or the temp directory holds
     any marker in plain text; the key files are the one secret, outside."""
 
-    def scan(self, roots, markers, since):
-        """{marker: [files holding it]} over every file under `roots` and
-        every file in the temp directory changed since `since`."""
-        hits = {}
-        paths = []
-        for root in roots:
-            for dirpath, _, files in os.walk(root):
-                paths += [os.path.join(dirpath, f) for f in files]
-        tmp = tempfile.gettempdir()
-        for f in os.listdir(tmp):
-            path = os.path.join(tmp, f)
-            try:
-                if os.path.isfile(path) and os.path.getmtime(path) >= since:
-                    paths.append(path)
-            except OSError:
-                pass
-        scanned = 0
-        for path in paths:
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            scanned += len(data)
-            for m in markers:
-                for form in {m, m.lower(), m.upper()}:
-                    if form.encode() in data:
-                        hits.setdefault(m, []).append(path)
-        return hits, len(paths), scanned
-
     def test_no_marker_rests_in_plain_text_anywhere(self):
         since = time.time() - 1
         hq, t1, t2, _ = self.start_chain()
@@ -1383,6 +1383,96 @@ class AtRestTest(ChainOfTwoTerminals):
         # The key files exist, beside the data directories, 0600.
         for data in (t1.data, t2.data, hq.data):
             self.assertEqual(os.stat(data + ".key").st_mode & 0o777, 0o600)
+            self.assertEqual(os.stat(data + ".slots").st_mode & 0o777, 0o600)
+
+
+class ErasureTest(ChainOfTwoTerminals):
+    """Customers' data protected, acceptance 2: erased at headquarters while
+    one of two terminals is offline; the online one confirms within seconds,
+    the offline one on reconnect, where its queued edit of the customer is
+    rejected; nothing of the customer opens anywhere, a backup from before
+    the erasure included."""
+
+    def erasures(self, hq):
+        code, body = http_json(hq.admin_port, "GET", "/v1/erasures")
+        self.assertEqual(code, 200, body)
+        return body["erasures"]
+
+    def test_an_erasure_reaches_every_terminal_and_nothing_of_the_customer_opens(self):
+        since = time.time() - 1
+        hq, t1, t2, ids = self.start_chain()
+        tag = "".join(random.choice(string.ascii_lowercase) for _ in range(6))
+        markers = ["Zerase%s" % tag, "zgone%s@zerased.example" % tag, "Zstreet%s" % tag]
+        code, victim = t1.http("POST", "/v1/customers", {
+            "first_name": "Anna", "last_name": markers[0], "email": markers[1],
+            "addresses": [{"purpose": "home", "street": markers[2] + " 1", "city": "Riga", "postal_code": "LV-1010",
+                           "country": "LV"}]})
+        self.assertEqual(code, 201, victim)
+        self.as_op(t1, "A1", "1111")
+        code, note = t1.http("POST", "/v1/customers/%s/notes" % victim["id"], {"text": "Znote%s wants silk" % tag})
+        self.assertEqual(code, 201, note)
+        markers.append("Znote%s" % tag)
+        wait_for(lambda: t1.drained() and t2.get(victim["id"])[0] == 200 and not t2.get(victim["id"])[1]["pending"],
+                 20, "the customer on T2")
+        account = t2.get(victim["id"])[1]["account"]
+        # A backup of T1's data directory, taken before the erasure.
+        t1.stop()
+        backup = os.path.join(self.workdir, "t1-backup")
+        shutil.copytree(t1.data, backup)
+        t1.start()
+        # T2 goes offline (headquarters unreachable) and edits the customer there.
+        t2.stop()
+        reachable = t2.hq_port
+        t2.hq_port = free_port()
+        t2.start()
+        self.as_op(t2, "A1", "1111")
+        code, current = t2.get(victim["id"])
+        code, edited = t2.http("PATCH", "/v1/customers/" + victim["id"],
+                               {"first_name": "Queued", "version": current["version"]})
+        self.assertEqual(code, 200, edited)
+
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "erase",
+                                         account], capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_ADMIN_TOKEN_FILE=hq.token_file))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn(victim["id"], res.stdout)
+        erased_at = time.monotonic()
+        wait_for(lambda: self.erasures(hq)[0]["confirmed_by"] == ["T1"], 20, "T1 to confirm the erasure")
+        confirmed_in = time.monotonic() - erased_at
+        self.assertEqual(t1.get(victim["id"])[0], 404)
+        self.assertEqual(self.erasures(hq)[0]["pending"], ["T2"])
+        self.assertEqual(hq.customer(account)[0], 404)
+        # T2 comes back: its queued edit is rejected, the customer purged.
+        t2.stop()
+        t2.hq_port = reachable
+        t2.start()
+        wait_for(lambda: self.erasures(hq)[0]["confirmed_by"] == ["T1", "T2"], 30, "T2 to confirm the erasure")
+        wait_for(lambda: t2.sync()["outbox"]["length"] == 0, 20, "T2's outbox to drain")
+        self.assertEqual(t2.get(victim["id"])[0], 404)
+        self.as_op(t2, "M1", "9999")
+        code, quarantined = t2.http("GET", "/v1/quarantine")
+        self.assertEqual(code, 200, quarantined)
+        self.assertNotIn(victim["id"], json.dumps(quarantined))  # purged, not kept as a rejection
+        self.assertEqual(hq.customer(account)[0], 404)  # the edit brought nothing back
+        for other in ids:
+            self.assertEqual(t2.get(other)[0], 200)
+        # T1's backup from before the erasure, restored (offline, so nothing
+        # is erased again): the customer's key slot is wiped, it does not open.
+        t1.stop()
+        shutil.rmtree(t1.data)
+        shutil.copytree(backup, t1.data)
+        shutil.rmtree(backup)
+        t1.hq_port = free_port()
+        t1.start()
+        self.assertEqual(t1.get(victim["id"])[0], 404)
+        self.assertEqual(t1.get(ids[0])[0], 200)
+        for p in (t1, t2, hq):
+            p.stop()
+        hits, files, scanned = self.scan([t1.data, t2.data, hq.data, self.workdir], markers, since)
+        print("\n[issue 16, acceptance 2] T1 confirmed in %.2f s; T2 on reconnect; %d files (%.1f MB) scanned: "
+              "%d hits of the erased customer's markers" % (confirmed_in, files, scanned / 1e6,
+                                                           sum(len(v) for v in hits.values())), flush=True)
+        self.assertEqual(hits, {})
 
 if __name__ == "__main__":
     unittest.main()
