@@ -9,6 +9,7 @@
 #include <functional>
 #include <fstream>
 
+#include "kassa/crypto/aead.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/model/text.h"
 #include "kassa/search/customer_search.h"
@@ -857,6 +858,110 @@ TEST_P(CustomerStoreTest, Layout5IsSealedWithEverythingKept) {
   }
   Reopen();
   ExpectConsistent();
+}
+
+// Layout 6 kept each customer's data key wrapped under the master key in
+// front of its record. The test rewrites a store of today into that form
+// (the keys read back from the slots file), then opens it: the keys move
+// into a new slots file, every value opens as before, and the file is
+// compacted.
+TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
+  if (!GetParam()) GTEST_SKIP() << "layout 6 differs from 7 only when sealed";
+  model::Customer a = NewCustomer("Sixmarker");
+  model::Customer b = NewCustomer("Othermarker", "+442079460959");
+  const model::Operation create_a = CreateOp(a), create_b = CreateOp(b);
+  ASSERT_TRUE(store_->customers().Create(a, &create_a).ok());
+  ASSERT_TRUE(store_->customers().Create(b, &create_b).ok());
+  const model::TimelineEntry note = WriteNote(a.id, "Notemarker of six");
+  model::LocalId early = *model::LocalId::Generate();  // a note before its customer: a key in "keys"
+  const model::TimelineEntry early_note = WriteNote(early, "Early note");
+  store_.reset();
+
+  const crypto::MasterKey master = *keys_->Current();
+  const std::string slots = FileBytes(dir_.path() + ".slots");
+  const auto be32 = [](std::uint32_t v) {
+    return Bytes{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                 static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  };
+  const auto label = [&](ByteView name) {
+    Bytes aad{'k', 'a', 's', 's', 'a', ' ', 'k', 'e', 'y'};
+    aad.insert(aad.end(), name.begin(), name.end());
+    const Bytes g = be32(master.generation);
+    aad.insert(aad.end(), g.begin(), g.end());
+    return aad;
+  };
+  {
+    const RawStore raw(dir_.path());
+    const MDB_dbi keys = raw.Dbi("keys");
+    std::string slots_name = "slots";
+    MDB_val k{slots_name.size(), slots_name.data()}, v{};
+    ASSERT_EQ(mdb_get(raw.txn(), keys, &k, &v), 0);
+    const Bytes binding(static_cast<const std::uint8_t*>(v.mv_data), static_cast<const std::uint8_t*>(v.mv_data) + 16);
+    ASSERT_EQ(mdb_del(raw.txn(), keys, &k, nullptr), 0);
+    // Each value that names a slot (a record, or a key of "keys"): the slot's
+    // key, wrapped as layout 6 did, in place of the slot's number.
+    const auto downgrade = [&](MDB_dbi dbi) {
+      MDB_cursor* cursor = nullptr;
+      ASSERT_EQ(mdb_cursor_open(raw.txn(), dbi, &cursor), 0);
+      std::vector<std::pair<Bytes, Bytes>> rewritten;
+      MDB_val ck{}, cv{};
+      for (int rc = mdb_cursor_get(cursor, &ck, &cv, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &ck, &cv, MDB_NEXT)) {
+        if (ck.mv_size != model::kLocalIdBytes) continue;
+        const ByteView key(static_cast<const std::uint8_t*>(ck.mv_data), ck.mv_size);
+        const ByteView value(static_cast<const std::uint8_t*>(cv.mv_data), cv.mv_size);
+        const std::uint32_t n = std::uint32_t{value[0]} << 24 | std::uint32_t{value[1]} << 16 |
+                                std::uint32_t{value[2]} << 8 | value[3];
+        const auto* slot = reinterpret_cast<const std::uint8_t*>(slots.data()) + (n + 1) * 80;
+        Bytes slot_name = binding;
+        const Bytes nb = be32(n);
+        slot_name.insert(slot_name.end(), nb.begin(), nb.end());
+        auto dek = crypto::Open(master.key, label(slot_name), ByteView(slot + 4, 61));
+        ASSERT_TRUE(dek.ok()) << "slot " << n;
+        auto wrapped = crypto::Seal(master.key, label(key), *dek);
+        Bytes old_form = be32(master.generation);
+        old_form.insert(old_form.end(), wrapped->begin(), wrapped->end());
+        old_form.insert(old_form.end(), value.begin() + 4, value.end());
+        rewritten.emplace_back(Bytes(key.begin(), key.end()), std::move(old_form));
+      }
+      mdb_cursor_close(cursor);
+      for (auto& [key, value] : rewritten) {
+        MDB_val wk{key.size(), key.data()}, wv{value.size(), value.data()};
+        ASSERT_EQ(mdb_put(raw.txn(), dbi, &wk, &wv, 0), 0);
+      }
+    };
+    downgrade(raw.Dbi("customers"));
+    downgrade(keys);
+    raw.Stamp("6");
+  }
+  std::filesystem::remove(dir_.path() + ".slots");
+
+  Reopen();
+  EXPECT_EQ(*store_->customers().Get(a.id), a);
+  EXPECT_EQ(*store_->customers().Get(b.id), b);
+  EXPECT_EQ(store_->clienteling().Timeline(a.id, 5)->at(0), note);
+  EXPECT_EQ(store_->clienteling().Timeline(early, 5)->at(0), early_note);
+  EXPECT_EQ(store_->outbox().PeekOutbox(5)->size(), 2u);
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kName, "sixm", 5)->size(), 1u);
+  ExpectConsistent();
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + ".slots"));
+  {
+    const RawStore raw(dir_.path());
+    std::string key = "compact_pending";
+    MDB_val k{key.size(), key.data()}, v{};
+    EXPECT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v), MDB_NOTFOUND);  // compacted
+    std::string schema = "schema_version";
+    MDB_val sk{schema.size(), schema.data()}, sv{};
+    ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &sk, &sv), 0);
+    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "7");
+  }
+  // Erasing one of them now wipes its slot like any other.
+  model::Change erasure;
+  erasure.seq = 5;
+  erasure.kind = model::Change::Kind::kCustomerErased;
+  erasure.erased = a.id;
+  ASSERT_TRUE(store_->sync().ApplyDistribution({erasure}).ok());
+  EXPECT_EQ(store_->customers().Get(a.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*store_->customers().Get(b.id), b);
 }
 
 
