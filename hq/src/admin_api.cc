@@ -21,6 +21,7 @@ using http::Invalid;
 using http::Reply;
 using http::IsoTime;
 using http::RouteOf;
+using http::TimelineJson;
 using http::Verb;
 
 namespace {
@@ -148,11 +149,47 @@ std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   auto entries = self.registry.store().Timeline(*entity, **id, 500);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
-  for (const auto& e : *entries) {
-    out.push_back(json::object{{"id", e.id.ToHex()}, {"kind", model::ToString(e.kind)}, {"activity_type", e.activity_type},
-                               {"at", IsoTime(e.at_ms)}, {"worker_id", e.worker_id}, {"text", e.text}});
-  }
+  for (const auto& e : *entries) out.push_back(TimelineJson(e));
   return Reply{200, json::object{{"timeline", std::move(out)}}};
+}
+
+// Data-subject access: everything headquarters holds about one customer,
+// as one document; the export itself is audited.
+std::optional<Reply> Export(AdminContext& self, Call& call) {
+  auto id = search::FindByAccount(self.registry.store(), call.param(0));
+  if (!id.ok()) return Error(id.status());
+  if (!*id) return NoSuchAccount();
+  storage::ChainStore& store = self.registry.store();
+  auto c = store.FindCustomer(**id);
+  if (!c.ok()) return Error(c.status());
+  if (!*c) return NoSuchAccount();
+  auto entity = store.LegalEntityOf(**id);
+  if (!entity.ok()) return Error(entity.status());
+  const std::string le = entity->value_or("");
+  auto timeline = store.Timeline(le, **id, 100000);
+  if (!timeline.ok()) return Error(timeline.status());
+  auto measures = store.Measures(le, **id);
+  if (!measures.ok()) return Error(measures.status());
+  auto books = store.BookEntries(le, "");
+  if (!books.ok()) return Error(books.status());
+  json::array timeline_out, measures_out, books_out;
+  for (const auto& e : *timeline) timeline_out.push_back(TimelineJson(e));
+  for (const auto& m : *measures) measures_out.push_back(json::object{{"name", m.name}, {"value", m.value}});
+  for (const auto& b : *books) {
+    if (b.customer_id != **id) continue;
+    books_out.push_back(json::object{{"owner", b.owner}, {"book_number", b.book_number},
+                                     {"since", IsoTime(b.changed_at_ms)}, {"by", b.changed_by}});
+  }
+  if (Status s = self.registry.Audit(CallerOf(call).name, "customer " + (*id)->ToHex() + " exported (data-subject access)");
+      !s.ok()) {
+    return Error(s);
+  }
+  return Reply{200, json::object{{"exported_at", IsoTime(self.clock.NowMs())},
+                                 {"legal_entity", le},
+                                 {"customer", CustomerJson(**c)},
+                                 {"client_books", std::move(books_out)},
+                                 {"timeline", std::move(timeline_out)},
+                                 {"measures", std::move(measures_out)}}};
 }
 
 // ?limit= of a listing (default `limit`): false when it is not 1 to 1000.
@@ -229,6 +266,7 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::post, "/v1/measures", "admin", &ImportMeasures},
     {Verb::get, "/v1/customers/{account}", "read", &Show},
     {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},
+    {Verb::get, "/v1/customers/{account}/export", "admin", &Export},
     {Verb::get, "/v1/audit", "read", &AuditTrail},
     {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},
     {Verb::get, "/v1/erasures", "read", &Erasures},

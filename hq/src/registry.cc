@@ -453,6 +453,10 @@ Result<std::vector<ErasureStatus>> Registry::Erasures(std::size_t max) {
   return out;
 }
 
+Status Registry::Audit(std::string_view who, std::string_view what) {
+  return store_.Transact([&](storage::ChainTxn& txn) { return txn.AppendAudit(clock_.NowMs(), who, what); });
+}
+
 Result<HqStatus> Registry::Report() {
   HqStatus status;
   KASSA_TRY_ASSIGN(status.chain, store_.Stats());

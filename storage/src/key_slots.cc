@@ -1,6 +1,7 @@
 #include "key_slots.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,13 +111,47 @@ Result<std::unique_ptr<KeySlots>> KeySlots::Open(const std::string& path, const 
     KASSA_LOG(kError) << "key slots " << path << " belong to another store";
     return Status(StatusCode::kDataLoss, "key slots: the file belongs to another store");
   }
+  slots->Map();
   return slots;
 }
 
-KeySlots::~KeySlots() { ::close(fd_); }
+void KeySlots::Map() {
+  constexpr std::size_t kWindow = sizeof(void*) == 4 ? std::size_t{128} << 20 : std::size_t{1} << 30;
+  void* p = ::mmap(nullptr, kWindow, PROT_READ, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) {
+    KASSA_LOG(kWarning) << "key slots " << path_ << ": cannot be mapped (" << std::strerror(errno)
+                        << "); read with pread";
+    return;
+  }
+  map_ = static_cast<const std::uint8_t*>(p);
+  map_bytes_ = kWindow;
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && static_cast<std::size_t>(st.st_size) > kSlotBytes) {
+    Grown(static_cast<std::uint32_t>(static_cast<std::size_t>(st.st_size) / kSlotBytes - 1));
+  }
+}
+
+void KeySlots::Grown(std::uint32_t slots_now) {
+  // Only whole slots inside both the file and the map are read from the
+  // map: a page past the file's end would fault.
+  const std::size_t mapped = map_bytes_ / kSlotBytes;
+  const auto usable = static_cast<std::uint32_t>(std::min<std::size_t>(slots_now, mapped > 0 ? mapped - 1 : 0));
+  std::uint32_t seen = present_.load(std::memory_order_relaxed);
+  while (usable > seen && !present_.compare_exchange_weak(seen, usable, std::memory_order_release)) {
+  }
+}
+
+KeySlots::~KeySlots() {
+  if (map_ != nullptr) ::munmap(const_cast<std::uint8_t*>(map_), map_bytes_);
+  ::close(fd_);
+}
 
 Result<KeySlots::Slot> KeySlots::Read(std::uint32_t n) const {
   Slot slot{};
+  if (map_ != nullptr && n < present_.load(std::memory_order_acquire)) {
+    std::memcpy(slot.data(), map_ + static_cast<std::size_t>(OffsetOf(n)), slot.size());
+    return slot;
+  }
   std::size_t got = 0;
   if (!FullPread(fd_, slot.data(), slot.size(), OffsetOf(n), got)) {
     KASSA_LOG_THROTTLED("key slots " << path_ << ": read failed: " << std::strerror(errno));
@@ -138,6 +173,7 @@ Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size
     }
     done += static_cast<std::size_t>(n);
   }
+  if (map_ != nullptr) Grown(first + static_cast<std::uint32_t>(count));
   return Status::Ok();
 }
 

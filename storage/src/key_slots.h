@@ -19,11 +19,17 @@
 // The file holds no key in the clear: each slot is wrapped under the master
 // key, with its number and the binding bound in (sealing.h).
 //
+// Reading: the file is mapped read-only (1 GiB of address space, 128 MiB on
+// 32-bit boards), so a slot read on the search path is a memory load, no
+// system call; slots beyond the map, or beyond the file's size when last
+// seen, are read with pread().
+//
 // Threading: Read() from any thread; Write(), Sync() and Shred() only under
 // the store's write transaction (LMDB serializes writers across processes,
 // so two processes sharing the store never write the same slot).
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,8 +75,15 @@ class KeySlots {
 
  private:
   KeySlots(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  // Maps the file and notes how many slots it holds.
+  void Map();
+  void Grown(std::uint32_t slots_now);
+
   int fd_;
   std::string path_;
+  const std::uint8_t* map_ = nullptr;  // the first map_bytes_ of the file, read-only
+  std::size_t map_bytes_ = 0;
+  std::atomic<std::uint32_t> present_{0};  // slots the file held when last seen, all mapped below map_bytes_
 };
 
 // The default place of a store's key slots: "DIR.slots" beside directory `data_dir`.

@@ -408,6 +408,12 @@ class LmdbChainStore final : public ChainStore {
     return clienteling_.Entries(txn, legal_entity, owner);
   }
 
+  Result<std::vector<model::AttributeValue>> Measures(std::string_view legal_entity,
+                                                      const model::LocalId& customer) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return clienteling_.Measures(txn, legal_entity, customer);
+  }
+
   Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
                                                      std::size_t max) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));

@@ -1415,6 +1415,15 @@ class ErasureTest(ChainOfTwoTerminals):
         wait_for(lambda: t1.drained() and t2.get(victim["id"])[0] == 200 and not t2.get(victim["id"])[1]["pending"],
                  20, "the customer on T2")
         account = t2.get(victim["id"])[1]["account"]
+        # Data-subject access first: one document with the record and the note, and audited.
+        wait_for(lambda: http_json(hq.admin_port, "GET", "/v1/customers/%s/timeline?legal_entity=DZINTARS-LV" % account)[1]
+                 .get("timeline"), 20, "the note at headquarters")
+        code, export = http_json(hq.admin_port, "GET", "/v1/customers/%s/export" % account)
+        self.assertEqual(code, 200, export)
+        self.assertEqual(export["customer"]["email"], markers[1])
+        self.assertEqual([e["text"] for e in export["timeline"]], ["Znote%s wants silk" % tag])
+        code, audit = http_json(hq.admin_port, "GET", "/v1/audit")
+        self.assertIn("customer %s exported (data-subject access)" % victim["id"], [e["what"] for e in audit["audit"]])
         # A backup of T1's data directory, taken before the erasure.
         t1.stop()
         backup = os.path.join(self.workdir, "t1-backup")
@@ -1442,6 +1451,7 @@ class ErasureTest(ChainOfTwoTerminals):
         self.assertEqual(t1.get(victim["id"])[0], 404)
         self.assertEqual(self.erasures(hq)[0]["pending"], ["T2"])
         self.assertEqual(hq.customer(account)[0], 404)
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/customers/%s/export" % account)[0], 404)
         # T2 comes back: its queued edit is rejected, the customer purged.
         t2.stop()
         t2.hq_port = reachable

@@ -10,6 +10,13 @@ namespace m = kassa::model;
 
 std::string IsoTime(std::int64_t unix_ms) { return unix_ms <= 0 ? std::string() : FormatIsoTime(unix_ms); }
 
+boost::json::object TimelineJson(const model::TimelineEntry& e) {
+  boost::json::object o{{"id", e.id.ToHex()}, {"kind", model::ToString(e.kind)}, {"at", IsoTime(e.at_ms)},
+                        {"worker_id", e.worker_id}, {"text", e.text}};
+  if (e.kind == model::TimelineKind::kActivity) o["activity_type"] = e.activity_type;
+  return o;
+}
+
 namespace {
 
 json::array Strings(const std::vector<std::string>& v) {

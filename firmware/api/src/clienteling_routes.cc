@@ -22,6 +22,7 @@ using http::Error;
 using http::Invalid;
 using http::IsoTime;
 using http::CustomerJson;
+using http::TimelineJson;
 
 namespace {
 
@@ -50,13 +51,6 @@ json::array FactsJson(const std::vector<m::CardFact>& facts) {
                                {"source", f.measure ? "measure" : "attribute"}});
   }
   return out;
-}
-
-json::object TimelineJson(const m::TimelineEntry& e) {
-  json::object o{{"id", e.id.ToHex()}, {"kind", m::ToString(e.kind)}, {"at", IsoTime(e.at_ms)},
-                 {"worker_id", e.worker_id}, {"text", e.text}};
-  if (e.kind == m::TimelineKind::kActivity) o["activity_type"] = e.activity_type;
-  return o;
 }
 
 std::optional<std::string> StringMember(const json::object& o, const char* key) {

@@ -108,6 +108,10 @@ class Registry {
   // The newest `max` erasures with their receipts.
   Result<std::vector<ErasureStatus>> Erasures(std::size_t max);
 
+  // Appends `what` by `who` to the admin audit trail (an action that changes
+  // nothing but must be accounted for: a data-subject export).
+  Status Audit(std::string_view who, std::string_view what);
+
   Result<HqStatus> Report();
   const ChainConfig& config() const { return config_; }
   storage::ChainStore& store() { return store_; }

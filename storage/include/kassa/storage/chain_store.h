@@ -157,6 +157,8 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<std::vector<model::BookEntry>> BookEntries(std::string_view legal_entity, std::string_view owner) = 0;
   virtual Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
                                                              std::size_t max) = 0;
+  virtual Result<std::vector<model::AttributeValue>> Measures(std::string_view legal_entity,
+                                                              const model::LocalId& customer) = 0;
   virtual Result<std::vector<TerminalRecord>> Terminals() = 0;
   virtual Result<ChainStats> Stats() = 0;
   // The configuration text last saved (nullopt: never).

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kassa/model/clienteling.h"
 #include "kassa/model/customer.h"
 
 namespace kassa::http {
@@ -16,5 +17,8 @@ std::string IsoTime(std::int64_t unix_ms);
 
 // Every field; "account" is "Pending sync" until headquarters assigns one.
 boost::json::object CustomerJson(const model::Customer& c);
+
+// An activity or note: id, kind, at, worker_id, text (and activity_type).
+boost::json::object TimelineJson(const model::TimelineEntry& e);
 
 }  // namespace kassa::http
