@@ -47,6 +47,9 @@ options:
   --key-file FILE     the master key that seals customer data at rest: 0600,
                       outside DIR, created when missing  (default: DIR.key, or
                       the --devices file's "key_file"; see docs/PRIVACY.md)
+  --rotate-master-key a new master key generation: every key re-wrapped under
+                      it in the background, then the old one destroyed (one
+                      left unfinished by a stop or crash resumes at start)
   --key-slots FILE    the customers' data keys, each wiped in place when its
                       customer is erased: 0600, outside DIR   (default DIR.slots)
   --map-size MB       largest size of the data file in MiB     (default 1024)
@@ -100,6 +103,8 @@ int Main(int argc, char** argv) {
           options.hq_name = value;
         } else if (name == "--insecure-plaintext-link") {
           options.insecure_plaintext_link = true;
+        } else if (name == "--rotate-master-key") {
+          options.rotate_master_key = true;
         } else if (name == "--hal") {
           if (value != "none" && value != "sim" && value != "linux") {
             return Status(StatusCode::kInvalidArgument, "--hal takes none, sim or linux");
@@ -112,7 +117,7 @@ int Main(int argc, char** argv) {
         }
         return Status::Ok();
       },
-      {"--insecure-plaintext-link"});
+      {"--insecure-plaintext-link", "--rotate-master-key"});
   if (parsed) return *parsed;
   if (!options.link_bundle.empty() && !terminal_given) {
     std::ifstream in(kassa::tls::BundleCredentials(options.link_bundle).certificate_file);

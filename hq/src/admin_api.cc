@@ -243,6 +243,25 @@ std::optional<Reply> Erasures(AdminContext& self, Call& call) {
   return Reply{200, json::object{{"erasures", std::move(out)}}};
 }
 
+json::object RotationJson(AdminContext& self) {
+  const auto p = self.rotation.progress();
+  json::array generations;
+  for (const auto g : p.generations) generations.push_back(g);
+  return json::object{{"rotating", p.pending}, {"generations", std::move(generations)}, {"slots_done", p.next},
+                      {"slots", p.slots}, {"rewrapped", p.rewrapped}};
+}
+
+std::optional<Reply> Keys(AdminContext& self, Call&) { return Reply{200, RotationJson(self)}; }
+
+// Begins a master key rotation: a new generation in the key file, every key
+// re-wrapped under it between requests, then the old one destroyed.
+std::optional<Reply> RotateKeys(AdminContext& self, Call& call) {
+  if (Status s = self.rotation.Begin(); !s.ok()) return Error(s);
+  if (Status s = self.registry.Audit(CallerOf(call).name, "master key rotation begun"); !s.ok()) return Error(s);
+  self.rotating.Start([&self] { return self.rotation.Step(); });
+  return Reply{202, RotationJson(self)};
+}
+
 std::optional<Reply> AuditTrail(AdminContext& self, Call& call) {
   std::size_t limit = 100;
   if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
@@ -270,6 +289,8 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/audit", "read", &AuditTrail},
     {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},
     {Verb::get, "/v1/erasures", "read", &Erasures},
+    {Verb::get, "/v1/keys", "read", &Keys},
+    {Verb::post, "/v1/keys/rotate", "admin", &RotateKeys},
 };
 
 // The guard: a bearer token whose hash is a stored credential (401

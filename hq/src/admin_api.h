@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "kassa/base/clock.h"
+#include "kassa/daemon/batch_loop.h"
+#include "kassa/storage/key_rotation.h"
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/http/router.h"
@@ -19,6 +21,8 @@ struct AdminContext {
   Registry& registry;
   LinkServer& link;
   Clock& clock;
+  storage::KeyRotation& rotation;  // the store's master key rotation
+  daemon::BatchLoop& rotating;     // runs it between requests
 };
 
 // The router of every admin route over `context`.

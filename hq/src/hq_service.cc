@@ -7,6 +7,7 @@
 #include "kassa/base/log.h"
 #include "kassa/base/system_clock.h"
 #include "kassa/config/store_config_json.h"
+#include "kassa/daemon/batch_loop.h"
 #include "kassa/daemon/daemon.h"
 #include "kassa/daemon/directory_lock.h"
 #include "kassa/hq/link_pki.h"
@@ -14,6 +15,7 @@
 #include "kassa/hq/registry.h"
 #include "kassa/http/http_server.h"
 #include "kassa/storage/chain_store.h"
+#include "kassa/storage/key_rotation.h"
 
 namespace kassa::hq {
 
@@ -24,6 +26,8 @@ struct HqService::Parts {
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
   std::unique_ptr<LinkServer> link;                      // terminals
+  std::unique_ptr<storage::KeyRotation> rotation;        // master key rotation of the store
+  std::unique_ptr<daemon::BatchLoop> rotating;           // its batches, between requests
   std::unique_ptr<AdminContext> admin_context;           // what the admin routes work with
   std::unique_ptr<http::Router> admin_router;            // the admin routes
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
@@ -71,7 +75,13 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   }
   KASSA_TRY_ASSIGN(parts->link, LinkServer::Start(parts->daemon.executor(), options.link_address, options.link_port,
                                                   *parts->registry, std::move(link_options)));
-  parts->admin_context = std::make_unique<AdminContext>(AdminContext{*parts->registry, *parts->link, parts->clock});
+  storage::ChainStore* store = parts->store.get();
+  parts->rotation = std::make_unique<storage::KeyRotation>(
+      keys, [store](std::uint32_t from, std::uint32_t max) { return store->RewrapKeys(from, max); });
+  parts->rotating = std::make_unique<daemon::BatchLoop>(parts->daemon.executor(), "master key rotation",
+                                                        std::chrono::milliseconds(5));
+  parts->admin_context = std::make_unique<AdminContext>(
+      AdminContext{*parts->registry, *parts->link, parts->clock, *parts->rotation, *parts->rotating});
   parts->admin_router = MakeAdminRouter(*parts->admin_context);
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
@@ -81,9 +91,14 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
                                              p->admin_router->Handle(req, std::move(respond));
                                            }));
   p->daemon.OnStop([p] {
+    p->rotating->Stop();
     p->link->Stop();
     p->admin->Stop();
   });
+  if (p->rotation->Pending()) {
+    KASSA_LOG(kInfo) << "a master key rotation was left unfinished; it resumes";
+    p->rotating->Start([p] { return p->rotation->Step(); });
+  }
   p->daemon.Ready();
   KASSA_LOG(kInfo) << "kassa-hq serving terminals on " << options.link_address << ':' << parts->link->port()
                    << ", admin API on " << options.admin_address << ':' << parts->admin->port();

@@ -43,6 +43,17 @@ ClientelingTable& CustomerStore::clienteling() { return impl_->clienteling; }
 OperatorLockouts& CustomerStore::lockouts() { return impl_->lockouts; }
 Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
 
+Result<RewrapBatch> CustomerStore::RewrapKeys(std::uint32_t from, std::uint32_t max) {
+  StoreCore& core = *impl_->core;
+  if (!core.sealing->encrypted()) return Status(StatusCode::kFailedPrecondition, "data: the store is not sealed");
+  RewrapBatch batch;
+  KASSA_TRY(Update(core.env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(batch, core.sealing->Rewrap(txn, from, max));
+    return Status::Ok();
+  }));
+  return batch;
+}
+
 namespace {
 
 // What opening found: the store ready, or a store sealed (now, or before a

@@ -336,11 +336,17 @@ Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Rea
 
 Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
                                                              const std::vector<model::LocalId>& ids) const {
-  std::vector<model::Customer> out;
-  out.reserve(ids.size());
+  std::vector<ByteView> records;
+  records.reserve(ids.size());
   for (const auto& id : ids) {
     KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(id)));
-    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, id, record));  // shredded: kNotFound, as missing
+    sealing_->PrefetchKey(id, record);  // every key on its way before the first is needed
+    records.push_back(record);
+  }
+  std::vector<model::Customer> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, ids[i], records[i]));  // shredded: kNotFound, as missing
     out.push_back(std::move(c));
   }
   return out;

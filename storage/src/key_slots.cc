@@ -161,6 +161,13 @@ Result<KeySlots::Slot> KeySlots::Read(std::uint32_t n) const {
   return slot;
 }
 
+void KeySlots::Prefetch(std::uint32_t n) const {
+  if (map_ == nullptr || n >= present_.load(std::memory_order_acquire)) return;
+  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto at = reinterpret_cast<std::uintptr_t>(map_) + static_cast<std::uintptr_t>(OffsetOf(n));
+  ::madvise(reinterpret_cast<void*>(at & ~(page - 1)), static_cast<std::size_t>(page), MADV_WILLNEED);
+}
+
 Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count) {
   const std::size_t size = count * kSlotBytes;
   std::size_t done = 0;

@@ -63,6 +63,10 @@ class KeySlots {
 
   // Slot `n` (zeros when beyond the file's end). Returns: kOk; kUnavailable.
   Result<Slot> Read(std::uint32_t n) const;
+  // Asks the kernel to start reading slot `n`'s page now (the map only):
+  // the slots of a page of search results are fetched in parallel, not one
+  // disk read after the other, when the page cache is cold.
+  void Prefetch(std::uint32_t n) const;
   // Writes `count` slots from `slots` (count * kSlotBytes bytes) at slot
   // `first`, not yet durable. Returns: kOk; kUnavailable.
   Status Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count);

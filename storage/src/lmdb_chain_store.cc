@@ -543,6 +543,16 @@ class LmdbChainStore final : public ChainStore {
     return out;
   }
 
+  Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) override {
+    if (!sealing_->encrypted()) return Status(StatusCode::kFailedPrecondition, "data: the store is not sealed");
+    RewrapBatch batch;
+    KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
+      KASSA_TRY_ASSIGN(batch, sealing_->Rewrap(txn, from, max));
+      return Status::Ok();
+    }));
+    return batch;
+  }
+
   Result<std::vector<ErasureRecord>> Erasures(std::size_t max) override {
     std::vector<ErasureRecord> out;
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));

@@ -318,6 +318,49 @@ Status Sealing::MoveKeysToSlots(WriteTxn& txn) {
   return WriteSlotsState(txn, keys_, moved);
 }
 
+Result<RewrapBatch> Sealing::Rewrap(WriteTxn& txn, std::uint32_t from, std::uint32_t max) {
+  KASSA_CHECK(encrypted());
+  KASSA_TRY_ASSIGN(const crypto::MasterKey current, key_store_->Current());
+  const auto generation_of = [](ByteView wrapped) {
+    return static_cast<std::uint32_t>(FromBe64(wrapped.subspan(0, 4)));
+  };
+  RewrapBatch batch;
+  if (from == 0) {
+    for (const std::string_view name : {kStoreKeyName, kIndexKeyName}) {
+      KASSA_TRY_ASSIGN(const ByteView wrapped, txn.Get(keys_, AsBytes(name)));
+      if (wrapped.size() < 4 || generation_of(wrapped) == current.generation) continue;
+      KASSA_TRY_ASSIGN(const crypto::SecretKey key, Unwrap(AsBytes(name), wrapped));
+      KASSA_TRY_ASSIGN(const Bytes again, Wrap(AsBytes(name), key));
+      KASSA_TRY(txn.Put(keys_, AsBytes(name), again));
+      ++batch.rewrapped;
+    }
+  }
+  KASSA_TRY_ASSIGN(const auto state, ReadSlotsState(txn, keys_));
+  if (!state) return Status(StatusCode::kDataLoss, "storage corrupted: the key slots state is gone");
+  batch.slots = state->reserved;
+  const auto end = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(std::uint64_t{from} + max, std::max(from, state->reserved)));
+  bool written = false;
+  for (std::uint32_t n = from; n < end; ++n) {
+    KASSA_TRY_ASSIGN(KeySlots::Slot slot, slots_->Read(n));
+    const bool empty = std::all_of(slot.begin(), slot.end(), [](std::uint8_t b) { return b == 0; });
+    if (empty || generation_of(ByteView(slot.data(), 4)) == current.generation) continue;
+    KASSA_TRY_ASSIGN(const crypto::SecretKey key, Unwrap(SlotName(n), ByteView(slot.data(), kWrappedKeyBytes)));
+    KASSA_TRY_ASSIGN(const Bytes again, Wrap(SlotName(n), key));
+    KeySlots::Slot next{};
+    std::copy(again.begin(), again.end(), next.begin());
+    KASSA_TRY(slots_->Write(n, next.data(), 1));
+    crypto::Wipe(slot.data(), slot.size());
+    crypto::Wipe(next.data(), next.size());
+    written = true;
+    ++batch.rewrapped;
+  }
+  if (written) KASSA_TRY(slots_->Sync());
+  batch.next = end;
+  batch.done = end >= state->reserved;
+  return batch;
+}
+
 Result<Bytes> Sealing::SealRecord(WriteTxn& txn, const model::LocalId& id, ByteView plain) {
   if (!encrypted()) return Bytes(plain.begin(), plain.end());
   KASSA_TRY_ASSIGN(const auto slot, SlotOfCustomer(txn, id));
@@ -334,6 +377,11 @@ Result<Bytes> Sealing::SealRecord(WriteTxn& txn, const model::LocalId& id, ByteV
   KASSA_TRY_ASSIGN(const Bytes body, crypto::Seal(slot_key.key, Aad(SealedTable::kCustomer, &id), plain));
   record.insert(record.end(), body.begin(), body.end());
   return record;
+}
+
+void Sealing::PrefetchKey(const model::LocalId& id, ByteView value) const {
+  if (!encrypted() || value.size() < kSlotRefBytes || Cached(id)) return;
+  slots_->Prefetch(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes))));
 }
 
 Result<Bytes> Sealing::UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const {

@@ -52,6 +52,7 @@
 #include "kassa/crypto/prefix_hash.h"
 #include "kassa/model/customer.h"
 #include "kassa/search/index.h"
+#include "kassa/storage/key_rotation.h"
 #include "key_slots.h"
 #include "lmdb_txn.h"
 
@@ -108,6 +109,10 @@ class Sealing {
   // customer without a key is no error.
   Status Shred(WriteTxn& txn, const model::LocalId& id);
 
+  // Master key rotation, one batch (storage::RewrapBatch says more).
+  // REQUIRES: encrypted().
+  Result<RewrapBatch> Rewrap(WriteTxn& txn, std::uint32_t from, std::uint32_t max);
+
   bool encrypted() const { return key_store_ != nullptr; }
 
   // Where customers' records are (their data keys lead them); set by the
@@ -117,6 +122,10 @@ class Sealing {
   // A customer's record as stored: its key slot (the one it has, or a new
   // one) in front of `plain` sealed under the slot's key.
   Result<Bytes> SealRecord(WriteTxn& txn, const model::LocalId& id, ByteView plain);
+  // Starts fetching the key of the customer whose record is `value` (see
+  // KeySlots::Prefetch) unless it is cached; for a batch of records read
+  // one after the other.
+  void PrefetchKey(const model::LocalId& id, ByteView value) const;
   // Returns: kOk; kNotFound "customer: ..." when its key was shredded (a
   // record left in a backup restored after an erasure); kDataLoss when the
   // record does not open.

@@ -1,4 +1,5 @@
 #include "kassa/storage/customer_store.h"
+#include "kassa/storage/key_rotation.h"
 
 #include <gtest/gtest.h>
 #include <lmdb.h>
@@ -1100,6 +1101,52 @@ TEST_P(CustomerStoreTest, KeySlotsOfAnotherStoreAreRefused) {
                                std::filesystem::perm_options::add);
   EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}}).status().code(),
             StatusCode::kPermissionDenied);
+}
+
+// Master key rotation: every key re-wrapped under the new generation, the
+// old one destroyed; a rotation stopped half-way resumes after a restart;
+// the old key alone opens nothing any more.
+TEST_P(CustomerStoreTest, ARotationRewrapsEveryKeyAndRetiresTheOldGeneration) {
+  if (!GetParam()) GTEST_SKIP() << "plaintext has no keys";
+  std::vector<model::Customer> all;
+  for (int i = 0; i < 5; ++i) {
+    all.push_back(NewCustomer("Rotated" + std::string(1, static_cast<char>('a' + i))));
+    const auto op = CreateOp(all.back());
+    ASSERT_TRUE(store_->customers().Create(all.back(), &op).ok());
+  }
+  const model::TimelineEntry note = WriteNote(all[0].id, "Before the rotation");
+  const crypto::MasterKey old_key = *keys_->Current();
+  KeyRotation rotation(keys_, [this](std::uint32_t from, std::uint32_t max) { return store_->RewrapKeys(from, max); });
+  ASSERT_TRUE(rotation.Begin().ok());
+  EXPECT_EQ(rotation.Begin().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(keys_->Generations(), (std::vector<std::uint32_t>{1, 2}));
+  // Two slots now, then a restart: the rest after it.
+  auto first = store_->RewrapKeys(0, 2);
+  ASSERT_TRUE(first.ok()) << first.status().detail();
+  EXPECT_EQ(first->rewrapped, 4u);  // the store and index keys, two slots
+  EXPECT_FALSE(first->done);
+  Reopen();
+  EXPECT_TRUE(rotation.Pending());
+  bool done = false;
+  for (int steps = 0; !done && steps < 10; ++steps) {
+    auto step = rotation.Step();
+    ASSERT_TRUE(step.ok()) << step.status().detail();
+    done = *step;
+  }
+  ASSERT_TRUE(done);
+  EXPECT_EQ(keys_->Generations(), (std::vector<std::uint32_t>{2}));
+  EXPECT_FALSE(rotation.Pending());
+  Reopen();
+  for (const auto& c : all) EXPECT_EQ(*store_->customers().Get(c.id), c);
+  EXPECT_EQ(store_->clienteling().Timeline(all[0].id, 5)->at(0), note);
+  const auto op = CreateOp(NewCustomer("After"));
+  ASSERT_TRUE(store_->customers().Create(op.customer, &op).ok());
+  ExpectConsistent();
+  // The old generation alone opens nothing.
+  store_.reset();
+  auto old_only = std::make_shared<crypto::MemoryKeyStore>(old_key.key);
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, old_only, {}}).status().code(),
+            StatusCode::kDataLoss);
 }
 
 }  // namespace

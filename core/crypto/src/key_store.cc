@@ -111,12 +111,105 @@ Result<MasterKey> FileKeyStore::Current() {
   return keys_.back();
 }
 
-Result<MasterKey> FileKeyStore::Find(std::uint32_t generation) {
-  std::lock_guard lock(mutex_);
-  for (const auto& k : keys_) {
+namespace {
+
+Result<MasterKey> FindIn(const std::vector<MasterKey>& keys, std::uint32_t generation) {
+  for (const auto& k : keys) {
     if (k.generation == generation) return k;
   }
   return Status(StatusCode::kNotFound, "key: no such generation");
+}
+
+Result<MasterKey> NextIn(const std::vector<MasterKey>& keys) {
+  KASSA_TRY_ASSIGN(SecretKey key, SecretKey::Random());
+  return MasterKey{keys.back().generation + 1, std::move(key)};
+}
+
+Status RetireIn(std::vector<MasterKey>& keys, std::uint32_t generation) {
+  if (generation == keys.back().generation) {
+    return Status(StatusCode::kFailedPrecondition, "key: the current generation cannot be retired");
+  }
+  std::erase_if(keys, [&](const MasterKey& k) { return k.generation == generation; });
+  return Status::Ok();
+}
+
+std::vector<std::uint32_t> GenerationsOf(const std::vector<MasterKey>& keys) {
+  std::vector<std::uint32_t> out;
+  for (const auto& k : keys) out.push_back(k.generation);
+  return out;
+}
+
+}  // namespace
+
+Result<MasterKey> FileKeyStore::Find(std::uint32_t generation) {
+  std::lock_guard lock(mutex_);
+  return FindIn(keys_, generation);
+}
+
+Status FileKeyStore::Save(const std::vector<MasterKey>& keys) {
+  std::string content = std::string(kHeader) + "\n";
+  for (const auto& k : keys) content += std::to_string(k.generation) + " " + HexOf(k.key.view()) + "\n";
+  const Status written = WriteFileAtomically(path_, content, 0600);
+  Wipe(reinterpret_cast<std::uint8_t*>(content.data()), content.size());
+  if (!written.ok()) {
+    KASSA_LOG(kError) << "key file " << path_ << ": cannot be rewritten: " << written.detail();
+    return Status(StatusCode::kUnavailable, "key_file: cannot be rewritten (see log)");
+  }
+  return Status::Ok();
+}
+
+Result<MasterKey> FileKeyStore::AddGeneration() {
+  std::lock_guard lock(mutex_);
+  KASSA_TRY_ASSIGN(MasterKey next, NextIn(keys_));
+  std::vector<MasterKey> keys = keys_;
+  keys.push_back(next);
+  KASSA_TRY(Save(keys));
+  keys_ = std::move(keys);
+  KASSA_LOG(kInfo) << "key file " << path_ << ": master key generation " << next.generation << " added";
+  return next;
+}
+
+Status FileKeyStore::Retire(std::uint32_t generation) {
+  std::lock_guard lock(mutex_);
+  std::vector<MasterKey> keys = keys_;
+  KASSA_TRY(RetireIn(keys, generation));
+  if (keys.size() == keys_.size()) return Status::Ok();
+  KASSA_TRY(Save(keys));
+  keys_ = std::move(keys);
+  KASSA_LOG(kInfo) << "key file " << path_ << ": master key generation " << generation << " destroyed";
+  return Status::Ok();
+}
+
+std::vector<std::uint32_t> FileKeyStore::Generations() {
+  std::lock_guard lock(mutex_);
+  return GenerationsOf(keys_);
+}
+
+Result<MasterKey> MemoryKeyStore::Current() {
+  std::lock_guard lock(mutex_);
+  return keys_.back();
+}
+
+Result<MasterKey> MemoryKeyStore::Find(std::uint32_t generation) {
+  std::lock_guard lock(mutex_);
+  return FindIn(keys_, generation);
+}
+
+Result<MasterKey> MemoryKeyStore::AddGeneration() {
+  std::lock_guard lock(mutex_);
+  KASSA_TRY_ASSIGN(MasterKey next, NextIn(keys_));
+  keys_.push_back(next);
+  return next;
+}
+
+Status MemoryKeyStore::Retire(std::uint32_t generation) {
+  std::lock_guard lock(mutex_);
+  return RetireIn(keys_, generation);
+}
+
+std::vector<std::uint32_t> MemoryKeyStore::Generations() {
+  std::lock_guard lock(mutex_);
+  return GenerationsOf(keys_);
 }
 
 }  // namespace kassa::crypto

@@ -5,6 +5,8 @@
 #include "kassa/api/api_server.h"
 #include "kassa/base/log.h"
 #include "kassa/crypto/key_store.h"
+#include "kassa/daemon/batch_loop.h"
+#include "kassa/storage/key_rotation.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/daemon/daemon.h"
 #include "kassa/daemon/directory_lock.h"
@@ -30,6 +32,8 @@ struct Service::Parts {
   Board board;                                          // peripherals and platform services
   std::unique_ptr<devices::DeviceFlows> devices;        // scans, swipes, receipts, device status
   std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API and event stream on loopback
+  std::unique_ptr<storage::KeyRotation> rotation;       // master key rotation of the store
+  std::unique_ptr<daemon::BatchLoop> rotating;          // its batches, between requests
 };
 
 namespace {
@@ -163,7 +167,18 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       if (up) p->uplink->SyncNow();
     });
   }
+  storage::CustomerStore* store = p->store.get();
+  p->rotation = std::make_unique<storage::KeyRotation>(
+      keys, [store](std::uint32_t from, std::uint32_t max) { return store->RewrapKeys(from, max); });
+  p->rotating = std::make_unique<daemon::BatchLoop>(p->daemon.executor(), "master key rotation",
+                                                    std::chrono::milliseconds(5));
+  if (options.rotate_master_key && !p->rotation->Pending()) {
+    KASSA_TRY(p->rotation->Begin());
+    KASSA_LOG(kInfo) << "master key rotation begun (--rotate-master-key)";
+  }
+  if (p->rotation->Pending()) p->rotating->Start([p] { return p->rotation->Step(); });
   p->daemon.OnStop([p] {
+    p->rotating->Stop();
     p->api->Stop();
     if (p->uplink) p->uplink->Stop();
     if (p->devices) p->devices->Stop();

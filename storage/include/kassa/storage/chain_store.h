@@ -21,6 +21,7 @@
 
 #include "kassa/base/status.h"
 #include "kassa/crypto/key_store.h"
+#include "kassa/storage/key_rotation.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/sync.h"
 #include "kassa/search/customer_index.h"
@@ -175,6 +176,9 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<bool> IsCertificateRevoked(std::string_view serial_hex) = 0;
   // The newest `max` audit entries, newest first.
   virtual Result<std::vector<AuditEntry>> Audit(std::size_t max) = 0;
+  // One batch of a master key rotation (key_rotation.h), in one durable
+  // transaction. Returns: kOk; kFailedPrecondition for a plaintext store.
+  virtual Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) = 0;
   // The newest `max` erasures, newest first.
   virtual Result<std::vector<ErasureRecord>> Erasures(std::size_t max) = 0;
 };

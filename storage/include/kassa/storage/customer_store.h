@@ -16,6 +16,7 @@
 
 #include "kassa/base/status.h"
 #include "kassa/crypto/key_store.h"
+#include "kassa/storage/key_rotation.h"
 #include "kassa/storage/terminal_tables.h"
 
 namespace kassa::storage {
@@ -59,6 +60,10 @@ class CustomerStore final {
   ClientelingTable& clienteling();
   OperatorLockouts& lockouts();
   Diagnostics& diagnostics();
+
+  // One batch of a master key rotation (key_rotation.h), in one durable
+  // transaction. Returns: kOk; kFailedPrecondition for a plaintext store.
+  Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max);
 
  private:
   struct Impl;

@@ -38,6 +38,16 @@ class KeyStore {
   virtual Result<MasterKey> Find(std::uint32_t generation) = 0;
   // Where the key lives, for the log ("file /var/lib/kassa/terminal.key").
   virtual std::string Describe() const = 0;
+
+  // Rotation (storage re-wraps what the old generations wrapped, then
+  // retires them). Adds a new random key as the next generation, durably,
+  // and makes it the current one. Returns: kOk with it; kUnavailable.
+  virtual Result<MasterKey> AddGeneration() = 0;
+  // Destroys `generation` for good, durably. Returns: kOk (also when it is
+  // not held); kFailedPrecondition for the current generation; kUnavailable.
+  virtual Status Retire(std::uint32_t generation) = 0;
+  // The generations held, ascending.
+  virtual std::vector<std::uint32_t> Generations() = 0;
 };
 
 class FileKeyStore final : public KeyStore {
@@ -58,9 +68,15 @@ class FileKeyStore final : public KeyStore {
   Result<MasterKey> Current() override;
   Result<MasterKey> Find(std::uint32_t generation) override;
   std::string Describe() const override { return "file " + path_; }
+  // Both rewrite the file atomically (mode 0600) with the keys kept.
+  Result<MasterKey> AddGeneration() override;
+  Status Retire(std::uint32_t generation) override;
+  std::vector<std::uint32_t> Generations() override;
 
  private:
   FileKeyStore(std::string path, std::vector<MasterKey> keys) : path_(std::move(path)), keys_(std::move(keys)) {}
+  // REQUIRES: mutex_ held.
+  Status Save(const std::vector<MasterKey>& keys);
   std::string path_;
   std::mutex mutex_;
   std::vector<MasterKey> keys_;  // by generation, ascending
@@ -69,16 +85,17 @@ class FileKeyStore final : public KeyStore {
 // A KeyStore held in memory only (tests and benchmarks).
 class MemoryKeyStore final : public KeyStore {
  public:
-  explicit MemoryKeyStore(SecretKey key) : key_{1, std::move(key)} {}
-  Result<MasterKey> Current() override { return key_; }
-  Result<MasterKey> Find(std::uint32_t generation) override {
-    if (generation != key_.generation) return Status(StatusCode::kNotFound, "key: no such generation");
-    return key_;
-  }
+  explicit MemoryKeyStore(SecretKey key) { keys_.push_back({1, std::move(key)}); }
+  Result<MasterKey> Current() override;
+  Result<MasterKey> Find(std::uint32_t generation) override;
   std::string Describe() const override { return "memory"; }
+  Result<MasterKey> AddGeneration() override;
+  Status Retire(std::uint32_t generation) override;
+  std::vector<std::uint32_t> Generations() override;
 
  private:
-  MasterKey key_;
+  std::mutex mutex_;
+  std::vector<MasterKey> keys_;  // by generation, ascending
 };
 
 }  // namespace kassa::crypto

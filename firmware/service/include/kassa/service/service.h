@@ -23,6 +23,7 @@ struct ServiceOptions {
   std::string data_dir;
   std::string key_file;        // the master key (crypto::FileKeyStore); outside data_dir; created when missing
   std::string key_slots_file;  // customers' data keys (storage::StorageOptions); outside data_dir
+  bool rotate_master_key = false;  // begin a master key rotation at start (one left unfinished always resumes)
   std::string config_path;     // empty: use the configuration saved in the store
   std::string clienteling_path;  // operators before headquarters distributes them (empty: none)
   std::string ui_dir;            // the web UI's files, served outside /v1/ (empty: none)
