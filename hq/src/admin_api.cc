@@ -262,6 +262,15 @@ std::optional<Reply> RotateKeys(AdminContext& self, Call& call) {
   return Reply{202, RotationJson(self)};
 }
 
+// Runs the retention sweep now (it also runs daily).
+std::optional<Reply> RunRetention(AdminContext& self, Call& call) {
+  const Retention& r = self.registry.config().retention;
+  if (Status s = self.registry.Audit(CallerOf(call).name, "retention sweep started"); !s.ok()) return Error(s);
+  self.start_retention();
+  return Reply{202, json::object{{"inactive_customer_years", r.inactive_customer_years},
+                                 {"audit_months", r.audit_months}}};
+}
+
 std::optional<Reply> AuditTrail(AdminContext& self, Call& call) {
   std::size_t limit = 100;
   if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
@@ -291,6 +300,7 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/erasures", "read", &Erasures},
     {Verb::get, "/v1/keys", "read", &Keys},
     {Verb::post, "/v1/keys/rotate", "admin", &RotateKeys},
+    {Verb::post, "/v1/retention/run", "admin", &RunRetention},
 };
 
 // The guard: a bearer token whose hash is a stored credential (401

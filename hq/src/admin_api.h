@@ -4,6 +4,7 @@
 // one route table (admin_api.cc) on the shared HTTP edge, with the same
 // error envelope and Status->HTTP table as kassad's API.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct AdminContext {
   Clock& clock;
   storage::KeyRotation& rotation;  // the store's master key rotation
   daemon::BatchLoop& rotating;     // runs it between requests
+  std::function<void()> start_retention;  // the retention sweep, now
 };
 
 // The router of every admin route over `context`.

@@ -138,7 +138,7 @@ Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& 
   field.clear();
   if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
-  KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities", "chain_search_scope"}, "", field));
+  KASSA_TRY(config::CheckMembers(o, {"account_numbers", "legal_entities", "chain_search_scope", "retention"}, "", field));
   ChainConfig c;
   std::string scope = "legal_entity";
   KASSA_TRY(config::ReadString(o, "chain_search_scope", "", scope, false, field));
@@ -146,6 +146,24 @@ Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& 
     return InvalidAt(field, "chain_search_scope", "\"legal_entity\" or \"chain\"");
   }
   c.chain_search_scope = scope == "chain" ? SearchScope::kChain : SearchScope::kLegalEntity;
+  if (const json::value* retention = o.if_contains("retention")) {
+    if (!retention->is_object()) return InvalidAt(field, "retention", "an object");
+    const json::object& r = retention->get_object();
+    KASSA_TRY(config::CheckMembers(r, {"inactive_customer_years", "audit_months"}, "retention.", field));
+    const auto read = [&](const char* key, int max, const char* range, int& to) -> Status {
+      const json::value* v = r.if_contains(key);
+      if (v == nullptr) return Status::Ok();
+      if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > max) {
+        return InvalidAt(field, std::string("retention.") + key, range);
+      }
+      to = static_cast<int>(v->get_int64());
+      return Status::Ok();
+    };
+    KASSA_TRY(read("inactive_customer_years", 100, "a whole number of years from 0 (keep forever) to 100",
+                   c.retention.inactive_customer_years));
+    KASSA_TRY(read("audit_months", 1200, "a whole number of months from 0 (keep forever) to 1200",
+                   c.retention.audit_months));
+  }
   const json::value* numbers = o.if_contains("account_numbers");
   if (numbers == nullptr || !numbers->is_object()) {
     return InvalidAt(field, "account_numbers", "required, {\"prefix\", \"digits\"}");
@@ -210,6 +228,8 @@ json::object ChainConfigToJson(const ChainConfig& c, bool with_secrets) {
   return json::object{
       {"account_numbers", json::object{{"prefix", c.account_numbers.prefix}, {"digits", c.account_numbers.digits}}},
       {"chain_search_scope", c.chain_search_scope == SearchScope::kChain ? "chain" : "legal_entity"},
+      {"retention", json::object{{"inactive_customer_years", c.retention.inactive_customer_years},
+                                 {"audit_months", c.retention.audit_months}}},
       {"legal_entities", std::move(les)}};
 }
 

@@ -28,6 +28,9 @@ struct HqService::Parts {
   std::unique_ptr<LinkServer> link;                      // terminals
   std::unique_ptr<storage::KeyRotation> rotation;        // master key rotation of the store
   std::unique_ptr<daemon::BatchLoop> rotating;           // its batches, between requests
+  std::unique_ptr<daemon::BatchLoop> retention;          // the retention sweep, between requests
+  std::optional<boost::asio::steady_timer> retention_timer;  // starts it daily
+  std::optional<model::LocalId> retention_cursor;        // where the sweep is
   std::unique_ptr<AdminContext> admin_context;           // what the admin routes work with
   std::unique_ptr<http::Router> admin_router;            // the admin routes
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
@@ -80,8 +83,24 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
       keys, [store](std::uint32_t from, std::uint32_t max) { return store->RewrapKeys(from, max); });
   parts->rotating = std::make_unique<daemon::BatchLoop>(parts->daemon.executor(), "master key rotation",
                                                         std::chrono::milliseconds(5));
-  parts->admin_context = std::make_unique<AdminContext>(
-      AdminContext{*parts->registry, *parts->link, parts->clock, *parts->rotation, *parts->rotating});
+  parts->retention = std::make_unique<daemon::BatchLoop>(parts->daemon.executor(), "retention sweep",
+                                                         std::chrono::milliseconds(20));
+  Parts* q = parts.get();
+  auto start_retention = [q] {
+    q->retention_cursor.reset();
+    q->retention->Start([q]() -> Result<bool> {
+      KASSA_TRY_ASSIGN(const auto step, q->registry->SweepRetention(q->retention_cursor, 256));
+      q->retention_cursor = step.next;
+      if (step.erased > 0) q->link->ChangesAppended();
+      if (step.done && step.audit_pruned > 0) {
+        KASSA_LOG(kInfo) << "retention: " << step.audit_pruned << " audit entries past their time deleted";
+      }
+      return step.done;
+    });
+  };
+  parts->admin_context = std::make_unique<AdminContext>(AdminContext{*parts->registry, *parts->link, parts->clock,
+                                                                     *parts->rotation, *parts->rotating,
+                                                                     start_retention});
   parts->admin_router = MakeAdminRouter(*parts->admin_context);
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
@@ -90,7 +109,24 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
                                            [p](const http::Request& req, http::Respond respond) {
                                              p->admin_router->Handle(req, std::move(respond));
                                            }));
+  // The retention sweep: an hour after start, then every day.
+  p->retention_timer.emplace(p->daemon.executor());
+  struct Daily {
+    Parts* p;
+    std::function<void()> run;
+    void operator()(std::chrono::hours after) const {
+      p->retention_timer->expires_after(after);
+      p->retention_timer->async_wait([self = *this](const boost::system::error_code& ec) {
+        if (ec) return;
+        self.run();
+        self(std::chrono::hours(24));
+      });
+    }
+  };
+  Daily{p, start_retention}(std::chrono::hours(1));
   p->daemon.OnStop([p] {
+    p->retention_timer->cancel();
+    p->retention->Stop();
     p->rotating->Stop();
     p->link->Stop();
     p->admin->Stop();

@@ -453,6 +453,37 @@ Result<std::vector<ErasureStatus>> Registry::Erasures(std::size_t max) {
   return out;
 }
 
+Result<Registry::RetentionStep> Registry::SweepRetention(const std::optional<model::LocalId>& after,
+                                                         std::size_t max) {
+  constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+  const std::int64_t now = clock_.NowMs();
+  RetentionStep step;
+  const Retention& r = config_.retention;
+  if (r.inactive_customer_years > 0) {
+    const std::int64_t cutoff = now - static_cast<std::int64_t>(r.inactive_customer_years) * 36525 * kDayMs / 100;
+    KASSA_TRY_ASSIGN(const auto customers, store_.CustomersAfter(after, max));
+    step.scanned = customers.size();
+    for (const auto& c : customers) {
+      step.next = c.id;
+      const std::int64_t last = std::max(c.created_at_ms, c.changed_at_ms);
+      if (last == 0 || last >= cutoff) continue;  // 0: never stamped, so not known to be inactive
+      KASSA_TRY_ASSIGN(const auto entity, store_.LegalEntityOf(c.id));
+      KASSA_TRY_ASSIGN(const auto newest, store_.Timeline(entity.value_or(""), c.id, 1));
+      if (!newest.empty() && newest.front().at_ms >= cutoff) continue;
+      KASSA_TRY(Erase(c.id, std::nullopt, "retention").status());
+      ++step.erased;
+    }
+    step.done = customers.size() < max;
+  } else {
+    step.done = true;
+  }
+  if (step.done && r.audit_months > 0) {
+    KASSA_TRY_ASSIGN(step.audit_pruned,
+                     store_.PruneAudit(now - static_cast<std::int64_t>(r.audit_months) * 3044 * kDayMs / 100));
+  }
+  return step;
+}
+
 Status Registry::Audit(std::string_view who, std::string_view what) {
   return store_.Transact([&](storage::ChainTxn& txn) { return txn.AppendAudit(clock_.NowMs(), who, what); });
 }

@@ -543,6 +543,53 @@ class LmdbChainStore final : public ChainStore {
     return out;
   }
 
+  Result<std::vector<model::Customer>> CustomersAfter(const std::optional<model::LocalId>& after,
+                                                     std::size_t max) override {
+    std::vector<model::Customer> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(tables_.customers()));
+    bool found = false;
+    if (after) {
+      KASSA_TRY_ASSIGN(found, cursor.SeekAtLeast(IdKey(*after)));
+      if (found && std::equal(cursor.key().begin(), cursor.key().end(), after->bytes.begin(), after->bytes.end())) {
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    } else {
+      KASSA_TRY_ASSIGN(found, cursor.First());
+    }
+    for (; found && out.size() < max; ) {
+      model::LocalId id;
+      if (cursor.key().size() != model::kLocalIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: bad id");
+      std::copy_n(cursor.key().begin(), model::kLocalIdBytes, id.bytes.begin());
+      KASSA_TRY_ASSIGN(auto customer, tables_.Find(txn, id));
+      if (customer) out.push_back(std::move(*customer));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return out;
+  }
+
+  Result<std::size_t> PruneAudit(std::int64_t before_ms) override {
+    std::size_t pruned = 0;
+    KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
+      pruned = 0;
+      std::vector<Bytes> doomed;
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(admin_));
+      KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes("A")));
+      // Entries are in time order: stop at the first one young enough.
+      while (found && cursor.key().size() == 9 && cursor.key()[0] == 'A') {
+        const auto fields = Split(cursor.value());
+        if (fields.size() != 3) return Status(StatusCode::kDataLoss, "storage corrupted: malformed audit entry");
+        if (std::atoll(fields[0].c_str()) >= before_ms) break;
+        doomed.emplace_back(cursor.key().begin(), cursor.key().end());
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+      for (const Bytes& key : doomed) KASSA_TRY(txn.Del(admin_, key));
+      pruned = doomed.size();
+      return Status::Ok();
+    }));
+    return pruned;
+  }
+
   Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) override {
     if (!sealing_->encrypted()) return Status(StatusCode::kFailedPrecondition, "data: the store is not sealed");
     RewrapBatch batch;

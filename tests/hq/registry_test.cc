@@ -243,6 +243,51 @@ TEST_F(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRef
   EXPECT_EQ(registry_->Erase(known.customer_id, "GB02", "dpo").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
+  ChainConfig config = SampleChain();
+  config.retention = {6, 24};
+  Reopen(config);
+  constexpr std::int64_t kYearMs = 36525LL * 24 * 3600 * 1000 / 100;
+  const std::int64_t t0 = clock_.NowMs();
+  model::Operation idle = Create("Idle");
+  idle.customer.created_at_ms = idle.customer.changed_at_ms = t0;
+  model::Operation busy = Create("Busy");
+  busy.customer.created_at_ms = busy.customer.changed_at_ms = t0;
+  model::Operation unstamped = Create("Unstamped");
+  const auto acks = Apply({idle, busy, unstamped});
+  for (const auto& a : acks) ASSERT_TRUE(a.applied());
+  // Five years on, an associate notes something about "busy".
+  clock_.Advance(5 * kYearMs);
+  model::ClientelingRecord note;
+  note.timeline_entry = model::TimelineEntry{*model::LocalId::Generate(), busy.customer.id, model::TimelineKind::kNote,
+                                             "", clock_.NowMs(), "A1", "Asked about the sale"};
+  ASSERT_TRUE(store_->Transact([&](storage::ChainTxn& txn) { return txn.ApplyClienteling("GB01", note); }).ok());
+  // Seven years on from the start: "idle" has had nothing for seven.
+  clock_.Advance(2 * kYearMs);
+  std::optional<model::LocalId> cursor;
+  Registry::RetentionStep step;
+  std::size_t erased = 0;
+  for (int i = 0; i < 10 && !step.done; ++i) {
+    auto next = registry_->SweepRetention(cursor, 2);
+    ASSERT_TRUE(next.ok()) << next.status().detail();
+    step = *next;
+    cursor = step.next;
+    erased += step.erased;
+  }
+  ASSERT_TRUE(step.done);
+  EXPECT_EQ(erased, 1u);
+  EXPECT_FALSE(store_->FindCustomer(idle.customer.id)->has_value());
+  EXPECT_EQ(store_->Erasures(10)->front().who, "retention");
+  EXPECT_TRUE(store_->FindCustomer(busy.customer.id)->has_value());
+  EXPECT_TRUE(store_->FindCustomer(unstamped.customer.id)->has_value());
+  // The audit entries from the start (the configuration's) are older than 24 months.
+  EXPECT_GT(step.audit_pruned, 0u);
+  const auto audit = store_->Audit(100);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_FALSE(audit->empty());  // the erasure's entry stays
+  for (const auto& e : *audit) EXPECT_GE(e.at_ms, clock_.NowMs() - 3 * kYearMs);
+}
+
 TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

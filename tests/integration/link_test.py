@@ -206,7 +206,8 @@ class Terminal(Process):
         self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--clienteling", self.clienteling,
                      "--terminal", self.name,
                      "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
-                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"] + link)
+                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"] + link +
+                    getattr(self, "extra_args", []))
         self.port = int(self._wait_port_file(port_file))
         self.token = None
         return self
@@ -1384,6 +1385,46 @@ class AtRestTest(ChainOfTwoTerminals):
         for data in (t1.data, t2.data, hq.data):
             self.assertEqual(os.stat(data + ".key").st_mode & 0o777, 0o600)
             self.assertEqual(os.stat(data + ".slots").st_mode & 0o777, 0o600)
+
+
+class KeyRotationTest(LinkTestCase):
+    """Customers' data protected: a master key rotation at headquarters
+    (admin API) and on a terminal (--rotate-master-key) leaves one new
+    generation in each key file and every customer readable."""
+
+    def test_rotation_through_the_admin_api_and_at_a_terminals_start(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        code, c = a.create("Rota", "Tion")
+        self.assertEqual(code, 201, c)
+        wait_for(a.drained, 30, "A to drain")
+        account = a.get(c["id"])[1]["account"]
+        with open(hq.data + ".key") as f:
+            before = f.read()
+        self.assertEqual(http_json(hq.admin_port, "POST", "/v1/keys/rotate", token="wrong")[0], 401)
+        code, body = http_json(hq.admin_port, "POST", "/v1/keys/rotate")
+        self.assertEqual(code, 202, body)
+        wait_for(lambda: not http_json(hq.admin_port, "GET", "/v1/keys")[1]["rotating"], 30, "the rotation")
+        code, keys = http_json(hq.admin_port, "GET", "/v1/keys")
+        self.assertEqual(keys["generations"], [2])
+        with open(hq.data + ".key") as f:
+            after = f.read()
+        self.assertEqual([l.split()[0] for l in after.splitlines()[1:]], ["2"])
+        self.assertNotIn(before.splitlines()[1].split()[1], after)  # generation 1 is gone from the file
+        self.assertEqual(os.stat(hq.data + ".key").st_mode & 0o777, 0o600)
+        hq.stop()
+        hq.start()
+        self.assertEqual(hq.customer(account)[0], 200)
+        # The terminal, at its start.
+        a.stop()
+        a.extra_args = ["--rotate-master-key"]
+        a.start()
+        wait_for(lambda: open(a.data + ".key").read().count("\n") == 2 and
+                 open(a.data + ".key").read().splitlines()[1].startswith("2 "), 30, "the terminal's rotation")
+        a.extra_args = []
+        a.stop()
+        a.start()
+        self.assertEqual(a.get(c["id"])[1]["last_name"], "Tion")
 
 
 class ErasureTest(ChainOfTwoTerminals):

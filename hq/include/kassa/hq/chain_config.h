@@ -44,6 +44,13 @@ struct LegalEntity {
   friend bool operator==(const LegalEntity&, const LegalEntity&) = default;
 };
 
+// "retention": how long headquarters keeps what no one uses (0: forever).
+struct Retention {
+  int inactive_customer_years = 0;  // customers neither changed nor with an activity for this long are erased
+  int audit_months = 0;             // admin audit entries older than this are deleted
+  friend bool operator==(const Retention&, const Retention&) = default;
+};
+
 // Whose customers a terminal's chain search (sync mode) finds.
 enum class SearchScope { kLegalEntity, kChain };
 
@@ -53,6 +60,7 @@ struct ChainConfig {
   // "chain_search_scope": "legal_entity" (default: a terminal finds its own
   // legal entity's customers) or "chain" (every legal entity's).
   SearchScope chain_search_scope = SearchScope::kLegalEntity;
+  Retention retention;
 
   const model::StoreConfig* FindStore(std::string_view store_id) const;
   const LegalEntity* FindLegalEntity(std::string_view id) const;

@@ -108,6 +108,17 @@ class Registry {
   // The newest `max` erasures with their receipts.
   Result<std::vector<ErasureStatus>> Erasures(std::size_t max);
 
+  // One step of the retention sweep (ChainConfig::retention): the next
+  // `max` customers after `after`; each neither changed nor with an activity
+  // for `inactive_customer_years` is erased (Erase, by "retention"). The
+  // last step also deletes audit entries older than `audit_months`.
+  struct RetentionStep {
+    std::optional<model::LocalId> next;  // where the next step starts
+    std::size_t scanned = 0, erased = 0, audit_pruned = 0;
+    bool done = false;
+  };
+  Result<RetentionStep> SweepRetention(const std::optional<model::LocalId>& after, std::size_t max);
+
   // Appends `what` by `who` to the admin audit trail (an action that changes
   // nothing but must be accounted for: a data-subject export).
   Status Audit(std::string_view who, std::string_view what);

@@ -176,6 +176,12 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<bool> IsCertificateRevoked(std::string_view serial_hex) = 0;
   // The newest `max` audit entries, newest first.
   virtual Result<std::vector<AuditEntry>> Audit(std::size_t max) = 0;
+  // Up to `max` customers in id order after `after` (from the first when
+  // nullopt): sweeps over every customer (retention).
+  virtual Result<std::vector<model::Customer>> CustomersAfter(const std::optional<model::LocalId>& after,
+                                                             std::size_t max) = 0;
+  // Deletes the admin audit entries made before `before_ms`. Returns how many.
+  virtual Result<std::size_t> PruneAudit(std::int64_t before_ms) = 0;
   // One batch of a master key rotation (key_rotation.h), in one durable
   // transaction. Returns: kOk; kFailedPrecondition for a plaintext store.
   virtual Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) = 0;
