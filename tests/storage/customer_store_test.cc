@@ -445,6 +445,14 @@ model::OperationAck Applied(const model::Operation& op, const std::string& accou
   return ack;
 }
 
+// Headquarters' refusal of `op`, for a reason every test shares.
+model::OperationAck Rejected(const model::Operation& op) {
+  model::OperationAck ack = Applied(op, "");
+  ack.outcome = model::OperationAck::Outcome::kRejected;
+  ack.reason = "customer_group: unknown customer group";
+  return ack;
+}
+
 model::Operation UpdateOp(const model::Customer& after, std::uint32_t base) {
   model::Operation op = CreateOp(after);
   op.kind = model::OperationKind::kUpdateCustomer;
@@ -595,9 +603,7 @@ TEST_P(CustomerStoreTest, RejectedOperationIsQuarantinedAndDoesNotBlockTheNext) 
   const model::Operation create_b = CreateOp(b);
   ASSERT_TRUE(store_->customers().Create(a, &create_a).ok());
   ASSERT_TRUE(store_->customers().Create(b, &create_b).ok());
-  model::OperationAck reject = Applied(create_a, "");
-  reject.outcome = model::OperationAck::Outcome::kRejected;
-  reject.reason = "customer_group: unknown customer group";
+  const model::OperationAck reject = Rejected(create_a);
   auto r = store_->sync().ApplyAcks({{1, reject}, {2, Applied(create_b, "LV2")}}, 5);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rejected, 1u);
@@ -823,10 +829,7 @@ TEST_P(CustomerStoreTest, Layout5IsSealedWithEverythingKept) {
   const model::Operation create_q = CreateOp(queued), create_r = CreateOp(rejected);
   ASSERT_TRUE(store_->customers().Create(queued, &create_q).ok());
   ASSERT_TRUE(store_->customers().Create(rejected, &create_r).ok());
-  model::OperationAck reject;
-  reject.op_id = create_r.op_id;
-  reject.outcome = model::OperationAck::Outcome::kRejected;
-  reject.reason = "customer_group: unknown customer group";
+  const model::OperationAck reject = Rejected(create_r);
   ASSERT_TRUE(store_->sync().ApplyAcks({{2, reject}}, 7).ok());
   const model::TimelineEntry note = WriteNote(queued.id, "Notemarker likes amber");
   const model::StoreConfig cfg = SmallStoreConfig();
@@ -1017,10 +1020,7 @@ TEST_P(CustomerStoreTest, AnErasureFromHeadquartersLeavesNothingOfTheCustomer) {
   ASSERT_TRUE(store_->customers().Create(gone, &create_gone).ok());
   ASSERT_TRUE(store_->customers().Create(kept, &create_kept).ok());
   WriteNote(gone.id, "Notemarker of the erased");
-  model::OperationAck reject = Applied(create_gone, "");
-  reject.outcome = model::OperationAck::Outcome::kRejected;
-  reject.reason = "customer_group: unknown customer group";
-  ASSERT_TRUE(store_->sync().ApplyAcks({{1, reject}}, 5).ok());  // a quarantined creation
+  ASSERT_TRUE(store_->sync().ApplyAcks({{1, Rejected(create_gone)}}, 5).ok());  // a quarantined creation
   model::Customer edited = gone;
   edited.first_name = "Queued";
   const model::Operation edit = UpdateOp(edited, gone.version);
