@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "kassa/base/atomic_file.h"
@@ -39,6 +40,34 @@ bool FullPread(int fd, std::uint8_t* out, std::size_t size, off_t at, std::size_
   return true;
 }
 
+// What an existing slots file holds, read without trusting it.
+struct SlotFile {
+  bool readable = false;
+  std::size_t size = 0;
+  std::optional<KeySlots::Binding> header_binding;  // when its header is a slots file's
+};
+
+SlotFile Inspect(const std::string& path) {
+  SlotFile out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return out;
+  struct stat st {};
+  KeySlots::Slot header{};
+  std::size_t got = 0;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) == 0 &&
+      FullPread(fd, header.data(), header.size(), 0, got) && got == header.size()) {
+    out.readable = true;
+    out.size = static_cast<std::size_t>(st.st_size);
+    if (std::equal(kMagic.begin(), kMagic.end(), header.begin())) {
+      KeySlots::Binding b{};
+      std::copy_n(header.begin() + kBindingOffset, b.size(), b.begin());
+      out.header_binding = b;
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
 off_t OffsetOf(std::uint32_t slot) { return static_cast<off_t>((std::uint64_t{slot} + 1) * KeySlots::kSlotBytes); }
 
 }  // namespace
@@ -64,13 +93,15 @@ Result<std::unique_ptr<KeySlots>> KeySlots::Open(const std::string& path, const 
     const std::string_view content(reinterpret_cast<const char*>(header.data()), header.size());
     Status made = CreateFileAtomically(path, content, 0600);
     if (made.code() == StatusCode::kAlreadyExists) {
-      // Ours (a store that has reserved no slot yet, opened again), or one
-      // with a header and no slot (a first start that crashed): taken over.
-      // One holding slots belongs to another store.
-      auto existing = ReadPrivateFile(path, kSlotBytes);
-      if (existing.ok() && existing->size() == kSlotBytes &&
-          std::string_view(*existing).substr(0, kMagic.size()) == kMagic) {
-        made = *existing == content ? Status::Ok() : WriteFileAtomically(path, content, 0600);
+      // Ours (its header holds our binding: a store that has committed no
+      // reservation yet, whatever a crashed one wrote after the header), or
+      // one with a header and no slot (a first start that crashed): taken
+      // over. One holding slots under another binding is another store's.
+      const SlotFile existing = Inspect(path);
+      if (existing.header_binding == binding) {
+        made = Status::Ok();
+      } else if (existing.readable && existing.size == kSlotBytes) {
+        made = WriteFileAtomically(path, content, 0600);
       }
       if (made.code() == StatusCode::kAlreadyExists) {
         KASSA_LOG(kError) << "key slots " << path << " hold the keys of another store, and this store is new "
@@ -125,6 +156,7 @@ void KeySlots::Map() {
   }
   map_ = static_cast<const std::uint8_t*>(p);
   map_bytes_ = kWindow;
+  prefetched_ = std::make_unique<std::atomic<bool>[]>(kWindow / kPrefetchBytes);
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && static_cast<std::size_t>(st.st_size) > kSlotBytes) {
     Grown(static_cast<std::uint32_t>(static_cast<std::size_t>(st.st_size) / kSlotBytes - 1));
@@ -163,9 +195,12 @@ Result<KeySlots::Slot> KeySlots::Read(std::uint32_t n) const {
 
 void KeySlots::Prefetch(std::uint32_t n) const {
   if (map_ == nullptr || n >= present_.load(std::memory_order_acquire)) return;
-  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto at = reinterpret_cast<std::uintptr_t>(map_) + static_cast<std::uintptr_t>(OffsetOf(n));
-  ::madvise(reinterpret_cast<void*>(at & ~(page - 1)), static_cast<std::size_t>(page), MADV_WILLNEED);
+  const auto offset = static_cast<std::size_t>(OffsetOf(n));
+  const std::size_t stretch = offset / kPrefetchBytes;
+  if (prefetched_[stretch].exchange(true, std::memory_order_relaxed)) return;
+  const std::size_t from = stretch * kPrefetchBytes;
+  const std::size_t file_end = (std::size_t{present_.load(std::memory_order_acquire)} + 1) * kSlotBytes;
+  ::madvise(const_cast<std::uint8_t*>(map_) + from, std::min(kPrefetchBytes, file_end - from), MADV_WILLNEED);
 }
 
 Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count) {

@@ -63,9 +63,11 @@ class KeySlots {
 
   // Slot `n` (zeros when beyond the file's end). Returns: kOk; kUnavailable.
   Result<Slot> Read(std::uint32_t n) const;
-  // Asks the kernel to start reading slot `n`'s page now (the map only):
-  // the slots of a page of search results are fetched in parallel, not one
-  // disk read after the other, when the page cache is cold.
+  // Asks the kernel to start reading the 128 KiB around slot `n` now, the
+  // first time this process touches that stretch of the file (the map only):
+  // when the page cache is cold, the slots of a page of search results come
+  // in parallel, not one disk read after the other; once every stretch has
+  // been asked for, it costs no system call.
   void Prefetch(std::uint32_t n) const;
   // Writes `count` slots from `slots` (count * kSlotBytes bytes) at slot
   // `first`, not yet durable. Returns: kOk; kUnavailable.
@@ -88,6 +90,8 @@ class KeySlots {
   const std::uint8_t* map_ = nullptr;  // the first map_bytes_ of the file, read-only
   std::size_t map_bytes_ = 0;
   std::atomic<std::uint32_t> present_{0};  // slots the file held when last seen, all mapped below map_bytes_
+  static constexpr std::size_t kPrefetchBytes = 128 * 1024;
+  std::unique_ptr<std::atomic<bool>[]> prefetched_;  // per kPrefetchBytes of the map: asked for already
 };
 
 // The default place of a store's key slots: "DIR.slots" beside directory `data_dir`.

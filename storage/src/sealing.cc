@@ -1,6 +1,7 @@
 #include "sealing.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "kassa/base/log.h"
@@ -147,7 +148,17 @@ Result<Sealing::KeysFound> Sealing::Init(WriteTxn& txn) {
   binding_ = state->binding;
   // Until a slot is reserved no record names one, so a missing file (or one
   // with only a header: a first start that crashed) is made anew.
-  KASSA_TRY_ASSIGN(slots_, KeySlots::Open(slots_path_, data_dir_, binding_, /*create=*/state->reserved == 0));
+  auto slots = KeySlots::Open(slots_path_, data_dir_, binding_, /*create=*/state->reserved == 0);
+  if (!slots.ok() && slots.status().code() == StatusCode::kAlreadyExists && found == KeysFound::kInRecords) {
+    // A move into the slots that crashed before it committed (each attempt
+    // draws a new binding): no record names a slot of that file. It is set
+    // aside, never deleted.
+    const std::string aside = slots_path_ + ".unused";
+    KASSA_LOG(kWarning) << "key slots " << slots_path_ << " were left by an unfinished upgrade; moved to " << aside;
+    if (std::rename(slots_path_.c_str(), aside.c_str()) != 0) return slots.status();
+    slots = KeySlots::Open(slots_path_, data_dir_, binding_, /*create=*/true);
+  }
+  KASSA_TRY_ASSIGN(slots_, std::move(slots));
   return found;
 }
 
