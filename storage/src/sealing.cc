@@ -179,7 +179,7 @@ Status Sealing::Reserve(WriteTxn& txn, std::uint32_t from, std::uint32_t count) 
   for (std::uint32_t i = 0; i < count; ++i) {
     KASSA_TRY_ASSIGN(crypto::SecretKey key, crypto::SecretKey::Random());
     KASSA_TRY_ASSIGN(const Bytes wrapped, Wrap(SlotName(from + i), key));
-    std::copy(wrapped.begin(), wrapped.end(), block.begin() + std::size_t{i} * KeySlots::kSlotBytes);
+    std::copy(wrapped.begin(), wrapped.end(), block.data() + std::size_t{i} * KeySlots::kSlotBytes);
     keys.push_back(std::move(key));
   }
   // Durable before any record can name one of them.
