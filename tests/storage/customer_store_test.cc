@@ -1074,6 +1074,13 @@ TEST_P(CustomerStoreTest, AnErasureFromHeadquartersLeavesNothingOfTheCustomer) {
     EXPECT_EQ(store_->customers().GetMany({gone.id}).status().code(), StatusCode::kNotFound);
     EXPECT_EQ(store_->customers().Get(kept.id)->last_name, "Keptmarker");
     EXPECT_EQ(store_->clienteling().Timeline(gone.id, 10).status().code(), StatusCode::kNotFound);
+    // Its index entries came back with the backup: search passes over it.
+    auto found = search::SearchCustomers(store_->customers(), "Erasemarker", 10, "GB");
+    ASSERT_TRUE(found.ok()) << found.status().detail();
+    EXPECT_TRUE(found->empty());
+    auto kept_found = search::SearchCustomers(store_->customers(), "Keptmarker", 10, "GB");
+    ASSERT_TRUE(kept_found.ok()) << kept_found.status().detail();
+    EXPECT_EQ(kept_found->size(), 1u);
   } else {
     EXPECT_EQ(store_->customers().Get(gone.id)->last_name, "Erasemarker");  // what plaintext cannot do
   }

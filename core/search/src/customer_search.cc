@@ -197,7 +197,25 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   std::vector<model::LocalId> ids;
   ids.reserve(best.size());
   for (const auto& [id, cand] : best) ids.push_back(id);
-  KASSA_TRY_ASSIGN(std::vector<model::Customer> customers, snapshot.GetMany(ids));
+  auto read = snapshot.GetMany(ids);
+  std::vector<model::Customer> customers;
+  if (read.ok()) {
+    customers = std::move(*read);
+  } else if (read.status().code() == StatusCode::kNotFound) {
+    // A candidate whose record does not open any more (one left by a backup
+    // restored after its erasure: its key is wiped) is dropped, not an error.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < best.size(); ++i) {
+      auto one = snapshot.GetMany({best[i].first});
+      if (!one.ok() && one.status().code() == StatusCode::kNotFound) continue;
+      KASSA_TRY(one.status());
+      customers.push_back(std::move(one->front()));
+      best[kept++] = best[i];
+    }
+    best.resize(kept);
+  } else {
+    return read.status();
+  }
   if (!snapshot.exact_terms()) {
     // Stored terms can, rarely, be shared by two terms: keep only the
     // customers that really match.
