@@ -69,6 +69,12 @@ commands:
                                      that headquarters has not received
   hq erasures                        the same URL: erasures and which terminals
                                      have not confirmed them yet
+  hq export ACCOUNT                  the same URL: everything held about one customer
+                                     (data-subject access; JSON, audited)
+  hq keys                            the same URL: the master key generations and
+                                     rotation progress
+  hq rotate-key                      the same URL: begin a master key rotation
+  hq retention                       the same URL: run the retention sweep now
   status                             customers, pending, outbox, storage use
   doctor                             check customers, indexes and outbox agree
 
@@ -341,6 +347,14 @@ int HqErasures(const Globals& g) {
   });
 }
 
+// An admin call whose answer is shown as JSON as it is.
+int HqJson(const Globals& g, const char* method, const std::string& path) {
+  json::value out;
+  if (auto rc = Call(AsAdmin(g), method, path, "", out)) return *rc;
+  std::printf("%s\n", json::serialize(out).c_str());
+  return kOk;
+}
+
 int HqStatus(const Globals& g) {
   json::value out;
   if (auto rc = Call(AsAdmin(g), "GET", "/v1/status", "", out)) return *rc;
@@ -400,10 +414,17 @@ int Main(int argc, char** argv) {
     if (i >= argc) return Usage(command + " needs a subcommand");
     const std::string sub = argv[i++];
     if (command == "hq" && sub == "erase") return HqErase(g, argc, argv, i);
+    if (command == "hq" && sub == "export") {
+      if (i + 1 != argc) return Usage("hq export takes the customer's account number");
+      return HqJson(g, "GET", "/v1/customers/" + Encode(argv[i]) + "/export");
+    }
     if (i != argc) return Usage(command + " " + sub + " takes no arguments");
     if (command == "hq" && sub == "status") return HqStatus(g);
     if (command == "hq" && sub == "audit") return HqAudit(g);
     if (command == "hq" && sub == "erasures") return HqErasures(g);
+    if (command == "hq" && sub == "keys") return HqJson(g, "GET", "/v1/keys");
+    if (command == "hq" && sub == "rotate-key") return HqJson(g, "POST", "/v1/keys/rotate");
+    if (command == "hq" && sub == "retention") return HqJson(g, "POST", "/v1/retention/run");
     if (command == "sync" && (sub == "status" || sub == "now")) return SyncCommand(g, sub == "now");
     return Usage("unknown subcommand " + command + " " + sub);
   }
