@@ -3,6 +3,7 @@
 #include <any>
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "kassa/base/log.h"
@@ -34,14 +35,28 @@ std::optional<Reply> Health(AdminContext&, Call&) {
   return Reply{200, json::object{{"status", "ok"}, {"service", "kassa-hq"}, {"api", "v1"}}};
 }
 
+json::object WipeJson(const storage::WipeOrder& w) {
+  return json::object{{"terminal_id", w.terminal_id},
+                      {"ordered_at", IsoTime(w.ordered_ms)},
+                      {"ordered_by", w.who},
+                      {"confirmed", w.confirmed_ms != 0},
+                      {"confirmed_at", w.confirmed_ms != 0 ? json::value(IsoTime(w.confirmed_ms)) : json::value(nullptr)},
+                      {"certificate_revoked",
+                       w.certificate_serial.empty() ? json::value(nullptr) : json::value(w.certificate_serial)}};
+}
+
 std::optional<Reply> StatusReport(AdminContext& self, Call&) {
   auto status = self.registry.Report();
   if (!status.ok()) return Error(status.status());
   const auto connected_list = self.link.ConnectedTerminals();
   const std::set<std::string> connected(connected_list.begin(), connected_list.end());
+  std::map<std::string, storage::WipeOrder> wipes;
+  for (auto& w : self.registry.WipeOrders()) wipes.emplace(w.terminal_id, std::move(w));
   json::array terminals;
   for (const auto& t : status->terminals) {
+    const auto wipe = wipes.find(t.record.terminal_id);
     terminals.push_back(json::object{{"terminal_id", t.record.terminal_id},
+                                     {"wipe", wipe == wipes.end() ? json::value(nullptr) : json::value(WipeJson(wipe->second))},
                                      {"store_id", t.record.store_id},
                                      {"connected", connected.contains(t.record.terminal_id)},
                                      {"cursor", t.record.cursor},
@@ -243,6 +258,21 @@ std::optional<Reply> Erasures(AdminContext& self, Call& call) {
   return Reply{200, json::object{{"erasures", std::move(out)}}};
 }
 
+// Orders a terminal wiped; a connected one is disconnected so that its next
+// connection carries the order.
+std::optional<Reply> Wipe(AdminContext& self, Call& call) {
+  auto order = self.registry.OrderWipe(call.param(0), CallerOf(call).name);
+  if (!order.ok()) return Error(order.status());
+  self.link.Reconnect(order->terminal_id);
+  return Reply{202, WipeJson(*order)};
+}
+
+std::optional<Reply> Wipes(AdminContext& self, Call&) {
+  json::array out;
+  for (const auto& w : self.registry.WipeOrders()) out.push_back(WipeJson(w));
+  return Reply{200, json::object{{"wipes", std::move(out)}}};
+}
+
 json::object RotationJson(AdminContext& self) {
   const auto p = self.rotation.progress();
   json::array generations;
@@ -298,6 +328,8 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/audit", "read", &AuditTrail},
     {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},
     {Verb::get, "/v1/erasures", "read", &Erasures},
+    {Verb::post, "/v1/terminals/{terminal}/wipe", "admin", &Wipe},
+    {Verb::get, "/v1/wipes", "read", &Wipes},
     {Verb::get, "/v1/keys", "read", &Keys},
     {Verb::post, "/v1/keys/rotate", "admin", &RotateKeys},
     {Verb::post, "/v1/retention/run", "admin", &RunRetention},

@@ -146,7 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sends the next distribution frame when none is in flight.
   void Pump() {
     auto server = server_.lock();
-    if (!server || !ready() || distribution_in_flight_) return;
+    if (!server || !ready() || distribution_in_flight_ || wipe_ordered_ms_ != 0) return;
     for (int scan = 0; scan < kMaxScansPerPump; ++scan) {
       std::uint64_t scanned_to = sent_upto_;
       auto changes = server->registry.ChangesFor(store_id_, sent_upto_, model::kMaxDistributionChanges, scanned_to);
@@ -224,6 +224,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto server = server_.lock();
     if (!server) return;
     if (terminal_id_.empty() && type != FrameType::kHello) return Violation("the first frame must be a hello");
+    if (wipe_ordered_ms_ != 0) return OnFrameWhileWiping(*server, type, payload);
     switch (type) {
       case FrameType::kHello: return OnHello(*server, payload);
       case FrameType::kUploadBatch: {
@@ -306,11 +307,37 @@ class Session : public std::enable_shared_from_this<Session> {
     KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << peer_
                      << ", cursor " << sent_upto_;
     model::Welcome welcome;
+    if (const auto wipe = server.registry.PendingWipe(terminal_id_)) {
+      KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is ordered wiped (by " << wipe->who
+                          << "): telling it now";
+      wipe_ordered_ms_ = wipe->ordered_ms;
+      welcome.wipe_ordered_at_ms = wipe->ordered_ms;
+    }
     welcome.head_cursor = stats.ok() ? stats->head_seq : 0;
     welcome.server_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count();
     if (auto p = proto_codec::EncodeWelcome(welcome); p.ok()) conn_->Send(FrameType::kWelcome, *p);
     Pump();
+  }
+
+  // A terminal told to wipe: only its report counts (a lost or stolen
+  // device's uploads and requests are not applied).
+  void OnFrameWhileWiping(LinkServer::Impl& server, FrameType type, ByteView payload) {
+    if (type == FrameType::kError) return Close(Status(StatusCode::kAborted, "link: the terminal closed with an error"));
+    if (type != FrameType::kWipeDone) {
+      KASSA_LOG(kDebug) << "terminal " << terminal_id_ << " is being wiped; its " << link::ToString(type)
+                        << " frame is ignored";
+      return;
+    }
+    auto ordered = proto_codec::DecodeWipeDone(payload);
+    if (!ordered.ok()) return Violation("malformed wipe report");
+    if (*ordered != wipe_ordered_ms_) return Violation("the wipe report names another order");
+    if (Status s = server.registry.ConfirmWipe(terminal_id_, *ordered, identity_.serial_hex); !s.ok()) {
+      KASSA_LOG(kError) << "confirming the wipe of " << terminal_id_ << ": " << s.detail();
+      return Close(s);
+    }
+    conn_->CloseWithError("this terminal was wiped; enrol it anew",
+                          Status(StatusCode::kPermissionDenied, "link: terminal wiped"));
   }
 
   void OnSearch(LinkServer::Impl& server, ByteView payload) {
@@ -364,6 +391,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string terminal_id_;  // empty until Hello
   std::string store_id_;
   std::uint64_t sent_upto_ = 0;  // distribution sent up to this change
+  std::int64_t wipe_ordered_ms_ = 0;  // non-zero: told to wipe; nothing but its report is taken
   bool distribution_in_flight_ = false;
 };
 
@@ -487,6 +515,14 @@ std::vector<std::string> LinkServer::ConnectedTerminals() const {
 }
 
 void LinkServer::ChangesAppended() { impl_->WakeAll(); }
+
+void LinkServer::Reconnect(std::string_view terminal_id) {
+  for (auto& weak : impl_->sessions) {
+    if (auto s = weak.lock(); s && s->ready() && s->terminal_id() == terminal_id) {
+      s->Close(Status(StatusCode::kAborted, "link: headquarters has news for this terminal on its next connection"));
+    }
+  }
+}
 
 void LinkServer::Stop() {
   if (!impl_ || impl_->stopped) return;

@@ -53,6 +53,8 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
   for (const auto& t : records) terminals.emplace(t.terminal_id, t);
   auto registry = std::unique_ptr<Registry>(
       new Registry(store, clock, saved ? *saved : ChainConfig{}, std::move(terminals)));
+  KASSA_TRY_ASSIGN(const auto wipes, store.WipeOrders());
+  for (const auto& w : wipes) registry->wipes_.emplace(w.terminal_id, w);
   if (initial && (!saved || !(*initial == *saved))) {
     if (saved) registry->config_ = *saved;
     KASSA_TRY(registry->ReplaceConfig(*initial, "kassa-hq --config"));
@@ -482,6 +484,58 @@ Result<Registry::RetentionStep> Registry::SweepRetention(const std::optional<mod
                      store_.PruneAudit(now - static_cast<std::int64_t>(r.audit_months) * 3044 * kDayMs / 100));
   }
   return step;
+}
+
+Result<storage::WipeOrder> Registry::OrderWipe(std::string_view terminal_id, std::string_view who) {
+  if (terminals_.find(std::string(terminal_id)) == terminals_.end()) {
+    return kassa::Status(StatusCode::kNotFound, "terminal: headquarters has never heard from this terminal");
+  }
+  storage::WipeOrder order{std::string(terminal_id), clock_.NowMs(), std::string(who), 0, ""};
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    KASSA_TRY(txn.PutWipeOrder(order));
+    return txn.AppendAudit(order.ordered_ms, who, "terminal " + order.terminal_id + " ordered wiped");
+  }));
+  KASSA_LOG(kWarning) << "terminal " << order.terminal_id << " ordered wiped by " << who
+                      << "; it wipes on its next connection";
+  wipes_[order.terminal_id] = order;
+  return order;
+}
+
+std::optional<storage::WipeOrder> Registry::PendingWipe(std::string_view terminal_id) const {
+  const auto it = wipes_.find(std::string(terminal_id));
+  if (it == wipes_.end() || it->second.confirmed_ms != 0) return std::nullopt;
+  return it->second;
+}
+
+kassa::Status Registry::ConfirmWipe(std::string_view terminal_id, std::int64_t ordered_ms,
+                                    std::string_view certificate_serial) {
+  const auto it = wipes_.find(std::string(terminal_id));
+  if (it == wipes_.end() || it->second.ordered_ms != ordered_ms) {
+    return kassa::Status(StatusCode::kNotFound, "wipe: no such order for this terminal");
+  }
+  storage::WipeOrder order = it->second;
+  if (order.confirmed_ms != 0) return kassa::Status::Ok();
+  order.confirmed_ms = clock_.NowMs();
+  order.certificate_serial = std::string(certificate_serial);
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    KASSA_TRY(txn.PutWipeOrder(order));
+    if (!order.certificate_serial.empty()) KASSA_TRY(txn.RevokeCertificate(order.certificate_serial, order.confirmed_ms));
+    return txn.AppendAudit(order.confirmed_ms, "terminal " + order.terminal_id,
+                           "wipe confirmed" + (order.certificate_serial.empty()
+                                                   ? std::string(" (plaintext link: no certificate to revoke)")
+                                                   : "; certificate " + order.certificate_serial + " revoked"));
+  }));
+  KASSA_LOG(kWarning) << "terminal " << order.terminal_id << " confirmed its wipe"
+                      << (order.certificate_serial.empty() ? "" : "; certificate " + order.certificate_serial + " revoked");
+  it->second = std::move(order);
+  return kassa::Status::Ok();
+}
+
+std::vector<storage::WipeOrder> Registry::WipeOrders() const {
+  std::vector<storage::WipeOrder> out;
+  out.reserve(wipes_.size());
+  for (const auto& [id, order] : wipes_) out.push_back(order);
+  return out;
 }
 
 Status Registry::Audit(std::string_view who, std::string_view what) {

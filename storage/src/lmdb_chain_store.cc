@@ -105,6 +105,15 @@ Result<TerminalRecord> ParseTerminal(ByteView key, ByteView v) {
   return t;
 }
 
+// Wipe orders in the admin table: 'W' | terminal id -> ordered_ms, who,
+// confirmed_ms, certificate serial (Joined).
+Result<WipeOrder> ParseWipeOrder(ByteView key, ByteView value) {
+  const auto fields = Split(value);
+  if (key.size() < 2 || fields.size() != 4) return Status(StatusCode::kDataLoss, "storage corrupted: malformed wipe order");
+  return WipeOrder{std::string(AsChars(key.subspan(1))), std::atoll(fields[0].c_str()), fields[1],
+                   std::atoll(fields[2].c_str()), fields[3]};
+}
+
 // Erasures in the admin table: 'E' | customer id (16) -> seq (8), and
 // 'X' | seq (8) -> id hex, at_ms, legal entity, who (Joined), the latter in
 // the log's order for listing.
@@ -157,6 +166,7 @@ class LmdbChainTxn final : public ChainTxn {
   Status PutAdminCredential(const AdminCredential& credential) override;
   Status RemoveAdminCredential(std::string_view token_sha256) override;
   Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) override;
+  Status PutWipeOrder(const WipeOrder& order) override;
   Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) override;
   Result<ErasureRecord> EraseCustomer(const model::LocalId& id, std::string_view legal_entity, std::int64_t at_ms,
                                       std::string_view who) override;
@@ -512,6 +522,19 @@ class LmdbChainStore final : public ChainStore {
     return secret;
   }
 
+  Result<std::vector<WipeOrder>> WipeOrders() override {
+    std::vector<WipeOrder> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(admin_));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes("W")));
+    while (found && !cursor.key().empty() && cursor.key()[0] == 'W') {
+      KASSA_TRY_ASSIGN(WipeOrder order, ParseWipeOrder(cursor.key(), cursor.value()));
+      out.push_back(std::move(order));
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    return out;
+  }
+
   Result<bool> IsCertificateRevoked(std::string_view serial_hex) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
     auto v = txn.Get(admin_, AsBytes("R" + std::string(serial_hex)));
@@ -625,7 +648,8 @@ class LmdbChainStore final : public ChainStore {
   MDB_dbi terminals_ = 0;  // terminal id -> TerminalValue
   MDB_dbi meta_ = 0;       // schema, sequences, sealed configuration text and secrets
   // 'A' + seq (8) -> at | who | what; 'C' + token SHA-256 -> role | name | created;
-  // 'R' + certificate serial (hex) -> revoked at
+  // 'R' + certificate serial (hex) -> revoked at; 'W' + terminal id -> wipe order;
+  // 'E' and 'X': erasures (ErasureKey, ErasureListKey)
   MDB_dbi admin_ = 0;
   MDB_dbi owners_ = 0;     // customer id (16) -> legal entity, set by the first put
 };
@@ -720,6 +744,13 @@ Status LmdbChainTxn::RemoveAdminCredential(std::string_view token_sha256) {
 
 Status LmdbChainTxn::RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) {
   return txn_.Put(store_.admin_, AsBytes("R" + std::string(serial_hex)), AsBytes(std::to_string(at_ms)));
+}
+
+Status LmdbChainTxn::PutWipeOrder(const WipeOrder& order) {
+  const std::string ordered = std::to_string(order.ordered_ms);
+  const std::string confirmed = std::to_string(order.confirmed_ms);
+  return txn_.Put(store_.admin_, AsBytes("W" + order.terminal_id),
+                  Joined({ordered, order.who, confirmed, order.certificate_serial}));
 }
 
 Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) {

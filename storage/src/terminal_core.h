@@ -48,6 +48,7 @@ inline constexpr std::string_view kPendingKey = "pending_customers";  // layout 
 inline constexpr std::string_view kStoreConfigKey = "store_config";
 inline constexpr std::string_view kCursorKey = "distribution_cursor";
 inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
+inline constexpr std::string_view kLastContactKey = "hq_last_contact_ms";
 // Set by the migration that seals a plaintext store, removed once its file
 // has been compacted: a crash in between compacts on the next start.
 inline constexpr std::string_view kCompactPendingKey = "compact_pending";

@@ -1,5 +1,7 @@
 #include "terminal_views.h"
 
+#include <algorithm>
+
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
 
@@ -93,6 +95,18 @@ Result<std::uint64_t> LmdbSyncState::DistributionCursor() {
 
 Status LmdbSyncState::ResetDistributionCursor(std::uint64_t cursor) {
   return Update(core_.env, [&](WriteTxn& txn) { return core_.PutMetaU64(txn, kCursorKey, cursor); });
+}
+
+Result<std::int64_t> LmdbSyncState::LastContactMs() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(const std::uint64_t at, core_.MetaU64(txn, kLastContactKey, 0));
+  return static_cast<std::int64_t>(at);
+}
+
+Status LmdbSyncState::SaveLastContact(std::int64_t at_ms) {
+  return Update(core_.env, [&](WriteTxn& txn) {
+    return core_.PutMetaU64(txn, kLastContactKey, static_cast<std::uint64_t>(std::max<std::int64_t>(at_ms, 0)));
+  });
 }
 
 Result<std::vector<QuarantineEntry>> LmdbQuarantine::Quarantined(std::size_t max) {

@@ -41,6 +41,8 @@ class LmdbSyncState final : public On<SyncState> {
   Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes) override;
   Result<std::uint64_t> DistributionCursor() override;
   Status ResetDistributionCursor(std::uint64_t cursor) override;
+  Result<std::int64_t> LastContactMs() override;
+  Status SaveLastContact(std::int64_t at_ms) override;
 };
 
 class LmdbQuarantine final : public On<QuarantineView> {

@@ -69,6 +69,10 @@ commands:
                                      that headquarters has not received
   hq erasures                        the same URL: erasures and which terminals
                                      have not confirmed them yet
+  hq wipe TERMINAL                   the same URL: order a lost or stolen terminal
+                                     wiped (keys and data destroyed, certificate
+                                     revoked once it confirms)
+  hq wipes                           the same URL: wipe orders and their state
   hq export ACCOUNT                  the same URL: everything held about one customer
                                      (data-subject access; JSON, audited)
   hq keys                            the same URL: the master key generations and
@@ -339,6 +343,18 @@ int HqErase(const Globals& g, int argc, char** argv, int i) {
   });
 }
 
+void PrintWipe(const json::value& w) {
+  const json::value& confirmed = w.as_object().at("confirmed_at");
+  std::printf("%-20s ordered %s by %-12s %s\n", Str(w, "terminal_id").c_str(), Str(w, "ordered_at").c_str(),
+              Str(w, "ordered_by").c_str(),
+              confirmed.is_null() ? "NOT CONFIRMED YET"
+                                  : ("confirmed " + std::string(confirmed.as_string()) + ", certificate " +
+                                     (w.as_object().at("certificate_revoked").is_null()
+                                          ? std::string("(none: plaintext link)")
+                                          : std::string(w.as_object().at("certificate_revoked").as_string())) +
+                                     " revoked").c_str());
+}
+
 int HqErasures(const Globals& g) {
   json::value out;
   if (auto rc = Call(AsAdmin(g), "GET", "/v1/erasures", "", out)) return *rc;
@@ -414,6 +430,14 @@ int Main(int argc, char** argv) {
     if (i >= argc) return Usage(command + " needs a subcommand");
     const std::string sub = argv[i++];
     if (command == "hq" && sub == "erase") return HqErase(g, argc, argv, i);
+    if (command == "hq" && sub == "wipe") {
+      if (i + 1 != argc) return Usage("hq wipe takes the terminal's id");
+      if (auto rc = Call(AsAdmin(g), "POST", "/v1/terminals/" + Encode(argv[i]) + "/wipe", "", out)) return *rc;
+      return Print(g, out, [](const json::value& v) {
+        std::printf("ordered; the terminal wipes on its next connection\n");
+        PrintWipe(v);
+      });
+    }
     if (command == "hq" && sub == "export") {
       if (i + 1 != argc) return Usage("hq export takes the customer's account number");
       return HqJson(g, "GET", "/v1/customers/" + Encode(argv[i]) + "/export");
@@ -422,6 +446,12 @@ int Main(int argc, char** argv) {
     if (command == "hq" && sub == "status") return HqStatus(g);
     if (command == "hq" && sub == "audit") return HqAudit(g);
     if (command == "hq" && sub == "erasures") return HqErasures(g);
+    if (command == "hq" && sub == "wipes") {
+      if (auto rc = Call(AsAdmin(g), "GET", "/v1/wipes", "", out)) return *rc;
+      return Print(g, out, [](const json::value& v) {
+        for (const auto& w : v.as_object().at("wipes").as_array()) PrintWipe(w);
+      });
+    }
     if (command == "hq" && sub == "keys") return HqJson(g, "GET", "/v1/keys");
     if (command == "hq" && sub == "rotate-key") return HqJson(g, "POST", "/v1/keys/rotate");
     if (command == "hq" && sub == "retention") return HqJson(g, "POST", "/v1/retention/run");

@@ -9,17 +9,6 @@ namespace m = kassa::model;
 
 namespace {
 
-Status ReadU32(const json::object& o, const char* key, const std::string& where, std::uint32_t& out,
-               std::string& field) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 1000000) {
-    return InvalidAt(field, where + key, "must be a whole number from 0 to 1000000");
-  }
-  out = static_cast<std::uint32_t>(v->get_int64());
-  return Status::Ok();
-}
-
 Status ReadStrings(const json::object& o, const char* key, const std::string& where, std::vector<std::string>& out,
                    std::string& field) {
   const json::value* v = o.if_contains(key);

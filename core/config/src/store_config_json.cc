@@ -28,6 +28,17 @@ Status ReadBool(const json::object& o, const char* key, const std::string& where
   return Status::Ok();
 }
 
+Status ReadU32(const json::object& o, const char* key, const std::string& where, std::uint32_t& out,
+               std::string& field) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 1000000) {
+    return InvalidAt(field, where + key, "must be a whole number from 0 to 1000000");
+  }
+  out = static_cast<std::uint32_t>(v->get_int64());
+  return Status::Ok();
+}
+
 Status CheckMembers(const json::object& o, std::initializer_list<std::string_view> known, const std::string& where,
                     std::string& field) {
   for (const auto& [key, value] : o) {
@@ -76,7 +87,8 @@ Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::strin
   if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");
   const json::object& o = root.get_object();
   KASSA_TRY(CheckMembers(o, {"store_id", "legal_entity", "operating_unit_country", "default_customer",
-                             "customer_groups", "creation_mode", "allow_offline_creation"}, "", field));
+                             "customer_groups", "creation_mode", "allow_offline_creation", "lock_after_offline_days"},
+                         "", field));
   m::StoreConfig c;
   std::string mode = "sync";
   KASSA_TRY(ReadString(o, "store_id", "", c.store_id, true, field));
@@ -85,6 +97,7 @@ Status ParseStoreConfig(const json::value& root, m::StoreConfig& out, std::strin
   KASSA_TRY(ReadString(o, "creation_mode", "", mode, false, field));
   if (!m::ParseCreationMode(mode, &c.creation_mode)) return InvalidAt(field, "creation_mode", "must be sync or async");
   KASSA_TRY(ReadBool(o, "allow_offline_creation", "", c.allow_offline_creation, field));
+  KASSA_TRY(ReadU32(o, "lock_after_offline_days", "", c.lock_after_offline_days, field));
   const json::value* groups = o.if_contains("customer_groups");
   if (groups == nullptr || !groups->is_array()) {
     return InvalidAt(field, "customer_groups", "required, an array of {\"id\", \"name\"}");
@@ -120,6 +133,7 @@ json::object StoreConfigToJson(const m::StoreConfig& s) {
       {"operating_unit_country", s.operating_unit_country},
       {"creation_mode", m::ToString(s.creation_mode)},
       {"allow_offline_creation", s.allow_offline_creation},
+      {"lock_after_offline_days", s.lock_after_offline_days},
       {"customer_groups", std::move(groups)},
       {"default_customer", json::object{{"account", d.account}, {"type", m::ToString(d.type)},
                                         {"customer_group", d.customer_group},

@@ -55,6 +55,9 @@ Status ValidateStoreConfig(const StoreConfig& config) {
   if (d.currency.size() != kMaxCurrencyBytes) return Invalid("default_customer.currency: not a three-letter ISO 4217 code");
   if (d.language.empty() || d.language.size() > kMaxLanguageBytes) return Invalid("default_customer.language: required, at most 12 bytes");
   if (d.affiliations.size() > kMaxAffiliations) return Invalid("default_customer.affiliations: more than 8");
+  if (config.lock_after_offline_days > kMaxLockAfterOfflineDays) {
+    return Invalid("lock_after_offline_days: at most 365 (0: never lock)");
+  }
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include "clienteling_routes.h"
 #include "json_mapping.h"
+#include "sealed_routes.h"
 #include "kassa/base/log.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/http/customer_json.h"
@@ -83,6 +84,7 @@ std::optional<Reply> StatusReport(ApiContext& self, Call&) {
   if (!stats.ok()) return Error(stats.status());
   const model::StoreConfig& cfg = self.customers.store_config();
   return Reply{200, json::object{{"terminal_id", self.customers.terminal_id()},
+                                 {"access", AccessJson(self.customers.access())},
                                  {"store_id", cfg.store_id},
                                  {"creation_mode", model::ToString(cfg.creation_mode)},
                                  {"headquarters", self.customers.headquarters() == nullptr ? "not configured"

@@ -133,12 +133,34 @@ Result<model::Customer> CustomerService::StorePending(const model::Operation& cr
   return create.customer;
 }
 
+namespace {
+
+Status Refused(const Access& access) {
+  return access.state == AccessState::kWiped
+             ? Status(StatusCode::kFailedPrecondition, "terminal: wiped by order of headquarters; enrol it anew")
+             : Status(StatusCode::kFailedPrecondition,
+                      "terminal: customer data is locked until headquarters is reached again");
+}
+
+}  // namespace
+
+const char* ToString(AccessState state) {
+  switch (state) {
+    case AccessState::kOpen: return "open";
+    case AccessState::kLocked: return "locked";
+    case AccessState::kWiped: return "wiped";
+  }
+  return "unknown";
+}
+
 Result<model::Customer> CustomerService::Create(const CustomerPatch& patch, const std::string& operator_id) {
+  if (!access_.open()) return Refused(access_);
   KASSA_TRY_ASSIGN(const model::Operation op, PrepareCreate(patch, operator_id));
   return StorePending(op, config_.creation_mode == model::CreationMode::kSync);
 }
 
 void CustomerService::CreateAsync(const CustomerPatch& patch, const std::string& operator_id, CustomerCallback done) {
+  if (!access_.open()) return done(Refused(access_));
   auto prepared = PrepareCreate(patch, operator_id);
   if (!prepared.ok()) return done(prepared.status());
   const bool sync = config_.creation_mode == model::CreationMode::kSync;
@@ -176,6 +198,7 @@ void CustomerService::CreateAsync(const CustomerPatch& patch, const std::string&
 }
 
 void CustomerService::SearchChain(const std::string& query, std::size_t limit, Headquarters::SearchCallback done) {
+  if (!access_.open()) return done(Refused(access_));
   if (headquarters_ == nullptr || !headquarters_->online()) {
     return done(Status(StatusCode::kUnavailable, "headquarters: unreachable; search the terminal's own customers"));
   }
@@ -184,6 +207,7 @@ void CustomerService::SearchChain(const std::string& query, std::size_t limit, H
 
 Result<model::Customer> CustomerService::Edit(std::string_view ref, const CustomerPatch& patch,
                                               std::uint32_t expected_version, const std::string& operator_id) {
+  if (!access_.open()) return Refused(access_);
   KASSA_TRY_ASSIGN(const model::Customer before, Find(ref));
   if (before.version != expected_version) {
     return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
@@ -213,6 +237,7 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
 }
 
 Result<model::Customer> CustomerService::Find(std::string_view ref) {
+  if (!access_.open()) return Refused(access_);
   ref = model::Trim(ref);
   if (const auto id = model::LocalId::FromHex(ref)) {
     auto c = store_.Get(*id);
@@ -226,6 +251,7 @@ Result<model::Customer> CustomerService::Find(std::string_view ref) {
 }
 
 Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query, std::size_t limit) {
+  if (!access_.open()) return Refused(access_);
   return search::SearchCustomers(store_, query, limit, config_.operating_unit_country);
 }
 

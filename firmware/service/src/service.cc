@@ -1,5 +1,6 @@
 #include "kassa/service/service.h"
 
+#include <boost/json.hpp>
 #include <optional>
 
 #include "kassa/api/api_server.h"
@@ -17,6 +18,9 @@
 #include "kassa/config/store_config_json.h"
 #include "kassa/storage/customer_store.h"
 #include "kassa/uplink/uplink.h"
+#include "kassa/base/time_format.h"
+#include "offline_lock.h"
+#include "terminal_wipe.h"
 
 namespace kassa::service {
 
@@ -34,6 +38,7 @@ struct Service::Parts {
   std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API and event stream on loopback
   std::unique_ptr<storage::KeyRotation> rotation;       // master key rotation of the store
   std::unique_ptr<daemon::BatchLoop> rotating;          // its batches, between requests
+  std::unique_ptr<OfflineLock> offline_lock;            // locks customer data after too long offline (with --hq)
 };
 
 namespace {
@@ -61,6 +66,23 @@ Status BootstrapClienteling(storage::ClientelingTable& store, const std::string&
   return store.WriteClienteling(writes);
 }
 
+// A terminal that was wiped and not enrolled anew: the sealed API only
+// (every customer route 423), no store, no keys, no link.
+Result<std::unique_ptr<Service::Parts>> StartWiped(std::unique_ptr<Service::Parts> parts, const ServiceOptions& options,
+                                                   const WipeMarker& marker) {
+  KASSA_LOG(kWarning) << "this terminal was WIPED by order of headquarters (" << FormatIsoTime(marker.ordered_ms)
+                      << "): it serves no customer data until it is enrolled anew with a new link certificate";
+  KASSA_TRY_ASSIGN(parts->api, api::ApiServer::StartSealed(parts->daemon.executor(), options.listen_address, options.port,
+                                                           options.terminal_id,
+                                                           customers::Access{customers::AccessState::kWiped,
+                                                                             marker.ordered_ms},
+                                                           options.ui_dir));
+  Service::Parts* p = parts.get();
+  p->daemon.OnStop([p] { p->api->Stop(); });
+  p->daemon.Ready();
+  return parts;
+}
+
 }  // namespace
 
 Service::Service(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -75,6 +97,19 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   if (!lock.ok()) return lock.status();
   parts->lock.emplace(std::move(*lock));
   if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
+  const WipePaths wipe_paths{options.data_dir, options.key_file, options.key_slots_file};
+  KASSA_TRY_ASSIGN(const auto wiped, ReadWipeMarker(options.key_file));
+  if (wiped) {
+    KASSA_TRY(FinishWipe(wipe_paths));  // a wipe cut short finishes first
+    const std::string certificate = BundleCertificateSha256(options.link_bundle);
+    if (certificate.empty() || certificate == wiped->certificate_sha256) {
+      KASSA_TRY_ASSIGN(parts, StartWiped(std::move(parts), options, *wiped));
+      return std::unique_ptr<Service>(new Service(std::move(parts)));
+    }
+    KASSA_LOG(kWarning) << "enrolled anew after the wipe of " << FormatIsoTime(wiped->ordered_ms)
+                        << " (a new link certificate): starting clean, customers come from headquarters";
+    KASSA_TRY(ClearWipeMarker(options.key_file));
+  }
   KASSA_TRY_ASSIGN(std::shared_ptr<crypto::KeyStore> keys, crypto::FileKeyStore::Open(options.key_file, options.data_dir));
   KASSA_TRY_ASSIGN(parts->store, storage::CustomerStore::Open(
                                      {options.data_dir, options.map_size_bytes, keys, options.key_slots_file}));
@@ -127,6 +162,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
                            << model::ToString(distributed.creation_mode) << ", offline creation "
                            << (distributed.allow_offline_creation ? "allowed" : "forbidden");
           p->customers->SetStoreConfig(distributed);
+          if (p->offline_lock) p->offline_lock->Check();
           if (!config_path.empty()) {
             if (Status s = config::WriteStoreConfigFile(config_path, distributed); !s.ok()) {
               KASSA_LOG(kError) << "cannot replace " << config_path << " with headquarters' configuration";
@@ -134,12 +170,24 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
           }
         });
     parts->uplink->SetSyncObserver([p](const std::vector<model::LocalId>& bound) {
+      if (p->offline_lock) p->offline_lock->Check();  // the link went up or down
       if (!p->api) return;
       std::vector<model::Customer> assigned;
       for (const auto& id : bound) {
         if (auto c = p->store->customers().Get(id); c.ok()) assigned.push_back(std::move(*c));
       }
       p->api->PublishSync(assigned);
+    });
+    parts->uplink->SetWipeHandler([p, wipe_paths, bundle = options.link_bundle](std::int64_t ordered_ms) -> Status {
+      KASSA_TRY(WipeTerminal(wipe_paths, WipeMarker{ordered_ms, p->clock.NowMs(), BundleCertificateSha256(bundle)}));
+      const customers::Access sealed{customers::AccessState::kWiped, ordered_ms};
+      if (p->offline_lock) p->offline_lock->Stop();
+      if (p->rotating) p->rotating->Stop();
+      p->customers->SetAccess(sealed);
+      if (p->api) p->api->SetAccess(sealed);
+      KASSA_LOG(kWarning) << "WIPED: key slots, master key and data files destroyed; no customer data is served "
+                          << "until this terminal is enrolled anew";
+      return Status::Ok();
     });
     parts->customers->SetHeadquarters(parts->uplink.get());
     parts->uplink->Start();
@@ -160,6 +208,20 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
                                                      *parts->customers, parts->store->diagnostics(),
                                                      parts->store->quarantine(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
+  if (parts->uplink) {
+    parts->offline_lock = std::make_unique<OfflineLock>(
+        parts->daemon.executor(), *parts->customers, parts->store->sync(), parts->clock,
+        [p](const customers::Access& access) {
+          p->api->SetAccess(access, [p] {
+            boost::json::object details{{"headquarters", p->uplink->online() ? "online" : "offline"}};
+            if (auto stats = p->store->diagnostics().Stats(); stats.ok()) {
+              details["outbox"] = boost::json::object{{"length", stats->outbox_length}};
+            }
+            return details;
+          });
+        });
+    parts->offline_lock->Start();
+  }
   if (parts->devices) KASSA_TRY(parts->devices->Start());
   if (parts->board.network && parts->uplink) {
     parts->board.network->Start([p](bool up) {
@@ -178,6 +240,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   }
   if (p->rotation->Pending()) p->rotating->Start([p] { return p->rotation->Step(); });
   p->daemon.OnStop([p] {
+    if (p->offline_lock) p->offline_lock->Stop();
     p->rotating->Stop();
     p->api->Stop();
     if (p->uplink) p->uplink->Stop();

@@ -225,6 +225,11 @@ void Uplink::ScheduleReconnect(const std::string& why) {
 }
 
 void Uplink::OnClosed(const Status& why) {
+  if (wiped_) {
+    KASSA_LOG(kInfo) << "headquarters closed the link after the wipe: " << why.detail() << "; the link stays down";
+    conn_.reset();
+    return Stop();
+  }
   const bool was_online = online_;
   conn_.reset();
   online_ = false;
@@ -260,6 +265,7 @@ void Uplink::ProtocolError(const std::string& reason) {
 }
 
 void Uplink::OnFrame(FrameType type, ByteView payload) {
+  if (wiped_ && type != FrameType::kError) return;  // nothing is applied after the wipe
   if (!online_ && type != FrameType::kWelcome && type != FrameType::kError) {
     return ProtocolError(std::string("expected a welcome, got ") + link::ToString(type));
   }
@@ -284,6 +290,7 @@ void Uplink::OnWelcome(ByteView payload) {
   if (online_) return ProtocolError("a second welcome");
   auto welcome = proto_codec::DecodeWelcome(payload);
   if (!welcome.ok()) return ProtocolError("malformed welcome");
+  if (welcome->wipe_ordered_at_ms != 0) return Wipe(welcome->wipe_ordered_at_ms);
   auto cursor = sync_.DistributionCursor();
   if (cursor.ok() && *cursor > welcome->head_cursor) {
     // Headquarters' log is shorter than what we applied: it was restored or
@@ -306,6 +313,21 @@ void Uplink::OnWelcome(ByteView payload) {
   KASSA_LOG(kInfo) << "headquarters " << state_.address << " online (changes up to " << welcome->head_cursor << ")";
   if (on_sync_) on_sync_({});
   SendBatch();
+}
+
+void Uplink::Wipe(std::int64_t ordered_at_ms) {
+  KASSA_LOG(kWarning) << "headquarters ordered this terminal WIPED (order of " << ordered_at_ms << ")";
+  const Status done = on_wipe_ ? on_wipe_(ordered_at_ms)
+                               : Status(StatusCode::kUnimplemented, "wipe: this service cannot carry out a wipe");
+  if (!done.ok()) {
+    KASSA_LOG(kError) << "the wipe failed: " << done.detail() << "; it is tried again on the next connection";
+    return conn_->Close(done);
+  }
+  wiped_ = true;
+  batch_timer_.cancel();
+  auto payload = proto_codec::EncodeWipeDone(ordered_at_ms);
+  if (!payload.ok()) return conn_->Close(payload.status());
+  conn_->Send(FrameType::kWipeDone, *payload);
 }
 
 void Uplink::OutboxChanged() {

@@ -327,6 +327,7 @@ Status FillStoreConfig(const m::StoreConfig& config, kassa_link_v1_StoreConfig& 
   }
   p.creation_mode = static_cast<kassa_link_v1_CreationMode>(config.creation_mode);
   p.allow_offline_creation = config.allow_offline_creation;
+  p.lock_after_offline_days = config.lock_after_offline_days;
   return Status::Ok();
 }
 
@@ -356,6 +357,7 @@ Result<m::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p) {
   }
   c.creation_mode = static_cast<m::CreationMode>(EnumNumber(p.creation_mode));
   c.allow_offline_creation = p.allow_offline_creation;
+  c.lock_after_offline_days = p.lock_after_offline_days;
   return c;
 }
 

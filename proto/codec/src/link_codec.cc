@@ -132,13 +132,26 @@ Result<Bytes> EncodeWelcome(const m::Welcome& welcome) {
   p.protocol_version = welcome.protocol_version;
   p.head_cursor = welcome.head_cursor;
   p.server_time_ms = welcome.server_time_ms;
+  p.wipe_ordered_at_ms = welcome.wipe_ordered_at_ms;
   return EncodeMessage(kassa_link_v1_Welcome_fields, &p);
 }
 
 Result<m::Welcome> DecodeWelcome(ByteView bytes) {
   kassa_link_v1_Welcome p = kassa_link_v1_Welcome_init_zero;
   KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Welcome_fields, &p));
-  return m::Welcome{p.protocol_version, p.head_cursor, p.server_time_ms};
+  return m::Welcome{p.protocol_version, p.head_cursor, p.server_time_ms, p.wipe_ordered_at_ms};
+}
+
+Result<Bytes> EncodeWipeDone(std::int64_t ordered_at_ms) {
+  kassa_link_v1_WipeDone p = kassa_link_v1_WipeDone_init_zero;
+  p.ordered_at_ms = ordered_at_ms;
+  return EncodeMessage(kassa_link_v1_WipeDone_fields, &p);
+}
+
+Result<std::int64_t> DecodeWipeDone(ByteView bytes) {
+  kassa_link_v1_WipeDone p = kassa_link_v1_WipeDone_init_zero;
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_WipeDone_fields, &p));
+  return std::int64_t{p.ordered_at_ms};
 }
 
 Result<Bytes> EncodeLinkError(std::string_view reason) {

@@ -62,6 +62,9 @@ class LinkServer {
   std::vector<std::string> ConnectedTerminals() const;
   // New changes exist (e.g. a configuration replaced): wake every terminal.
   void ChangesAppended();
+  // Closes `terminal_id`'s connection, if any, so that its next one starts
+  // with what its Welcome carries (a wipe order).
+  void Reconnect(std::string_view terminal_id);
   // Stops accepting and closes every connection.
   void Stop();
 

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,24 @@ class Registry {
   };
   Result<RetentionStep> SweepRetention(const std::optional<model::LocalId>& after, std::size_t max);
 
+  // Orders terminal `terminal_id` wiped (LinkServer delivers it on the
+  // terminal's next connection), with an audit entry naming `who`. A new
+  // order replaces an earlier one, confirmed or not (a re-enrolled terminal
+  // lost again).
+  // Returns: kOk with the order; kNotFound "terminal: ..." for a terminal
+  // that never said Hello; a storage failure.
+  Result<storage::WipeOrder> OrderWipe(std::string_view terminal_id, std::string_view who);
+  // The order `terminal_id` must carry out on connecting (nullopt: none).
+  std::optional<storage::WipeOrder> PendingWipe(std::string_view terminal_id) const;
+  // The terminal reports the wipe ordered at `ordered_ms` done: the order is
+  // confirmed and `certificate_serial` (the reporting connection's; "" on the
+  // plaintext development link) revoked, audited, in one transaction.
+  // Confirming again changes nothing.
+  // Returns: kOk; kNotFound "wipe: ..." (no order of that time); a storage failure.
+  Status ConfirmWipe(std::string_view terminal_id, std::int64_t ordered_ms, std::string_view certificate_serial);
+  // Every wipe order, by terminal id.
+  std::vector<storage::WipeOrder> WipeOrders() const;
+
   // Appends `what` by `who` to the admin audit trail (an action that changes
   // nothing but must be accounted for: a data-subject export).
   Status Audit(std::string_view who, std::string_view what);
@@ -146,6 +165,7 @@ class Registry {
   Clock& clock_;
   ChainConfig config_;
   std::map<std::string, storage::TerminalRecord> terminals_;  // as stored
+  std::map<std::string, storage::WipeOrder> wipes_;             // as stored
 };
 
 }  // namespace kassa::hq

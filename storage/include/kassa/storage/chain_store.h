@@ -80,6 +80,17 @@ struct ErasureRecord {
   std::string who;           // the admin credential's name
 };
 
+// A wipe headquarters ordered for a terminal (lost or stolen). The terminal
+// receives it on its next connection; once it reports its keys destroyed the
+// order is confirmed and the certificate it connected with is revoked.
+struct WipeOrder {
+  std::string terminal_id;
+  std::int64_t ordered_ms = 0;
+  std::string who;                 // the admin credential's name
+  std::int64_t confirmed_ms = 0;   // 0: not confirmed yet
+  std::string certificate_serial;  // revoked on confirmation ("" on the plaintext development link)
+};
+
 struct ChainStats {
   std::uint64_t customers = 0;
   std::uint64_t head_seq = 0;     // newest change
@@ -123,6 +134,8 @@ class ChainTxn {
   virtual Status RemoveAdminCredential(std::string_view token_sha256) = 0;
   // Revokes a link certificate by serial (tls::pki.h's upper-case hex), forever.
   virtual Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) = 0;
+  // Adds or replaces the wipe order of `order.terminal_id`.
+  virtual Status PutWipeOrder(const WipeOrder& order) = 0;
   // Appends one entry to the audit trail, forever.
   virtual Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) = 0;
 
@@ -187,6 +200,8 @@ class ChainStore : public search::CustomerIndex {
   virtual Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) = 0;
   // The newest `max` erasures, newest first.
   virtual Result<std::vector<ErasureRecord>> Erasures(std::size_t max) = 0;
+  // Every wipe order, by terminal id.
+  virtual Result<std::vector<WipeOrder>> WipeOrders() = 0;
 };
 
 // The default size limit of the embedded store: 8 GiB, or 1 GiB where a

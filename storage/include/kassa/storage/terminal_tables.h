@@ -199,6 +199,11 @@ class SyncState {
   // this terminal applied: it was restored from a backup), so the changes
   // after it are applied again.
   virtual Status ResetDistributionCursor(std::uint64_t cursor) = 0;
+
+  // When this terminal last had headquarters on the link (Unix ms; 0: never
+  // recorded): the clock of the offline lock (StoreConfig::lock_after_offline_days).
+  virtual Result<std::int64_t> LastContactMs() = 0;
+  virtual Status SaveLastContact(std::int64_t at_ms) = 0;
 };
 
 // Operations headquarters rejected.

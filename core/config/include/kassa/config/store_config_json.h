@@ -45,6 +45,9 @@ Status ReadString(const boost::json::object& o, const char* key, const std::stri
                   bool required, std::string& field);
 Status ReadBool(const boost::json::object& o, const char* key, const std::string& where, bool& out,
                 std::string& field);
+// A whole number from 0 to 1,000,000 (absent: `out` unchanged).
+Status ReadU32(const boost::json::object& o, const char* key, const std::string& where, std::uint32_t& out,
+               std::string& field);
 Status CheckMembers(const boost::json::object& o, std::initializer_list<std::string_view> known,
                     const std::string& where, std::string& field);
 

@@ -34,6 +34,7 @@ enum class FrameType : std::uint8_t {
   kSearchRequest = 10,
   kSearchReply = 11,
   kHeartbeat = 12,
+  kWipeDone = 13,
 };
 const char* ToString(FrameType t);
 

@@ -11,6 +11,7 @@
 
 namespace kassa::model {
 
+inline constexpr std::uint32_t kMaxLockAfterOfflineDays = 365;  // StoreConfig::lock_after_offline_days
 inline constexpr std::size_t kMaxPersonNameBytes = 64;    // first or last name
 inline constexpr std::size_t kMaxOrgNameBytes = 100;      // organization name
 inline constexpr std::size_t kMaxEmailBytes = 254;        // RFC 5321 path limit

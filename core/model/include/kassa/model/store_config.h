@@ -44,6 +44,9 @@ struct StoreConfig {
   std::vector<CustomerGroup> customer_groups;
   CreationMode creation_mode = CreationMode::kSync;
   bool allow_offline_creation = true;
+  // Days without reaching headquarters after which the terminal locks its
+  // customer data (outbox kept); 0: never. At most kMaxLockAfterOfflineDays.
+  std::uint32_t lock_after_offline_days = 0;
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };
 

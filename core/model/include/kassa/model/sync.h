@@ -56,6 +56,7 @@ struct Welcome {
   std::uint32_t protocol_version = kLinkProtocolVersion;
   std::uint64_t head_cursor = 0;
   std::int64_t server_time_ms = 0;
+  std::int64_t wipe_ordered_at_ms = 0;  // non-zero: headquarters ordered this terminal wiped
 };
 
 struct RealtimeRequest {

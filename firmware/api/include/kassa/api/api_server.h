@@ -9,7 +9,9 @@
 // Calls to headquarters (a sync-mode create, a chain search) answer later.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +51,20 @@ class ApiServer {
                                                   clienteling::OperatorSessions& sessions,
                                                   clienteling::ClientelingService& clienteling,
                                                   const std::string& ui_root);
+  // The API of a terminal that serves no customer data from its start (a
+  // wiped one): sealed_routes.h's answers on every route; SetAccess never
+  // opens it. Same results as Start.
+  static Result<std::unique_ptr<ApiServer>> StartSealed(boost::asio::any_io_executor executor,
+                                                        const std::string& address, std::uint16_t port,
+                                                        const std::string& terminal_id, customers::Access access,
+                                                        const std::string& ui_root);
   ~ApiServer();
+
+  // Follows the terminal's access (customers/access.h): while it is not
+  // open every route but health and status answers 423 and the event stream
+  // is closed; open again, the whole API serves again. `details` adds
+  // members to the sealed status (null: none).
+  void SetAccess(const customers::Access& access, std::function<boost::json::object()> details = nullptr);
 
   // The bound port.
   std::uint16_t port() const;

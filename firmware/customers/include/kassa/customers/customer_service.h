@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "kassa/customers/access.h"
 #include "kassa/customers/headquarters.h"
 #include "kassa/base/clock.h"
 #include "kassa/model/customer.h"
@@ -142,6 +143,11 @@ class CustomerService {
 
   const model::StoreConfig& store_config() const { return config_; }
   const std::string& terminal_id() const { return terminal_id_; }
+  // Whether customer data is served (access.h). While it is not, Create,
+  // CreateAsync, Edit, Find, Search and SearchChain return
+  // kFailedPrecondition "terminal: ..." and touch nothing.
+  void SetAccess(Access access) { access_ = access; }
+  const Access& access() const { return access_; }
 
  private:
   Status ApplyPatch(const CustomerPatch& patch, const model::Customer* before,
@@ -157,6 +163,7 @@ class CustomerService {
   const std::string terminal_id_;
   model::StoreConfig config_;
   Headquarters* headquarters_ = nullptr;
+  Access access_;
 };
 
 }  // namespace kassa::customers

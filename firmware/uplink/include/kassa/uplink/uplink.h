@@ -82,6 +82,14 @@ class Uplink final : public customers::Headquarters {
   using SyncObserver = std::function<void(const std::vector<model::LocalId>& accounts_bound)>;
   void SetSyncObserver(SyncObserver observer) { on_sync_ = std::move(observer); }
 
+  // Carries out headquarters' order to wipe this terminal (its Welcome named
+  // one, made at `ordered_at_ms`): destroys the keys and data, durably.
+  // Returns kOk once done; the uplink then reports it, uploads and applies
+  // nothing more and stops when headquarters closes the link. On an error
+  // the link is closed and the order arrives again on the next connection.
+  using WipeHandler = std::function<Status(std::int64_t ordered_at_ms)>;
+  void SetWipeHandler(WipeHandler handler) { on_wipe_ = std::move(handler); }
+
   // Starts connecting.
   void Start();
   // Closes the link and cancels every timer; pending calls fail with kUnavailable.
@@ -115,6 +123,7 @@ class Uplink final : public customers::Headquarters {
   void OnFrame(link::FrameType type, ByteView payload);
   void OnClosed(const Status& why);
   void OnWelcome(ByteView payload);
+  void Wipe(std::int64_t ordered_at_ms);
   void OnAcks(ByteView payload);
   void OnDistribution(ByteView payload);
   void OnRealtimeReply(ByteView payload);
@@ -132,6 +141,8 @@ class Uplink final : public customers::Headquarters {
   const UplinkOptions options_;
   StoreConfigHandler on_store_config_;
   SyncObserver on_sync_;
+  WipeHandler on_wipe_;
+  bool wiped_ = false;  // reported its wipe: nothing more is sent or applied
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer reconnect_timer_;

@@ -27,6 +27,9 @@ Result<model::Hello> DecodeHello(ByteView bytes);
 
 Result<Bytes> EncodeWelcome(const model::Welcome& welcome);
 Result<model::Welcome> DecodeWelcome(ByteView bytes);
+// WipeDone: the time of the wipe order carried out.
+Result<Bytes> EncodeWipeDone(std::int64_t ordered_at_ms);
+Result<std::int64_t> DecodeWipeDone(ByteView bytes);
 
 // `reason` is cut to model::kMaxReasonBytes.
 Result<Bytes> EncodeLinkError(std::string_view reason);
