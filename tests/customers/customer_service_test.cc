@@ -4,6 +4,7 @@
 
 #include "kassa/hal/sim/sim_clock.h"
 #include "kassa/storage/customer_store.h"
+#include "fake_headquarters.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 #include "test_keys.h"
@@ -326,31 +327,6 @@ TEST_F(CustomerServiceTest, CjkNamesAreFoundByGivenName) {
   EXPECT_EQ(Search("王").size(), 1u);
 }
 
-// A headquarters that answers real-time creates as the test says.
-class FakeHeadquarters final : public Headquarters {
- public:
-  bool is_online = true;
-  std::optional<Result<model::OperationAck>> answer;  // nullopt: echo an applied ack
-  std::vector<model::Operation> received;
-  int outbox_changes = 0;
-
-  bool online() const override { return is_online; }
-  void ApplyNow(const model::Operation& op, AckCallback done) override {
-    received.push_back(op);
-    if (answer) return done(*answer);
-    model::OperationAck ack;
-    ack.op_id = op.op_id;
-    ack.customer_id = op.customer.id;
-    ack.account = "LV00000077";
-    ack.version = 1;
-    done(ack);
-  }
-  void OutboxChanged() override { ++outbox_changes; }
-  void SyncNow() override {}
-  void SearchChain(const std::string&, std::size_t, SearchCallback done) override { done(std::vector<model::Customer>{}); }
-  LinkState state() const override { return {}; }
-};
-
 class SyncCreateTest : public CustomerServiceTest {
  protected:
   void StartSync(bool allow_offline) {
@@ -366,7 +342,7 @@ class SyncCreateTest : public CustomerServiceTest {
     EXPECT_TRUE(out.has_value());
     return out ? std::move(*out) : Result<model::Customer>(Status(StatusCode::kInternal, "no answer"));
   }
-  FakeHeadquarters hq_;
+  testing::FakeHeadquarters hq_;
 };
 
 TEST_F(SyncCreateTest, OnlineCreateIsRealTimeWithTheAccountNumberAndNothingQueued) {
@@ -421,6 +397,47 @@ TEST_F(SyncCreateTest, RefusalByHeadquartersStoresNothing) {
   EXPECT_EQ(c.status().field(), "headquarters");
   EXPECT_EQ(store_->diagnostics().Stats()->customers, 0u);
   EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, 0u);
+}
+
+// Issue 16, lock and wipe: while the terminal's access is not open nothing
+// of a customer is read, searched, created or changed, here or at
+// headquarters, and nothing is queued.
+TEST_F(SyncCreateTest, ALockedOrWipedTerminalServesNoCustomerDataAndQueuesNothing) {
+  StartSync(/*allow_offline=*/true);
+  const model::Customer c = MustCreate(JohnSmith());
+  hq_.received.clear();
+  const std::size_t queued = store_->diagnostics().Stats()->outbox_length;
+  for (const AccessState state : {AccessState::kLocked, AccessState::kWiped}) {
+    service_->SetAccess(Access{state, kT0});
+    const auto expect_refused = [&](const Status& s, const char* what) {
+      EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << what << ": " << s.detail();
+      EXPECT_EQ(s.field(), "terminal") << what;
+    };
+    expect_refused(service_->Find(c.id.ToHex()).status(), "find");
+    expect_refused(service_->Search("Smith", 10).status(), "search");
+    expect_refused(service_->Create(JohnSmith(), "anna").status(), "create");
+    expect_refused(CreateNow().status(), "create async");
+    CustomerPatch p;
+    p.first_name = "Jim";
+    expect_refused(service_->Edit(c.id.ToHex(), p, c.version, "anna").status(), "edit");
+    std::optional<Status> chain;
+    service_->SearchChain("Smith", 10, [&](Result<std::vector<model::Customer>> r) { chain = r.status(); });
+    ASSERT_TRUE(chain.has_value());
+    expect_refused(*chain, "chain search");
+  }
+  EXPECT_TRUE(hq_.received.empty());
+  EXPECT_EQ(store_->diagnostics().Stats()->outbox_length, queued);
+  service_->SetAccess(Access{});
+  EXPECT_TRUE(service_->Find(c.id.ToHex()).ok());
+}
+
+TEST(OfflineLimitTest, CountsWholeDaysFromTheLastContactAndNeverLocksWhenOffOrTheClockWentBack) {
+  constexpr std::int64_t kContact = kT0;
+  EXPECT_FALSE(OfflineLimitPassed(0, kContact, kContact + 1000 * kMsPerDay));  // off
+  EXPECT_FALSE(OfflineLimitPassed(3, kContact, kContact + 3 * kMsPerDay - 1));
+  EXPECT_TRUE(OfflineLimitPassed(3, kContact, kContact + 3 * kMsPerDay));
+  EXPECT_FALSE(OfflineLimitPassed(3, kContact, kContact - 30 * kMsPerDay));  // clock set back
+  EXPECT_TRUE(OfflineLimitPassed(1, 0, kContact));  // never recorded: a caller records one first
 }
 
 }  // namespace

@@ -288,6 +288,49 @@ TEST_F(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
   for (const auto& e : *audit) EXPECT_GE(e.at_ms, clock_.NowMs() - 3 * kYearMs);
 }
 
+// Issue 16, lock and wipe: an order for a known terminal, kept across a
+// restart, confirmed once with its time, which revokes the certificate the
+// terminal reported from; a new order replaces a confirmed one.
+TEST_F(RegistryTest, AWipeOrderIsKeptConfirmedOnceAndRevokesTheCertificate) {
+  EXPECT_EQ(registry_->OrderWipe("T9", "it").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(registry_->PendingWipe("T1").has_value());
+  auto order = registry_->OrderWipe("T1", "it");
+  ASSERT_TRUE(order.ok()) << order.status().detail();
+  EXPECT_EQ(order->ordered_ms, clock_.NowMs());
+  EXPECT_EQ(order->confirmed_ms, 0);
+
+  Reopen(std::nullopt);  // kept in the store
+  auto pending = registry_->PendingWipe("T1");
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->ordered_ms, order->ordered_ms);
+  EXPECT_EQ(pending->who, "it");
+
+  // Only the order's own time confirms it.
+  EXPECT_EQ(registry_->ConfirmWipe("T1", order->ordered_ms + 1, "0A1B").code(), StatusCode::kNotFound);
+  EXPECT_FALSE(*store_->IsCertificateRevoked("0A1B"));
+  clock_.Advance(5000);
+  ASSERT_TRUE(registry_->ConfirmWipe("T1", order->ordered_ms, "0A1B").ok());
+  EXPECT_TRUE(*store_->IsCertificateRevoked("0A1B"));
+  EXPECT_FALSE(registry_->PendingWipe("T1").has_value());
+  ASSERT_TRUE(registry_->ConfirmWipe("T1", order->ordered_ms, "FFFF").ok());  // again: nothing changes
+  EXPECT_FALSE(*store_->IsCertificateRevoked("FFFF"));
+
+  Reopen(std::nullopt);
+  const auto wipes = registry_->WipeOrders();
+  ASSERT_EQ(wipes.size(), 1u);
+  EXPECT_EQ(wipes[0].confirmed_ms, order->ordered_ms + 5000);
+  EXPECT_EQ(wipes[0].certificate_serial, "0A1B");
+  auto audit = store_->Audit(10);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_GE(audit->size(), 2u);
+  EXPECT_EQ((*audit)[0].what, "wipe confirmed; certificate 0A1B revoked");
+  EXPECT_EQ((*audit)[1].what, "terminal T1 ordered wiped");
+
+  // Lost again after its re-enrolment: a new order is pending.
+  ASSERT_TRUE(registry_->OrderWipe("T1", "it").ok());
+  EXPECT_TRUE(registry_->PendingWipe("T1").has_value());
+}
+
 TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

@@ -95,10 +95,16 @@ class Process:
         self.name = name
         self.proc = None
         self.log_path = os.path.join(workdir, name + ".log")
+        self.clock_offset = None  # e.g. "+3d": started under faketime, its clock that far ahead
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(EMULATOR + args, stdout=self.log, stderr=self.log)
+        prefix, env = [], None
+        if self.clock_offset:
+            # Only the wall clock: timers keep the real monotonic clock.
+            prefix = ["faketime", "-f", self.clock_offset]
+            env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1")
+        self.proc = subprocess.Popen(prefix + EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
 
     def _wait_port_file(self, port_file):
         deadline = time.monotonic() + 30
@@ -1544,3 +1550,135 @@ class ErasureTest(ChainOfTwoTerminals):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LockAndWipeTest(ChainOfTwoTerminals):
+    """Issue 16, acceptance 4: a terminal told to wipe answers 423 for every
+    customer route, its keys are gone, and enrolled anew it serves again after
+    distribution; a terminal past its offline limit locks, keeps its outbox
+    and uploads it on reconnect."""
+
+    # Every customer route of kassad, without a session (a sealed terminal
+    # answers 423 before asking for one).
+    CUSTOMER_ROUTES = [("POST", "/v1/session", {"worker_id": IT_WORKER, "pin": IT_PIN}),
+                       ("GET", "/v1/customers?q=Klients", None), ("GET", "/v1/customers/%s", None),
+                       ("PATCH", "/v1/customers/%s", {"version": 1, "first_name": "Changed"}),
+                       ("POST", "/v1/customers", {"first_name": "New", "last_name": "Customer"}),
+                       ("GET", "/v1/customers/%s/card", None), ("GET", "/v1/customers/%s/timeline", None),
+                       ("POST", "/v1/customers/%s/notes", {"text": "a note"}), ("GET", "/v1/clientbook", None),
+                       ("GET", "/v1/quarantine", None), ("GET", "/v1/outbox", None)]
+
+    def assert_sealed(self, terminal, ref, state):
+        for method, path, body in self.CUSTOMER_ROUTES:
+            code, answer = http_json(terminal.port, method, path % ref if "%s" in path else path, body)
+            self.assertEqual(code, 423, (method, path, answer))
+            self.assertEqual(answer["error"]["code"], "locked", answer)
+        code, status = http_json(terminal.port, "GET", "/v1/status")
+        self.assertEqual(code, 200, status)
+        self.assertEqual(status["access"]["state"], state, status)
+        return status
+
+    def wipe_of(self, hq, terminal_id):
+        code, body = http_json(hq.admin_port, "GET", "/v1/wipes")
+        self.assertEqual(code, 200, body)
+        return next((w for w in body["wipes"] if w["terminal_id"] == terminal_id), None)
+
+    def test_a_wiped_terminal_refuses_customer_routes_and_serves_again_once_enrolled_anew(self):
+        hq, t1, t2, ids = self.start_chain()
+        _, first = t1.get(ids[0])
+        account = first["account"]
+        code, order = http_json(hq.admin_port, "POST", "/v1/terminals/T1/wipe")
+        self.assertEqual(code, 202, order)
+        self.assertFalse(order["confirmed"], order)
+        code, body = http_json(hq.admin_port, "POST", "/v1/terminals/NO-SUCH/wipe")
+        self.assertEqual(code, 404, body)
+        started = time.monotonic()
+        wait_for(lambda: http_json(t1.port, "GET", "/v1/status")[1]["access"]["state"] == "wiped", 30, "T1 wiped")
+        wiped_after = time.monotonic() - started
+        status = self.assert_sealed(t1, account, "wiped")
+        self.assertIn("enrol it anew", status["access"]["reason"].lower())
+        # The keys and the data files are gone; only the marker stays.
+        for gone in [t1.data + ".key", t1.data + ".slots", os.path.join(t1.data, "data.mdb")]:
+            self.assertFalse(os.path.exists(gone), gone)
+        self.assertTrue(os.path.exists(t1.data + ".key.wiped"))
+        # Headquarters: confirmed, and the certificate T1 connected with revoked.
+        wait_for(lambda: self.wipe_of(hq, "T1")["confirmed"], 20, "headquarters to record T1's confirmation")
+        serial = self.wipe_of(hq, "T1")["certificate_revoked"]
+        self.assertTrue(serial)
+        out = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "wipes"],
+                             capture_output=True, text=True, env=dict(os.environ, KASSA_ADMIN_TOKEN=hq.token))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("T1", out.stdout)
+        self.assertIn(serial + " revoked", out.stdout)
+        # The other terminal is untouched.
+        code, c = t2.get(ids[0])
+        self.assertEqual(code, 200, c)
+        # A restart with the same certificate stays wiped.
+        t1.stop()
+        t1.start()
+        self.assert_sealed(t1, account, "wiped")
+        self.assertFalse(os.path.exists(t1.data + ".key"))
+        # Enrolled anew (a new certificate): a new key, an empty store filled by distribution.
+        t1.stop()
+        t1.enrol()
+        t1.start()
+        self.assertFalse(os.path.exists(t1.data + ".key.wiped"))
+
+        def all_back():
+            for cid in ids:
+                code, c = t1.get(cid)
+                if code != 200 or c["pending"]:
+                    return False
+            return True
+        wait_for(all_back, 30, "T1's customers back from headquarters")
+        code, c = t1.get(account)
+        self.assertEqual((code, c["id"]), (200, ids[0]), c)
+        code, created = t1.create("Pec", "Atjaunosanas")
+        self.assertEqual(code, 201, created)
+        wait_for(t1.drained, 20, "T1 to upload after its re-enrolment")
+        print("\n[wipe] T1 sealed %.2f s after the order; certificate %s revoked; enrolled anew, %d customers back"
+              % (wiped_after, serial, len(ids)), flush=True)
+
+    @unittest.skipIf(EMULATOR, "faketime moves the host's clock functions, not an emulated target's")
+    @unittest.skipUnless(shutil.which("faketime"), "faketime (Debian package faketime) is not installed")
+    def test_a_terminal_past_its_offline_limit_locks_keeps_its_outbox_and_unlocks_on_reconnect(self):
+        config_path = chain_config(self.workdir)
+        with open(config_path) as f:
+            config = json.load(f)
+        for store in config["legal_entities"][0]["stores"]:
+            if store["store_id"] == "RIGA-01":
+                store["lock_after_offline_days"] = 2
+        with open(config_path, "w") as f:
+            json.dump(config, f)
+        hq = self.hq(config=config_path).start()
+        t = self.terminal("L1", hq.link_port).start()
+        wait_for(lambda: t.sync()["online"], 20, "L1 online")
+        code, known = t.create("Zinams", "Pirms")
+        self.assertEqual(code, 201, known)
+        wait_for(t.drained, 20, "L1's first customer acknowledged")
+        wait_for(lambda: t.http("GET", "/v1/store")[1].get("lock_after_offline_days") == 2, 20,
+                 "the store's offline limit from headquarters")
+        hq.stop()
+        wait_for(lambda: not t.sync()["online"], 20, "L1 offline")
+        code, offline = t.create("Bezsaistes", "Klients")
+        self.assertEqual(code, 201, offline)
+        self.assertTrue(offline["pending"], offline)
+        # Three days later, still without headquarters: locked.
+        t.stop()
+        t.clock_offset = "+3d"
+        t.start()
+        status = self.assert_sealed(t, known["id"], "locked")
+        self.assertEqual(status["outbox"]["length"], 1, status)
+        self.assertEqual(status["headquarters"], "offline", status)
+        # Headquarters back: unlocked, the outbox uploaded, nothing lost.
+        hq.start()
+        wait_for(lambda: http_json(t.port, "GET", "/v1/status")[1]["access"]["state"] == "open", 30, "L1 unlocked")
+        t.token = None
+        wait_for(t.drained, 30, "L1's outbox uploaded after the lock")
+        code, c = t.get(offline["id"])
+        self.assertEqual(code, 200, c)
+        self.assertFalse(c["pending"], c)
+        code, at_hq = hq.customer(c["account"])
+        self.assertEqual((code, at_hq["id"]), (200, offline["id"]), at_hq)
+        print("\n[lock] locked 3 days after the last contact (limit 2) with 1 operation queued; uploaded on "
+              "reconnect as %s" % c["account"], flush=True)

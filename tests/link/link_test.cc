@@ -194,6 +194,17 @@ TEST(LinkCodecTest, AcksDistributionAndControlMessagesRoundTrip) {
   EXPECT_EQ(r->request_id, 7u);
   EXPECT_EQ(r->customers, reply.customers);
   EXPECT_EQ(*proto_codec::DecodeDistributionAck(*proto_codec::EncodeDistributionAck(12345)), 12345u);
+  // A wipe order rides on the Welcome; the terminal's report names it.
+  const model::Welcome welcome{model::kLinkProtocolVersion, 40, 1'700'000'000'000, 1'700'000'000'123};
+  auto w = proto_codec::DecodeWelcome(*proto_codec::EncodeWelcome(welcome));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->wipe_ordered_at_ms, 1'700'000'000'123);
+  EXPECT_EQ(proto_codec::DecodeWelcome(*proto_codec::EncodeWelcome({model::kLinkProtocolVersion, 40, 1, 0}))
+                ->wipe_ordered_at_ms,
+            0);
+  EXPECT_EQ(*proto_codec::DecodeWipeDone(*proto_codec::EncodeWipeDone(1'700'000'000'123)), 1'700'000'000'123);
+  EXPECT_STREQ(link::ToString(link::FrameType::kWipeDone), "wipe_done");
+  EXPECT_TRUE(link::ParseFrameHeader(link::EncodeFrame(link::FrameType::kWipeDone, Bytes{})).ok());
 }
 
 

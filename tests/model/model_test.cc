@@ -178,6 +178,11 @@ TEST(StoreConfigTest, ValidatesEveryRequiredPart) {
   s = testing::SampleStore();
   s.operating_unit_country = "gb";
   EXPECT_EQ(ValidateStoreConfig(s).field(), "operating_unit_country");
+  s = testing::SampleStore();
+  s.lock_after_offline_days = kMaxLockAfterOfflineDays;
+  EXPECT_TRUE(ValidateStoreConfig(s).ok());
+  s.lock_after_offline_days = kMaxLockAfterOfflineDays + 1;
+  EXPECT_EQ(ValidateStoreConfig(s).field(), "lock_after_offline_days");
 }
 
 TEST(OperationTest, ChangedFieldsListsWireNumbers) {

@@ -67,6 +67,7 @@ TEST(CodecTest, OperationRoundTrip) {
 TEST(CodecTest, StoreConfigRoundTrip) {
   model::StoreConfig s = testing::SampleStore();
   s.allow_offline_creation = false;  // a non-default value must survive too
+  s.lock_after_offline_days = 14;
   s.default_customer.type = model::CustomerType::kOrganization;
   auto bytes = EncodeStoreConfig(s);
   ASSERT_TRUE(bytes.ok());
