@@ -25,13 +25,17 @@ export async function api(method, path, body) {
     setToken("");
     for (const f of onSignedOut) f();
   }
+  // 423: the terminal serves no customer data (locked or wiped).
+  if (res.status === 423) for (const f of onSealed) f();
   return {status: res.status, body: json};
 }
 
 const listeners = new Set();
 const onSignedOut = new Set();
+const onSealed = new Set();
 export function onEvent(f) { listeners.add(f); return () => listeners.delete(f); }
 export function onSessionEnded(f) { onSignedOut.add(f); }
+export function onLocked(f) { onSealed.add(f); }
 
 let socket = null;
 let backoff = 500;

@@ -2,7 +2,7 @@
 // details with card and timeline, client book. Plain ES modules, no build
 // step: the browser loads these files from kassad as they are.
 
-import {api, onEvent, onSessionEnded, setToken, signedIn, startEvents} from "./api.js";
+import {api, onEvent, onLocked, onSessionEnded, setToken, signedIn, startEvents} from "./api.js";
 import * as i18n from "./i18n.js";
 
 const t = i18n.t;
@@ -66,6 +66,7 @@ function showError(form, err) {
 async function refreshStatus() {
   const {status, body} = await api("GET", "/v1/sync");
   if (status !== 200) return;
+  if (state.sealed) checkAccess();  // unlocked: back to the screens
   const link = document.getElementById("link");
   link.textContent = body.online ? t("status.online") : t("status.offline");
   link.className = "chip " + (body.online ? "ok" : "warn");
@@ -79,6 +80,42 @@ async function refreshDevices() {
   const parts = Object.entries(body.devices).map(([name, s]) =>
     `${t("device." + name)}: ${s.state === "fault" ? s.detail : t("state." + s.state)}`);
   document.getElementById("devices").textContent = parts.join(" · ") || t("device.none");
+}
+
+// ---- a terminal that serves no customer data -------------------------------------
+
+// Whether the terminal serves customer data (GET /v1/status "access"); when
+// it does not (locked after too long offline, or wiped by headquarters) every
+// screen gives way to one that says so, and the session ends.
+async function checkAccess() {
+  const {status, body} = await api("GET", "/v1/status");
+  if (status !== 200 || !body || !body.access) return true;
+  if (body.access.state === "open") {
+    if (state.sealed) {
+      state.sealed = null;
+      route();
+    }
+    return true;
+  }
+  sealedView(body.access, body.outbox);
+  return false;
+}
+
+function sealedView(access, outbox) {
+  state.sealed = access.state;
+  setToken("");
+  state.operator = null;
+  state.kiosk = false;
+  document.body.classList.remove("kiosk");
+  document.getElementById("who").textContent = "";
+  document.getElementById("signout").hidden = true;
+  document.getElementById("nav").hidden = true;
+  const since = i18n.date(access.since);
+  show(h("section", {class: "sealed", role: "alert", "data-testid": "sealed", "data-state": access.state},
+         h("h1", {}, t(`sealed.${access.state}.title`)),
+         h("p", {}, t(`sealed.${access.state}.text`, {since})),
+         outbox ? h("p", {}, t("sealed.outbox", {n: i18n.number(outbox.length)})) : null,
+         h("p", {class: "detail"}, access.reason)));
 }
 
 // ---- sign-in and idle lock -----------------------------------------------------
@@ -567,6 +604,7 @@ function kioskView(params) {
 // ---- routing, events, language -------------------------------------------------
 
 async function route(reason) {
+  if (!(await checkAccess())) return;
   const [path, query] = location.hash.slice(1).split("?");
   const params = new URLSearchParams(query || "");
   const parts = (path || "/").split("/").filter(Boolean);
@@ -632,6 +670,7 @@ onEvent((e) => {
   }
 });
 onSessionEnded(() => { state.operator = null; state.kiosk = false; route("signin.expired"); });
+onLocked(() => { if (!state.sealed) checkAccess(); });
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, {passive: true});
 document.getElementById("signout").addEventListener("click", () => signOut(""));

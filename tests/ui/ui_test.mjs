@@ -130,7 +130,8 @@ async function startHq() {
   fs.rmSync(portFile, {force: true});
   hq = start(KASSA_HQ, ["--data", path.join(work, "hq"), "--config", path.join(work, "chain.json"),
                         "--listen", `127.0.0.1:${hqPorts.link}`, "--admin", `127.0.0.1:${hqPorts.admin}`,
-                        "--port-file", portFile, "--log-level", "warning"], "hq");
+                        "--port-file", portFile, "--admin-token-file", path.join(work, "hq-admin-token"),
+                        "--log-level", "warning"], "hq");
   await waitFor(() => fs.existsSync(portFile), "kassa-hq to start");
 }
 function killHq() { hq.kill("SIGKILL"); }
@@ -527,5 +528,25 @@ describe("associate screens", {concurrency: false}, () => {
     const res = await fetch(base + "/../etc/passwd");
     assert.equal(res.status, 404);
     assert.equal((await fetch(base + "/.hidden.js")).status, 404);
+  });
+
+  test("wiped by headquarters: every screen says so and shows nothing of a customer", async () => {
+    await page.goto(base + "/#/search");
+    await page.getByTestId("search-box").waitFor();
+    const token = fs.readFileSync(path.join(work, "hq-admin-token"), "utf8").trim();
+    const res = await fetch(`http://127.0.0.1:${hqPorts.admin}/v1/terminals/UI-1/wipe`,
+                            {method: "POST", headers: {Authorization: "Bearer " + token}});
+    assert.equal(res.status, 202);
+    // The terminal seals its API and closes the event stream: the screens notice at once.
+    await page.locator("[data-testid=sealed][data-state=wiped]").waitFor({timeout: 30000});
+    assert.match(await page.getByTestId("sealed").textContent(), /This terminal was wiped/);
+    assert.equal(await page.getByTestId("search-box").count(), 0);
+    assert.equal(await page.locator("#nav").isHidden(), true);
+    await page.reload();
+    await page.locator("[data-testid=sealed][data-state=wiped]").waitFor();
+    await page.goto(base + "/#/book");
+    await page.locator("[data-testid=sealed][data-state=wiped]").waitFor();
+    await assertControlsLabelled("wiped");
+    await shoot("wiped");
   });
 });
