@@ -168,6 +168,21 @@ std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
+// The customer's consent ledger in headquarters' order (its own legal entity's).
+std::optional<Reply> Consents(AdminContext& self, Call& call) {
+  storage::ChainStore& store = self.registry.store();
+  auto id = search::FindByAccount(store, call.param(0));
+  if (!id.ok()) return Error(id.status());
+  if (!*id) return NoSuchAccount();
+  auto entity = store.LegalEntityOf(**id);
+  if (!entity.ok()) return Error(entity.status());
+  auto entries = store.Consents(entity->value_or(""), **id);
+  if (!entries.ok()) return Error(entries.status());
+  json::array out;
+  for (const auto& e : *entries) out.push_back(http::ConsentJson(e));
+  return Reply{200, json::object{{"consents", std::move(out)}}};
+}
+
 // Data-subject access: everything headquarters holds about one customer,
 // as one document; the export itself is audited.
 std::optional<Reply> Export(AdminContext& self, Call& call) {
@@ -187,7 +202,10 @@ std::optional<Reply> Export(AdminContext& self, Call& call) {
   if (!measures.ok()) return Error(measures.status());
   auto books = store.BookEntries(le, "");
   if (!books.ok()) return Error(books.status());
-  json::array timeline_out, measures_out, books_out;
+  auto consents = store.Consents(le, **id);
+  if (!consents.ok()) return Error(consents.status());
+  json::array timeline_out, measures_out, books_out, consents_out;
+  for (const auto& e : *consents) consents_out.push_back(http::ConsentJson(e));
   for (const auto& e : *timeline) timeline_out.push_back(TimelineJson(e));
   for (const auto& m : *measures) measures_out.push_back(json::object{{"name", m.name}, {"value", m.value}});
   for (const auto& b : *books) {
@@ -203,6 +221,7 @@ std::optional<Reply> Export(AdminContext& self, Call& call) {
                                  {"legal_entity", le},
                                  {"customer", CustomerJson(**c)},
                                  {"client_books", std::move(books_out)},
+                                 {"consent_ledger", std::move(consents_out)},
                                  {"timeline", std::move(timeline_out)},
                                  {"measures", std::move(measures_out)}}};
 }
@@ -324,6 +343,7 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::post, "/v1/measures", "admin", &ImportMeasures},
     {Verb::get, "/v1/customers/{account}", "read", &Show},
     {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},
+    {Verb::get, "/v1/customers/{account}/consents", "read", &Consents},
     {Verb::get, "/v1/customers/{account}/export", "admin", &Export},
     {Verb::get, "/v1/audit", "read", &AuditTrail},
     {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},

@@ -1,6 +1,9 @@
 #include "kassa/hq/registry.h"
 
+#include <algorithm>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include "kassa/base/log.h"
 #include "kassa/crypto/pin_hash.h"
@@ -176,7 +179,7 @@ bool IsRefusal(const Status& s) {
 }  // namespace
 
 Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
-                                               const model::Operation& op) {
+                                               const model::Operation& op, std::vector<RoundConsent>& consents) {
   KASSA_TRY_ASSIGN(auto seen, txn.FindOutcome(op.op_id));
   if (seen) return *seen;  // applied (or refused) before: the same answer again
   KASSA_TRY_ASSIGN(const auto erased, txn.FindErasure(op.customer.id));
@@ -254,9 +257,20 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     next.version = current->version + 1;
     next.changed_at_ms = op.customer.changed_at_ms;
   }
+  for (const model::ConsentEntry& e : op.consents) {
+    if (e.customer_id != op.customer.id || e.contact.empty() || e.id.is_zero()) {
+      return reject("consents: an entry names another customer, no contact or no id");
+    }
+  }
   const kassa::Status put = txn.PutCustomer(next, store->legal_entity);
   if (put.code() == StatusCode::kAlreadyExists) return reject(put.detail());
   KASSA_TRY(put);
+  for (model::ConsentEntry e : op.consents) {
+    // Who and where as the link proved them, not as the entry says.
+    e.terminal_id = from.terminal_id;
+    e.operator_id = op.operator_id;
+    consents.push_back({store->legal_entity, std::move(e)});
+  }
   ack.outcome = model::OperationAck::Outcome::kApplied;
   ack.account = next.account;
   ack.version = next.version;
@@ -349,6 +363,7 @@ Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std:
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
     acks.clear();
     touched.clear();
+    std::vector<RoundConsent> consents;
     for (const auto& batch : batches) {
       auto it = touched.find(batch.terminal_id);
       if (it == touched.end()) {
@@ -359,7 +374,7 @@ Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std:
       storage::TerminalRecord& from = it->second;
       std::vector<model::OperationAck>& out = acks.emplace_back();
       for (const auto& op : batch.operations) {
-        KASSA_TRY_ASSIGN(model::OperationAck ack, ApplyOne(txn, from, op));
+        KASSA_TRY_ASSIGN(model::OperationAck ack, ApplyOne(txn, from, op, consents));
         if (ack.applied()) {
           ++from.operations_applied;
         } else {
@@ -369,11 +384,72 @@ Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std:
       }
       from.last_seen_ms = clock_.NowMs();
     }
+    KASSA_TRY(RecordConsents(txn, std::move(consents)));
     for (const auto& [id, record] : touched) KASSA_TRY(txn.PutTerminal(record));
     return kassa::Status::Ok();
   }));
   for (auto& [id, record] : touched) terminals_[id] = std::move(record);
   return acks;
+}
+
+namespace {
+
+// The contact a consent entry is about, as a ledger key.
+std::string ContactKey(const model::ConsentEntry& e) {
+  return std::string(e.customer_id.ToHex()) + (e.channel == model::ConsentChannel::kPhone ? "/phone/" : "/email/") +
+         e.contact;
+}
+
+// Sets the consent of contact `e.contact` in `c` to what the ledger's last
+// entry says; false when it already does (or the contact is gone).
+bool StampFromLedger(model::Customer& c, const model::ConsentEntry& e) {
+  auto& list = e.channel == model::ConsentChannel::kPhone ? c.secondary_phones : c.secondary_emails;
+  for (auto& contact : list) {
+    if (contact.value != e.contact) continue;
+    if (contact.consent.granted == e.granted) return false;
+    contact.consent = model::Consent{e.granted, e.at_ms, e.operator_id, e.terminal_id, e.text_version};
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+kassa::Status Registry::RecordConsents(storage::ChainTxn& txn, std::vector<RoundConsent> round) {
+  if (round.empty()) return kassa::Status::Ok();
+  // One round: when entries for one contact came from more than one
+  // terminal, its withdrawals go after its grants (the withdrawal wins);
+  // one terminal's own entries keep their order.
+  std::map<std::string, std::vector<std::size_t>> by_contact;
+  for (std::size_t i = 0; i < round.size(); ++i) by_contact[ContactKey(round[i].entry)].push_back(i);
+  for (const auto& [contact, at] : by_contact) {
+    std::set<std::string> terminals;
+    for (const std::size_t i : at) terminals.insert(round[i].entry.terminal_id);
+    if (terminals.size() < 2) continue;
+    std::vector<RoundConsent> entries;
+    for (const std::size_t i : at) entries.push_back(round[i]);
+    std::stable_partition(entries.begin(), entries.end(), [](const RoundConsent& r) { return r.entry.granted; });
+    for (std::size_t k = 0; k < at.size(); ++k) round[at[k]] = std::move(entries[k]);
+    KASSA_LOG(kInfo) << "consent of " << contact.substr(0, 32) << ": grant and withdrawal from "
+                     << terminals.size() << " terminals in one round; the withdrawal is last";
+  }
+  std::map<std::string, const RoundConsent*> last;
+  for (RoundConsent& r : round) {
+    KASSA_TRY_ASSIGN(r.entry.seq, txn.NextConsentNumber());
+    model::ClientelingRecord record;
+    record.consent = r.entry;
+    KASSA_TRY(txn.ApplyClienteling(r.legal_entity, record));
+    last[ContactKey(r.entry)] = &r;
+  }
+  // The customer's record says what the ledger's last entry says (an edit's
+  // field-by-field merge may have brought a grant in after a withdrawal).
+  for (const auto& [contact, r] : last) {
+    KASSA_TRY_ASSIGN(auto customer, txn.FindCustomer(r->entry.customer_id));
+    if (!customer || !StampFromLedger(*customer, r->entry)) continue;
+    ++customer->version;
+    KASSA_TRY(txn.PutCustomer(*customer, r->legal_entity));
+  }
+  return kassa::Status::Ok();
 }
 
 Result<std::vector<model::Change>> Registry::ChangesFor(std::string_view store_id, std::uint64_t after,

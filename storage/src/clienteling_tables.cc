@@ -38,10 +38,20 @@ std::string TimelineKey(std::string_view scope, const model::TimelineEntry& e) {
   return key;
 }
 
+// The ledger in headquarters' order: customer id, then seq (big-endian).
+std::string ConsentKey(std::string_view scope, const model::ConsentEntry& e) {
+  std::string key = Prefix('G', scope);
+  AppendId(key, e.customer_id);
+  const Key8 seq = Be64(e.seq);
+  key.append(reinterpret_cast<const char*>(seq.data()), seq.size());
+  return key;
+}
+
 }  // namespace
 
 const model::LocalId* ClientelingTables::CustomerOf(const model::ClientelingRecord& r) {
   if (r.timeline_entry) return &r.timeline_entry->customer_id;
+  if (r.consent) return &r.consent->customer_id;
   if (r.measures) return &r.measures->customer_id;
   if (r.book_entry && !r.book_entry->customer_id.is_zero()) return &r.book_entry->customer_id;
   return nullptr;
@@ -123,6 +133,7 @@ Result<std::size_t> ClientelingTables::EraseCustomer(WriteTxn& txn, std::string_
   KASSA_TRY(collect(Prefix('E', scope), [&](std::string_view key) { return key.ends_with(id); }));
   KASSA_TRY(collect(Prefix('T', scope) + id, [](std::string_view) { return true; }));
   KASSA_TRY(collect(Prefix('M', scope) + id, [](std::string_view) { return true; }));
+  KASSA_TRY(collect(Prefix('G', scope) + id, [](std::string_view) { return true; }));
   for (const std::string& key : doomed) KASSA_TRY(txn.Del(dbi_, AsBytes(key)));
   return doomed.size();
 }
@@ -148,6 +159,10 @@ Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const mod
     return Put(txn, key, r);
   }
   if (r.timeline_entry) return Put(txn, TimelineKey(scope, *r.timeline_entry), r);
+  if (r.consent) {
+    if (r.consent->seq == 0) return Status(StatusCode::kInvalidArgument, "consent: not ordered by headquarters");
+    return Put(txn, ConsentKey(scope, *r.consent), r);
+  }
   if (!r.book_entry) return Status(StatusCode::kInvalidArgument, "clienteling: an empty record");
   const model::BookEntry& e = *r.book_entry;
   if (!e.from_owner.empty() && e.from_owner != e.owner) {
@@ -241,6 +256,18 @@ Result<std::vector<model::TimelineEntry>> ClientelingTables::Timeline(const Read
     if (record.timeline_entry) out.push_back(std::move(*record.timeline_entry));
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
+  return out;
+}
+
+Result<std::vector<model::ConsentEntry>> ClientelingTables::Consents(const ReadTxn& txn, std::string_view scope,
+                                                                    const model::LocalId& customer) const {
+  std::vector<model::ConsentEntry> out;
+  std::string prefix = Prefix('G', scope);
+  AppendId(prefix, customer);
+  KASSA_TRY(Scan(txn, prefix, [&](const model::ClientelingRecord& record) {
+    if (record.consent) out.push_back(*record.consent);
+    return Status::Ok();
+  }));
   return out;
 }
 

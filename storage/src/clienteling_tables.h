@@ -11,6 +11,7 @@
 //   'E' scope 0 owner 0 customer id          -> a BookEntry (present)
 //   'T' scope 0 customer id ~at_ms entry id  -> a TimelineEntry (newest first)
 //   'M' scope 0 customer id                  -> the CustomerMeasures
+//   'G' scope 0 customer id seq              -> a ConsentEntry (headquarters' order)
 //
 // Values are encoded ClientelingRecords, sealed (sealing.h) under the key of
 // the customer they are about (book entries, timeline, measures) or the
@@ -42,7 +43,8 @@ class ClientelingTables {
   // stored one; a book entry adds (present) or removes, and a move also
   // removes it from `from_owner`'s book, and the book's header takes the
   // entry's number when it has one; a timeline entry is stored once under
-  // its id; measures replace the customer's.
+  // its id; measures replace the customer's; a consent entry is stored
+  // under its headquarters sequence (kInvalidArgument without one).
   Status Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& record) const;
 
   Result<std::optional<model::ClientelingConfig>> Config(const ReadTxn& txn, std::string_view scope) const;
@@ -57,11 +59,14 @@ class ClientelingTables {
   // The newest `max` timeline entries of a customer, newest first.
   Result<std::vector<model::TimelineEntry>> Timeline(const ReadTxn& txn, std::string_view scope,
                                                      const model::LocalId& customer, std::size_t max) const;
+  // A customer's consent ledger, in headquarters' order.
+  Result<std::vector<model::ConsentEntry>> Consents(const ReadTxn& txn, std::string_view scope,
+                                                    const model::LocalId& customer) const;
   Result<std::vector<model::AttributeValue>> Measures(const ReadTxn& txn, std::string_view scope,
                                                       const model::LocalId& customer) const;
 
   // Deletes every record about `customer` in `scope`: its book entries (in
-  // every book), timeline and measures. Reads no value (the customer's key
+  // every book), timeline, measures and consent ledger. Reads no value (the customer's key
   // may be shredded already). Returns how many records it deleted.
   Result<std::size_t> EraseCustomer(WriteTxn& txn, std::string_view scope, const model::LocalId& customer) const;
 

@@ -40,6 +40,7 @@ constexpr std::string_view kSchemaVersion3 = "hq-3";
 constexpr std::string_view kAccountSeqKey = "account_seq";
 constexpr std::string_view kChangeSeqKey = "change_seq";
 constexpr std::string_view kBookSeqKey = "book_seq";
+constexpr std::string_view kConsentSeqKey = "consent_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 constexpr std::string_view kAuditSeqKey = "audit_seq";
 constexpr std::string_view kSecretPrefix = "secret:";
@@ -163,6 +164,7 @@ class LmdbChainTxn final : public ChainTxn {
   Status ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) override;
   Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) override;
   Result<std::uint64_t> NextBookNumber() override;
+  Result<std::uint64_t> NextConsentNumber() override;
   Status PutAdminCredential(const AdminCredential& credential) override;
   Status RemoveAdminCredential(std::string_view token_sha256) override;
   Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) override;
@@ -422,6 +424,12 @@ class LmdbChainStore final : public ChainStore {
                                                       const model::LocalId& customer) override {
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
     return clienteling_.Measures(txn, legal_entity, customer);
+  }
+
+  Result<std::vector<model::ConsentEntry>> Consents(std::string_view legal_entity,
+                                                    const model::LocalId& customer) override {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    return clienteling_.Consents(txn, legal_entity, customer);
   }
 
   Result<std::vector<model::TimelineEntry>> Timeline(std::string_view legal_entity, const model::LocalId& customer,
@@ -727,6 +735,7 @@ Result<std::optional<model::BookEntry>> LmdbChainTxn::FindBook(std::string_view 
 }
 
 Result<std::uint64_t> LmdbChainTxn::NextBookNumber() { return Counter(kBookSeqKey); }
+Result<std::uint64_t> LmdbChainTxn::NextConsentNumber() { return Counter(kConsentSeqKey); }
 
 Status LmdbChainTxn::PutTerminal(const TerminalRecord& terminal) {
   return txn_.Put(store_.terminals_, AsBytes(terminal.terminal_id), TerminalValue(terminal));

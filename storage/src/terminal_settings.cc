@@ -1,5 +1,7 @@
 #include "terminal_views.h"
 
+#include <set>
+
 #include "kassa/proto_codec/codec.h"
 
 namespace kassa::storage::terminal {
@@ -55,6 +57,27 @@ Result<std::vector<model::TimelineEntry>> LmdbClienteling::Timeline(const model:
 Result<std::vector<model::AttributeValue>> LmdbClienteling::Measures(const model::LocalId& customer) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
   return core_.clienteling.Measures(txn, "", customer);
+}
+
+Result<std::vector<model::ConsentEntry>> LmdbClienteling::Consents(const model::LocalId& customer) {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(std::vector<model::ConsentEntry> out, core_.clienteling.Consents(txn, "", customer));
+  std::set<model::LocalId> ordered;
+  for (const auto& e : out) ordered.insert(e.id);
+  // Not ordered yet: the entries of this customer's queued operations (only
+  // their records are opened; an entry already distributed back is skipped).
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.outbox));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found) {
+    if (FiledUnder(cursor.value(), customer)) {
+      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(txn, cursor.value()));
+      for (const auto& e : op.consents) {
+        if (!ordered.contains(e.id)) out.push_back(e);
+      }
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return out;
 }
 
 Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worker_id) {

@@ -70,6 +70,7 @@ class LmdbClienteling final : public On<ClientelingTable> {
   Result<bool> InBook(std::string_view owner, const model::LocalId& customer) override;
   Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max) override;
   Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer) override;
+  Result<std::vector<model::ConsentEntry>> Consents(const model::LocalId& customer) override;
 };
 
 class LmdbOperatorLockouts final : public On<OperatorLockouts> {

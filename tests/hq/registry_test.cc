@@ -331,6 +331,90 @@ TEST_F(RegistryTest, AWipeOrderIsKeptConfirmedOnceAndRevokesTheCertificate) {
   EXPECT_TRUE(registry_->PendingWipe("T1").has_value());
 }
 
+// Issue 16, consent ledger: entries travel with the edit that made them and
+// take headquarters' order; a grant and a withdrawal for one contact from two
+// terminals in one round end withdrawn, in the ledger and on the record;
+// one terminal's own grant-withdraw-grant keeps its order.
+TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRound) {
+  ASSERT_TRUE(registry_->Hello({"T2", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  const std::string email = "anna@example.com";
+  const auto entry = [&](const model::LocalId& customer, bool granted, const std::string& terminal) {
+    model::ConsentEntry e;
+    e.id = *model::LocalId::Generate();
+    e.customer_id = customer;
+    e.contact = email;
+    e.granted = granted;
+    e.text_version = granted ? "2026-11/en" : "";
+    e.terminal_id = terminal;  // headquarters takes the sender's, whatever this says
+    return e;
+  };
+  model::Operation create = Create("Consenting");
+  create.customer.secondary_emails = {{email, model::Consent{true, 1, "", "T1", "2026-11/en"}}};
+  create.consents = {entry(create.customer.id, true, "T1")};
+  ASSERT_TRUE(Apply({create})[0].applied());
+  const model::LocalId id = create.customer.id;
+
+  // One round: T1 grants again (a new text), T2 withdraws, T1's edit listed later.
+  const auto edit = [&](const std::string& terminal, bool granted, std::uint32_t base) {
+    model::Operation op;
+    op.op_id = *model::LocalId::Generate();
+    op.kind = model::OperationKind::kUpdateCustomer;
+    op.customer = create.customer;
+    op.customer.secondary_emails[0].consent.granted = granted;
+    op.customer.secondary_emails[0].consent.text_version = granted ? "2026-12/en" : "";
+    op.base_version = base;
+    op.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kSecondaryEmails)};
+    op.terminal_id = terminal;
+    op.consents = {entry(id, granted, "forged")};
+    op.consents[0].text_version = granted ? "2026-12/en" : "";
+    return op;
+  };
+  auto acks = registry_->Apply({Batch{"T2", {edit("T2", false, 1)}}, Batch{"T1", {edit("T1", true, 1)}}});
+  ASSERT_TRUE(acks.ok()) << acks.status().detail();
+  auto ledger = store_->Consents("GB01", id);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().detail();
+  ASSERT_EQ(ledger->size(), 3u);
+  EXPECT_TRUE((*ledger)[0].granted);
+  EXPECT_TRUE((*ledger)[1].granted);
+  EXPECT_EQ((*ledger)[1].terminal_id, "T1");
+  EXPECT_EQ((*ledger)[1].text_version, "2026-12/en");
+  EXPECT_FALSE((*ledger)[2].granted);
+  EXPECT_EQ((*ledger)[2].terminal_id, "T2");
+  EXPECT_LT((*ledger)[0].seq, (*ledger)[1].seq);
+  EXPECT_LT((*ledger)[1].seq, (*ledger)[2].seq);
+  // The record says what the ledger's last entry says, though T1's edit was applied last.
+  auto record = store_->FindCustomer(id);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_FALSE((*record)->secondary_emails[0].consent.granted);
+  EXPECT_EQ((*record)->secondary_emails[0].consent.terminal_id, "T2");
+
+  // One terminal's own grant, withdrawal and grant keep their order.
+  const std::uint32_t v = (*record)->version;
+  ASSERT_TRUE(registry_->Apply({Batch{"T1", {edit("T1", true, v), edit("T1", false, v + 1), edit("T1", true, v + 2)}}})
+                  .ok());
+  ledger = store_->Consents("GB01", id);
+  ASSERT_EQ(ledger->size(), 6u);
+  EXPECT_TRUE((*ledger)[3].granted);
+  EXPECT_FALSE((*ledger)[4].granted);
+  EXPECT_TRUE((*ledger)[5].granted);
+  EXPECT_TRUE((*store_->FindCustomer(id))->secondary_emails[0].consent.granted);
+
+  // Distributed to the legal entity's terminals as clienteling changes, in order.
+  std::uint64_t scanned = 0;
+  auto changes = registry_->ChangesFor("LON-01", 0, 256, scanned);
+  ASSERT_TRUE(changes.ok());
+  std::vector<std::uint64_t> seqs;
+  for (const auto& c : *changes) {
+    if (c.kind == model::Change::Kind::kClienteling && c.clienteling.consent) seqs.push_back(c.clienteling.consent->seq);
+  }
+  ASSERT_EQ(seqs.size(), 6u);
+  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+
+  // Erased with the customer.
+  ASSERT_TRUE(registry_->Erase(id, std::nullopt, "dpo").ok());
+  EXPECT_TRUE(store_->Consents("GB01", id)->empty());
+}
+
 TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

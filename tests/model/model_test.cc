@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "kassa/model/clienteling.h"
 #include "kassa/model/email.h"
 #include "kassa/model/ids.h"
 #include "kassa/model/limits.h"
@@ -183,6 +184,37 @@ TEST(StoreConfigTest, ValidatesEveryRequiredPart) {
   EXPECT_TRUE(ValidateStoreConfig(s).ok());
   s.lock_after_offline_days = kMaxLockAfterOfflineDays + 1;
   EXPECT_EQ(ValidateStoreConfig(s).field(), "lock_after_offline_days");
+}
+
+TEST(ConsentTest, ChangesAreGrantsAndWithdrawalsOfContactsNeverRepeats) {
+  Customer before = Valid();
+  before.secondary_emails = {{"kept@example.com", Consent{true, 1, "op", "T1", "2026-11"}},
+                             {"dropped@example.com", Consent{true, 1, "op", "T1", "2026-11"}},
+                             {"never@example.com", Consent{}}};
+  before.secondary_phones = {{"+37129112244", Consent{}}};
+  EXPECT_TRUE(ConsentChanges(&before, before).empty());
+  // A new customer: each contact given consent is a grant.
+  const auto created = ConsentChanges(nullptr, before);
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_TRUE(created[0].granted);
+  EXPECT_EQ(created[0].contact, "kept@example.com");
+  EXPECT_EQ(created[0].text_version, "2026-11");
+
+  Customer after = before;
+  after.secondary_emails.erase(after.secondary_emails.begin() + 1);  // removed: its consent goes with it
+  after.secondary_emails[0].consent.text_version = "2026-12";        // granted again on a new text
+  after.secondary_phones[0].consent.granted = true;                  // granted
+  after.secondary_emails.push_back({"new@example.com", Consent{}});  // new, no consent: nothing
+  const auto changes = ConsentChanges(&before, after);
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].contact, "kept@example.com");
+  EXPECT_TRUE(changes[0].granted);
+  EXPECT_EQ(changes[0].text_version, "2026-12");
+  EXPECT_EQ(changes[1].contact, "dropped@example.com");  // emails first, then phones
+  EXPECT_FALSE(changes[1].granted);
+  EXPECT_EQ(changes[2].channel, ConsentChannel::kPhone);
+  EXPECT_TRUE(changes[2].granted);
+  for (const auto& e : changes) EXPECT_EQ(e.customer_id, after.id);
 }
 
 TEST(OperationTest, ChangedFieldsListsWireNumbers) {

@@ -17,6 +17,17 @@ boost::json::object TimelineJson(const model::TimelineEntry& e) {
   return o;
 }
 
+boost::json::object ConsentJson(const model::ConsentEntry& e) {
+  return boost::json::object{{"seq", e.seq == 0 ? json::value(nullptr) : json::value(e.seq)},
+                             {"channel", model::ToString(e.channel)},
+                             {"contact", e.contact},
+                             {"granted", e.granted},
+                             {"text_version", e.text_version},
+                             {"at", IsoTime(e.at_ms)},
+                             {"terminal_id", e.terminal_id},
+                             {"operator_id", e.operator_id}};
+}
+
 namespace {
 
 json::array Strings(const std::vector<std::string>& v) {

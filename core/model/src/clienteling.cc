@@ -168,6 +168,49 @@ std::optional<AttributeType> ParseAttributeType(std::string_view s) {
 
 const char* ToString(TimelineKind k) { return k == TimelineKind::kActivity ? "activity" : "note"; }
 
+const char* ToString(ConsentChannel c) { return c == ConsentChannel::kPhone ? "phone" : "email"; }
+
+std::vector<ConsentEntry> ConsentChanges(const Customer* before, const Customer& after) {
+  std::vector<ConsentEntry> out;
+  const auto compare = [&](ConsentChannel channel, const std::vector<SecondaryContact>* old_list,
+                           const std::vector<SecondaryContact>& new_list) {
+    const auto find = [](const std::vector<SecondaryContact>* list, const std::string& value) -> const Consent* {
+      if (list == nullptr) return nullptr;
+      for (const auto& c : *list) {
+        if (c.value == value) return &c.consent;
+      }
+      return nullptr;
+    };
+    for (const auto& now : new_list) {
+      const Consent* was = find(old_list, now.value);
+      const bool was_granted = was != nullptr && was->granted;
+      const bool text_changed = was != nullptr && was->text_version != now.consent.text_version;
+      if (now.consent.granted != was_granted || (now.consent.granted && text_changed)) {
+        ConsentEntry e;
+        e.customer_id = after.id;
+        e.channel = channel;
+        e.contact = now.value;
+        e.granted = now.consent.granted;
+        e.text_version = now.consent.text_version;
+        out.push_back(std::move(e));
+      }
+    }
+    if (old_list == nullptr) return;
+    for (const auto& old : *old_list) {
+      if (!old.consent.granted || find(&new_list, old.value) != nullptr) continue;
+      ConsentEntry e;  // a contact removed takes its consent with it
+      e.customer_id = after.id;
+      e.channel = channel;
+      e.contact = old.value;
+      e.granted = false;
+      out.push_back(std::move(e));
+    }
+  };
+  compare(ConsentChannel::kEmail, before ? &before->secondary_emails : nullptr, after.secondary_emails);
+  compare(ConsentChannel::kPhone, before ? &before->secondary_phones : nullptr, after.secondary_phones);
+  return out;
+}
+
 const Role* ClientelingConfig::FindRole(std::string_view id) const {
   for (const auto& r : roles) {
     if (r.id == id) return &r;

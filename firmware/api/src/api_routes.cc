@@ -275,6 +275,7 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::post, "/v1/clientbook/reassign", "session", &Reassign},
     {Verb::get, "/v1/customers/{ref}/card", "session", &Card},
     {Verb::get, "/v1/customers/{ref}/timeline", "session", &Timeline},
+    {Verb::get, "/v1/customers/{ref}/consents", "session", &Consents},
     {Verb::post, "/v1/customers/{ref}/activities", "session", &AddActivity},
     {Verb::post, "/v1/customers/{ref}/notes", "session", &AddNote},
     {Verb::get, "/v1/health", "public", &Health},

@@ -359,6 +359,14 @@ std::optional<Reply> Timeline(ApiContext& self, Call& call) {
   return Reply{200, json::object{{"timeline", std::move(out)}}};
 }
 
+std::optional<Reply> Consents(ApiContext& self, Call& call) {
+  auto entries = self.clienteling.Consents(CallerOf(call), call.param(0));
+  if (!entries.ok()) return Error(entries.status());
+  json::array out;
+  for (const auto& e : *entries) out.push_back(http::ConsentJson(e));
+  return Reply{200, json::object{{"consents", std::move(out)}}};
+}
+
 namespace {
 
 std::optional<Reply> AddTimelineEntry(ApiContext& self, Call& call, bool activity) {

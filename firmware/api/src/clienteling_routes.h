@@ -48,6 +48,7 @@ std::optional<Reply> RemoveFromBook(ApiContext& context, Call& call);
 std::optional<Reply> Reassign(ApiContext& context, Call& call);
 std::optional<Reply> Card(ApiContext& context, Call& call);
 std::optional<Reply> Timeline(ApiContext& context, Call& call);
+std::optional<Reply> Consents(ApiContext& context, Call& call);
 std::optional<Reply> AddActivity(ApiContext& context, Call& call);
 std::optional<Reply> AddNote(ApiContext& context, Call& call);
 

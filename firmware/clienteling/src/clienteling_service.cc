@@ -261,4 +261,11 @@ Result<std::vector<model::TimelineEntry>> ClientelingService::Timeline(const Cal
   return clienteling_.Timeline(c.id, max);
 }
 
+Result<std::vector<model::ConsentEntry>> ClientelingService::Consents(const Caller& caller,
+                                                                      std::string_view customer_ref) {
+  (void)caller;  // any signed-in operator of the legal entity reads the ledger, as the customer's details
+  KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
+  return clienteling_.Consents(c.id);
+}
+
 }  // namespace kassa::clienteling

@@ -118,7 +118,19 @@ Result<model::Operation> CustomerService::PrepareCreate(const CustomerPatch& pat
   op.customer = std::move(c);
   op.terminal_id = terminal_id_;
   op.operator_id = operator_id;
+  KASSA_TRY(RecordConsents(nullptr, op));
   return op;
+}
+
+Status CustomerService::RecordConsents(const model::Customer* before, model::Operation& op) const {
+  op.consents = model::ConsentChanges(before, op.customer);
+  for (model::ConsentEntry& e : op.consents) {
+    KASSA_TRY_ASSIGN(e.id, model::LocalId::Generate());
+    e.at_ms = op.enqueued_at_ms;
+    e.terminal_id = op.terminal_id;
+    e.operator_id = op.operator_id;
+  }
+  return Status::Ok();
 }
 
 Result<model::Customer> CustomerService::StorePending(const model::Operation& create, bool offline_fallback) {
@@ -229,6 +241,7 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   op.changed_fields = std::move(changed);
   op.terminal_id = terminal_id_;
   op.operator_id = operator_id;
+  KASSA_TRY(RecordConsents(&before, op));
   // The store re-checks the version inside its transaction: two edits racing
   // from two screens cannot both pass.
   KASSA_TRY(store_.Replace(after, expected_version, &op));

@@ -5,6 +5,7 @@
 
 #include "kassa/link/v1/clienteling.pb.h"
 #include "kassa/proto_codec/codec.h"
+#include "kassa/model/limits.h"
 #include "nanopb_io.h"
 
 namespace kassa::proto_codec {
@@ -24,6 +25,7 @@ KASSA_BOUND(kassa_link_v1_Operator::badge, m::kMaxBadgeBytes);
 KASSA_BOUND(kassa_link_v1_Operator::badge_hmac, 64);
 KASSA_BOUND(kassa_link_v1_BookEntry::book_number, m::kMaxBookNumberBytes);
 KASSA_BOUND(kassa_link_v1_TimelineEntry::text, m::kMaxTimelineTextBytes);
+KASSA_BOUND(kassa_link_v1_ConsentEntry::contact, m::kMaxEmailBytes);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::roles) / sizeof(kassa_link_v1_Role) == m::kMaxRoles);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::attributes) / sizeof(kassa_link_v1_AttributeDefinition) ==
               m::kMaxAttributeDefinitions);
@@ -210,6 +212,37 @@ Result<m::TimelineEntry> ReadTimelineEntry(const kassa_link_v1_TimelineEntry& p)
   return e;
 }
 
+Status FillConsentEntry(const m::ConsentEntry& e, kassa_link_v1_ConsentEntry& p) {
+  PutId(p.id, e.id);
+  PutId(p.customer_id, e.customer_id);
+  p.channel = static_cast<kassa_link_v1_ConsentChannel>(e.channel);
+  if (!PutString(p.contact, e.contact) || !PutString(p.text_version, e.text_version) ||
+      !PutString(p.terminal_id, e.terminal_id) || !PutString(p.operator_id, e.operator_id)) {
+    return TooLong("consent: too long for the record");
+  }
+  p.granted = e.granted;
+  p.at_ms = e.at_ms;
+  p.seq = e.seq;
+  return Status::Ok();
+}
+
+Result<m::ConsentEntry> ReadConsentEntry(const kassa_link_v1_ConsentEntry& p) {
+  const int channel = EnumNumber(p.channel);
+  if (channel != 1 && channel != 2) return Bad("consent.channel: unknown value in record");
+  m::ConsentEntry e;
+  e.id = GetId(p.id);
+  e.customer_id = GetId(p.customer_id);
+  e.channel = static_cast<m::ConsentChannel>(channel);
+  e.contact = GetString(p.contact);
+  e.granted = p.granted;
+  e.text_version = GetString(p.text_version);
+  e.at_ms = p.at_ms;
+  e.terminal_id = GetString(p.terminal_id);
+  e.operator_id = GetString(p.operator_id);
+  e.seq = p.seq;
+  return e;
+}
+
 Status FillClientelingRecord(const m::ClientelingRecord& r, kassa_link_v1_ClientelingRecord& p) {
   if (r.config) {
     p.which_record = kassa_link_v1_ClientelingRecord_config_tag;
@@ -230,6 +263,10 @@ Status FillClientelingRecord(const m::ClientelingRecord& r, kassa_link_v1_Client
   if (r.measures) {
     p.which_record = kassa_link_v1_ClientelingRecord_measures_tag;
     return FillMeasures(*r.measures, p.record.measures);
+  }
+  if (r.consent) {
+    p.which_record = kassa_link_v1_ClientelingRecord_consent_tag;
+    return FillConsentEntry(*r.consent, p.record.consent);
   }
   return Status(StatusCode::kInvalidArgument, "clienteling: an empty record");
 }
@@ -256,6 +293,11 @@ Result<m::ClientelingRecord> ReadClientelingRecord(const kassa_link_v1_Clienteli
     case kassa_link_v1_ClientelingRecord_measures_tag:
       r.measures = ReadMeasures(p.record.measures);
       return r;
+    case kassa_link_v1_ClientelingRecord_consent_tag: {
+      KASSA_TRY_ASSIGN(auto e, ReadConsentEntry(p.record.consent));
+      r.consent = std::move(e);
+      return r;
+    }
     default:
       return Bad("clienteling: unknown or missing record");
   }

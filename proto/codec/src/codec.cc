@@ -267,6 +267,10 @@ Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
     p.has_timeline_entry = true;
     KASSA_TRY(FillTimelineEntry(*op.timeline_entry, p.timeline_entry));
   }
+  constexpr std::size_t kMaxConsents = sizeof(p.consents) / sizeof(p.consents[0]);
+  if (op.consents.size() > kMaxConsents) return TooLong("consents: too many for the record");
+  p.consents_count = static_cast<pb_size_t>(op.consents.size());
+  for (std::size_t i = 0; i < op.consents.size(); ++i) KASSA_TRY(FillConsentEntry(op.consents[i], p.consents[i]));
   return Status::Ok();
 }
 
@@ -296,6 +300,10 @@ Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
   if (p.has_timeline_entry) {
     KASSA_TRY_ASSIGN(auto entry, ReadTimelineEntry(p.timeline_entry));
     op.timeline_entry = std::move(entry);
+  }
+  for (pb_size_t i = 0; i < p.consents_count; ++i) {
+    KASSA_TRY_ASSIGN(auto entry, ReadConsentEntry(p.consents[i]));
+    op.consents.push_back(std::move(entry));
   }
   return op;
 }

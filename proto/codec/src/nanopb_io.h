@@ -88,6 +88,8 @@ Status FillBookEntry(const model::BookEntry& e, kassa_link_v1_BookEntry& p);
 model::BookEntry ReadBookEntry(const kassa_link_v1_BookEntry& p);
 Status FillTimelineEntry(const model::TimelineEntry& e, kassa_link_v1_TimelineEntry& p);
 Result<model::TimelineEntry> ReadTimelineEntry(const kassa_link_v1_TimelineEntry& p);
+Status FillConsentEntry(const model::ConsentEntry& e, kassa_link_v1_ConsentEntry& p);
+Result<model::ConsentEntry> ReadConsentEntry(const kassa_link_v1_ConsentEntry& p);
 Status FillClientelingRecord(const model::ClientelingRecord& r, kassa_link_v1_ClientelingRecord& p);
 Result<model::ClientelingRecord> ReadClientelingRecord(const kassa_link_v1_ClientelingRecord& p);
 

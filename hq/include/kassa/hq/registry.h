@@ -153,8 +153,20 @@ class Registry {
   // chain's "badge" secret) and every plaintext badge replaced by its
   // keyed hash: headquarters keeps and distributes badges only so.
   static Result<ChainConfig> SealBadges(storage::ChainStore& store, ChainConfig config);
+  // A consent ledger entry of the round being applied, with its legal entity.
+  struct RoundConsent {
+    std::string legal_entity;
+    model::ConsentEntry entry;
+  };
+  // Applies `op`; the consent entries of an applied create or update are
+  // added to `consents` (RecordConsents orders and stores them).
   Result<model::OperationAck> ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
-                                       const model::Operation& op);
+                                       const model::Operation& op, std::vector<RoundConsent>& consents);
+  // Gives the round's consent entries headquarters' order and stores and
+  // distributes them (a grant and a withdrawal for one contact from
+  // different terminals: the withdrawal last), then makes each contact's
+  // consent on the customer's record what its last entry says.
+  Status RecordConsents(storage::ChainTxn& txn, std::vector<RoundConsent> round);
   // Returns: kOk; kPermissionDenied or kFailedPrecondition with the reason
   // it is refused; other codes when the store fails.
   Status ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,

@@ -127,6 +127,8 @@ class ChainTxn {
   virtual Result<std::optional<model::BookEntry>> FindBook(std::string_view legal_entity, std::string_view owner) = 0;
   // The next value of the client-book number sequence: 1, 2, 3, ...
   virtual Result<std::uint64_t> NextBookNumber() = 0;
+  // The next value of the consent ledger's sequence (its order, chain-wide): 1, 2, 3, ...
+  virtual Result<std::uint64_t> NextConsentNumber() = 0;
 
   // Adds or replaces an admin credential (by its token's hash).
   virtual Status PutAdminCredential(const AdminCredential& credential) = 0;
@@ -173,6 +175,9 @@ class ChainStore : public search::CustomerIndex {
                                                              std::size_t max) = 0;
   virtual Result<std::vector<model::AttributeValue>> Measures(std::string_view legal_entity,
                                                               const model::LocalId& customer) = 0;
+  // The customer's consent ledger, in headquarters' order.
+  virtual Result<std::vector<model::ConsentEntry>> Consents(std::string_view legal_entity,
+                                                            const model::LocalId& customer) = 0;
   virtual Result<std::vector<TerminalRecord>> Terminals() = 0;
   virtual Result<ChainStats> Stats() = 0;
   // The configuration text last saved (nullopt: never).

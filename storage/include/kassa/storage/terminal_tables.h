@@ -242,6 +242,9 @@ class ClientelingTable {
   // A customer's activities and notes, newest first, at most `max`.
   virtual Result<std::vector<model::TimelineEntry>> Timeline(const model::LocalId& customer, std::size_t max) = 0;
   virtual Result<std::vector<model::AttributeValue>> Measures(const model::LocalId& customer) = 0;
+  // A customer's consent ledger: the entries headquarters ordered, in its
+  // order, then those still queued here (seq 0), in the order they were made.
+  virtual Result<std::vector<model::ConsentEntry>> Consents(const model::LocalId& customer) = 0;
 };
 
 // Wrong-PIN counts and lockouts, kept durably so a restart does not lift a

@@ -20,5 +20,8 @@ boost::json::object CustomerJson(const model::Customer& c);
 
 // An activity or note: id, kind, at, worker_id, text (and activity_type).
 boost::json::object TimelineJson(const model::TimelineEntry& e);
+// {"seq" (null while not at headquarters yet), "channel", "contact", "granted",
+//  "text_version", "at", "terminal_id", "operator_id"}
+boost::json::object ConsentJson(const model::ConsentEntry& e);
 
 }  // namespace kassa::http

@@ -151,6 +151,33 @@ struct TimelineEntry {
   friend bool operator==(const TimelineEntry&, const TimelineEntry&) = default;
 };
 
+enum class ConsentChannel : std::uint8_t { kEmail = 1, kPhone = 2 };
+const char* ToString(ConsentChannel c);  // "email" | "phone"
+
+// One entry of a customer's consent ledger: a marketing consent given or
+// withdrawn for one contact, append-only. Made on a terminal with the edit
+// that changed the consent (Operation::consents); ordered by headquarters
+// (`seq`), never by terminal clocks.
+struct ConsentEntry {
+  LocalId id;                 // unique forever
+  LocalId customer_id;
+  ConsentChannel channel = ConsentChannel::kEmail;
+  std::string contact;        // the email, or the phone in E.164
+  bool granted = false;
+  std::string text_version;   // the consent text the customer was shown ("" when none)
+  std::int64_t at_ms = 0;     // when it was captured, by the terminal's clock (shown, never ordered by)
+  std::string terminal_id;
+  std::string operator_id;    // who captured it (a kiosk session's operator for self-service)
+  std::uint64_t seq = 0;      // headquarters' order; 0 until headquarters applied it
+  friend bool operator==(const ConsentEntry&, const ConsentEntry&) = default;
+};
+
+// The entries `after` adds to the ledger over `before` (nullptr: a new
+// customer): a contact whose consent is granted now and was not (or is
+// new), or was granted and is not any more (withdrawn, or the contact
+// removed). Ids and stamps are left for the caller.
+std::vector<ConsentEntry> ConsentChanges(const Customer* before, const Customer& after);
+
 // Headquarters' insight measures of one customer (churn likelihood, next
 // best action, ...), imported there; at most kMaxMeasures.
 struct CustomerMeasures {
@@ -166,6 +193,7 @@ struct ClientelingRecord {
   std::optional<BookEntry> book_entry;
   std::optional<TimelineEntry> timeline_entry;
   std::optional<CustomerMeasures> measures;
+  std::optional<ConsentEntry> consent;
   friend bool operator==(const ClientelingRecord&, const ClientelingRecord&) = default;
 };
 

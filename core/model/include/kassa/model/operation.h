@@ -50,6 +50,9 @@ struct Operation {
   std::string operator_id;
   std::optional<BookEntry> book_entry;          // kBookEntry
   std::optional<TimelineEntry> timeline_entry;  // kTimelineEntry
+  // Creates and updates: the consent ledger entries the change makes
+  // (ConsentChanges), applied at headquarters with it or not at all.
+  std::vector<ConsentEntry> consents;
   bool clienteling() const { return kind == OperationKind::kBookEntry || kind == OperationKind::kTimelineEntry; }
   friend bool operator==(const Operation&, const Operation&) = default;
 };

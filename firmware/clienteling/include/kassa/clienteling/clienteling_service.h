@@ -92,6 +92,9 @@ class ClientelingService {
   Result<model::TimelineEntry> AddNote(const Caller& caller, std::string_view customer_ref, std::string_view text);
   Result<std::vector<model::TimelineEntry>> Timeline(const Caller& caller, std::string_view customer_ref,
                                                      std::size_t max);
+  // The customer's consent ledger (storage::ClientelingTable::Consents).
+  // Returns: kOk; kNotFound.
+  Result<std::vector<model::ConsentEntry>> Consents(const Caller& caller, std::string_view customer_ref);
 
  private:
   Result<model::Operation> NewOperation(const Caller& caller, const model::Customer& c, model::OperationKind kind);

@@ -154,6 +154,10 @@ class CustomerService {
                     const std::string& operator_id, std::int64_t now_ms, model::Customer& c) const;
   // The new customer and its creation operation, validated, not stored.
   Result<model::Operation> PrepareCreate(const CustomerPatch& patch, const std::string& operator_id) const;
+  // Fills `op.consents` with the consent ledger entries the change from
+  // `before` (nullptr: a creation) to `op.customer` makes (model::ConsentChanges),
+  // stamped with the operation's time, terminal and operator.
+  Status RecordConsents(const model::Customer* before, model::Operation& op) const;
   // Stores `create` pending with its operation queued, or refuses when the
   // store is in sync mode, forbids offline creation and `offline_fallback`.
   Result<model::Customer> StorePending(const model::Operation& create, bool offline_fallback);
