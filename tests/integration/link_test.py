@@ -1682,3 +1682,81 @@ class LockAndWipeTest(ChainOfTwoTerminals):
         self.assertEqual((code, at_hq["id"]), (200, offline["id"]), at_hq)
         print("\n[lock] locked 3 days after the last contact (limit 2) with 1 operation queued; uploaded on "
               "reconnect as %s" % c["account"], flush=True)
+
+
+class ConsentLedgerTest(LinkTestCase):
+    """Issue 16, acceptance 3: grant, withdraw and grant again on two
+    terminals, one of them offline: the ledger holds all three entries in
+    headquarters' order on both terminals and at headquarters, each with its
+    text."""
+
+    EMAIL = "ledger.piekrit@example.lv"
+
+    @staticmethod
+    def ledger(terminal_or_port, ref, admin=False):
+        if admin:
+            code, body = http_json(terminal_or_port, "GET", "/v1/customers/%s/consents" % ref)
+        else:
+            code, body = terminal_or_port.http("GET", "/v1/customers/%s/consents" % ref)
+        assert code == 200, body
+        return body["consents"]
+
+    @staticmethod
+    def summary(entries):
+        return [(e["granted"], e["text_version"], e["terminal_id"], e["seq"] is not None) for e in entries]
+
+    def consent_edit(self, terminal, cid, granted, text):
+        code, c = terminal.get(cid)
+        self.assertEqual(code, 200, c)
+        code, after = terminal.http("PATCH", "/v1/customers/" + cid, {
+            "version": c["version"],
+            "secondary_emails": [{"value": self.EMAIL, "consent": granted, "consent_text_version": text}]})
+        self.assertEqual(code, 200, after)
+        return after
+
+    def test_grant_withdraw_and_grant_again_on_two_terminals_one_offline(self):
+        hq = self.hq().start()
+        t1 = self.terminal("T1", hq.link_port).start()
+        t2 = self.terminal("T2", hq.link_port).start()
+        code, c = t1.http("POST", "/v1/customers", {
+            "first_name": "Ilze", "last_name": "Piekritusi",
+            "secondary_emails": [{"value": self.EMAIL, "consent": True, "consent_text_version": "2026-11/lv"}]})
+        self.assertEqual(code, 201, c)
+        cid = c["id"]
+        wait_for(lambda: t1.drained() and t2.get(cid)[0] == 200 and not t2.get(cid)[1]["pending"], 20,
+                 "the customer on both terminals")
+        # T2 offline (its headquarters address leads nowhere), withdraws there.
+        real_port = t2.hq_port
+        t2.stop()
+        t2.hq_port = free_port()
+        t2.start()
+        self.consent_edit(t2, cid, False, "")
+        on_t2 = self.summary(self.ledger(t2, cid))
+        self.assertEqual(on_t2[-1], (False, "", "T2", False), on_t2)  # queued: no order yet
+        # T2 back: its withdrawal reaches headquarters and T1.
+        t2.stop()
+        t2.hq_port = real_port
+        t2.start()
+        wait_for(t2.drained, 30, "T2's withdrawal uploaded")
+        wait_for(lambda: len(self.ledger(t1, cid)) == 2, 20, "the withdrawal on T1")
+        code, on_t1 = t1.get(cid)
+        self.assertFalse(on_t1["secondary_emails"][0]["consent"]["granted"], on_t1)
+        # T1 grants again, on a newer text.
+        self.consent_edit(t1, cid, True, "2026-12/lv")
+        wait_for(t1.drained, 20, "T1's grant uploaded")
+        expected = [(True, "2026-11/lv", "T1", True), (False, "", "T2", True), (True, "2026-12/lv", "T1", True)]
+        account = on_t1["account"]
+        for name, read in [("T1", lambda: self.ledger(t1, cid)), ("T2", lambda: self.ledger(t2, cid)),
+                           ("headquarters", lambda: self.ledger(hq.admin_port, account, admin=True))]:
+            entries = wait_for(lambda: (lambda e: e if self.summary(e) == expected else None)(read()), 20,
+                               "the ledger of three entries on " + name)
+            seqs = [e["seq"] for e in entries]
+            self.assertEqual(seqs, sorted(seqs), name)
+            self.assertEqual(len({e["contact"] for e in entries}), 1)
+        # The record follows the ledger's last entry everywhere.
+        for t in (t1, t2):
+            wait_for(lambda: t.get(cid)[1]["secondary_emails"][0]["consent"]["granted"], 20, "the grant on the record")
+        code, export = http_json(hq.admin_port, "GET", "/v1/customers/%s/export" % account)
+        self.assertEqual(code, 200, export)
+        self.assertEqual(self.summary(export["consent_ledger"]), expected)
+        print("\n[consent] ledger seqs %s identical on T1, T2 and headquarters" % seqs, flush=True)
