@@ -381,10 +381,11 @@ function shownValue(name, value) {
 }
 
 async function customerView(id) {
-  const [{status, body: c}, card, timeline] = await Promise.all([
+  const [{status, body: c}, card, timeline, ledger] = await Promise.all([
     api("GET", "/v1/customers/" + encodeURIComponent(id)),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/card`),
-    api("GET", `/v1/customers/${encodeURIComponent(id)}/timeline`)]);
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/timeline`),
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/consents`)]);
   if (status !== 200) return show(h("p", {class: "field-error"}, message(c)));
   const dl = h("dl", {class: "facts"});
   const fact = (label, value, testid) => {
@@ -414,6 +415,14 @@ async function customerView(id) {
       h("strong", {}, e.kind === "note" ? t("timeline.note") :
         (state.clienteling.activity_types.find((x) => x.id === e.activity_type)?.name || e.activity_type)),
       " · ", e.worker_id, e.text ? h("p", {}, e.text) : null)));
+  // The consent ledger: every consent given or withdrawn, in headquarters' order.
+  const consents = (ledger.body?.consents || []).map((e) => h("li", {},
+    h("time", {datetime: e.at}, i18n.date(e.at)), " ",
+    h("strong", {}, e.granted ? t("consent.given") : t("consent.withdrawn")), " · ",
+    e.channel === "phone" ? i18n.phone(e.contact) : e.contact,
+    e.text_version ? ` · ${t("consent.text")} ${e.text_version}` : "",
+    ` · ${e.operator_id || "-"} @ ${e.terminal_id}`,
+    e.seq === null ? ` · ${t("customer.pending")}` : ""));
   const quick = timelineQuickAdd(id);
   const actions = h("div", {class: "actions"},
     can("edit_customer") ? h("a", {class: "button", href: `#/edit/${id}`}, t("customer.edit")) : null,
@@ -428,7 +437,9 @@ async function customerView(id) {
     }}, t("receipt.print")));
   show(h("article", {class: "card", "data-testid": "customer"},
     h("h1", {}, c.name), dl, facts, actions),
-    h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries));
+    h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries),
+    consents.length ? h("section", {class: "card", "aria-labelledby": "cl"}, h("h2", {id: "cl"}, t("consent.history")),
+                        h("ol", {class: "timeline", "data-testid": "consents"}, ...consents)) : null);
   if (c.pending) {
     // The number may have arrived while this page loaded (its event came first).
     const again = await api("GET", "/v1/customers/" + encodeURIComponent(id));

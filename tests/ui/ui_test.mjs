@@ -516,6 +516,11 @@ describe("associate screens", {concurrency: false}, () => {
     await page.evaluate(() => sessionStorage.removeItem("kassa.token"));
     await page.reload();
     await signIn("A1", "1111");
+    // The consent given at the kiosk is in her consent history, with its text.
+    await page.goto(base + "/#/customer/" + found.body.results[0].customer.id);
+    await page.getByTestId("consents").waitFor();
+    assert.match(await page.getByTestId("consents").textContent(),
+                 /Consent given · aija@example\.lv · text 2026-11\/lv · K1 @ UI-1/);
   });
 
   test("every screen is served by kassad: no external requests", async () => {
