@@ -154,6 +154,7 @@ async function loadContext() {
   state.kiosk = me.body.kind === "kiosk";
   if (state.kiosk) {
     state.store = (await api("GET", "/v1/store")).body;
+    await loadConsentTexts();
     return true;
   }
   state.idleSeconds = me.body.idle_timeout_s;
@@ -558,14 +559,28 @@ async function enterKiosk(params) {
   await api("DELETE", "/v1/session");
   setToken(body.token);
   state.kiosk = true;
+  await loadConsentTexts();
   kioskView(params);
+}
+
+// The consent texts headquarters published for the legal entity.
+async function loadConsentTexts() {
+  state.consentTexts = (await api("GET", "/v1/consent-texts")).body?.consent_texts || [];
 }
 
 function kioskView(params) {
   if (!document.body.classList.contains("kiosk")) state.kioskLang = i18n.lang;  // entering kiosk mode
   document.body.classList.add("kiosk");
   const resetMs = Number(params.get("reset")) || 20000;
-  const version = `${t("kiosk.consent.version")}/${i18n.lang}`;
+  // The consent text headquarters published for this language (its newest
+  // version), else the screens' own; the consent records which one was shown.
+  const consentText = (kind, textKey) => {
+    const published = (state.consentTexts || []).filter((x) => x.id === "marketing-" + kind && x.language === i18n.lang)
+      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+    return published ? {text: published.text, reference: published.reference}
+                     : {text: t(textKey), reference: `${t("kiosk.consent.version")}/${i18n.lang}`};
+  };
+  const texts = {email: consentText("email", "kiosk.consent.email"), phone: consentText("phone", "kiosk.consent.phone")};
   let idle = 0;
   // Back to a blank form in the kiosk's own language: nothing of this customer stays.
   const restart = async () => {
@@ -577,12 +592,12 @@ function kioskView(params) {
   const field = (name, type, label) =>
     h("label", {class: "row", for: "k-" + name}, h("span", {}, label),
       h("input", {id: "k-" + name, name, type, "data-field": name, autocomplete: "off"}));
-  const consent = (kind, textKey) => {
+  const consent = (kind) => {
     const id = "k-consent-" + kind;
     return h("div", {class: "consent"},
       h("label", {class: "switch", for: id}, h("input", {id, type: "checkbox", role: "switch", "data-consent": kind}),
-        h("span", {}, t(textKey))),
-      h("small", {class: "note"}, t("kiosk.consent.versionlabel", {version})));
+        h("span", {"data-testid": "consent-text-" + kind}, texts[kind].text)),
+      h("small", {class: "note"}, t("kiosk.consent.versionlabel", {version: texts[kind].reference})));
   };
   const languages = h("div", {class: "actions", role: "group", "aria-label": t("lang.label")},
     ...["en", "lv", "zh", "fi", "sv"].map((l) => h("button", {type: "button", "data-lang": l,
@@ -592,8 +607,12 @@ function kioskView(params) {
     const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
     const checked = (kind) => form.querySelector(`[data-consent="${kind}"]`).checked;
     const body = {first_name: v("first_name"), last_name: v("last_name"), receipt_preference: "print"};
-    if (v("email")) body.secondary_emails = [{value: v("email"), consent: checked("email"), consent_text_version: version}];
-    if (v("phone")) body.secondary_phones = [{value: v("phone"), consent: checked("phone"), consent_text_version: version}];
+    if (v("email")) {
+      body.secondary_emails = [{value: v("email"), consent: checked("email"), consent_text_version: texts.email.reference}];
+    }
+    if (v("phone")) {
+      body.secondary_phones = [{value: v("phone"), consent: checked("phone"), consent_text_version: texts.phone.reference}];
+    }
     const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
     if (status !== 201) return showError(form, answer);
     clearTimeout(idle);
@@ -604,8 +623,8 @@ function kioskView(params) {
   }},
   h("h1", {}, t("kiosk.title")), languages,
   field("first_name", "text", t("form.first_name")), field("last_name", "text", t("form.last_name")),
-  field("email", "email", t("form.email")), consent("email", "kiosk.consent.email"),
-  field("phone", "tel", t("form.phone")), consent("phone", "kiosk.consent.phone"),
+  field("email", "email", t("form.email")), consent("email"),
+  field("phone", "tel", t("form.phone")), consent("phone"),
   h("div", {class: "actions"}, h("button", {type: "submit", class: "primary", "data-testid": "kiosk-submit"}, t("kiosk.submit"))));
   form.addEventListener("input", touch);
   touch();

@@ -205,7 +205,15 @@ std::optional<Reply> Export(AdminContext& self, Call& call) {
   auto consents = store.Consents(le, **id);
   if (!consents.ok()) return Error(consents.status());
   json::array timeline_out, measures_out, books_out, consents_out;
-  for (const auto& e : *consents) consents_out.push_back(http::ConsentJson(e));
+  const LegalEntity* entity_config = self.registry.config().FindLegalEntity(le);
+  for (const auto& e : *consents) {
+    json::object entry = http::ConsentJson(e);
+    const model::ConsentText* text =
+        entity_config == nullptr ? nullptr
+                                 : entity_config->clienteling.FindConsentText(model::ConsentTextId(e.channel), e.text_version);
+    entry["text"] = text == nullptr ? json::value(nullptr) : json::value(text->text);
+    consents_out.push_back(std::move(entry));
+  }
   for (const auto& e : *timeline) timeline_out.push_back(TimelineJson(e));
   for (const auto& m : *measures) measures_out.push_back(json::object{{"name", m.name}, {"value", m.value}});
   for (const auto& b : *books) {

@@ -80,6 +80,20 @@ Result<ChainConfig> Registry::SealBadges(storage::ChainStore& store, ChainConfig
 }
 
 Status Registry::ReplaceConfig(const ChainConfig& given, std::string_view who) {
+  // Consent texts are records: the ledger names them, so a text once
+  // published stays, word for word (a new wording is a new version).
+  for (const auto& old : config_.legal_entities) {
+    const LegalEntity* now = given.FindLegalEntity(old.id);
+    for (const model::ConsentText& t : old.clienteling.consent_texts) {
+      const model::ConsentText* kept = now == nullptr ? nullptr : now->clienteling.FindConsentText(t.id, t.Reference());
+      if (kept == nullptr || kept->text != t.text) {
+        KASSA_LOG(kWarning) << "refused a configuration that drops or rewords consent text " << t.id << " "
+                            << t.Reference() << " of " << old.id;
+        return kassa::Status(StatusCode::kInvalidArgument,
+                             "consent_texts: a published consent text is kept word for word; publish a new version instead");
+      }
+    }
+  }
   KASSA_TRY_ASSIGN(const ChainConfig config, SealBadges(store_, given));
   std::vector<std::string> changed;
   // Clienteling records that differ from the configuration before, per legal entity.

@@ -117,6 +117,8 @@ m::ClientelingConfig Config() {
       {"spend", "Spend", m::AttributeType::kDecimal, 60, true, {}},
   };
   c.activity_types = {{"visit", "Store visit"}, {"call", "Phone call"}};
+  c.consent_texts = {{"marketing-email", "2026-11", "lv", std::string(m::kMaxConsentTextBytes, 'a')},
+                     {"marketing-phone", "2026-11", "lv", "Jā, īsziņās."}};
   c.max_pin_attempts = 3;
   c.lockout_s = 300;
   c.idle_timeout_s = 60;
@@ -249,7 +251,10 @@ TEST(ClientelingCodecTest, RecordsAndOperationsRoundTrip) {
                                          "A1", std::string(1000, 'x')};
   m::ClientelingRecord measures;
   measures.measures = m::CustomerMeasures{*m::LocalId::Generate(), {{"Churn", "1%"}, {"NBA", "Call"}}};
-  for (const auto& r : {config, op, entry, note, measures}) {
+  m::ClientelingRecord consent;
+  consent.consent = m::ConsentEntry{*m::LocalId::Generate(), *m::LocalId::Generate(), m::ConsentChannel::kPhone,
+                                    "+37129112244", true, "2026-11/lv", 9, "POS-1", "A1", 42};
+  for (const auto& r : {config, op, entry, note, measures, consent}) {
     const auto bytes = proto_codec::EncodeClientelingRecord(r);
     ASSERT_TRUE(bytes.ok()) << bytes.status().detail();
     const auto back = proto_codec::DecodeClientelingRecord(*bytes);

@@ -415,6 +415,24 @@ TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRou
   EXPECT_TRUE(store_->Consents("GB01", id)->empty());
 }
 
+// Consent texts are records: once published, kept word for word.
+TEST_F(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
+  ChainConfig config = SampleChain();
+  config.legal_entities[0].clienteling.consent_texts = {{"marketing-email", "2026-11", "en", "Yes, email me offers."}};
+  ASSERT_TRUE(registry_->ReplaceConfig(config, "it").ok());
+  ChainConfig reworded = config;
+  reworded.legal_entities[0].clienteling.consent_texts[0].text = "Yes, email me offers and news.";
+  EXPECT_EQ(registry_->ReplaceConfig(reworded, "it").field(), "consent_texts");
+  ChainConfig dropped = config;
+  dropped.legal_entities[0].clienteling.consent_texts.clear();
+  EXPECT_EQ(registry_->ReplaceConfig(dropped, "it").field(), "consent_texts");
+  ChainConfig next = config;
+  next.legal_entities[0].clienteling.consent_texts.push_back({"marketing-email", "2026-12", "en", "Yes, email me offers and news."});
+  ASSERT_TRUE(registry_->ReplaceConfig(next, "it").ok());
+  EXPECT_NE(registry_->config().FindLegalEntity("GB01")->clienteling.FindConsentText("marketing-email", "2026-12/en"),
+            nullptr);
+}
+
 TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

@@ -51,12 +51,17 @@ def chain_config(workdir, operators=None):
     """config/chain.sample.json with CLIENTELING and `operators` (default IT_OPERATORS), as a file."""
     with open(CHAIN_CONFIG) as f:
         config = json.load(f)
-    config["legal_entities"][0]["clienteling"] = CLIENTELING
+    config["legal_entities"][0]["clienteling"] = dict(CLIENTELING, consent_texts=CONSENT_TEXTS)
     config["legal_entities"][0]["operators"] = operators if operators is not None else IT_OPERATORS
     path = os.path.join(workdir, "chain.json")
     with open(path, "w") as f:
         json.dump(config, f)
     return path
+
+
+# Two versions of the e-mail marketing consent in Latvian (ConsentLedgerTest).
+CONSENT_TEXTS = [{"id": "marketing-email", "version": v, "language": "lv", "text": "Piekrītu e-pasta piedāvājumiem (%s)." % v}
+                 for v in ("2026-11", "2026-12")]
 
 
 # kassa-hq's admin token by admin port: every admin route needs one, and
@@ -1759,4 +1764,7 @@ class ConsentLedgerTest(LinkTestCase):
         code, export = http_json(hq.admin_port, "GET", "/v1/customers/%s/export" % account)
         self.assertEqual(code, 200, export)
         self.assertEqual(self.summary(export["consent_ledger"]), expected)
+        # Each entry with the text it was given on (a withdrawal names none).
+        self.assertEqual([e["text"] for e in export["consent_ledger"]],
+                         ["Piekrītu e-pasta piedāvājumiem (2026-11).", None, "Piekrītu e-pasta piedāvājumiem (2026-12)."])
         print("\n[consent] ledger seqs %s identical on T1, T2 and headquarters" % seqs, flush=True)

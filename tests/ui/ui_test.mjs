@@ -479,6 +479,8 @@ describe("associate screens", {concurrency: false}, () => {
     await form.waitFor();
     await page.locator("button[data-lang=lv]").click();
     await page.getByText("Pievienojieties mūsu lojalitātes klubam").waitFor();
+    // The consent text is the one headquarters published (config/chain.sample.json), not the screens' own.
+    assert.match(await page.getByTestId("consent-text-email").textContent(), /^Jā, sūtiet man Dzintara piedāvājumus/);
     await page.locator("#k-first_name").fill("Aija");
     await page.locator("#k-last_name").fill("Kiosks");
     await page.locator("#k-email").fill("aija@example.lv");

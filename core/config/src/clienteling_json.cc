@@ -49,7 +49,8 @@ Status ParseClienteling(const json::value& v, const std::string& legal_entity, c
   if (!v.is_object()) return InvalidAt(field, where, "must be an object");
   const json::object& o = v.get_object();
   const std::string w = where + ".";
-  KASSA_TRY(CheckMembers(o, {"roles", "attributes", "activity_types", "idle_timeout_s", "max_pin_attempts", "lockout_s"},
+  KASSA_TRY(CheckMembers(o, {"roles", "attributes", "activity_types", "consent_texts", "idle_timeout_s",
+                             "max_pin_attempts", "lockout_s"},
                          w, field));
   out = m::ClientelingConfig{};
   out.legal_entity = legal_entity;
@@ -93,6 +94,16 @@ Status ParseClienteling(const json::value& v, const std::string& legal_entity, c
         KASSA_TRY(ReadString(a, "id", at, t.id, true, field));
         KASSA_TRY(ReadString(a, "name", at, t.name, true, field));
         out.activity_types.push_back(std::move(t));
+        return Status::Ok();
+      }));
+  KASSA_TRY(ForEachObject(o, "consent_texts", w, field, [&](const json::object& a, const std::string& at) -> Status {
+        KASSA_TRY(CheckMembers(a, {"id", "version", "language", "text"}, at, field));
+        m::ConsentText t;
+        KASSA_TRY(ReadString(a, "id", at, t.id, true, field));
+        KASSA_TRY(ReadString(a, "version", at, t.version, true, field));
+        KASSA_TRY(ReadString(a, "language", at, t.language, true, field));
+        KASSA_TRY(ReadString(a, "text", at, t.text, true, field));
+        out.consent_texts.push_back(std::move(t));
         return Status::Ok();
       }));
   KASSA_TRY(ReadU32(o, "idle_timeout_s", w, out.idle_timeout_s, field));
@@ -192,9 +203,14 @@ json::object ClientelingToJson(const m::ClientelingConfig& c) {
   }
   json::array types;
   for (const auto& t : c.activity_types) types.push_back(json::object{{"id", t.id}, {"name", t.name}});
+  json::array texts;
+  for (const auto& t : c.consent_texts) {
+    texts.push_back(json::object{{"id", t.id}, {"version", t.version}, {"language", t.language}, {"text", t.text}});
+  }
   return json::object{{"roles", std::move(roles)},
                       {"attributes", std::move(attributes)},
                       {"activity_types", std::move(types)},
+                      {"consent_texts", std::move(texts)},
                       {"idle_timeout_s", c.idle_timeout_s},
                       {"max_pin_attempts", c.max_pin_attempts},
                       {"lockout_s", c.lockout_s}};

@@ -170,6 +170,17 @@ const char* ToString(TimelineKind k) { return k == TimelineKind::kActivity ? "ac
 
 const char* ToString(ConsentChannel c) { return c == ConsentChannel::kPhone ? "phone" : "email"; }
 
+const char* ConsentTextId(ConsentChannel c) {
+  return c == ConsentChannel::kPhone ? "marketing-phone" : "marketing-email";
+}
+
+const ConsentText* ClientelingConfig::FindConsentText(std::string_view id, std::string_view reference) const {
+  for (const auto& t : consent_texts) {
+    if (t.id == id && t.Reference() == reference) return &t;
+  }
+  return nullptr;
+}
+
 std::vector<ConsentEntry> ConsentChanges(const Customer* before, const Customer& after) {
   std::vector<ConsentEntry> out;
   const auto compare = [&](ConsentChannel channel, const std::vector<SecondaryContact>* old_list,
@@ -270,6 +281,19 @@ Status CheckClientelingConfig(const ClientelingConfig& config, std::string& fiel
     KASSA_TRY(CheckText(field, at + ".id", t.id, kMaxActivityTypeIdBytes, true));
     KASSA_TRY(CheckText(field, at + ".name", t.name, kMaxActivityTypeNameBytes, true));
     if (config.FindActivityType(t.id) != &t) return InvalidAt(field, at + ".id", "appears twice");
+  }
+  if (config.consent_texts.size() > kMaxConsentTexts) return InvalidAt(field, "consent_texts", "too many (at most 16)");
+  for (std::size_t i = 0; i < config.consent_texts.size(); ++i) {
+    const auto& t = config.consent_texts[i];
+    const std::string at = "consent_texts[" + std::to_string(i) + "]";
+    KASSA_TRY(CheckText(field, at + ".id", t.id, kMaxConsentTextIdBytes, true));
+    KASSA_TRY(CheckText(field, at + ".version", t.version, kMaxPublishedVersionBytes, true));
+    KASSA_TRY(CheckText(field, at + ".language", t.language, kMaxConsentTextLanguageBytes, true));
+    KASSA_TRY(CheckText(field, at + ".text", t.text, kMaxConsentTextBytes, true));
+    if (t.version.find('/') != std::string::npos) return InvalidAt(field, at + ".version", "must not contain /");
+    if (config.FindConsentText(t.id, t.Reference()) != &t) {
+      return InvalidAt(field, at, "the same id, version and language appear twice");
+    }
   }
   if (config.max_pin_attempts == 0) return InvalidAt(field, "max_pin_attempts", "at least 1");
   if (!config.badge_key.empty() && config.badge_key.size() != 32) return InvalidAt(field, "badge_key", "32 bytes");

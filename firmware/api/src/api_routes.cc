@@ -268,6 +268,7 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::get, "/v1/session", "session", &SessionInfo},
     {Verb::delete_, "/v1/session", "session", &SignOut},
     {Verb::get, "/v1/clienteling", "session", &Configuration},
+    {Verb::get, "/v1/consent-texts", "session", &ConsentTexts},
     {Verb::get, "/v1/operators", "session", &Operators},
     {Verb::get, "/v1/clientbook", "session", &Book},
     {Verb::post, "/v1/clientbook/entries", "session", &AddToBook},

@@ -96,7 +96,7 @@ bool KioskMay(const http::RouteInfo& route) {
   static constexpr std::pair<V, std::string_view> kKioskRoutes[] = {
       {V::post, "/v1/customers"},           {V::get, "/v1/customers/{ref}"},
       {V::post, "/v1/customers/{ref}/receipt"}, {V::get, "/v1/session"},
-      {V::delete_, "/v1/session"},
+      {V::delete_, "/v1/session"},           {V::get, "/v1/consent-texts"},
   };
   for (const auto& [method, pattern] : kKioskRoutes) {
     if (route.method == method && route.pattern == pattern) return true;
@@ -207,6 +207,17 @@ std::optional<Reply> SignOut(ApiContext& self, Call& call) {
 
 std::optional<Reply> Configuration(ApiContext&, Call& call) {
   return Reply{200, config::ClientelingToJson(CallerOf(call).config)};
+}
+
+// The legal entity's consent texts, as headquarters published them; the
+// screens show these and record the one shown ("VERSION/LANGUAGE").
+std::optional<Reply> ConsentTexts(ApiContext&, Call& call) {
+  json::array texts;
+  for (const auto& t : CallerOf(call).config.consent_texts) {
+    texts.push_back(json::object{{"id", t.id}, {"version", t.version}, {"language", t.language}, {"text", t.text},
+                                 {"reference", t.Reference()}});
+  }
+  return Reply{200, json::object{{"consent_texts", std::move(texts)}}};
 }
 
 std::optional<Reply> Operators(ApiContext& self, Call& call) {

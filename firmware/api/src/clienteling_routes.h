@@ -49,6 +49,7 @@ std::optional<Reply> Reassign(ApiContext& context, Call& call);
 std::optional<Reply> Card(ApiContext& context, Call& call);
 std::optional<Reply> Timeline(ApiContext& context, Call& call);
 std::optional<Reply> Consents(ApiContext& context, Call& call);
+std::optional<Reply> ConsentTexts(ApiContext& context, Call& call);
 std::optional<Reply> AddActivity(ApiContext& context, Call& call);
 std::optional<Reply> AddNote(ApiContext& context, Call& call);
 

@@ -26,6 +26,12 @@ KASSA_BOUND(kassa_link_v1_Operator::badge_hmac, 64);
 KASSA_BOUND(kassa_link_v1_BookEntry::book_number, m::kMaxBookNumberBytes);
 KASSA_BOUND(kassa_link_v1_TimelineEntry::text, m::kMaxTimelineTextBytes);
 KASSA_BOUND(kassa_link_v1_ConsentEntry::contact, m::kMaxEmailBytes);
+KASSA_BOUND(kassa_link_v1_ConsentText::id, m::kMaxConsentTextIdBytes);
+KASSA_BOUND(kassa_link_v1_ConsentText::version, m::kMaxPublishedVersionBytes);
+KASSA_BOUND(kassa_link_v1_ConsentText::language, m::kMaxConsentTextLanguageBytes);
+KASSA_BOUND(kassa_link_v1_ConsentText::text, m::kMaxConsentTextBytes);
+static_assert(sizeof(kassa_link_v1_ClientelingConfig::consent_texts) / sizeof(kassa_link_v1_ConsentText) ==
+              m::kMaxConsentTexts);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::roles) / sizeof(kassa_link_v1_Role) == m::kMaxRoles);
 static_assert(sizeof(kassa_link_v1_ClientelingConfig::attributes) / sizeof(kassa_link_v1_AttributeDefinition) ==
               m::kMaxAttributeDefinitions);
@@ -88,6 +94,15 @@ Status FillConfig(const m::ClientelingConfig& c, kassa_link_v1_ClientelingConfig
   if (c.badge_key.size() > sizeof(p.badge_key.bytes)) return TooLong("badge_key: too long for the record");
   p.badge_key.size = static_cast<pb_size_t>(c.badge_key.size());
   std::memcpy(p.badge_key.bytes, c.badge_key.data(), c.badge_key.size());
+  if (c.consent_texts.size() > m::kMaxConsentTexts) return TooLong("consent_texts: too many for the record");
+  p.consent_texts_count = static_cast<pb_size_t>(c.consent_texts.size());
+  for (std::size_t i = 0; i < c.consent_texts.size(); ++i) {
+    const m::ConsentText& t = c.consent_texts[i];
+    if (!PutString(p.consent_texts[i].id, t.id) || !PutString(p.consent_texts[i].version, t.version) ||
+        !PutString(p.consent_texts[i].language, t.language) || !PutString(p.consent_texts[i].text, t.text)) {
+      return TooLong("consent_texts: too long for the record");
+    }
+  }
   return Status::Ok();
 }
 
@@ -111,6 +126,10 @@ Result<m::ClientelingConfig> ReadConfig(const kassa_link_v1_ClientelingConfig& p
   c.max_pin_attempts = p.max_pin_attempts;
   c.lockout_s = p.lockout_s;
   c.badge_key.assign(reinterpret_cast<const char*>(p.badge_key.bytes), p.badge_key.size);
+  for (pb_size_t i = 0; i < p.consent_texts_count; ++i) {
+    const auto& t = p.consent_texts[i];
+    c.consent_texts.push_back({GetString(t.id), GetString(t.version), GetString(t.language), GetString(t.text)});
+  }
   return c;
 }
 

@@ -36,6 +36,11 @@ inline constexpr std::size_t kMaxActivityTypes = 32;
 inline constexpr std::size_t kMaxActivityTypeIdBytes = 32;
 inline constexpr std::size_t kMaxActivityTypeNameBytes = 60;
 inline constexpr std::size_t kMaxTimelineTextBytes = 1000;
+inline constexpr std::size_t kMaxConsentTexts = 16;
+inline constexpr std::size_t kMaxConsentTextIdBytes = 32;
+inline constexpr std::size_t kMaxPublishedVersionBytes = 16;  // ConsentText::version: its Reference() fits kMaxConsentTextVersionBytes
+inline constexpr std::size_t kMaxConsentTextLanguageBytes = 12;
+inline constexpr std::size_t kMaxConsentTextBytes = 2000;
 inline constexpr std::size_t kMaxMeasures = 3;
 inline constexpr std::size_t kMaxBookNumberBytes = 20;
 
@@ -88,6 +93,26 @@ struct ActivityType {
   friend bool operator==(const ActivityType&, const ActivityType&) = default;
 };
 
+enum class ConsentChannel : std::uint8_t { kEmail = 1, kPhone = 2 };
+const char* ToString(ConsentChannel c);  // "email" | "phone"
+
+// A consent text as the customer reads it, a record at headquarters: once
+// published it is kept unchanged (a new wording is a new version). A consent
+// names the text it was given on as "VERSION/LANGUAGE" (Consent::text_version);
+// the text's id follows from the contact's channel ("marketing-email",
+// "marketing-phone").
+struct ConsentText {
+  std::string id;
+  std::string version;   // "2026-11"
+  std::string language;  // "lv"
+  std::string text;
+  std::string Reference() const { return version + "/" + language; }
+  friend bool operator==(const ConsentText&, const ConsentText&) = default;
+};
+
+// The id of the consent text for a contact of `channel`.
+const char* ConsentTextId(ConsentChannel channel);  // "marketing-email" | "marketing-phone"
+
 // Per legal entity, from headquarters.
 struct ClientelingConfig {
   std::string legal_entity;
@@ -101,7 +126,10 @@ struct ClientelingConfig {
   // kept and distributed only as HMAC-SHA-256 under it (Operator::badge_hmac).
   // Never shown by any API.
   std::string badge_key;
+  std::vector<ConsentText> consent_texts;  // every version ever published
   const Role* FindRole(std::string_view id) const;
+  // The text `id` whose Reference() is `reference` (nullptr: none).
+  const ConsentText* FindConsentText(std::string_view id, std::string_view reference) const;
   const AttributeDefinition* FindAttribute(std::string_view name) const;
   const ActivityType* FindActivityType(std::string_view id) const;
   friend bool operator==(const ClientelingConfig&, const ClientelingConfig&) = default;
@@ -150,9 +178,6 @@ struct TimelineEntry {
   std::string text;
   friend bool operator==(const TimelineEntry&, const TimelineEntry&) = default;
 };
-
-enum class ConsentChannel : std::uint8_t { kEmail = 1, kPhone = 2 };
-const char* ToString(ConsentChannel c);  // "email" | "phone"
 
 // One entry of a customer's consent ledger: a marketing consent given or
 // withdrawn for one contact, append-only. Made on a terminal with the edit
