@@ -406,7 +406,7 @@ TEST_F(SyncCreateTest, ALockedOrWipedTerminalServesNoCustomerDataAndQueuesNothin
   StartSync(/*allow_offline=*/true);
   const model::Customer c = MustCreate(JohnSmith());
   hq_.received.clear();
-  const std::size_t queued = store_->diagnostics().Stats()->outbox_length;
+  const std::uint64_t queued = store_->diagnostics().Stats()->outbox_length;
   for (const AccessState state : {AccessState::kLocked, AccessState::kWiped}) {
     service_->SetAccess(Access{state, kT0});
     const auto expect_refused = [&](const Status& s, const char* what) {
