@@ -26,6 +26,8 @@ namespace {
 constexpr std::size_t kDistributionFrameBytes = 256 * 1024;
 // Log scans per wake-up when a store's changes are sparse in the log.
 constexpr int kMaxScansPerPump = 16;
+// Erasures sent ahead of a catch-up, at most (about 40 bytes each: one frame).
+constexpr std::size_t kMaxErasuresAhead = 4096;
 // Operations per group commit at most: the loop returns between commits to
 // read, send heartbeats and distribute, however many terminals upload.
 constexpr std::size_t kMaxGroupOperations = 512;
@@ -317,6 +319,8 @@ class Session : public std::enable_shared_from_this<Session> {
     welcome.server_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count();
     if (auto p = proto_codec::EncodeWelcome(welcome); p.ok()) conn_->Send(FrameType::kWelcome, *p);
+    if (wipe_ordered_ms_ != 0) return;
+    SendErasuresAhead(server, stats.ok() ? stats->head_seq : 0);
     Pump();
   }
 
@@ -338,6 +342,30 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     conn_->CloseWithError("this terminal was wiped; enrol it anew",
                           Status(StatusCode::kPermissionDenied, "link: terminal wiped"));
+  }
+
+  // A terminal behind the log erases first: the newest kMaxErasuresAhead
+  // erasures of its legal entity after its cursor go before the catch-up
+  // (older ones still come in order with it).
+  void SendErasuresAhead(LinkServer::Impl& server, std::uint64_t head) {
+    if (sent_upto_ >= head) return;
+    const model::StoreConfig* store = server.registry.config().FindStore(store_id_);
+    auto erasures = server.registry.store().Erasures(kMaxErasuresAhead);
+    if (store == nullptr || !erasures.ok()) return;
+    Bytes payload;
+    std::size_t n = 0;
+    for (const auto& e : *erasures) {
+      if (e.seq <= sent_upto_ || e.legal_entity != store->legal_entity) continue;
+      model::Change change;
+      change.seq = e.seq;
+      change.kind = model::Change::Kind::kCustomerErased;
+      change.erased = e.customer;
+      if (!proto_codec::AppendDistributionChange(change, payload).ok()) return;
+      ++n;
+    }
+    if (n == 0) return;
+    KASSA_LOG(kInfo) << "terminal " << terminal_id_ << ": " << n << " erasure(s) sent ahead of its catch-up";
+    conn_->Send(FrameType::kErasuresAhead, payload);
   }
 
   void OnSearch(LinkServer::Impl& server, ByteView payload) {

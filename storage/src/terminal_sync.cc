@@ -88,6 +88,29 @@ Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<mo
   return result;
 }
 
+Result<std::vector<model::LocalId>> LmdbSyncState::ApplyErasuresAhead(const std::vector<model::Change>& erasures) {
+  for (const auto& change : erasures) {
+    if (change.kind != model::Change::Kind::kCustomerErased) {
+      return Status(StatusCode::kInvalidArgument, "distribution: only erasures are sent ahead");
+    }
+  }
+  std::vector<model::LocalId> erased;
+  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
+    erased.clear();
+    QueuedOps queued_ops(txn, core_.outbox);
+    KASSA_TRY_ASSIGN(const std::uint64_t cursor, core_.MetaU64(txn, kCursorKey, 0));
+    for (const auto& change : erasures) {
+      if (change.seq <= cursor) continue;  // applied in order already
+      KASSA_TRY_ASSIGN(const bool done, core_.Erased(txn, change.erased));
+      if (done) continue;
+      KASSA_TRY(core_.EraseCustomer(txn, queued_ops, change.erased, change.seq).status());
+      erased.push_back(change.erased);
+    }
+    return Status::Ok();
+  }));
+  return erased;
+}
+
 Result<std::uint64_t> LmdbSyncState::DistributionCursor() {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
   return core_.MetaU64(txn, kCursorKey, 0);

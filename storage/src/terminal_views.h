@@ -39,6 +39,7 @@ class LmdbSyncState final : public On<SyncState> {
   Result<AckResult> ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
                               std::int64_t now_ms) override;
   Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes) override;
+  Result<std::vector<model::LocalId>> ApplyErasuresAhead(const std::vector<model::Change>& erasures) override;
   Result<std::uint64_t> DistributionCursor() override;
   Status ResetDistributionCursor(std::uint64_t cursor) override;
   Result<std::int64_t> LastContactMs() override;

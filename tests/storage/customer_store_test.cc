@@ -1015,6 +1015,49 @@ TEST_P(CustomerStoreTest, APendingCompactionRunsOnTheNextStart) {
   ExpectConsistent();
 }
 
+// Erase first on catch-up: erasures sent ahead erase at once without moving
+// the cursor; the catch-up after them neither brings the customer back nor
+// erases twice, and its own changes apply.
+TEST_P(CustomerStoreTest, ErasuresSentAheadEraseFirstAndTheCatchUpChangesNothingOfThem) {
+  model::Customer gone = NewCustomer("Aheadmarker");
+  model::Customer kept = NewCustomer("Keptahead", "+442079460959");
+  const model::Operation create_gone = CreateOp(gone);
+  const model::Operation create_kept = CreateOp(kept);
+  ASSERT_TRUE(store_->customers().Create(gone, &create_gone).ok());
+  ASSERT_TRUE(store_->customers().Create(kept, &create_kept).ok());
+  model::Change erasure;
+  erasure.seq = 30;
+  erasure.kind = model::Change::Kind::kCustomerErased;
+  erasure.erased = gone.id;
+  model::Change not_an_erasure;
+  not_an_erasure.seq = 31;
+  not_an_erasure.customer = kept;
+  EXPECT_EQ(store_->sync().ApplyErasuresAhead({erasure, not_an_erasure}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->customers().Get(gone.id).ok());  // nothing applied
+
+  auto ahead = store_->sync().ApplyErasuresAhead({erasure});
+  ASSERT_TRUE(ahead.ok()) << ahead.status().detail();
+  EXPECT_EQ(*ahead, std::vector<model::LocalId>{gone.id});
+  EXPECT_EQ(store_->customers().Get(gone.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*store_->sync().DistributionCursor(), 0u);  // the catch-up still comes in order
+  EXPECT_TRUE(store_->sync().ApplyErasuresAhead({erasure})->empty());  // again: nothing new
+
+  // The catch-up: an older upsert of the erased customer is dropped, the erasure changes nothing.
+  model::Change older;
+  older.seq = 10;
+  older.customer = gone;
+  older.customer.account = "LV00000010";
+  model::Change kept_upsert;
+  kept_upsert.seq = 11;
+  kept_upsert.customer = kept;
+  kept_upsert.customer.account = "LV00000011";
+  auto caught_up = store_->sync().ApplyDistribution({older, kept_upsert, erasure});
+  ASSERT_TRUE(caught_up.ok()) << caught_up.status().detail();
+  EXPECT_EQ(caught_up->cursor, 30u);
+  EXPECT_EQ(store_->customers().Get(gone.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->customers().Get(kept.id)->account, "LV00000011");
+}
+
 TEST_P(CustomerStoreTest, AnErasureFromHeadquartersLeavesNothingOfTheCustomer) {
   model::Customer gone = NewCustomer("Erasemarker");
   model::Customer kept = NewCustomer("Keptmarker", "+442079460959");

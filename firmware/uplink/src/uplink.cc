@@ -273,6 +273,7 @@ void Uplink::OnFrame(FrameType type, ByteView payload) {
     case FrameType::kWelcome: return OnWelcome(payload);
     case FrameType::kUploadAcks: return OnAcks(payload);
     case FrameType::kDistribution: return OnDistribution(payload);
+    case FrameType::kErasuresAhead: return OnErasuresAhead(payload);
     case FrameType::kRealtimeReply: return OnRealtimeReply(payload);
     case FrameType::kSearchReply: return OnSearchReply(payload);
     case FrameType::kError: {
@@ -425,6 +426,21 @@ void Uplink::OnDistribution(ByteView payload) {
   }
   auto ack = proto_codec::EncodeDistributionAck(result->cursor);
   if (ack.ok()) conn_->Send(FrameType::kDistributionAck, *ack);
+  if (on_sync_) on_sync_({});
+}
+
+void Uplink::OnErasuresAhead(ByteView payload) {
+  auto changes = proto_codec::DecodeDistribution(payload);
+  if (!changes.ok()) return ProtocolError(std::string("malformed erasures: ") + changes.status().detail());
+  auto erased = sync_.ApplyErasuresAhead(*changes);
+  if (!erased.ok()) {
+    if (erased.status().code() == StatusCode::kInvalidArgument) return ProtocolError(erased.status().detail());
+    KASSA_LOG(kError) << "applying erasures: " << erased.status().detail();
+    return conn_->Close(erased.status());
+  }
+  if (!erased->empty()) {
+    KASSA_LOG(kInfo) << "erased " << erased->size() << " customer(s) ahead of the catch-up, as headquarters said";
+  }
   if (on_sync_) on_sync_({});
 }
 

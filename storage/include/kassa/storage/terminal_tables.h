@@ -192,6 +192,14 @@ class SyncState {
   // received again later is dropped.
   virtual Result<DistributionResult> ApplyDistribution(const std::vector<model::Change>& changes) = 0;
 
+  // Erasures headquarters sends ahead of the rest of a catch-up: each
+  // customer is erased as ApplyDistribution erases it (its marker
+  // included), in one transaction; the cursor does not move (the same
+  // changes arrive again in order and change nothing then). Returns the ids
+  // erased now; kInvalidArgument "distribution: ..." when a change is not an
+  // erasure (nothing applied).
+  virtual Result<std::vector<model::LocalId>> ApplyErasuresAhead(const std::vector<model::Change>& erasures) = 0;
+
   // The last change applied from headquarters (0: none).
   virtual Result<std::uint64_t> DistributionCursor() = 0;
 

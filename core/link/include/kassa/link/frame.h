@@ -35,6 +35,7 @@ enum class FrameType : std::uint8_t {
   kSearchReply = 11,
   kHeartbeat = 12,
   kWipeDone = 13,
+  kErasuresAhead = 14,
 };
 const char* ToString(FrameType t);
 

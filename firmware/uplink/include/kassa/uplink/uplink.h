@@ -126,6 +126,7 @@ class Uplink final : public customers::Headquarters {
   void Wipe(std::int64_t ordered_at_ms);
   void OnAcks(ByteView payload);
   void OnDistribution(ByteView payload);
+  void OnErasuresAhead(ByteView payload);
   void OnRealtimeReply(ByteView payload);
   void OnSearchReply(ByteView payload);
   void ScheduleBatch(std::chrono::milliseconds delay);
