@@ -75,6 +75,18 @@ std::string CompactJson(const model::Operation& op) {
   Text(o, "terminal", op.terminal_id);
   Text(o, "operator", op.operator_id);
   o["customer"] = CustomerObject(op.customer);
+  if (!op.consents.empty()) {
+    json::array consents;
+    for (const auto& e : op.consents) {
+      json::object entry{{"id", e.id.ToHex()}, {"channel", m::ToString(e.channel)}, {"contact", e.contact},
+                         {"granted", e.granted}, {"at", e.at_ms}};
+      Text(entry, "text_version", e.text_version);
+      Text(entry, "terminal", e.terminal_id);
+      Text(entry, "operator", e.operator_id);
+      consents.push_back(std::move(entry));
+    }
+    o["consents"] = std::move(consents);
+  }
   return json::serialize(o);
 }
 

@@ -150,6 +150,15 @@ m::Operation CreateOperation(const m::Customer& c) {
   op.customer = c;
   op.terminal_id = kTerminal;
   op.operator_id = "A100";  // an associate of RIGA-01 in config/chain.sample.json: headquarters checks
+  // As kassad makes them (CustomerService::RecordConsents): one consent
+  // ledger entry per contact created with its consent granted.
+  op.consents = m::ConsentChanges(nullptr, c);
+  for (m::ConsentEntry& e : op.consents) {
+    e.id = Must(m::LocalId::Generate(), "entry id");
+    e.at_ms = op.enqueued_at_ms;
+    e.terminal_id = op.terminal_id;
+    e.operator_id = op.operator_id;
+  }
   return op;
 }
 
