@@ -195,10 +195,13 @@ function signInView(reason) {
   state.badgeError = error;
   // The card reader signs in server-side: this screen holds a swipe ticket
   // and redeems it when a swipe completes it (the badge never reaches here).
+  // A swipe completes the newest ticket, so screens drawn at once (a
+  // sign-out's route and its hash change) share one request, never race two.
+  if (state.swipeOpening) return;
   state.swipeTicket = null;
-  api("POST", "/v1/session/swipe").then(({status, body}) => {
+  state.swipeOpening = api("POST", "/v1/session/swipe").then(({status, body}) => {
     if (status === 201) state.swipeTicket = body.ticket;
-  });
+  }).finally(() => { state.swipeOpening = null; });
 }
 
 // ---- search --------------------------------------------------------------------
@@ -634,7 +637,10 @@ function kioskView(params) {
 // ---- routing, events, language -------------------------------------------------
 
 async function route(reason) {
-  if (!(await checkAccess())) return;
+  // The sealed screen stays until checkAccess sees the terminal open again
+  // (every 423 and the status poll ask); routing itself never waits for it,
+  // so a sign-out's two routes start as they always did.
+  if (state.sealed) return;
   const [path, query] = location.hash.slice(1).split("?");
   const params = new URLSearchParams(query || "");
   const parts = (path || "/").split("/").filter(Boolean);
@@ -714,4 +720,4 @@ refreshStatus();
 refreshDevices();
 setInterval(refreshStatus, 10000);
 setInterval(() => { if (state.operator && document.body.classList.contains("kiosk")) api("GET", "/v1/session"); }, 60000);
-route();
+if (await checkAccess()) route();
