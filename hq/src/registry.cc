@@ -275,6 +275,12 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     if (e.customer_id != op.customer.id || e.contact.empty() || e.id.is_zero()) {
       return reject("consents: an entry names another customer, no contact or no id");
     }
+    // A grant is for a contact the customer has after this operation (a
+    // withdrawal may name one the edit removed).
+    const auto& contacts = e.channel == model::ConsentChannel::kPhone ? next.secondary_phones : next.secondary_emails;
+    if (e.granted && std::none_of(contacts.begin(), contacts.end(), [&](const auto& c) { return c.value == e.contact; })) {
+      return reject("consents: a grant for a contact the customer does not have");
+    }
   }
   const kassa::Status put = txn.PutCustomer(next, store->legal_entity);
   if (put.code() == StatusCode::kAlreadyExists) return reject(put.detail());

@@ -369,6 +369,13 @@ TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRou
     op.consents[0].text_version = granted ? "2026-12/en" : "";
     return op;
   };
+  // A grant for a contact the customer does not have is refused, with its edit.
+  model::Operation forged = edit("T1", true, 1);
+  forged.consents[0].contact = "someone.else@example.com";
+  const auto refused = Apply({forged});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_FALSE(refused[0].applied());
+  EXPECT_EQ(refused[0].reason, "consents: a grant for a contact the customer does not have");
   auto acks = registry_->Apply({Batch{"T2", {edit("T2", false, 1)}}, Batch{"T1", {edit("T1", true, 1)}}});
   ASSERT_TRUE(acks.ok()) << acks.status().detail();
   auto ledger = store_->Consents("GB01", id);

@@ -977,7 +977,8 @@ class AdminApiTest(LinkTestCase):
               ("GET", "/v1/audit"), ("DELETE", "/v1/customers/LV00000001"),
               ("DELETE", "/v1/customers/" + "ab" * 16 + "?legal_entity=DZINTARS-LV"), ("GET", "/v1/erasures"),
               ("GET", "/v1/customers/LV00000001/export"), ("GET", "/v1/keys"), ("POST", "/v1/keys/rotate"),
-              ("POST", "/v1/retention/run")]
+              ("POST", "/v1/retention/run"), ("POST", "/v1/terminals/A/wipe"), ("GET", "/v1/wipes"),
+              ("GET", "/v1/customers/LV00000001/consents")]
 
     def test_credentials_roles_secrets_and_audit(self):
         hq = self.hq().start()
@@ -1001,11 +1002,12 @@ class AdminApiTest(LinkTestCase):
                              ("DELETE", "/v1/customers/LV00000001"),
                              ("DELETE", "/v1/customers/" + "ab" * 16 + "?legal_entity=DZINTARS-LV"),
                              ("GET", "/v1/customers/LV00000001/export"), ("POST", "/v1/keys/rotate"),
-                             ("POST", "/v1/retention/run")]:
+                             ("POST", "/v1/retention/run"), ("POST", "/v1/terminals/A/wipe")]:
             code, body = http_raw(hq.admin_port, method, path,
                                   json.dumps(config).encode() if method != "GET" else None, read_only)
             self.assertEqual((code, body["error"]["code"]), (403, "permission_denied"), (method, path))
-        for path in ("/v1/erasures", "/v1/keys"):
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/wipes")[1], {"wipes": []})  # the read-only try ordered none
+        for path in ("/v1/erasures", "/v1/keys", "/v1/wipes"):
             self.assertEqual(http_json(hq.admin_port, "GET", path, token=read_only)[0], 200, path)
         self.assertEqual(http_json(hq.admin_port, "GET", "/v1/erasures")[1], {"erasures": []})
         # PIN hashes and badges are write-only: no GET shows one ...
@@ -1728,6 +1730,10 @@ class ConsentLedgerTest(LinkTestCase):
             "secondary_emails": [{"value": self.EMAIL, "consent": True, "consent_text_version": "2026-11/lv"}]})
         self.assertEqual(code, 201, c)
         cid = c["id"]
+        # The ledger and the texts are for signed-in operators only.
+        for path in ("/v1/customers/%s/consents" % cid, "/v1/consent-texts"):
+            code, body = http_json(t1.port, "GET", path)
+            self.assertEqual((code, body["error"]["code"]), (401, "unauthenticated"), path)
         wait_for(lambda: t1.drained() and t2.get(cid)[0] == 200 and not t2.get(cid)[1]["pending"], 20,
                  "the customer on both terminals")
         # T2 offline (its headquarters address leads nowhere), withdraws there.
