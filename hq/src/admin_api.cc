@@ -27,6 +27,9 @@ using http::Verb;
 
 namespace {
 
+// Access events a data-subject export lists at most (newest first).
+constexpr std::size_t kMaxAccessListing = 100000;
+
 Reply NoSuchAccount() {
   return Error(http::ApiError{404, "not_found", "customer", "no customer with this account number"});
 }
@@ -97,6 +100,24 @@ std::optional<Reply> ReplaceConfig(AdminContext& self, Call& call) {
   return Reply{200, ChainConfigToJson(self.registry.config(), /*with_secrets=*/false)};
 }
 
+// Records that the caller's credential did `action` to `customers` (the
+// data-access audit trail); a read that cannot be accounted for is not
+// answered: the caller gets the storage error instead.
+Status Saw(AdminContext& self, const Call& call, model::AccessAction action, const std::vector<model::LocalId>& customers) {
+  std::vector<model::AccessEvent> events;
+  for (const auto& id : customers) {
+    events.push_back(model::AccessEvent{id, action, self.clock.NowMs(), "", CallerOf(call).name, 0});
+  }
+  return self.registry.RecordAccess(events);
+}
+
+json::object AccessEventJson(const model::AccessEvent& e) {
+  return json::object{{"at", IsoTime(e.at_ms)},
+                      {"action", model::ToString(e.action)},
+                      {"terminal", e.terminal_id.empty() ? json::value(nullptr) : json::value(e.terminal_id)},
+                      {"by", e.operator_id}};
+}
+
 std::optional<Reply> Search(AdminContext& self, Call& call) {
   const auto q = call.query("q");
   if (!q) return Invalid("q", "required: the search text");
@@ -111,6 +132,9 @@ std::optional<Reply> Search(AdminContext& self, Call& call) {
                                   : chain.legal_entities.front().stores.front().operating_unit_country;
   auto results = search::SearchCustomers(self.registry.store(), *q, limit, country);
   if (!results.ok()) return Error(results.status());
+  std::vector<model::LocalId> listed;
+  for (const auto& r : *results) listed.push_back(r.customer.id);
+  if (Status s = Saw(self, call, model::AccessAction::kListed, listed); !s.ok()) return Error(s);
   json::array out;
   for (const auto& r : *results) {
     out.push_back(json::object{{"customer", CustomerJson(r.customer)}, {"matched", search::ToString(r.matched)}});
@@ -151,6 +175,7 @@ std::optional<Reply> Show(AdminContext& self, Call& call) {
   auto c = self.registry.store().FindCustomer(**id);
   if (!c.ok()) return Error(c.status());
   if (!*c) return NoSuchAccount();
+  if (Status s = Saw(self, call, model::AccessAction::kOpened, {**id}); !s.ok()) return Error(s);
   return Reply{200, CustomerJson(**c)};
 }
 
@@ -163,6 +188,7 @@ std::optional<Reply> Timeline(AdminContext& self, Call& call) {
   if (!*id) return NoSuchAccount();
   auto entries = self.registry.store().Timeline(*entity, **id, 500);
   if (!entries.ok()) return Error(entries.status());
+  if (Status s = Saw(self, call, model::AccessAction::kOpened, {**id}); !s.ok()) return Error(s);
   json::array out;
   for (const auto& e : *entries) out.push_back(TimelineJson(e));
   return Reply{200, json::object{{"timeline", std::move(out)}}};
@@ -178,6 +204,7 @@ std::optional<Reply> Consents(AdminContext& self, Call& call) {
   if (!entity.ok()) return Error(entity.status());
   auto entries = store.Consents(entity->value_or(""), **id);
   if (!entries.ok()) return Error(entries.status());
+  if (Status s = Saw(self, call, model::AccessAction::kOpened, {**id}); !s.ok()) return Error(s);
   json::array out;
   for (const auto& e : *entries) out.push_back(http::ConsentJson(e));
   return Reply{200, json::object{{"consents", std::move(out)}}};
@@ -204,7 +231,12 @@ std::optional<Reply> Export(AdminContext& self, Call& call) {
   if (!books.ok()) return Error(books.status());
   auto consents = store.Consents(le, **id);
   if (!consents.ok()) return Error(consents.status());
-  json::array timeline_out, measures_out, books_out, consents_out;
+  // The export is recorded first, so the document shows it too.
+  if (Status s = Saw(self, call, model::AccessAction::kExported, {**id}); !s.ok()) return Error(s);
+  auto access = self.registry.AccessEvents(**id, kMaxAccessListing);
+  if (!access.ok()) return Error(access.status());
+  json::array timeline_out, measures_out, books_out, consents_out, access_out;
+  for (const auto& e : *access) access_out.push_back(AccessEventJson(e));
   const LegalEntity* entity_config = self.registry.config().FindLegalEntity(le);
   for (const auto& e : *consents) {
     json::object entry = http::ConsentJson(e);
@@ -231,7 +263,8 @@ std::optional<Reply> Export(AdminContext& self, Call& call) {
                                  {"client_books", std::move(books_out)},
                                  {"consent_ledger", std::move(consents_out)},
                                  {"timeline", std::move(timeline_out)},
-                                 {"measures", std::move(measures_out)}}};
+                                 {"measures", std::move(measures_out)},
+                                 {"access_log", std::move(access_out)}}};
 }
 
 // ?limit= of a listing (default `limit`): false when it is not 1 to 1000.
@@ -273,6 +306,27 @@ std::optional<Reply> Erase(AdminContext& self, Call& call) {
   if (!erased.ok()) return Error(erased.status());
   self.link.ChangesAppended();
   return Reply{200, ErasureJson(*erased)};
+}
+
+// Who opened, listed, printed, exported, created, changed or erased the
+// customer, over the whole chain, newest first: by account number, or by id
+// (an erased customer has no account any more).
+std::optional<Reply> AccessTrail(AdminContext& self, Call& call) {
+  std::size_t limit = 100;
+  if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
+  const std::string_view key = call.param(0);
+  std::optional<model::LocalId> id = model::LocalId::FromHex(key);
+  if (!id) {
+    auto found = search::FindByAccount(self.registry.store(), key);
+    if (!found.ok()) return Error(found.status());
+    if (!*found) return NoSuchAccount();
+    id = **found;
+  }
+  auto events = self.registry.AccessEvents(*id, limit);
+  if (!events.ok()) return Error(events.status());
+  json::array out;
+  for (const auto& e : *events) out.push_back(AccessEventJson(e));
+  return Reply{200, json::object{{"customer_id", id->ToHex()}, {"access", std::move(out)}}};
 }
 
 std::optional<Reply> Erasures(AdminContext& self, Call& call) {
@@ -353,6 +407,7 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},
     {Verb::get, "/v1/customers/{account}/consents", "read", &Consents},
     {Verb::get, "/v1/customers/{account}/export", "admin", &Export},
+    {Verb::get, "/v1/customers/{account}/access", "read", &AccessTrail},
     {Verb::get, "/v1/audit", "read", &AuditTrail},
     {Verb::delete_, "/v1/customers/{account}", "admin", &Erase},
     {Verb::get, "/v1/erasures", "read", &Erasures},

@@ -251,6 +251,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return Pump();
       }
       case FrameType::kSearchRequest: return OnSearch(*server, payload);
+      case FrameType::kAccessEvents: return OnAccessEvents(*server, payload);
       case FrameType::kError: {
         auto reason = proto_codec::DecodeLinkError(payload);
         KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " reports: " << (reason.ok() ? *reason : "(unreadable)");
@@ -258,6 +259,25 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       default:
         return Violation(std::string("unexpected ") + link::ToString(type) + " frame from a terminal");
+    }
+  }
+
+  // The terminal's access audit events: stored (each once), then
+  // acknowledged through the last one.
+  void OnAccessEvents(LinkServer::Impl& server, ByteView payload) {
+    auto events = proto_codec::DecodeAccessEvents(payload);
+    if (!events.ok()) return Violation(std::string("malformed access events: ") + events.status().detail());
+    if (events->empty()) return;
+    for (auto& e : *events) {
+      if (e.seq == 0) return Violation("an access event without its queue sequence");
+      e.terminal_id = terminal_id_;  // the connection's, whatever else it says
+    }
+    if (Status s = server.registry.RecordAccess(*events); !s.ok()) {
+      KASSA_LOG(kError) << "storing access events of " << terminal_id_ << ": " << s.detail();
+      return Close(s);  // not acknowledged: the terminal sends them again
+    }
+    if (auto ack = proto_codec::EncodeAccessEventsAck(events->back().seq); ack.ok()) {
+      conn_->Send(FrameType::kAccessEventsAck, *ack);
     }
   }
 

@@ -192,6 +192,18 @@ bool IsRefusal(const Status& s) {
 
 }  // namespace
 
+namespace {
+
+// The access event of an applied operation: who changed the customer, where
+// and when (the terminal's clock), numbered by headquarters.
+model::AccessEvent ChangeEvent(const storage::TerminalRecord& from, const model::Operation& op,
+                               model::AccessAction action) {
+  return model::AccessEvent{op.customer.id, action, op.enqueued_at_ms, from.terminal_id,
+                            op.operator_id.empty() ? "unknown" : op.operator_id, 0};
+}
+
+}  // namespace
+
 Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
                                                const model::Operation& op, std::vector<RoundConsent>& consents) {
   KASSA_TRY_ASSIGN(auto seen, txn.FindOutcome(op.op_id));
@@ -239,6 +251,7 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
       return reject(refused.detail());
     }
     KASSA_TRY(txn.ApplyClienteling(le->id, record));
+    KASSA_TRY(txn.AppendAccessEvent(ChangeEvent(from, op, model::AccessAction::kChanged)));
     ack.outcome = model::OperationAck::Outcome::kApplied;
     ack.account = current->account;
     ack.version = current->version;
@@ -291,6 +304,10 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     e.operator_id = op.operator_id;
     consents.push_back({store->legal_entity, std::move(e)});
   }
+  KASSA_TRY(txn.AppendAccessEvent(ChangeEvent(from, op,
+                                              op.kind == model::OperationKind::kCreateCustomer
+                                                  ? model::AccessAction::kCreated
+                                                  : model::AccessAction::kChanged)));
   ack.outcome = model::OperationAck::Outcome::kApplied;
   ack.account = next.account;
   ack.version = next.version;
@@ -536,6 +553,8 @@ Result<ErasureStatus> Registry::Erase(const model::LocalId& id, std::optional<st
     }
     const std::string entity = owner ? *owner : std::string(*legal_entity);
     KASSA_TRY_ASSIGN(erasure, txn.EraseCustomer(id, entity, clock_.NowMs(), who));
+    KASSA_TRY(txn.AppendAccessEvent(
+        model::AccessEvent{id, model::AccessAction::kErased, clock_.NowMs(), "", std::string(who), 0}));
     return txn.AppendAudit(clock_.NowMs(), who, "customer " + id.ToHex() + " erased (legal entity " + entity + ")");
   }));
   KASSA_LOG(kInfo) << "customer " << id.ToHex() << " erased by " << who << "; change " << erasure.seq
@@ -636,6 +655,14 @@ std::vector<storage::WipeOrder> Registry::WipeOrders() const {
 
 Status Registry::Audit(std::string_view who, std::string_view what) {
   return store_.Transact([&](storage::ChainTxn& txn) { return txn.AppendAudit(clock_.NowMs(), who, what); });
+}
+
+Status Registry::RecordAccess(const std::vector<model::AccessEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  return store_.Transact([&](storage::ChainTxn& txn) -> Status {
+    for (const auto& e : events) KASSA_TRY(txn.AppendAccessEvent(e));
+    return Status::Ok();
+  });
 }
 
 Result<HqStatus> Registry::Report() {

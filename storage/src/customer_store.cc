@@ -8,6 +8,7 @@
 
 namespace kassa::storage {
 
+using terminal::LmdbAccessEvents;
 using terminal::LmdbClienteling;
 using terminal::LmdbCustomerTable;
 using terminal::LmdbDiagnostics;
@@ -29,6 +30,7 @@ struct CustomerStore::Impl {
   LmdbClienteling clienteling{*core};
   LmdbOperatorLockouts lockouts{*core};
   LmdbDiagnostics diagnostics{*core};
+  LmdbAccessEvents access{*core};
 };
 
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,6 +44,7 @@ StoreSettings& CustomerStore::settings() { return impl_->settings; }
 ClientelingTable& CustomerStore::clienteling() { return impl_->clienteling; }
 OperatorLockouts& CustomerStore::lockouts() { return impl_->lockouts; }
 Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
+AccessEventQueue& CustomerStore::access_events() { return impl_->access; }
 
 Result<RewrapBatch> CustomerStore::RewrapKeys(std::uint32_t from, std::uint32_t max) {
   StoreCore& core = *impl_->core;
@@ -79,6 +82,7 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core->outbox), "dbi outbox"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core->meta), "dbi meta"));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
     auto schema = txn.Get(core->meta, AsBytes(terminal::kSchemaKey));
     if (schema.ok()) {

@@ -20,7 +20,7 @@ namespace kassa::storage {
 namespace {
 
 // customers, index, ops, changes, terminals, meta, clienteling, admin,
-// owners, keys
+// owners, keys, access (created by any layout's open: additive, no new layout)
 constexpr unsigned kMaxDbs = 12;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
@@ -43,6 +43,7 @@ constexpr std::string_view kBookSeqKey = "book_seq";
 constexpr std::string_view kConsentSeqKey = "consent_seq";
 constexpr std::string_view kConfigKey = "chain_config";
 constexpr std::string_view kAuditSeqKey = "audit_seq";
+constexpr std::string_view kAccessSeqKey = "access_seq";  // headquarters' own access events
 constexpr std::string_view kSecretPrefix = "secret:";
 // Set by the migration that seals a plaintext store, removed once its file
 // has been compacted: a crash in between compacts on the next start.
@@ -115,6 +116,40 @@ Result<WipeOrder> ParseWipeOrder(ByteView key, ByteView value) {
                    std::atoll(fields[2].c_str()), fields[3]};
 }
 
+// The data-access audit trail: customer id (16) | at_ms (8, big-endian) |
+// terminal id | 0 | origin (1) | seq (8): a customer's events together in
+// time order. Origin 'T': a terminal's queue sequence, so its event is kept
+// under one key however often it is sent; 'H': numbered here (headquarters'
+// own events, and those it derives from the operations it applies).
+constexpr std::size_t kAccessKeyFixedBytes = model::kLocalIdBytes + 8;
+constexpr std::size_t kAccessKeySuffixBytes = 1 + 1 + 8;
+Bytes AccessKey(const model::AccessEvent& e, std::uint8_t origin) {
+  Bytes key(e.customer.bytes.begin(), e.customer.bytes.end());
+  const Key8 at = Be64(static_cast<std::uint64_t>(std::max<std::int64_t>(e.at_ms, 0)));
+  key.insert(key.end(), at.begin(), at.end());
+  key.insert(key.end(), e.terminal_id.begin(), e.terminal_id.end());
+  key.push_back(0);
+  key.push_back(origin);
+  const Key8 seq = Be64(e.seq);
+  key.insert(key.end(), seq.begin(), seq.end());
+  return key;
+}
+Result<model::AccessEvent> ParseAccessEvent(ByteView key, ByteView value) {
+  const auto action = value.empty() ? std::nullopt : model::AccessActionFromWire(value[0]);
+  const std::size_t suffix = key.size() - kAccessKeySuffixBytes;
+  if (key.size() < kAccessKeyFixedBytes + kAccessKeySuffixBytes || key[suffix] != 0 || !action) {
+    return Status(StatusCode::kDataLoss, "storage corrupted: malformed access event");
+  }
+  model::AccessEvent e;
+  std::copy_n(key.begin(), model::kLocalIdBytes, e.customer.bytes.begin());
+  e.at_ms = static_cast<std::int64_t>(FromBe64(key.subspan(model::kLocalIdBytes, 8)));
+  e.terminal_id = std::string(AsChars(key.subspan(kAccessKeyFixedBytes, suffix - kAccessKeyFixedBytes)));
+  e.seq = FromBe64(key.subspan(key.size() - 8));
+  e.action = *action;
+  e.operator_id = std::string(AsChars(value.subspan(1)));
+  return e;
+}
+
 // Erasures in the admin table: 'E' | customer id (16) -> seq (8), and
 // 'X' | seq (8) -> id hex, at_ms, legal entity, who (Joined), the latter in
 // the log's order for listing.
@@ -170,6 +205,7 @@ class LmdbChainTxn final : public ChainTxn {
   Status RevokeCertificate(std::string_view serial_hex, std::int64_t at_ms) override;
   Status PutWipeOrder(const WipeOrder& order) override;
   Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) override;
+  Status AppendAccessEvent(const model::AccessEvent& event) override;
   Result<ErasureRecord> EraseCustomer(const model::LocalId& id, std::string_view legal_entity, std::int64_t at_ms,
                                       std::string_view who) override;
   Result<std::optional<ErasureRecord>> FindErasure(const model::LocalId& id) override;
@@ -206,6 +242,7 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "admin", MDB_CREATE, &admin_), "dbi admin"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "owners", MDB_CREATE, &owners_), "dbi owners"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         const std::string_view from = AsChars(*schema);
@@ -616,9 +653,45 @@ class LmdbChainStore final : public ChainStore {
       }
       for (const Bytes& key : doomed) KASSA_TRY(txn.Del(admin_, key));
       pruned = doomed.size();
+      // Access events are in time order per customer: every key is read.
+      doomed.clear();
+      KASSA_TRY_ASSIGN(Cursor events, txn.OpenCursor(access_));
+      KASSA_TRY_ASSIGN(found, events.First());
+      while (found) {
+        if (events.key().size() < kAccessKeyFixedBytes) {
+          return Status(StatusCode::kDataLoss, "storage corrupted: malformed access event");
+        }
+        const auto at = static_cast<std::int64_t>(FromBe64(events.key().subspan(model::kLocalIdBytes, 8)));
+        if (at < before_ms) doomed.emplace_back(events.key().begin(), events.key().end());
+        KASSA_TRY_ASSIGN(found, events.Next());
+      }
+      for (const Bytes& key : doomed) KASSA_TRY(txn.Del(access_, key));
+      pruned += doomed.size();
       return Status::Ok();
     }));
     return pruned;
+  }
+
+  Result<std::vector<model::AccessEvent>> AccessEvents(const model::LocalId& id, std::size_t max) override {
+    std::vector<model::AccessEvent> out;
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(access_));
+    // Past the customer's newest possible key, then backwards.
+    Bytes past(id.bytes.begin(), id.bytes.end());
+    past.insert(past.end(), 9, 0xFF);
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(past));
+    if (found) {
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    } else {
+      KASSA_TRY_ASSIGN(found, cursor.Last());
+    }
+    while (found && out.size() < max && cursor.key().size() >= model::kLocalIdBytes &&
+           std::equal(id.bytes.begin(), id.bytes.end(), cursor.key().begin())) {
+      KASSA_TRY_ASSIGN(model::AccessEvent e, ParseAccessEvent(cursor.key(), cursor.value()));
+      out.push_back(std::move(e));
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    }
+    return out;
   }
 
   Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) override {
@@ -660,6 +733,7 @@ class LmdbChainStore final : public ChainStore {
   // 'E' and 'X': erasures (ErasureKey, ErasureListKey)
   MDB_dbi admin_ = 0;
   MDB_dbi owners_ = 0;     // customer id (16) -> legal entity, set by the first put
+  MDB_dbi access_ = 0;     // AccessKey -> action (1) | operator id: the data-access audit trail
 };
 
 Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
@@ -760,6 +834,18 @@ Status LmdbChainTxn::PutWipeOrder(const WipeOrder& order) {
   const std::string confirmed = std::to_string(order.confirmed_ms);
   return txn_.Put(store_.admin_, AsBytes("W" + order.terminal_id),
                   Joined({ordered, order.who, confirmed, order.certificate_serial}));
+}
+
+Status LmdbChainTxn::AppendAccessEvent(const model::AccessEvent& event) {
+  model::AccessEvent e = event;
+  std::uint8_t origin = 'T';
+  if (e.seq == 0) {
+    origin = 'H';
+    KASSA_TRY_ASSIGN(e.seq, Counter(kAccessSeqKey));
+  }
+  Bytes value{static_cast<std::uint8_t>(e.action)};
+  value.insert(value.end(), e.operator_id.begin(), e.operator_id.end());
+  return txn_.Put(store_.access_, AccessKey(e, origin), value);
 }
 
 Status LmdbChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) {

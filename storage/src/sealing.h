@@ -68,6 +68,7 @@ enum class SealedTable : std::uint8_t {
   kChange = 5,
   kOutcome = 6,
   kSecret = 7,
+  kAccessEvent = 8,
 };
 
 class Sealing {

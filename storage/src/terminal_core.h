@@ -49,6 +49,7 @@ inline constexpr std::string_view kStoreConfigKey = "store_config";
 inline constexpr std::string_view kCursorKey = "distribution_cursor";
 inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 inline constexpr std::string_view kLastContactKey = "hq_last_contact_ms";
+inline constexpr std::string_view kAccessNextSeqKey = "access_next_seq";
 // Set by the migration that seals a plaintext store, removed once its file
 // has been compacted: a crash in between compacts on the next start.
 inline constexpr std::string_view kCompactPendingKey = "compact_pending";
@@ -58,8 +59,9 @@ inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + wo
 // customer before its erasure, received again, is dropped.
 inline constexpr std::string_view kErasedPrefix = "erased/";
 // customers, index, index_recent, outbox, quarantine, meta, clienteling,
-// keys; and outbox_refs of layouts 2 to 4 while it is migrated away.
-inline constexpr unsigned kMaxDbs = 9;
+// keys, access (created by any layout's open: an older kassad ignores it);
+// and outbox_refs of layouts 2 to 4 while it is migrated away.
+inline constexpr unsigned kMaxDbs = 10;
 
 // An outbox value: the operation's customer id (16 bytes), then the
 // operation sealed under that customer's key. A quarantine value: the same
@@ -118,6 +120,8 @@ struct StoreCore {
   MDB_dbi quarantine = 0;   // sequence -> customer id | sealed (rejected_at_ms, reason, Operation)
   MDB_dbi meta = 0;         // name -> value (schema, next sequence, sealed store config, cursor, last ack)
   ClientelingTables clienteling;  // scope "": the terminal's legal entity
+  // sequence (8, big-endian) -> sealed customer id (16) | action (1) | at_ms (8) | operator id
+  MDB_dbi access = 0;
 
   Result<model::Operation> OpenQueued(const ReadTxn& txn, ByteView outbox_value);
   // The outbox value of `op`.

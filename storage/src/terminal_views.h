@@ -74,6 +74,15 @@ class LmdbClienteling final : public On<ClientelingTable> {
   Result<std::vector<model::ConsentEntry>> Consents(const model::LocalId& customer) override;
 };
 
+class LmdbAccessEvents final : public On<AccessEventQueue> {
+ public:
+  using On::On;
+  Status AppendAccessEvents(const std::vector<model::AccessEvent>& events) override;
+  Result<std::vector<model::AccessEvent>> PeekAccessEvents(std::size_t max) override;
+  Result<std::size_t> DropAccessEvents(std::uint64_t through_seq) override;
+  Result<std::uint64_t> QueuedAccessEvents() override;
+};
+
 class LmdbOperatorLockouts final : public On<OperatorLockouts> {
  public:
   using On::On;

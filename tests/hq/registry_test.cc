@@ -288,6 +288,62 @@ TEST_F(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
   for (const auto& e : *audit) EXPECT_GE(e.at_ms, clock_.NowMs() - 3 * kYearMs);
 }
 
+// Issue 16, audit trail: headquarters answers "who looked at this customer"
+// over the chain: what terminals sent (each event once, however often it
+// arrives), the changes it applied and the erasure, newest first; the
+// retention sweep ages them out with the admin audit.
+TEST_F(RegistryTest, AccessEventsAnswerWhoLookedAtACustomerOnceEachAndAgeOut) {
+  model::Operation create = Create("Looked");
+  create.enqueued_at_ms = clock_.NowMs() - 5000;
+  create.operator_id = "";
+  const auto ack = Apply({create})[0];
+  ASSERT_TRUE(ack.applied());
+  const model::LocalId id = ack.customer_id;
+  const model::LocalId other = *model::LocalId::Generate();
+  const std::vector<model::AccessEvent> sent = {
+      {id, model::AccessAction::kListed, clock_.NowMs() - 2000, "T1", "A1", 7},
+      {id, model::AccessAction::kOpened, clock_.NowMs() - 1000, "T1", "A1", 8},
+      {other, model::AccessAction::kOpened, clock_.NowMs() - 1000, "T1", "A1", 9}};
+  ASSERT_TRUE(registry_->RecordAccess(sent).ok());
+  ASSERT_TRUE(registry_->RecordAccess(sent).ok());  // sent again after a lost acknowledgement
+  model::Operation edit = create;
+  edit.op_id = *model::LocalId::Generate();
+  edit.kind = model::OperationKind::kUpdateCustomer;
+  edit.base_version = 1;
+  edit.enqueued_at_ms = clock_.NowMs() - 500;
+  edit.customer.last_name = "Changed";
+  edit.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+  ASSERT_TRUE(Apply({edit})[0].applied());
+  ASSERT_TRUE(Apply({edit})[0].applied());  // applied once: one event
+  clock_.Advance(1000);
+  ASSERT_TRUE(registry_->Erase(id, std::nullopt, "dpo-riga").ok());
+
+  auto events = registry_->AccessEvents(id, 100);
+  ASSERT_TRUE(events.ok()) << events.status().detail();
+  ASSERT_EQ(events->size(), 5u);
+  using A = model::AccessAction;
+  const std::vector<A> actions = {A::kErased, A::kChanged, A::kOpened, A::kListed, A::kCreated};
+  for (std::size_t i = 0; i < actions.size(); ++i) EXPECT_EQ((*events)[i].action, actions[i]) << i;
+  EXPECT_EQ((*events)[0].operator_id, "dpo-riga");
+  EXPECT_EQ((*events)[0].terminal_id, "");
+  EXPECT_EQ((*events)[1].terminal_id, "T1");
+  EXPECT_EQ((*events)[2].operator_id, "A1");
+  EXPECT_EQ((*events)[2].seq, 8u);
+  EXPECT_EQ((*events)[4].operator_id, "unknown");  // a creation without an operator
+  EXPECT_EQ((*events)[4].at_ms, create.enqueued_at_ms);
+  EXPECT_EQ(registry_->AccessEvents(id, 2)->size(), 2u);
+  EXPECT_EQ(registry_->AccessEvents(other, 100)->size(), 1u);
+  EXPECT_TRUE(registry_->AccessEvents(*model::LocalId::Generate(), 100)->empty());
+
+  // Three years on, with audit entries kept 24 months: all gone.
+  clock_.Advance(3LL * 366 * 24 * 3600 * 1000);
+  auto pruned = store_->PruneAudit(clock_.NowMs() - 24LL * 31 * 24 * 3600 * 1000);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_GE(*pruned, 6u);
+  EXPECT_TRUE(registry_->AccessEvents(id, 100)->empty());
+  EXPECT_TRUE(registry_->AccessEvents(other, 100)->empty());
+}
+
 // Issue 16, lock and wipe: an order for a known terminal, kept across a
 // restart, confirmed once with its time, which revokes the certificate the
 // terminal reported from; a new order replaces a confirmed one.

@@ -1,4 +1,5 @@
 #include "kassa/proto_codec/codec.h"
+#include "kassa/proto_codec/link_codec.h"
 
 #include <gtest/gtest.h>
 
@@ -205,6 +206,39 @@ TEST(CodecTest, DirectCustomerReaderEdgeCases) {
   unknown.insert(unknown.end(), fields.begin(), fields.end());
   ExpectSameVerdict(unknown, "unknown fields");
   EXPECT_EQ(*DecodeCustomer(unknown), *DecodeCustomer(bytes));
+}
+
+
+TEST(CodecTest, AccessEventsRoundTripAndRefuseWhatIsNotAnEvent) {
+  std::vector<model::AccessEvent> events;
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    events.push_back({*model::LocalId::Generate(), static_cast<model::AccessAction>(i), 1'700'000'000'000 + static_cast<std::int64_t>(i),
+                      "", "A" + std::to_string(i), i});
+  }
+  auto bytes = EncodeAccessEvents(events);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().detail();
+  auto back = DecodeAccessEvents(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().detail();
+  EXPECT_EQ(*back, events);
+
+  auto ack = EncodeAccessEventsAck(42);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(*DecodeAccessEventsAck(*ack), 42u);
+
+  // More than a frame holds, an actor over the limit: refused on encoding.
+  EXPECT_FALSE(EncodeAccessEvents(std::vector<model::AccessEvent>(model::kMaxAccessEvents + 1, events[0])).ok());
+  auto long_actor = events;
+  long_actor[0].operator_id = std::string(33, 'x');
+  EXPECT_FALSE(EncodeAccessEvents(long_actor).ok());
+  // An unknown action or an empty actor on the wire: data loss.
+  auto unknown = events;
+  unknown[0].action = static_cast<model::AccessAction>(9);
+  auto unknown_bytes = EncodeAccessEvents(unknown);
+  ASSERT_TRUE(unknown_bytes.ok());
+  EXPECT_EQ(DecodeAccessEvents(*unknown_bytes).status().code(), StatusCode::kDataLoss);
+  auto nobody = events;
+  nobody[1].operator_id.clear();
+  EXPECT_EQ(DecodeAccessEvents(*EncodeAccessEvents(nobody)).status().code(), StatusCode::kDataLoss);
 }
 
 }  // namespace

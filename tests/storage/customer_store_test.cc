@@ -1220,5 +1220,52 @@ TEST_P(CustomerStoreTest, AFirstReservationCutShortDoesNotBlockTheNextStart) {
   EXPECT_EQ(*store_->customers().Get(c.id), c);
 }
 
+
+TEST_P(CustomerStoreTest, AccessEventsQueueInOrderSurviveReopenAndLeaveWhenAcknowledged) {
+  storage::AccessEventQueue& queue = store_->access_events();
+  const model::LocalId a = *model::LocalId::Generate(), b = *model::LocalId::Generate();
+  ASSERT_TRUE(queue.AppendAccessEvents({{a, model::AccessAction::kOpened, 1'700'000'000'001, "", "A1", 0},
+                                        {b, model::AccessAction::kListed, 1'700'000'000'002, "", "kiosk", 0}})
+                  .ok());
+  ASSERT_TRUE(queue.AppendAccessEvents({{a, model::AccessAction::kPrinted, 1'700'000'000'003, "", "A2", 0}}).ok());
+  Reopen();
+  auto events = store_->access_events().PeekAccessEvents(10);
+  ASSERT_TRUE(events.ok()) << events.status().detail();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0], (model::AccessEvent{a, model::AccessAction::kOpened, 1'700'000'000'001, "", "A1", 1}));
+  EXPECT_EQ((*events)[1], (model::AccessEvent{b, model::AccessAction::kListed, 1'700'000'000'002, "", "kiosk", 2}));
+  EXPECT_EQ((*events)[2].seq, 3u);
+  EXPECT_EQ((*events)[2].action, model::AccessAction::kPrinted);
+
+  auto dropped = store_->access_events().DropAccessEvents(2);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 2u);
+  EXPECT_EQ(*store_->access_events().DropAccessEvents(2), 0u);  // acknowledged again: nothing
+  EXPECT_EQ(*store_->access_events().QueuedAccessEvents(), 1u);
+  // Sequences are never reused, even once the queue is empty.
+  ASSERT_TRUE(store_->access_events().DropAccessEvents(3).ok());
+  ASSERT_TRUE(store_->access_events().AppendAccessEvents({{b, model::AccessAction::kOpened, 5, "", "A1", 0}}).ok());
+  EXPECT_EQ(store_->access_events().PeekAccessEvents(10)->front().seq, 4u);
+  // An actor over the limit is refused, nothing written.
+  EXPECT_EQ(store_->access_events()
+                .AppendAccessEvents({{a, model::AccessAction::kOpened, 6, "", std::string(33, 'x'), 0}})
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store_->access_events().QueuedAccessEvents(), 1u);
+  ExpectConsistent();
+}
+
+TEST_P(CustomerStoreTest, AccessEventsAreSealedAtRest) {
+  if (!GetParam()) GTEST_SKIP() << "plaintext column";
+  const std::string actor = "MARKER-ACTOR-7Q";
+  ASSERT_TRUE(store_->access_events()
+                  .AppendAccessEvents({{*model::LocalId::Generate(), model::AccessAction::kOpened, 1, "", actor, 0}})
+                  .ok());
+  store_.reset();
+  std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file.find(actor), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kassa::storage

@@ -46,6 +46,8 @@ const char* ToString(FrameType t) {
     case FrameType::kHeartbeat: return "heartbeat";
     case FrameType::kWipeDone: return "wipe_done";
     case FrameType::kErasuresAhead: return "erasures_ahead";
+    case FrameType::kAccessEvents: return "access_events";
+    case FrameType::kAccessEventsAck: return "access_events_ack";
   }
   return "unknown";
 }
@@ -74,7 +76,7 @@ Result<FrameHeader> ParseFrameHeader(ByteView header) {
   if (header[0] != kMagic0 || header[1] != kMagic1) return Status(StatusCode::kDataLoss, "frame: bad magic");
   if (header[3] != 0) return Status(StatusCode::kDataLoss, "frame: unknown flags");
   const std::uint8_t type = header[2];
-  if (type < static_cast<std::uint8_t>(FrameType::kHello) || type > static_cast<std::uint8_t>(FrameType::kErasuresAhead)) {
+  if (type < static_cast<std::uint8_t>(FrameType::kHello) || type > static_cast<std::uint8_t>(FrameType::kAccessEventsAck)) {
     return Status(StatusCode::kDataLoss, "frame: unknown type");
   }
   const std::uint32_t length = GetBe32(header.data() + 4);

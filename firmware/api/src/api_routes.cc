@@ -164,8 +164,13 @@ std::optional<Reply> Search(ApiContext& self, Call& call) {
   }
   const std::string scope = call.query("scope").value_or("terminal");
   if (scope == "chain") {
-    self.customers.SearchChain(*q, limit, [send = call.Later()](Result<std::vector<model::Customer>> found) {
+    customers::AccessRecorder* access = &self.access;
+    self.customers.SearchChain(*q, limit, [send = call.Later(), access, actor = std::string(ActorOf(call))](
+                                              Result<std::vector<model::Customer>> found) {
       if (!found.ok()) return send(Error(found.status()));
+      std::vector<model::LocalId> listed;
+      for (const auto& c : *found) listed.push_back(c.id);
+      access->Record(model::AccessAction::kListed, actor, listed);
       json::array out;
       for (const auto& c : *found) out.push_back(json::object{{"customer", CustomerJson(c)}});
       send(Reply{200, json::object{{"scope", "chain"}, {"results", std::move(out)}}});
@@ -175,6 +180,9 @@ std::optional<Reply> Search(ApiContext& self, Call& call) {
   if (scope != "terminal") return Invalid("scope", "must be terminal or chain");
   auto results = self.customers.Search(*q, limit);
   if (!results.ok()) return Error(results.status());
+  std::vector<model::LocalId> listed;
+  for (const auto& r : *results) listed.push_back(r.customer.id);
+  self.access.Record(model::AccessAction::kListed, ActorOf(call), listed);
   return Reply{200, json::object{{"scope", "terminal"}, {"results", ResultsJson(*results)}}};
 }
 
@@ -192,11 +200,14 @@ std::optional<Reply> Create(ApiContext& self, Call& call) {
   if (print && self.devices == nullptr) return NoPrinter();
   devices::DeviceFlows* devices = self.devices;
   clienteling::OperatorSessions* kiosk = caller.kiosk ? &self.sessions : nullptr;
-  self.customers.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices, kiosk,
+  customers::AccessRecorder* access = &self.access;
+  self.customers.CreateAsync(patch, caller.op.worker_id, [send = call.Later(), print, devices, kiosk, access,
+                                                          actor = std::string(ActorOf(call)),
                                                           token = caller.token](Result<model::Customer> created) {
     if (!created.ok()) return send(Error(created.status()));
     if (kiosk != nullptr) kiosk->KioskCreated(token, created->id);
     if (!print) return send(Reply{201, CustomerJson(*created)});
+    access->Record(model::AccessAction::kPrinted, actor, created->id);
     const model::Customer c = *created;
     // The customer exists whatever the printer does; the answer says what it did.
     devices->PrintSignUpReceipt(c.id.ToHex(), [send, c](kassa::Status printed) {
@@ -224,6 +235,7 @@ Result<model::Customer> Visible(ApiContext& self, Call& call) {
 std::optional<Reply> Show(ApiContext& self, Call& call) {
   auto c = Visible(self, call);
   if (!c.ok()) return Error(c.status());
+  self.access.Record(model::AccessAction::kOpened, ActorOf(call), c->id);
   return Reply{200, CustomerJson(*c)};
 }
 
@@ -247,6 +259,7 @@ std::optional<Reply> Receipt(ApiContext& self, Call& call) {
   auto c = Visible(self, call);
   if (!c.ok()) return Error(c.status());
   if (self.devices == nullptr) return NoPrinter();
+  self.access.Record(model::AccessAction::kPrinted, ActorOf(call), c->id);
   self.devices->PrintSignUpReceipt(c->id.ToHex(), [send = call.Later()](kassa::Status printed) {
     if (printed.ok()) return send(Reply{200, json::object{{"receipt", "printed"}}});
     if (printed.code() == StatusCode::kUnavailable) {

@@ -33,6 +33,7 @@ struct ApiContext {
   clienteling::PinVerifier& pins;              // PIN hashes off the event loop
   boost::asio::any_io_executor executor;       // the event loop, where answers are sent
   clienteling::ClientelingService& clienteling;  // books, cards, timelines
+  customers::AccessRecorder& access;           // the audit trail: who opened, listed, printed whom
   http::StaticFiles ui;                        // the web UI: every path outside /v1/
 };
 

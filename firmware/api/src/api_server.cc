@@ -52,6 +52,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
                                                     clienteling::ClientelingService& clienteling,
+                                                    customers::AccessRecorder& access,
                                                     const std::string& ui_root) {
   // Events with customers go to signed-in operators only: their token comes
   // as ?token= (browsers cannot set headers on a WebSocket) or as a header.
@@ -71,7 +72,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
   auto impl = std::unique_ptr<Impl>(new Impl{
       std::move(pins),
       ApiContext{customers, diagnostics, quarantine, clock, devices, sessions, verifier, executor, clienteling,
-                 http::StaticFiles(ui_root)},
+                 access, http::StaticFiles(ui_root)},
       nullptr, SealedContext{customers.terminal_id(), customers::Access{}, nullptr, http::StaticFiles(ui_root)},
       nullptr, false, EventHub(std::move(authorize)), nullptr});
   impl->router = MakeApiRouter(*impl->context);

@@ -91,6 +91,11 @@ std::variant<json::object, Reply> StringMembers(const Call& call, std::initializ
 
 const Caller& CallerOf(const Call& call) { return *std::any_cast<Caller>(&call.identity); }
 
+std::string_view ActorOf(const Call& call) {
+  const Caller& caller = CallerOf(call);
+  return caller.kiosk ? m::kKioskActor : std::string_view(caller.op.worker_id);
+}
+
 bool KioskMay(const http::RouteInfo& route) {
   using V = bhttp::verb;
   static constexpr std::pair<V, std::string_view> kKioskRoutes[] = {
@@ -286,6 +291,9 @@ std::optional<Reply> Book(ApiContext& self, Call& call) {
   std::string bad;
   auto page = self.clienteling.Book(CallerOf(call), std::move(q), bad);
   if (!page.ok()) return Error(page.status(), bad.empty() ? std::string() : "f." + bad);
+  std::vector<m::LocalId> listed;
+  for (const auto& item : page->items) listed.push_back(item.customer.id);
+  self.access.Record(m::AccessAction::kListed, ActorOf(call), listed);
   json::array items;
   for (const auto& item : page->items) {
     json::array owners;
@@ -349,6 +357,7 @@ std::optional<Reply> Reassign(ApiContext& self, Call& call) {
 std::optional<Reply> Card(ApiContext& self, Call& call) {
   auto c = self.clienteling.CardOf(CallerOf(call), call.param(0));
   if (!c.ok()) return Error(c.status());
+  self.access.Record(m::AccessAction::kOpened, ActorOf(call), c->customer.id);
   json::array books;
   for (const auto& b : c->books) books.emplace_back(b);
   return Reply{200, json::object{{"customer", CustomerJson(c->customer)},
@@ -365,6 +374,8 @@ std::optional<Reply> Timeline(ApiContext& self, Call& call) {
   }
   auto entries = self.clienteling.Timeline(CallerOf(call), call.param(0), limit);
   if (!entries.ok()) return Error(entries.status());
+  // An empty timeline shows nothing of the customer: only entries are recorded.
+  if (!entries->empty()) self.access.Record(m::AccessAction::kOpened, ActorOf(call), entries->front().customer_id);
   json::array out;
   for (const auto& e : *entries) out.push_back(TimelineJson(e));
   return Reply{200, json::object{{"timeline", std::move(out)}}};
@@ -373,6 +384,7 @@ std::optional<Reply> Timeline(ApiContext& self, Call& call) {
 std::optional<Reply> Consents(ApiContext& self, Call& call) {
   auto entries = self.clienteling.Consents(CallerOf(call), call.param(0));
   if (!entries.ok()) return Error(entries.status());
+  if (!entries->empty()) self.access.Record(m::AccessAction::kOpened, ActorOf(call), entries->front().customer_id);
   json::array out;
   for (const auto& e : *entries) out.push_back(http::ConsentJson(e));
   return Reply{200, json::object{{"consents", std::move(out)}}};

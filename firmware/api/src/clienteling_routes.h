@@ -24,6 +24,10 @@ std::optional<Reply> CheckAttributes(const clienteling::Caller& caller, std::vec
 // REQUIRES: the route's access is not "public".
 const clienteling::Caller& CallerOf(const Call& call);
 
+// Who the caller of `call` is in the access audit trail: the kiosk, or the
+// operator's worker id.
+std::string_view ActorOf(const Call& call);
+
 // The guard of every kassad route: "public" lets anyone through; "session"
 // needs a signed-in operator (401 otherwise); a permission name
 // ("create_customer") needs an operator whose role allows it (403). Sets the

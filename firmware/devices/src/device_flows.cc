@@ -47,8 +47,8 @@ Bytes RenderSignUpReceipt(const model::StoreConfig& store, const model::Customer
 }
 
 DeviceFlows::DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish,
-                         BadgeSignIn on_badge)
-    : customers_(customers), clock_(clock), devices_(devices), publish_(std::move(publish)),
+                         BadgeSignIn on_badge, customers::AccessRecorder* access)
+    : customers_(customers), access_(access), clock_(clock), devices_(devices), publish_(std::move(publish)),
       on_badge_(std::move(on_badge)) {}
 
 Status DeviceFlows::Start() {
@@ -122,6 +122,7 @@ void DeviceFlows::OnCode(const std::string& device, const std::string& code) {
     KASSA_LOG(kInfo) << device << ": unknown code (" << code.size() << " characters)";
     return publish_(Event{Event::Kind::kUnknownCard, device, code, std::nullopt, {}, ""});
   }
+  if (access_ != nullptr) access_->Record(model::AccessAction::kOpened, "device:" + device, found->id);
   if (devices_.display != nullptr) {
     (void)devices_.display->Show("Welcome", model::DisplayName(*found));  // a missing display is only a status
   }

@@ -30,6 +30,7 @@ struct Service::Parts {
   SystemClock clock;                          // stamps on customers and the outbox
   std::unique_ptr<storage::CustomerStore> store;        // LMDB: customers, indexes, outbox, config
   std::unique_ptr<customers::CustomerService> customers;  // create, edit, find, search
+  std::unique_ptr<customers::AccessRecorder> access;    // the audit trail: who opened, listed, printed whom
   std::unique_ptr<clienteling::OperatorSessions> sessions;  // who is signed in
   std::unique_ptr<clienteling::ClientelingService> clienteling;  // client books, cards, timelines
   std::unique_ptr<uplink::Uplink> uplink;               // link to headquarters (absent without --hq)
@@ -139,6 +140,10 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       parts->store->customers(), parts->store->clienteling(), *parts->customers,
                                                                           *parts->sessions, parts->clock);
   Parts* p = parts.get();
+  parts->access = std::make_unique<customers::AccessRecorder>(parts->daemon.executor(), parts->store->access_events(),
+                                                              parts->clock, [p] {
+                                                                if (p->uplink) p->uplink->AccessEventsQueued();
+                                                              });
   if (!options.hq_host.empty()) {
     uplink::UplinkOptions link;
     link.host = options.hq_host;
@@ -155,7 +160,8 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     }
     const std::string config_path = options.config_path;
     parts->uplink = std::make_unique<uplink::Uplink>(
-        parts->daemon.executor(), *parts->customers, parts->store->outbox(), parts->store->sync(), parts->clock, link,
+        parts->daemon.executor(), *parts->customers, parts->store->outbox(), parts->store->sync(),
+        parts->store->access_events(), parts->clock, link,
         [p, config_path](const model::StoreConfig& distributed) {
           if (distributed == p->customers->store_config()) return;
           KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
@@ -183,6 +189,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       const customers::Access sealed{customers::AccessState::kWiped, ordered_ms};
       if (p->offline_lock) p->offline_lock->Stop();
       if (p->rotating) p->rotating->Stop();
+      p->access->Discard();
       p->customers->SetAccess(sealed);
       if (p->api) p->api->SetAccess(sealed);
       KASSA_LOG(kWarning) << "WIPED: key slots, master key and data files destroyed; no customer data is served "
@@ -202,12 +209,13 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
         [p](const devices::Event& e) {
           if (p->api) p->api->Publish(e);
         },
-        [p](const std::string& badge) { return p->sessions->SignInWithBadge(badge); });
+        [p](const std::string& badge) { return p->sessions->SignInWithBadge(badge); }, parts->access.get());
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->daemon.executor(), options.listen_address, options.port,
                                                      *parts->customers, parts->store->diagnostics(),
                                                      parts->store->quarantine(), parts->clock,
-                                                     parts->devices.get(), *parts->sessions, *parts->clienteling, options.ui_dir));
+                                                     parts->devices.get(), *parts->sessions, *parts->clienteling,
+                                                     *parts->access, options.ui_dir));
   if (parts->uplink) {
     parts->offline_lock = std::make_unique<OfflineLock>(
         parts->daemon.executor(), *parts->customers, parts->store->sync(), parts->clock,
@@ -243,6 +251,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     if (p->offline_lock) p->offline_lock->Stop();
     p->rotating->Stop();
     p->api->Stop();
+    p->access->Stop();  // what the last requests recorded, before the store closes
     if (p->uplink) p->uplink->Stop();
     if (p->devices) p->devices->Stop();
     if (p->board.network) p->board.network->Stop();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kassa/base/log.h"
+#include "kassa/model/limits.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/tls/pki.h"
 
@@ -37,11 +38,13 @@ Result<std::shared_ptr<tls::Context>> LoadLinkTls(const UplinkOptions& options, 
 }
 
 Uplink::Uplink(asio::any_io_executor executor, customers::CustomerService& customers, storage::OutboxView& outbox,
-               storage::SyncState& sync, Clock& clock, UplinkOptions options, StoreConfigHandler on_store_config)
+               storage::SyncState& sync, storage::AccessEventQueue& access, Clock& clock, UplinkOptions options,
+               StoreConfigHandler on_store_config)
     : executor_(executor),
       customers_(customers),
       outbox_(outbox),
       sync_(sync),
+      access_(access),
       clock_(clock),
       options_(std::move(options)),
       on_store_config_(std::move(on_store_config)),
@@ -235,6 +238,7 @@ void Uplink::OnClosed(const Status& why) {
   online_ = false;
   state_.online = false;
   in_flight_.clear();
+  access_in_flight_ = 0;
   batch_timer_.cancel();
   batch_scheduled_ = false;
   ack_timer_.cancel();
@@ -276,6 +280,7 @@ void Uplink::OnFrame(FrameType type, ByteView payload) {
     case FrameType::kErasuresAhead: return OnErasuresAhead(payload);
     case FrameType::kRealtimeReply: return OnRealtimeReply(payload);
     case FrameType::kSearchReply: return OnSearchReply(payload);
+    case FrameType::kAccessEventsAck: return OnAccessEventsAck(payload);
     case FrameType::kError: {
       auto reason = proto_codec::DecodeLinkError(payload);
       KASSA_LOG(kError) << "headquarters refused the link: " << (reason.ok() ? *reason : "(unreadable)");
@@ -314,6 +319,7 @@ void Uplink::OnWelcome(ByteView payload) {
   KASSA_LOG(kInfo) << "headquarters " << state_.address << " online (changes up to " << welcome->head_cursor << ")";
   if (on_sync_) on_sync_({});
   SendBatch();
+  SendAccessEvents();
 }
 
 void Uplink::Wipe(std::int64_t ordered_at_ms) {
@@ -442,6 +448,40 @@ void Uplink::OnErasuresAhead(ByteView payload) {
     KASSA_LOG(kInfo) << "erased " << erased->size() << " customer(s) ahead of the catch-up, as headquarters said";
   }
   if (on_sync_) on_sync_({});
+}
+
+void Uplink::SendAccessEvents() {
+  if (!online_ || wiped_ || access_in_flight_ != 0) return;
+  auto events = access_.PeekAccessEvents(model::kMaxAccessEvents);
+  if (!events.ok()) {
+    KASSA_LOG(kError) << "reading the access audit queue: " << events.status().detail();
+    return;
+  }
+  if (events->empty()) return;
+  auto payload = proto_codec::EncodeAccessEvents(*events);
+  if (!payload.ok()) {
+    KASSA_LOG(kError) << "encoding access events: " << payload.status().detail();
+    return;
+  }
+  access_in_flight_ = events->back().seq;
+  conn_->Send(FrameType::kAccessEvents, *payload);
+}
+
+void Uplink::OnAccessEventsAck(ByteView payload) {
+  auto through = proto_codec::DecodeAccessEventsAck(payload);
+  if (!through.ok()) return ProtocolError("malformed access events acknowledgement");
+  if (access_in_flight_ == 0 || *through != access_in_flight_) {
+    KASSA_LOG(kWarning) << "an access events acknowledgement that does not answer the frame in flight; ignored";
+    return;
+  }
+  auto dropped = access_.DropAccessEvents(*through);
+  if (!dropped.ok()) {
+    // They stay queued and go out again; headquarters stores each once.
+    KASSA_LOG(kError) << "dropping acknowledged access events: " << dropped.status().detail();
+    return conn_->Close(dropped.status());
+  }
+  access_in_flight_ = 0;
+  SendAccessEvents();
 }
 
 void Uplink::ApplyNow(const model::Operation& op, AckCallback done) {

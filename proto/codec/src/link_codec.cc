@@ -21,6 +21,9 @@ static_assert(sizeof(kassa_link_v1_OperationAck::reason) == m::kMaxReasonBytes +
 static_assert(sizeof(kassa_link_v1_SearchRequest::query) == m::kMaxSearchQueryBytes + 1);
 static_assert(sizeof(kassa_link_v1_Hello::terminal_id) == m::kMaxTerminalIdBytes + 1);
 static_assert(sizeof(kassa_link_v1_Hello::store_id) == m::kMaxStoreIdBytes + 1);
+static_assert(sizeof(kassa_link_v1_AccessEvents::events) / sizeof(kassa_link_v1_AccessEvent) == m::kMaxAccessEvents);
+static_assert(sizeof(kassa_link_v1_AccessEvent::operator_id) == m::kMaxOperatorIdBytes + 1);
+static_assert(kassa_link_v1_AccessAction_ACCESS_ACTION_ERASED == m::kMaxAccessAction);
 
 Status Bad(const char* detail) { return Status(StatusCode::kDataLoss, detail); }
 
@@ -433,6 +436,55 @@ Result<std::int64_t> DecodeHeartbeat(ByteView bytes) {
   kassa_link_v1_Heartbeat p = kassa_link_v1_Heartbeat_init_zero;
   KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Heartbeat_fields, &p));
   return std::int64_t{p.sent_at_ms};
+}
+
+Result<Bytes> EncodeAccessEvents(std::span<const m::AccessEvent> events) {
+  if (events.size() > m::kMaxAccessEvents) return TooLong("events: more than 128 in one frame");
+  auto p = Zeroed<kassa_link_v1_AccessEvents>();
+  p->events_count = static_cast<pb_size_t>(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const m::AccessEvent& e = events[i];
+    kassa_link_v1_AccessEvent& out = p->events[i];
+    std::memcpy(out.customer_id, e.customer.bytes.data(), sizeof(out.customer_id));
+    out.action = static_cast<kassa_link_v1_AccessAction>(e.action);
+    out.at_ms = e.at_ms;
+    if (!PutString(out.operator_id, e.operator_id)) return TooLong("operator_id: longer than 32 bytes");
+    out.seq = e.seq;
+  }
+  return EncodeMessage(kassa_link_v1_AccessEvents_fields, p.get());
+}
+
+Result<std::vector<m::AccessEvent>> DecodeAccessEvents(ByteView bytes) {
+  auto p = Zeroed<kassa_link_v1_AccessEvents>();
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_AccessEvents_fields, p.get()));
+  std::vector<m::AccessEvent> events;
+  events.reserve(p->events_count);
+  for (pb_size_t i = 0; i < p->events_count; ++i) {
+    const kassa_link_v1_AccessEvent& in = p->events[i];
+    const auto action = m::AccessActionFromWire(static_cast<std::uint32_t>(EnumNumber(in.action)));
+    if (!action) return Bad("action: unknown access action");
+    m::AccessEvent e;
+    std::memcpy(e.customer.bytes.data(), in.customer_id, sizeof(in.customer_id));
+    e.action = *action;
+    e.at_ms = in.at_ms;
+    e.operator_id = GetString(in.operator_id);
+    if (e.operator_id.empty()) return Bad("operator_id: empty");
+    e.seq = in.seq;
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+Result<Bytes> EncodeAccessEventsAck(std::uint64_t through_seq) {
+  kassa_link_v1_AccessEventsAck p = kassa_link_v1_AccessEventsAck_init_zero;
+  p.through_seq = through_seq;
+  return EncodeMessage(kassa_link_v1_AccessEventsAck_fields, &p);
+}
+
+Result<std::uint64_t> DecodeAccessEventsAck(ByteView bytes) {
+  kassa_link_v1_AccessEventsAck p = kassa_link_v1_AccessEventsAck_init_zero;
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_AccessEventsAck_fields, &p));
+  return std::uint64_t{p.through_seq};
 }
 
 link::ControlPayloads LinkControlPayloads() {

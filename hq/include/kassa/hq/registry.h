@@ -142,6 +142,19 @@ class Registry {
   // nothing but must be accounted for: a data-subject export).
   Status Audit(std::string_view who, std::string_view what);
 
+  // Stores events of the data-access audit trail in one transaction: a
+  // terminal's queued events (their terminal_id set from the connection,
+  // which proved it), or headquarters' own (terminal_id "", seq 0; what
+  // its admin API showed or exported, by the credential's name). The
+  // changes it applies and the erasures it makes are recorded by Apply and
+  // Erase themselves. Returns: kOk; a storage failure (nothing stored).
+  Status RecordAccess(const std::vector<model::AccessEvent>& events);
+  // Who opened, listed, printed, exported, created, changed or erased
+  // customer `id`, over the whole chain: newest first, at most `max`.
+  Result<std::vector<model::AccessEvent>> AccessEvents(const model::LocalId& id, std::size_t max) {
+    return store_.AccessEvents(id, max);
+  }
+
   Result<HqStatus> Report();
   const ChainConfig& config() const { return config_; }
   storage::ChainStore& store() { return store_; }

@@ -22,6 +22,7 @@
 #include "kassa/base/status.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/storage/key_rotation.h"
+#include "kassa/model/access_event.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/sync.h"
 #include "kassa/search/customer_index.h"
@@ -140,6 +141,10 @@ class ChainTxn {
   virtual Status PutWipeOrder(const WipeOrder& order) = 0;
   // Appends one entry to the audit trail, forever.
   virtual Status AppendAudit(std::int64_t at_ms, std::string_view who, std::string_view what) = 0;
+  // Stores one event of the data-access audit trail under its customer. A
+  // terminal's queued event (seq set) is stored once however often it
+  // arrives; others (seq 0) are numbered here.
+  virtual Status AppendAccessEvent(const model::AccessEvent& event) = 0;
 
   // Erases customer `id` of `legal_entity`: destroys its data key (nothing
   // sealed under it opens again, in this store or any copy of it), deletes
@@ -198,8 +203,13 @@ class ChainStore : public search::CustomerIndex {
   // nullopt): sweeps over every customer (retention).
   virtual Result<std::vector<model::Customer>> CustomersAfter(const std::optional<model::LocalId>& after,
                                                              std::size_t max) = 0;
-  // Deletes the admin audit entries made before `before_ms`. Returns how many.
+  // Deletes the admin audit entries and the access events made before
+  // `before_ms`. Returns how many.
   virtual Result<std::size_t> PruneAudit(std::int64_t before_ms) = 0;
+  // Who opened, listed, printed, exported, created, changed or erased
+  // customer `id`: its newest `max` access events, newest first (events of
+  // the same millisecond in no particular order).
+  virtual Result<std::vector<model::AccessEvent>> AccessEvents(const model::LocalId& id, std::size_t max) = 0;
   // One batch of a master key rotation (key_rotation.h), in one durable
   // transaction. Returns: kOk; kFailedPrecondition for a plaintext store.
   virtual Result<RewrapBatch> RewrapKeys(std::uint32_t from, std::uint32_t max) = 0;

@@ -60,6 +60,7 @@ class CustomerStore final {
   ClientelingTable& clienteling();
   OperatorLockouts& lockouts();
   Diagnostics& diagnostics();
+  AccessEventQueue& access_events();
 
   // One batch of a master key rotation (key_rotation.h), in one durable
   // transaction. Returns: kOk; kFailedPrecondition for a plaintext store.

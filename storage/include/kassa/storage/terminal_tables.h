@@ -16,6 +16,8 @@
 //   ClientelingTable  clienteling (+ the outbox entry)     clienteling::ClientelingService,
 //                                                          clienteling::OperatorSessions, service::Service
 //   OperatorLockouts  wrong-PIN counts and lockouts        clienteling::OperatorSessions
+//   AccessEventQueue  access events (the audit trail)      customers::AccessRecorder (append),
+//                                                          uplink::Uplink (peek, drop)
 //   Diagnostics       every table (counts, the check)      api (ApiContext: status, sync, doctor)
 //
 // Every write of every view is one durable transaction through the store's
@@ -41,6 +43,7 @@
 #include <vector>
 
 #include "kassa/base/status.h"
+#include "kassa/model/access_event.h"
 #include "kassa/model/customer.h"
 #include "kassa/model/operation.h"
 #include "kassa/model/store_config.h"
@@ -262,6 +265,28 @@ class OperatorLockouts {
   virtual ~OperatorLockouts() = default;
   virtual Result<PinFailures> LoadPinFailures(std::string_view worker_id) = 0;
   virtual Status SavePinFailures(std::string_view worker_id, const PinFailures& failures) = 0;
+};
+
+// The data-access audit events recorded here (model/access_event.h),
+// queued for headquarters apart from the outbox: one event names one
+// customer but a queued frame many, nothing about them is ever rejected,
+// and an erasure leaves them be (ids only; headquarters keeps who looked
+// at an erased customer until its audit retention drops it). Values are
+// sealed under the store key.
+class AccessEventQueue {
+ public:
+  virtual ~AccessEventQueue() = default;
+  // Appends `events` in order, each numbered with the next queue sequence
+  // (never reused), in one durable transaction. The events' terminal_id is
+  // not kept (it is this terminal). Returns: kOk; kResourceExhausted
+  // (nothing written); kInvalidArgument "operator_id: ..." over the limit.
+  virtual Status AppendAccessEvents(const std::vector<model::AccessEvent>& events) = 0;
+  // The oldest `max` queued events, in order, with their sequences.
+  virtual Result<std::vector<model::AccessEvent>> PeekAccessEvents(std::size_t max) = 0;
+  // Deletes every queued event up to and including `through_seq`, in one
+  // transaction. Returns how many it deleted (0: acknowledged before).
+  virtual Result<std::size_t> DropAccessEvents(std::uint64_t through_seq) = 0;
+  virtual Result<std::uint64_t> QueuedAccessEvents() = 0;
 };
 
 // Counts and the consistency check, for status and `kassactl doctor`.

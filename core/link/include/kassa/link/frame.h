@@ -36,6 +36,8 @@ enum class FrameType : std::uint8_t {
   kHeartbeat = 12,
   kWipeDone = 13,
   kErasuresAhead = 14,
+  kAccessEvents = 15,
+  kAccessEventsAck = 16,
 };
 const char* ToString(FrameType t);
 

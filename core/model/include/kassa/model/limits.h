@@ -48,6 +48,7 @@ inline constexpr std::size_t kMaxSearchQueryBytes = 256;
 inline constexpr std::size_t kMaxBatchOperations = 64;    // operations per upload frame
 inline constexpr std::size_t kMaxDistributionChanges = 64;  // changes per distribution frame
 inline constexpr std::size_t kMaxSearchResults = 100;
+inline constexpr std::size_t kMaxAccessEvents = 128;      // access events per frame
 inline constexpr std::size_t kLocalIdBytes = 16;          // 128-bit temporary id
 
 }  // namespace kassa::model

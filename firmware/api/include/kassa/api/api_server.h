@@ -19,6 +19,7 @@
 #include "kassa/base/status.h"
 #include "kassa/clienteling/clienteling_service.h"
 #include "kassa/clienteling/operator_sessions.h"
+#include "kassa/customers/access_recorder.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/devices/device_flows.h"
 #include "kassa/http/router.h"
@@ -50,6 +51,7 @@ class ApiServer {
                                                   devices::DeviceFlows* devices,
                                                   clienteling::OperatorSessions& sessions,
                                                   clienteling::ClientelingService& clienteling,
+                                                  customers::AccessRecorder& access,
                                                   const std::string& ui_root);
   // The API of a terminal that serves no customer data from its start (a
   // wiped one): sealed_routes.h's answers on every route; SetAccess never

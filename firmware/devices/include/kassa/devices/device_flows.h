@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "kassa/customers/access_recorder.h"
 #include "kassa/customers/customer_service.h"
 #include "kassa/hal/barcode_scanner.h"
 #include "kassa/hal/card_reader.h"
@@ -68,9 +69,12 @@ class DeviceFlows {
   // Signs in with a swiped badge; the operator's name, or why not.
   using BadgeSignIn = std::function<Result<std::string>(const std::string& badge)>;
 
-  // REQUIRES: `customers`, the devices and `clock` outlive the flows.
+  // REQUIRES: `customers`, the devices, `clock` and `access` (when given)
+  // outlive the flows. A customer a scan or swipe finds is recorded in
+  // `access` as opened by "device:NAME" (its name shows on the customer
+  // display and on the signed-in screens).
   DeviceFlows(customers::CustomerService& customers, Clock& clock, Devices devices, Publish publish,
-              BadgeSignIn on_badge);
+              BadgeSignIn on_badge, customers::AccessRecorder* access = nullptr);
 
   // Starts listening to every fitted device.
   // Returns: kOk; the first device's failure to start.
@@ -93,6 +97,7 @@ class DeviceFlows {
   void ShowIdleScreen();
 
   customers::CustomerService& customers_;
+  customers::AccessRecorder* access_;
   Clock& clock_;
   Devices devices_;
   Publish publish_;

@@ -10,6 +10,9 @@
 //     operations (and `batch_max_bytes`) in one frame, one batch in flight.
 //     Each acknowledgement is applied in the store (entry deleted, account
 //     number bound, or quarantined) before the next batch goes out.
+//   - Ships the access audit trail (storage::AccessEventQueue) beside the
+//     outbox: up to model::kMaxAccessEvents events a frame, one frame in
+//     flight; headquarters' acknowledgement drops them from the queue.
 //   - Applies distribution frames (customers, account numbers, store
 //     configuration) in one transaction each and acknowledges the cursor.
 //   - Real-time create and chain search for sync mode, with deadlines.
@@ -72,8 +75,8 @@ class Uplink final : public customers::Headquarters {
 
   // REQUIRES: the references outlive the Uplink.
   Uplink(boost::asio::any_io_executor executor, customers::CustomerService& customers,
-         storage::OutboxView& outbox, storage::SyncState& sync, Clock& clock, UplinkOptions options,
-         StoreConfigHandler on_store_config);
+         storage::OutboxView& outbox, storage::SyncState& sync, storage::AccessEventQueue& access, Clock& clock,
+         UplinkOptions options, StoreConfigHandler on_store_config);
   ~Uplink() override;
 
   // Called when the link goes up or down, after acknowledgements and after a
@@ -103,6 +106,9 @@ class Uplink final : public customers::Headquarters {
   void SearchChain(const std::string& query, std::size_t limit, SearchCallback done) override;
   customers::LinkState state() const override { return state_; }
 
+  // Access events were queued: sends them when online and none are in flight.
+  void AccessEventsQueued() { SendAccessEvents(); }
+
  private:
   struct InFlight {
     std::uint64_t seq;
@@ -129,6 +135,8 @@ class Uplink final : public customers::Headquarters {
   void OnErasuresAhead(ByteView payload);
   void OnRealtimeReply(ByteView payload);
   void OnSearchReply(ByteView payload);
+  void SendAccessEvents();
+  void OnAccessEventsAck(ByteView payload);
   void ScheduleBatch(std::chrono::milliseconds delay);
   void SendBatch();
   void FailCalls(const Status& why);
@@ -138,6 +146,7 @@ class Uplink final : public customers::Headquarters {
   customers::CustomerService& customers_;
   storage::OutboxView& outbox_;
   storage::SyncState& sync_;
+  storage::AccessEventQueue& access_;
   Clock& clock_;
   const UplinkOptions options_;
   StoreConfigHandler on_store_config_;
@@ -162,6 +171,7 @@ class Uplink final : public customers::Headquarters {
   bool waiting_to_reconnect_ = false;
   bool batch_scheduled_ = false;
   std::vector<InFlight> in_flight_;  // the batch awaiting acknowledgement
+  std::uint64_t access_in_flight_ = 0;  // the last access event sent and not acknowledged (0: none)
   std::uint32_t next_request_id_ = 1;
   std::map<std::uint32_t, Call<AckCallback>> realtime_;
   std::map<std::uint32_t, Call<SearchCallback>> searches_;

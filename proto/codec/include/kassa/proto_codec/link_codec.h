@@ -16,6 +16,7 @@
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
+#include "kassa/model/access_event.h"
 #include "kassa/model/operation.h"
 #include "kassa/link/frame_connection.h"
 #include "kassa/model/sync.h"
@@ -62,6 +63,14 @@ Result<Bytes> EncodeSearchRequest(const model::SearchRequest& request);
 Result<model::SearchRequest> DecodeSearchRequest(ByteView bytes);
 Result<Bytes> EncodeSearchReply(const model::SearchReply& reply);
 Result<model::SearchReply> DecodeSearchReply(ByteView bytes);
+
+// Access events (at most model::kMaxAccessEvents a frame); each keeps its
+// customer, action, time, operator and queue sequence; the terminal is the
+// connection's. Decoding refuses an unknown action and an empty operator.
+Result<Bytes> EncodeAccessEvents(std::span<const model::AccessEvent> events);
+Result<std::vector<model::AccessEvent>> DecodeAccessEvents(ByteView bytes);
+Result<Bytes> EncodeAccessEventsAck(std::uint64_t through_seq);
+Result<std::uint64_t> DecodeAccessEventsAck(ByteView bytes);
 
 Result<Bytes> EncodeHeartbeat(std::int64_t sent_at_ms);
 Result<std::int64_t> DecodeHeartbeat(ByteView bytes);
