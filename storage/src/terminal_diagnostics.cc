@@ -11,6 +11,7 @@ Result<StoreStats> LmdbDiagnostics::Stats() {
   KASSA_TRY_ASSIGN(stats.customers, txn.Count(core_.tables.customers()));
   KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(core_.outbox));
   KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(core_.quarantine));
+  KASSA_TRY_ASSIGN(stats.access_events, txn.Count(core_.access));
   KASSA_TRY_ASSIGN(stats.pending_customers, core_.MetaU64(txn, kPendingKey, 0));
   KASSA_TRY_ASSIGN(stats.recent_index_customers, core_.tables.RecentCustomers(txn));
   KASSA_TRY_ASSIGN(auto oldest, core_.ReadOutbox(txn, 1));

@@ -34,6 +34,9 @@ void DecodeAll(ByteView payload) {
   (void)pc::DecodeSearchRequest(payload);
   (void)pc::DecodeSearchReply(payload);
   (void)pc::DecodeHeartbeat(payload);
+  (void)pc::DecodeWipeDone(payload);
+  (void)pc::DecodeAccessEvents(payload);
+  (void)pc::DecodeAccessEventsAck(payload);
   (void)pc::DecodeCustomer(payload);
   (void)pc::DecodeOperation(payload);
   (void)pc::DecodeStoreConfig(payload);

@@ -978,7 +978,7 @@ class AdminApiTest(LinkTestCase):
               ("DELETE", "/v1/customers/" + "ab" * 16 + "?legal_entity=DZINTARS-LV"), ("GET", "/v1/erasures"),
               ("GET", "/v1/customers/LV00000001/export"), ("GET", "/v1/keys"), ("POST", "/v1/keys/rotate"),
               ("POST", "/v1/retention/run"), ("POST", "/v1/terminals/A/wipe"), ("GET", "/v1/wipes"),
-              ("GET", "/v1/customers/LV00000001/consents")]
+              ("GET", "/v1/customers/LV00000001/consents"), ("GET", "/v1/customers/LV00000001/access")]
 
     def test_credentials_roles_secrets_and_audit(self):
         hq = self.hq().start()
@@ -1774,3 +1774,66 @@ class ConsentLedgerTest(LinkTestCase):
         self.assertEqual([e["text"] for e in export["consent_ledger"]],
                          ["Piekrītu e-pasta piedāvājumiem (2026-11).", None, "Piekrītu e-pasta piedāvājumiem (2026-12)."])
         print("\n[consent] ledger seqs %s identical on T1, T2 and headquarters" % seqs, flush=True)
+
+
+class AccessTrailTest(LinkTestCase):
+    """Customers' data protected, audit trail: headquarters answers "who looked
+    at this customer" over the chain, with what a terminal recorded while
+    offline and kept through a kill -9."""
+
+    @staticmethod
+    def trail(hq, ref):
+        code, body = http_json(hq.admin_port, "GET", "/v1/customers/%s/access" % ref)
+        assert code == 200, body
+        return [(e["action"], e["terminal"], e["by"]) for e in body["access"]]
+
+    def test_who_looked_at_a_customer_over_the_chain(self):
+        hq = self.hq().start()
+        t1 = self.terminal("T1", hq.link_port).start()
+        t2 = self.terminal("T2", hq.link_port).start()
+        code, c = t1.create("Skatita", "Klientei")
+        self.assertEqual(code, 201, c)
+        cid = c["id"]
+        wait_for(lambda: t1.drained() and t2.http("GET", "/v1/status")[1]["customers"] == 1, 20,
+                 "the customer at headquarters and on T2")
+        # T2 offline: an associate searches and opens the card there.
+        real_port = t2.hq_port
+        t2.stop()
+        t2.hq_port = free_port()
+        t2.start()
+        for prefix in ("Kl", "Klie", "Klientei"):  # keystrokes: listed once
+            code, found = t2.http("GET", "/v1/customers?q=" + prefix)
+            self.assertEqual(code, 200, found)
+            self.assertEqual([r["customer"]["id"] for r in found["results"]], [cid])
+        self.assertEqual(t2.http("GET", "/v1/customers/%s/card" % cid)[0], 200)
+        wait_for(lambda: t2.sync()["access_events_queued"] == 2, 10, "T2's events queued durably")
+        t2.kill9()
+        t2.hq_port = real_port
+        t2.start()
+        wait_for(lambda: t2.sync()["online"] and t2.sync()["access_events_queued"] == 0, 30,
+                 "T2's access events at headquarters")
+        account = t1.get(cid)[1]["account"]
+        wait_for(lambda: ("opened", "T1", IT_WORKER) in self.trail(hq, account), 10, "T1's look within seconds")
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/customers/" + account)[0], 200)
+        trail = self.trail(hq, account)
+        self.assertEqual(trail[0][:2], ("opened", None), trail)  # headquarters' admin API, just now
+        for event in [("created", "T1", IT_WORKER), ("listed", "T2", IT_WORKER), ("opened", "T2", IT_WORKER),
+                      ("opened", "T1", IT_WORKER)]:
+            self.assertIn(event, trail)
+        self.assertEqual(trail.count(("listed", "T2", IT_WORKER)), 1, trail)
+        self.assertEqual(trail[-1], ("created", "T1", IT_WORKER), trail)  # the oldest
+        # By id too, the same; kassactl prints it.
+        self.assertEqual(self.trail(hq, cid)[1:], trail[1:])
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "access", account],
+                             capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_ADMIN_TOKEN_FILE=hq.token_file))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"listed +by %s +at T2" % IT_WORKER)
+        # The data-subject export carries the trail, itself first.
+        code, export = http_json(hq.admin_port, "GET", "/v1/customers/%s/export" % account)
+        self.assertEqual(code, 200, export)
+        self.assertEqual(export["access_log"][0]["action"], "exported")
+        self.assertEqual(len(export["access_log"]), len(trail) + 1)
+        # The trail is for admin tokens only.
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/customers/%s/access" % account, token="wrong")[0], 401)
+        print("\n[audit trail] %d events for one customer: %s" % (len(trail), [a for a, _, _ in trail]), flush=True)

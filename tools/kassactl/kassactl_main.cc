@@ -75,6 +75,9 @@ commands:
   hq wipes                           the same URL: wipe orders and their state
   hq export ACCOUNT                  the same URL: everything held about one customer
                                      (data-subject access; JSON, audited)
+  hq access ACCOUNT|ID               the same URL: who opened, listed, printed,
+                                     exported, changed or erased the customer, where
+                                     and when, over the whole chain (newest 100)
   hq keys                            the same URL: the master key generations and
                                      rotation progress
   hq rotate-key                      the same URL: begin a master key rotation
@@ -291,8 +294,9 @@ int SyncCommand(const Globals& g, bool now) {
     if (!v.as_object().at("oldest_pending_age_ms").is_null()) {
       std::printf(", oldest %s ms old", Str(v, "oldest_pending_age_ms").c_str());
     }
-    std::printf("; %s customer(s) pending sync; %s quarantined\n", Str(v, "pending_customers").c_str(),
-                Str(v, "quarantined").c_str());
+    std::printf("; %s customer(s) pending sync; %s quarantined; %s access audit event(s) to send\n",
+                Str(v, "pending_customers").c_str(), Str(v, "quarantined").c_str(),
+                Str(v, "access_events_queued").c_str());
     const auto& last = v.as_object().at("last_ack_at");
     std::printf("last acknowledgement: %s; distribution cursor %s\n", last.is_null() ? "never" : Str(v, "last_ack_at").c_str(),
                 Str(v, "distribution_cursor").c_str());
@@ -436,6 +440,18 @@ int Main(int argc, char** argv) {
       return Print(g, out, [](const json::value& v) {
         std::printf("ordered; the terminal wipes on its next connection\n");
         PrintWipe(v);
+      });
+    }
+    if (command == "hq" && sub == "access") {
+      if (i + 1 != argc) return Usage("hq access takes the customer's account number or id");
+      if (auto rc = Call(AsAdmin(g), "GET", "/v1/customers/" + Encode(argv[i]) + "/access", "", out)) return *rc;
+      return Print(g, out, [](const json::value& v) {
+        std::printf("customer %s\n", Str(v, "customer_id").c_str());
+        for (const auto& e : v.as_object().at("access").as_array()) {
+          const json::value& terminal = e.as_object().at("terminal");
+          std::printf("%s  %-9s by %-24s at %s\n", Str(e, "at").c_str(), Str(e, "action").c_str(), Str(e, "by").c_str(),
+                      terminal.is_null() ? "headquarters" : std::string(terminal.as_string()).c_str());
+        }
       });
     }
     if (command == "hq" && sub == "export") {

@@ -49,6 +49,7 @@ json::value SyncJson(customers::CustomerService& customers, const storage::Store
       {"outbox", std::move(outbox)},
       {"oldest_pending_age_ms", stats.oldest ? json::value(now_ms - stats.oldest->operation.enqueued_at_ms) : json::value(nullptr)},
       {"quarantined", stats.quarantined},
+      {"access_events_queued", stats.access_events},
       {"last_ack_at", stats.last_ack_at_ms == 0 ? json::value(nullptr) : json::value(IsoTime(stats.last_ack_at_ms))},
       {"distribution_cursor", stats.distribution_cursor}};
 }

@@ -72,6 +72,7 @@ struct StoreStats {
   std::uint64_t outbox_length = 0;
   std::optional<OutboxEntry> oldest;  // the next operation to upload
   std::uint64_t quarantined = 0;
+  std::uint64_t access_events = 0;  // access audit events not yet acknowledged by headquarters
   std::uint64_t distribution_cursor = 0;
   std::int64_t last_ack_at_ms = 0;    // 0: never
   std::uint64_t map_size_bytes = 0;
