@@ -267,6 +267,14 @@ function contactRows(kind, list) {
   return h("fieldset", {}, h("legend", {}, t("form." + kind)), rows, button);
 }
 
+// The switch of the primary email's or phone's marketing consent.
+function primaryConsent(kind, consent) {
+  return h("label", {class: "switch row"},
+    h("input", {type: "checkbox", role: "switch", checked: !!consent?.granted, "data-consent": kind,
+                "aria-label": t("form.consent") + " (" + t("form." + kind) + ")"}),
+    h("span", {}, t("form.consent")));
+}
+
 function customerForm(existing) {
   const d = state.store.default_customer;
   const c = existing || {type: d.type, customer_group: d.customer_group, receipt_preference: d.receipt_preference,
@@ -289,8 +297,8 @@ function customerForm(existing) {
     input("first_name", c.first_name, "text", {autofocus: true}),
     input("last_name", c.last_name),
     input("organization_name", c.organization_name),
-    input("email", c.email, "email"),
-    input("phone", c.phone, "tel"),
+    input("email", c.email, "email"), primaryConsent("email", c.email_consent),
+    input("phone", c.phone, "tel"), primaryConsent("phone", c.phone_consent),
     contactRows("secondary_emails", c.secondary_emails),
     contactRows("secondary_phones", c.secondary_phones),
     h("fieldset", {"data-field": "addresses"}, h("legend", {}, t("form.address")),
@@ -324,6 +332,10 @@ function customerForm(existing) {
                   currency: v("currency"), language: v("language")};
     for (const f of ["first_name", "last_name", "organization_name", "email", "phone"]) {
       if (v(f) || existing) body[f] = v(f);
+    }
+    // A primary contact's consent goes with it (kassa keeps the stamp while neither changes).
+    for (const f of ["email", "phone"]) {
+      if (v(f)) body[f + "_consent"] = {granted: form.querySelector(`[data-consent="${f}"]`).checked};
     }
     for (const kind of ["secondary_emails", "secondary_phones"]) {
       body[kind] = [...form.querySelectorAll(`[data-contact="${kind}"]`)].map((el, i) => ({
@@ -399,7 +411,9 @@ async function customerView(id) {
   fact(t("customer.account"), c.pending ? t("customer.pending") : c.account, "account");
   state.pendingOnScreen = c.pending ? c.id : "";
   fact(t("form.email"), c.email, "email");
+  if (c.email) fact(t("form.consent"), c.email_consent?.granted ? t("consent.yes") : t("consent.no"), "email-consent");
   fact(t("form.phone"), i18n.phone(c.phone), "phone");
+  if (c.phone) fact(t("form.consent"), c.phone_consent?.granted ? t("consent.yes") : t("consent.no"), "phone-consent");
   for (const kind of ["secondary_emails", "secondary_phones"]) {
     for (const x of c[kind]) {
       fact(t("form." + kind), `${kind === "secondary_phones" ? i18n.phone(x.value) : x.value} — ` +
@@ -610,11 +624,14 @@ function kioskView(params) {
     const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
     const checked = (kind) => form.querySelector(`[data-consent="${kind}"]`).checked;
     const body = {first_name: v("first_name"), last_name: v("last_name"), receipt_preference: "print"};
+    // The shopper's own email and phone are the primary ones, each with its consent and the text shown.
     if (v("email")) {
-      body.secondary_emails = [{value: v("email"), consent: checked("email"), consent_text_version: texts.email.reference}];
+      body.email = v("email");
+      body.email_consent = {granted: checked("email"), text_version: texts.email.reference};
     }
     if (v("phone")) {
-      body.secondary_phones = [{value: v("phone"), consent: checked("phone"), consent_text_version: texts.phone.reference}];
+      body.phone = v("phone");
+      body.phone_consent = {granted: checked("phone"), text_version: texts.phone.reference};
     }
     const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
     if (status !== 201) return showError(form, answer);

@@ -290,8 +290,10 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     }
     // A grant is for a contact the customer has after this operation (a
     // withdrawal may name one the edit removed).
-    const auto& contacts = e.channel == model::ConsentChannel::kPhone ? next.secondary_phones : next.secondary_emails;
-    if (e.granted && std::none_of(contacts.begin(), contacts.end(), [&](const auto& c) { return c.value == e.contact; })) {
+    const bool phone = e.channel == model::ConsentChannel::kPhone;
+    const auto& contacts = phone ? next.secondary_phones : next.secondary_emails;
+    if (e.granted && (phone ? next.phone : next.email) != e.contact &&
+        std::none_of(contacts.begin(), contacts.end(), [&](const auto& c) { return c.value == e.contact; })) {
       return reject("consents: a grant for a contact the customer does not have");
     }
   }
@@ -440,7 +442,14 @@ std::string ContactKey(const model::ConsentEntry& e) {
 // Sets the consent of contact `e.contact` in `c` to what the ledger's last
 // entry says; false when it already does (or the contact is gone).
 bool StampFromLedger(model::Customer& c, const model::ConsentEntry& e) {
-  auto& list = e.channel == model::ConsentChannel::kPhone ? c.secondary_phones : c.secondary_emails;
+  const bool phone = e.channel == model::ConsentChannel::kPhone;
+  if ((phone ? c.phone : c.email) == e.contact) {
+    model::Consent& consent = phone ? c.phone_consent : c.email_consent;
+    if (consent.granted == e.granted) return false;
+    consent = model::Consent{e.granted, e.at_ms, e.operator_id, e.terminal_id, e.text_version};
+    return true;
+  }
+  auto& list = phone ? c.secondary_phones : c.secondary_emails;
   for (auto& contact : list) {
     if (contact.value != e.contact) continue;
     if (contact.consent.granted == e.granted) return false;

@@ -135,6 +135,42 @@ TEST_F(CustomerServiceTest, PhoneReenteredInOtherFormatKeepsItsConsent) {
   EXPECT_EQ(e->secondary_phones[0].consent, (model::Consent{false, kT0 + 5000, "peter", "POS-7", ""}));
 }
 
+TEST_F(CustomerServiceTest, ThePrimaryContactsConsentIsStampedKeptAndGoesWithItsContact) {
+  CustomerPatch p = JohnSmith();
+  p.email = "john@primary.example";
+  p.email_consent = ConsentInput{true, "2026-11/en"};
+  const auto c = MustCreate(p);
+  EXPECT_EQ(c.email_consent, (model::Consent{true, kT0, "anna", "POS-7", "2026-11/en"}));
+  auto queued = store_->outbox().PeekOutbox(10);
+  ASSERT_EQ(queued->back().operation.consents.size(), 1u);
+  EXPECT_EQ(queued->back().operation.consents[0].contact, "john@primary.example");
+  // An edit of something else keeps the stamp.
+  clock_.Advance(1000);
+  CustomerPatch rename;
+  rename.last_name = "Smyth";
+  auto e = service_->Edit(c.id.ToHex(), rename, 1, "peter");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->email_consent, c.email_consent);
+  // A new primary email without a consent: the consent was the old address's.
+  clock_.Advance(1000);
+  CustomerPatch moved;
+  moved.email = "john@new.example";
+  e = service_->Edit(c.id.ToHex(), moved, 2, "peter");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->email_consent, model::Consent{});
+  queued = store_->outbox().PeekOutbox(10);
+  ASSERT_EQ(queued->back().operation.consents.size(), 1u);
+  EXPECT_FALSE(queued->back().operation.consents[0].granted);
+  EXPECT_EQ(queued->back().operation.consents[0].contact, "john@primary.example");
+  // A grant for a phone the customer does not have (cleared in the same
+  // edit) is refused, nothing stored.
+  CustomerPatch orphan;
+  orphan.phone = "";
+  orphan.phone_consent = ConsentInput{true, ""};
+  EXPECT_EQ(service_->Edit(c.id.ToHex(), orphan, 3, "peter").status().field(), "phone_consent");
+  EXPECT_EQ(service_->Find(c.id.ToHex())->version, 3u);
+}
+
 TEST_F(CustomerServiceTest, BadInputStoresNothing) {
   CustomerPatch p = JohnSmith();
   p.email = "nope";

@@ -479,6 +479,48 @@ TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRou
 }
 
 // Consent texts are records: once published, kept word for word.
+// The primary email's consent: granted with the customer, withdrawn in a
+// round against a grant from another terminal (the withdrawal wins, on the
+// record too), and a grant for a primary email the customer lacks refused.
+TEST_F(RegistryTest, ThePrimaryEmailsConsentIsInTheLedgerAndTheRecordFollowsIt) {
+  ASSERT_TRUE(registry_->Hello({"T2", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  const auto entry = [](const model::LocalId& customer, const std::string& contact, bool granted) {
+    model::ConsentEntry e;
+    e.id = *model::LocalId::Generate();
+    e.customer_id = customer;
+    e.contact = contact;
+    e.granted = granted;
+    return e;
+  };
+  model::Operation create = Create("Primary");
+  create.customer.email = "primary@example.com";
+  create.customer.email_consent = model::Consent{true, 1, "", "T1", "2026-11/en"};
+  create.consents = {entry(create.customer.id, "primary@example.com", true)};
+  ASSERT_TRUE(Apply({create})[0].applied());
+  const auto edit = [&](bool granted) {
+    model::Operation op;
+    op.op_id = *model::LocalId::Generate();
+    op.kind = model::OperationKind::kUpdateCustomer;
+    op.customer = create.customer;
+    op.customer.email_consent.granted = granted;
+    op.base_version = 1;
+    op.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kEmail)};
+    op.consents = {entry(create.customer.id, "primary@example.com", granted)};
+    return op;
+  };
+  auto acks = registry_->Apply({Batch{"T2", {edit(false)}}, Batch{"T1", {edit(true)}}});
+  ASSERT_TRUE(acks.ok()) << acks.status().detail();
+  const auto ledger = *store_->Consents("GB01", create.customer.id);
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_FALSE(ledger.back().granted);
+  EXPECT_EQ(ledger.back().terminal_id, "T2");
+  EXPECT_FALSE((*store_->FindCustomer(create.customer.id))->email_consent.granted);
+  model::Operation other = edit(true);
+  other.consents[0].contact = "another@example.com";
+  const auto refused = Apply({other});
+  EXPECT_EQ(refused[0].reason, "consents: a grant for a contact the customer does not have");
+}
+
 TEST_F(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
   ChainConfig config = SampleChain();
   config.legal_entities[0].clienteling.consent_texts = {{"marketing-email", "2026-11", "en", "Yes, email me offers."}};

@@ -104,6 +104,9 @@ TEST(LinkCodecTest, WhatTheLinkCarriesIsLeftOutAndFilledInExactly) {
     op.terminal_id = (mask & 2) ? "POS-1" : (mask & 16) ? "" : "POS-9";
     op.customer.secondary_emails = {{"a@b.lv", {true, 1, "W1", (mask & 16) ? "POS-1" : "POS-2", ""}},
                                     {"c@d.lv", {false, 0, "", (mask & 16) ? "POS-1" : "", ""}}};
+    // The primary phone's consent takes part; the primary email has none.
+    op.customer.phone = "+37126123456";
+    op.customer.phone_consent = {true, 2, "W1", (mask & 16) ? "POS-1" : "POS-3", "2026-11/lv"};
     Bytes implied, explicit_fields;
     ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "POS-1", implied).ok());
     ASSERT_TRUE(proto_codec::AppendUploadOperation(op, "", explicit_fields).ok());

@@ -217,6 +217,47 @@ TEST(ConsentTest, ChangesAreGrantsAndWithdrawalsOfContactsNeverRepeats) {
   for (const auto& e : changes) EXPECT_EQ(e.customer_id, after.id);
 }
 
+TEST(ConsentTest, ThePrimaryEmailAndPhoneHaveTheirConsentInTheLedgerToo) {
+  Customer before = Valid();
+  before.email = "primary@example.com";
+  before.email_consent = Consent{true, 1, "op", "T1", "2026-11"};
+  before.phone = "+37129112244";
+  const auto created = ConsentChanges(nullptr, before);
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].contact, "primary@example.com");
+  EXPECT_EQ(created[0].channel, ConsentChannel::kEmail);
+  EXPECT_TRUE(created[0].granted);
+  // The primary email changes (its consent went with it); the phone is granted.
+  Customer after = before;
+  after.email = "next@example.com";
+  after.email_consent = Consent{};
+  after.phone_consent = Consent{true, 2, "op", "T1", "2026-11"};
+  const auto changes = ConsentChanges(&before, after);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].contact, "primary@example.com");
+  EXPECT_FALSE(changes[0].granted);
+  EXPECT_EQ(changes[1].contact, "+37129112244");
+  EXPECT_TRUE(changes[1].granted);
+  // The primary email moved to the secondary list with its consent: nothing to record.
+  Customer moved = before;
+  moved.email.clear();
+  moved.email_consent = Consent{};
+  moved.secondary_emails = {{"primary@example.com", before.email_consent}};
+  EXPECT_TRUE(ConsentChanges(&before, moved).empty());
+  // The consent is part of its contact's field, for the merge at headquarters.
+  EXPECT_EQ(ChangedFields(before, after), (std::vector<std::uint32_t>{7, 8}));
+  Customer merged = before;
+  ASSERT_TRUE(CopyField(8, after, merged));
+  EXPECT_EQ(merged.phone_consent, after.phone_consent);
+  // A grant needs its contact, and a contact is listed once.
+  Customer orphan = before;
+  orphan.email.clear();
+  EXPECT_EQ(ValidateCustomer(orphan, testing::SampleStore()).field(), "email_consent");
+  Customer twice = before;
+  twice.secondary_emails = {{"PRIMARY@example.com", Consent{}}};
+  EXPECT_EQ(ValidateCustomer(twice, testing::SampleStore()).field(), "secondary_emails");
+}
+
 TEST(OperationTest, ChangedFieldsListsWireNumbers) {
   Customer a = Valid();
   Customer b = a;

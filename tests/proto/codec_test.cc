@@ -21,6 +21,7 @@ model::Customer Full() {
   c.last_name = "Bērziņš";
   c.email = "janis@example.lv";
   c.phone = "+37126123456";
+  c.email_consent = {true, 1700000000789, "anna", "POS-1", "2026-11/lv"};  // the phone's: none
   c.secondary_emails = {{"j@work.lv", {true, 1700000000123, "anna", "POS-1", "kiosk-2026-11"}}};
   c.secondary_phones = {{"+37129112233", {false, 1700000000456, "peter", "POS-2", ""}}};
   c.addresses = {{model::AddressPurpose::kOffice, "Brīvības 1", "Rīga", "LV-1010", "", "LV", "Jānis", "+37126123456"},

@@ -315,9 +315,13 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("customer-form").waitFor();
     assert.equal(await page.locator("#f-email").inputValue(), "liga@example.lv");
     await page.locator("#f-phone").fill("2911 2233");
+    await page.getByRole("switch", {name: "Marketing consent (Email)"}).check();  // the primary email's
     await page.getByTestId("save").click();
     await page.getByTestId("customer").waitFor();
     assert.equal(await page.getByTestId("phone").textContent(), "+371 2911 2233");  // grouped for reading
+    assert.equal(await page.getByTestId("email-consent").textContent(), "consents to marketing");
+    await waitFor(async () => /liga@example\.lv/.test(await page.getByTestId("consents").textContent()),
+                  "the primary email's grant in the consent history");
     const before = printed.length;
     await page.getByTestId("print").click();
     await page.getByText("Receipt printed.").waitFor();
@@ -495,9 +499,13 @@ describe("associate screens", {concurrency: false}, () => {
     assert.match(receipt, /Phone \+37129112244: marketing no \(text 2026-11\/lv\)/);
     // The consent and its text version are stored with the customer.
     const found = await apiAs("M1", "9999", "GET", "/v1/customers?q=aija%40example.lv");
-    const consent = found.body.results[0].customer.secondary_emails[0].consent;
-    assert.equal(consent.granted, true);
-    assert.equal(consent.text_version, "2026-11/lv");
+    // The shopper's own email is the primary one, with its consent.
+    const signedUp = found.body.results[0].customer;
+    assert.equal(signedUp.email, "aija@example.lv");
+    assert.equal(signedUp.email_consent.granted, true);
+    assert.equal(signedUp.email_consent.text_version, "2026-11/lv");
+    assert.equal(signedUp.phone_consent.granted, false);
+    assert.deepEqual(signedUp.secondary_emails, []);
     // Reset: a blank form again, in the kiosk's own language, nothing of Aija left.
     await page.getByTestId("kiosk-form").waitFor();
     await page.getByText("Join our loyalty club").waitFor();

@@ -36,16 +36,17 @@ json::array Strings(const std::vector<std::string>& v) {
   return a;
 }
 
+json::object ConsentObject(const m::Consent& c) {
+  return json::object{{"granted", c.granted},
+                      {"captured_at", IsoTime(c.captured_at_ms)},
+                      {"operator", c.operator_id},
+                      {"terminal", c.terminal_id},
+                      {"text_version", c.text_version}};
+}
+
 json::array Contacts(const std::vector<m::SecondaryContact>& v) {
   json::array a;
-  for (const auto& c : v) {
-    a.push_back(json::object{{"value", c.value},
-                             {"consent", json::object{{"granted", c.consent.granted},
-                                                      {"captured_at", IsoTime(c.consent.captured_at_ms)},
-                                                      {"operator", c.consent.operator_id},
-                                                      {"terminal", c.consent.terminal_id},
-                                                      {"text_version", c.consent.text_version}}}});
-  }
+  for (const auto& c : v) a.push_back(json::object{{"value", c.value}, {"consent", ConsentObject(c.consent)}});
   return a;
 }
 
@@ -73,7 +74,9 @@ json::object CustomerJson(const m::Customer& c) {
       {"last_name", c.last_name},
       {"organization_name", c.organization_name},
       {"email", c.email},
+      {"email_consent", ConsentObject(c.email_consent)},
       {"phone", c.phone},
+      {"phone_consent", ConsentObject(c.phone_consent)},
       {"secondary_emails", Contacts(c.secondary_emails)},
       {"secondary_phones", Contacts(c.secondary_phones)},
       {"addresses", std::move(addresses)},

@@ -217,8 +217,26 @@ std::vector<ConsentEntry> ConsentChanges(const Customer* before, const Customer&
       out.push_back(std::move(e));
     }
   };
-  compare(ConsentChannel::kEmail, before ? &before->secondary_emails : nullptr, after.secondary_emails);
-  compare(ConsentChannel::kPhone, before ? &before->secondary_phones : nullptr, after.secondary_phones);
+  // The primary contact first, then the secondary ones: one list per channel,
+  // so a contact that moves between them keeps its consent history.
+  const auto contacts = [](const std::string& primary, const Consent& consent,
+                           const std::vector<SecondaryContact>& secondary) {
+    std::vector<SecondaryContact> all;
+    if (!primary.empty()) all.push_back({primary, consent});
+    all.insert(all.end(), secondary.begin(), secondary.end());
+    return all;
+  };
+  const auto new_emails = contacts(after.email, after.email_consent, after.secondary_emails);
+  const auto new_phones = contacts(after.phone, after.phone_consent, after.secondary_phones);
+  if (before == nullptr) {
+    compare(ConsentChannel::kEmail, nullptr, new_emails);
+    compare(ConsentChannel::kPhone, nullptr, new_phones);
+    return out;
+  }
+  const auto old_emails = contacts(before->email, before->email_consent, before->secondary_emails);
+  const auto old_phones = contacts(before->phone, before->phone_consent, before->secondary_phones);
+  compare(ConsentChannel::kEmail, &old_emails, new_emails);
+  compare(ConsentChannel::kPhone, &old_phones, new_phones);
   return out;
 }
 

@@ -88,8 +88,9 @@ std::vector<std::uint32_t> ChangedFields(const Customer& a, const Customer& b) {
   check(a.first_name != b.first_name, CustomerField::kFirstName);
   check(a.last_name != b.last_name, CustomerField::kLastName);
   check(a.organization_name != b.organization_name, CustomerField::kOrganizationName);
-  check(a.email != b.email, CustomerField::kEmail);
-  check(a.phone != b.phone, CustomerField::kPhone);
+  // A primary contact's consent travels with it: one field on the wire.
+  check(a.email != b.email || a.email_consent != b.email_consent, CustomerField::kEmail);
+  check(a.phone != b.phone || a.phone_consent != b.phone_consent, CustomerField::kPhone);
   check(a.secondary_emails != b.secondary_emails, CustomerField::kSecondaryEmails);
   check(a.secondary_phones != b.secondary_phones, CustomerField::kSecondaryPhones);
   check(a.addresses != b.addresses, CustomerField::kAddresses);
@@ -111,8 +112,14 @@ bool CopyField(std::uint32_t field, const Customer& from, Customer& to) {
     case CustomerField::kFirstName: to.first_name = from.first_name; return true;
     case CustomerField::kLastName: to.last_name = from.last_name; return true;
     case CustomerField::kOrganizationName: to.organization_name = from.organization_name; return true;
-    case CustomerField::kEmail: to.email = from.email; return true;
-    case CustomerField::kPhone: to.phone = from.phone; return true;
+    case CustomerField::kEmail:
+      to.email = from.email;
+      to.email_consent = from.email_consent;
+      return true;
+    case CustomerField::kPhone:
+      to.phone = from.phone;
+      to.phone_consent = from.phone_consent;
+      return true;
     case CustomerField::kSecondaryEmails: to.secondary_emails = from.secondary_emails; return true;
     case CustomerField::kSecondaryPhones: to.secondary_phones = from.secondary_phones; return true;
     case CustomerField::kAddresses: to.addresses = from.addresses; return true;

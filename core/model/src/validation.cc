@@ -119,22 +119,29 @@ Status ValidateCustomer(const Customer& c, const StoreConfig& store) {
   if (c.email.size() > kMaxEmailBytes) return Invalid("email: longer than 254 bytes");
   if (!c.email.empty() && !IsValidEmail(c.email)) return Invalid("email: not an email address");
   if (c.phone.size() > kMaxPhoneBytes) return Invalid("phone: longer than 16 bytes");
+  // A primary contact's consent needs the contact: one consent per address.
+  if (c.email.empty() && c.email_consent.granted) return Invalid("email_consent: there is no email to consent for");
+  if (c.phone.empty() && c.phone_consent.granted) return Invalid("phone_consent: there is no phone to consent for");
+  KASSA_TRY(CheckConsent(c.email_consent));
+  KASSA_TRY(CheckConsent(c.phone_consent));
 
   if (c.secondary_emails.size() > kMaxSecondaryContacts) return Invalid("secondary_emails: more than 5");
   std::set<std::string> seen;
+  if (!c.email.empty()) seen.insert(FoldEmail(c.email));
   for (const auto& e : c.secondary_emails) {
     if (e.value.size() > kMaxEmailBytes) return Invalid("secondary_emails: longer than 254 bytes");
     if (!IsValidEmail(e.value)) return Invalid("secondary_emails: not an email address");
-    if (!seen.insert(FoldEmail(e.value)).second) return Invalid("secondary_emails: listed twice");
+    if (!seen.insert(FoldEmail(e.value)).second) return Invalid("secondary_emails: listed twice, or the primary email again");
     KASSA_TRY(CheckConsent(e.consent));
   }
   if (c.secondary_phones.size() > kMaxSecondaryContacts) return Invalid("secondary_phones: more than 5");
   seen.clear();
+  if (!c.phone.empty()) seen.insert(c.phone);
   for (const auto& p : c.secondary_phones) {
     if (p.value.size() > kMaxPhoneBytes || p.value.empty() || p.value[0] != '+') {
       return Invalid("secondary_phones: not a phone number");
     }
-    if (!seen.insert(p.value).second) return Invalid("secondary_phones: listed twice");
+    if (!seen.insert(p.value).second) return Invalid("secondary_phones: listed twice, or the primary phone again");
     KASSA_TRY(CheckConsent(p.consent));
   }
 

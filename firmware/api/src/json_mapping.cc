@@ -62,6 +62,27 @@ Status GetContacts(const json::value& v, const std::string& name, std::vector<cu
   return Status::Ok();
 }
 
+// {"granted": bool, "text_version": "..."}: a primary contact's consent.
+Status GetConsent(const json::value& v, const std::string& name, customers::ConsentInput& out, std::string& field) {
+  if (!v.is_object()) return InvalidAt(field, name, "must be an object {\"granted\", \"text_version\"}");
+  bool saw_granted = false;
+  for (const auto& [key, val] : v.get_object()) {
+    if (key == "granted") {
+      if (!val.is_bool()) return InvalidAt(field, name + ".granted", "must be true or false");
+      out.granted = val.get_bool();
+      saw_granted = true;
+    } else if (key == "text_version") {
+      KASSA_TRY(GetString(val, name + ".text_version", out.text_version, field));
+    } else if (key == "captured_at" || key == "operator" || key == "terminal") {
+      return InvalidAt(field, name + "." + std::string(key), "is set by kassa and cannot be given");
+    } else {
+      return InvalidAt(field, name + "." + std::string(key), "unknown member");
+    }
+  }
+  if (!saw_granted) return InvalidAt(field, name + ".granted", "required: true or false");
+  return Status::Ok();
+}
+
 Status GetAddresses(const json::value& v, std::vector<customers::AddressInput>& out, std::string& field) {
   if (!v.is_array()) return InvalidAt(field, "addresses", "must be an array of objects");
   out.clear();
@@ -170,6 +191,10 @@ Status ParsePatch(const json::value& body, customers::CustomerPatch& p, std::uin
       m::ReceiptPreference r;
       if (!m::ParseReceiptPreference(s, &r)) return InvalidAt(field, key, "must be print, email, print_and_email or none");
       p.receipt_preference = r;
+    } else if (key == "email_consent" || key == "phone_consent") {
+      auto& consent = key == "email_consent" ? p.email_consent : p.phone_consent;
+      consent.emplace();
+      err = GetConsent(v, key, *consent, field);
     } else if (key == "secondary_emails") {
       p.secondary_emails.emplace();
       err = GetContacts(v, key, *p.secondary_emails, field);

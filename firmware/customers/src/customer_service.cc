@@ -42,6 +42,27 @@ void KeepUnchangedConsents(std::vector<model::SecondaryContact>& after,
   }
 }
 
+// The primary contact's consent after normalization: none without the
+// contact, none once the contact changed unless the patch gave one, and the
+// original stamp when neither the contact nor its consent changed.
+void SettlePrimaryConsent(const std::string& contact, model::Consent& consent, bool given,
+                          const std::string* before_contact, const model::Consent* before_consent) {
+  if (contact.empty()) {
+    if (!given || !consent.granted) consent = model::Consent{};
+    return;  // a grant given without a contact is refused by validation
+  }
+  if (before_contact == nullptr) return;
+  const bool same_contact = model::FoldEmail(*before_contact) == model::FoldEmail(contact);
+  if (!given) {
+    if (!same_contact) consent = model::Consent{};
+    return;
+  }
+  if (same_contact && before_consent->granted == consent.granted &&
+      (consent.text_version.empty() || before_consent->text_version == consent.text_version)) {
+    consent = *before_consent;
+  }
+}
+
 }  // namespace
 
 CustomerService::CustomerService(storage::CustomerTable& store, Clock& clock, std::string terminal_id,
@@ -57,6 +78,12 @@ Status CustomerService::ApplyPatch(const CustomerPatch& p, const model::Customer
   if (p.organization_name) c.organization_name = *p.organization_name;
   if (p.email) c.email = *p.email;
   if (p.phone) c.phone = *p.phone;
+  if (p.email_consent) {
+    c.email_consent = {p.email_consent->granted, now_ms, operator_id, terminal_id_, p.email_consent->text_version};
+  }
+  if (p.phone_consent) {
+    c.phone_consent = {p.phone_consent->granted, now_ms, operator_id, terminal_id_, p.phone_consent->text_version};
+  }
   if (p.secondary_emails) c.secondary_emails = StampContacts(*p.secondary_emails, operator_id, terminal_id_, now_ms);
   if (p.secondary_phones) c.secondary_phones = StampContacts(*p.secondary_phones, operator_id, terminal_id_, now_ms);
   if (p.addresses) {
@@ -82,6 +109,10 @@ Status CustomerService::ApplyPatch(const CustomerPatch& p, const model::Customer
     KeepUnchangedConsents(c.secondary_emails, before->secondary_emails);
     KeepUnchangedConsents(c.secondary_phones, before->secondary_phones);
   }
+  SettlePrimaryConsent(c.email, c.email_consent, p.email_consent.has_value(), before ? &before->email : nullptr,
+                       before ? &before->email_consent : nullptr);
+  SettlePrimaryConsent(c.phone, c.phone_consent, p.phone_consent.has_value(), before ? &before->phone : nullptr,
+                       before ? &before->phone_consent : nullptr);
   return Status::Ok();
 }
 

@@ -32,15 +32,17 @@ Bytes RenderSignUpReceipt(const model::StoreConfig& store, const model::Customer
   job.Center(false);
   if (!c.email.empty()) job.Line("Email: " + c.email);
   if (!c.phone.empty()) job.Line("Phone: " + c.phone);
-  const auto consents = [&](const char* what, const std::vector<model::SecondaryContact>& contacts) {
-    for (const auto& sc : contacts) {
-      job.Line(std::string(what) + " " + sc.value + ": marketing " + (sc.consent.granted ? "yes" : "no") +
-               (sc.consent.text_version.empty() ? "" : " (text " + sc.consent.text_version + ")"));
-    }
+  const auto consent = [&](const char* what, const std::string& value, const model::Consent& given) {
+    job.Line(std::string(what) + " " + value + ": marketing " + (given.granted ? "yes" : "no") +
+             (given.text_version.empty() ? "" : " (text " + given.text_version + ")"));
   };
-  if (!c.secondary_emails.empty() || !c.secondary_phones.empty()) job.Line("Your consents:");
-  consents("Email", c.secondary_emails);
-  consents("Phone", c.secondary_phones);
+  if (!c.email.empty() || !c.phone.empty() || !c.secondary_emails.empty() || !c.secondary_phones.empty()) {
+    job.Line("Your consents:");
+  }
+  if (!c.email.empty()) consent("Email", c.email, c.email_consent);
+  for (const auto& sc : c.secondary_emails) consent("Email", sc.value, sc.consent);
+  if (!c.phone.empty()) consent("Phone", c.phone, c.phone_consent);
+  for (const auto& sc : c.secondary_phones) consent("Phone", sc.value, sc.consent);
   for (const auto& card : c.loyalty_cards) job.Line("Loyalty card: " + card);
   job.Feed(3).Cut();
   return job.bytes();

@@ -134,6 +134,14 @@ Status FillCustomer(const m::Customer& c, kassa_link_v1_Customer& p) {
   if (!PutString(p.organization_name, c.organization_name)) return TooLong("organization_name: too long for the record");
   if (!PutString(p.email, c.email)) return TooLong("email: too long for the record");
   if (!PutString(p.phone, c.phone)) return TooLong("phone: too long for the record");
+  if (c.email_consent != m::Consent{}) {
+    p.has_email_consent = true;
+    KASSA_TRY(FillConsent(c.email_consent, p.email_consent));
+  }
+  if (c.phone_consent != m::Consent{}) {
+    p.has_phone_consent = true;
+    KASSA_TRY(FillConsent(c.phone_consent, p.phone_consent));
+  }
   KASSA_TRY(FillContacts(c.secondary_emails, p.secondary_emails, m::kMaxSecondaryContacts, p.secondary_emails_count));
   KASSA_TRY(FillContacts(c.secondary_phones, p.secondary_phones, m::kMaxSecondaryContacts, p.secondary_phones_count));
   if (c.addresses.size() > m::kMaxAddresses) return TooLong("addresses: too many for the record");
@@ -179,19 +187,15 @@ Status FillCustomer(const m::Customer& c, kassa_link_v1_Customer& p) {
   return Status::Ok();
 }
 
+m::Consent GetConsent(const kassa_link_v1_Consent& in) {
+  return m::Consent{in.granted, in.captured_at_ms, GetString(in.operator_id), GetString(in.terminal_id),
+                    GetString(in.text_version)};
+}
+
 std::vector<m::SecondaryContact> GetContacts(const kassa_link_v1_SecondaryContact* in, pb_size_t count) {
   std::vector<m::SecondaryContact> out;
   out.reserve(count);
-  for (pb_size_t i = 0; i < count; ++i) {
-    m::SecondaryContact sc;
-    sc.value = GetString(in[i].value);
-    sc.consent.granted = in[i].consent.granted;
-    sc.consent.captured_at_ms = in[i].consent.captured_at_ms;
-    sc.consent.operator_id = GetString(in[i].consent.operator_id);
-    sc.consent.terminal_id = GetString(in[i].consent.terminal_id);
-    sc.consent.text_version = GetString(in[i].consent.text_version);
-    out.push_back(std::move(sc));
-  }
+  for (pb_size_t i = 0; i < count; ++i) out.push_back({GetString(in[i].value), GetConsent(in[i].consent)});
   return out;
 }
 
@@ -209,6 +213,8 @@ Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
   c.organization_name = GetString(p.organization_name);
   c.email = GetString(p.email);
   c.phone = GetString(p.phone);
+  if (p.has_email_consent) c.email_consent = GetConsent(p.email_consent);
+  if (p.has_phone_consent) c.phone_consent = GetConsent(p.phone_consent);
   c.secondary_emails = GetContacts(p.secondary_emails, p.secondary_emails_count);
   c.secondary_phones = GetContacts(p.secondary_phones, p.secondary_phones_count);
   for (pb_size_t i = 0; i < p.addresses_count; ++i) {

@@ -223,6 +223,14 @@ Result<m::Customer> ReadCustomerWire(ByteView bytes) {
       case 6: KASSA_TRY(String(w, wt, m::kMaxOrgNameBytes, c.organization_name)); break;
       case 7: KASSA_TRY(String(w, wt, m::kMaxEmailBytes, c.email)); break;
       case 8: KASSA_TRY(String(w, wt, m::kMaxPhoneBytes, c.phone)); break;
+      case 24:
+      case 25: {
+        ByteView sub;
+        KASSA_TRY(Submessage(w, wt, sub));
+        // Present twice, nanopb merges the second into the first: so does this.
+        KASSA_TRY(ReadConsent(sub, field == 24 ? c.email_consent : c.phone_consent));
+        break;
+      }
       case 9:
       case 10: {
         ByteView sub;

@@ -202,6 +202,9 @@ std::uint32_t LeaveOutImplied(m::Operation& op, std::string_view sender) {
     for (auto* list : {&op.customer.secondary_emails, &op.customer.secondary_phones}) {
       for (auto& contact : *list) each(contact.consent);
     }
+    for (auto* primary : {&op.customer.email_consent, &op.customer.phone_consent}) {
+      if (*primary != m::Consent{}) each(*primary);
+    }
   };
   bool all_sender = !sender.empty();
   std::size_t count = 0;
@@ -228,6 +231,9 @@ Status FillInImplied(std::uint32_t implied, std::string_view sender, m::Operatio
   if (implied & kImpliedConsentTerminalIsSender) {
     for (auto* list : {&op.customer.secondary_emails, &op.customer.secondary_phones}) {
       for (auto& contact : *list) contact.consent.terminal_id = std::string(sender);
+    }
+    for (auto* primary : {&op.customer.email_consent, &op.customer.phone_consent}) {
+      if (*primary != m::Consent{}) primary->terminal_id = std::string(sender);
     }
   }
   return Status::Ok();

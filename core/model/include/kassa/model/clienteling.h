@@ -200,7 +200,8 @@ struct ConsentEntry {
 // The entries `after` adds to the ledger over `before` (nullptr: a new
 // customer): a contact whose consent is granted now and was not (or is
 // new), or was granted and is not any more (withdrawn, or the contact
-// removed). Ids and stamps are left for the caller.
+// removed), over the primary and the secondary contacts of each channel.
+// Ids and stamps are left for the caller.
 std::vector<ConsentEntry> ConsentChanges(const Customer* before, const Customer& after);
 
 // Headquarters' insight measures of one customer (churn likelihood, next

@@ -62,6 +62,10 @@ struct Customer {
   std::string organization_name;
   std::string email;      // primary
   std::string phone;      // primary, E.164
+  // The primary email's and phone's marketing consent (granted false and
+  // unstamped while there is none, or no contact).
+  Consent email_consent;
+  Consent phone_consent;
   std::vector<SecondaryContact> secondary_emails;
   std::vector<SecondaryContact> secondary_phones;
   std::vector<Address> addresses;

@@ -28,6 +28,7 @@ enum class CustomerField : std::uint32_t {
 // version excluded), in field-number order.
 std::vector<std::uint32_t> ChangedFields(const Customer& before, const Customer& after);
 
+// The primary email's and phone's consents belong to kEmail and kPhone.
 // Copies field number `field` (a CustomerField) of `from` into `to`.
 // Returns false for the account (headquarters assigns it) and for numbers
 // that are not an editable field.

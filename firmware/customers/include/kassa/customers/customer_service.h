@@ -44,6 +44,13 @@ struct ContactInput {
   std::string consent_text_version;  // the consent text the customer was shown ("" when none)
 };
 
+// The primary email's or phone's consent as entered; stamped like a
+// secondary contact's.
+struct ConsentInput {
+  bool granted = false;
+  std::string text_version;  // the consent text the customer was shown ("" when none)
+};
+
 // An address as entered; purpose and country fall back to the defaults.
 struct AddressInput {
   std::optional<model::AddressPurpose> purpose;
@@ -65,6 +72,10 @@ struct CustomerPatch {
   std::optional<std::string> organization_name;
   std::optional<std::string> email;
   std::optional<std::string> phone;
+  // Unset on an edit: kept while the contact stays the same, none once it
+  // changes (a consent belongs to the address or number it was given for).
+  std::optional<ConsentInput> email_consent;
+  std::optional<ConsentInput> phone_consent;
   std::optional<std::vector<ContactInput>> secondary_emails;
   std::optional<std::vector<ContactInput>> secondary_phones;
   std::optional<std::vector<AddressInput>> addresses;
