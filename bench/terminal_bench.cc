@@ -37,6 +37,7 @@
 #include <lmdb.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include <cinttypes>
@@ -44,6 +45,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
@@ -54,9 +56,11 @@
 #include "customer_json.h"
 #include "dataset.h"
 #include "kassa/base/log.h"
+#include "kassa/base/system_clock.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/crypto/pin_hash.h"
+#include "kassa/customers/access_recorder.h"
 #include "kassa/model/phone.h"
 #include "kassa/model/sync.h"
 #include "kassa/proto_codec/codec.h"
@@ -704,6 +708,59 @@ int main(int argc, char** argv) {
     if (kassa_missed[k] > 0) Fail(std::string("kassa's search missed the customer of an exact ") + Name(k) + " query");
   }
   report.root["search"] = std::move(search_json);
+
+  // 2b. What the access audit adds to a search through kassad's API: each
+  // customer a search returned recorded (customers::AccessRecorder, in
+  // memory), and the writes that take the events to the queue, 256 at a time
+  // (kassad writes once a second, or at once when 256 wait).
+  {
+    boost::asio::io_context io;
+    kassa::SystemClock clock;
+    constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
+    kassa::customers::AccessRecorder recorder(io.get_executor(), store->access_events(), clock, nullptr,
+                                              {std::chrono::hours(1), kNever, kNever});
+    Latencies plain, recorded, writes;
+    std::size_t events = 0;
+    bool plain_first = true;  // alternated, so neither side always finds the other's pages cached
+    for (const Query& q : queries) {
+      const auto search = [&] {
+        Timed(plain, [&] { return Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), q.text); });
+      };
+      const auto search_and_record = [&] {
+        Timed(recorded, [&] {
+          auto found = Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), q.text);
+          std::vector<m::LocalId> ids;
+          ids.reserve(found.size());
+          for (const auto& r : found) ids.push_back(r.customer.id);
+          recorder.Record(m::AccessAction::kListed, "A1", ids);
+          return found;
+        });
+      };
+      if (plain_first) {
+        search();
+        search_and_record();
+      } else {
+        search_and_record();
+        search();
+      }
+      plain_first = !plain_first;
+      if (recorder.waiting() >= 256) {
+        events += recorder.waiting();
+        Timed(writes, [&] { Must(recorder.Flush(), "write access events"); return 0; });
+      }
+    }
+    const LatencySummary ps = plain.Summary(), rs = recorded.Summary(), ws = writes.Summary();
+    std::printf("\naccess audit: every search again, recording the customers it returned\n");
+    PrintLatency("  search", ps);
+    PrintLatency("  search and record", rs);
+    PrintLatency("  write of 256+ events", ws);
+    std::printf("  %zu events written; p99 with / without: %.3f\n", events, rs.p99_us / ps.p99_us);
+    report.Latency("search_plain_again", ps);
+    report.Latency("search_recorded", rs);
+    report.Latency("access_event_write", ws);
+    report.root["access_audit"] = json::object{{"events_written", events}, {"p99_ratio", rs.p99_us / ps.p99_us}};
+    Must(store->access_events().DropAccessEvents(std::numeric_limits<std::uint64_t>::max()), "drop access events");
+  }
 
   // 3. Durable create, against the floor on the same data: a bare put into
   // the customers database of a copy of the same 1M-customer file (same tree

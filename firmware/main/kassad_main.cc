@@ -60,6 +60,7 @@ options:
   --port-file FILE    write the bound API port to FILE once serving
   --log-level LEVEL   debug | info | warning | error             (default info)
   --help              this text
+  --version           the version, git commit and build type
 exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 )";
 

@@ -49,6 +49,7 @@ options:
                        Without it, DIR/pki must hold the chain CA (pki init)
   --log-level LEVEL    debug | info | warning | error              (default info)
   --help               this text
+  --version            the version, git commit and build type
 
 admin API (docs/API.md): every route needs "Authorization: Bearer TOKEN";
 kassactl --url http://ADMIN hq status reads $KASSA_ADMIN_TOKEN or

@@ -101,6 +101,7 @@ class Process:
         self.proc = None
         self.log_path = os.path.join(workdir, name + ".log")
         self.clock_offset = None  # e.g. "+3d": started under faketime, its clock that far ahead
+        self.journal = False  # started as systemd starts it with its stderr on the journal
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
@@ -109,6 +110,9 @@ class Process:
             # Only the wall clock: timers keep the real monotonic clock.
             prefix = ["faketime", "-f", self.clock_offset]
             env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1")
+        if self.journal:
+            st = os.fstat(self.log.fileno())
+            env = dict(env or os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
         self.proc = subprocess.Popen(prefix + EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
 
     def _wait_port_file(self, port_file):
@@ -1837,3 +1841,41 @@ class AccessTrailTest(LinkTestCase):
         # The trail is for admin tokens only.
         self.assertEqual(http_json(hq.admin_port, "GET", "/v1/customers/%s/access" % account, token="wrong")[0], 401)
         print("\n[audit trail] %d events for one customer: %s" % (len(trail), [a for a, _, _ in trail]), flush=True)
+
+
+class ForOperatorsTest(LinkTestCase):
+    """What IT people meet first: --version on every binary, and logs the
+    journal can filter by priority (`journalctl -p err`) when systemd runs
+    the daemons with stderr on the journal."""
+
+    def test_every_binary_tells_its_version(self):
+        for binary, name in ((KASSAD, "kassad"), (KASSA_HQ, "kassa-hq"), (KASSACTL, "kassactl")):
+            res = subprocess.run(EMULATOR + [binary, "--version"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertRegex(res.stdout, r"^%s \d+\.\d+\.\d+ \(git [0-9a-z.-]+, [A-Za-z ]+\)\n$" % name)
+
+    def test_logs_carry_syslog_priorities_on_the_journal_and_timestamps_elsewhere(self):
+        hq = self.hq()
+        hq.journal = True
+        hq.start()
+        a = self.terminal("A", hq.link_port)
+        a.journal = True
+        a.extra_args = ["--log-level", "info"]
+        a.start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/status", token="wrong")[0], 401)  # a warning
+        b = self.terminal("B", hq.link_port).start()  # not on the journal
+        wait_for(lambda: b.sync()["online"], 15, "B online")
+        for p in (a, b, hq):
+            p.stop()
+        logs = {}
+        for p in (hq, a, b):
+            with open(p.log_path, errors="replace") as f:
+                logs[p.name] = f.read()
+        for name, priorities in (("hq", {"<4>"}), ("A", {"<6>"})):
+            lines = [l for l in logs[name].splitlines() if l.startswith("<")]
+            for line in lines:
+                self.assertRegex(line, r"^<[3467]>[DIWE] [\w.]+:\d+\] ", name)
+            self.assertTrue(priorities <= {l[:3] for l in lines}, (name, {l[:3] for l in lines}))
+            self.assertNotRegex(logs[name], r"(?m)^\d{4}-\d\d-\d\dT", name)  # the journal stamps them
+        self.assertRegex(logs["B"], r"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [DIWE] ")

@@ -11,6 +11,7 @@
 #include "clienteling_commands.h"
 #include "ctl_support.h"
 #include "http_client.h"
+#include "kassa/base/version.h"
 
 namespace {
 namespace json = boost::json;
@@ -18,7 +19,7 @@ using kassa::ctl::HttpReply;
 using namespace kassa::ctl;  // NOLINT: the command-line tool and its helpers
 
 
-constexpr const char* kUsageText = R"(usage: kassactl [--url URL] [--json] COMMAND ...
+constexpr const char* kUsageText = R"(usage: kassactl [--url URL] [--json] COMMAND ...   (or --version, --help)
 
 Client of kassad's local API.
   --url URL        kassad's API (default $KASSA_URL, else http://127.0.0.1:8080)
@@ -406,6 +407,9 @@ int Main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsageText, stdout);
+      return kOk;
+    } else if (arg == "--version") {
+      std::printf("%s\n", kassa::VersionLine("kassactl").c_str());
       return kOk;
     } else if (arg == "--json") {
       g.json = true;

@@ -1,4 +1,5 @@
 #include "kassa/cli/cli.h"
+#include "kassa/base/version.h"
 
 #include <algorithm>
 
@@ -38,6 +39,10 @@ std::optional<int> ParseOptions(int argc, char** argv, const char* program, cons
     const std::string_view name = argv[i];
     if (name == "--help" || name == "-h") {
       std::fputs(usage, stdout);
+      return 0;
+    }
+    if (name == "--version") {
+      std::printf("%s\n", VersionLine(program).c_str());
       return 0;
     }
     const bool flag = std::find(flags.begin(), flags.end(), name) != flags.end();

@@ -3,6 +3,14 @@
 // Minimal leveled logging to stderr, one line per message, safe to call from
 // any thread (each line is written with a single write(2)).
 //
+//   2026-12-03T01:02:03.456Z W uplink.cc:42] headquarters ...: connect refused
+//
+// Under systemd, when stderr is the journal's stream ($JOURNAL_STREAM names
+// its device and inode), each line starts with its syslog priority instead of
+// a time of its own (the journal stamps it), so `journalctl -p err` works:
+//
+//   <4>W uplink.cc:42] headquarters ...: connect refused
+//
 //   KASSA_LOG(kWarning) << "outbox full, " << n << " waiting";
 
 #include <chrono>

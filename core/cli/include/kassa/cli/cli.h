@@ -20,12 +20,12 @@ namespace kassa::cli {
 int RunGuarded(int (*main_body)(int, char**), int argc, char** argv);
 
 // Walks a daemon's "--name VALUE" options. `--help`/`-h` prints `usage` to
-// stdout. `option(name, value)` returns kOk when it took the option,
+// stdout, `--version` the program's version line (base/version.h). `option(name, value)` returns kOk when it took the option,
 // kInvalidArgument with a message for a bad value ("--listen takes
 // ADDR:PORT"), kNotFound for an unknown name. The names in `flags` take no
 // value (the handler gets "").
 // Returns: nullopt when every option was taken; otherwise the exit status,
-// 0 after --help, 2 after an error printed as "<program>: <message>" (for an
+// 0 after --help or --version, 2 after an error printed as "<program>: <message>" (for an
 // unknown option "<program>: unknown option NAME") and the usage on stderr.
 using OptionHandler = std::function<Status(std::string_view name, const std::string& value)>;
 std::optional<int> ParseOptions(int argc, char** argv, const char* program, const char* usage,
