@@ -288,20 +288,29 @@ json::object ErasureJson(const ErasureStatus& s) {
                       {"pending", std::move(pending)}};
 }
 
+// Sets `id` to the customer `key` names: a 32-hex-digit id as it is (a
+// customer headquarters never held, or one erased), else an account number.
+// Returns the refusal when it names none.
+std::optional<Reply> CustomerIdOf(AdminContext& self, std::string_view key, model::LocalId& id) {
+  if (const auto hex = model::LocalId::FromHex(key)) {
+    id = *hex;
+    return std::nullopt;
+  }
+  auto found = search::FindByAccount(self.registry.store(), key);
+  if (!found.ok()) return Error(found.status());
+  if (!*found) return NoSuchAccount();
+  id = **found;
+  return std::nullopt;
+}
+
 // Erases a customer, named by account number or, for one headquarters never
 // held (created offline, not uploaded yet), by its 32-hex-digit id with
 // ?legal_entity=ID.
 std::optional<Reply> Erase(AdminContext& self, Call& call) {
-  const std::string_view key = call.param(0);
-  std::optional<model::LocalId> id = model::LocalId::FromHex(key);
-  if (!id) {
-    auto found = search::FindByAccount(self.registry.store(), key);
-    if (!found.ok()) return Error(found.status());
-    if (!*found) return NoSuchAccount();
-    id = **found;
-  }
+  model::LocalId id;
+  if (auto refused = CustomerIdOf(self, call.param(0), id)) return refused;
   const auto entity = call.query("legal_entity");
-  auto erased = self.registry.Erase(*id, entity ? std::optional<std::string_view>(*entity) : std::nullopt,
+  auto erased = self.registry.Erase(id, entity ? std::optional<std::string_view>(*entity) : std::nullopt,
                                     CallerOf(call).name);
   if (!erased.ok()) return Error(erased.status());
   self.link.ChangesAppended();
@@ -314,19 +323,13 @@ std::optional<Reply> Erase(AdminContext& self, Call& call) {
 std::optional<Reply> AccessTrail(AdminContext& self, Call& call) {
   std::size_t limit = 100;
   if (!ListLimit(call, limit)) return Invalid("limit", "must be a number from 1 to 1000");
-  const std::string_view key = call.param(0);
-  std::optional<model::LocalId> id = model::LocalId::FromHex(key);
-  if (!id) {
-    auto found = search::FindByAccount(self.registry.store(), key);
-    if (!found.ok()) return Error(found.status());
-    if (!*found) return NoSuchAccount();
-    id = **found;
-  }
-  auto events = self.registry.AccessEvents(*id, limit);
+  model::LocalId id;
+  if (auto refused = CustomerIdOf(self, call.param(0), id)) return refused;
+  auto events = self.registry.AccessEvents(id, limit);
   if (!events.ok()) return Error(events.status());
   json::array out;
   for (const auto& e : *events) out.push_back(AccessEventJson(e));
-  return Reply{200, json::object{{"customer_id", id->ToHex()}, {"access", std::move(out)}}};
+  return Reply{200, json::object{{"customer_id", id.ToHex()}, {"access", std::move(out)}}};
 }
 
 std::optional<Reply> Erasures(AdminContext& self, Call& call) {

@@ -102,6 +102,7 @@ class Process:
         self.log_path = os.path.join(workdir, name + ".log")
         self.clock_offset = None  # e.g. "+3d": started under faketime, its clock that far ahead
         self.journal = False  # started as systemd starts it with its stderr on the journal
+        self.notify = None  # (socket path, watchdog µs): started as a Type=notify unit with WatchdogSec
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
@@ -113,6 +114,8 @@ class Process:
         if self.journal:
             st = os.fstat(self.log.fileno())
             env = dict(env or os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+        if self.notify:
+            env = dict(env or os.environ, NOTIFY_SOCKET=self.notify[0], WATCHDOG_USEC=str(self.notify[1]))
         self.proc = subprocess.Popen(prefix + EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
 
     def _wait_port_file(self, port_file):
@@ -1879,3 +1882,45 @@ class ForOperatorsTest(LinkTestCase):
             self.assertTrue(priorities <= {l[:3] for l in lines}, (name, {l[:3] for l in lines}))
             self.assertNotRegex(logs[name], r"(?m)^\d{4}-\d\d-\d\dT", name)  # the journal stamps them
         self.assertRegex(logs["B"], r"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [DIWE] ")
+
+    def test_both_daemons_tell_systemd_they_are_ready_and_alive_with_the_default_hal(self):
+        """Type=notify with WatchdogSec=: READY=1 once serving, WATCHDOG=1 at half the interval, STOPPING=1."""
+        def listen(name):
+            path = os.path.join(self.workdir, name + ".notify")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(path)
+            sock.settimeout(20)
+            return path, sock
+
+        def messages_until(sock, wanted, seconds=20):
+            seen = []
+            deadline = time.monotonic() + seconds
+            while wanted not in seen and time.monotonic() < deadline:
+                try:
+                    seen.append(sock.recv(4096).decode())
+                except socket.timeout:
+                    break
+            return seen
+
+        hq_path, hq_sock = listen("hq")
+        a_path, a_sock = listen("a")
+        try:
+            hq = self.hq()
+            hq.notify = (hq_path, 400000)  # WatchdogSec=0.4s: a kick every 200 ms
+            hq.start()
+            a = self.terminal("A", hq.link_port)  # --hal none: the default
+            a.notify = (a_path, 400000)
+            a.start()
+            for name, sock in (("kassa-hq", hq_sock), ("kassad", a_sock)):
+                seen = messages_until(sock, "READY=1")
+                self.assertIn("READY=1", seen, name)
+                kicks = [m for m in messages_until(sock, "never", 1.5) if m == "WATCHDOG=1"]
+                self.assertGreaterEqual(len(kicks), 3, (name, kicks))  # about 7 in 1.5 s
+            a.stop()
+            hq.stop()
+            for name, sock in (("kassa-hq", hq_sock), ("kassad", a_sock)):
+                self.assertIn("STOPPING=1", messages_until(sock, "STOPPING=1", 5), name)
+        finally:
+            hq_sock.close()
+            a_sock.close()
+
