@@ -9,6 +9,7 @@
 #include "kassa/base/log.h"
 #include "kassa/hq/admin_credentials.h"
 #include "kassa/http/customer_json.h"
+#include "kassa/http/metrics_text.h"
 #include "kassa/search/customer_search.h"
 #include "measures_import.h"
 
@@ -76,6 +77,48 @@ std::optional<Reply> StatusReport(AdminContext& self, Call&) {
                                  {"terminals_connected", connected.size()},
                                  {"terminals", std::move(terminals)},
                                  {"time", IsoTime(self.clock.NowMs())}}};
+}
+
+// The whole fleet in one scrape: the chain's counts and, per terminal,
+// whether it is connected, how far behind, when last seen.
+std::optional<Reply> Metrics(AdminContext& self, Call&) {
+  auto status = self.registry.Report();
+  if (!status.ok()) return Error(status.status());
+  const auto connected_list = self.link.ConnectedTerminals();
+  const std::set<std::string> connected(connected_list.begin(), connected_list.end());
+  http::MetricsText m;
+  const auto one = [&](const char* name, const char* type, const char* help, double value) {
+    m.Family(name, type, help);
+    m.Sample({}, value);
+  };
+  one("kassa_hq_customers", "gauge", "Customers headquarters holds.", static_cast<double>(status->chain.customers));
+  one("kassa_hq_change_log_head", "gauge", "The newest change of the log distributed to terminals.",
+      static_cast<double>(status->chain.head_seq));
+  one("kassa_hq_operations_applied_total", "counter", "Terminals' operations applied, over all terminals.",
+      static_cast<double>(status->operations_applied));
+  one("kassa_hq_operations_rejected_total", "counter", "Terminals' operations rejected, over all terminals.",
+      static_cast<double>(status->rejections));
+  one("kassa_hq_terminals_connected", "gauge", "Terminals connected now.", static_cast<double>(connected.size()));
+  const auto per_terminal = [&](const char* name, const char* type, const char* help, auto value) {
+    m.Family(name, type, help);
+    for (const auto& t : status->terminals) {
+      m.Sample({{"terminal", t.record.terminal_id}, {"store", t.record.store_id}}, value(t));
+    }
+  };
+  per_terminal("kassa_hq_terminal_connected", "gauge", "1 while the terminal is connected.",
+               [&](const TerminalStatus& t) { return connected.contains(t.record.terminal_id) ? 1.0 : 0.0; });
+  per_terminal("kassa_hq_terminal_lag_changes", "gauge", "Changes in the log after the terminal's cursor.",
+               [](const TerminalStatus& t) { return static_cast<double>(t.lag); });
+  per_terminal("kassa_hq_terminal_last_seen_timestamp_seconds", "gauge", "When the terminal was last heard from.",
+               [](const TerminalStatus& t) { return static_cast<double>(t.record.last_seen_ms) / 1000.0; });
+  per_terminal("kassa_hq_terminal_operations_applied_total", "counter", "The terminal's operations applied.",
+               [](const TerminalStatus& t) { return static_cast<double>(t.record.operations_applied); });
+  per_terminal("kassa_hq_terminal_operations_rejected_total", "counter", "The terminal's operations rejected.",
+               [](const TerminalStatus& t) { return static_cast<double>(t.record.rejections); });
+  Reply reply;
+  reply.content_type = std::string(http::kMetricsContentType);
+  reply.text = m.str();
+  return reply;
 }
 
 // Who is calling, as the guard proved it.
@@ -402,6 +445,7 @@ std::optional<Reply> AuditTrail(AdminContext& self, Call& call) {
 constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/health", "read", &Health},
     {Verb::get, "/v1/status", "read", &StatusReport},
+    {Verb::get, "/v1/metrics", "read", &Metrics},
     {Verb::get, "/v1/config", "read", &Config},
     {Verb::put, "/v1/config", "admin", &ReplaceConfig},
     {Verb::get, "/v1/customers", "read", &Search},

@@ -1924,3 +1924,56 @@ class ForOperatorsTest(LinkTestCase):
             hq_sock.close()
             a_sock.close()
 
+    @staticmethod
+    def scrape(port, token=None):
+        """The samples of a /v1/metrics page, parsed by Prometheus' Python client: {(name, labels): value}."""
+        from prometheus_client.parser import text_string_to_metric_families
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/v1/metrics", headers=headers)
+            res = conn.getresponse()
+            body = res.read().decode()
+            assert res.status == 200, (res.status, body)
+            assert res.getheader("Content-Type").startswith("text/plain; version=0.0.4"), res.getheader("Content-Type")
+        finally:
+            conn.close()
+        samples = {}
+        for family in text_string_to_metric_families(body):
+            for s in family.samples:
+                samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+        return samples
+
+    def test_metrics_of_both_daemons_parse_and_move(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        m = self.scrape(a.port)
+        self.assertEqual(m[("kassa_headquarters_up", ())], 1)
+        self.assertEqual(m[("kassa_access_state", (("state", "open"),))], 1)
+        self.assertEqual(m[("kassa_customers", ())], 0)
+        self.assertGreater(m[("kassa_storage_map_bytes", ())], m[("kassa_storage_used_bytes", ())])
+        wrong_before = m[("kassa_sign_in_wrong_pins_total", ())]
+        self.assertEqual(sign_in(a.port, IT_WORKER, "0000")[0], 401)
+        self.assertEqual(self.scrape(a.port)[("kassa_sign_in_wrong_pins_total", ())], wrong_before + 1)
+        code, c = a.create("Metrika", "Skaitle")
+        self.assertEqual(code, 201, c)
+        wait_for(a.drained, 20, "A drained")
+        self.assertEqual(self.scrape(a.port)[("kassa_customers", ())], 1)
+        # Headquarters: the fleet in one scrape, for a token only.
+        self.assertEqual(http_json(hq.admin_port, "GET", "/v1/metrics", token="wrong")[0], 401)
+        h = self.scrape(hq.admin_port, hq.token)
+        labels = (("store", a.store_id), ("terminal", "A"))
+        self.assertEqual(h[("kassa_hq_customers", ())], 1)
+        self.assertGreaterEqual(h[("kassa_hq_operations_applied_total", ())], 1)
+        self.assertEqual(h[("kassa_hq_terminal_connected", labels)], 1)
+        self.assertGreater(h[("kassa_hq_terminal_last_seen_timestamp_seconds", labels)], time.time() - 3600)
+        # The link cut: the terminal says so, and queues.
+        hq.stop()
+        wait_for(lambda: self.scrape(a.port)[("kassa_headquarters_up", ())] == 0, 20, "the link down in the metrics")
+        self.assertEqual(a.create("Bez", "Saites")[0], 201)
+        m = self.scrape(a.port)
+        self.assertEqual(m[("kassa_outbox_operations", ())], 1)
+        self.assertEqual(m[("kassa_pending_customers", ())], 1)
+        self.assertGreaterEqual(m[("kassa_headquarters_connects_total", ())], 1)
+

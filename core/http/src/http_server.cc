@@ -164,9 +164,14 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive) {
+  return TypedResponse(status, "application/json", body, version, keep_alive);
+}
+
+Response TypedResponse(unsigned status, std::string_view content_type, const std::string& body, unsigned version,
+                       bool keep_alive) {
   Response r{static_cast<bhttp::status>(status), version};
   r.set(bhttp::field::server, "kassa");
-  r.set(bhttp::field::content_type, "application/json");
+  r.set(bhttp::field::content_type, content_type);
   r.set(bhttp::field::cache_control, "no-store");
   r.keep_alive(keep_alive);
   r.body() = body;

@@ -79,6 +79,9 @@ void Router::Handle(const Request& request, Respond respond) const {
       [respond = std::move(respond), version = request.version(), keep_alive = request.keep_alive(),
        what = std::string(request.method_string()) + " " + std::string(path), service = service_](Reply reply) {
         if (reply.status >= 500) KASSA_LOG(kError) << service << ": " << what << " -> " << reply.status;
+        if (!reply.content_type.empty()) {
+          return respond(TypedResponse(reply.status, reply.content_type, reply.text, version, keep_alive));
+        }
         respond(JsonResponse(reply.status, boost::json::serialize(reply.body), version, keep_alive));
       });
   const Sender send = [sender](Reply reply) { (*sender)(std::move(reply)); };

@@ -9,6 +9,7 @@
 #include "kassa/base/log.h"
 #include "kassa/config/store_config_json.h"
 #include "kassa/http/customer_json.h"
+#include "kassa/http/metrics_text.h"
 
 namespace kassa::api {
 namespace json = boost::json;
@@ -95,6 +96,65 @@ std::optional<Reply> StatusReport(ApiContext& self, Call&) {
                                  {"outbox", OutboxJson(*stats, self.clock.NowMs())},
                                  {"storage", json::object{{"map_size_bytes", stats->map_size_bytes},
                                                           {"used_bytes", stats->used_bytes}}}}};
+}
+
+// The terminal for a fleet's Prometheus: what status and sync say, as
+// gauges and counters (docs/OPERATIONS.md lists them).
+std::optional<Reply> Metrics(ApiContext& self, Call&) {
+  auto stats = self.diagnostics.Stats();
+  if (!stats.ok()) return Error(stats.status());
+  const std::int64_t now = self.clock.NowMs();
+  http::MetricsText m;
+  const auto gauge = [&](const char* name, const char* help, double value) {
+    m.Family(name, "gauge", help);
+    m.Sample({}, value);
+  };
+  const auto counter = [&](const char* name, const char* help, double value) {
+    m.Family(name, "counter", help);
+    m.Sample({}, value);
+  };
+  gauge("kassa_customers", "Customers held on this terminal.", static_cast<double>(stats->customers));
+  gauge("kassa_pending_customers", "Customers created here still waiting for their account number.",
+        static_cast<double>(stats->pending_customers));
+  gauge("kassa_outbox_operations", "Operations waiting to be uploaded to headquarters.",
+        static_cast<double>(stats->outbox_length));
+  gauge("kassa_outbox_oldest_age_seconds", "Age of the oldest operation waiting (0 when none waits).",
+        stats->oldest ? static_cast<double>(now - stats->oldest->operation.enqueued_at_ms) / 1000.0 : 0.0);
+  gauge("kassa_quarantined_operations", "Operations headquarters rejected, kept for people to see.",
+        static_cast<double>(stats->quarantined));
+  gauge("kassa_access_events_queued", "Access audit events not yet acknowledged by headquarters.",
+        static_cast<double>(stats->access_events));
+  gauge("kassa_distribution_cursor", "The last change of headquarters' log applied here.",
+        static_cast<double>(stats->distribution_cursor));
+  gauge("kassa_last_ack_timestamp_seconds", "When headquarters last acknowledged an upload (0: never).",
+        static_cast<double>(stats->last_ack_at_ms) / 1000.0);
+  gauge("kassa_storage_used_bytes", "Pages in use in the data file.", static_cast<double>(stats->used_bytes));
+  gauge("kassa_storage_map_bytes", "The data file's size limit.", static_cast<double>(stats->map_size_bytes));
+  if (const customers::Headquarters* hq = self.customers.headquarters()) {
+    const customers::LinkState link = hq->state();
+    gauge("kassa_headquarters_up", "1 while the link to headquarters is up.", link.online ? 1 : 0);
+    counter("kassa_headquarters_connects_total", "Connections to headquarters made since the start.",
+            static_cast<double>(link.connects));
+  }
+  m.Family("kassa_access_state", "gauge", "1 for the state the terminal is in: open, locked (offline too long) or wiped.");
+  for (const customers::AccessState s : {customers::AccessState::kOpen, customers::AccessState::kLocked,
+                                         customers::AccessState::kWiped}) {
+    m.Sample({{"state", customers::ToString(s)}}, self.customers.access().state == s ? 1 : 0);
+  }
+  counter("kassa_sign_in_wrong_pins_total", "PINs found wrong since the start.",
+          static_cast<double>(self.sessions.wrong_pins()));
+  counter("kassa_operator_lockouts_total", "Operators locked out after too many wrong PINs since the start.",
+          static_cast<double>(self.sessions.lockouts_begun()));
+  if (self.devices != nullptr) {
+    m.Family("kassa_device_ready", "gauge", "1 while the device is present and working.");
+    for (const auto& [name, status] : self.devices->Statuses()) {
+      m.Sample({{"device", name}}, status.state == hal::DeviceStatus::State::kReady ? 1 : 0);
+    }
+  }
+  Reply reply;
+  reply.content_type = std::string(http::kMetricsContentType);
+  reply.text = m.str();
+  return reply;
 }
 
 std::optional<Reply> Outbox(ApiContext& self, Call&) {
@@ -296,6 +356,7 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::get, "/v1/health", "public", &Health},
     {Verb::get, "/v1/store", "public", &Store},
     {Verb::get, "/v1/status", "public", &StatusReport},
+    {Verb::get, "/v1/metrics", "public", &Metrics},
     {Verb::get, "/v1/outbox", "public", &Outbox},
     {Verb::get, "/v1/sync", "public", &SyncStatus},
     {Verb::post, "/v1/sync", "public", &SyncNow},

@@ -91,6 +91,7 @@ Result<Caller> OperatorSessions::FinishPinSignIn(const PinAttempt& attempt, bool
   verifying_.erase(attempt.worker_id);
   right = right && attempt.op.has_value();
   if (right) pin_guesses_ += 1;
+  if (!right) ++wrong_pins_;
   KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
   if (!right && !attempt.op) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(attempt.worker_id));
@@ -101,6 +102,7 @@ Result<Caller> OperatorSessions::FinishPinSignIn(const PinAttempt& attempt, bool
     if (++failures.wrong >= config.max_pin_attempts) {
       failures = {0, now + std::int64_t{config.lockout_s} * 1000};
       KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, failures));
+      ++lockouts_begun_;
       KASSA_LOG(kWarning) << "operator " << attempt.worker_id << " locked out for " << config.lockout_s << " s after "
                           << config.max_pin_attempts << " wrong PINs";
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");

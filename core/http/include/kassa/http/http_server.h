@@ -52,6 +52,9 @@ struct ServerOptions {
 
 // A JSON response with `status`.
 Response JsonResponse(unsigned status, const std::string& body, unsigned version, bool keep_alive);
+// The same with another media type.
+Response TypedResponse(unsigned status, std::string_view content_type, const std::string& body, unsigned version,
+                       bool keep_alive);
 
 class HttpServer {
  public:

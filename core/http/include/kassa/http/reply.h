@@ -34,6 +34,10 @@ boost::json::value ErrorJson(const ApiError& error);
 struct Reply {
   unsigned status = 200;
   boost::json::value body;
+  // Set: the answer is `text` with this media type instead of `body` as JSON
+  // (GET /v1/metrics: the Prometheus text format).
+  std::string content_type{};
+  std::string text{};
 };
 
 Reply Error(const ApiError& error);

@@ -141,6 +141,11 @@ class OperatorSessions {
   // Returns: kOk; kNotFound "owner: not an active operator of this store".
   Result<model::Operator> StoreOperator(std::string_view worker_id);
 
+  // Since the process started, for metrics: PINs found wrong (known or
+  // unknown worker id), and operators locked out by them.
+  std::uint64_t wrong_pins() const { return wrong_pins_; }
+  std::uint64_t lockouts_begun() const { return lockouts_begun_; }
+
  private:
   struct Session {
     std::string worker_id;
@@ -166,6 +171,8 @@ class OperatorSessions {
   std::set<std::string, std::less<>> verifying_;            // worker ids whose PIN is being verified
   double pin_guesses_ = kPinBurst;                          // wrong PINs the throttle still allows
   std::int64_t pin_guesses_at_ms_ = 0;                      // when they were counted
+  std::uint64_t wrong_pins_ = 0;
+  std::uint64_t lockouts_begun_ = 0;
 };
 
 }  // namespace kassa::clienteling
