@@ -115,6 +115,7 @@ std::optional<Reply> Metrics(AdminContext& self, Call&) {
                [](const TerminalStatus& t) { return static_cast<double>(t.record.operations_applied); });
   per_terminal("kassa_hq_terminal_operations_rejected_total", "counter", "The terminal's operations rejected.",
                [](const TerminalStatus& t) { return static_cast<double>(t.record.rejections); });
+  self.route_metrics.Write(m, "kassa_hq");
   Reply reply;
   reply.content_type = std::string(http::kMetricsContentType);
   reply.text = m.str();
@@ -494,7 +495,8 @@ std::optional<Reply> AdminGuard(AdminContext& self, Call& call) {
 std::unique_ptr<http::Router> MakeAdminRouter(AdminContext& context) {
   AdminContext* c = &context;
   return std::make_unique<http::Router>("kassa-hq", "/v1/", http::Bind(kAdminRoutes, context),
-                                        [c](Call& call) { return AdminGuard(*c, call); });
+                                        [c](Call& call) { return AdminGuard(*c, call); }, nullptr,
+                                        &context.route_metrics);
 }
 
 std::vector<http::RouteInfo> AdminRouteTable() { return http::Describe(kAdminRoutes); }

@@ -25,6 +25,7 @@ struct AdminContext {
   storage::KeyRotation& rotation;  // the store's master key rotation
   daemon::BatchLoop& rotating;     // runs it between requests
   std::function<void()> start_retention;  // the retention sweep, now
+  http::RouteMetrics route_metrics{};      // answers per route, for /v1/metrics
 };
 
 // The router of every admin route over `context`.

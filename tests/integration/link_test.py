@@ -1959,7 +1959,15 @@ class ForOperatorsTest(LinkTestCase):
         code, c = a.create("Metrika", "Skaitle")
         self.assertEqual(code, 201, c)
         wait_for(a.drained, 20, "A drained")
-        self.assertEqual(self.scrape(a.port)[("kassa_customers", ())], 1)
+        m = self.scrape(a.port)
+        self.assertEqual(m[("kassa_customers", ())], 1)
+        # Answers per route pattern and status class, and their latency.
+        self.assertGreaterEqual(m[("kassa_http_requests_total", (("code", "4xx"), ("method", "POST"),
+                                                                 ("route", "/v1/session")))], 1)
+        created = (("method", "POST"), ("route", "/v1/customers"))
+        self.assertEqual(m[("kassa_http_request_duration_seconds_count", created)], 1)
+        self.assertEqual(m[("kassa_http_request_duration_seconds_bucket", tuple(sorted(created + (("le", "+Inf"),))))], 1)
+        self.assertGreater(m[("kassa_http_request_duration_seconds_sum", created)], 0)
         # Headquarters: the fleet in one scrape, for a token only.
         self.assertEqual(http_json(hq.admin_port, "GET", "/v1/metrics", token="wrong")[0], 401)
         h = self.scrape(hq.admin_port, hq.token)
@@ -1968,6 +1976,8 @@ class ForOperatorsTest(LinkTestCase):
         self.assertGreaterEqual(h[("kassa_hq_operations_applied_total", ())], 1)
         self.assertEqual(h[("kassa_hq_terminal_connected", labels)], 1)
         self.assertGreater(h[("kassa_hq_terminal_last_seen_timestamp_seconds", labels)], time.time() - 3600)
+        self.assertGreaterEqual(h[("kassa_hq_http_requests_total", (("code", "4xx"), ("method", "GET"),
+                                                                    ("route", "/v1/metrics")))], 1)
         # The link cut: the terminal says so, and queues.
         hq.stop()
         wait_for(lambda: self.scrape(a.port)[("kassa_headquarters_up", ())] == 0, 20, "the link down in the metrics")

@@ -51,8 +51,9 @@ void MetricsText::Family(std::string_view name, std::string_view type, std::stri
   out_ += '\n';
 }
 
-void MetricsText::Sample(const Labels& labels, double value) {
+void MetricsText::Sample(const Labels& labels, double value, std::string_view suffix) {
   out_ += family_;
+  out_ += suffix;
   if (!labels.empty()) {
     out_ += '{';
     bool first = true;

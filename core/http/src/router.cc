@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <chrono>
 
 #include "kassa/base/log.h"
 
@@ -60,12 +61,14 @@ std::optional<std::string> QueryParam(const Request& request, std::string_view n
 
 std::string_view VerbName(Verb method) { return boost::beast::http::to_string(method); }
 
-Router::Router(std::string service, std::string api_prefix, std::vector<Route> routes, Guard guard, Handler fallback)
+Router::Router(std::string service, std::string api_prefix, std::vector<Route> routes, Guard guard, Handler fallback,
+               RouteMetrics* metrics)
     : service_(std::move(service)),
       prefix_(std::move(api_prefix)),
       routes_(std::move(routes)),
       guard_(std::move(guard)),
-      fallback_(std::move(fallback)) {
+      fallback_(std::move(fallback)),
+      metrics_(metrics) {
   for (const Route& r : routes_) patterns_.push_back(PatternSegments(r.info.pattern));
 }
 
@@ -75,10 +78,15 @@ void Router::Handle(const Request& request, Respond respond) const {
   const std::string_view path = url ? std::string_view(url->encoded_path()) : target.substr(0, target.find('?'));
   if (!path.starts_with(prefix_) && fallback_) return fallback_(request, std::move(respond));
 
+  // The route's pattern once one matches: what the metrics count by.
+  const auto matched = std::make_shared<std::string_view>("other");
   const auto sender = std::make_shared<Sender>(
       [respond = std::move(respond), version = request.version(), keep_alive = request.keep_alive(),
-       what = std::string(request.method_string()) + " " + std::string(path), service = service_](Reply reply) {
+       what = std::string(request.method_string()) + " " + std::string(path), service = service_,
+       metrics = metrics_, matched, method = std::string(request.method_string()),
+       started = std::chrono::steady_clock::now()](Reply reply) {
         if (reply.status >= 500) KASSA_LOG(kError) << service << ": " << what << " -> " << reply.status;
+        if (metrics != nullptr) metrics->Observe(method, *matched, reply.status, std::chrono::steady_clock::now() - started);
         if (!reply.content_type.empty()) {
           return respond(TypedResponse(reply.status, reply.content_type, reply.text, version, keep_alive));
         }
@@ -104,6 +112,7 @@ void Router::Handle(const Request& request, Respond respond) const {
     }
   }
   if (route == nullptr) return send(path_known ? MethodNotAllowed() : NotFoundRoute());
+  *matched = route->info.pattern;  // a string_view of the static route table
 
   std::vector<std::pair<std::string, std::string>> query;
   for (auto p : url->params(boost::urls::encoding_opts(/*space_as_plus=*/true))) {

@@ -151,6 +151,7 @@ std::optional<Reply> Metrics(ApiContext& self, Call&) {
       m.Sample({{"device", name}}, status.state == hal::DeviceStatus::State::kReady ? 1 : 0);
     }
   }
+  self.route_metrics.Write(m, "kassa");
   Reply reply;
   reply.content_type = std::string(http::kMetricsContentType);
   reply.text = m.str();
@@ -379,7 +380,8 @@ std::unique_ptr<http::Router> MakeApiRouter(ApiContext& context) {
       [c](const http::Request& request, http::Respond respond) {
         const std::string_view target(request.target().data(), request.target().size());
         respond(c->ui.Serve(request, target.substr(0, target.find('?'))));
-      });
+      },
+      &context.route_metrics);
 }
 
 std::vector<http::RouteInfo> ApiRouteTable() { return http::Describe(kRoutes); }

@@ -35,6 +35,7 @@ struct ApiContext {
   clienteling::ClientelingService& clienteling;  // books, cards, timelines
   customers::AccessRecorder& access;           // the audit trail: who opened, listed, printed whom
   http::StaticFiles ui;                        // the web UI: every path outside /v1/
+  http::RouteMetrics route_metrics{};          // answers per route, for /v1/metrics
 };
 
 // The router of every route over `context`.

@@ -27,10 +27,12 @@ class MetricsText {
  public:
   using Labels = std::vector<std::pair<std::string, std::string>>;
   // Starts a metric family. REQUIRES: `name` matches [a-zA-Z_:][a-zA-Z0-9_:]*,
-  // `type` is "gauge" or "counter", and no family of that name came before.
+  // `type` is "gauge", "counter" or "histogram", and no family of that name
+  // came before.
   void Family(std::string_view name, std::string_view type, std::string_view help);
-  // A sample of the family started last.
-  void Sample(const Labels& labels, double value);
+  // A sample of the family started last; `suffix` for a histogram's
+  // "_bucket", "_sum" and "_count".
+  void Sample(const Labels& labels, double value, std::string_view suffix = {});
   const std::string& str() const { return out_; }
 
  private:

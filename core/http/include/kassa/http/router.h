@@ -35,6 +35,7 @@
 
 #include "kassa/http/http_server.h"
 #include "kassa/http/reply.h"
+#include "kassa/http/route_metrics.h"
 
 namespace kassa::http {
 
@@ -126,9 +127,11 @@ using Guard = std::function<std::optional<Reply>(Call& call)>;
 class Router {
  public:
   // `service` names the daemon in logs; `api_prefix` ("/v1/") is where the
-  // routes live; `fallback` answers paths outside it (null: 404).
+  // routes live; `fallback` answers paths outside it (null: 404); `metrics`
+  // (when given, outliving every answer) observes each answer under the
+  // API prefix by its route's pattern.
   Router(std::string service, std::string api_prefix, std::vector<Route> routes, Guard guard,
-         Handler fallback = nullptr);
+         Handler fallback = nullptr, RouteMetrics* metrics = nullptr);
 
   void Handle(const Request& request, Respond respond) const;
 
@@ -139,6 +142,7 @@ class Router {
   std::vector<std::vector<std::string_view>> patterns_;  // each route's pattern, split once
   Guard guard_;
   Handler fallback_;
+  RouteMetrics* metrics_;
 };
 
 // The decoded value of query parameter `name` of `request`'s target, if
