@@ -152,7 +152,7 @@ Status Saw(AdminContext& self, const Call& call, model::AccessAction action, con
   for (const auto& id : customers) {
     events.push_back(model::AccessEvent{id, action, self.clock.NowMs(), "", CallerOf(call).name, 0});
   }
-  return self.registry.RecordAccess(events);
+  return self.registry.RecordAccess(events).status();
 }
 
 json::object AccessEventJson(const model::AccessEvent& e) {

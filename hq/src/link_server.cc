@@ -272,9 +272,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (e.seq == 0) return Violation("an access event without its queue sequence");
       e.terminal_id = terminal_id_;  // the connection's, whatever else it says
     }
-    if (Status s = server.registry.RecordAccess(*events); !s.ok()) {
-      KASSA_LOG(kError) << "storing access events of " << terminal_id_ << ": " << s.detail();
-      return Close(s);  // not acknowledged: the terminal sends them again
+    if (auto stored = server.registry.RecordAccess(*events); !stored.ok()) {
+      KASSA_LOG(kError) << "storing access events of " << terminal_id_ << ": " << stored.status().detail();
+      return Close(stored.status());  // not acknowledged: the terminal sends them again
     }
     if (auto ack = proto_codec::EncodeAccessEventsAck(events->back().seq); ack.ok()) {
       conn_->Send(FrameType::kAccessEventsAck, *ack);

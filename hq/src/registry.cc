@@ -666,12 +666,36 @@ Status Registry::Audit(std::string_view who, std::string_view what) {
   return store_.Transact([&](storage::ChainTxn& txn) { return txn.AppendAudit(clock_.NowMs(), who, what); });
 }
 
-Status Registry::RecordAccess(const std::vector<model::AccessEvent>& events) {
-  if (events.empty()) return Status::Ok();
-  return store_.Transact([&](storage::ChainTxn& txn) -> Status {
-    for (const auto& e : events) KASSA_TRY(txn.AppendAccessEvent(e));
+Result<std::size_t> Registry::RecordAccess(const std::vector<model::AccessEvent>& events) {
+  std::size_t refused = 0;
+  if (events.empty()) return refused;
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> Status {
+    refused = 0;
+    for (const auto& e : events) {
+      if (!e.terminal_id.empty()) {
+        // A terminal speaks only of its own legal entity's customers (or of
+        // one headquarters does not know yet: created offline, on its way),
+        // except what a chain-wide search listed to it.
+        const auto terminal = terminals_.find(e.terminal_id);
+        const model::StoreConfig* store =
+            terminal == terminals_.end() ? nullptr : config_.FindStore(terminal->second.store_id);
+        KASSA_TRY_ASSIGN(const auto owner, txn.LegalEntityOf(e.customer));
+        const bool chain_listing =
+            e.action == model::AccessAction::kListed && config_.chain_search_scope == SearchScope::kChain;
+        if (store == nullptr || (owner && *owner != store->legal_entity && !chain_listing)) {
+          ++refused;
+          continue;
+        }
+      }
+      KASSA_TRY(txn.AppendAccessEvent(e));
+    }
     return Status::Ok();
-  });
+  }));
+  if (refused > 0) {
+    KASSA_LOG(kWarning) << "access events of " << events.front().terminal_id << ": " << refused
+                        << " about customers of another legal entity, not stored";
+  }
+  return refused;
 }
 
 Result<HqStatus> Registry::Report() {

@@ -304,8 +304,11 @@ TEST_F(RegistryTest, AccessEventsAnswerWhoLookedAtACustomerOnceEachAndAgeOut) {
       {id, model::AccessAction::kListed, clock_.NowMs() - 2000, "T1", "A1", 7},
       {id, model::AccessAction::kOpened, clock_.NowMs() - 1000, "T1", "A1", 8},
       {other, model::AccessAction::kOpened, clock_.NowMs() - 1000, "T1", "A1", 9}};
-  ASSERT_TRUE(registry_->RecordAccess(sent).ok());
-  ASSERT_TRUE(registry_->RecordAccess(sent).ok());  // sent again after a lost acknowledgement
+  for (int round = 0; round < 2; ++round) {  // the second: sent again after a lost acknowledgement
+    const auto refused = registry_->RecordAccess(sent);
+    ASSERT_TRUE(refused.ok()) << refused.status().detail();
+    EXPECT_EQ(*refused, 0u);
+  }
   model::Operation edit = create;
   edit.op_id = *model::LocalId::Generate();
   edit.kind = model::OperationKind::kUpdateCustomer;
@@ -603,6 +606,21 @@ TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAno
   const auto changes = (*registry)->ChangesFor("STO-01", 0, 64, scanned);
   ASSERT_TRUE(changes.ok());
   for (const auto& c : *changes) EXPECT_NE(c.kind, model::Change::Kind::kCustomerUpsert);
+
+  // Nor can it write the British customer's audit trail: its events about
+  // it are not stored (one of a customer headquarters does not know yet is),
+  // and a terminal that never said Hello stores none.
+  const model::LocalId unknown = *model::LocalId::Generate();
+  const auto stored = (*registry)->RecordAccess({{gb_customer.customer.id, model::AccessAction::kOpened, 5, "T2", "S1", 1},
+                                                 {gb_customer.customer.id, model::AccessAction::kListed, 5, "T2", "S1", 2},
+                                                 {unknown, model::AccessAction::kOpened, 5, "T2", "S1", 3},
+                                                 {unknown, model::AccessAction::kOpened, 5, "T9", "X", 1}});
+  ASSERT_TRUE(stored.ok()) << stored.status().detail();
+  EXPECT_EQ(*stored, 3u);
+  for (const auto& e : *(*registry)->AccessEvents(gb_customer.customer.id, 100)) EXPECT_NE(e.terminal_id, "T2");
+  const auto about_unknown = *(*registry)->AccessEvents(unknown, 100);
+  ASSERT_EQ(about_unknown.size(), 1u);
+  EXPECT_EQ(about_unknown[0].terminal_id, "T2");
 }
 
 // Issue 15: badges are kept and distributed only as keyed hashes, with the

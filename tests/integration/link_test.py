@@ -1076,6 +1076,11 @@ def pb_varint(field, value):
     return out + bytes([value])
 
 
+# An AccessEvent element: a customer id (16 zero bytes), action "opened",
+# operator "x", and no queue sequence.
+ACCESS_EVENT_NO_SEQ = b"\x0a\x10" + bytes(16) + b"\x10\x01\x22\x01x"
+
+
 def hello(terminal="EVIL", store="RIGA-01"):
     return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, 1))
 
@@ -1335,6 +1340,12 @@ class MalformedFrameTest(LinkTestCase):
             "random bytes": bytes(rng.randrange(256) for _ in range(4096)),
             "a batch before hello": frame(4, b"\x0a\x00"),
             "an undecodable batch after hello": hello() + frame(4, b"\x0a\x05hello"),
+            "access events before hello": frame(15, b"\x0a\x05hello"),
+            "undecodable access events after hello": hello() + frame(15, b"\x0a\x05hello"),
+            "an access event without its queue sequence": hello() + frame(15, b"\x0a\x17" + ACCESS_EVENT_NO_SEQ),
+            "an access event of an unknown action": hello() + frame(15, b"\x0a\x19" + ACCESS_EVENT_NO_SEQ
+                                                                    .replace(b"\x10\x01", b"\x10\x09") + b"\x28\x01"),
+            "an access acknowledgement from a terminal": hello() + frame(16, b"\x08\x01"),
             "an unknown store": hello(store="NOWHERE"),
             "a truncated payload": hello()[:-3],
         }

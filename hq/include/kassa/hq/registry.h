@@ -147,8 +147,11 @@ class Registry {
   // which proved it), or headquarters' own (terminal_id "", seq 0; what
   // its admin API showed or exported, by the credential's name). The
   // changes it applies and the erasures it makes are recorded by Apply and
-  // Erase themselves. Returns: kOk; a storage failure (nothing stored).
-  Status RecordAccess(const std::vector<model::AccessEvent>& events);
+  // Erase themselves. A terminal's event about a customer of another legal
+  // entity is not stored (unless a chain-wide search listed it), nor one of
+  // a terminal that never said Hello.
+  // Returns: kOk with how many were not stored; a storage failure (nothing stored).
+  Result<std::size_t> RecordAccess(const std::vector<model::AccessEvent>& events);
   // Who opened, listed, printed, exported, created, changed or erased
   // customer `id`, over the whole chain: newest first, at most `max`.
   Result<std::vector<model::AccessEvent>> AccessEvents(const model::LocalId& id, std::size_t max) {
