@@ -35,6 +35,23 @@ SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range: a daemon restarted on it
+    (headquarters coming back) never finds it taken meanwhile by another
+    process's outgoing connection, as a port the kernel handed out could be."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(10000, max(10001, ephemeral_low))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
