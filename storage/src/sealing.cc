@@ -12,13 +12,7 @@ namespace {
 constexpr std::string_view kIndexKeyName = "index";
 constexpr std::string_view kStoreKeyName = "store";
 constexpr std::string_view kSlotsName = "slots";
-constexpr std::string_view kWrapLabel = "kassa key";
 
-Bytes Aad(SealedTable table, const model::LocalId* owner) {
-  Bytes aad{static_cast<std::uint8_t>(table)};
-  if (owner != nullptr) aad.insert(aad.end(), owner->bytes.begin(), owner->bytes.end());
-  return aad;
-}
 
 ByteView NameOf(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }
 
@@ -30,39 +24,6 @@ std::size_t Sealing::CacheSlotOf(const model::LocalId& id) {
   return h % kCachedKeys;
 }
 
-Result<Bytes> Sealing::Wrap(ByteView name, const crypto::SecretKey& key) const {
-  KASSA_TRY_ASSIGN(const crypto::MasterKey master, key_store_->Current());
-  const Key8 generation = Be64(master.generation);
-  Bytes aad(kWrapLabel.begin(), kWrapLabel.end());
-  aad.insert(aad.end(), name.begin(), name.end());
-  aad.insert(aad.end(), generation.begin() + 4, generation.end());
-  KASSA_TRY_ASSIGN(Bytes sealed, crypto::Seal(master.key, aad, key.view()));
-  sealed.insert(sealed.begin(), generation.begin() + 4, generation.end());
-  return sealed;
-}
-
-Result<crypto::SecretKey> Sealing::Unwrap(ByteView name, ByteView wrapped) const {
-  if (wrapped.size() < 4) return Status(StatusCode::kDataLoss, "storage corrupted: malformed key");
-  const auto generation = static_cast<std::uint32_t>(FromBe64(wrapped.subspan(0, 4)));
-  auto master = key_store_->Find(generation);
-  if (!master.ok()) {
-    KASSA_LOG_THROTTLED("a key of this store is wrapped under master key generation "
-                        << generation << ", which " << key_store_->Describe() << " does not hold");
-    return Status(StatusCode::kDataLoss, "data: the master key of this store is not in its key file");
-  }
-  Bytes aad(kWrapLabel.begin(), kWrapLabel.end());
-  aad.insert(aad.end(), name.begin(), name.end());
-  aad.insert(aad.end(), wrapped.begin(), wrapped.begin() + 4);
-  auto key = crypto::Open(master->key, aad, wrapped.subspan(4));
-  if (!key.ok() || key->size() != crypto::SecretKey::kBytes) {
-    KASSA_LOG_THROTTLED("a key of this store does not open with " << key_store_->Describe()
-                        << " (another store's key file?)");
-    return Status(StatusCode::kDataLoss, "data: the key file does not open this store");
-  }
-  crypto::SecretKey out(*key);
-  crypto::Wipe(key->data(), key->size());
-  return out;
-}
 
 Bytes Sealing::SlotName(std::uint32_t slot) const {
   Bytes name(binding_.begin(), binding_.end());
@@ -332,14 +293,11 @@ Status Sealing::MoveKeysToSlots(WriteTxn& txn) {
 Result<RewrapBatch> Sealing::Rewrap(WriteTxn& txn, std::uint32_t from, std::uint32_t max) {
   KASSA_CHECK(encrypted());
   KASSA_TRY_ASSIGN(const crypto::MasterKey current, key_store_->Current());
-  const auto generation_of = [](ByteView wrapped) {
-    return static_cast<std::uint32_t>(FromBe64(wrapped.subspan(0, 4)));
-  };
   RewrapBatch batch;
   if (from == 0) {
     for (const std::string_view name : {kStoreKeyName, kIndexKeyName}) {
       KASSA_TRY_ASSIGN(const ByteView wrapped, txn.Get(keys_, AsBytes(name)));
-      if (wrapped.size() < 4 || generation_of(wrapped) == current.generation) continue;
+      if (wrapped.size() < 4 || WrappedGeneration(wrapped) == current.generation) continue;
       KASSA_TRY_ASSIGN(const crypto::SecretKey key, Unwrap(AsBytes(name), wrapped));
       KASSA_TRY_ASSIGN(const Bytes again, Wrap(AsBytes(name), key));
       KASSA_TRY(txn.Put(keys_, AsBytes(name), again));
@@ -355,7 +313,7 @@ Result<RewrapBatch> Sealing::Rewrap(WriteTxn& txn, std::uint32_t from, std::uint
   for (std::uint32_t n = from; n < end; ++n) {
     KASSA_TRY_ASSIGN(KeySlots::Slot slot, slots_->Read(n));
     const bool empty = std::all_of(slot.begin(), slot.end(), [](std::uint8_t b) { return b == 0; });
-    if (empty || generation_of(ByteView(slot.data(), 4)) == current.generation) continue;
+    if (empty || WrappedGeneration(ByteView(slot.data(), 4)) == current.generation) continue;
     KASSA_TRY_ASSIGN(const crypto::SecretKey key, Unwrap(SlotName(n), ByteView(slot.data(), kWrappedKeyBytes)));
     KASSA_TRY_ASSIGN(const Bytes again, Wrap(SlotName(n), key));
     KeySlots::Slot next{};
@@ -385,7 +343,7 @@ Result<Bytes> Sealing::SealRecord(WriteTxn& txn, const model::LocalId& id, ByteV
   }
   const Key8 ref = Be64(slot_key.slot);
   Bytes record(ref.begin() + 4, ref.end());
-  KASSA_TRY_ASSIGN(const Bytes body, crypto::Seal(slot_key.key, Aad(SealedTable::kCustomer, &id), plain));
+  KASSA_TRY_ASSIGN(const Bytes body, crypto::Seal(slot_key.key, SealAad(SealedTable::kCustomer, &id), plain));
   record.insert(record.end(), body.begin(), body.end());
   return record;
 }
@@ -404,14 +362,14 @@ Result<Bytes> Sealing::UnsealRecord(const ReadTxn& txn, const model::LocalId& id
     KASSA_TRY_ASSIGN(key, ReadSlot(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes)))));
     Remember(id, *key);
   }
-  auto plain = crypto::Open(*key, Aad(SealedTable::kCustomer, &id), value.subspan(kSlotRefBytes));
+  auto plain = crypto::Open(*key, SealAad(SealedTable::kCustomer, &id), value.subspan(kSlotRefBytes));
   if (!plain.ok()) return Status(StatusCode::kDataLoss, "storage corrupted: a sealed value does not open");
   return plain;
 }
 Result<Bytes> Sealing::Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain) {
   KASSA_CHECK(table != SealedTable::kCustomer);  // records: SealRecord
   if (!encrypted()) return Bytes(plain.begin(), plain.end());
-  const Bytes aad = Aad(table, owner);
+  const Bytes aad = SealAad(table, owner);
   if (owner == nullptr) return crypto::Seal(*store_key_, aad, plain);
   KASSA_TRY_ASSIGN(const crypto::SecretKey key, DataKeyForWrite(txn, *owner));
   return crypto::Seal(key, aad, plain);
@@ -421,7 +379,7 @@ Result<Bytes> Sealing::Unseal(const ReadTxn& txn, SealedTable table, const model
                               ByteView sealed) const {
   KASSA_CHECK(table != SealedTable::kCustomer);  // records: UnsealRecord
   if (!encrypted()) return Bytes(sealed.begin(), sealed.end());
-  const Bytes aad = Aad(table, owner);
+  const Bytes aad = SealAad(table, owner);
   if (owner == nullptr) {
     auto plain = crypto::Open(*store_key_, aad, sealed);
     if (!plain.ok()) return Status(StatusCode::kDataLoss, "storage corrupted: a sealed value does not open");

@@ -54,22 +54,10 @@
 #include "kassa/search/index.h"
 #include "kassa/storage/key_rotation.h"
 #include "key_slots.h"
+#include "key_wrap.h"
 #include "lmdb_txn.h"
 
 namespace kassa::storage {
-
-// Which table a sealed value belongs to: bound into it, so a value copied
-// to another table (or another customer) does not open.
-enum class SealedTable : std::uint8_t {
-  kCustomer = 1,
-  kOutbox = 2,
-  kQuarantine = 3,
-  kClienteling = 4,
-  kChange = 5,
-  kOutcome = 6,
-  kSecret = 7,
-  kAccessEvent = 8,
-};
 
 class Sealing {
  public:
@@ -156,8 +144,8 @@ class Sealing {
     std::uint32_t slot = 0;
     crypto::SecretKey key;
   };
-  Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const;
-  Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const;
+  Result<crypto::SecretKey> Unwrap(ByteView name, ByteView wrapped) const { return UnwrapKey(*key_store_, name, wrapped); }
+  Result<Bytes> Wrap(ByteView name, const crypto::SecretKey& key) const { return WrapKey(*key_store_, name, key); }
   Bytes SlotName(std::uint32_t slot) const;
   // The slot of customer `id`: in front of its record, or in keys.
   Result<std::optional<std::uint32_t>> SlotOfCustomer(const ReadTxn& txn, const model::LocalId& id) const;
@@ -172,8 +160,6 @@ class Sealing {
   void Remember(const model::LocalId& id, const crypto::SecretKey& key) const;
   void Forget(const model::LocalId& id) const;
 
-  // generation (4) | algorithm (1) | nonce | key | tag
-  static constexpr std::size_t kWrappedKeyBytes = 4 + crypto::kSealOverhead + crypto::SecretKey::kBytes;
   static_assert(kWrappedKeyBytes <= KeySlots::kSlotBytes);
   static constexpr std::size_t kSlotRefBytes = 4;
   static constexpr std::uint32_t kReserveBatch = 256;

@@ -1,4 +1,5 @@
-// Headquarters' registry on a real LMDB chain store in a temp dir.
+// Headquarters' registry on both chain stores: a real LMDB store in a temp
+// dir, and a real PostgreSQL database (a schema of the test cluster).
 
 #include "kassa/hq/registry.h"
 
@@ -11,6 +12,7 @@
 #include "kassa/hal/sim/sim_clock.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_chain_store.h"
 #include "test_keys.h"
 
 namespace kassa::hq {
@@ -42,13 +44,16 @@ model::Operation Create(const std::string& last) {
   return op;
 }
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  void SetUp() override { Reopen(SampleChain()); }
+  void SetUp() override {
+    KASSA_SKIP_UNLESS_AVAILABLE(backend_);
+    Reopen(SampleChain());
+  }
   void Reopen(std::optional<ChainConfig> config) {
     registry_.reset();
     store_.reset();
-    auto s = storage::OpenLmdbChainStore(dir_.path(), std::size_t{64} << 20, keys_);
+    auto s = backend_.Open(keys_);
     ASSERT_TRUE(s.ok()) << s.status().detail();
     store_ = std::move(*s);
     auto r = Registry::Open(*store_, clock_, std::move(config));
@@ -62,14 +67,25 @@ class RegistryTest : public ::testing::Test {
     return acks.ok() ? acks->front() : std::vector<model::OperationAck>{};
   }
 
-  testing::TempDir dir_;
+  testing::TestChainStore backend_{GetParam()};
   std::shared_ptr<crypto::KeyStore> keys_ = testing::TestKeys();  // the same across reopens
   hal::sim::SimClock clock_{1'700'000'000'000};
   std::unique_ptr<storage::ChainStore> store_;
   std::unique_ptr<Registry> registry_;
 };
 
-TEST_F(RegistryTest, CreateAssignsFormattedNumbersAndGroupDimensions) {
+
+// Tests that open a store of their own, on each backend.
+class ChainStoreBackendTest : public ::testing::TestWithParam<testing::Backend> {
+ protected:
+  void SetUp() override { KASSA_SKIP_UNLESS_AVAILABLE(backend_); }
+  testing::TestChainStore backend_{GetParam()};
+};
+class RegistryAuthorizationTest : public ChainStoreBackendTest {};
+class RegistryBadgeTest : public ChainStoreBackendTest {};
+class RegistryClientelingTest : public ChainStoreBackendTest {};
+
+TEST_P(RegistryTest, CreateAssignsFormattedNumbersAndGroupDimensions) {
   const auto acks = Apply({Create("One"), Create("Two")});
   ASSERT_EQ(acks.size(), 2u);
   EXPECT_TRUE(acks[0].applied());
@@ -82,7 +98,7 @@ TEST_F(RegistryTest, CreateAssignsFormattedNumbersAndGroupDimensions) {
 
 // Issue 3: idempotent forever, across restarts, inside one batch, and mixed
 // into later batches.
-TEST_F(RegistryTest, AnOperationIdIsAppliedOnceForever) {
+TEST_P(RegistryTest, AnOperationIdIsAppliedOnceForever) {
   const model::Operation op = Create("Once");
   const auto first = Apply({op, op});
   ASSERT_EQ(first.size(), 2u);
@@ -94,7 +110,7 @@ TEST_F(RegistryTest, AnOperationIdIsAppliedOnceForever) {
   EXPECT_EQ(store_->Stats()->customers, 2u);
 }
 
-TEST_F(RegistryTest, EditsMergeFieldByField) {
+TEST_P(RegistryTest, EditsMergeFieldByField) {
   model::Operation create = Create("Merge");
   create.customer.email = "anna@example.com";
   const auto ack = Apply({create})[0];
@@ -121,7 +137,7 @@ TEST_F(RegistryTest, EditsMergeFieldByField) {
   EXPECT_EQ(c->account, ack.account);
 }
 
-TEST_F(RegistryTest, InvalidOrOrphanOperationsAreRejectedWithAReason) {
+TEST_P(RegistryTest, InvalidOrOrphanOperationsAreRejectedWithAReason) {
   model::Operation bad_group = Create("Bad");
   bad_group.customer.customer_group = "NOPE";
   model::Operation orphan = Create("Orphan");
@@ -141,7 +157,7 @@ TEST_F(RegistryTest, InvalidOrOrphanOperationsAreRejectedWithAReason) {
   EXPECT_EQ(report->operations_applied, 1u);
 }
 
-TEST_F(RegistryTest, ATakenLoyaltyCardRejectsOnlyThatOperation) {
+TEST_P(RegistryTest, ATakenLoyaltyCardRejectsOnlyThatOperation) {
   model::Operation a = Create("CardA");
   a.customer.loyalty_cards = {"CARD-1"};
   model::Operation b = Create("CardB");
@@ -154,7 +170,7 @@ TEST_F(RegistryTest, ATakenLoyaltyCardRejectsOnlyThatOperation) {
   EXPECT_EQ(store_->Stats()->customers, 2u);
 }
 
-TEST_F(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
+TEST_P(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
   std::uint64_t scanned = 0;
   auto initial = registry_->ChangesFor("LON-01", 0, 64, scanned);
   ASSERT_TRUE(initial.ok());
@@ -178,7 +194,7 @@ TEST_F(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
   EXPECT_EQ(registry_->Report()->terminals[0].lag, 0u);
 }
 
-TEST_F(RegistryTest, AnErasureReachesTheLogAndWinsOverEveryLaterOperation) {
+TEST_P(RegistryTest, AnErasureReachesTheLogAndWinsOverEveryLaterOperation) {
   const model::Operation create = Create("Erased");
   const auto ack = Apply({create})[0];
   ASSERT_TRUE(ack.applied());
@@ -228,7 +244,7 @@ TEST_F(RegistryTest, AnErasureReachesTheLogAndWinsOverEveryLaterOperation) {
   EXPECT_EQ(store_->Audit(10)->front().who, "dpo");
 }
 
-TEST_F(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRefused) {
+TEST_P(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRefused) {
   const model::Operation create = Create("Offline");
   EXPECT_EQ(registry_->Erase(create.customer.id, std::nullopt, "dpo").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(registry_->Erase(create.customer.id, "NOPE", "dpo").status().code(), StatusCode::kNotFound);
@@ -243,7 +259,7 @@ TEST_F(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRef
   EXPECT_EQ(registry_->Erase(known.customer_id, "GB02", "dpo").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
+TEST_P(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
   ChainConfig config = SampleChain();
   config.retention = {6, 24};
   Reopen(config);
@@ -292,7 +308,7 @@ TEST_F(RegistryTest, RetentionErasesTheInactiveAndAgesTheAuditOut) {
 // over the chain: what terminals sent (each event once, however often it
 // arrives), the changes it applied and the erasure, newest first; the
 // retention sweep ages them out with the admin audit.
-TEST_F(RegistryTest, AccessEventsAnswerWhoLookedAtACustomerOnceEachAndAgeOut) {
+TEST_P(RegistryTest, AccessEventsAnswerWhoLookedAtACustomerOnceEachAndAgeOut) {
   model::Operation create = Create("Looked");
   create.enqueued_at_ms = clock_.NowMs() - 5000;
   create.operator_id = "";
@@ -350,7 +366,7 @@ TEST_F(RegistryTest, AccessEventsAnswerWhoLookedAtACustomerOnceEachAndAgeOut) {
 // Issue 16, lock and wipe: an order for a known terminal, kept across a
 // restart, confirmed once with its time, which revokes the certificate the
 // terminal reported from; a new order replaces a confirmed one.
-TEST_F(RegistryTest, AWipeOrderIsKeptConfirmedOnceAndRevokesTheCertificate) {
+TEST_P(RegistryTest, AWipeOrderIsKeptConfirmedOnceAndRevokesTheCertificate) {
   EXPECT_EQ(registry_->OrderWipe("T9", "it").status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(registry_->PendingWipe("T1").has_value());
   auto order = registry_->OrderWipe("T1", "it");
@@ -394,7 +410,7 @@ TEST_F(RegistryTest, AWipeOrderIsKeptConfirmedOnceAndRevokesTheCertificate) {
 // take headquarters' order; a grant and a withdrawal for one contact from two
 // terminals in one round end withdrawn, in the ledger and on the record;
 // one terminal's own grant-withdraw-grant keeps its order.
-TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRound) {
+TEST_P(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRound) {
   ASSERT_TRUE(registry_->Hello({"T2", "LON-01", model::kLinkProtocolVersion, 0}).ok());
   const std::string email = "anna@example.com";
   const auto entry = [&](const model::LocalId& customer, bool granted, const std::string& terminal) {
@@ -485,7 +501,7 @@ TEST_F(RegistryTest, ConsentEntriesTakeHeadquartersOrderAndAWithdrawalWinsItsRou
 // The primary email's consent: granted with the customer, withdrawn in a
 // round against a grant from another terminal (the withdrawal wins, on the
 // record too), and a grant for a primary email the customer lacks refused.
-TEST_F(RegistryTest, ThePrimaryEmailsConsentIsInTheLedgerAndTheRecordFollowsIt) {
+TEST_P(RegistryTest, ThePrimaryEmailsConsentIsInTheLedgerAndTheRecordFollowsIt) {
   ASSERT_TRUE(registry_->Hello({"T2", "LON-01", model::kLinkProtocolVersion, 0}).ok());
   const auto entry = [](const model::LocalId& customer, const std::string& contact, bool granted) {
     model::ConsentEntry e;
@@ -524,7 +540,7 @@ TEST_F(RegistryTest, ThePrimaryEmailsConsentIsInTheLedgerAndTheRecordFollowsIt) 
   EXPECT_EQ(refused[0].reason, "consents: a grant for a contact the customer does not have");
 }
 
-TEST_F(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
+TEST_P(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
   ChainConfig config = SampleChain();
   config.legal_entities[0].clienteling.consent_texts = {{"marketing-email", "2026-11", "en", "Yes, email me offers."}};
   ASSERT_TRUE(registry_->ReplaceConfig(config, "it").ok());
@@ -541,7 +557,7 @@ TEST_F(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
             nullptr);
 }
 
-TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
+TEST_P(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(r.status().field(), "store");
@@ -549,10 +565,9 @@ TEST_F(RegistryTest, UnknownStoreCannotSayHello) {
 
 // Issue 15: a terminal acts only within its legal entity and store,
 // whatever its operations say.
-TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAnotherStoresOperator) {
-  testing::TempDir dir;
+TEST_P(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAnotherStoresOperator) {
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
+  auto store = backend_.Open(testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity se = config.legal_entities[0];
@@ -625,10 +640,9 @@ TEST(RegistryAuthorizationTest, ATerminalCannotTouchAnotherLegalEntityOrForgeAno
 
 // Issue 15: badges are kept and distributed only as keyed hashes, with the
 // legal entity's key in its clienteling configuration.
-TEST(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSavedOrDistributed) {
-  testing::TempDir dir;
+TEST_P(RegistryBadgeTest, BadgesAreSealedUnderTheLegalEntitysKeyBeforeTheyAreSavedOrDistributed) {
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
+  auto store = backend_.Open(testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity& le = config.legal_entities[0];
@@ -744,10 +758,9 @@ namespace {
 
 // Clienteling at headquarters: book numbers, the operator's permission
 // checked again, applied once, distributed to the legal entity.
-TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistributed) {
-  testing::TempDir dir;
+TEST_P(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistributed) {
   hal::sim::SimClock clock{1'700'000'000'000};
-  auto store = storage::OpenLmdbChainStore(dir.path(), std::size_t{64} << 20, testing::TestKeys());
+  auto store = backend_.Open(testing::TestKeys());
   ASSERT_TRUE(store.ok());
   ChainConfig config = SampleChain();
   LegalEntity& le = config.legal_entities[0];
@@ -818,6 +831,13 @@ TEST(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistrib
   EXPECT_EQ(configs, 1u);
   EXPECT_EQ(operators, 2u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::ValuesIn(testing::Backends()), testing::BackendNamer());
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryAuthorizationTest, ::testing::ValuesIn(testing::Backends()),
+                         testing::BackendNamer());
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryBadgeTest, ::testing::ValuesIn(testing::Backends()), testing::BackendNamer());
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryClientelingTest, ::testing::ValuesIn(testing::Backends()),
+                         testing::BackendNamer());
 
 }  // namespace
 }  // namespace kassa::hq

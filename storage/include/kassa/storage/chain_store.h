@@ -1,9 +1,9 @@
 #pragma once
 
 // ChainStore: headquarters' system of record, behind an interface so an
-// embedded LMDB store (OpenLmdbChainStore) serves one machine and a database
-// server can serve a retail chain later, with the same headquarters logic
-// (kassa::hq) above both.
+// embedded LMDB store (OpenLmdbChainStore) serves one shop and a PostgreSQL
+// database (OpenPostgresChainStore) serves a retail chain, with the same
+// headquarters logic (kassa::hq) above both.
 //
 // All writes happen in Transact(): the body sees a ChainTxn, and everything
 // it does commits durably together or not at all. That is what makes
@@ -246,5 +246,24 @@ Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const ChainStoreOptions& 
 // The same with the key slots in their default place.
 Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const std::string& path, std::size_t map_size_bytes,
                                                        std::shared_ptr<crypto::KeyStore> key_store);
+
+struct PostgresStoreOptions {
+  // A libpq connection string: "postgresql://kassa@db.example/kassa?sslmode=verify-full"
+  // or "host=... dbname=..." (passwords belong in ~/.pgpass or PGPASSFILE).
+  std::string conninfo;
+  // The master key, as for the embedded store (null: plaintext, tests only).
+  std::shared_ptr<crypto::KeyStore> key_store;
+};
+
+// Whether this build has the PostgreSQL store (libpq was found).
+bool PostgresSupported();
+
+// Connects, creates or migrates the schema (storage/sql/postgresql) and
+// opens the store.
+// Returns: kOk; kUnavailable "database: ..." (cannot connect);
+// kFailedPrecondition (a newer schema, a server older than 13, a sealed
+// database without a key or the reverse); kDataLoss (another key);
+// kUnimplemented when this build has no PostgreSQL support.
+Result<std::unique_ptr<ChainStore>> OpenPostgresChainStore(const PostgresStoreOptions& options);
 
 }  // namespace kassa::storage

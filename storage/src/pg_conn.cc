@@ -1,0 +1,145 @@
+#include "pg_conn.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "kassa/base/log.h"
+
+namespace kassa::storage {
+namespace {
+
+// The first words of a statement, for the log (never its parameters).
+std::string_view Head(std::string_view sql) {
+  const std::size_t end = std::min<std::size_t>(sql.size(), 60);
+  return sql.substr(0, end);
+}
+
+}  // namespace
+
+std::string_view PgRows::Text(int row, int col) const {
+  return std::string_view(PQgetvalue(result_.get(), row, col),
+                          static_cast<std::size_t>(PQgetlength(result_.get(), row, col)));
+}
+
+std::int64_t PgRows::Int(int row, int col) const {
+  if (IsNull(row, col)) return 0;
+  const std::string_view v = Text(row, col);
+  std::uint64_t x = 0;
+  for (const char c : v) x = (x << 8) | static_cast<std::uint8_t>(c);
+  switch (v.size()) {  // sign-extended from the column's width
+    case 2:
+      return static_cast<std::int16_t>(x);
+    case 4:
+      return static_cast<std::int32_t>(x);
+    default:
+      return static_cast<std::int64_t>(x);
+  }
+}
+
+std::size_t PgRows::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  return n == nullptr || *n == '\0' ? 0 : static_cast<std::size_t>(std::strtoull(n, nullptr, 10));
+}
+
+Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
+  // Seen by the database administrator as "kassa-hq" (pg_stat_activity).
+  const char* keys[] = {"dbname", "application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "kassa-hq", nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return Status(StatusCode::kResourceExhausted, "database: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    KASSA_LOG(kError) << "cannot connect to the database: " << PQerrorMessage(conn);
+    PQfinish(conn);
+    return Status(StatusCode::kUnavailable, "database: cannot connect (see log)");
+  }
+  auto out = std::unique_ptr<PgConn>(new PgConn(conn));
+  // Every statement's notices (e.g. "relation exists, skipping") stay out of stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  return out;
+}
+
+PgConn::~PgConn() { PQfinish(conn_); }
+
+bool PgConn::Healthy() {
+  if (PQstatus(conn_) == CONNECTION_OK) return true;
+  if (in_transaction_) return false;  // its statements are gone with the connection
+  PQreset(conn_);
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    KASSA_LOG(kWarning) << "reconnected to the database";
+    return true;
+  }
+  return false;
+}
+
+Status PgConn::Failed(PGresult* result, std::string_view sql) {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string code = state != nullptr ? state : "";
+  const char* message = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
+  if (code == "23505") {
+    const char* name = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
+    constraint_ = name != nullptr ? name : "";
+    PQclear(result);
+    return Status(StatusCode::kAlreadyExists, "database: a unique constraint refused the row");
+  }
+  if (PQstatus(conn_) != CONNECTION_OK || code.starts_with("08") || code == "57P01") {
+    KASSA_LOG_THROTTLED("lost the database connection: " << message);
+    if (result != nullptr) PQclear(result);
+    return Status(StatusCode::kUnavailable, "database: the connection is lost");
+  }
+  KASSA_LOG(kError) << "database statement failed (" << code << "): " << message << " in: " << Head(sql);
+  if (result != nullptr) PQclear(result);
+  if (code == "40001" || code == "40P01") return Status(StatusCode::kAborted, "database: a conflicting transaction won");
+  if (code == "53100") return Status(StatusCode::kResourceExhausted, "database: the server's disk is full");
+  if (code.starts_with("23")) return Status(StatusCode::kFailedPrecondition, "database: a constraint refused the row");
+  return Status(StatusCode::kInternal, "database: a statement failed (see log)");
+}
+
+Result<PgRows> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& params) {
+  constraint_.clear();
+  if (!Healthy()) return Status(StatusCode::kUnavailable, "database: the connection is lost");
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size()), formats(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    values[i] = params[i].null ? nullptr : params[i].value.data();
+    lengths[i] = static_cast<int>(params[i].value.size());
+    formats[i] = params[i].binary ? 1 : 0;
+  }
+  const std::string text(sql);
+  PGresult* result = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                                  lengths.data(), formats.data(), /*resultFormat=*/1);
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  return PgRows(result);
+}
+
+Status PgConn::Script(std::string_view sql) {
+  constraint_.clear();
+  if (!Healthy()) return Status(StatusCode::kUnavailable, "database: the connection is lost");
+  const std::string text(sql);
+  PGresult* result = PQexec(conn_, text.c_str());
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  PQclear(result);
+  return Status::Ok();
+}
+
+Status PgConn::Begin(std::string_view begin) {
+  KASSA_CHECK(!in_transaction_);
+  KASSA_TRY(Script(begin));
+  in_transaction_ = true;
+  return Status::Ok();
+}
+
+Status PgConn::Commit() {
+  const Status s = Script("COMMIT");
+  in_transaction_ = false;
+  return s;
+}
+
+void PgConn::Rollback() {
+  if (PQstatus(conn_) == CONNECTION_OK) (void)Script("ROLLBACK");
+  in_transaction_ = false;
+}
+
+}  // namespace kassa::storage

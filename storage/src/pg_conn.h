@@ -1,0 +1,99 @@
+#pragma once
+
+// PgConn: one libpq connection to headquarters' PostgreSQL database.
+// Parameters go as text (bytea as binary); results come back in binary,
+// read with the typed getters of PgRows; every failure is a Status, with
+// the server's message in the log (never the connection string: it may
+// hold a password). Written here because libpq is a C API: this is the
+// thin RAII layer over PQexecParams, nothing more.
+//
+// Threading: one thread at a time (libpq connections are not shared).
+// Private to kassa::storage.
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kassa/base/bytes.h"
+#include "kassa/base/status.h"
+
+namespace kassa::storage {
+
+// One parameter of a statement.
+struct PgParam {
+  std::string value;
+  bool binary = false;
+  bool null = false;
+
+  static PgParam Text(std::string_view v) { return {std::string(v), false, false}; }
+  static PgParam Bytea(ByteView v) { return {std::string(AsChars(v)), true, false}; }
+  static PgParam Int(std::int64_t v) { return {std::to_string(v), false, false}; }
+  static PgParam Null() { return {{}, false, true}; }
+};
+
+// The rows of one statement (binary format).
+class PgRows {
+ public:
+  explicit PgRows(PGresult* result) : result_(result, &PQclear) {}
+  int size() const { return PQntuples(result_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  // A text or bytea column: its bytes as they are.
+  std::string_view Text(int row, int col) const;
+  ByteView Bytes(int row, int col) const { return AsBytes(Text(row, col)); }
+  // An int2, int4 or int8 column (0 when null).
+  std::int64_t Int(int row, int col) const;
+  // Rows an INSERT, UPDATE or DELETE touched.
+  std::size_t affected() const;
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> result_;
+};
+
+class PgConn {
+ public:
+  // Connects with `conninfo` (a postgresql:// URI or key=value words, as
+  // libpq takes them: sslmode, passfile and the like work as documented).
+  // Returns: kOk; kUnavailable "database: ..." when it cannot connect.
+  static Result<std::unique_ptr<PgConn>> Connect(const std::string& conninfo);
+  ~PgConn();
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  // Runs one statement.
+  // Returns: kOk with its rows; kAlreadyExists "database: ..." when a unique
+  // constraint refuses it (constraint() names which); kAborted on a
+  // serialization failure or deadlock; kUnavailable when the connection is
+  // lost (the next call reconnects); kInternal for any other error.
+  Result<PgRows> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Runs statements without parameters (a schema file), in one round trip.
+  Status Script(std::string_view sql);
+
+  // A transaction. A connection lost outside one is made again on the next
+  // statement; inside one, every statement fails until Rollback().
+  Status Begin(std::string_view begin = "BEGIN");
+  Status Commit();
+  void Rollback();
+  bool in_transaction() const { return in_transaction_; }
+
+  // The constraint named by the last kAlreadyExists ("" for none).
+  const std::string& constraint() const { return constraint_; }
+  // Whether the connection is usable; outside a transaction, reconnects
+  // once when it is not.
+  bool Healthy();
+  // The server's major version number (15 for PostgreSQL 15.x).
+  int server_version() const { return PQserverVersion(conn_) / 10000; }
+
+ private:
+  explicit PgConn(PGconn* conn) : conn_(conn) {}
+  Status Failed(PGresult* result, std::string_view sql);
+
+  PGconn* conn_ = nullptr;
+  std::string constraint_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace kassa::storage
