@@ -1,6 +1,8 @@
 // kassa-hq: headquarters' endpoint. Parses the command line, builds the
 // HqService and runs it (under cli::RunGuarded).
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,11 +24,17 @@ namespace {
 constexpr const char* kUsage = R"(usage: kassa-hq --data DIR [options]
 
 Headquarters for kassa terminals: the system of record of the chain's
-customers (LMDB under DIR), account numbers, distribution of every change
-to every terminal, and an admin API on loopback.
+customers (LMDB under DIR, or a PostgreSQL database), account numbers,
+distribution of every change to every terminal, and an admin API on loopback.
 
 options:
   --data DIR           data directory (created if missing)          (required)
+  --database CONNINFO  keep the chain in this PostgreSQL database instead of
+                       DIR: a libpq connection string or postgresql:// URI
+                       (docs/OPERATIONS.md, "PostgreSQL"); DIR still holds
+                       the lock, the link's certificates and the key file
+  --database-file FILE the same, read from FILE's first line (keeps it out
+                       of the process list; FILE must not be group/world-readable)
   --config FILE        chain configuration (JSON, see config/chain.sample.json);
                        saved into DIR, changed stores are distributed. Without
                        it, the configuration saved in DIR.
@@ -61,8 +69,8 @@ usage: kassa-hq token create --data DIR --name NAME [--role admin|read-only]
 usage: kassa-hq token revoke --data DIR --name NAME
   revokes every token of NAME at once.
 
-Every command takes --key-file FILE and --key-slots FILE as kassa-hq does
-(default DIR.key, DIR.slots).
+Every command takes --key-file FILE, --key-slots FILE, --database CONNINFO
+and --database-file FILE as kassa-hq does (default DIR.key, DIR.slots).
 
 the link's certificates (docs/OPERATIONS.md, "Enrolling terminals"):
 usage: kassa-hq pki init --data DIR [--chain NAME] [--hq-name HOST]...
@@ -84,6 +92,7 @@ using kassa::StatusCode;
 struct CommandOptions {
   kassa::cli::DaemonOptions daemon{"", kassa::storage::kDefaultChainMapBytes, "", "", ""};
   std::string name, role{kassa::hq::kAdminRole}, chain{"kassa"}, terminal, store, out, serial, cert;
+  std::string database, database_file;
   std::vector<std::string> hq_names;
   int days = 0;
 };
@@ -97,6 +106,8 @@ std::optional<int> ParseCommand(int argc, char** argv, const char* what, Command
           return kassa::cli::TakeDaemonOption(option, value, o.daemon);
         }
         std::string* text = option == "--name"       ? &o.name
+                            : option == "--database" ? &o.database
+                            : option == "--database-file" ? &o.database_file
                             : option == "--role"     ? &o.role
                             : option == "--chain"    ? &o.chain
                             : option == "--terminal" ? &o.terminal
@@ -128,6 +139,24 @@ int Failed(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
+// The database connection string of --database or --database-file ("" for
+// the embedded store). Returns: kOk; kInvalidArgument when both are given or
+// the file is empty; kPermissionDenied when the file is readable by others.
+kassa::Result<std::string> DatabaseOf(const std::string& inline_text, const std::string& file) {
+  if (file.empty()) return inline_text;
+  if (!inline_text.empty()) return Status(StatusCode::kInvalidArgument, "--database and --database-file exclude each other");
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return Status(StatusCode::kInvalidArgument, "--database-file: cannot read the file");
+  if ((st.st_mode & 0077) != 0) {
+    return Status(StatusCode::kPermissionDenied, "--database-file: readable by group or others (chmod 600)");
+  }
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  if (line.empty()) return Status(StatusCode::kInvalidArgument, "--database-file: the first line is empty");
+  return line;
+}
+
 // No directory lock: LMDB lets a second process write while kassa-hq runs,
 // and kassa-hq reads credentials and revocations from the store on use.
 std::unique_ptr<kassa::storage::ChainStore> OpenStore(const CommandOptions& o) {
@@ -136,8 +165,17 @@ std::unique_ptr<kassa::storage::ChainStore> OpenStore(const CommandOptions& o) {
     Failed(keys.status());
     return nullptr;
   }
-  auto store = kassa::storage::OpenLmdbChainStore(
-      {o.daemon.data_dir, o.daemon.map_size_bytes, std::move(*keys), kassa::cli::KeySlotsOf(o.daemon)});
+  auto database = DatabaseOf(o.database, o.database_file);
+  if (!database.ok()) {
+    Failed(database.status());
+    return nullptr;
+  }
+  kassa::hq::HqOptions options;
+  options.data_dir = o.daemon.data_dir;
+  options.map_size_bytes = o.daemon.map_size_bytes;
+  options.key_slots_file = kassa::cli::KeySlotsOf(o.daemon);
+  options.database = *database;
+  auto store = kassa::hq::OpenChainStore(options, std::move(*keys));
   if (!store.ok()) {
     Failed(store.status());
     return nullptr;
@@ -226,6 +264,7 @@ int Main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "pki") return PkiCommand(argc, argv);
   kassa::hq::HqOptions options;
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
+  std::string database, database_file;
   const auto parsed = kassa::cli::ParseOptions(argc, argv, "kassa-hq", kUsage,
       [&](std::string_view name, const std::string& value) -> Status {
         if (const Status s = kassa::cli::TakeDaemonOption(name, value, daemon); s.code() != StatusCode::kNotFound) {
@@ -239,6 +278,10 @@ int Main(int argc, char** argv) {
           }
         } else if (name == "--admin-token-file") {
           options.admin_token_file = value;
+        } else if (name == "--database") {
+          database = value;
+        } else if (name == "--database-file") {
+          database_file = value;
         } else if (name == "--insecure-plaintext-link") {
           options.insecure_plaintext_link = true;
         } else if (name == "--admin") {
@@ -261,6 +304,9 @@ int Main(int argc, char** argv) {
   options.key_file = kassa::cli::KeyFileOf(daemon);
   options.key_slots_file = kassa::cli::KeySlotsOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
+  auto chosen = DatabaseOf(database, database_file);
+  if (!chosen.ok()) return Failed(chosen.status());
+  options.database = *chosen;
   return kassa::cli::Serve("kassa-hq", kassa::hq::HqService::Create(options), daemon.port_file,
                            [&](const kassa::hq::HqService& service) {
                              return "terminals on " + options.link_address + ":" + std::to_string(service.link_port()) +

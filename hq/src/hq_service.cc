@@ -36,6 +36,16 @@ struct HqService::Parts {
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
 };
 
+Result<std::unique_ptr<storage::ChainStore>> OpenChainStore(const HqOptions& options,
+                                                            std::shared_ptr<crypto::KeyStore> keys) {
+  if (options.database.empty()) {
+    return storage::OpenLmdbChainStore({options.data_dir, options.map_size_bytes, std::move(keys), options.key_slots_file});
+  }
+  auto store = storage::OpenPostgresChainStore({options.database, std::move(keys)});
+  if (store.ok()) KASSA_LOG(kInfo) << "the chain store is the PostgreSQL database of --database";
+  return store;
+}
+
 HqService::HqService(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 HqService::~HqService() = default;
 
@@ -46,8 +56,7 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   parts->lock.emplace(std::move(*lock));
   if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
   KASSA_TRY_ASSIGN(std::shared_ptr<crypto::KeyStore> keys, crypto::FileKeyStore::Open(options.key_file, options.data_dir));
-  KASSA_TRY_ASSIGN(parts->store, storage::OpenLmdbChainStore(
-                                            {options.data_dir, options.map_size_bytes, keys, options.key_slots_file}));
+  KASSA_TRY_ASSIGN(parts->store, OpenChainStore(options, keys));
   KASSA_LOG(kInfo) << "customer data sealed at rest under the master key in " << options.key_file;
   std::optional<ChainConfig> initial;
   if (!options.config_path.empty()) {

@@ -32,6 +32,25 @@ KASSACTL = os.environ["KASSACTL"]
 KASSA_HQ = os.environ["KASSA_HQ"]
 CHAIN_CONFIG = os.environ["KASSA_CHAIN_CONFIG"]
 SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
+# Headquarters on PostgreSQL (CTest integration.link.postgresql): the test
+# cluster's connection string is in this file; each Hq gets a database of its own.
+POSTGRES_INFO = os.environ.get("KASSA_TEST_POSTGRES_INFO")
+POSTGRES = None
+if POSTGRES_INFO:
+    with open(POSTGRES_INFO) as f:
+        POSTGRES = f.readline().strip()
+
+
+def psql(conninfo, sql):
+    """Runs `sql` with Debian's psql; returns its output, rows unaligned."""
+    out = subprocess.run(["psql", conninfo, "-Atqc", sql], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def cluster_directory():
+    """The test cluster's directory (its Unix socket's), for scans of what rests on disk."""
+    return next(w[5:] for w in POSTGRES.split() if w.startswith("host="))
 
 
 def free_port():
@@ -172,15 +191,31 @@ class Hq(Process):
         self.link_port = free_port()
         self.admin_port = free_port()
         self.plaintext = plaintext
+        self.database = None
+        if POSTGRES:
+            self.new_database()
         if not plaintext:
             pki_init(KASSA_HQ, self.data)
+
+    def new_database(self):
+        """On PostgreSQL: an empty database of its own (a store never seen)."""
+        name = "kassa_%d" % random.SystemRandom().randrange(1 << 60)
+        psql(POSTGRES, "CREATE DATABASE " + name)
+        self.database = POSTGRES.replace("dbname=postgres", "dbname=" + name)
+
+    def store_args(self):
+        """The options naming this headquarters' store, for kassa-hq and its commands."""
+        return ["--data", self.data] + (["--database", self.database] if self.database else [])
+
+    def sql(self, statement):
+        return psql(self.database, statement)
 
     def start(self):
         port_file = os.path.join(self.workdir, "hq.ports")
         if os.path.exists(port_file):
             os.remove(port_file)
         self.token_file = os.path.join(self.workdir, "hq-admin-token")
-        self._spawn([KASSA_HQ, "--data", self.data, "--config", self.config,
+        self._spawn([KASSA_HQ] + self.store_args() + ["--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
                      "--port-file", port_file, "--map-size", "256", "--log-level", "warning",
                      "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []))
@@ -287,6 +322,9 @@ class LinkTestCase(unittest.TestCase):
     def tearDown(self):
         for p in self.procs:
             p.stop()
+        for p in self.procs:
+            if isinstance(p, Hq) and p.database:
+                psql(POSTGRES, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % p.database.split("dbname=")[1].split()[0])
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def hq(self, **kw):
@@ -671,7 +709,7 @@ class TlsFaultProxyTest(LinkTestCase):
 
 
 def revoke(hq, serial):
-    out = subprocess.run(EMULATOR + [KASSA_HQ, "pki", "revoke", "--data", hq.data, "--serial", serial],
+    out = subprocess.run(EMULATOR + [KASSA_HQ, "pki", "revoke"] + hq.store_args() + ["--serial", serial],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     assert ("revoked link certificate " + serial) in out, out
 
@@ -810,7 +848,10 @@ class HeadquartersRestoredTest(LinkTestCase):
         shutil.copytree(pki, os.path.join(hq.data, "pki"))
         # An empty store is a new store: the old one's key slots would be
         # refused (they hold keys, and a new store never takes over such a file).
-        os.rename(hq.data + ".slots", hq.data + ".slots.old")
+        if hq.database:
+            hq.new_database()
+        else:
+            os.rename(hq.data + ".slots", hq.data + ".slots.old")
         hq.start()
         b = self.terminal("B", hq.link_port).start()
         code, body = b.create("After", "Restore")
@@ -1013,7 +1054,7 @@ class AdminApiTest(LinkTestCase):
                 code, body = http_raw(hq.admin_port, method, path, b"{}" if method != "GET" else None, token or None)
                 self.assertEqual((code, body["error"]["code"]), (401, "unauthenticated"), (method, path, token))
         # A read-only token, issued while kassa-hq runs, reads and cannot change.
-        res = subprocess.run(EMULATOR + [KASSA_HQ, "token", "create", "--data", hq.data, "--name", "auditor",
+        res = subprocess.run(EMULATOR + [KASSA_HQ, "token", "create"] + hq.store_args() + ["--name", "auditor",
                                          "--role", "read-only", "--map-size", "256"],
                              capture_output=True, text=True, timeout=60)
         self.assertEqual(res.returncode, 0, res.stderr)
@@ -1430,6 +1471,10 @@ class AtRestTest(ChainOfTwoTerminals):
         for p in (t1, t2, hq):
             p.stop()
         roots = [t1.data, t2.data, hq.data, self.workdir]
+        if hq.database:
+            # Headquarters' database as it rests on disk: tables, indexes, WAL.
+            psql(POSTGRES, "CHECKPOINT")
+            roots.append(cluster_directory())
         # The scan finds a marker where one is (a control file, removed again).
         control = os.path.join(self.workdir, "control.txt")
         with open(control, "w") as f:
@@ -1443,7 +1488,8 @@ class AtRestTest(ChainOfTwoTerminals):
         # The key files exist, beside the data directories, 0600.
         for data in (t1.data, t2.data, hq.data):
             self.assertEqual(os.stat(data + ".key").st_mode & 0o777, 0o600)
-            self.assertEqual(os.stat(data + ".slots").st_mode & 0o777, 0o600)
+            if data != hq.data or not hq.database:  # on PostgreSQL the data keys are in the database
+                self.assertEqual(os.stat(data + ".slots").st_mode & 0o777, 0o600)
 
 
 class KeyRotationTest(LinkTestCase):

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kassa/base/status.h"
+#include "kassa/crypto/key_store.h"
 #include "kassa/http/router.h"
 #include "kassa/storage/chain_store.h"
 
@@ -19,6 +20,9 @@ struct HqOptions {
   std::string data_dir;
   std::string key_file;  // the master key (crypto::FileKeyStore); outside data_dir; created when missing
   std::string key_slots_file;  // customers' data keys (storage::ChainStoreOptions); outside data_dir
+  // The chain store on PostgreSQL: a libpq connection string. Empty: the
+  // embedded LMDB store in data_dir.
+  std::string database;
   std::string config_path;              // empty: the configuration saved in the store
   std::string link_address = "127.0.0.1";
   std::uint16_t link_port = 7400;       // 0 picks a free port
@@ -28,6 +32,11 @@ struct HqOptions {
   std::string admin_token_file;         // admin_credentials.h's bootstrap file; empty: none
   bool insecure_plaintext_link = false;  // development only: the link without TLS (link_pki.h otherwise)
 };
+
+// The chain store `options` choose (PostgreSQL when `database` is set),
+// sealed under `keys`. Returns the store's open errors.
+Result<std::unique_ptr<storage::ChainStore>> OpenChainStore(const HqOptions& options,
+                                                            std::shared_ptr<crypto::KeyStore> keys);
 
 class HqService {
  public:
