@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <functional>
 
 #include "kassa/base/log.h"
 
@@ -96,8 +97,6 @@ Status PgConn::Failed(PGresult* result, std::string_view sql) {
 }
 
 Result<PgRows> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& params) {
-  constraint_.clear();
-  if (!Healthy()) return Status(StatusCode::kUnavailable, "database: the connection is lost");
   std::vector<const char*> values(params.size());
   std::vector<int> lengths(params.size()), formats(params.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -106,22 +105,35 @@ Result<PgRows> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& pa
     formats[i] = params[i].binary ? 1 : 0;
   }
   const std::string text(sql);
-  PGresult* result = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                                  lengths.data(), formats.data(), /*resultFormat=*/1);
-  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  const auto run = [&] {
+    return PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                        lengths.data(), formats.data(), /*resultFormat=*/1);
+  };
+  KASSA_TRY_ASSIGN(PGresult* result, Run(sql, run));
   return PgRows(result);
 }
 
 Status PgConn::Script(std::string_view sql) {
-  constraint_.clear();
-  if (!Healthy()) return Status(StatusCode::kUnavailable, "database: the connection is lost");
   const std::string text(sql);
-  PGresult* result = PQexec(conn_, text.c_str());
-  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  KASSA_TRY_ASSIGN(PGresult* result, Run(sql, [&] { return PQexec(conn_, text.c_str()); }));
   PQclear(result);
   return Status::Ok();
+}
+
+Result<PGresult*> PgConn::Run(std::string_view sql, const std::function<PGresult*()>& send) {
+  constraint_.clear();
+  if (!Healthy()) return Status(StatusCode::kUnavailable, "database: the connection is lost");
+  PGresult* result = send();
+  // A connection the server closed since the last statement is only noticed
+  // now. Outside a transaction the statement is sent again on a new one
+  // (statements outside transactions only read, and BEGIN).
+  if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_ && Healthy()) {
+    if (result != nullptr) PQclear(result);
+    result = send();
+  }
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  return result;
 }
 
 Status PgConn::Begin(std::string_view begin) {

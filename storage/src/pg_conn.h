@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -90,6 +91,8 @@ class PgConn {
  private:
   explicit PgConn(PGconn* conn) : conn_(conn) {}
   Status Failed(PGresult* result, std::string_view sql);
+  // Sends a statement with `send`; the result when it succeeded.
+  Result<PGresult*> Run(std::string_view sql, const std::function<PGresult*()>& send);
 
   PGconn* conn_ = nullptr;
   std::string constraint_;
