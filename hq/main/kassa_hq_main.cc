@@ -15,6 +15,7 @@
 
 #include "kassa/base/system_clock.h"
 #include "kassa/cli/cli.h"
+#include "kassa/daemon/directory_lock.h"
 #include "kassa/hq/admin_credentials.h"
 #include "kassa/hq/hq_service.h"
 #include "kassa/hq/link_pki.h"
@@ -72,6 +73,12 @@ usage: kassa-hq token revoke --data DIR --name NAME
 Every command takes --key-file FILE, --key-slots FILE, --database CONNINFO
 and --database-file FILE as kassa-hq does (default DIR.key, DIR.slots).
 
+usage: kassa-hq migrate --data DIR --database CONNINFO
+  copies the embedded store in DIR into a new PostgreSQL database, all of
+  it: customers, operation ids, the change log with its numbers (terminals
+  carry on without a resynchronization), clienteling, credentials and the
+  audit trails. Stop kassa-hq first; DIR's store is left as it was.
+
 the link's certificates (docs/OPERATIONS.md, "Enrolling terminals"):
 usage: kassa-hq pki init --data DIR [--chain NAME] [--hq-name HOST]...
   makes the chain CA (10 years) and the link listener's certificate
@@ -97,9 +104,10 @@ struct CommandOptions {
   int days = 0;
 };
 
-// Parses argv[3...] of `kassa-hq WHAT VERB ...`. Returns an exit code when done.
-std::optional<int> ParseCommand(int argc, char** argv, const char* what, CommandOptions& o) {
-  return kassa::cli::ParseOptions(argc - 2, argv + 2, what, kUsage,
+// Parses argv[skip + 1...] of `kassa-hq WHAT VERB ...` (skip 2) or `kassa-hq
+// WHAT ...` (skip 1). Returns an exit code when done.
+std::optional<int> ParseCommand(int argc, char** argv, const char* what, CommandOptions& o, int skip = 2) {
+  return kassa::cli::ParseOptions(argc - skip, argv + skip, what, kUsage,
       [&](std::string_view option, const std::string& value) -> Status {
         if (option == "--data" || option == "--map-size" || option == "--key-file" ||
             option == "--key-slots") {
@@ -209,6 +217,40 @@ int TokenCommand(int argc, char** argv) {
   return 0;
 }
 
+// kassa-hq migrate --data DIR --database CONNINFO: the embedded store in
+// DIR copied into a new PostgreSQL database, kassa-hq stopped meanwhile.
+int MigrateCommand(int argc, char** argv) {
+  CommandOptions o;
+  if (const auto parsed = ParseCommand(argc, argv, "kassa-hq migrate", o, 1)) return *parsed;
+  auto database = DatabaseOf(o.database, o.database_file);
+  if (!database.ok()) return Failed(database.status());
+  if (o.daemon.data_dir.empty() || database->empty()) {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "migrate needs --data DIR and --database CONNINFO");
+  }
+  // Headquarters must not write to the store while it is copied.
+  auto lock = kassa::daemon::DirectoryLock::Acquire(o.daemon.data_dir);
+  if (!lock.ok()) return Failed(lock.status());
+  auto keys = kassa::crypto::FileKeyStore::Open(kassa::cli::KeyFileOf(o.daemon), o.daemon.data_dir);
+  if (!keys.ok()) return Failed(keys.status());
+  std::shared_ptr<kassa::crypto::KeyStore> shared = std::move(*keys);
+  auto report = kassa::storage::CopyLmdbToPostgres(
+      {o.daemon.data_dir, o.daemon.map_size_bytes, shared, kassa::cli::KeySlotsOf(o.daemon)}, {*database, shared});
+  if (!report.ok()) return Failed(report.status());
+  const auto& r = *report;
+  std::printf("copied %llu customer(s) (%llu known, erased ones included), %llu operation id(s), %llu change(s) "
+              "(log head %llu), %llu clienteling record(s), %llu terminal(s), %llu audit entries and access events, %llu erasure(s), "
+              "%llu other value(s)\n",
+              static_cast<unsigned long long>(r.customers), static_cast<unsigned long long>(r.owners),
+              static_cast<unsigned long long>(r.operations), static_cast<unsigned long long>(r.changes),
+              static_cast<unsigned long long>(r.head_seq), static_cast<unsigned long long>(r.clienteling),
+              static_cast<unsigned long long>(r.terminals), static_cast<unsigned long long>(r.audit),
+              static_cast<unsigned long long>(r.erasures), static_cast<unsigned long long>(r.other));
+  std::printf("start kassa-hq with --data %s --database ... from now on; terminals carry on from their cursors. "
+              "The embedded store in %s is left as it was.\n",
+              o.daemon.data_dir.c_str(), o.daemon.data_dir.c_str());
+  return 0;
+}
+
 // kassa-hq pki init|issue|revoke ...
 int PkiCommand(int argc, char** argv) {
   const std::string_view verb = argc > 2 ? argv[2] : "";
@@ -262,6 +304,7 @@ int PkiCommand(int argc, char** argv) {
 int Main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "token") return TokenCommand(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "pki") return PkiCommand(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "migrate") return MigrateCommand(argc, argv);
   kassa::hq::HqOptions options;
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
   std::string database, database_file;

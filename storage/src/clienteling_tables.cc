@@ -115,6 +115,29 @@ Status ClientelingTables::Scan(const ReadTxn& txn, const std::string& prefix,
   return Status::Ok();
 }
 
+Status ClientelingTables::ForEach(
+    const ReadTxn& txn, std::uint64_t& unreadable,
+    const std::function<Status(char tag, std::string_view scope, const model::ClientelingRecord&)>& each) const {
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found) {
+    const std::string_view key = AsChars(cursor.key());
+    const std::size_t end = key.find('\0', 1);
+    if (key.size() < 2 || end == std::string_view::npos) {
+      return Status(StatusCode::kDataLoss, "storage corrupted: malformed clienteling key");
+    }
+    auto record = Decode(txn, cursor.value());
+    if (!record.ok() && record.status().code() == StatusCode::kNotFound) {
+      ++unreadable;
+    } else {
+      KASSA_TRY(record.status());
+      KASSA_TRY(each(key[0], key.substr(1, end - 1), *record));
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return Status::Ok();
+}
+
 Result<std::size_t> ClientelingTables::EraseCustomer(WriteTxn& txn, std::string_view scope,
                                                      const model::LocalId& customer) const {
   std::vector<std::string> doomed;

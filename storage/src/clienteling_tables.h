@@ -65,6 +65,12 @@ class ClientelingTables {
   Result<std::vector<model::AttributeValue>> Measures(const ReadTxn& txn, std::string_view scope,
                                                       const model::LocalId& customer) const;
 
+  // Calls `each` with every record: its key's letter (above), its scope, the
+  // record; stops at the first failure. A record whose customer's key is
+  // gone is skipped and counted into `unreadable`.
+  Status ForEach(const ReadTxn& txn, std::uint64_t& unreadable,
+                 const std::function<Status(char tag, std::string_view scope, const model::ClientelingRecord&)>& each) const;
+
   // Deletes every record about `customer` in `scope`: its book entries (in
   // every book), timeline, measures and consent ledger. Reads no value (the customer's key
   // may be shredded already). Returns how many records it deleted.

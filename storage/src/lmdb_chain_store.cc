@@ -5,6 +5,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "chain_copy.h"
 #include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/base/log.h"
@@ -718,6 +719,141 @@ class LmdbChainStore final : public ChainStore {
     return out;
   }
 
+ // Everything, in plain form, into `to` (chain_copy.h), from one snapshot.
+  Status CopyTo(ChainCopySink& to, ChainCopyReport& report) {
+    KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));
+    const auto counter = [&](std::string_view key) -> Result<std::uint64_t> {
+      auto v = txn.Get(meta_, AsBytes(key));
+      if (v.ok()) return FromBe64(*v);
+      if (v.status().code() == StatusCode::kNotFound) return std::uint64_t{0};
+      return v.status();
+    };
+    ChainCounters counters;
+    KASSA_TRY_ASSIGN(counters.account, counter(kAccountSeqKey));
+    KASSA_TRY_ASSIGN(counters.change, counter(kChangeSeqKey));
+    KASSA_TRY_ASSIGN(counters.book, counter(kBookSeqKey));
+    KASSA_TRY_ASSIGN(counters.consent, counter(kConsentSeqKey));
+    report.head_seq = counters.change;
+    KASSA_TRY(to.Counters(counters));
+    // Visits every entry of `dbi` in key order.
+    const auto each = [&](MDB_dbi dbi, const std::function<Status(ByteView key, ByteView value)>& visit) -> Status {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        KASSA_TRY(visit(cursor.key(), cursor.value()));
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+      return Status::Ok();
+    };
+    const auto id_of = [](ByteView key) -> Result<model::LocalId> {
+      if (key.size() != model::kLocalIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: bad id");
+      model::LocalId id;
+      std::copy_n(key.begin(), model::kLocalIdBytes, id.bytes.begin());
+      return id;
+    };
+    KASSA_TRY(each(owners_, [&](ByteView key, ByteView value) -> Status {
+      KASSA_TRY_ASSIGN(const model::LocalId id, id_of(key));
+      ++report.owners;
+      return to.Owner(id, AsChars(value));
+    }));
+    KASSA_TRY(each(tables_.customers(), [&](ByteView key, ByteView) -> Status {
+      KASSA_TRY_ASSIGN(const model::LocalId id, id_of(key));
+      KASSA_TRY_ASSIGN(const auto customer, tables_.Find(txn, id));
+      if (!customer) return Status::Ok();  // its key shredded: erased
+      ++report.customers;
+      return to.Customer(*customer);
+    }));
+    KASSA_TRY(each(ops_, [&](ByteView, ByteView value) -> Status {
+      KASSA_TRY_ASSIGN(const Bytes plain, sealing_->Unseal(txn, SealedTable::kOutcome, nullptr, value));
+      KASSA_TRY_ASSIGN(const auto acks, proto_codec::DecodeUploadAcks(plain));
+      if (acks.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: bad operation outcome");
+      ++report.operations;
+      return to.Outcome(acks.front());
+    }));
+    KASSA_TRY(each(changes_, [&](ByteView key, ByteView v) -> Status {
+      if (v.size() < 2 || v.size() < 2u + v[1]) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+      CopiedChange change;
+      change.seq = FromBe64(key);
+      change.kind = static_cast<model::Change::Kind>(v[0]);
+      change.scope = std::string(AsChars(v.subspan(2, v[1])));
+      const ByteView body = v.subspan(2u + v[1]);
+      if (change.kind == model::Change::Kind::kCustomerUpsert || change.kind == model::Change::Kind::kCustomerErased) {
+        KASSA_TRY_ASSIGN(change.customer, id_of(body));
+      } else if (change.kind == model::Change::Kind::kClienteling) {
+        auto plain = sealing_->UnsealTagged(txn, SealedTable::kChange, body);
+        if (plain.ok()) {
+          KASSA_TRY_ASSIGN(change.clienteling, proto_codec::DecodeClientelingRecord(*plain));
+          crypto::Wipe(plain->data(), plain->size());
+          if (const model::LocalId* owner = ClientelingTables::CustomerOf(*change.clienteling)) change.customer = *owner;
+        } else if (plain.status().code() == StatusCode::kNotFound && body.size() > model::kLocalIdBytes &&
+                   body[0] == 1) {
+          KASSA_TRY_ASSIGN(change.customer, id_of(body.subspan(1, model::kLocalIdBytes)));  // erased since
+        } else {
+          return plain.status();
+        }
+      }
+      ++report.changes;
+      return to.Change(change);
+    }));
+    std::uint64_t unreadable = 0;
+    KASSA_TRY(clienteling_.ForEach(txn, unreadable,
+                                   [&](char tag, std::string_view scope, const model::ClientelingRecord& r) {
+                                     ++report.clienteling;
+                                     return to.Clienteling(tag, scope, r);
+                                   }));
+    if (unreadable > 0) KASSA_LOG(kWarning) << unreadable << " clienteling record(s) of erased customers left behind";
+    KASSA_TRY(each(terminals_, [&](ByteView key, ByteView value) -> Status {
+      KASSA_TRY_ASSIGN(const TerminalRecord t, ParseTerminal(key, value));
+      ++report.terminals;
+      return to.Terminal(t);
+    }));
+    KASSA_TRY(each(meta_, [&](ByteView key, ByteView value) -> Status {
+      const std::string_view name = AsChars(key);
+      if (name != kConfigKey && !name.starts_with(kSecretPrefix)) return Status::Ok();
+      KASSA_TRY_ASSIGN(Bytes plain, sealing_->Unseal(txn, SealedTable::kSecret, nullptr, value));
+      const Status s = to.Secret(name == kConfigKey ? "config" : name, plain);
+      crypto::Wipe(plain.data(), plain.size());
+      ++report.other;
+      return s;
+    }));
+    KASSA_TRY(each(admin_, [&](ByteView key, ByteView value) -> Status {
+      if (key.empty()) return Status(StatusCode::kDataLoss, "storage corrupted: an empty admin key");
+      const auto fields = Split(value);
+      switch (key[0]) {
+        case 'A':
+          if (fields.size() != 3 || key.size() != 9) return Status(StatusCode::kDataLoss, "storage corrupted: malformed audit entry");
+          ++report.audit;
+          return to.Audit({FromBe64(key.subspan(1)), std::atoll(fields[0].c_str()), fields[1], fields[2]});
+        case 'C':
+          if (fields.size() != 3) return Status(StatusCode::kDataLoss, "storage corrupted: malformed admin credential");
+          ++report.other;
+          return to.Credential({std::string(AsChars(key.subspan(1))), fields[1], fields[0], std::atoll(fields[2].c_str())});
+        case 'R':
+          ++report.other;
+          return to.Revoked(AsChars(key.subspan(1)), std::atoll(std::string(AsChars(value)).c_str()));
+        case 'W': {
+          KASSA_TRY_ASSIGN(const WipeOrder order, ParseWipeOrder(key, value));
+          ++report.other;
+          return to.Wipe(order);
+        }
+        case 'X': {
+          if (key.size() != 9) return Status(StatusCode::kDataLoss, "storage corrupted: malformed erasure");
+          KASSA_TRY_ASSIGN(const ErasureRecord erasure, ParseErasure(FromBe64(key.subspan(1)), value));
+          ++report.erasures;
+          return to.Erasure(erasure);
+        }
+        default:
+          return Status::Ok();  // 'E': the erasures' index, derived from 'X'
+      }
+    }));
+    KASSA_TRY(each(access_, [&](ByteView key, ByteView value) -> Status {
+      KASSA_TRY_ASSIGN(const model::AccessEvent e, ParseAccessEvent(key, value));
+      ++report.audit;
+      return to.Access(e, static_cast<char>(key[key.size() - kAccessKeySuffixBytes + 1]));
+    }));
+    return Status::Ok();
+  }
+
  private:
   friend class LmdbChainTxn;
   LmdbEnv env_;
@@ -888,6 +1024,11 @@ Status LmdbChainTxn::SaveConfigText(std::string_view text) {
 }
 
 }  // namespace
+
+Status CopyLmdbChainStore(const ChainStoreOptions& from, ChainCopySink& to, ChainCopyReport& report) {
+  KASSA_TRY_ASSIGN(std::unique_ptr<ChainStore> store, OpenLmdbChainStore(from));
+  return static_cast<LmdbChainStore&>(*store).CopyTo(to, report);
+}
 
 Result<std::unique_ptr<ChainStore>> OpenLmdbChainStore(const ChainStoreOptions& options) {
   const std::string& path = options.path;

@@ -27,6 +27,7 @@
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/search/index.h"
 #include "kassa/storage/chain_store.h"
+#include "chain_copy.h"
 #include "kassa_pg_schema.h"
 #include "pg_conn.h"
 #include "pg_keys.h"
@@ -125,6 +126,11 @@ class PgChainTxn final : public ChainTxn {
   Result<ErasureRecord> EraseCustomer(const model::LocalId& id, std::string_view legal_entity, std::int64_t at_ms,
                                       std::string_view who) override;
   Result<std::optional<ErasureRecord>> FindErasure(const model::LocalId& id) override;
+
+  // A customer copied in (chain_copy.h): stored as it is, no change appended.
+  Status StoreCustomerForCopy(const model::Customer& c, std::string_view legal_entity) {
+    return StoreCustomer(c, std::nullopt, legal_entity);
+  }
 
   // What the transaction changed in the counted rows, written once at commit.
   std::int64_t customers_added = 0;
@@ -806,16 +812,68 @@ Status PgChainTxn::SaveConfigText(std::string_view text) {
       .status();
 }
 
+// Stores clienteling record `r` of `legal_entity` in the table its kind
+// names (`tag`: ClientelingTables' key letter), replacing the row it replaces.
+Status StoreClienteling(PgChainStore& store, char tag, std::string_view legal_entity, const model::ClientelingRecord& r) {
+  PgConn& db = store.db();
+  const PgParam le = PgParam::Text(legal_entity);
+  KASSA_TRY_ASSIGN(const Bytes sealed, store.SealClienteling(SealedTable::kClienteling, r));
+  const PgParam value = PgParam::Bytea(sealed);
+  switch (tag) {
+    case 'C':
+      return db.Exec("INSERT INTO clienteling_settings (legal_entity, record) VALUES ($1, $2) "
+                     "ON CONFLICT (legal_entity) DO UPDATE SET record = EXCLUDED.record",
+                     {le, value})
+          .status();
+    case 'O':
+      if (!r.op) break;
+      return db.Exec("INSERT INTO operators (legal_entity, worker_id, record) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (legal_entity, worker_id) DO UPDATE SET record = EXCLUDED.record",
+                     {le, PgParam::Text(r.op->worker_id), value})
+          .status();
+    case 'M':
+      if (!r.measures) break;
+      return db.Exec("INSERT INTO measures (legal_entity, customer_id, record) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (legal_entity, customer_id) DO UPDATE SET record = EXCLUDED.record",
+                     {le, IdParam(r.measures->customer_id), value})
+          .status();
+    case 'T':
+      if (!r.timeline_entry) break;
+      return db.Exec("INSERT INTO timeline (legal_entity, customer_id, at_ms, entry_id, record) "
+                     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (legal_entity, customer_id, at_ms, entry_id) "
+                     "DO UPDATE SET record = EXCLUDED.record",
+                     {le, IdParam(r.timeline_entry->customer_id), PgParam::Int(r.timeline_entry->at_ms),
+                      IdParam(r.timeline_entry->id), value})
+          .status();
+    case 'G':
+      if (!r.consent) break;
+      if (r.consent->seq == 0) return Status(StatusCode::kInvalidArgument, "consent: not ordered by headquarters");
+      return db.Exec("INSERT INTO consents (legal_entity, customer_id, seq, record) VALUES ($1, $2, $3, $4) "
+                     "ON CONFLICT (legal_entity, customer_id, seq) DO UPDATE SET record = EXCLUDED.record",
+                     {le, IdParam(r.consent->customer_id), PgParam::Int(Signed(r.consent->seq)), value})
+          .status();
+    case 'H':
+      if (!r.book_entry) break;
+      return db.Exec("INSERT INTO books (legal_entity, owner, record) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (legal_entity, owner) DO UPDATE SET record = EXCLUDED.record",
+                     {le, PgParam::Text(r.book_entry->owner), value})
+          .status();
+    case 'E':
+      if (!r.book_entry) break;
+      return db.Exec("INSERT INTO book_entries (legal_entity, owner, customer_id, record) VALUES ($1, $2, $3, $4) "
+                     "ON CONFLICT (legal_entity, owner, customer_id) DO UPDATE SET record = EXCLUDED.record",
+                     {le, PgParam::Text(r.book_entry->owner), IdParam(r.book_entry->customer_id), value})
+          .status();
+    default:
+      break;
+  }
+  return Status(StatusCode::kDataLoss, "storage corrupted: a clienteling record of an unknown kind");
+}
+
 Status PgChainTxn::ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& r) {
   PgConn& db = store_.db();
-  const PgParam le = PgParam::Text(legal_entity);
-  KASSA_TRY_ASSIGN(const Bytes sealed, store_.SealClienteling(SealedTable::kClienteling, r));
-  const PgParam value = PgParam::Bytea(sealed);
   if (r.config) {
-    KASSA_TRY(db.Exec("INSERT INTO clienteling_settings (legal_entity, record) VALUES ($1, $2) "
-                      "ON CONFLICT (legal_entity) DO UPDATE SET record = EXCLUDED.record",
-                      {le, value})
-                  .status());
+    KASSA_TRY(StoreClienteling(store_, 'C', legal_entity, r));
   } else if (r.op) {
     // The same rule as the terminal's (clienteling_tables.cc): a PIN hash
     // outside the accepted cost is refused, the stored operator kept.
@@ -826,40 +884,23 @@ Status PgChainTxn::ApplyClienteling(std::string_view legal_entity, const model::
         return Status::Ok();
       }
     }
-    KASSA_TRY(db.Exec("INSERT INTO operators (legal_entity, worker_id, record) VALUES ($1, $2, $3) "
-                      "ON CONFLICT (legal_entity, worker_id) DO UPDATE SET record = EXCLUDED.record",
-                      {le, PgParam::Text(r.op->worker_id), value})
-                  .status());
+    KASSA_TRY(StoreClienteling(store_, 'O', legal_entity, r));
   } else if (r.measures) {
-    KASSA_TRY(db.Exec("INSERT INTO measures (legal_entity, customer_id, record) VALUES ($1, $2, $3) "
-                      "ON CONFLICT (legal_entity, customer_id) DO UPDATE SET record = EXCLUDED.record",
-                      {le, IdParam(r.measures->customer_id), value})
-                  .status());
+    KASSA_TRY(StoreClienteling(store_, 'M', legal_entity, r));
   } else if (r.timeline_entry) {
-    const auto& e = *r.timeline_entry;
-    KASSA_TRY(db.Exec("INSERT INTO timeline (legal_entity, customer_id, at_ms, entry_id, record) "
-                      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (legal_entity, customer_id, at_ms, entry_id) "
-                      "DO UPDATE SET record = EXCLUDED.record",
-                      {le, IdParam(e.customer_id), PgParam::Int(e.at_ms), IdParam(e.id), value})
-                  .status());
+    KASSA_TRY(StoreClienteling(store_, 'T', legal_entity, r));
   } else if (r.consent) {
-    if (r.consent->seq == 0) return Status(StatusCode::kInvalidArgument, "consent: not ordered by headquarters");
-    KASSA_TRY(db.Exec("INSERT INTO consents (legal_entity, customer_id, seq, record) VALUES ($1, $2, $3, $4) "
-                      "ON CONFLICT (legal_entity, customer_id, seq) DO UPDATE SET record = EXCLUDED.record",
-                      {le, IdParam(r.consent->customer_id), PgParam::Int(Signed(r.consent->seq)), value})
-                  .status());
+    KASSA_TRY(StoreClienteling(store_, 'G', legal_entity, r));
   } else if (r.book_entry) {
     const model::BookEntry& e = *r.book_entry;
+    const PgParam le = PgParam::Text(legal_entity);
     if (!e.from_owner.empty() && e.from_owner != e.owner) {
       KASSA_TRY(db.Exec("DELETE FROM book_entries WHERE legal_entity = $1 AND owner = $2 AND customer_id = $3",
                         {le, PgParam::Text(e.from_owner), IdParam(e.customer_id)})
                     .status());
     }
     if (e.present) {
-      KASSA_TRY(db.Exec("INSERT INTO book_entries (legal_entity, owner, customer_id, record) VALUES ($1, $2, $3, $4) "
-                        "ON CONFLICT (legal_entity, owner, customer_id) DO UPDATE SET record = EXCLUDED.record",
-                        {le, PgParam::Text(e.owner), IdParam(e.customer_id), value})
-                    .status());
+      KASSA_TRY(StoreClienteling(store_, 'E', legal_entity, r));
     } else {
       KASSA_TRY(db.Exec("DELETE FROM book_entries WHERE legal_entity = $1 AND owner = $2 AND customer_id = $3",
                         {le, PgParam::Text(e.owner), IdParam(e.customer_id)})
@@ -875,11 +916,7 @@ Status PgChainTxn::ApplyClienteling(std::string_view legal_entity, const model::
       h.changed_at_ms = e.changed_at_ms;
       model::ClientelingRecord hr;
       hr.book_entry = std::move(h);
-      KASSA_TRY_ASSIGN(const Bytes sealed_header, store_.SealClienteling(SealedTable::kClienteling, hr));
-      KASSA_TRY(db.Exec("INSERT INTO books (legal_entity, owner, record) VALUES ($1, $2, $3) "
-                        "ON CONFLICT (legal_entity, owner) DO UPDATE SET record = EXCLUDED.record",
-                        {le, PgParam::Text(e.owner), PgParam::Bytea(sealed_header)})
-                    .status());
+      KASSA_TRY(StoreClienteling(store_, 'H', legal_entity, hr));
     }
   } else {
     return Status(StatusCode::kInvalidArgument, "clienteling: an empty record");
@@ -992,6 +1029,117 @@ Result<ErasureRecord> PgChainTxn::EraseCustomer(const model::LocalId& id, std::s
   return record;
 }
 
+
+// A copy into an empty PostgreSQL store, in one transaction (chain_copy.h).
+class PgCopySink final : public ChainCopySink {
+ public:
+  explicit PgCopySink(PgChainStore& store) : store_(store), txn_(store) {}
+
+  // Opens the transaction. Returns: kOk; kFailedPrecondition when the
+  // database holds a chain already.
+  Status Begin() {
+    KASSA_TRY(db().Begin());
+    KASSA_TRY_ASSIGN(const PgRows used,
+                     db().Exec("SELECT (SELECT value FROM counters WHERE name = 'change') > 0 "
+                               "OR EXISTS (SELECT 1 FROM owners) OR EXISTS (SELECT 1 FROM terminals) "
+                               "OR EXISTS (SELECT 1 FROM secrets) OR EXISTS (SELECT 1 FROM operations)"));
+    if (used.Text(0, 0) != std::string_view("\0", 1)) {
+      db().Rollback();
+      return Status(StatusCode::kFailedPrecondition, "database: it holds a chain already (copy into a new database)");
+    }
+    return Status::Ok();
+  }
+
+  Status Counters(const ChainCounters& c) override {
+    return db().Exec("UPDATE counters SET value = CASE name WHEN 'account' THEN $1::bigint WHEN 'change' THEN $2::bigint "
+                     "WHEN 'book' THEN $3::bigint ELSE $4::bigint END WHERE name IN ('account', 'change', 'book', 'consent')",
+                     {PgParam::Int(Signed(c.account)), PgParam::Int(Signed(c.change)), PgParam::Int(Signed(c.book)),
+                      PgParam::Int(Signed(c.consent))})
+        .status();
+  }
+  Status Owner(const model::LocalId& customer, std::string_view legal_entity) override {
+    return db().Exec("INSERT INTO owners (customer_id, legal_entity) VALUES ($1, $2)",
+                     {IdParam(customer), PgParam::Text(legal_entity)})
+        .status();
+  }
+  Status Customer(const model::Customer& c) override {
+    KASSA_TRY_ASSIGN(const auto owner, store_.LegalEntityOf(c.id));
+    if (!owner) return Status(StatusCode::kDataLoss, "storage corrupted: a customer without a legal entity");
+    return txn_.StoreCustomerForCopy(c, *owner);
+  }
+  Status Outcome(const model::OperationAck& ack) override { return txn_.RecordOutcome(ack); }
+  Status Change(const CopiedChange& c) override {
+    std::optional<Bytes> body;
+    if (c.clienteling) {
+      KASSA_TRY_ASSIGN(body, store_.SealClienteling(SealedTable::kChange, *c.clienteling));
+    }
+    return db().Exec("INSERT INTO changes (seq, kind, scope, customer_id, body) VALUES ($1, $2, $3, $4, $5)",
+                     {PgParam::Int(Signed(c.seq)), PgParam::Int(static_cast<std::int64_t>(c.kind)),
+                      PgParam::Text(c.scope), c.customer ? IdParam(*c.customer) : PgParam::Null(),
+                      body ? PgParam::Bytea(*body) : PgParam::Null()})
+        .status();
+  }
+  Status Clienteling(char tag, std::string_view legal_entity, const model::ClientelingRecord& r) override {
+    return StoreClienteling(store_, tag, legal_entity, r);
+  }
+  Status Terminal(const TerminalRecord& t) override { return txn_.PutTerminal(t); }
+  Status Secret(std::string_view name, ByteView plain) override {
+    KASSA_TRY_ASSIGN(const Bytes sealed, store_.keys().Seal(db(), SealedTable::kSecret, nullptr, plain));
+    return db().Exec("INSERT INTO secrets (name, value) VALUES ($1, $2)", {PgParam::Text(name), PgParam::Bytea(sealed)})
+        .status();
+  }
+  Status Credential(const AdminCredential& c) override { return txn_.PutAdminCredential(c); }
+  Status Revoked(std::string_view serial_hex, std::int64_t at_ms) override {
+    return txn_.RevokeCertificate(serial_hex, at_ms);
+  }
+  Status Wipe(const WipeOrder& order) override { return txn_.PutWipeOrder(order); }
+  Status Audit(const AuditEntry& e) override {
+    return db().Exec("INSERT INTO admin_audit (seq, at_ms, who, what) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4)",
+                     {PgParam::Int(Signed(e.seq)), PgParam::Int(e.at_ms), PgParam::Text(e.who), PgParam::Text(e.what)})
+        .status();
+  }
+  Status Erasure(const ErasureRecord& e) override {
+    return db().Exec("INSERT INTO erasures (customer_id, legal_entity, seq, at_ms, who) VALUES ($1, $2, $3, $4, $5)",
+                     {IdParam(e.customer), PgParam::Text(e.legal_entity), PgParam::Int(Signed(e.seq)),
+                      PgParam::Int(e.at_ms), PgParam::Text(e.who)})
+        .status();
+  }
+  Status Access(const model::AccessEvent& e, char origin) override {
+    return db().Exec("INSERT INTO access_events (customer_id, at_ms, terminal_id, origin, seq, action, actor) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     {IdParam(e.customer), PgParam::Int(e.at_ms), PgParam::Text(e.terminal_id),
+                      PgParam::Text(std::string(1, origin)), PgParam::Int(Signed(e.seq)),
+                      PgParam::Int(static_cast<std::int64_t>(e.action)), PgParam::Text(e.operator_id)})
+        .status();
+  }
+  Status Finish() override {
+    const Status s = [&]() -> Status {
+      KASSA_TRY(db().Script(
+          "UPDATE counters SET value = (SELECT count(*) FROM customers) WHERE name = 'customers';"
+          "UPDATE counters SET value = (SELECT count(*) FROM operations) WHERE name = 'operations';"
+          "SELECT setval('access_seq', coalesce((SELECT max(seq) FROM access_events WHERE origin = 'H'), 0) + 1, false);"
+          "SELECT setval(pg_get_serial_sequence('admin_audit', 'seq'), "
+          "coalesce((SELECT max(seq) FROM admin_audit), 0) + 1, false);"));
+      return db().Commit();
+    }();
+    if (!s.ok()) {
+      Abandon();
+      return s;
+    }
+    store_.keys().Committed();
+    return Status::Ok();
+  }
+  void Abandon() {
+    if (db().in_transaction()) db().Rollback();
+    store_.keys().RolledBack();
+  }
+
+ private:
+  PgConn& db() { return store_.db(); }
+  PgChainStore& store_;
+  PgChainTxn txn_;
+};
+
 }  // namespace
 
 bool PostgresSupported() { return true; }
@@ -1005,6 +1153,20 @@ Result<std::unique_ptr<ChainStore>> OpenPostgresChainStore(const PostgresStoreOp
   auto store = std::make_unique<PgChainStore>(std::move(db), options.key_store);
   KASSA_TRY(store->Init());
   return std::unique_ptr<ChainStore>(std::move(store));
+}
+
+Result<ChainCopyReport> CopyLmdbToPostgres(const ChainStoreOptions& from, const PostgresStoreOptions& to) {
+  KASSA_TRY_ASSIGN(std::unique_ptr<ChainStore> target, OpenPostgresChainStore(to));
+  PgCopySink sink(static_cast<PgChainStore&>(*target));
+  KASSA_TRY(sink.Begin());
+  ChainCopyReport report;
+  Status s = CopyLmdbChainStore(from, sink, report);
+  if (!s.ok()) {
+    sink.Abandon();
+    return s;
+  }
+  KASSA_TRY(sink.Finish());
+  return report;
 }
 
 }  // namespace kassa::storage

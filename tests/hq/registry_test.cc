@@ -10,6 +10,7 @@
 
 #include "kassa/crypto/pin_hash.h"
 #include "kassa/hal/sim/sim_clock.h"
+#include "kassa/search/customer_search.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 #include "test_chain_store.h"
@@ -832,12 +833,134 @@ TEST_P(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistr
   EXPECT_EQ(operators, 2u);
 }
 
+// Issue 17: a shop's headquarters moved from its embedded store to
+// PostgreSQL (kassa-hq migrate) keeps everything, numbers included: the
+// same log, the same answers to operations seen before, the next account
+// number after the last one.
+class MigrationTest : public ChainStoreBackendTest {};
+
+TEST_P(MigrationTest, ACopyIntoPostgresKeepsEveryIdentityAndNumber) {
+  hal::sim::SimClock clock{1'700'000'000'000};
+  testing::TestChainStore source(testing::Backend::kLmdb);
+  const auto keys = testing::TestKeys();
+  ChainConfig config = SampleChain();
+  LegalEntity& le = config.legal_entities[0];
+  le.clienteling.legal_entity = "GB01";
+  le.clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddToBook) | model::Bit(model::Permission::kAddNote)}};
+  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "EMP0042", true, ""}};
+  model::Operation create = Create("Moved");
+  create.operator_id = "A1";
+  create.customer.loyalty_cards = {"CARD-MOVED"};
+  model::Operation erased = Create("Erased");
+  model::Operation add;
+  add.op_id = *model::LocalId::Generate();
+  add.kind = model::OperationKind::kBookEntry;
+  add.customer.id = create.customer.id;
+  add.operator_id = "A1";
+  add.book_entry = model::BookEntry{"A1", create.customer.id, true, 1, "A1", *model::LocalId::Generate(), "", ""};
+  model::Operation note;
+  note.op_id = *model::LocalId::Generate();
+  note.kind = model::OperationKind::kTimelineEntry;
+  note.customer.id = create.customer.id;
+  note.operator_id = "A1";
+  note.timeline_entry = model::TimelineEntry{note.op_id, create.customer.id, model::TimelineKind::kNote, "", 5, "A1", "Hi"};
+  std::vector<model::OperationAck> before;
+  {
+    auto lmdb = source.Open(keys);
+    ASSERT_TRUE(lmdb.ok());
+    auto registry = Registry::Open(**lmdb, clock, config);
+    ASSERT_TRUE(registry.ok()) << registry.status().detail();
+    ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+    auto acks = (*registry)->Apply({Batch{"T1", {create, erased, add, note, Create("Third")}}});
+    ASSERT_TRUE(acks.ok());
+    before = acks->front();
+    ASSERT_TRUE((*registry)->Erase(before[1].customer_id, std::nullopt, "it-riga").ok());
+    ASSERT_TRUE((*registry)->RecordAccess({{before[0].customer_id, model::AccessAction::kOpened, 1'700'000'000'500,
+                                            "T1", "A1", 7}}).ok());
+    ASSERT_TRUE((*registry)->Audit("it-riga", "GET /v1/customers/LV000001/export").ok());
+    ASSERT_TRUE((*registry)->OrderWipe("T1", "it-riga").ok());
+    ASSERT_TRUE((*lmdb)->Transact([&](storage::ChainTxn& txn) -> Status {
+      KASSA_TRY(txn.PutAdminCredential({std::string(64, 'a'), "it-riga", "admin", 5}));
+      return txn.RevokeCertificate("0A1B", 6);
+    }).ok());
+    ASSERT_TRUE((*registry)->AckCursor("T1", 3).ok());
+  }
+  auto report = storage::CopyLmdbToPostgres({source.path(), std::size_t{64} << 20, keys, {}},
+                                            {backend_.conninfo(), keys});
+  ASSERT_TRUE(report.ok()) << report.status().detail();
+  EXPECT_EQ(report->customers, 2u);  // the erased one's id is kept, not its data
+  EXPECT_EQ(report->owners, 3u);
+  EXPECT_EQ(report->erasures, 1u);
+
+  auto lmdb = source.Open(keys);
+  auto pg = backend_.Open(keys);
+  ASSERT_TRUE(lmdb.ok() && pg.ok()) << pg.status().detail();
+  const auto a = (*lmdb)->Stats(), b = (*pg)->Stats();
+  EXPECT_EQ(a->customers, b->customers);
+  EXPECT_EQ(a->head_seq, b->head_seq);
+  EXPECT_EQ(a->operations, b->operations);
+  // The same log, entry for entry, as each terminal of the legal entity is sent it.
+  const auto log_a = (*lmdb)->ReadChanges(0, "GB01", "LON-01", 1000, 1000);
+  const auto log_b = (*pg)->ReadChanges(0, "GB01", "LON-01", 1000, 1000);
+  ASSERT_TRUE(log_a.ok() && log_b.ok());
+  ASSERT_EQ(log_a->changes.size(), log_b->changes.size());
+  EXPECT_GE(log_a->changes.size(), 8u);  // configuration, operator, creates, book entry, note, erasure
+  EXPECT_EQ(log_a->scanned_to, log_b->scanned_to);
+  for (std::size_t i = 0; i < log_a->changes.size(); ++i) {
+    const auto& x = log_a->changes[i];
+    const auto& y = log_b->changes[i];
+    EXPECT_EQ(x.seq, y.seq);
+    EXPECT_EQ(x.kind, y.kind) << x.seq;
+    EXPECT_EQ(x.customer, y.customer) << x.seq;
+    EXPECT_EQ(x.clienteling, y.clienteling) << x.seq;
+    EXPECT_EQ(x.erased, y.erased) << x.seq;
+  }
+  EXPECT_EQ(*(*lmdb)->FindCustomer(before[0].customer_id), *(*pg)->FindCustomer(before[0].customer_id));
+  EXPECT_FALSE((*pg)->FindCustomer(before[1].customer_id)->has_value());
+  EXPECT_EQ(*(*lmdb)->LegalEntityOf(before[1].customer_id), *(*pg)->LegalEntityOf(before[1].customer_id));
+  EXPECT_EQ(*(*lmdb)->BookEntries("GB01", "A1"), *(*pg)->BookEntries("GB01", "A1"));
+  EXPECT_EQ(*(*lmdb)->Timeline("GB01", before[0].customer_id, 10), *(*pg)->Timeline("GB01", before[0].customer_id, 10));
+  EXPECT_EQ(*(*lmdb)->AccessEvents(before[0].customer_id, 10), *(*pg)->AccessEvents(before[0].customer_id, 10));
+  EXPECT_EQ((*lmdb)->Terminals()->front().cursor, (*pg)->Terminals()->front().cursor);
+  EXPECT_EQ((*pg)->Terminals()->front().cursor, 3u);
+  EXPECT_EQ((*lmdb)->Audit(10)->size(), (*pg)->Audit(10)->size());
+  EXPECT_EQ((*lmdb)->Audit(10)->front().seq, (*pg)->Audit(10)->front().seq);
+  EXPECT_EQ((*lmdb)->Erasures(10)->front().seq, (*pg)->Erasures(10)->front().seq);
+  EXPECT_EQ((*pg)->WipeOrders()->size(), 1u);
+  EXPECT_EQ((*pg)->AdminCredentials()->size(), 1u);
+  EXPECT_TRUE(*(*pg)->IsCertificateRevoked("0A1B"));
+  EXPECT_EQ(*(*lmdb)->ChainSecret("badge"), *(*pg)->ChainSecret("badge"));
+  EXPECT_EQ(*(*lmdb)->LoadConfigText(), *(*pg)->LoadConfigText());
+  // On PostgreSQL, headquarters answers what it answered before, and numbers on.
+  auto registry = Registry::Open(**pg, clock, std::nullopt);
+  ASSERT_TRUE(registry.ok()) << registry.status().detail();
+  ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 3}).ok());
+  auto again = (*registry)->Apply({Batch{"T1", {create, Create("After")}}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->front()[0], before[0]);
+  EXPECT_EQ(again->front()[1].account, "LV000004");
+  EXPECT_TRUE(search::FindByAccount(**pg, before[0].account)->has_value());
+  // A database that holds a chain is never copied into.
+  pg->reset();
+  EXPECT_EQ(storage::CopyLmdbToPostgres({source.path(), std::size_t{64} << 20, keys, {}}, {backend_.conninfo(), keys})
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::ValuesIn(testing::Backends()), testing::BackendNamer());
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryAuthorizationTest, ::testing::ValuesIn(testing::Backends()),
                          testing::BackendNamer());
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryBadgeTest, ::testing::ValuesIn(testing::Backends()), testing::BackendNamer());
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryClientelingTest, ::testing::ValuesIn(testing::Backends()),
                          testing::BackendNamer());
+// Only into PostgreSQL, where the build has it.
+std::vector<testing::Backend> MigrationTargets() {
+  return storage::PostgresSupported() ? std::vector<testing::Backend>{testing::Backend::kPostgres}
+                                      : std::vector<testing::Backend>{};
+}
+INSTANTIATE_TEST_SUITE_P(Backends, MigrationTest, ::testing::ValuesIn(MigrationTargets()), testing::BackendNamer());
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(MigrationTest);
 
 }  // namespace
 }  // namespace kassa::hq

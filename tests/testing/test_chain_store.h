@@ -98,6 +98,7 @@ class TestChainStore {
     if (PQstatus(conn) != CONNECTION_OK) {
       out = std::string("ERROR: ") + PQerrorMessage(conn);
     } else {
+      PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
       PGresult* r = PQexec(conn, sql.c_str());
       const auto status = PQresultStatus(r);
       if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {

@@ -255,6 +255,31 @@ struct PostgresStoreOptions {
   std::shared_ptr<crypto::KeyStore> key_store;
 };
 
+// What a copy from one store to another moved.
+struct ChainCopyReport {
+  std::uint64_t customers = 0;
+  std::uint64_t owners = 0;      // customers ever known, erased ones included
+  std::uint64_t operations = 0;  // operation ids and their outcomes
+  std::uint64_t changes = 0;     // change log entries, numbers kept
+  std::uint64_t head_seq = 0;    // the log's newest number
+  std::uint64_t clienteling = 0;
+  std::uint64_t terminals = 0;
+  std::uint64_t audit = 0;       // admin audit entries and access events
+  std::uint64_t erasures = 0;
+  std::uint64_t other = 0;       // secrets, credentials, revocations, wipe orders
+};
+
+// Copies the embedded store `from` into the PostgreSQL database `to`, which
+// must hold no chain yet (a new database, or one kassa-hq created and never
+// used): `kassa-hq migrate`. Everything keeps its identity and number, so
+// terminals carry on from their cursors without a resynchronization; search
+// terms are derived again. One transaction: a failure leaves `to` as it was.
+// Run it with headquarters stopped (the embedded store's lock is not taken).
+// Returns: kOk with what moved; kFailedPrecondition "database: ..." when `to`
+// holds a chain already; the stores' open errors; kUnimplemented without
+// PostgreSQL support.
+Result<ChainCopyReport> CopyLmdbToPostgres(const ChainStoreOptions& from, const PostgresStoreOptions& to);
+
 // Whether this build has the PostgreSQL store (libpq was found).
 bool PostgresSupported();
 
