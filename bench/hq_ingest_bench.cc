@@ -17,9 +17,11 @@
 // disk drifts more between phases than TLS costs.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]
-//            [--plaintext-store]
+//            [--plaintext-store] [--database CONNINFO]
 // The store is sealed at rest as kassa-hq's always is; --plaintext-store
-// opens it unsealed, to measure what sealing costs.
+// opens it unsealed, to measure what sealing costs. --database runs
+// headquarters on PostgreSQL instead: each measurement in a new schema of
+// that database (its role must be allowed to create schemas), dropped after.
 
 #include <openssl/ssl.h>
 
@@ -28,6 +30,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <algorithm>
+#include <cctype>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -51,6 +55,10 @@
 #include "kassa/storage/chain_store.h"
 #include "kassa/tls/link_tls.h"
 #include "kassa/tls/pki.h"
+
+#ifdef KASSA_BENCH_POSTGRES
+#include <libpq-fe.h>
+#endif
 
 namespace {
 
@@ -76,7 +84,47 @@ struct Options {
   int rounds = 3;
   bool plaintext_store = false;  // the store unsealed: sealing's cost, compared by hand
   std::string json_path;
+  std::string database;  // PostgreSQL instead of LMDB
 };
+
+#ifdef KASSA_BENCH_POSTGRES
+// Runs one administrative statement (a schema made or dropped) on `conninfo`.
+void AdminSql(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql.c_str()) : nullptr;
+  const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) std::fprintf(stderr, "database: %s\n", PQerrorMessage(conn));
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) std::exit(1);
+}
+#endif
+
+// A fresh chain store for one measurement: LMDB in `dir`, or a new schema of
+// o.database (dropped by the returned cleanup).
+std::pair<std::unique_ptr<kassa::storage::ChainStore>, std::function<void()>> FreshStore(
+    const Options& o, const std::filesystem::path& dir, std::shared_ptr<kassa::crypto::KeyStore> keys) {
+  kassa::Result<std::unique_ptr<kassa::storage::ChainStore>> store =
+      kassa::Status(kassa::StatusCode::kUnimplemented, "database: this build has no PostgreSQL support");
+  std::function<void()> cleanup = [] {};
+  if (o.database.empty()) {
+    store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes, keys);
+  } else {
+#ifdef KASSA_BENCH_POSTGRES
+    const std::string schema = "bench_" + std::to_string(::getpid()) + "_" + dir.filename().string();
+    std::string name;
+    for (char c : schema) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    AdminSql(o.database, "CREATE SCHEMA " + name);
+    store = kassa::storage::OpenPostgresChainStore({o.database + " options='-c search_path=" + name + "'", keys});
+    cleanup = [o, name] { AdminSql(o.database, "DROP SCHEMA " + name + " CASCADE"); };
+#endif
+  }
+  if (!store.ok()) {
+    std::fprintf(stderr, "store: %s\n", store.status().detail());
+    std::exit(1);
+  }
+  return {std::move(*store), cleanup};
+}
 
 kassa::hq::ChainConfig BenchChain() {
   kassa::hq::ChainConfig c;
@@ -318,12 +366,8 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
     }
     keys = std::move(*file);
   }
-  auto store = kassa::storage::OpenLmdbChainStore(dir.string(), kassa::storage::kDefaultChainMapBytes, keys);
-  if (!store.ok()) {
-    std::fprintf(stderr, "store: %s\n", store.status().detail());
-    std::exit(1);
-  }
-  auto registry = kassa::hq::Registry::Open(**store, clock, BenchChain());
+  auto [store, drop_store] = FreshStore(o, dir, keys);
+  auto registry = kassa::hq::Registry::Open(*store, clock, BenchChain());
   if (!registry.ok()) std::exit(1);
   asio::io_context hq_io(1);
   kassa::hq::LinkServerOptions server_options;
@@ -344,11 +388,14 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
   guard.reset();
   hq_io.stop();
   hq_thread.join();
-  const auto stats = (*store)->Stats();
+  const auto stats = store->Stats();
   f.uploaded = static_cast<double>(o.terminals) * o.ops_per_terminal;
   f.realtime = static_cast<double>(o.terminals) * o.realtime_per_terminal;
   f.complete = stats.ok() && stats->customers == static_cast<std::uint64_t>(f.uploaded + f.realtime);
   if (!f.complete) std::fprintf(stderr, "expected %.0f customers at headquarters\n", f.uploaded + f.realtime);
+  registry->reset();
+  store.reset();
+  drop_store();
   return f;
 }
 
@@ -391,8 +438,10 @@ int main(int argc, char** argv) {
       o.json_path = next();
     } else if (arg == "--plaintext-store") {
       o.plaintext_store = true;
+    } else if (arg == "--database") {
+      o.database = next();
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store]\n",
+      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store] [--database CONNINFO]\n",
                    argv[0]);
       return 2;
     }
@@ -409,8 +458,9 @@ int main(int argc, char** argv) {
   }
   std::filesystem::remove_all(dir);
 
-  std::printf("kassa-hq durable ingest, %d concurrent terminals, %d round(s) (LMDB under %s, %s)\n", o.terminals,
-              o.rounds, dir.c_str(), o.plaintext_store ? "plaintext" : "sealed at rest");
+  std::printf("kassa-hq durable ingest, %d concurrent terminals, %d round(s) (%s %s, %s)\n", o.terminals, o.rounds,
+              o.database.empty() ? "LMDB under" : "PostgreSQL:", o.database.empty() ? dir.c_str() : "--database",
+              o.plaintext_store ? "plaintext" : "sealed at rest");
   std::printf("%-5s %-42s %12s %10s %10s %10s %10s\n", "round", "workload", "operations", "seconds", "ops/s", "p50 ms",
               "p99 ms");
   std::vector<double> costs;
