@@ -399,9 +399,17 @@ Status Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& 
 Result<std::vector<std::vector<model::OperationAck>>> Registry::Apply(const std::vector<Batch>& batches) {
   std::vector<std::vector<model::OperationAck>> acks;
   std::map<std::string, storage::TerminalRecord> touched;
+  std::vector<model::LocalId> op_ids, customers;
+  for (const auto& batch : batches) {
+    for (const auto& op : batch.operations) {
+      op_ids.push_back(op.op_id);
+      customers.push_back(op.customer.id);
+    }
+  }
   KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
     acks.clear();
     touched.clear();
+    KASSA_TRY(txn.Prefetch(op_ids, customers));
     std::vector<RoundConsent> consents;
     for (const auto& batch : batches) {
       auto it = touched.find(batch.terminal_id);

@@ -31,6 +31,7 @@
 #include "kassa_pg_schema.h"
 #include "pg_conn.h"
 #include "pg_keys.h"
+#include "pg_write_behind.h"
 
 namespace kassa::storage {
 namespace {
@@ -101,9 +102,19 @@ model::Change::Kind KindOf(std::int64_t v) { return static_cast<model::Change::K
 
 class PgChainStore;
 
+// One transaction. The hot path of headquarters' ingest (outcomes, erasure
+// checks, customers, changes, access events, terminals, counters) reads
+// through caches filled by Prefetch() and writes behind (PgWriteBehind):
+// nothing of it reaches the database before Flush(), which runs before the
+// commit and before any statement that must see it. Counters' rows are
+// locked on first use and counted on here.
 class PgChainTxn final : public ChainTxn {
  public:
-  explicit PgChainTxn(PgChainStore& store) : store_(store) {}
+  // `careful`: each customer's unique tags are checked against the database
+  // as it is put (the second attempt of a transaction whose Flush() met a
+  // unique constraint).
+  PgChainTxn(PgChainStore& store, bool careful) : store_(store), careful_(careful) {}
+  Status Prefetch(const std::vector<model::LocalId>& op_ids, const std::vector<model::LocalId>& customers) override;
   Result<std::optional<model::OperationAck>> FindOutcome(const model::LocalId& op_id) override;
   Status RecordOutcome(const model::OperationAck& ack) override;
   Result<std::optional<model::Customer>> FindCustomer(const model::LocalId& id) override;
@@ -129,21 +140,40 @@ class PgChainTxn final : public ChainTxn {
 
   // A customer copied in (chain_copy.h): stored as it is, no change appended.
   Status StoreCustomerForCopy(const model::Customer& c, std::string_view legal_entity) {
-    return StoreCustomer(c, std::nullopt, legal_entity);
+    return Stage(c, /*old_in_database=*/false, /*new_owner=*/false, legal_entity);
   }
 
-  // What the transaction changed in the counted rows, written once at commit.
-  std::int64_t customers_added = 0;
-  std::int64_t operations_added = 0;
+  // Writes what waits (keys made, then PgWriteBehind). A unique constraint
+  // met here sets flush_refused().
+  Status Flush();
+  bool flush_refused() const { return flush_refused_; }
 
  private:
+  // What the transaction knows of a customer id.
+  struct Known {
+    std::optional<model::Customer> customer;
+    std::optional<std::string> owner;  // its legal entity (kept after an erasure)
+    bool in_database = false;          // a row of it is in the database (not only waiting)
+  };
+  // Loads what the database holds of `ids` (owner, record, key) into known_.
+  Status LoadCustomers(const std::vector<model::LocalId>& ids);
+  Result<const Known*> Look(const model::LocalId& id);
   Result<std::uint64_t> Counter(std::string_view name);
   // Appends a change; returns its number.
   Result<std::uint64_t> AppendChange(model::Change::Kind kind, std::string_view scope, const model::LocalId* customer,
                                      const Bytes* body);
-  Status StoreCustomer(const model::Customer& c, const std::optional<model::Customer>& old,
-                       std::string_view legal_entity);
+  // Seals `c` and derives its rows; hands them to pending_.
+  // `new_owner`: the customer's legal entity is recorded with it.
+  Status Stage(const model::Customer& c, bool old_in_database, bool new_owner, std::string_view legal_entity);
+
   PgChainStore& store_;
+  const bool careful_;
+  bool flush_refused_ = false;
+  std::map<model::LocalId, std::optional<model::OperationAck>> outcomes_;
+  std::map<model::LocalId, std::optional<ErasureRecord>> erasures_;
+  std::map<model::LocalId, Known> known_;
+  std::map<std::string, std::uint64_t, std::less<>> counters_;  // rows locked by this transaction
+  PgWriteBehind pending_;
 };
 
 class PgChainStore final : public ChainStore {
@@ -158,27 +188,25 @@ class PgChainStore final : public ChainStore {
 
   Status Transact(const std::function<Status(ChainTxn&)>& body) override {
     KASSA_CHECK(!db_->in_transaction());  // not from inside a transaction's body
-    KASSA_TRY(db_->Begin());
-    PgChainTxn txn(*this);
-    Status s = body(txn);
-    if (s.ok() && (txn.customers_added != 0 || txn.operations_added != 0)) {
-      s = db_->Exec("UPDATE counters SET value = value + CASE name WHEN 'customers' THEN $1::bigint ELSE $2::bigint END "
-                    "WHERE name IN ('customers', 'operations')",
-                    {PgParam::Int(txn.customers_added), PgParam::Int(txn.operations_added)})
-              .status();
-    }
-    if (!s.ok()) {
+    for (const bool careful : {false, true}) {
+      KASSA_TRY(db_->Begin());
+      PgChainTxn txn(*this, careful);
+      Status s = body(txn);
+      if (s.ok()) s = txn.Flush();
+      if (s.ok()) s = db_->Commit();
+      if (s.ok()) {
+        keys_.Committed();
+        return s;
+      }
       keys_.RolledBack();
-      db_->Rollback();
-      return s;
+      if (db_->in_transaction()) db_->Rollback();
+      if (careful || !txn.flush_refused()) return s;
+      // A customer's tag (account number, loyalty card) is held by another
+      // customer in the database: once more, checking each as it is put, so
+      // that only its own operation is refused.
+      KASSA_LOG(kInfo) << "a unique tag is taken: the transaction runs again, checking customer by customer";
     }
-    const Status committed = db_->Commit();
-    if (!committed.ok()) {
-      keys_.RolledBack();
-      return committed;
-    }
-    keys_.Committed();
-    return Status::Ok();
+    return Status(StatusCode::kInternal, "unreachable");
   }
 
   // Runs `read` in one read-only snapshot (inside a transaction's body:
@@ -638,114 +666,166 @@ Status PgChainStore::Read(const Reader& read) {
   });
 }
 
+Status PgChainTxn::LoadCustomers(const std::vector<model::LocalId>& ids) {
+  if (ids.empty()) return Status::Ok();
+  std::string list;
+  for (const auto& id : ids) {
+    if (!list.empty()) list += ',';
+    list += id.ToHex();
+    known_.try_emplace(id);  // absent unless found below
+  }
+  KASSA_TRY_ASSIGN(const PgRows rows,
+                   store_.db().Exec("SELECT o.customer_id, o.legal_entity, c.record, k.wrapped FROM owners o "
+                                    "LEFT JOIN customers c ON c.id = o.customer_id "
+                                    "LEFT JOIN customer_keys k ON k.customer_id = o.customer_id "
+                                    "WHERE o.customer_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                                    {PgParam::Text(list)}));
+  std::set<model::LocalId> found;
+  for (int r = 0; r < rows.size(); ++r) {
+    KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(rows.Bytes(r, 0)));
+    Known& known = known_[id];
+    known.owner = std::string(rows.Text(r, 1));
+    found.insert(id);
+    if (!rows.IsNull(r, 3)) {
+      KASSA_TRY(store_.keys().Remember(id, rows.Bytes(r, 3)));
+    } else {
+      store_.keys().RememberAbsent(id);
+    }
+    if (rows.IsNull(r, 2)) continue;
+    KASSA_TRY_ASSIGN(known.customer, store_.UnsealCustomer(id, rows.Bytes(r, 2)));
+    known.in_database = known.customer.has_value();
+  }
+  // Never heard of: no key either (keys are made with records).
+  for (const auto& id : ids) {
+    if (!found.contains(id)) store_.keys().RememberAbsent(id);
+  }
+  return Status::Ok();
+}
+
+Status PgChainTxn::Prefetch(const std::vector<model::LocalId>& op_ids, const std::vector<model::LocalId>& customers) {
+  PgConn& db = store_.db();
+  const auto hex_list = [](const std::vector<model::LocalId>& ids) {
+    std::string list;
+    for (const auto& id : ids) {
+      if (!list.empty()) list += ',';
+      list += id.ToHex();
+    }
+    return PgParam::Text(list);
+  };
+  if (!op_ids.empty()) {
+    for (const auto& id : op_ids) outcomes_.try_emplace(id);
+    KASSA_TRY_ASSIGN(const PgRows rows,
+                     db.Exec("SELECT op_id, outcome FROM operations "
+                             "WHERE op_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                             {hex_list(op_ids)}));
+    for (int r = 0; r < rows.size(); ++r) {
+      KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(rows.Bytes(r, 0)));
+      KASSA_TRY_ASSIGN(const Bytes plain, store_.keys().Unseal(db, SealedTable::kOutcome, nullptr, rows.Bytes(r, 1)));
+      KASSA_TRY_ASSIGN(auto acks, proto_codec::DecodeUploadAcks(plain));
+      if (acks.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: bad operation outcome");
+      outcomes_[id] = std::move(acks.front());
+    }
+  }
+  if (!customers.empty()) {
+    for (const auto& id : customers) erasures_.try_emplace(id);
+    KASSA_TRY_ASSIGN(const PgRows rows,
+                     db.Exec("SELECT customer_id, legal_entity, seq, at_ms, who FROM erasures "
+                             "WHERE customer_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                             {hex_list(customers)}));
+    for (int r = 0; r < rows.size(); ++r) {
+      const ErasureRecord e = PgChainStore::ErasureAt(rows, r);
+      erasures_[e.customer] = e;
+    }
+    std::vector<model::LocalId> unknown;
+    for (const auto& id : customers) {
+      if (!known_.contains(id)) unknown.push_back(id);
+    }
+    KASSA_TRY(LoadCustomers(unknown));
+  }
+  return Status::Ok();
+}
+
+Result<const PgChainTxn::Known*> PgChainTxn::Look(const model::LocalId& id) {
+  auto it = known_.find(id);
+  if (it == known_.end()) {
+    KASSA_TRY(LoadCustomers({id}));
+    it = known_.find(id);
+  }
+  return &it->second;
+}
+
 Result<std::uint64_t> PgChainTxn::Counter(std::string_view name) {
-  KASSA_TRY_ASSIGN(const PgRows rows, store_.db().Exec("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
-                                                       {PgParam::Text(name)}));
-  if (rows.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: a counter is missing");
-  return static_cast<std::uint64_t>(rows.Int(0, 0));
+  auto it = counters_.find(name);
+  if (it == counters_.end()) {
+    // Locked until this transaction ends: another writer's next number waits
+    // for this one's commit (the change log's commit order).
+    KASSA_TRY_ASSIGN(const PgRows rows, store_.db().Exec("SELECT value FROM counters WHERE name = $1 FOR UPDATE",
+                                                         {PgParam::Text(name)}));
+    if (rows.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: a counter is missing");
+    it = counters_.emplace(std::string(name), static_cast<std::uint64_t>(rows.Int(0, 0))).first;
+  }
+  ++it->second;
+  pending_.Counter(name, it->second);
+  return it->second;
 }
 
 Result<std::uint64_t> PgChainTxn::AppendChange(model::Change::Kind kind, std::string_view scope,
                                                const model::LocalId* customer, const Bytes* body) {
-  KASSA_TRY_ASSIGN(
-      const PgRows rows,
-      store_.db().Exec("WITH next AS (UPDATE counters SET value = value + 1 WHERE name = 'change' RETURNING value) "
-                       "INSERT INTO changes (seq, kind, scope, customer_id, body) "
-                       "SELECT value, $1, $2, $3, $4 FROM next RETURNING seq",
-                       {PgParam::Int(static_cast<std::int64_t>(kind)), PgParam::Text(scope),
-                        customer ? IdParam(*customer) : PgParam::Null(),
-                        body ? PgParam::Bytea(*body) : PgParam::Null()}));
-  if (rows.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: the change counter is missing");
-  return static_cast<std::uint64_t>(rows.Int(0, 0));
+  KASSA_TRY_ASSIGN(const std::uint64_t seq, Counter("change"));
+  pending_.Change(seq, kind, scope, customer, body);
+  return seq;
+}
+
+Status PgChainTxn::Flush() {
+  Status s = store_.keys().WriteMade(store_.db());
+  if (s.ok()) s = pending_.Flush(store_.db());
+  if (s.code() == StatusCode::kAlreadyExists) flush_refused_ = true;
+  return s;
 }
 
 Result<std::optional<model::OperationAck>> PgChainTxn::FindOutcome(const model::LocalId& op_id) {
-  KASSA_TRY_ASSIGN(const PgRows rows,
-                   store_.db().Exec("SELECT outcome FROM operations WHERE op_id = $1", {IdParam(op_id)}));
-  if (rows.size() == 0) return std::optional<model::OperationAck>();
-  KASSA_TRY_ASSIGN(const Bytes plain, store_.keys().Unseal(store_.db(), SealedTable::kOutcome, nullptr, rows.Bytes(0, 0)));
-  KASSA_TRY_ASSIGN(auto acks, proto_codec::DecodeUploadAcks(plain));
-  if (acks.size() != 1) return Status(StatusCode::kDataLoss, "storage corrupted: bad operation outcome");
-  return std::optional<model::OperationAck>(std::move(acks.front()));
+  auto it = outcomes_.find(op_id);
+  if (it == outcomes_.end()) {
+    KASSA_TRY(Prefetch({op_id}, {}));
+    it = outcomes_.find(op_id);
+  }
+  return it->second;
 }
 
 Status PgChainTxn::RecordOutcome(const model::OperationAck& ack) {
   KASSA_TRY_ASSIGN(const Bytes v, proto_codec::EncodeUploadAcks(std::span<const model::OperationAck>(&ack, 1)));
-  KASSA_TRY_ASSIGN(const Bytes sealed, store_.keys().Seal(store_.db(), SealedTable::kOutcome, nullptr, v));
-  KASSA_TRY_ASSIGN(const PgRows rows,
-                   store_.db().Exec("INSERT INTO operations (op_id, outcome) VALUES ($1, $2) "
-                                    "ON CONFLICT (op_id) DO UPDATE SET outcome = EXCLUDED.outcome "
-                                    "RETURNING (xmax = 0)",
-                                    {IdParam(ack.op_id), PgParam::Bytea(sealed)}));
-  if (rows.size() == 1 && rows.Text(0, 0) == std::string_view("\x01", 1)) ++operations_added;  // inserted, not replaced
+  KASSA_TRY_ASSIGN(Bytes sealed, store_.keys().Seal(store_.db(), SealedTable::kOutcome, nullptr, v));
+  // Headquarters looks an operation up before it records its outcome: the
+  // cache knows whether the database holds one.
+  const auto it = outcomes_.find(ack.op_id);
+  const bool replaces = it != outcomes_.end() && it->second.has_value();
+  if (!replaces) pending_.Count(0, 1);
+  pending_.Outcome(ack.op_id, std::move(sealed), replaces || it == outcomes_.end());
+  outcomes_[ack.op_id] = ack;
   return Status::Ok();
 }
 
 Result<std::optional<model::Customer>> PgChainTxn::FindCustomer(const model::LocalId& id) {
-  return store_.FindCustomer(id);
+  KASSA_TRY_ASSIGN(const Known* known, Look(id));
+  return known->customer;
 }
 
 Result<std::optional<std::string>> PgChainTxn::LegalEntityOf(const model::LocalId& id) {
-  return store_.LegalEntityOf(id);
+  KASSA_TRY_ASSIGN(const Known* known, Look(id));
+  return known->owner;
 }
 
-Status PgChainTxn::StoreCustomer(const model::Customer& c, const std::optional<model::Customer>& old,
-                                 std::string_view legal_entity) {
-  PgConn& db = store_.db();
+Status PgChainTxn::Stage(const model::Customer& c, bool old_in_database, bool new_owner,
+                         std::string_view legal_entity) {
   PgKeys& keys = store_.keys();
+  PgCustomerRow row;
+  row.id = c.id;
+  row.replaces = old_in_database;
   const std::vector<search::IndexEntry> entries = search::IndexEntriesOf(c);
-  std::optional<Bytes> account_tag;
-  std::set<Bytes> card_tags;
+  std::set<Bytes> cards;
   for (const auto& e : entries) {
-    if (e.kind == search::IndexKind::kAccount) account_tag = keys.UniqueTag(e.kind, e.term);
-    if (e.kind == search::IndexKind::kLoyaltyCard) card_tags.insert(keys.UniqueTag(e.kind, e.term));
-  }
-  KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
-  auto sealed = keys.Seal(db, SealedTable::kCustomer, &c.id, plain);
-  crypto::Wipe(plain.data(), plain.size());
-  KASSA_TRY(sealed.status());
-  const PgParam account = account_tag ? PgParam::Bytea(*account_tag) : PgParam::Null();
-  if (!old) {
-    KASSA_TRY(db.Exec("INSERT INTO owners (customer_id, legal_entity) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                      {IdParam(c.id), PgParam::Text(legal_entity)})
-                  .status());
-    const auto inserted = db.Exec("INSERT INTO customers (id, record, account_tag) VALUES ($1, $2, $3)",
-                                  {IdParam(c.id), PgParam::Bytea(*sealed), account});
-    if (!inserted.ok() && inserted.status().code() == StatusCode::kAlreadyExists && db.constraint() == "customers_pkey") {
-      return Status(StatusCode::kAlreadyExists, "id: a customer with this id exists");
-    }
-    if (!inserted.ok() && inserted.status().code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, "account: already belongs to another customer");
-    }
-    KASSA_TRY(inserted.status());
-    ++customers_added;
-  } else {
-    const auto updated = db.Exec("UPDATE customers SET record = $2, account_tag = $3 WHERE id = $1",
-                                 {IdParam(c.id), PgParam::Bytea(*sealed), account});
-    if (!updated.ok() && updated.status().code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, "account: already belongs to another customer");
-    }
-    KASSA_TRY(updated.status());
-    KASSA_TRY(db.Exec("DELETE FROM search_terms WHERE customer_id = $1", {IdParam(c.id)}).status());
-    KASSA_TRY(db.Exec("DELETE FROM loyalty_cards WHERE customer_id = $1", {IdParam(c.id)}).status());
-  }
-  if (!card_tags.empty()) {
-    std::vector<PgParam> params{IdParam(c.id)};
-    std::string sql = "INSERT INTO loyalty_cards (card_tag, customer_id) VALUES ";
-    for (const Bytes& tag : card_tags) {
-      params.push_back(PgParam::Bytea(tag));
-      sql += (params.size() > 2 ? ", ($" : "($") + std::to_string(params.size()) + ", $1)";
-    }
-    const auto cards = db.Exec(sql, params);
-    if (!cards.ok() && cards.status().code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
-    }
-    KASSA_TRY(cards.status());
-  }
-  if (entries.empty()) return Status::Ok();
-  std::vector<PgParam> params{IdParam(c.id)};
-  std::string sql = "INSERT INTO search_terms (kind, term, customer_id, field, detail) VALUES ";
-  for (const auto& e : entries) {
+    if (e.kind == search::IndexKind::kAccount) row.account_tag = keys.UniqueTag(e.kind, e.term);
+    if (e.kind == search::IndexKind::kLoyaltyCard) cards.insert(keys.UniqueTag(e.kind, e.term));
     std::string detail = e.detail;
     if (e.kind == search::IndexKind::kName) {
       // Each name token as the index stores terms, so that they compare alike.
@@ -758,33 +838,45 @@ Status PgChainTxn::StoreCustomer(const model::Customer& c, const std::optional<m
         rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
       }
     }
-    const std::size_t n = params.size();
-    params.push_back(PgParam::Int(static_cast<std::int64_t>(e.kind)));
-    params.push_back(PgParam::Bytea(AsBytes(keys.IndexTerm(e.kind, e.term))));
-    params.push_back(PgParam::Int(static_cast<std::int64_t>(e.field)));
-    params.push_back(PgParam::Bytea(AsBytes(detail)));
-    sql += (n > 1 ? ", ($" : "($") + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", $1, $" +
-           std::to_string(n + 3) + ", $" + std::to_string(n + 4) + ")";
+    row.terms.push_back({static_cast<std::int64_t>(e.kind), keys.IndexTerm(e.kind, e.term),
+                         static_cast<std::int64_t>(e.field), std::move(detail)});
   }
-  // A customer's two entries of one term (the same card twice) are one.
-  sql += " ON CONFLICT DO NOTHING";
-  return db.Exec(sql, params).status();
+  row.card_tags.assign(cards.begin(), cards.end());
+  if (careful_) {
+    // What the database holds now, everything before this customer written.
+    KASSA_TRY(Flush());
+    std::vector<PgParam> params{IdParam(c.id), row.account_tag ? PgParam::Bytea(*row.account_tag) : PgParam::Null()};
+    std::string cards_sql = "false";
+    for (const Bytes& tag : row.card_tags) {
+      params.push_back(PgParam::Bytea(tag));
+      cards_sql += " OR card_tag = $" + std::to_string(params.size());
+    }
+    KASSA_TRY_ASSIGN(const PgRows taken,
+                     store_.db().Exec("SELECT EXISTS (SELECT 1 FROM customers WHERE account_tag = $2 AND id <> $1), "
+                                      "EXISTS (SELECT 1 FROM loyalty_cards WHERE (" + cards_sql +
+                                          ") AND customer_id <> $1)",
+                                      params));
+    if (taken.Int(0, 0) != 0) return Status(StatusCode::kAlreadyExists, "account: already belongs to another customer");
+    if (taken.Int(0, 1) != 0) {
+      return Status(StatusCode::kAlreadyExists, "loyalty_cards: card already belongs to another customer");
+    }
+  }
+  KASSA_TRY_ASSIGN(Bytes plain, proto_codec::EncodeCustomer(c));
+  auto sealed = keys.Seal(store_.db(), SealedTable::kCustomer, &c.id, plain);
+  crypto::Wipe(plain.data(), plain.size());
+  KASSA_TRY_ASSIGN(row.sealed, std::move(sealed));
+  KASSA_TRY(pending_.Customer(std::move(row)));  // refused: nothing of it kept
+  if (new_owner) pending_.Owner(c.id, legal_entity);
+  return Status::Ok();
 }
 
 Status PgChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
-  KASSA_TRY_ASSIGN(const auto old, FindCustomer(c.id));
-  PgConn& db = store_.db();
-  // A savepoint: a refused customer (a taken loyalty card) leaves no trace,
-  // and the operations around it still commit.
-  KASSA_TRY(db.Script("SAVEPOINT put_customer"));
-  const std::int64_t added_before = customers_added;
-  const Status stored = StoreCustomer(c, old, legal_entity);
-  if (!stored.ok()) {
-    customers_added = added_before;
-    (void)db.Script("ROLLBACK TO SAVEPOINT put_customer");
-    return stored;
-  }
-  KASSA_TRY(db.Script("RELEASE SAVEPOINT put_customer"));
+  KASSA_TRY_ASSIGN(const Known* known, Look(c.id));
+  const Known before = *known;
+  KASSA_TRY(Stage(c, before.in_database, !before.owner.has_value(), legal_entity));
+  if (!before.customer) pending_.Count(1, 0);
+  known_[c.id] = Known{c, before.owner ? before.owner : std::optional<std::string>(std::string(legal_entity)),
+                       before.in_database};
   return AppendChange(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id, nullptr).status();
 }
 
@@ -793,15 +885,8 @@ Status PgChainTxn::AppendStoreConfigChange(std::string_view store_id) {
 }
 
 Status PgChainTxn::PutTerminal(const TerminalRecord& t) {
-  return store_.db()
-      .Exec("INSERT INTO terminals (terminal_id, store_id, cursor, last_seen_ms, operations_applied, rejections) "
-            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (terminal_id) DO UPDATE SET store_id = EXCLUDED.store_id, "
-            "cursor = EXCLUDED.cursor, last_seen_ms = EXCLUDED.last_seen_ms, "
-            "operations_applied = EXCLUDED.operations_applied, rejections = EXCLUDED.rejections",
-            {PgParam::Text(t.terminal_id), PgParam::Text(t.store_id), PgParam::Int(Signed(t.cursor)),
-             PgParam::Int(t.last_seen_ms), PgParam::Int(Signed(t.operations_applied)),
-             PgParam::Int(Signed(t.rejections))})
-      .status();
+  pending_.Terminal(t);
+  return Status::Ok();
 }
 
 Status PgChainTxn::SaveConfigText(std::string_view text) {
@@ -976,42 +1061,31 @@ Status PgChainTxn::AppendAudit(std::int64_t at_ms, std::string_view who, std::st
 }
 
 Status PgChainTxn::AppendAccessEvent(const model::AccessEvent& e) {
-  const bool here = e.seq == 0;
-  return store_.db()
-      .Exec(std::string("INSERT INTO access_events (customer_id, at_ms, terminal_id, origin, seq, action, actor) "
-                        "VALUES ($1, $2, $3, $4, ") +
-                (here ? "nextval('access_seq')" : "$7") +
-                ", $5, $6) ON CONFLICT (customer_id, at_ms, terminal_id, origin, seq) DO NOTHING",
-            here ? std::vector<PgParam>{IdParam(e.customer), PgParam::Int(std::max<std::int64_t>(e.at_ms, 0)),
-                                        PgParam::Text(e.terminal_id), PgParam::Text("H"),
-                                        PgParam::Int(static_cast<std::int64_t>(e.action)),
-                                        PgParam::Text(e.operator_id)}
-                 : std::vector<PgParam>{IdParam(e.customer), PgParam::Int(std::max<std::int64_t>(e.at_ms, 0)),
-                                        PgParam::Text(e.terminal_id), PgParam::Text("T"),
-                                        PgParam::Int(static_cast<std::int64_t>(e.action)),
-                                        PgParam::Text(e.operator_id), PgParam::Int(Signed(e.seq))})
-      .status();
+  pending_.Access(e);
+  return Status::Ok();
 }
 
 Result<std::optional<ErasureRecord>> PgChainTxn::FindErasure(const model::LocalId& id) {
-  KASSA_TRY_ASSIGN(const PgRows rows,
-                   store_.db().Exec("SELECT customer_id, legal_entity, seq, at_ms, who FROM erasures "
-                                    "WHERE customer_id = $1",
-                                    {IdParam(id)}));
-  if (rows.size() == 0) return std::optional<ErasureRecord>();
-  return std::optional<ErasureRecord>(PgChainStore::ErasureAt(rows, 0));
+  auto it = erasures_.find(id);
+  if (it == erasures_.end()) {
+    KASSA_TRY(Prefetch({}, {id}));
+    it = erasures_.find(id);
+  }
+  return it->second;
 }
 
 Result<ErasureRecord> PgChainTxn::EraseCustomer(const model::LocalId& id, std::string_view legal_entity,
                                                 std::int64_t at_ms, std::string_view who) {
   KASSA_TRY_ASSIGN(const auto before, FindErasure(id));
   if (before) return *before;
+  // Everything waiting first: the customer may have been put in this transaction.
+  KASSA_TRY(Flush());
   PgConn& db = store_.db();
   const PgParam le = PgParam::Text(legal_entity);
   // The key first: nothing sealed under it opens from this commit on.
   KASSA_TRY(store_.keys().Shred(db, id));
   KASSA_TRY_ASSIGN(const PgRows gone, db.Exec("DELETE FROM customers WHERE id = $1", {IdParam(id)}));
-  customers_added -= static_cast<std::int64_t>(gone.affected());
+  pending_.Count(-static_cast<std::int64_t>(gone.affected()), 0);
   for (const char* table : {"book_entries", "timeline", "measures", "consents"}) {
     KASSA_TRY(db.Exec(std::string("DELETE FROM ") + table + " WHERE legal_entity = $1 AND customer_id = $2",
                       {le, IdParam(id)})
@@ -1026,14 +1100,18 @@ Result<ErasureRecord> PgChainTxn::EraseCustomer(const model::LocalId& id, std::s
   KASSA_TRY(db.Exec("INSERT INTO erasures (customer_id, legal_entity, seq, at_ms, who) VALUES ($1, $2, $3, $4, $5)",
                     {IdParam(id), le, PgParam::Int(Signed(seq)), PgParam::Int(at_ms), PgParam::Text(who)})
                 .status());
+  Known& known = known_[id];
+  known.customer.reset();
+  known.in_database = false;
+  if (!known.owner) known.owner = std::string(legal_entity);
+  erasures_[id] = record;
   return record;
 }
-
 
 // A copy into an empty PostgreSQL store, in one transaction (chain_copy.h).
 class PgCopySink final : public ChainCopySink {
  public:
-  explicit PgCopySink(PgChainStore& store) : store_(store), txn_(store) {}
+  explicit PgCopySink(PgChainStore& store) : store_(store), txn_(store, /*careful=*/false) {}
 
   // Opens the transaction. Returns: kOk; kFailedPrecondition when the
   // database holds a chain already.
@@ -1065,7 +1143,9 @@ class PgCopySink final : public ChainCopySink {
   Status Customer(const model::Customer& c) override {
     KASSA_TRY_ASSIGN(const auto owner, store_.LegalEntityOf(c.id));
     if (!owner) return Status(StatusCode::kDataLoss, "storage corrupted: a customer without a legal entity");
-    return txn_.StoreCustomerForCopy(c, *owner);
+    KASSA_TRY(txn_.StoreCustomerForCopy(c, *owner));
+    // Written a thousand at a time: a million customers never wait in memory at once.
+    return ++staged_ % 1000 == 0 ? txn_.Flush() : Status::Ok();
   }
   Status Outcome(const model::OperationAck& ack) override { return txn_.RecordOutcome(ack); }
   Status Change(const CopiedChange& c) override {
@@ -1114,6 +1194,7 @@ class PgCopySink final : public ChainCopySink {
   }
   Status Finish() override {
     const Status s = [&]() -> Status {
+      KASSA_TRY(txn_.Flush());
       KASSA_TRY(db().Script(
           "UPDATE counters SET value = (SELECT count(*) FROM customers) WHERE name = 'customers';"
           "UPDATE counters SET value = (SELECT count(*) FROM operations) WHERE name = 'operations';"
@@ -1138,6 +1219,7 @@ class PgCopySink final : public ChainCopySink {
   PgConn& db() { return store_.db(); }
   PgChainStore& store_;
   PgChainTxn txn_;
+  std::uint64_t staged_ = 0;  // customers handed to txn_
 };
 
 }  // namespace

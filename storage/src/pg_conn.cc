@@ -113,6 +113,102 @@ Result<PgRows> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& pa
   return PgRows(result);
 }
 
+void PgCopyRows::Be(std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) data_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+PgCopyRows& PgCopyRows::Row(std::int16_t columns) {
+  ++rows_;
+  Be(static_cast<std::uint16_t>(columns), 2);
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Int16(std::int64_t v) {
+  Be(2, 4);
+  Be(static_cast<std::uint16_t>(v), 2);
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Int64(std::int64_t v) {
+  Be(8, 4);
+  Be(static_cast<std::uint64_t>(v), 8);
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Bytes(ByteView v) {
+  Be(static_cast<std::uint32_t>(v.size()), 4);
+  data_.insert(data_.end(), v.begin(), v.end());
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Null() {
+  Be(0xFFFFFFFFu, 4);
+  return *this;
+}
+
+kassa::Bytes PgCopyRows::Finish() const {
+  // Signature "PGCOPY\n\377\r\n\0", flags (4 bytes), header extension length (4 bytes).
+  static constexpr std::string_view kHeader("PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+  kassa::Bytes out(kHeader.size() + data_.size() + 2);
+  std::memcpy(out.data(), kHeader.data(), kHeader.size());
+  if (!data_.empty()) std::memcpy(out.data() + kHeader.size(), data_.data(), data_.size());
+  out[out.size() - 2] = 0xFF;  // trailer: -1 as int16
+  out[out.size() - 1] = 0xFF;
+  return out;
+}
+
+Status PgConn::Copy(std::string_view target, const PgCopyRows& rows) {
+  if (rows.rows() == 0) return Status::Ok();
+  const std::string sql = "COPY " + std::string(target) + " FROM STDIN (FORMAT binary)";
+  KASSA_TRY_ASSIGN(PGresult* started, Run(sql, [&] { return PQexec(conn_, sql.c_str()); }));
+  PQclear(started);
+  const kassa::Bytes stream = rows.Finish();
+  constexpr std::size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < stream.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, stream.size() - at);
+    sent = PQputCopyData(conn_, reinterpret_cast<const char*>(stream.data() + at), static_cast<int>(n)) == 1;
+  }
+  sent = PQputCopyEnd(conn_, sent ? nullptr : "kassa: the copy stream was cut") == 1 && sent;
+  PGresult* result = PQgetResult(conn_);
+  // Drain: a COPY answers with one result, then none.
+  for (PGresult* extra = PQgetResult(conn_); extra != nullptr; extra = PQgetResult(conn_)) PQclear(extra);
+  if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK || !sent) return Failed(result, sql);
+  PQclear(result);
+  return Status::Ok();
+}
+
+Status PgConn::InsertRows(std::string_view head, std::string_view tail, std::size_t columns,
+                          const std::vector<PgParam>& params, const std::vector<std::string_view>& types) {
+  KASSA_CHECK(types.empty() || types.size() == columns);
+  constexpr std::size_t kRowsPerStatement = 1000;
+  KASSA_CHECK(columns > 0 && params.size() % columns == 0);
+  const std::size_t rows = params.size() / columns;
+  for (std::size_t first = 0; first < rows; first += kRowsPerStatement) {
+    const std::size_t n = std::min(kRowsPerStatement, rows - first);
+    std::string sql(head);
+    sql += " VALUES ";
+    for (std::size_t r = 0; r < n; ++r) {
+      sql += r == 0 ? "(" : ", (";
+      for (std::size_t c = 0; c < columns; ++c) {
+        if (c > 0) sql += ", ";
+        sql += "$" + std::to_string(r * columns + c + 1);
+        if (!types.empty()) {
+          sql += "::";
+          sql += types[c];
+        }
+      }
+      sql += ")";
+    }
+    sql += " ";
+    sql += tail;
+    const std::vector<PgParam> chunk(params.begin() + static_cast<std::ptrdiff_t>(first * columns),
+                                     params.begin() + static_cast<std::ptrdiff_t>((first + n) * columns));
+    KASSA_TRY(Exec(sql, chunk).status());
+  }
+  return Status::Ok();
+}
+
 Status PgConn::Script(std::string_view sql) {
   const std::string text(sql);
   KASSA_TRY_ASSIGN(PGresult* result, Run(sql, [&] { return PQexec(conn_, text.c_str()); }));
@@ -132,7 +228,7 @@ Result<PGresult*> PgConn::Run(std::string_view sql, const std::function<PGresult
     result = send();
   }
   const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failed(result, sql);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_COPY_IN) return Failed(result, sql);
   return result;
 }
 

@@ -24,6 +24,26 @@
 
 namespace kassa::storage {
 
+// Rows for COPY ... FROM STDIN (FORMAT binary), built column by column;
+// each column's width must be its table column's (int2, int8, bytea, text).
+class PgCopyRows {
+ public:
+  PgCopyRows& Row(std::int16_t columns);
+  PgCopyRows& Int16(std::int64_t v);
+  PgCopyRows& Int64(std::int64_t v);
+  PgCopyRows& Bytes(ByteView v);
+  PgCopyRows& Text(std::string_view v) { return Bytes(AsBytes(v)); }
+  PgCopyRows& Null();
+  std::size_t rows() const { return rows_; }
+  // The whole COPY stream: header, rows, trailer.
+  kassa::Bytes Finish() const;
+
+ private:
+  void Be(std::uint64_t v, int bytes);
+  kassa::Bytes data_;
+  std::size_t rows_ = 0;
+};
+
 // One parameter of a statement.
 struct PgParam {
   std::string value;
@@ -70,6 +90,18 @@ class PgConn {
   // serialization failure or deadlock; kUnavailable when the connection is
   // lost (the next call reconnects); kInternal for any other error.
   Result<PgRows> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Runs `head` VALUES (row), (row), ... `tail` over `params`, `columns` of
+  // them a row, in statements of at most 1,000 rows ($1..$n numbered here;
+  // `types`, when given, casts each column: "($1::bytea, ...)", for VALUES
+  // whose columns the statement cannot infer).
+  // Returns Exec's errors; rows written before a failure stay in the
+  // caller's transaction.
+  Status InsertRows(std::string_view head, std::string_view tail, std::size_t columns,
+                    const std::vector<PgParam>& params, const std::vector<std::string_view>& types = {});
+  // COPY `target` ("table (col, ...)") FROM STDIN in binary: the fastest
+  // way in for many new rows. Returns Exec's errors (kAlreadyExists for a
+  // unique constraint).
+  Status Copy(std::string_view target, const PgCopyRows& rows);
   // Runs statements without parameters (a schema file), in one round trip.
   Status Script(std::string_view sql);
 

@@ -57,6 +57,10 @@ Status PgKeys::Init(PgConn& db) {
 Result<crypto::SecretKey> PgKeys::DataKey(PgConn& db, const model::LocalId& id, bool create) {
   if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
   if (const auto it = made_.find(id); it != made_.end()) return it->second;
+  if (absent_.contains(id)) {
+    if (!create) return Status(StatusCode::kNotFound, "customer: its data key is gone (erased)");
+    return MakeKey(id);
+  }
   KASSA_TRY_ASSIGN(const PgRows rows,
                    db.Exec("SELECT wrapped FROM customer_keys WHERE customer_id = $1", {PgParam::Bytea(IdBytes(id))}));
   if (rows.size() == 1) {
@@ -66,13 +70,20 @@ Result<crypto::SecretKey> PgKeys::DataKey(PgConn& db, const model::LocalId& id, 
     return key;
   }
   if (!create) return Status(StatusCode::kNotFound, "customer: its data key is gone (erased)");
+  return MakeKey(id);
+}
+
+Result<crypto::SecretKey> PgKeys::MakeKey(const model::LocalId& id) {
   KASSA_TRY_ASSIGN(crypto::SecretKey key, crypto::SecretKey::Random());
-  KASSA_TRY_ASSIGN(const Bytes wrapped, WrapKey(*key_store_, IdBytes(id), key));
-  KASSA_TRY(db.Exec("INSERT INTO customer_keys (customer_id, wrapped) VALUES ($1, $2)",
-                    {PgParam::Bytea(IdBytes(id)), PgParam::Bytea(wrapped)})
-                .status());
+  KASSA_TRY_ASSIGN(Bytes wrapped, WrapKey(*key_store_, IdBytes(id), key));
+  unwritten_.emplace_back(id, std::move(wrapped));
   made_.emplace(id, key);
+  absent_.erase(id);
   return key;
+}
+
+void PgKeys::RememberAbsent(const model::LocalId& id) {
+  if (encrypted() && !cache_.contains(id) && !made_.contains(id)) absent_[id] = true;
 }
 
 Result<Bytes> PgKeys::Seal(PgConn& db, SealedTable table, const model::LocalId* owner, ByteView plain) {
@@ -99,7 +110,9 @@ Result<Bytes> PgKeys::Unseal(PgConn& db, SealedTable table, const model::LocalId
 
 Status PgKeys::Shred(PgConn& db, const model::LocalId& id) {
   cache_.erase(id);
+  absent_.erase(id);
   made_.erase(id);
+  std::erase_if(unwritten_, [&](const auto& k) { return k.first == id; });
   if (!encrypted()) return Status::Ok();
   return db.Exec("DELETE FROM customer_keys WHERE customer_id = $1", {PgParam::Bytea(IdBytes(id))}).status();
 }
@@ -117,15 +130,38 @@ Bytes PgKeys::UniqueTag(search::IndexKind kind, std::string_view term) const {
   return Bytes(tag.begin(), tag.end());
 }
 
+Status PgKeys::Remember(const model::LocalId& id, ByteView wrapped) {
+  if (!encrypted() || cache_.contains(id)) return Status::Ok();
+  KASSA_TRY_ASSIGN(crypto::SecretKey key, UnwrapKey(*key_store_, IdBytes(id), wrapped));
+  if (cache_.size() >= kCached) cache_.clear();
+  cache_.emplace(id, std::move(key));
+  return Status::Ok();
+}
+
+Status PgKeys::WriteMade(PgConn& db) {
+  if (unwritten_.empty()) return Status::Ok();
+  PgCopyRows rows;
+  for (const auto& [id, wrapped] : unwritten_) rows.Row(2).Bytes(IdBytes(id)).Bytes(wrapped);
+  KASSA_TRY(db.Copy("customer_keys (customer_id, wrapped)", rows));
+  unwritten_.clear();
+  return Status::Ok();
+}
+
 void PgKeys::Committed() {
+  KASSA_CHECK(unwritten_.empty());  // WriteMade() before the commit, or the keys would be lost
   for (auto& [id, key] : made_) {
     if (cache_.size() >= kCached) cache_.clear();
     cache_.insert_or_assign(id, key);
   }
   made_.clear();
+  absent_.clear();
 }
 
-void PgKeys::RolledBack() { made_.clear(); }
+void PgKeys::RolledBack() {
+  made_.clear();
+  unwritten_.clear();
+  absent_.clear();
+}
 
 Result<RewrapBatch> PgKeys::Rewrap(PgConn& db, std::uint32_t from, std::uint32_t max) {
   KASSA_CHECK(encrypted());

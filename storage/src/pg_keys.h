@@ -68,6 +68,16 @@ class PgKeys {
   std::string IndexTerm(search::IndexKind kind, std::string_view term) const;
   Bytes UniqueTag(search::IndexKind kind, std::string_view term) const;
 
+  // Customer `id`'s key as read with its record (a prefetch): kept for
+  // Seal/Unseal. Returns UnwrapKey's errors.
+  Status Remember(const model::LocalId& id, ByteView wrapped);
+  // Customer `id` has no key in the database (a prefetch found none): the
+  // first Seal for it makes one without looking.
+  void RememberAbsent(const model::LocalId& id);
+
+  // Writes the keys made in this transaction (in one statement); call
+  // before committing it.
+  Status WriteMade(PgConn& db);
   // The transaction around the calls above committed, or rolled back: keys
   // made in it are remembered, or forgotten.
   void Committed();
@@ -79,6 +89,7 @@ class PgKeys {
 
  private:
   Result<crypto::SecretKey> DataKey(PgConn& db, const model::LocalId& id, bool create);
+  Result<crypto::SecretKey> MakeKey(const model::LocalId& id);
 
   std::shared_ptr<crypto::KeyStore> key_store_;
   std::optional<crypto::SecretKey> store_key_;
@@ -92,6 +103,8 @@ class PgKeys {
   static constexpr std::size_t kCached = 4096;
   std::unordered_map<model::LocalId, crypto::SecretKey, IdHash> cache_;
   std::unordered_map<model::LocalId, crypto::SecretKey, IdHash> made_;
+  std::vector<std::pair<model::LocalId, Bytes>> unwritten_;  // made_'s keys, wrapped, until WriteMade
+  std::unordered_map<model::LocalId, bool, IdHash> absent_;   // known to have no key (this transaction)
 };
 
 }  // namespace kassa::storage

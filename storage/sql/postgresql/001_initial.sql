@@ -207,7 +207,7 @@ CREATE TABLE access_events (
   at_ms       bigint NOT NULL,
   terminal_id text NOT NULL,
   origin      "char" NOT NULL CHECK (origin IN ('T', 'H')),
-  seq         bigint NOT NULL,
+  seq         bigint NOT NULL DEFAULT nextval('access_seq'),
   action      smallint NOT NULL,
   actor       text NOT NULL,
   PRIMARY KEY (customer_id, at_ms, terminal_id, origin, seq)

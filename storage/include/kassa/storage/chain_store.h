@@ -101,6 +101,15 @@ struct ChainStats {
 class ChainTxn {
  public:
   virtual ~ChainTxn() = default;
+  // A hint: the operations and customers the transaction is about to look
+  // up (FindOutcome, FindErasure, FindCustomer, LegalEntityOf). A store whose
+  // reads are round trips to a server loads them at once; the embedded
+  // store has nothing to gain and ignores it.
+  virtual Status Prefetch(const std::vector<model::LocalId>& op_ids, const std::vector<model::LocalId>& customers) {
+    (void)op_ids;
+    (void)customers;
+    return Status::Ok();
+  }
   // The recorded outcome of operation `op_id`, if it was ever seen.
   virtual Result<std::optional<model::OperationAck>> FindOutcome(const model::LocalId& op_id) = 0;
   // Records the outcome of `ack.op_id`, forever.
