@@ -44,8 +44,9 @@ std::size_t PgRows::affected() const {
 }
 
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
-  // Seen by the database administrator as "kassa-hq" (pg_stat_activity).
-  const char* keys[] = {"dbname", "application_name", nullptr};
+  // Seen by the database administrator as "kassa-hq" (pg_stat_activity),
+  // unless the connection string names it otherwise.
+  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
   const char* values[] = {conninfo.c_str(), "kassa-hq", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status(StatusCode::kResourceExhausted, "database: out of memory");

@@ -236,7 +236,7 @@ TEST_F(PostgresChainStoreTest, ALostConnectionFailsTheTransactionWholeAndTheNext
   ASSERT_TRUE(Put(Person("Anna", "One", "LV000001")).ok());
   const auto kill_others = [&] {
     return db_.Sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                   "WHERE application_name = 'kassa-hq' AND pid <> pg_backend_pid()");
+                   "WHERE application_name = '" + db_.schema() + "' AND pid <> pg_backend_pid()");
   };
   ASSERT_EQ(kill_others(), "1");
   auto stats = store_->Stats();  // reconnects

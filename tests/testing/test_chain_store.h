@@ -79,8 +79,12 @@ class TestChainStore {
     return storage::OpenPostgresChainStore({conninfo(), std::move(keys)});
   }
 
-  // PostgreSQL: the connection string of this test's schema.
-  std::string conninfo() const { return base_ + " options='-c search_path=" + schema_ + "'"; }
+  // PostgreSQL: the connection string of this test's schema (its
+  // connections named after the schema in pg_stat_activity).
+  std::string conninfo() const {
+    return base_ + " options='-c search_path=" + schema_ + "' application_name=" + schema_;
+  }
+  const std::string& schema() const { return schema_; }
   // LMDB: the store's directory.
   std::string path() const { return dir_.path(); }
 
