@@ -36,6 +36,8 @@ options:
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)
   --hq HOST:PORT      headquarters' link address. Without it the terminal
                       works offline: every customer waits as "Pending sync".
+                      Given again: a standby headquarters on the same
+                      database; the terminal moves to whichever serves.
   --link-bundle DIR   this terminal's link certificate, key (0600) and chain
                       CA, from `kassa-hq pki issue` (required with --hq).
                       Without --terminal, the terminal id is the certificate's.
@@ -92,8 +94,16 @@ int Main(int argc, char** argv) {
             return Status(StatusCode::kInvalidArgument, "--listen takes ADDR:PORT");
           }
         } else if (name == "--hq") {
-          if (!kassa::cli::ParseHostPort(value, options.hq_host, options.hq_port)) {
+          std::string hq_host;
+          std::uint16_t hq_port = 0;
+          if (!kassa::cli::ParseHostPort(value, hq_host, hq_port)) {
             return Status(StatusCode::kInvalidArgument, "--hq takes HOST:PORT");
+          }
+          if (options.hq_host.empty()) {
+            options.hq_host = hq_host;
+            options.hq_port = hq_port;
+          } else {
+            options.hq_standby.emplace_back(hq_host, hq_port);
           }
         } else if (name == "--terminal") {
           options.terminal_id = value;

@@ -1,5 +1,7 @@
 #include "kassa/hq/hq_service.h"
 
+#include <chrono>
+#include <cstdlib>
 #include <optional>
 
 #include "admin_api.h"
@@ -23,6 +25,9 @@ struct HqService::Parts {
   daemon::Daemon daemon{"kassa-hq"};                      // event loop, signals, systemd readiness and watchdog
   std::optional<daemon::DirectoryLock> lock;             // this process alone on the data directory
   SystemClock clock;                           // stamps and status times
+  bool stop_requested = false;                           // a signal came while standing by
+  std::unique_ptr<storage::ChainLeadership> leadership;  // PostgreSQL: this process is the active headquarters
+  std::optional<boost::asio::steady_timer> leadership_timer;  // checks it every second
   std::unique_ptr<storage::ChainStore> store;            // the system of record
   std::unique_ptr<Registry> registry;                    // operations, numbers, distribution, config
   std::unique_ptr<LinkServer> link;                      // terminals
@@ -56,6 +61,18 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   parts->lock.emplace(std::move(*lock));
   if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
   KASSA_TRY_ASSIGN(std::shared_ptr<crypto::KeyStore> keys, crypto::FileKeyStore::Open(options.key_file, options.data_dir));
+  if (!options.database.empty()) {
+    // One active headquarters per database; the others stand by until it is gone.
+    Parts* waiting = parts.get();
+    waiting->daemon.OnStop([waiting] { waiting->stop_requested = true; });
+    waiting->daemon.Ready();  // up, standing by (systemd's start timeout does not apply to the wait)
+    KASSA_TRY_ASSIGN(parts->leadership,
+                     storage::AcquirePostgresLeadership(options.database, std::chrono::milliseconds(500), [waiting] {
+                       waiting->daemon.io().poll();  // signals, the watchdog
+                       return !waiting->stop_requested;
+                     }));
+    parts->daemon.io().restart();
+  }
   KASSA_TRY_ASSIGN(parts->store, OpenChainStore(options, keys));
   KASSA_LOG(kInfo) << "customer data sealed at rest under the master key in " << options.key_file;
   std::optional<ChainConfig> initial;
@@ -133,8 +150,30 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
     }
   };
   Daily{p, start_retention}(std::chrono::hours(1));
+  if (p->leadership) {
+    // Fencing: a headquarters that lost its lock (its connection to the
+    // database cut) may have a successor already; it stops at once, writing
+    // nothing more, and its supervisor starts it again as a standby.
+    p->leadership_timer.emplace(p->daemon.executor());
+    struct Check {
+      Parts* p;
+      void operator()() const {
+        p->leadership_timer->expires_after(std::chrono::seconds(1));
+        p->leadership_timer->async_wait([self = *this](const boost::system::error_code& ec) {
+          if (ec) return;
+          if (!self.p->leadership->Held()) {
+            KASSA_LOG(kError) << "lost the database lock of the active headquarters: stopping now (exit 75)";
+            std::_Exit(75);
+          }
+          self();
+        });
+      }
+    };
+    Check{p}();
+  }
   p->daemon.OnStop([p] {
     p->retention_timer->cancel();
+    if (p->leadership_timer) p->leadership_timer->cancel();
     p->retention->Stop();
     p->rotating->Stop();
     p->link->Stop();

@@ -117,6 +117,9 @@ class PgConn {
   // Whether the connection is usable; outside a transaction, reconnects
   // once when it is not.
   bool Healthy();
+  // Whether the connection is up, never reconnecting (a session-bound
+  // state, e.g. an advisory lock, would not survive a new one).
+  bool Alive() const { return PQstatus(conn_) == CONNECTION_OK; }
   // The server's major version number (15 for PostgreSQL 15.x).
   int server_version() const { return PQserverVersion(conn_) / 10000; }
 

@@ -271,3 +271,39 @@ TEST_F(PostgresChainStoreTest, TheSchemaIsVersionedAndTheKeyChecked) {
 
 }  // namespace
 }  // namespace kassa::storage
+
+namespace kassa::storage {
+namespace {
+
+// One active headquarters per database: a second waits for the lock, and
+// takes it once the first's session is gone; a lock whose session the
+// server cut is no longer held.
+TEST(PostgresLeadershipTest, OneLeaderAtATimeAndALostSessionLeadsNoMore) {
+  TestChainStore db(Backend::kPostgres);
+  KASSA_SKIP_UNLESS_AVAILABLE(db);
+  auto first = AcquirePostgresLeadership(db.conninfo(), std::chrono::milliseconds(20), [] { return true; });
+  ASSERT_TRUE(first.ok()) << first.status().detail();
+  EXPECT_TRUE((*first)->Held());
+  int tries = 0;
+  auto second = AcquirePostgresLeadership(db.conninfo(), std::chrono::milliseconds(20), [&] { return ++tries < 10; });
+  EXPECT_EQ(second.status().code(), StatusCode::kCancelled);  // stood by, then told to stop
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first->reset();  // the active one is gone
+  });
+  const auto waited = std::chrono::steady_clock::now();
+  auto third = AcquirePostgresLeadership(db.conninfo(), std::chrono::milliseconds(20), [] { return true; });
+  release.join();
+  ASSERT_TRUE(third.ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - waited, std::chrono::milliseconds(150));
+  EXPECT_TRUE((*third)->Held());
+  // The server cuts the leader's session (a network partition, a restart).
+  ASSERT_EQ(db.Sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
+                   db.schema() + "' AND pid <> pg_backend_pid()"),
+            "1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE((*third)->Held());
+}
+
+}  // namespace
+}  // namespace kassa::storage

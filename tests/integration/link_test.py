@@ -184,17 +184,23 @@ class Hq(Process):
     """kassa-hq with its chain CA (made at once, so terminals can be enrolled
     before it starts), or on the plaintext development link."""
 
-    def __init__(self, workdir, config=None, operators=None, plaintext=False):
-        super().__init__(workdir, "hq")
-        self.data = os.path.join(workdir, "hq-data")
-        self.config = config or chain_config(workdir, operators)
+    def __init__(self, workdir, config=None, operators=None, plaintext=False, name="hq", like=None):
+        """`like`: a second headquarters on `like`'s database (a standby), with
+        a copy of its data directory's certificates and master key file."""
+        super().__init__(workdir, name)
+        self.data = os.path.join(workdir, name + "-data")
+        self.config = config or (like.config if like else chain_config(workdir, operators))
         self.link_port = free_port()
         self.admin_port = free_port()
         self.plaintext = plaintext
         self.database = None
-        if POSTGRES:
+        if like:
+            self.database = like.database
+            shutil.copytree(os.path.join(like.data, "pki"), os.path.join(self.data, "pki"))
+            shutil.copy2(like.data + ".key", self.data + ".key")
+        elif POSTGRES:
             self.new_database()
-        if not plaintext:
+        if not plaintext and not like:
             pki_init(KASSA_HQ, self.data)
 
     def new_database(self):
@@ -210,20 +216,28 @@ class Hq(Process):
     def sql(self, statement):
         return psql(self.database, statement)
 
-    def start(self):
-        port_file = os.path.join(self.workdir, "hq.ports")
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.token_file = os.path.join(self.workdir, "hq-admin-token")
+    def spawn(self):
+        """Starts the process without waiting for it to serve (a standby
+        serves once it takes over: wait_serving)."""
+        self.port_file = os.path.join(self.workdir, self.name + ".ports")
+        if os.path.exists(self.port_file):
+            os.remove(self.port_file)
+        self.token_file = os.path.join(self.workdir, self.name + "-admin-token")
         self._spawn([KASSA_HQ] + self.store_args() + ["--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
-                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning",
+                     "--port-file", self.port_file, "--map-size", "256", "--log-level", "warning",
                      "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []))
-        self._wait_port_file(port_file)
+        return self
+
+    def wait_serving(self):
+        self._wait_port_file(self.port_file)
         with open(self.token_file) as f:
             self.token = f.read().strip()
         ADMIN_TOKENS[self.admin_port] = self.token
         return self
+
+    def start(self):
+        return self.spawn().wait_serving()
 
     def status(self):
         code, body = http_json(self.admin_port, "GET", "/v1/status")
@@ -544,6 +558,82 @@ class KillTest(LinkTestCase):
         self.assertEqual(hq.status()["customers"], len(acknowledged))
         self.assert_same_accounts(hq, [a, b], acknowledged)
 
+
+
+class FailoverTest(LinkTestCase):
+    """Headquarters that survive (issue 17): two kassa-hq processes on one
+    PostgreSQL database, one active (it holds the database's lock), the other
+    standing by; terminals know both addresses."""
+
+    @unittest.skipUnless(POSTGRES, "a standby needs headquarters on PostgreSQL (integration.link.postgresql)")
+    def test_kill9_of_the_active_headquarters_20_times_loses_and_doubles_nothing(self):
+        first = self.hq().start()  # its key file made
+        second = self.hq(name="hq-b", like=first)
+        second.spawn()  # standing by: it serves nothing until it takes over
+        time.sleep(0.5)
+        self.assertFalse(os.path.exists(second.port_file), "the standby serves while the active one runs")
+        both = ["--hq", "127.0.0.1:%d" % second.link_port]
+        terminals = []
+        for name in ("A", "B"):
+            t = self.terminal(name, first.link_port)
+            t.extra_args = both
+            terminals.append(t.start())
+        acknowledged = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def create_forever(t, tag):
+            i = 0
+            while not stop.is_set():
+                try:
+                    code, body = t.create("Failover", tag + letters(i))
+                except OSError:
+                    code = 0
+                if code == 201:
+                    with lock:
+                        acknowledged.append(body["id"])
+                i += 1
+                time.sleep(0.005)
+
+        threads = [threading.Thread(target=create_forever, args=(t, t.name)) for t in terminals]
+        for th in threads:
+            th.start()
+        rng = random.Random(17)
+        active, standby = first, second
+        outages = []
+        try:
+            for _ in range(20):
+                time.sleep(rng.uniform(0.3, 0.8))
+                killed = time.monotonic()
+                active.kill9()
+                standby.wait_serving()  # it took the lock over and listens
+                took_over = time.monotonic() - killed
+                target = "127.0.0.1:%d" % standby.link_port
+                wait_for(lambda: all(t.sync()["headquarters"]["online"] and
+                                     t.sync()["headquarters"]["address"] == target for t in terminals),
+                         30, "both terminals online at the headquarters that took over")
+                outages.append((took_over, time.monotonic() - killed))
+                active.spawn()  # back, as the standby now
+                active, standby = standby, active
+        finally:
+            stop.set()
+            for th in threads:
+                th.join()
+        for t in terminals:
+            wait_for(t.drained, 60, "%s to drain after 20 switches" % t.name)
+        a, b = terminals
+        wait_for(lambda: all(t.http("GET", "/v1/status")[1]["customers"] == len(acknowledged) for t in terminals),
+                 60, "both terminals to hold every customer")
+        worst = max(outages, key=lambda o: o[1])
+        print("\n[issue 17, acceptance 2] 20 switches of the active headquarters: %d creates acknowledged, %d at "
+              "headquarters; takeover %.2f s median, %.2f s longest; both terminals online again %.2f s median, "
+              "%.2f s longest" % (len(acknowledged), active.status()["customers"],
+                                  sorted(o[0] for o in outages)[len(outages) // 2], max(o[0] for o in outages),
+                                  sorted(o[1] for o in outages)[len(outages) // 2], worst[1]), flush=True)
+        self.assertGreater(len(acknowledged), 40)
+        # Every acknowledged create exactly once, one account each, the same everywhere.
+        self.assertEqual(active.status()["customers"], len(acknowledged))
+        self.assert_same_accounts(active, [a, b], acknowledged)
 
 class FaultProxy:
     """A TCP proxy that understands the link's frames (12-byte header:

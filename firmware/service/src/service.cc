@@ -148,6 +148,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     uplink::UplinkOptions link;
     link.host = options.hq_host;
     link.port = options.hq_port;
+    link.standby = options.hq_standby;
     link.tls_bundle = options.link_bundle;
     link.server_name = options.hq_name;
     if (options.link_bundle.empty() && !options.insecure_plaintext_link) {

@@ -19,10 +19,11 @@ using link::FrameType;
 using tcp = asio::ip::tcp;
 
 Result<std::shared_ptr<tls::Context>> LoadLinkTls(const UplinkOptions& options, const std::string& terminal_id,
-                                                  const std::string& store_id) {
+                                                  const std::string& store_id, const std::string& host) {
   const tls::LinkCredentials files = tls::BundleCredentials(options.tls_bundle);
+  const std::string& dialled = host.empty() ? options.host : host;
   KASSA_TRY_ASSIGN(auto context,
-                   tls::MakeClientContext(files, options.server_name.empty() ? options.host : options.server_name));
+                   tls::MakeClientContext(files, options.server_name.empty() ? dialled : options.server_name));
   std::ifstream in(files.certificate_file);
   std::ostringstream pem;
   pem << in.rdbuf();
@@ -126,10 +127,11 @@ void Uplink::Stop() {
 void Uplink::Connect() {
   if (stopped_) return;
   waiting_to_reconnect_ = false;
-  resolver_.async_resolve(options_.host, std::to_string(options_.port),
+  state_.address = target_host() + ":" + std::to_string(target_port());
+  resolver_.async_resolve(target_host(), std::to_string(target_port()),
                           [this](error_code ec, tcp::resolver::results_type results) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
-    if (ec) return ScheduleReconnect("cannot resolve " + options_.host + ": " + ec.message());
+    if (ec) return ScheduleReconnect("cannot resolve " + target_host() + ": " + ec.message());
     connecting_ = std::make_shared<tcp::socket>(executor_);
     auto socket = connecting_;
     connect_timer_.expires_after(options_.connect_timeout);
@@ -152,7 +154,8 @@ void Uplink::Connect() {
         return OnConnected(link::LinkSocket(std::move(*socket)));
       }
       // The bundle anew for every connection: a renewed one is used at once.
-      auto context = LoadLinkTls(options_, customers_.terminal_id(), customers_.store_config().store_id);
+      auto context =
+          LoadLinkTls(options_, customers_.terminal_id(), customers_.store_config().store_id, target_host());
       if (!context.ok()) return ScheduleReconnect(context.status().detail());
       Handshake(std::move(*socket), std::move(*context));
     });
@@ -161,7 +164,7 @@ void Uplink::Connect() {
 
 void Uplink::Handshake(tcp::socket socket, std::shared_ptr<tls::Context> context) {
   auto stream = std::make_shared<link::LinkSocket::Tls>(std::move(socket), *context);
-  const std::string name = options_.server_name.empty() ? options_.host : options_.server_name;
+  const std::string name = options_.server_name.empty() ? target_host() : options_.server_name;
   SSL_set_tlsext_host_name(stream->native_handle(), name.c_str());
   connect_timer_.expires_after(options_.connect_timeout);
   connect_timer_.async_wait([stream](error_code timer_ec) {
@@ -219,6 +222,8 @@ void Uplink::ScheduleReconnect(const std::string& why) {
   } else {
     KASSA_LOG(kDebug) << "headquarters " << state_.address << ": " << why << "; retrying in " << delay.count() << " ms";
   }
+  // With standbys, the next address: whichever headquarters serves now.
+  if (!options_.standby.empty()) target_ = (target_ + 1) % (options_.standby.size() + 1);
   waiting_to_reconnect_ = true;
   reconnect_timer_.expires_after(delay);
   reconnect_timer_.async_wait([this](error_code ec) {

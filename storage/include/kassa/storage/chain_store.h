@@ -12,6 +12,7 @@
 //
 // Threading: not thread-safe; headquarters calls it from its one thread.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -288,6 +289,27 @@ struct ChainCopyReport {
 // holds a chain already; the stores' open errors; kUnimplemented without
 // PostgreSQL support.
 Result<ChainCopyReport> CopyLmdbToPostgres(const ChainStoreOptions& from, const PostgresStoreOptions& to);
+
+// Leadership of headquarters over a PostgreSQL chain: several kassa-hq
+// processes may run on one database, one active (it holds a session
+// advisory lock on a connection of its own), the others standing by. When
+// the active one dies its connection closes, the database releases the
+// lock, and a standby takes it over.
+class ChainLeadership {
+ public:
+  virtual ~ChainLeadership() = default;
+  // Whether it is still held: false once the lock's connection is gone
+  // (the database may already have handed the lock to a standby).
+  virtual bool Held() = 0;
+};
+
+// Waits until this process leads `conninfo`'s chain, trying every `retry`
+// while `keep_waiting()` says so.
+// Returns: kOk holding it; kCancelled when told to stop waiting;
+// kUnimplemented without PostgreSQL support.
+Result<std::unique_ptr<ChainLeadership>> AcquirePostgresLeadership(const std::string& conninfo,
+                                                                   std::chrono::milliseconds retry,
+                                                                   const std::function<bool()>& keep_waiting);
 
 // Whether this build has the PostgreSQL store (libpq was found).
 bool PostgresSupported();

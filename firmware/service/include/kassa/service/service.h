@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kassa/base/status.h"
 #include "kassa/service/board.h"
@@ -33,6 +35,7 @@ struct ServiceOptions {
   std::size_t map_size_bytes = std::size_t{1} << 30;
   std::string hq_host;         // empty: no headquarters (offline for good)
   std::uint16_t hq_port = 7400;
+  std::vector<std::pair<std::string, std::uint16_t>> hq_standby;  // further --hq addresses, tried in turn
   std::string link_bundle;     // the terminal's TLS bundle directory (tls/link_tls.h's kBundle* files)
   std::string hq_name;         // what headquarters' certificate must name; empty: hq_host
   bool insecure_plaintext_link = false;  // development only: the link without TLS

@@ -33,6 +33,8 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kassa/customers/customer_service.h"
 #include "kassa/customers/headquarters.h"
@@ -46,6 +48,9 @@ namespace kassa::uplink {
 struct UplinkOptions {
   std::string host;
   std::uint16_t port = 7400;
+  // Further headquarters (standbys on the same database): when a
+  // connection fails or ends, the next address is tried, in turn.
+  std::vector<std::pair<std::string, std::uint16_t>> standby;
   std::string tls_bundle;    // directory of the terminal's bundle; empty: plain TCP (development)
   std::string server_name;   // what headquarters' certificate must name; empty: `host`
   std::chrono::milliseconds bundle_check{5000};
@@ -65,8 +70,10 @@ struct UplinkOptions {
 // `terminal_id` of `store_id`. Returns: kOk; tls::MakeClientContext's
 // errors; kInvalidArgument "link_bundle: ..." when the certificate names
 // another terminal or store (logged with both).
+// `host`: the headquarters dialled (its certificate must name it, or
+// options.server_name); empty: options.host.
 Result<std::shared_ptr<tls::Context>> LoadLinkTls(const UplinkOptions& options, const std::string& terminal_id,
-                                                  const std::string& store_id);
+                                                  const std::string& store_id, const std::string& host = "");
 
 class Uplink final : public customers::Headquarters {
  public:
@@ -154,6 +161,10 @@ class Uplink final : public customers::Headquarters {
   WipeHandler on_wipe_;
   bool wiped_ = false;  // reported its wipe: nothing more is sent or applied
 
+  // The address tried now: 0 the first, i the standby i - 1.
+  std::size_t target_ = 0;
+  const std::string& target_host() const { return target_ == 0 ? options_.host : options_.standby[target_ - 1].first; }
+  std::uint16_t target_port() const { return target_ == 0 ? options_.port : options_.standby[target_ - 1].second; }
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_timer_;
