@@ -79,6 +79,12 @@ usage: kassa-hq migrate --data DIR --database CONNINFO
   carry on without a resynchronization), clienteling, credentials and the
   audit trails. Stop kassa-hq first; DIR's store is left as it was.
 
+usage: kassa-hq backup --data DIR --out DIR2
+  a hot copy of the embedded store while kassa-hq runs: DIR2/data.mdb and
+  DIR2/key-slots. Restore: stop kassa-hq, put data.mdb into DIR and
+  key-slots at DIR.slots (docs/OPERATIONS.md, "Backups"). The key file
+  DIR.key is not copied: keep it apart. PostgreSQL: pg_dump.
+
 the link's certificates (docs/OPERATIONS.md, "Enrolling terminals"):
 usage: kassa-hq pki init --data DIR [--chain NAME] [--hq-name HOST]...
   makes the chain CA (10 years) and the link listener's certificate
@@ -251,6 +257,27 @@ int MigrateCommand(int argc, char** argv) {
   return 0;
 }
 
+// kassa-hq backup --data DIR --out DIR2: a hot copy of the embedded store.
+int BackupCommand(int argc, char** argv) {
+  CommandOptions o;
+  if (const auto parsed = ParseCommand(argc, argv, "kassa-hq backup", o, 1)) return *parsed;
+  if (!o.database.empty() || !o.database_file.empty()) {
+    return Failed(Status(StatusCode::kInvalidArgument,
+                         "backup: a PostgreSQL chain is backed up with pg_dump (docs/OPERATIONS.md, \"Backups\")"));
+  }
+  if (o.daemon.data_dir.empty() || o.out.empty()) {
+    return kassa::cli::UsageError("kassa-hq", kUsage, "backup needs --data DIR and --out DIR2");
+  }
+  auto keys = kassa::crypto::FileKeyStore::Open(kassa::cli::KeyFileOf(o.daemon), o.daemon.data_dir);
+  if (!keys.ok()) return Failed(keys.status());
+  const Status s = kassa::storage::BackupLmdbChainStore(
+      {o.daemon.data_dir, o.daemon.map_size_bytes, std::move(*keys), kassa::cli::KeySlotsOf(o.daemon)}, o.out);
+  if (!s.ok()) return Failed(s);
+  std::printf("backed up %s into %s (data.mdb, key-slots); keep %s apart: the backup opens with nothing else\n",
+              o.daemon.data_dir.c_str(), o.out.c_str(), kassa::cli::KeyFileOf(o.daemon).c_str());
+  return 0;
+}
+
 // kassa-hq pki init|issue|revoke ...
 int PkiCommand(int argc, char** argv) {
   const std::string_view verb = argc > 2 ? argv[2] : "";
@@ -305,6 +332,7 @@ int Main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "token") return TokenCommand(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "pki") return PkiCommand(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "migrate") return MigrateCommand(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "backup") return BackupCommand(argc, argv);
   kassa::hq::HqOptions options;
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
   std::string database, database_file;

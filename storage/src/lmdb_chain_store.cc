@@ -1,4 +1,8 @@
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <array>
 #include <cstdlib>
@@ -1024,6 +1028,56 @@ Status LmdbChainTxn::SaveConfigText(std::string_view text) {
 }
 
 }  // namespace
+
+Status BackupLmdbChainStore(const ChainStoreOptions& from, const std::string& out_dir) {
+  if (::mkdir(out_dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return Status(StatusCode::kAlreadyExists, "out: the backup directory exists already");
+    KASSA_LOG(kError) << "cannot create " << out_dir << ": " << std::strerror(errno);
+    return Status(StatusCode::kUnavailable, "out: the backup directory cannot be created (see log)");
+  }
+  const auto failed = [&](const std::string& file) {
+    KASSA_LOG(kError) << "backup: cannot write " << file << ": " << std::strerror(errno);
+    return Status(StatusCode::kUnavailable, "out: the backup cannot be written (see log)");
+  };
+  // Writes `file` from `fill` (given the descriptor), synced.
+  const auto write_file = [&](const std::string& file, const std::function<Status(int fd)>& fill) -> Status {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return failed(file);
+    Status s = fill(fd);
+    if (s.ok() && ::fsync(fd) != 0) s = failed(file);
+    ::close(fd);
+    return s;
+  };
+  {
+    // The environment only: no migration, no write (headquarters may be running).
+    KASSA_TRY_ASSIGN(const LmdbEnv env, LmdbEnv::Open(from.path, from.map_size_bytes, kMaxDbs));
+    KASSA_TRY(write_file(out_dir + "/data.mdb",
+                         [&](int fd) { return FromMdb(mdb_env_copyfd2(env.get(), fd, MDB_CP_COMPACT), "backup copy"); }));
+  }
+  // The slots after the data: every slot a copied record names was written
+  // and synced before that record committed.
+  const std::string slots = from.key_slots_file.empty() ? DefaultKeySlotsPath(from.path) : from.key_slots_file;
+  const int in = ::open(slots.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    if (errno == ENOENT && !from.key_store) return Status::Ok();  // a plaintext store has none
+    return failed(slots);
+  }
+  const Status copied = write_file(out_dir + "/key-slots", [&](int fd) -> Status {
+    std::array<char, 1 << 16> buffer{};
+    for (;;) {
+      const ssize_t n = ::read(in, buffer.data(), buffer.size());
+      if (n == 0) return Status::Ok();
+      if (n < 0 || ::write(fd, buffer.data(), static_cast<std::size_t>(n)) != n) return failed(out_dir + "/key-slots");
+    }
+  });
+  ::close(in);
+  KASSA_TRY(copied);
+  const int dir = ::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return failed(out_dir);
+  const int synced = ::fsync(dir);
+  ::close(dir);
+  return synced == 0 ? Status::Ok() : failed(out_dir);
+}
 
 Status CopyLmdbChainStore(const ChainStoreOptions& from, ChainCopySink& to, ChainCopyReport& report) {
   KASSA_TRY_ASSIGN(std::unique_ptr<ChainStore> store, OpenLmdbChainStore(from));

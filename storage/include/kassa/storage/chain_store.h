@@ -265,6 +265,15 @@ struct PostgresStoreOptions {
   std::shared_ptr<crypto::KeyStore> key_store;
 };
 
+// A hot backup of the embedded store `from` into the new directory
+// `out_dir`: its data file, compacted, from one read snapshot (headquarters
+// keeps serving meanwhile), then the customers' key slots file beside it
+// ("key-slots"). The master key file is not copied: keep it apart, as the
+// backup opens with nothing else (docs/OPERATIONS.md, "Backups").
+// Returns: kOk; kAlreadyExists "out: ..." when `out_dir` exists;
+// kUnavailable "out: ..." when it cannot be written; the store's open errors.
+Status BackupLmdbChainStore(const ChainStoreOptions& from, const std::string& out_dir);
+
 // What a copy from one store to another moved.
 struct ChainCopyReport {
   std::uint64_t customers = 0;
