@@ -25,7 +25,8 @@ namespace kassa::storage {
 namespace {
 
 // customers, index, ops, changes, terminals, meta, clienteling, admin,
-// owners, keys, access (created by any layout's open: additive, no new layout)
+// owners, keys, access, latest (created by any layout's open: additive, no
+// new layout)
 constexpr unsigned kMaxDbs = 12;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
@@ -217,7 +218,11 @@ class LmdbChainTxn final : public ChainTxn {
 
  private:
   Result<std::uint64_t> Counter(std::string_view key);
-  Status AppendChange(const Bytes& value);
+  // Appends a change; returns its number.
+  Result<std::uint64_t> AppendChange(const Bytes& value);
+  // Makes `seq` customer `id`'s newest upsert, deleting the one before (or,
+  // with seq 0, every one: an erasure).
+  Status Supersede(const model::LocalId& id, std::uint64_t seq);
   LmdbChainStore& store_;
   WriteTxn& txn_;
 };
@@ -248,6 +253,7 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "admin", MDB_CREATE, &admin_), "dbi admin"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "owners", MDB_CREATE, &owners_), "dbi owners"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "latest", MDB_CREATE, &latest_), "dbi latest"));
       auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
       if (schema.ok()) {
         const std::string_view from = AsChars(*schema);
@@ -874,6 +880,11 @@ class LmdbChainStore final : public ChainStore {
   MDB_dbi admin_ = 0;
   MDB_dbi owners_ = 0;     // customer id (16) -> legal entity, set by the first put
   MDB_dbi access_ = 0;     // AccessKey -> action (1) | operator id: the data-access audit trail
+  // customer id (16) -> seq (8): its newest upsert in the change log. The
+  // log is compacted: a customer's earlier upserts are deleted as a newer
+  // one is appended (each sends the customer as it is now, so a terminal
+  // behind the newer one misses nothing), and all of them on its erasure.
+  MDB_dbi latest_ = 0;
 };
 
 Result<std::optional<model::OperationAck>> LmdbChainTxn::FindOutcome(const model::LocalId& op_id) {
@@ -911,7 +922,24 @@ Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view lega
   KASSA_TRY(store_.tables_.Put(step, c, record, old ? &*old : nullptr, /*check_unique=*/true));
   KASSA_TRY(std::move(step).Commit());
   if (!old) KASSA_TRY(txn_.Put(store_.owners_, IdKey(c.id), AsBytes(legal_entity)));
-  return AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, IdKey(c.id)));
+  KASSA_TRY_ASSIGN(const std::uint64_t seq,
+                   AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, IdKey(c.id))));
+  return Supersede(c.id, seq);
+}
+
+Status LmdbChainTxn::Supersede(const model::LocalId& id, std::uint64_t seq) {
+  auto before = txn_.Get(store_.latest_, IdKey(id));
+  if (before.ok()) {
+    const Status deleted = txn_.Del(store_.changes_, Be64(FromBe64(*before)));
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+  } else if (before.status().code() != StatusCode::kNotFound) {
+    return before.status();
+  }
+  if (seq == 0) {
+    const Status gone = txn_.Del(store_.latest_, IdKey(id));
+    return gone.code() == StatusCode::kNotFound ? Status::Ok() : gone;
+  }
+  return txn_.Put(store_.latest_, IdKey(id), Be64(seq));
 }
 
 Result<std::uint64_t> LmdbChainTxn::Counter(std::string_view key) {
@@ -929,19 +957,20 @@ Result<std::uint64_t> LmdbChainTxn::Counter(std::string_view key) {
 
 Result<std::uint64_t> LmdbChainTxn::NextAccountNumber() { return Counter(kAccountSeqKey); }
 
-Status LmdbChainTxn::AppendChange(const Bytes& value) {
+Result<std::uint64_t> LmdbChainTxn::AppendChange(const Bytes& value) {
   KASSA_TRY_ASSIGN(const std::uint64_t seq, Counter(kChangeSeqKey));
-  return txn_.Put(store_.changes_, Be64(seq), value, MDB_APPEND);
+  KASSA_TRY(txn_.Put(store_.changes_, Be64(seq), value, MDB_APPEND));
+  return seq;
 }
 
 Status LmdbChainTxn::AppendStoreConfigChange(std::string_view store_id) {
-  return AppendChange(ChangeValue(model::Change::Kind::kStoreConfig, store_id, ByteView()));
+  return AppendChange(ChangeValue(model::Change::Kind::kStoreConfig, store_id, ByteView())).status();
 }
 
 Status LmdbChainTxn::ApplyClienteling(std::string_view legal_entity, const model::ClientelingRecord& record) {
   KASSA_TRY(store_.clienteling_.Apply(txn_, legal_entity, record));
   KASSA_TRY_ASSIGN(const Bytes body, store_.SealChange(txn_, record));
-  return AppendChange(ChangeValue(model::Change::Kind::kClienteling, legal_entity, body));
+  return AppendChange(ChangeValue(model::Change::Kind::kClienteling, legal_entity, body)).status();
 }
 
 Result<std::optional<model::BookEntry>> LmdbChainTxn::FindBook(std::string_view legal_entity, std::string_view owner) {
@@ -1007,14 +1036,15 @@ Result<ErasureRecord> LmdbChainTxn::EraseCustomer(const model::LocalId& id, std:
   if (before) return *before;
   KASSA_TRY(store_.tables_.Erase(txn_, id).status());
   KASSA_TRY(store_.clienteling_.EraseCustomer(txn_, legal_entity, id).status());
+  KASSA_TRY(Supersede(id, 0));  // its upserts leave the log: only the erasure travels
   if (auto owner = txn_.Get(store_.owners_, IdKey(id)); !owner.ok()) {
     if (owner.status().code() != StatusCode::kNotFound) return owner.status();
     // Never held here: the legal entity it would have had.
     KASSA_TRY(txn_.Put(store_.owners_, IdKey(id), AsBytes(legal_entity)));
   }
-  KASSA_TRY(AppendChange(ChangeValue(model::Change::Kind::kCustomerErased, legal_entity, IdKey(id))));
-  KASSA_TRY_ASSIGN(const ByteView head, txn_.Get(store_.meta_, AsBytes(kChangeSeqKey)));
-  const ErasureRecord record{id, std::string(legal_entity), FromBe64(head), at_ms, std::string(who)};
+  KASSA_TRY_ASSIGN(const std::uint64_t erased,
+                   AppendChange(ChangeValue(model::Change::Kind::kCustomerErased, legal_entity, IdKey(id))));
+  const ErasureRecord record{id, std::string(legal_entity), erased, at_ms, std::string(who)};
   const Key8 seq = Be64(record.seq);
   KASSA_TRY(txn_.Put(store_.admin_, ErasureKey(id), seq));
   KASSA_TRY(txn_.Put(store_.admin_, ErasureListKey(record.seq),

@@ -154,6 +154,7 @@ class PgChainTxn final : public ChainTxn {
     std::optional<model::Customer> customer;
     std::optional<std::string> owner;  // its legal entity (kept after an erasure)
     bool in_database = false;          // a row of it is in the database (not only waiting)
+    std::optional<std::uint64_t> latest;  // its newest upsert in the change log
   };
   // Loads what the database holds of `ids` (owner, record, key) into known_.
   Status LoadCustomers(const std::vector<model::LocalId>& ids);
@@ -675,7 +676,7 @@ Status PgChainTxn::LoadCustomers(const std::vector<model::LocalId>& ids) {
     known_.try_emplace(id);  // absent unless found below
   }
   KASSA_TRY_ASSIGN(const PgRows rows,
-                   store_.db().Exec("SELECT o.customer_id, o.legal_entity, c.record, k.wrapped FROM owners o "
+                   store_.db().Exec("SELECT o.customer_id, o.legal_entity, c.record, k.wrapped, c.change_seq FROM owners o "
                                     "LEFT JOIN customers c ON c.id = o.customer_id "
                                     "LEFT JOIN customer_keys k ON k.customer_id = o.customer_id "
                                     "WHERE o.customer_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
@@ -694,6 +695,7 @@ Status PgChainTxn::LoadCustomers(const std::vector<model::LocalId>& ids) {
     if (rows.IsNull(r, 2)) continue;
     KASSA_TRY_ASSIGN(known.customer, store_.UnsealCustomer(id, rows.Bytes(r, 2)));
     known.in_database = known.customer.has_value();
+    if (!rows.IsNull(r, 4)) known.latest = static_cast<std::uint64_t>(rows.Int(r, 4));
   }
   // Never heard of: no key either (keys are made with records).
   for (const auto& id : ids) {
@@ -875,9 +877,14 @@ Status PgChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_
   const Known before = *known;
   KASSA_TRY(Stage(c, before.in_database, !before.owner.has_value(), legal_entity));
   if (!before.customer) pending_.Count(1, 0);
+  KASSA_TRY_ASSIGN(const std::uint64_t seq, AppendChange(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id, nullptr));
+  // The log is compacted: the customer's previous upsert goes (the new one
+  // sends it as it is now to every terminal behind it).
+  if (before.latest) pending_.DropChange(*before.latest);
+  pending_.SetChangeSeq(c.id, seq);
   known_[c.id] = Known{c, before.owner ? before.owner : std::optional<std::string>(std::string(legal_entity)),
-                       before.in_database};
-  return AppendChange(model::Change::Kind::kCustomerUpsert, legal_entity, &c.id, nullptr).status();
+                       before.in_database, seq};
+  return Status::Ok();
 }
 
 Status PgChainTxn::AppendStoreConfigChange(std::string_view store_id) {
@@ -1084,6 +1091,9 @@ Result<ErasureRecord> PgChainTxn::EraseCustomer(const model::LocalId& id, std::s
   const PgParam le = PgParam::Text(legal_entity);
   // The key first: nothing sealed under it opens from this commit on.
   KASSA_TRY(store_.keys().Shred(db, id));
+  // Its upsert leaves the log: only the erasure travels.
+  KASSA_TRY(db.Exec("DELETE FROM changes WHERE seq = (SELECT change_seq FROM customers WHERE id = $1)", {IdParam(id)})
+                .status());
   KASSA_TRY_ASSIGN(const PgRows gone, db.Exec("DELETE FROM customers WHERE id = $1", {IdParam(id)}));
   pending_.Count(-static_cast<std::int64_t>(gone.affected()), 0);
   for (const char* table : {"book_entries", "timeline", "measures", "consents"}) {
@@ -1103,6 +1113,7 @@ Result<ErasureRecord> PgChainTxn::EraseCustomer(const model::LocalId& id, std::s
   Known& known = known_[id];
   known.customer.reset();
   known.in_database = false;
+  known.latest.reset();
   if (!known.owner) known.owner = std::string(legal_entity);
   erasures_[id] = record;
   return record;
@@ -1197,6 +1208,8 @@ class PgCopySink final : public ChainCopySink {
       KASSA_TRY(txn_.Flush());
       KASSA_TRY(db().Script(
           "UPDATE counters SET value = (SELECT count(*) FROM customers) WHERE name = 'customers';"
+          "UPDATE customers c SET change_seq = m.seq FROM (SELECT customer_id, max(seq) AS seq FROM changes "
+          "WHERE kind = 1 GROUP BY customer_id) m WHERE c.id = m.customer_id;"
           "UPDATE counters SET value = (SELECT count(*) FROM operations) WHERE name = 'operations';"
           "SELECT setval('access_seq', coalesce((SELECT max(seq) FROM access_events WHERE origin = 'H'), 0) + 1, false);"
           "SELECT setval(pg_get_serial_sequence('admin_audit', 'seq'), "

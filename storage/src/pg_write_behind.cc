@@ -63,17 +63,16 @@ void PgWriteBehind::Outcome(const model::LocalId& op_id, Bytes sealed, bool repl
 
 void PgWriteBehind::Change(std::uint64_t seq, model::Change::Kind kind, std::string_view scope,
                            const model::LocalId* customer, const Bytes* body) {
-  changes_.Row(5).Int64(static_cast<std::int64_t>(seq)).Int16(static_cast<std::int64_t>(kind)).Text(scope);
-  if (customer != nullptr) {
-    changes_.Bytes(IdBytes(*customer));
-  } else {
-    changes_.Null();
-  }
-  if (body != nullptr) {
-    changes_.Bytes(*body);
-  } else {
-    changes_.Null();
-  }
+  changes_[seq] = ChangeRow{kind, std::string(scope), customer ? std::optional<model::LocalId>(*customer) : std::nullopt,
+                            body ? std::optional<Bytes>(*body) : std::nullopt};
+}
+
+void PgWriteBehind::DropChange(std::uint64_t seq) {
+  if (changes_.erase(seq) == 0) dropped_changes_.push_back(seq);
+}
+
+void PgWriteBehind::SetChangeSeq(const model::LocalId& id, std::uint64_t seq) {
+  if (auto it = customers_.find(id); it != customers_.end()) it->second.change_seq = seq;
 }
 
 void PgWriteBehind::Access(const model::AccessEvent& e) {
@@ -102,7 +101,7 @@ void PgWriteBehind::Count(std::int64_t customers, std::int64_t operations) {
 
 bool PgWriteBehind::empty() const {
   return owners_.empty() && customers_.empty() && outcomes_.rows() == 0 && replaced_outcomes_.empty() &&
-         changes_.rows() == 0 && access_.empty() && access_numbered_.rows() == 0 && terminals_.empty() &&
+         changes_.empty() && dropped_changes_.empty() && access_.empty() && access_numbered_.rows() == 0 && terminals_.empty() &&
          counters_.empty() && customers_added_ == 0 && operations_added_ == 0;
 }
 
@@ -122,10 +121,16 @@ Status PgWriteBehind::Flush(PgConn& db) {
         upserts.push_back(IdParam(id));
         upserts.push_back(PgParam::Bytea(c.sealed));
         upserts.push_back(c.account_tag ? PgParam::Bytea(*c.account_tag) : PgParam::Null());
+        upserts.push_back(c.change_seq ? PgParam::Int(static_cast<std::int64_t>(*c.change_seq)) : PgParam::Null());
       } else {
-        fresh.Row(3).Bytes(IdBytes(id)).Bytes(c.sealed);
+        fresh.Row(4).Bytes(IdBytes(id)).Bytes(c.sealed);
         if (c.account_tag) {
           fresh.Bytes(*c.account_tag);
+        } else {
+          fresh.Null();
+        }
+        if (c.change_seq) {
+          fresh.Int64(static_cast<std::int64_t>(*c.change_seq));
         } else {
           fresh.Null();
         }
@@ -156,11 +161,12 @@ Status PgWriteBehind::Flush(PgConn& db) {
                         "(SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
                         {list})
                     .status());
-      KASSA_TRY(db.InsertRows("INSERT INTO customers (id, record, account_tag)",
-                              "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, account_tag = EXCLUDED.account_tag",
-                              3, upserts));
+      KASSA_TRY(db.InsertRows("INSERT INTO customers (id, record, account_tag, change_seq)",
+                              "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, account_tag = EXCLUDED.account_tag, "
+                              "change_seq = EXCLUDED.change_seq",
+                              4, upserts));
     }
-    KASSA_TRY(db.Copy("customers (id, record, account_tag)", fresh));
+    KASSA_TRY(db.Copy("customers (id, record, account_tag, change_seq)", fresh));
     KASSA_TRY(db.Copy("loyalty_cards (card_tag, customer_id)", cards));
     KASSA_TRY(db.Copy("search_terms (kind, term, customer_id, field, detail)", terms));
   }
@@ -169,7 +175,29 @@ Status PgWriteBehind::Flush(PgConn& db) {
     KASSA_TRY(db.InsertRows("INSERT INTO operations (op_id, outcome)",
                             "ON CONFLICT (op_id) DO UPDATE SET outcome = EXCLUDED.outcome", 2, replaced_outcomes_));
   }
-  KASSA_TRY(db.Copy("changes (seq, kind, scope, customer_id, body)", changes_));
+  if (!dropped_changes_.empty()) {
+    std::string list;
+    for (const std::uint64_t seq : dropped_changes_) list += (list.empty() ? "" : ",") + std::to_string(seq);
+    KASSA_TRY(db.Exec("DELETE FROM changes WHERE seq = ANY (string_to_array($1, ',')::bigint[])", {PgParam::Text(list)})
+                  .status());
+  }
+  if (!changes_.empty()) {
+    PgCopyRows rows;
+    for (const auto& [seq, c] : changes_) {
+      rows.Row(5).Int64(static_cast<std::int64_t>(seq)).Int16(static_cast<std::int64_t>(c.kind)).Text(c.scope);
+      if (c.customer) {
+        rows.Bytes(IdBytes(*c.customer));
+      } else {
+        rows.Null();
+      }
+      if (c.body) {
+        rows.Bytes(*c.body);
+      } else {
+        rows.Null();
+      }
+    }
+    KASSA_TRY(db.Copy("changes (seq, kind, scope, customer_id, body)", rows));
+  }
   if (!access_.empty()) {
     KASSA_TRY(db.InsertRows("INSERT INTO access_events (customer_id, at_ms, terminal_id, origin, action, actor, seq)",
                             "ON CONFLICT DO NOTHING", 7, access_));

@@ -48,6 +48,7 @@ struct PgCustomerRow {
   std::vector<Bytes> card_tags;  // distinct
   std::vector<PgTerm> terms;
   bool replaces = false;  // the database holds an earlier row of it (its terms and cards go first)
+  std::optional<std::uint64_t> change_seq;  // its newest upsert in the change log
 };
 
 class PgWriteBehind {
@@ -61,6 +62,11 @@ class PgWriteBehind {
   void Outcome(const model::LocalId& op_id, Bytes sealed, bool replaces);
   void Change(std::uint64_t seq, model::Change::Kind kind, std::string_view scope,
               const model::LocalId* customer, const Bytes* body);
+  // Change `seq` is superseded (a customer's older upsert): dropped when it
+  // waits here, deleted from the log otherwise.
+  void DropChange(std::uint64_t seq);
+  // The newest upsert of customer `id` (put in this transaction) is `seq`.
+  void SetChangeSeq(const model::LocalId& id, std::uint64_t seq);
   // `event.seq` 0: numbered by the database's access_seq.
   void Access(const model::AccessEvent& event);
   void Terminal(const TerminalRecord& terminal);
@@ -81,7 +87,14 @@ class PgWriteBehind {
   std::map<Bytes, model::LocalId> tags_;  // unique tags claimed in this transaction
   PgCopyRows outcomes_;               // new ones
   std::vector<PgParam> replaced_outcomes_;  // 2 a row
-  PgCopyRows changes_;
+  struct ChangeRow {
+    model::Change::Kind kind;
+    std::string scope;
+    std::optional<model::LocalId> customer;
+    std::optional<Bytes> body;
+  };
+  std::map<std::uint64_t, ChangeRow> changes_;
+  std::vector<std::uint64_t> dropped_changes_;  // in the database, superseded
   std::vector<PgParam> access_;       // 7 a row: a terminal's, stored once however often sent
   PgCopyRows access_numbered_;        // numbered by access_seq
   std::map<std::string, TerminalRecord> terminals_;

@@ -558,6 +558,61 @@ TEST_P(RegistryTest, APublishedConsentTextIsKeptWordForWord) {
             nullptr);
 }
 
+// Issue 17: the change log is compacted. A customer changed a hundred times
+// is distributed once (as it is now) to a terminal that catches up, from the
+// start or from anywhere in between; an erased one only as its erasure.
+TEST_P(RegistryTest, TheLogKeepsACustomersNewestUpsertOnly) {
+  model::Operation create = Create("Hundred");
+  const auto created = Apply({create})[0];
+  ASSERT_TRUE(created.applied());
+  std::uint64_t scanned = 0;
+  const auto before_edits = registry_->ChangesFor("LON-01", 0, 1000, scanned);
+  ASSERT_TRUE(before_edits.ok());
+  const std::uint64_t midway_cursor = before_edits->back().seq;
+  std::uint32_t version = 1;
+  for (int i = 0; i < 100; ++i) {
+    model::Operation edit = create;
+    edit.op_id = *model::LocalId::Generate();
+    edit.kind = model::OperationKind::kUpdateCustomer;
+    edit.base_version = version;
+    edit.customer.last_name = "Hundred" + std::string(1, static_cast<char>('a' + i % 26));
+    edit.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName)};
+    std::vector<model::Operation> batch{edit};
+    if (i % 10 == 0) batch.push_back(Create("Other" + std::string(1, static_cast<char>('a' + i / 10))));
+    const auto acks = Apply(batch);
+    ASSERT_TRUE(acks[0].applied()) << acks[0].reason;
+    version = acks[0].version;
+  }
+  ASSERT_EQ(version, 101u);
+  const auto upserts_of = [&](std::uint64_t after) {
+    std::vector<model::Change> of_it;
+    std::uint64_t to = 0;
+    auto changes = registry_->ChangesFor("LON-01", after, 1000, to);
+    EXPECT_TRUE(changes.ok());
+    for (const auto& c : *changes) {
+      if (c.kind == model::Change::Kind::kCustomerUpsert && c.customer.id == create.customer.id) of_it.push_back(c);
+    }
+    return of_it;
+  };
+  const auto fresh = upserts_of(0);  // a new terminal
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0].customer.version, 101u);
+  EXPECT_EQ(upserts_of(midway_cursor).size(), 1u);  // a terminal that saw the creation, then went offline
+  // 1 creation + 10 others + 1 store configuration: the hundred edits left one entry.
+  std::uint64_t to = 0;
+  EXPECT_LE(registry_->ChangesFor("LON-01", 0, 1000, to)->size(), 13u);
+  Reopen(std::nullopt);  // kept compacted across a restart
+  EXPECT_EQ(upserts_of(0).size(), 1u);
+  ASSERT_TRUE(registry_->Erase(create.customer.id, std::nullopt, "it-riga").ok());
+  EXPECT_TRUE(upserts_of(0).empty());
+  auto after_erasure = registry_->ChangesFor("LON-01", 0, 1000, to);
+  EXPECT_EQ(std::count_if(after_erasure->begin(), after_erasure->end(),
+                          [&](const model::Change& c) {
+                            return c.kind == model::Change::Kind::kCustomerErased && c.erased == create.customer.id;
+                          }),
+            1);
+}
+
 TEST_P(RegistryTest, UnknownStoreCannotSayHello) {
   auto r = registry_->Hello({"T9", "NOWHERE", model::kLinkProtocolVersion, 0});
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

@@ -701,6 +701,48 @@ class BackupTest(LinkTestCase):
               % ("pg_dump/pg_restore" if hq.database else "kassa-hq backup", hq.status()["customers"] - 1,
                  b.get(later["id"])[1]["account"]), flush=True)
 
+
+class CompactionTest(LinkTestCase):
+    """The change log is compacted (issue 17): a customer edited a hundred
+    times while a terminal is offline, and a terminal enrolled afterwards,
+    both end identical to the terminal that was online all along."""
+
+    def test_a_hundred_edits_reach_an_offline_and_a_new_terminal_as_the_customer_is_now(self):
+        hq = self.hq().start()
+        a = self.terminal("A", hq.link_port).start()
+        b = self.terminal("B", hq.link_port).start()
+        code, c = a.create("Compacted", "Hundred")
+        self.assertEqual(code, 201, c)
+        wait_for(lambda: a.drained() and b.get(c["id"])[0] == 200, 30, "B to receive the customer")
+        b.stop()  # offline while the customer changes a hundred times
+        version = a.get(c["id"])[1]["version"]
+        for i in range(100):
+            code, edited = a.http("PATCH", "/v1/customers/" + c["id"],
+                                  {"last_name": "Hundred" + letters(i), "version": version})
+            self.assertEqual(code, 200, edited)
+            version = edited["version"]
+        others = []
+        for i in range(5):
+            code, o = a.create("Compacted", "Other" + letters(i))
+            self.assertEqual(code, 201, o)
+            others.append(o["id"])
+        wait_for(a.drained, 60, "A to drain its edits")
+        head = hq.status()["head_cursor"]
+        b.start()
+        fresh = self.terminal("C", hq.link_port).start()
+        final = a.get(c["id"])[1]
+        for t in (b, fresh):
+            wait_for(lambda: t.sync()["distribution_cursor"] >= head, 60, "%s to catch up" % t.name)
+            got = t.get(c["id"])[1]
+            self.assertEqual((got["last_name"], got["version"], got["account"]),
+                             (final["last_name"], final["version"], final["account"]))
+            for oid in others:
+                self.assertEqual(t.get(oid)[1]["account"], a.get(oid)[1]["account"])
+            self.assertEqual(t.http("GET", "/v1/status")[1]["customers"], a.http("GET", "/v1/status")[1]["customers"])
+        print("\n[issue 17, acceptance 3] 100 edits of one customer (log head at change %d): the terminal offline "
+              "meanwhile and a new one hold it at version %d, as the online one does" % (head, final["version"]),
+              flush=True)
+
 class FaultProxy:
     """A TCP proxy that understands the link's frames (12-byte header:
     magic, type, flags, length, CRC) and duplicates, delays, reorders or cuts

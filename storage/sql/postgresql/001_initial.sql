@@ -56,7 +56,10 @@ CREATE TABLE customers (
   record      bytea NOT NULL,          -- sealed nanopb Customer
   -- HMAC-SHA-256 of the account number under the index key (NULL while
   -- pending): unique account numbers without keeping them in clear.
-  account_tag bytea UNIQUE
+  account_tag bytea UNIQUE,
+  -- Its newest upsert in the change log: the log is compacted, a
+  -- customer's earlier upserts deleted as a newer one is appended.
+  change_seq  bigint
 );
 
 -- Loyalty cards, unique chain-wide (same tag scheme).
