@@ -17,11 +17,14 @@
 // disk drifts more between phases than TLS costs.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]
-//            [--plaintext-store] [--database CONNINFO]
+//            [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K]]
 // The store is sealed at rest as kassa-hq's always is; --plaintext-store
 // opens it unsealed, to measure what sealing costs. --database runs
 // headquarters on PostgreSQL instead: each measurement in a new schema of
 // that database (its role must be allowed to create schemas), dropped after.
+// --fanout N measures distribution instead: N terminals of one legal entity
+// following the log while one more creates K customers (20) one at a time;
+// from each create to its arrival at every terminal, and the process's memory.
 
 #include <openssl/ssl.h>
 
@@ -34,6 +37,7 @@
 #include <functional>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -85,6 +89,8 @@ struct Options {
   bool plaintext_store = false;  // the store unsealed: sealing's cost, compared by hand
   std::string json_path;
   std::string database;  // PostgreSQL instead of LMDB
+  int fanout = 0;        // --fanout N: the distribution measurement instead, N listening terminals
+  int fanout_creates = 20;
 };
 
 #ifdef KASSA_BENCH_POSTGRES
@@ -408,6 +414,184 @@ std::string Json(const Figures& f) {
   return out.str();
 }
 
+
+// Distribution fan-out (issue 17): `o.fanout` terminals of one legal
+// entity connected and following the log (acknowledging every frame, as
+// kassad does), one more creating customers in real time one after the
+// other; for each customer, how long after its create was sent each
+// listener had it. Plaintext link: the figure is headquarters' reading and
+// sending, not TLS (measured apart above).
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& io, int id, std::map<m::LocalId, std::vector<Clock::time_point>>& arrivals)
+      : io_(io), terminal_("L" + std::to_string(id)), arrivals_(arrivals) {}
+  void Start(const asio::ip::tcp::endpoint& hq, std::uint64_t cursor, std::function<void()> ready) {
+    auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
+    socket->async_connect(hq, [self = shared_from_this(), socket, cursor, ready](boost::system::error_code ec) {
+      if (ec) {
+        std::fprintf(stderr, "listener: connect: %s\n", ec.message().c_str());
+        std::exit(1);
+      }
+      self->conn_ = std::make_shared<kassa::link::FrameConnection>(kassa::link::LinkSocket(std::move(*socket)),
+                                                                    BenchLink(), kassa::proto_codec::LinkControlPayloads());
+      self->conn_->Start([self, ready](FrameType t, kassa::ByteView p) { self->OnFrame(t, p, ready); },
+                         [self](const kassa::Status& why) {
+                           if (!self->stopping_) {
+                             std::fprintf(stderr, "listener %s: link closed: %s\n", self->terminal_.c_str(), why.detail());
+                             std::exit(1);
+                           }
+                         });
+      const m::Hello hello{self->terminal_, "BENCH-01", m::kLinkProtocolVersion, cursor};
+      self->conn_->Send(FrameType::kHello, *kassa::proto_codec::EncodeHello(hello));
+    });
+  }
+  void Stop() {
+    stopping_ = true;
+    if (conn_) conn_->Close(kassa::Status(kassa::StatusCode::kCancelled, "done"));
+  }
+
+ private:
+  void OnFrame(FrameType type, kassa::ByteView payload, const std::function<void()>& ready) {
+    if (type == FrameType::kWelcome) return ready();
+    if (type != FrameType::kDistribution) return;
+    const auto now = Clock::now();
+    auto changes = kassa::proto_codec::DecodeDistribution(payload);
+    if (!changes.ok() || changes->empty()) return;
+    for (const auto& c : *changes) {
+      if (c.kind == m::Change::Kind::kCustomerUpsert) arrivals_[c.customer.id].push_back(now);
+    }
+    conn_->Send(FrameType::kDistributionAck, *kassa::proto_codec::EncodeDistributionAck(changes->back().seq));
+  }
+  asio::io_context& io_;
+  std::string terminal_;
+  std::map<m::LocalId, std::vector<Clock::time_point>>& arrivals_;
+  std::shared_ptr<kassa::link::FrameConnection> conn_;
+  bool stopping_ = false;
+};
+
+long ProcessKiB(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return 0;
+}
+
+int FanOut(const Options& o, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  kassa::SystemClock clock;
+  auto file = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
+  if (!file.ok()) std::exit(1);
+  std::shared_ptr<kassa::crypto::KeyStore> keys = std::move(*file);
+  std::filesystem::create_directories(dir / "fanout");
+  auto [store, drop_store] = FreshStore(o, dir / "fanout", keys);
+  auto registry = kassa::hq::Registry::Open(*store, clock, BenchChain());
+  if (!registry.ok()) std::exit(1);
+  asio::io_context hq_io(1);
+  kassa::hq::LinkServerOptions server_options;
+  server_options.connection = BenchLink();
+  server_options.max_unauthenticated_per_source = server_options.max_unauthenticated = 8192;
+  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
+  if (!server.ok()) std::exit(1);
+  auto guard = asio::make_work_guard(hq_io);
+  std::thread hq_thread([&] { hq_io.run(); });
+  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
+  const long rss_before = ProcessKiB("VmRSS:");
+
+  asio::io_context io(1);
+  std::map<m::LocalId, std::vector<Clock::time_point>> arrivals;
+  std::map<m::LocalId, Clock::time_point> sent;
+  std::vector<std::shared_ptr<Listener>> listeners;
+  const std::uint64_t head = store->Stats()->head_seq;  // read before the link thread uses the store
+  int ready = 0;
+  std::shared_ptr<kassa::link::FrameConnection> writer;
+  std::mt19937 rng(7);
+  int created = 0;
+  asio::steady_timer pace(io);
+  std::function<void()> create_next = [&] {
+    if (created == o.fanout_creates) {
+      pace.expires_after(std::chrono::seconds(3));  // the last one's deliveries
+      pace.async_wait([&](boost::system::error_code) {
+        for (auto& l : listeners) l->Stop();
+        writer->Close(kassa::Status(kassa::StatusCode::kCancelled, "done"));
+      });
+      return;
+    }
+    m::Operation op = NewCreate(0, created, rng);
+    op.terminal_id = "W0";
+    sent[op.customer.id] = Clock::now();
+    writer->Send(FrameType::kRealtimeRequest,
+                 *kassa::proto_codec::EncodeRealtimeRequest({static_cast<std::uint32_t>(created), op}));
+    ++created;
+  };
+  const auto start_writer = [&] {
+    auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+    socket->async_connect(hq, [&, socket](boost::system::error_code ec) {
+      if (ec) std::exit(1);
+      writer = std::make_shared<kassa::link::FrameConnection>(kassa::link::LinkSocket(std::move(*socket)), BenchLink(),
+                                                              kassa::proto_codec::LinkControlPayloads());
+      writer->Start(
+          [&](FrameType t, kassa::ByteView) {
+            if (t == FrameType::kWelcome || t == FrameType::kRealtimeReply) {
+              // One create every 250 ms: each customer's deliveries apart from the next one's.
+              pace.expires_after(std::chrono::milliseconds(t == FrameType::kWelcome ? 0 : 250));
+              pace.async_wait([&](boost::system::error_code e) {
+                if (!e) create_next();
+              });
+            }
+          },
+          [](const kassa::Status&) {});
+      writer->Send(FrameType::kHello,
+                   *kassa::proto_codec::EncodeHello({"W0", "BENCH-01", m::kLinkProtocolVersion, ~std::uint64_t{0} >> 1}));
+    });
+  };
+  const auto connected_at = Clock::now();
+  for (int i = 0; i < o.fanout; ++i) {
+    listeners.push_back(std::make_shared<Listener>(io, i, arrivals));
+    listeners.back()->Start(hq, head, [&] {
+      if (++ready == o.fanout) {
+        std::printf("%d terminals connected in %.1f s\n", o.fanout,
+                    std::chrono::duration<double>(Clock::now() - connected_at).count());
+        start_writer();
+      }
+    });
+  }
+  io.run();
+  const long rss_connected = ProcessKiB("VmHWM:");
+  asio::post(hq_io, [&] { (*server)->Stop(); });
+  guard.reset();
+  hq_io.stop();
+  hq_thread.join();
+  registry->reset();
+  store.reset();
+  drop_store();
+
+  std::vector<double> all, worst_per_customer;
+  std::size_t missing = 0;
+  for (const auto& [id, at] : sent) {
+    const auto& got = arrivals[id];
+    missing += static_cast<std::size_t>(o.fanout) - std::min<std::size_t>(got.size(), static_cast<std::size_t>(o.fanout));
+    double worst = 0;
+    for (const auto& t : got) {
+      const double ms = std::chrono::duration<double, std::milli>(t - at).count();
+      all.push_back(ms);
+      worst = std::max(worst, ms);
+    }
+    worst_per_customer.push_back(worst);
+  }
+  std::printf("distribution fan-out, %s, %d terminals of one legal entity, %d customers created one at a time:\n",
+              o.database.empty() ? "LMDB" : "PostgreSQL", o.fanout, o.fanout_creates);
+  std::printf("  delivered %zu of %zu; from create to each terminal: p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+              "(goal: p99 at most 2,000 ms)\n",
+              all.size(), sent.size() * static_cast<std::size_t>(o.fanout), Percentile(all, 0.5), Percentile(all, 0.99),
+              all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()));
+  std::printf("  process memory (headquarters and the simulated terminals together): %.0f MB before connecting, "
+              "%.0f MB peak (goal for headquarters: at most 256 MB)\n",
+              static_cast<double>(rss_before) / 1024, static_cast<double>(rss_connected) / 1024);
+  return missing == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -440,8 +624,12 @@ int main(int argc, char** argv) {
       o.plaintext_store = true;
     } else if (arg == "--database") {
       o.database = next();
+    } else if (arg == "--fanout") {
+      o.fanout = std::stoi(next());
+    } else if (arg == "--fanout-creates") {
+      o.fanout_creates = std::stoi(next());
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store] [--database CONNINFO]\n",
+      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K]]\n",
                    argv[0]);
       return 2;
     }
@@ -449,6 +637,12 @@ int main(int argc, char** argv) {
   kassa::SetLogLevel(kassa::LogLevel::kWarning);
   const auto dir = std::filesystem::temp_directory_path() / ("kassa-bench-hq-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
+  if (o.fanout > 0) {
+    const int rc = FanOut(o, dir);
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(dir.string() + ".key");
+    return rc;
+  }
   BenchPki pki(dir / "pki");
   std::vector<std::pair<Figures, Figures>> rounds;  // (plaintext, TLS), alternating
   for (int r = 0; r < o.rounds; ++r) {

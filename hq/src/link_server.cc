@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <list>
+#include <chrono>
 #include <map>
 #include <optional>
 
@@ -79,7 +80,16 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   std::size_t Terminals() const;
   void Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime, std::uint32_t request_id);
   void Flush();
+  // The log has new changes: every session that is up to date pumps.
   void WakeAll();
+
+  // Registry::ChangesFor, remembered until the log changes: the sessions of
+  // one store at one cursor (every terminal of a store, woken together by a
+  // commit) share one read of the store. Forgotten at every commit here and
+  // every ChangesAppended(), and after kMemoAge whatever happened.
+  Result<std::vector<model::Change>> ChangesFor(const std::string& store_id, std::uint64_t after,
+                                                std::uint64_t& scanned_to);
+  void ForgetChanges() { memo.clear(); }
 
   tcp::acceptor acceptor;
   Registry& registry;
@@ -90,6 +100,14 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   std::vector<Pending> pending;   // who waits for each batch
   bool flush_posted = false;
   bool stopped = false;
+  struct Memo {
+    std::vector<model::Change> changes;
+    std::uint64_t scanned_to = 0;
+  };
+  std::map<std::pair<std::string, std::uint64_t>, Memo> memo;
+  std::chrono::steady_clock::time_point memo_since;
+  static constexpr auto kMemoAge = std::chrono::milliseconds(500);
+  static constexpr std::size_t kMemoEntries = 256;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -151,7 +169,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!server || !ready() || distribution_in_flight_ || wipe_ordered_ms_ != 0) return;
     for (int scan = 0; scan < kMaxScansPerPump; ++scan) {
       std::uint64_t scanned_to = sent_upto_;
-      auto changes = server->registry.ChangesFor(store_id_, sent_upto_, model::kMaxDistributionChanges, scanned_to);
+      auto changes = server->ChangesFor(store_id_, sent_upto_, scanned_to);
       if (!changes.ok()) {
         KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << changes.status().detail();
         return Close(changes.status());
@@ -514,6 +532,7 @@ void LinkServer::Impl::Flush() {
     asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->Flush(); });
   }
   auto acks = registry.Apply(group);
+  ForgetChanges();  // the log may have grown (even when the commit failed: nothing is kept)
   if (!acks.ok()) {
     // Nothing was applied: drop the connections so their terminals resend.
     KASSA_LOG(kError) << "applying " << group.size() << " batch(es) failed: " << acks.status().detail();
@@ -532,6 +551,23 @@ void LinkServer::Impl::Flush() {
     }
   }
   WakeAll();
+}
+
+Result<std::vector<model::Change>> LinkServer::Impl::ChangesFor(const std::string& store_id, std::uint64_t after,
+                                                                std::uint64_t& scanned_to) {
+  const auto now = std::chrono::steady_clock::now();
+  if (memo.empty() || now - memo_since > kMemoAge || memo.size() >= kMemoEntries) {
+    memo.clear();
+    memo_since = now;
+  }
+  const auto key = std::make_pair(store_id, after);
+  if (const auto it = memo.find(key); it != memo.end()) {
+    scanned_to = it->second.scanned_to;
+    return it->second.changes;
+  }
+  KASSA_TRY_ASSIGN(auto changes, registry.ChangesFor(store_id, after, model::kMaxDistributionChanges, scanned_to));
+  memo[key] = Memo{changes, scanned_to};
+  return changes;
 }
 
 void LinkServer::Impl::WakeAll() {
@@ -562,7 +598,10 @@ std::vector<std::string> LinkServer::ConnectedTerminals() const {
   return out;
 }
 
-void LinkServer::ChangesAppended() { impl_->WakeAll(); }
+void LinkServer::ChangesAppended() {
+  impl_->ForgetChanges();
+  impl_->WakeAll();
+}
 
 void LinkServer::Reconnect(std::string_view terminal_id) {
   for (auto& weak : impl_->sessions) {
