@@ -164,16 +164,7 @@ Result<std::size_t> ClientelingTables::EraseCustomer(WriteTxn& txn, std::string_
 Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const model::ClientelingRecord& r) const {
   if (r.config) return Put(txn, Prefix('C', scope), r);
   if (r.op) {
-    // A PIN hash outside the accepted cost (crypto::CheckPinHashFormat: a
-    // 30,000,000-round hash would stall every sign-in) is refused: the
-    // operator's record stays as it was.
-    if (!r.op->pin_hash.empty()) {
-      if (const Status s = crypto::CheckPinHashFormat(r.op->pin_hash); !s.ok()) {
-        KASSA_LOG(kError) << "clienteling: refused operator " << r.op->worker_id << "'s PIN hash (" << s.detail()
-                          << "); the record stored before is kept";
-        return Status::Ok();
-      }
-    }
+    if (!AcceptsOperator(*r.op)) return Status::Ok();
     return Put(txn, Prefix('O', scope) + r.op->worker_id, r);
   }
   if (r.measures) {
@@ -199,9 +190,26 @@ Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const mod
     const Status del = txn.Del(dbi_, AsBytes(key));
     if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
   }
-  // The book's header: created with the first entry, numbered once headquarters has.
-  KASSA_TRY_ASSIGN(auto header, Book(txn, scope, e.owner));
-  if (header && (!header->book_number.empty() || e.book_number.empty())) return Status::Ok();
+  KASSA_TRY_ASSIGN(const auto header, Book(txn, scope, e.owner));
+  const auto next = BookHeaderAfter(header, e);
+  return next ? Put(txn, Prefix('H', scope) + e.owner, *next) : Status::Ok();
+}
+
+bool ClientelingTables::AcceptsOperator(const model::Operator& op) {
+  // A PIN hash outside the accepted cost (crypto::CheckPinHashFormat: a
+  // 30,000,000-round hash would stall every sign-in) is refused: the
+  // operator's record stays as it was.
+  if (op.pin_hash.empty()) return true;
+  const Status s = crypto::CheckPinHashFormat(op.pin_hash);
+  if (s.ok()) return true;
+  KASSA_LOG(kError) << "clienteling: refused operator " << op.worker_id << "'s PIN hash (" << s.detail()
+                    << "); the record stored before is kept";
+  return false;
+}
+
+std::optional<model::ClientelingRecord> ClientelingTables::BookHeaderAfter(const std::optional<model::BookEntry>& header,
+                                                                          const model::BookEntry& e) {
+  if (header && (!header->book_number.empty() || e.book_number.empty())) return std::nullopt;
   model::BookEntry h;
   h.owner = e.owner;
   h.book_id = header && e.book_id.is_zero() ? header->book_id : e.book_id;
@@ -209,7 +217,7 @@ Status ClientelingTables::Apply(WriteTxn& txn, std::string_view scope, const mod
   h.changed_at_ms = e.changed_at_ms;
   model::ClientelingRecord hr;
   hr.book_entry = std::move(h);
-  return Put(txn, Prefix('H', scope) + e.owner, hr);
+  return hr;
 }
 
 Result<std::optional<model::ClientelingConfig>> ClientelingTables::Config(const ReadTxn& txn, std::string_view scope) const {

@@ -35,6 +35,15 @@ class ClientelingTables {
   // The customer a record is about, whose key seals it; null for the
   // store's own records (configuration, operators, book headers).
   static const model::LocalId* CustomerOf(const model::ClientelingRecord& r);
+  // The rules both kinds of store keep alike (headquarters on PostgreSQL too):
+  // whether operator `op`'s record is stored (a PIN hash outside the accepted
+  // cost is refused and logged: the stored record stays);
+  static bool AcceptsOperator(const model::Operator& op);
+  // the book header to store after entry `e` given the one stored (`header`;
+  // nullopt: none): created with the first entry, numbered once headquarters
+  // has. nullopt: the stored header stays.
+  static std::optional<model::ClientelingRecord> BookHeaderAfter(const std::optional<model::BookEntry>& header,
+                                                                const model::BookEntry& e);
   // Reads every record as `from` sealed it and writes it again as this
   // table's Sealing does.
   Status Reseal(WriteTxn& txn, const Sealing& from);

@@ -13,6 +13,7 @@
 // Private to kassa::storage.
 
 #include <cstdint>
+#include <string_view>
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
@@ -45,6 +46,10 @@ Result<Bytes> WrapKey(crypto::KeyStore& keys, ByteView name, const crypto::Secre
 Result<crypto::SecretKey> UnwrapKey(crypto::KeyStore& keys, ByteView name, ByteView wrapped);
 // The master key generation `wrapped` is under (0 when malformed).
 std::uint32_t WrappedGeneration(ByteView wrapped);
+
+// The names a store's own keys are wrapped under.
+inline constexpr std::string_view kIndexKeyName = "index";
+inline constexpr std::string_view kStoreKeyName = "store";
 
 // generation (4) | algorithm (1) | nonce | key | tag
 inline constexpr std::size_t kWrappedKeyBytes = 4 + crypto::kSealOverhead + crypto::SecretKey::kBytes;

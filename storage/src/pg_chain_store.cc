@@ -21,13 +21,13 @@
 
 #include "kassa/base/log.h"
 #include "kassa/crypto/aead.h"
-#include "kassa/crypto/pin_hash.h"
 #include "kassa/crypto/sha256.h"
 #include "kassa/proto_codec/codec.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/search/index.h"
 #include "kassa/storage/chain_store.h"
 #include "chain_copy.h"
+#include "clienteling_tables.h"
 #include "kassa_pg_schema.h"
 #include "pg_conn.h"
 #include "pg_keys.h"
@@ -551,11 +551,7 @@ class PgChainStore final : public ChainStore {
   // The customer a clienteling record is about, whose key seals it (null:
   // the legal entity's own records).
   static const model::LocalId* CustomerOfRecord(const model::ClientelingRecord& r) {
-    if (r.timeline_entry) return &r.timeline_entry->customer_id;
-    if (r.consent) return &r.consent->customer_id;
-    if (r.measures) return &r.measures->customer_id;
-    if (r.book_entry && !r.book_entry->customer_id.is_zero()) return &r.book_entry->customer_id;
-    return nullptr;
+    return ClientelingTables::CustomerOf(r);
   }
 
   static ErasureRecord ErasureAt(const PgRows& rows, int r) {
@@ -967,15 +963,7 @@ Status PgChainTxn::ApplyClienteling(std::string_view legal_entity, const model::
   if (r.config) {
     KASSA_TRY(StoreClienteling(store_, 'C', legal_entity, r));
   } else if (r.op) {
-    // The same rule as the terminal's (clienteling_tables.cc): a PIN hash
-    // outside the accepted cost is refused, the stored operator kept.
-    if (!r.op->pin_hash.empty()) {
-      if (const Status s = crypto::CheckPinHashFormat(r.op->pin_hash); !s.ok()) {
-        KASSA_LOG(kError) << "clienteling: refused operator " << r.op->worker_id << "'s PIN hash (" << s.detail()
-                          << "); the record stored before is kept";
-        return Status::Ok();
-      }
-    }
+    if (!ClientelingTables::AcceptsOperator(*r.op)) return Status::Ok();
     KASSA_TRY(StoreClienteling(store_, 'O', legal_entity, r));
   } else if (r.measures) {
     KASSA_TRY(StoreClienteling(store_, 'M', legal_entity, r));
@@ -998,17 +986,9 @@ Status PgChainTxn::ApplyClienteling(std::string_view legal_entity, const model::
                         {le, PgParam::Text(e.owner), IdParam(e.customer_id)})
                     .status());
     }
-    // The book's header: created with the first entry, numbered once headquarters has.
     KASSA_TRY_ASSIGN(const auto header, FindBook(legal_entity, e.owner));
-    if (!header || (header->book_number.empty() && !e.book_number.empty())) {
-      model::BookEntry h;
-      h.owner = e.owner;
-      h.book_id = header && e.book_id.is_zero() ? header->book_id : e.book_id;
-      h.book_number = e.book_number;
-      h.changed_at_ms = e.changed_at_ms;
-      model::ClientelingRecord hr;
-      hr.book_entry = std::move(h);
-      KASSA_TRY(StoreClienteling(store_, 'H', legal_entity, hr));
+    if (const auto next = ClientelingTables::BookHeaderAfter(header, e)) {
+      KASSA_TRY(StoreClienteling(store_, 'H', legal_entity, *next));
     }
   } else {
     return Status(StatusCode::kInvalidArgument, "clienteling: an empty record");

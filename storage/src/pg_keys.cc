@@ -8,8 +8,6 @@
 namespace kassa::storage {
 namespace {
 
-constexpr std::string_view kIndexKeyName = "index";
-constexpr std::string_view kStoreKeyName = "store";
 constexpr std::string_view kTagLabel = "kassa unique tag";
 
 ByteView IdBytes(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }

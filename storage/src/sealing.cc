@@ -9,8 +9,6 @@
 namespace kassa::storage {
 namespace {
 
-constexpr std::string_view kIndexKeyName = "index";
-constexpr std::string_view kStoreKeyName = "store";
 constexpr std::string_view kSlotsName = "slots";
 
 
