@@ -17,14 +17,16 @@
 // disk drifts more between phases than TLS costs.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]
-//            [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K]]
+//            [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K] [--fanout-plaintext]]
 // The store is sealed at rest as kassa-hq's always is; --plaintext-store
 // opens it unsealed, to measure what sealing costs. --database runs
 // headquarters on PostgreSQL instead: each measurement in a new schema of
 // that database (its role must be allowed to create schemas), dropped after.
 // --fanout N measures distribution instead: N terminals of one legal entity
 // following the log while one more creates K customers (20) one at a time;
-// from each create to its arrival at every terminal, and the process's memory.
+// from each create to its arrival at every terminal, and the process's memory;
+// over mutual TLS, each terminal with a certificate of its own
+// (--fanout-plaintext: the development link).
 
 #include <openssl/ssl.h>
 
@@ -45,6 +47,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -91,6 +94,7 @@ struct Options {
   std::string database;  // PostgreSQL instead of LMDB
   int fanout = 0;        // --fanout N: the distribution measurement instead, N listening terminals
   int fanout_creates = 20;
+  bool fanout_plaintext = false;  // the fan-out without TLS
 };
 
 #ifdef KASSA_BENCH_POSTGRES
@@ -419,32 +423,47 @@ std::string Json(const Figures& f) {
 // entity connected and following the log (acknowledging every frame, as
 // kassad does), one more creating customers in real time one after the
 // other; for each customer, how long after its create was sent each
-// listener had it. Plaintext link: the figure is headquarters' reading and
-// sending, not TLS (measured apart above).
+// listener had it.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& io, int id, std::map<m::LocalId, std::vector<Clock::time_point>>& arrivals)
       : io_(io), terminal_("L" + std::to_string(id)), arrivals_(arrivals) {}
-  void Start(const asio::ip::tcp::endpoint& hq, std::uint64_t cursor, std::function<void()> ready) {
+  // `tls` null: the plaintext development link.
+  void Start(const asio::ip::tcp::endpoint& hq, std::uint64_t cursor, std::shared_ptr<kassa::tls::Context> tls,
+             std::function<void()> ready) {
     auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
-    socket->async_connect(hq, [self = shared_from_this(), socket, cursor, ready](boost::system::error_code ec) {
+    socket->async_connect(hq, [self = shared_from_this(), socket, cursor, tls, ready](boost::system::error_code ec) {
       if (ec) {
         std::fprintf(stderr, "listener: connect: %s\n", ec.message().c_str());
         std::exit(1);
       }
-      self->conn_ = std::make_shared<kassa::link::FrameConnection>(kassa::link::LinkSocket(std::move(*socket)),
-                                                                    BenchLink(), kassa::proto_codec::LinkControlPayloads());
-      self->conn_->Start([self, ready](FrameType t, kassa::ByteView p) { self->OnFrame(t, p, ready); },
-                         [self](const kassa::Status& why) {
-                           if (!self->stopping_) {
-                             std::fprintf(stderr, "listener %s: link closed: %s\n", self->terminal_.c_str(), why.detail());
-                             std::exit(1);
-                           }
-                         });
-      const m::Hello hello{self->terminal_, "BENCH-01", m::kLinkProtocolVersion, cursor};
-      self->conn_->Send(FrameType::kHello, *kassa::proto_codec::EncodeHello(hello));
+      if (!tls) return self->Run(kassa::link::LinkSocket(std::move(*socket)), cursor, ready);
+      auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *tls);
+      stream->async_handshake(asio::ssl::stream_base::client, [self, stream, cursor, ready](boost::system::error_code hs) {
+        if (hs) {
+          std::fprintf(stderr, "listener: TLS: %s\n", hs.message().c_str());
+          std::exit(1);
+        }
+        self->Run(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))), cursor,
+                  ready);
+      });
     });
   }
+  void Run(kassa::link::LinkSocket socket, std::uint64_t cursor, const std::function<void()>& ready) {
+    auto self = shared_from_this();
+    conn_ = std::make_shared<kassa::link::FrameConnection>(std::move(socket), BenchLink(),
+                                                           kassa::proto_codec::LinkControlPayloads());
+    conn_->Start([self, ready](FrameType t, kassa::ByteView p) { self->OnFrame(t, p, ready); },
+                 [self](const kassa::Status& why) {
+                   if (!self->stopping_) {
+                     std::fprintf(stderr, "listener %s: link closed: %s\n", self->terminal_.c_str(), why.detail());
+                     std::exit(1);
+                   }
+                 });
+    const m::Hello hello{terminal_, "BENCH-01", m::kLinkProtocolVersion, cursor};
+    conn_->Send(FrameType::kHello, *kassa::proto_codec::EncodeHello(hello));
+  }
+  const std::string& terminal_id() const { return terminal_; }
   void Stop() {
     stopping_ = true;
     if (conn_) conn_->Close(kassa::Status(kassa::StatusCode::kCancelled, "done"));
@@ -478,7 +497,9 @@ long ProcessKiB(const char* field) {
   return 0;
 }
 
-int FanOut(const Options& o, const std::filesystem::path& dir) {
+int RunFanOutTerminals(const Options& o, const asio::ip::tcp::endpoint& hq, std::uint64_t head, BenchPki* pki);
+
+int FanOut(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   std::filesystem::create_directories(dir);
   kassa::SystemClock clock;
   auto file = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
@@ -492,18 +513,43 @@ int FanOut(const Options& o, const std::filesystem::path& dir) {
   kassa::hq::LinkServerOptions server_options;
   server_options.connection = BenchLink();
   server_options.max_unauthenticated_per_source = server_options.max_unauthenticated = 8192;
+  server_options.tls = pki != nullptr ? pki->server() : nullptr;
   auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
   if (!server.ok()) std::exit(1);
+  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
+  const std::uint64_t head = store->Stats()->head_seq;  // read before the link thread uses the store
+  // The simulated terminals run in a child process: headquarters' memory is
+  // then this process's alone.
+  std::fflush(stdout);
+  const pid_t terminals = ::fork();
+  if (terminals < 0) std::exit(1);
+  if (terminals == 0) std::_Exit(RunFanOutTerminals(o, hq, head, pki));
+  const long rss_before = ProcessKiB("VmRSS:");
   auto guard = asio::make_work_guard(hq_io);
   std::thread hq_thread([&] { hq_io.run(); });
-  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
-  const long rss_before = ProcessKiB("VmRSS:");
+  int child_status = 0;
+  ::waitpid(terminals, &child_status, 0);
+  const long rss_peak = ProcessKiB("VmHWM:");
+  asio::post(hq_io, [&] { (*server)->Stop(); });
+  guard.reset();
+  hq_io.stop();
+  hq_thread.join();
+  registry->reset();
+  store.reset();
+  drop_store();
+  std::printf("  headquarters' memory (its process alone, the terminals in another): %.0f MB before they connected, "
+              "%.0f MB peak (goal: at most 256 MB)\n",
+              static_cast<double>(rss_before) / 1024, static_cast<double>(rss_peak) / 1024);
+  return WIFEXITED(child_status) ? WEXITSTATUS(child_status) : 1;
+}
 
+// The terminals' side of FanOut, in its own process. Returns 0 when every
+// customer reached every listener.
+int RunFanOutTerminals(const Options& o, const asio::ip::tcp::endpoint& hq, std::uint64_t head, BenchPki* pki) {
   asio::io_context io(1);
   std::map<m::LocalId, std::vector<Clock::time_point>> arrivals;
   std::map<m::LocalId, Clock::time_point> sent;
   std::vector<std::shared_ptr<Listener>> listeners;
-  const std::uint64_t head = store->Stats()->head_seq;  // read before the link thread uses the store
   int ready = 0;
   std::shared_ptr<kassa::link::FrameConnection> writer;
   std::mt19937 rng(7);
@@ -525,11 +571,9 @@ int FanOut(const Options& o, const std::filesystem::path& dir) {
                  *kassa::proto_codec::EncodeRealtimeRequest({static_cast<std::uint32_t>(created), op}));
     ++created;
   };
-  const auto start_writer = [&] {
-    auto socket = std::make_shared<asio::ip::tcp::socket>(io);
-    socket->async_connect(hq, [&, socket](boost::system::error_code ec) {
-      if (ec) std::exit(1);
-      writer = std::make_shared<kassa::link::FrameConnection>(kassa::link::LinkSocket(std::move(*socket)), BenchLink(),
+  std::shared_ptr<kassa::tls::Context> writer_tls = pki != nullptr ? pki->Terminal("W0") : nullptr;
+  const auto open_writer = [&](kassa::link::LinkSocket socket) {
+      writer = std::make_shared<kassa::link::FrameConnection>(std::move(socket), BenchLink(),
                                                               kassa::proto_codec::LinkControlPayloads());
       writer->Start(
           [&](FrameType t, kassa::ByteView) {
@@ -544,12 +588,27 @@ int FanOut(const Options& o, const std::filesystem::path& dir) {
           [](const kassa::Status&) {});
       writer->Send(FrameType::kHello,
                    *kassa::proto_codec::EncodeHello({"W0", "BENCH-01", m::kLinkProtocolVersion, ~std::uint64_t{0} >> 1}));
+  };
+  const auto start_writer = [&] {
+    auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+    socket->async_connect(hq, [&, socket](boost::system::error_code ec) {
+      if (ec) std::exit(1);
+      if (!writer_tls) return open_writer(kassa::link::LinkSocket(std::move(*socket)));
+      auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *writer_tls);
+      stream->async_handshake(asio::ssl::stream_base::client, [&, stream](boost::system::error_code hs) {
+        if (hs) std::exit(1);
+        open_writer(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))));
+      });
     });
   };
-  const auto connected_at = Clock::now();
+  std::vector<std::shared_ptr<kassa::tls::Context>> contexts;
   for (int i = 0; i < o.fanout; ++i) {
     listeners.push_back(std::make_shared<Listener>(io, i, arrivals));
-    listeners.back()->Start(hq, head, [&] {
+    contexts.push_back(pki != nullptr ? pki->Terminal(listeners.back()->terminal_id()) : nullptr);
+  }
+  const auto connected_at = Clock::now();
+  for (int i = 0; i < o.fanout; ++i) {
+    listeners[static_cast<std::size_t>(i)]->Start(hq, head, contexts[static_cast<std::size_t>(i)], [&] {
       if (++ready == o.fanout) {
         std::printf("%d terminals connected in %.1f s\n", o.fanout,
                     std::chrono::duration<double>(Clock::now() - connected_at).count());
@@ -558,15 +617,6 @@ int FanOut(const Options& o, const std::filesystem::path& dir) {
     });
   }
   io.run();
-  const long rss_connected = ProcessKiB("VmHWM:");
-  asio::post(hq_io, [&] { (*server)->Stop(); });
-  guard.reset();
-  hq_io.stop();
-  hq_thread.join();
-  registry->reset();
-  store.reset();
-  drop_store();
-
   std::vector<double> all, worst_per_customer;
   std::size_t missing = 0;
   for (const auto& [id, at] : sent) {
@@ -580,15 +630,14 @@ int FanOut(const Options& o, const std::filesystem::path& dir) {
     }
     worst_per_customer.push_back(worst);
   }
-  std::printf("distribution fan-out, %s, %d terminals of one legal entity, %d customers created one at a time:\n",
-              o.database.empty() ? "LMDB" : "PostgreSQL", o.fanout, o.fanout_creates);
+  std::printf("distribution fan-out, %s, %s, %d terminals of one legal entity, %d customers created one at a time:\n",
+              o.database.empty() ? "LMDB" : "PostgreSQL", pki != nullptr ? "mutual TLS" : "plaintext link", o.fanout,
+              o.fanout_creates);
   std::printf("  delivered %zu of %zu; from create to each terminal: p50 %.0f ms, p99 %.0f ms, max %.0f ms "
               "(goal: p99 at most 2,000 ms)\n",
               all.size(), sent.size() * static_cast<std::size_t>(o.fanout), Percentile(all, 0.5), Percentile(all, 0.99),
               all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()));
-  std::printf("  process memory (headquarters and the simulated terminals together): %.0f MB before connecting, "
-              "%.0f MB peak (goal for headquarters: at most 256 MB)\n",
-              static_cast<double>(rss_before) / 1024, static_cast<double>(rss_connected) / 1024);
+  std::fflush(stdout);
   return missing == 0 ? 0 : 1;
 }
 
@@ -628,8 +677,10 @@ int main(int argc, char** argv) {
       o.fanout = std::stoi(next());
     } else if (arg == "--fanout-creates") {
       o.fanout_creates = std::stoi(next());
+    } else if (arg == "--fanout-plaintext") {
+      o.fanout_plaintext = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K]]\n",
+      std::fprintf(stderr, "usage: %s [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE] [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K] [--fanout-plaintext]]\n",
                    argv[0]);
       return 2;
     }
@@ -638,7 +689,9 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / ("kassa-bench-hq-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   if (o.fanout > 0) {
-    const int rc = FanOut(o, dir);
+    std::unique_ptr<BenchPki> fanout_pki;
+    if (!o.fanout_plaintext) fanout_pki = std::make_unique<BenchPki>(dir / "pki");
+    const int rc = FanOut(o, dir, fanout_pki.get());
     std::filesystem::remove_all(dir);
     std::filesystem::remove(dir.string() + ".key");
     return rc;

@@ -11,6 +11,10 @@ Result<std::unique_ptr<ChainStore>> OpenPostgresChainStore(const PostgresStoreOp
   return Status(StatusCode::kUnimplemented, "database: this build of kassa-hq has no PostgreSQL support");
 }
 
+Result<ChainCopyReport> CopyLmdbToPostgres(const ChainStoreOptions&, const PostgresStoreOptions&) {
+  return Status(StatusCode::kUnimplemented, "database: this build of kassa-hq has no PostgreSQL support");
+}
+
 Result<std::unique_ptr<ChainLeadership>> AcquirePostgresLeadership(const std::string&, std::chrono::milliseconds,
                                                                    const std::function<bool()>&) {
   return Status(StatusCode::kUnimplemented, "database: this build of kassa-hq has no PostgreSQL support");
