@@ -271,7 +271,9 @@ class PgChainStore final : public ChainStore {
         }
         page.changes.push_back(std::move(change));
       }
-      if (page.changes.size() >= max_changes && rows.size() > 0) {
+      if (rows.size() > 0 && static_cast<std::size_t>(rows.size()) >= max_changes) {
+        // The limit cut the read (some rows may have been passed over:
+        // about customers erased since): read on from the last row next time.
         page.scanned_to = static_cast<std::uint64_t>(rows.Int(rows.size() - 1, 0));
       } else {
         KASSA_TRY_ASSIGN(const PgRows head, db_->Exec("SELECT value FROM counters WHERE name = 'change'"));

@@ -195,6 +195,38 @@ TEST_F(PostgresChainStoreTest, ConcurrentWritersKeepTheLogDenseForEveryReader) {
   std::printf("[log order] %d writers x %d transactions, %d reader polls, no gap seen\n", kWriters, kEach, polls);
 }
 
+// A page of the log cut by its limit ends where it was cut, even when every
+// row on it is passed over (clienteling of a customer erased since): the
+// changes after it are read next time, never skipped.
+TEST_F(PostgresChainStoreTest, APageOfPassedOverChangesDoesNotSkipWhatFollows) {
+  const model::Customer gone = Person("Anna", "Gone", "LV000001");
+  ASSERT_TRUE(Put(gone).ok());
+  const std::uint64_t before_notes = store_->Stats()->head_seq;
+  for (int i = 0; i < 3; ++i) {
+    model::ClientelingRecord note;
+    note.timeline_entry = model::TimelineEntry{*model::LocalId::Generate(), gone.id, model::TimelineKind::kNote, "",
+                                               100 + i, "A1", "Note"};
+    ASSERT_TRUE(store_->Transact([&](ChainTxn& txn) { return txn.ApplyClienteling("LV01", note); }).ok());
+  }
+  ASSERT_TRUE(store_->Transact([&](ChainTxn& txn) { return txn.EraseCustomer(gone.id, "LV01", 5, "it").status(); }).ok());
+  const model::Customer after = Person("Berta", "After", "LV000002");
+  ASSERT_TRUE(Put(after).ok());
+  std::vector<StoredChange> read;
+  std::uint64_t cursor = before_notes;
+  for (int pages = 0; pages < 10 && cursor < store_->Stats()->head_seq; ++pages) {
+    auto page = store_->ReadChanges(cursor, "LV01", "LON-01", 2, 1000);  // two a page
+    ASSERT_TRUE(page.ok());
+    ASSERT_GT(page->scanned_to, cursor);
+    for (auto& c : page->changes) read.push_back(std::move(c));
+    cursor = page->scanned_to;
+  }
+  ASSERT_EQ(read.size(), 2u);  // the notes are passed over: their customer's key is gone
+  EXPECT_EQ(read[0].kind, model::Change::Kind::kCustomerErased);
+  EXPECT_EQ(read[0].erased, gone.id);
+  EXPECT_EQ(read[1].kind, model::Change::Kind::kCustomerUpsert);
+  EXPECT_EQ(read[1].customer->id, after.id);
+}
+
 // Chain search ranks exactly as the embedded store (and so the terminals)
 // do: kassa's own folding and index, never the database's collation.
 TEST_F(PostgresChainStoreTest, SearchRanksExactlyAsTheEmbeddedStore) {
