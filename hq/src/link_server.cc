@@ -67,7 +67,8 @@ class PreAuthSlot {
 
 struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   Impl(asio::any_io_executor ex, Registry& r, LinkServerOptions o)
-      : acceptor(ex), registry(r), options(std::move(o)), pre_auth(std::make_shared<PreAuthCounts>()) {}
+      : acceptor(ex), registry(r), options(std::move(o)), pre_auth(std::make_shared<PreAuthCounts>()),
+        cursor_save(ex) {}
 
   struct Pending {
     std::weak_ptr<Session> session;
@@ -90,6 +91,8 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   Result<std::vector<model::Change>> ChangesFor(const std::string& store_id, std::uint64_t after,
                                                 std::uint64_t& scanned_to);
   void ForgetChanges() { memo.clear(); }
+  // Saves the acknowledged cursors within a second, all in one transaction.
+  void ScheduleCursorSave();
 
   tcp::acceptor acceptor;
   Registry& registry;
@@ -100,6 +103,8 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   std::vector<Pending> pending;   // who waits for each batch
   bool flush_posted = false;
   bool stopped = false;
+  asio::steady_timer cursor_save;    // runs while acknowledged cursors wait to be saved
+  bool cursor_save_pending = false;
   struct Memo {
     std::vector<model::Change> changes;
     std::uint64_t scanned_to = 0;
@@ -263,8 +268,9 @@ class Session : public std::enable_shared_from_this<Session> {
         auto cursor = proto_codec::DecodeDistributionAck(payload);
         if (!cursor.ok()) return Violation("malformed distribution acknowledgement");
         if (Status s = server->registry.AckCursor(terminal_id_, *cursor); !s.ok()) {
-          KASSA_LOG(kError) << "saving the cursor of " << terminal_id_ << ": " << s.detail();
+          KASSA_LOG(kError) << "the cursor of " << terminal_id_ << ": " << s.detail();
         }
+        server->ScheduleCursorSave();
         distribution_in_flight_ = false;
         return Pump();
       }
@@ -570,6 +576,20 @@ Result<std::vector<model::Change>> LinkServer::Impl::ChangesFor(const std::strin
   return changes;
 }
 
+void LinkServer::Impl::ScheduleCursorSave() {
+  if (cursor_save_pending || stopped) return;
+  cursor_save_pending = true;
+  cursor_save.expires_after(std::chrono::seconds(1));
+  cursor_save.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->cursor_save_pending = false;
+    if (ec) return;
+    if (Status s = self->registry.SaveCursors(); !s.ok()) {
+      KASSA_LOG(kError) << "saving the terminals' cursors: " << s.detail() << "; retried in a second";
+      self->ScheduleCursorSave();
+    }
+  });
+}
+
 void LinkServer::Impl::WakeAll() {
   for (auto& weak : sessions) {
     if (auto s = weak.lock()) s->Pump();
@@ -614,6 +634,10 @@ void LinkServer::Reconnect(std::string_view terminal_id) {
 void LinkServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  impl_->cursor_save.cancel();
+  if (Status s = impl_->registry.SaveCursors(); !s.ok()) {
+    KASSA_LOG(kError) << "saving the terminals' cursors on the way out: " << s.detail();
+  }
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
   for (auto& weak : impl_->sessions) {

@@ -535,11 +535,21 @@ Result<std::vector<model::Change>> Registry::ChangesFor(std::string_view store_i
 kassa::Status Registry::AckCursor(const std::string& terminal_id, std::uint64_t cursor) {
   auto it = terminals_.find(terminal_id);
   if (it == terminals_.end()) return kassa::Status(StatusCode::kFailedPrecondition, "terminal: no hello");
-  storage::TerminalRecord record = it->second;
-  record.cursor = cursor;  // acknowledgements arrive in order on one connection
-  record.last_seen_ms = clock_.NowMs();
-  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) { return txn.PutTerminal(record); }));
-  it->second = record;
+  it->second.cursor = cursor;  // acknowledgements arrive in order on one connection
+  it->second.last_seen_ms = clock_.NowMs();
+  unsaved_cursors_.insert(terminal_id);
+  return kassa::Status::Ok();
+}
+
+kassa::Status Registry::SaveCursors() {
+  if (unsaved_cursors_.empty()) return kassa::Status::Ok();
+  KASSA_TRY(store_.Transact([&](storage::ChainTxn& txn) -> kassa::Status {
+    for (const auto& id : unsaved_cursors_) {
+      if (auto it = terminals_.find(id); it != terminals_.end()) KASSA_TRY(txn.PutTerminal(it->second));
+    }
+    return kassa::Status::Ok();
+  }));
+  unsaved_cursors_.clear();
   return kassa::Status::Ok();
 }
 

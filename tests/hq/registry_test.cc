@@ -939,6 +939,7 @@ TEST_P(MigrationTest, ACopyIntoPostgresKeepsEveryIdentityAndNumber) {
       return txn.RevokeCertificate("0A1B", 6);
     }).ok());
     ASSERT_TRUE((*registry)->AckCursor("T1", 3).ok());
+    ASSERT_TRUE((*registry)->SaveCursors().ok());
   }
   auto report = storage::CopyLmdbToPostgres({source.path(), std::size_t{64} << 20, keys, {}},
                                             {backend_.conninfo(), keys});

@@ -12,6 +12,7 @@
 // Threading: not thread-safe; headquarters' one thread.
 
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,8 +80,15 @@ class Registry {
   Result<std::vector<model::Change>> ChangesFor(std::string_view store_id, std::uint64_t after, std::size_t max,
                                                 std::uint64_t& scanned_to);
 
-  // The terminal acknowledged every change up to `cursor`.
+  // The terminal acknowledged every change up to `cursor`: known at once
+  // (erasure receipts, status), made durable by SaveCursors(). Every
+  // distribution frame of every terminal is acknowledged; a transaction
+  // each would cost a durable commit per terminal per change. A cursor lost
+  // in a crash is only late: the terminal says its own in its next Hello.
   Status AckCursor(const std::string& terminal_id, std::uint64_t cursor);
+  // Writes the cursors acknowledged since the last save, in one transaction.
+  Status SaveCursors();
+  bool cursors_unsaved() const { return !unsaved_cursors_.empty(); }
 
   // Replaces the chain configuration: saved, and a store-configuration
   // change appended for every store that is new or differs, with an audit
@@ -192,7 +200,8 @@ class Registry {
   storage::ChainStore& store_;
   Clock& clock_;
   ChainConfig config_;
-  std::map<std::string, storage::TerminalRecord> terminals_;  // as stored
+  std::map<std::string, storage::TerminalRecord> terminals_;  // as stored, cursors as acknowledged
+  std::set<std::string> unsaved_cursors_;  // terminals whose acknowledged cursor is not saved yet
   std::map<std::string, storage::WipeOrder> wipes_;             // as stored
 };
 
