@@ -8,8 +8,9 @@
 // That row stays locked until the transaction ends, so a second writer
 // waits for the first to commit (or roll back) before it takes the next
 // number, and a reader can never see change N+1 without change N: a
-// terminal's cursor never skips a change that committed late. Numbers stay
-// dense (a rolled-back transaction gives its number back). Headquarters
+// terminal's cursor never skips a change that committed late. Numbers come
+// without gaps (a rolled-back transaction gives its number back); compaction
+// deletes superseded upserts later, which a reader passes over. Headquarters
 // groups many terminals' operations in one transaction, so the wait is one
 // per batch, not per operation.
 //

@@ -26,8 +26,8 @@ CREATE TABLE settings (
 );
 
 -- Sequences whose order matters: a row each, updated in the transaction
--- that uses the number, so numbers are dense and (for the change log)
--- handed out in commit order: the row stays locked until that commit.
+-- that uses the number, so numbers have no gaps and (for the change log)
+-- come in commit order: the row stays locked until that commit.
 CREATE TABLE counters (
   name  text PRIMARY KEY,
   value bigint NOT NULL CHECK (value >= 0)
