@@ -668,18 +668,13 @@ Status PgChainStore::Read(const Reader& read) {
 
 Status PgChainTxn::LoadCustomers(const std::vector<model::LocalId>& ids) {
   if (ids.empty()) return Status::Ok();
-  std::string list;
-  for (const auto& id : ids) {
-    if (!list.empty()) list += ',';
-    list += id.ToHex();
-    known_.try_emplace(id);  // absent unless found below
-  }
+  for (const auto& id : ids) known_.try_emplace(id);  // absent unless found below
   KASSA_TRY_ASSIGN(const PgRows rows,
                    store_.db().Exec("SELECT o.customer_id, o.legal_entity, c.record, k.wrapped, c.change_seq FROM owners o "
                                     "LEFT JOIN customers c ON c.id = o.customer_id "
                                     "LEFT JOIN customer_keys k ON k.customer_id = o.customer_id "
-                                    "WHERE o.customer_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
-                                    {PgParam::Text(list)}));
+                                    "WHERE o.customer_id IN " KASSA_PG_ID_LIST,
+                                    {PgParam::IdList(ids)}));
   std::set<model::LocalId> found;
   for (int r = 0; r < rows.size(); ++r) {
     KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(rows.Bytes(r, 0)));
@@ -705,20 +700,12 @@ Status PgChainTxn::LoadCustomers(const std::vector<model::LocalId>& ids) {
 
 Status PgChainTxn::Prefetch(const std::vector<model::LocalId>& op_ids, const std::vector<model::LocalId>& customers) {
   PgConn& db = store_.db();
-  const auto hex_list = [](const std::vector<model::LocalId>& ids) {
-    std::string list;
-    for (const auto& id : ids) {
-      if (!list.empty()) list += ',';
-      list += id.ToHex();
-    }
-    return PgParam::Text(list);
-  };
   if (!op_ids.empty()) {
     for (const auto& id : op_ids) outcomes_.try_emplace(id);
     KASSA_TRY_ASSIGN(const PgRows rows,
                      db.Exec("SELECT op_id, outcome FROM operations "
-                             "WHERE op_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
-                             {hex_list(op_ids)}));
+                             "WHERE op_id IN " KASSA_PG_ID_LIST,
+                             {PgParam::IdList(op_ids)}));
     for (int r = 0; r < rows.size(); ++r) {
       KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(rows.Bytes(r, 0)));
       KASSA_TRY_ASSIGN(const Bytes plain, store_.keys().Unseal(db, SealedTable::kOutcome, nullptr, rows.Bytes(r, 1)));
@@ -731,8 +718,8 @@ Status PgChainTxn::Prefetch(const std::vector<model::LocalId>& op_ids, const std
     for (const auto& id : customers) erasures_.try_emplace(id);
     KASSA_TRY_ASSIGN(const PgRows rows,
                      db.Exec("SELECT customer_id, legal_entity, seq, at_ms, who FROM erasures "
-                             "WHERE customer_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
-                             {hex_list(customers)}));
+                             "WHERE customer_id IN " KASSA_PG_ID_LIST,
+                             {PgParam::IdList(customers)}));
     for (int r = 0; r < rows.size(); ++r) {
       const ErasureRecord e = PgChainStore::ErasureAt(rows, r);
       erasures_[e.customer] = e;

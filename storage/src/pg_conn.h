@@ -21,6 +21,7 @@
 
 #include "kassa/base/bytes.h"
 #include "kassa/base/status.h"
+#include "kassa/model/ids.h"
 
 namespace kassa::storage {
 
@@ -54,7 +55,20 @@ struct PgParam {
   static PgParam Bytea(ByteView v) { return {std::string(AsChars(v)), true, false}; }
   static PgParam Int(std::int64_t v) { return {std::to_string(v), false, false}; }
   static PgParam Null() { return {{}, false, true}; }
+  // Many customer or operation ids as one text parameter (hex, comma-separated),
+  // read back in SQL as the set KASSA_PG_ID_LIST.
+  static PgParam IdList(const std::vector<model::LocalId>& ids) {
+    std::string list;
+    for (const auto& id : ids) {
+      if (!list.empty()) list += ',';
+      list += id.ToHex();
+    }
+    return Text(list);
+  }
 };
+
+// The ids of a PgParam::IdList parameter $1, as a set: "... IN " KASSA_PG_ID_LIST.
+#define KASSA_PG_ID_LIST "(SELECT decode(unnest(string_to_array($1, ',')), 'hex'))"
 
 // The rows of one statement (binary format).
 class PgRows {

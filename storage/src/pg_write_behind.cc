@@ -9,17 +9,6 @@ namespace {
 ByteView IdBytes(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }
 PgParam IdParam(const model::LocalId& id) { return PgParam::Bytea(IdBytes(id)); }
 
-// The customers of `ids` as one text parameter: their ids in hex, comma-separated
-// (read back by "decode(unnest(string_to_array($n, ',')), 'hex')").
-PgParam HexList(const std::vector<model::LocalId>& ids) {
-  std::string list;
-  for (const auto& id : ids) {
-    if (!list.empty()) list += ',';
-    list += id.ToHex();
-  }
-  return PgParam::Text(list);
-}
-
 }  // namespace
 
 void PgWriteBehind::Owner(const model::LocalId& customer, std::string_view legal_entity) {
@@ -146,19 +135,19 @@ Status PgWriteBehind::Flush(PgConn& db) {
     if (!replaced.empty()) {
       // Their earlier terms and cards go first: a card one of them gave up
       // may be another's now.
-      const PgParam list = HexList(replaced);
+      const PgParam list = PgParam::IdList(replaced);
       KASSA_TRY(db.Exec("DELETE FROM search_terms WHERE customer_id IN "
-                        "(SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                        KASSA_PG_ID_LIST,
                         {list})
                     .status());
       KASSA_TRY(db.Exec("DELETE FROM loyalty_cards WHERE customer_id IN "
-                        "(SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                        KASSA_PG_ID_LIST,
                         {list})
                     .status());
       // An account number held before by another of these customers: set
       // aside first, so that the order of the rows below does not matter.
       KASSA_TRY(db.Exec("UPDATE customers SET account_tag = NULL WHERE id IN "
-                        "(SELECT decode(unnest(string_to_array($1, ',')), 'hex'))",
+                        KASSA_PG_ID_LIST,
                         {list})
                     .status());
       KASSA_TRY(db.InsertRows("INSERT INTO customers (id, record, account_tag, change_seq)",
