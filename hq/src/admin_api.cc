@@ -69,6 +69,8 @@ std::optional<Reply> StatusReport(AdminContext& self, Call&) {
                                      {"operations_applied", t.record.operations_applied},
                                      {"rejections", t.record.rejections}});
   }
+  json::array warnings;
+  for (std::string& w : self.registry.config().Warnings()) warnings.emplace_back(std::move(w));
   return Reply{200, json::object{{"customers", status->chain.customers},
                                  {"head_cursor", status->chain.head_seq},
                                  {"operations_recorded", status->chain.operations},
@@ -76,6 +78,7 @@ std::optional<Reply> StatusReport(AdminContext& self, Call&) {
                                  {"rejections", status->rejections},
                                  {"terminals_connected", connected.size()},
                                  {"terminals", std::move(terminals)},
+                                 {"warnings", std::move(warnings)},
                                  {"time", IsoTime(self.clock.NowMs())}}};
 }
 

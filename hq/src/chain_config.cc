@@ -134,6 +134,16 @@ std::vector<model::AttributeValue> ChainConfig::DimensionsOf(std::string_view le
   return {};
 }
 
+std::vector<std::string> ChainConfig::Warnings() const {
+  std::vector<std::string> out;
+  for (const auto& le : legal_entities) {
+    for (const auto& s : le.stores) {
+      for (std::string& w : model::StoreConfigWarnings(s)) out.push_back(std::move(w));
+    }
+  }
+  return out;
+}
+
 Status ParseChainConfig(const json::value& root, ChainConfig& out, std::string& field) {
   field.clear();
   if (!root.is_object()) return InvalidAt(field, "", "must hold a JSON object");

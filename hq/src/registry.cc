@@ -60,7 +60,9 @@ Result<std::unique_ptr<Registry>> Registry::Open(storage::ChainStore& store, Clo
   for (const auto& w : wipes) registry->wipes_.emplace(w.terminal_id, w);
   if (initial && (!saved || !(*initial == *saved))) {
     if (saved) registry->config_ = *saved;
-    KASSA_TRY(registry->ReplaceConfig(*initial, "kassa-hq --config"));
+    KASSA_TRY(registry->ReplaceConfig(*initial, "kassa-hq --config"));  // logs its warnings
+  } else {
+    for (const std::string& warning : registry->config_.Warnings()) KASSA_LOG(kWarning) << warning;
   }
   return registry;
 }
@@ -137,6 +139,7 @@ Status Registry::ReplaceConfig(const ChainConfig& given, std::string_view who) {
                            "chain configuration replaced: " + std::to_string(changed.size()) + " store(s) changed");
   }));
   config_ = config;
+  for (const std::string& warning : config_.Warnings()) KASSA_LOG(kWarning) << warning;
   KASSA_LOG(kInfo) << "chain configuration saved; " << changed.size() << " store configuration(s) and "
                    << clienteling.size() << " clienteling record(s) to distribute";
   return kassa::Status::Ok();

@@ -172,8 +172,8 @@ class CreateRestartFindTest(KassadTestCase):
         _, shown_plain, _ = self.kassad.ctl("customer", "show", plain["id"])
         self.assertEqual(shown_plain["type"], "person")
         self.assertEqual(shown_plain["customer_group"], "RETAIL")
-        self.assertEqual(shown_plain["receipt_preference"], "email")
-        self.assertEqual(shown_plain["receipt_email"], "receipts@dzintars.example")
+        self.assertEqual(shown_plain["receipt_preference"], "print")
+        self.assertEqual(shown_plain["receipt_email"], "")
         self.assertEqual(shown_plain["currency"], "EUR")
         self.assertEqual(shown_plain["language"], "lv")
         self.assertEqual(shown_plain["affiliations"], ["Loyalty club"])
@@ -196,6 +196,41 @@ class CreateRestartFindTest(KassadTestCase):
         self.assertEqual(now["last_name"], "Liepa")
         _, outbox, _ = self.kassad.ctl("outbox")
         self.assertEqual(outbox["length"], 2)  # the creation, then the edit queued behind it
+
+
+class DefaultReceiptEmailTest(unittest.TestCase):
+    """A store's default customer with a receipt email: the rule holds, and kassad warns."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kassa-it-")
+        with open(SAMPLE_CONFIG) as f:
+            config = json.load(f)
+        config["default_customer"]["receipt_email"] = "receipts@dzintars.example"
+        self.config = os.path.join(self.tmp, "store.json")
+        with open(self.config, "w") as f:
+            json.dump(config, f)
+        self.kassad = Kassad(os.path.join(self.tmp, "data"), config=self.config).start()
+
+    def tearDown(self):
+        self.kassad.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_inherited_only_when_none_given_and_the_status_says_why_it_is_risky(self):
+        _, status, _ = self.kassad.ctl("status")
+        self.assertEqual(len(status["warnings"]), 1, status["warnings"])
+        self.assertIn("default_customer.receipt_email is receipts@dzintars.example", status["warnings"][0])
+        self.assertIn("every new customer who gives no receipt email inherits it", status["warnings"][0])
+        code, plain = self.kassad.http("POST", "/v1/customers", body={"last_name": "Kalns"})
+        self.assertEqual(code, 201, plain)
+        self.assertEqual(plain["receipt_email"], "receipts@dzintars.example")
+        code, own = self.kassad.http("POST", "/v1/customers",
+                                     body={"last_name": "Kalna", "receipt_email": "kalna@example.lv"})
+        self.assertEqual(code, 201, own)
+        self.assertEqual(own["receipt_email"], "kalna@example.lv")
+        # The log says it too, once at start (kassad logs warnings and worse here).
+        stop_process(self.kassad.proc)
+        log = self.kassad.proc.stderr.read().decode()
+        self.assertEqual(log.count("default_customer.receipt_email is receipts@dzintars.example"), 1, log)
 
 
 class BadInputTest(KassadTestCase):

@@ -186,6 +186,17 @@ TEST(StoreConfigTest, ValidatesEveryRequiredPart) {
   EXPECT_EQ(ValidateStoreConfig(s).field(), "lock_after_offline_days");
 }
 
+TEST(StoreConfigTest, WarnsOfADefaultCustomersReceiptEmailOnly) {
+  auto s = testing::SampleStore();
+  ASSERT_FALSE(s.default_customer.receipt_email.empty());
+  const auto warnings = StoreConfigWarnings(s);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("default_customer.receipt_email is " + s.default_customer.receipt_email), std::string::npos);
+  EXPECT_NE(warnings[0].find("store " + s.store_id), std::string::npos);
+  s.default_customer.receipt_email.clear();
+  EXPECT_TRUE(StoreConfigWarnings(s).empty());
+}
+
 TEST(ConsentTest, ChangesAreGrantsAndWithdrawalsOfContactsNeverRepeats) {
   Customer before = Valid();
   before.secondary_emails = {{"kept@example.com", Consent{true, 1, "op", "T1", "2026-11"}},

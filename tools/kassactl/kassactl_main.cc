@@ -376,6 +376,15 @@ int HqJson(const Globals& g, const char* method, const std::string& path) {
   return kOk;
 }
 
+// A status's "warnings" (configuration that is valid but risky), one line each.
+void PrintWarnings(const json::value& status) {
+  const auto* w = status.as_object().if_contains("warnings");
+  if (w == nullptr || !w->is_array()) return;
+  for (const auto& warning : w->as_array()) {
+    if (warning.is_string()) std::printf("warning: %s\n", std::string(warning.as_string()).c_str());
+  }
+}
+
 int HqStatus(const Globals& g) {
   json::value out;
   if (auto rc = Call(AsAdmin(g), "GET", "/v1/status", "", out)) return *rc;
@@ -394,6 +403,7 @@ int HqStatus(const Globals& g) {
                   Str(t, "lag").c_str(), Str(t, "operations_applied").c_str(), Str(t, "rejections").c_str(),
                   Str(t, "last_seen").c_str());
     }
+    PrintWarnings(v);
   });
 }
 
@@ -500,6 +510,7 @@ int Main(int argc, char** argv) {
                   Str(v, "pending_customers").c_str(), Str(v.as_object().at("outbox"), "length").c_str());
       const auto& s = v.as_object().at("storage");
       std::printf("storage: %s of %s bytes used\n", Str(s, "used_bytes").c_str(), Str(s, "map_size_bytes").c_str());
+      PrintWarnings(v);
     });
   }
   if (command == "quarantine") {

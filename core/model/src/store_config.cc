@@ -21,6 +21,18 @@ bool HasCustomerGroup(const StoreConfig& config, std::string_view group_id) {
   return false;
 }
 
+std::vector<std::string> StoreConfigWarnings(const StoreConfig& config) {
+  std::vector<std::string> warnings;
+  if (!config.default_customer.receipt_email.empty()) {
+    warnings.push_back("store " + config.store_id + ": default_customer.receipt_email is " +
+                       config.default_customer.receipt_email +
+                       ": every new customer who gives no receipt email inherits it, so their receipts (names, "
+                       "purchases) go to that address; leave it empty unless every customer's receipts really "
+                       "belong there");
+  }
+  return warnings;
+}
+
 Status ValidateStoreConfig(const StoreConfig& config) {
   if (config.store_id.empty() || config.store_id.size() > kMaxStoreIdBytes) {
     return Invalid("store_id: required, at most 32 bytes");

@@ -85,6 +85,8 @@ std::optional<Reply> StatusReport(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
   const model::StoreConfig& cfg = self.customers.store_config();
+  json::array warnings;
+  for (std::string& w : model::StoreConfigWarnings(cfg)) warnings.emplace_back(std::move(w));
   return Reply{200, json::object{{"terminal_id", self.customers.terminal_id()},
                                  {"access", AccessJson(self.customers.access())},
                                  {"store_id", cfg.store_id},
@@ -95,7 +97,8 @@ std::optional<Reply> StatusReport(ApiContext& self, Call&) {
                                  {"pending_customers", stats->pending_customers},
                                  {"outbox", OutboxJson(*stats, self.clock.NowMs())},
                                  {"storage", json::object{{"map_size_bytes", stats->map_size_bytes},
-                                                          {"used_bytes", stats->used_bytes}}}}};
+                                                          {"used_bytes", stats->used_bytes}}},
+                                 {"warnings", std::move(warnings)}}};
 }
 
 // The terminal for a fleet's Prometheus: what status and sync say, as

@@ -130,6 +130,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     KASSA_TRY(model::ValidateStoreConfig(config));
   }
 
+  for (const std::string& warning : model::StoreConfigWarnings(config)) KASSA_LOG(kWarning) << warning;
   if (!options.clienteling_path.empty()) KASSA_TRY(BootstrapClienteling(parts->store->clienteling(), options.clienteling_path, config));
   const std::string store_id = config.store_id;
   parts->customers = std::make_unique<customers::CustomerService>(parts->store->customers(), parts->clock,
@@ -168,6 +169,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
           KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
                            << model::ToString(distributed.creation_mode) << ", offline creation "
                            << (distributed.allow_offline_creation ? "allowed" : "forbidden");
+          for (const std::string& warning : model::StoreConfigWarnings(distributed)) KASSA_LOG(kWarning) << warning;
           p->customers->SetStoreConfig(distributed);
           if (p->offline_lock) p->offline_lock->Check();
           if (!config_path.empty()) {

@@ -66,6 +66,8 @@ struct ChainConfig {
   const LegalEntity* FindLegalEntity(std::string_view id) const;
   // The financial dimensions of group `group_id` of `legal_entity` (empty when unknown).
   std::vector<model::AttributeValue> DimensionsOf(std::string_view legal_entity, std::string_view group_id) const;
+  // model::StoreConfigWarnings of every store, in configuration order.
+  std::vector<std::string> Warnings() const;
   friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
 };
 

@@ -56,4 +56,11 @@ Status ValidateStoreConfig(const StoreConfig& config);
 
 bool HasCustomerGroup(const StoreConfig& config, std::string_view group_id);
 
+// What is valid but almost certainly a mistake in `config`, one sentence each
+// naming the member and saying why (kassad and kassa-hq log these and show
+// them in their status). Today: a default customer with a receipt email,
+// which every new customer who gives none inherits (SPEC "Every store has a
+// default customer"), so strangers' receipts all go to one address.
+std::vector<std::string> StoreConfigWarnings(const StoreConfig& config);
+
 }  // namespace kassa::model
