@@ -253,33 +253,126 @@ function attributeInput(def, value) {
   return h("label", {class: "row", for: id}, h("span", {}, def.label || def.name), input);
 }
 
-function contactRows(kind, list) {
-  const rows = h("div", {class: "contacts", "data-field": kind});
-  const add = (value = "", consent = false) => {
-    const input = h("input", {type: kind === "secondary_emails" ? "email" : "tel", value, "aria-label": t("form." + kind),
-                              "data-contact": kind});
-    const toggle = h("input", {type: "checkbox", role: "switch", checked: consent, "data-consent": kind});
-    rows.append(h("div", {class: "row contact"}, input,
-                  h("label", {class: "switch"}, toggle, h("span", {}, t("form.consent")))));
-  };
-  for (const c of list) add(c.value, c.consent.granted);
-  const button = h("button", {type: "button", onclick: () => add()}, t("form.add." + kind));
-  return h("fieldset", {}, h("legend", {}, t("form." + kind)), rows, button);
-}
-
 // The switch of the primary email's or phone's marketing consent.
-function primaryConsent(kind, consent) {
+function primaryConsent(kind, granted) {
   return h("label", {class: "switch row"},
-    h("input", {type: "checkbox", role: "switch", checked: !!consent?.granted, "data-consent": kind,
+    h("input", {type: "checkbox", role: "switch", checked: granted, "data-consent": kind,
                 "aria-label": t("form.consent") + " (" + t("form." + kind) + ")"}),
     h("span", {}, t("form.consent")));
 }
 
+// A customer as the form holds it: every member the API has, in the API's
+// shape (consents as booleans), so what the associate changed is one
+// comparison away and nothing the API holds is dropped by the form.
+const ADDRESS_TEXT = ["street", "city", "postal_code", "region", "country", "contact_name", "contact_phone"];
+function formModel(c) {
+  const text = (v) => v || "";
+  const contacts = (list) => (list || []).map((x) => ({value: x.value, consent: !!x.consent?.granted}));
+  return {
+    type: c.type, first_name: text(c.first_name), last_name: text(c.last_name),
+    organization_name: text(c.organization_name),
+    email: text(c.email), email_consent: !!c.email_consent?.granted,
+    phone: text(c.phone), phone_consent: !!c.phone_consent?.granted,
+    secondary_emails: contacts(c.secondary_emails), secondary_phones: contacts(c.secondary_phones),
+    addresses: (c.addresses || []).map((a) => ({purpose: a.purpose, ...Object.fromEntries(ADDRESS_TEXT.map((f) => [f, text(a[f])]))})),
+    customer_group: c.customer_group, receipt_preference: c.receipt_preference, receipt_email: text(c.receipt_email),
+    currency: text(c.currency), language: text(c.language), affiliations: [...(c.affiliations || [])],
+    loyalty_cards: [...(c.loyalty_cards || [])], attributes: (c.attributes || []).map((a) => ({name: a.name, value: a.value})),
+  };
+}
+
+// Members a creation always sends: the store's defaults the form shows, so
+// that an associate who clears one is not overruled by the default.
+const DEFAULTED = new Set(["type", "customer_group", "receipt_preference", "currency", "language", "affiliations"]);
+
+// The request body: on an edit only the members the associate changed (a
+// list whole, as the API replaces lists), so whatever they did not touch is
+// never written; on a creation every member given. A primary contact's
+// consent goes with it when the contact or the switch changed (kassa keeps
+// the original stamp while neither does).
+function customerBody(before, after, creating) {
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const empty = (v) => v === "" || (Array.isArray(v) && v.length === 0);
+  const body = {};
+  for (const [k, value] of Object.entries(after)) {
+    if (k.endsWith("_consent")) continue;
+    if (creating ? DEFAULTED.has(k) || !empty(value) : !same(value, before[k])) body[k] = value;
+  }
+  for (const f of ["email", "phone"]) {
+    const changed = after[f] !== before[f] || after[f + "_consent"] !== before[f + "_consent"];
+    if (after[f] && (creating || changed)) body[f + "_consent"] = {granted: after[f + "_consent"]};
+  }
+  return body;
+}
+
+function removeButton(label, target) {
+  return h("button", {type: "button", class: "remove", "aria-label": label, onclick: () => target.remove()}, t("form.remove"));
+}
+
+function contactRows(kind, list) {
+  const rows = h("div", {class: "contacts", "data-field": kind});
+  const add = (value = "", consent = false) => {
+    const row = h("div", {class: "row contact", "data-contact-row": kind});
+    row.append(h("input", {type: kind === "secondary_emails" ? "email" : "tel", value, "aria-label": t("form." + kind),
+                           "data-contact": kind}),
+               h("label", {class: "switch"}, h("input", {type: "checkbox", role: "switch", checked: consent, "data-consent": kind}),
+                 h("span", {}, t("form.consent"))),
+               removeButton(`${t("form.remove")}: ${t("form." + kind)}`, row));
+    rows.append(row);
+  };
+  for (const c of list) add(c.value, c.consent);
+  return h("fieldset", {}, h("legend", {}, t("form." + kind)), rows,
+           h("button", {type: "button", onclick: () => add()}, t("form.add." + kind)));
+}
+
+// Every address with every member; a new one (`fresh`) left blank is not sent.
+let addressCount = 0;
+function addressBlock(a, fresh, typeNow) {
+  const n = addressCount++;
+  const purpose = h("select", {id: `f-purpose-${n}`, "data-part": "purpose", "data-field": "addresses.purpose"},
+    ...["home", "business", "office", "post_box"].map((p) => h("option", {value: p, selected: p === a.purpose}, t("purpose." + p))));
+  // A new address's purpose follows the type until someone picks one (Home for a person, Business otherwise).
+  if (fresh) {
+    purpose.addEventListener("change", () => { block.dataset.picked = "true"; });
+    if (!a.purpose) purpose.value = typeNow() === "organization" ? "business" : "home";
+  }
+  const block = h("fieldset", {"data-address": "", "data-fresh": fresh ? "true" : undefined},
+    h("legend", {}, t("form.address")),
+    h("label", {class: "row", for: `f-purpose-${n}`}, h("span", {}, t("form.purpose")), purpose),
+    ...ADDRESS_TEXT.map((f) => h("label", {class: "row", for: `f-${f}-${n}`}, h("span", {}, t("form." + f)),
+      h("input", {id: `f-${f}-${n}`, "data-part": f, "data-field": "addresses." + f, value: a[f] || "",
+                  type: f === "contact_phone" ? "tel" : "text", maxlength: f === "country" ? 2 : undefined}))));
+  block.append(h("div", {class: "actions"}, removeButton(t("form.remove.address"), block)));
+  return block;
+}
+
+function readAddresses(form) {
+  return [...form.querySelectorAll("[data-address]")].flatMap((block) => {
+    const part = (f) => block.querySelector(`[data-part="${f}"]`).value.trim();
+    const a = {purpose: part("purpose"), ...Object.fromEntries(ADDRESS_TEXT.map((f) => [f, part(f)]))};
+    a.country = a.country.toUpperCase();
+    const blank = ADDRESS_TEXT.every((f) => f === "country" || !a[f]);
+    return block.dataset.fresh && blank ? [] : [a];
+  });
+}
+
+let cardCount = 0;
+function cardRow(value) {
+  const n = cardCount++;
+  const row = h("div", {class: "row contact"},
+    h("input", {id: `f-loyalty_card-${n}`, value, "data-card": "", "data-field": "loyalty_cards",
+                "aria-label": t("form.loyalty_card")}));
+  row.append(removeButton(`${t("form.remove")}: ${t("form.loyalty_card")}`, row));
+  return row;
+}
+
 function customerForm(existing) {
+  addressCount = 0;
+  cardCount = 0;
   const d = state.store.default_customer;
-  const c = existing || {type: d.type, customer_group: d.customer_group, receipt_preference: d.receipt_preference,
-                         currency: d.currency, language: d.language, affiliations: d.affiliations || [],
-                         addresses: [], attributes: [], secondary_emails: [], secondary_phones: [], loyalty_cards: []};
+  const before = formModel(existing || {type: d.type, customer_group: d.customer_group,
+                                        receipt_preference: d.receipt_preference, currency: d.currency,
+                                        language: d.language, affiliations: d.affiliations});
   const input = (name, value = "", type = "text", extra = {}) =>
     h("label", {class: "row", for: "f-" + name}, h("span", {}, t("form." + name)),
       h("input", {id: "f-" + name, name, type, value: value || "", "data-field": name, ...extra}));
@@ -287,73 +380,80 @@ function customerForm(existing) {
     h("label", {class: "row", for: "f-" + name}, h("span", {}, t("form." + name)),
       h("select", {id: "f-" + name, name, "data-field": name},
         ...options.map(([v, label]) => h("option", {value: v, selected: v === value}, label))));
-  const address = c.addresses[0] || {};
-  const purposeDefault = c.type === "organization" ? "business" : "home";
   const attrs = [...(state.clienteling?.attributes || [])].sort((a, b) => a.display_order - b.display_order);
-  const valueOf = (name) => (c.attributes.find((a) => a.name === name) || {}).value;
+  const valueOf = (name) => (before.attributes.find((a) => a.name === name) || {}).value;
+  const typeNow = () => form.querySelector('[name="type"]').value;
+  const addresses = h("div", {"data-field": "addresses"});
+  const addAddress = () => addresses.append(addressBlock({country: state.store.operating_unit_country}, true, typeNow));
+  const cards = h("div", {class: "contacts"});
   const form = h("form", {class: "card", "data-testid": "customer-form", novalidate: true},
     h("h1", {}, existing ? t("form.edit") : t("form.new")),
-    select("type", [["person", t("type.person")], ["organization", t("type.organization")]], c.type),
-    input("first_name", c.first_name, "text", {autofocus: true}),
-    input("last_name", c.last_name),
-    input("organization_name", c.organization_name),
-    input("email", c.email, "email"), primaryConsent("email", c.email_consent),
-    input("phone", c.phone, "tel"), primaryConsent("phone", c.phone_consent),
-    contactRows("secondary_emails", c.secondary_emails),
-    contactRows("secondary_phones", c.secondary_phones),
-    h("fieldset", {"data-field": "addresses"}, h("legend", {}, t("form.address")),
-      select("purpose", ["home", "business", "office", "post_box"].map((p) => [p, t("purpose." + p)]),
-             address.purpose || purposeDefault),
-      input("street", address.street), input("city", address.city), input("postal_code", address.postal_code),
-      input("country", address.country || state.store.operating_unit_country, "text", {maxlength: 2})),
-    select("customer_group", state.store.customer_groups.map((g) => [g.id, g.name]), c.customer_group),
+    select("type", [["person", t("type.person")], ["organization", t("type.organization")]], before.type),
+    input("first_name", before.first_name, "text", {autofocus: true}),
+    input("last_name", before.last_name),
+    input("organization_name", before.organization_name),
+    input("email", before.email, "email"), primaryConsent("email", before.email_consent),
+    input("phone", before.phone, "tel"), primaryConsent("phone", before.phone_consent),
+    contactRows("secondary_emails", before.secondary_emails),
+    contactRows("secondary_phones", before.secondary_phones),
+    addresses,
+    h("div", {class: "actions"}, h("button", {type: "button", "data-testid": "add-address", onclick: addAddress},
+                                   t("form.add.address"))),
+    select("customer_group", state.store.customer_groups.map((g) => [g.id, g.name]), before.customer_group),
     select("receipt_preference", ["print", "email", "print_and_email", "none"].map((p) => [p, t("receipt." + p)]),
-           c.receipt_preference),
-    input("currency", c.currency, "text", {maxlength: 3}),
-    input("language", c.language),
-    input("loyalty_card", (c.loyalty_cards || [])[0] || state.newCard || ""),
-    input("affiliations", (c.affiliations || []).join(", ")),
+           before.receipt_preference),
+    input("receipt_email", before.receipt_email, "email"),
+    !existing && d.receipt_email ? h("p", {class: "hint"}, t("form.receipt_email.default", {email: d.receipt_email})) : null,
+    input("currency", before.currency, "text", {maxlength: 3}),
+    input("language", before.language),
+    h("fieldset", {"data-field": "loyalty_cards"}, h("legend", {}, t("customer.cards")), cards,
+      h("button", {type: "button", "data-testid": "add-card", onclick: () => cards.append(cardRow(""))},
+        t("form.add.loyalty_card"))),
+    input("affiliations", before.affiliations.join(", ")),
     attrs.length ? h("fieldset", {"data-field": "attributes"}, h("legend", {}, t("form.attributes")),
                      ...attrs.map((def) => attributeInput(def, valueOf(def.name)))) : null,
     h("div", {class: "actions"},
       h("button", {type: "submit", class: "primary", "data-testid": "save"}, t("form.save")),
       h("button", {type: "button", onclick: () => history.back()}, t("form.cancel"))));
-  // The address purpose follows the type until someone picks one (Home for a person, Business otherwise).
-  const purpose = form.querySelector('[name="purpose"]');
-  let purposePicked = !!address.purpose;
-  purpose.addEventListener("change", () => { purposePicked = true; });
+  for (const a of before.addresses) addresses.append(addressBlock(a, false, typeNow));
+  if (!existing) addAddress();
+  for (const card of before.loyalty_cards) cards.append(cardRow(card));
+  if (!existing) cards.append(cardRow(state.newCard || ""));
   form.querySelector('[name="type"]').addEventListener("change", (e) => {
-    if (!purposePicked) purpose.value = e.target.value === "organization" ? "business" : "home";
+    for (const block of addresses.querySelectorAll("[data-fresh]:not([data-picked])")) {
+      block.querySelector('[data-part="purpose"]').value = e.target.value === "organization" ? "business" : "home";
+    }
   });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
-    const body = {type: v("type"), customer_group: v("customer_group"), receipt_preference: v("receipt_preference"),
-                  currency: v("currency"), language: v("language")};
-    for (const f of ["first_name", "last_name", "organization_name", "email", "phone"]) {
-      if (v(f) || existing) body[f] = v(f);
-    }
-    // A primary contact's consent goes with it (kassa keeps the stamp while neither changes).
-    for (const f of ["email", "phone"]) {
-      if (v(f)) body[f + "_consent"] = {granted: form.querySelector(`[data-consent="${f}"]`).checked};
-    }
+    const after = {
+      type: v("type"), first_name: v("first_name"), last_name: v("last_name"), organization_name: v("organization_name"),
+      email: v("email"), email_consent: form.querySelector('[data-consent="email"]').checked,
+      phone: v("phone"), phone_consent: form.querySelector('[data-consent="phone"]').checked,
+    };
     for (const kind of ["secondary_emails", "secondary_phones"]) {
-      body[kind] = [...form.querySelectorAll(`[data-contact="${kind}"]`)].map((el, i) => ({
-        value: el.value.trim(), consent: form.querySelectorAll(`[data-consent="${kind}"]`)[i].checked}))
+      after[kind] = [...form.querySelectorAll(`[data-contact-row="${kind}"]`)].map((row) => ({
+        value: row.querySelector("[data-contact]").value.trim(), consent: row.querySelector("[data-consent]").checked}))
         .filter((x) => x.value);
     }
-    if (v("street") || v("city") || v("postal_code")) {
-      body.addresses = [{purpose: v("purpose"), street: v("street"), city: v("city"), postal_code: v("postal_code"),
-                         country: v("country").toUpperCase()}];
-    } else if (existing) {
-      body.addresses = [];
+    after.addresses = readAddresses(form);
+    Object.assign(after, {customer_group: v("customer_group"), receipt_preference: v("receipt_preference"),
+                          receipt_email: v("receipt_email"), currency: v("currency"), language: v("language")});
+    after.affiliations = v("affiliations").split(",").map((a) => a.trim()).filter(Boolean);
+    after.loyalty_cards = [...form.querySelectorAll("[data-card]")].map((el) => el.value.trim()).filter(Boolean);
+    // The attributes the form shows replace theirs; any it does not show stay as they were.
+    const shown = new Map([...form.querySelectorAll("[data-attr]")].map((el) => [el.dataset.attr, el.value.trim()]));
+    after.attributes = before.attributes.filter((a) => !shown.has(a.name) || shown.get(a.name))
+      .map((a) => (shown.has(a.name) ? {name: a.name, value: shown.get(a.name)} : a));
+    for (const [name, value] of shown) {
+      if (value && !before.attributes.some((a) => a.name === name)) after.attributes.push({name, value});
     }
-    body.affiliations = v("affiliations").split(",").map((a) => a.trim()).filter(Boolean);
-    if (v("loyalty_card")) body.loyalty_cards = [v("loyalty_card")];
-    else if (existing) body.loyalty_cards = [];
-    const attributes = [...form.querySelectorAll("[data-attr]")].filter((el) => el.value.trim())
-      .map((el) => ({name: el.dataset.attr, value: el.value.trim()}));
-    if (attributes.length || existing) body.attributes = attributes;
+    const body = customerBody(before, after, !existing);
+    if (existing && !Object.keys(body).length) {
+      location.hash = "#/customer/" + existing.id;  // nothing changed: nothing written
+      return;
+    }
     if (existing) body.version = existing.version;
     const {status, body: answer} = existing
       ? await api("PATCH", "/v1/customers/" + existing.id, body)
@@ -421,8 +521,12 @@ async function customerView(id) {
     }
   }
   for (const a of c.addresses) {
-    fact(t("purpose." + a.purpose), [a.street, a.postal_code, a.city, a.country].filter(Boolean).join(", "));
+    const contact = [a.contact_name, i18n.phone(a.contact_phone)].filter(Boolean).join(" ");
+    fact(t("purpose." + a.purpose), [a.street, a.postal_code, a.city, a.region, a.country].filter(Boolean).join(", ") +
+         (contact ? ` (${t("form.contact_name")}: ${contact})` : ""));
   }
+  fact(t("form.receipt_preference"), t("receipt." + c.receipt_preference), "receipt-preference");
+  fact(t("form.receipt_email"), c.receipt_email, "receipt-email");
   for (const a of c.attributes) fact(definition(a.name)?.label || a.name, shownValue(a.name, a.value));
   fact(t("customer.cards"), c.loyalty_cards.join(", "));
   const facts = card.status === 200 ? h("ul", {class: "card-facts", "data-testid": "card-facts"},
@@ -633,6 +737,11 @@ function kioskView(params) {
       body.phone = v("phone");
       body.phone_consent = {granted: checked("phone"), text_version: texts.phone.reference};
     }
+    // Receipts by email only to an address the shopper gave for them.
+    if (v("receipt_email")) {
+      body.receipt_email = v("receipt_email");
+      body.receipt_preference = "print_and_email";
+    }
     const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
     if (status !== 201) return showError(form, answer);
     clearTimeout(idle);
@@ -645,6 +754,7 @@ function kioskView(params) {
   field("first_name", "text", t("form.first_name")), field("last_name", "text", t("form.last_name")),
   field("email", "email", t("form.email")), consent("email"),
   field("phone", "tel", t("form.phone")), consent("phone"),
+  field("receipt_email", "email", t("kiosk.receipt_email")),
   h("div", {class: "actions"}, h("button", {type: "submit", class: "primary", "data-testid": "kiosk-submit"}, t("kiosk.submit"))));
   form.addEventListener("input", touch);
   touch();

@@ -281,14 +281,15 @@ describe("associate screens", {concurrency: false}, () => {
     const form = page.getByTestId("customer-form");
     await form.waitFor();
     assert.equal(await page.locator("#f-customer_group").inputValue(), "RETAIL");
-    assert.equal(await page.locator("#f-receipt_preference").inputValue(), "email");
+    assert.equal(await page.locator("#f-receipt_preference").inputValue(), "print");
     assert.equal(await page.locator("#f-currency").inputValue(), "EUR");
     assert.equal(await page.locator("#f-language").inputValue(), "lv");
-    assert.equal(await page.locator("#f-country").inputValue(), "LV");
+    assert.equal(await page.locator("#f-country-0").inputValue(), "LV");
     assert.equal(await page.locator("#f-affiliations").inputValue(), "Loyalty club");
-    assert.equal(await page.locator("#f-purpose").inputValue(), "home");
+    assert.equal(await page.locator("#f-purpose-0").inputValue(), "home");
+    assert.equal(await page.locator("#f-receipt_email").inputValue(), "");  // never a store default
     await page.locator("#f-type").selectOption("organization");
-    assert.equal(await page.locator("#f-purpose").inputValue(), "business");
+    assert.equal(await page.locator("#f-purpose-0").inputValue(), "business");
     await page.locator("#f-type").selectOption("person");
     await page.locator("#f-first_name").fill("Līga");
     await page.locator("#f-last_name").fill("Ozoliņa");
@@ -328,6 +329,78 @@ describe("associate screens", {concurrency: false}, () => {
     await waitFor(() => printed.length > before && /Liga Ozolina/.test(printedText()), "the reprinted receipt");
   });
 
+  test("edit is lossless: every field survives Save unchanged and a one-field change, on both screen sizes", async () => {
+    const full = {
+      type: "person", first_name: "Austra", last_name: "Bērziņa",
+      email: "austra@example.lv", email_consent: {granted: true},
+      phone: "+37129000111", phone_consent: {granted: true},
+      secondary_emails: [{value: "austra@home.lv", consent: true}, {value: "a.berzina@work.lv", consent: false}],
+      secondary_phones: [{value: "+37167000222", consent: true}],
+      addresses: [
+        {purpose: "home", street: "Ausekļa iela 3", city: "Rīga", postal_code: "LV-1010", country: "LV"},
+        {purpose: "office", street: "Skolas iela 1", city: "Cēsis", postal_code: "LV-4101", region: "Vidzeme",
+         country: "LV", contact_name: "Ieva Kalna", contact_phone: "+37126000333"},
+      ],
+      customer_group: "STAFF", receipt_preference: "print_and_email", receipt_email: "receipts@berzina.lv",
+      currency: "USD", language: "en", affiliations: ["Loyalty club", "Press"],
+      loyalty_cards: ["LC-7001", "LC-7002"],
+      attributes: [{name: "likes", value: "shoes"}, {name: "birthday", value: "1990-05-04"}, {name: "size", value: "M"}],
+    };
+    const created = await apiAs("M1", "9999", "POST", "/v1/customers", full);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    const record = async () => (await apiAs("M1", "9999", "GET", "/v1/customers/" + id)).body;
+    const save = async () => {
+      await page.getByTestId("save").click();
+      await page.getByTestId("customer").waitFor();
+    };
+    let phone = 29000111;
+    for (const [w, hgt] of [[800, 480], [1920, 1080]]) {
+      await page.setViewportSize({width: w, height: hgt});
+      const before = await record();
+      assert.equal(before.addresses.length, 2);
+      assert.equal(before.addresses[1].region, "Vidzeme");
+      // Save without a change: the record is the same, member by member (its version too: nothing was written).
+      await page.goto(`${base}/#/edit/${id}`);
+      await page.getByTestId("customer-form").waitFor();
+      assert.equal(await page.locator("[data-address]").count(), 2);
+      assert.equal(await page.locator("#f-contact_name-1").inputValue(), "Ieva Kalna");
+      assert.equal(await page.locator("#f-receipt_email").inputValue(), "receipts@berzina.lv");
+      assert.equal(await page.locator("[data-card]").count(), 2);
+      await save();
+      const unchanged = await record();
+      for (const key of Object.keys(before)) assert.deepEqual(unchanged[key], before[key], `${key} after Save without a change`);
+      // One change (the phone): that member and the stamps change, nothing else.
+      phone += 1;
+      await page.goto(`${base}/#/edit/${id}`);
+      await page.getByTestId("customer-form").waitFor();
+      await page.locator("#f-phone").fill(`+371 ${phone}`);
+      await save();
+      const changed = await record();
+      assert.equal(changed.phone, `+371${phone}`);
+      assert.equal(changed.phone_consent.granted, true, "the switch stayed on: the new phone keeps the grant");
+      assert.equal(changed.version, before.version + 1);
+      for (const key of Object.keys(before)) {
+        if (["phone", "phone_consent", "version", "changed_at"].includes(key)) continue;
+        assert.deepEqual(changed[key], before[key], `${key} after changing only the phone`);
+      }
+    }
+    await page.setViewportSize({width: 1280, height: 800});
+    // Removing an address and a card on the form removes just them.
+    await page.goto(`${base}/#/edit/${id}`);
+    await page.getByTestId("customer-form").waitFor();
+    await shoot("edit-customer");
+    await assertControlsLabelled("edit customer");
+    await page.getByRole("button", {name: "Remove this address"}).first().click();
+    await page.getByRole("button", {name: "Remove: Loyalty card"}).last().click();
+    await save();
+    const trimmed = await record();
+    assert.deepEqual(trimmed.addresses.map((a) => a.street), ["Skolas iela 1"]);
+    assert.equal(trimmed.addresses[0].contact_phone, "+37126000333");
+    assert.deepEqual(trimmed.loyalty_cards, ["LC-7001"]);
+    assert.equal(trimmed.secondary_emails[0].consent.captured_at, created.body.secondary_emails[0].consent.captured_at);
+  });
+
   test("Create customer from the search results' app bar opens the same form", async () => {
     await page.getByRole("link", {name: "Search"}).click();
     await page.getByTestId("search-box").fill("Zvaigzne");
@@ -337,7 +410,7 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("create-from-search").click();
     await page.getByTestId("customer-form").waitFor();
     await page.locator("#f-last_name").fill("Zvaigzne");
-    await page.locator("#f-loyalty_card").fill("LC-3003");
+    await page.locator("#f-loyalty_card-0").fill("LC-3003");
     await page.getByTestId("save").click();
     await page.getByTestId("customer").waitFor();
     await page.getByRole("link", {name: "Search"}).click();
@@ -490,6 +563,7 @@ describe("associate screens", {concurrency: false}, () => {
     await page.locator("#k-email").fill("aija@example.lv");
     await page.getByRole("switch", {name: /e-pastā/}).check();
     await page.locator("#k-phone").fill("29112244");
+    await page.locator("#k-receipt_email").fill("aija.receipts@example.lv");
     await shoot("kiosk-lv");
     await page.getByTestId("kiosk-submit").click();
     await page.getByTestId("kiosk-done").waitFor();
@@ -506,6 +580,9 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(signedUp.email_consent.text_version, "2026-11/lv");
     assert.equal(signedUp.phone_consent.granted, false);
     assert.deepEqual(signedUp.secondary_emails, []);
+    // Receipts by email go to the address she gave for them (never a store default).
+    assert.equal(signedUp.receipt_email, "aija.receipts@example.lv");
+    assert.equal(signedUp.receipt_preference, "print_and_email");
     // Reset: a blank form again, in the kiosk's own language, nothing of Aija left.
     await page.getByTestId("kiosk-form").waitFor();
     await page.getByText("Join our loyalty club").waitFor();
