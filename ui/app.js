@@ -107,9 +107,7 @@ function sealedView(access, outbox) {
   state.operator = null;
   state.kiosk = false;
   document.body.classList.remove("kiosk");
-  document.getElementById("who").textContent = "";
-  document.getElementById("signout").hidden = true;
-  document.getElementById("nav").hidden = true;
+  staffChrome(false);
   const since = i18n.date(access.since);
   show(h("section", {class: "sealed", role: "alert", "data-testid": "sealed", "data-state": access.state},
          h("h1", {}, t(`sealed.${access.state}.title`)),
@@ -119,6 +117,13 @@ function sealedView(access, outbox) {
 }
 
 // ---- sign-in and idle lock -----------------------------------------------------
+
+// The staff's bar (navigation, sync and device status, who is signed in):
+// shown only to a signed-in associate, never on the sign-in or sealed screens.
+function staffChrome(visible) {
+  document.getElementById("who").textContent = visible ? `${state.operator.name} (${state.operator.role})` : "";
+  for (const id of ["signout", "nav", "status"]) document.getElementById(id).hidden = !visible;
+}
 
 function resetIdle() {
   clearTimeout(state.idleTimer);
@@ -132,9 +137,7 @@ async function signOut(reason) {
   setToken("");
   state.operator = null;
   state.kiosk = false;
-  document.getElementById("who").textContent = "";
-  document.getElementById("signout").hidden = true;
-  document.getElementById("nav").hidden = true;
+  staffChrome(false);
   location.hash = "#/signin";
   route(reason);
 }
@@ -160,9 +163,7 @@ async function loadContext() {
   state.idleSeconds = me.body.idle_timeout_s;
   state.store = (await api("GET", "/v1/store")).body;
   state.clienteling = (await api("GET", "/v1/clienteling")).body;
-  document.getElementById("who").textContent = `${state.operator.name} (${state.operator.role})`;
-  document.getElementById("signout").hidden = false;
-  document.getElementById("nav").hidden = false;
+  staffChrome(true);
   const preferred = localStorage.getItem("kassa.lang." + state.operator.worker_id) ||
                     localStorage.getItem("kassa.lang") || (state.store && state.store.default_customer.language);
   if (preferred && preferred !== i18n.lang) await setLanguage(preferred, false);
@@ -171,6 +172,7 @@ async function loadContext() {
 }
 
 function signInView(reason) {
+  staffChrome(false);
   const error = h("p", {class: "field-error", role: "alert", hidden: true, "data-testid": "error"});
   const worker = h("input", {id: "worker", name: "worker", autocomplete: "username", required: true, autofocus: true,
                              "data-field": "worker_id"});
@@ -636,14 +638,29 @@ async function bookView(params) {
                                        "data-testid": "toggle-store"}, store ? t("book.mine") : t("book.store")) : null);
   if (status !== 200) return show(tabs, filters, h("p", {class: "field-error", "data-testid": "error"}, message(body)));
   const summary = h("p", {class: "note", "data-testid": "book-summary"},
-    t("book.summary", {n: i18n.number(body.total), number: body.book_number ? body.book_number : ""}));
-  const cards = h("ul", {class: "book", "data-testid": "book"}, ...body.items.map((item) => h("li", {class: "card"},
-    store ? h("input", {type: "checkbox", "data-select": item.customer.id, "aria-label": item.customer.name}) : null,
-    h("a", {href: "#/customer/" + item.customer.id, "data-testid": "book-entry"}, h("strong", {}, item.customer.name)),
-    h("span", {class: "account"}, item.customer.pending ? t("customer.pending") : item.customer.account),
-    store ? h("span", {class: "owners"}, item.owners.join(", ")) : null,
-    h("ul", {class: "card-facts"}, ...item.card.map((f) =>
-      h("li", {}, h("span", {}, f.label), h("strong", {}, shownValue(f.name, f.value))))))));
+    i18n.plural("book.summary", body.total, {number: body.book_number ? body.book_number : ""}));
+  const cards = h("ul", {class: "book", "data-testid": "book"}, ...body.items.map((item) => {
+    const c = item.customer;
+    const li = h("li", {class: "card"},
+      store ? h("input", {type: "checkbox", "data-select": c.id, "aria-label": c.name}) : null,
+      h("a", {href: "#/customer/" + c.id, "data-testid": "book-entry"}, h("strong", {}, c.name)),
+      h("span", {class: "account"}, c.pending ? t("customer.pending") : c.account),
+      store ? h("span", {class: "owners"}, item.owners.join(", ")) : null,
+      c.phone || c.email ? h("span", {class: "contact-line", "data-testid": "book-contact"},
+                             [i18n.phone(c.phone), c.email].filter(Boolean).join(" · ")) : null,
+      h("ul", {class: "card-facts"}, ...item.card.map((f) =>
+        h("li", {}, h("span", {}, f.label), h("strong", {}, shownValue(f.name, f.value))))));
+    // One's own book: a customer can be taken out of it here.
+    if (!store) {
+      li.append(h("button", {type: "button", class: "remove", "data-testid": "remove-from-book",
+        "aria-label": `${t("book.remove")}: ${c.name}`, onclick: async (e) => {
+          const {status: s, body: answer} = await api("DELETE", "/v1/clientbook/entries/" + encodeURIComponent(c.id));
+          if (s === 200) return route();
+          e.target.replaceWith(h("span", {class: "field-error", role: "alert"}, message(answer)));
+        }}, t("book.remove")));
+    }
+    return li;
+  }));
   const parts = [tabs, filters, summary, cards];
   if (store && can("reassign")) parts.push(await reassignForm(cards));
   show(...parts);

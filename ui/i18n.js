@@ -20,6 +20,16 @@ export function t(key, vars = {}) {
 }
 
 const locales = {en: "en-GB", lv: "lv-LV", zh: "zh-CN", fi: "fi-FI", sv: "sv-SE"};
+
+// `key` for the count `n` by the language's plural rules (Intl.PluralRules:
+// Latvian has zero, one and other; Chinese only other): the message
+// "key.CATEGORY", else "key.other", with {n} the number in the locale.
+export function plural(key, n, vars = {}) {
+  const category = new Intl.PluralRules(locales[lang]).select(n);
+  const chosen = (messages[`${key}.${category}`] ?? fallback[`${key}.${category}`]) !== undefined
+    ? `${key}.${category}` : `${key}.other`;
+  return t(chosen, {...vars, n: number(n)});
+}
 export function date(iso) {
   if (!iso) return "";
   return new Intl.DateTimeFormat(locales[lang], {dateStyle: "medium", timeStyle: "short"}).format(new Date(iso));

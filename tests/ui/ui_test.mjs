@@ -466,12 +466,15 @@ describe("associate screens", {concurrency: false}, () => {
 
   test("client book: cards with their facts, filtered by a choice and by a birthday within 14 days", async () => {
     const soon = new Date(Date.now() + 5 * 86400000).toISOString().slice(5, 10);
+    let egleId = "";
     for (const [last, likes, birthday] of [["Kalna", "handbags", `1980-${soon}`], ["Priede", "shoes", `1975-${soon}`],
                                             ["Egle", "handbags", "1990-01-01"]]) {
+      const contacts = last === "Egle" ? {phone: "29000999", email: "egle@example.lv"} : {};
       const c = await apiAs("A1", "1111", "POST", "/v1/customers",
-                            {first_name: "Book", last_name: last, attributes: [{name: "likes", value: likes},
-                                                                              {name: "birthday", value: birthday}]});
+                            {first_name: "Book", last_name: last, ...contacts,
+                             attributes: [{name: "likes", value: likes}, {name: "birthday", value: birthday}]});
       assert.equal(c.status, 201);
+      if (last === "Egle") egleId = c.body.id;
       assert.equal((await apiAs("A1", "1111", "POST", "/v1/clientbook/entries", {customer: c.body.id})).status, 201);
     }
     await page.getByRole("link", {name: "Client book"}).click();
@@ -490,6 +493,16 @@ describe("associate screens", {concurrency: false}, () => {
     assert.match(facts, /Likes/);
     await shoot("client-book");
     await assertControlsLabelled("client book");
+    // Each card shows how to reach the customer; one can be taken out of one's own book.
+    await page.getByLabel("Birthday").fill("");
+    await page.getByTestId("apply-filters").click();
+    await waitFor(async () => (await page.getByTestId("book-entry").count()) === 3, "the whole book");
+    const egle = page.locator(".book > li").filter({hasText: "Book Egle"});
+    assert.equal(await egle.getByTestId("book-contact").textContent(), "+371 2900 0999 · egle@example.lv");
+    await egle.getByRole("button", {name: "Remove from my book: Book Egle"}).click();
+    await waitFor(async () => (await page.getByTestId("book-entry").count()) === 2, "Egle out of the book");
+    assert.match(await page.getByTestId("book-summary").textContent(), /^2 customers CB\d+$/);
+    assert.equal((await apiAs("A1", "1111", "POST", "/v1/clientbook/entries", {customer: egleId})).status, 201);
   });
 
   test("a manager reassigns from the store client book", async () => {
@@ -515,7 +528,18 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("lang").selectOption("lv");
     await page.getByRole("link", {name: "Meklēt"}).waitFor();
     await page.getByRole("link", {name: "Klientu grāmata"}).click();
-    await waitFor(async () => /klienti/.test(await page.getByTestId("book-summary").textContent()), "Latvian summary");
+    await waitFor(async () => /^\d+ klient(s|i|u)/.test(await page.getByTestId("book-summary").textContent()),
+                  "Latvian summary");
+    // Counts by the language's plural rules: Latvian's zero, one and other (11 is not "one"; 21 is).
+    const counts = (lang) => page.evaluate(async (l) => {
+      const i18n = await import("/i18n.js");
+      await i18n.load(l);
+      return [0, 1, 2, 11, 21].map((n) => i18n.plural("book.summary", n).trim());
+    }, lang);
+    assert.deepEqual(await counts("lv"), ["0 klientu", "1 klients", "2 klienti", "11 klientu", "21 klients"]);
+    assert.deepEqual(await counts("en"), ["0 customers", "1 customer", "2 customers", "11 customers", "21 customers"]);
+    assert.deepEqual(await counts("zh"), ["0 位客户", "1 位客户", "2 位客户", "11 位客户", "21 位客户"]);
+    await counts("lv");
     await shoot("client-book-lv");
     await page.getByTestId("lang").selectOption("zh");
     await page.getByRole("link", {name: "搜索"}).waitFor();
