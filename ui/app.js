@@ -388,6 +388,7 @@ function customerForm(existing) {
   const addresses = h("div", {"data-field": "addresses"});
   const addAddress = () => addresses.append(addressBlock({country: state.store.operating_unit_country}, true, typeNow));
   const cards = h("div", {class: "contacts"});
+  let confirmDuplicates = false;  // the next submit creates despite likely duplicates
   const form = h("form", {class: "card", "data-testid": "customer-form", novalidate: true},
     h("h1", {}, existing ? t("form.edit") : t("form.new")),
     select("type", [["person", t("type.person")], ["organization", t("type.organization")]], before.type),
@@ -414,7 +415,7 @@ function customerForm(existing) {
     input("affiliations", before.affiliations.join(", ")),
     attrs.length ? h("fieldset", {"data-field": "attributes"}, h("legend", {}, t("form.attributes")),
                      ...attrs.map((def) => attributeInput(def, valueOf(def.name)))) : null,
-    h("div", {class: "actions"},
+    h("div", {class: "actions", "data-form-actions": ""},
       h("button", {type: "submit", class: "primary", "data-testid": "save"}, t("form.save")),
       h("button", {type: "button", onclick: () => history.back()}, t("form.cancel"))));
   for (const a of before.addresses) addresses.append(addressBlock(a, false, typeNow));
@@ -457,17 +458,39 @@ function customerForm(existing) {
       return;
     }
     if (existing) body.version = existing.version;
+    const confirmed = confirmDuplicates;
+    confirmDuplicates = false;
     const {status, body: answer} = existing
       ? await api("PATCH", "/v1/customers/" + existing.id, body)
-      : await api("POST", "/v1/customers", body);
+      : await api("POST", "/v1/customers" + (confirmed ? "?confirm_duplicates=true" : ""), body);
     if (status === 200 || status === 201) {
       state.newCard = "";
       location.hash = "#/customer/" + answer.id;
+    } else if (answer?.error?.code === "duplicates") {
+      // Created anyway: the form as it is then, confirmed.
+      duplicatesPanel(form, answer.candidates, () => { confirmDuplicates = true; form.requestSubmit(); });
     } else {
       showError(form, answer);
     }
   });
   return form;
+}
+
+// The likely duplicates of a customer about to be created, each with why:
+// the associate opens the existing customer, or creates the new one anyway.
+function duplicatesPanel(form, candidates, createAnyway) {
+  form.querySelector("[data-testid=duplicates]")?.remove();
+  const panel = h("section", {class: "duplicates", role: "alert", "data-testid": "duplicates"},
+    h("h2", {}, t("dup.title")),
+    h("ul", {}, ...candidates.map(({customer: c, reasons}) => h("li", {"data-testid": "duplicate"},
+      h("a", {href: "#/customer/" + c.id}, h("strong", {}, c.name)), " ",
+      h("span", {class: "account"}, c.pending ? t("customer.pending") : c.account), " ",
+      h("span", {class: "why"}, [i18n.phone(c.phone), c.email].filter(Boolean).join(" · ")),
+      h("span", {class: "why"}, reasons.map((r) => t("dup." + r)).join(", "))))),
+    h("div", {class: "actions"},
+      h("button", {type: "button", "data-testid": "create-anyway", onclick: createAnyway}, t("dup.create"))));
+  form.querySelector("[data-form-actions]").before(panel);
+  panel.querySelector("a").focus();
 }
 
 async function newCustomerView() {

@@ -233,6 +233,44 @@ class DefaultReceiptEmailTest(unittest.TestCase):
         self.assertEqual(log.count("default_customer.receipt_email is receipts@dzintars.example"), 1, log)
 
 
+class DuplicateCheckTest(KassadTestCase):
+    """Issue 18, acceptance 6: likely duplicates are shown before a creation, offline, and
+    the creation goes through only when confirmed."""
+
+    def test_found_by_email_by_phone_in_another_format_and_by_a_near_name_with_the_same_phone(self):
+        _, liga, _ = self.kassad.ctl("customer", "add", "--first-name", "Līga", "--last-name", "Ozoliņa",
+                                     "--email", "Liga.Ozolina@Example.LV", "--phone", "+371 2911 2233")
+        before = self.counts()
+        cases = [
+            ({"first_name": "Someone", "last_name": "Else", "email": "liga.ozolina@example.lv"}, ["same_email"]),
+            ({"first_name": "Someone", "last_name": "Else", "phone": "29112233"}, ["same_phone"]),
+            ({"first_name": "Liga", "last_name": "Ozolina", "phone": "(+371) 2911-2299"},
+             ["similar_name_same_phone_prefix"]),
+        ]
+        for body, reasons in cases:
+            code, answer = self.kassad.http("POST", "/v1/customers", body)
+            self.assertEqual(code, 409, answer)
+            self.assertEqual(answer["error"]["code"], "duplicates")
+            self.assertEqual([c["customer"]["id"] for c in answer["candidates"]], [liga["id"]], body)
+            self.assertEqual(answer["candidates"][0]["reasons"], reasons, body)
+        self.assertEqual(self.counts(), before, "nothing created while unconfirmed")
+        # kassactl lists them and exits 5; confirmed, the customer is created.
+        rc, _, err = self.kassad.ctl("--json", "customer", "add", "--last-name", "Else", "--phone", "29112233", check=False)
+        self.assertEqual(rc, 5)
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", self.kassad.url, "customer", "add", "--last-name", "Else",
+                                         "--phone", "29112233"],
+                             capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, KASSA_SESSION=self.kassad.token))
+        self.assertEqual(res.returncode, 5)
+        self.assertIn("Līga Ozoliņa  (same_phone)", res.stderr)
+        self.assertIn("--confirm-duplicates", res.stderr)
+        _, made, _ = self.kassad.ctl("customer", "add", "--last-name", "Else", "--phone", "29112233",
+                                     "--confirm-duplicates")
+        self.assertEqual(made["phone"], "+37129112233")
+        code, body = self.kassad.http("POST", "/v1/customers?confirm_duplicates=maybe", {"last_name": "X"})
+        self.assertEqual((code, body["error"]["field"]), (400, "confirm_duplicates"))
+
+
 class BadInputTest(KassadTestCase):
     """Acceptance 3: each bad input refused, naming the field; nothing changes."""
 
@@ -489,6 +527,25 @@ class PermissionMatrixTest(unittest.TestCase):
         self.assertEqual(self.kassad.http("GET", "/v1/session")[1]["kind"], "kiosk")
         code, mine = self.kassad.http("POST", "/v1/customers", {"first_name": "Self", "last_name": "Service"})
         self.assertEqual(code, 201, mine)
+        # A sign-up whose phone is already registered is refused without a word
+        # of whose it is, and a kiosk cannot confirm it through.
+        self.kassad.token = None
+        self.as_operator("MGR", "2222")
+        self.assertEqual(self.kassad.http("PATCH", "/v1/customers/" + other["id"],
+                                          {"version": 1, "phone": "29118877"})[0], 200)
+        self.kassad.token = kiosk["token"]
+        for path in ["/v1/customers", "/v1/customers?confirm_duplicates=true"]:
+            code, body = self.kassad.http("POST", path, {"first_name": "Another", "last_name": "Person",
+                                                         "phone": "+371 2911 8877"})
+            self.assertEqual(code, 409, body)
+            self.assertEqual(body["error"]["code"], "already_registered")
+            self.assertEqual(body["error"]["field"], "phone")
+            self.assertNotIn("candidates", body)
+            self.assertNotIn("Staff", json.dumps(body))
+        # A similar name alone is no reason to stop a shopper.
+        code, body = self.kassad.http("POST", "/v1/customers", {"first_name": "Stafff", "last_name": "Made",
+                                                                "phone": "+371 2911 8870"})
+        self.assertEqual(code, 201, body)
         self.assertEqual(self.kassad.http("GET", "/v1/customers/" + mine["id"])[0], 200)
         # Any other customer is as good as absent.
         code, body = self.kassad.http("GET", "/v1/customers/" + other["id"])

@@ -14,6 +14,7 @@
 #include "kassa/crypto/key_store.h"
 #include "kassa/model/text.h"
 #include "kassa/search/customer_search.h"
+#include "kassa/search/duplicates.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -385,6 +386,81 @@ TEST_P(CustomerStoreTest, SearchFindsTheSameCustomersSealedOrNot) {
     EXPECT_EQ(file.find(marker) == std::string::npos, GetParam()) << marker;
   }
   Reopen();
+}
+
+// Likely duplicates, sealed or not: by email folded, by phone, and by a name
+// within one edit per token together with a postal code or phone prefix.
+TEST_P(CustomerStoreTest, LikelyDuplicatesAreFoundByContactOrByANearNameWithEvidence) {
+  const auto add = [&](const std::string& first, const std::string& last, const std::string& email,
+                       const std::string& phone, const std::string& postal) {
+    model::Customer c = NewCustomer(last, phone);
+    c.first_name = first;
+    c.email = email;
+    if (!postal.empty()) c.addresses.push_back(model::Address{model::AddressPurpose::kHome, "Iela 1", "Rīga", postal, "", "LV", "", ""});
+    const model::Operation op = CreateOp(c);
+    EXPECT_TRUE(store_->customers().Create(c, &op).ok()) << last;
+    return c.id;
+  };
+  const model::LocalId liga = add("Līga", "Ozoliņa", "Liga.Ozolina@Example.LV", "+37129112233", "LV-1010");
+  const model::LocalId janis = add("Jānis", "Bērziņš", "janis@example.lv", "+37126554433", "LV-4101");
+  add("Anna", "Kalniņa", "anna@example.lv", "+37120000001", "LV-1050");
+  for (int i = 0; i < 40; ++i) add("Līga", "Ozola" + std::to_string(i), "", "+3712" + std::to_string(5000000 + i), "LV-2000");
+
+  const auto find = [&](const model::Customer& wanted, bool contacts_only = false) {
+    auto r = search::FindDuplicates(store_->customers(), wanted, search::DuplicateQuery{contacts_only});
+    EXPECT_TRUE(r.ok()) << r.status().detail();
+    std::vector<std::pair<model::LocalId, std::vector<search::DuplicateReason>>> out;
+    for (auto& d : *r) out.emplace_back(d.customer.id, d.reasons);
+    return out;
+  };
+  using R = search::DuplicateReason;
+  using Found = std::vector<std::pair<model::LocalId, std::vector<R>>>;
+  model::Customer w;
+  w.first_name = "Someone";
+  w.last_name = "Else";
+  w.email = "LIGA.ozolina@example.lv";  // folded alike
+  EXPECT_EQ(find(w), (Found{{liga, {R::kSameEmail}}}));
+  w.email.clear();
+  w.phone = "+37129112233";  // "2911 2233" typed in any format normalizes to this
+  EXPECT_EQ(find(w), (Found{{liga, {R::kSamePhone}}}));
+  // Near names: a Cyrillic а, a missing diacritic, one letter more.
+  w = model::Customer{};
+  w.first_name = "Liga";
+  w.last_name = "Ozolinа";  // the last letter is Cyrillic U+0430
+  w.addresses.push_back(model::Address{model::AddressPurpose::kHome, "", "", "lv 1010", "", "LV", "", ""});
+  EXPECT_EQ(find(w), (Found{{liga, {R::kSimilarNameSamePostalCode}}}));
+  w.addresses.clear();
+  w.phone = "+37129112299";  // the same but for its last digits
+  EXPECT_EQ(find(w), (Found{{liga, {R::kSimilarNameSamePhonePrefix}}}));
+  w = model::Customer{};
+  w.first_name = "Janis";
+  w.last_name = "Berzinss";
+  w.addresses.push_back(model::Address{model::AddressPurpose::kHome, "", "", "LV-4101", "", "LV", "", ""});
+  EXPECT_EQ(find(w), (Found{{janis, {R::kSimilarNameSamePostalCode}}}));
+  // Not enough: a near name alone, a name two edits away, a digit apart, a contact-only query.
+  w.addresses.clear();
+  EXPECT_TRUE(find(w).empty());
+  w.last_name = "Berzinsss";
+  w.addresses.push_back(model::Address{model::AddressPurpose::kHome, "", "", "LV-4101", "", "LV", "", ""});
+  EXPECT_TRUE(find(w).empty());
+  w = model::Customer{};
+  w.first_name = "Liga";
+  w.last_name = "Ozola41";
+  w.phone = "+37125000099";
+  EXPECT_TRUE(find(w).empty());
+  w.last_name = "Ozola7";
+  w.phone = "+37125000099";  // Ozola7's number is +37125000007: same prefix
+  ASSERT_EQ(find(w).size(), 1u);
+  EXPECT_EQ(find(w)[0].second, std::vector<R>{R::kSimilarNameSamePhonePrefix});
+  EXPECT_TRUE(find(w, /*contacts_only=*/true).empty());
+  w.phone = "+37125000007";
+  EXPECT_EQ(find(w, true).size(), 1u);
+  // Within one edit, by code point.
+  EXPECT_TRUE(search::WithinOneEdit("ozolina", "ozoliņa"));
+  EXPECT_TRUE(search::WithinOneEdit("berzins", "berzin"));
+  EXPECT_TRUE(search::WithinOneEdit("王小明", "王晓明"));
+  EXPECT_FALSE(search::WithinOneEdit("berzins", "bertinz"));
+  EXPECT_FALSE(search::WithinOneEdit("ab", "abcd"));
 }
 
 // A sealed store opens only with its own key; nothing opens it in plaintext.

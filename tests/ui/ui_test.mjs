@@ -422,6 +422,36 @@ describe("associate screens", {concurrency: false}, () => {
     await shoot("search");
   });
 
+  test("likely duplicates are shown before a creation: open the existing customer, or create anyway", async () => {
+    await page.getByRole("link", {name: "Add customer"}).click();
+    await page.getByTestId("customer-form").waitFor();
+    await page.locator("#f-first_name").fill("Liga");
+    await page.locator("#f-last_name").fill("Ozolina");
+    await page.locator("#f-phone").fill("+371 2911 2233");  // Līga Ozoliņa's phone, typed another way
+    await page.getByTestId("save").click();
+    const panel = page.getByTestId("duplicates");
+    await panel.waitFor();
+    assert.equal(await page.getByTestId("duplicate").count(), 1);
+    assert.match(await panel.textContent(), /Līga Ozoliņa.*liga@example\.lv.*same phone/);
+    await shoot("duplicates");
+    await assertControlsLabelled("duplicates");
+    await panel.getByRole("link", {name: "Līga Ozoliņa"}).click();
+    await page.getByTestId("customer").waitFor();
+    assert.equal(await page.getByTestId("email").textContent(), "liga@example.lv");
+    // A near name with nearly the same phone is another person here: created when confirmed.
+    await page.getByRole("link", {name: "Add customer"}).click();
+    await page.getByTestId("customer-form").waitFor();
+    await page.locator("#f-first_name").fill("Līga");
+    await page.locator("#f-last_name").fill("Ozolinа");  // with a Cyrillic а
+    await page.locator("#f-phone").fill("29112299");
+    await page.getByTestId("save").click();
+    await page.getByTestId("duplicates").waitFor();
+    assert.match(await page.getByTestId("duplicates").textContent(), /similar name, nearly the same phone/);
+    await page.getByTestId("create-anyway").click();
+    await page.getByTestId("customer").waitFor();
+    assert.equal(await page.getByTestId("phone").textContent(), "+371 2911 2299");
+  });
+
   test("a loyalty card scanned on the scanner fills the search box and finds its customer", async () => {
     await page.getByRole("link", {name: "Add customer"}).click();  // scans work from any screen
     await page.getByTestId("customer-form").waitFor();

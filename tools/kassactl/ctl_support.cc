@@ -15,7 +15,8 @@ int ExitFor(const std::string& code) {
   if (code == "invalid_argument" || code == "out_of_range") return kInvalid;
   if (code == "not_found") return kNotFound;
   if (code == "unavailable" || code == "resource_exhausted" || code == "permission_denied" || code == "unauthenticated" ||
-      code == "failed_precondition" || code == "aborted" || code == "already_exists") {
+      code == "failed_precondition" || code == "aborted" || code == "already_exists" || code == "duplicates" ||
+      code == "already_registered") {
     return kRefused;
   }
   return kFailed;

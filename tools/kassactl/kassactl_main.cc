@@ -1,6 +1,7 @@
 // kassactl: the command-line client of kassad's local API. Scripts and tests
 // rely on its options, its --json output and its exit codes (README.md).
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -45,7 +46,11 @@ commands:
   activity add REF --type ID [--at 2026-11-22T10:00:00Z] [--text S]
   activity list REF [--limit N]      the timeline: activities and notes, newest first
   note add REF --text S
-  customer add [FIELDS]              create a customer (store defaults fill the rest)
+  customer add [FIELDS] [--confirm-duplicates]
+                                     create a customer (store defaults fill the rest);
+                                     refused, listing them, when likely duplicates
+                                     exist (same email or phone, similar name with the
+                                     same postal code or phone prefix) unless confirmed
   customer show REF                  REF: account number or local id
   customer edit REF [FIELDS] [--version N]
                                      change fields; N is the version the edit
@@ -99,7 +104,7 @@ FIELDS:
 
 exit status: 0 success, 2 usage, 3 invalid input (the message names the field),
 4 not found, 5 unavailable or refused (kassad down, storage full, version
-conflict, not allowed), 1 anything else (doctor found problems).
+conflict, not allowed, likely duplicates), 1 anything else (doctor found problems).
 )";
 
 void PrintCustomer(const json::value& c) {
@@ -156,6 +161,21 @@ std::map<std::string, std::string> KeyValues(const std::string& s, std::string* 
 
 // Builds a create/edit body from FIELDS options starting at argv[i].
 // Returns an exit code on a usage error.
+// The likely duplicates a refused creation names, one line each (stderr).
+void PrintDuplicates(const json::value& answer) {
+  const auto* list = answer.is_object() ? answer.as_object().if_contains("candidates") : nullptr;
+  if (list == nullptr || !list->is_array()) return;
+  for (const auto& d : list->as_array()) {
+    const auto& c = d.as_object().at("customer");
+    std::string reasons;
+    for (const auto& r : d.as_object().at("reasons").as_array()) {
+      reasons += (reasons.empty() ? "" : ", ") + std::string(r.as_string());
+    }
+    std::fprintf(stderr, "  %s  %s  (%s)\n", Str(c, "account").c_str(), Str(c, "name").c_str(), reasons.c_str());
+  }
+  std::fprintf(stderr, "kassactl: add --confirm-duplicates to create the customer anyway\n");
+}
+
 std::optional<int> ParseFields(int argc, char** argv, int i, json::object& body, std::optional<long>* version) {
   std::map<std::string, const char*> scalars = {
       {"--type", "type"}, {"--first-name", "first_name"}, {"--last-name", "last_name"},
@@ -219,9 +239,20 @@ int CustomerCommand(const Globals& g, int argc, char** argv, int i) {
   const std::string sub = argv[i++];
   json::value out;
   if (sub == "add") {
+    // --confirm-duplicates (a flag, anywhere among the fields): create even
+    // when kassad finds likely duplicates.
+    std::vector<char*> args(argv, argv + argc);
+    const auto flag = std::find_if(args.begin() + i, args.end(),
+                                   [](const char* a) { return std::string_view(a) == "--confirm-duplicates"; });
+    const bool confirm = flag != args.end();
+    if (confirm) args.erase(flag);
     json::object body;
-    if (auto rc = ParseFields(argc, argv, i, body, nullptr)) return *rc;
-    if (auto rc = Call(g, "POST", "/v1/customers", json::serialize(body), out)) return *rc;
+    if (auto rc = ParseFields(static_cast<int>(args.size()), args.data(), i, body, nullptr)) return *rc;
+    const std::string path = confirm ? "/v1/customers?confirm_duplicates=true" : "/v1/customers";
+    if (auto rc = Call(g, "POST", path, json::serialize(body), out)) {
+      if (!g.json) PrintDuplicates(out);
+      return *rc;
+    }
     return Print(g, out, PrintCustomer);
   }
   if (sub == "show") {

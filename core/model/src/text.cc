@@ -164,6 +164,16 @@ std::vector<std::string> NameTokens(std::string_view utf8) {
   return tokens;
 }
 
+std::u32string CodePoints(std::string_view utf8) {
+  std::u32string out;
+  std::size_t i = 0;
+  char32_t cp = 0;
+  while (i < utf8.size()) {
+    if (DecodeUtf8(utf8, i, cp)) out.push_back(cp);
+  }
+  return out;
+}
+
 bool IsCleanUtf8(std::string_view s) {
   std::size_t i = 0;
   char32_t cp = 0;

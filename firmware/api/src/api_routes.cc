@@ -251,6 +251,35 @@ std::optional<Reply> Search(ApiContext& self, Call& call) {
   return Reply{200, json::object{{"scope", "terminal"}, {"results", ResultsJson(*results)}}};
 }
 
+// 409 "duplicates": the likely duplicates of a customer about to be created,
+// each with its reasons, for the associate to open one or confirm. Showing
+// them is a listing in the access trail.
+Reply Duplicates(ApiContext& self, Call& call, const std::vector<search::DuplicateCandidate>& found) {
+  json::array candidates;
+  std::vector<model::LocalId> shown;
+  for (const auto& d : found) {
+    json::array reasons;
+    for (const auto r : d.reasons) reasons.emplace_back(search::ToString(r));
+    candidates.push_back(json::object{{"customer", CustomerJson(d.customer)}, {"reasons", std::move(reasons)}});
+    shown.push_back(d.customer.id);
+  }
+  self.access.Record(model::AccessAction::kListed, ActorOf(call), shown);
+  Reply reply = Error(http::ApiError{409, "duplicates", "customer",
+                                     "likely already a customer: open one of the candidates, or create anyway "
+                                     "with confirm_duplicates=true"});
+  reply.body.as_object()["candidates"] = std::move(candidates);
+  return reply;
+}
+
+// A shopper's self sign-up whose email or phone is already registered: said
+// without a word of whom it belongs to (kiosk sessions never see others).
+Reply AlreadyRegistered(const search::DuplicateCandidate& first) {
+  const bool email = first.reasons.front() == search::DuplicateReason::kSameEmail;
+  return Error(http::ApiError{409, "already_registered", email ? "email" : "phone",
+                              email ? "this email is already registered: please ask a member of staff"
+                                    : "this phone number is already registered: please ask a member of staff"});
+}
+
 std::optional<Reply> Create(ApiContext& self, Call& call) {
   auto body = http::ParseJsonObject(call.request());
   if (!body.ok()) return Error(body.status());
@@ -260,6 +289,15 @@ std::optional<Reply> Create(ApiContext& self, Call& call) {
   const clienteling::Caller& caller = CallerOf(call);
   if (patch.attributes) {
     if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
+  }
+  const std::string confirm = call.query("confirm_duplicates").value_or("false");
+  if (confirm != "true" && confirm != "false") return Invalid("confirm_duplicates", "must be true or false");
+  // Likely duplicates first, from this terminal's own store (offline too);
+  // a kiosk matches on email and phone only and cannot confirm.
+  if (confirm == "false" || caller.kiosk) {
+    auto found = self.customers.LikelyDuplicates(patch, caller.op.worker_id, /*contacts_only=*/caller.kiosk);
+    if (!found.ok()) return Error(found.status());
+    if (!found->empty()) return caller.kiosk ? AlreadyRegistered(found->front()) : Duplicates(self, call, *found);
   }
   const bool print = call.query("print_receipt").value_or("") == "true";
   if (print && self.devices == nullptr) return NoPrinter();

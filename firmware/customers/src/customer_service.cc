@@ -294,6 +294,14 @@ Result<model::Customer> CustomerService::Find(std::string_view ref) {
   return Status(StatusCode::kNotFound, "customer: no customer with this account number or id");
 }
 
+Result<std::vector<search::DuplicateCandidate>> CustomerService::LikelyDuplicates(const CustomerPatch& patch,
+                                                                                 const std::string& operator_id,
+                                                                                 bool contacts_only) {
+  if (!access_.open()) return Refused(access_);
+  KASSA_TRY_ASSIGN(const model::Operation create, PrepareCreate(patch, operator_id));
+  return search::FindDuplicates(store_, create.customer, search::DuplicateQuery{contacts_only});
+}
+
 Result<std::vector<SearchResult>> CustomerService::Search(std::string_view query, std::size_t limit) {
   if (!access_.open()) return Refused(access_);
   return search::SearchCustomers(store_, query, limit, config_.operating_unit_country);

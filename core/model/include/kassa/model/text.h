@@ -19,6 +19,9 @@ std::string FoldText(std::string_view utf8);
 // also yields each suffix of the run, so "王小明" is found by "小明" too.
 std::vector<std::string> NameTokens(std::string_view utf8);
 
+// The code points of `utf8`; invalid bytes are dropped.
+std::u32string CodePoints(std::string_view utf8);
+
 // True when `s` is valid UTF-8 with no control characters.
 bool IsCleanUtf8(std::string_view s);
 

@@ -32,6 +32,7 @@
 #include "kassa/model/customer.h"
 #include "kassa/model/store_config.h"
 #include "kassa/search/customer_search.h"
+#include "kassa/search/duplicates.h"
 #include "kassa/storage/terminal_tables.h"
 
 namespace kassa::customers {
@@ -119,6 +120,14 @@ class CustomerService {
   // Creates a customer here, pending, its creation queued in the outbox
   // (async mode and the offline fallback); same results as CreateAsync.
   Result<model::Customer> Create(const CustomerPatch& patch, const std::string& operator_id);
+
+  // The customers of this terminal's store that are likely the one `patch`
+  // would create (search::FindDuplicates on the customer as it would be
+  // stored; `contacts_only`: by email and phone only). Works offline.
+  // Returns: kOk (empty: none); kInvalidArgument "field: ..." bad input (as
+  // Create); kFailedPrecondition "terminal: ..." while access is closed.
+  Result<std::vector<search::DuplicateCandidate>> LikelyDuplicates(const CustomerPatch& patch,
+                                                                   const std::string& operator_id, bool contacts_only);
 
   // Applies `patch` to the customer `ref` (account number or local id) when
   // its stored version is still `expected_version`.
