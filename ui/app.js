@@ -212,21 +212,27 @@ function searchView(query = "") {
   const box = h("input", {type: "search", id: "q", autofocus: true, value: query, "data-testid": "search-box",
                           "aria-label": t("search.label"), placeholder: t("search.placeholder")});
   const results = h("ul", {class: "results", "aria-live": "polite", "data-testid": "results"});
+  // The whole chain at headquarters (online only) instead of this terminal's store.
+  const chain = h("input", {type: "checkbox", id: "search-chain", "data-testid": "search-chain"});
   const run = async () => {
     const q = box.value.trim();
     if (!q) return results.replaceChildren();
-    const {status, body} = await api("GET", "/v1/customers?limit=20&q=" + encodeURIComponent(q));
-    if (status !== 200) return results.replaceChildren(h("li", {class: "field-error"}, message(body)));
+    const scope = chain.checked ? "&scope=chain" : "";
+    const {status, body} = await api("GET", "/v1/customers?limit=20&q=" + encodeURIComponent(q) + scope);
+    if (status !== 200) return results.replaceChildren(h("li", {class: "field-error", role: "alert"}, message(body)));
     if (!body.results.length) return results.replaceChildren(h("li", {class: "empty"}, t("search.none")));
     results.replaceChildren(...body.results.map((r) => h("li", {},
       h("a", {href: "#/customer/" + r.customer.id, "data-testid": "result"},
         h("strong", {}, r.customer.name), " ",
         h("span", {class: "account"}, r.customer.pending ? t("customer.pending") : r.customer.account),
-        h("span", {class: "why"}, t("matched", {field: t("field." + r.matched)}))))));
+        r.matched ? h("span", {class: "why"}, t("matched", {field: t("field." + r.matched)}))
+                  : h("span", {class: "why"}, [i18n.phone(r.customer.phone), r.customer.email].filter(Boolean).join(" · "))))));
   };
   state.runSearch = (code) => { box.value = code; run(); };
+  chain.addEventListener("change", run);
   const form = h("form", {role: "search", onsubmit: (e) => { e.preventDefault(); run(); }},
-    box, h("button", {type: "submit", class: "primary"}, t("search.go")));
+    box, h("button", {type: "submit", class: "primary"}, t("search.go")),
+    h("label", {class: "switch", for: "search-chain"}, chain, h("span", {}, t("search.chain"))));
   const appbar = h("div", {class: "appbar"}, h("h1", {}, t("search.title")),
     can("create_customer") ? h("button", {type: "button", "data-testid": "create-from-search",
       onclick: () => { location.hash = "#/new?from=search&q=" + encodeURIComponent(box.value.trim()); }},

@@ -420,6 +420,11 @@ describe("associate screens", {concurrency: false}, () => {
     await result.waitFor();
     assert.match(await result.textContent(), /Līga Ozoliņa.*Matched on last name/);
     await shoot("search");
+    // The whole chain, at headquarters: the same customer, with how to reach her.
+    await page.getByLabel("All stores").check();
+    await waitFor(async () => /Līga Ozoliņa.*\+371 2911 2233 · liga@example\.lv/.test(
+      await page.getByTestId("result").first().textContent()), "the chain's result");
+    await page.getByLabel("All stores").uncheck();
   });
 
   test("likely duplicates are shown before a creation: open the existing customer, or create anyway", async () => {
