@@ -674,7 +674,8 @@ async function bookView(params) {
       store ? h("input", {type: "checkbox", "data-select": c.id, "aria-label": c.name}) : null,
       h("a", {href: "#/customer/" + c.id, "data-testid": "book-entry"}, h("strong", {}, c.name)),
       h("span", {class: "account"}, c.pending ? t("customer.pending") : c.account),
-      store ? h("span", {class: "owners"}, item.owners.join(", ")) : null,
+      store ? h("span", {class: "owners"}, item.owners.map((o) =>
+        (body.departed || []).includes(o) ? `${o} (${t("book.left")})` : o).join(", ")) : null,
       c.phone || c.email ? h("span", {class: "contact-line", "data-testid": "book-contact"},
                              [i18n.phone(c.phone), c.email].filter(Boolean).join(" · ")) : null,
       h("ul", {class: "card-facts"}, ...item.card.map((f) =>
@@ -697,8 +698,12 @@ async function bookView(params) {
 
 async function reassignForm(cards) {
   const {body} = await api("GET", "/v1/operators");
-  const options = (body?.operators || []).map((o) => h("option", {value: o.worker_id}, `${o.name} (${o.worker_id})`));
-  const from = h("select", {"data-testid": "reassign-from", "aria-label": t("book.from")}, ...options);
+  const option = (o) => h("option", {value: o.worker_id}, `${o.name} (${o.worker_id})`);
+  const options = (body?.operators || []).map(option);
+  // Books of associates who left (deactivated or moved) can be given away, never given to.
+  const departed = (body?.departed || []).map((o) =>
+    h("option", {value: o.worker_id}, `${o.name} (${o.worker_id}) — ${t("book.left." + o.reason)}`));
+  const from = h("select", {"data-testid": "reassign-from", "aria-label": t("book.from")}, ...options, ...departed);
   const to = h("select", {"data-testid": "reassign-to", "aria-label": t("book.to")}, ...options.map((o) => o.cloneNode(true)));
   const form = h("form", {class: "row reassign", onsubmit: async (e) => {
     e.preventDefault();

@@ -257,4 +257,25 @@ ChainConfig KeepOperatorSecrets(ChainConfig next, const ChainConfig& current) {
   return next;
 }
 
+ChainConfig RecordFormerStores(ChainConfig next, const ChainConfig& current) {
+  for (auto& le : next.legal_entities) {
+    const LegalEntity* before = current.FindLegalEntity(le.id);
+    for (auto& op : le.operators) {
+      const model::Operator* old = before == nullptr ? nullptr : before->FindOperator(op.worker_id);
+      std::vector<std::string> former = old == nullptr ? op.former_stores : old->former_stores;
+      if (old != nullptr) {
+        for (const auto& s : old->stores) {
+          if (!op.WorksIn(s) && std::find(former.begin(), former.end(), s) == former.end()) former.push_back(s);
+        }
+      }
+      std::erase_if(former, [&](const std::string& s) { return op.WorksIn(s); });
+      if (former.size() > model::kMaxOperatorStores) {
+        former.erase(former.begin(), former.end() - static_cast<std::ptrdiff_t>(model::kMaxOperatorStores));
+      }
+      op.former_stores = std::move(former);
+    }
+  }
+  return next;
+}
+
 }  // namespace kassa::hq

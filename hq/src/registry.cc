@@ -96,7 +96,7 @@ Status Registry::ReplaceConfig(const ChainConfig& given, std::string_view who) {
       }
     }
   }
-  KASSA_TRY_ASSIGN(const ChainConfig config, SealBadges(store_, given));
+  KASSA_TRY_ASSIGN(const ChainConfig config, SealBadges(store_, RecordFormerStores(given, config_)));
   std::vector<std::string> changed;
   // Clienteling records that differ from the configuration before, per legal entity.
   std::vector<std::pair<std::string, model::ClientelingRecord>> clienteling;
@@ -366,8 +366,11 @@ Status Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& 
                                     : e.present ? model::Permission::kAddToBook
                                                 : model::Permission::kRemoveFromBook;
     KASSA_TRY(require(needed));
+    // A book outlives its associate: one whose operator left the
+    // configuration can still be reassigned from.
     if (!e.from_owner.empty() && le.FindOperator(e.from_owner) == nullptr) {
-      return Refused("book_entry.from_owner: not an operator of the legal entity");
+      KASSA_TRY_ASSIGN(const auto left, txn.FindBook(le.id, e.from_owner));
+      if (!left) return Refused("book_entry.from_owner: neither an operator of the legal entity nor a book's owner");
     }
     // One book per associate per legal entity: the first entry numbers it.
     KASSA_TRY_ASSIGN(const auto book, txn.FindBook(le.id, e.owner));

@@ -238,12 +238,27 @@ TEST(CardTest, MeasuresComeFirstThenAttributesByDisplayOrder) {
   EXPECT_EQ(sparse[1].name, "vip");
 }
 
+// Whose books a store keeps although they no longer work there.
+TEST(OperatorTest, ABookIsLeftInAStoreByDeactivationOrByMovingAway) {
+  m::Operator op{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true, ""};
+  EXPECT_FALSE(op.LeftBookIn("LON-01"));  // works there
+  EXPECT_FALSE(op.LeftBookIn("LON-02"));  // never did
+  op.active = false;
+  EXPECT_TRUE(op.LeftBookIn("LON-01"));
+  op.active = true;
+  op.stores = {"LON-02"};
+  op.former_stores = {"LON-01"};
+  EXPECT_TRUE(op.LeftBookIn("LON-01"));
+  EXPECT_FALSE(op.LeftBookIn("LON-02"));
+}
+
 TEST(ClientelingCodecTest, RecordsAndOperationsRoundTrip) {
   m::ClientelingRecord config;
   config.config = Config();
   m::ClientelingRecord op;
   op.op = m::Operator{"A1", "Anna Bērziņa", "GB01", {"LON-01", "LON-02"}, "associate",
                       *crypto::HashPin("1234", crypto::kMinPinIterations), "EMP1", true, ""};
+  op.op->former_stores = {"RIGA-01", "TLN-02"};
   m::ClientelingRecord entry;
   entry.book_entry = m::BookEntry{"A1", *m::LocalId::Generate(), true, 5, "M1", *m::LocalId::Generate(), "CB000001", "A2"};
   m::ClientelingRecord note;

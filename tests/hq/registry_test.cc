@@ -888,6 +888,60 @@ TEST_P(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistr
   EXPECT_EQ(operators, 2u);
 }
 
+// Issue 18: a book outlives its associate's time in the store. Moving an
+// associate away records the store they left (distributed with them), and a
+// book whose associate left the configuration can still be reassigned from.
+TEST_P(RegistryClientelingTest, ABookOutlivesItsAssociate) {
+  hal::sim::SimClock clock{1'700'000'000'000};
+  auto store = backend_.Open(testing::TestKeys());
+  ASSERT_TRUE(store.ok());
+  ChainConfig config = SampleChain();
+  LegalEntity& le = config.legal_entities[0];
+  le.clienteling.legal_entity = "GB01";
+  le.clienteling.roles = {{"associate", "", model::Bit(model::Permission::kAddToBook)},
+                          {"manager", "", model::Bit(model::Permission::kReassign)}};
+  le.operators = {{"A1", "Anna", "GB01", {"LON-01"}, "associate", "", "", true, ""},
+                  {"M1", "Mark", "GB01", {"LON-01"}, "manager", "", "", true, ""}};
+  auto registry = Registry::Open(**store, clock, config);
+  ASSERT_TRUE(registry.ok()) << registry.status().detail();
+  ASSERT_TRUE((*registry)->Hello({"T1", "LON-01", model::kLinkProtocolVersion, 0}).ok());
+  model::Operation create = Create("Kept");
+  create.operator_id = "A1";
+  const auto book_op = [&](const char* by, const char* owner, const char* from) {
+    model::Operation op;
+    op.op_id = *model::LocalId::Generate();
+    op.kind = model::OperationKind::kBookEntry;
+    op.customer.id = create.customer.id;
+    op.operator_id = by;
+    op.book_entry = model::BookEntry{owner, create.customer.id, true, 1, by, *model::LocalId::Generate(), "", from};
+    return op;
+  };
+  auto acks = (*registry)->Apply({Batch{"T1", {create, book_op("A1", "A1", "")}}});
+  ASSERT_TRUE(acks.ok());
+  ASSERT_TRUE(acks->front()[1].applied()) << acks->front()[1].reason;
+
+  const auto former = [&] { return (*registry)->config().legal_entities[0].FindOperator("A1")->former_stores; };
+  ChainConfig moved = (*registry)->config();
+  moved.legal_entities[0].operators[0].stores = {"LON-02"};
+  ASSERT_TRUE((*registry)->ReplaceConfig(moved, "test").ok());
+  EXPECT_EQ(former(), std::vector<std::string>{"LON-01"});
+  ChainConfig back = (*registry)->config();
+  back.legal_entities[0].operators[0].stores = {"LON-01", "LON-02"};
+  ASSERT_TRUE((*registry)->ReplaceConfig(back, "test").ok());
+  EXPECT_TRUE(former().empty()) << "given back: no longer a former store";
+
+  ChainConfig gone = (*registry)->config();
+  gone.legal_entities[0].operators.erase(gone.legal_entities[0].operators.begin());
+  ASSERT_TRUE((*registry)->ReplaceConfig(gone, "test").ok());
+  acks = (*registry)->Apply({Batch{"T1", {book_op("M1", "M1", "A1"), book_op("M1", "M1", "Z9")}}});
+  ASSERT_TRUE(acks.ok());
+  EXPECT_TRUE(acks->front()[0].applied()) << acks->front()[0].reason;
+  EXPECT_EQ(acks->front()[1].reason, "book_entry.from_owner: neither an operator of the legal entity nor a book's owner");
+  const auto entries = (*store)->BookEntries("GB01", "M1");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 1u);
+}
+
 // Issue 17: a shop's headquarters moved from its embedded store to
 // PostgreSQL (kassa-hq migrate) keeps everything, numbers included: the
 // same log, the same answers to operations seen before, the next account

@@ -120,13 +120,15 @@ Status ParseOperators(const json::value& v, const std::string& legal_entity, con
                       std::vector<m::Operator>& out, std::string& field) {
   out.clear();
   return ForEachElement(v, where, field, [&](const json::object& o, const std::string& at) -> Status {
-    KASSA_TRY(CheckMembers(o, {"worker_id", "name", "stores", "role", "pin_hash", "badge", "badge_hmac", "active"}, at,
-                           field));
+    KASSA_TRY(CheckMembers(o, {"worker_id", "name", "stores", "former_stores", "role", "pin_hash", "badge",
+                               "badge_hmac", "active"},
+                           at, field));
     m::Operator op;
     op.legal_entity = legal_entity;
     KASSA_TRY(ReadString(o, "worker_id", at, op.worker_id, true, field));
     KASSA_TRY(ReadString(o, "name", at, op.name, true, field));
     KASSA_TRY(ReadStrings(o, "stores", at, op.stores, field));
+    KASSA_TRY(ReadStrings(o, "former_stores", at, op.former_stores, field));
     KASSA_TRY(ReadString(o, "role", at, op.role, true, field));
     KASSA_TRY(ReadString(o, "pin_hash", at, op.pin_hash, false, field));
     if (!op.pin_hash.empty()) {
@@ -221,6 +223,11 @@ json::object OperatorToJson(const m::Operator& op, bool with_secrets) {
   for (const auto& s : op.stores) stores.emplace_back(s);
   json::object o{{"worker_id", op.worker_id}, {"name", op.name}, {"stores", std::move(stores)},
                  {"role", op.role}, {"active", op.active}};
+  if (!op.former_stores.empty()) {
+    json::array former;
+    for (const auto& s : op.former_stores) former.emplace_back(s);
+    o["former_stores"] = std::move(former);
+  }
   if (with_secrets && !op.pin_hash.empty()) o["pin_hash"] = op.pin_hash;
   if (with_secrets && !op.badge.empty()) o["badge"] = op.badge;
   if (with_secrets && !op.badge_hmac.empty()) o["badge_hmac"] = op.badge_hmac;

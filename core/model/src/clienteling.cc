@@ -265,6 +265,11 @@ bool Operator::WorksIn(std::string_view store_id) const {
   return std::find(stores.begin(), stores.end(), store_id) != stores.end();
 }
 
+bool Operator::LeftBookIn(std::string_view store_id) const {
+  if (active && WorksIn(store_id)) return false;
+  return WorksIn(store_id) || std::find(former_stores.begin(), former_stores.end(), store_id) != former_stores.end();
+}
+
 Status CheckClientelingConfig(const ClientelingConfig& config, std::string& field) {
   KASSA_TRY(CheckText(field, "legal_entity", config.legal_entity, kMaxLegalEntityBytes, true));
   if (config.roles.size() > kMaxRoles) return InvalidAt(field, "roles", "too many (at most 8)");
@@ -333,6 +338,10 @@ Status CheckOperator(const Operator& op, std::string& field) {
   if (op.stores.size() > kMaxOperatorStores) return InvalidAt(field, "stores", "too many (at most 8)");
   for (const auto& st : op.stores) {
     KASSA_TRY(CheckText(field, "stores", st, kMaxStoreIdBytes, true));
+  }
+  if (op.former_stores.size() > kMaxOperatorStores) return InvalidAt(field, "former_stores", "too many (at most 8)");
+  for (const auto& st : op.former_stores) {
+    KASSA_TRY(CheckText(field, "former_stores", st, kMaxStoreIdBytes, true));
   }
   return Status::Ok();
 }

@@ -228,9 +228,17 @@ std::optional<Reply> ConsentTexts(ApiContext&, Call& call) {
 std::optional<Reply> Operators(ApiContext& self, Call& call) {
   auto ops = self.sessions.StoreOperators();
   if (!ops.ok()) return Error(ops.status());
+  auto departed = self.sessions.DepartedOperators();
+  if (!departed.ok()) return Error(departed.status());
   json::array out;
   for (const auto& op : *ops) out.push_back(OperatorJson(op, CallerOf(call).config));
-  return Reply{200, json::object{{"operators", std::move(out)}}};
+  // Associates who left, whose books the store keeps (to reassign from).
+  json::array left;
+  for (const auto& op : *departed) {
+    left.push_back(json::object{{"worker_id", op.worker_id}, {"name", op.name},
+                                {"reason", op.active ? "moved" : "deactivated"}});
+  }
+  return Reply{200, json::object{{"operators", std::move(out)}, {"departed", std::move(left)}}};
 }
 
 std::optional<Reply> Book(ApiContext& self, Call& call) {
@@ -303,6 +311,9 @@ std::optional<Reply> Book(ApiContext& self, Call& call) {
                                  {"owners", std::move(owners)}});
   }
   json::object out{{"total", page->total}, {"items", std::move(items)}, {"query_ms", static_cast<double>(page->query_us) / 1000.0}};
+  json::array departed;
+  for (const auto& d : page->departed) departed.emplace_back(d);
+  out["departed"] = std::move(departed);
   if (!page->owner.empty()) {
     out["owner"] = page->owner;
     out["book_number"] = page->book_number.empty() ? json::value(m::kPendingSyncText) : json::value(page->book_number);

@@ -64,11 +64,18 @@ Result<BookPage> ClientelingService::Book(const Caller& caller, BookQuery query,
     KASSA_TRY(OperatorSessions::Require(caller, Permission::kViewStoreBooks));
     KASSA_TRY_ASSIGN(const auto operators, sessions_.StoreOperators());
     for (const auto& op : operators) owners.insert(op.worker_id);
+    // Books outlive their owner's time here.
+    KASSA_TRY_ASSIGN(const auto departed, sessions_.DepartedOperators());
+    for (const auto& op : departed) {
+      owners.insert(op.worker_id);
+      page.departed.push_back(op.worker_id);
+    }
   } else {
     const std::string owner = query.owner.empty() ? caller.op.worker_id : query.owner;
     KASSA_TRY(OperatorSessions::Require(
         caller, owner == caller.op.worker_id ? Permission::kViewOwnBook : Permission::kViewStoreBooks));
-    KASSA_TRY(sessions_.StoreOperator(owner).status());
+    KASSA_TRY_ASSIGN(const model::Operator op, sessions_.BookOwner(owner));
+    if (op.LeftBookIn(sessions_.store_id())) page.departed.push_back(owner);
     owners.insert(owner);
     page.owner = owner;
     KASSA_TRY_ASSIGN(const auto header, clienteling_.BookOf(owner));
@@ -158,7 +165,9 @@ Status ClientelingService::ChangeBook(const Caller& caller, std::string_view own
   const std::string owner_name = owner_id.empty() ? caller.op.worker_id : std::string(owner_id);
   const Permission own = add ? Permission::kAddToBook : Permission::kRemoveFromBook;
   KASSA_TRY(OperatorSessions::Require(caller, owner_name == caller.op.worker_id ? own : Permission::kReassign));
-  KASSA_TRY_ASSIGN(const model::Operator owner, sessions_.StoreOperator(owner_name));
+  // Only active associates here gain customers; a departed one's book can still lose them.
+  KASSA_TRY_ASSIGN(const model::Operator owner,
+                   add ? sessions_.StoreOperator(owner_name) : sessions_.BookOwner(owner_name));
   KASSA_TRY_ASSIGN(const model::Customer c, customers_.Find(customer_ref));
   KASSA_TRY_ASSIGN(const bool there, clienteling_.InBook(owner.worker_id, c.id));
   if (there == add) return Status::Ok();  // already so: nothing to queue
@@ -177,7 +186,7 @@ Status ClientelingService::RemoveFromBook(const Caller& caller, std::string_view
 Result<std::size_t> ClientelingService::Reassign(const Caller& caller, std::string_view from, std::string_view to,
                                                  const std::vector<std::string>& customer_refs) {
   KASSA_TRY(OperatorSessions::Require(caller, Permission::kReassign));
-  KASSA_TRY_ASSIGN(const model::Operator from_op, sessions_.StoreOperator(from));
+  KASSA_TRY_ASSIGN(const model::Operator from_op, sessions_.BookOwner(from));
   KASSA_TRY_ASSIGN(const model::Operator to_op, sessions_.StoreOperator(to));
   if (from_op.worker_id == to_op.worker_id) return Invalid("to: the same associate as from");
   if (customer_refs.empty()) return Invalid("customers: none given");

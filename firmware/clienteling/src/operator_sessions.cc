@@ -244,6 +244,20 @@ Result<model::Operator> OperatorSessions::StoreOperator(std::string_view worker_
   return std::move(*op);
 }
 
+Result<std::vector<model::Operator>> OperatorSessions::DepartedOperators() {
+  KASSA_TRY_ASSIGN(auto all, clienteling_.Operators());
+  std::erase_if(all, [&](const model::Operator& op) { return !op.LeftBookIn(store_id_); });
+  return all;
+}
+
+Result<model::Operator> OperatorSessions::BookOwner(std::string_view worker_id) {
+  KASSA_TRY_ASSIGN(auto op, clienteling_.FindOperator(worker_id));
+  if (!op || !((op->active && op->WorksIn(store_id_)) || op->LeftBookIn(store_id_))) {
+    return Status(StatusCode::kNotFound, "owner: not an associate whose book this store keeps");
+  }
+  return std::move(*op);
+}
+
 Result<std::vector<model::Operator>> OperatorSessions::StoreOperators() {
   KASSA_TRY_ASSIGN(auto all, clienteling_.Operators());
   std::vector<model::Operator> out;

@@ -140,6 +140,8 @@ Status FillOperator(const m::Operator& o, kassa_link_v1_Operator& p) {
                     PutString(p.badge_hmac, o.badge_hmac);
   if (!fits) return TooLong("operator: too long for the record");
   KASSA_TRY(FillStrings(o.stores, p.stores, p.stores_count, TooLong("operator.stores: too long for the record")));
+  KASSA_TRY(FillStrings(o.former_stores, p.former_stores, p.former_stores_count,
+                        TooLong("operator.former_stores: too long for the record")));
   p.active = o.active;
   return Status::Ok();
 }
@@ -150,6 +152,7 @@ m::Operator ReadOperator(const kassa_link_v1_Operator& p) {
   o.name = GetString(p.name);
   o.legal_entity = GetString(p.legal_entity);
   o.stores = GetStrings(p.stores, p.stores_count);
+  o.former_stores = GetStrings(p.former_stores, p.former_stores_count);
   o.role = GetString(p.role);
   o.pin_hash = GetString(p.pin_hash);
   o.badge = GetString(p.badge);

@@ -83,5 +83,10 @@ boost::json::object ChainConfigToJson(const ChainConfig& config, bool with_secre
 // are write-only, so a configuration read from the API and put back keeps
 // them.
 ChainConfig KeepOperatorSecrets(ChainConfig next, const ChainConfig& current);
+// `next` with each operator's former stores kept from `current`, plus the
+// stores `current` gave them that `next` takes away, less any `next` gives
+// back (newest last; the oldest fall off past model::kMaxOperatorStores):
+// the stores whose client book keeps showing the associate's book.
+ChainConfig RecordFormerStores(ChainConfig next, const ChainConfig& current);
 
 }  // namespace kassa::hq

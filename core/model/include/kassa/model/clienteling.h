@@ -147,7 +147,15 @@ struct Operator {
   std::string badge;       // plaintext: only in a terminal's own --clienteling file, before headquarters
   bool active = true;
   std::string badge_hmac;  // 64 hex digits: HMAC-SHA-256 of the badge under ClientelingConfig::badge_key
+  // Stores the associate no longer works in, newest last (at most
+  // kMaxOperatorStores): headquarters records them when a configuration
+  // takes a store away, so that store still sees the associate's book.
+  std::vector<std::string> former_stores{};
   bool WorksIn(std::string_view store_id) const;
+  // Whether the associate's book belongs in `store_id`'s store client book
+  // although they cannot work there: deactivated while working there, or
+  // moved away from it.
+  bool LeftBookIn(std::string_view store_id) const;
   friend bool operator==(const Operator&, const Operator&) = default;
 };
 

@@ -140,6 +140,15 @@ class OperatorSessions {
   // One active operator of this store.
   // Returns: kOk; kNotFound "owner: not an active operator of this store".
   Result<model::Operator> StoreOperator(std::string_view worker_id);
+  // The associates whose books this store keeps although they no longer
+  // work here: deactivated while here, or moved to other stores
+  // (model::Operator::LeftBookIn).
+  Result<std::vector<model::Operator>> DepartedOperators();
+  // An owner of a book this store keeps: an active operator of this store
+  // or a departed one.
+  // Returns: kOk; kNotFound "owner: not an associate whose book this store keeps".
+  Result<model::Operator> BookOwner(std::string_view worker_id);
+  const std::string& store_id() const { return store_id_; }
 
   // Since the process started, for metrics: PINs found wrong (known or
   // unknown worker id), and operators locked out by them.
