@@ -812,6 +812,17 @@ TEST(AccountFormatTest, PadsAndRefusesOverflow) {
 namespace kassa::hq {
 namespace {
 
+// `by` puts `customer` in `owner`'s book (taking it from `from`'s when given).
+model::Operation BookOp(const model::LocalId& customer, const char* by, const char* owner, const char* from) {
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kBookEntry;
+  op.customer.id = customer;
+  op.operator_id = by;
+  op.book_entry = model::BookEntry{owner, customer, true, 1, by, *model::LocalId::Generate(), "", from};
+  return op;
+}
+
 // Clienteling at headquarters: book numbers, the operator's permission
 // checked again, applied once, distributed to the legal entity.
 TEST_P(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistributed) {
@@ -832,15 +843,7 @@ TEST_P(RegistryClientelingTest, BookEntriesAreNumberedCheckedAppliedOnceAndDistr
 
   model::Operation create = Create("Booked");
   create.operator_id = "A1";
-  const auto book_op = [&](const char* by, const char* owner) {
-    model::Operation op;
-    op.op_id = *model::LocalId::Generate();
-    op.kind = model::OperationKind::kBookEntry;
-    op.customer.id = create.customer.id;
-    op.operator_id = by;
-    op.book_entry = model::BookEntry{owner, create.customer.id, true, 1, by, *model::LocalId::Generate(), "", ""};
-    return op;
-  };
+  const auto book_op = [&](const char* by, const char* owner) { return BookOp(create.customer.id, by, owner, ""); };
   model::Operation add = book_op("A1", "A1");
   model::Operation by_viewer = book_op("V1", "V1");     // viewer: no add_to_book
   model::Operation for_other = book_op("A1", "V1");     // someone else's book needs reassign
@@ -908,13 +911,7 @@ TEST_P(RegistryClientelingTest, ABookOutlivesItsAssociate) {
   model::Operation create = Create("Kept");
   create.operator_id = "A1";
   const auto book_op = [&](const char* by, const char* owner, const char* from) {
-    model::Operation op;
-    op.op_id = *model::LocalId::Generate();
-    op.kind = model::OperationKind::kBookEntry;
-    op.customer.id = create.customer.id;
-    op.operator_id = by;
-    op.book_entry = model::BookEntry{owner, create.customer.id, true, 1, by, *model::LocalId::Generate(), "", from};
-    return op;
+    return BookOp(create.customer.id, by, owner, from);
   };
   auto acks = (*registry)->Apply({Batch{"T1", {create, book_op("A1", "A1", "")}}});
   ASSERT_TRUE(acks.ok());

@@ -46,9 +46,9 @@ struct BookQuery {
 
 struct BookPage {
   std::string owner;        // the book's associate ("" for the store book)
-  // Owners of the listed books who no longer work here (deactivated or
-  // moved): their books stay in the store book, to be reassigned.
-  std::vector<std::string> departed;
+  // Associates whose books this store keeps although they no longer work
+  // here (deactivated or moved): in the store book, to be reassigned.
+  std::vector<std::string> departed{};
   std::string book_number;  // headquarters' number; "" while pending (or store book)
   std::size_t total = 0;    // entries matching the filter
   std::vector<BookItem> items;
