@@ -711,6 +711,31 @@ describe("associate screens", {concurrency: false}, () => {
                  /Consent given · aija@example\.lv · text 2026-11\/lv · K1 @ UI-1/);
   });
 
+  test("every language has every message, server errors included (plural forms as its rules need)", async () => {
+    const load = (l) => JSON.parse(fs.readFileSync(path.join(SOURCE, "ui/locales", l + ".json"), "utf8"));
+    const en = load("en");
+    const plural = /\.(zero|one|two|few|many|other)$/;
+    const keys = (m) => Object.keys(m).filter((k) => !plural.test(k)).sort();
+    for (const l of ["lv", "zh", "fi", "sv"]) {
+      const m = load(l);
+      assert.deepEqual(keys(m), keys(en), `${l}.json against en.json`);
+      for (const k of Object.keys(m).filter((x) => plural.test(x))) {
+        assert.ok(m[k.replace(plural, ".other")], `${l}: ${k} without its .other`);
+      }
+    }
+    assert.ok(Object.keys(en).filter((k) => k.startsWith("err.")).length >= 30, "the server's form errors are translated");
+    // One of them on screen, in Latvian.
+    await page.getByTestId("lang").selectOption("lv");
+    await page.goto(base + "/#/new");
+    await page.getByTestId("customer-form").waitFor();
+    await page.locator("#f-last_name").fill("Kļūda");
+    await page.locator("#f-phone").fill("12");
+    await page.getByTestId("save").click();
+    assert.equal(await page.getByTestId("error").textContent(),
+                 "Šai valstij nederīgs tālruņa numurs. Citai valstij sāciet ar + un valsts kodu.");
+    await page.getByTestId("lang").selectOption("en");
+  });
+
   test("every screen is served by kassad: no external requests", async () => {
     const external = [];
     page.on("request", (r) => { if (!r.url().startsWith(base) && !r.url().startsWith(base.replace("http", "ws"))) external.push(r.url()); });
