@@ -33,10 +33,17 @@ Status FromMdb(int rc, const char* what) {
     case MDB_READERS_FULL:
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
       return Status(StatusCode::kUnavailable, "storage busy: too many readers");
+    case ENOSPC:
+    case EDQUOT:
+      // The filesystem, not the map: the same "storage full" (507) a full map
+      // gives; the failed transaction wrote nothing, and writes resume by
+      // themselves once space is freed (tests/faults/full_disk_shim.c).
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kResourceExhausted,
+                    "storage full: the filesystem holding the data directory is full (free space on it)");
     case ENOENT:
     case EACCES:
     case EROFS:
-    case ENOSPC:
     case EIO:
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
       return Status(StatusCode::kUnavailable, "storage unavailable: the data directory cannot be used (see log)");

@@ -30,9 +30,10 @@ SAMPLE_CONFIG = os.environ["KASSA_SAMPLE_CONFIG"]
 class Kassad:
     """One kassad process on its data directory."""
 
-    def __init__(self, data_dir, config=SAMPLE_CONFIG):
+    def __init__(self, data_dir, config=SAMPLE_CONFIG, env=None):
         self.data_dir = data_dir
         self.config = config
+        self.env = env  # extra environment of the kassad process
         self.proc = None
         self.port = None
         self.token = None
@@ -46,7 +47,8 @@ class Kassad:
                 "--port-file", port_file, "--log-level", "warning"]
         if with_config:
             args += ["--config", self.config, "--clienteling", self.clienteling]
-        self.proc = subprocess.Popen(EMULATOR + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(EMULATOR + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):
             if self.proc.poll() is not None:
@@ -269,6 +271,62 @@ class DuplicateCheckTest(KassadTestCase):
         self.assertEqual(made["phone"], "+37129112233")
         code, body = self.kassad.http("POST", "/v1/customers?confirm_duplicates=maybe", {"last_name": "X"})
         self.assertEqual((code, body["error"]["field"]), (400, "confirm_duplicates"))
+
+
+FULL_DISK_SHIM = os.environ.get("KASSA_FULL_DISK_SHIM", "")
+
+
+@unittest.skipUnless(FULL_DISK_SHIM and not EMULATOR,
+                     "the full-disk shim is built for host runs only (LD_PRELOAD would reach qemu-user too)")
+class FullDiskTest(unittest.TestCase):
+    """Issue 20, item 1: the filesystem fills (ENOSPC from writes, through an LD_PRELOAD shim)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kassa-it-")
+        self.full = os.path.join(self.tmp, "disk-full")
+        self.kassad = Kassad(os.path.join(self.tmp, "data"),
+                             env={"LD_PRELOAD": FULL_DISK_SHIM, "KASSA_FAULT_FULL": self.full}).start()
+
+    def tearDown(self):
+        self.kassad.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def count(self):
+        return self.kassad.http("GET", "/v1/status")[1]["customers"]
+
+    def test_writes_fail_as_storage_full_reads_go_on_and_writes_resume_when_space_returns(self):
+        code, first = self.kassad.http("POST", "/v1/customers", {"first_name": "Before", "last_name": "Full"})
+        self.assertEqual(code, 201, first)
+        open(self.full, "w").close()  # the disk is full from now on
+        refused = created = 0
+        for i in range(300):
+            before = self.count()
+            code, body = self.kassad.http("POST", "/v1/customers",
+                                          {"first_name": "Disk", "last_name": "Full%d" % i, "phone": "2%07d" % i})
+            if code == 201:
+                created += 1  # written into pages the store already had
+                continue
+            self.assertEqual(code, 507, body)
+            self.assertEqual(body["error"]["code"], "resource_exhausted")
+            self.assertTrue(body["error"]["message"].startswith("storage full: the filesystem"), body)
+            self.assertEqual(self.count(), before, "nothing half-written")
+            refused += 1
+            if refused >= 5:
+                break
+        self.assertGreaterEqual(refused, 5, "every write that needs new space fails")
+        # kassactl says so with exit 5; search and reads go on.
+        rc, _, _ = self.kassad.ctl("customer", "add", "--last-name", "Still", "--first-name", "Full", check=False)
+        self.assertEqual(rc, 5)
+        _, found, _ = self.kassad.ctl("customer", "search", "Before")
+        self.assertEqual([r["customer"]["id"] for r in found["results"]], [first["id"]])
+        rc, doctor, _ = self.kassad.ctl("doctor")
+        self.assertEqual(rc, 0, doctor)
+        # Space freed: writes resume without a restart.
+        os.remove(self.full)
+        code, after = self.kassad.http("POST", "/v1/customers", {"first_name": "After", "last_name": "Freed"})
+        self.assertEqual(code, 201, after)
+        self.assertEqual(self.kassad.proc.poll(), None, "kassad never stopped")
+        print("\n[full disk] %d creates refused as storage full, %d fitted in pages the store had" % (refused, created))
 
 
 class BadInputTest(KassadTestCase):
