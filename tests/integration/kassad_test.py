@@ -329,6 +329,58 @@ class FullDiskTest(unittest.TestCase):
         print("\n[full disk] %d creates refused as storage full, %d fitted in pages the store had" % (refused, created))
 
 
+class ReadersKilledTest(KassadTestCase):
+    """Issue 20, item 7: kassad killed with kill -9 while serving 50 concurrent searches, again and
+    again: its reader slots are cleared at the next start, searches are never refused as busy, and
+    the data file does not grow. KASSA_READERS_CYCLES sets the rounds (the test command: 20)."""
+
+    def test_stale_readers_are_cleared_and_the_file_does_not_grow(self):
+        for i in range(300):
+            code, body = self.kassad.http("POST", "/v1/customers?confirm_duplicates=true",
+                                          {"first_name": "Reader", "last_name": "Kalns%d" % i,
+                                           "email": "reader%d@example.lv" % i})
+            self.assertEqual(code, 201, body)
+        data_file = os.path.join(self.data, "data.mdb")
+        size_before = os.path.getsize(data_file)
+        cycles = int(os.environ.get("KASSA_READERS_CYCLES", "20"))
+        answered = 0
+        refused = []
+        for cycle in range(cycles):
+            stop = threading.Event()
+            counts = [0] * 50
+
+            def searcher(n):
+                while not stop.is_set():
+                    try:
+                        code, body = self.kassad.http("GET", "/v1/customers?q=kalns%d&limit=20" % (n * 6), timeout=5)
+                    except OSError:
+                        return  # kassad is gone: this round is over
+                    if code == 200:
+                        counts[n] += 1
+                    else:
+                        refused.append((cycle, code, body))
+
+            threads = [threading.Thread(target=searcher, args=(n,)) for n in range(50)]
+            for t in threads:
+                t.start()
+            time.sleep(random.uniform(0.05, 0.3))
+            self.kassad.kill9()  # mid-search
+            stop.set()
+            for t in threads:
+                t.join(timeout=10)
+            answered += sum(counts)
+            self.kassad.start(with_config=False)  # sessions end with the process: signs in again
+            code, body = self.kassad.http("GET", "/v1/customers?q=kalns1&limit=5")
+            self.assertEqual(code, 200, body)
+        self.assertEqual(refused, [], "a search refused while kassad ran")
+        growth = os.path.getsize(data_file) / size_before - 1
+        self.assertLess(growth, 0.10, "data file grew %.1f%%" % (growth * 100))
+        rc, doctor, _ = self.kassad.ctl("doctor")
+        self.assertEqual(rc, 0, doctor)
+        print("\n[readers killed] %d kill -9 rounds under 50 concurrent searches, %d searches answered, "
+              "0 refused, data file %+.1f%%" % (cycles, answered, growth * 100))
+
+
 class BadInputTest(KassadTestCase):
     """Acceptance 3: each bad input refused, naming the field; nothing changes."""
 
