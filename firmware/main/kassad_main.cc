@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,7 +30,9 @@ options:
   --clienteling FILE  roles, attributes and operators (JSON,
                       config/clienteling.sample.json) for a terminal that has
                       not reached headquarters yet; headquarters' replace them.
-  --ui DIR            the web UI's files, served at / ("" for none)
+  --ui DIR            the web UI's files, served at / ("" for none; default:
+                      ../share/kassa/ui beside the binary when installed,
+                      else the source tree's ui/)
                       (default: the ui/ directory of this build's sources)
   --listen ADDR:PORT  API address, loopback only       (default 127.0.0.1:8080)
                       PORT 0 picks a free port.
@@ -69,9 +72,21 @@ exit status: 0 stopped by SIGINT/SIGTERM, 2 usage, 1 failed to start
 using kassa::Status;
 using kassa::StatusCode;
 
+// The screens installed beside the binary (/usr/bin/kassad: /usr/share/kassa/ui),
+// else those of the source tree it was built from (a build directory).
+std::string DefaultUiDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "kassa" / "ui";
+    if (std::filesystem::exists(installed / "index.html", ec)) return installed.string();
+  }
+  return KASSA_DEFAULT_UI_DIR;
+}
+
 int Main(int argc, char** argv) {
   kassa::service::ServiceOptions options;
-  options.ui_dir = KASSA_DEFAULT_UI_DIR;
+  options.ui_dir = DefaultUiDir();
   kassa::cli::DaemonOptions daemon{"", options.map_size_bytes, "", "", ""};
   std::string hal = "none";
   std::string device_file;
