@@ -46,6 +46,8 @@ inline constexpr std::string_view kSchemaKey = "schema_version";
 inline constexpr std::string_view kNextSeqKey = "outbox_next_seq";
 inline constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: customers without an account
 inline constexpr std::string_view kStoreConfigKey = "store_config";
+// 1 while the saved store configuration is the one headquarters distributed.
+inline constexpr std::string_view kStoreConfigFromHqKey = "store_config_from_hq";
 inline constexpr std::string_view kCursorKey = "distribution_cursor";
 inline constexpr std::string_view kLastAckKey = "last_ack_at_ms";
 inline constexpr std::string_view kLastContactKey = "hq_last_contact_ms";

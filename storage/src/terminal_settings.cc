@@ -117,8 +117,15 @@ Result<std::optional<model::StoreConfig>> LmdbStoreSettings::LoadStoreConfig() {
 Status LmdbStoreSettings::SaveStoreConfig(const model::StoreConfig& config) {
   return Update(core_.env, [&](WriteTxn& txn) -> Status {
     KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, config));
-    return txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed);
+    KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
+    return core_.PutMetaU64(txn, kStoreConfigFromHqKey, 0);
   });
+}
+
+Result<bool> LmdbStoreSettings::StoreConfigFromHeadquarters() {
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(const std::uint64_t from_hq, core_.MetaU64(txn, kStoreConfigFromHqKey, 0));
+  return from_hq != 0;
 }
 
 }  // namespace kassa::storage::terminal

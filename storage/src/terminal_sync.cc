@@ -78,6 +78,7 @@ Result<DistributionResult> LmdbSyncState::ApplyDistribution(const std::vector<mo
       } else {
         KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, change.store_config));
         KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
+        KASSA_TRY(core_.PutMetaU64(txn, kStoreConfigFromHqKey, 1));
         result.store_config = change.store_config;
       }
       cursor = change.seq;

@@ -57,6 +57,7 @@ class LmdbStoreSettings final : public On<StoreSettings> {
   using On::On;
   Result<std::optional<model::StoreConfig>> LoadStoreConfig() override;
   Status SaveStoreConfig(const model::StoreConfig& config) override;
+  Result<bool> StoreConfigFromHeadquarters() override;
 };
 
 class LmdbClienteling final : public On<ClientelingTable> {

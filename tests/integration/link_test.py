@@ -975,7 +975,7 @@ class EnrolmentTest(LinkTestCase):
 
 
 class ConfigurationAndStatusTest(LinkTestCase):
-    def test_configuration_changed_at_headquarters_reaches_the_terminal_and_its_file(self):
+    def test_configuration_changed_at_headquarters_reaches_the_terminal_and_outranks_its_file(self):
         hq = self.hq().start()
         a = self.terminal("A", hq.link_port).start()
         wait_for(lambda: a.sync()["online"], 15, "A online")
@@ -989,9 +989,16 @@ class ConfigurationAndStatusTest(LinkTestCase):
         self.assertEqual(code, 200, body)
         wait_for(lambda: a.http("GET", "/v1/store")[1]["creation_mode"] == "sync", 10, "the new mode on A")
         self.assertFalse(a.http("GET", "/v1/store")[1]["allow_offline_creation"])
+        # The installer's file is never rewritten (a conffile): headquarters'
+        # configuration lives in the data directory, and outranks the file from now on.
         with open(a.config) as f:
             on_disk = json.load(f)
-        self.assertEqual((on_disk["creation_mode"], on_disk["allow_offline_creation"]), ("sync", False))
+        self.assertEqual(on_disk["creation_mode"], "async")
+        a.stop()
+        a.start()
+        self.assertEqual(a.http("GET", "/v1/store")[1]["creation_mode"], "sync")
+        with open(a.config) as f:
+            self.assertEqual(json.load(f), on_disk)
         # A bad configuration is refused by name and changes nothing.
         store["default_customer"]["currency"] = "euro"
         code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)

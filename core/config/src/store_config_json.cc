@@ -4,7 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "kassa/base/atomic_file.h"
 #include "kassa/base/log.h"
 
 namespace kassa::config {
@@ -173,10 +172,6 @@ Status LoadStoreConfigFile(const std::string& path, m::StoreConfig& out) {
 
 void LogInvalid(const std::string& path, const std::string& field, const Status& status) {
   KASSA_LOG(kError) << path << ": " << (field.empty() ? std::string() : field + ": ") << status.message();
-}
-
-Status WriteStoreConfigFile(const std::string& path, const m::StoreConfig& config) {
-  return kassa::WriteFileAtomically(path, json::serialize(StoreConfigToJson(config)) + "\n");
 }
 
 }  // namespace kassa::config

@@ -118,8 +118,22 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
 
   model::StoreConfig config;
   if (!options.config_path.empty()) {
+    // --config is what the installer wrote: it starts a terminal, and stays
+    // in charge until headquarters distributes the store's configuration,
+    // which is kept in the data directory (never written back to the file).
     KASSA_TRY(config::LoadStoreConfigFile(options.config_path, config));
-    KASSA_TRY(parts->store->settings().SaveStoreConfig(config));
+    KASSA_TRY_ASSIGN(const bool from_hq, parts->store->settings().StoreConfigFromHeadquarters());
+    KASSA_TRY_ASSIGN(auto saved, parts->store->settings().LoadStoreConfig());
+    if (from_hq && saved) {
+      if (!(*saved == config)) {
+        KASSA_LOG(kInfo) << "using the store configuration headquarters distributed (kept in " << options.data_dir
+                         << "), not " << options.config_path;
+      }
+      config = std::move(*saved);
+      KASSA_TRY(model::ValidateStoreConfig(config));
+    } else {
+      KASSA_TRY(parts->store->settings().SaveStoreConfig(config));
+    }
   } else {
     KASSA_TRY_ASSIGN(auto saved, parts->store->settings().LoadStoreConfig());
     if (!saved) {
@@ -160,11 +174,10 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
       // A bundle that cannot work is a start-up error, not a retry loop.
       KASSA_TRY(uplink::LoadLinkTls(link, options.terminal_id, store_id));
     }
-    const std::string config_path = options.config_path;
     parts->uplink = std::make_unique<uplink::Uplink>(
         parts->daemon.executor(), *parts->customers, parts->store->outbox(), parts->store->sync(),
         parts->store->access_events(), parts->clock, link,
-        [p, config_path](const model::StoreConfig& distributed) {
+        [p](const model::StoreConfig& distributed) {
           if (distributed == p->customers->store_config()) return;
           KASSA_LOG(kInfo) << "store configuration from headquarters: creation mode "
                            << model::ToString(distributed.creation_mode) << ", offline creation "
@@ -172,11 +185,6 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
           for (const std::string& warning : model::StoreConfigWarnings(distributed)) KASSA_LOG(kWarning) << warning;
           p->customers->SetStoreConfig(distributed);
           if (p->offline_lock) p->offline_lock->Check();
-          if (!config_path.empty()) {
-            if (Status s = config::WriteStoreConfigFile(config_path, distributed); !s.ok()) {
-              KASSA_LOG(kError) << "cannot replace " << config_path << " with headquarters' configuration";
-            }
-          }
         });
     parts->uplink->SetSyncObserver([p](const std::vector<model::LocalId>& bound) {
       if (p->offline_lock) p->offline_lock->Check();  // the link went up or down

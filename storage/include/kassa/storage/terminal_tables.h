@@ -232,7 +232,12 @@ class StoreSettings {
   virtual ~StoreSettings() = default;
   // Returns: kOk with nullopt when no configuration was ever saved.
   virtual Result<std::optional<model::StoreConfig>> LoadStoreConfig() = 0;
+  // Saves a configuration given locally (kassad --config), which headquarters'
+  // next distributed one replaces.
   virtual Status SaveStoreConfig(const model::StoreConfig& config) = 0;
+  // Whether the saved configuration is one headquarters distributed (saved
+  // with the distribution that carried it): it then outranks --config.
+  virtual Result<bool> StoreConfigFromHeadquarters() = 0;
 };
 
 // Clienteling (storage/src/clienteling_tables.h says what is kept).

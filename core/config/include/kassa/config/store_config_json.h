@@ -36,8 +36,6 @@ Status LoadStoreConfigFile(const std::string& path, model::StoreConfig& out);
 // Logs "PATH: FIELD: MESSAGE" for a parse error of file `path`.
 void LogInvalid(const std::string& path, const std::string& field, const Status& status);
 
-// Writes `config` to `path` as JSON (kassa::WriteFileAtomically).
-Status WriteStoreConfigFile(const std::string& path, const model::StoreConfig& config);
 
 // Strict readers for the members of a JSON object; `where` prefixes the
 // member's name in `field` ("default_customer.").

@@ -26,7 +26,9 @@ struct ServiceOptions {
   std::string key_file;        // the master key (crypto::FileKeyStore); outside data_dir; created when missing
   std::string key_slots_file;  // customers' data keys (storage::StorageOptions); outside data_dir
   bool rotate_master_key = false;  // begin a master key rotation at start (one left unfinished always resumes)
-  std::string config_path;     // empty: use the configuration saved in the store
+  // The installer's store configuration: used until headquarters distributes
+  // one (kept in the store, never written back here). Empty: the saved one.
+  std::string config_path;
   std::string clienteling_path;  // operators before headquarters distributes them (empty: none)
   std::string ui_dir;            // the web UI's files, served outside /v1/ (empty: none)
   std::string listen_address = "127.0.0.1";
