@@ -38,10 +38,21 @@ if(NOT kassa_gzip EQUAL 0)
   message(FATAL_ERROR "gzip of the Debian changelog failed")
 endif()
 install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kassa COMPONENT terminal)
+# Manual pages, compressed as policy asks.
+foreach(page kassad kassactl kassa-hq)
+  configure_file(packaging/man/${page}.1 ${CMAKE_BINARY_DIR}/packaging/${page}.1 COPYONLY)
+  execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/packaging/${page}.1 RESULT_VARIABLE kassa_gzip)
+  if(NOT kassa_gzip EQUAL 0)
+    message(FATAL_ERROR "gzip of the manual page ${page}.1 failed")
+  endif()
+endforeach()
+install(FILES ${CMAKE_BINARY_DIR}/packaging/kassad.1.gz ${CMAKE_BINARY_DIR}/packaging/kassactl.1.gz
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT terminal)
 set(kassa_components terminal)
 if(NOT kassa_deb_arch STREQUAL armhf)  # handhelds run the terminal only
   install(TARGETS kassa-hq RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT hq)
   install(FILES packaging/systemd/kassa-hq.service DESTINATION /lib/systemd/system COMPONENT hq)
+  install(FILES ${CMAKE_BINARY_DIR}/packaging/kassa-hq.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT hq)
   install(FILES packaging/default/kassa-hq DESTINATION /etc/default COMPONENT hq)
   install(FILES packaging/debian/copyright docs/OPERATIONS.md docs/SCALING.md config/chain.sample.json
                 ${CMAKE_BINARY_DIR}/packaging/changelog.gz

@@ -25,15 +25,16 @@ the local HTTP/JSON API on a loopback address.
 
 options:
   --data DIR          data directory (created if missing)           (required)
-  --config FILE       store configuration (JSON); saved into DIR and used from
-                      then on. Without it, the configuration saved in DIR.
+  --config FILE       the installer's store configuration (JSON), used until
+                      headquarters distributes one, which is kept in DIR and
+                      wins from then on (FILE is never written). Without it,
+                      the configuration saved in DIR.
   --clienteling FILE  roles, attributes and operators (JSON,
                       config/clienteling.sample.json) for a terminal that has
                       not reached headquarters yet; headquarters' replace them.
   --ui DIR            the web UI's files, served at / ("" for none; default:
                       ../share/kassa/ui beside the binary when installed,
                       else the source tree's ui/)
-                      (default: the ui/ directory of this build's sources)
   --listen ADDR:PORT  API address, loopback only       (default 127.0.0.1:8080)
                       PORT 0 picks a free port.
   --terminal ID       this terminal's id, 1-32 bytes       (default: host name)

@@ -43,6 +43,8 @@ has "$terminal" ./lib/systemd/system/kassad.service
 has "$terminal" ./etc/default/kassad
 has "$terminal" ./usr/share/doc/kassa/copyright
 has "$terminal" ./usr/share/doc/kassa/store.sample.json
+has "$terminal" ./usr/share/man/man1/kassad.1.gz
+has "$terminal" ./usr/share/man/man1/kassactl.1.gz
 dpkg-deb --ctrl-tarfile "$terminal" | tar -t | grep -qx './conffiles' || fail "kassa: no conffiles"
 dpkg-deb --ctrl-tarfile "$terminal" | tar -xO ./conffiles | grep -qx /etc/default/kassad ||
   fail "kassa: /etc/default/kassad is not a conffile"
@@ -51,6 +53,7 @@ if [ -n "$hq" ]; then
   has "$hq" ./lib/systemd/system/kassa-hq.service
   has "$hq" ./etc/default/kassa-hq
   has "$hq" ./usr/share/doc/kassa-hq/copyright
+  has "$hq" ./usr/share/man/man1/kassa-hq.1.gz
 fi
 
 # Every shared library a binary needs is named by its package's Depends.
