@@ -999,6 +999,7 @@ class ConfigurationAndStatusTest(LinkTestCase):
         self.assertEqual(a.http("GET", "/v1/store")[1]["creation_mode"], "sync")
         with open(a.config) as f:
             self.assertEqual(json.load(f), on_disk)
+        wait_for(lambda: a.sync()["online"], 15, "A online again")  # sync mode, no offline creation
         # A bad configuration is refused by name and changes nothing.
         store["default_customer"]["currency"] = "euro"
         code, body = http_json(hq.admin_port, "PUT", "/v1/config", config)
