@@ -139,6 +139,7 @@ class Process:
         self.clock_offset = None  # e.g. "+3d": started under faketime, its clock that far ahead
         self.journal = False  # started as systemd starts it with its stderr on the journal
         self.notify = None  # (socket path, watchdog µs): started as a Type=notify unit with WatchdogSec
+        self.extra_env = {}  # more environment (e.g. the full-disk shim's LD_PRELOAD)
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
@@ -152,6 +153,8 @@ class Process:
             env = dict(env or os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
         if self.notify:
             env = dict(env or os.environ, NOTIFY_SOCKET=self.notify[0], WATCHDOG_USEC=str(self.notify[1]))
+        if self.extra_env:
+            env = dict(env or os.environ, **self.extra_env)
         self.proc = subprocess.Popen(prefix + EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
 
     def _wait_port_file(self, port_file):
@@ -972,6 +975,43 @@ class EnrolmentTest(LinkTestCase):
         self.assertEqual(res.returncode, 1, res.stderr)
         self.assertIn("link_tls", res.stderr)
         self.assertIn("readable by others", res.stderr)
+
+
+FULL_DISK_SHIM = os.environ.get("KASSA_FULL_DISK_SHIM", "")
+
+
+@unittest.skipUnless(FULL_DISK_SHIM and not EMULATOR and not POSTGRES,
+                     "the full-disk shim fills an embedded store's filesystem, on host runs only")
+class HeadquartersFullDiskTest(LinkTestCase):
+    """Issue 20, item 1 at headquarters: its filesystem fills while terminals upload."""
+
+    def test_uploads_wait_while_full_and_complete_once_space_returns(self):
+        full = os.path.join(self.workdir, "hq-disk-full")
+        hq = self.hq()
+        hq.extra_env = {"LD_PRELOAD": FULL_DISK_SHIM, "KASSA_FAULT_FULL": full}
+        hq.start()
+        a = self.terminal("A", hq.link_port).start()
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+        open(full, "w").close()
+        ids = []
+        for i in range(40):
+            code, c = a.create("Pilna", "Disks" + letters(i))
+            self.assertEqual(code, 201, c)
+            ids.append(c["id"])
+        time.sleep(3)
+        self.assertIsNone(hq.proc.poll(), "headquarters kept running with its disk full")
+        waiting = a.sync()["outbox"]["length"]
+        self.assertGreater(waiting, 0, "nothing can be durable at headquarters while its disk is full")
+        self.assertEqual(a.http("GET", "/v1/quarantine")[1]["quarantined"], [], "nothing rejected for it")
+        with open(hq.log_path, errors="replace") as f:
+            self.assertIn("No space left on device", f.read(), "headquarters' commits met the full disk")
+        os.remove(full)
+        wait_for(a.drained, 60, "A's outbox to drain once space returns")
+        accounts = [a.get(i)[1]["account"] for i in ids]
+        self.assertEqual(len(set(accounts)), 40, accounts)
+        self.assertEqual(hq.status()["customers"], 40, "each created exactly once")
+        print("\n[full disk at headquarters] %d of 40 uploads waited while full; all 40 numbered once after"
+              % waiting)
 
 
 class ConfigurationAndStatusTest(LinkTestCase):
