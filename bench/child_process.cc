@@ -22,7 +22,8 @@
 
 namespace kassa::bench {
 
-Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
+Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path,
+                                         const std::string& cgroup_procs) {
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) {
     KASSA_LOG(kError) << log_path << ": " << std::strerror(errno);
@@ -31,6 +32,7 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, c
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::string self = "0";  // cgroup.procs: "0" is the writing process
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log);
@@ -38,6 +40,11 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, c
     return Status(StatusCode::kUnavailable, "cannot start the process");
   }
   if (pid == 0) {
+    if (!cgroup_procs.empty()) {
+      const int procs = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (procs < 0 || ::write(procs, self.data(), self.size()) != static_cast<ssize_t>(self.size())) ::_exit(126);
+      ::close(procs);
+    }
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     ::execv(args[0], args.data());

@@ -18,8 +18,11 @@ namespace kassa::bench {
 class ChildProcess {
  public:
   // Starts `argv` (argv[0] is the program's path) with stdout and stderr
-  // appended to `log_path`.
-  static Result<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // appended to `log_path`; inside a control group when `cgroup_procs` names
+  // its cgroup.procs file (joined before exec, so all its memory is charged
+  // there; a child that cannot join exits 126).
+  static Result<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& log_path,
+                                    const std::string& cgroup_procs = "");
   ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess() { Stop(); }

@@ -63,14 +63,25 @@ std::string FtsQuery(std::string_view query) {
 
 Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Create(const std::string& path, std::uint64_t mmap_bytes) {
   if (std::filesystem::exists(path)) return Status(StatusCode::kAlreadyExists, "sqlite: the database file exists");
+  return Connect(path, true, kSchema, mmap_bytes);
+}
+
+Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Open(const std::string& path, std::uint64_t mmap_bytes) {
+  // synchronous is a setting of the connection; WAL is kept in the file.
+  return Connect(path, false, "PRAGMA synchronous = FULL;", mmap_bytes);
+}
+
+Result<std::unique_ptr<SqliteBaseline>> SqliteBaseline::Connect(const std::string& path, bool create,
+                                                               const char* setup, std::uint64_t mmap_bytes) {
   sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     Status error = SqliteError(db, "open " + path);
     sqlite3_close(db);
     return error;
   }
   std::unique_ptr<SqliteBaseline> baseline(new SqliteBaseline(db));
-  KASSA_TRY(baseline->Exec(kSchema));
+  KASSA_TRY(baseline->Exec(setup));
   if (mmap_bytes > 0) {
     const std::string pragma = "PRAGMA mmap_size = " + std::to_string(mmap_bytes);
     KASSA_TRY(baseline->Exec(pragma.c_str()));

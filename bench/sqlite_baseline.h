@@ -42,6 +42,9 @@ class SqliteBaseline {
   // sets PRAGMA mmap_size (SQLite reads pages through a memory map as LMDB
   // does); 0 keeps SQLite's default of read() into its page cache.
   static Result<std::unique_ptr<SqliteBaseline>> Create(const std::string& path, std::uint64_t mmap_bytes);
+  // Opens the database Create made at `path` (closed since), with the same
+  // durability and `mmap_bytes`.
+  static Result<std::unique_ptr<SqliteBaseline>> Open(const std::string& path, std::uint64_t mmap_bytes);
   ~SqliteBaseline();
 
   // Bulk load: one transaction for all of `customers`.
@@ -59,6 +62,9 @@ class SqliteBaseline {
 
  private:
   explicit SqliteBaseline(sqlite3* db) : db_(db) {}
+  // Opens `path` (made when `create`), then runs `setup` and sets mmap_size.
+  static Result<std::unique_ptr<SqliteBaseline>> Connect(const std::string& path, bool create, const char* setup,
+                                                         std::uint64_t mmap_bytes);
   Status Exec(const char* sql);
   // The statement of `sql` (a string with static storage), prepared once.
   Result<sqlite3_stmt*> Prepare(const char* sql);

@@ -15,7 +15,13 @@
 //      its own (anonymous) resident memory while serving searches, the data
 //      file's size;
 //   6. the link: bytes per customer in an upload batch against compact JSON,
-//      and a terminal's outbox uploaded to kassa-hq (durable at both ends).
+//      and a terminal's outbox uploaded to kassa-hq (durable at both ends);
+//   7. with --memory-limit (issue 22, root): each side again in a memory
+//      control group of a board's size, the page cache dropped before each
+//      phase: the same searches and fresh durable creates, kassa and SQLite
+//      each in a child process of its own group, and kassad's start to its
+//      first answer; pages read per query from /proc/self/io. Repeated
+//      --limited-runs times (3; 1 with --quick); the figures are medians.
 // Prints a table, writes JSON (--json), and with --check exits 1 when a goal
 // is missed. Never part of the test suite's verdict: the suite runs --quick
 // only to keep this program working.
@@ -24,6 +30,7 @@
 //            [--quick] [--check] [--customers N] [--queries N] [--creates N] [--uploads N]
 //            [--binary-size LABEL=BYTES]... [--sqlite-mmap-mb N] [--drop-caches] [--dir DIR] [--keep]
 //            [--json FILE] [--plaintext] [--compact-after-load]
+//            [--memory-limit SIZE]... [--limited-runs N]
 // --plaintext: kassa's store without encryption at rest, the comparison
 // column of docs/PERFORMANCE.md (kassad always seals, so its start, memory
 // and upload are measured only without it).
@@ -69,6 +76,7 @@
 #include "kassa/search/duplicates.h"
 #include "kassa/storage/customer_store.h"
 #include "latency.h"
+#include "memory_limit.h"
 #include "sqlite_baseline.h"
 
 namespace {
@@ -94,6 +102,8 @@ struct Options {
   int queries = 1000;
   int creates = 500;
   int uploads = 5000;
+  int limited_runs = 3;
+  std::vector<std::pair<std::string, std::uint64_t>> memory_limits;  // as typed, bytes
   std::string kassad, kassa_hq, store_config, chain_config, dir, json_path;
   std::vector<std::pair<std::string, std::uint64_t>> binary_sizes;
 };
@@ -439,8 +449,11 @@ struct RunningKassad {
 // Starts kassad over `data_dir` and returns the time until its first search
 // answered (the operator's sign-in included), the running process, its API
 // port and the session.
-RunningKassad StartKassad(const Options& o, const fs::path& dir, const fs::path& data_dir, const std::string& name) {
+// Inside a memory control group when `cgroup_procs` names its procs file.
+RunningKassad StartKassad(const Options& o, const fs::path& dir, const fs::path& data_dir, const std::string& name,
+                          const std::string& cgroup_procs = "") {
   const std::string port_file = (dir / ("kassad." + name + ".port")).string();
+  fs::remove(port_file);  // a start of the same name before
   const std::string clienteling = WriteClientelingFile(o, dir);
   const auto start = Latencies::Clock::now();
   auto kassad = Must(kassa::bench::ChildProcess::Start(
@@ -448,7 +461,7 @@ RunningKassad StartKassad(const Options& o, const fs::path& dir, const fs::path&
                           clienteling, "--listen",
                           "127.0.0.1:0", "--port-file", port_file, "--map-size", std::to_string(kMapBytes >> 20),
                           "--terminal", kTerminal, "--log-level", "warning"},
-                         (dir / "kassad.log").string()),
+                         (dir / "kassad.log").string(), cgroup_procs),
                      "start kassad");
   const std::uint16_t port =
       kassa::bench::PortIn(Must(kassad.WaitForPortFile(port_file, std::chrono::seconds(60)), "kassad's port"), "");
@@ -463,13 +476,7 @@ RunningKassad StartKassad(const Options& o, const fs::path& dir, const fs::path&
 
 // Writes every dirty page and drops the page cache (root only), so the next
 // start reads the data file from the disk.
-void DropPageCache() {
-  ::sync();
-  std::ofstream drop("/proc/sys/vm/drop_caches");
-  drop << "3\n";
-  drop.flush();
-  if (!drop) Fail("--drop-caches: cannot write /proc/sys/vm/drop_caches (needs root)");
-}
+void DropPageCache() { Must(kassa::bench::DropPageCache(), "--drop-caches / --memory-limit"); }
 
 // ---- the link, end to end --------------------------------------------------
 
@@ -542,6 +549,218 @@ double UploadToHeadquarters(const Options& o, const kassa::bench::Dataset& data,
   return seconds;
 }
 
+// ---- memory-limited (issue 22) ---------------------------------------------
+
+json::object SummaryJson(const LatencySummary& s) {
+  return {{"p50_us", s.p50_us}, {"p99_us", s.p99_us}, {"max_us", s.max_us}, {"samples", s.samples}};
+}
+
+// What one side did in its group: every query's time, and the pages (4 KiB)
+// the process read from the disk for it, by kind; the same for each create.
+class LimitedSide {
+ public:
+  template <typename Body>
+  void Query(QueryKind k, Body&& body) {
+    const auto before = kassa::bench::ReadOwnIo();
+    Timed(search_[k], body);
+    const auto after = kassa::bench::ReadOwnIo();
+    read_bytes_[k] += after.read_bytes - before.read_bytes;
+    faults_[k] += after.major_faults - before.major_faults;
+    ++queries_[k];
+  }
+  template <typename Body>
+  void Create(Body&& body) {
+    const auto before = kassa::bench::ReadOwnIo();
+    Timed(create_, body);
+    const auto after = kassa::bench::ReadOwnIo();
+    create_read_bytes_ += after.read_bytes - before.read_bytes;
+    ++creates_;
+  }
+  // {"search": {kind: {p50_us, p99_us, max_us, samples, pages_read}}, "create": {..., pages_read}}
+  std::string Report() const {
+    json::object search;
+    for (const auto& [k, latencies] : search_) {
+      json::object o = SummaryJson(latencies.Summary());
+      o["pages_read"] = static_cast<double>(read_bytes_.at(k)) / 4096.0 / queries_.at(k);
+      o["major_faults"] = static_cast<double>(faults_.at(k)) / queries_.at(k);
+      search[Key(k)] = std::move(o);
+    }
+    json::object create = SummaryJson(create_.Summary());
+    create["pages_read"] = creates_ ? static_cast<double>(create_read_bytes_) / 4096.0 / creates_ : 0.0;
+    return json::serialize(json::object{{"search", std::move(search)}, {"create", std::move(create)}});
+  }
+
+ private:
+  std::map<QueryKind, Latencies> search_;
+  std::map<QueryKind, std::uint64_t> read_bytes_, faults_;
+  std::map<QueryKind, int> queries_;
+  Latencies create_;
+  std::uint64_t create_read_bytes_ = 0;
+  int creates_ = 0;
+};
+
+// kassa's side, in the child: the store opened cold, every query, then the
+// durable creates of `fresh`.
+std::string KassaLimited(const Options& o, const fs::path& terminal_dir, const kassa::bench::Dataset& data,
+                         const std::vector<Query>& queries, const std::vector<m::Customer>& fresh) {
+  auto store = Must(kassa::storage::CustomerStore::Open({terminal_dir.string(), kMapBytes, KeysFor(o, terminal_dir), {}}),
+                    "open store (limited)");
+  LimitedSide side;
+  for (const Query& q : queries) {
+    std::vector<kassa::search::SearchResult> found;
+    side.Query(q.kind, [&] {
+      found = Must(kassa::search::SearchCustomers(store->customers(), q.text, kLimit, "LV"), "search " + q.text);
+      return 0;
+    });
+    const m::LocalId target = data.Customer(q.target).id;
+    if (Exact(q.kind) && std::none_of(found.begin(), found.end(), [&](const auto& r) { return r.customer.id == target; })) {
+      Fail(std::string("kassa's search under the memory limit missed the customer of an exact ") + Name(q.kind) + " query");
+    }
+  }
+  for (const m::Customer& c : fresh) {
+    const m::Operation op = CreateOperation(c);
+    side.Create([&] { Must(store->customers().Create(c, &op), "create (limited)"); return 0; });
+  }
+  return side.Report();
+}
+
+// SQLite's side, in the child: the same.
+std::string SqliteLimited(const Options& o, const fs::path& db, const std::vector<Query>& queries,
+                          const std::vector<m::Customer>& fresh) {
+  auto sqlite = Must(kassa::bench::SqliteBaseline::Open(db.string(), o.sqlite_mmap_mb << 20), "open SQLite (limited)");
+  LimitedSide side;
+  for (const Query& q : queries) {
+    side.Query(q.kind, [&] { return Must(SqliteQuery(*sqlite, q), "SQLite " + q.text).size(); });
+  }
+  for (const m::Customer& c : fresh) {
+    side.Create([&] { Must(sqlite->CreateDurable(c), "SQLite create (limited)"); return 0; });
+  }
+  return side.Report();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The median over `runs` of the number at `path` ("search", "email", "p99_us").
+double MedianOf(const std::vector<json::value>& runs, std::initializer_list<const char*> path) {
+  std::vector<double> values;
+  for (const json::value& run : runs) {
+    const json::value* v = &run;
+    for (const char* key : path) v = &v->as_object().at(key);
+    values.push_back(v->to_number<double>());
+  }
+  return Median(values);
+}
+
+// Every limited run at `limit_bytes`: {"kassa": [run...], "sqlite": [...],
+// "start_ms": [...], "peak_bytes": {...}} with each run's report.
+struct LimitedRuns {
+  std::vector<json::value> kassa, sqlite;
+  std::vector<double> start_ms;
+  std::uint64_t kassa_peak = 0, sqlite_peak = 0, kassad_peak = 0;
+};
+
+LimitedRuns RunLimited(const Options& o, const fs::path& dir, const fs::path& terminal_dir,
+                       const kassa::bench::Dataset& data, const std::vector<Query>& queries,
+                       const std::string& label, std::uint64_t limit_bytes, std::uint64_t first_new) {
+  LimitedRuns runs;
+  for (int run = 0; run < o.limited_runs; ++run) {
+    std::vector<m::Customer> fresh;
+    for (int i = 0; i < o.creates; ++i) {
+      fresh.push_back(data.NewCustomer(first_new + static_cast<std::uint64_t>(run * o.creates + i), kTerminal));
+    }
+    std::printf("  %s, run %d of %d: kassa", label.c_str(), run + 1, o.limited_runs);
+    {
+      DropPageCache();
+      const auto group = Must(kassa::bench::MemoryCgroup::Create("kassa-bench-kassa", limit_bytes), "memory cgroup");
+      runs.kassa.push_back(json::parse(Must(
+          kassa::bench::RunInGroup(group, [&] { return KassaLimited(o, terminal_dir, data, queries, fresh); }),
+          "kassa under " + label)));
+      runs.kassa_peak = std::max(runs.kassa_peak, group.PeakBytes());
+    }
+    std::printf(", SQLite");
+    {
+      DropPageCache();
+      const auto group = Must(kassa::bench::MemoryCgroup::Create("kassa-bench-sqlite", limit_bytes), "memory cgroup");
+      runs.sqlite.push_back(json::parse(Must(
+          kassa::bench::RunInGroup(group, [&] { return SqliteLimited(o, dir / "sqlite.db", queries, fresh); }),
+          "SQLite under " + label)));
+      runs.sqlite_peak = std::max(runs.sqlite_peak, group.PeakBytes());
+    }
+    std::printf(", kassad's start\n");
+    Latencies starts;
+    for (int start = 0; start < 3; ++start) {
+      DropPageCache();
+      const auto group = Must(kassa::bench::MemoryCgroup::Create("kassa-bench-kassad", limit_bytes), "memory cgroup");
+      {
+        RunningKassad kassad = StartKassad(o, dir, terminal_dir, "limited", group.ProcsFile());
+        starts.Add(kassad.start_to_first_search);
+      }
+      runs.kassad_peak = std::max(runs.kassad_peak, group.PeakBytes());
+    }
+    runs.start_ms.push_back(starts.Summary().p50_us / 1000);
+  }
+  return runs;
+}
+
+// Prints the limited table beside the unlimited figures of the same run and
+// returns it as JSON (LimitedGoals reads it).
+json::object ReportLimited(const std::string& label, const LimitedRuns& runs,
+                           const std::map<QueryKind, Latencies>& unlimited) {
+  std::printf("\nmemory limit %s (medians of %zu run(s); the page cache dropped before each side; "
+              "pages = 4 KiB read from the disk per query)\n",
+              label.c_str(), runs.kassa.size());
+  std::printf("  %-30s %-19s %-19s %-19s %6s %8s %8s\n", "", "kassa unlimited", "kassa limited", "SQLite limited",
+              "p99 x", "pages k", "pages S");
+  std::printf("  %-30s %-19s %-19s %-19s\n", "", "p50/p99 us", "p50/p99 us", "p50/p99 us");
+  json::object search;
+  for (QueryKind k : kQueryKinds) {
+    const LatencySummary u = unlimited.at(k).Summary();
+    const double kp50 = MedianOf(runs.kassa, {"search", Key(k), "p50_us"}),
+                 kp99 = MedianOf(runs.kassa, {"search", Key(k), "p99_us"}),
+                 sp50 = MedianOf(runs.sqlite, {"search", Key(k), "p50_us"}),
+                 sp99 = MedianOf(runs.sqlite, {"search", Key(k), "p99_us"}),
+                 kpages = MedianOf(runs.kassa, {"search", Key(k), "pages_read"}),
+                 spages = MedianOf(runs.sqlite, {"search", Key(k), "pages_read"});
+    std::printf("  %-30s %8.0f/%-10.0f %8.0f/%-10.0f %8.0f/%-10.0f %6.3f %8.2f %8.2f\n", Name(k), u.p50_us, u.p99_us,
+                kp50, kp99, sp50, sp99, kp99 / sp99, kpages, spages);
+    search[Key(k)] = json::object{{"kassa", {{"p50_us", kp50}, {"p99_us", kp99}, {"pages_read", kpages}}},
+                                  {"sqlite", {{"p50_us", sp50}, {"p99_us", sp99}, {"pages_read", spages}}},
+                                  {"p99_ratio", kp99 / sp99}};
+  }
+  const double kc50 = MedianOf(runs.kassa, {"create", "p50_us"}), kc99 = MedianOf(runs.kassa, {"create", "p99_us"}),
+               sc50 = MedianOf(runs.sqlite, {"create", "p50_us"}), sc99 = MedianOf(runs.sqlite, {"create", "p99_us"}),
+               kcp = MedianOf(runs.kassa, {"create", "pages_read"}), scp = MedianOf(runs.sqlite, {"create", "pages_read"});
+  std::printf("  %-30s %-19s %8.0f/%-10.0f %8.0f/%-10.0f %6.3f %8.2f %8.2f\n", "durable create", "", kc50, kc99, sc50,
+              sc99, kc99 / sc99, kcp, scp);
+  const double start = Median(runs.start_ms);
+  std::printf("  kassad start to first answer, cold: %.1f ms (median of runs' p50 of 3 starts)\n", start);
+  std::printf("  peak memory of the groups: kassa %.1f MB, SQLite %.1f MB, kassad %.1f MB\n", Mb(runs.kassa_peak),
+              Mb(runs.sqlite_peak), Mb(runs.kassad_peak));
+  json::array kassa_runs(runs.kassa.begin(), runs.kassa.end()), sqlite_runs(runs.sqlite.begin(), runs.sqlite.end());
+  return {{"search", std::move(search)},
+          {"create", {{"kassa", {{"p50_us", kc50}, {"p99_us", kc99}, {"pages_read", kcp}}},
+                      {"sqlite", {{"p50_us", sc50}, {"p99_us", sc99}, {"pages_read", scp}}}}},
+          {"start_cold_ms", start},
+          {"peak_bytes", {{"kassa", runs.kassa_peak}, {"sqlite", runs.sqlite_peak}, {"kassad", runs.kassad_peak}}},
+          {"runs", {{"kassa", std::move(kassa_runs)}, {"sqlite", std::move(sqlite_runs)}}}};
+}
+
+// The goals of issue 22 at one limit, from ReportLimited's JSON.
+void LimitedGoals(const std::string& label, const json::object& limited, Report& report) {
+  for (QueryKind k : kQueryKinds) {
+    const auto& kind = limited.at("search").at(Key(k)).as_object();
+    report.Goal(label + ": search p99 / SQLite p99, " + Name(k), kind.at("p99_ratio").as_double(), 0.5, "x");
+    report.Goal(label + ": search p99, " + Name(k), kind.at("kassa").at("p99_us").as_double() / 1000, 5.0, "ms");
+  }
+  report.Goal(label + ": durable create p99", limited.at("create").at("kassa").at("p99_us").as_double() / 1000, 20.0,
+              "ms");
+  report.Goal(label + ": kassad start to first answer, cold", limited.at("start_cold_ms").as_double(), 500.0, "ms");
+}
+
 // ---- the run -----------------------------------------------------------------
 
 std::shared_ptr<kassa::crypto::KeyStore> KeysFor(const Options& o, const fs::path& data_dir) {
@@ -551,7 +770,7 @@ std::shared_ptr<kassa::crypto::KeyStore> KeysFor(const Options& o, const fs::pat
 
 Options Parse(int argc, char** argv) {
   Options o;
-  bool sized = false;
+  bool sized = false, limited_runs_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto value = [&]() -> std::string {
@@ -576,6 +795,14 @@ Options Parse(int argc, char** argv) {
     else if (a == "--creates") o.creates = static_cast<int>(number());
     else if (a == "--uploads") o.uploads = static_cast<int>(number());
     else if (a == "--sqlite-mmap-mb") o.sqlite_mmap_mb = number();
+    else if (a == "--limited-runs") o.limited_runs = static_cast<int>(number()), limited_runs_given = true;
+    else if (a == "--memory-limit") {
+      const std::string v = value();
+      const auto bytes = kassa::bench::ParseMemorySize(v);
+      if (!bytes.ok()) Fail("--memory-limit " + v + ": " + bytes.status().detail());
+      if (*bytes < (std::uint64_t{32} << 20)) Fail("--memory-limit " + v + ": below 32M no process of kassa's starts");
+      o.memory_limits.emplace_back(v, *bytes);
+    }
     else if (a == "--kassad") o.kassad = value();
     else if (a == "--kassa-hq") o.kassa_hq = value();
     else if (a == "--store-config") o.store_config = value();
@@ -596,6 +823,7 @@ Options Parse(int argc, char** argv) {
     o.queries = std::min(o.queries, 200);
     o.creates = std::min(o.creates, 100);
     o.uploads = std::min(o.uploads, 500);
+    if (!limited_runs_given) o.limited_runs = 1;
   }
   const std::pair<const char*, const std::string*> required[] = {
       {"--kassad", &o.kassad}, {"--kassa-hq", &o.kassa_hq}, {"--store-config", &o.store_config},
@@ -928,6 +1156,17 @@ int main(int argc, char** argv) {
     report.root["upload"] = json::object{{"operations", o.uploads}, {"seconds", seconds}, {"per_second", rate}};
   }
 
+  // 8. Memory-limited.
+  json::object limited;
+  for (std::size_t i = 0; i < o.memory_limits.size(); ++i) {
+    const auto& [label, bytes] = o.memory_limits[i];
+    if (i == 0) std::printf("\nmemory-limited (each side in a control group, page cache dropped before each phase)\n");
+    const std::uint64_t first_new = 20'000'000 + i * 1'000'000;
+    const LimitedRuns runs = RunLimited(o, dir, terminal_dir, data, queries, label, bytes, first_new);
+    limited[label] = ReportLimited(label, runs, kassa_search);
+  }
+  if (!limited.empty()) report.root["memory_limited"] = limited;
+
   // Goals.
   std::printf("\ngoals\n");
   for (QueryKind k : kQueryKinds) {
@@ -943,6 +1182,7 @@ int main(int argc, char** argv) {
                 (o.drop_caches ? cold_start : warm_start).Summary().p50_us / 1000, 100.0, "ms");
   }
   report.Goal("upload bytes / compact JSON bytes", report.root["wire"].as_object()["ratio"].as_double(), 0.35, "x");
+  for (const auto& [label, figures] : limited) LimitedGoals(label, figures.as_object(), report);
 
   if (!o.json_path.empty()) {
     std::ofstream out(o.json_path);
