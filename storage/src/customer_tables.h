@@ -17,6 +17,7 @@
 // Every method works inside a caller's transaction. Private to kassa::storage.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "kassa/search/index.h"
 #include "lmdb_txn.h"
 #include "recent_index.h"
+#include "record_warmer.h"
 #include "sealing.h"
 
 namespace kassa::storage {
@@ -126,6 +128,9 @@ class CustomerTables {
   Sealing* sealing_ = nullptr;
   Recent recent_kept_ = Recent::kNone;
   RecentIndex recent_;
+  // GetMany's records, together, when they are not in memory (held apart,
+  // so the tables move while its threads run).
+  std::unique_ptr<RecordWarmer> warmer_ = std::make_unique<RecordWarmer>();
 };
 
 inline ByteView IdKey(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }

@@ -203,6 +203,14 @@ void KeySlots::Prefetch(std::uint32_t n) const {
   ::madvise(const_cast<std::uint8_t*>(map_) + from, std::min(kPrefetchBytes, file_end - from), MADV_WILLNEED);
 }
 
+void KeySlots::Touch(std::uint32_t n) const {
+  if (map_ == nullptr || n >= present_.load(std::memory_order_acquire)) return;
+  const std::uint8_t* slot = map_ + static_cast<std::size_t>(OffsetOf(n));
+  volatile std::uint8_t first = slot[0], last = slot[kSlotBytes - 1];  // a slot may cross a page
+  (void)first;
+  (void)last;
+}
+
 Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count) {
   const std::size_t size = count * kSlotBytes;
   std::size_t done = 0;

@@ -69,6 +69,10 @@ class KeySlots {
   // in parallel, not one disk read after the other; once every stretch has
   // been asked for, it costs no system call.
   void Prefetch(std::uint32_t n) const;
+  // Reads slot `n`'s bytes from the map and throws them away: in a thread
+  // that warms pages (record_warmer.h), its page comes in now. Nothing when
+  // the slot is not in the map.
+  void Touch(std::uint32_t n) const;
   // Writes `count` slots from `slots` (count * kSlotBytes bytes) at slot
   // `first`, not yet durable. Returns: kOk; kUnavailable.
   Status Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count);

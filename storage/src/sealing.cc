@@ -351,6 +351,11 @@ void Sealing::PrefetchKey(const model::LocalId& id, ByteView value) const {
   slots_->Prefetch(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes))));
 }
 
+void Sealing::TouchKey(ByteView value) const {
+  if (!encrypted() || value.size() < kSlotRefBytes) return;
+  slots_->Touch(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes))));
+}
+
 Result<Bytes> Sealing::UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const {
   (void)txn;
   if (!encrypted()) return Bytes(value.begin(), value.end());

@@ -115,6 +115,9 @@ class Sealing {
   // KeySlots::Prefetch) unless it is cached; for a batch of records read
   // one after the other.
   void PrefetchKey(const model::LocalId& id, ByteView value) const;
+  // Touches the key slot of the record `value` (KeySlots::Touch), from a
+  // thread that warms pages; safe from any thread.
+  void TouchKey(ByteView value) const;
   // Returns: kOk; kNotFound "customer: ..." when its key was shredded (a
   // record left in a backup restored after an erasure); kDataLoss when the
   // record does not open.

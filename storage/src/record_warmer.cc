@@ -1,0 +1,67 @@
+#include "record_warmer.h"
+
+#include "kassa/base/log.h"
+
+namespace kassa::storage {
+
+RecordWarmer::~RecordWarmer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    waiting_.clear();
+  }
+  wake_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {
+  env_ = env;
+  records_ = records;
+  touch_next_ = std::move(touch_next);
+}
+
+void RecordWarmer::Warm(const model::LocalId* ids, std::size_t count) {
+  if (env_ == nullptr || count == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    waiting_.assign(ids, ids + count);
+    if (threads_.empty()) {
+      for (unsigned i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
+    }
+  }
+  wake_.notify_all();
+}
+
+void RecordWarmer::Run() {
+  MDB_txn* txn = nullptr;  // reset between records: holds no snapshot while idle
+  for (;;) {
+    model::LocalId id;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+      if (stopping_) break;
+      id = waiting_.front();
+      waiting_.pop_front();
+    }
+    const int begun = txn == nullptr ? mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) : mdb_txn_renew(txn);
+    if (begun != MDB_SUCCESS) {
+      // No reader slot free, for one: warming is only ever a help.
+      KASSA_LOG_THROTTLED("record warmer: cannot begin a read transaction: " << mdb_strerror(begun));
+      if (txn != nullptr) mdb_txn_abort(txn);
+      txn = nullptr;
+      continue;
+    }
+    MDB_val key{id.bytes.size(), id.bytes.data()}, value{};
+    if (mdb_get(txn, records_, &key, &value) == MDB_SUCCESS) {
+      const ByteView record(static_cast<const std::uint8_t*>(value.mv_data), value.mv_size);
+      // A record on overflow pages: its last page too (the first came with the get).
+      volatile std::uint8_t last = record.empty() ? 0 : record.back();
+      (void)last;
+      if (touch_next_) touch_next_(id, record);
+    }
+    mdb_txn_reset(txn);
+  }
+  if (txn != nullptr) mdb_txn_abort(txn);
+}
+
+}  // namespace kassa::storage

@@ -1,0 +1,67 @@
+#pragma once
+
+// RecordWarmer: brings many customer records into memory at the same time.
+//
+// A read of LMDB's memory map faults its page in synchronously: reading the
+// twenty customers of a search from a cold cache (a board whose memory holds
+// a fraction of the data file, or any store just after boot) waits for twenty
+// disk reads one after the other. The warmer's threads look the same records
+// up at once, each in a read transaction of its own, and touch their key
+// slots, so the disk serves those reads together; the caller, reading in
+// order, finds each page in memory or already on its way. Warming only
+// touches pages: it never changes what a reader sees, and a record it does
+// not reach in time is read as before. Measured in docs/PERFORMANCE.md
+// ("A board's memory").
+//
+// Threads start on the first Warm(), so a store whose pages are always in
+// memory never has any. Private to kassa::storage.
+
+#include <lmdb.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "kassa/base/bytes.h"
+#include "kassa/model/customer.h"
+
+namespace kassa::storage {
+
+class RecordWarmer {
+ public:
+  // Called in a warmer thread with each record found, to touch what reading
+  // it needs next (its key slot).
+  using TouchNext = std::function<void(const model::LocalId&, ByteView)>;
+
+  RecordWarmer() = default;
+  RecordWarmer(const RecordWarmer&) = delete;
+  RecordWarmer& operator=(const RecordWarmer&) = delete;
+  // Stops and joins the threads: call before the environment closes.
+  ~RecordWarmer();
+
+  // The environment and its records' database; `touch_next` as above.
+  void Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next);
+
+  // Queues `ids` (replacing what still waits: an older search's leftovers
+  // are no longer wanted) and returns at once.
+  void Warm(const model::LocalId* ids, std::size_t count);
+
+  static constexpr unsigned kThreads = 4;
+
+ private:
+  void Run();
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi records_ = 0;
+  TouchNext touch_next_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<model::LocalId> waiting_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kassa::storage
