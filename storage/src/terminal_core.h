@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "branch_warmer.h"
 #include "clienteling_tables.h"
 #include "customer_tables.h"
 #include "kassa/storage/terminal_tables.h"
@@ -124,6 +125,9 @@ struct StoreCore {
   ClientelingTables clienteling;  // scope "": the terminal's legal entity
   // sequence (8, big-endian) -> sealed customer id (16) | action (1) | at_ms (8) | operator id
   MDB_dbi access = 0;
+  // The customers' and index's branch pages read in the background after
+  // open; declared last, so it stops before anything it reads closes.
+  std::unique_ptr<BranchWarmer> branches{};
 
   Result<model::Operation> OpenQueued(const ReadTxn& txn, ByteView outbox_value);
   // The outbox value of `op`.

@@ -1,9 +1,11 @@
-// RecordWarmer (storage/src/record_warmer.h): records it was asked to warm
-// are in memory afterwards, so reading them costs no disk read. Real LMDB in
+// The warmers of storage/src: RecordWarmer's records are in memory
+// afterwards, so reading them costs no disk read; BranchWarmer reads every
+// branch page of the databases it is given, and no other page. Real LMDB in
 // a temporary directory; the data file's pages are dropped from the page
 // cache with posix_fadvise (no privileges needed), and disk reads are
 // counted as the reading thread's major page faults.
 
+#include "branch_warmer.h"
 #include "record_warmer.h"
 
 #include <fcntl.h>
@@ -29,16 +31,20 @@ constexpr int kRead = 300;
 struct Env {
   MDB_env* env = nullptr;
   MDB_dbi dbi = 0;
-  explicit Env(const std::string& dir) {
+  explicit Env(const std::string& dir, const char* second_db = nullptr) {
     EXPECT_EQ(mdb_env_create(&env), 0);
     EXPECT_EQ(mdb_env_set_maxdbs(env, 4), 0);
-    EXPECT_EQ(mdb_env_set_mapsize(env, std::size_t{64} << 20), 0);
+    EXPECT_EQ(mdb_env_set_mapsize(env, std::size_t{256} << 20), 0);
     EXPECT_EQ(mdb_env_open(env, dir.c_str(), MDB_NOTLS | MDB_NORDAHEAD, 0600), 0);
     MDB_txn* txn = nullptr;
     EXPECT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
     EXPECT_EQ(mdb_dbi_open(txn, "customers", MDB_CREATE, &dbi), 0);
+    if (second_db != nullptr) {
+      EXPECT_EQ(mdb_dbi_open(txn, second_db, MDB_CREATE, &second), 0);
+    }
     EXPECT_EQ(mdb_txn_commit(txn), 0);
   }
+  MDB_dbi second = 0;
   ~Env() { mdb_env_close(env); }
 };
 
@@ -141,6 +147,106 @@ TEST(RecordWarmerTest, AMissingRecordIsSkippedAndStoppingWithWorkQueuedReturns) 
   // Unattached (a store that never opened): Warm does nothing.
   RecordWarmer idle;
   idle.Warm(absent.data(), 1);
+}
+
+// `n` records of `bytes` bytes under random 16-byte keys into `dbi`.
+void Fill(const Env& e, MDB_dbi dbi, int n, std::size_t bytes) {
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e.env, nullptr, 0, &txn), 0);
+  const std::string value(bytes, 'v');
+  for (int i = 0; i < n; ++i) {
+    model::LocalId id = *model::LocalId::Generate();
+    MDB_val k{id.bytes.size(), id.bytes.data()}, v{value.size(), const_cast<char*>(value.data())};
+    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  }
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+}
+
+std::uint64_t BranchPages(const Env& e, MDB_dbi dbi, unsigned* depth = nullptr) {
+  MDB_txn* txn = nullptr;
+  EXPECT_EQ(mdb_txn_begin(e.env, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_stat st{};
+  EXPECT_EQ(mdb_stat(txn, dbi, &st), 0);
+  mdb_txn_abort(txn);
+  if (depth != nullptr) *depth = st.ms_depth;
+  return st.ms_branch_pages;
+}
+
+TEST(BranchWarmerTest, ReadsEveryBranchPageOfTheDatabasesNamedAsMdbStatCountsThem) {
+  testing::TempDir dir;
+  Env e(dir.path(), "index");
+  Fill(e, e.dbi, 30'000, 1000);  // depth 4 with 4 KiB pages
+  Fill(e, e.second, 60'000, 40);  // small values: many keys to a leaf
+  unsigned customers_depth = 0, index_depth = 0;
+  const std::uint64_t customers = BranchPages(e, e.dbi, &customers_depth), index = BranchPages(e, e.second, &index_depth);
+  ASSERT_GE(customers_depth, 3u);
+  ASSERT_GE(index_depth, 3u);
+
+  const auto both = BranchWarmer::Walk(e.env, {"customers", "index"});
+  EXPECT_TRUE(both.complete);
+  EXPECT_EQ(both.expected, customers + index);
+  EXPECT_EQ(both.branch_pages, customers + index);
+  // One of them, and a database never made (skipped, as before its first write).
+  const auto one = BranchWarmer::Walk(e.env, {"index", "outbox"});
+  EXPECT_TRUE(one.complete);
+  EXPECT_EQ(one.branch_pages, index);
+}
+
+TEST(BranchWarmerTest, ADatabaseWhoseRootIsALeafHasNothingToWarm) {
+  testing::TempDir dir;
+  Env e(dir.path());
+  Fill(e, e.dbi, 3, 100);
+  const auto walked = BranchWarmer::Walk(e.env, {"customers"});
+  EXPECT_TRUE(walked.complete);
+  EXPECT_EQ(walked.branch_pages, 0u);
+}
+
+TEST(BranchWarmerTest, StopsWhenAskedAndTheBackgroundWalkJoinsOnDestruction) {
+  testing::TempDir dir;
+  Env e(dir.path());
+  Fill(e, e.dbi, 30'000, 1000);
+  const std::atomic<bool> stop{true};
+  const auto stopped = BranchWarmer::Walk(e.env, {"customers"}, &stop);
+  EXPECT_FALSE(stopped.complete);
+  EXPECT_EQ(stopped.branch_pages, 0u);
+  {
+    BranchWarmer background;
+    background.Start(e.env, {"customers"});
+  }  // joined here, before the environment closes
+}
+
+TEST(BranchWarmerTest, AfterTheWalkALookupOnAColdFileReadsOnlyItsLeaf) {
+  testing::TempDir dir;
+  std::vector<model::LocalId> ids;
+  {
+    Env e(dir.path());
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e.env, nullptr, 0, &txn), 0);
+    const std::string value(1000, 'v');
+    for (int i = 0; i < 30'000; ++i) {
+      ids.push_back(*model::LocalId::Generate());
+      MDB_val k{ids.back().bytes.size(), ids.back().bytes.data()}, v{value.size(), const_cast<char*>(value.data())};
+      ASSERT_EQ(mdb_put(txn, e.dbi, &k, &v, 0), 0);
+    }
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+  }
+  // One lookup per branch of the second level: cold, each reads its path's
+  // uncached branch pages and its leaf; after the walk, its leaf only.
+  const std::vector<model::LocalId> probe(ids.begin(), ids.begin() + 40), again(ids.begin() + 40, ids.begin() + 80);
+  DropPages(dir.path());
+  long cold = 0;
+  {
+    Env e(dir.path());
+    cold = ReadAll(e, probe);
+  }
+  if (cold < 40) GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop";
+  DropPages(dir.path());
+  Env e(dir.path());
+  ASSERT_TRUE(BranchWarmer::Walk(e.env, {"customers"}).complete);
+  const long warmed = ReadAll(e, again);
+  // 40 leaves at most (a leaf may hold two of them), no branch page.
+  EXPECT_LE(warmed, 40) << "cold: " << cold;
+  EXPECT_GT(cold, warmed) << "the branch pages were read by the lookups, not the walk";
 }
 
 }  // namespace
