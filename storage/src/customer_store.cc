@@ -137,8 +137,6 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
     }));
     KASSA_LOG(kInfo) << "sealed the customer store in " << options.path << " and compacted its file";
   }
-  // What every read needs, in memory soon after boot, without waiting for it.
-  opened.core->sealing->PrefetchKeys();
   opened.core->branches = std::make_unique<BranchWarmer>();
   opened.core->branches->Start(opened.core->env.get(), {"customers", "index"});
   return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(opened.core))));

@@ -207,16 +207,6 @@ void KeySlots::Prefetch(std::uint32_t n) const {
   ::madvise(const_cast<std::uint8_t*>(map_) + from, std::min(kPrefetchBytes, file_end - from), MADV_WILLNEED);
 }
 
-void KeySlots::PrefetchAll() const {
-  if (map_ == nullptr) return;
-  const std::size_t file_end = (std::size_t{present_.load(std::memory_order_acquire)} + 1) * kSlotBytes;
-  const std::size_t stretches = (file_end + kPrefetchBytes - 1) / kPrefetchBytes;
-  for (std::size_t i = 0; i < stretches && i < map_bytes_ / kPrefetchBytes; ++i) {
-    prefetched_[i].store(true, std::memory_order_relaxed);
-  }
-  ::madvise(const_cast<std::uint8_t*>(map_), std::min(file_end, map_bytes_), MADV_WILLNEED);
-}
-
 void KeySlots::Touch(std::uint32_t n) const {
   if (map_ == nullptr || n >= present_.load(std::memory_order_acquire)) return;
   const std::uint8_t* slot = map_ + static_cast<std::size_t>(OffsetOf(n));

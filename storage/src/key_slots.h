@@ -69,11 +69,6 @@ class KeySlots {
   // in parallel, not one disk read after the other; once every stretch has
   // been asked for, it costs no system call.
   void Prefetch(std::uint32_t n) const;
-  // Asks for the whole file at once (MADV_WILLNEED over the map), without
-  // waiting: every customer read needs its slot, and the file is small
-  // beside the data file (80 bytes a customer), so after boot it comes in
-  // one sequential read instead of a disk read per search.
-  void PrefetchAll() const;
   // Reads slot `n`'s bytes from the map and throws them away: in a thread
   // that warms pages (record_warmer.h), its page comes in now. Nothing when
   // the slot is not in the map.

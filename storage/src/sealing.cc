@@ -351,10 +351,6 @@ void Sealing::PrefetchKey(const model::LocalId& id, ByteView value) const {
   slots_->Prefetch(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes))));
 }
 
-void Sealing::PrefetchKeys() const {
-  if (encrypted()) slots_->PrefetchAll();
-}
-
 void Sealing::TouchKey(ByteView value) const {
   if (!encrypted() || value.size() < kSlotRefBytes) return;
   slots_->Touch(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes))));

@@ -115,8 +115,6 @@ class Sealing {
   // KeySlots::Prefetch) unless it is cached; for a batch of records read
   // one after the other.
   void PrefetchKey(const model::LocalId& id, ByteView value) const;
-  // Asks for every key slot at once (KeySlots::PrefetchAll), after open.
-  void PrefetchKeys() const;
   // Touches the key slot of the record `value` (KeySlots::Touch), from a
   // thread that warms pages; safe from any thread.
   void TouchKey(ByteView value) const;
