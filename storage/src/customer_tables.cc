@@ -266,8 +266,16 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
   return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
 }
 
+void CustomerTables::WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans) const {
+  std::vector<std::string> keys;
+  keys.reserve(scans.size());
+  for (const auto& [kind, prefix] : scans) keys.push_back(TermPrefix(kind, prefix));
+  warmer_->WarmSeeks(index_, std::move(keys));
+}
+
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
-                            const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit) const {
+                            const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit,
+                            bool* slow_seek) const {
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
   for (const RecentEntry& e : recent) {
@@ -286,7 +294,9 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     return visit(search::IndexEntryView{id, term, field, detail, term.size() + 1 == scan.size()});
   };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
+  const auto seek_start = std::chrono::steady_clock::now();
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
+  if (slow_seek != nullptr) *slow_seek = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
   while (found) {
     const std::string_view key = AsChars(cursor.key());
     if (key.substr(0, scan.size()) != scan) break;
@@ -312,8 +322,17 @@ class TablesSnapshot final : public search::IndexSnapshot {
   TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
       : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
   Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
-    return tables_.Scan(txn_, kind, prefix, recent_, visit);
+    bool slow = false;
+    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &slow);
+    if (slow) {
+      // The index is not in memory: the scans still to come, together.
+      std::erase_if(expected_, [&](const auto& e) { return e.first == kind && e.second == prefix; });
+      tables_.WarmScans(expected_);
+      expected_.clear();
+    }
+    return scanned;
   }
+  void Expect(search::IndexKind kind, std::string_view prefix) const override { expected_.emplace_back(kind, prefix); }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
     return tables_.GetMany(txn_, ids);
   }
@@ -326,6 +345,8 @@ class TablesSnapshot final : public search::IndexSnapshot {
   const CustomerTables& tables_;
   const ReadTxn& txn_;
   const std::vector<RecentEntry> recent_;  // loaded once for every scan of the snapshot
+  // Scans the search said will come (Expect), until a slow one warms them.
+  mutable std::vector<std::pair<search::IndexKind, std::string>> expected_;
 };
 
 }  // namespace
@@ -339,16 +360,14 @@ Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Rea
 
 Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
                                                              const std::vector<model::LocalId>& ids) const {
-  // A get slower than this read a page from the disk (one from memory takes
-  // a microsecond or two): the rest are warmed together (record_warmer.h).
-  constexpr auto kFromDisk = std::chrono::microseconds(40);
+  // A get that read a page from the disk: the rest are warmed together.
   bool warming = ids.size() < 3;
   std::vector<ByteView> records;
   records.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(ids[i])));
-    if (!warming && i + 2 < ids.size() && std::chrono::steady_clock::now() - start > kFromDisk) {
+    if (!warming && i + 2 < ids.size() && std::chrono::steady_clock::now() - start > RecordWarmer::kFromDisk) {
       warmer_->Warm(ids.data() + i + 1, ids.size() - i - 1);
       warming = true;
     }

@@ -70,8 +70,12 @@ class CustomerTables {
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.
+  // `slow_seek`, when given, says whether finding the first entry read a
+  // page from the disk (RecordWarmer::kFromDisk).
   Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
-              const search::IndexSnapshot::Visitor& visit) const;
+              const search::IndexSnapshot::Visitor& visit, bool* slow_seek = nullptr) const;
+  // Warms the scans of these (kind, prefix) pairs together (RecordWarmer).
+  void WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans) const;
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 

@@ -1,5 +1,7 @@
 #include "record_warmer.h"
 
+#include <cstring>
+
 #include "kassa/base/log.h"
 
 namespace kassa::storage {
@@ -21,10 +23,24 @@ void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {
 }
 
 void RecordWarmer::Warm(const model::LocalId* ids, std::size_t count) {
-  if (env_ == nullptr || count == 0) return;
+  std::deque<Job> jobs;
+  for (std::size_t i = 0; i < count; ++i) {
+    jobs.push_back({records_, std::string(reinterpret_cast<const char*>(ids[i].bytes.data()), ids[i].bytes.size()), true});
+  }
+  Queue(std::move(jobs));
+}
+
+void RecordWarmer::WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys) {
+  std::deque<Job> jobs;
+  for (std::string& key : keys) jobs.push_back({dbi, std::move(key), false});
+  Queue(std::move(jobs));
+}
+
+void RecordWarmer::Queue(std::deque<Job> jobs) {
+  if (env_ == nullptr || jobs.empty()) return;
   {
     std::lock_guard lock(mu_);
-    waiting_.assign(ids, ids + count);
+    waiting_ = std::move(jobs);
     if (threads_.empty()) {
       for (unsigned i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
     }
@@ -35,12 +51,12 @@ void RecordWarmer::Warm(const model::LocalId* ids, std::size_t count) {
 void RecordWarmer::Run() {
   MDB_txn* txn = nullptr;  // reset between records: holds no snapshot while idle
   for (;;) {
-    model::LocalId id;
+    Job job;
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
       if (stopping_) break;
-      id = waiting_.front();
+      job = std::move(waiting_.front());
       waiting_.pop_front();
     }
     const int begun = txn == nullptr ? mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) : mdb_txn_renew(txn);
@@ -51,13 +67,20 @@ void RecordWarmer::Run() {
       txn = nullptr;
       continue;
     }
-    MDB_val key{id.bytes.size(), id.bytes.data()}, value{};
-    if (mdb_get(txn, records_, &key, &value) == MDB_SUCCESS) {
-      const ByteView record(static_cast<const std::uint8_t*>(value.mv_data), value.mv_size);
-      // A record on overflow pages: its last page too (the first came with the get).
-      volatile std::uint8_t last = record.empty() ? 0 : record.back();
-      (void)last;
-      if (touch_next_) touch_next_(id, record);
+    MDB_val key{job.key.size(), job.key.data()}, value{};
+    if (job.record) {
+      if (mdb_get(txn, job.dbi, &key, &value) == MDB_SUCCESS) {
+        const ByteView record(static_cast<const std::uint8_t*>(value.mv_data), value.mv_size);
+        // A record on overflow pages: its last page too (the first came with the get).
+        volatile std::uint8_t last = record.empty() ? 0 : record.back();
+        (void)last;
+        model::LocalId id;
+        if (job.key.size() == id.bytes.size()) std::memcpy(id.bytes.data(), job.key.data(), id.bytes.size());
+        if (touch_next_) touch_next_(id, record);
+      }
+    } else if (MDB_cursor* cursor = nullptr; mdb_cursor_open(txn, job.dbi, &cursor) == MDB_SUCCESS) {
+      mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);  // the leaf the scan starts on
+      mdb_cursor_close(cursor);
     }
     mdb_txn_reset(txn);
   }

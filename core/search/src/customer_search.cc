@@ -116,46 +116,58 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
     });
   };
 
+  // Every term the query is looked up by, first, so the snapshot knows the
+  // scans to come (IndexSnapshot::Expect).
   terms.account = model::AsciiUpper(query);
-  KASSA_TRY(scan(IndexKind::kAccount, terms.account, kScoreExactId, 0));
   terms.card = CardNumber(query);
-  KASSA_TRY(scan(IndexKind::kLoyaltyCard, terms.card, kScoreExactId, terms.card.size() >= 4 ? kScoreCardPrefix : 0));
   const bool single_word = query.find(' ') == std::string_view::npos;
-  if (single_word && query.size() >= 3) {
-    terms.email = model::FoldEmail(query);
-    KASSA_TRY(scan(IndexKind::kEmail, terms.email, kScoreExactEmail, kScoreEmailPrefix));
-  }
-  if (const std::string digits = model::PhoneSearchDigits(query, default_country); !digits.empty()) {
-    const bool international = query.front() == '+' || query.substr(0, 2) == "00";
-    if (!international) {
-      terms.national = digits;
-      KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
-    } else {
-      // The national numbers of the query's country, then the numbers whose
-      // country kassa does not know, by their E.164 digits.
-      if (const std::string code = model::CountryCodeOf("+" + digits); !code.empty()) {
-        terms.national = digits.substr(code.size());
-        terms.code = code;
-        KASSA_TRY(scan(IndexKind::kPhoneNational, terms.national, kScoreExactPhone, kScorePhonePrefix, code));
-      }
-      terms.e164 = digits;
-      KASSA_TRY(scan(IndexKind::kPhoneE164, digits, kScoreExactPhone, kScorePhonePrefix));
+  if (single_word && query.size() >= 3) terms.email = model::FoldEmail(query);
+  const std::string digits = model::PhoneSearchDigits(query, default_country);
+  const bool international = !digits.empty() && (query.front() == '+' || query.substr(0, 2) == "00");
+  if (!digits.empty() && !international) terms.national = digits;
+  if (international) {
+    // The national numbers of the query's country, then the numbers whose
+    // country kassa does not know, by their E.164 digits.
+    if (const std::string code = model::CountryCodeOf("+" + digits); !code.empty()) {
+      terms.national = digits.substr(code.size());
+      terms.code = code;
     }
+    terms.e164 = digits;
   }
-
   // A query with '@' is an email: its parts are not name tokens.
   std::vector<std::string> tokens;
   if (query.find('@') == std::string_view::npos) tokens = model::NameTokens(query);
   if (tokens.size() > kMaxQueryTokens) tokens.resize(kMaxQueryTokens);
+  // Names are driven by the longest token (usually the most selective); the
+  // others are checked against the name tokens each index entry carries.
+  const std::string driver = tokens.empty() ? std::string() :
+      *std::max_element(tokens.begin(), tokens.end(),
+                        [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  snapshot.Expect(IndexKind::kAccount, terms.account);
+  snapshot.Expect(IndexKind::kLoyaltyCard, terms.card);
+  if (!terms.email.empty()) snapshot.Expect(IndexKind::kEmail, terms.email);
+  if (!terms.national.empty()) snapshot.Expect(IndexKind::kPhoneNational, terms.national);
+  if (!terms.e164.empty()) snapshot.Expect(IndexKind::kPhoneE164, terms.e164);
+  if (!driver.empty()) snapshot.Expect(IndexKind::kName, driver);
+
+  KASSA_TRY(scan(IndexKind::kAccount, terms.account, kScoreExactId, 0));
+  KASSA_TRY(scan(IndexKind::kLoyaltyCard, terms.card, kScoreExactId, terms.card.size() >= 4 ? kScoreCardPrefix : 0));
+  if (!terms.email.empty()) KASSA_TRY(scan(IndexKind::kEmail, terms.email, kScoreExactEmail, kScoreEmailPrefix));
+  if (!digits.empty() && !international) {
+    KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
+  }
+  if (international) {
+    if (!terms.code.empty()) {
+      KASSA_TRY(scan(IndexKind::kPhoneNational, terms.national, kScoreExactPhone, kScorePhonePrefix, terms.code));
+    }
+    KASSA_TRY(scan(IndexKind::kPhoneE164, digits, kScoreExactPhone, kScorePhonePrefix));
+  }
+
   if (!tokens.empty()) {
     // The tokens as the index stores them, to compare with the entries' own.
     std::vector<std::string> stored;
     stored.reserve(tokens.size());
     for (const auto& t : tokens) stored.push_back(snapshot.StoredTerm(IndexKind::kName, t));
-    // Drive by the longest token (usually the most selective) and check the
-    // others against the name tokens each index entry carries.
-    const std::string& driver = *std::max_element(tokens.begin(), tokens.end(),
-        [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
     std::size_t visited = 0;
     std::size_t matched = 0;
     std::vector<std::string_view> own;

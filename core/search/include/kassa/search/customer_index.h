@@ -58,6 +58,15 @@ class IndexSnapshot {
   }
   virtual bool exact_terms() const { return true; }
 
+  // Says that VisitPrefix will be called for `prefix` of `kind` within this
+  // snapshot, before the first such call: a store whose pages may be on the
+  // disk can then read them together once it finds the first scan slow.
+  // Changes nothing that is read; by default does nothing.
+  virtual void Expect(IndexKind kind, std::string_view prefix) const {
+    (void)kind;
+    (void)prefix;
+  }
+
   // The customers `ids`, in order.
   // Returns: kOk; kNotFound when any is missing; kDataLoss.
   virtual Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const = 0;
