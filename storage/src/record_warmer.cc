@@ -83,6 +83,7 @@ void RecordWarmer::Run() {
       mdb_cursor_close(cursor);
     }
     mdb_txn_reset(txn);
+    done_.fetch_add(1, std::memory_order_relaxed);
   }
   if (txn != nullptr) mdb_txn_abort(txn);
 }

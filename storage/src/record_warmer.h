@@ -18,6 +18,7 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -54,6 +55,9 @@ class RecordWarmer {
   // each), the same way.
   void WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys);
 
+  // Lookups done so far (records and seeks, found or not).
+  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+
   static constexpr unsigned kThreads = 4;
   // A lookup slower than this read a page from the disk (one from memory
   // takes a microsecond or two): the moment to warm what comes next.
@@ -75,6 +79,7 @@ class RecordWarmer {
   std::condition_variable wake_;
   std::deque<Job> waiting_;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> done_{0};
   std::vector<std::thread> threads_;
 };
 

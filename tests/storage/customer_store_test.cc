@@ -1,8 +1,10 @@
 #include "kassa/storage/customer_store.h"
 #include "kassa/storage/key_rotation.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -1341,6 +1343,51 @@ TEST_P(CustomerStoreTest, AccessEventsAreSealedAtRest) {
   std::ifstream in(dir_.path() + "/data.mdb", std::ios::binary);
   const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(file.find(actor), std::string::npos);
+}
+
+// Search with every page of the store on the disk (the data file's and the
+// key slots' pages dropped from the page cache): the warmers run (records,
+// scans, branch pages) and must change nothing of what a search answers.
+TEST_P(CustomerStoreTest, SearchAnswersTheSameWhenItsPagesComeFromTheDisk) {
+  const char* const surnames[] = {"Smith", "Smyth", "Jones", "Brown", "Taylor", "Wilson", "Evans", "Thomas"};
+  std::vector<model::Change> changes;
+  for (int i = 0; i < 3000; ++i) {
+    model::Customer c = NewCustomer(surnames[i % 8], "+4420794" + std::to_string(10000 + i));
+    c.first_name = i % 3 == 0 ? "John" : (i % 3 == 1 ? "Mary" : "Anna");
+    c.email = "c" + std::to_string(i) + "@example.com";
+    c.account = "GB" + std::to_string(10000000 + i);
+    c.loyalty_cards = {"7000" + std::to_string(100000 + i)};
+    changes.push_back({static_cast<std::uint64_t>(i + 1), model::Change::Kind::kCustomerUpsert, c, {}, {}, {}});
+  }
+  ASSERT_TRUE(store_->sync().ApplyDistribution(changes).ok());
+  const std::vector<std::string> queries = {"Smi", "john smith", "mary jon", "0207941", "c1234@example.com",
+                                            "GB10002345", "7000101234", "Tay"};
+  const auto answers = [&] {
+    std::vector<std::vector<model::LocalId>> out;
+    for (const auto& q : queries) {
+      auto found = search::SearchCustomers(store_->customers(), q, 20, "GB");
+      EXPECT_TRUE(found.ok()) << q;
+      out.emplace_back();
+      if (found.ok()) {
+        for (const auto& r : *found) out.back().push_back(r.customer.id);
+      }
+    }
+    return out;
+  };
+  const auto warm = answers();
+  for (const auto& a : warm) EXPECT_FALSE(a.empty());
+  store_.reset();
+  for (const std::string& file : {dir_.path() + "/data.mdb", dir_.path() + ".slots"}) {
+    const int fd = ::open(file.c_str(), O_RDONLY);
+    if (fd < 0) continue;  // plaintext: no key slots
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+  Reopen();
+  EXPECT_EQ(answers(), warm);
+  EXPECT_EQ(answers(), warm);  // and once the pages are in
+  ExpectConsistent();
 }
 
 }  // namespace
