@@ -371,7 +371,9 @@ Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
       warmer_->Warm(ids.data() + i + 1, ids.size() - i - 1);
       warming = true;
     }
-    sealing_->PrefetchKey(ids[i], record);  // every key on its way before the first is needed
+    // Every key of a batch on its way before the first is needed; a lone
+    // record reads its slot's own page, not the stretch around it.
+    if (ids.size() > 1) sealing_->PrefetchKey(ids[i], record);
     records.push_back(record);
   }
   std::vector<model::Customer> out;
