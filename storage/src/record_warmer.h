@@ -13,8 +13,8 @@
 // changes what a reader sees, and a page it does not reach in time is read
 // as before. Measured in docs/PERFORMANCE.md ("A board's memory").
 //
-// Threads start on the first Warm(), so a store whose pages are always in
-// memory never has any. Private to kassa::storage.
+// Threads start on the first Warm() or WarmSeeks(), so a store whose pages
+// are always in memory never has any. Private to kassa::storage.
 
 #include <lmdb.h>
 
