@@ -95,30 +95,44 @@ std::vector<model::LocalId> Fill(const Env& e, MDB_dbi dbi, int n, std::size_t b
   return ids;
 }
 
-TEST(RecordWarmerTest, WarmedRecordsAreReadWithoutADiskRead) {
-  testing::TempDir dir;
-  std::vector<model::LocalId> ids;
-  {
-    Env e(dir.path());
-    ids = Fill(e, e.dbi, kRecords, kRecordBytes);
+// A file of kRecords records; the reads of kRead of them with the file's
+// pages dropped (cold_faults_); the pages dropped again for the test.
+class RecordWarmerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<model::LocalId> ids;
+    {
+      Env e(dir_.path());
+      ids = Fill(e, e.dbi, kRecords, kRecordBytes);
+    }
+    const std::vector<model::LocalId> cold(ids.begin(), ids.begin() + kRead);
+    warmed_.assign(ids.end() - kRead, ids.end());
+    DropPages(dir_.path());
+    {
+      Env e(dir_.path());
+      cold_faults_ = ReadAll(e, cold);
+    }
+    if (cold_faults_ < kRead / 10) {
+      GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop (" << cold_faults_
+                   << " major faults for " << kRead << " cold reads): nothing to measure here";
+    }
+    DropPages(dir_.path());
   }
-  const std::vector<model::LocalId> cold(ids.begin(), ids.begin() + kRead), warmed(ids.end() - kRead, ids.end());
+  // Waits until `warmer` has done `n` lookups (30 s at most).
+  static void WaitFor(const RecordWarmer& warmer, std::uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (warmer.done() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(warmer.done(), n) << "the warmer did not do every lookup in 30 s";
+  }
+  testing::TempDir dir_;
+  std::vector<model::LocalId> warmed_;
+  long cold_faults_ = 0;
+};
 
-  // Without warming: the reads go to the disk.
-  DropPages(dir.path());
-  long cold_faults = 0;
-  {
-    Env e(dir.path());
-    cold_faults = ReadAll(e, cold);
-  }
-  if (cold_faults < kRead / 10) {
-    GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop (" << cold_faults
-                 << " major faults for " << kRead << " cold reads): nothing to measure here";
-  }
-
-  // Warmed: the warmer's threads read them; this thread then takes (almost) no fault.
-  DropPages(dir.path());
-  Env e(dir.path());
+TEST_F(RecordWarmerTest, WarmedRecordsAreReadWithoutADiskRead) {
+  Env e(dir_.path());
   std::atomic<int> touched{0};
   std::atomic<std::size_t> bytes{0};
   {
@@ -127,52 +141,31 @@ TEST(RecordWarmerTest, WarmedRecordsAreReadWithoutADiskRead) {
       bytes += record.size();
       ++touched;
     });
-    warmer.Warm(warmed.data(), warmed.size());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (touched < kRead && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ASSERT_EQ(touched, kRead) << "the warmer did not reach every record in 30 s";
+    warmer.Warm(warmed_.data(), warmed_.size());
+    WaitFor(warmer, kRead);
+    EXPECT_EQ(touched, kRead);
     EXPECT_EQ(bytes, kRead * kRecordBytes);
   }  // the threads joined
-  const long warm_faults = ReadAll(e, warmed);
-  EXPECT_LE(warm_faults * 10, cold_faults) << "cold: " << cold_faults << ", after warming: " << warm_faults;
+  // This thread then takes (almost) no fault.
+  const long warm_faults = ReadAll(e, warmed_);
+  EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
 }
 
-TEST(RecordWarmerTest, WarmedSeeksBringTheLeafAScanStartsOn) {
-  testing::TempDir dir;
-  std::vector<model::LocalId> ids;
-  {
-    Env e(dir.path());
-    ids = Fill(e, e.dbi, kRecords, kRecordBytes);
-  }
-  const std::vector<model::LocalId> cold(ids.begin(), ids.begin() + kRead), warmed(ids.end() - kRead, ids.end());
-  DropPages(dir.path());
-  long cold_faults = 0;
-  {
-    Env e(dir.path());
-    cold_faults = ReadAll(e, cold);
-  }
-  if (cold_faults < kRead / 10) GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop";
-  DropPages(dir.path());
-  Env e(dir.path());
+TEST_F(RecordWarmerTest, WarmedSeeksBringTheLeafAScanStartsOn) {
+  Env e(dir_.path());
   {
     RecordWarmer warmer;
     warmer.Attach(e.env, e.dbi, nullptr);
     std::vector<std::string> keys;
-    for (const auto& id : warmed) keys.emplace_back(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+    for (const auto& id : warmed_) keys.emplace_back(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
     warmer.WarmSeeks(e.dbi, std::move(keys));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (warmer.done() < static_cast<std::uint64_t>(kRead) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ASSERT_EQ(warmer.done(), static_cast<std::uint64_t>(kRead));
+    WaitFor(warmer, kRead);
   }
-  const long warm_faults = ReadAll(e, warmed);
-  EXPECT_LE(warm_faults * 10, cold_faults) << "cold: " << cold_faults << ", after warming: " << warm_faults;
+  const long warm_faults = ReadAll(e, warmed_);
+  EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
 }
 
-TEST(RecordWarmerTest, AMissingRecordIsSkippedAndStoppingWithWorkQueuedReturns) {
+TEST(RecordWarmerStopTest, AMissingRecordIsSkippedAndStoppingWithWorkQueuedReturns) {
   testing::TempDir dir;
   Env e(dir.path());
   std::atomic<int> touched{0};
