@@ -318,6 +318,17 @@ class Terminal(Process):
     def create(self, first, last):
         return self.http("POST", "/v1/customers", {"first_name": first, "last_name": last})
 
+    def create_many(self, first, last, n, pause=0.0):
+        """Creates n customers named `first` and `last` + letters(i), each refused
+        creation failing the test; their ids, in order."""
+        ids = []
+        for i in range(n):
+            code, body = self.create(first, last + letters(i))
+            assert code == 201, body
+            ids.append(body["id"])
+            time.sleep(pause)
+        return ids
+
     def sync(self):
         code, body = self.http("GET", "/v1/sync")
         assert code == 200, body
@@ -840,12 +851,7 @@ class FaultProxyTest(LinkTestCase):
         proxy = FaultProxy(hq.link_port, seed=11)
         a = self.terminal("A", proxy.port, plaintext=True).start()
         b = self.terminal("B", hq.link_port, plaintext=True).start()
-        ids = []
-        for i in range(300):
-            code, body = a.create("Proxy", "Fault" + letters(i))
-            self.assertEqual(code, 201, body)
-            ids.append(body["id"])
-            time.sleep(0.005)
+        ids = a.create_many("Proxy", "Fault", 300, pause=0.005)
         time.sleep(2)
         with proxy.lock:
             proxy.faults = False
@@ -892,12 +898,7 @@ class TlsFaultProxyTest(LinkTestCase):
         proxy = ByteFaultProxy(hq.link_port, seed=12)
         a = self.terminal("A", proxy.port).start()
         b = self.terminal("B", hq.link_port).start()
-        ids = []
-        for i in range(200):
-            code, body = a.create("Tls", "Fault" + letters(i))
-            self.assertEqual(code, 201, body)
-            ids.append(body["id"])
-            time.sleep(0.005)
+        ids = a.create_many("Tls", "Fault", 200, pause=0.005)
         with proxy.lock:
             proxy.faults = False
         wait_for(a.drained, 60, "A to drain through the TLS fault proxy")
@@ -993,11 +994,7 @@ class HeadquartersFullDiskTest(LinkTestCase):
         a = self.terminal("A", hq.link_port).start()
         wait_for(lambda: a.sync()["online"], 15, "A online")
         open(full, "w").close()
-        ids = []
-        for i in range(40):
-            code, c = a.create("Pilna", "Disks" + letters(i))
-            self.assertEqual(code, 201, c)
-            ids.append(c["id"])
+        ids = a.create_many("Pilna", "Disks", 40)
         time.sleep(3)
         self.assertIsNone(hq.proc.poll(), "headquarters kept running with its disk full")
         waiting = a.sync()["outbox"]["length"]
@@ -1402,11 +1399,7 @@ class ChainOfTwoTerminals(LinkTestCase):
         t1 = self.terminal("T1", hq.link_port, operators=self.OPERATORS).start()
         t2 = self.terminal("T2", hq.link_port, operators=self.OPERATORS).start()
         # Customers every terminal knows: created on T1, distributed to T2.
-        ids = []
-        for i in range(5):
-            code, c = t1.create("Klients", "Zinams" + letters(i))
-            self.assertEqual(code, 201, c)
-            ids.append(c["id"])
+        ids = t1.create_many("Klients", "Zinams", 5)
         wait_for(lambda: t1.drained() and all(t2.get(i)[0] == 200 and not t2.get(i)[1]["pending"] for i in ids), 20,
                  "the customers on both terminals")
         return hq, t1, t2, ids
