@@ -63,8 +63,9 @@ const std::uint8_t* MapStart(const void* inside, std::size_t page_size, std::siz
 
 class Walker {
  public:
-  Walker(const std::uint8_t* map, std::size_t page_size, std::size_t pages, const std::atomic<bool>* stop)
-      : map_(map), page_size_(page_size), pages_(pages), stop_(stop) {}
+  Walker(const std::uint8_t* map, std::size_t page_size, std::size_t pages, const std::atomic<bool>* stop,
+         BranchWarmer::Clock::time_point deadline)
+      : map_(map), page_size_(page_size), pages_(pages), stop_(stop), deadline_(deadline) {}
 
   // Appends the children of branch page `pgno` to `out`; false (logged) when
   // the page is not what a branch page of this file must be.
@@ -96,7 +97,9 @@ class Walker {
     }
   }
 
-  bool stopped() const { return stop_ != nullptr && stop_->load(std::memory_order_relaxed); }
+  bool stopped() const {
+    return (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) || BranchWarmer::Clock::now() > deadline_;
+  }
 
  private:
   static bool Refuse(const char* what, std::size_t pgno) {
@@ -106,12 +109,13 @@ class Walker {
   const std::uint8_t* map_;
   std::size_t page_size_, pages_;
   const std::atomic<bool>* stop_;
+  BranchWarmer::Clock::time_point deadline_;
 };
 
 }  // namespace
 
 BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::string>& databases,
-                                        const std::atomic<bool>* stop) {
+                                        const std::atomic<bool>* stop, Clock::time_point deadline) {
   Walked walked;
   MDB_envinfo info{};
   MDB_stat env_stat{};
@@ -142,7 +146,7 @@ BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::str
         sound = false;
         break;
       }
-      walker.emplace(map, env_stat.ms_psize, info.me_last_pgno + 1, stop);
+      walker.emplace(map, env_stat.ms_psize, info.me_last_pgno + 1, stop, deadline);
     }
     const auto record = Load<DbRecord>(static_cast<const std::uint8_t*>(value.mv_data));
     if (record.depth != stat.ms_depth || record.branch_pages != stat.ms_branch_pages) {
@@ -189,8 +193,9 @@ void BranchWarmer::Start(MDB_env* env, std::vector<std::string> databases) {
     constexpr int kWhoThread = 1, kClassIdle = 3, kClassShift = 13;  // linux/ioprio.h
     ::syscall(SYS_ioprio_set, kWhoThread, static_cast<int>(::gettid()), kClassIdle << kClassShift);
     const auto start = std::chrono::steady_clock::now();
-    const Walked walked = Walk(env, databases, &stop_);
+    const Walked walked = Walk(env, databases, &stop_, start + kMaxWalk);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (walked.expected == 0) return;  // a store too small to have any
     KASSA_LOG(kInfo) << "read " << walked.branch_pages << " of " << walked.expected << " branch pages in "
                      << ms.count() << " ms" << (walked.complete ? "" : " (stopped before the end)");
   });

@@ -25,6 +25,7 @@
 #include <lmdb.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -42,8 +43,14 @@ class BranchWarmer {
   };
 
   // Walks the branch pages of the named databases of `env` now, in this
-  // thread (Start runs it in the background).
-  static Walked Walk(MDB_env* env, const std::vector<std::string>& databases, const std::atomic<bool>* stop = nullptr);
+  // thread (Start runs it in the background), inside one read transaction:
+  // until `stop` is set or `deadline` passes, so a walk starved of the disk
+  // never pins an old snapshot (and the free pages it holds) for long.
+  using Clock = std::chrono::steady_clock;
+  static Walked Walk(MDB_env* env, const std::vector<std::string>& databases, const std::atomic<bool>* stop = nullptr,
+                     Clock::time_point deadline = Clock::time_point::max());
+  // How long Start's walk may take.
+  static constexpr std::chrono::seconds kMaxWalk{10};
 
   BranchWarmer() = default;
   BranchWarmer(const BranchWarmer&) = delete;

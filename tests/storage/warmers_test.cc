@@ -221,7 +221,7 @@ TEST(BranchWarmerTest, ADatabaseWhoseRootIsALeafHasNothingToWarm) {
   EXPECT_EQ(walked.branch_pages, 0u);
 }
 
-TEST(BranchWarmerTest, StopsWhenAskedAndTheBackgroundWalkJoinsOnDestruction) {
+TEST(BranchWarmerTest, StopsWhenAskedOrLateAndTheBackgroundWalkJoinsOnDestruction) {
   testing::TempDir dir;
   Env e(dir.path());
   Fill(e, e.dbi, 30'000, 1000);
@@ -229,6 +229,11 @@ TEST(BranchWarmerTest, StopsWhenAskedAndTheBackgroundWalkJoinsOnDestruction) {
   const auto stopped = BranchWarmer::Walk(e.env, {"customers"}, &stop);
   EXPECT_FALSE(stopped.complete);
   EXPECT_EQ(stopped.branch_pages, 0u);
+  // A deadline already past stops it the same way.
+  const auto late = BranchWarmer::Walk(e.env, {"customers"}, nullptr, BranchWarmer::Clock::now());
+  EXPECT_FALSE(late.complete);
+  EXPECT_EQ(late.branch_pages, 0u);
+  EXPECT_TRUE(BranchWarmer::Walk(e.env, {"customers"}, nullptr, BranchWarmer::Clock::now() + std::chrono::seconds(60)).complete);
   {
     BranchWarmer background;
     background.Start(e.env, {"customers"});
