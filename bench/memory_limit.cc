@@ -79,6 +79,7 @@ Result<std::uint64_t> ParseMemorySize(const std::string& text) {
   }
   const std::uint64_t n = std::stoull(text.substr(0, digits));
   if (n == 0) return Status(StatusCode::kInvalidArgument, "a memory size must not be zero");
+  if (n > (std::uint64_t{1} << 50) >> shift) return Status(StatusCode::kInvalidArgument, "a memory size above 1P");
   return n << shift;
 }
 
