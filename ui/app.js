@@ -65,6 +65,13 @@ function showError(form, err) {
 
 async function refreshStatus() {
   const {status, body} = await api("GET", "/v1/sync");
+  // A disk that keeps failing writes (or a store that cannot be reopened,
+  // answered 503 "storage failing"): said on every screen, as nothing new is saved.
+  const failing = status === 200 ? body.storage?.state === "failing"
+    : status === 503 && String(body?.error?.message || "").startsWith("storage failing");
+  const storage = document.getElementById("storage");
+  storage.hidden = !failing;
+  storage.textContent = failing ? t("status.storage_failing") : "";
   if (status !== 200) return;
   if (state.sealed) checkAccess();  // unlocked: back to the screens
   const link = document.getElementById("link");

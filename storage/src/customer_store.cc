@@ -2,12 +2,14 @@
 
 #include <sys/stat.h>
 
+#include "core_keeper.h"
 #include "kassa/base/log.h"
 #include "key_slots.h"
 #include "terminal_views.h"
 
 namespace kassa::storage {
 
+using terminal::CoreKeeper;
 using terminal::LmdbAccessEvents;
 using terminal::LmdbClienteling;
 using terminal::LmdbCustomerTable;
@@ -20,17 +22,17 @@ using terminal::LmdbSyncState;
 using terminal::StoreCore;
 
 struct CustomerStore::Impl {
-  explicit Impl(std::unique_ptr<StoreCore> c) : core(std::move(c)) {}
-  std::unique_ptr<StoreCore> core;
-  LmdbCustomerTable customers{*core};
-  LmdbOutbox outbox{*core};
-  LmdbSyncState sync{*core};
-  LmdbQuarantine quarantine{*core};
-  LmdbStoreSettings settings{*core};
-  LmdbClienteling clienteling{*core};
-  LmdbOperatorLockouts lockouts{*core};
-  LmdbDiagnostics diagnostics{*core};
-  LmdbAccessEvents access{*core};
+  Impl(std::unique_ptr<StoreCore> core, CoreKeeper::Opener reopen) : keeper(std::move(core), std::move(reopen)) {}
+  CoreKeeper keeper;
+  LmdbCustomerTable customers{keeper};
+  LmdbOutbox outbox{keeper};
+  LmdbSyncState sync{keeper};
+  LmdbQuarantine quarantine{keeper};
+  LmdbStoreSettings settings{keeper};
+  LmdbClienteling clienteling{keeper};
+  LmdbOperatorLockouts lockouts{keeper};
+  LmdbDiagnostics diagnostics{keeper};
+  LmdbAccessEvents access{keeper};
 };
 
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -47,7 +49,8 @@ Diagnostics& CustomerStore::diagnostics() { return impl_->diagnostics; }
 AccessEventQueue& CustomerStore::access_events() { return impl_->access; }
 
 Result<RewrapBatch> CustomerStore::RewrapKeys(std::uint32_t from, std::uint32_t max) {
-  StoreCore& core = *impl_->core;
+  KASSA_TRY_ASSIGN(StoreCore* const found, impl_->keeper.Acquire());
+  StoreCore& core = *found;
   if (!core.sealing->encrypted()) return Status(StatusCode::kFailedPrecondition, "data: the store is not sealed");
   RewrapBatch batch;
   KASSA_TRY(Update(core.env, [&](WriteTxn& txn) -> Status {
@@ -118,14 +121,9 @@ Result<Opened> OpenCore(const StorageOptions& options) {
   return Opened{std::move(core), compact};
 }
 
-}  // namespace
-
-Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions& options) {
-  struct stat st {};
-  if (::stat(options.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    KASSA_LOG(kError) << "data directory " << options.path << " does not exist";
-    return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
-  }
+// The store ready for its views: opened, compacted first when sealing
+// left free pages behind, its branch pages being read in the background.
+Result<std::unique_ptr<StoreCore>> OpenReady(const StorageOptions& options) {
   KASSA_TRY_ASSIGN(Opened opened, OpenCore(options));
   if (opened.compact) {
     opened.core.reset();  // the environment closes before its file is replaced
@@ -139,7 +137,20 @@ Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions&
   }
   opened.core->branches = std::make_unique<BranchWarmer>();
   opened.core->branches->Start(opened.core->env.get(), {"customers", "index"});
-  return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(opened.core))));
+  return std::move(opened.core);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(const StorageOptions& options) {
+  struct stat st {};
+  if (::stat(options.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    KASSA_LOG(kError) << "data directory " << options.path << " does not exist";
+    return Status(StatusCode::kUnavailable, "data: the data directory does not exist");
+  }
+  KASSA_TRY_ASSIGN(std::unique_ptr<StoreCore> core, OpenReady(options));
+  CoreKeeper::Opener reopen = [options] { return OpenReady(options); };
+  return std::unique_ptr<CustomerStore>(new CustomerStore(std::make_unique<Impl>(std::move(core), std::move(reopen))));
 }
 
 }  // namespace kassa::storage

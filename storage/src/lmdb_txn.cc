@@ -30,6 +30,9 @@ Status FromMdb(int rc, const char* what) {
     case MDB_VERSION_MISMATCH:
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
       return Status(StatusCode::kDataLoss, "storage corrupted: the data files are not a valid customer store");
+    case MDB_PANIC:
+      KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
+      return Status(StatusCode::kUnavailable, "storage failing: the disk failed a write (see log)");
     case MDB_READERS_FULL:
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
       return Status(StatusCode::kUnavailable, "storage busy: too many readers");
@@ -37,7 +40,7 @@ Status FromMdb(int rc, const char* what) {
     case EDQUOT:
       // The filesystem, not the map: the same "storage full" (507) a full map
       // gives; the failed transaction wrote nothing, and writes resume by
-      // themselves once space is freed (tests/faults/full_disk_shim.c).
+      // themselves once space is freed (tests/faults/disk_fault_shim.c).
       KASSA_LOG(kError) << "lmdb " << what << ": " << mdb_strerror(rc);
       return Status(StatusCode::kResourceExhausted,
                     "storage full: the filesystem holding the data directory is full (free space on it)");
@@ -52,6 +55,8 @@ Status FromMdb(int rc, const char* what) {
       return Status(StatusCode::kInternal, "storage error (see log)");
   }
 }
+
+bool IsDiskFailure(int rc) { return rc > 0 || rc == MDB_PANIC; }
 
 Status CompactEnvironment(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs) {
   const std::string file = path + "/data.mdb";
@@ -106,6 +111,15 @@ Result<LmdbEnv> LmdbEnv::Open(const std::string& path, std::size_t map_size_byte
   return owner;
 }
 
+void LmdbEnv::Committed(int rc) const {
+  if (rc == MDB_SUCCESS) {
+    ++commits_;
+  } else if (IsDiskFailure(rc)) {
+    int none = 0;
+    disk_failure_.compare_exchange_strong(none, rc);
+  }
+}
+
 LmdbEnv::~LmdbEnv() {
   if (env_ != nullptr) mdb_env_close(env_);
 }
@@ -137,14 +151,24 @@ Result<Cursor> ReadTxn::OpenCursor(MDB_dbi dbi) const {
 
 Result<WriteTxn> WriteTxn::Begin(const LmdbEnv& env) {
   MDB_txn* txn = nullptr;
-  KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), nullptr, 0, &txn), "write_begin"));
-  return WriteTxn(txn);
+  const int rc = mdb_txn_begin(env.get(), nullptr, 0, &txn);
+  if (rc == MDB_PANIC) env.Committed(rc);  // a failed meta page write made the environment unusable
+  KASSA_TRY(FromMdb(rc, "write_begin"));
+  return WriteTxn(txn, &env);
 }
 
 Result<WriteTxn> WriteTxn::BeginNested(const LmdbEnv& env, WriteTxn& parent) {
   MDB_txn* txn = nullptr;
   KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), parent.get(), 0, &txn), "nested_begin"));
-  return WriteTxn(txn);
+  return WriteTxn(txn, nullptr);
+}
+
+Status WriteTxn::Commit() && {
+  const int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
+  if (env_ != nullptr) env_->Committed(rc);
+  if (rc == ENOSPC || rc == EDQUOT || !IsDiskFailure(rc)) return FromMdb(rc, "commit");
+  KASSA_LOG(kError) << "lmdb commit: " << mdb_strerror(rc);
+  return Status(StatusCode::kUnavailable, "storage failing: the disk failed this write, so none of it was saved (see log)");
 }
 
 Status WriteTxn::Put(MDB_dbi dbi, ByteView key, ByteView value, unsigned flags) {

@@ -9,6 +9,7 @@
 #include <lmdb.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,21 +50,44 @@ inline std::uint64_t FromBe64(ByteView b) {
   return v;
 }
 
+// Whether `rc`, returned by a commit, says the disk failed it (an errno from
+// a write or a sync, ENOSPC and EDQUOT included: a sync may report either;
+// or LMDB's MDB_PANIC after a failed meta page write), rather than the
+// transaction (a full map, a duplicate key).
+bool IsDiskFailure(int rc);
+
 class LmdbEnv {
  public:
   // Opens (creating if needed) the environment in directory `path`.
   // Returns: kOk; kUnavailable when the directory cannot be used; kDataLoss
   // when the files are not a valid LMDB environment.
   static Result<LmdbEnv> Open(const std::string& path, std::size_t map_size_bytes, unsigned max_dbs);
-  LmdbEnv(LmdbEnv&& other) noexcept : env_(std::exchange(other.env_, nullptr)) {}
+  LmdbEnv(LmdbEnv&& other) noexcept
+      : env_(std::exchange(other.env_, nullptr)),
+        disk_failure_(other.disk_failure_.load()),
+        commits_(other.commits_.load()) {}
   LmdbEnv& operator=(LmdbEnv&&) = delete;
   ~LmdbEnv();
 
   MDB_env* get() const { return env_; }
 
+  // The first commit result that was a disk failure (IsDiskFailure) since
+  // the environment was opened; 0: none. Once set, the environment must be
+  // closed and opened again before its next write: after a failed sync the
+  // kernel may have dropped the dirty pages, and a second sync on the same
+  // descriptor would report success (core_keeper.h does it).
+  int disk_failure() const { return disk_failure_.load(); }
+  // Top-level commits that succeeded since the environment was opened.
+  std::uint64_t commits() const { return commits_.load(); }
+
  private:
+  friend class WriteTxn;
   explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  void Committed(int rc) const;
+
   MDB_env* env_;
+  mutable std::atomic<int> disk_failure_{0};
+  mutable std::atomic<std::uint64_t> commits_{0};
 };
 
 // Rewrites the environment in directory `path` (not open in this process)
@@ -113,11 +137,17 @@ class WriteTxn : public ReadTxn {
   Status Del(MDB_dbi dbi, ByteView key);
 
   // Consumes the transaction. LMDB frees the handle whether or not the commit
-  // succeeds, so it is never aborted afterwards.
-  Status Commit() && { return FromMdb(mdb_txn_commit(std::exchange(txn_, nullptr)), "commit"); }
+  // succeeds, so it is never aborted afterwards. Returns: kOk; what
+  // FromMdb() says; kUnavailable "storage failing" when the disk failed the
+  // commit (IsDiskFailure: nothing of it was saved, and the environment
+  // records the failure).
+  Status Commit() &&;
 
  private:
-  explicit WriteTxn(MDB_txn* txn) : ReadTxn(txn) {}
+  // `env`: the environment whose commits this one counts in; null for a
+  // nested transaction, whose commit only joins its parent.
+  WriteTxn(MDB_txn* txn, const LmdbEnv* env) : ReadTxn(txn), env_(env) {}
+  const LmdbEnv* env_;
 };
 
 // A cursor, closed on destruction. REQUIRES: does not outlive its txn.

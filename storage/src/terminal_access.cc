@@ -32,33 +32,35 @@ Result<model::AccessEvent> DecodeEvent(std::uint64_t seq, ByteView v) {
 }  // namespace
 
 Status LmdbAccessEvents::AppendAccessEvents(const std::vector<model::AccessEvent>& events) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   for (const auto& e : events) {
     if (e.operator_id.empty() || e.operator_id.size() > model::kMaxOperatorIdBytes) {
       return Status(StatusCode::kInvalidArgument, "operator_id: empty or longer than 32 bytes");
     }
   }
   if (events.empty()) return Status::Ok();
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(std::uint64_t next, core_.MetaU64(txn, kAccessNextSeqKey, 1));
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(std::uint64_t next, core->MetaU64(txn, kAccessNextSeqKey, 1));
     for (const auto& e : events) {
       KASSA_TRY_ASSIGN(const Bytes sealed,
-                       core_.sealing->Seal(txn, SealedTable::kAccessEvent, nullptr, EncodeEvent(e)));
-      KASSA_TRY(txn.Put(core_.access, Be64(next), sealed, MDB_APPEND));
+                       core->sealing->Seal(txn, SealedTable::kAccessEvent, nullptr, EncodeEvent(e)));
+      KASSA_TRY(txn.Put(core->access, Be64(next), sealed, MDB_APPEND));
       ++next;
     }
-    return core_.PutMetaU64(txn, kAccessNextSeqKey, next);
+    return core->PutMetaU64(txn, kAccessNextSeqKey, next);
   });
 }
 
 Result<std::vector<model::AccessEvent>> LmdbAccessEvents::PeekAccessEvents(std::size_t max) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   std::vector<model::AccessEvent> out;
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.access));
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->access));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found && out.size() < max) {
     if (cursor.key().size() != 8) return Status(StatusCode::kDataLoss, "storage corrupted: malformed access event key");
     KASSA_TRY_ASSIGN(const Bytes plain,
-                     core_.sealing->Unseal(txn, SealedTable::kAccessEvent, nullptr, cursor.value()));
+                     core->sealing->Unseal(txn, SealedTable::kAccessEvent, nullptr, cursor.value()));
     KASSA_TRY_ASSIGN(model::AccessEvent e, DecodeEvent(FromBe64(cursor.key()), plain));
     out.push_back(std::move(e));
     KASSA_TRY_ASSIGN(found, cursor.Next());
@@ -67,17 +69,18 @@ Result<std::vector<model::AccessEvent>> LmdbAccessEvents::PeekAccessEvents(std::
 }
 
 Result<std::size_t> LmdbAccessEvents::DropAccessEvents(std::uint64_t through_seq) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   std::size_t dropped = 0;
-  KASSA_TRY(Update(core_.env, [&](WriteTxn& txn) -> Status {
+  KASSA_TRY(Update(core->env, [&](WriteTxn& txn) -> Status {
     dropped = 0;
     std::vector<Key8> doomed;
-    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.access));
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->access));
     KASSA_TRY_ASSIGN(bool found, cursor.First());
     while (found && cursor.key().size() == 8 && FromBe64(cursor.key()) <= through_seq) {
       doomed.push_back(Be64(FromBe64(cursor.key())));
       KASSA_TRY_ASSIGN(found, cursor.Next());
     }
-    for (const Key8& key : doomed) KASSA_TRY(txn.Del(core_.access, key));
+    for (const Key8& key : doomed) KASSA_TRY(txn.Del(core->access, key));
     dropped = doomed.size();
     return Status::Ok();
   }));
@@ -85,8 +88,9 @@ Result<std::size_t> LmdbAccessEvents::DropAccessEvents(std::uint64_t through_seq
 }
 
 Result<std::uint64_t> LmdbAccessEvents::QueuedAccessEvents() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  KASSA_TRY_ASSIGN(const std::size_t n, txn.Count(core_.access));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  KASSA_TRY_ASSIGN(const std::size_t n, txn.Count(core->access));
   return std::uint64_t{n};
 }
 

@@ -3,15 +3,16 @@
 namespace kassa::storage::terminal {
 
 Status LmdbCustomerTable::Create(const model::Customer& customer, const model::Operation* op) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   // Sealed inside the transaction: a new customer's data key is written
   // with its record (microseconds of the write lock; the commit's sync is
   // milliseconds).
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(txn, customer));
-    KASSA_TRY(core_.PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const Bytes record, core->tables.Seal(txn, customer));
+    KASSA_TRY(core->PutCustomer(txn, customer, record, nullptr, /*check_unique=*/true, NewEntries::kRecent));
     if (op != nullptr) {
-      KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *op));
-      KASSA_TRY(core_.Append(txn, queued));
+      KASSA_TRY_ASSIGN(const Bytes queued, core->Queued(txn, *op));
+      KASSA_TRY(core->Append(txn, queued));
     }
     return Status::Ok();
   });
@@ -19,8 +20,9 @@ Status LmdbCustomerTable::Create(const model::Customer& customer, const model::O
 
 Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t expected_version,
                               const model::Operation* op) {
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const auto old, core_.tables.Find(txn, customer.id));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const auto old, core->tables.Find(txn, customer.id));
     if (!old) return Status(StatusCode::kNotFound, "customer: no customer with this id");
     if (old->version != expected_version) {
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
@@ -29,32 +31,35 @@ Status LmdbCustomerTable::Replace(const model::Customer& customer, std::uint32_t
       // Headquarters assigned the number since the caller read the customer.
       return Status(StatusCode::kAborted, "version: the customer was changed by someone else; reload it and edit again");
     }
-    KASSA_TRY_ASSIGN(const Bytes record, core_.tables.Seal(txn, customer));
-    KASSA_TRY(core_.PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
+    KASSA_TRY_ASSIGN(const Bytes record, core->tables.Seal(txn, customer));
+    KASSA_TRY(core->PutCustomer(txn, customer, record, &*old, /*check_unique=*/true));
     if (op != nullptr) {
-      KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *op));
-      KASSA_TRY(core_.Append(txn, queued));
+      KASSA_TRY_ASSIGN(const Bytes queued, core->Queued(txn, *op));
+      KASSA_TRY(core->Append(txn, queued));
     }
     return Status::Ok();
   });
 }
 
 Result<model::Customer> LmdbCustomerTable::Get(const model::LocalId& id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  KASSA_TRY_ASSIGN(auto found, core_.tables.Find(txn, id));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  KASSA_TRY_ASSIGN(auto found, core->tables.Find(txn, id));
   if (!found) return Status(StatusCode::kNotFound, "customer: no customer with this id");
   return std::move(*found);
 }
 
 Status LmdbCustomerTable::Read(const Reader& read) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.tables.Read(txn, read);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->tables.Read(txn, read);
 }
 
 Status LmdbCustomerTable::ApplyHeadquartersCustomer(const model::Customer& customer) {
-  return Update(core_.env, [&](WriteTxn& txn) {
-    QueuedOps queued_ops(txn, core_.outbox);
-    return core_.UpsertFromHeadquarters(txn, queued_ops, customer);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  return Update(core->env, [&](WriteTxn& txn) {
+    QueuedOps queued_ops(txn, core->outbox);
+    return core->UpsertFromHeadquarters(txn, queued_ops, customer);
   });
 }
 

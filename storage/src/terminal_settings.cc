@@ -7,12 +7,13 @@
 namespace kassa::storage::terminal {
 
 Status LmdbClienteling::WriteClienteling(const std::vector<ClientelingWrite>& writes) {
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
     for (const auto& w : writes) {
-      KASSA_TRY(core_.clienteling.Apply(txn, "", w.record));
+      KASSA_TRY(core->clienteling.Apply(txn, "", w.record));
       if (w.op) {
-        KASSA_TRY_ASSIGN(const Bytes queued, core_.Queued(txn, *w.op));
-        KASSA_TRY(core_.Append(txn, queued));
+        KASSA_TRY_ASSIGN(const Bytes queued, core->Queued(txn, *w.op));
+        KASSA_TRY(core->Append(txn, queued));
       }
     }
     return Status::Ok();
@@ -20,57 +21,66 @@ Status LmdbClienteling::WriteClienteling(const std::vector<ClientelingWrite>& wr
 }
 
 Result<std::optional<model::ClientelingConfig>> LmdbClienteling::LoadClientelingConfig() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Config(txn, "");
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Config(txn, "");
 }
 
 Result<std::vector<model::Operator>> LmdbClienteling::Operators() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Operators(txn, "");
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Operators(txn, "");
 }
 
 Result<std::optional<model::Operator>> LmdbClienteling::FindOperator(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.FindOperator(txn, "", worker_id);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.FindOperator(txn, "", worker_id);
 }
 
 Result<std::optional<model::BookEntry>> LmdbClienteling::BookOf(std::string_view owner) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Book(txn, "", owner);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Book(txn, "", owner);
 }
 
 Result<std::vector<model::BookEntry>> LmdbClienteling::BookEntries(std::string_view owner) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Entries(txn, "", owner);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Entries(txn, "", owner);
 }
 
 Result<bool> LmdbClienteling::InBook(std::string_view owner, const model::LocalId& customer) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.InBook(txn, "", owner, customer);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.InBook(txn, "", owner, customer);
 }
 
 Result<std::vector<model::TimelineEntry>> LmdbClienteling::Timeline(const model::LocalId& customer, std::size_t max) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Timeline(txn, "", customer, max);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Timeline(txn, "", customer, max);
 }
 
 Result<std::vector<model::AttributeValue>> LmdbClienteling::Measures(const model::LocalId& customer) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.clienteling.Measures(txn, "", customer);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->clienteling.Measures(txn, "", customer);
 }
 
 Result<std::vector<model::ConsentEntry>> LmdbClienteling::Consents(const model::LocalId& customer) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  KASSA_TRY_ASSIGN(std::vector<model::ConsentEntry> out, core_.clienteling.Consents(txn, "", customer));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  KASSA_TRY_ASSIGN(std::vector<model::ConsentEntry> out, core->clienteling.Consents(txn, "", customer));
   std::set<model::LocalId> ordered;
   for (const auto& e : out) ordered.insert(e.id);
   // Not ordered yet: the entries of this customer's queued operations (only
   // their records are opened; an entry already distributed back is skipped).
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core_.outbox));
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->outbox));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found) {
     if (FiledUnder(cursor.value(), customer)) {
-      KASSA_TRY_ASSIGN(const model::Operation op, core_.OpenQueued(txn, cursor.value()));
+      KASSA_TRY_ASSIGN(const model::Operation op, core->OpenQueued(txn, cursor.value()));
       for (const auto& e : op.consents) {
         if (!ordered.contains(e.id)) out.push_back(e);
       }
@@ -81,9 +91,10 @@ Result<std::vector<model::ConsentEntry>> LmdbClienteling::Consents(const model::
 }
 
 Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worker_id) {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
   const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
-  auto v = txn.Get(core_.meta, AsBytes(key));
+  auto v = txn.Get(core->meta, AsBytes(key));
   if (!v.ok()) {
     if (v.status().code() == StatusCode::kNotFound) return PinFailures{};
     return v.status();
@@ -94,10 +105,11 @@ Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worke
 }
 
 Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
     if (failures.wrong == 0 && failures.locked_until_ms == 0) {
-      const Status del = txn.Del(core_.meta, AsBytes(key));
+      const Status del = txn.Del(core->meta, AsBytes(key));
       return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
     }
     Bytes v;
@@ -105,26 +117,29 @@ Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const P
       const Key8 b = Be64(x);
       v.insert(v.end(), b.begin(), b.end());
     }
-    return txn.Put(core_.meta, AsBytes(key), v);
+    return txn.Put(core->meta, AsBytes(key), v);
   });
 }
 
 Result<std::optional<model::StoreConfig>> LmdbStoreSettings::LoadStoreConfig() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  return core_.LoadStoreConfig(txn);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  return core->LoadStoreConfig(txn);
 }
 
 Status LmdbStoreSettings::SaveStoreConfig(const model::StoreConfig& config) {
-  return Update(core_.env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const Bytes sealed, core_.SealStoreConfig(txn, config));
-    KASSA_TRY(txn.Put(core_.meta, AsBytes(kStoreConfigKey), sealed));
-    return core_.PutMetaU64(txn, kStoreConfigFromHqKey, 0);
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
+    KASSA_TRY_ASSIGN(const Bytes sealed, core->SealStoreConfig(txn, config));
+    KASSA_TRY(txn.Put(core->meta, AsBytes(kStoreConfigKey), sealed));
+    return core->PutMetaU64(txn, kStoreConfigFromHqKey, 0);
   });
 }
 
 Result<bool> LmdbStoreSettings::StoreConfigFromHeadquarters() {
-  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core_.env));
-  KASSA_TRY_ASSIGN(const std::uint64_t from_hq, core_.MetaU64(txn, kStoreConfigFromHqKey, 0));
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  KASSA_TRY_ASSIGN(const std::uint64_t from_hq, core->MetaU64(txn, kStoreConfigFromHqKey, 0));
   return from_hq != 0;
 }
 

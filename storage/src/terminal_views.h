@@ -3,18 +3,22 @@
 // The LMDB implementations of the views of terminal_tables.h, each over the
 // tables it names there, all on one StoreCore (terminal_core.h).
 
+#include "core_keeper.h"
 #include "terminal_core.h"
 
 namespace kassa::storage::terminal {
 
-// A view `View` of terminal_tables.h working on `core`.
+// A view `View` of terminal_tables.h working on the core `keeper` keeps
+// open: each call takes it from Acquire() first (reopened when the disk
+// failed the previous commit).
 template <typename View>
 class On : public View {
  public:
-  explicit On(StoreCore& core) : core_(core) {}
+  explicit On(CoreKeeper& keeper) : keeper_(keeper) {}
 
  protected:
-  StoreCore& core_;
+  Result<StoreCore*> Core() { return keeper_.Acquire(); }
+  CoreKeeper& keeper_;
 };
 
 class LmdbCustomerTable final : public On<CustomerTable> {
@@ -94,6 +98,7 @@ class LmdbOperatorLockouts final : public On<OperatorLockouts> {
 class LmdbDiagnostics final : public On<Diagnostics> {
  public:
   using On::On;
+  StorageHealth Health() override;
   Result<StoreStats> Stats() override;
   Result<CheckReport> Check() override;
 };

@@ -978,10 +978,10 @@ class EnrolmentTest(LinkTestCase):
         self.assertIn("readable by others", res.stderr)
 
 
-FULL_DISK_SHIM = os.environ.get("KASSA_FULL_DISK_SHIM", "")
+DISK_FAULT_SHIM = os.environ.get("KASSA_DISK_FAULT_SHIM", "")
 
 
-@unittest.skipUnless(FULL_DISK_SHIM and not EMULATOR and not POSTGRES,
+@unittest.skipUnless(DISK_FAULT_SHIM and not EMULATOR and not POSTGRES,
                      "the full-disk shim fills an embedded store's filesystem, on host runs only")
 class HeadquartersFullDiskTest(LinkTestCase):
     """Issue 20, item 1 at headquarters: its filesystem fills while terminals upload."""
@@ -989,7 +989,7 @@ class HeadquartersFullDiskTest(LinkTestCase):
     def test_uploads_wait_while_full_and_complete_once_space_returns(self):
         full = os.path.join(self.workdir, "hq-disk-full")
         hq = self.hq()
-        hq.extra_env = {"LD_PRELOAD": FULL_DISK_SHIM, "KASSA_FAULT_FULL": full}
+        hq.extra_env = {"LD_PRELOAD": DISK_FAULT_SHIM, "KASSA_FAULT_FULL": full}
         hq.start()
         a = self.terminal("A", hq.link_port).start()
         wait_for(lambda: a.sync()["online"], 15, "A online")

@@ -22,7 +22,19 @@ using http::Verb;
 
 namespace {
 
-json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats, std::int64_t now_ms) {
+// The disk under the store: "ok", or "failing" while it keeps failing writes
+// (storage::StorageHealth).
+json::object StorageHealthJson(const storage::StorageHealth& health) {
+  return json::object{
+      {"state", health.failing ? "failing" : "ok"},
+      {"failed_commits", health.failed_commits},
+      {"reopens", health.reopens},
+      {"last_failure", health.last_failure.empty() ? json::value(nullptr) : json::value(health.last_failure)},
+      {"last_failure_at", health.last_failure_at_ms == 0 ? json::value(nullptr) : json::value(IsoTime(health.last_failure_at_ms))}};
+}
+
+json::value SyncJson(customers::CustomerService& customers, const storage::StoreStats& stats,
+                     const storage::StorageHealth& health, std::int64_t now_ms) {
   const model::StoreConfig& cfg = customers.store_config();
   const customers::Headquarters* hq = customers.headquarters();
   const bool online = hq != nullptr && hq->online();
@@ -52,7 +64,8 @@ json::value SyncJson(customers::CustomerService& customers, const storage::Store
       {"quarantined", stats.quarantined},
       {"access_events_queued", stats.access_events},
       {"last_ack_at", stats.last_ack_at_ms == 0 ? json::value(nullptr) : json::value(IsoTime(stats.last_ack_at_ms))},
-      {"distribution_cursor", stats.distribution_cursor}};
+      {"distribution_cursor", stats.distribution_cursor},
+      {"storage", StorageHealthJson(health)}};
 }
 
 json::array ResultsJson(const std::vector<customers::SearchResult>& results) {
@@ -81,6 +94,13 @@ std::optional<Reply> Health(ApiContext&, Call&) {
 
 std::optional<Reply> Store(ApiContext& self, Call&) { return Reply{200, config::StoreConfigToJson(self.customers.store_config())}; }
 
+json::object Storage(const storage::StoreStats& stats, const storage::StorageHealth& health) {
+  json::object out = StorageHealthJson(health);
+  out["map_size_bytes"] = stats.map_size_bytes;
+  out["used_bytes"] = stats.used_bytes;
+  return out;
+}
+
 std::optional<Reply> StatusReport(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
@@ -96,47 +116,48 @@ std::optional<Reply> StatusReport(ApiContext& self, Call&) {
                                  {"customers", stats->customers},
                                  {"pending_customers", stats->pending_customers},
                                  {"outbox", OutboxJson(*stats, self.clock.NowMs())},
-                                 {"storage", json::object{{"map_size_bytes", stats->map_size_bytes},
-                                                          {"used_bytes", stats->used_bytes}}},
+                                 {"storage", Storage(*stats, self.diagnostics.Health())},
                                  {"warnings", std::move(warnings)}}};
+}
+
+// The store's counts, as gauges.
+void StoreMetrics(http::MetricsText& m, const storage::StoreStats& stats, std::int64_t now) {
+  m.Gauge("kassa_customers", "Customers held on this terminal.", static_cast<double>(stats.customers));
+  m.Gauge("kassa_pending_customers", "Customers created here still waiting for their account number.",
+        static_cast<double>(stats.pending_customers));
+  m.Gauge("kassa_outbox_operations", "Operations waiting to be uploaded to headquarters.",
+        static_cast<double>(stats.outbox_length));
+  m.Gauge("kassa_outbox_oldest_age_seconds", "Age of the oldest operation waiting (0 when none waits).",
+        stats.oldest ? static_cast<double>(now - stats.oldest->operation.enqueued_at_ms) / 1000.0 : 0.0);
+  m.Gauge("kassa_quarantined_operations", "Operations headquarters rejected, kept for people to see.",
+        static_cast<double>(stats.quarantined));
+  m.Gauge("kassa_access_events_queued", "Access audit events not yet acknowledged by headquarters.",
+        static_cast<double>(stats.access_events));
+  m.Gauge("kassa_distribution_cursor", "The last change of headquarters' log applied here.",
+        static_cast<double>(stats.distribution_cursor));
+  m.Gauge("kassa_last_ack_timestamp_seconds", "When headquarters last acknowledged an upload (0: never).",
+        static_cast<double>(stats.last_ack_at_ms) / 1000.0);
+  m.Gauge("kassa_storage_used_bytes", "Pages in use in the data file.", static_cast<double>(stats.used_bytes));
+  m.Gauge("kassa_storage_map_bytes", "The data file's size limit.", static_cast<double>(stats.map_size_bytes));
 }
 
 // The terminal for a fleet's Prometheus: what status and sync say, as
 // gauges and counters (docs/OPERATIONS.md lists them).
 std::optional<Reply> Metrics(ApiContext& self, Call&) {
+  const storage::StorageHealth health = self.diagnostics.Health();
   auto stats = self.diagnostics.Stats();
-  if (!stats.ok()) return Error(stats.status());
+  if (!stats.ok() && !health.failing) return Error(stats.status());
   const std::int64_t now = self.clock.NowMs();
   http::MetricsText m;
-  const auto gauge = [&](const char* name, const char* help, double value) {
-    m.Family(name, "gauge", help);
-    m.Sample({}, value);
-  };
-  const auto counter = [&](const char* name, const char* help, double value) {
-    m.Family(name, "counter", help);
-    m.Sample({}, value);
-  };
-  gauge("kassa_customers", "Customers held on this terminal.", static_cast<double>(stats->customers));
-  gauge("kassa_pending_customers", "Customers created here still waiting for their account number.",
-        static_cast<double>(stats->pending_customers));
-  gauge("kassa_outbox_operations", "Operations waiting to be uploaded to headquarters.",
-        static_cast<double>(stats->outbox_length));
-  gauge("kassa_outbox_oldest_age_seconds", "Age of the oldest operation waiting (0 when none waits).",
-        stats->oldest ? static_cast<double>(now - stats->oldest->operation.enqueued_at_ms) / 1000.0 : 0.0);
-  gauge("kassa_quarantined_operations", "Operations headquarters rejected, kept for people to see.",
-        static_cast<double>(stats->quarantined));
-  gauge("kassa_access_events_queued", "Access audit events not yet acknowledged by headquarters.",
-        static_cast<double>(stats->access_events));
-  gauge("kassa_distribution_cursor", "The last change of headquarters' log applied here.",
-        static_cast<double>(stats->distribution_cursor));
-  gauge("kassa_last_ack_timestamp_seconds", "When headquarters last acknowledged an upload (0: never).",
-        static_cast<double>(stats->last_ack_at_ms) / 1000.0);
-  gauge("kassa_storage_used_bytes", "Pages in use in the data file.", static_cast<double>(stats->used_bytes));
-  gauge("kassa_storage_map_bytes", "The data file's size limit.", static_cast<double>(stats->map_size_bytes));
+  m.Gauge("kassa_storage_failing", "1 while the disk keeps failing the store's writes (nothing new is saved).",
+        health.failing ? 1 : 0);
+  m.Counter("kassa_storage_failed_commits_total", "Commits the disk failed since the start (each reopened the store).",
+          static_cast<double>(health.failed_commits));
+  if (stats.ok()) StoreMetrics(m, *stats, now);
   if (const customers::Headquarters* hq = self.customers.headquarters()) {
     const customers::LinkState link = hq->state();
-    gauge("kassa_headquarters_up", "1 while the link to headquarters is up.", link.online ? 1 : 0);
-    counter("kassa_headquarters_connects_total", "Connections to headquarters made since the start.",
+    m.Gauge("kassa_headquarters_up", "1 while the link to headquarters is up.", link.online ? 1 : 0);
+    m.Counter("kassa_headquarters_connects_total", "Connections to headquarters made since the start.",
             static_cast<double>(link.connects));
   }
   m.Family("kassa_access_state", "gauge", "1 for the state the terminal is in: open, locked (offline too long) or wiped.");
@@ -144,9 +165,9 @@ std::optional<Reply> Metrics(ApiContext& self, Call&) {
                                          customers::AccessState::kWiped}) {
     m.Sample({{"state", customers::ToString(s)}}, self.customers.access().state == s ? 1 : 0);
   }
-  counter("kassa_sign_in_wrong_pins_total", "PINs found wrong since the start.",
+  m.Counter("kassa_sign_in_wrong_pins_total", "PINs found wrong since the start.",
           static_cast<double>(self.sessions.wrong_pins()));
-  counter("kassa_operator_lockouts_total", "Operators locked out after too many wrong PINs since the start.",
+  m.Counter("kassa_operator_lockouts_total", "Operators locked out after too many wrong PINs since the start.",
           static_cast<double>(self.sessions.lockouts_begun()));
   if (self.devices != nullptr) {
     m.Family("kassa_device_ready", "gauge", "1 while the device is present and working.");
@@ -170,7 +191,7 @@ std::optional<Reply> Outbox(ApiContext& self, Call&) {
 std::optional<Reply> SyncStatus(ApiContext& self, Call&) {
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  return Reply{200, SyncJson(self.customers, *stats, self.clock.NowMs())};
+  return Reply{200, SyncJson(self.customers, *stats, self.diagnostics.Health(), self.clock.NowMs())};
 }
 
 std::optional<Reply> SyncNow(ApiContext& self, Call&) {
@@ -180,7 +201,7 @@ std::optional<Reply> SyncNow(ApiContext& self, Call&) {
   self.customers.headquarters()->SyncNow();
   auto stats = self.diagnostics.Stats();
   if (!stats.ok()) return Error(stats.status());
-  return Reply{202, SyncJson(self.customers, *stats, self.clock.NowMs())};
+  return Reply{202, SyncJson(self.customers, *stats, self.diagnostics.Health(), self.clock.NowMs())};
 }
 
 std::optional<Reply> Quarantine(ApiContext& self, Call&) {

@@ -295,10 +295,29 @@ class AccessEventQueue {
   virtual Result<std::uint64_t> QueuedAccessEvents() = 0;
 };
 
+// How the disk under the store has behaved since the start. After the disk
+// fails a commit the store is closed and opened again before its next call
+// (a failed sync is never retried on the same descriptor); a disk that keeps
+// failing leaves the store "failing": writes are refused with a clear
+// "storage failing" error (and reads too while it cannot be reopened) until a
+// commit succeeds again; the process never stops for it.
+struct StorageHealth {
+  // The last kFailingAfter commits in a row failed on the disk, or the store
+  // could not be reopened after a failure.
+  static constexpr std::uint64_t kFailingAfter = 3;
+  bool failing = false;
+  std::uint64_t failed_commits = 0;  // commits the disk failed since the start
+  std::uint64_t reopens = 0;         // times the store was reopened after one
+  std::string last_failure;          // what the disk said the last time ("" when never)
+  std::int64_t last_failure_at_ms = 0;  // wall clock, 0 when never
+};
+
 // Counts and the consistency check, for status and `kassactl doctor`.
 class Diagnostics {
  public:
   virtual ~Diagnostics() = default;
+  // The disk's behaviour so far; answers even while the store cannot be read.
+  virtual StorageHealth Health() = 0;
   // Counts and the oldest outbox entry, from one snapshot.
   virtual Result<StoreStats> Stats() = 0;
   // Verifies that customers, every index and the outbox agree: each record

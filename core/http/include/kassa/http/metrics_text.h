@@ -33,9 +33,16 @@ class MetricsText {
   // A sample of the family started last; `suffix` for a histogram's
   // "_bucket", "_sum" and "_count".
   void Sample(const Labels& labels, double value, std::string_view suffix = {});
+  // A family of one sample without labels.
+  void Gauge(std::string_view name, std::string_view help, double value) { Single(name, "gauge", help, value); }
+  void Counter(std::string_view name, std::string_view help, double value) { Single(name, "counter", help, value); }
   const std::string& str() const { return out_; }
 
  private:
+  void Single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    Family(name, type, help);
+    Sample({}, value);
+  }
   std::string family_;
   std::string out_;
 };
