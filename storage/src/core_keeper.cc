@@ -26,6 +26,10 @@ void CoreKeeper::Observe() {
     ++health_.failed_commits;
     Failed(mdb_strerror(rc));
     reopen_needed_ = true;
+  } else if (core_->sealing->slots_failed()) {
+    ++health_.failed_commits;
+    Failed("the key slots file failed a write or sync (see log)");
+    reopen_needed_ = true;
   } else if (const std::uint64_t commits = core_->env.commits(); commits != commits_seen_) {
     commits_seen_ = commits;
     failed_in_a_row_ = 0;

@@ -3,8 +3,8 @@
 // CoreKeeper: keeps the terminal store's StoreCore open for its views, and
 // opens it again after the disk failed a commit. Private to storage/src.
 //
-// After a failed write or sync LMDB's transaction is gone and nothing of it
-// is on disk, but the environment is not to be trusted with the next one:
+// After a failed write or sync (of the data file, or of the key slots file,
+// key_slots.h) LMDB's transaction is gone and nothing of it is on disk, but the environment is not to be trusted with the next one:
 // the kernel may have dropped the dirty pages of a failed fsync and report
 // the next fsync on the same descriptor as a success, and a failed meta
 // page write leaves LMDB refusing every write (MDB_PANIC). So the keeper

@@ -221,10 +221,7 @@ Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size
   while (done < size) {
     const ssize_t n = ::pwrite(fd_, slots + done, size - done, OffsetOf(first) + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      KASSA_LOG_THROTTLED("key slots " << path_ << ": write failed: " << std::strerror(errno));
-      return Status(StatusCode::kUnavailable, "key slots: cannot be written (disk full? see log)");
-    }
+    if (n <= 0) return Failed("write", n < 0 ? errno : EIO);
     done += static_cast<std::size_t>(n);
   }
   if (map_ != nullptr) Grown(first + static_cast<std::uint32_t>(count));
@@ -232,11 +229,18 @@ Status KeySlots::Write(std::uint32_t first, const std::uint8_t* slots, std::size
 }
 
 Status KeySlots::Sync() {
-  if (::fdatasync(fd_) != 0) {
-    KASSA_LOG_THROTTLED("key slots " << path_ << ": sync failed: " << std::strerror(errno));
-    return Status(StatusCode::kUnavailable, "key slots: cannot be synced (see log)");
-  }
+  if (::fdatasync(fd_) != 0) return Failed("sync", errno);
   return Status::Ok();
+}
+
+Status KeySlots::Failed(const char* what, int error) {
+  KASSA_LOG_THROTTLED("key slots " << path_ << ": " << what << " failed: " << std::strerror(error));
+  disk_failed_ = true;
+  if (error == ENOSPC || error == EDQUOT) {
+    return Status(StatusCode::kResourceExhausted,
+                  "storage full: the filesystem holding the key slots file is full (free space on it)");
+  }
+  return Status(StatusCode::kUnavailable, "storage failing: the disk failed this write, so none of it was saved (see log)");
 }
 
 Status KeySlots::Shred(std::uint32_t n) {

@@ -74,10 +74,15 @@ class KeySlots {
   // the slot is not in the map.
   void Touch(std::uint32_t n) const;
   // Writes `count` slots from `slots` (count * kSlotBytes bytes) at slot
-  // `first`, not yet durable. Returns: kOk; kUnavailable.
+  // `first`, not yet durable. Returns: kOk; kResourceExhausted "storage
+  // full" (ENOSPC, EDQUOT); kUnavailable "storage failing" (any other error).
   Status Write(std::uint32_t first, const std::uint8_t* slots, std::size_t count);
-  // Makes every write so far durable (fdatasync).
+  // Makes every write so far durable (fdatasync). Returns as Write().
   Status Sync();
+  // Whether a write or sync failed since the file was opened: its
+  // descriptor is not to be trusted again (a failed sync is never retried on
+  // it); the store is reopened (core_keeper.h).
+  bool disk_failed() const { return disk_failed_.load(); }
   // Overwrites slot `n` with zeros and makes it durable.
   Status Shred(std::uint32_t n);
 
@@ -88,6 +93,8 @@ class KeySlots {
   // Maps the file and notes how many slots it holds.
   void Map();
   void Grown(std::uint32_t slots_now);
+  // The Status of a write or sync that failed with `error`, noted in disk_failed_.
+  Status Failed(const char* what, int error);
 
   int fd_;
   std::string path_;
@@ -96,6 +103,7 @@ class KeySlots {
   std::atomic<std::uint32_t> present_{0};  // slots the file held when last seen, all mapped below map_bytes_
   static constexpr std::size_t kPrefetchBytes = 128 * 1024;
   std::unique_ptr<std::atomic<bool>[]> prefetched_;  // per kPrefetchBytes of the map: asked for already
+  std::atomic<bool> disk_failed_{false};
 };
 
 // The default place of a store's key slots: "DIR.slots" beside directory `data_dir`.

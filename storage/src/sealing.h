@@ -103,6 +103,8 @@ class Sealing {
   Result<RewrapBatch> Rewrap(WriteTxn& txn, std::uint32_t from, std::uint32_t max);
 
   bool encrypted() const { return key_store_ != nullptr; }
+  // Whether the key slots file failed a write or sync (KeySlots::disk_failed).
+  bool slots_failed() const { return slots_ != nullptr && slots_->disk_failed(); }
 
   // Where customers' records are (their data keys lead them); set by the
   // customer table once it is open.

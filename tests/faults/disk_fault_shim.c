@@ -8,8 +8,9 @@
 // trigger file is "space freed".
 //
 // I/O errors: while the file $KASSA_FAULT_IO exists, it says which calls on
-// data.mdb fail with EIO and how many more times: "<calls> <count>", where
-// <calls> is
+// which file fail with EIO and how many more times: "<calls> <count>
+// [<suffix>]" (the file's path ends in <suffix>, "/data.mdb" when none is
+// given; ".slots" for the key slots file), where <calls> is
 //   sync    fsync and fdatasync
 //   write   write, pwrite, writev, pwritev (LMDB's page flush)
 //   meta    a pwrite into the two meta pages (LMDB's commit point, written
@@ -36,16 +37,16 @@
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
-// Whether `fd` is open on a file named data.mdb.
-static int is_data_file(int fd) {
+// Whether `fd` is open on a file whose path ends in `suffix`.
+static int names_file(int fd, const char* suffix) {
   char link[64];
   char target[PATH_MAX];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   const ssize_t n = readlink(link, target, sizeof target - 1);
   if (n < 0) return 0;
   target[n] = '\0';
-  const size_t name_len = strlen("/data.mdb");
-  return (size_t)n >= name_len && strcmp(target + n - name_len, "/data.mdb") == 0;
+  const size_t suffix_len = strlen(suffix);
+  return (size_t)n >= suffix_len && strcmp(target + n - suffix_len, suffix) == 0;
 }
 
 // Whether a write of `len` bytes to `fd` at `offset` (-1: the file position)
@@ -53,7 +54,7 @@ static int is_data_file(int fd) {
 static int disk_full_for(int fd, off_t offset, size_t len) {
   const char* trigger = getenv("KASSA_FAULT_FULL");
   if (trigger == NULL || access(trigger, F_OK) != 0) return 0;
-  if (!is_data_file(fd)) return 0;
+  if (!names_file(fd, "/data.mdb")) return 0;
   struct stat st;
   if (fstat(fd, &st) != 0) return 0;
   if (offset < 0) offset = lseek(fd, 0, SEEK_CUR);
@@ -68,18 +69,22 @@ static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
 // failure off the control file.
 static int io_error_for(int fd, enum io_call call) {
   const char* control = getenv("KASSA_FAULT_IO");
-  if (control == NULL || access(control, F_OK) != 0 || !is_data_file(fd)) return 0;
+  // The shim's own writes of the control file come back here: let them through.
+  static __thread int inside = 0;
+  if (inside || control == NULL || access(control, F_OK) != 0) return 0;
+  inside = 1;
   pthread_mutex_lock(&io_lock);
   int fail = 0;
   FILE* f = fopen(control, "r");
   char calls[16] = "";
   char count[24] = "";
+  char suffix[64] = "/data.mdb";
   if (f != NULL) {
-    if (fscanf(f, "%15s %23s", calls, count) != 2) calls[0] = '\0';
+    if (fscanf(f, "%15s %23s %63s", calls, count, suffix) < 2) calls[0] = '\0';
     fclose(f);
   }
   static const char* const names[] = {"sync", "write", "meta"};
-  if (strcmp(calls, names[call]) == 0) {
+  if (strcmp(calls, names[call]) == 0 && names_file(fd, suffix)) {
     if (strcmp(count, "forever") == 0) {
       fail = 1;
     } else {
@@ -88,13 +93,14 @@ static int io_error_for(int fd, enum io_call call) {
         fail = 1;
         f = fopen(control, "w");
         if (f != NULL) {
-          fprintf(f, "%s %ld\n", calls, left - 1);
+          fprintf(f, "%s %ld %s\n", calls, left - 1, suffix);
           fclose(f);
         }
       }
     }
   }
   pthread_mutex_unlock(&io_lock);
+  inside = 0;
   return fail;
 }
 

@@ -412,6 +412,34 @@ class IoErrorTest(unittest.TestCase):
     def test_a_failed_data_page_write_fails_the_write_and_the_store_is_reopened(self):
         self.check_once("write")
 
+    def test_a_failed_key_slots_sync_fails_the_write_and_the_store_is_reopened(self):
+        # New customers' data keys are reserved in the key slots file 256 at a time, synced
+        # before the commit that names them: the create that reserves meets the failure.
+        self.fail_next("sync", "1 .slots")
+        acknowledged, refused = 0, []
+        for i in range(300):
+            code, body = self.create("Slot%d" % i)
+            if code == 201:
+                acknowledged += 1
+                continue
+            self.assert_failed_write(code, body)
+            refused.append(i)
+            code, body = self.create("AfterSlots")
+            self.assertEqual(code, 201, body)
+            acknowledged += 1
+            break
+        self.assertEqual(len(refused), 1, "one reservation met the failure")
+        storage, count = self.storage()
+        self.assertEqual((storage["failed_commits"], storage["reopens"], count), (1, 1, acknowledged), storage)
+        self.kassad.kill9()
+        os.remove(self.control)
+        self.kassad.start(with_config=False)
+        self.assertEqual(self.storage()[1], acknowledged)
+        _, found, _ = self.kassad.ctl("customer", "search", "Slot%d" % refused[0])
+        self.assertNotIn("Slot%d" % refused[0], [r["customer"]["last_name"] for r in found["results"]])
+        rc, doctor, _ = self.kassad.ctl("doctor")
+        self.assertEqual(rc, 0, doctor)
+
     def test_a_failed_meta_page_write_fails_the_write_and_the_store_is_reopened(self):
         # LMDB declares its environment unusable after this one (MDB_PANIC).
         self.check_once("meta")
