@@ -56,7 +56,11 @@ inline constexpr std::string_view kAccessNextSeqKey = "access_next_seq";
 // Set by the migration that seals a plaintext store, removed once its file
 // has been compacted: a crash in between compacts on the next start.
 inline constexpr std::string_view kCompactPendingKey = "compact_pending";
-inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";  // + worker id: wrong (8) | locked until (8)
+// + worker id: wrong (8) | locked until, wall clock (8) [| locked until, boot
+// clock (8) | boot id (up to kMaxBootIdBytes)]; the part in brackets since
+// wall-clock jumps stopped moving lockouts (16 bytes before).
+inline constexpr std::string_view kPinFailuresPrefix = "pin_failures/";
+inline constexpr std::size_t kMaxBootIdBytes = 64;
 // + customer id (16): headquarters erased that customer, at change seq (8).
 // Kept forever (24 bytes an erasure): what headquarters sent about the
 // customer before its erasure, received again, is dropped.

@@ -99,24 +99,37 @@ Result<PinFailures> LmdbOperatorLockouts::LoadPinFailures(std::string_view worke
     if (v.status().code() == StatusCode::kNotFound) return PinFailures{};
     return v.status();
   }
-  if (v->size() != 16) return Status(StatusCode::kDataLoss, "storage corrupted: malformed PIN failure record");
-  return PinFailures{static_cast<std::uint32_t>(FromBe64(v->subspan(0, 8))),
-                     static_cast<std::int64_t>(FromBe64(v->subspan(8, 8)))};
+  // 16 bytes (wall clock only), or 24 and the boot id.
+  if (v->size() != 16 && (v->size() < 24 || v->size() > 24 + kMaxBootIdBytes)) {
+    return Status(StatusCode::kDataLoss, "storage corrupted: malformed PIN failure record");
+  }
+  PinFailures out{static_cast<std::uint32_t>(FromBe64(v->subspan(0, 8))),
+                  static_cast<std::int64_t>(FromBe64(v->subspan(8, 8)))};
+  if (v->size() >= 24) {
+    out.locked_until_boot_ms = static_cast<std::int64_t>(FromBe64(v->subspan(16, 8)));
+    out.boot_id.assign(AsChars(v->subspan(24)));
+  }
+  return out;
 }
 
 Status LmdbOperatorLockouts::SavePinFailures(std::string_view worker_id, const PinFailures& failures) {
   KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   const std::string key = std::string(kPinFailuresPrefix) + std::string(worker_id);
   return Update(core->env, [&](WriteTxn& txn) -> Status {
-    if (failures.wrong == 0 && failures.locked_until_ms == 0) {
+    if (failures.wrong == 0 && failures.locked_until_ms == 0 && failures.locked_until_boot_ms == 0) {
       const Status del = txn.Del(core->meta, AsBytes(key));
       return del.code() == StatusCode::kNotFound ? Status::Ok() : del;
     }
+    if (failures.boot_id.size() > kMaxBootIdBytes) {
+      return Status(StatusCode::kInvalidArgument, "pin: the boot id is too long");
+    }
     Bytes v;
-    for (std::uint64_t x : {std::uint64_t{failures.wrong}, static_cast<std::uint64_t>(failures.locked_until_ms)}) {
+    for (std::uint64_t x : {std::uint64_t{failures.wrong}, static_cast<std::uint64_t>(failures.locked_until_ms),
+                            static_cast<std::uint64_t>(failures.locked_until_boot_ms)}) {
       const Key8 b = Be64(x);
       v.insert(v.end(), b.begin(), b.end());
     }
+    v.insert(v.end(), failures.boot_id.begin(), failures.boot_id.end());
     return txn.Put(core->meta, AsBytes(key), v);
   });
 }

@@ -333,6 +333,61 @@ class ClientelingServiceTest : public ::testing::Test {
   std::unique_ptr<clienteling::ClientelingService> service_;
 };
 
+// Issue 20, item 4: the wall clock jumps a day either way; durations are
+// measured on the monotonic clock, so nobody is signed out, no lockout is
+// lifted or stretched and the PIN throttle keeps refilling.
+TEST_F(ClientelingServiceTest, WallClockJumpsNeitherSignOutNorUnlock) {
+  constexpr std::int64_t kDay = 24 * 3600 * 1000;
+  const clienteling::Caller a2 = SignIn("A2", "2222");
+  clock_.Jump(kDay);
+  ASSERT_TRUE(sessions_->Authenticate(a2.token).ok()) << "a +24 h jump signs nobody out";
+  clock_.Jump(-2 * kDay);
+  ASSERT_TRUE(sessions_->Authenticate(a2.token).ok()) << "nor does a -24 h one";
+  clock_.Advance(61 * 1000);
+  EXPECT_EQ(sessions_->Authenticate(a2.token).status().code(), StatusCode::kUnauthenticated) << "61 s idle still is";
+
+  // A1 locked out (3 wrong PINs; 300 s): a +24 h jump does not lift it.
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0000").ok());
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0001").ok());
+  clock_.Advance(1001);
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0002").ok());
+  clock_.Jump(kDay);
+  EXPECT_EQ(std::string(sessions_->SignInWithPin("A1", "1111").status().field()), "operator");
+  clienteling::OperatorSessions restarted(store_->clienteling(), store_->lockouts(), clock_, "LON-01");
+  EXPECT_EQ(std::string(restarted.SignInWithPin("A1", "1111").status().field()), "operator")
+      << "nor does a restart in the same boot after the jump";
+  // A -24 h jump does not stretch it either: 300 s later it is over.
+  clock_.Jump(-2 * kDay);
+  clock_.Advance(301 * 1000);
+  EXPECT_TRUE(sessions_->SignInWithPin("A1", "1111").ok());
+
+  // The terminal-wide throttle refills with time passing, whatever the wall clock says.
+  // (Begun and finished as wrong without hashing: an unknown id's decoy hash is slow.)
+  const auto wrong_guess = [&] {
+    auto attempt = sessions_->BeginPinSignIn("NOBODY", "0000");
+    if (!attempt.ok()) return attempt.status().code();
+    return sessions_->FinishPinSignIn(*attempt, false).status().code();
+  };
+  for (int i = 0; i < clienteling::OperatorSessions::kPinBurst; ++i) EXPECT_EQ(wrong_guess(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(wrong_guess(), StatusCode::kUnavailable);
+  clock_.Jump(-kDay);
+  clock_.Advance(clienteling::OperatorSessions::kPinRefillMs);
+  EXPECT_EQ(wrong_guess(), StatusCode::kUnauthenticated) << "refilled after a backwards jump";
+}
+
+// After a reboot the boot clock of the lockout means nothing: the wall clock decides.
+TEST_F(ClientelingServiceTest, ALockoutAcrossARebootEndsByTheWallClock) {
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0000").ok());
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0001").ok());
+  clock_.Advance(1001);
+  EXPECT_FALSE(sessions_->SignInWithPin("A1", "0002").ok());
+  clock_.Reboot();
+  clienteling::OperatorSessions rebooted(store_->clienteling(), store_->lockouts(), clock_, "LON-01");
+  EXPECT_EQ(std::string(rebooted.SignInWithPin("A1", "1111").status().field()), "operator");
+  clock_.Advance(301 * 1000);
+  EXPECT_TRUE(rebooted.SignInWithPin("A1", "1111").ok());
+}
+
 TEST_F(ClientelingServiceTest, WrongPinsLockTheOperatorOutAndIdleSessionsEnd) {
   EXPECT_EQ(sessions_->SignInWithPin("A1", "0000").status().detail(), std::string("pin: wrong worker id or PIN"));
   EXPECT_EQ(sessions_->SignInWithPin("NOBODY", "1111").status().detail(), std::string("pin: wrong worker id or PIN"));
@@ -520,6 +575,37 @@ TEST_F(ClientelingServiceTest, BooksAcrossAssociatesAndReassignQueueOneOperation
   const auto check = store_->diagnostics().Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->ok()) << (check->problems.empty() ? "" : check->problems[0]);
+}
+
+// Issue 20, item 4: "within N days" is a question about the wall date, so a
+// jump of the wall clock changes its answer (and only that).
+TEST_F(ClientelingServiceTest, WithinDaysFollowsTheWallDate) {
+  m::Customer c;
+  c.id = *m::LocalId::Generate();
+  c.account = "GB1000001";
+  c.first_name = "Birthday";
+  c.last_name = "Soon";
+  c.customer_group = "RETAIL";
+  c.version = 1;
+  c.attributes = {{"birthday", "1980-12-08"}};  // today is 22 November: 16 days away
+  ASSERT_TRUE(store_->sync().ApplyDistribution({{1, m::Change::Kind::kCustomerUpsert, c, {}, {}, {}}}).ok());
+  storage::ClientelingWrite w;
+  w.record.book_entry = m::BookEntry{"A1", c.id, true, kToday, "A1", {}, "CB000001", ""};
+  ASSERT_TRUE(store_->clienteling().WriteClienteling({w}).ok());
+  const auto a1 = SignIn("A1", "1111");
+  const auto found = [&] {
+    clienteling::BookQuery q;
+    q.filter.conditions = {{"birthday", m::BookFilter::Condition::Op::kWithinDays, {}, std::nullopt, std::nullopt, 14}};
+    std::string bad;
+    const auto page = service_->Book(a1, q, bad);
+    EXPECT_TRUE(page.ok()) << page.status().detail();
+    return page.ok() ? page->total : 999;
+  };
+  EXPECT_EQ(found(), 0u);
+  clock_.Jump(3 * 24 * 3600 * 1000);  // 25 November: 13 days away
+  EXPECT_EQ(found(), 1u);
+  clock_.Jump(-3 * 24 * 3600 * 1000);
+  EXPECT_EQ(found(), 0u);
 }
 
 TEST_F(ClientelingServiceTest, FiltersOverABookOfTenThousandCustomers) {

@@ -113,12 +113,12 @@ class LinkTlsTest : public ::testing::Test {
   // Connects (from `source`), handshakes with `ctx`, says Hello as
   // `terminal` of `store`, and waits for the answer.
   Outcome Attempt(tls::Context& ctx, const std::string& terminal, const std::string& store,
-                  const std::string& source = "127.0.0.1") {
+                  const std::string& source = "127.0.0.1", std::uint16_t port = 0) {
     asio::io_context io;
     asio::ssl::stream<tcp::socket> s(io, ctx);
     s.next_layer().open(tcp::v4());
     s.next_layer().bind(tcp::endpoint(asio::ip::make_address(source), 0));
-    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port != 0 ? port : server_->port()));
     const timeval timeout{5, 0};
     ::setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     boost::system::error_code ec;
@@ -155,6 +155,7 @@ class LinkTlsTest : public ::testing::Test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
   std::unique_ptr<LinkServer> server_;
+  std::vector<std::unique_ptr<LinkServer>> future_servers_;  // more servers a test started
   std::thread thread_;
 };
 
@@ -184,6 +185,31 @@ TEST_F(LinkTlsTest, ACertificateOfAnotherCaIsRefused) {
 TEST_F(LinkTlsTest, AnExpiredCertificateIsRefused) {
   auto ctx = Terminal("T1", "LON-01", {NowS() - 10 * 24 * 3600, NowS() - 24 * 3600});
   EXPECT_NE(Attempt(*ctx, "T1", "LON-01").kind, Outcome::kWelcome);
+}
+
+// Issue 20, item 4: a terminal whose clock runs two days behind still
+// connects to headquarters with a certificate issued "today"; one whose
+// clock is ahead of the certificate's end does not.
+TEST_F(LinkTlsTest, ATerminalWhoseClockIsBehindStillAcceptsHeadquartersButNeverAnExpiredOne) {
+  const auto start_with = [&](tls::Validity validity) {
+    const auto cert = Must(tls::IssueHeadquartersCertificate(ca_.certificate_pem, ca_.key_pem, {"127.0.0.1"}, validity));
+    LinkServerOptions options;
+    options.tls = Must(tls::MakeServerContext(Write("hq" + cert.serial_hex, cert, ca_.certificate_pem)));
+    return Must(LinkServer::Start(io_.get_executor(), "127.0.0.1", 0, *registry_, std::move(options)));
+  };
+  auto ctx = Terminal("T1", "LON-01");
+  auto future = start_with({NowS() + 2 * 24 * 3600, NowS() + 30 * 24 * 3600});
+  const Outcome ahead = Attempt(*ctx, "T1", "LON-01", "127.0.0.1", future->port());
+  EXPECT_EQ(ahead.kind, Outcome::kWelcome) << ahead.reason;
+  auto expired = start_with({NowS() - 30 * 24 * 3600, NowS() - 24 * 3600});
+  EXPECT_EQ(Attempt(*ctx, "T1", "LON-01", "127.0.0.1", expired->port()).kind, Outcome::kHandshakeRefused);
+  asio::post(io_, [&] {
+    future->Stop();
+    expired->Stop();
+  });
+  // Stopped before they are destroyed (TearDown joins the loop first).
+  future_servers_.push_back(std::move(future));
+  future_servers_.push_back(std::move(expired));
 }
 
 TEST_F(LinkTlsTest, HeadquartersOwnCertificateCannotActAsATerminal) {

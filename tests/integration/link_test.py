@@ -22,6 +22,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import glob
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, pki_init, pki_issue,  # noqa: E402
@@ -128,6 +129,10 @@ def letters(n, width=5):
     return out
 
 
+# Debian's libfaketime (package faketime), preloaded by hand where the clock moves while a process runs.
+FAKETIME_LIB = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))), "")
+
+
 class Process:
     """A daemon with its log in a file (never a pipe that could fill up)."""
 
@@ -140,6 +145,9 @@ class Process:
         self.journal = False  # started as systemd starts it with its stderr on the journal
         self.notify = None  # (socket path, watchdog µs): started as a Type=notify unit with WatchdogSec
         self.extra_env = {}  # more environment (e.g. the full-disk shim's LD_PRELOAD)
+        # A file whose offset ("+1d", "-90s") moves the process's wall clock while it runs
+        # (libfaketime re-reads it at every call; the monotonic clocks stay real).
+        self.clock_file = None
 
     def _spawn(self, args):
         self.log = open(self.log_path, "ab")
@@ -153,6 +161,9 @@ class Process:
             env = dict(env or os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
         if self.notify:
             env = dict(env or os.environ, NOTIFY_SOCKET=self.notify[0], WATCHDOG_USEC=str(self.notify[1]))
+        if self.clock_file:
+            env = dict(env or os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=self.clock_file,
+                       FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1")
         if self.extra_env:
             env = dict(env or os.environ, **self.extra_env)
         self.proc = subprocess.Popen(prefix + EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
@@ -2010,6 +2021,91 @@ class LockAndWipeTest(ChainOfTwoTerminals):
         self.assertEqual((code, at_hq["id"]), (200, offline["id"]), at_hq)
         print("\n[lock] locked 3 days after the last contact (limit 2) with 1 operation queued; uploaded on "
               "reconnect as %s" % c["account"], flush=True)
+
+
+@unittest.skipIf(EMULATOR, "libfaketime moves the host's clock functions, not an emulated target's")
+@unittest.skipUnless(FAKETIME_LIB, "libfaketime (Debian package faketime) is not installed")
+class ClockJumpTest(LinkTestCase):
+    """Issue 20, item 4: the terminal's wall clock jumps +24 h, -24 h, and runs backwards for a
+    minute while it creates, signs in and uploads. Outbox order and idempotency hang on
+    sequences, not times; sessions and lockouts on the monotonic clock."""
+
+    OPERATORS = IT_OPERATORS + [operator("A1", "Ilze Kalnina", "associate", "1111", ["RIGA-01"])]
+
+    def set_clock(self, offset):
+        with open(self.clock + ".new", "w") as f:
+            f.write(offset + "\n")
+        os.replace(self.clock + ".new", self.clock)  # never read half-written
+
+    def test_jumps_and_a_backwards_minute_during_creates_sign_ins_and_uploads(self):
+        hq = self.hq(operators=self.OPERATORS).start()
+        self.clock = os.path.join(self.workdir, "c1-clock")
+        self.set_clock("+0")
+        t = self.terminal("C1", hq.link_port, operators=self.OPERATORS)
+        t.clock_file = self.clock
+        t.start()
+        wait_for(lambda: t.sync()["online"], 20, "C1 online")
+        t.sign_in()
+        # A1 locked out (three wrong PINs in a row) before any jump.
+        for pin in ("0000", "0001", "0002"):
+            code, _ = sign_in(t.port, "A1", pin)
+            self.assertEqual(code, 401)
+            time.sleep(1.1)  # the slow-down after the second wrong PIN
+        ids = []
+
+        def phase(offset, tag, n=10):
+            if offset is not None:
+                self.set_clock(offset)
+            offset = offset or "(running backwards)"
+            code, body = t.http("GET", "/v1/customers?q=Laiks")
+            self.assertEqual(code, 200, "the session of before the jump goes on: %s" % body)
+            code, body = sign_in(t.port, "A1", "1111")
+            self.assertEqual(code, 401, "the lockout holds at %s: %s" % (offset, body))
+            self.assertIn("locked out", body["error"]["message"])
+            ids.extend(t.create_many("Laiks", tag, n))
+            code, body = sign_in(t.port)
+            self.assertEqual(code, 201, "signing in at %s: %s" % (offset, body))
+            t.http("POST", "/v1/sync")
+
+        phase("+0", "Sakums")
+        phase("+1d", "Rit")
+        wait_for(t.drained, 30, "uploads a day ahead")
+        phase("-1d", "Vakar")
+        # A new connection a day behind: headquarters restarted, the terminal connects again
+        # (its check of headquarters' certificate runs on its own, slow, clock).
+        hq.stop()
+        wait_for(lambda: not t.sync()["online"], 20, "C1 offline")
+        ids.extend(t.create_many("Laiks", "Bezsaiste", 5))
+        hq.start()
+        wait_for(t.drained, 30, "uploads a day behind, over a new connection")
+        # Backwards for a minute: 1.2 s back every 0.1 s, from a day behind.
+        stop = threading.Event()
+        went_back = [0.0]
+
+        def rewind():
+            while not stop.is_set() and went_back[0] < 60:
+                went_back[0] += 1.2
+                self.set_clock("-%.1fs" % (86400 + went_back[0]))
+                time.sleep(0.1)
+        thread = threading.Thread(target=rewind)
+        thread.start()
+        try:
+            while went_back[0] < 60:
+                phase(None, "Atpakal%d" % len(ids), n=2)
+        finally:
+            stop.set()
+            thread.join()
+        self.set_clock("+0")
+        wait_for(t.drained, 60, "C1's outbox drained")
+        self.assertIsNone(t.proc.poll(), "kassad kept running")
+        self.assertIsNone(hq.proc.poll(), "headquarters kept running")
+        # Each customer once at headquarters, with one account; accounts given in creation order.
+        self.assert_same_accounts(hq, [t], ids)
+        numbers = [int("".join(ch for ch in t.get(i)[1]["account"] if ch.isdigit())) for i in ids]
+        self.assertEqual(numbers, sorted(numbers), "uploaded in the order created, whatever the clock said")
+        self.assertEqual(hq.status()["customers"], len(ids))
+        print("\n[clock] +24 h, -24 h and %.0f s backwards: %d customers created and uploaded in order, "
+              "sessions kept, the lockout held" % (went_back[0], len(ids)), flush=True)
 
 
 class ConsentLedgerTest(LinkTestCase):

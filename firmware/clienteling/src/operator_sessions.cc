@@ -41,7 +41,7 @@ Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::C
     }
     sessions_.erase(oldest);
   }
-  sessions_[token.ToHex()] = Session{op.worker_id, clock_.NowMs(), kiosk, {}};
+  sessions_[token.ToHex()] = Session{op.worker_id, clock_.MonotonicMs(), kiosk, {}};
   KASSA_LOG(kInfo) << "operator " << op.worker_id << (kiosk ? " started a kiosk session" : " signed in") << " ("
                    << op.role << ")";
   return Caller{token.ToHex(), op, *role, config, kiosk, {}};
@@ -59,8 +59,7 @@ Result<OperatorSessions::PinAttempt> OperatorSessions::BeginPinSignIn(std::strin
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
   KASSA_TRY_ASSIGN(const storage::PinFailures failures, lockouts_.LoadPinFailures(worker_id));
-  const std::int64_t now = clock_.NowMs();
-  if (failures.locked_until_ms > now) {
+  if (StillLocked(failures)) {
     if (failures.wrong == 0) {
       return Status(StatusCode::kUnauthenticated, "operator: locked out after too many wrong PINs; try again later");
     }
@@ -69,7 +68,7 @@ Result<OperatorSessions::PinAttempt> OperatorSessions::BeginPinSignIn(std::strin
   if (verifying_.contains(worker_id)) {
     return Status(StatusCode::kUnauthenticated, "operator: wait a moment after a wrong PIN, then try again");
   }
-  if (!PinGuessAllowed(now)) {
+  if (!PinGuessAllowed(clock_.MonotonicMs())) {
     KASSA_LOG_THROTTLED("sign-in throttled: too many wrong PINs on this terminal");
     return Status(StatusCode::kUnavailable, "pin: too many sign-in attempts on this terminal; try again in a few seconds");
   }
@@ -95,12 +94,12 @@ Result<Caller> OperatorSessions::FinishPinSignIn(const PinAttempt& attempt, bool
   KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
   if (!right && !attempt.op) return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   KASSA_TRY_ASSIGN(storage::PinFailures failures, lockouts_.LoadPinFailures(attempt.worker_id));
-  const std::int64_t now = clock_.NowMs();
   if (!right) {
     // Counted durably (for operators of this store only: unknown ids write
     // nothing), so a restart lifts neither the slow-down nor the lockout.
     if (++failures.wrong >= config.max_pin_attempts) {
-      failures = {0, now + std::int64_t{config.lockout_s} * 1000};
+      failures = {};
+      LockFor(failures, std::int64_t{config.lockout_s} * 1000);
       KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, failures));
       ++lockouts_begun_;
       KASSA_LOG(kWarning) << "operator " << attempt.worker_id << " locked out for " << config.lockout_s << " s after "
@@ -109,18 +108,33 @@ Result<Caller> OperatorSessions::FinishPinSignIn(const PinAttempt& attempt, bool
     }
     // 0 s after the first wrong PIN (a typo), then 1, 2, 4, ... s, at most 60.
     const std::int64_t wait_ms = failures.wrong < 2 ? 0 : std::int64_t{1000} << std::min<std::uint32_t>(failures.wrong - 2, 6);
-    failures.locked_until_ms = now + std::min<std::int64_t>(wait_ms, 60000);
+    LockFor(failures, std::min<std::int64_t>(wait_ms, 60000));
     KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, failures));
     return Status(StatusCode::kUnauthenticated, "pin: wrong worker id or PIN");
   }
   // The operator may have been deactivated or moved while the hash ran.
   KASSA_TRY_ASSIGN(const model::Operator op, StoreOperator(attempt.worker_id));
-  if (failures.wrong != 0 || failures.locked_until_ms != 0) KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, {}));
+  if (failures.wrong != 0 || failures.locked_until_ms != 0 || failures.locked_until_boot_ms != 0) {
+    KASSA_TRY(lockouts_.SavePinFailures(attempt.worker_id, {}));
+  }
   return Start(op, config);
 }
 
+bool OperatorSessions::StillLocked(const storage::PinFailures& failures) {
+  if (!failures.boot_id.empty() && failures.boot_id == clock_.BootId()) {
+    return clock_.MonotonicMs() < failures.locked_until_boot_ms;
+  }
+  return clock_.NowMs() < failures.locked_until_ms;
+}
+
+void OperatorSessions::LockFor(storage::PinFailures& failures, std::int64_t duration_ms) {
+  failures.locked_until_ms = clock_.NowMs() + duration_ms;
+  failures.locked_until_boot_ms = clock_.MonotonicMs() + duration_ms;
+  failures.boot_id = clock_.BootId();
+}
+
 Result<std::string> OperatorSessions::OpenSwipeTicket() {
-  const std::int64_t now = clock_.NowMs();
+  const std::int64_t now = clock_.MonotonicMs();
   std::erase_if(tickets_, [&](const auto& t) { return now - t.second.opened_ms > kSwipeTicketMs; });
   while (tickets_.size() >= kMaxSwipeTickets) {
     auto oldest = std::min_element(tickets_.begin(), tickets_.end(), [](const auto& a, const auto& b) {
@@ -149,7 +163,7 @@ Result<std::string> OperatorSessions::SignInWithBadge(std::string_view badge) {
     if (by_hmac || by_plaintext) found = &op;
   }
   if (found == nullptr) return Status(StatusCode::kUnauthenticated, "badge: not the badge of an operator of this store");
-  const std::int64_t now = clock_.NowMs();
+  const std::int64_t now = clock_.MonotonicMs();
   SwipeTicket* newest = nullptr;
   for (auto& [id, t] : tickets_) {
     if (t.worker_id.empty() && now - t.opened_ms <= kSwipeTicketMs && (newest == nullptr || t.opened_ms >= newest->opened_ms)) {
@@ -164,7 +178,7 @@ Result<std::string> OperatorSessions::SignInWithBadge(std::string_view badge) {
 
 Result<Caller> OperatorSessions::RedeemSwipeTicket(std::string_view ticket) {
   const auto it = tickets_.find(ticket);
-  const std::int64_t now = clock_.NowMs();
+  const std::int64_t now = clock_.MonotonicMs();
   if (it == tickets_.end() || now - it->second.opened_ms > kSwipeTicketMs) {
     if (it != tickets_.end()) tickets_.erase(it);
     return Status(StatusCode::kUnauthenticated, "ticket: unknown or expired; open the sign-in screen again");
@@ -178,11 +192,11 @@ Result<Caller> OperatorSessions::RedeemSwipeTicket(std::string_view ticket) {
   return Start(*op, config);
 }
 
-bool OperatorSessions::PinGuessAllowed(std::int64_t now_ms) {
-  if (now_ms > pin_guesses_at_ms_) {
-    pin_guesses_ = std::min<double>(kPinBurst, pin_guesses_ + static_cast<double>(now_ms - pin_guesses_at_ms_) /
+bool OperatorSessions::PinGuessAllowed(std::int64_t monotonic_ms) {
+  if (monotonic_ms > pin_guesses_at_ms_) {
+    pin_guesses_ = std::min<double>(kPinBurst, pin_guesses_ + static_cast<double>(monotonic_ms - pin_guesses_at_ms_) /
                                                                  static_cast<double>(kPinRefillMs));
-    pin_guesses_at_ms_ = now_ms;
+    pin_guesses_at_ms_ = monotonic_ms;
   }
   return pin_guesses_ >= 1.0;
 }
@@ -198,7 +212,7 @@ Result<Caller> OperatorSessions::Authenticate(std::string_view token) {
   const auto it = sessions_.find(token);
   if (it == sessions_.end()) return Status(StatusCode::kUnauthenticated, "session: sign in first");
   KASSA_TRY_ASSIGN(const model::ClientelingConfig config, Config());
-  const std::int64_t now = clock_.NowMs();
+  const std::int64_t now = clock_.MonotonicMs();
   if (!it->second.kiosk && now - it->second.last_used_ms > std::int64_t{config.idle_timeout_s} * 1000) {
     KASSA_LOG(kInfo) << "operator " << it->second.worker_id << " signed out after " << config.idle_timeout_s << " s idle";
     sessions_.erase(it);

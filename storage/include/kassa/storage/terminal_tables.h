@@ -113,11 +113,15 @@ struct DistributionResult {
   std::uint64_t cursor = 0;   // the cursor now stored
 };
 
-// Wrong PINs in a row of an operator and the end of their lockout ({0, 0}:
-// none).
+// Wrong PINs in a row of an operator and the end of their lockout (all
+// zero: none). The end is kept twice: on the boot clock of the boot that
+// set it (Clock::MonotonicMs, immune to wall-clock jumps) and on the wall
+// clock, which is all there is to compare with after a reboot.
 struct PinFailures {
   std::uint32_t wrong = 0;
-  std::int64_t locked_until_ms = 0;
+  std::int64_t locked_until_ms = 0;       // wall clock
+  std::int64_t locked_until_boot_ms = 0;  // Clock::MonotonicMs of boot `boot_id`
+  std::string boot_id{};                  // "" when saved by a kassad that kept only the wall clock
 };
 
 // Customers with their indexes. A write also appends its operation to the

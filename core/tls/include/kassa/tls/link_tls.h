@@ -42,6 +42,10 @@ LinkCredentials BundleCredentials(const std::string& directory);
 // missing, unreadable, readable by others, or does not parse, or a key that
 // is not the certificate's (the path in the log).
 Result<std::shared_ptr<Context>> MakeServerContext(const LinkCredentials& credentials);
+// The terminal's side: headquarters' certificate must be of the chain CA and
+// name `server_name`; one that is not valid yet by this machine's clock is
+// accepted with a warning (a terminal's clock running behind), an expired
+// one never.
 Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& credentials, const std::string& server_name);
 
 // A short text for a failed handshake's error (OpenSSL's verification

@@ -156,19 +156,27 @@ class OperatorSessions {
   std::uint64_t lockouts_begun() const { return lockouts_begun_; }
 
  private:
+  // Every duration here is measured on the monotonic clock (Clock::
+  // MonotonicMs): a wall-clock jump neither signs anyone out nor lifts or
+  // stretches a lockout.
   struct Session {
     std::string worker_id;
-    std::int64_t last_used_ms = 0;
+    std::int64_t last_used_ms = 0;  // monotonic
     bool kiosk = false;
     std::vector<std::string> created;  // kiosk: newest last, at most kMaxKioskCustomers
   };
   struct SwipeTicket {
-    std::int64_t opened_ms = 0;
+    std::int64_t opened_ms = 0;  // monotonic
     std::string worker_id;  // empty until a badge is swiped for it
   };
   Result<Caller> Start(const model::Operator& op, const model::ClientelingConfig& config, bool kiosk = false);
   // Whether the terminal-wide throttle has room for one more wrong PIN.
-  bool PinGuessAllowed(std::int64_t now_ms);
+  bool PinGuessAllowed(std::int64_t monotonic_ms);
+  // Whether the lockout or slow-down in `failures` still runs: on the boot
+  // clock when it was set during this boot, else on the wall clock.
+  bool StillLocked(const storage::PinFailures& failures);
+  // `failures` locked for `duration_ms` from now, on both clocks.
+  void LockFor(storage::PinFailures& failures, std::int64_t duration_ms);
   Result<model::ClientelingConfig> Config();
 
   storage::ClientelingTable& clienteling_;
@@ -179,7 +187,7 @@ class OperatorSessions {
   std::map<std::string, SwipeTicket, std::less<>> tickets_; // ticket -> swipe
   std::set<std::string, std::less<>> verifying_;            // worker ids whose PIN is being verified
   double pin_guesses_ = kPinBurst;                          // wrong PINs the throttle still allows
-  std::int64_t pin_guesses_at_ms_ = 0;                      // when they were counted
+  std::int64_t pin_guesses_at_ms_ = 0;                      // when they were counted (monotonic)
   std::uint64_t wrong_pins_ = 0;
   std::uint64_t lockouts_begun_ = 0;
 };
