@@ -80,16 +80,19 @@ Result<Opened> OpenCore(const StorageOptions& options) {
   auto core = std::make_unique<StoreCore>(StoreCore{std::move(env), std::move(sealing), {}, 0, 0, 0, {}});
   bool compact = false;
   KASSA_TRY(Update(core->env, [&](WriteTxn& txn) -> Status {
-    KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, core->sealing->Init(txn));
+    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core->meta), "dbi meta"));
+    auto stamp = txn.Get(core->meta, AsBytes(terminal::kSchemaKey));
+    if (!stamp.ok() && stamp.status().code() != StatusCode::kNotFound) return stamp.status();
+    // The layout stamped ("" for a new store), copied: later writes may move its page.
+    const std::string from = stamp.ok() ? std::string(AsChars(*stamp)) : std::string();
+    const bool upgrading = !from.empty() && from != terminal::kSchemaVersion;
+    KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, core->sealing->Init(txn, upgrading));
     KASSA_TRY(core->tables.Open(txn, *core->sealing, CustomerTables::Recent::kKept));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core->outbox), "dbi outbox"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
-    KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &core->meta), "dbi meta"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
-    auto schema = txn.Get(core->meta, AsBytes(terminal::kSchemaKey));
-    if (schema.ok()) {
-      const std::string from(AsChars(*schema));
+    if (!from.empty()) {
       if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion6) {
         if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
           KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
@@ -115,7 +118,6 @@ Result<Opened> OpenCore(const StorageOptions& options) {
       compact = core->sealing->encrypted();
       return Status::Ok();
     }
-    if (schema.status().code() != StatusCode::kNotFound) return schema.status();
     return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
   }));
   return Opened{std::move(core), compact};

@@ -71,7 +71,7 @@ Status RandomFill(std::uint8_t* out, std::size_t n) {
 
 }  // namespace
 
-Result<Sealing::KeysFound> Sealing::Init(WriteTxn& txn) {
+Result<Sealing::KeysFound> Sealing::Init(WriteTxn& txn, bool upgrading) {
   if (!encrypted()) {
     const int rc = mdb_dbi_open(txn.get(), "keys", 0, &keys_);
     if (rc == MDB_NOTFOUND) return KeysFound::kNone;
@@ -108,10 +108,11 @@ Result<Sealing::KeysFound> Sealing::Init(WriteTxn& txn) {
   // Until a slot is reserved no record names one, so a missing file (or one
   // with only a header: a first start that crashed) is made anew.
   auto slots = KeySlots::Open(slots_path_, data_dir_, binding_, /*create=*/state->reserved == 0);
-  if (!slots.ok() && slots.status().code() == StatusCode::kAlreadyExists && found == KeysFound::kInRecords) {
-    // A move into the slots that crashed before it committed (each attempt
-    // draws a new binding): no record names a slot of that file. It is set
-    // aside, never deleted.
+  if (!slots.ok() && slots.status().code() == StatusCode::kAlreadyExists && upgrading && found != KeysFound::kInSlots) {
+    // An upgrade (a move into the slots, or the sealing of a plaintext
+    // store) that crashed before it committed: each attempt draws a new
+    // binding, and no record names a slot of that file. Set aside, never
+    // deleted.
     const std::string aside = slots_path_ + ".unused";
     KASSA_LOG(kWarning) << "key slots " << slots_path_ << " were left by an unfinished upgrade; moved to " << aside;
     if (std::rename(slots_path_.c_str(), aside.c_str()) != 0) return slots.status();

@@ -79,12 +79,18 @@ class Sealing {
   };
 
   // Opens the keys table in `txn` (creating it, the store's index and store
-  // keys and its key slots file when encrypted and new).
+  // keys and its key slots file when encrypted and new). `upgrading`: the
+  // store holds an earlier layout that this open upgrades; a key slots file
+  // of another binding found then was left by an upgrade that crashed before
+  // it committed (each attempt draws a new binding, and no record names a
+  // slot of that file): it is set aside as "PATH.unused", never deleted. A
+  // new store (or one of this layout) refuses such a file instead: it may be
+  // another store's keys.
   //
   // Returns: kOk; kFailedPrecondition "data: ..." when a plaintext Sealing
   // meets an encrypted store; kDataLoss "data: ..." when the master key does
   // not open the store's keys (another key file); KeySlots::Open's errors.
-  Result<KeysFound> Init(WriteTxn& txn);
+  Result<KeysFound> Init(WriteTxn& txn, bool upgrading);
 
   // The migration from kInRecords: every customer's data key moved from in
   // front of its record (and from "keys") into a key slot, the sealed data

@@ -17,6 +17,7 @@
 #include "kassa/model/text.h"
 #include "kassa/search/customer_search.h"
 #include "kassa/search/duplicates.h"
+#include "layout_fixtures.h"
 #include "sample_store.h"
 #include "temp_dir.h"
 
@@ -53,42 +54,6 @@ model::Operation CreateOp(const model::Customer& c) {
   op.terminal_id = "POS-1";
   return op;
 }
-
-// A store's environment opened bare, in one write transaction committed
-// when it goes: for tests that damage a store, or rewrite it as an earlier
-// layout wrote it.
-class RawStore {
- public:
-  explicit RawStore(const std::string& dir) {
-    EXPECT_EQ(mdb_env_create(&env_), 0);
-    EXPECT_EQ(mdb_env_set_maxdbs(env_, 16), 0);
-    EXPECT_EQ(mdb_env_open(env_, dir.c_str(), 0, 0600), 0);
-    EXPECT_EQ(mdb_txn_begin(env_, nullptr, 0, &txn_), 0);
-  }
-  ~RawStore() {
-    EXPECT_EQ(mdb_txn_commit(txn_), 0);
-    mdb_env_close(env_);
-  }
-  RawStore(const RawStore&) = delete;
-  RawStore& operator=(const RawStore&) = delete;
-
-  MDB_txn* txn() const { return txn_; }
-  MDB_dbi Dbi(const char* name, unsigned flags = 0) const {
-    MDB_dbi dbi = 0;
-    EXPECT_EQ(mdb_dbi_open(txn_, name, flags, &dbi), 0) << name;
-    return dbi;
-  }
-  // Stamps the layout the store says it has.
-  void Stamp(std::string layout) const {
-    std::string key = "schema_version";
-    MDB_val k{key.size(), key.data()}, v{layout.size(), layout.data()};
-    EXPECT_EQ(mdb_put(txn_, Dbi("meta"), &k, &v, 0), 0);
-  }
-
- private:
-  MDB_env* env_ = nullptr;
-  MDB_txn* txn_ = nullptr;
-};
 
 // What one reservation of key slots writes: 256 slots of 80 bytes.
 std::size_t KeySlotsBatchBytes() { return 256 * 80; }
@@ -769,68 +734,6 @@ TEST_P(CustomerStoreTest, HeadquartersCopyReplacesWhenNothingIsQueuedButNeverGoe
 }
 
 
-// What a store written by layout 2 looks like: no recent index (its entries
-// are in the index), name index entries hold only the field byte, outbox
-// values are the bare sealed operation and outbox_refs (customer id |
-// sequence) finds a customer's. Rewritten here with bare LMDB.
-void DowngradeToLayout2(const std::string& dir) {
-  const RawStore raw(dir);
-  MDB_txn* txn = raw.txn();
-  const MDB_dbi index = raw.Dbi("index"), recent = raw.Dbi("index_recent");
-  MDB_cursor* cursor = nullptr;
-  MDB_val k{}, v{};
-  // index_recent: id (16), then (length (2) | key | length (2) | value)*
-  std::vector<std::pair<std::string, std::string>> moved;
-  ASSERT_EQ(mdb_cursor_open(txn, recent, &cursor), 0);
-  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    std::string_view rest(static_cast<const char*>(v.mv_data), v.mv_size);
-    rest.remove_prefix(16);
-    auto take = [&rest] {
-      const std::size_t n = (std::size_t{static_cast<std::uint8_t>(rest[0])} << 8) | static_cast<std::uint8_t>(rest[1]);
-      std::string part(rest.substr(2, n));
-      rest.remove_prefix(2 + n);
-      return part;
-    };
-    while (!rest.empty()) {
-      std::string key = take();
-      moved.emplace_back(std::move(key), take());
-    }
-  }
-  mdb_cursor_close(cursor);
-  ASSERT_EQ(mdb_drop(txn, recent, 1), 0);
-  for (auto& [key, value] : moved) {
-    MDB_val mk{key.size(), key.data()}, mv{value.size(), value.data()};
-    ASSERT_EQ(mdb_put(txn, index, &mk, &mv, 0), 0);
-  }
-  MDB_dbi outbox = 0, refs = 0;
-  ASSERT_EQ(mdb_dbi_open(txn, "outbox", 0, &outbox), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "outbox_refs", MDB_CREATE, &refs), 0);
-  ASSERT_EQ(mdb_cursor_open(txn, outbox, &cursor), 0);
-  int queued = 0;
-  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    const std::string value(static_cast<const char*>(v.mv_data), v.mv_size);
-    std::string ref = value.substr(0, 16) + std::string(static_cast<const char*>(k.mv_data), k.mv_size);
-    MDB_val bare{value.size() - 16, const_cast<char*>(value.data() + 16)}, rk{ref.size(), ref.data()}, empty{0, nullptr};
-    ASSERT_EQ(mdb_cursor_put(cursor, &k, &bare, MDB_CURRENT), 0);
-    ASSERT_EQ(mdb_put(txn, refs, &rk, &empty, 0), 0);
-    ++queued;
-  }
-  EXPECT_GT(queued, 0);
-  mdb_cursor_close(cursor);
-  ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
-  int rewritten = 0;
-  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    if (v.mv_size > 1) {
-      MDB_val one{1, v.mv_data};
-      ASSERT_EQ(mdb_cursor_put(cursor, &k, &one, MDB_CURRENT), 0);
-      ++rewritten;
-    }
-  }
-  EXPECT_GT(rewritten, 0);
-  mdb_cursor_close(cursor);
-  raw.Stamp("2");
-}
-
 TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   RestartInPlaintext();  // layout 2 was never sealed
   auto c = NewCustomer("Bērziņa");
@@ -878,27 +781,6 @@ TEST_P(CustomerStoreTest, NameEntriesCarryTheNameTokensAndLayout2IsMigrated) {
   ExpectConsistent();
 }
 
-
-// Layout 5 (the release before sealing) back from a plaintext layout 6:
-// quarantine values without their customer's id in front, and the stamp.
-void DowngradeToLayout5(const std::string& dir) {
-  const RawStore raw(dir);
-  MDB_txn* txn = raw.txn();
-  const MDB_dbi quarantine = raw.Dbi("quarantine");
-  MDB_cursor* cursor = nullptr;
-  MDB_val k{}, v{};
-  ASSERT_EQ(mdb_cursor_open(txn, quarantine, &cursor), 0);
-  int rewritten = 0;
-  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    const std::string value(static_cast<const char*>(v.mv_data) + 16, v.mv_size - 16);
-    MDB_val bare{value.size(), const_cast<char*>(value.data())};
-    ASSERT_EQ(mdb_cursor_put(cursor, &k, &bare, MDB_CURRENT), 0);
-    ++rewritten;
-  }
-  mdb_cursor_close(cursor);
-  EXPECT_GT(rewritten, 0);
-  raw.Stamp("5");
-}
 
 // Issue 16: a terminal upgraded from layout 5 keeps everything, sealed:
 // customers, queued and quarantined operations, client-book records and
@@ -962,63 +844,7 @@ TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
   const model::TimelineEntry early_note = WriteNote(early, "Early note");
   store_.reset();
 
-  const crypto::MasterKey master = *keys_->Current();
-  const std::string slots = FileBytes(dir_.path() + ".slots");
-  const auto be32 = [](std::uint32_t v) {
-    return Bytes{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
-                 static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
-  };
-  const auto label = [&](ByteView name) {
-    Bytes aad{'k', 'a', 's', 's', 'a', ' ', 'k', 'e', 'y'};
-    aad.insert(aad.end(), name.begin(), name.end());
-    const Bytes g = be32(master.generation);
-    aad.insert(aad.end(), g.begin(), g.end());
-    return aad;
-  };
-  {
-    const RawStore raw(dir_.path());
-    const MDB_dbi keys = raw.Dbi("keys");
-    std::string slots_name = "slots";
-    MDB_val k{slots_name.size(), slots_name.data()}, v{};
-    ASSERT_EQ(mdb_get(raw.txn(), keys, &k, &v), 0);
-    const Bytes binding(static_cast<const std::uint8_t*>(v.mv_data), static_cast<const std::uint8_t*>(v.mv_data) + 16);
-    ASSERT_EQ(mdb_del(raw.txn(), keys, &k, nullptr), 0);
-    // Each value that names a slot (a record, or a key of "keys"): the slot's
-    // key, wrapped as layout 6 did, in place of the slot's number.
-    const auto downgrade = [&](MDB_dbi dbi) {
-      MDB_cursor* cursor = nullptr;
-      ASSERT_EQ(mdb_cursor_open(raw.txn(), dbi, &cursor), 0);
-      std::vector<std::pair<Bytes, Bytes>> rewritten;
-      MDB_val ck{}, cv{};
-      for (int rc = mdb_cursor_get(cursor, &ck, &cv, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &ck, &cv, MDB_NEXT)) {
-        if (ck.mv_size != model::kLocalIdBytes) continue;
-        const ByteView key(static_cast<const std::uint8_t*>(ck.mv_data), ck.mv_size);
-        const ByteView value(static_cast<const std::uint8_t*>(cv.mv_data), cv.mv_size);
-        const std::uint32_t n = std::uint32_t{value[0]} << 24 | std::uint32_t{value[1]} << 16 |
-                                std::uint32_t{value[2]} << 8 | value[3];
-        const auto* slot = reinterpret_cast<const std::uint8_t*>(slots.data()) + (n + 1) * 80;
-        Bytes slot_name = binding;
-        const Bytes nb = be32(n);
-        slot_name.insert(slot_name.end(), nb.begin(), nb.end());
-        auto dek = crypto::Open(master.key, label(slot_name), ByteView(slot + 4, 61));
-        ASSERT_TRUE(dek.ok()) << "slot " << n;
-        auto wrapped = crypto::Seal(master.key, label(key), *dek);
-        Bytes old_form = be32(master.generation);
-        old_form.insert(old_form.end(), wrapped->begin(), wrapped->end());
-        old_form.insert(old_form.end(), value.begin() + 4, value.end());
-        rewritten.emplace_back(Bytes(key.begin(), key.end()), std::move(old_form));
-      }
-      mdb_cursor_close(cursor);
-      for (auto& [key, value] : rewritten) {
-        MDB_val wk{key.size(), key.data()}, wv{value.size(), value.data()};
-        ASSERT_EQ(mdb_put(raw.txn(), dbi, &wk, &wv, 0), 0);
-      }
-    };
-    downgrade(raw.Dbi("customers"));
-    downgrade(keys);
-    raw.Stamp("6");
-  }
-  std::filesystem::remove(dir_.path() + ".slots");
+  DowngradeToLayout6(dir_.path(), *keys_->Current());
 
   Reopen();
   EXPECT_EQ(*store_->customers().Get(a.id), a);
@@ -1298,6 +1124,41 @@ TEST_P(CustomerStoreTest, AFirstReservationCutShortDoesNotBlockTheNextStart) {
   EXPECT_EQ(*store_->customers().Get(c.id), c);
 }
 
+
+// Issue 20, item 6 (found by UpgradeCrashTest): sealing a plaintext store
+// of an earlier layout reserves key slots (synced) before its transaction
+// commits; killed in between, it left a slots file under a binding the store
+// never kept, and every later start refused it as "another store's keys":
+// the terminal could not start. Now an upgrade sets such a file aside.
+TEST_P(CustomerStoreTest, ASealingUpgradeKilledBeforeItsCommitDoesNotBlockTheNextStart) {
+  if (!GetParam()) GTEST_SKIP() << "sealing only";
+  RestartInPlaintext();
+  const auto c = NewCustomer("Beforeseal");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  store_.reset();
+  DowngradeToLayout5(dir_.path());
+  // What the killed upgrade left: a slots file with reserved slots under a
+  // binding of its own (made here by a sealed store of its own at that path).
+  {
+    const testing::TempDir other;
+    auto crashed = CustomerStore::Open({other.path(), std::size_t{64} << 20, keys_, dir_.path() + ".slots"});
+    ASSERT_TRUE(crashed.ok()) << crashed.status().detail();
+    const auto x = NewCustomer("Reserved");
+    const auto xop = CreateOp(x);
+    ASSERT_TRUE((*crashed)->customers().Create(x, &xop).ok());
+  }
+  Reopen();
+  EXPECT_EQ(*store_->customers().Get(c.id), c);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + ".slots.unused")) << "set aside, never deleted";
+  ExpectConsistent();
+  // A store of the current layout still refuses another store's keys.
+  store_.reset();
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::create_directories(dir_.path());
+  EXPECT_EQ(CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}}).status().code(),
+            StatusCode::kAlreadyExists);
+}
 
 TEST_P(CustomerStoreTest, AccessEventsQueueInOrderSurviveReopenAndLeaveWhenAcknowledged) {
   storage::AccessEventQueue& queue = store_->access_events();
