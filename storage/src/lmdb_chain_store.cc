@@ -243,20 +243,22 @@ class LmdbChainStore final : public ChainStore {
   Result<bool> Init() {
     bool sealed_now = false;
     KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
-      KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, sealing_->Init(txn));
+      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
+      auto stamp = txn.Get(meta_, AsBytes(kSchemaKey));
+      if (!stamp.ok() && stamp.status().code() != StatusCode::kNotFound) return stamp.status();
+      // The layout stamped ("" for a new store), copied: later writes may move its page.
+      const std::string from = stamp.ok() ? std::string(AsChars(*stamp)) : std::string();
+      KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, sealing_->Init(txn, !from.empty() && from != kSchemaVersion));
       KASSA_TRY(tables_.Open(txn, *sealing_, CustomerTables::Recent::kNone));
       KASSA_TRY(clienteling_.Open(txn, *sealing_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "terminals", MDB_CREATE, &terminals_), "dbi terminals"));
-      KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "dbi meta"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "admin", MDB_CREATE, &admin_), "dbi admin"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "owners", MDB_CREATE, &owners_), "dbi owners"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "latest", MDB_CREATE, &latest_), "dbi latest"));
-      auto schema = txn.Get(meta_, AsBytes(kSchemaKey));
-      if (schema.ok()) {
-        const std::string_view from = AsChars(*schema);
+      if (!from.empty()) {
         if (from == kSchemaVersion || from == kSchemaVersion5) {
           if (keys == Sealing::KeysFound::kNone && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
@@ -286,7 +288,6 @@ class LmdbChainStore final : public ChainStore {
         if (sealed_now) KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
         return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
       }
-      if (schema.status().code() != StatusCode::kNotFound) return schema.status();
       return txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion));
     }));
     return sealed_now;
