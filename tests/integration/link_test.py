@@ -2108,6 +2108,82 @@ class ClockJumpTest(LinkTestCase):
               "sessions kept, the lockout held" % (went_back[0], len(ids)), flush=True)
 
 
+@unittest.skipIf(EMULATOR, "faketime moves the host's clock functions, not an emulated target's")
+@unittest.skipUnless(FAKETIME_LIB and shutil.which("faketime"), "faketime (Debian package faketime) is not installed")
+class WeeksOfflineTest(LinkTestCase):
+    """Issue 20, item 5: a terminal offline for 21 simulated days (the store's offline lock off)
+    creates KASSA_OFFLINE_CUSTOMERS customers (10,000 by default) and edits a tenth of them three
+    times each, its clock moving a day ahead every so often; then headquarters (its clock as far
+    on) comes back. Every creation converts exactly once, the edits land in order, nothing is
+    duplicated; the figure is the time to drain."""
+
+    def test_three_weeks_offline_drain_exactly_once_and_in_order(self):
+        n = int(os.environ.get("KASSA_OFFLINE_CUSTOMERS", "10000"))
+        config_path = chain_config(self.workdir)
+        with open(config_path) as f:
+            config = json.load(f)
+        for store in config["legal_entities"][0]["stores"]:
+            store["lock_after_offline_days"] = 0
+        with open(config_path, "w") as f:
+            json.dump(config, f)
+        hq = self.hq(config=config_path).start()
+        clock = os.path.join(self.workdir, "w1-clock")
+        with open(clock, "w") as f:
+            f.write("+0\n")
+        t = self.terminal("W1", hq.link_port)
+        t.clock_file = clock
+        t.start()
+        wait_for(lambda: t.sync()["online"], 20, "W1 online")
+        wait_for(lambda: t.http("GET", "/v1/store")[1].get("lock_after_offline_days") == 0, 20,
+                 "the store's settings from headquarters")
+        hq.stop()
+        wait_for(lambda: not t.sync()["online"], 20, "W1 offline")
+        began = time.monotonic()
+        ids, edited = [], {}
+        for i in range(n):
+            if i % max(1, n // 21) == 0:  # a day passes
+                with open(clock + ".new", "w") as f:
+                    f.write("+%dd\n" % min(21, i // max(1, n // 21)))
+                os.replace(clock + ".new", clock)
+            code, c = t.create("Offline", "Klients" + letters(i))
+            self.assertEqual(code, 201, c)
+            ids.append(c["id"])
+            if i % 10 == 0:
+                for step in "ABC":  # three edits in a row, each on the version before
+                    code, c = t.http("PATCH", "/v1/customers/" + c["id"],
+                                     {"version": c["version"], "first_name": "Edit" + step})
+                    self.assertEqual(code, 200, c)
+                edited[c["id"]] = c["version"]
+        offline_s = time.monotonic() - began
+        status = t.sync()
+        self.assertEqual(status["pending_customers"], n)
+        self.assertEqual(status["outbox"]["length"], n + 3 * len(edited))
+        self.assertEqual(t.http("GET", "/v1/status")[1]["access"]["state"], "open", "the offline lock is off")
+        # Headquarters back, 21 days on.
+        hq.clock_offset = "+21d"
+        back = time.monotonic()
+        hq.start()
+        wait_for(t.drained, 600, "W1's three weeks drained", interval=0.2)
+        drain_s = time.monotonic() - back
+        self.assertEqual(hq.status()["customers"], n, "nothing duplicated at headquarters")
+        accounts = set()
+        for cid in ids:
+            code, c = t.get(cid)
+            self.assertEqual(code, 200, c)
+            self.assertFalse(c["pending"], c)
+            accounts.add(c["account"])
+        self.assertEqual(len(accounts), n, "each converted exactly once")
+        for cid in list(edited)[:200]:
+            code, c = t.get(cid)
+            code, at_hq = hq.customer(c["account"])
+            self.assertEqual(code, 200, at_hq)
+            self.assertEqual((at_hq["first_name"], at_hq["id"]), ("EditC", cid), "the edits in order")
+            self.assertEqual(at_hq["version"], 4, at_hq)
+        print("\n[weeks offline] %d customers created and %d edited 3 times over 21 simulated days in %.0f s; "
+              "%d operations drained in %.1f s after headquarters came back"
+              % (n, len(edited), offline_s, n + 3 * len(edited), drain_s), flush=True)
+
+
 class ConsentLedgerTest(LinkTestCase):
     """Issue 16, acceptance 3: grant, withdraw and grant again on two
     terminals, one of them offline: the ledger holds all three entries in
