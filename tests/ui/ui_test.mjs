@@ -20,6 +20,9 @@ const KASSA_HQ = process.env.KASSA_HQ;
 const SOURCE = process.env.KASSA_SOURCE;
 const ARTIFACTS = process.env.KASSA_UI_ARTIFACTS || path.join(os.tmpdir(), "kassa-ui-artifacts");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+// The disk fault shim (tests/faults/disk_fault_shim.c) under kassad when the
+// build made it: the disk fails only while the control file `ioFaults` exists.
+const DISK_FAULT_SHIM = process.env.KASSA_DISK_FAULT_SHIM || "";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "kassa-ui-"));
 fs.mkdirSync(ARTIFACTS, {recursive: true});
@@ -116,9 +119,9 @@ function printedText() {
 }
 
 const children = [];
-function start(binary, args, name) {
+function start(binary, args, name, env = process.env) {
   const log = fs.openSync(path.join(work, name + ".log"), "a");
-  const child = spawn(binary, args, {stdio: ["ignore", log, log]});
+  const child = spawn(binary, args, {stdio: ["ignore", log, log], env});
   children.push(child);
   return child;
 }
@@ -137,6 +140,7 @@ async function startHq() {
 function killHq() { hq.kill("SIGKILL"); }
 
 let base = "";
+const ioFaults = path.join(work, "io-faults");
 async function startKassad() {
   const portFile = path.join(work, "kassad.port");
   start(KASSAD, ["--data", path.join(work, "terminal"), "--config", path.join(work, "store.json"),
@@ -144,7 +148,8 @@ async function startKassad() {
                  "--terminal", "UI-1", "--listen", "127.0.0.1:0", "--port-file", portFile,
                  "--hq", `127.0.0.1:${hqPorts.link}`, "--link-bundle", path.join(work, "bundle"),
                  "--hal", "linux", "--devices", path.join(work, "devices.json"),
-                 "--log-level", "warning"], "kassad");
+                 "--log-level", "warning"], "kassad",
+        DISK_FAULT_SHIM ? {...process.env, LD_PRELOAD: DISK_FAULT_SHIM, KASSA_FAULT_IO: ioFaults} : process.env);
   const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad");
   base = `http://127.0.0.1:${port}`;
 }
@@ -488,6 +493,28 @@ describe("associate screens", {concurrency: false}, () => {
     await startHq();
     await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number", 30000);
     assert.equal(page.url(), url);  // no reload, no navigation
+  });
+
+  test("a disk that keeps failing writes: every screen says so, and it clears when the disk recovers",
+       {skip: !DISK_FAULT_SHIM && "needs the disk fault shim of a host build"}, async () => {
+    fs.writeFileSync(ioFaults, "sync forever\n");
+    try {
+      for (let i = 0; i < 3; i++) {
+        const {status, body} = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
+                                           {first_name: "Disk", last_name: "Failing" + i});
+        assert.equal(status, 503, JSON.stringify(body));
+      }
+      const chip = page.getByTestId("storage");
+      await waitFor(async () => await chip.isVisible(), "the failing disk in the status bar", 15000);
+      assert.equal(await chip.textContent(), "Disk failing: new data is not saved");
+      await shoot("storage-failing");
+    } finally {
+      fs.rmSync(ioFaults, {force: true});
+    }
+    const {status} = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
+                                 {first_name: "Disk", last_name: "Recovered"});
+    assert.equal(status, 201);
+    await waitFor(async () => !(await page.getByTestId("storage").isVisible()), "the chip gone", 15000);
   });
 
   test("timeline: quick add of an activity and a note, newest first", async () => {
