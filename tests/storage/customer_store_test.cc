@@ -1160,6 +1160,32 @@ TEST_P(CustomerStoreTest, ASealingUpgradeKilledBeforeItsCommitDoesNotBlockTheNex
             StatusCode::kAlreadyExists);
 }
 
+// Issue 19: a store written by a newer kassa (a layout this one does not
+// know) is refused with a clear message, and nothing of it is touched.
+TEST_P(CustomerStoreTest, ANewerLayoutIsRefusedAndNothingIsTouched) {
+  const auto c = NewCustomer("Fromthefuture");
+  const auto op = CreateOp(c);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  store_.reset();
+  std::string before;
+  {
+    const RawStore raw(dir_.path());
+    raw.Stamp("8");
+  }
+  {
+    const RawStore raw(dir_.path());
+    before = raw.Dump();
+  }
+  const std::string slots_before = FileBytes(dir_.path() + ".slots");
+  const auto opened = CustomerStore::Open({dir_.path(), std::size_t{64} << 20, keys_, {}});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(opened.status().detail()), "data: written by an incompatible kassa version");
+  const RawStore raw(dir_.path());
+  EXPECT_TRUE(raw.Dump() == before) << "the store was changed";
+  EXPECT_EQ(FileBytes(dir_.path() + ".slots"), slots_before);
+}
+
 TEST_P(CustomerStoreTest, AccessEventsQueueInOrderSurviveReopenAndLeaveWhenAcknowledged) {
   storage::AccessEventQueue& queue = store_->access_events();
   const model::LocalId a = *model::LocalId::Generate(), b = *model::LocalId::Generate();
