@@ -49,6 +49,33 @@ Result<model::Customer> LmdbCustomerTable::Get(const model::LocalId& id) {
   return std::move(*found);
 }
 
+Status LmdbCustomerTable::ResendRejectedCreation(std::uint64_t quarantine_seq, const model::Customer& fixed,
+                                                 const model::Operation& create) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  return Update(core->env, [&](WriteTxn& txn) -> Status {
+    auto value = txn.Get(core->quarantine, Be64(quarantine_seq));
+    if (!value.ok()) {
+      if (value.status().code() != StatusCode::kNotFound) return value.status();
+      return Status(StatusCode::kNotFound, "quarantine: no such rejected operation (resent or dropped meanwhile)");
+    }
+    KASSA_TRY_ASSIGN(const QuarantineEntry rejected, core->OpenQuarantined(txn, quarantine_seq, *value));
+    if (rejected.operation.kind != model::OperationKind::kCreateCustomer ||
+        rejected.operation.customer.id != fixed.id || create.customer.id != fixed.id ||
+        create.kind != model::OperationKind::kCreateCustomer) {
+      return Status(StatusCode::kFailedPrecondition, "quarantine: only a rejected creation is resent, as its own customer");
+    }
+    KASSA_TRY_ASSIGN(const auto old, core->tables.Find(txn, fixed.id));
+    if (!old || !old->pending() || !fixed.pending()) {
+      return Status(StatusCode::kFailedPrecondition, "quarantine: the customer is no longer waiting for its creation");
+    }
+    KASSA_TRY_ASSIGN(const Bytes record, core->tables.Seal(txn, fixed));
+    KASSA_TRY(core->PutCustomer(txn, fixed, record, &*old, /*check_unique=*/true));
+    KASSA_TRY_ASSIGN(const Bytes queued, core->Queued(txn, create));
+    KASSA_TRY(core->Append(txn, queued));
+    return txn.Del(core->quarantine, Be64(quarantine_seq));
+  });
+}
+
 Status LmdbCustomerTable::Read(const Reader& read) {
   KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));

@@ -155,4 +155,15 @@ Result<std::vector<QuarantineEntry>> LmdbQuarantine::Quarantined(std::size_t max
   return entries;
 }
 
+Result<QuarantineEntry> LmdbQuarantine::Entry(std::uint64_t seq) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  auto value = txn.Get(core->quarantine, Be64(seq));
+  if (!value.ok()) {
+    if (value.status().code() != StatusCode::kNotFound) return value.status();
+    return Status(StatusCode::kNotFound, "quarantine: no such rejected operation");
+  }
+  return core->OpenQuarantined(txn, seq, *value);
+}
+
 }  // namespace kassa::storage::terminal

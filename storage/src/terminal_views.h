@@ -27,6 +27,8 @@ class LmdbCustomerTable final : public On<CustomerTable> {
   Status Create(const model::Customer& customer, const model::Operation* op) override;
   Status Replace(const model::Customer& customer, std::uint32_t expected_version, const model::Operation* op) override;
   Result<model::Customer> Get(const model::LocalId& id) override;
+  Status ResendRejectedCreation(std::uint64_t quarantine_seq, const model::Customer& fixed,
+                                const model::Operation& create) override;
   Status Read(const Reader& read) override;
   Status ApplyHeadquartersCustomer(const model::Customer& customer) override;
 };
@@ -54,6 +56,7 @@ class LmdbQuarantine final : public On<QuarantineView> {
  public:
   using On::On;
   Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max) override;
+  Result<QuarantineEntry> Entry(std::uint64_t seq) override;
 };
 
 class LmdbStoreSettings final : public On<StoreSettings> {

@@ -101,6 +101,56 @@ TEST_F(CustomerServiceTest, CreationQueuesExactlyOneOutboxEntry) {
   EXPECT_EQ((*entries)[0].operation.operator_id, "anna");
 }
 
+// Issue 18: a creation headquarters rejected is fixed and queued again
+// under a new operation id, in place of its quarantine entry; a rejected
+// edit is not resent (the customer is edited again instead).
+TEST_F(CustomerServiceTest, ARejectedCreationIsFixedAndQueuedAgain) {
+  CustomerPatch p = JohnSmith();
+  p.loyalty_cards = std::vector<std::string>{"CARD-1"};
+  const auto c = MustCreate(p);
+  const auto queued = store_->outbox().PeekOutbox(1);
+  ASSERT_TRUE(queued.ok());
+  model::OperationAck rejected{(*queued)[0].operation.op_id, model::OperationAck::Outcome::kRejected, c.id, "", 0,
+                               "loyalty_cards: card already belongs to another customer"};
+  ASSERT_TRUE(store_->sync().ApplyAcks({{(*queued)[0].seq, rejected}}, kT0).ok());
+  auto entries = store_->quarantine().Quarantined(5);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const storage::QuarantineEntry entry = (*entries)[0];
+
+  CustomerPatch bad;
+  bad.email = "not an email";
+  EXPECT_EQ(service_->ResendRejectedCreation(entry, bad, "anna").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->quarantine().Quarantined(5)->size(), 1u) << "a bad fix changes nothing";
+
+  CustomerPatch fix;
+  fix.loyalty_cards = std::vector<std::string>{"CARD-2"};
+  const auto fixed = service_->ResendRejectedCreation(entry, fix, "peter");
+  ASSERT_TRUE(fixed.ok()) << fixed.status().detail();
+  EXPECT_TRUE(fixed->pending());
+  EXPECT_EQ(fixed->loyalty_cards.size(), 1u);
+  EXPECT_TRUE(store_->quarantine().Quarantined(5)->empty());
+  const auto outbox = store_->outbox().PeekOutbox(5);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 1u);
+  const model::Operation& again = (*outbox)[0].operation;
+  EXPECT_EQ(again.kind, model::OperationKind::kCreateCustomer);
+  EXPECT_NE(again.op_id, entry.operation.op_id) << "headquarters keeps its answer to the rejected id";
+  EXPECT_EQ(again.customer, *fixed);
+  EXPECT_EQ(again.operator_id, "peter");
+  EXPECT_EQ(service_->ResendRejectedCreation(entry, fix, "peter").status().code(), StatusCode::kNotFound)
+      << "resent already";
+  EXPECT_EQ(Search("CARD-1").size(), 0u);
+  EXPECT_EQ(Search("CARD-2").size(), 1u);
+  const auto check = store_->diagnostics().Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok()) << (check->problems.empty() ? "" : check->problems[0]);
+
+  storage::QuarantineEntry edit = entry;
+  edit.operation.kind = model::OperationKind::kUpdateCustomer;
+  EXPECT_EQ(service_->ResendRejectedCreation(edit, fix, "peter").status().code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(CustomerServiceTest, ConsentIsStampedWithWhenWhoAndWhere) {
   CustomerPatch p = JohnSmith();
   p.secondary_emails = std::vector<ContactInput>{{"js@work.example", true, ""}};

@@ -2292,6 +2292,55 @@ class SoakTest(LinkTestCase):
                  kills["hq"], curve), flush=True)
 
 
+class QuarantineRepairTest(LinkTestCase):
+    """Issue 18, acceptance 2 (the repair half): a creation headquarters rejects (its loyalty card
+    taken at another store meanwhile) is fixed on the terminal and sent again; it gets its account
+    number, and the quarantine empties."""
+
+    def test_a_rejected_creation_is_fixed_and_gets_its_account_number(self):
+        hq = self.hq().start()
+        t2 = self.terminal("Q2", hq.link_port, store_id="RIGA-02").start()
+        wait_for(lambda: t2.sync()["online"], 20, "Q2 online")
+        hq.stop()
+        # Q1 comes up while headquarters is down: it knows nothing of Q2's customers.
+        t1 = self.terminal("Q1", hq.link_port).start()
+        code, local = t1.http("POST", "/v1/customers", {"first_name": "Karte", "last_name": "Aiznemta",
+                                                        "loyalty_cards": ["QCARD-1001"]})
+        self.assertEqual(code, 201, local)
+        hq.start()
+        wait_for(lambda: t2.sync()["online"], 20, "Q2 online again")
+        code, other = t2.http("POST", "/v1/customers", {"first_name": "Pirmais", "last_name": "Ipasnieks",
+                                                        "loyalty_cards": ["QCARD-1001"]})
+        self.assertEqual(code, 201, other)
+        wait_for(t2.drained, 20, "Q2's customer at headquarters first")
+        t1.http("POST", "/v1/sync")
+        wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "Q1's creation rejected")
+        code, q = t1.http("GET", "/v1/quarantine")
+        entry = q["quarantined"][0]
+        self.assertIn("loyalty_cards", entry["reason"])
+        self.assertEqual(entry["operation"]["customer_id"], local["id"])
+        # A bad fix is refused and changes nothing; an entry that is gone is not found.
+        code, bad = t1.http("POST", "/v1/quarantine/%d/resend" % entry["seq"], {"email": "not an email"})
+        self.assertEqual(code, 400, bad)
+        self.assertEqual(t1.sync()["quarantined"], 1)
+        code, missing = t1.http("POST", "/v1/quarantine/99999/resend", {})
+        self.assertEqual(code, 404, missing)
+        # The fix: another card.
+        code, fixed = t1.http("POST", "/v1/quarantine/%d/resend" % entry["seq"], {"loyalty_cards": ["QCARD-1002"]})
+        self.assertEqual(code, 202, fixed)
+        self.assertEqual((fixed["id"], fixed["loyalty_cards"]), (local["id"], ["QCARD-1002"]), fixed)
+        self.assertEqual(t1.sync()["quarantined"], 0)
+        wait_for(t1.drained, 30, "the fixed creation acknowledged")
+        code, c = t1.get(local["id"])
+        self.assertFalse(c["pending"], c)
+        code, at_hq = hq.customer(c["account"])
+        self.assertEqual((code, at_hq["id"], at_hq["loyalty_cards"]), (200, local["id"], ["QCARD-1002"]), at_hq)
+        code, doctor = t1.http("GET", "/v1/doctor")
+        self.assertTrue(doctor["ok"], doctor)
+        print("\n[quarantine] a creation rejected for its card (%s) fixed with another and given %s"
+              % (entry["reason"], c["account"]), flush=True)
+
+
 class ConsentLedgerTest(LinkTestCase):
     """Issue 16, acceptance 3: grant, withdraw and grant again on two
     terminals, one of them offline: the ledger holds all three entries in

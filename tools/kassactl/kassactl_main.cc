@@ -63,6 +63,8 @@ commands:
                                      oldest pending age, last acknowledgement
   sync now                           connect now if offline, send the outbox now
   quarantine                         operations headquarters rejected, with reasons
+  quarantine resend SEQ [FIELDS]     fix a rejected creation (FIELDS as customer edit,
+                                     e.g. another --loyalty-card) and send it again
   hq status                          with --url of kassa-hq's admin API: customers,
                                      terminals with cursor and lag, rejections
                                      (admin token: $KASSA_ADMIN_TOKEN, else
@@ -543,6 +545,15 @@ int Main(int argc, char** argv) {
       std::printf("storage: %s of %s bytes used\n", Str(s, "used_bytes").c_str(), Str(s, "map_size_bytes").c_str());
       PrintWarnings(v);
     });
+  }
+  if (command == "quarantine" && i < argc && std::string(argv[i]) == "resend") {
+    ++i;
+    if (i >= argc) return Usage("quarantine resend needs the SEQ of a rejected creation");
+    const std::string seq = kassa::ctl::UrlEncode(argv[i++]);
+    json::object body;
+    if (auto rc = ParseFields(argc, argv, i, body, nullptr)) return *rc;
+    if (auto rc = Call(g, "POST", "/v1/quarantine/" + seq + "/resend", json::serialize(body), out)) return *rc;
+    return Print(g, out, PrintCustomer);
   }
   if (command == "quarantine") {
     if (auto rc = Call(g, "GET", "/v1/quarantine", "", out)) return *rc;

@@ -217,6 +217,31 @@ std::optional<Reply> Quarantine(ApiContext& self, Call&) {
   return Reply{200, json::object{{"quarantined", std::move(out)}}};
 }
 
+// A rejected creation fixed and sent again: the body holds the fields to
+// change (as an edit, without a version).
+std::optional<Reply> Resend(ApiContext& self, Call& call) {
+  const std::string_view text = call.param(0);
+  std::uint64_t seq = 0;
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
+    return Error(http::ApiError{404, "not_found", "quarantine", "no such rejected operation"});
+  }
+  auto body = http::ParseJsonObject(call.request());
+  if (!body.ok()) return Error(body.status());
+  customers::CustomerPatch patch;
+  std::string field;
+  if (Status s = ParsePatch(*body, patch, nullptr, field); !s.ok()) return Error(s, field);
+  const clienteling::Caller& caller = CallerOf(call);
+  if (patch.attributes) {
+    if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
+  }
+  auto rejected = self.quarantine.Entry(seq);
+  if (!rejected.ok()) return Error(rejected.status());
+  auto c = self.customers.ResendRejectedCreation(*rejected, patch, caller.op.worker_id);
+  if (!c.ok()) return Error(c.status());
+  return Reply{202, CustomerJson(*c)};
+}
+
 std::optional<Reply> Doctor(ApiContext& self, Call&) {
   auto report = self.diagnostics.Check();
   if (!report.ok()) return Error(report.status());
@@ -424,6 +449,7 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::get, "/v1/sync", "public", &SyncStatus},
     {Verb::post, "/v1/sync", "public", &SyncNow},
     {Verb::get, "/v1/quarantine", "session", &Quarantine},
+    {Verb::post, "/v1/quarantine/{ref}/resend", "edit_customer", &Resend},
     {Verb::get, "/v1/doctor", "public", &Doctor},
     {Verb::get, "/v1/devices", "public", &Devices},
     {Verb::get, "/v1/customers", "session", &Search},

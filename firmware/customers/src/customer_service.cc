@@ -280,6 +280,34 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   return after;
 }
 
+Result<model::Customer> CustomerService::ResendRejectedCreation(const storage::QuarantineEntry& rejected,
+                                                                const CustomerPatch& patch,
+                                                                const std::string& operator_id) {
+  if (!access_.open()) return Refused(access_);
+  if (rejected.operation.kind != model::OperationKind::kCreateCustomer) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "quarantine: only a rejected creation is fixed and resent; edit the customer to change it again");
+  }
+  KASSA_TRY_ASSIGN(const model::Customer before, store_.Get(rejected.operation.customer.id));
+  const std::int64_t now = clock_.NowMs();
+  model::Customer after = before;
+  KASSA_TRY(ApplyPatch(patch, &before, operator_id, now, after));
+  after.changed_at_ms = now;
+  model::Operation op;
+  KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.enqueued_at_ms = now;
+  op.customer = after;
+  op.terminal_id = terminal_id_;
+  op.operator_id = operator_id;
+  KASSA_TRY(RecordConsents(nullptr, op));
+  KASSA_TRY(store_.ResendRejectedCreation(rejected.seq, after, op));
+  KASSA_LOG(kInfo) << "resent the creation of customer " << after.id.ToHex() << " (rejected as outbox "
+                   << rejected.seq << ") as operation " << op.op_id.ToHex();
+  if (headquarters_ != nullptr) headquarters_->OutboxChanged();
+  return after;
+}
+
 Result<model::Customer> CustomerService::Find(std::string_view ref) {
   if (!access_.open()) return Refused(access_);
   ref = model::Trim(ref);

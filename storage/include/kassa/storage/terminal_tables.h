@@ -158,6 +158,25 @@ class CustomerTable : public search::CustomerIndex {
   // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
   virtual Result<model::Customer> Get(const model::LocalId& id) = 0;
 
+  // The repair of a creation headquarters rejected (quarantine entry
+  // `quarantine_seq`): the customer, still pending, rewritten as `fixed`
+  // (its index entries with it), `create` (a new creation of it, with an
+  // operation id of its own: the rejected one stays rejected at
+  // headquarters) appended to the outbox, and the quarantine entry removed,
+  // in one transaction.
+  //
+  // Returns:
+  //   kOk                  durable.
+  //   kNotFound            "quarantine: ..." no such entry (resent or
+  //                        dropped meanwhile).
+  //   kFailedPrecondition  "quarantine: ..." the entry is not the creation of
+  //                        `fixed`'s customer, or that customer is no longer
+  //                        pending.
+  //   kAlreadyExists       a loyalty card belongs to another customer here.
+  //   kResourceExhausted   storage full; nothing was written.
+  virtual Status ResendRejectedCreation(std::uint64_t quarantine_seq, const model::Customer& fixed,
+                                        const model::Operation& create) = 0;
+
   // Stores headquarters' copy of a customer. A customer with operations
   // still queued here keeps its local fields and takes only the account
   // number and the financial dimensions (headquarters merges the queued
@@ -228,6 +247,8 @@ class QuarantineView {
   virtual ~QuarantineView() = default;
   // The oldest `max` quarantined operations.
   virtual Result<std::vector<QuarantineEntry>> Quarantined(std::size_t max) = 0;
+  // Entry `seq`. Returns: kOk; kNotFound "quarantine: ...".
+  virtual Result<QuarantineEntry> Entry(std::uint64_t seq) = 0;
 };
 
 // The store configuration in use (saved from the file or distributed).

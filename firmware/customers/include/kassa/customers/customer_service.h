@@ -143,6 +143,20 @@ class CustomerService {
   Result<model::Customer> Edit(std::string_view ref, const CustomerPatch& patch,
                                std::uint32_t expected_version, const std::string& operator_id);
 
+  // Repairs a creation headquarters rejected (`rejected`, from the
+  // quarantine): `patch` (the fix: another loyalty card, a corrected field)
+  // applied to the customer as it stands here, validated as an edit is, and
+  // its creation queued again under a new operation id (headquarters keeps
+  // its answer to the rejected one), the quarantine entry gone.
+  // Returns:
+  //   kOk                  the customer, still pending.
+  //   kFailedPrecondition  "quarantine: ..." not a creation (an edit that was
+  //                        rejected is repaired by editing the customer).
+  //   kInvalidArgument, kAlreadyExists, kResourceExhausted as Edit;
+  //   kNotFound "quarantine: ..." resent or dropped meanwhile.
+  Result<model::Customer> ResendRejectedCreation(const storage::QuarantineEntry& rejected, const CustomerPatch& patch,
+                                                 const std::string& operator_id);
+
   // Returns: kOk; kNotFound "customer: ..." when `ref` is neither a stored
   // account number nor a stored local id.
   Result<model::Customer> Find(std::string_view ref);
