@@ -79,6 +79,10 @@ async function refreshStatus() {
   link.className = "chip " + (body.online ? "ok" : "warn");
   document.getElementById("mode").textContent = t("mode." + body.effective_mode);
   document.getElementById("outbox").textContent = t("status.waiting", {n: i18n.number(body.outbox.length)});
+  // Operations headquarters rejected: a link to the list where they are fixed.
+  const attention = document.getElementById("attention-link");
+  attention.hidden = !body.quarantined;
+  attention.textContent = body.quarantined ? t("nav.attention", {n: i18n.number(body.quarantined)}) : "";
 }
 
 async function refreshDevices() {
@@ -381,7 +385,9 @@ function cardRow(value) {
   return row;
 }
 
-function customerForm(existing) {
+// `rejected`: a quarantine entry whose creation the form fixes and sends again
+// (`existing` is its customer, as it stands here).
+function customerForm(existing, rejected = null) {
   addressCount = 0;
   cardCount = 0;
   const d = state.store.default_customer;
@@ -403,7 +409,9 @@ function customerForm(existing) {
   const cards = h("div", {class: "contacts"});
   let confirmDuplicates = false;  // the next submit creates despite likely duplicates
   const form = h("form", {class: "card", "data-testid": "customer-form", novalidate: true},
-    h("h1", {}, existing ? t("form.edit") : t("form.new")),
+    h("h1", {}, rejected ? t("form.resend") : existing ? t("form.edit") : t("form.new")),
+    rejected ? h("p", {class: "field-error", role: "alert", "data-testid": "rejected-reason"},
+                 t("attention.reason", {reason: rejected.reason})) : null,
     select("type", [["person", t("type.person")], ["organization", t("type.organization")]], before.type),
     input("first_name", before.first_name, "text", {autofocus: true}),
     input("last_name", before.last_name),
@@ -466,6 +474,13 @@ function customerForm(existing) {
       if (value && !before.attributes.some((a) => a.name === name)) after.attributes.push({name, value});
     }
     const body = customerBody(before, after, !existing);
+    if (rejected) {
+      const {status, body: answer} = await api("POST", `/v1/quarantine/${rejected.seq}/resend`, body);
+      if (status !== 202) return showError(form, answer);
+      refreshStatus();
+      location.hash = "#/customer/" + answer.id;
+      return;
+    }
     if (existing && !Object.keys(body).length) {
       location.hash = "#/customer/" + existing.id;  // nothing changed: nothing written
       return;
@@ -514,6 +529,37 @@ async function editView(id) {
   const {status, body} = await api("GET", "/v1/customers/" + encodeURIComponent(id));
   if (status !== 200) return show(h("p", {class: "field-error"}, message(body)));
   show(customerForm(body));
+}
+
+// ---- operations headquarters rejected ---------------------------------------------
+
+// What needs attention: each operation headquarters rejected, with why; a
+// rejected creation is fixed in the form and sent again.
+async function attentionView() {
+  const {status, body} = await api("GET", "/v1/quarantine");
+  if (status !== 200) return show(h("p", {class: "field-error"}, message(body)));
+  const entries = body.quarantined;
+  show(h("section", {class: "card", "data-testid": "attention"},
+    h("h1", {}, t("attention.title")),
+    entries.length ? null : h("p", {}, t("attention.empty")),
+    h("ul", {class: "results"}, ...entries.map((e) => h("li", {"data-testid": "rejected", "data-seq": e.seq},
+      h("a", {href: "#/customer/" + e.operation.customer_id}, h("strong", {}, e.customer_name)), " ",
+      h("span", {class: "why"}, t("attention." + (e.operation.kind === "create_customer" ? "creation" : "edit"))),
+      " · ", h("span", {class: "why"}, t("attention.rejected_at", {when: i18n.date(e.rejected_at)})),
+      h("p", {}, t("attention.reason", {reason: e.reason})),
+      e.operation.kind === "create_customer" && can("edit_customer")
+        ? h("a", {class: "button", href: "#/resend/" + e.seq, "data-testid": "fix"}, t("attention.fix"))
+        : h("p", {class: "hint"}, t("attention.edit_hint")))))));
+}
+
+async function resendView(seq) {
+  const {status, body} = await api("GET", "/v1/quarantine");
+  if (status !== 200) return show(h("p", {class: "field-error"}, message(body)));
+  const rejected = body.quarantined.find((e) => String(e.seq) === seq);
+  if (!rejected) return attentionView();
+  const c = await api("GET", "/v1/customers/" + encodeURIComponent(rejected.operation.customer_id));
+  if (c.status !== 200) return show(h("p", {class: "field-error"}, message(c.body)));
+  show(customerForm(c.body, rejected));
 }
 
 // ---- customer details, card and timeline ---------------------------------------
@@ -842,6 +888,8 @@ async function route(reason) {
     case "edit": return editView(parts[1]);
     case "customer": return customerView(parts[1]);
     case "book": return bookView(params);
+    case "attention": return attentionView();
+    case "resend": return resendView(parts[1]);
     default: return searchView(params.get("q") || "");
   }
 }

@@ -140,10 +140,12 @@ async function startHq() {
 function killHq() { hq.kill("SIGKILL"); }
 
 let base = "";
+let kassad = null;
 const ioFaults = path.join(work, "io-faults");
 async function startKassad() {
   const portFile = path.join(work, "kassad.port");
-  start(KASSAD, ["--data", path.join(work, "terminal"), "--config", path.join(work, "store.json"),
+  fs.rmSync(portFile, {force: true});
+  kassad = start(KASSAD, ["--data", path.join(work, "terminal"), "--config", path.join(work, "store.json"),
                  "--clienteling", path.join(work, "clienteling.json"), "--ui", path.join(SOURCE, "ui"),
                  "--terminal", "UI-1", "--listen", "127.0.0.1:0", "--port-file", portFile,
                  "--hq", `127.0.0.1:${hqPorts.link}`, "--link-bundle", path.join(work, "bundle"),
@@ -152,6 +154,22 @@ async function startKassad() {
         DISK_FAULT_SHIM ? {...process.env, LD_PRELOAD: DISK_FAULT_SHIM, KASSA_FAULT_IO: ioFaults} : process.env);
   const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad");
   base = `http://127.0.0.1:${port}`;
+}
+function killKassad() { kassad.kill("SIGKILL"); }
+
+// A second terminal of the same store (no screens, no devices), for what
+// another till does meanwhile; its local API address.
+async function startSecondTerminal() {
+  const storeId = JSON.parse(fs.readFileSync(path.join(work, "store.json"), "utf8")).store_id;
+  execFileSync(KASSA_HQ, ["pki", "issue", "--data", path.join(work, "hq"), "--terminal", "UI-2", "--store", storeId,
+                          "--out", path.join(work, "bundle2")]);
+  const portFile = path.join(work, "kassad2.port");
+  start(KASSAD, ["--data", path.join(work, "terminal2"), "--config", path.join(work, "store.json"),
+                 "--clienteling", path.join(work, "clienteling.json"), "--terminal", "UI-2",
+                 "--listen", "127.0.0.1:0", "--port-file", portFile, "--hq", `127.0.0.1:${hqPorts.link}`,
+                 "--link-bundle", path.join(work, "bundle2"), "--log-level", "warning"], "kassad2");
+  const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad UI-2");
+  return `http://127.0.0.1:${port}`;
 }
 
 // Types `text` then Enter on a keyboard wedge (struct input_event, 64-bit long).
@@ -181,11 +199,12 @@ function type(device, text) {
   fs.writeSync(device.fd, buf);
 }
 
-// The API directly, as a manager, to set up what a screen shows.
-async function apiAs(worker, pin, method, p, body) {
+// The API directly, as a manager, to set up what a screen shows (on this
+// terminal, or on the one at `at`).
+async function apiAs(worker, pin, method, p, body, at = base) {
   const json = {"Content-Type": "application/json"};
-  const s = await (await fetch(base + "/v1/session", {method: "POST", headers: json, body: JSON.stringify({worker_id: worker, pin})})).json();
-  const res = await fetch(base + p, {method, headers: {...json, Authorization: "Bearer " + s.token}, body: body && JSON.stringify(body)});
+  const s = await (await fetch(at + "/v1/session", {method: "POST", headers: json, body: JSON.stringify({worker_id: worker, pin})})).json();
+  const res = await fetch(at + p, {method, headers: {...json, Authorization: "Bearer " + s.token}, body: body && JSON.stringify(body)});
   return {status: res.status, body: await res.json()};
 }
 
@@ -515,6 +534,44 @@ describe("associate screens", {concurrency: false}, () => {
                                  {first_name: "Disk", last_name: "Recovered"});
     assert.equal(status, 201);
     await waitFor(async () => !(await page.getByTestId("storage").isVisible()), "the chip gone", 15000);
+  });
+
+  test("a creation headquarters refused (its card taken at another till) is fixed on the screen and gets its number",
+       async () => {
+    // Offline, this till signs up a customer with a card...
+    killHq();
+    await waitFor(async () => (await page.getByTestId("link").textContent()) === "Offline", "offline");
+    const mine = await apiAs("M1", "9999", "POST", "/v1/customers",
+                             {first_name: "Karte", last_name: "Aizņemta", loyalty_cards: ["UICARD-77"]});
+    assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    killKassad();
+    // ...which another till of the store gives someone else first.
+    await startHq();
+    const other = await startSecondTerminal();
+    const theirs = await apiAs("M1", "9999", "POST", "/v1/customers",
+                               {first_name: "Pirmā", last_name: "Īpašniece", loyalty_cards: ["UICARD-77"]}, other);
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    await waitFor(async () => (await (await fetch(other + "/v1/sync")).json()).outbox.length === 0, "UI-2 synced", 20000);
+    await startKassad();
+    await signIn("A1", "1111");
+    const link = page.getByTestId("attention-link");
+    await waitFor(async () => await link.isVisible(), "Needs attention in the navigation", 30000);
+    assert.equal(await link.textContent(), "Needs attention (1)");
+    await link.click();
+    const entry = page.getByTestId("rejected");
+    await entry.waitFor();
+    assert.match(await entry.textContent(), /Karte Aizņemta.*New customer.*loyalty_cards: card already belongs/s);
+    await shoot("needs-attention");
+    await assertControlsLabelled("needs attention");
+    await entry.getByTestId("fix").click();
+    await page.getByTestId("rejected-reason").waitFor();
+    const card = page.locator("[data-card]").first();
+    assert.equal(await card.inputValue(), "UICARD-77");
+    await card.fill("UICARD-78");
+    await page.getByTestId("save").click();
+    await page.getByTestId("customer").waitFor();
+    await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number", 30000);
+    await waitFor(async () => !(await link.isVisible()), "nothing needs attention any more", 15000);
   });
 
   test("timeline: quick add of an activity and a note, newest first", async () => {

@@ -204,16 +204,20 @@ std::optional<Reply> SyncNow(ApiContext& self, Call&) {
   return Reply{202, SyncJson(self.customers, *stats, self.diagnostics.Health(), self.clock.NowMs())};
 }
 
-std::optional<Reply> Quarantine(ApiContext& self, Call&) {
+std::optional<Reply> Quarantine(ApiContext& self, Call& call) {
   auto entries = self.quarantine.Quarantined(100);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
+  std::vector<model::LocalId> listed;
   for (const auto& e : *entries) {
     out.push_back(json::object{{"seq", e.seq},
                                {"rejected_at", IsoTime(e.rejected_at_ms)},
                                {"reason", e.reason},
+                               {"customer_name", model::DisplayName(e.operation.customer)},
                                {"operation", OutboxEntryJson({e.seq, e.operation}, self.clock.NowMs())}});
+    listed.push_back(e.operation.customer.id);
   }
+  self.access.Record(model::AccessAction::kListed, ActorOf(call), listed);
   return Reply{200, json::object{{"quarantined", std::move(out)}}};
 }
 
