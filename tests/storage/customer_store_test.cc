@@ -20,6 +20,7 @@
 #include "layout_fixtures.h"
 #include "sample_store.h"
 #include "temp_dir.h"
+#include "test_operations.h"
 
 namespace kassa::storage {
 namespace {
@@ -46,14 +47,7 @@ model::StoreConfig SmallStoreConfig() {
   return cfg;
 }
 
-model::Operation CreateOp(const model::Customer& c) {
-  model::Operation op;
-  op.op_id = *model::LocalId::Generate();
-  op.kind = model::OperationKind::kCreateCustomer;
-  op.customer = c;
-  op.terminal_id = "POS-1";
-  return op;
-}
+model::Operation CreateOp(const model::Customer& c) { return testing::CreationOf(c); }
 
 // What one reservation of key slots writes: 256 slots of 80 bytes.
 std::size_t KeySlotsBatchBytes() { return 256 * 80; }

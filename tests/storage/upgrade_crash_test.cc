@@ -25,6 +25,7 @@
 #include "layout_fixtures.h"
 #include "temp_dir.h"
 #include "test_keys.h"
+#include "test_operations.h"
 
 namespace kassa::storage {
 namespace {
@@ -33,15 +34,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kCustomers = 1500;
-
-model::Operation CreateOf(const model::Customer& c) {
-  model::Operation op;
-  op.op_id = *model::LocalId::Generate();
-  op.kind = model::OperationKind::kCreateCustomer;
-  op.customer = c;
-  op.terminal_id = "POS-1";
-  return op;
-}
 
 int Rounds() {
   const char* rounds = std::getenv("KASSA_UPGRADE_CRASHES");
@@ -83,7 +75,7 @@ class UpgradeCrashTest : public ::testing::TestWithParam<int> {
         c.phone = "+3712" + std::to_string(1000000 + i);
         c.customer_group = "RETAIL";
         c.version = 1;
-        const model::Operation op = CreateOf(c);
+        const model::Operation op = testing::CreationOf(c);
         ASSERT_TRUE(store.customers().Create(c, &op).ok());
         const auto seq = static_cast<std::uint64_t>(i + 1);
         if (i % 2 == 0) {

@@ -221,6 +221,20 @@ std::optional<Reply> Quarantine(ApiContext& self, Call& call) {
   return Reply{200, json::object{{"quarantined", std::move(out)}}};
 }
 
+// The customer fields of the request's body (and the version an edit starts
+// from, when `version` is given), checked: each attribute one the caller may
+// set. Returns the error reply when they are not good.
+std::optional<Reply> ReadPatch(Call& call, customers::CustomerPatch& patch, std::uint32_t* version) {
+  auto body = http::ParseJsonObject(call.request());
+  if (!body.ok()) return Error(body.status());
+  std::string field;
+  if (Status s = ParsePatch(*body, patch, version, field); !s.ok()) return Error(s, field);
+  if (patch.attributes) {
+    if (auto bad = CheckAttributes(CallerOf(call), *patch.attributes)) return bad;
+  }
+  return std::nullopt;
+}
+
 // A rejected creation fixed and sent again: the body holds the fields to
 // change (as an edit, without a version).
 std::optional<Reply> Resend(ApiContext& self, Call& call) {
@@ -230,18 +244,11 @@ std::optional<Reply> Resend(ApiContext& self, Call& call) {
   if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
     return Error(http::ApiError{404, "not_found", "quarantine", "no such rejected operation"});
   }
-  auto body = http::ParseJsonObject(call.request());
-  if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
-  std::string field;
-  if (Status s = ParsePatch(*body, patch, nullptr, field); !s.ok()) return Error(s, field);
-  const clienteling::Caller& caller = CallerOf(call);
-  if (patch.attributes) {
-    if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
-  }
+  if (auto bad = ReadPatch(call, patch, nullptr)) return bad;
   auto rejected = self.quarantine.Entry(seq);
   if (!rejected.ok()) return Error(rejected.status());
-  auto c = self.customers.ResendRejectedCreation(*rejected, patch, caller.op.worker_id);
+  auto c = self.customers.ResendRejectedCreation(*rejected, patch, CallerOf(call).op.worker_id);
   if (!c.ok()) return Error(c.status());
   return Reply{202, CustomerJson(*c)};
 }
@@ -331,15 +338,9 @@ Reply AlreadyRegistered(const search::DuplicateCandidate& first) {
 }
 
 std::optional<Reply> Create(ApiContext& self, Call& call) {
-  auto body = http::ParseJsonObject(call.request());
-  if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
-  std::string field;
-  if (Status s = ParsePatch(*body, patch, nullptr, field); !s.ok()) return Error(s, field);
+  if (auto bad = ReadPatch(call, patch, nullptr)) return bad;
   const clienteling::Caller& caller = CallerOf(call);
-  if (patch.attributes) {
-    if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
-  }
   const std::string confirm = call.query("confirm_duplicates").value_or("false");
   if (confirm != "true" && confirm != "false") return Invalid("confirm_duplicates", "must be true or false");
   // Likely duplicates first, from this terminal's own store (offline too);
@@ -393,17 +394,10 @@ std::optional<Reply> Show(ApiContext& self, Call& call) {
 }
 
 std::optional<Reply> Edit(ApiContext& self, Call& call) {
-  auto body = http::ParseJsonObject(call.request());
-  if (!body.ok()) return Error(body.status());
   customers::CustomerPatch patch;
   std::uint32_t version = 0;
-  std::string field;
-  if (Status s = ParsePatch(*body, patch, &version, field); !s.ok()) return Error(s, field);
-  const clienteling::Caller& caller = CallerOf(call);
-  if (patch.attributes) {
-    if (auto bad = CheckAttributes(caller, *patch.attributes)) return bad;
-  }
-  auto c = self.customers.Edit(call.param(0), patch, version, caller.op.worker_id);
+  if (auto bad = ReadPatch(call, patch, &version)) return bad;
+  auto c = self.customers.Edit(call.param(0), patch, version, CallerOf(call).op.worker_id);
   if (!c.ok()) return Error(c.status());
   return Reply{200, CustomerJson(*c)};
 }

@@ -153,6 +153,18 @@ Result<model::Operation> CustomerService::PrepareCreate(const CustomerPatch& pat
   return op;
 }
 
+Result<model::Operation> CustomerService::NewOperation(model::OperationKind kind, const model::Customer& c,
+                                                       const std::string& operator_id, std::int64_t now_ms) const {
+  model::Operation op;
+  KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
+  op.kind = kind;
+  op.enqueued_at_ms = now_ms;
+  op.customer = c;
+  op.terminal_id = terminal_id_;
+  op.operator_id = operator_id;
+  return op;
+}
+
 Status CustomerService::RecordConsents(const model::Customer* before, model::Operation& op) const {
   op.consents = model::ConsentChanges(before, op.customer);
   for (model::ConsentEntry& e : op.consents) {
@@ -263,15 +275,9 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   after.version = before.version + 1;
   after.changed_at_ms = now;
 
-  model::Operation op;
-  KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
-  op.kind = model::OperationKind::kUpdateCustomer;
-  op.enqueued_at_ms = now;
-  op.customer = after;
+  KASSA_TRY_ASSIGN(model::Operation op, NewOperation(model::OperationKind::kUpdateCustomer, after, operator_id, now));
   op.base_version = before.version;
   op.changed_fields = std::move(changed);
-  op.terminal_id = terminal_id_;
-  op.operator_id = operator_id;
   KASSA_TRY(RecordConsents(&before, op));
   // The store re-checks the version inside its transaction: two edits racing
   // from two screens cannot both pass.
@@ -293,13 +299,7 @@ Result<model::Customer> CustomerService::ResendRejectedCreation(const storage::Q
   model::Customer after = before;
   KASSA_TRY(ApplyPatch(patch, &before, operator_id, now, after));
   after.changed_at_ms = now;
-  model::Operation op;
-  KASSA_TRY_ASSIGN(op.op_id, model::LocalId::Generate());
-  op.kind = model::OperationKind::kCreateCustomer;
-  op.enqueued_at_ms = now;
-  op.customer = after;
-  op.terminal_id = terminal_id_;
-  op.operator_id = operator_id;
+  KASSA_TRY_ASSIGN(model::Operation op, NewOperation(model::OperationKind::kCreateCustomer, after, operator_id, now));
   KASSA_TRY(RecordConsents(nullptr, op));
   KASSA_TRY(store_.ResendRejectedCreation(rejected.seq, after, op));
   KASSA_LOG(kInfo) << "resent the creation of customer " << after.id.ToHex() << " (rejected as outbox "

@@ -188,6 +188,10 @@ class CustomerService {
                     const std::string& operator_id, std::int64_t now_ms, model::Customer& c) const;
   // The new customer and its creation operation, validated, not stored.
   Result<model::Operation> PrepareCreate(const CustomerPatch& patch, const std::string& operator_id) const;
+  // An operation of `kind` on `c` from this terminal by `operator_id` at
+  // `now_ms`, under a fresh operation id.
+  Result<model::Operation> NewOperation(model::OperationKind kind, const model::Customer& c,
+                                        const std::string& operator_id, std::int64_t now_ms) const;
   // Fills `op.consents` with the consent ledger entries the change from
   // `before` (nullptr: a creation) to `op.customer` makes (model::ConsentChanges),
   // stamped with the operation's time, terminal and operator.
