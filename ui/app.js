@@ -35,13 +35,18 @@ function show(...nodes) {
 
 function can(permission) { return !!state.operator && state.operator.permissions.includes(permission); }
 
+// A server's "field: message" in the operator's language when it is one we
+// know (else as the server said it).
+function reasonText(full, fallback = full) {
+  const known = t("err." + full);
+  return known !== "err." + full ? known : fallback;
+}
+
 // An API error's message in the operator's language when it is one we know.
 function message(err) {
   if (!err || !err.error) return t("error.unknown");
   const e = err.error;
-  const full = e.field ? `${e.field}: ${e.message}` : e.message;
-  const known = t("err." + full);
-  return known !== "err." + full ? known : e.message;
+  return reasonText(e.field ? `${e.field}: ${e.message}` : e.message, e.message);
 }
 
 // Puts an API error beside its field in `form` (or at the form's top).
@@ -411,7 +416,7 @@ function customerForm(existing, rejected = null) {
   const form = h("form", {class: "card", "data-testid": "customer-form", novalidate: true},
     h("h1", {}, rejected ? t("form.resend") : existing ? t("form.edit") : t("form.new")),
     rejected ? h("p", {class: "field-error", role: "alert", "data-testid": "rejected-reason"},
-                 t("attention.reason", {reason: rejected.reason})) : null,
+                 t("attention.reason", {reason: reasonText(rejected.reason)})) : null,
     select("type", [["person", t("type.person")], ["organization", t("type.organization")]], before.type),
     input("first_name", before.first_name, "text", {autofocus: true}),
     input("last_name", before.last_name),
@@ -546,7 +551,7 @@ async function attentionView() {
       h("a", {href: "#/customer/" + e.operation.customer_id}, h("strong", {}, e.customer_name)), " ",
       h("span", {class: "why"}, t("attention." + (e.operation.kind === "create_customer" ? "creation" : "edit"))),
       " · ", h("span", {class: "why"}, t("attention.rejected_at", {when: i18n.date(e.rejected_at)})),
-      h("p", {}, t("attention.reason", {reason: e.reason})),
+      h("p", {}, t("attention.reason", {reason: reasonText(e.reason)})),
       e.operation.kind === "create_customer" && can("edit_customer")
         ? h("a", {class: "button", href: "#/resend/" + e.seq, "data-testid": "fix"}, t("attention.fix"))
         : h("p", {class: "hint"}, t("attention.edit_hint")))))));

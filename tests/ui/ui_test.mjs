@@ -560,7 +560,8 @@ describe("associate screens", {concurrency: false}, () => {
     await link.click();
     const entry = page.getByTestId("rejected");
     await entry.waitFor();
-    assert.match(await entry.textContent(), /Karte Aizņemta.*New customer.*loyalty_cards: card already belongs/s);
+    // Headquarters' reason, in the operator's language.
+    assert.match(await entry.textContent(), /Karte Aizņemta.*New customer.*This loyalty card belongs to another customer/s);
     await shoot("needs-attention");
     await assertControlsLabelled("needs attention");
     await entry.getByTestId("fix").click();
