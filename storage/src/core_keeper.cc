@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 
+#include <cerrno>
 #include <chrono>
 #include <utility>
 
@@ -12,8 +13,8 @@ namespace kassa::storage::terminal {
 CoreKeeper::CoreKeeper(std::unique_ptr<StoreCore> core, Opener reopen)
     : core_(std::move(core)), reopen_(std::move(reopen)) {}
 
-void CoreKeeper::Failed(const char* what) {
-  ++failed_in_a_row_;
+void CoreKeeper::Failed(const char* what, bool counts) {
+  if (counts) ++failed_in_a_row_;
   health_.last_failure = what;
   health_.last_failure_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -24,11 +25,13 @@ void CoreKeeper::Observe() {
   if (core_ == nullptr || reopen_needed_) return;
   if (const int rc = core_->env.disk_failure(); rc != 0) {
     ++health_.failed_commits;
-    Failed(mdb_strerror(rc));
+    // A full filesystem is "storage full", not a failing disk: reopened all
+    // the same (a sync may be what failed), never counted towards failing.
+    Failed(mdb_strerror(rc), rc != ENOSPC && rc != EDQUOT);
     reopen_needed_ = true;
   } else if (core_->sealing->slots_failed()) {
     ++health_.failed_commits;
-    Failed("the key slots file failed a write or sync (see log)");
+    Failed("the key slots file failed a write or sync (see log)", true);
     reopen_needed_ = true;
   } else if (const std::uint64_t commits = core_->env.commits(); commits != commits_seen_) {
     commits_seen_ = commits;
@@ -51,7 +54,7 @@ Result<StoreCore*> CoreKeeper::Acquire() {
   auto opened = reopen_();
   if (!opened.ok()) {
     KASSA_LOG(kError) << "reopening the customer store failed: " << opened.status().message();
-    Failed("the store could not be opened again");
+    Failed("the store could not be opened again", true);
     health_.failing = true;
     return Status(StatusCode::kUnavailable, "storage failing: the customer store cannot be opened (see log)");
   }

@@ -13,7 +13,8 @@
 // nothing the failed transaction left in memory outlives it either.
 //
 // A disk that keeps failing (StorageHealth::kFailingAfter commits in a row,
-// or a reopen that fails) makes the store "failing" (StorageHealth), which
+// or a reopen that fails; a full filesystem is "storage full" instead and
+// does not count) makes the store "failing" (StorageHealth), which
 // status, the screens and the metrics show; the next commit that succeeds
 // ends it. While the core cannot be reopened every call is refused with
 // "storage failing", and a reopen is tried again at most once a second.
@@ -49,7 +50,8 @@ class CoreKeeper {
 
   // Takes in what the open environment's commits met since the last look.
   void Observe();
-  void Failed(const char* what);
+  // Notes a failure; `counts`: towards the failures in a row that make the store failing.
+  void Failed(const char* what, bool counts);
 
   std::unique_ptr<StoreCore> core_;
   Opener reopen_;
