@@ -203,11 +203,15 @@ TEST_F(LinkTlsTest, ATerminalWhoseClockIsBehindStillAcceptsHeadquartersButNeverA
   EXPECT_EQ(ahead.kind, Outcome::kWelcome) << ahead.reason;
   auto expired = start_with({NowS() - 30 * 24 * 3600, NowS() - 24 * 3600});
   EXPECT_EQ(Attempt(*ctx, "T1", "LON-01", "127.0.0.1", expired->port()).kind, Outcome::kHandshakeRefused);
-  asio::post(io_, [&] {
-    future->Stop();
-    expired->Stop();
+  // Stopped on the loop's thread and waited for; kept until the fixture goes
+  // (after TearDown joins the loop), as their cancelled handlers still run.
+  std::promise<void> stopped;
+  asio::post(io_, [f = future.get(), e = expired.get(), &stopped] {
+    f->Stop();
+    e->Stop();
+    stopped.set_value();
   });
-  // Stopped before they are destroyed (TearDown joins the loop first).
+  stopped.get_future().wait();
   future_servers_.push_back(std::move(future));
   future_servers_.push_back(std::move(expired));
 }
