@@ -2309,13 +2309,15 @@ class QuarantineRepairTest(LinkTestCase):
         code, local = t1.http("POST", "/v1/customers", {"first_name": "Karte", "last_name": "Aiznemta",
                                                         "loyalty_cards": ["QCARD-1001"]})
         self.assertEqual(code, 201, local)
+        t1.kill9()  # down until Q2's customer is at headquarters: its upload must come second
         hq.start()
         wait_for(lambda: t2.sync()["online"], 20, "Q2 online again")
         code, other = t2.http("POST", "/v1/customers", {"first_name": "Pirmais", "last_name": "Ipasnieks",
                                                         "loyalty_cards": ["QCARD-1001"]})
         self.assertEqual(code, 201, other)
         wait_for(t2.drained, 20, "Q2's customer at headquarters first")
-        t1.http("POST", "/v1/sync")
+        t1.start()
+        t1.sign_in()
         wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "Q1's creation rejected")
         code, q = t1.http("GET", "/v1/quarantine")
         entry = q["quarantined"][0]
