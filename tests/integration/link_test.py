@@ -200,10 +200,12 @@ class Hq(Process):
     """kassa-hq with its chain CA (made at once, so terminals can be enrolled
     before it starts), or on the plaintext development link."""
 
-    def __init__(self, workdir, config=None, operators=None, plaintext=False, name="hq", like=None):
+    def __init__(self, workdir, config=None, operators=None, plaintext=False, name="hq", like=None, map_mb=256):
         """`like`: a second headquarters on `like`'s database (a standby), with
-        a copy of its data directory's certificates and master key file."""
+        a copy of its data directory's certificates and master key file.
+        `map_mb`: the largest size of its embedded store's file."""
         super().__init__(workdir, name)
+        self.map_mb = map_mb
         self.data = os.path.join(workdir, name + "-data")
         self.config = config or (like.config if like else chain_config(workdir, operators))
         self.link_port = free_port()
@@ -241,7 +243,7 @@ class Hq(Process):
         self.token_file = os.path.join(self.workdir, self.name + "-admin-token")
         self._spawn([KASSA_HQ] + self.store_args() + ["--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
-                     "--port-file", self.port_file, "--map-size", "256", "--log-level", "warning",
+                     "--port-file", self.port_file, "--map-size", str(self.map_mb), "--log-level", "warning",
                      "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []))
         return self
 
@@ -270,8 +272,9 @@ class Terminal(Process):
     development link."""
 
     def __init__(self, workdir, name, hq_port, store_id="RIGA-01", mode=None, allow_offline=None, operators=None,
-                 plaintext=False):
+                 plaintext=False, map_mb=256):
         super().__init__(workdir, name)
+        self.map_mb = map_mb
         self.plaintext = plaintext
         self.store_id = store_id
         self.bundle = os.path.join(workdir, name + "-bundle")
@@ -306,7 +309,7 @@ class Terminal(Process):
         self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--clienteling", self.clienteling,
                      "--terminal", self.name,
                      "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
-                     "--port-file", port_file, "--map-size", "256", "--log-level", "warning"] + link +
+                     "--port-file", port_file, "--map-size", str(self.map_mb), "--log-level", "warning"] + link +
                     getattr(self, "extra_args", []))
         self.port = int(self._wait_port_file(port_file))
         self.token = None
@@ -2201,9 +2204,13 @@ class SoakTest(LinkTestCase):
         seconds = float(os.environ.get("KASSA_SOAK_SECONDS", "120"))
         kill_every = float(os.environ.get("KASSA_SOAK_KILL_EVERY", "30"))
         rate = float(os.environ.get("KASSA_SOAK_RATE", "50"))
-        hq = self.hq().start()
-        t1 = self.terminal("S1", hq.link_port).start()
-        t2 = self.terminal("S2", hq.link_port).start()
+        # Data files sized for the run: headquarters keeps about 2 KB a customer (its change log
+        # and the chain's indexes), a terminal about 0.7 KB; 50 creates a second for an hour
+        # fill 256 MiB at headquarters after some 130,000.
+        map_mb = max(256, int(seconds * rate * 4 / 1024) + 64)
+        hq = self.hq(map_mb=map_mb).start()
+        t1 = self.terminal("S1", hq.link_port, map_mb=map_mb).start()
+        t2 = self.terminal("S2", hq.link_port, map_mb=map_mb).start()
         wait_for(lambda: t1.sync()["online"] and t2.sync()["online"], 20, "both terminals online")
         rng = random.Random(8)
         created = {t1.name: [], t2.name: []}  # acknowledged creates, by terminal
