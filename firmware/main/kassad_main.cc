@@ -59,6 +59,16 @@ options:
   --key-slots FILE    the customers' data keys, each wiped in place when its
                       customer is erased: 0600, outside DIR   (default DIR.slots)
   --map-size MB       largest size of the data file in MiB     (default 1024)
+  --metrics-listen ADDR:PORT
+                      also serve /metrics over HTTPS on ADDR:PORT (any
+                      address) for the fleet's monitoring, with a bearer
+                      token; needs --metrics-cert and --metrics-key
+  --metrics-cert FILE the listener's certificate (PEM, with its chain)
+  --metrics-key FILE  its private key (PEM, mode 0600)
+  --metrics-token-file FILE
+                      the bearer token scrapes must carry: 0600, one token
+                      of 32-256 characters; written with a new one when
+                      missing                       (default DIR.metrics-token)
   --hal none|sim|linux
                       peripherals: none, simulated, or real ones from the
                       --devices file (config/devices.sample.json)   (default none)
@@ -103,6 +113,9 @@ int Main(int argc, char** argv) {
           options.config_path = value;
         } else if (name == "--clienteling") {
           options.clienteling_path = value;
+        } else if (name == "--metrics-token-file") {
+          if (value.empty()) return Status(StatusCode::kInvalidArgument, "--metrics-token-file takes a file name");
+          options.metrics_token_file = value;
         } else if (name == "--ui") {
           options.ui_dir = value;
         } else if (name == "--listen") {
@@ -155,6 +168,12 @@ int Main(int argc, char** argv) {
     }
   }
   if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassad", kUsage, "--data is required");
+  if (const Status s = kassa::cli::CheckMetricsListener(daemon); !s.ok()) {
+    return kassa::cli::UsageError("kassad", kUsage, s.detail());
+  }
+  if (!options.metrics_token_file.empty() && daemon.metrics_address.empty()) {
+    return kassa::cli::UsageError("kassad", kUsage, "--metrics-token-file goes with --metrics-listen");
+  }
   if (hal == "linux") {
     if (device_file.empty()) return kassa::cli::UsageError("kassad", kUsage, "--hal linux needs --devices FILE");
     std::string board_key_file;
@@ -179,6 +198,8 @@ int Main(int argc, char** argv) {
   options.key_file = kassa::cli::KeyFileOf(daemon);
   options.key_slots_file = kassa::cli::KeySlotsOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
+  options.metrics_listener = {daemon.metrics_address, daemon.metrics_port, daemon.metrics_certificate, daemon.metrics_key};
+  if (options.metrics_token_file.empty()) options.metrics_token_file = kassa::cli::BesideDataDirectory(daemon, ".metrics-token");
 
   return kassa::cli::Serve("kassad", kassa::service::Service::Create(options), daemon.port_file,
                            [&](const kassa::service::Service& service) {

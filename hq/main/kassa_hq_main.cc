@@ -49,6 +49,13 @@ options:
   --map-size MB        largest size of the data file in MiB
                        (default 8192; 1024 on 32-bit boards)
   --port-file FILE     write "link PORT" and "admin PORT" lines to FILE once serving
+  --metrics-listen ADDR:PORT
+                       also serve /metrics over HTTPS on ADDR:PORT (any
+                       address) for the fleet's monitoring; scrapes carry an
+                       admin token (a read-only one: `token create --role
+                       read-only`); needs --metrics-cert and --metrics-key
+  --metrics-cert FILE  the listener's certificate (PEM, with its chain)
+  --metrics-key FILE   its private key (PEM, mode 0600)
   --admin-token-file FILE
                        the bootstrap admin token: FILE's token (mode 0600) is
                        accepted, or a new one is issued into FILE
@@ -367,6 +374,9 @@ int Main(int argc, char** argv) {
       {"--insecure-plaintext-link"});
   if (parsed) return *parsed;
   if (daemon.data_dir.empty()) return kassa::cli::UsageError("kassa-hq", kUsage, "--data is required");
+  if (const Status s = kassa::cli::CheckMetricsListener(daemon); !s.ok()) {
+    return kassa::cli::UsageError("kassa-hq", kUsage, s.detail());
+  }
   if (const Status s = kassa::cli::PrepareDataDirectory(daemon); !s.ok()) {
     std::fprintf(stderr, "kassa-hq: %s\n", s.detail());
     return 1;
@@ -375,6 +385,7 @@ int Main(int argc, char** argv) {
   options.key_file = kassa::cli::KeyFileOf(daemon);
   options.key_slots_file = kassa::cli::KeySlotsOf(daemon);
   options.map_size_bytes = daemon.map_size_bytes;
+  options.metrics_listener = {daemon.metrics_address, daemon.metrics_port, daemon.metrics_certificate, daemon.metrics_key};
   auto chosen = DatabaseOf(database, database_file);
   if (!chosen.ok()) return Failed(chosen.status());
   options.database = *chosen;

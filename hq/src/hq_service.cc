@@ -39,6 +39,7 @@ struct HqService::Parts {
   std::unique_ptr<AdminContext> admin_context;           // what the admin routes work with
   std::unique_ptr<http::Router> admin_router;            // the admin routes
   std::unique_ptr<http::HttpServer> admin;               // admin API on loopback
+  std::unique_ptr<http::HttpServer> metrics;             // /metrics over HTTPS beyond loopback (--metrics-listen)
 };
 
 Result<std::unique_ptr<storage::ChainStore>> OpenChainStore(const HqOptions& options,
@@ -131,10 +132,18 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
   Parts* p = parts.get();
   KASSA_TRY_ASSIGN(parts->admin,
                    http::HttpServer::Start(parts->daemon.executor(), options.admin_address, options.admin_port,
-                                           http::ServerOptions{256 * 1024, nullptr, 256, {"text/csv"}},
+                                           http::ServerOptions{256 * 1024, nullptr, 256, {"text/csv"}, nullptr},
                                            [p](const http::Request& req, http::Respond respond) {
                                              p->admin_router->Handle(req, std::move(respond));
                                            }));
+  // Scrapes reach the admin router, whose guard checks their token and role;
+  // the edge only requires that one is there.
+  KASSA_TRY_ASSIGN(p->metrics, http::StartScrapeListener(
+                                   p->daemon.executor(), options.metrics_listener,
+                                   [p](const http::Request& req, http::Respond respond) {
+                                     p->admin_router->Handle(req, std::move(respond));
+                                   },
+                                   [](std::string_view token) { return !token.empty(); }));
   // The retention sweep: an hour after start, then every day.
   p->retention_timer.emplace(p->daemon.executor());
   struct Daily {
@@ -178,6 +187,7 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
     p->rotating->Stop();
     p->link->Stop();
     p->admin->Stop();
+    if (p->metrics) p->metrics->Stop();
   });
   if (p->rotation->Pending()) {
     KASSA_LOG(kInfo) << "a master key rotation was left unfinished; it resumes";

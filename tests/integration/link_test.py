@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import string
 import struct
 import subprocess
@@ -244,7 +245,8 @@ class Hq(Process):
         self._spawn([KASSA_HQ] + self.store_args() + ["--config", self.config,
                      "--listen", "127.0.0.1:%d" % self.link_port, "--admin", "127.0.0.1:%d" % self.admin_port,
                      "--port-file", self.port_file, "--map-size", str(self.map_mb), "--log-level", "warning",
-                     "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []))
+                     "--admin-token-file", self.token_file] + (["--insecure-plaintext-link"] if self.plaintext else []) +
+                    getattr(self, "extra_args", []))
         return self
 
     def wait_serving(self):
@@ -2577,6 +2579,98 @@ class ForOperatorsTest(LinkTestCase):
         finally:
             hq_sock.close()
             a_sock.close()
+
+    @staticmethod
+    def https_get(port, path, ca_file, token=None, method="GET"):
+        """A request to an HTTPS listener on 127.0.0.1 whose certificate must verify against ca_file:
+        (status, headers, body)."""
+        context = ssl.create_default_context(cafile=ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+        try:
+            conn.request(method, path, headers={"Authorization": "Bearer " + token} if token else {})
+            res = conn.getresponse()
+            return res.status, dict(res.getheaders()), res.read().decode()
+        finally:
+            conn.close()
+
+    def metrics_certificate(self):
+        """A self-signed certificate for 127.0.0.1 and its key (0600), as a fleet's monitoring would issue."""
+        cert, key = os.path.join(self.workdir, "metrics.crt"), os.path.join(self.workdir, "metrics.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=metrics test",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        os.chmod(key, 0o600)
+        return cert, key
+
+    def test_metrics_beyond_loopback_need_tls_and_a_token(self):
+        from prometheus_client.parser import text_string_to_metric_families
+        cert, key = self.metrics_certificate()
+        # Refused at start: beyond loopback without TLS, and a token file others may read.
+        res = subprocess.run(EMULATOR + [KASSAD, "--data", os.path.join(self.workdir, "refused"),
+                                         "--metrics-listen", "0.0.0.0:%d" % free_port()],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn("--metrics-listen needs --metrics-cert and --metrics-key", res.stderr)
+        loose = os.path.join(self.workdir, "loose-token")
+        with open(loose, "w") as f:
+            f.write("x" * 40 + "\n")
+        os.chmod(loose, 0o644)
+        res = subprocess.run(EMULATOR + [KASSAD, "--data", os.path.join(self.workdir, "refused"),
+                                         "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:%d" % free_port(),
+                                         "--metrics-cert", cert, "--metrics-key", key, "--metrics-token-file", loose],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("metrics_token_file: must be a regular file of mode 0600", res.stderr)
+
+        hq = self.hq()
+        hq_metrics = free_port()
+        hq.extra_args = ["--metrics-listen", "127.0.0.1:%d" % hq_metrics, "--metrics-cert", cert, "--metrics-key", key]
+        hq.start()
+        a = self.terminal("A", hq.link_port)
+        a_metrics = free_port()
+        token_file = os.path.join(self.workdir, "A-metrics-token")  # missing: kassad writes a new token there
+        a.extra_args = ["--metrics-listen", "127.0.0.1:%d" % a_metrics, "--metrics-cert", cert, "--metrics-key", key,
+                        "--metrics-token-file", token_file]
+        a.start()
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+        with open(token_file) as f:
+            token = f.read().strip()
+        self.assertRegex(token, r"^kmt_[0-9a-f]{64}$")
+        wait_for(lambda: a.sync()["online"], 15, "A online")
+
+        # Plain HTTP gets no answer from a TLS listener.
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            conn = http.client.HTTPConnection("127.0.0.1", a_metrics, timeout=10)
+            try:
+                conn.request("GET", "/metrics")
+                conn.getresponse().read()
+            finally:
+                conn.close()
+        for port, good in ((a_metrics, token), (hq_metrics, hq.token)):
+            status, headers, body = self.https_get(port, "/metrics", cert)
+            self.assertEqual(status, 401, body)
+            self.assertEqual(headers.get("WWW-Authenticate"), "Bearer")
+            self.assertEqual(self.https_get(port, "/metrics", cert, "kmt_" + "0" * 64)[0], 401)
+            self.assertEqual(self.https_get(port, "/v1/status", cert, good)[0], 404)  # metrics only
+            self.assertEqual(self.https_get(port, "/metrics", cert, good, method="POST")[0], 405)
+
+        def scrape_tls(port, good):
+            status, headers, body = self.https_get(port, "/metrics", cert, good)
+            self.assertEqual(status, 200, body)
+            self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"), headers)
+            return {(x.name, tuple(sorted(x.labels.items()))): x.value
+                    for family in text_string_to_metric_families(body) for x in family.samples}
+
+        self.assertEqual(scrape_tls(a_metrics, token)[("kassa_customers", ())], 0)
+        self.assertEqual(a.create("Attala", "Metrika")[0], 201)
+        wait_for(a.drained, 20, "A drained")
+        self.assertEqual(scrape_tls(a_metrics, token)[("kassa_customers", ())], 1)
+        fleet = scrape_tls(hq_metrics, hq.token)
+        self.assertEqual(fleet[("kassa_hq_customers", ())], 1)
+        self.assertEqual(fleet[("kassa_hq_terminal_connected", (("store", a.store_id), ("terminal", "A")))], 1)
+        # The scrapes count on the route they reached, like any other request (each in the next one).
+        self.assertGreaterEqual(scrape_tls(hq_metrics, hq.token)[
+            ("kassa_hq_http_requests_total", (("code", "2xx"), ("method", "GET"), ("route", "/v1/metrics")))], 1)
 
     @staticmethod
     def scrape(port, token=None):

@@ -69,6 +69,16 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
   } else if (name == "--key-slots") {
     if (value.empty()) return Status(StatusCode::kInvalidArgument, "--key-slots takes a file name");
     out.key_slots_file = value;
+  } else if (name == "--metrics-listen") {
+    if (!ParseHostPort(value, out.metrics_address, out.metrics_port) || out.metrics_port == 0) {
+      return Status(StatusCode::kInvalidArgument, "--metrics-listen takes ADDR:PORT (a port other than 0)");
+    }
+  } else if (name == "--metrics-cert") {
+    if (value.empty()) return Status(StatusCode::kInvalidArgument, "--metrics-cert takes a file name");
+    out.metrics_certificate = value;
+  } else if (name == "--metrics-key") {
+    if (value.empty()) return Status(StatusCode::kInvalidArgument, "--metrics-key takes a file name");
+    out.metrics_key = value;
   } else if (name == "--log-level") {
     if (!SetLogLevelByName(value)) {
       return Status(StatusCode::kInvalidArgument, "--log-level takes debug, info, warning or error");
@@ -79,15 +89,11 @@ Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonO
   return Status::Ok();
 }
 
-namespace {
-
 std::string BesideDataDirectory(const DaemonOptions& options, std::string_view suffix) {
   std::string dir = options.data_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir + std::string(suffix);
 }
-
-}  // namespace
 
 std::string KeyFileOf(const DaemonOptions& options) {
   return options.key_file.empty() ? BesideDataDirectory(options, ".key") : options.key_file;
@@ -95,6 +101,17 @@ std::string KeyFileOf(const DaemonOptions& options) {
 
 std::string KeySlotsOf(const DaemonOptions& options) {
   return options.key_slots_file.empty() ? BesideDataDirectory(options, ".slots") : options.key_slots_file;
+}
+
+Status CheckMetricsListener(const DaemonOptions& options) {
+  if (!options.metrics_address.empty() && (options.metrics_certificate.empty() || options.metrics_key.empty())) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--metrics-listen needs --metrics-cert and --metrics-key: metrics leave the loopback API only over TLS");
+  }
+  if (options.metrics_address.empty() && (!options.metrics_certificate.empty() || !options.metrics_key.empty())) {
+    return Status(StatusCode::kInvalidArgument, "--metrics-cert and --metrics-key go with --metrics-listen");
+  }
+  return Status::Ok();
 }
 
 Status PrepareDataDirectory(const DaemonOptions& options) {

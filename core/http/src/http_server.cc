@@ -3,12 +3,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <list>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "kassa/base/log.h"
@@ -30,6 +32,11 @@ constexpr auto kIdleTimeout = std::chrono::seconds(30);
 // a flood of junk connections cannot spin the event loop; so does an accept
 // that fails (out of file descriptors).
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+// A TLS client must complete its handshake within this.
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // The error envelope of reply.h, as a body.
 std::string ErrorBody(const std::string& field, const std::string& message, const char* code = "invalid_argument") {
@@ -55,13 +62,14 @@ std::vector<std::string> OwnHosts(const tcp::endpoint& local) {
 }
 
 // Why `request` may not reach a handler, as the response to send: a Host
-// that is not this listener, an Origin of another site, or a body of a type
-// the API does not take. nullopt: it may.
+// that is not this listener (not checked when `own_hosts` is empty: an HTTPS
+// listener), an Origin of another site, or a body of a type the API does not
+// take. nullopt: it may.
 std::optional<Response> EdgeRefusal(const Request& request, const std::vector<std::string>& own_hosts,
                                     const std::vector<std::string>& body_types) {
   const auto host = request.find(bhttp::field::host);
   const std::string host_value = host == request.end() ? std::string() : Lower(host->value());
-  if (std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
+  if (!own_hosts.empty() && std::find(own_hosts.begin(), own_hosts.end(), host_value) == own_hosts.end()) {
     KASSA_LOG_THROTTLED("refused a request for Host \"" << ForLog(host_value) << "\"");
     return JsonResponse(403, ErrorBody("host", "the Host header must name this server (" + own_hosts.front() + ")",
                                        "permission_denied"), request.version(), false);
@@ -69,7 +77,8 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
   if (const auto origin = request.find(bhttp::field::origin); origin != request.end()) {
     const std::string value = Lower(origin->value());
     const bool own = std::any_of(own_hosts.begin(), own_hosts.end(),
-                                 [&](const std::string& h) { return value == "http://" + h; });
+                                 [&](const std::string& h) { return value == "http://" + h; }) ||
+                     (own_hosts.empty() && value == "https://" + host_value);
     if (!own) {
       KASSA_LOG_THROTTLED("refused a request from Origin \"" << ForLog(value) << "\"");
       return JsonResponse(403, ErrorBody("origin", "requests from another site are refused", "permission_denied"),
@@ -89,36 +98,64 @@ std::optional<Response> EdgeRefusal(const Request& request, const std::vector<st
   return std::nullopt;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over a plain TCP stream or TLS.
+class Connection {
  public:
-  Session(tcp::socket socket, const Handler& handler, const ServerOptions& options,
-          const std::vector<std::string>& own_hosts)
-      : stream_(std::move(socket)), handler_(handler), options_(options), own_hosts_(own_hosts) {}
-
-  void Start() { Read(); }
+  virtual ~Connection() = default;
+  virtual void Start() = 0;
   // Waiting for a request (none half-read, none being answered).
-  bool waiting() const { return waiting_; }
-  void Close() {
+  virtual bool waiting() const = 0;
+  virtual void Close() = 0;
+};
+
+template <typename Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  Session(Stream stream, const Handler& handler, const ServerOptions& options, const std::vector<std::string>& own_hosts)
+      : stream_(std::move(stream)), handler_(handler), options_(options), own_hosts_(own_hosts) {}
+
+  void Start() override {
+    if constexpr (kTls) {
+      waiting_ = true;
+      Lowest().expires_after(kHandshakeTimeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          KASSA_LOG_THROTTLED("HTTPS: a client's handshake failed: " << ec.message());
+          return self->Close();
+        }
+        self->Read();
+      });
+    } else {
+      Read();
+    }
+  }
+  bool waiting() const override { return waiting_; }
+  void Close() override {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
   }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   void Read() {
     waiting_ = true;
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(kIdleTimeout);
+    Lowest().expires_after(kIdleTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     waiting_ = false;
     if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
+        ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec == bhttp::error::body_limit) {
@@ -130,20 +167,20 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (auto refused = EdgeRefusal(parser_->get(), own_hosts_, options_.body_types)) return Write(std::move(*refused));
     // The timeout stays off while a handler waits on headquarters.
-    stream_.expires_never();
+    Lowest().expires_never();
     if (boost::beast::websocket::is_upgrade(parser_->get())) {
-      if (!options_.on_upgrade) {
-        return Write(JsonResponse(400, ErrorBody("upgrade", "no WebSocket on this path"), 11, false));
+      if constexpr (!kTls) {
+        if (options_.on_upgrade) return options_.on_upgrade(std::move(stream_), parser_->release());
       }
-      return options_.on_upgrade(std::move(stream_), parser_->release());
+      return Write(JsonResponse(400, ErrorBody("upgrade", "no WebSocket on this path"), 11, false));
     }
-    handler_(parser_->get(), [self = shared_from_this()](Response r) { self->Write(std::move(r)); });
+    handler_(parser_->get(), [self = this->shared_from_this()](Response r) { self->Write(std::move(r)); });
   }
 
   void Write(Response response) {
     response_ = std::make_unique<Response>(std::move(response));
-    stream_.expires_after(kIdleTimeout);
-    bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    Lowest().expires_after(kIdleTimeout);
+    bhttp::async_write(stream_, *response_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       const bool keep_alive = self->response_->keep_alive();
       self->response_.reset();
       if (ec || !keep_alive) return self->Close();
@@ -151,7 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   const Handler& handler_;
   const ServerOptions& options_;
   const std::vector<std::string>& own_hosts_;
@@ -191,7 +228,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         KASSA_LOG(kWarning) << "accept: " << ec.message() << "; retrying in 100 ms";
         return self->AcceptLater();
       }
-      self->sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      self->sessions.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
       if (self->sessions.size() >= self->options.max_connections && !self->EvictOldestWaiting()) {
         // Every connection is busy answering: the new one is closed and
         // accepting pauses a moment.
@@ -200,7 +237,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         return self->AcceptLater();
       }
       if (self->sessions.size() + 1 < self->options.max_connections) self->at_cap_logged = false;
-      auto session = std::make_shared<Session>(std::move(socket), self->handler, self->options, self->own_hosts);
+      std::shared_ptr<Connection> session;
+      if (self->options.tls) {
+        session = std::make_shared<Session<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *self->options.tls),
+                                                       self->handler, self->options, self->own_hosts);
+      } else {
+        session = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), self->handler,
+                                                               self->options, self->own_hosts);
+      }
       self->sessions.push_back(session);
       session->Start();
       self->Accept();
@@ -235,8 +279,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::steady_timer backoff;
   const ServerOptions options;
   Handler handler;
-  std::vector<std::string> own_hosts;          // Host values naming this listener
-  std::list<std::weak_ptr<Session>> sessions;  // to close on Stop(), and to count
+  std::vector<std::string> own_hosts;             // Host values naming this listener (HTTPS: none checked)
+  std::list<std::weak_ptr<Connection>> sessions;  // to close on Stop(), and to count
   bool at_cap_logged = false;
 };
 
@@ -246,8 +290,9 @@ HttpServer::~HttpServer() { Stop(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::any_io_executor executor, const std::string& address,
                                                       std::uint16_t port, ServerOptions options, Handler handler) {
   auto impl = std::make_shared<Impl>(executor, options, std::move(handler));
-  KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/true));
-  impl->own_hosts = OwnHosts(impl->acceptor.local_endpoint());
+  const bool tls = impl->options.tls != nullptr;
+  KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/!tls));
+  if (!tls) impl->own_hosts = OwnHosts(impl->acceptor.local_endpoint());
   impl->Accept();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

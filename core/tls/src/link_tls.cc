@@ -22,8 +22,8 @@ Status Refused(const std::string& path, const char* what, const char* detail) {
   return Status(StatusCode::kInvalidArgument, "link_tls: a certificate or key file cannot be used (see log)");
 }
 
-// The parts both ends share: protocol floor, CA, own certificate and key.
-Result<std::shared_ptr<Context>> BaseContext(Context::method method, const LinkCredentials& c) {
+// Every context's floor: TLS 1.2 at least, no renegotiation.
+Result<std::shared_ptr<Context>> FlooredContext(Context::method method) {
   auto ctx = std::make_shared<Context>(method);
   ctx->set_options(Context::default_workarounds | Context::no_sslv2 | Context::no_sslv3 | Context::no_tlsv1 |
                    Context::no_tlsv1_1 | Context::single_dh_use);
@@ -32,20 +32,35 @@ Result<std::shared_ptr<Context>> BaseContext(Context::method method, const LinkC
     return Status(StatusCode::kInternal, "link_tls: OpenSSL refused TLS 1.2 as the floor");
   }
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  return ctx;
+}
+
+// This end's certificate (with its chain) and private key, which must match.
+Status UseOwnIdentity(Context& ctx, const std::string& certificate_file, const std::string& key_file) {
+  error_code ec;
+  ctx.use_certificate_chain_file(certificate_file, ec);
+  if (ec) return Refused(certificate_file, "the certificate", ec.message().c_str());
+  auto key = ReadPrivateFile(key_file, kMaxKeyBytes);
+  if (!key.ok()) return Refused(key_file, "the private key", key.status().detail());
+  ctx.use_private_key(asio::buffer(*key), Context::pem, ec);
+  OPENSSL_cleanse(key->data(), key->size());
+  if (ec) return Refused(key_file, "the private key", ec.message().c_str());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    ERR_clear_error();
+    return Refused(key_file, "the private key", "it is not the key of the certificate");
+  }
+  return Status::Ok();
+}
+
+// The parts both ends of the link share: protocol floor, CA, own certificate
+// and key, the peer's certificate required.
+Result<std::shared_ptr<Context>> BaseContext(Context::method method, const LinkCredentials& c) {
+  KASSA_TRY_ASSIGN(auto ctx, FlooredContext(method));
+  SSL_CTX* native = ctx->native_handle();
   error_code ec;
   ctx->load_verify_file(c.ca_file, ec);
   if (ec) return Refused(c.ca_file, "the chain CA", ec.message().c_str());
-  ctx->use_certificate_chain_file(c.certificate_file, ec);
-  if (ec) return Refused(c.certificate_file, "the certificate", ec.message().c_str());
-  auto key = ReadPrivateFile(c.key_file, kMaxKeyBytes);
-  if (!key.ok()) return Refused(c.key_file, "the private key", key.status().detail());
-  ctx->use_private_key(asio::buffer(*key), Context::pem, ec);
-  OPENSSL_cleanse(key->data(), key->size());
-  if (ec) return Refused(c.key_file, "the private key", ec.message().c_str());
-  if (SSL_CTX_check_private_key(native) != 1) {
-    ERR_clear_error();
-    return Refused(c.key_file, "the private key", "it is not the key of the certificate");
-  }
+  KASSA_TRY(UseOwnIdentity(*ctx, c.certificate_file, c.key_file));
   ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   SSL_CTX_set_verify_depth(native, 2);
   return ctx;
@@ -97,6 +112,13 @@ Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& creden
   if (named != 1) return Status(StatusCode::kInvalidArgument, "link_tls: headquarters' name cannot be checked");
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   SSL_CTX_set_verify(ctx->native_handle(), SSL_CTX_get_verify_mode(ctx->native_handle()), &ToleratingASlowClock);
+  return ctx;
+}
+
+Result<std::shared_ptr<Context>> MakeHttpsServerContext(const std::string& certificate_file, const std::string& key_file) {
+  KASSA_TRY_ASSIGN(auto ctx, FlooredContext(Context::tls_server));
+  KASSA_TRY(UseOwnIdentity(*ctx, certificate_file, key_file));
+  ctx->set_verify_mode(asio::ssl::verify_none);  // clients prove themselves with a bearer token
   return ctx;
 }
 

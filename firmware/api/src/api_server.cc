@@ -110,6 +110,10 @@ void ApiServer::PublishSync(const std::vector<model::Customer>& accounts_assigne
 
 std::uint16_t ApiServer::port() const { return impl_->server->port(); }
 
+void ApiServer::Handle(const http::Request& request, http::Respond respond) {
+  (impl_->is_sealed ? impl_->sealed_router : impl_->router)->Handle(request, std::move(respond));
+}
+
 void ApiServer::Publish(const devices::Event& event) {
   impl_->events.Publish(boost::json::serialize(EventJson(event)), /*carries_customer=*/event.customer.has_value());
 }

@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "kassa/api/api_server.h"
+#include "kassa/http/http_server.h"
+#include "metrics_token.h"
 #include "kassa/base/log.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/daemon/batch_loop.h"
@@ -37,6 +39,7 @@ struct Service::Parts {
   Board board;                                          // peripherals and platform services
   std::unique_ptr<devices::DeviceFlows> devices;        // scans, swipes, receipts, device status
   std::unique_ptr<api::ApiServer> api;                  // local HTTP/JSON API and event stream on loopback
+  std::unique_ptr<http::HttpServer> metrics;            // /metrics over HTTPS beyond loopback (--metrics-listen)
   std::unique_ptr<storage::KeyRotation> rotation;       // master key rotation of the store
   std::unique_ptr<daemon::BatchLoop> rotating;          // its batches, between requests
   std::unique_ptr<OfflineLock> offline_lock;            // locks customer data after too long offline (with --hq)
@@ -98,6 +101,11 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   if (!lock.ok()) return lock.status();
   parts->lock.emplace(std::move(*lock));
   if (options.key_file.empty()) return Status(StatusCode::kInvalidArgument, "key_file: the master key file is required");
+  // The metrics listener's token, before anything is opened: a bad file stops the start here.
+  std::optional<MetricsToken> metrics_token;
+  if (!options.metrics_listener.address.empty()) {
+    KASSA_TRY_ASSIGN(metrics_token, MetricsToken::Load(options.metrics_token_file));
+  }
   const WipePaths wipe_paths{options.data_dir, options.key_file, options.key_slots_file};
   KASSA_TRY_ASSIGN(const auto wiped, ReadWipeMarker(options.key_file));
   if (wiped) {
@@ -227,6 +235,13 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
                                                      parts->store->quarantine(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling,
                                                      *parts->access, options.ui_dir));
+  if (metrics_token) {
+    KASSA_TRY_ASSIGN(parts->metrics,
+                     http::StartScrapeListener(
+                         parts->daemon.executor(), options.metrics_listener,
+                         [p](const http::Request& req, http::Respond respond) { p->api->Handle(req, std::move(respond)); },
+                         [token = *metrics_token](std::string_view presented) { return token.Accepts(presented); }));
+  }
   if (parts->uplink) {
     parts->offline_lock = std::make_unique<OfflineLock>(
         parts->daemon.executor(), *parts->customers, parts->store->sync(), parts->clock,
@@ -261,6 +276,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   p->daemon.OnStop([p] {
     if (p->offline_lock) p->offline_lock->Stop();
     p->rotating->Stop();
+    if (p->metrics) p->metrics->Stop();
     p->api->Stop();
     p->access->Stop();  // what the last requests recorded, before the store closes
     if (p->uplink) p->uplink->Stop();

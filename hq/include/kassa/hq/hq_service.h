@@ -12,6 +12,7 @@
 #include "kassa/base/status.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/http/router.h"
+#include "kassa/http/scrape_edge.h"
 #include "kassa/storage/chain_store.h"
 
 namespace kassa::hq {
@@ -31,6 +32,9 @@ struct HqOptions {
   std::size_t map_size_bytes = storage::kDefaultChainMapBytes;
   std::string admin_token_file;         // admin_credentials.h's bootstrap file; empty: none
   bool insecure_plaintext_link = false;  // development only: the link without TLS (link_pki.h otherwise)
+  // /metrics over HTTPS beyond loopback (empty address: none); scrapes carry
+  // an admin API token, checked by the admin API's own guard (role read).
+  http::ScrapeListener metrics_listener{};
 };
 
 // The chain store `options` choose (PostgreSQL when `database` is set),

@@ -38,7 +38,18 @@ struct DaemonOptions {
   std::string port_file;        // --port-file FILE
   std::string key_file;         // --key-file FILE: the store's master key (empty: KeyFileOf's default)
   std::string key_slots_file;   // --key-slots FILE: customers' data keys (empty: KeySlotsOf's default)
+  // --metrics-listen ADDR:PORT with --metrics-cert FILE and --metrics-key
+  // FILE: /metrics over HTTPS, for a bearer token, on any address (the
+  // loopback API serves it too). Empty address: no such listener.
+  std::string metrics_address{};
+  std::uint16_t metrics_port = 0;
+  std::string metrics_certificate{};
+  std::string metrics_key{};
 };
+
+// `options`' data directory with `suffix` added ("/var/lib/kassa/terminal",
+// ".key" -> "/var/lib/kassa/terminal.key"): a file beside it, never in it.
+std::string BesideDataDirectory(const DaemonOptions& options, std::string_view suffix);
 
 // The master key file of `options`: --key-file, or beside the data
 // directory, never in it ("/var/lib/kassa/terminal" ->
@@ -55,6 +66,11 @@ std::string KeySlotsOf(const DaemonOptions& options);
 // Returns: kOk taken; kInvalidArgument with the message for a bad value;
 // kNotFound when `name` is not one of them.
 Status TakeDaemonOption(std::string_view name, const std::string& value, DaemonOptions& out);
+
+// Checks that --metrics-listen, --metrics-cert and --metrics-key come
+// together (metrics leave the loopback API only over TLS).
+// Returns: kOk; kInvalidArgument naming what is missing.
+Status CheckMetricsListener(const DaemonOptions& options);
 
 // Checks that --data was given and creates the directory (one level).
 // Returns: kOk; kInvalidArgument "--data is required"; kUnavailable "data:

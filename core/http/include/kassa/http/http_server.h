@@ -1,19 +1,24 @@
 #pragma once
 
-// A small HTTP/1.1 server on a loopback address (Boost.Beast): keep-alive,
-// a body limit, an idle timeout, a cap on open connections, and handlers
-// that answer at once or later (after a call to headquarters). kassad's
-// local API and kassa-hq's admin API both run on it.
+// A small HTTP/1.1 server (Boost.Beast): keep-alive, a body limit, an idle
+// timeout, a cap on open connections, and handlers that answer at once or
+// later (after a call to headquarters). kassad's local API and kassa-hq's
+// admin API run on it on a loopback address; with ServerOptions::tls it
+// speaks HTTPS only and may listen beyond loopback (the metrics listener).
 //
 // Before any handler (or WebSocket upgrade) sees a request, the edge refuses
 // (and logs) one whose Host header does not name this listener (403, field
 // "host": DNS rebinding), whose Origin is another site's (403, "origin":
 // cross-site requests), or whose body is not application/json nor one of
 // ServerOptions::body_types (415, "content_type": a cross-site form post).
+// An HTTPS listener skips the Host check: it is reached by whatever name
+// the fleet's monitoring gives it, and every request to it must carry a
+// bearer token, which a browser never adds to another site's request.
 //
 // Threading: everything on the executor's one thread.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
@@ -48,6 +53,9 @@ struct ServerOptions {
   // Media types a request body may have besides application/json
   // ("text/csv"); none of them may be one a cross-site form can send.
   std::vector<std::string> body_types;
+  // Non-null: every connection is TLS with this (server) context, completed
+  // within 10 s; no WebSocket upgrades; any address may be listened on.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // A JSON response with `status`.
@@ -63,7 +71,7 @@ class HttpServer {
   // Returns:
   //   kOk               the running server.
   //   kInvalidArgument  "listen: ..." the address is not an IP address, or
-  //                     not a loopback address.
+  //                     not a loopback address (without options.tls).
   //   kUnavailable      "listen: ..." the port cannot be bound (in use).
   static Result<std::unique_ptr<HttpServer>> Start(boost::asio::any_io_executor executor, const std::string& address,
                                                    std::uint16_t port, ServerOptions options, Handler handler);

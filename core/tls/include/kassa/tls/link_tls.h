@@ -1,7 +1,8 @@
 #pragma once
 
 // TLS contexts of the link (Boost.Asio's ssl layer over OpenSSL's libssl),
-// the same on both ends: TLS 1.2 at least (1.3 preferred by OpenSSL),
+// and of the daemons' HTTPS metrics listener. The link's are the same on
+// both ends: TLS 1.2 at least (1.3 preferred by OpenSSL),
 // renegotiation off, peer certificates verified against the chain CA only
 // (never the system's trust store).
 //   - Headquarters: a client certificate is required; OpenSSL checks its
@@ -47,6 +48,11 @@ Result<std::shared_ptr<Context>> MakeServerContext(const LinkCredentials& creden
 // accepted with a warning (a terminal's clock running behind), an expired
 // one never.
 Result<std::shared_ptr<Context>> MakeClientContext(const LinkCredentials& credentials, const std::string& server_name);
+
+// An HTTPS listener's context (the metrics listener beyond loopback): the
+// same floor, this server's certificate and key (0600), no client
+// certificate asked for. Returns as MakeServerContext.
+Result<std::shared_ptr<Context>> MakeHttpsServerContext(const std::string& certificate_file, const std::string& key_file);
 
 // A short text for a failed handshake's error (OpenSSL's verification
 // result when there is one), for the log.

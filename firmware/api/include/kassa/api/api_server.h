@@ -69,6 +69,10 @@ class ApiServer {
   void SetAccess(const customers::Access& access, std::function<boost::json::object()> details = nullptr);
 
   // The bound port.
+  // Answers `request` as the API listener would (the metrics listener
+  // passes its scrapes here, after its own checks).
+  void Handle(const http::Request& request, http::Respond respond);
+
   std::uint16_t port() const;
 
   // Sends `event` to every client of the event stream (WebSocket /v1/events)

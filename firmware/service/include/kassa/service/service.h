@@ -5,10 +5,10 @@
 //
 // Start-up: open the LMDB store in the data directory; take the store
 // configuration from --config (saved into the store) or, without it, from
-// the store; start the local API and the uplink to headquarters. A store
-// configuration distributed by headquarters replaces the one in use, in the
-// store and in the --config file. SIGINT/SIGTERM cancel the work so Run()
-// returns.
+// the store; start the local API (and the metrics listener, when asked for)
+// and the uplink to headquarters. A store configuration distributed by
+// headquarters replaces the one in use, in the store (the --config file is
+// never written). SIGINT/SIGTERM cancel the work so Run() returns.
 
 #include <cstdint>
 #include <memory>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kassa/base/status.h"
+#include "kassa/http/scrape_edge.h"
 #include "kassa/service/board.h"
 
 namespace kassa::service {
@@ -42,6 +43,10 @@ struct ServiceOptions {
   std::string hq_name;         // what headquarters' certificate must name; empty: hq_host
   bool insecure_plaintext_link = false;  // development only: the link without TLS
   BoardFactory board;          // null: no peripherals
+  // /metrics over HTTPS beyond loopback (empty address: none), for the
+  // bearer token in metrics_token_file (src/metrics_token.h).
+  http::ScrapeListener metrics_listener{};
+  std::string metrics_token_file{};
 };
 
 class Service {
