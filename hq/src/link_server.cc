@@ -309,9 +309,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!terminal_id_.empty()) return Violation("a second hello");
     auto hello = proto_codec::DecodeHello(payload);
     if (!hello.ok()) return Violation("malformed hello");
-    if (hello->protocol_version != model::kLinkProtocolVersion) {
-      return Violation("protocol version " + std::to_string(hello->protocol_version) + " is not supported (this is " +
-                       std::to_string(model::kLinkProtocolVersion) + ")");
+    if (const std::string problem = model::LinkVersionProblem(hello->protocol_version, "this terminal", "headquarters");
+        !problem.empty()) {
+      return Violation(problem);
     }
     if (conn_->encrypted() && (hello->terminal_id != identity_.terminal_id || hello->store_id != identity_.store_id)) {
       return Violation("the hello names terminal \"" + ForLog(hello->terminal_id) + "\" of store \"" +
@@ -353,6 +353,7 @@ class Session : public std::enable_shared_from_this<Session> {
     KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << peer_
                      << ", cursor " << sent_upto_;
     model::Welcome welcome;
+    welcome.protocol_version = hello->protocol_version;  // within our window: the terminal's own
     if (const auto wipe = server.registry.PendingWipe(terminal_id_)) {
       KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is ordered wiped (by " << wipe->who
                           << "): telling it now";

@@ -308,7 +308,8 @@ class Terminal(Process):
             if not os.path.exists(os.path.join(self.bundle, "terminal.crt")):
                 self.enrol()
             link = ["--link-bundle", self.bundle]
-        self._spawn([KASSAD, "--data", self.data, "--config", self.config, "--clienteling", self.clienteling,
+        self._spawn([getattr(self, "binary", KASSAD), "--data", self.data, "--config", self.config,
+                     "--clienteling", self.clienteling,
                      "--terminal", self.name,
                      "--listen", "127.0.0.1:0", "--hq", "127.0.0.1:%d" % self.hq_port,
                      "--port-file", port_file, "--map-size", str(self.map_mb), "--log-level", "warning"] + link +
@@ -1400,8 +1401,31 @@ def pb_varint(field, value):
 ACCESS_EVENT_NO_SEQ = b"\x0a\x10" + bytes(16) + b"\x10\x01\x22\x01x"
 
 
-def hello(terminal="EVIL", store="RIGA-01"):
-    return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, 1))
+def hello(terminal="EVIL", store="RIGA-01", version=1):
+    return frame(1, pb_string(1, terminal) + pb_string(2, store) + pb_varint(3, version))
+
+
+def read_frame(sock):
+    """(type, payload) of the next frame on `sock`, or None once it closes."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+    head = exactly(12)
+    if head is None:
+        return None
+    payload = exactly(struct.unpack(">I", head[4:8])[0])
+    return None if payload is None else (head[2], payload)
+
+
+def pb_first_string(payload):
+    """Field 1 of a message whose field 1 is a short string (LinkError.reason)."""
+    assert payload[0] == 0x0A and payload[1] < 0x80, payload[:4]
+    return payload[2:2 + payload[1]].decode()
 
 
 class ChainOfTwoTerminals(LinkTestCase):
@@ -1674,6 +1698,89 @@ class MalformedFrameTest(LinkTestCase):
         self.assertEqual(hq.status()["customers"], before + 1)
         self.assertIn("A", [t["terminal_id"] for t in hq.status()["terminals"] if t["connected"]])
 
+
+
+class VersionSkewTest(LinkTestCase):
+    """Upgrades across a fleet: headquarters first, then terminals. Headquarters serves terminals
+    one link protocol version older (model::kOldestLinkProtocolVersion); either end outside the
+    other's window is refused with a text naming which to upgrade, and a terminal so refused keeps
+    working offline and says why in its status. The older terminal is a real one: the previous
+    release's kassad (packaging/previous-release, built by CTest's packaging.upgrade)."""
+
+    def refusal(self, port, version):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            s.sendall(hello("SKEW", "RIGA-01", version))
+            got = read_frame(s)
+        finally:
+            s.close()
+        self.assertIsNotNone(got, "headquarters closed without saying why")
+        self.assertEqual(got[0], 3, "not an error frame")  # FrameType::kError
+        return pb_first_string(got[1])
+
+    def test_headquarters_names_which_end_to_upgrade(self):
+        hq = self.hq(plaintext=True).start()
+        self.assertEqual(self.refusal(hq.link_port, 2),
+                         "this terminal speaks link protocol 2; headquarters speaks 1 to 1: upgrade headquarters")
+        self.assertEqual(self.refusal(hq.link_port, 0),
+                         "this terminal speaks link protocol 0; headquarters speaks 1 to 1: upgrade this terminal")
+
+    def test_a_terminal_refusing_headquarters_works_offline_and_says_why(self):
+        """A headquarters answering with a version the terminal does not speak (a fake one, on the
+        plaintext development link)."""
+        welcomed = []
+
+        def fake_headquarters(conn):
+            with conn:
+                if read_frame(conn) is None:
+                    return
+                conn.sendall(frame(2, pb_varint(1, 7) + pb_varint(2, 0)))  # Welcome, protocol_version 7
+                welcomed.append(read_frame(conn))  # the terminal's error frame, then its close
+
+        server = serve_tcp(fake_headquarters)
+        try:
+            a = self.terminal("A", server.getsockname()[1], plaintext=True).start()
+            want = "headquarters speaks link protocol 7; this terminal speaks 1 to 1: upgrade this terminal"
+            wait_for(lambda: (a.sync()["headquarters"] or {}).get("last_failure") == want, 20,
+                     "the status to say why the link is refused")
+            self.assertFalse(a.sync()["online"])
+            self.assertTrue(welcomed and welcomed[0] is not None and welcomed[0][0] == 3, welcomed)
+            self.assertEqual(pb_first_string(welcomed[0][1]), want)
+            code, c = a.create("Bez", "Versijas")
+            self.assertEqual(code, 201, c)
+            self.assertTrue(c["pending"], c)  # waits in the outbox, as offline
+            self.assertEqual(a.sync()["outbox"]["length"], 1)
+        finally:
+            server.close()
+
+    def test_the_previous_releases_terminal_against_this_headquarters(self):
+        previous = os.environ.get("KASSA_PREVIOUS_KASSAD", "")
+        if not previous or not os.path.exists(previous):
+            self.skipTest("no previous release's kassad (KASSA_PREVIOUS_KASSAD; CTest's packaging.upgrade builds it)")
+        if POSTGRES:
+            self.skipTest("run once, on the embedded store")
+        hq = self.hq().start()
+        old = self.terminal("OLD", hq.link_port)
+        old.binary = previous
+        old.start()
+        new = self.terminal("NEW", hq.link_port).start()
+        wait_for(lambda: old.sync()["online"] and new.sync()["online"], 20, "both terminals online")
+        version = subprocess.run([previous, "--version"], capture_output=True, text=True).stdout.strip()
+        code, a = old.create("Veca", "Kase")
+        self.assertEqual(code, 201, a)
+        wait_for(old.drained, 20, "the older terminal's customer numbered")
+        code, b = new.create("Jauna", "Kase")
+        self.assertEqual(code, 201, b)
+        wait_for(new.drained, 20, "the newer terminal's customer numbered")
+        # Each terminal receives the other's customer, with the account headquarters gave it.
+        wait_for(lambda: old.http("GET", "/v1/customers/" + b["id"])[0] == 200, 20, "NEW's customer at OLD")
+        wait_for(lambda: new.http("GET", "/v1/customers/" + a["id"])[0] == 200, 20, "OLD's customer at NEW")
+        at_old = old.http("GET", "/v1/customers/" + b["id"])[1]
+        at_new = new.http("GET", "/v1/customers/" + a["id"])[1]
+        self.assertTrue(at_old["account"] and at_new["account"], (at_old, at_new))
+        self.assertEqual(hq.status()["customers"], 2)
+        print("[skew] %s and this build's kassad on this build's headquarters: both numbered, both distributed"
+              % version)
 
 
 class AtRestTest(ChainOfTwoTerminals):

@@ -19,7 +19,8 @@ itself does not run in the root (no init in a container); what the unit asks of 
 verify` checks the units elsewhere (packaging.units).
 
 Needs root (chroot, mount). Exit 77 (skipped) when not root or when this clone lacks the
-previous release's commit.
+previous release's commit. The previous release's kassad it builds (BUILD/previous-release) is
+also the older terminal of the link suite's VersionSkewTest, which runs after it.
 
 usage: upgrade_test.py SOURCE_DIR BUILD_DIR
 """
@@ -87,7 +88,8 @@ def previous_package(source, build):
             f.write(commit)
     # Relative paths for ccache (CCACHE_BASEDIR), no debug info, no cwd in the hash: a second run,
     # from any clone, compiles nothing.
-    env = dict(os.environ, CCACHE_BASEDIR=home, CCACHE_NOHASHDIR="1")
+    # The tree has no .git: git must not find the enclosing checkout's (its --version says "git unknown").
+    env = dict(os.environ, CCACHE_BASEDIR=home, CCACHE_NOHASHDIR="1", GIT_CEILING_DIRECTORIES=home)
     flags = "-O2 -DNDEBUG"
     began = time.monotonic()
     run(["cmake", "-S", src, "-B", out, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
@@ -189,10 +191,10 @@ def installed_version(root, package):
 
 def main():
     source, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    previous = previous_package(source, build)  # also the link suite's older terminal (VersionSkewTest)
     if os.geteuid() != 0:
         say("SKIP: needs root (chroot and mount)")
         return SKIP
-    previous = previous_package(source, build)
     work = tempfile.mkdtemp(prefix="kassa-upgrade-")
     procs, mounted = [], []
     try:

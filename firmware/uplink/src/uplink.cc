@@ -6,6 +6,8 @@
 #include <boost/asio/connect.hpp>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "kassa/base/log.h"
 #include "kassa/model/limits.h"
@@ -250,7 +252,8 @@ void Uplink::OnClosed(const Status& why) {
   FailCalls(Status(StatusCode::kUnavailable, "headquarters: the link went down"));
   if (was_online) KASSA_LOG(kWarning) << "headquarters link down: " << why.detail();
   if (was_online && on_sync_) on_sync_({});
-  ScheduleReconnect(why.detail());
+  // What headquarters (or its answer) said, rather than how the link closed.
+  ScheduleReconnect(refusal_.empty() ? std::string(why.detail()) : std::exchange(refusal_, std::string()));
 }
 
 void Uplink::FailCalls(const Status& why) {
@@ -289,7 +292,7 @@ void Uplink::OnFrame(FrameType type, ByteView payload) {
     case FrameType::kError: {
       auto reason = proto_codec::DecodeLinkError(payload);
       KASSA_LOG(kError) << "headquarters refused the link: " << (reason.ok() ? *reason : "(unreadable)");
-      state_.last_failure = reason.ok() ? "headquarters: " + *reason : "headquarters refused the link";
+      refusal_ = reason.ok() ? "headquarters refused the link: " + *reason : "headquarters refused the link";
       return conn_->Close(Status(StatusCode::kFailedPrecondition, "link: refused by headquarters"));
     }
     default:
@@ -301,6 +304,13 @@ void Uplink::OnWelcome(ByteView payload) {
   if (online_) return ProtocolError("a second welcome");
   auto welcome = proto_codec::DecodeWelcome(payload);
   if (!welcome.ok()) return ProtocolError("malformed welcome");
+  if (const std::string problem = model::LinkVersionProblem(welcome->protocol_version, "headquarters", "this terminal");
+      !problem.empty()) {
+    // Working offline until one of the two is upgraded; the status says which.
+    KASSA_LOG_THROTTLED("headquarters " << state_.address << ": " << problem);
+    refusal_ = problem;
+    return conn_->CloseWithError(problem, Status(StatusCode::kFailedPrecondition, "link: incompatible headquarters"));
+  }
   if (welcome->wipe_ordered_at_ms != 0) return Wipe(welcome->wipe_ordered_at_ms);
   auto cursor = sync_.DistributionCursor();
   if (cursor.ok() && *cursor > welcome->head_cursor) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kassa/model/clienteling.h"
@@ -17,8 +18,22 @@
 
 namespace kassa::model {
 
-// Version of the link protocol this build speaks.
+// Version of the link protocol this build speaks. Terminals and headquarters
+// are never upgraded at once, headquarters first: it serves terminals of this
+// version and of the one before (kOldestLinkProtocolVersion; there is none
+// before 1), and its Welcome says which of them a connection speaks. A
+// terminal finding headquarters outside that window (older, or newer than it
+// knows) stays offline and says why in its status. An incompatible change
+// to link.proto raises kLinkProtocolVersion; adding fields does not (proto3
+// skips what it does not know).
 inline constexpr std::uint32_t kLinkProtocolVersion = 1;
+inline constexpr std::uint32_t kOldestLinkProtocolVersion = kLinkProtocolVersion > 1 ? kLinkProtocolVersion - 1 : 1;
+
+// Why the other end, speaking link protocol `version`, cannot be served by
+// this build (which speaks kOldestLinkProtocolVersion to
+// kLinkProtocolVersion), naming which of the two to upgrade: "" when it
+// can. `peer` and `self` name the ends ("this terminal", "headquarters").
+std::string LinkVersionProblem(std::uint32_t version, std::string_view peer, std::string_view self);
 
 // Headquarters' answer to one operation.
 struct OperationAck {

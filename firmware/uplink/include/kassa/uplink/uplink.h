@@ -160,6 +160,9 @@ class Uplink final : public customers::Headquarters {
   SyncObserver on_sync_;
   WipeHandler on_wipe_;
   bool wiped_ = false;  // reported its wipe: nothing more is sent or applied
+  // Why headquarters refused the connection being closed (its error frame,
+  // or a protocol version outside ours): the status's last_failure.
+  std::string refusal_;
 
   // The address tried now: 0 the first, i the standby i - 1.
   std::size_t target_ = 0;
