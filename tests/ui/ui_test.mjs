@@ -223,6 +223,24 @@ async function assertControlsLabelled(screen) {
   assert.deepEqual(unnamed, [], `controls without a name on the ${screen} screen`);
 }
 
+// axe-core (npm, MPL-2.0), run in the same Chromium: the WCAG 2.0 and 2.1
+// A and AA rules. The pages' CSP allows no injected script tag; an
+// evaluation through the DevTools protocol is not a page script.
+const AXE = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname),
+                                      "node_modules/axe-core/axe.min.js"), "utf8");
+const axeTally = {screens: 0, rulesPassed: 0, minor: []};
+async function seriousViolations(screen) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}));
+  axeTally.screens += 1;
+  axeTally.rulesPassed += result.passes.length;
+  const describe = (v) => `${screen}: ${v.id} (${v.impact}, ${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")}): ${v.help}`;
+  const serious = (v) => v.impact === "serious" || v.impact === "critical";
+  axeTally.minor.push(...result.violations.filter((v) => !serious(v)).map(describe));
+  return result.violations.filter(serious).map(describe);
+}
+
 async function shoot(name) {
   for (const [w, h] of [[800, 480], [1920, 1080]]) {
     await page.setViewportSize({width: w, height: h});
@@ -819,6 +837,54 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.getByTestId("error").textContent(),
                  "Šai valstij nederīgs tālruņa numurs. Citai valstij sāciet ar + un valsts kodu.");
     await page.getByTestId("lang").selectOption("en");
+  });
+
+  test("axe-core finds no serious or critical violation on any main screen, in all five languages", async () => {
+    const found = [];
+    await signOut();
+    // The audit can fail: a field without a label, added for a moment, is a critical violation.
+    await page.evaluate(() => document.body.append(Object.assign(document.createElement("input"), {id: "axe-probe"})));
+    assert.match((await seriousViolations("probe")).join("\n"), /probe: label \(critical/);
+    await page.evaluate(() => document.getElementById("axe-probe").remove());
+    found.push(...await seriousViolations("sign-in"));
+    await signIn("M1", "9999");
+    const made = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
+                             {first_name: "Auda", last_name: "Kalnapieejama", email: "auda@example.lv",
+                              phone: "+37129110011", addresses: [{purpose: "home", street: "Brīvības 1",
+                                                                  city: "Rīga", postal_code: "LV-1010"}]});
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.id;
+    const screens = [
+      ["search", "#/search?q=Kalnapieejama", () => page.getByTestId("result").first().waitFor()],
+      ["customer", "#/customer/" + id, () => page.getByRole("link", {name: /./}).first().waitFor()],
+      ["new customer", "#/new", () => page.getByTestId("customer-form").waitFor()],
+      ["edit customer", "#/edit/" + id, () => page.getByTestId("customer-form").waitFor()],
+      ["client book", "#/book", () => page.getByTestId("book-summary").waitFor()],
+      ["store client book", "#/book?store=true", () => page.getByTestId("book-summary").waitFor()],
+      ["needs attention", "#/attention", () => page.locator("#view").waitFor()],
+    ];
+    for (const lang of ["en", "lv", "fi", "sv", "zh"]) {
+      await page.getByTestId("lang").selectOption(lang);
+      for (const [name, hash, ready] of screens) {
+        await page.goto(base + "/" + hash);
+        await ready();
+        await page.waitForTimeout(200);  // the view's last request answered
+        found.push(...await seriousViolations(`${name} (${lang})`));
+      }
+    }
+    await page.getByTestId("lang").selectOption("en");
+    await signOut();
+    await signIn("K1", "5555");
+    await page.goto(base + "/#/kiosk");
+    await page.locator("#view").waitFor();
+    await page.waitForTimeout(200);
+    found.push(...await seriousViolations("kiosk"));
+    await signOut();
+    await signIn("A1", "1111");
+    console.log(`[axe] ${axeTally.screens} screens audited (axe-core ${await page.evaluate(() => window.axe.version)}, ` +
+                `WCAG 2.1 A/AA), ${axeTally.rulesPassed} rule checks passed, ${found.length} serious or critical, ` +
+                `${axeTally.minor.length} moderate or minor${axeTally.minor.length ? ":\n  " + axeTally.minor.join("\n  ") : ""}`);
+    assert.deepEqual(found, []);
   });
 
   test("every screen is served by kassad: no external requests", async () => {
