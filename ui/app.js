@@ -27,8 +27,9 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Shows `nodes` (null ones left out: a section with nothing to show) as the view.
 function show(...nodes) {
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   const first = view.querySelector("[autofocus]");
   (first || view).focus();
 }
