@@ -974,6 +974,9 @@ describe("associate screens", {concurrency: false}, () => {
             return out;
           });
           if (leaks.length) found.push(`${name} (${lang}, ${w}x${h}): shows ${JSON.stringify(leaks)}`);
+          if (lang !== "en" && (await page.locator("#view").textContent()).includes("Pending sync")) {
+            found.push(`${name} (${lang}, ${w}x${h}): shows the API's "Pending sync" untranslated`);
+          }
         }
       }
     }
