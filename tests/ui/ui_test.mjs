@@ -13,7 +13,9 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pixelmatch from "pixelmatch";
 import {chromium} from "playwright-core";
+import {PNG} from "pngjs";
 
 const KASSAD = process.env.KASSAD;
 const KASSA_HQ = process.env.KASSA_HQ;
@@ -281,6 +283,35 @@ async function layoutProblems(screen) {
   }, screen);
 }
 
+// Visual baselines (tests/ui/baselines): screenshots of the main screens at
+// four sizes, compared pixel by pixel (pixelmatch, npm, ISC) with what the
+// screens look like now. KASSA_UI_UPDATE_BASELINES=1 writes new ones, with the
+// Chromium major version they were taken with; a run on another major
+// reports what differs and asks for new baselines instead of failing.
+const BASELINES = path.join(SOURCE, "tests/ui/baselines");
+const UPDATE_BASELINES = process.env.KASSA_UI_UPDATE_BASELINES === "1";
+const SIZES = [[800, 480], [1280, 800], [1920, 1080], [1080, 1920]];
+const MAX_DIFFERING = 0.001;  // of a screen's pixels: anti-aliasing, never a moved control
+
+// What differs between screenshot `png` (a Buffer) and its baseline `name`,
+// as a text, its diff image saved among the artefacts; null when nothing does.
+function differenceFromBaseline(name, png) {
+  const file = path.join(BASELINES, name + ".png");
+  if (!fs.existsSync(file)) return `${name}: no baseline (KASSA_UI_UPDATE_BASELINES=1 makes one)`;
+  const want = PNG.sync.read(fs.readFileSync(file));
+  const got = PNG.sync.read(png);
+  fs.writeFileSync(path.join(ARTIFACTS, `visual-${name}-actual.png`), png);
+  if (want.width !== got.width || want.height !== got.height) {
+    return `${name}: ${got.width}x${got.height}, the baseline ${want.width}x${want.height}`;
+  }
+  const diff = new PNG({width: want.width, height: want.height});
+  const differing = pixelmatch(want.data, got.data, diff.data, want.width, want.height, {threshold: 0.1});
+  if (differing <= MAX_DIFFERING * want.width * want.height) return null;
+  const diffFile = path.join(ARTIFACTS, `visual-${name}-diff.png`);
+  fs.writeFileSync(diffFile, PNG.sync.write(diff));
+  return `${name}: ${differing} pixels differ (${(100 * differing / (want.width * want.height)).toFixed(2)}%; ${diffFile})`;
+}
+
 async function shoot(name) {
   for (const [w, h] of [[800, 480], [1920, 1080]]) {
     await page.setViewportSize({width: w, height: h});
@@ -356,6 +387,64 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("lang").selectOption("en");
     await waitFor(async () => (await page.getByTestId("link").textContent()) === "Online", "online in the status bar");
     assert.match(await page.getByTestId("who").textContent(), /Ilze Kalniņa/);
+  });
+
+  test("the screens look as their baselines at four sizes (KASSA_UI_UPDATE_BASELINES=1 renews them)", async (t) => {
+    const made = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
+                             {first_name: "Vizuālā", last_name: "Bāzlīnija", addresses: [
+                               {purpose: "home", street: "Tērbatas iela 5", city: "Rīga", postal_code: "LV-1011"}]});
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    // What changes from run to run is masked: the status chips and account numbers.
+    const mask = [page.locator("#status"), page.locator(".account"), page.locator("[data-testid=account]")];
+    const shots = [];
+    const take = async (screen) => {
+      for (const [w, h] of SIZES) {
+        await page.setViewportSize({width: w, height: h});
+        await page.waitForTimeout(150);
+        shots.push({name: `${screen}-${w}x${h}`, png: await page.screenshot({mask, animations: "disabled", caret: "hide"})});
+      }
+      await page.setViewportSize({width: 1280, height: 800});
+    };
+    await signOut();
+    await take("signin");
+    await signIn("A1", "1111");
+    await page.goto(base + "/#/new");
+    await page.getByTestId("customer-form").waitFor();
+    await take("new-customer");
+    await page.goto(base + "/#/search?q=" + encodeURIComponent("Bāzlīnija"));
+    await page.getByTestId("result").first().waitFor();
+    await take("search");
+    await page.goto(base + "/#/customer/" + made.body.id);
+    await page.getByTestId("customer").waitFor();
+    await take("customer");
+    await signOut();
+    await signIn("K1", "5555");
+    await page.goto(base + "/#/kiosk");
+    await page.getByTestId("kiosk-form").waitFor();
+    await take("kiosk");
+    await signOut();
+    await signIn("A1", "1111");
+
+    const major = browser.version().split(".")[0];
+    const majorFile = path.join(BASELINES, "chromium-major");
+    if (UPDATE_BASELINES) {
+      fs.mkdirSync(BASELINES, {recursive: true});
+      for (const {name, png} of shots) fs.writeFileSync(path.join(BASELINES, name + ".png"), png);
+      fs.writeFileSync(majorFile, major + "\n");
+      t.diagnostic(`${shots.length} baselines written to ${BASELINES} with Chromium ${major}`);
+      return;
+    }
+    const differences = shots.map(({name, png}) => differenceFromBaseline(name, png)).filter(Boolean);
+    const recorded = fs.existsSync(majorFile) ? fs.readFileSync(majorFile, "utf8").trim() : "none";
+    if (recorded !== major) {
+      t.diagnostic(`the baselines are of Chromium ${recorded}, this is ${major}: ${differences.length} of ` +
+                   `${shots.length} screenshots differ${differences.length ? ":\n  " + differences.join("\n  ") : ""}\n` +
+                   "take new baselines with KASSA_UI_UPDATE_BASELINES=1 (README, \"The screens\")");
+      t.skip(`baselines of another Chromium (${recorded})`);
+      return;
+    }
+    t.diagnostic(`${shots.length} screenshots compared with their baselines (Chromium ${major})`);
+    assert.deepEqual(differences, []);
   });
 
   test("Add customer: the store's defaults fill the form; a bad email is shown beside the field", async () => {
