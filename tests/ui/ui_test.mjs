@@ -313,7 +313,7 @@ function differenceFromBaseline(name, png, artefact = name) {
 }
 
 async function shoot(name) {
-  for (const [w, h] of [[800, 480], [1920, 1080]]) {
+  for (const [w, h] of SIZES) {
     await page.setViewportSize({width: w, height: h});
     await page.screenshot({path: path.join(ARTIFACTS, `${name}-${w}x${h}.png`), fullPage: false});
   }
