@@ -28,6 +28,7 @@ import glob
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, pki_init, pki_issue,  # noqa: E402
                            serve_tcp, sign_in, stop_process, wait_for, write_clienteling_file)
+from kassa_harness import http_json as harness_http_json  # noqa: E402
 
 KASSAD = os.environ["KASSAD"]
 KASSACTL = os.environ["KASSACTL"]
@@ -108,17 +109,8 @@ ADMIN_TOKENS = {}
 
 
 def http_json(port, method, path, body=None, timeout=10, token=None):
-    token = token or ADMIN_TOKENS.get(port)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        res = conn.getresponse()
-        return res.status, json.loads(res.read() or b"null")
-    finally:
-        conn.close()
+    """A JSON request; to a headquarters' admin port with its token unless another is given."""
+    return harness_http_json(port, method, path, body, timeout, token or ADMIN_TOKENS.get(port))
 
 
 def letters(n, width=5):

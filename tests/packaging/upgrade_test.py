@@ -26,7 +26,6 @@ usage: upgrade_test.py SOURCE_DIR BUILD_DIR
 """
 
 import glob
-import http.client
 import json
 import os
 import shlex
@@ -39,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import sign_in, stop_process, wait_for, write_clienteling_file  # noqa: E402
+from kassa_harness import http_json, sign_in, stop_process, wait_for, write_clienteling_file  # noqa: E402
 
 SKIP = 77
 CUSTOMERS = 40
@@ -165,19 +164,6 @@ class Unit:
                                  "/bin/sh", "-c", script], stdout=log, stderr=log, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
 
-def http_json(port, method, path, body=None, token=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        res = conn.getresponse()
-        return res.status, json.loads(res.read() or b"null")
-    finally:
-        conn.close()
-
-
 def answers(port):
     try:
         return http_json(port, "GET", "/v1/status")[0] in (200, 401)
@@ -232,7 +218,7 @@ def main():
             last = "Jauninajums" + "".join(chr(ord("a") + (i // 26 ** k) % 26) for k in range(3))
             code, c = http_json(port, "POST", "/v1/customers?confirm_duplicates=true",
                                 {"first_name": "Pakete", "last_name": last,
-                                 "email": "pakete%d@example.lv" % i}, session["token"])
+                                 "email": "pakete%d@example.lv" % i}, token=session["token"])
             assert code == 201, (code, c)
             created[c["id"]] = last
         stop_process(proc)

@@ -131,6 +131,22 @@ def write_clienteling_file(path, stores, operators=None):
     return path
 
 
+def http_json(port, method, path, body=None, timeout=10, token=None):
+    """One JSON request to 127.0.0.1:`port`, with a bearer token when given: (status, body)."""
+    import http.client
+    import json
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"null")
+    finally:
+        conn.close()
+
+
 def sign_in(port, worker=IT_WORKER, pin=IT_PIN, timeout=10):
     """POST /v1/session on kassad at `port`; (status, body)."""
     import http.client
