@@ -20,9 +20,12 @@ verify` checks the units elsewhere (packaging.units).
 
 Needs root (chroot, mount). Exit 77 (skipped) when not root or when this clone lacks the
 previous release's commit. The previous release's kassad it builds (BUILD/previous-release) is
-also the older terminal of the link suite's VersionSkewTest, which runs after it.
+also the older terminal of the link suite's VersionSkewTest; CTest builds it first, in the fixture
+packaging.previous_release (this script with --previous-only).
 
-usage: upgrade_test.py SOURCE_DIR BUILD_DIR
+usage: upgrade_test.py SOURCE_DIR BUILD_DIR [--previous-only]
+  --previous-only  only build the previous release (CTest's fixture packaging.previous_release,
+                   which the link suite needs too); exits 0 saying why when it cannot
 """
 
 import glob
@@ -72,7 +75,7 @@ def previous_package(source, build):
     if subprocess.run(["git", "-C", source, "cat-file", "-e", commit + "^{commit}"],
                       capture_output=True).returncode != 0:
         say("SKIP: the previous release's commit %s is not in this clone (a shallow clone?)" % commit)
-        sys.exit(SKIP)
+        sys.exit(0 if "--previous-only" in sys.argv else SKIP)
     home = os.path.join(build, "previous-release")
     src, out, debs = os.path.join(home, "src"), os.path.join(home, "build"), os.path.join(home, "debs")
     marker = os.path.join(home, "commit")
@@ -178,6 +181,8 @@ def installed_version(root, package):
 def main():
     source, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     previous = previous_package(source, build)  # also the link suite's older terminal (VersionSkewTest)
+    if "--previous-only" in sys.argv:
+        return 0
     if os.geteuid() != 0:
         say("SKIP: needs root (chroot and mount)")
         return SKIP
