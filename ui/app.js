@@ -725,8 +725,7 @@ async function bookView(params) {
     can("view_store_books") ? h("a", {class: "button", href: store ? "#/book" : "#/book?store=true",
                                        "data-testid": "toggle-store"}, store ? t("book.mine") : t("book.store")) : null);
   if (status !== 200) return show(tabs, filters, h("p", {class: "field-error", "data-testid": "error"}, message(body)));
-  // The API says "Pending sync" (its one sentinel text) for a book headquarters has not numbered yet.
-  const number = body.book_number === "Pending sync" ? t("customer.pending") : body.book_number || "";
+  const number = body.book_pending ? t("customer.pending") : body.book_number || "";
   const summary = h("p", {class: "note", "data-testid": "book-summary"}, i18n.plural("book.summary", body.total, {number}));
   const cards = h("ul", {class: "book", "data-testid": "book"}, ...body.items.map((item) => {
     const c = item.customer;

@@ -317,6 +317,7 @@ std::optional<Reply> Book(ApiContext& self, Call& call) {
   if (!page->owner.empty()) {
     out["owner"] = page->owner;
     out["book_number"] = page->book_number.empty() ? json::value(m::kPendingSyncText) : json::value(page->book_number);
+    out["book_pending"] = page->book_number.empty();  // as a customer's "pending": the screens say it in their language
   }
   return Reply{200, std::move(out)};
 }
