@@ -1745,6 +1745,24 @@ class VersionSkewTest(LinkTestCase):
         finally:
             server.close()
 
+    def test_headquarters_refusal_is_what_the_terminal_status_shows(self):
+        """The reason in headquarters' error frame stays in the status, not how the link closed."""
+        reason = "this terminal speaks link protocol 1; headquarters speaks 2 to 3: upgrade this terminal"
+
+        def refusing_headquarters(conn):
+            with conn:
+                if read_frame(conn) is not None:
+                    conn.sendall(frame(3, pb_string(1, reason)))  # LinkError
+
+        server = serve_tcp(refusing_headquarters)
+        try:
+            a = self.terminal("A", server.getsockname()[1], plaintext=True).start()
+            wait_for(lambda: (a.sync()["headquarters"] or {}).get("last_failure") ==
+                     "headquarters refused the link: " + reason, 20, "the refusal's reason in the status")
+            self.assertFalse(a.sync()["online"])
+        finally:
+            server.close()
+
     def test_the_previous_releases_terminal_against_this_headquarters(self):
         previous = os.environ.get("KASSA_PREVIOUS_KASSAD", "")
         if not previous or not os.path.exists(previous):

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 
 #include "kassa/base/atomic_file.h"
@@ -30,10 +30,14 @@ Result<MetricsToken> MetricsToken::Load(const std::string& path) {
   if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
     std::array<std::uint8_t, 32> random{};
     KASSA_TRY(crypto::RandomBytes(random));
-    const std::string token = "kmt_" + HexOf(random);
-    KASSA_TRY(WriteFileAtomically(path, token + "\n", 0600));
+    std::string token = "kmt_" + HexOf(random);
+    OPENSSL_cleanse(random.data(), random.size());
+    const MetricsToken issued(crypto::Sha256Of(AsBytes(token)));
+    const Status written = WriteFileAtomically(path, token + "\n", 0600);
+    OPENSSL_cleanse(token.data(), token.size());
+    KASSA_TRY(written);
     KASSA_LOG(kInfo) << "issued the metrics listener's bearer token into " << path;
-    return MetricsToken(crypto::Sha256Of(AsBytes(token)));
+    return issued;
   }
   auto content = ReadPrivateFile(path, kMaxTokenBytes + 2);
   if (!content.ok()) {
