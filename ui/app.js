@@ -4,6 +4,7 @@
 
 import {api, onEvent, onLocked, onSessionEnded, setToken, signedIn, startEvents} from "./api.js";
 import * as i18n from "./i18n.js";
+import * as keyboard from "./keyboard.js";
 
 const t = i18n.t;
 const view = document.getElementById("view");
@@ -124,6 +125,7 @@ function sealedView(access, outbox) {
   state.operator = null;
   state.kiosk = false;
   document.body.classList.remove("kiosk");
+  keyboard.hide();
   staffChrome(false);
   const since = i18n.date(access.since);
   show(h("section", {class: "sealed", role: "alert", "data-testid": "sealed", "data-state": access.state},
@@ -778,10 +780,13 @@ async function reassignForm(cards) {
 // ---- self-service kiosk --------------------------------------------------------
 
 // A customer signs themselves up on the kiosk (or customer-facing screen) a
-// staff member signed in and put in kiosk mode. The consent text is shown
-// beside each switch and its version recorded with the consent; the receipt
-// prints; the screen resets after `reset` ms (default 20 s) or a minute
-// without input, keeping nothing of the previous customer.
+// staff member signed in and put in kiosk mode. The kiosk rests on its
+// welcome screen, which invites a sign-up in the shopper's language; the
+// form is typed on the on-screen keyboard; the consent text is shown beside
+// each switch and its version recorded with the consent; the receipt prints.
+// After the receipt (`reset` ms, default 20 s), a minute without input, or
+// "Start over", the kiosk goes back to its welcome screen in its own language,
+// keeping nothing of the shopper, and says so.
 async function enterKiosk(params) {
   // The operator's session becomes a kiosk session: it may only sign a
   // customer up and show that customer back (the API enforces it).
@@ -799,9 +804,45 @@ async function loadConsentTexts() {
   state.consentTexts = (await api("GET", "/v1/consent-texts")).body?.consent_texts || [];
 }
 
+const LANGUAGE_NAMES = {en: "English", lv: "Latviešu", zh: "中文", fi: "Suomi", sv: "Svenska"};
+
 function kioskView(params) {
   if (!document.body.classList.contains("kiosk")) state.kioskLang = i18n.lang;  // entering kiosk mode
   document.body.classList.add("kiosk");
+  keyboard.enable(true);
+  kioskWelcome(params, false);
+}
+
+// Back to the welcome screen in the kiosk's own language: nothing of the
+// shopper stays (the view is drawn anew), and the screen says so.
+async function kioskRestart(params) {
+  clearTimeout(state.kioskIdle);
+  keyboard.hide();
+  if (i18n.lang !== state.kioskLang) await i18n.load(state.kioskLang);
+  kioskWelcome(params, true);
+}
+
+// The shopper's language, by its own name (no flags: a language is not a country).
+function kioskLanguages(onChoose) {
+  return h("div", {class: "languages", role: "group", "aria-label": t("lang.label")},
+    ...Object.entries(LANGUAGE_NAMES).map(([l, name]) => h("button", {
+      type: "button", "data-lang": l, lang: l === "zh" ? "zh-CN" : l, "aria-pressed": String(l === i18n.lang),
+      onclick: async () => { await i18n.load(l); onChoose(); }}, name)));
+}
+
+function kioskWelcome(params, cleared) {
+  clearTimeout(state.kioskIdle);
+  window.scrollTo(0, 0);
+  show(h("section", {class: "kiosk-welcome", "data-testid": "kiosk-welcome"},
+    h("h1", {}, t("kiosk.welcome.title")),
+    h("p", {class: "lead"}, t("kiosk.welcome.text")),
+    h("button", {type: "button", class: "primary start", "data-testid": "kiosk-start",
+                 onclick: () => kioskForm(params)}, t("kiosk.start")),
+    kioskLanguages(() => kioskWelcome(params, false)),
+    cleared ? h("p", {class: "cleared", role: "status", "data-testid": "kiosk-cleared"}, t("kiosk.cleared")) : null));
+}
+
+function kioskForm(params) {
   const resetMs = Number(params.get("reset")) || 20000;
   // The consent text headquarters published for this language (its newest
   // version), else the screens' own; the consent records which one was shown.
@@ -812,17 +853,11 @@ function kioskView(params) {
                      : {text: t(textKey), reference: `${t("kiosk.consent.version")}/${i18n.lang}`};
   };
   const texts = {email: consentText("email", "kiosk.consent.email"), phone: consentText("phone", "kiosk.consent.phone")};
-  let idle = 0;
-  // Back to a blank form in the kiosk's own language: nothing of this customer stays.
-  const restart = async () => {
-    clearTimeout(idle);
-    if (i18n.lang !== state.kioskLang) await i18n.load(state.kioskLang);
-    kioskView(params);
-  };
-  const touch = () => { clearTimeout(idle); idle = setTimeout(restart, 60000); };
-  const field = (name, type, label) =>
+  const restart = () => kioskRestart(params);
+  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(restart, 60000); };
+  const field = (name, type, label, extra = {}) =>
     h("label", {class: "row", for: "k-" + name}, h("span", {}, label),
-      h("input", {id: "k-" + name, name, type, "data-field": name, autocomplete: "off"}));
+      h("input", {id: "k-" + name, name, type, "data-field": name, autocomplete: "off", ...extra}));
   const consent = (kind) => {
     const id = "k-consent-" + kind;
     return h("div", {class: "consent"},
@@ -830,9 +865,10 @@ function kioskView(params) {
         h("span", {"data-testid": "consent-text-" + kind}, texts[kind].text)),
       h("small", {class: "note"}, t("kiosk.consent.versionlabel", {version: texts[kind].reference})));
   };
-  const languages = h("div", {class: "actions", role: "group", "aria-label": t("lang.label")},
-    ...["en", "lv", "zh", "fi", "sv"].map((l) => h("button", {type: "button", "data-lang": l,
-      onclick: async () => { clearTimeout(idle); await i18n.load(l); kioskView(params); }}, {en: "English", lv: "Latviešu", zh: "中文", fi: "Suomi", sv: "Svenska"}[l])));
+  // A name as its language writes it: the family name first in Chinese.
+  const names = [field("first_name", "text", t("form.first_name"), {autocapitalize: "words"}),
+                 field("last_name", "text", t("form.last_name"), {autocapitalize: "words"})];
+  if (i18n.lang === "zh") names.reverse();
   const form = h("form", {class: "card kiosk-form", "data-testid": "kiosk-form", autocomplete: "off", onsubmit: async (e) => {
     e.preventDefault();
     const v = (name) => form.querySelector(`[name="${name}"]`).value.trim();
@@ -854,19 +890,23 @@ function kioskView(params) {
     }
     const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
     if (status !== 201) return showError(form, answer);
-    clearTimeout(idle);
+    clearTimeout(state.kioskIdle);
+    keyboard.hide();
     show(h("section", {class: "card kiosk-done", "data-testid": "kiosk-done"},
       h("h1", {}, t("kiosk.thanks", {name: answer.first_name || answer.name})),
       h("p", {}, answer.receipt === "printed" ? t("kiosk.receipt") : t("kiosk.receipt.later"))));
-    setTimeout(restart, resetMs);
+    state.kioskIdle = setTimeout(restart, resetMs);
   }},
-  h("h1", {}, t("kiosk.title")), languages,
-  field("first_name", "text", t("form.first_name")), field("last_name", "text", t("form.last_name")),
-  field("email", "email", t("form.email")), consent("email"),
-  field("phone", "tel", t("form.phone")), consent("phone"),
-  field("receipt_email", "email", t("kiosk.receipt_email")),
+  h("div", {class: "appbar"}, h("h1", {}, t("kiosk.title")),
+    h("button", {type: "button", class: "start-over", "data-testid": "kiosk-start-over", onclick: restart}, t("kiosk.start_over"))),
+  kioskLanguages(() => kioskForm(params)),
+  h("div", {class: "kiosk-fields"}, ...names,
+    field("email", "email", t("form.email")), consent("email"),
+    field("phone", "tel", t("form.phone")), consent("phone"),
+    field("receipt_email", "email", t("kiosk.receipt_email"))),
   h("div", {class: "actions"}, h("button", {type: "submit", class: "primary", "data-testid": "kiosk-submit"}, t("kiosk.submit"))));
   form.addEventListener("input", touch);
+  form.addEventListener("change", touch);
   touch();
   show(form);
 }
@@ -886,7 +926,10 @@ async function route(reason) {
     return signInView(typeof reason === "string" ? reason : "");
   }
   if (state.kiosk) return kioskView(params);
-  document.body.classList.remove("kiosk");
+  if (document.body.classList.contains("kiosk")) {
+    document.body.classList.remove("kiosk");
+    setKeyboard(localStorage.getItem("kassa.keyboard") === "on", false);
+  }
   resetIdle();
   switch (parts[0]) {
     case "kiosk": return enterKiosk(params);
@@ -944,15 +987,25 @@ onEvent((e) => {
     });
   }
 });
+// The on-screen keyboard on an associate's screens: on demand (the bar's
+// Keyboard button), remembered on this terminal. The kiosk always has it.
+function setKeyboard(on, remember = true) {
+  keyboard.enable(on);
+  document.getElementById("keyboard-toggle").setAttribute("aria-pressed", String(on));
+  if (remember) localStorage.setItem("kassa.keyboard", on ? "on" : "off");
+}
+
 onSessionEnded(() => { state.operator = null; state.kiosk = false; route("signin.expired"); });
 onLocked(() => { if (!state.sealed) checkAccess(); });
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, {passive: true});
 document.getElementById("signout").addEventListener("click", () => signOut(""));
 document.getElementById("lang").addEventListener("change", (e) => setLanguage(e.target.value));
+document.getElementById("keyboard-toggle").addEventListener("click", () => setKeyboard(!keyboard.enabled()));
 window.addEventListener("hashchange", () => route());
 
 await i18n.load(localStorage.getItem("kassa.lang") || "en");
+setKeyboard(localStorage.getItem("kassa.keyboard") === "on", false);
 document.getElementById("lang").value = i18n.lang;
 startEvents();
 refreshStatus();

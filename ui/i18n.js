@@ -11,6 +11,10 @@ export async function load(language) {
   messages = lang === "en" ? fallback : await get(lang);
   document.documentElement.lang = lang === "zh" ? "zh-CN" : lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {  // a control shown as a symbol
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+    el.title = t(el.dataset.i18nLabel);
+  }
 }
 
 // The message `key`, with {name} placeholders filled from `vars`.

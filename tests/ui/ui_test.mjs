@@ -269,12 +269,20 @@ async function layoutProblems(screen) {
       for (let j = i + 1; j < controls.length; j++) {
         const a = controls[i], b = controls[j];
         if (a.contains(b) || b.contains(a)) continue;
+        // The on-screen keyboard lies over the page by design (the field typed in is checked below).
+        if (!!a.closest(".keyboard") !== !!b.closest(".keyboard")) continue;
         if ((a.tagName === "LABEL" && a.control === b) || (b.tagName === "LABEL" && b.control === a)) continue;
         const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
         const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
         const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
         if (w > 2 && h > 2) problems.push(`${where}: ${name(a)} and ${name(b)} overlap (${Math.round(w)}x${Math.round(h)} px)`);
       }
+    }
+    const keyboard = document.querySelector(".keyboard:not([hidden])");
+    const typed = document.activeElement;
+    if (keyboard && typed && typed.matches("input")) {
+      const k = keyboard.getBoundingClientRect(), f = typed.getBoundingClientRect();
+      if (f.bottom > k.top || f.top < 0) problems.push(`${where}: the keyboard covers ${name(typed)}, the field typed in`);
     }
     if (document.documentElement.scrollWidth > width + 1) {
       problems.push(`${where}: the page scrolls sideways (${document.documentElement.scrollWidth} px in ${width})`);
@@ -424,8 +432,15 @@ describe("associate screens", {concurrency: false}, () => {
     await signOut();
     await signIn("K1", "5555");
     await page.goto(base + "/#/kiosk");
+    await page.getByTestId("kiosk-welcome").waitFor();
+    await take("kiosk-welcome");
+    await page.getByTestId("kiosk-start").click();
     await page.getByTestId("kiosk-form").waitFor();
     await take("kiosk");
+    // The sign-up with the on-screen keyboard open on its first field.
+    await page.locator("#k-first_name").click();
+    await page.getByTestId("keyboard").waitFor();
+    await take("kiosk-keyboard");
     await signOut();
     await signIn("A1", "1111");
 
@@ -902,9 +917,11 @@ describe("associate screens", {concurrency: false}, () => {
     await signOut();
     await signIn("K1", "5555");
     await page.goto(base + "/#/kiosk?reset=1500");
-    const form = page.getByTestId("kiosk-form");
-    await form.waitFor();
+    await page.getByTestId("kiosk-welcome").waitFor();
+    await shoot("kiosk-welcome");
     await page.locator("button[data-lang=lv]").click();
+    await page.getByText("Laipni lūdzam!").waitFor();
+    await page.getByTestId("kiosk-start").click();
     await page.getByText("Pievienojieties mūsu lojalitātes klubam").waitFor();
     // The consent text is the one headquarters published (config/chain.sample.json), not the screens' own.
     assert.match(await page.getByTestId("consent-text-email").textContent(), /^Jā, sūtiet man Dzintara piedāvājumus/);
@@ -914,6 +931,11 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByRole("switch", {name: /e-pastā/}).check();
     await page.locator("#k-phone").fill("29112244");
     await page.locator("#k-receipt_email").fill("aija.receipts@example.lv");
+    await page.locator("#k-first_name").click();
+    await page.getByTestId("keyboard").waitFor();
+    await shoot("kiosk-keyboard-lv");
+    await page.locator('[data-testid=keyboard] button[data-key="hide"]').click();
+    await page.getByTestId("keyboard").waitFor({state: "hidden"});
     await shoot("kiosk-lv");
     await page.getByTestId("kiosk-submit").click();
     await page.getByTestId("kiosk-done").waitFor();
@@ -933,17 +955,26 @@ describe("associate screens", {concurrency: false}, () => {
     // Receipts by email go to the address she gave for them (never a store default).
     assert.equal(signedUp.receipt_email, "aija.receipts@example.lv");
     assert.equal(signedUp.receipt_preference, "print_and_email");
-    // Reset: a blank form again, in the kiosk's own language, nothing of Aija left.
-    await page.getByTestId("kiosk-form").waitFor();
+    // Reset: the welcome screen again, in the kiosk's own language, saying
+    // the shopper's data is gone; a blank form behind it, nothing of Aija left.
+    await page.getByTestId("kiosk-welcome").waitFor();
+    assert.equal(await page.getByTestId("kiosk-cleared").textContent(),
+                 "Everything you entered has been cleared from this screen.");
+    assert.ok(!(await page.content()).includes("Aija"));
+    await page.getByTestId("kiosk-start").click();
     await page.getByText("Join our loyalty club").waitFor();
     assert.equal(await page.locator("#k-first_name").inputValue(), "");
     assert.equal(await page.locator("#k-email").inputValue(), "");
-    assert.ok(!(await page.content()).includes("Aija"));
     await shoot("kiosk");
+    // "Start over" clears a half-typed form at once, and says so.
+    await page.locator("#k-first_name").fill("Half");
+    await page.getByTestId("kiosk-start-over").click();
+    await page.getByTestId("kiosk-cleared").waitFor();
+    assert.ok(!(await page.content()).includes("Half"));
     // The kiosk runs on a kiosk session: associate screens stay closed to it,
     // and the API refuses it anything but its own sign-ups.
     await page.goto(base + "/#/search");
-    await page.getByTestId("kiosk-form").waitFor();
+    await page.getByTestId("kiosk-welcome").waitFor();
     assert.equal(await page.getByTestId("search-box").count(), 0);
     const kioskToken = await page.evaluate(() => sessionStorage.getItem("kassa.token"));
     const refused = await fetch(base + "/v1/customers?q=aija", {headers: {Authorization: "Bearer " + kioskToken}});
@@ -958,6 +989,128 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("consents").waitFor();
     assert.match(await page.getByTestId("consents").textContent(),
                  /Consent given · aija@example\.lv · text 2026-11\/lv · K1 @ UI-1/);
+  });
+
+  test("kiosk: a sign-up by taps alone on the on-screen keyboard, in Latvian and in Chinese, at 1080x1920", async () => {
+    // A touch screen in portrait, no keyboard: every character below is a tap on a key.
+    const context = await browser.newContext({viewport: {width: 1080, height: 1920}, hasTouch: true});
+    const kiosk = await context.newPage();
+    kiosk.setDefaultTimeout(15000);
+    const staff = await (await fetch(base + "/v1/session", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                              body: JSON.stringify({worker_id: "K1", pin: "5555"})})).json();
+    const made = await (await fetch(base + "/v1/session/kiosk", {method: "POST", headers: {Authorization: "Bearer " + staff.token}})).json();
+    await kiosk.addInitScript((token) => sessionStorage.setItem("kassa.token", token), made.token);
+    await kiosk.goto(base + "/#/kiosk?reset=1500");
+    await kiosk.getByTestId("kiosk-welcome").waitFor();
+    const keyboard = kiosk.getByTestId("keyboard");
+    const tapKey = (k) => keyboard.locator(`button[data-key="${k}"]`).tap();
+    // Taps `field` (unless it is being typed in), checks the keyboard leaves it in sight, and types `text` key by key.
+    const typeByTaps = async (field, text) => {
+      if (!(await kiosk.locator(field).evaluate((e) => e === document.activeElement))) await kiosk.locator(field).tap();
+      await keyboard.waitFor();
+      const [f, k] = [await kiosk.locator(field).boundingBox(), await keyboard.boundingBox()];
+      assert.ok(f.y >= 0 && f.y + f.height <= k.y, `${field} (${f.y}-${f.y + f.height}) is covered by the keyboard (from ${k.y})`);
+      for (const ch of text) {
+        const lower = ch.toLocaleLowerCase();
+        if (ch === " ") { await tapKey("space"); continue; }
+        if (/\p{L}/u.test(ch)) {
+          const shift = keyboard.locator('button[data-key="shift"]');
+          if ((await shift.count()) && (await shift.getAttribute("aria-pressed") === "true") !== (ch !== lower)) await shift.tap();
+        }
+        await tapKey(lower);
+      }
+    };
+    // Pinyin: the letters, then the character among the candidates (paging on when it is further down).
+    const typeHan = async (pinyin, han) => {
+      for (const ch of pinyin) await tapKey(ch);
+      for (let page = 0; ; page++) {
+        const candidate = keyboard.locator(".candidate", {hasText: new RegExp("^" + han + "$")});
+        if (await candidate.count()) { await candidate.first().tap(); return page; }
+        assert.ok(page < 20, `${han} not among the candidates of ${pinyin}`);
+        await tapKey("more");
+      }
+    };
+    const signUp = async (lang, fill, email, phone) => {
+      await kiosk.locator(`button[data-lang=${lang}]`).tap();
+      await kiosk.getByTestId("kiosk-start").tap();
+      await kiosk.getByTestId("kiosk-form").waitFor();
+      await fill();
+      const [user, domain] = email.split("@");
+      await typeByTaps("#k-email", user);
+      await tapKey("@");
+      await typeByTaps("#k-email", domain.replace(/\.[a-z]+$/, ""));
+      await tapKey(domain.match(/\.[a-z]+$/)[0]);  // the domain key
+      assert.equal(await kiosk.locator("#k-email").inputValue(), email);
+      assert.equal(await keyboard.getAttribute("data-layout"), "email");
+      await kiosk.locator("[data-consent=email]").tap();
+      await typeByTaps("#k-phone", phone);
+      assert.equal(await keyboard.getAttribute("data-layout"), "phone");
+      await tapKey("hide");
+      await kiosk.getByTestId("kiosk-submit").tap();
+      await kiosk.getByTestId("kiosk-done").waitFor();
+      return (await apiAs("M1", "9999", "GET", "/v1/customers?q=" + encodeURIComponent(email))).body.results[0].customer;
+    };
+
+    // Latvian: ā, ē, ī, ņ and š are keys of their own; names start with a capital by themselves.
+    const lv = await signUp("lv", async () => {
+      await typeByTaps("#k-first_name", "Līga");
+      assert.equal(await keyboard.getAttribute("data-layout"), "text-lv");
+      await typeByTaps("#k-last_name", "Šāvēja-Ozoliņa");
+      assert.equal(await kiosk.locator("#k-first_name").inputValue(), "Līga");
+      assert.equal(await kiosk.locator("#k-last_name").inputValue(), "Šāvēja-Ozoliņa");
+    }, "liga.savej@example.lv", "+37129112255");
+    assert.match(await kiosk.getByTestId("kiosk-done").textContent(), /Paldies, Līga!/);
+    assert.equal(lv.first_name, "Līga");
+    assert.equal(lv.last_name, "Šāvēja-Ozoliņa");
+    assert.equal(lv.email_consent.granted, true);
+    assert.equal(lv.email_consent.text_version, "2026-11/lv");
+    assert.equal(lv.phone, "+37129112255");
+    await waitFor(() => printedText().includes("liga.savej@example.lv: marketing yes (text 2026-11/lv)"), "Līga's receipt on the printer");
+    await kiosk.getByTestId("kiosk-welcome").waitFor();
+
+    // Chinese: the family name first, typed as pinyin and chosen among the candidates.
+    const zh = await signUp("zh", async () => {
+      const order = await kiosk.locator(".kiosk-fields input").evaluateAll((els) => els.slice(0, 2).map((e) => e.name));
+      assert.deepEqual(order, ["last_name", "first_name"]);
+      await kiosk.locator("#k-last_name").tap();
+      assert.equal(await keyboard.getAttribute("data-layout"), "text-zh");
+      const page = await typeHan("wang", "王");
+      assert.equal(page, 0, "王 among the first candidates of wang in the family name");
+      await kiosk.locator("#k-first_name").tap();
+      for (const ch of "xiaoming") await tapKey(ch);
+      assert.equal(await keyboard.getByTestId("composing").textContent(), "xiaoming");
+      await keyboard.locator(".candidate", {hasText: /^小$/}).first().tap();  // 小 uses "xiao"; "ming" stays
+      assert.equal(await keyboard.getByTestId("composing").textContent(), "ming");
+      await typeHan("", "明");
+      assert.equal(await kiosk.locator("#k-last_name").inputValue(), "王");
+      assert.equal(await kiosk.locator("#k-first_name").inputValue(), "小明");
+      await kiosk.locator("#k-email").tap();
+      await kiosk.screenshot({path: path.join(ARTIFACTS, "kiosk-keyboard-zh-1080x1920.png")});
+    }, "wxm@example.cn", "+37129112256");
+    assert.equal(zh.last_name, "王");
+    assert.equal(zh.first_name, "小明");
+    assert.equal(zh.email_consent.granted, true);
+    assert.equal(zh.email_consent.text_version, "2026-11/zh");
+    await waitFor(() => printedText().includes("wxm@example.cn: marketing yes (text 2026-11/zh)"), "王小明's receipt on the printer");
+    await kiosk.getByTestId("kiosk-welcome").waitFor();
+    await fetch(base + "/v1/session", {method: "DELETE", headers: {Authorization: "Bearer " + made.token}});
+    await context.close();
+  });
+
+  test("the pinyin table covers the common characters and surnames", () => {
+    const table = JSON.parse(fs.readFileSync(path.join(SOURCE, "ui/pinyin.json"), "utf8"));
+    const chars = new Set(Object.values(table.syllables).flatMap((s) => [...s]));
+    assert.ok(chars.size >= 3500, `${chars.size} characters`);
+    assert.ok([...table.surnames].length >= 500, `${[...table.surnames].length} surnames`);
+    assert.match(table.notice, /Unicode License/);
+    // The ten most common surnames of mainland China, each the first surname of its syllable or close.
+    for (const [py, ch] of [["wang", "王"], ["li", "李"], ["zhang", "张"], ["liu", "刘"], ["chen", "陈"],
+                            ["yang", "杨"], ["huang", "黄"], ["zhao", "赵"], ["wu", "吴"], ["zhou", "周"]]) {
+      assert.ok(table.syllables[py].includes(ch) && table.surnames.includes(ch), `${ch} under ${py}`);
+    }
+    assert.deepEqual(table.compounds.ouyang, ["欧阳"]);
+    assert.ok(table.syllables.lv.includes("吕"), "ü typed as v");
+    assert.equal([...table.syllables.de][0], "的", "the most frequent first");
   });
 
   test("every language has every message, server errors included (plural forms as its rules need)", async () => {
@@ -1022,9 +1175,20 @@ describe("associate screens", {concurrency: false}, () => {
     await signOut();
     await signIn("K1", "5555");
     await page.goto(base + "/#/kiosk");
-    await page.locator("#view").waitFor();
-    await page.waitForTimeout(200);
-    found.push(...await seriousViolations("kiosk"));
+    await page.getByTestId("kiosk-welcome").waitFor();
+    for (const lang of ["en", "lv", "fi", "sv", "zh"]) {
+      await page.locator(`button[data-lang=${lang}]`).click();
+      await page.locator(`button[data-lang=${lang}][aria-pressed=true]`).waitFor();
+      found.push(...await seriousViolations(`kiosk welcome (${lang})`));
+      await page.getByTestId("kiosk-start").click();
+      await page.getByTestId("kiosk-form").waitFor();
+      found.push(...await seriousViolations(`kiosk sign-up (${lang})`));
+      await page.locator("#k-last_name").click();
+      for (const ch of "wang") await page.locator(`[data-testid=keyboard] button[data-key="${ch}"]`).click();
+      found.push(...await seriousViolations(`kiosk sign-up with the keyboard (${lang})`));
+      await page.getByTestId("kiosk-start-over").click();
+      await page.getByTestId("kiosk-welcome").waitFor();
+    }
     await signOut();
     await signIn("A1", "1111");
     console.log(`[axe] ${axeTally.screens} screens audited (axe-core ${await page.evaluate(() => window.axe.version)}, ` +
@@ -1086,8 +1250,50 @@ describe("associate screens", {concurrency: false}, () => {
         }
       }
     }
-    await page.setViewportSize({width: 1280, height: 800});
+    // The handheld's keyboard, on demand: the field typed in stays in sight above it, at the form's top and far down.
     await page.getByTestId("lang").selectOption("en");
+    await page.locator("#keyboard-toggle").click();
+    for (const [w, h] of SIZES) {
+      await page.setViewportSize({width: w, height: h});
+      await page.goto(base + "/#/new");
+      await page.getByTestId("customer-form").waitFor();
+      for (const field of ["#f-first_name", "#f-phone"]) {
+        await page.locator(field).click();
+        await page.getByTestId("keyboard").waitFor();
+        found.push(...await layoutProblems(`new customer, keyboard on ${field} (${w}x${h})`));
+      }
+    }
+    await page.locator("#keyboard-toggle").click();
+    await page.getByTestId("keyboard").waitFor({state: "hidden"});
+    // The kiosk: welcome, sign-up, and the sign-up with its keyboard on the first and the last field.
+    await signOut();
+    await signIn("K1", "5555");
+    await page.goto(base + "/#/kiosk");
+    await page.getByTestId("kiosk-welcome").waitFor();
+    for (const [w, h] of SIZES) {
+      await page.setViewportSize({width: w, height: h});
+      for (const lang of ["en", "lv", "zh"]) {
+        await page.locator(`button[data-lang=${lang}]`).click();
+        await page.locator(`button[data-lang=${lang}][aria-pressed=true]`).waitFor();
+        found.push(...await layoutProblems(`kiosk welcome (${lang}, ${w}x${h})`));
+        await page.getByTestId("kiosk-start").click();
+        await page.getByTestId("kiosk-form").waitFor();
+        found.push(...await layoutProblems(`kiosk sign-up (${lang}, ${w}x${h})`));
+        for (const field of ["#k-first_name", "#k-receipt_email"]) {
+          await page.locator(field).click();
+          await page.getByTestId("keyboard").waitFor();
+          found.push(...await layoutProblems(`kiosk sign-up, keyboard on ${field} (${lang}, ${w}x${h})`));
+        }
+        // Touch targets: every key, field and button of the kiosk at least 44 px high.
+        const small = await page.evaluate(() => [...document.querySelectorAll("#view button, #view input:not([type=checkbox]), .keyboard button")]
+          .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+          .map((e) => `${e.outerHTML.slice(0, 50)} ${Math.round(e.getBoundingClientRect().height)} px`));
+        if (small.length) found.push(`kiosk sign-up (${lang}, ${w}x${h}): targets under 44 px: ${small.join(", ")}`);
+        await page.getByTestId("kiosk-start-over").click();
+        await page.getByTestId("kiosk-welcome").waitFor();
+      }
+    }
+    await page.setViewportSize({width: 1280, height: 800});
     await signOut();
     await signIn("A1", "1111");
     assert.deepEqual(found, []);
