@@ -839,7 +839,48 @@ function kioskWelcome(params, cleared) {
     h("button", {type: "button", class: "primary start", "data-testid": "kiosk-start",
                  onclick: () => kioskForm(params)}, t("kiosk.start")),
     kioskLanguages(() => kioskWelcome(params, false)),
-    cleared ? h("p", {class: "cleared", role: "status", "data-testid": "kiosk-cleared"}, t("kiosk.cleared")) : null));
+    cleared ? h("p", {class: "cleared", role: "status", "data-testid": "kiosk-cleared"}, t("kiosk.cleared")) : null,
+    h("button", {type: "button", class: "staff", "data-testid": "kiosk-staff", onclick: () => kioskStaffExit(params)},
+      t("kiosk.staff"))));
+}
+
+// Staff end kiosk mode by signing in here (worker ID and PIN, or nothing a
+// shopper could do): the kiosk session ends and theirs begins. The bar's
+// sign-out is not on the kiosk, so a shopper cannot switch it off.
+function kioskStaffExit(params) {
+  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(() => kioskRestart(params), 60000); };
+  const error = h("p", {class: "field-error", role: "alert", hidden: true, "data-testid": "error"});
+  const worker = h("input", {id: "k-worker", name: "worker", autocomplete: "off", required: true, "data-field": "worker_id"});
+  const pin = h("input", {id: "k-pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off",
+                          required: true, "data-field": "pin"});
+  const form = h("form", {class: "card narrow", "aria-labelledby": "kiosk-staff-title", "data-testid": "kiosk-staff-form",
+                          onsubmit: async (e) => {
+    e.preventDefault();
+    const {status, body} = await api("POST", "/v1/session", {worker_id: worker.value.trim(), pin: pin.value});
+    if (status !== 201) {
+      pin.value = "";
+      error.hidden = false;
+      error.textContent = message(body);
+      return;
+    }
+    clearTimeout(state.kioskIdle);
+    keyboard.hide();
+    await api("DELETE", "/v1/session");  // the kiosk's own session
+    state.kiosk = false;
+    const before = location.hash;
+    await afterSignIn(body);
+    if (location.hash === before) route();  // no hash change to route on
+  }},
+  h("h1", {id: "kiosk-staff-title"}, t("kiosk.staff.title")),
+  h("label", {for: "k-worker"}, t("signin.worker")), worker,
+  h("label", {for: "k-pin"}, t("signin.pin")), pin,
+  error,
+  h("div", {class: "actions"},
+    h("button", {type: "submit", class: "primary", "data-testid": "kiosk-staff-submit"}, t("kiosk.staff.submit")),
+    h("button", {type: "button", onclick: () => kioskRestart(params)}, t("kiosk.staff.back"))));
+  form.addEventListener("input", touch);
+  touch();
+  show(form);
 }
 
 function kioskForm(params) {

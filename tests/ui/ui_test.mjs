@@ -345,6 +345,18 @@ async function signOut() {
   await page.getByTestId("signin").waitFor();
 }
 
+// Ends kiosk mode as staff do: "Staff" on its welcome screen, a worker ID and PIN.
+async function leaveKiosk(worker, pin) {
+  if (await page.getByTestId("kiosk-start-over").count()) await page.getByTestId("kiosk-start-over").click();
+  await page.getByTestId("kiosk-staff").click();
+  await page.locator("#k-worker").fill(worker);
+  await page.locator("#k-pin").fill(pin);
+  await page.getByTestId("kiosk-staff-submit").click();
+  await page.getByTestId("search-box").waitFor();
+  await page.getByTestId("lang").selectOption("en");
+  await page.getByRole("link", {name: "Search"}).waitFor();
+}
+
 before(async () => {
   await new Promise((resolve) => printer.listen(0, "127.0.0.1", resolve));
   fs.writeFileSync(path.join(work, "devices.json"), JSON.stringify({
@@ -441,8 +453,7 @@ describe("associate screens", {concurrency: false}, () => {
     await page.locator("#k-first_name").click();
     await page.getByTestId("keyboard").waitFor();
     await take("kiosk-keyboard");
-    await signOut();
-    await signIn("A1", "1111");
+    await leaveKiosk("A1", "1111");
 
     const major = browser.version().split(".")[0];
     const majorFile = path.join(BASELINES, "chromium-major");
@@ -971,6 +982,15 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("kiosk-start-over").click();
     await page.getByTestId("kiosk-cleared").waitFor();
     assert.ok(!(await page.content()).includes("Half"));
+    // A shopper cannot switch the kiosk off: no sign-out on it, and its staff exit wants a PIN.
+    assert.equal(await page.locator("#signout").isVisible(), false);
+    await page.getByTestId("kiosk-staff").click();
+    await page.locator("#k-worker").fill("K1");
+    await page.locator("#k-pin").fill("0000");
+    await page.getByTestId("kiosk-staff-submit").click();
+    await page.getByText("Wrong worker ID or PIN.").waitFor();
+    await page.getByRole("button", {name: "Back"}).click();
+    await page.getByTestId("kiosk-welcome").waitFor();
     // The kiosk runs on a kiosk session: associate screens stay closed to it,
     // and the API refuses it anything but its own sign-ups.
     await page.goto(base + "/#/search");
@@ -1189,8 +1209,11 @@ describe("associate screens", {concurrency: false}, () => {
       await page.getByTestId("kiosk-start-over").click();
       await page.getByTestId("kiosk-welcome").waitFor();
     }
-    await signOut();
-    await signIn("A1", "1111");
+    await page.getByTestId("kiosk-staff").click();
+    await page.getByTestId("kiosk-staff-form").waitFor();
+    found.push(...await seriousViolations("kiosk staff exit"));
+    await page.getByRole("button", {name: "Back"}).click();
+    await leaveKiosk("A1", "1111");
     console.log(`[axe] ${axeTally.screens} screens audited (axe-core ${await page.evaluate(() => window.axe.version)}, ` +
                 `WCAG 2.1 A/AA), ${axeTally.rulesPassed} rule checks passed, ${found.length} serious or critical, ` +
                 `${axeTally.minor.length} moderate or minor${axeTally.minor.length ? ":\n  " + axeTally.minor.join("\n  ") : ""}`);
@@ -1294,8 +1317,7 @@ describe("associate screens", {concurrency: false}, () => {
       }
     }
     await page.setViewportSize({width: 1280, height: 800});
-    await signOut();
-    await signIn("A1", "1111");
+    await leaveKiosk("A1", "1111");
     assert.deepEqual(found, []);
   });
 
