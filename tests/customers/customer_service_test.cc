@@ -332,6 +332,25 @@ TEST_F(CustomerServiceTest, InternationalSearchKeepsTheCountryNationalSearchDoes
   EXPECT_EQ(Search("26123456").size(), 2u);  // national digits: both countries
 }
 
+TEST_F(CustomerServiceTest, AStoreInAnyCountryFindsItsNumbersAsDialledThere) {
+  // Italy: not one of the countries the index keeps nationally; its numbers
+  // keep their leading zero and are found by it, and in international form.
+  model::StoreConfig rome = testing::SampleStore();
+  rome.operating_unit_country = "IT";
+  Start(rome);
+  CustomerPatch p;
+  p.last_name = "Rossi";
+  p.phone = "06 1234 5678";
+  const auto rossi = MustCreate(p);
+  EXPECT_EQ(rossi.phone, "+390612345678");
+  for (const char* q : {"06 1234 5678", "0612345678", "06 1234", "+39 06 1234 5678", "0039 0612"}) {
+    auto r = Search(q);
+    ASSERT_EQ(r.size(), 1u) << q;
+    EXPECT_EQ(r[0].customer.id, rossi.id) << q;
+  }
+  EXPECT_TRUE(Search("07 1234").empty());
+}
+
 TEST_F(CustomerServiceTest, SearchReportsSecondaryMatches) {
   CustomerPatch p = JohnSmith();
   p.secondary_phones = std::vector<ContactInput>{{"07700 900123", false, ""}};

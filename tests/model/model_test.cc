@@ -58,6 +58,31 @@ TEST(PhoneTest, SearchDigitsDropTheTrunkPrefix) {
   EXPECT_EQ(NationalNumberOf("+442079460958"), "2079460958");
 }
 
+TEST(PhoneTest, EveryRegionLibphonenumberKnows) {
+  // Italy: the leading zero is part of the number; no national prefix is dropped.
+  EXPECT_EQ(NormalizePhone("06 1234 5678", "IT")->e164, "+390612345678");
+  // International toll-free (+800), accepted wherever the store is.
+  EXPECT_EQ(NormalizePhone("+800 1234 5678", "LV")->e164, "+80012345678");
+  // Numbering plans, not just lengths: no Latvian number begins with 1.
+  EXPECT_EQ(NormalizePhone("+371 1234 5678", "LV").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(NormalizePhone("+999 1234 5678", "LV").status().code(), StatusCode::kInvalidArgument);  // no such code
+  EXPECT_TRUE(IsKnownPhoneCountry("IT"));
+  EXPECT_TRUE(IsKnownPhoneCountry("br"));
+  EXPECT_FALSE(IsKnownPhoneCountry("XX"));
+  EXPECT_EQ(PhonePatternsThatDoNotCompile(), "");
+  EXPECT_TRUE(LooksInternational("+39 06"));
+  EXPECT_TRUE(LooksInternational("0039 06"));
+  EXPECT_FALSE(LooksInternational("06 1234"));
+}
+
+TEST(PhoneTest, NationalQueriesWhereTheIndexKeepsE164Digits) {
+  // Italy's numbers are indexed by their E.164 digits: a national query looks there.
+  EXPECT_EQ(NationalQueryAsE164("06 1234", "IT"), "39061234");
+  // Latvia's are kept nationally: nothing more to look up.
+  EXPECT_EQ(NationalQueryAsE164("2911", "LV"), "");
+  EXPECT_EQ(NationalQueryAsE164("+39 06", "IT"), "");
+}
+
 TEST(EmailTest, ValidAndInvalid) {
   EXPECT_TRUE(IsValidEmail("anna.berzina@example.lv"));
   EXPECT_TRUE(IsValidEmail("o'brien+pos@mail.co.uk"));

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <array>
 
+#include "phone_plan.h"
+
 namespace kassa::model {
 namespace {
 
-// Dialling rules of the countries kassa's retailers operate in. Lengths are
-// of the national significant number (without trunk prefix), from the ITU-T
-// E.164 national numbering plans.
+// The countries whose numbers the search index keeps as national numbers
+// with their country code (kPhoneNational), with the trunk prefix a search
+// query drops; numbers of every other code are indexed by their E.164
+// digits. The set is part of the store layout (changing it means rebuilding
+// the index); which numbers are valid is libphonenumber's (phone_plan.h).
 struct CountryDialling {
   const char* iso;         // ISO 3166-1 alpha-2
   const char* code;        // country calling code digits
@@ -92,43 +96,119 @@ std::string StripTrunkPrefix(const CountryDialling& c, std::string digits) {
   return digits;
 }
 
+// libphonenumber's length test of a national significant number against a
+// plan's possible lengths.
+enum class Length { kPossible, kLocalOnly, kTooShort, kTooLong, kInvalid };
+Length TestLength(const phone_plan::PlanRegion& plan, std::size_t n) {
+  if (n > 31) return Length::kTooLong;
+  if ((plan.local_lengths >> n & 1u) != 0) return Length::kLocalOnly;
+  if ((plan.lengths >> n & 1u) != 0) return Length::kPossible;
+  if (plan.lengths == 0) return Length::kInvalid;
+  const unsigned shortest = static_cast<unsigned>(__builtin_ctz(plan.lengths));
+  const unsigned longest = 31u - static_cast<unsigned>(__builtin_clz(plan.lengths));
+  return n < shortest ? Length::kTooShort : n > longest ? Length::kTooLong : Length::kInvalid;
+}
+
+// The plan of the calling code `digits` begin with (one to three digits),
+// and the code's length; null when no region has such a code.
+const phone_plan::PlanRegion* PlanOfInternational(std::string_view digits, std::size_t& code_len) {
+  if (digits.empty() || digits[0] == '0') return nullptr;  // no calling code begins with 0
+  unsigned code = 0;
+  for (std::size_t n = 1; n <= 3 && n < digits.size(); ++n) {
+    code = code * 10 + static_cast<unsigned>(digits[n - 1] - '0');
+    if (const auto* plan = phone_plan::ForCode(code)) {
+      code_len = n;
+      return plan;
+    }
+  }
+  return nullptr;
+}
+
+Status Invalid(const char* message) { return Status(StatusCode::kInvalidArgument, message); }
+
 }  // namespace
 
 Result<PhoneNumber> NormalizePhone(std::string_view input, std::string_view country) {
   bool international = false;
   std::string digits;
   if (!ScanPhone(input, international, digits)) {
-    return Status(StatusCode::kInvalidArgument, "phone: not a phone number (only digits, spaces, - . ( ) and a leading +)");
+    return Invalid("phone: not a phone number (only digits, spaces, - . ( ) and a leading +)");
   }
-  if (digits.empty()) return Status(StatusCode::kInvalidArgument, "phone: not a phone number (no digits)");
-  PhoneNumber out;
+  if (digits.empty()) return Invalid("phone: not a phone number (no digits)");
+  const phone_plan::PlanRegion* home = phone_plan::ForRegion(country);
+  // The store country's own international prefix ("011" in NANP; "00" was taken above).
+  if (!international && home != nullptr) {
+    const std::size_t idd = phone_plan::IntlPrefixLength(*home, digits);
+    if (idd > 0 && idd < digits.size() && digits[idd] != '0') {
+      international = true;
+      digits.erase(0, idd);
+    }
+  }
+  if (digits.size() > 17 + 3) return Invalid("phone: too many digits for a phone number");
+
+  // The calling code and the national number as dialled, and the plan that reads it.
+  const phone_plan::PlanRegion* plan = nullptr;
+  std::string national;
   if (international) {
-    // E.164: at most 15 digits; the shortest real numbers have 7 or more.
-    if (digits.size() < 7 || digits.size() > 15) {
-      return Status(StatusCode::kInvalidArgument, "phone: an international number has 7 to 15 digits");
+    std::size_t code_len = 0;
+    plan = PlanOfInternational(digits, code_len);
+    if (plan == nullptr) return Invalid("phone: unknown country code");
+    national = digits.substr(code_len);
+  } else {
+    if (home == nullptr) {
+      return Invalid("phone: give the number with + and country code (the store's country dialling rules are unknown)");
     }
-    if (const CountryDialling* c = CountryOfInternational(digits)) {
-      const std::size_t nsn = digits.size() - std::string_view(c->code).size();
-      if (nsn < c->min_digits || nsn > c->max_digits) {
-        return Status(StatusCode::kInvalidArgument, "phone: wrong number of digits for its country code");
+    plan = home;
+    national = digits;
+    // Dialled with the country code but without + or 00 ("371 2911 2233" in Latvia): taken as
+    // such when the number fits the plan only that way, or is too long otherwise.
+    const std::string code = std::to_string(home->code);
+    if (digits.size() > code.size() && digits.compare(0, code.size(), code) == 0) {
+      std::string rest;
+      phone_plan::StripPrefix(*home, std::string_view(digits).substr(code.size()), rest);
+      if ((!phone_plan::MatchesWhole(*home, digits) && phone_plan::MatchesWhole(*home, rest)) ||
+          TestLength(*home, digits.size()) == Length::kTooLong) {
+        national = digits.substr(code.size());
       }
-      out.national = digits.substr(std::string_view(c->code).size());
     }
-    out.e164 = "+" + digits;
-    return out;
   }
-  const CountryDialling* c = FindCountry(country);
-  if (c == nullptr) {
-    return Status(StatusCode::kInvalidArgument, "phone: give the number with + and country code (the store's country dialling rules are unknown)");
+  // The national prefix ("0" in most of Europe, "1" in NANP) and carrier codes, as libphonenumber drops them.
+  if (std::string rest; phone_plan::StripPrefix(*plan, national, rest)) {
+    const Length l = TestLength(*plan, rest.size());
+    if (l != Length::kTooShort && l != Length::kLocalOnly && l != Length::kInvalid) national = std::move(rest);
   }
-  digits = StripTrunkPrefix(*c, std::move(digits));
-  if (digits.size() < c->min_digits || digits.size() > c->max_digits) {
-    return Status(StatusCode::kInvalidArgument, "phone: wrong number of digits for a number in the store's country");
+  // Possible: the lengths of the calling code's main region, as libphonenumber's isPossibleNumber.
+  const phone_plan::PlanRegion* main = phone_plan::ForCode(plan->code);
+  const Length length = national.size() < 2 ? Length::kTooShort : TestLength(*main, national.size());
+  // A length only dialled locally is a number of its own where a plan has it (Canada's 310-xxxx).
+  if (length == Length::kLocalOnly && !phone_plan::FitsPlanOfCode(plan->code, national)) {
+    return international ? Invalid("phone: give the area code too")
+                         : Invalid("phone: give the area code too (a number in the store's country)");
   }
-  out.national = digits;
-  out.e164 = std::string("+") + c->code + digits;
+  if (length != Length::kPossible && length != Length::kLocalOnly) {
+    return international ? Invalid("phone: wrong number of digits for its country code")
+                         : Invalid("phone: wrong number of digits for a number in the store's country");
+  }
+  // Valid: a number one of the code's regions can have.
+  if (!phone_plan::MatchesWhole(*plan, national) && !phone_plan::FitsPlanOfCode(plan->code, national)) {
+    return international ? Invalid("phone: not a number its country's numbering plan has")
+                         : Invalid("phone: not a number the store's country's numbering plan has");
+  }
+  PhoneNumber out;
+  out.e164 = "+" + std::to_string(plan->code) + national;
+  out.national = NationalNumberOf(out.e164);
   return out;
 }
+
+bool LooksInternational(std::string_view input) {
+  bool international = false;
+  std::string digits;
+  return ScanPhone(input, international, digits) && international;
+}
+
+std::string_view PhonePlanVersion() { return phone_plan::Version(); }
+
+std::string PhonePatternsThatDoNotCompile() { return phone_plan::PatternsThatDoNotCompile(); }
 
 std::string PhoneSearchDigits(std::string_view query, std::string_view country) {
   bool international = false;
@@ -136,7 +216,22 @@ std::string PhoneSearchDigits(std::string_view query, std::string_view country) 
   if (!ScanPhone(query, international, digits) || digits.size() < 3) return {};
   if (international) return digits;
   if (const CountryDialling* c = FindCountry(country)) return StripTrunkPrefix(*c, std::move(digits));
+  if (const auto* plan = phone_plan::ForRegion(country)) {
+    if (std::string rest; phone_plan::StripPrefix(*plan, digits, rest)) return rest;
+  }
   return digits;
+}
+
+std::string NationalQueryAsE164(std::string_view query, std::string_view country) {
+  bool international = false;
+  std::string digits;
+  if (!ScanPhone(query, international, digits) || international || digits.size() < 3) return {};
+  const auto* plan = phone_plan::ForRegion(country);
+  if (plan == nullptr) return {};
+  const std::string code = std::to_string(plan->code);
+  const bool kept_nationally = std::any_of(kCountries.begin(), kCountries.end(),
+                                           [&](const CountryDialling& c) { return code == c.code; });
+  return kept_nationally ? std::string() : code + PhoneSearchDigits(query, country);
 }
 
 std::string NationalNumberOf(std::string_view e164) {
@@ -154,6 +249,6 @@ std::string CountryCodeOf(std::string_view e164) {
   return c ? std::string(c->code) : std::string();
 }
 
-bool IsKnownPhoneCountry(std::string_view country) { return FindCountry(country) != nullptr; }
+bool IsKnownPhoneCountry(std::string_view country) { return phone_plan::ForRegion(country) != nullptr; }
 
 }  // namespace kassa::model

@@ -42,12 +42,13 @@ void TrimInPlace(std::string& s) { s = std::string(Trim(s)); }
 
 void UpperInPlace(std::string& s) { s = AsciiUpper(s); }
 
-Status NormalizePhoneField(std::string& value, std::string_view country, Status bad) {
+// `bad` and `bad_international` name the field the phone came from; the
+// second is for a number dialled with + or 00, whose country is its own.
+Status NormalizePhoneField(std::string& value, std::string_view country, Status bad, Status bad_international) {
   if (value.empty()) return Status::Ok();
   if (value.size() > 64) return bad;  // generous for formatting; E.164 bound checked after
-  // `bad` names the field the phone came from.
   auto phone = NormalizePhone(value, country);
-  if (!phone.ok()) return bad;
+  if (!phone.ok()) return LooksInternational(value) ? bad_international : bad;
   value = phone->e164;
   return Status::Ok();
 }
@@ -73,11 +74,13 @@ Status NormalizeCustomer(Customer& c, const StoreConfig& store) {
   }
   UpperInPlace(c.currency);
   const std::string& country = store.operating_unit_country;
-  KASSA_TRY(NormalizePhoneField(c.phone, country, Invalid("phone: not a valid phone number for the store's country (give + and country code for another country)")));
+  KASSA_TRY(NormalizePhoneField(c.phone, country, Invalid("phone: not a valid phone number for the store's country (give + and country code for another country)"),
+                                Invalid("phone: not a valid international number (check the country code and the number of digits)")));
   for (auto& e : c.secondary_emails) TrimInPlace(e.value);
   for (auto& p : c.secondary_phones) {
     TrimInPlace(p.value);
-    KASSA_TRY(NormalizePhoneField(p.value, country, Invalid("secondary_phones: not a valid phone number for the store's country (give + and country code for another country)")));
+    KASSA_TRY(NormalizePhoneField(p.value, country, Invalid("secondary_phones: not a valid phone number for the store's country (give + and country code for another country)"),
+                                  Invalid("secondary_phones: not a valid international number (check the country code and the number of digits)")));
   }
   for (auto& a : c.addresses) {
     for (std::string* s : {&a.street, &a.city, &a.postal_code, &a.region, &a.country,
@@ -87,7 +90,8 @@ Status NormalizeCustomer(Customer& c, const StoreConfig& store) {
     UpperInPlace(a.country);
     // A contact phone is dialled in the address's own country.
     const std::string& phone_country = a.country.empty() ? country : a.country;
-    KASSA_TRY(NormalizePhoneField(a.contact_phone, phone_country, Invalid("addresses.contact_phone: not a valid phone number for the address's country")));
+    KASSA_TRY(NormalizePhoneField(a.contact_phone, phone_country, Invalid("addresses.contact_phone: not a valid phone number for the address's country"),
+                                  Invalid("addresses.contact_phone: not a valid international number (check the country code and the number of digits)")));
   }
   for (auto& f : c.affiliations) TrimInPlace(f);
   for (auto& a : c.attributes) {

@@ -124,7 +124,11 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   if (single_word && query.size() >= 3) terms.email = model::FoldEmail(query);
   const std::string digits = model::PhoneSearchDigits(query, default_country);
   const bool international = !digits.empty() && (query.front() == '+' || query.substr(0, 2) == "00");
-  if (!digits.empty() && !international) terms.national = digits;
+  if (!digits.empty() && !international) {
+    terms.national = digits;
+    // In a store whose country's numbers are indexed by E.164 digits: those too.
+    terms.e164 = model::NationalQueryAsE164(query, default_country);
+  }
   if (international) {
     // The national numbers of the query's country, then the numbers whose
     // country kassa does not know, by their E.164 digits.
@@ -155,6 +159,7 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   if (!terms.email.empty()) KASSA_TRY(scan(IndexKind::kEmail, terms.email, kScoreExactEmail, kScoreEmailPrefix));
   if (!digits.empty() && !international) {
     KASSA_TRY(scan(IndexKind::kPhoneNational, digits, kScoreExactPhone, kScorePhonePrefix));
+    if (!terms.e164.empty()) KASSA_TRY(scan(IndexKind::kPhoneE164, terms.e164, kScoreExactPhone, kScorePhonePrefix));
   }
   if (international) {
     if (!terms.code.empty()) {
