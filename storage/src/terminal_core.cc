@@ -195,6 +195,12 @@ std::string ErasedKey(const model::LocalId& id) {
 
 Result<std::size_t> StoreCore::EraseCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id,
                                              std::uint64_t seq) {
+  KASSA_TRY_ASSIGN(const std::size_t deleted, ForgetCustomer(txn, queued, id));
+  KASSA_TRY(PutMetaU64(txn, ErasedKey(id), seq));
+  return deleted;
+}
+
+Result<std::size_t> StoreCore::ForgetCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id) {
   KASSA_TRY_ASSIGN(const auto old, tables.Erase(txn, id));
   if (old && old->pending()) {
     KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
@@ -218,7 +224,6 @@ Result<std::size_t> StoreCore::EraseCustomer(WriteTxn& txn, QueuedOps& queued, c
   }
   for (const Key8& key : rejected) KASSA_TRY(txn.Del(quarantine, key));
   deleted += rejected.size();
-  KASSA_TRY(PutMetaU64(txn, ErasedKey(id), seq));
   return deleted;
 }
 

@@ -176,6 +176,9 @@ struct StoreCore {
   // timeline and measures, every operation queued or quarantined for it,
   // and leaves the erasure marker. Returns what it deleted besides the record.
   Result<std::size_t> EraseCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id, std::uint64_t seq);
+  // All of EraseCustomer but the erasure marker: a customer headquarters
+  // never had (a rejected creation given up). Returns what it deleted besides the record.
+  Result<std::size_t> ForgetCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id);
   // Whether headquarters erased customer `id`.
   Result<bool> Erased(const ReadTxn& txn, const model::LocalId& id);
 

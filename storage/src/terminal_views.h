@@ -27,8 +27,8 @@ class LmdbCustomerTable final : public On<CustomerTable> {
   Status Create(const model::Customer& customer, const model::Operation* op) override;
   Status Replace(const model::Customer& customer, std::uint32_t expected_version, const model::Operation* op) override;
   Result<model::Customer> Get(const model::LocalId& id) override;
-  Status ResendRejectedCreation(std::uint64_t quarantine_seq, const model::Customer& fixed,
-                                const model::Operation& create) override;
+  Status ResendRejected(std::uint64_t quarantine_seq, const model::Customer& fixed, const model::Operation& op) override;
+  Status DiscardRejected(std::uint64_t quarantine_seq, const model::Customer* headquarters_copy) override;
   Status Read(const Reader& read) override;
   Status ApplyHeadquartersCustomer(const model::Customer& customer) override;
 };

@@ -120,12 +120,12 @@ TEST_F(CustomerServiceTest, ARejectedCreationIsFixedAndQueuedAgain) {
 
   CustomerPatch bad;
   bad.email = "not an email";
-  EXPECT_EQ(service_->ResendRejectedCreation(entry, bad, "anna").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->ResendRejected(entry, bad, "anna").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->quarantine().Quarantined(5)->size(), 1u) << "a bad fix changes nothing";
 
   CustomerPatch fix;
   fix.loyalty_cards = std::vector<std::string>{"CARD-2"};
-  const auto fixed = service_->ResendRejectedCreation(entry, fix, "peter");
+  const auto fixed = service_->ResendRejected(entry, fix, "peter");
   ASSERT_TRUE(fixed.ok()) << fixed.status().detail();
   EXPECT_TRUE(fixed->pending());
   EXPECT_EQ(fixed->loyalty_cards.size(), 1u);
@@ -138,7 +138,7 @@ TEST_F(CustomerServiceTest, ARejectedCreationIsFixedAndQueuedAgain) {
   EXPECT_NE(again.op_id, entry.operation.op_id) << "headquarters keeps its answer to the rejected id";
   EXPECT_EQ(again.customer, *fixed);
   EXPECT_EQ(again.operator_id, "peter");
-  EXPECT_EQ(service_->ResendRejectedCreation(entry, fix, "peter").status().code(), StatusCode::kNotFound)
+  EXPECT_EQ(service_->ResendRejected(entry, fix, "peter").status().code(), StatusCode::kNotFound)
       << "resent already";
   EXPECT_EQ(Search("CARD-1").size(), 0u);
   EXPECT_EQ(Search("CARD-2").size(), 1u);
@@ -146,9 +146,119 @@ TEST_F(CustomerServiceTest, ARejectedCreationIsFixedAndQueuedAgain) {
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->ok()) << (check->problems.empty() ? "" : check->problems[0]);
 
-  storage::QuarantineEntry edit = entry;
-  edit.operation.kind = model::OperationKind::kUpdateCustomer;
-  EXPECT_EQ(service_->ResendRejectedCreation(edit, fix, "peter").status().code(), StatusCode::kFailedPrecondition);
+  storage::QuarantineEntry book = entry;
+  book.operation.kind = model::OperationKind::kBookEntry;
+  EXPECT_EQ(service_->ResendRejected(book, fix, "peter").status().code(), StatusCode::kFailedPrecondition)
+      << "a book entry is discarded, not resent";
+}
+
+// The queued operation of `c` headquarters answers with `outcome`.
+void Answer(storage::CustomerStore& store, model::OperationAck::Outcome outcome, const std::string& reason = "") {
+  const auto queued = store.outbox().PeekOutbox(1);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  const model::Operation& op = (*queued)[0].operation;
+  model::OperationAck ack{op.op_id, outcome, op.customer.id, "LV00000042", op.customer.version, reason};
+  ASSERT_TRUE(store.sync().ApplyAcks({{(*queued)[0].seq, ack}}, kT0).ok());
+}
+
+// A rejected edit is fixed and sent again with everything it changed: the
+// field the associate fixes and the ones headquarters never took.
+TEST_F(CustomerServiceTest, ARejectedEditIsFixedAndResentWithAllItChanged) {
+  const auto c = MustCreate(JohnSmith());
+  Answer(*store_, model::OperationAck::Outcome::kApplied);
+  CustomerPatch edit;
+  edit.phone = "+371 2612 9999";
+  edit.loyalty_cards = std::vector<std::string>{"CARD-TAKEN"};
+  const auto edited = service_->Edit(c.id.ToHex(), edit, service_->Find(c.id.ToHex())->version, "anna");
+  ASSERT_TRUE(edited.ok()) << edited.status().detail();
+  Answer(*store_, model::OperationAck::Outcome::kRejected, "loyalty_cards: card already belongs to another customer");
+  const auto entries = store_->quarantine().Quarantined(5);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].operation.kind, model::OperationKind::kUpdateCustomer);
+
+  CustomerPatch fix;
+  fix.loyalty_cards = std::vector<std::string>{"CARD-FREE"};
+  const auto fixed = service_->ResendRejected((*entries)[0], fix, "peter");
+  ASSERT_TRUE(fixed.ok()) << fixed.status().detail();
+  EXPECT_EQ(fixed->phone, "+37126129999");
+  EXPECT_EQ(fixed->loyalty_cards, std::vector<std::string>{"CARD-FREE"});
+  EXPECT_TRUE(store_->quarantine().Quarantined(5)->empty());
+  const auto outbox = store_->outbox().PeekOutbox(5);
+  ASSERT_EQ(outbox->size(), 1u);
+  const model::Operation& again = (*outbox)[0].operation;
+  EXPECT_EQ(again.kind, model::OperationKind::kUpdateCustomer);
+  EXPECT_NE(again.op_id, (*entries)[0].operation.op_id);
+  EXPECT_EQ(again.customer, *fixed);
+  EXPECT_EQ(again.base_version, edited->version);
+  const auto has = [&](model::CustomerField f) {
+    return std::count(again.changed_fields.begin(), again.changed_fields.end(), static_cast<std::uint32_t>(f)) == 1;
+  };
+  EXPECT_TRUE(has(model::CustomerField::kPhone)) << "the phone headquarters never took goes again";
+  EXPECT_TRUE(has(model::CustomerField::kLoyaltyCards));
+  EXPECT_EQ(Search("CARD-TAKEN").size(), 0u);
+  EXPECT_EQ(Search("CARD-FREE").size(), 1u);
+}
+
+// A rejected creation given up: the customer, never at headquarters, leaves
+// the terminal with everything of it.
+TEST_F(CustomerServiceTest, ADiscardedRejectedCreationLeavesNothingBehind) {
+  CustomerPatch p = JohnSmith();
+  p.loyalty_cards = std::vector<std::string>{"CARD-1"};
+  const auto c = MustCreate(p);
+  Answer(*store_, model::OperationAck::Outcome::kRejected, "loyalty_cards: card already belongs to another customer");
+  const auto entries = store_->quarantine().Quarantined(5);
+  ASSERT_EQ(entries->size(), 1u);
+  std::optional<Status> done;
+  service_->DiscardRejected((*entries)[0], "peter", [&](Status s) { done = s; });
+  ASSERT_TRUE(done.has_value());
+  ASSERT_TRUE(done->ok()) << done->detail();
+  EXPECT_EQ(store_->customers().Get(c.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->quarantine().Quarantined(5)->empty());
+  EXPECT_TRUE(Search("CARD-1").empty());
+  EXPECT_TRUE(Search("Smith").empty());
+  const auto stats = store_->diagnostics().Stats();
+  EXPECT_EQ(stats->pending_customers, 0u);
+  const auto check = store_->diagnostics().Check();
+  EXPECT_TRUE(check->ok()) << (check->problems.empty() ? "" : check->problems[0]);
+  done.reset();
+  service_->DiscardRejected((*entries)[0], "peter", [&](Status s) { done = s; });
+  EXPECT_EQ(done->code(), StatusCode::kNotFound) << "discarded already";
+}
+
+// A rejected edit given up: the customer takes headquarters' values again,
+// which takes headquarters (offline, it says so and changes nothing).
+TEST_F(CustomerServiceTest, ADiscardedRejectedEditTakesHeadquartersValues) {
+  testing::FakeHeadquarters hq;
+  service_->SetHeadquarters(&hq);
+  const auto c = MustCreate(JohnSmith());
+  hq.outbox_changes = 0;
+  Answer(*store_, model::OperationAck::Outcome::kApplied);
+  const model::Customer at_headquarters = *service_->Find(c.id.ToHex());
+  CustomerPatch edit;
+  edit.phone = "+371 2612 9999";
+  ASSERT_TRUE(service_->Edit(c.id.ToHex(), edit, at_headquarters.version, "anna").ok());
+  Answer(*store_, model::OperationAck::Outcome::kRejected, "phone: this phone number is already registered");
+  const auto entries = store_->quarantine().Quarantined(5);
+  ASSERT_EQ(entries->size(), 1u);
+
+  std::optional<Status> done;
+  hq.is_online = false;
+  service_->DiscardRejected((*entries)[0], "peter", [&](Status s) { done = s; });
+  EXPECT_EQ(done->code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->quarantine().Quarantined(5)->size(), 1u) << "nothing changes offline";
+
+  hq.is_online = true;
+  hq.chain = {at_headquarters};
+  done.reset();
+  service_->DiscardRejected((*entries)[0], "peter", [&](Status s) { done = s; });
+  ASSERT_TRUE(done->ok()) << done->detail();
+  const auto now = service_->Find(c.id.ToHex());
+  EXPECT_EQ(now->phone, at_headquarters.phone);
+  EXPECT_EQ(now->version, at_headquarters.version);
+  EXPECT_TRUE(store_->quarantine().Quarantined(5)->empty());
+  EXPECT_TRUE(Search("26129999").empty());
+  service_->SetHeadquarters(nullptr);
 }
 
 TEST_F(CustomerServiceTest, ConsentIsStampedWithWhenWhoAndWhere) {

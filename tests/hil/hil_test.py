@@ -12,6 +12,7 @@ Events are read from kassad's WebSocket event stream with a minimal client.
 """
 
 import base64
+import errno
 import fcntl
 import http.client
 import json
@@ -97,13 +98,31 @@ class NetworkPrinter:
         self.received = bytearray()
         self.paper_out = False
         self.cut_after = None  # close the connection after this many job bytes
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # the cut closes the printer while holding it
         self.conns = []
+        self.closed = False
         self.server = serve_tcp(self._accepted, port, backlog=4)
         self.port = self.server.getsockname()[1]
 
+    @staticmethod
+    def back_on(port):
+        """A printer on `port` again, once the one that went away has let go of it
+        (a connection kassad made while it closed can hold the port a moment)."""
+        def bind():
+            try:
+                return NetworkPrinter(port)
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE:
+                    raise
+                return None
+        return wait_for(bind, 10, "port %d free for the printer to come back on" % port, interval=0.1)
+
     def _accepted(self, conn):
-        self.conns.append(conn)
+        with self.lock:
+            if self.closed:  # accepted while the printer went away: it is gone too
+                conn.close()
+                return
+            self.conns.append(conn)
         threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
@@ -145,6 +164,8 @@ class NetworkPrinter:
             return escpos_text(bytes(self.received))
 
     def close(self):
+        with self.lock:
+            self.closed = True
         try:
             # shutdown wakes the accept() blocked in the other thread, so the
             # port is free for a printer that comes back on it.
@@ -395,7 +416,7 @@ class HilTest(KassadOnDevices):
         self.assertTrue(status["detail"])
         # The printer comes back on the same address: kassad reconnects, sees
         # it ready, and prints the waiting receipt by itself.
-        self.printer = NetworkPrinter(port)
+        self.printer = NetworkPrinter.back_on(port)
         self.events.wait("receipt_printed", timeout=20)
         self.assertIn("Aino Virtanen", self.printer.text())
         self.assertEqual(self.devices_status()["printer"]["state"], "ready")

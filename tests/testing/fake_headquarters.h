@@ -18,6 +18,7 @@ class FakeHeadquarters final : public customers::Headquarters {
   std::optional<Result<model::OperationAck>> answer;  // nullopt: echo an applied ack
   std::vector<model::Operation> received;
   int outbox_changes = 0;
+  std::vector<model::Customer> chain;  // what a chain search finds
 
   bool online() const override { return is_online; }
   void ApplyNow(const model::Operation& op, AckCallback done) override {
@@ -32,7 +33,7 @@ class FakeHeadquarters final : public customers::Headquarters {
   }
   void OutboxChanged() override { ++outbox_changes; }
   void SyncNow() override {}
-  void SearchChain(const std::string&, std::size_t, SearchCallback done) override { done(std::vector<model::Customer>{}); }
+  void SearchChain(const std::string&, std::size_t, SearchCallback done) override { done(chain); }
   customers::LinkState state() const override { return {}; }
 };
 

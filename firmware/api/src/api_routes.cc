@@ -248,9 +248,27 @@ std::optional<Reply> Resend(ApiContext& self, Call& call) {
   if (auto bad = ReadPatch(call, patch, nullptr)) return bad;
   auto rejected = self.quarantine.Entry(seq);
   if (!rejected.ok()) return Error(rejected.status());
-  auto c = self.customers.ResendRejectedCreation(*rejected, patch, CallerOf(call).op.worker_id);
+  auto c = self.customers.ResendRejected(*rejected, patch, CallerOf(call).op.worker_id);
   if (!c.ok()) return Error(c.status());
   return Reply{202, CustomerJson(*c)};
+}
+
+// A rejected operation given up: a creation's customer removed from this
+// terminal, an edit's customer back to headquarters' values (online only).
+std::optional<Reply> Discard(ApiContext& self, Call& call) {
+  const std::string_view text = call.param(0);
+  std::uint64_t seq = 0;
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
+    return Error(http::ApiError{404, "not_found", "quarantine", "no such rejected operation"});
+  }
+  auto rejected = self.quarantine.Entry(seq);
+  if (!rejected.ok()) return Error(rejected.status());
+  self.customers.DiscardRejected(*rejected, CallerOf(call).op.worker_id, [send = call.Later(), seq](Status s) {
+    if (!s.ok()) return send(Error(s));
+    send(Reply{200, json::object{{"discarded", seq}}});
+  });
+  return std::nullopt;
 }
 
 std::optional<Reply> Doctor(ApiContext& self, Call&) {
@@ -448,6 +466,7 @@ constexpr RouteOf<ApiContext> kRoutes[] = {
     {Verb::post, "/v1/sync", "public", &SyncNow},
     {Verb::get, "/v1/quarantine", "session", &Quarantine},
     {Verb::post, "/v1/quarantine/{ref}/resend", "edit_customer", &Resend},
+    {Verb::post, "/v1/quarantine/{ref}/discard", "edit_customer", &Discard},
     {Verb::get, "/v1/doctor", "public", &Doctor},
     {Verb::get, "/v1/devices", "public", &Devices},
     {Verb::get, "/v1/customers", "session", &Search},

@@ -286,26 +286,79 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   return after;
 }
 
-Result<model::Customer> CustomerService::ResendRejectedCreation(const storage::QuarantineEntry& rejected,
-                                                                const CustomerPatch& patch,
-                                                                const std::string& operator_id) {
+Result<model::Customer> CustomerService::ResendRejected(const storage::QuarantineEntry& rejected,
+                                                        const CustomerPatch& patch, const std::string& operator_id) {
   if (!access_.open()) return Refused(access_);
-  if (rejected.operation.kind != model::OperationKind::kCreateCustomer) {
+  const model::OperationKind kind = rejected.operation.kind;
+  if (kind != model::OperationKind::kCreateCustomer && kind != model::OperationKind::kUpdateCustomer) {
     return Status(StatusCode::kFailedPrecondition,
-                  "quarantine: only a rejected creation is fixed and resent; edit the customer to change it again");
+                  "quarantine: a rejected book or timeline entry is discarded, not resent");
   }
-  KASSA_TRY_ASSIGN(const model::Customer before, store_.Get(rejected.operation.customer.id));
+  auto stored = store_.Get(rejected.operation.customer.id);
+  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kFailedPrecondition, "quarantine: the customer is no longer on this terminal");
+  }
+  KASSA_TRY_ASSIGN(const model::Customer before, std::move(stored));
   const std::int64_t now = clock_.NowMs();
-  model::Customer after = before;
-  KASSA_TRY(ApplyPatch(patch, &before, operator_id, now, after));
+  // An edit: the values headquarters refused, back in place before the fix.
+  model::Customer wanted = before;
+  if (kind == model::OperationKind::kUpdateCustomer) {
+    for (const std::uint32_t field : rejected.operation.changed_fields) {
+      model::CopyField(field, rejected.operation.customer, wanted);
+    }
+  }
+  model::Customer after = wanted;
+  KASSA_TRY(ApplyPatch(patch, &wanted, operator_id, now, after));
   after.changed_at_ms = now;
-  KASSA_TRY_ASSIGN(model::Operation op, NewOperation(model::OperationKind::kCreateCustomer, after, operator_id, now));
-  KASSA_TRY(RecordConsents(nullptr, op));
-  KASSA_TRY(store_.ResendRejectedCreation(rejected.seq, after, op));
-  KASSA_LOG(kInfo) << "resent the creation of customer " << after.id.ToHex() << " (rejected as outbox "
-                   << rejected.seq << ") as operation " << op.op_id.ToHex();
+  KASSA_TRY_ASSIGN(model::Operation op, NewOperation(kind, after, operator_id, now));
+  if (kind == model::OperationKind::kUpdateCustomer) {
+    after.version = before.version + 1;
+    op.customer = after;
+    op.base_version = before.version;
+    std::vector<std::uint32_t> changed = model::ChangedFields(before, after);
+    changed.insert(changed.end(), rejected.operation.changed_fields.begin(), rejected.operation.changed_fields.end());
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    op.changed_fields = std::move(changed);
+    KASSA_TRY(RecordConsents(&before, op));
+  } else {
+    KASSA_TRY(RecordConsents(nullptr, op));
+  }
+  KASSA_TRY(store_.ResendRejected(rejected.seq, after, op));
+  KASSA_LOG(kInfo) << "resent the " << model::ToString(kind) << " of customer " << after.id.ToHex()
+                   << " (rejected as outbox " << rejected.seq << ") as operation " << op.op_id.ToHex();
   if (headquarters_ != nullptr) headquarters_->OutboxChanged();
   return after;
+}
+
+void CustomerService::DiscardRejected(const storage::QuarantineEntry& rejected, const std::string& operator_id,
+                                      std::function<void(Status)> done) {
+  if (!access_.open()) return done(Refused(access_));
+  const std::uint64_t seq = rejected.seq;
+  const auto discard = [this, seq, operator_id, kind = rejected.operation.kind](const model::Customer* copy) {
+    Status s = store_.DiscardRejected(seq, copy);
+    if (s.ok()) {
+      KASSA_LOG(kInfo) << "discarded the rejected " << model::ToString(kind) << " (outbox " << seq << ") for "
+                       << operator_id << (copy != nullptr ? "; the customer has headquarters' values again" : "");
+    }
+    return s;
+  };
+  if (rejected.operation.kind != model::OperationKind::kUpdateCustomer) return done(discard(nullptr));
+  // An edit: the customer goes back to what headquarters has.
+  auto local = store_.Get(rejected.operation.customer.id);
+  if (!local.ok() || local->pending()) return done(discard(nullptr));
+  if (headquarters_ == nullptr || !headquarters_->online()) {
+    return done(Status(StatusCode::kUnavailable,
+                       "headquarters: unreachable; discarding a rejected edit needs headquarters' copy of the customer"));
+  }
+  headquarters_->SearchChain(local->account, 5, [discard, id = local->id, done = std::move(done)](
+                                                    Result<std::vector<model::Customer>> found) {
+    if (!found.ok()) return done(found.status());
+    for (const auto& c : *found) {
+      if (c.id == id) return done(discard(&c));
+    }
+    done(Status(StatusCode::kNotFound, "headquarters: it does not have this customer"));
+  });
 }
 
 Result<model::Customer> CustomerService::Find(std::string_view ref) {

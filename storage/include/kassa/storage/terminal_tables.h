@@ -158,24 +158,40 @@ class CustomerTable : public search::CustomerIndex {
   // Returns: kOk; kNotFound; kDataLoss when the record cannot be read.
   virtual Result<model::Customer> Get(const model::LocalId& id) = 0;
 
-  // The repair of a creation headquarters rejected (quarantine entry
-  // `quarantine_seq`): the customer, still pending, rewritten as `fixed`
-  // (its index entries with it), `create` (a new creation of it, with an
-  // operation id of its own: the rejected one stays rejected at
-  // headquarters) appended to the outbox, and the quarantine entry removed,
-  // in one transaction.
+  // The repair of a creation or an edit headquarters rejected (quarantine
+  // entry `quarantine_seq`): the customer rewritten as `fixed` (its index
+  // entries with it), `op` (a new operation of the same kind, with an id of
+  // its own: the rejected one stays rejected at headquarters) appended to
+  // the outbox, and the quarantine entry removed, in one transaction.
   //
   // Returns:
   //   kOk                  durable.
   //   kNotFound            "quarantine: ..." no such entry (resent or
   //                        dropped meanwhile).
-  //   kFailedPrecondition  "quarantine: ..." the entry is not the creation of
-  //                        `fixed`'s customer, or that customer is no longer
-  //                        pending.
+  //   kFailedPrecondition  "quarantine: ..." the entry is not a creation or
+  //                        an edit of `fixed`'s customer, a creation's
+  //                        customer is no longer pending, or the customer
+  //                        is gone.
+  //   kAborted             "version: ..." an edit's customer changed meanwhile
+  //                        (`fixed` must be one version on from the stored one).
   //   kAlreadyExists       a loyalty card belongs to another customer here.
   //   kResourceExhausted   storage full; nothing was written.
-  virtual Status ResendRejectedCreation(std::uint64_t quarantine_seq, const model::Customer& fixed,
-                                        const model::Operation& create) = 0;
+  virtual Status ResendRejected(std::uint64_t quarantine_seq, const model::Customer& fixed,
+                                const model::Operation& op) = 0;
+
+  // Gives up a rejected operation (quarantine entry `quarantine_seq`), in one
+  // transaction: a creation's customer, which headquarters never had, is
+  // removed from this terminal with all of it (index entries, book entries,
+  // timeline, queued operations); an edit's customer takes
+  // `headquarters_copy` (when given and nothing else is queued for it);
+  // a book or timeline entry is dropped.
+  //
+  // Returns:
+  //   kOk                  durable.
+  //   kNotFound            "quarantine: ..." no such entry.
+  //   kFailedPrecondition  "quarantine: ..." `headquarters_copy` is another customer's.
+  //   kResourceExhausted   storage full; nothing was written.
+  virtual Status DiscardRejected(std::uint64_t quarantine_seq, const model::Customer* headquarters_copy) = 0;
 
   // Stores headquarters' copy of a customer. A customer with operations
   // still queued here keeps its local fields and takes only the account

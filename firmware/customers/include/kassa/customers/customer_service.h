@@ -143,19 +143,34 @@ class CustomerService {
   Result<model::Customer> Edit(std::string_view ref, const CustomerPatch& patch,
                                std::uint32_t expected_version, const std::string& operator_id);
 
-  // Repairs a creation headquarters rejected (`rejected`, from the
-  // quarantine): `patch` (the fix: another loyalty card, a corrected field)
-  // applied to the customer as it stands here, validated as an edit is, and
-  // its creation queued again under a new operation id (headquarters keeps
-  // its answer to the rejected one), the quarantine entry gone.
+  // Repairs a creation or an edit headquarters rejected (`rejected`, from
+  // the quarantine): `patch` (the fix: another loyalty card, a corrected
+  // field) applied to the customer as it stands here, with an edit's
+  // rejected values first put back, validated as an edit is, and the
+  // operation queued again under a new id (headquarters keeps its answer to
+  // the rejected one), the quarantine entry gone. A resent edit changes the
+  // fields the rejected one did and those the fix does.
   // Returns:
-  //   kOk                  the customer, still pending.
-  //   kFailedPrecondition  "quarantine: ..." not a creation (an edit that was
-  //                        rejected is repaired by editing the customer).
+  //   kOk                  the customer (a creation's still pending).
+  //   kFailedPrecondition  "quarantine: ..." a book or timeline entry (those
+  //                        are discarded), or the customer is gone.
+  //   kAborted             "version: ..." the customer changed meanwhile.
   //   kInvalidArgument, kAlreadyExists, kResourceExhausted as Edit;
   //   kNotFound "quarantine: ..." resent or dropped meanwhile.
-  Result<model::Customer> ResendRejectedCreation(const storage::QuarantineEntry& rejected, const CustomerPatch& patch,
-                                                 const std::string& operator_id);
+  Result<model::Customer> ResendRejected(const storage::QuarantineEntry& rejected, const CustomerPatch& patch,
+                                         const std::string& operator_id);
+
+  // Gives up an operation headquarters rejected: a creation's customer
+  // (never at headquarters) leaves this terminal with all of it; an edit's
+  // customer goes back to headquarters' copy, fetched over the link (so
+  // only online; a customer still waiting for its account keeps its values
+  // until headquarters' merged copy arrives); a book or timeline entry is
+  // dropped. `done` gets:
+  //   kOk; kNotFound "quarantine: ..." gone meanwhile, or "headquarters: ..."
+  //   it lacks the customer; kUnavailable "headquarters: ..." offline (an
+  //   edit); kResourceExhausted storage full.
+  void DiscardRejected(const storage::QuarantineEntry& rejected, const std::string& operator_id,
+                       std::function<void(Status)> done);
 
   // Returns: kOk; kNotFound "customer: ..." when `ref` is neither a stored
   // account number nor a stored local id.
