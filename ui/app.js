@@ -542,22 +542,45 @@ async function editView(id) {
 // ---- operations headquarters rejected ---------------------------------------------
 
 // What needs attention: each operation headquarters rejected, with why; a
-// rejected creation is fixed in the form and sent again.
+// rejected creation or edit is fixed in the form and sent again, or any of
+// them discarded (after a second, explicit confirmation on the spot).
 async function attentionView() {
   const {status, body} = await api("GET", "/v1/quarantine");
   if (status !== 200) return show(h("p", {class: "field-error"}, message(body)));
   const entries = body.quarantined;
+  const kindOf = (e) => (e.operation.kind === "create_customer" ? "creation" : e.operation.kind === "update_customer" ? "edit" : "other");
+  const discard = (e) => {
+    const error = h("p", {class: "field-error", role: "alert", hidden: true, "data-testid": "error"});
+    const confirmBox = h("div", {class: "confirm", role: "group", hidden: true, "data-testid": "discard-confirm"},
+      h("p", {}, t("attention.discard.confirm." + kindOf(e))),
+      h("button", {type: "button", class: "primary", "data-testid": "discard-yes", onclick: async () => {
+        const {status: s, body: answer} = await api("POST", `/v1/quarantine/${e.seq}/discard`, {});
+        if (s !== 200) {
+          error.hidden = false;
+          error.textContent = message(answer);
+          return;
+        }
+        refreshStatus();
+        attentionView();
+      }}, t("attention.discard.yes")),
+      h("button", {type: "button", onclick: () => { confirmBox.hidden = true; ask.hidden = false; }}, t("attention.discard.no")));
+    const ask = h("button", {type: "button", "data-testid": "discard",
+                             onclick: () => { confirmBox.hidden = false; ask.hidden = true; }}, t("attention.discard"));
+    return [ask, confirmBox, error];
+  };
   show(h("section", {class: "card", "data-testid": "attention"},
     h("h1", {}, t("attention.title")),
     entries.length ? null : h("p", {}, t("attention.empty")),
     h("ul", {class: "results"}, ...entries.map((e) => h("li", {"data-testid": "rejected", "data-seq": e.seq},
       h("a", {href: "#/customer/" + e.operation.customer_id}, h("strong", {}, e.customer_name)), " ",
-      h("span", {class: "why"}, t("attention." + (e.operation.kind === "create_customer" ? "creation" : "edit"))),
+      h("span", {class: "why"}, t("attention." + kindOf(e))),
       " · ", h("span", {class: "why"}, t("attention.rejected_at", {when: i18n.date(e.rejected_at)})),
       h("p", {}, t("attention.reason", {reason: reasonText(e.reason)})),
-      e.operation.kind === "create_customer" && can("edit_customer")
-        ? h("a", {class: "button", href: "#/resend/" + e.seq, "data-testid": "fix"}, t("attention.fix"))
-        : h("p", {class: "hint"}, t("attention.edit_hint")))))));
+      can("edit_customer")
+        ? h("div", {class: "actions"},
+            kindOf(e) !== "other" ? h("a", {class: "button", href: "#/resend/" + e.seq, "data-testid": "fix"}, t("attention.fix")) : null,
+            ...discard(e))
+        : null)))));
 }
 
 async function resendView(seq) {

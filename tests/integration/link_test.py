@@ -2471,6 +2471,73 @@ class QuarantineRepairTest(LinkTestCase):
               % (entry["reason"], c["account"]), flush=True)
 
 
+class RejectedEditRepairTest(LinkTestCase):
+    """Issue 18 (sync outcomes for people): an edit headquarters rejects (its loyalty card taken
+    at another store meanwhile) is fixed and sent again with everything it changed; another one
+    is discarded, and the terminal shows headquarters' values again."""
+
+    def rejected_edit(self, hq, t1, t2, cid, fields, card):
+        """An edit of `cid` at T1 made while headquarters is down, rejected once T2's new
+        customer has taken `card`; returns the quarantine entry."""
+        hq.stop()
+        code, c = t1.get(cid)
+        code, edited = t1.http("PATCH", "/v1/customers/" + cid, dict(fields, version=c["version"], loyalty_cards=[card]))
+        self.assertEqual(code, 200, edited)
+        t1.kill9()  # down until T2's customer holds the card at headquarters
+        hq.start()
+        wait_for(lambda: t2.sync()["online"], 20, "R2 online again")
+        code, other = t2.http("POST", "/v1/customers", {"first_name": "Cits", "last_name": "Turetajs",
+                                                        "loyalty_cards": [card]})
+        self.assertEqual(code, 201, other)
+        wait_for(t2.drained, 20, "R2's customer at headquarters first")
+        t1.start()
+        t1.sign_in()
+        wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "R1's edit rejected")
+        code, q = t1.http("GET", "/v1/quarantine")
+        entry = q["quarantined"][0]
+        self.assertEqual((entry["operation"]["kind"], entry["operation"]["customer_id"]), ("update_customer", cid))
+        self.assertIn("loyalty_cards", entry["reason"])
+        return entry
+
+    def test_a_rejected_edit_is_fixed_or_discarded(self):
+        hq = self.hq().start()
+        t1 = self.terminal("R1", hq.link_port).start()
+        t2 = self.terminal("R2", hq.link_port, store_id="RIGA-02").start()
+        t1.sign_in()
+        code, a = t1.http("POST", "/v1/customers", {"first_name": "Labots", "last_name": "Klients",
+                                                    "phone": "+371 2911 7001"})
+        self.assertEqual(code, 201, a)
+        wait_for(t1.drained, 20, "the customer at headquarters")
+        cid = a["id"]
+
+        # Fixed: another card; the phone headquarters never took goes with it.
+        entry = self.rejected_edit(hq, t1, t2, cid, {"phone": "+371 2911 7002"}, "RCARD-1")
+        code, fixed = t1.http("POST", "/v1/quarantine/%d/resend" % entry["seq"], {"loyalty_cards": ["RCARD-2"]})
+        self.assertEqual(code, 202, fixed)
+        self.assertEqual((fixed["phone"], fixed["loyalty_cards"]), ("+37129117002", ["RCARD-2"]), fixed)
+        wait_for(t1.drained, 30, "the fixed edit acknowledged")
+        self.assertEqual(t1.sync()["quarantined"], 0)
+        code, at_hq = hq.customer(fixed["account"])
+        self.assertEqual((code, at_hq["phone"], at_hq["loyalty_cards"]), (200, "+37129117002", ["RCARD-2"]), at_hq)
+
+        # Discarded: the terminal takes headquarters' values back.
+        entry = self.rejected_edit(hq, t1, t2, cid, {"email": "nekad@example.lv"}, "RCARD-3")
+        code, local = t1.get(cid)
+        self.assertEqual((local["email"], local["loyalty_cards"]), ("nekad@example.lv", ["RCARD-3"]), local)
+        code, gone = t1.http("POST", "/v1/quarantine/99999/discard", {})
+        self.assertEqual(code, 404, gone)
+        code, discarded = t1.http("POST", "/v1/quarantine/%d/discard" % entry["seq"], {})
+        self.assertEqual((code, discarded), (200, {"discarded": entry["seq"]}))
+        code, local = t1.get(cid)
+        self.assertEqual((local["email"], local["phone"], local["loyalty_cards"]),
+                         ("", "+37129117002", ["RCARD-2"]), local)
+        self.assertEqual(t1.sync()["quarantined"], 0)
+        code, doctor = t1.http("GET", "/v1/doctor")
+        self.assertTrue(doctor["ok"], doctor)
+        print("\n[quarantine] an edit rejected for its card resent with another (phone kept); "
+              "another discarded: the terminal shows headquarters' values", flush=True)
+
+
 class ConsentLedgerTest(LinkTestCase):
     """Issue 16, acceptance 3: grant, withdraw and grant again on two
     terminals, one of them offline: the ledger holds all three entries in

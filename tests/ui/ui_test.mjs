@@ -734,6 +734,9 @@ describe("associate screens", {concurrency: false}, () => {
     const mine = await apiAs("M1", "9999", "POST", "/v1/customers",
                              {first_name: "Karte", last_name: "Aizņemta", loyalty_cards: ["UICARD-77"]});
     assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    const spare = await apiAs("M1", "9999", "POST", "/v1/customers",
+                              {first_name: "Lieks", last_name: "Dublikāts", loyalty_cards: ["UICARD-79"]});
+    assert.equal(spare.status, 201, JSON.stringify(spare.body));
     killKassad();
     // ...which another till of the store gives someone else first.
     await startHq();
@@ -741,13 +744,26 @@ describe("associate screens", {concurrency: false}, () => {
     const theirs = await apiAs("M1", "9999", "POST", "/v1/customers",
                                {first_name: "Pirmā", last_name: "Īpašniece", loyalty_cards: ["UICARD-77"]}, other);
     assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const also = await apiAs("M1", "9999", "POST", "/v1/customers",
+                             {first_name: "Otrā", last_name: "Īpašniece", loyalty_cards: ["UICARD-79"]}, other);
+    assert.equal(also.status, 201, JSON.stringify(also.body));
     await waitFor(async () => (await (await fetch(other + "/v1/sync")).json()).outbox.length === 0, "UI-2 synced", 20000);
     await startKassad();
     await signIn("A1", "1111");
     const link = page.getByTestId("attention-link");
     await waitFor(async () => await link.isVisible(), "Needs attention in the navigation", 30000);
-    assert.equal(await link.textContent(), "Needs attention (1)");
+    await waitFor(async () => (await link.textContent()) === "Needs attention (2)", "both creations refused", 30000);
     await link.click();
+    // The second is given up: a first press asks, "Keep it" keeps it, the second press removes it.
+    const spareEntry = page.getByTestId("rejected").filter({hasText: "Lieks Dublikāts"});
+    await spareEntry.getByTestId("discard").click();
+    assert.match(await spareEntry.getByTestId("discard-confirm").textContent(), /removed from this terminal/);
+    await spareEntry.getByRole("button", {name: "Keep it"}).click();
+    assert.equal(await spareEntry.getByTestId("discard-confirm").isVisible(), false);
+    await spareEntry.getByTestId("discard").click();
+    await spareEntry.getByTestId("discard-yes").click();
+    await waitFor(async () => (await page.getByTestId("rejected").count()) === 1, "the discarded entry gone");
+    assert.equal((await apiAs("M1", "9999", "GET", "/v1/customers/" + spare.body.id)).status, 404, "nothing of it stays");
     const entry = page.getByTestId("rejected");
     await entry.waitFor();
     // Headquarters' reason, in the operator's language.

@@ -63,8 +63,11 @@ commands:
                                      oldest pending age, last acknowledgement
   sync now                           connect now if offline, send the outbox now
   quarantine                         operations headquarters rejected, with reasons
-  quarantine resend SEQ [FIELDS]     fix a rejected creation (FIELDS as customer edit,
-                                     e.g. another --loyalty-card) and send it again
+  quarantine resend SEQ [FIELDS]     fix a rejected creation or edit (FIELDS as customer
+                                     edit, e.g. another --loyalty-card) and send it again
+  quarantine discard SEQ             give a rejected operation up: a creation's customer
+                                     leaves this terminal, an edit's customer takes
+                                     headquarters' values again (online only)
   hq status                          with --url of kassa-hq's admin API: customers,
                                      terminals with cursor and lag, rejections
                                      (admin token: $KASSA_ADMIN_TOKEN, else
@@ -548,12 +551,20 @@ int Main(int argc, char** argv) {
   }
   if (command == "quarantine" && i < argc && std::string(argv[i]) == "resend") {
     ++i;
-    if (i >= argc) return Usage("quarantine resend needs the SEQ of a rejected creation");
+    if (i >= argc) return Usage("quarantine resend needs the SEQ of a rejected creation or edit");
     const std::string seq = kassa::ctl::UrlEncode(argv[i++]);
     json::object body;
     if (auto rc = ParseFields(argc, argv, i, body, nullptr)) return *rc;
     if (auto rc = Call(g, "POST", "/v1/quarantine/" + seq + "/resend", json::serialize(body), out)) return *rc;
     return Print(g, out, PrintCustomer);
+  }
+  if (command == "quarantine" && i < argc && std::string(argv[i]) == "discard") {
+    ++i;
+    if (i >= argc) return Usage("quarantine discard needs the SEQ of a rejected operation");
+    const std::string seq = kassa::ctl::UrlEncode(argv[i++]);
+    if (i < argc) return Usage("quarantine discard takes only the SEQ");
+    if (auto rc = Call(g, "POST", "/v1/quarantine/" + seq + "/discard", "{}", out)) return *rc;
+    return Print(g, out, [](const json::value& v) { std::printf("discarded #%s\n", Str(v, "discarded").c_str()); });
   }
   if (command == "quarantine") {
     if (auto rc = Call(g, "GET", "/v1/quarantine", "", out)) return *rc;
