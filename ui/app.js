@@ -612,12 +612,20 @@ function shownValue(name, value) {
 }
 
 async function customerView(id) {
-  const [{status, body: c}, card, timeline, ledger] = await Promise.all([
+  const [{status, body: c}, card, timeline, ledger, quarantine] = await Promise.all([
     api("GET", "/v1/customers/" + encodeURIComponent(id)),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/card`),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/timeline`),
-    api("GET", `/v1/customers/${encodeURIComponent(id)}/consents`)]);
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/consents`),
+    api("GET", "/v1/quarantine")]);
   if (status !== 200) return show(h("p", {class: "field-error"}, message(c)));
+  // What headquarters refused of this customer: the values here are not headquarters' until fixed or discarded.
+  const refused = (quarantine.body?.quarantined || []).filter((e) => e.operation.customer_id === c.id &&
+                                                                     e.operation.kind !== "book_entry" &&
+                                                                     e.operation.kind !== "timeline_entry");
+  const differs = refused.length ? h("div", {class: "duplicates", role: "alert", "data-testid": "refused-here"},
+    h("p", {}, h("strong", {}, t("customer.refused")), " ", ...refused.map((e) => t("attention.reason", {reason: reasonText(e.reason)}))),
+    h("a", {class: "button", href: "#/attention"}, t("nav.attention", {n: i18n.number(refused.length)}))) : null;
   const dl = h("dl", {class: "facts"});
   const fact = (label, value, testid) => {
     if (value === "" || value === undefined || value === null) return;
@@ -673,7 +681,7 @@ async function customerView(id) {
       e.target.after(h("span", {class: "note", role: "status"}, s === 200 ? t("receipt.printed") : message(body)));
     }}, t("receipt.print")));
   show(h("article", {class: "card", "data-testid": "customer"},
-    h("h1", {}, c.name), dl, facts, actions),
+    h("h1", {}, c.name), differs, dl, facts, actions),
     h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries),
     consents.length ? h("section", {class: "card", "aria-labelledby": "cl"}, h("h2", {id: "cl"}, t("consent.history")),
                         h("ol", {class: "timeline", "data-testid": "consents"}, ...consents)) : null);

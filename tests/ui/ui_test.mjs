@@ -764,6 +764,12 @@ describe("associate screens", {concurrency: false}, () => {
     await spareEntry.getByTestId("discard-yes").click();
     await waitFor(async () => (await page.getByTestId("rejected").count()) === 1, "the discarded entry gone");
     assert.equal((await apiAs("M1", "9999", "GET", "/v1/customers/" + spare.body.id)).status, 404, "nothing of it stays");
+    // The customer's own screen says headquarters does not have its values, and leads to the fix.
+    await page.goto(base + "/#/customer/" + mine.body.id);
+    const refusedHere = page.getByTestId("refused-here");
+    await refusedHere.waitFor();
+    assert.match(await refusedHere.textContent(), /does not have these values yet.*This loyalty card belongs to another customer/s);
+    await refusedHere.getByRole("link", {name: "Needs attention (1)"}).click();
     const entry = page.getByTestId("rejected");
     await entry.waitFor();
     // Headquarters' reason, in the operator's language.
