@@ -11,6 +11,7 @@
 #include "kassa/http/customer_json.h"
 #include "kassa/http/metrics_text.h"
 #include "kassa/search/customer_search.h"
+#include "kassa/search/duplicates.h"
 #include "measures_import.h"
 
 namespace kassa::hq {
@@ -187,6 +188,56 @@ std::optional<Reply> Search(AdminContext& self, Call& call) {
     out.push_back(json::object{{"customer", CustomerJson(r.customer)}, {"matched", search::ToString(r.matched)}});
   }
   return Reply{200, json::object{{"results", std::move(out)}}};
+}
+
+// Likely duplicates across the chain's stores, for a person to review: pairs
+// of customers of one legal entity with the reasons they look like one
+// person (search/duplicates.h), each pair once. A page scans `scan`
+// customers in id order after `after` (default 200, at most 2,000: the
+// work of one call is bounded, as the admin API shares its thread with the
+// link) and returns `next` to go on from, null at the end. Every customer
+// of a pair shown is a listing in the access trail.
+std::optional<Reply> Duplicates(AdminContext& self, Call& call) {
+  std::optional<model::LocalId> after;
+  if (const auto a = call.query("after"); a && !a->empty()) {
+    after = model::LocalId::FromHex(*a);
+    if (!after) return Invalid("after", "must be a customer id (32 hex digits) from an earlier page's next");
+  }
+  std::size_t scan = 200;
+  if (const auto n = call.query("scan")) {
+    const auto r = std::from_chars(n->data(), n->data() + n->size(), scan);
+    if (r.ec != std::errc() || r.ptr != n->data() + n->size() || scan == 0 || scan > 2000) {
+      return Invalid("scan", "must be a number from 1 to 2000");
+    }
+  }
+  storage::ChainStore& store = self.registry.store();
+  auto page = store.CustomersAfter(after, scan);
+  if (!page.ok()) return Error(page.status());
+  json::array pairs;
+  std::vector<model::LocalId> listed;
+  for (const model::Customer& c : *page) {
+    auto entity = store.LegalEntityOf(c.id);
+    if (!entity.ok()) return Error(entity.status());
+    auto found = search::FindDuplicates(store, c, search::DuplicateQuery{false, 6});
+    if (!found.ok()) return Error(found.status());
+    for (const auto& d : *found) {
+      // Each pair once (from its lower id), never a customer with itself, never across legal entities.
+      if (!(c.id.bytes < d.customer.id.bytes)) continue;
+      auto other = store.LegalEntityOf(d.customer.id);
+      if (!other.ok()) return Error(other.status());
+      if (*other != *entity) continue;
+      json::array reasons;
+      for (const auto r : d.reasons) reasons.emplace_back(search::ToString(r));
+      pairs.push_back(json::object{{"legal_entity", entity->value_or("")},
+                                   {"customers", json::array{CustomerJson(c), CustomerJson(d.customer)}},
+                                   {"reasons", std::move(reasons)}});
+      listed.push_back(c.id);
+      listed.push_back(d.customer.id);
+    }
+  }
+  if (Status s = Saw(self, call, model::AccessAction::kListed, listed); !s.ok()) return Error(s);
+  const json::value next = page->size() < scan ? json::value(nullptr) : json::value(page->back().id.ToHex());
+  return Reply{200, json::object{{"pairs", std::move(pairs)}, {"scanned", page->size()}, {"next", next}}};
 }
 
 // Insight measures for the customer card, replacing each customer's; all or nothing.
@@ -453,6 +504,7 @@ constexpr RouteOf<AdminContext> kAdminRoutes[] = {
     {Verb::get, "/v1/config", "read", &Config},
     {Verb::put, "/v1/config", "admin", &ReplaceConfig},
     {Verb::get, "/v1/customers", "read", &Search},
+    {Verb::get, "/v1/duplicates", "read", &Duplicates},
     {Verb::post, "/v1/measures", "admin", &ImportMeasures},
     {Verb::get, "/v1/customers/{account}", "read", &Show},
     {Verb::get, "/v1/customers/{account}/timeline", "read", &Timeline},

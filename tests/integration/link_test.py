@@ -2538,6 +2538,70 @@ class RejectedEditRepairTest(LinkTestCase):
               "another discarded: the terminal shows headquarters' values", flush=True)
 
 
+class ChainDuplicatesTest(LinkTestCase):
+    """Issue 18 (duplicates): headquarters lists likely duplicates across the stores of a legal
+    entity, pairs with their reasons, page by page, for a person to review."""
+
+    def test_pairs_across_stores_with_reasons(self):
+        hq = self.hq().start()
+        t1 = self.terminal("D1", hq.link_port).start()
+        t2 = self.terminal("D2", hq.link_port, store_id="RIGA-02").start()
+        made = {}
+        for t, first, last, phone, postal in [
+                (t1, "Līga", "Ozoliņa", "+371 2911 2233", "LV-1010"),
+                (t2, "Liga", "Ozolina", "29112233", "LV-1011"),
+                (t1, "Jānis", "Bērziņš", "", "LV-1050"),
+                (t2, "Janis", "Berzins", "", "LV 1050"),
+                (t2, "Pēteris", "Kalns", "+371 2600 0001", "LV-3000")]:
+            body = {"first_name": first, "last_name": last,
+                    "addresses": [{"purpose": "home", "street": "Iela 1", "city": "Rīga", "postal_code": postal}]}
+            if phone:
+                body["phone"] = phone
+            code, c = t.http("POST", "/v1/customers?confirm_duplicates=true", body)
+            self.assertEqual(code, 201, c)
+            made[last] = c["id"]
+        wait_for(lambda: t1.drained() and t2.drained(), 30, "every customer at headquarters")
+        # One page, then the same by pages of one customer each.
+        code, page = http_json(hq.admin_port, "GET", "/v1/duplicates?scan=2000")
+        self.assertEqual(code, 200, page)
+        self.assertIsNone(page["next"])
+        self.assertEqual(page["scanned"], 5)
+
+        def summary(pairs):
+            return sorted((tuple(sorted(c["last_name"] for c in p["customers"])), tuple(p["reasons"])) for p in pairs)
+        self.assertEqual(summary(page["pairs"]), [
+            (("Berzins", "Bērziņš"), ("similar_name_same_postal_code",)),
+            (("Ozolina", "Ozoliņa"), ("same_phone",)),
+        ])
+        paged, after, calls = [], "", 0
+        while True:
+            code, p = http_json(hq.admin_port, "GET", "/v1/duplicates?scan=1&after=" + after)
+            self.assertEqual(code, 200, p)
+            paged += p["pairs"]
+            calls += 1
+            if p["next"] is None:
+                break
+            after = p["next"]
+        self.assertEqual(summary(paged), summary(page["pairs"]))
+        code, bad = http_json(hq.admin_port, "GET", "/v1/duplicates?scan=0")
+        self.assertEqual((code, bad["error"]["field"]), (400, "scan"), bad)
+        # kassactl pages through them all.
+        res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "duplicates"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, KASSA_ADMIN_TOKEN_FILE=hq.token_file))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("2 pair(s) among 5 customers", res.stdout)
+        self.assertRegex(res.stdout, r"Ozoli.*~.*Ozoli.*: same_phone")
+        # Shown customers are listings in their access trail.
+        code, c = t1.get(made["Ozoliņa"])
+        code, trail = http_json(hq.admin_port, "GET", "/v1/customers/%s/access" % c["account"])
+        self.assertEqual(code, 200, trail)
+        self.assertTrue(any(e["action"] == "listed" for e in trail["access"]), trail)
+        print("\n[duplicates] %d pairs across two stores (%s), the same in %d pages of one customer"
+              % (len(page["pairs"]), "; ".join("%s ~ %s: %s" % (a[0], a[1], ",".join(r)) for a, r in summary(page["pairs"])),
+                 calls), flush=True)
+
+
 class ConsentLedgerTest(LinkTestCase):
     """Issue 16, acceptance 3: grant, withdraw and grant again on two
     terminals, one of them offline: the ledger holds all three entries in

@@ -78,6 +78,9 @@ commands:
                                      the same URL: erase a customer everywhere (an
                                      admin token); ID with LE for one created offline
                                      that headquarters has not received
+  hq duplicates                      the same URL: likely duplicates across the stores
+                                     of each legal entity, pairs with their reasons,
+                                     for a person to review (every customer scanned)
   hq erasures                        the same URL: erasures and which terminals
                                      have not confirmed them yet
   hq wipe TERMINAL                   the same URL: order a lost or stolen terminal
@@ -357,6 +360,36 @@ int HqAudit(const Globals& g) {
   });
 }
 
+// Every page of headquarters' likely duplicates, printed as one list.
+int HqDuplicates(const Globals& g) {
+  json::array pairs;
+  std::string after;
+  std::size_t scanned = 0;
+  for (;;) {
+    json::value page;
+    if (auto rc = Call(AsAdmin(g), "GET", "/v1/duplicates?scan=2000&after=" + after, "", page)) return *rc;
+    for (auto& p : page.as_object().at("pairs").as_array()) pairs.push_back(p);
+    scanned += static_cast<std::size_t>(page.as_object().at("scanned").to_number<std::int64_t>());
+    const json::value& next = page.as_object().at("next");
+    if (next.is_null()) break;
+    after = std::string(next.as_string());
+  }
+  json::value all = json::object{{"pairs", std::move(pairs)}, {"scanned", scanned}};
+  return Print(g, all, [](const json::value& v) {
+    const auto& list = v.as_object().at("pairs").as_array();
+    for (const auto& p : list) {
+      const auto& c = p.as_object().at("customers").as_array();
+      std::string reasons;
+      for (const auto& r : p.as_object().at("reasons").as_array()) {
+        reasons += (reasons.empty() ? "" : ",") + std::string(r.as_string());
+      }
+      std::printf("%s: %s %s ~ %s %s: %s\n", Str(p, "legal_entity").c_str(), Str(c[0], "account").c_str(),
+                  Str(c[0], "name").c_str(), Str(c[1], "account").c_str(), Str(c[1], "name").c_str(), reasons.c_str());
+    }
+    std::printf("%zu pair(s) among %s customers\n", list.size(), Str(v, "scanned").c_str());
+  });
+}
+
 void PrintErasure(const json::value& e) {
   const auto names = [&](const char* key) {
     std::string out;
@@ -511,6 +544,7 @@ int Main(int argc, char** argv) {
     if (i != argc) return Usage(command + " " + sub + " takes no arguments");
     if (command == "hq" && sub == "status") return HqStatus(g);
     if (command == "hq" && sub == "audit") return HqAudit(g);
+    if (command == "hq" && sub == "duplicates") return HqDuplicates(g);
     if (command == "hq" && sub == "erasures") return HqErasures(g);
     if (command == "hq" && sub == "wipes") {
       if (auto rc = Call(AsAdmin(g), "GET", "/v1/wipes", "", out)) return *rc;
