@@ -182,6 +182,7 @@ async function loadContext() {
   state.idleSeconds = me.body.idle_timeout_s;
   state.store = (await api("GET", "/v1/store")).body;
   state.clienteling = (await api("GET", "/v1/clienteling")).body;
+  await loadConsentTexts();
   staffChrome(true);
   const preferred = localStorage.getItem("kassa.lang." + state.operator.worker_id) ||
                     localStorage.getItem("kassa.lang") || (state.store && state.store.default_customer.language);
@@ -280,12 +281,29 @@ function attributeInput(def, value) {
   return h("label", {class: "row", for: id}, h("span", {}, def.label || def.name), input);
 }
 
-// The switch of the primary email's or phone's marketing consent.
-function primaryConsent(kind, granted) {
-  return h("label", {class: "switch row"},
-    h("input", {type: "checkbox", role: "switch", checked: granted, "data-consent": kind,
-                "aria-label": t("form.consent") + " (" + t("form." + kind) + ")"}),
-    h("span", {}, t("form.consent")));
+// The marketing consent text of `kind` ("email" or "phone") a customer is
+// shown or read in `language` (else the screens' language): the newest one
+// headquarters published, else the screens' own. Its `reference`
+// ("2026-11/lv") is recorded with every consent given.
+function consentText(kind, language) {
+  const published = (lang) => (state.consentTexts || []).filter((x) => x.id === "marketing-" + kind && x.language === lang)
+    .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+  const found = published(language) || published(i18n.lang);
+  return found ? {text: found.text, reference: found.reference}
+               : {text: t("kiosk.consent." + kind), reference: `${t("kiosk.consent.version")}/${i18n.lang}`};
+}
+
+// The switch of the primary email's or phone's marketing consent, with the
+// text the associate reads to the customer (in the customer's language).
+function primaryConsent(kind, granted, language) {
+  const text = consentText(kind, language);
+  return h("div", {class: "consent row"},
+    h("label", {class: "switch"},
+      h("input", {type: "checkbox", role: "switch", checked: granted, "data-consent": kind,
+                  "aria-label": t("form.consent") + " (" + t("form." + kind) + ")"}),
+      h("span", {}, t("form.consent"))),
+    h("small", {class: "note", "data-testid": "consent-text-" + kind},
+      text.text, " ", t("kiosk.consent.versionlabel", {version: text.reference})));
 }
 
 // A customer as the form holds it: every member the API has, in the API's
@@ -318,6 +336,8 @@ const DEFAULTED = new Set(["type", "customer_group", "receipt_preference", "curr
 // consent goes with it when the contact or the switch changed (kassa keeps
 // the original stamp while neither does).
 function customerBody(before, after, creating) {
+  // A consent given records the text it was given to, in the customer's language.
+  const version = (kind) => consentText(kind, after.language).reference;
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   const empty = (v) => v === "" || (Array.isArray(v) && v.length === 0);
   const body = {};
@@ -327,7 +347,12 @@ function customerBody(before, after, creating) {
   }
   for (const f of ["email", "phone"]) {
     const changed = after[f] !== before[f] || after[f + "_consent"] !== before[f + "_consent"];
-    if (after[f] && (creating || changed)) body[f + "_consent"] = {granted: after[f + "_consent"]};
+    if (after[f] && (creating || changed)) {
+      body[f + "_consent"] = after[f + "_consent"] ? {granted: true, text_version: version(f)} : {granted: false};
+    }
+  }
+  for (const [f, kind] of [["secondary_emails", "email"], ["secondary_phones", "phone"]]) {
+    if (body[f]) body[f] = body[f].map((x) => (x.consent ? {...x, consent_text_version: version(kind)} : x));
   }
   return body;
 }
@@ -424,8 +449,8 @@ function customerForm(existing, rejected = null) {
     input("first_name", before.first_name, "text", {autofocus: true}),
     input("last_name", before.last_name),
     input("organization_name", before.organization_name),
-    input("email", before.email, "email"), primaryConsent("email", before.email_consent),
-    input("phone", before.phone, "tel"), primaryConsent("phone", before.phone_consent),
+    input("email", before.email, "email"), primaryConsent("email", before.email_consent, before.language),
+    input("phone", before.phone, "tel"), primaryConsent("phone", before.phone_consent, before.language),
     contactRows("secondary_emails", before.secondary_emails),
     contactRows("secondary_phones", before.secondary_phones),
     addresses,
@@ -916,15 +941,8 @@ function kioskStaffExit(params) {
 
 function kioskForm(params) {
   const resetMs = Number(params.get("reset")) || 20000;
-  // The consent text headquarters published for this language (its newest
-  // version), else the screens' own; the consent records which one was shown.
-  const consentText = (kind, textKey) => {
-    const published = (state.consentTexts || []).filter((x) => x.id === "marketing-" + kind && x.language === i18n.lang)
-      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
-    return published ? {text: published.text, reference: published.reference}
-                     : {text: t(textKey), reference: `${t("kiosk.consent.version")}/${i18n.lang}`};
-  };
-  const texts = {email: consentText("email", "kiosk.consent.email"), phone: consentText("phone", "kiosk.consent.phone")};
+  // The texts in the shopper's language; the consent records which one was shown.
+  const texts = {email: consentText("email", i18n.lang), phone: consentText("phone", i18n.lang)};
   const restart = () => kioskRestart(params);
   const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(restart, 60000); };
   const field = (name, type, label, extra = {}) =>

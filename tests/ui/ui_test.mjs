@@ -517,10 +517,17 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await error.textContent(), "Not an email address.");
     assert.equal(await page.locator("#f-email").getAttribute("aria-invalid"), "true");
     await page.locator("#f-email").fill("liga@example.lv");
+    // The consent text headquarters published, in the customer's language (Latvian), to read out;
+    // the consent records which text it was.
+    assert.match(await page.getByTestId("consent-text-email").textContent(),
+                 /^Jā, sūtiet man Dzintara piedāvājumus.*Consent text 2026-11\/lv$/s);
+    await page.locator('[data-consent="email"]').check();
     await page.getByTestId("save").click();
     await page.getByTestId("customer").waitFor();
     // Online: the account number replaces "Pending sync" within a second or so, without a reload.
     await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number");
+    const saved = await apiAs("M1", "9999", "GET", "/v1/customers/" + decodeURIComponent(page.url().split("#/customer/")[1]));
+    assert.deepEqual([saved.body.email_consent.granted, saved.body.email_consent.text_version], [true, "2026-11/lv"]);
     await shoot("customer");
     await assertControlsLabelled("customer");
   });
