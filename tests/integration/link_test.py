@@ -2420,6 +2420,26 @@ class SoakTest(LinkTestCase):
                  kills["hq"], curve), flush=True)
 
 
+def rejected_for_a_taken_card(test, hq, t1, t2, card):
+    """T1 has queued an operation with loyalty card `card` and is down, headquarters too; T2
+    gives the card to a customer of its own first; T1 comes back and headquarters rejects its
+    operation. Returns T1's quarantine entry."""
+    t1.kill9()  # down until T2's customer holds the card at headquarters: T1's upload comes second
+    hq.start()
+    wait_for(lambda: t2.sync()["online"], 20, "the other terminal online again")
+    code, other = t2.http("POST", "/v1/customers?confirm_duplicates=true",
+                          {"first_name": "Pirmais", "last_name": "Ipasnieks", "loyalty_cards": [card]})
+    test.assertEqual(code, 201, other)
+    wait_for(t2.drained, 20, "the other terminal's customer at headquarters first")
+    t1.start()
+    t1.sign_in()
+    wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "the operation rejected")
+    code, q = t1.http("GET", "/v1/quarantine")
+    entry = q["quarantined"][0]
+    test.assertIn("loyalty_cards", entry["reason"])
+    return entry
+
+
 class QuarantineRepairTest(LinkTestCase):
     """Issue 18, acceptance 2 (the repair half): a creation headquarters rejects (its loyalty card
     taken at another store meanwhile) is fixed on the terminal and sent again; it gets its account
@@ -2435,19 +2455,7 @@ class QuarantineRepairTest(LinkTestCase):
         code, local = t1.http("POST", "/v1/customers", {"first_name": "Karte", "last_name": "Aiznemta",
                                                         "loyalty_cards": ["QCARD-1001"]})
         self.assertEqual(code, 201, local)
-        t1.kill9()  # down until Q2's customer is at headquarters: its upload must come second
-        hq.start()
-        wait_for(lambda: t2.sync()["online"], 20, "Q2 online again")
-        code, other = t2.http("POST", "/v1/customers", {"first_name": "Pirmais", "last_name": "Ipasnieks",
-                                                        "loyalty_cards": ["QCARD-1001"]})
-        self.assertEqual(code, 201, other)
-        wait_for(t2.drained, 20, "Q2's customer at headquarters first")
-        t1.start()
-        t1.sign_in()
-        wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "Q1's creation rejected")
-        code, q = t1.http("GET", "/v1/quarantine")
-        entry = q["quarantined"][0]
-        self.assertIn("loyalty_cards", entry["reason"])
+        entry = rejected_for_a_taken_card(self, hq, t1, t2, "QCARD-1001")
         self.assertEqual(entry["operation"]["customer_id"], local["id"])
         # A bad fix is refused and changes nothing; an entry that is gone is not found.
         code, bad = t1.http("POST", "/v1/quarantine/%d/resend" % entry["seq"], {"email": "not an email"})
@@ -2483,20 +2491,8 @@ class RejectedEditRepairTest(LinkTestCase):
         code, c = t1.get(cid)
         code, edited = t1.http("PATCH", "/v1/customers/" + cid, dict(fields, version=c["version"], loyalty_cards=[card]))
         self.assertEqual(code, 200, edited)
-        t1.kill9()  # down until T2's customer holds the card at headquarters
-        hq.start()
-        wait_for(lambda: t2.sync()["online"], 20, "R2 online again")
-        code, other = t2.http("POST", "/v1/customers", {"first_name": "Cits", "last_name": "Turetajs",
-                                                        "loyalty_cards": [card]})
-        self.assertEqual(code, 201, other)
-        wait_for(t2.drained, 20, "R2's customer at headquarters first")
-        t1.start()
-        t1.sign_in()
-        wait_for(lambda: t1.sync()["quarantined"] == 1, 30, "R1's edit rejected")
-        code, q = t1.http("GET", "/v1/quarantine")
-        entry = q["quarantined"][0]
+        entry = rejected_for_a_taken_card(self, hq, t1, t2, card)
         self.assertEqual((entry["operation"]["kind"], entry["operation"]["customer_id"]), ("update_customer", cid))
-        self.assertIn("loyalty_cards", entry["reason"])
         return entry
 
     def test_a_rejected_edit_is_fixed_or_discarded(self):

@@ -235,19 +235,25 @@ std::optional<Reply> ReadPatch(Call& call, customers::CustomerPatch& patch, std:
   return std::nullopt;
 }
 
-// A rejected creation fixed and sent again: the body holds the fields to
-// change (as an edit, without a version).
-std::optional<Reply> Resend(ApiContext& self, Call& call) {
+// The quarantine entry the path's {ref} names. Returns: kOk; kNotFound
+// "quarantine: ..." when {ref} is not a number or names no entry.
+Result<storage::QuarantineEntry> RejectedOf(ApiContext& self, Call& call) {
   const std::string_view text = call.param(0);
   std::uint64_t seq = 0;
   const auto parsed = std::from_chars(text.data(), text.data() + text.size(), seq);
   if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
-    return Error(http::ApiError{404, "not_found", "quarantine", "no such rejected operation"});
+    return Status(StatusCode::kNotFound, "quarantine: no such rejected operation");
   }
+  return self.quarantine.Entry(seq);
+}
+
+// A rejected creation or edit fixed and sent again: the body holds the
+// fields to change (as an edit, without a version).
+std::optional<Reply> Resend(ApiContext& self, Call& call) {
+  auto rejected = RejectedOf(self, call);
+  if (!rejected.ok()) return Error(rejected.status());
   customers::CustomerPatch patch;
   if (auto bad = ReadPatch(call, patch, nullptr)) return bad;
-  auto rejected = self.quarantine.Entry(seq);
-  if (!rejected.ok()) return Error(rejected.status());
   auto c = self.customers.ResendRejected(*rejected, patch, CallerOf(call).op.worker_id);
   if (!c.ok()) return Error(c.status());
   return Reply{202, CustomerJson(*c)};
@@ -256,15 +262,10 @@ std::optional<Reply> Resend(ApiContext& self, Call& call) {
 // A rejected operation given up: a creation's customer removed from this
 // terminal, an edit's customer back to headquarters' values (online only).
 std::optional<Reply> Discard(ApiContext& self, Call& call) {
-  const std::string_view text = call.param(0);
-  std::uint64_t seq = 0;
-  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), seq);
-  if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
-    return Error(http::ApiError{404, "not_found", "quarantine", "no such rejected operation"});
-  }
-  auto rejected = self.quarantine.Entry(seq);
+  auto rejected = RejectedOf(self, call);
   if (!rejected.ok()) return Error(rejected.status());
-  self.customers.DiscardRejected(*rejected, CallerOf(call).op.worker_id, [send = call.Later(), seq](Status s) {
+  self.customers.DiscardRejected(*rejected, CallerOf(call).op.worker_id,
+                                 [send = call.Later(), seq = rejected->seq](Status s) {
     if (!s.ok()) return send(Error(s));
     send(Reply{200, json::object{{"discarded", seq}}});
   });
