@@ -860,6 +860,9 @@ async function loadConsentTexts() {
   state.consentTexts = (await api("GET", "/v1/consent-texts")).body?.consent_texts || [];
 }
 
+// How long a kiosk form waits for the shopper: a minute (`#/kiosk?idle=MS` for tests).
+function kioskIdleMs(params) { return Number(params.get("idle")) || 60000; }
+
 const LANGUAGE_NAMES = {en: "English", lv: "Latviešu", zh: "中文", fi: "Suomi", sv: "Svenska"};
 
 function kioskView(params) {
@@ -888,6 +891,7 @@ function kioskLanguages(onChoose) {
 
 function kioskWelcome(params, cleared) {
   clearTimeout(state.kioskIdle);
+  state.kioskTouch = null;
   window.scrollTo(0, 0);
   show(h("section", {class: "kiosk-welcome", "data-testid": "kiosk-welcome"},
     h("h1", {}, t("kiosk.welcome.title")),
@@ -904,7 +908,7 @@ function kioskWelcome(params, cleared) {
 // shopper could do): the kiosk session ends and theirs begins. The bar's
 // sign-out is not on the kiosk, so a shopper cannot switch it off.
 function kioskStaffExit(params) {
-  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(() => kioskRestart(params), 60000); };
+  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(() => kioskRestart(params), kioskIdleMs(params)); };
   const error = h("p", {class: "field-error", role: "alert", hidden: true, "data-testid": "error"});
   const worker = h("input", {id: "k-worker", name: "worker", autocomplete: "off", required: true, "data-field": "worker_id"});
   const pin = h("input", {id: "k-pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off",
@@ -920,6 +924,7 @@ function kioskStaffExit(params) {
       return;
     }
     clearTimeout(state.kioskIdle);
+    state.kioskTouch = null;
     keyboard.hide();
     await api("DELETE", "/v1/session");  // the kiosk's own session
     state.kiosk = false;
@@ -935,6 +940,7 @@ function kioskStaffExit(params) {
     h("button", {type: "submit", class: "primary", "data-testid": "kiosk-staff-submit"}, t("kiosk.staff.submit")),
     h("button", {type: "button", onclick: () => kioskRestart(params)}, t("kiosk.staff.back"))));
   form.addEventListener("input", touch);
+  state.kioskTouch = touch;
   touch();
   show(form);
 }
@@ -944,7 +950,7 @@ function kioskForm(params) {
   // The texts in the shopper's language; the consent records which one was shown.
   const texts = {email: consentText("email", i18n.lang), phone: consentText("phone", i18n.lang)};
   const restart = () => kioskRestart(params);
-  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(restart, 60000); };
+  const touch = () => { clearTimeout(state.kioskIdle); state.kioskIdle = setTimeout(restart, kioskIdleMs(params)); };
   const field = (name, type, label, extra = {}) =>
     h("label", {class: "row", for: "k-" + name}, h("span", {}, label),
       h("input", {id: "k-" + name, name, type, "data-field": name, autocomplete: "off", ...extra}));
@@ -981,6 +987,7 @@ function kioskForm(params) {
     const {status, body: answer} = await api("POST", "/v1/customers?print_receipt=true", body);
     if (status !== 201) return showError(form, answer);
     clearTimeout(state.kioskIdle);
+    state.kioskTouch = null;
     keyboard.hide();
     show(h("section", {class: "card kiosk-done", "data-testid": "kiosk-done"},
       h("h1", {}, t("kiosk.thanks", {name: answer.first_name || answer.name})),
@@ -997,6 +1004,7 @@ function kioskForm(params) {
   h("div", {class: "actions"}, h("button", {type: "submit", class: "primary", "data-testid": "kiosk-submit"}, t("kiosk.submit"))));
   form.addEventListener("input", touch);
   form.addEventListener("change", touch);
+  state.kioskTouch = touch;  // any tap counts, a key of the keyboard that types nothing too
   touch();
   show(form);
 }
@@ -1089,6 +1097,8 @@ onSessionEnded(() => { state.operator = null; state.kiosk = false; route("signin
 onLocked(() => { if (!state.sealed) checkAccess(); });
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, {passive: true});
+// On the kiosk's forms a tap anywhere keeps the shopper's minute going.
+document.addEventListener("pointerdown", () => state.kioskTouch?.(), {passive: true});
 document.getElementById("signout").addEventListener("click", () => signOut(""));
 document.getElementById("lang").addEventListener("change", (e) => setLanguage(e.target.value));
 document.getElementById("keyboard-toggle").addEventListener("click", () => setKeyboard(!keyboard.enabled()));

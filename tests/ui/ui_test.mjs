@@ -1006,6 +1006,19 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.locator("#k-first_name").inputValue(), "");
     assert.equal(await page.locator("#k-email").inputValue(), "");
     await shoot("kiosk");
+    // A minute without a tap (here 2 s) clears a half-typed form; taps on keys that type nothing
+    // (shift) keep it going.
+    await page.goto(base + "/#/kiosk?idle=2000");
+    await page.getByTestId("kiosk-start").click();
+    await page.locator("#k-first_name").fill("Idle");
+    for (let i = 0; i < 6; i++) {
+      await page.waitForTimeout(500);
+      await page.locator('[data-testid=keyboard] button[data-key="shift"]').click();
+    }
+    assert.equal(await page.locator("#k-first_name").inputValue(), "Idle", "3 s of taps kept the form");
+    await page.getByTestId("kiosk-cleared").waitFor({timeout: 5000});
+    assert.ok(!(await page.content()).includes("Idle"));
+    await page.getByTestId("kiosk-start").click();
     // "Start over" clears a half-typed form at once, and says so.
     await page.locator("#k-first_name").fill("Half");
     await page.getByTestId("kiosk-start-over").click();
