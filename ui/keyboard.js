@@ -19,7 +19,7 @@ const EXTRA = {
   fi: {rows: ["å", "öä", ""]},
   sv: {rows: ["å", "öä", ""]},
 };
-// Domains offered on the email layout: the store's own country's first.
+// Domains offered on the email layout, by the screens' language: its country's first.
 const DOMAINS = {en: [".com", ".co.uk"], lv: [".lv", ".com"], fi: [".fi", ".com"], sv: [".se", ".com"], zh: [".cn", ".com"]};
 const PAGE = 8;  // candidates shown at once
 
@@ -42,7 +42,6 @@ function typable(el) {
 }
 
 function layoutFor(el) {
-  if (el.dataset.keyboard) return el.dataset.keyboard;
   if (el.type === "email") return "email";
   if (el.type === "tel" || el.type === "number" || el.inputMode === "numeric") return "phone";
   return "text";
