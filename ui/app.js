@@ -637,17 +637,16 @@ function shownValue(name, value) {
 }
 
 async function customerView(id) {
-  const [{status, body: c}, card, timeline, ledger, quarantine] = await Promise.all([
+  const [{status, body: c}, card, timeline, ledger] = await Promise.all([
     api("GET", "/v1/customers/" + encodeURIComponent(id)),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/card`),
     api("GET", `/v1/customers/${encodeURIComponent(id)}/timeline`),
-    api("GET", `/v1/customers/${encodeURIComponent(id)}/consents`),
-    api("GET", "/v1/quarantine")]);
+    api("GET", `/v1/customers/${encodeURIComponent(id)}/consents`)]);
   if (status !== 200) return show(h("p", {class: "field-error"}, message(c)));
+  const quarantine = await api("GET", "/v1/quarantine?customer=" + c.id);
   // What headquarters refused of this customer: the values here are not headquarters' until fixed or discarded.
-  const refused = (quarantine.body?.quarantined || []).filter((e) => e.operation.customer_id === c.id &&
-                                                                     e.operation.kind !== "book_entry" &&
-                                                                     e.operation.kind !== "timeline_entry");
+  const refused = (quarantine.body?.quarantined || []).filter((e) => e.operation.kind === "create_customer" ||
+                                                                     e.operation.kind === "update_customer");
   const differs = refused.length ? h("div", {class: "duplicates", role: "alert", "data-testid": "refused-here"},
     h("p", {}, h("strong", {}, t("customer.refused")), " ", ...refused.map((e) => t("attention.reason", {reason: reasonText(e.reason)}))),
     h("a", {class: "button", href: "#/attention"}, t("nav.attention", {n: i18n.number(refused.length)}))) : null;

@@ -2522,6 +2522,22 @@ class RejectedEditRepairTest(LinkTestCase):
         self.assertEqual((local["email"], local["loyalty_cards"]), ("nekad@example.lv", ["RCARD-3"]), local)
         code, gone = t1.http("POST", "/v1/quarantine/99999/discard", {})
         self.assertEqual(code, 404, gone)
+        # The customer's own entries only, by its id; a malformed id is refused.
+        code, mine = t1.http("GET", "/v1/quarantine?customer=" + cid)
+        self.assertEqual([e["seq"] for e in mine["quarantined"]], [entry["seq"]])
+        code, none = t1.http("GET", "/v1/quarantine?customer=" + "0" * 32)
+        self.assertEqual((code, none["quarantined"]), (200, []))
+        code, bad = t1.http("GET", "/v1/quarantine?customer=zz")
+        self.assertEqual((code, bad["error"]["field"]), (400, "customer"), bad)
+        # Hostile callers: no session, and a kiosk session (its own sign-ups only).
+        discard = "/v1/quarantine/%d/discard" % entry["seq"]
+        code, refused = harness_http_json(t1.port, "POST", discard, {})
+        self.assertEqual(code, 401, refused)
+        code, kiosk = t1.http("POST", "/v1/session/kiosk")
+        self.assertEqual(code, 201, kiosk)
+        code, refused = harness_http_json(t1.port, "POST", discard, {}, token=kiosk["token"])
+        self.assertEqual(code, 403, refused)
+        self.assertEqual(t1.sync()["quarantined"], 1, "nothing discarded by them")
         code, discarded = t1.http("POST", "/v1/quarantine/%d/discard" % entry["seq"], {})
         self.assertEqual((code, discarded), (200, {"discarded": entry["seq"]}))
         code, local = t1.get(cid)
@@ -2581,6 +2597,10 @@ class ChainDuplicatesTest(LinkTestCase):
         self.assertEqual(summary(paged), summary(page["pairs"]))
         code, bad = http_json(hq.admin_port, "GET", "/v1/duplicates?scan=0")
         self.assertEqual((code, bad["error"]["field"]), (400, "scan"), bad)
+        code, bad = http_json(hq.admin_port, "GET", "/v1/duplicates?after=not-an-id")
+        self.assertEqual((code, bad["error"]["field"]), (400, "after"), bad)
+        code, refused = harness_http_json(hq.admin_port, "GET", "/v1/duplicates")  # no token
+        self.assertEqual(code, 401, refused)
         # kassactl pages through them all.
         res = subprocess.run(EMULATOR + [KASSACTL, "--url", "http://127.0.0.1:%d" % hq.admin_port, "hq", "duplicates"],
                              capture_output=True, text=True, timeout=60,

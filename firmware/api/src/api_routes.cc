@@ -204,12 +204,20 @@ std::optional<Reply> SyncNow(ApiContext& self, Call&) {
   return Reply{202, SyncJson(self.customers, *stats, self.diagnostics.Health(), self.clock.NowMs())};
 }
 
+// The operations headquarters rejected; `?customer=ID` only those of one
+// customer (its screen asks, and lists no one else in the access trail).
 std::optional<Reply> Quarantine(ApiContext& self, Call& call) {
+  std::optional<model::LocalId> only;
+  if (const auto c = call.query("customer")) {
+    only = model::LocalId::FromHex(*c);
+    if (!only) return Invalid("customer", "must be a customer id (32 hex digits)");
+  }
   auto entries = self.quarantine.Quarantined(100);
   if (!entries.ok()) return Error(entries.status());
   json::array out;
   std::vector<model::LocalId> listed;
   for (const auto& e : *entries) {
+    if (only && e.operation.customer.id != *only) continue;
     out.push_back(json::object{{"seq", e.seq},
                                {"rejected_at", IsoTime(e.rejected_at_ms)},
                                {"reason", e.reason},
