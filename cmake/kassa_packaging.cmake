@@ -97,7 +97,7 @@ set(CPACK_DEBIAN_HQ_PACKAGE_DEPENDS "adduser")
 if(kassa_deb_arch STREQUAL armhf)
   # Checked against the binaries' NEEDED entries by tests/packaging/check_debs.sh.
   set(CPACK_DEBIAN_TERMINAL_PACKAGE_DEPENDS
-      "adduser, libc6 (>= 2.36), libgcc-s1 (>= 3.5), libstdc++6 (>= 12), liblmdb0 (>= 0.9.24), libssl3 (>= 3.0.0)")
+      "adduser, libc6 (>= 2.36), libgcc-s1 (>= 3.5), libstdc++6 (>= 12), liblmdb0 (>= 0.9.24), libutf8proc2 (>= 2.8.0), libssl3 (>= 3.0.0)")
 else()
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()

@@ -93,7 +93,7 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
     if (!from.empty()) {
-      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion6) {
+      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion7 || from == terminal::kSchemaVersion6) {
         if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
           KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
           return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
@@ -106,6 +106,10 @@ Result<Opened> OpenCore(const StorageOptions& options) {
           KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
         }
         if (from != terminal::kSchemaVersion) {
+          KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << terminal::kSchemaVersion
+                           << " (search terms folded anew)";
+          KASSA_TRY_ASSIGN(const std::uint64_t pending, core->tables.RebuildIndex(txn));
+          KASSA_TRY(core->PutMetaU64(txn, terminal::kPendingKey, pending));
           KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
         }
         KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));

@@ -37,7 +37,10 @@ constexpr std::string_view kSchemaKey = "schema_version";
 //       An earlier (plaintext) store is sealed on open and its file compacted.
 // hq-6: customers' data keys in the key slots file (key_slots.h) instead of
 //       in front of their records; the file compacted after the move.
-constexpr std::string_view kSchemaVersion = "hq-6";
+// hq-7: name terms folded by utf8proc, a CJK name typed without a space
+//       indexed as one run (model/text.h): the index rebuilt.
+constexpr std::string_view kSchemaVersion = "hq-7";
+constexpr std::string_view kSchemaVersion6 = "hq-6";
 constexpr std::string_view kSchemaVersion5 = "hq-5";
 constexpr std::string_view kSchemaVersion4 = "hq-4";
 constexpr std::string_view kSchemaVersion1 = "hq-1";
@@ -259,7 +262,7 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "latest", MDB_CREATE, &latest_), "dbi latest"));
       if (!from.empty()) {
-        if (from == kSchemaVersion || from == kSchemaVersion5) {
+        if (from == kSchemaVersion || from == kSchemaVersion6 || from == kSchemaVersion5) {
           if (keys == Sealing::KeysFound::kNone && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
           }
@@ -270,7 +273,12 @@ class LmdbChainStore final : public ChainStore {
             KASSA_TRY(sealing_->MoveKeysToSlots(txn));
             KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
           }
-          if (from != kSchemaVersion) KASSA_TRY(txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion)));
+          if (from != kSchemaVersion) {
+            KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
+                             << " (search terms folded anew)";
+            KASSA_TRY(tables_.RebuildIndex(txn).status());
+            KASSA_TRY(txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion)));
+          }
           auto pending = txn.Get(meta_, AsBytes(kCompactPendingKey));
           if (!pending.ok() && pending.status().code() != StatusCode::kNotFound) return pending.status();
           sealed_now = pending.ok();

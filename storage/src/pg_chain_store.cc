@@ -61,6 +61,29 @@ std::optional<std::string> PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// A customer's index entries as search_terms rows: terms keyed, and each
+// name token of a name entry's detail too, so that they compare alike.
+std::vector<PgTerm> TermsOf(const PgKeys& keys, const std::vector<search::IndexEntry>& entries) {
+  std::vector<PgTerm> terms;
+  terms.reserve(entries.size());
+  for (const auto& e : entries) {
+    std::string detail = e.detail;
+    if (e.kind == search::IndexKind::kName) {
+      detail.clear();
+      std::string_view rest = e.detail;
+      while (!rest.empty()) {
+        const std::size_t space = rest.find(' ');
+        if (!detail.empty()) detail += ' ';
+        detail += keys.IndexTerm(search::IndexKind::kName, rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      }
+    }
+    terms.push_back({static_cast<std::int64_t>(e.kind), keys.IndexTerm(e.kind, e.term),
+                     static_cast<std::int64_t>(e.field), std::move(detail)});
+  }
+  return terms;
+}
+
 // Applies the schema files this build knows that the database lacks, each
 // in one transaction, under an advisory lock (two headquarters starting at
 // once migrate one after the other).
@@ -185,7 +208,21 @@ class PgChainStore final : public ChainStore {
 
   Status Init() {
     KASSA_TRY(Migrate(*db_));
-    return Transact([&](ChainTxn&) { return keys_.Init(*db_); });
+    KASSA_TRY(Transact([&](ChainTxn&) { return keys_.Init(*db_); }));
+    return RederiveSearchTerms();
+  }
+
+  // When a schema file marked the search terms stale (a change in what
+  // search::IndexEntriesOf derives: 002_search_folding.sql), derives every
+  // customer's terms again, kRederiveBatch customers a transaction, under
+  // the migration lock (two headquarters starting at once do it once);
+  // the last transaction removes the mark. A crash in between starts over
+  // on the next open, each batch being whole.
+  Status RederiveSearchTerms() {
+    KASSA_TRY(db_->Exec("SELECT pg_advisory_lock($1)", {PgParam::Int(kMigrationLock)}).status());
+    const Status s = RederiveLocked();
+    (void)db_->Exec("SELECT pg_advisory_unlock($1)", {PgParam::Int(kMigrationLock)});
+    return s;
   }
 
   Status Transact(const std::function<Status(ChainTxn&)>& body) override {
@@ -523,6 +560,54 @@ class PgChainStore final : public ChainStore {
     return out;
   }
 
+  Status RederiveLocked() {
+    static constexpr int kRederiveBatch = 500;
+    KASSA_TRY_ASSIGN(const PgRows stale, db_->Exec("SELECT value FROM settings WHERE name = 'search_terms_stale'"));
+    if (stale.size() == 0) return Status::Ok();
+    KASSA_LOG(kInfo) << "deriving every customer's search terms again (" << stale.Text(0, 0) << ")";
+    std::uint64_t customers = 0;
+    Bytes after;  // the last id done; none yet
+    for (bool done = false; !done;) {
+      KASSA_TRY(db_->Begin());
+      const Status s = [&]() -> Status {
+        // Locked: a writer of one of them waits for this batch.
+        KASSA_TRY_ASSIGN(const PgRows rows,
+                         db_->Exec("SELECT id, record FROM customers WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
+                                   {PgParam::Bytea(after), PgParam::Int(kRederiveBatch)}));
+        std::vector<model::LocalId> ids;
+        PgCopyRows terms;
+        for (int r = 0; r < rows.size(); ++r) {
+          KASSA_TRY_ASSIGN(const model::LocalId id, IdOf(rows.Bytes(r, 0)));
+          ids.push_back(id);
+          KASSA_TRY_ASSIGN(const std::optional<model::Customer> c, UnsealCustomer(id, rows.Bytes(r, 1)));
+          if (!c) continue;  // erased: its terms went with it
+          std::set<std::pair<std::int64_t, std::string>> seen;  // a customer's term once (a card twice)
+          for (const PgTerm& t : TermsOf(keys_, search::IndexEntriesOf(*c))) {
+            if (!seen.emplace(t.kind, t.term).second) continue;
+            terms.Row(5).Int16(t.kind).Text(t.term).Bytes(IdBytes(id)).Int16(t.field).Text(t.detail);
+          }
+        }
+        if (ids.empty()) {
+          done = true;
+          return db_->Exec("DELETE FROM settings WHERE name = 'search_terms_stale'").status();
+        }
+        KASSA_TRY(db_->Exec("DELETE FROM search_terms WHERE customer_id IN " KASSA_PG_ID_LIST, {PgParam::IdList(ids)})
+                      .status());
+        KASSA_TRY(db_->Copy("search_terms (kind, term, customer_id, field, detail)", terms));
+        after.assign(ids.back().bytes.begin(), ids.back().bytes.end());
+        customers += ids.size();
+        return Status::Ok();
+      }();
+      if (!s.ok()) {
+        db_->Rollback();
+        return s;
+      }
+      KASSA_TRY(db_->Commit());
+    }
+    KASSA_LOG(kInfo) << "search terms derived again for " << customers << " customers";
+    return Status::Ok();
+  }
+
   // A customer's record opened (nullopt: its key is gone: erased).
   Result<std::optional<model::Customer>> UnsealCustomer(const model::LocalId& id, ByteView sealed) {
     auto plain = keys_.Unseal(*db_, SealedTable::kCustomer, &id, sealed);
@@ -814,21 +899,8 @@ Status PgChainTxn::Stage(const model::Customer& c, bool old_in_database, bool ne
   for (const auto& e : entries) {
     if (e.kind == search::IndexKind::kAccount) row.account_tag = keys.UniqueTag(e.kind, e.term);
     if (e.kind == search::IndexKind::kLoyaltyCard) cards.insert(keys.UniqueTag(e.kind, e.term));
-    std::string detail = e.detail;
-    if (e.kind == search::IndexKind::kName) {
-      // Each name token as the index stores terms, so that they compare alike.
-      detail.clear();
-      std::string_view rest = e.detail;
-      while (!rest.empty()) {
-        const std::size_t space = rest.find(' ');
-        if (!detail.empty()) detail += ' ';
-        detail += keys.IndexTerm(search::IndexKind::kName, rest.substr(0, space));
-        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-      }
-    }
-    row.terms.push_back({static_cast<std::int64_t>(e.kind), keys.IndexTerm(e.kind, e.term),
-                         static_cast<std::int64_t>(e.field), std::move(detail)});
   }
+  row.terms = TermsOf(keys, entries);
   row.card_tags.assign(cards.begin(), cards.end());
   if (careful_) {
     // What the database holds now, everything before this customer written.

@@ -36,7 +36,10 @@ namespace kassa::storage::terminal {
 //    compacted, so no page keeps the plaintext.
 // 7: customers' data keys in the key slots file (key_slots.h) instead of in
 //    front of their records; the file compacted after the move.
-inline constexpr std::string_view kSchemaVersion = "7";
+// 8: name terms folded by utf8proc, a CJK name typed without a space
+//    indexed as one run (model/text.h): the index rebuilt.
+inline constexpr std::string_view kSchemaVersion = "8";
+inline constexpr std::string_view kSchemaVersion7 = "7";
 inline constexpr std::string_view kSchemaVersion6 = "6";
 inline constexpr std::string_view kSchemaVersion5 = "5";
 inline constexpr std::string_view kSchemaVersion4 = "4";

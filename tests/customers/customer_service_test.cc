@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "kassa/hal/sim/sim_clock.h"
 #include "kassa/storage/customer_store.h"
 #include "fake_headquarters.h"
@@ -540,6 +542,69 @@ TEST_F(CustomerServiceTest, CjkNamesAreFoundByGivenName) {
   MustCreate(p);
   EXPECT_EQ(Search("小明").size(), 1u);
   EXPECT_EQ(Search("王").size(), 1u);
+}
+
+// Issue 18, acceptance 5: a Chinese name kept as family 王 and given 小明 is
+// found typed as written (王小明, no space), by the given name, and with a
+// space; so are Japanese and Korean names; an unrelated name is not.
+TEST_F(CustomerServiceTest, CjkNamesAreFoundTypedWithOrWithoutSpaces) {
+  CustomerPatch wang;
+  wang.last_name = "王";
+  wang.first_name = "小明";
+  const model::Customer w = MustCreate(wang);
+  CustomerPatch yamada;
+  yamada.last_name = "山田";
+  yamada.first_name = "たろう";
+  const model::Customer y = MustCreate(yamada);
+  CustomerPatch kim;
+  kim.last_name = "김";
+  kim.first_name = "민준";
+  const model::Customer k = MustCreate(kim);
+  const auto only = [&](const std::string& query, const model::Customer& want) {
+    const auto hits = Search(query);
+    ASSERT_EQ(hits.size(), 1u) << query;
+    EXPECT_EQ(hits[0].customer.id, want.id) << query;
+  };
+  for (const char* q : {"王小明", "小明", "王 小明", "王小", "明"}) only(q, w);
+  for (const char* q : {"山田たろう", "たろう", "山田 たろう", "田たろう"}) only(q, y);
+  for (const char* q : {"김민준", "민준", "김 민준"}) only(q, k);
+  EXPECT_TRUE(Search("王大明").empty());
+  EXPECT_TRUE(Search("小明王").empty());
+}
+
+// Issue 18, acceptance 5: the same name typed precomposed (NFC), decomposed
+// (NFD: n + combining cedilla, as some keyboards and pasted text give it)
+// and in capitals is one name: each form of the query finds each form.
+TEST_F(CustomerServiceTest, ANameIsFoundWhicheverUnicodeFormEitherSideUses) {
+  const std::string nfc = "Ozoli\u0146a", nfd = "Ozolin\u0327a", upper = "OZOLI\u0145A";
+  const std::string romanian_nfc = "\u0218erban", romanian_nfd = "S\u0326erban";
+  std::vector<model::LocalId> ids;
+  for (const std::string& last : {nfc, nfd, upper}) {
+    CustomerPatch p;
+    p.first_name = last == nfd ? romanian_nfd : romanian_nfc;
+    p.last_name = last;
+    ids.push_back(MustCreate(p).id);
+  }
+  for (const std::string& query : {nfc, nfd, upper, std::string("ozolina"), std::string("OZOLINA serban"),
+                                   romanian_nfd + " " + nfc, std::string("\u0219erban")}) {
+    const auto hits = Search(query);
+    std::vector<model::LocalId> found;
+    for (const auto& h : hits) found.push_back(h.customer.id);
+    std::sort(found.begin(), found.end());
+    std::vector<model::LocalId> want = ids;
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(found, want) << query;
+  }
+  // Letters that do not decompose fold too: ł, ø, æ, đ.
+  CustomerPatch p;
+  p.first_name = "Łucja";
+  p.last_name = "Sørensen-Đặng Æbeløe";
+  const model::Customer c = MustCreate(p);
+  for (const char* q : {"lucja", "sorensen", "dang", "aebeloe", "ŁUCJA SØRENSEN"}) {
+    const auto hits = Search(q);
+    ASSERT_EQ(hits.size(), 1u) << q;
+    EXPECT_EQ(hits[0].customer.id, c.id) << q;
+  }
 }
 
 class SyncCreateTest : public CustomerServiceTest {

@@ -138,6 +138,52 @@ TEST_P(RegistryTest, EditsMergeFieldByField) {
   EXPECT_EQ(c->account, ack.account);
 }
 
+// Issue 18: a store indexed by an earlier folding (hq-6 on the embedded
+// store, schema 1 on PostgreSQL) derives every search term again on open:
+// the test drops the name terms and steps the version back, and the
+// reopened store finds the customer by its CJK name written without a space.
+TEST_P(RegistryTest, AnIndexOfAnEarlierFoldingIsDerivedAgainOnOpen) {
+  model::Operation op = Create("王");
+  op.customer.first_name = "小明";
+  ASSERT_TRUE(Apply({op}).front().applied());
+  const auto finds = [&](const std::string& q) {
+    auto hits = search::SearchCustomers(*store_, q, 10, "GB");
+    EXPECT_TRUE(hits.ok()) << q;
+    return hits.ok() && hits->size() == 1 && hits->front().customer.id == op.customer.id;
+  };
+  EXPECT_TRUE(finds("王小明"));
+  registry_.reset();
+  store_.reset();
+  if (GetParam() == testing::Backend::kLmdb) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+    ASSERT_EQ(mdb_env_open(env, backend_.path().c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi meta = 0, index = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "index", 0, &index), 0);
+    ASSERT_EQ(mdb_drop(txn, index, 0), 0);
+    std::string key = "schema_version", value = "hq-6";
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  } else {
+    ASSERT_EQ(backend_.Sql("DELETE FROM search_terms"), "");
+    ASSERT_EQ(backend_.Sql("DELETE FROM kassa_schema WHERE version = 2"), "");
+  }
+  Reopen(SampleChain());
+  EXPECT_TRUE(finds("王小明"));
+  EXPECT_TRUE(finds("小明"));
+  EXPECT_TRUE(finds("王 小明"));
+  if (GetParam() == testing::Backend::kPostgres) {
+    EXPECT_EQ(backend_.Sql("SELECT count(*) FROM settings WHERE name = 'search_terms_stale'"), "0");
+    EXPECT_EQ(backend_.Sql("SELECT max(version) FROM kassa_schema"), "2");
+  }
+}
+
 TEST_P(RegistryTest, InvalidOrOrphanOperationsAreRejectedWithAReason) {
   model::Operation bad_group = Create("Bad");
   bad_group.customer.customer_group = "NOPE";

@@ -103,10 +103,47 @@ TEST(TextTest, FoldsAccentsAndCase) {
   EXPECT_EQ(FoldText("王小明"), "王小明");
 }
 
+// Issue 18: the letters the old table missed, and the same name typed as
+// precomposed (NFC), decomposed (NFD), in capitals or full-width folds to
+// the same text.
+TEST(TextTest, FoldsEveryFormOfANameAlike) {
+  EXPECT_EQ(FoldText("Ștefănescu Țară"), "stefanescu tara");          // comma below (Romanian)
+  EXPECT_EQ(FoldText("Łøæđ Þór Œuvre Ħ"), "loaed thor oeuvre h");     // letters that do not decompose
+  EXPECT_EQ(FoldText("Nguyễn Đức"), "nguyen duc");                     // two marks on one letter
+  EXPECT_EQ(FoldText("Ёлкин ΆΝΝΑ Σοφίας"), "елкин αννα σοφιασ");       // Cyrillic and Greek, final sigma
+  EXPECT_EQ(FoldText("ＡＮＮＡ ﬁona"), "anna fiona");                   // full-width, ligature
+  const std::string nfc = "Ozoli\u0146a \u0218erban";        // ņ, Ș precomposed
+  const std::string nfd = "Ozolin\u0327a S\u0326erban";      // n + cedilla, S + comma below
+  EXPECT_NE(nfc, nfd);
+  EXPECT_EQ(FoldText(nfc), "ozolina serban");
+  EXPECT_EQ(FoldText(nfd), FoldText(nfc));
+  EXPECT_EQ(FoldText("OZOLIN\u0327A"), "ozolina");
+  EXPECT_EQ(NameTokens(nfd), NameTokens(nfc));
+  // Kana with voicing marks and Hangul compare as the syllables they make,
+  // however typed (half-width katakana, conjoining jamo).
+  EXPECT_EQ(FoldText("\uFF76\uFF9E\uFF78"), "ガク");                // ｶﾞｸ
+  EXPECT_EQ(FoldText("\u30AB\u3099"), "ガ");                          // カ + combining voicing mark
+  EXPECT_EQ(FoldText("\u1100\u1175\u11B7"), "김");                   // ᄀ ᅵ ᆷ
+  // Marks that tell names apart elsewhere are kept.
+  EXPECT_NE(FoldText("कमल"), FoldText("कमला"));
+}
+
 TEST(TextTest, TokensSplitOnPunctuationAndIndexCjkSuffixes) {
   EXPECT_EQ(NameTokens("Anna-Liisa O'Brien"), (std::vector<std::string>{"anna", "liisa", "o", "brien"}));
   EXPECT_EQ(NameTokens("王小明"), (std::vector<std::string>{"王小明", "小明", "明"}));
+  EXPECT_EQ(NameTokens("やまだ"), (std::vector<std::string>{"やまだ", "まだ", "だ"}));
+  EXPECT_EQ(NameTokens("김민준"), (std::vector<std::string>{"김민준", "민준", "준"}));
+  EXPECT_EQ(NameTokens("Anna ♥ ★ Liisa"), (std::vector<std::string>{"anna", "liisa"}));  // symbols separate
   EXPECT_TRUE(NameTokens(" ,.- ").empty());
+}
+
+TEST(TextTest, ACjkNameWithoutASpaceAddsItsJoinedTokens) {
+  EXPECT_EQ(JoinedNameTokens("王", "小明"), (std::vector<std::string>{"王小明"}));
+  EXPECT_EQ(JoinedNameTokens("山田", "太郎"), (std::vector<std::string>{"山田太郎", "田太郎"}));
+  EXPECT_EQ(JoinedNameTokens("김", "민준"), (std::vector<std::string>{"김민준"}));
+  EXPECT_TRUE(JoinedNameTokens("Ozoliņa", "Līga").empty());  // not CJK: nothing joined
+  EXPECT_TRUE(JoinedNameTokens("王", "Anna").empty());
+  EXPECT_TRUE(JoinedNameTokens("", "小明").empty());
 }
 
 TEST(TextTest, CleanUtf8) {

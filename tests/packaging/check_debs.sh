@@ -58,7 +58,7 @@ fi
 
 # Every shared library a binary needs is named by its package's Depends.
 declare -A package_of=([libc.so.6]=libc6 [libm.so.6]=libc6 [libstdc++.so.6]=libstdc++6 [libgcc_s.so.1]=libgcc-s1
-                       [liblmdb.so.0]=liblmdb0 [libssl.so.3]=libssl3 [libcrypto.so.3]=libssl3 [libpq.so.5]=libpq5
+                       [liblmdb.so.0]=liblmdb0 [libutf8proc.so.2]=libutf8proc2 [libssl.so.3]=libssl3 [libcrypto.so.3]=libssl3 [libpq.so.5]=libpq5
                        [ld-linux-armhf.so.3]=libc6 [ld-linux-aarch64.so.1]=libc6)
 root=$out/root
 mkdir -p "$root"

@@ -13,8 +13,8 @@
    (after `kassa-hq pki init` as the kassa user) and answers its admin API.
 
 The root: `debootstrap --variant=minbase bookworm` from Debian's archive with the packages'
-Depends, kept as a tarball in $KASSA_TEST_CACHE (/var/cache/kassa-tests) for a week. systemd
-itself does not run in the root (no init in a container); what the unit asks of the process
+Depends, kept as a tarball (named by those packages) in $KASSA_TEST_CACHE (/var/cache/kassa-tests)
+for a week. systemd itself does not run in the root (no init in a container); what the unit asks of the process
 (user, umask, state directory, options) is done by hand from the unit file, and `systemd-analyze
 verify` checks the units elsewhere (packaging.units).
 
@@ -46,7 +46,7 @@ from kassa_harness import http_json, sign_in, stop_process, wait_for, write_clie
 SKIP = 77
 CUSTOMERS = 40
 ROOT_MAX_AGE_S = 7 * 24 * 3600
-ROOT_PACKAGES = "adduser,liblmdb0,libssl3,libpq5"  # the packages' Depends beyond the base system
+ROOT_PACKAGES = "adduser,liblmdb0,libutf8proc2,libssl3,libpq5"  # the packages' Depends beyond the base system
 
 
 def say(*what):
@@ -120,7 +120,8 @@ def current_packages(build, work):
 def debian_root(work):
     """A fresh Debian 12 minbase root in WORK/root, from the cached tarball (made when missing or old)."""
     cache = os.environ.get("KASSA_TEST_CACHE", "/var/cache/kassa-tests")
-    tarball = os.path.join(cache, "bookworm-minbase.tar")
+    # Named by what it holds: a change of ROOT_PACKAGES makes a new one.
+    tarball = os.path.join(cache, "bookworm-minbase-%s.tar" % ROOT_PACKAGES.replace(",", "-"))
     if not os.path.exists(tarball) or time.time() - os.path.getmtime(tarball) > ROOT_MAX_AGE_S:
         os.makedirs(cache, exist_ok=True)
         staging = tempfile.mkdtemp(prefix="kassa-debootstrap-", dir=cache)

@@ -102,7 +102,53 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout7(const std::string& dir) {
+  const RawStore raw(dir);
+  // Layout 7 folded names with a table of its own; its name entries are not
+  // rebuilt here but dropped: the upgrade must derive every one again.
+  MDB_txn* txn = raw.txn();
+  const MDB_dbi index = raw.Dbi("index");
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, index, &cursor), 0);
+  std::vector<std::string> names;
+  MDB_val k{}, v{};
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    if (k.mv_size > 0 && static_cast<const std::uint8_t*>(k.mv_data)[0] == 1) {  // search::IndexKind::kName
+      names.emplace_back(static_cast<const char*>(k.mv_data), k.mv_size);
+    }
+  }
+  mdb_cursor_close(cursor);
+  for (auto& key : names) {
+    MDB_val dk{key.size(), key.data()};
+    ASSERT_EQ(mdb_del(txn, index, &dk, nullptr), 0);
+  }
+  std::size_t dropped = names.size();
+  // index_recent: id (16), then (length (2) | key | length (2) | value)*;
+  // a customer's name entries left out.
+  RewriteValues(txn, raw.Dbi("index_recent"), [&](const std::string&, const std::string& value) {
+    std::string kept = value.substr(0, 16);
+    for (std::size_t at = 16; at + 2 <= value.size();) {
+      const auto length = [&](std::size_t i) {
+        return (std::size_t{static_cast<std::uint8_t>(value[i])} << 8) | static_cast<std::uint8_t>(value[i + 1]);
+      };
+      const std::size_t key_length = length(at);
+      const std::size_t value_at = at + 2 + key_length;
+      const std::size_t end = value_at + 2 + length(value_at);
+      if (key_length > 0 && static_cast<std::uint8_t>(value[at + 2]) == 1) {
+        ++dropped;
+      } else {
+        kept += value.substr(at, end - at);
+      }
+      at = end;
+    }
+    return kept;
+  });
+  EXPECT_GT(dropped, 0u) << "the store had no name entries to drop";
+  raw.Stamp("7");
+}
+
 void DowngradeToLayout6(const std::string& dir, const crypto::MasterKey& master) {
+  DowngradeToLayout7(dir);
   const std::string slots = FileBytes(dir + ".slots");
   const auto be32 = [](std::uint32_t v) {
     return Bytes{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
@@ -241,8 +287,9 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 7: return DowngradeToLayout7(dir);
     case 6:
-      ASSERT_NE(master, nullptr) << "layout 6 differs from 7 only when sealed";
+      ASSERT_NE(master, nullptr) << "layout 6 differs from 7 in more than the index only when sealed";
       return DowngradeToLayout6(dir, *master);
     case 5: return DowngradeToLayout5(dir);
     case 4: return DowngradeToLayout4(dir);

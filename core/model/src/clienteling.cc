@@ -459,7 +459,7 @@ Status ValidateFilter(const ClientelingConfig& config, BookFilter& filter, std::
 
 bool Matches(const ClientelingConfig& config, const BookFilter& filter, const Customer& c, std::int64_t today_ms) {
   if (!filter.text.empty()) {
-    const std::vector<std::string> names = NameTokens(DisplayName(c));
+    const std::vector<std::string> names = CustomerNameTokens(c);
     for (const auto& word : NameTokens(filter.text)) {
       const bool found = std::any_of(names.begin(), names.end(),
                                      [&](const std::string& n) { return n.compare(0, word.size(), word) == 0; });

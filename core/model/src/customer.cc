@@ -1,6 +1,7 @@
 #include "kassa/model/customer.h"
 
 #include "kassa/model/store_config.h"
+#include "kassa/model/text.h"
 
 namespace kassa::model {
 
@@ -9,6 +10,15 @@ std::string DisplayName(const Customer& c) {
   if (c.first_name.empty()) return c.last_name;
   if (c.last_name.empty()) return c.first_name;
   return c.first_name + " " + c.last_name;
+}
+
+std::vector<std::string> CustomerNameTokens(const Customer& c) {
+  std::vector<std::string> tokens;
+  for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
+    for (auto& t : NameTokens(*text)) tokens.push_back(std::move(t));
+  }
+  for (auto& t : JoinedNameTokens(c.last_name, c.first_name)) tokens.push_back(std::move(t));
+  return tokens;
 }
 
 const char* ToString(CustomerType t) {

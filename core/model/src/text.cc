@@ -1,5 +1,9 @@
 #include "kassa/model/text.h"
 
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
 #include <cstdint>
 
 namespace kassa::model {
@@ -63,105 +67,171 @@ void AppendUtf8(std::string& out, char32_t cp) {
   }
 }
 
-// ASCII folding of U+00C0..U+00FF, one entry per code point ("" = not a letter).
-constexpr const char* kLatin1[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};
-
-// ASCII folding of U+0100..U+017F (Latin Extended-A: Latvian, Lithuanian,
-// Polish, Czech, Turkish, ... letters).
-constexpr const char* kLatinExtA[128] = {
-    "a", "a", "a", "a", "a", "a", "c", "c", "c", "c", "c", "c", "c", "c", "d", "d",   // 100
-    "d", "d", "e", "e", "e", "e", "e", "e", "e", "e", "e", "e", "g", "g", "g", "g",   // 110
-    "g", "g", "g", "g", "h", "h", "h", "h", "i", "i", "i", "i", "i", "i", "i", "i",   // 120
-    "i", "i", "ij", "ij", "j", "j", "k", "k", "k", "l", "l", "l", "l", "l", "l", "l", // 130
-    "l", "l", "l", "n", "n", "n", "n", "n", "n", "n", "n", "n", "o", "o", "o", "o",   // 140
-    "o", "o", "oe", "oe", "r", "r", "r", "r", "r", "r", "s", "s", "s", "s", "s", "s", // 150
-    "s", "s", "t", "t", "t", "t", "t", "t", "u", "u", "u", "u", "u", "u", "u", "u",   // 160
-    "u", "u", "u", "u", "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s"};  // 170
-
-bool IsCjk(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-         (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0xF900 && cp <= 0xFAFF);
+std::string Utf8Of(std::u32string_view cps) {
+  std::string out;
+  out.reserve(cps.size());
+  for (const char32_t cp : cps) AppendUtf8(out, cp);
+  return out;
 }
 
-// Letters and digits of every script count; punctuation and symbols separate.
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// The diacritics Latin, Greek and Cyrillic letters carry, dropped by the
+// folding. Marks of other scripts (Indic vowel signs, the kana voicing
+// marks, Hebrew and Arabic points) are kept: there they tell names apart.
+bool IsStrippedDiacritic(char32_t cp) {
+  return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x483 && cp <= 0x489) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+         (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
+// Lower-case letters that no Unicode decomposition relates to a base letter
+// (a letter with a stroke, a ligature, a letter of its own), as a reader of
+// Latin script would type them without the mark.
+const char* LatinFallback(char32_t cp) {
+  switch (cp) {
+    case 0xE6: return "ae";    // æ
+    case 0xF0: return "d";     // ð
+    case 0xF8: return "o";     // ø
+    case 0xFE: return "th";    // þ
+    case 0x111: return "d";    // đ
+    case 0x127: return "h";    // ħ
+    case 0x131: return "i";    // ı (dotless i)
+    case 0x138: return "k";    // ĸ
+    case 0x142: return "l";    // ł
+    case 0x14B: return "n";    // ŋ
+    case 0x153: return "oe";   // œ
+    case 0x167: return "t";    // ŧ
+    case 0x180: return "b";    // ƀ
+    case 0x192: return "f";    // ƒ
+    case 0x1B6: return "z";    // ƶ
+    case 0x1E5: return "g";    // ǥ
+    case 0x225: return "z";    // ȥ
+    case 0x268: return "i";    // ɨ
+    case 0x289: return "u";    // ʉ
+    default: return nullptr;
+  }
+}
+
+// Characters of scripts written without spaces between a name's parts:
+// Han, Hiragana, Katakana and Hangul syllables.
+bool IsCjk(char32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0x20000 && cp <= 0x3134F) || (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) ||
+         (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0xAC00 && cp <= 0xD7A3);
+}
+
+// Letters, marks and digits of every script make words; the rest
+// (punctuation, symbols, spaces) separates them.
 bool IsWordChar(char32_t cp) {
   if (cp < 0x80) {
     return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
   }
-  if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7) return false;       // Latin-1 symbols
-  if (cp >= 0x2000 && cp <= 0x2BFF) return false;                 // punctuation, symbols
-  if (cp >= 0x3000 && cp <= 0x303F) return false;                 // CJK punctuation
-  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;                 // full-width punctuation
-  if (cp >= 0xFE30 && cp <= 0xFE4F) return false;
-  return true;
+  const utf8proc_category_t category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return (category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_NO);
 }
 
-// Appends the folded form of `cp` to `out`.
-void AppendFolded(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-  } else if (cp >= 0xC0 && cp <= 0xFF) {
-    const char* f = kLatin1[cp - 0xC0];
-    if (*f != '\0') out += f; else AppendUtf8(out, cp);
-  } else if (cp >= 0x100 && cp <= 0x17F) {
-    out += kLatinExtA[cp - 0x100];
-  } else if (cp >= 0x410 && cp <= 0x42F) {  // Cyrillic capitals
-    AppendUtf8(out, cp + 0x20);
-  } else if (cp >= 0x400 && cp <= 0x40F) {
-    AppendUtf8(out, cp + 0x50);
-  } else if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) {  // Greek capitals
-    AppendUtf8(out, cp + 0x20);
-  } else {
-    AppendUtf8(out, cp);
+// The folded code points of `utf8` (invalid bytes dropped): compatibility
+// decomposition (NFKD: full-width and half-width forms, ligatures), Unicode
+// case folding, the diacritics of IsStrippedDiacritic() dropped, the
+// letters of LatinFallback() replaced, then canonical composition (NFC), so
+// that Hangul jamo and kana with voicing marks compare as the syllables
+// they make. The same name typed precomposed, decomposed, in capitals or
+// in full-width forms folds to the same code points.
+std::u32string FoldCodePoints(std::string_view utf8) {
+  std::u32string out;
+  out.reserve(utf8.size());
+  bool compose = false;  // something left that NFC could combine
+  std::array<utf8proc_int32_t, 32> parts{};
+  std::size_t i = 0;
+  char32_t cp = 0;
+  while (i < utf8.size()) {
+    if (!DecodeUtf8(utf8, i, cp)) continue;
+    if (cp < 0x80) {
+      out += (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+      continue;
+    }
+    int boundclass = 0;
+    const utf8proc_ssize_t n =
+        utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), parts.data(), static_cast<utf8proc_ssize_t>(parts.size()),
+                                static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD),
+                                &boundclass);
+    if (n < 0 || static_cast<std::size_t>(n) > parts.size()) {  // unassigned, or longer than any decomposition
+      out += cp;
+      continue;
+    }
+    for (utf8proc_ssize_t k = 0; k < n; ++k) {
+      const auto part = static_cast<char32_t>(parts[static_cast<std::size_t>(k)]);
+      if (IsStrippedDiacritic(part)) continue;
+      if (const char* latin = LatinFallback(part)) {
+        for (const char* c = latin; *c != '\0'; ++c) out += static_cast<char32_t>(*c);
+        continue;
+      }
+      compose = compose || part >= 0x300;
+      out += part;
+    }
   }
+  if (compose) {
+    const utf8proc_ssize_t n = utf8proc_normalize_utf32(reinterpret_cast<utf8proc_int32_t*>(out.data()),
+                                                        static_cast<utf8proc_ssize_t>(out.size()),
+                                                        static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE));
+    if (n >= 0) out.resize(static_cast<std::size_t>(n));
+  }
+  return out;
 }
 
 }  // namespace
 
 std::string FoldText(std::string_view utf8) {
-  std::string out;
-  out.reserve(utf8.size());
-  std::size_t i = 0;
-  char32_t cp = 0;
-  while (i < utf8.size()) {
-    if (DecodeUtf8(utf8, i, cp)) AppendFolded(out, cp);
+  if (IsAscii(utf8)) {
+    std::string out(utf8);
+    for (char& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    return out;
   }
-  return out;
+  return Utf8Of(FoldCodePoints(utf8));
 }
 
 std::vector<std::string> NameTokens(std::string_view utf8) {
   // Tokens of at most this many CJK suffixes each: a name is short, and the
   // cap bounds index growth on pathological input.
   constexpr std::size_t kMaxCjkSuffixes = 8;
+  const std::u32string folded = FoldCodePoints(utf8);
   std::vector<std::string> tokens;
-  std::string current;
-  std::vector<std::size_t> cjk_starts;  // byte offsets in `current` where a CJK char begins
-  const auto flush = [&] {
-    if (current.empty()) return;
-    tokens.push_back(current);
-    for (std::size_t k = 0; k < cjk_starts.size() && k < kMaxCjkSuffixes; ++k) {
-      if (cjk_starts[k] != 0) tokens.push_back(current.substr(cjk_starts[k]));
+  std::size_t start = 0;
+  const auto flush = [&](std::size_t end) {
+    if (end == start) return;
+    const std::u32string_view word(folded.data() + start, end - start);
+    tokens.push_back(Utf8Of(word));
+    std::size_t suffixes = 0;
+    for (std::size_t k = 1; k < word.size() && suffixes < kMaxCjkSuffixes; ++k) {
+      if (!IsCjk(word[k])) continue;
+      tokens.push_back(Utf8Of(word.substr(k)));
+      ++suffixes;
     }
-    current.clear();
-    cjk_starts.clear();
   };
-  std::size_t i = 0;
-  char32_t cp = 0;
-  while (i < utf8.size()) {
-    if (!DecodeUtf8(utf8, i, cp)) continue;
-    if (!IsWordChar(cp)) {
-      flush();
-      continue;
-    }
-    if (IsCjk(cp)) cjk_starts.push_back(current.size());
-    AppendFolded(current, cp);
+  for (std::size_t k = 0; k < folded.size(); ++k) {
+    if (IsWordChar(folded[k])) continue;
+    flush(k);
+    start = k + 1;
   }
-  flush();
+  flush(folded.size());
   return tokens;
+}
+
+std::vector<std::string> JoinedNameTokens(std::string_view family, std::string_view given) {
+  const std::u32string f = FoldCodePoints(family);
+  const std::u32string g = FoldCodePoints(given);
+  if (f.empty() || g.empty() || !IsCjk(f.back()) || !IsCjk(g.front())) return {};
+  std::vector<std::string> apart = NameTokens(family);
+  for (auto& t : NameTokens(given)) apart.push_back(std::move(t));
+  std::vector<std::string> joined;
+  for (auto& t : NameTokens(std::string(family) + std::string(given))) {
+    if (std::find(apart.begin(), apart.end(), t) == apart.end()) joined.push_back(std::move(t));
+  }
+  return joined;
 }
 
 std::u32string CodePoints(std::string_view utf8) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kassa/model/customer.h"
 #include "kassa/model/email.h"
 #include "kassa/model/phone.h"
 #include "kassa/model/text.h"
@@ -61,16 +62,18 @@ std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c, std::optional<I
   EntryList list;
   if (want(IndexKind::kName)) {
     std::string names;
-    for (const std::string* text : {&c.first_name, &c.last_name, &c.organization_name}) {
-      for (const auto& token : model::NameTokens(*text)) {
-        if (!names.empty()) names += ' ';
-        names += token.substr(0, kMaxIndexTermBytes);
-      }
+    for (const auto& token : model::CustomerNameTokens(c)) {
+      if (!names.empty()) names += ' ';
+      names += token.substr(0, kMaxIndexTermBytes);
     }
     // Most specific first: a term found in two fields is reported by the first.
     list.AddName(c.last_name, MatchedField::kLastName, names);
     list.AddName(c.first_name, MatchedField::kFirstName, names);
     list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
+    // A CJK name typed without a space ("王小明" for 王 and 小明).
+    for (auto& token : model::JoinedNameTokens(c.last_name, c.first_name)) {
+      list.Add(IndexKind::kName, std::move(token), MatchedField::kLastName, names);
+    }
   }
   if (want(IndexKind::kEmail)) {
     if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);

@@ -95,6 +95,11 @@ inline constexpr const char* kPendingSyncText = "Pending sync";
 // "First Last" for a person, the organization name otherwise.
 std::string DisplayName(const Customer& c);
 
+// The search tokens of a customer's names (text.h NameTokens): first name,
+// last name, organization name, then the tokens of a CJK name written
+// without a space (JoinedNameTokens of last and first name).
+std::vector<std::string> CustomerNameTokens(const Customer& c);
+
 const char* ToString(CustomerType t);            // "person" | "organization"
 const char* ToString(AddressPurpose p);          // "home" | "business" | "office" | "post_box"
 const char* ToString(ReceiptPreference r);       // "print" | "email" | "print_and_email" | "none"
