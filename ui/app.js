@@ -679,7 +679,7 @@ async function customerView(id) {
   const facts = card.status === 200 ? h("ul", {class: "card-facts", "data-testid": "card-facts"},
     ...card.body.facts.map((f) => h("li", {}, h("span", {}, f.label), h("strong", {}, shownValue(f.name, f.value))))) : null;
   const entries = h("ol", {class: "timeline", "data-testid": "timeline"},
-    ...(timeline.body?.timeline || []).map((e) => h("li", {},
+    ...(timeline.body?.timeline || []).map((e) => e.kind === "conflict" ? conflictEntry(e) : h("li", {},
       h("time", {datetime: e.at}, i18n.date(e.at)), " ",
       h("strong", {}, e.kind === "note" ? t("timeline.note") :
         (state.clienteling.activity_types.find((x) => x.id === e.activity_type)?.name || e.activity_type)),
@@ -714,6 +714,20 @@ async function customerView(id) {
     const again = await api("GET", "/v1/customers/" + encodeURIComponent(id));
     if (again.status === 200 && !again.body.pending) showAccount(c.id, again.body.account);
   }
+}
+
+// Labels of the fields a conflict can name (the API's field names).
+const conflictFieldLabels = {addresses: "form.address", loyalty_cards: "customer.cards"};
+
+// A conflict headquarters reported: this field was edited here and
+// elsewhere at the same time, and the value shown lost to the later edit.
+function conflictEntry(e) {
+  const field = t(conflictFieldLabels[e.field] || `form.${e.field}`);
+  const value = e.field === "phone" && e.text ? i18n.phone(e.text) : (e.text || t("timeline.conflict_empty"));
+  return h("li", {class: "conflict", "data-testid": "timeline-conflict"},
+    h("time", {datetime: e.at}, i18n.date(e.at)), " ",
+    h("strong", {}, t("timeline.conflict")), e.worker_id ? ` · ${e.worker_id}` : "",
+    h("p", {}, t("timeline.conflict_text", {field, value})));
 }
 
 function timelineQuickAdd(id) {

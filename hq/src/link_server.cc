@@ -187,12 +187,20 @@ class Session : public std::enable_shared_from_this<Session> {
       Bytes payload;
       std::uint64_t last = sent_upto_;
       for (const auto& change : *changes) {
+        if (!model::Speaks(protocol_, change)) {
+          last = change.seq;  // passed over: what the terminal cannot read
+          continue;
+        }
         if (Status s = proto_codec::AppendDistributionChange(change, payload); !s.ok()) {
           KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << s.detail();
           return Close(s);
         }
         last = change.seq;
         if (payload.size() >= kDistributionFrameBytes) break;
+      }
+      if (payload.empty()) {
+        sent_upto_ = last;
+        continue;
       }
       conn_->Send(FrameType::kDistribution, payload);
       sent_upto_ = last;
@@ -353,6 +361,7 @@ class Session : public std::enable_shared_from_this<Session> {
     KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << peer_
                      << ", cursor " << sent_upto_;
     model::Welcome welcome;
+    protocol_ = hello->protocol_version;
     welcome.protocol_version = hello->protocol_version;  // within our window: the terminal's own
     if (const auto wipe = server.registry.PendingWipe(terminal_id_)) {
       KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is ordered wiped (by " << wipe->who
@@ -464,6 +473,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string terminal_id_;  // empty until Hello
   std::string store_id_;
   std::uint64_t sent_upto_ = 0;  // distribution sent up to this change
+  std::uint32_t protocol_ = model::kLinkProtocolVersion;  // the version the terminal speaks (its Hello)
   std::int64_t wipe_ordered_ms_ = 0;  // non-zero: told to wipe; nothing but its report is taken
   bool distribution_in_flight_ = false;
 };

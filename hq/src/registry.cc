@@ -205,6 +205,21 @@ model::AccessEvent ChangeEvent(const storage::TerminalRecord& from, const model:
                             op.operator_id.empty() ? "unknown" : op.operator_id, 0};
 }
 
+// The timeline entry that reports a conflict: `field` of customer `was`
+// replaced by `op`, an edit that did not see the value it replaced.
+Result<model::TimelineEntry> ConflictEntry(const model::Operation& op, std::uint32_t field, const model::Customer& was,
+                                           std::int64_t now_ms) {
+  model::TimelineEntry e;
+  KASSA_TRY_ASSIGN(e.id, model::LocalId::Generate());
+  e.customer_id = op.customer.id;
+  e.kind = model::TimelineKind::kConflict;
+  e.activity_type = model::FieldName(field);
+  e.at_ms = now_ms;
+  e.worker_id = op.operator_id;
+  e.text = model::FieldText(field, was);
+  return e;
+}
+
 }  // namespace
 
 Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const storage::TerminalRecord& from,
@@ -262,6 +277,7 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
     return ack;
   }
   model::Customer next;
+  std::vector<std::uint32_t> lost;  // fields whose value here this edit replaced, unseen by it
   if (op.kind == model::OperationKind::kCreateCustomer) {
     if (current) return reject("id: a customer with this id exists at headquarters");
     next = op.customer;
@@ -276,6 +292,16 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   } else {
     if (!current) return reject("customer: unknown at headquarters (its creation was rejected or never arrived)");
     next = *current;
+    // A field this edit changed that was changed elsewhere too since the
+    // edit's base, to another value: the later arrival wins (as ever), and
+    // the value it replaces is reported on the customer's timeline.
+    if (op.base && op.base_version != current->version) {
+      for (const std::uint32_t field : op.changed_fields) {
+        if (!model::SameField(field, *op.base, *current) && !model::SameField(field, op.customer, *current)) {
+          lost.push_back(field);
+        }
+      }
+    }
     // Field by field: only what this edit changed; a concurrent edit of
     // other fields made elsewhere survives.
     for (const std::uint32_t field : op.changed_fields) model::CopyField(field, op.customer, next);
@@ -303,6 +329,15 @@ Result<model::OperationAck> Registry::ApplyOne(storage::ChainTxn& txn, const sto
   const kassa::Status put = txn.PutCustomer(next, store->legal_entity);
   if (put.code() == StatusCode::kAlreadyExists) return reject(put.detail());
   KASSA_TRY(put);
+  for (const std::uint32_t field : lost) {
+    KASSA_TRY_ASSIGN(const model::TimelineEntry conflict, ConflictEntry(op, field, *current, clock_.NowMs()));
+    model::ClientelingRecord record;
+    record.timeline_entry = conflict;
+    KASSA_TRY(txn.ApplyClienteling(le->id, record));
+    KASSA_LOG(kInfo) << "customer " << current->account << ": " << model::FieldName(field) << " changed at "
+                     << from.terminal_id << " and elsewhere since version " << op.base_version
+                     << "; the later edit kept, the conflict on the customer's timeline";
+  }
   for (model::ConsentEntry e : op.consents) {
     // Who and where as the link proved them, not as the entry says.
     e.terminal_id = from.terminal_id;
@@ -351,6 +386,9 @@ Status Refused(const char* reason) { return Status(StatusCode::kFailedPreconditi
 // first entry.
 Status Registry::ClientelingRecordOf(storage::ChainTxn& txn, const LegalEntity& le, const model::Operation& op,
                                      model::ClientelingRecord& record) {
+  if (op.timeline_entry && op.timeline_entry->kind == model::TimelineKind::kConflict) {
+    return Refused("timeline_entry.kind: conflicts are headquarters' own");
+  }
   const model::Operator* by = le.FindOperator(op.operator_id);
   const model::Role* role = by != nullptr && by->active ? le.clienteling.FindRole(by->role) : nullptr;
   if (role == nullptr) return Refused("operator_id: not an active operator of the legal entity");

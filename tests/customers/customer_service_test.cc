@@ -369,6 +369,14 @@ TEST_F(CustomerServiceTest, EditQueuesBehindCreationAndBumpsVersion) {
   EXPECT_EQ((*entries)[1].operation.kind, model::OperationKind::kUpdateCustomer);
   EXPECT_EQ((*entries)[1].operation.base_version, 1u);
   EXPECT_EQ((*entries)[1].operation.changed_fields, std::vector<std::uint32_t>{7});
+  // The value the edit started from travels with it (headquarters tells a
+  // conflict by it); fields it did not change do not.
+  const auto& base = (*entries)[1].operation.base;
+  ASSERT_TRUE(base.has_value());
+  EXPECT_EQ(base->id, c.id);
+  EXPECT_EQ(base->email, c.email);
+  EXPECT_FALSE(c.email.empty());
+  EXPECT_TRUE(base->last_name.empty());
   EXPECT_TRUE(Search("john@example.com").empty());
   EXPECT_EQ(Search("JOHN@NEW.example").size(), 1u);
 }

@@ -138,6 +138,96 @@ TEST_P(RegistryTest, EditsMergeFieldByField) {
   EXPECT_EQ(c->account, ack.account);
 }
 
+// Issue 18: two terminals edit the phone from the same starting value. The
+// later arrival wins, as ever, and the phone it replaced is reported on the
+// customer's timeline (kind conflict), which goes to every terminal of the
+// legal entity but one speaking link protocol 1. An edit of another field,
+// an edit to the value already there, and an edit without its starting
+// values (a terminal older than them) report nothing; a terminal cannot
+// send a conflict of its own.
+TEST_P(RegistryTest, AnEditThatReplacesAValueItNeverSawIsReportedOnTheTimeline) {
+  model::Operation create = Create("Conflict");
+  create.customer.phone = "+442079460000";
+  const auto created = Apply({create})[0];
+  ASSERT_TRUE(created.applied());
+  model::Customer at_start = create.customer;
+  at_start.account = created.account;
+  at_start.version = 1;
+  const auto edit = [&](std::string phone, std::string email, std::string by) {
+    model::Operation op = create;
+    op.op_id = *model::LocalId::Generate();
+    op.kind = model::OperationKind::kUpdateCustomer;
+    op.operator_id = std::move(by);
+    op.base_version = 1;
+    op.customer = at_start;
+    op.customer.version = 2;
+    if (!phone.empty()) {
+      op.customer.phone = std::move(phone);
+      op.changed_fields.push_back(static_cast<std::uint32_t>(model::CustomerField::kPhone));
+    }
+    if (!email.empty()) {
+      op.customer.email = std::move(email);
+      op.changed_fields.push_back(static_cast<std::uint32_t>(model::CustomerField::kEmail));
+    }
+    op.base = model::BaseOf(at_start, op.changed_fields);
+    return op;
+  };
+  const auto conflicts = [&] {
+    std::vector<model::TimelineEntry> out;
+    auto timeline = store_->Timeline("GB01", create.customer.id, 20);
+    EXPECT_TRUE(timeline.ok());
+    if (!timeline.ok()) return out;
+    for (const auto& e : *timeline) {
+      if (e.kind == model::TimelineKind::kConflict) out.push_back(e);
+    }
+    return out;
+  };
+  const model::Operation first = edit("+442079461111", "", "");
+  const model::Operation email_only = edit("", "c@example.com", "");
+  const model::Operation same_phone = edit("+442079461111", "", "");
+  const auto acks = Apply({first, email_only, same_phone});
+  for (const auto& a : acks) EXPECT_TRUE(a.applied()) << a.reason;
+  EXPECT_TRUE(conflicts().empty());
+
+  const model::Operation second = edit("+442079462222", "", "");
+  ASSERT_TRUE(Apply({second})[0].applied());
+  auto c = *store_->FindCustomer(create.customer.id);
+  EXPECT_EQ(c->phone, "+442079462222");  // the later arrival
+  EXPECT_EQ(c->email, "c@example.com");  // the other field kept
+  auto found = conflicts();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].activity_type, "phone");
+  EXPECT_EQ(found[0].text, "+442079461111");  // the value that lost
+
+  model::Operation unknowing = edit("+442079463333", "", "");  // from a terminal that sends no starting values
+  unknowing.base.reset();
+  ASSERT_TRUE(Apply({unknowing})[0].applied());
+  EXPECT_EQ(conflicts().size(), 1u);
+
+  // In the change log, for terminals of protocol 2 only.
+  std::uint64_t scanned = 0;
+  const auto changes = registry_->ChangesFor("LON-01", 0, 100, scanned);
+  ASSERT_TRUE(changes.ok());
+  int reported = 0;
+  for (const auto& change : *changes) {
+    if (change.kind != model::Change::Kind::kClienteling || !change.clienteling.timeline_entry) continue;
+    ASSERT_EQ(change.clienteling.timeline_entry->kind, model::TimelineKind::kConflict);
+    EXPECT_TRUE(model::Speaks(2, change));
+    EXPECT_FALSE(model::Speaks(1, change));
+    ++reported;
+  }
+  EXPECT_EQ(reported, 1);
+
+  model::Operation forged = create;
+  forged.op_id = *model::LocalId::Generate();
+  forged.kind = model::OperationKind::kTimelineEntry;
+  forged.timeline_entry = found[0];
+  forged.timeline_entry->id = *model::LocalId::Generate();
+  const auto refused = Apply({forged})[0];
+  EXPECT_FALSE(refused.applied());
+  EXPECT_EQ(refused.reason, "timeline_entry.kind: conflicts are headquarters' own");
+}
+
 // Issue 18: a store indexed by an earlier folding (hq-6 on the embedded
 // store, schema 1 on PostgreSQL) derives every search term again on open:
 // the test drops the name terms and steps the version back, and the

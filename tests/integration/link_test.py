@@ -1712,10 +1712,10 @@ class VersionSkewTest(LinkTestCase):
 
     def test_headquarters_names_which_end_to_upgrade(self):
         hq = self.hq(plaintext=True).start()
-        self.assertEqual(self.refusal(hq.link_port, 2),
-                         "this terminal speaks link protocol 2; headquarters speaks 1 to 1: upgrade headquarters")
+        self.assertEqual(self.refusal(hq.link_port, 3),
+                         "this terminal speaks link protocol 3; headquarters speaks 1 to 2: upgrade headquarters")
         self.assertEqual(self.refusal(hq.link_port, 0),
-                         "this terminal speaks link protocol 0; headquarters speaks 1 to 1: upgrade this terminal")
+                         "this terminal speaks link protocol 0; headquarters speaks 1 to 2: upgrade this terminal")
 
     def test_a_terminal_refusing_headquarters_works_offline_and_says_why(self):
         """A headquarters answering with a version the terminal does not speak (a fake one, on the
@@ -1732,7 +1732,7 @@ class VersionSkewTest(LinkTestCase):
         server = serve_tcp(fake_headquarters)
         try:
             a = self.terminal("A", server.getsockname()[1], plaintext=True).start()
-            want = "headquarters speaks link protocol 7; this terminal speaks 1 to 1: upgrade this terminal"
+            want = "headquarters speaks link protocol 7; this terminal speaks 1 to 2: upgrade this terminal"
             wait_for(lambda: (a.sync()["headquarters"] or {}).get("last_failure") == want, 20,
                      "the status to say why the link is refused")
             self.assertFalse(a.sync()["online"])
@@ -1789,8 +1789,29 @@ class VersionSkewTest(LinkTestCase):
         at_new = new.http("GET", "/v1/customers/" + a["id"])[1]
         self.assertTrue(at_old["account"] and at_new["account"], (at_old, at_new))
         self.assertEqual(hq.status()["customers"], 2)
-        print("[skew] %s and this build's kassad on this build's headquarters: both numbered, both distributed"
-              % version)
+        # A conflict (link protocol 2) is reported to the newer terminal and passed over for the
+        # older one, which goes on receiving what follows it.
+        hq.stop()
+        for terminal, phone in ((old, "+371 2911 9111"), (new, "+371 2911 9222")):
+            code, c = terminal.get(b["id"])
+            code, edited = terminal.http("PATCH", "/v1/customers/" + b["id"], {"version": c["version"], "phone": phone})
+            self.assertEqual(code, 200, edited)
+        new.kill9()
+        hq.start()
+        wait_for(old.drained, 30, "the older terminal's edit at headquarters first")
+        new.start()
+        new.sign_in()
+        wait_for(new.drained, 30, "the newer terminal's edit at headquarters second")
+        code, body = new.http("GET", "/v1/customers/%s/timeline" % b["id"])
+        self.assertEqual([(e["kind"], e["field"]) for e in body["timeline"]], [("conflict", "phone")], body)
+        code, later = new.create("Pec", "Konflikta")
+        self.assertEqual(code, 201, later)
+        wait_for(lambda: old.http("GET", "/v1/customers/" + later["id"])[0] == 200, 20,
+                 "a customer created after the conflict at the older terminal")
+        wait_for(lambda: old.get(b["id"])[1]["phone"] == "+37129119222", 20, "the winning phone at the older terminal")
+        self.assertTrue(old.sync()["online"])
+        print("[skew] %s and this build's kassad on this build's headquarters: both numbered, both distributed; "
+              "a conflict passed over for the older one" % version)
 
 
 class AtRestTest(ChainOfTwoTerminals):
@@ -2477,6 +2498,59 @@ class QuarantineRepairTest(LinkTestCase):
         self.assertTrue(doctor["ok"], doctor)
         print("\n[quarantine] a creation rejected for its card (%s) fixed with another and given %s"
               % (entry["reason"], c["account"]), flush=True)
+
+
+class EditConflictTest(LinkTestCase):
+    """Issue 18, acceptance 2 (the conflict half): two terminals change one customer's phone from
+    the same value while headquarters is down. The later arrival wins, as ever; headquarters
+    reports the value it replaced on the customer's timeline, and the terminal whose value lost
+    shows it within seconds. A terminal of link protocol 1 is passed over: VersionSkewTest."""
+
+    def test_the_terminal_whose_value_lost_is_told(self):
+        hq = self.hq().start()
+        t1 = self.terminal("C1", hq.link_port).start()
+        t2 = self.terminal("C2", hq.link_port, store_id="RIGA-02").start()
+        t1.sign_in()
+        t2.sign_in()
+        code, a = t1.http("POST", "/v1/customers", {"first_name": "Divi", "last_name": "Labotaji",
+                                                    "phone": "+371 2911 8001"})
+        self.assertEqual(code, 201, a)
+        cid = a["id"]
+        wait_for(t1.drained, 20, "the customer at headquarters")
+        wait_for(lambda: t2.get(cid)[0] == 200 and t2.get(cid)[1]["account"], 20, "the customer at C2")
+
+        hq.stop()
+        for terminal, phone in ((t1, "+371 2911 8111"), (t2, "+371 2911 8222")):
+            code, c = terminal.get(cid)
+            code, edited = terminal.http("PATCH", "/v1/customers/" + cid, {"version": c["version"], "phone": phone})
+            self.assertEqual(code, 200, edited)
+        # C2's edit reaches headquarters first, C1's second: C1's phone wins, C2's loses.
+        t1.kill9()
+        hq.start()
+        wait_for(lambda: t2.drained(), 30, "C2's edit at headquarters")
+        began = time.monotonic()
+        t1.start()
+        t1.sign_in()
+        wait_for(t1.drained, 30, "C1's edit at headquarters")
+
+        def conflicts():
+            code, body = t2.http("GET", "/v1/customers/%s/timeline" % cid)
+            self.assertEqual(code, 200, body)
+            return [e for e in body["timeline"] if e["kind"] == "conflict"]
+
+        wait_for(lambda: conflicts(), 10, "the conflict shown at C2")
+        seen_after = time.monotonic() - began
+        found = conflicts()
+        self.assertEqual(len(found), 1, found)
+        self.assertEqual((found[0]["field"], found[0]["text"]), ("phone", "+37129118222"), found[0])
+        code, at_hq = hq.customer(t1.get(cid)[1]["account"])
+        self.assertEqual((code, at_hq["phone"]), (200, "+37129118111"), at_hq)
+        wait_for(lambda: t2.get(cid)[1]["phone"] == "+37129118111", 10, "C1's phone at C2")
+        # C1 hears of it too (the whole legal entity does); one conflict, not one per terminal.
+        code, body = t1.http("GET", "/v1/customers/%s/timeline" % cid)
+        self.assertEqual([e["field"] for e in body["timeline"] if e["kind"] == "conflict"], ["phone"])
+        print("\n[conflict] C2's phone replaced by C1's later edit; shown at C2 %.2f s after C1 was started again"
+              % seen_after, flush=True)
 
 
 class RejectedEditRepairTest(LinkTestCase):

@@ -66,6 +66,48 @@ TEST(CodecTest, OperationRoundTrip) {
   EXPECT_EQ(*back, op);
 }
 
+// Issue 18: an edit carries the values it started from (Operation::base),
+// in an outbox record and in an upload batch; a base of another customer,
+// or on a creation, is refused.
+TEST(CodecTest, AnEditsStartingValuesTravelWithIt) {
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kUpdateCustomer;
+  op.customer = Full();
+  op.base_version = 3;
+  op.changed_fields = {8, 11};  // phone, addresses
+  model::Customer before = op.customer;
+  before.phone = "+37120000000";
+  before.addresses.clear();  // added by the edit: the base says there were none
+  op.base = model::BaseOf(before, op.changed_fields);
+  auto bytes = EncodeOperation(op);
+  ASSERT_TRUE(bytes.ok());
+  auto back = DecodeOperation(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().detail();
+  EXPECT_EQ(*back, op);
+  ASSERT_TRUE(back->base.has_value());
+  EXPECT_EQ(back->base->phone, "+37120000000");
+  EXPECT_TRUE(back->base->addresses.empty());
+  EXPECT_TRUE(back->base->email.empty());  // a field the edit did not change is not sent
+
+  Bytes batch;
+  ASSERT_TRUE(AppendUploadOperation(op, "POS-1", batch).ok());
+  auto ops = DecodeUploadBatch(batch, "POS-1");
+  ASSERT_TRUE(ops.ok()) << ops.status().detail();
+  ASSERT_EQ(ops->size(), 1u);
+  EXPECT_EQ(ops->front().base, op.base);
+
+  model::Operation other = op;
+  other.base->id = *model::LocalId::Generate();
+  auto refused = DecodeOperation(*EncodeOperation(other));
+  EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(std::string(refused.status().detail()), "base: of another customer");
+  model::Operation creation = op;
+  creation.kind = model::OperationKind::kCreateCustomer;
+  refused = DecodeOperation(*EncodeOperation(creation));
+  EXPECT_EQ(std::string(refused.status().detail()), "base: only an update has one");
+}
+
 TEST(CodecTest, StoreConfigRoundTrip) {
   model::StoreConfig s = testing::SampleStore();
   s.allow_offline_creation = false;  // a non-default value must survive too

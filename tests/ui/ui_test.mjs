@@ -160,18 +160,31 @@ async function startKassad() {
 function killKassad() { kassad.kill("SIGKILL"); }
 
 // A second terminal of the same store (no screens, no devices), for what
-// another till does meanwhile; its local API address.
+// another till does meanwhile; its local API address. Enrolled on its
+// first start; killSecondTerminal() stops it, and it starts again on its data.
+let secondTerminal = null;
 async function startSecondTerminal() {
-  const storeId = JSON.parse(fs.readFileSync(path.join(work, "store.json"), "utf8")).store_id;
-  execFileSync(KASSA_HQ, ["pki", "issue", "--data", path.join(work, "hq"), "--terminal", "UI-2", "--store", storeId,
-                          "--out", path.join(work, "bundle2")]);
+  if (!fs.existsSync(path.join(work, "bundle2"))) {
+    const storeId = JSON.parse(fs.readFileSync(path.join(work, "store.json"), "utf8")).store_id;
+    execFileSync(KASSA_HQ, ["pki", "issue", "--data", path.join(work, "hq"), "--terminal", "UI-2", "--store", storeId,
+                            "--out", path.join(work, "bundle2")]);
+  }
   const portFile = path.join(work, "kassad2.port");
-  start(KASSAD, ["--data", path.join(work, "terminal2"), "--config", path.join(work, "store.json"),
+  fs.rmSync(portFile, {force: true});
+  secondTerminal = start(KASSAD, ["--data", path.join(work, "terminal2"), "--config", path.join(work, "store.json"),
                  "--clienteling", path.join(work, "clienteling.json"), "--terminal", "UI-2",
                  "--listen", "127.0.0.1:0", "--port-file", portFile, "--hq", `127.0.0.1:${hqPorts.link}`,
                  "--link-bundle", path.join(work, "bundle2"), "--log-level", "warning"], "kassad2");
   const port = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim(), "kassad UI-2");
   return `http://127.0.0.1:${port}`;
+}
+async function killSecondTerminal() {
+  const child = secondTerminal;
+  secondTerminal = null;
+  if (!child || child.exitCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await gone;
 }
 
 // Types `text` then Enter on a keyboard wedge (struct input_event, 64-bit long).
@@ -792,6 +805,41 @@ describe("associate screens", {concurrency: false}, () => {
     await page.getByTestId("customer").waitFor();
     await waitFor(async () => /^LV\d{8}$/.test(await page.getByTestId("account").textContent()), "the account number", 30000);
     await waitFor(async () => !(await link.isVisible()), "nothing needs attention any more", 15000);
+  });
+
+  test("a phone changed at two tills at once: the till whose value lost shows it on the customer's history",
+       async () => {
+    if (secondTerminal) await killSecondTerminal();
+    let other = await startSecondTerminal();
+    const created = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
+                                {first_name: "Divas", last_name: "Kases", phone: "+371 2911 6001"});
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    await waitFor(async () => /^LV/.test((await apiAs("M1", "9999", "GET", "/v1/customers/" + id, undefined, other)).body?.account ?? ""),
+                  "the customer numbered at both tills", 30000);
+    // Headquarters down: both tills change the phone from the same value.
+    killHq();
+    await waitFor(async () => (await page.getByTestId("link").textContent()) === "Offline", "offline");
+    for (const [till, phone] of [[base, "+371 2911 6002"], [other, "+371 2911 6003"]]) {
+      const now = await apiAs("M1", "9999", "GET", "/v1/customers/" + id, undefined, till);
+      const edited = await apiAs("M1", "9999", "PATCH", "/v1/customers/" + id, {version: now.body.version, phone}, till);
+      assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    }
+    // This till's edit reaches headquarters first, the other till's second: this till's phone loses.
+    await killSecondTerminal();
+    await startHq();
+    await waitFor(async () => (await (await fetch(base + "/v1/sync")).json()).outbox.length === 0, "UI-1 synced", 30000);
+    other = await startSecondTerminal();
+    await waitFor(async () => (await (await fetch(other + "/v1/sync")).json()).outbox.length === 0, "UI-2 synced", 30000);
+    await page.goto(base + "/#/customer/" + id);
+    const conflict = page.getByTestId("timeline-conflict");
+    await waitFor(async () => {
+      await page.reload();
+      await page.getByTestId("customer").waitFor();
+      return await conflict.isVisible();
+    }, "the conflict on this till's screen", 20000);
+    assert.match(await conflict.textContent(), /Edited in two places at once.*Phone “\+371 2911 6002” was replaced by another edit made at the same time\./s);
+    await shoot("timeline-conflict");
   });
 
   test("timeline: quick add of an activity and a note, newest first", async () => {

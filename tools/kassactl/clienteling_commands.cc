@@ -54,8 +54,14 @@ void PrintBook(const json::value& v) {
 
 void PrintTimeline(const json::value& v) {
   const auto& entries = v.as_object().at("timeline").as_array();
-  if (entries.empty()) std::printf("no activities or notes\n");
+  if (entries.empty()) std::printf("no activities, notes or conflicts\n");
   for (const auto& e : entries) {
+    if (Str(e, "kind") == "conflict") {  // a value replaced by an edit made elsewhere at the same time
+      std::printf("%s  %-8s %-12s %-8s was \"%s\", replaced by an edit made elsewhere at the same time\n",
+                  Str(e, "at").c_str(), "conflict", Str(e, "field").c_str(), Str(e, "worker_id").c_str(),
+                  Str(e, "text").c_str());
+      continue;
+    }
     std::printf("%s  %-8s %-12s %-8s %s\n", Str(e, "at").c_str(), Str(e, "kind").c_str(),
                 Str(e, "activity_type").c_str(), Str(e, "worker_id").c_str(), Str(e, "text").c_str());
   }

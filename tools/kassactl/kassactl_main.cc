@@ -44,7 +44,7 @@ commands:
   clientbook reassign --from W --to W REF...
   card REF                           contact details and the three card facts
   activity add REF --type ID [--at 2026-11-22T10:00:00Z] [--text S]
-  activity list REF [--limit N]      the timeline: activities and notes, newest first
+  activity list REF [--limit N]      the timeline: activities, notes, conflicts; newest first
   note add REF --text S
   customer add [FIELDS] [--confirm-duplicates]
                                      create a customer (store defaults fill the rest);

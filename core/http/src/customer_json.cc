@@ -14,6 +14,7 @@ boost::json::object TimelineJson(const model::TimelineEntry& e) {
   boost::json::object o{{"id", e.id.ToHex()}, {"kind", model::ToString(e.kind)}, {"at", IsoTime(e.at_ms)},
                         {"worker_id", e.worker_id}, {"text", e.text}};
   if (e.kind == model::TimelineKind::kActivity) o["activity_type"] = e.activity_type;
+  if (e.kind == model::TimelineKind::kConflict) o["field"] = e.activity_type;  // text: the value that lost
   return o;
 }
 

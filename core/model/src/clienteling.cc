@@ -166,7 +166,14 @@ std::optional<AttributeType> ParseAttributeType(std::string_view s) {
   return std::nullopt;
 }
 
-const char* ToString(TimelineKind k) { return k == TimelineKind::kActivity ? "activity" : "note"; }
+const char* ToString(TimelineKind k) {
+  switch (k) {
+    case TimelineKind::kActivity: return "activity";
+    case TimelineKind::kNote: return "note";
+    case TimelineKind::kConflict: return "conflict";
+  }
+  return "note";
+}
 
 const char* ToString(ConsentChannel c) { return c == ConsentChannel::kPhone ? "phone" : "email"; }
 

@@ -145,6 +145,104 @@ bool CopyField(std::uint32_t field, const Customer& from, Customer& to) {
   return false;
 }
 
+Customer BaseOf(const Customer& before, const std::vector<std::uint32_t>& fields) {
+  Customer base;
+  base.id = before.id;
+  for (const std::uint32_t field : fields) CopyField(field, before, base);
+  return base;
+}
+
+bool SameField(std::uint32_t field, const Customer& a, const Customer& b) {
+  Customer left, right;
+  if (!CopyField(field, a, left) || !CopyField(field, b, right)) return true;
+  return left == right;
+}
+
+const char* FieldName(std::uint32_t field) {
+  switch (static_cast<CustomerField>(field)) {
+    case CustomerField::kAccount: return "account";
+    case CustomerField::kType: return "type";
+    case CustomerField::kFirstName: return "first_name";
+    case CustomerField::kLastName: return "last_name";
+    case CustomerField::kOrganizationName: return "organization_name";
+    case CustomerField::kEmail: return "email";
+    case CustomerField::kPhone: return "phone";
+    case CustomerField::kSecondaryEmails: return "secondary_emails";
+    case CustomerField::kSecondaryPhones: return "secondary_phones";
+    case CustomerField::kAddresses: return "addresses";
+    case CustomerField::kCustomerGroup: return "customer_group";
+    case CustomerField::kReceiptPreference: return "receipt_preference";
+    case CustomerField::kReceiptEmail: return "receipt_email";
+    case CustomerField::kCurrency: return "currency";
+    case CustomerField::kLanguage: return "language";
+    case CustomerField::kAffiliations: return "affiliations";
+    case CustomerField::kAttributes: return "attributes";
+    case CustomerField::kLoyaltyCards: return "loyalty_cards";
+  }
+  return "";
+}
+
+namespace {
+
+// `parts` that are not empty, joined by `separator`.
+std::string Joined(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (p.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+template <typename List, typename Text>
+std::vector<std::string> Each(const List& list, Text text) {
+  std::vector<std::string> out;
+  for (const auto& item : list) out.push_back(text(item));
+  return out;
+}
+
+}  // namespace
+
+std::string FieldText(std::uint32_t field, const Customer& c) {
+  const auto value = [](const SecondaryContact& s) { return s.value; };
+  std::string text;
+  switch (static_cast<CustomerField>(field)) {
+    case CustomerField::kAccount: text = c.account; break;
+    case CustomerField::kType: text = ToString(c.type); break;
+    case CustomerField::kFirstName: text = c.first_name; break;
+    case CustomerField::kLastName: text = c.last_name; break;
+    case CustomerField::kOrganizationName: text = c.organization_name; break;
+    case CustomerField::kEmail: text = c.email; break;
+    case CustomerField::kPhone: text = c.phone; break;
+    case CustomerField::kSecondaryEmails: text = Joined(Each(c.secondary_emails, value), "; "); break;
+    case CustomerField::kSecondaryPhones: text = Joined(Each(c.secondary_phones, value), "; "); break;
+    case CustomerField::kAddresses:
+      text = Joined(Each(c.addresses, [](const Address& a) {
+                      return Joined({a.street, a.postal_code, a.city, a.region, a.country, a.contact_name, a.contact_phone},
+                                    ", ");
+                    }),
+                    "; ");
+      break;
+    case CustomerField::kCustomerGroup: text = c.customer_group; break;
+    case CustomerField::kReceiptPreference: text = ToString(c.receipt_preference); break;
+    case CustomerField::kReceiptEmail: text = c.receipt_email; break;
+    case CustomerField::kCurrency: text = c.currency; break;
+    case CustomerField::kLanguage: text = c.language; break;
+    case CustomerField::kAffiliations: text = Joined(c.affiliations, "; "); break;
+    case CustomerField::kAttributes:
+      text = Joined(Each(c.attributes, [](const AttributeValue& a) { return a.name + ": " + a.value; }), "; ");
+      break;
+    case CustomerField::kLoyaltyCards: text = Joined(c.loyalty_cards, "; "); break;
+  }
+  if (text.size() > kMaxFieldTextBytes) {
+    std::size_t cut = kMaxFieldTextBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    text.resize(cut);
+  }
+  return text;
+}
+
 const char* ToString(OperationKind k) {
   switch (k) {
     case OperationKind::kCreateCustomer: return "create_customer";

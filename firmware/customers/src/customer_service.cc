@@ -278,6 +278,7 @@ Result<model::Customer> CustomerService::Edit(std::string_view ref, const Custom
   KASSA_TRY_ASSIGN(model::Operation op, NewOperation(model::OperationKind::kUpdateCustomer, after, operator_id, now));
   op.base_version = before.version;
   op.changed_fields = std::move(changed);
+  op.base = model::BaseOf(before, op.changed_fields);
   KASSA_TRY(RecordConsents(&before, op));
   // The store re-checks the version inside its transaction: two edits racing
   // from two screens cannot both pass.
@@ -320,6 +321,7 @@ Result<model::Customer> CustomerService::ResendRejected(const storage::Quarantin
     std::sort(changed.begin(), changed.end());
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     op.changed_fields = std::move(changed);
+    op.base = model::BaseOf(before, op.changed_fields);
     KASSA_TRY(RecordConsents(&before, op));
   } else {
     KASSA_TRY(RecordConsents(nullptr, op));

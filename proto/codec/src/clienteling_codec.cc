@@ -222,7 +222,7 @@ Status FillTimelineEntry(const m::TimelineEntry& e, kassa_link_v1_TimelineEntry&
 
 Result<m::TimelineEntry> ReadTimelineEntry(const kassa_link_v1_TimelineEntry& p) {
   const int kind = EnumNumber(p.kind);
-  if (kind != 1 && kind != 2) return Bad("timeline_entry.kind: unknown value in record");
+  if (kind < 1 || kind > 3) return Bad("timeline_entry.kind: unknown value in record");
   m::TimelineEntry e;
   e.id = GetId(p.id);
   e.customer_id = GetId(p.customer_id);

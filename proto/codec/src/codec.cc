@@ -252,7 +252,35 @@ Result<m::Customer> ReadCustomer(const kassa_link_v1_Customer& p) {
 }
 
 
+namespace {
+
+bool EncodeBase(pb_ostream_t* stream, const pb_field_t* field, void* const* arg) {
+  auto bytes = EncodeCustomer(*static_cast<const m::Customer*>(*arg));
+  if (!bytes.ok()) PB_RETURN_ERROR(stream, "base: does not fit a customer record");
+  return pb_encode_tag_for_field(stream, field) && pb_encode_string(stream, bytes->data(), bytes->size());
+}
+
+bool DecodeBase(pb_istream_t* stream, const pb_field_t*, void** arg) {
+  auto& bytes = *static_cast<Bytes*>(*arg);
+  if (!bytes.empty()) PB_RETURN_ERROR(stream, "base: twice in one operation");
+  if (stream->bytes_left > kassa_link_v1_Customer_size) PB_RETURN_ERROR(stream, "base: longer than a customer");
+  bytes.resize(stream->bytes_left);
+  return pb_read(stream, bytes.data(), bytes.size());
+}
+
+}  // namespace
+
+void ExpectBase(kassa_link_v1_Operation& p, Bytes& bytes) {
+  bytes.clear();
+  p.base.funcs.decode = &DecodeBase;
+  p.base.arg = &bytes;
+}
+
 Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
+  if (op.base) {
+    p.base.funcs.encode = &EncodeBase;
+    p.base.arg = const_cast<m::Customer*>(&*op.base);  // nanopb's arg is not const; only read
+  }
   std::memcpy(p.op_id, op.op_id.bytes.data(), sizeof(p.op_id));
   p.kind = static_cast<kassa_link_v1_OperationKind>(op.kind);
   p.enqueued_at_ms = op.enqueued_at_ms;
@@ -280,7 +308,7 @@ Status FillOperation(const m::Operation& op, kassa_link_v1_Operation& p) {
   return Status::Ok();
 }
 
-Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
+Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p, ByteView base) {
   const int kind = EnumNumber(p.kind);
   if (kind < kassa_link_v1_OperationKind_OPERATION_KIND_CREATE_CUSTOMER ||
       kind > kassa_link_v1_OperationKind_OPERATION_KIND_TIMELINE_ENTRY) {
@@ -310,6 +338,13 @@ Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p) {
   for (pb_size_t i = 0; i < p.consents_count; ++i) {
     KASSA_TRY_ASSIGN(auto entry, ReadConsentEntry(p.consents[i]));
     op.consents.push_back(std::move(entry));
+  }
+  if (!base.empty()) {
+    if (op.kind != m::OperationKind::kUpdateCustomer) return Status(StatusCode::kDataLoss, "base: only an update has one");
+    auto read = internal::ReadCustomerWire(base);
+    if (!read.ok()) return Status(StatusCode::kDataLoss, "base: not a customer record");
+    if (read->id != op.customer.id) return Status(StatusCode::kDataLoss, "base: of another customer");
+    op.base = std::move(*read);
   }
   return op;
 }
@@ -403,7 +438,11 @@ Result<Bytes> EncodeOperation(const m::Operation& op) {
   return EncodeVia<kassa_link_v1_Operation>(kassa_link_v1_Operation_fields, op, FillOperation);
 }
 Result<m::Operation> DecodeOperation(ByteView bytes) {
-  return DecodeVia<kassa_link_v1_Operation>(bytes, kassa_link_v1_Operation_fields, ReadOperation);
+  auto p = std::make_unique<kassa_link_v1_Operation>();
+  Bytes base;
+  ExpectBase(*p, base);
+  KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_Operation_fields, p.get()));
+  return ReadOperation(*p, base);
 }
 Result<Bytes> EncodeStoreConfig(const m::StoreConfig& config) {
   return EncodeVia<kassa_link_v1_StoreConfig>(kassa_link_v1_StoreConfig_fields, config, FillStoreConfig);

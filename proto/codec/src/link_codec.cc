@@ -255,11 +255,13 @@ Status AppendUploadOperation(const m::Operation& op, std::string_view sender, By
 Result<std::vector<m::Operation>> DecodeUploadBatch(ByteView bytes, std::string_view sender) {
   std::vector<m::Operation> ops;
   auto p = Zeroed<kassa_link_v1_Operation>();
+  Bytes base;
   KASSA_TRY(ForEachElement(bytes, kBatchOperationsField, m::kMaxBatchOperations,
                            "operations: more than 64 in one batch", [&](ByteView element) -> Status {
                              *p = kassa_link_v1_Operation{};
+                             ExpectBase(*p, base);
                              KASSA_TRY(DecodeMessage(element, kassa_link_v1_Operation_fields, p.get()));
-                             KASSA_TRY_ASSIGN(m::Operation op, ReadOperation(*p));
+                             KASSA_TRY_ASSIGN(m::Operation op, ReadOperation(*p, base));
                              KASSA_TRY(FillInImplied(p->implied, sender, op));
                              ops.push_back(std::move(op));
                              return Status::Ok();
@@ -296,11 +298,13 @@ Result<Bytes> EncodeRealtimeRequest(const m::RealtimeRequest& request) {
 
 Result<m::RealtimeRequest> DecodeRealtimeRequest(ByteView bytes) {
   auto p = Zeroed<kassa_link_v1_RealtimeRequest>();
+  Bytes base;
+  ExpectBase(p->operation, base);
   KASSA_TRY(DecodeMessage(bytes, kassa_link_v1_RealtimeRequest_fields, p.get()));
   if (!p->has_operation) return Bad("operation: missing from the request");
   m::RealtimeRequest request;
   request.request_id = p->request_id;
-  KASSA_TRY_ASSIGN(request.operation, ReadOperation(p->operation));
+  KASSA_TRY_ASSIGN(request.operation, ReadOperation(p->operation, base));
   return request;
 }
 

@@ -80,8 +80,12 @@ Status DecodeMessage(ByteView bytes, const pb_msgdesc_t* fields, void* msg);
 
 Status FillCustomer(const model::Customer& c, kassa_link_v1_Customer& p);
 Result<model::Customer> ReadCustomer(const kassa_link_v1_Customer& p);
+// An Operation's `base` is a callback field (operation.options): FillOperation
+// sets its encoder; before decoding, ExpectBase() collects its bytes into
+// `bytes` (left empty when there is none), which ReadOperation then reads.
 Status FillOperation(const model::Operation& op, kassa_link_v1_Operation& p);
-Result<model::Operation> ReadOperation(const kassa_link_v1_Operation& p);
+void ExpectBase(kassa_link_v1_Operation& p, Bytes& bytes);
+Result<model::Operation> ReadOperation(const kassa_link_v1_Operation& p, ByteView base);
 Status FillStoreConfig(const model::StoreConfig& config, kassa_link_v1_StoreConfig& p);
 Result<model::StoreConfig> ReadStoreConfig(const kassa_link_v1_StoreConfig& p);
 Status FillBookEntry(const model::BookEntry& e, kassa_link_v1_BookEntry& p);

@@ -173,8 +173,12 @@ struct BookEntry {
   friend bool operator==(const BookEntry&, const BookEntry&) = default;
 };
 
-enum class TimelineKind : std::uint8_t { kActivity = 1, kNote = 2 };
-const char* ToString(TimelineKind k);  // "activity" | "note"
+// kConflict: made by headquarters only, when it merged two edits of one
+// field made at the same time and one value lost (activity_type: the
+// field's name, FieldName(); text: the value that lost, FieldText();
+// worker_id: who made the edit that won).
+enum class TimelineKind : std::uint8_t { kActivity = 1, kNote = 2, kConflict = 3 };
+const char* ToString(TimelineKind k);  // "activity" | "note" | "conflict"
 
 struct TimelineEntry {
   LocalId id;

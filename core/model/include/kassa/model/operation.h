@@ -34,6 +34,22 @@ std::vector<std::uint32_t> ChangedFields(const Customer& before, const Customer&
 // that are not an editable field.
 bool CopyField(std::uint32_t field, const Customer& from, Customer& to);
 
+// An update's Operation::base: `before`'s id and its values of `fields`.
+Customer BaseOf(const Customer& before, const std::vector<std::uint32_t>& fields);
+
+// Whether field number `field` holds the same value in `a` and `b`.
+bool SameField(std::uint32_t field, const Customer& a, const Customer& b);
+
+// The name of field number `field` as the API spells it ("phone",
+// "addresses", ...; "" for a number that is not a field).
+const char* FieldName(std::uint32_t field);
+
+// Field number `field` of `c` as a person reads it: the value itself, a
+// list's values joined by "; ", an address's parts by ", " ("" when empty).
+// At most kMaxFieldTextBytes, cut at a character's boundary.
+inline constexpr std::size_t kMaxFieldTextBytes = 1000;
+std::string FieldText(std::uint32_t field, const Customer& c);
+
 enum class OperationKind : std::uint8_t { kCreateCustomer = 1, kUpdateCustomer = 2, kBookEntry = 3, kTimelineEntry = 4 };
 // "create_customer" | "update_customer" | "book_entry" | "timeline_entry"
 const char* ToString(OperationKind k);
@@ -47,6 +63,11 @@ struct Operation {
   Customer customer;
   std::uint32_t base_version = 0;             // updates: the version the edit started from
   std::vector<std::uint32_t> changed_fields;  // updates: Customer field numbers on the wire
+  // Updates: the changed fields as the edit found them (every other field
+  // empty), so that headquarters can tell a field changed elsewhere since
+  // base_version (a conflict) from one only this edit changed. Absent from
+  // terminals before it was added: headquarters then merges without telling.
+  std::optional<Customer> base;
   std::string terminal_id;
   std::string operator_id;
   std::optional<BookEntry> book_entry;          // kBookEntry

@@ -26,7 +26,9 @@ namespace kassa::model {
 // knows) stays offline and says why in its status. An incompatible change
 // to link.proto raises kLinkProtocolVersion; adding fields does not (proto3
 // skips what it does not know).
-inline constexpr std::uint32_t kLinkProtocolVersion = 1;
+// 2: timeline entries of kind conflict (clienteling.h), which a terminal of
+//    1 cannot read: headquarters passes over them for it (Speaks()).
+inline constexpr std::uint32_t kLinkProtocolVersion = 2;
 inline constexpr std::uint32_t kOldestLinkProtocolVersion = kLinkProtocolVersion > 1 ? kLinkProtocolVersion - 1 : 1;
 
 // Why the other end, speaking link protocol `version`, cannot be served by
@@ -59,6 +61,9 @@ struct Change {
   LocalId erased;             // kCustomerErased: only the id travels
   friend bool operator==(const Change&, const Change&) = default;
 };
+
+// Whether a terminal speaking link protocol `version` can read `change`.
+bool Speaks(std::uint32_t version, const Change& change);
 
 struct Hello {
   std::string terminal_id;
