@@ -650,6 +650,10 @@ async function customerView(id) {
   const differs = refused.length ? h("div", {class: "duplicates", role: "alert", "data-testid": "refused-here"},
     h("p", {}, h("strong", {}, t("customer.refused")), " ", ...refused.map((e) => t("attention.reason", {reason: reasonText(e.reason)}))),
     h("a", {class: "button", href: "#/attention"}, t("nav.attention", {n: i18n.number(refused.length)}))) : null;
+  // Edits made here that headquarters has not answered yet (a creation says "Pending sync" instead).
+  const queued = !c.pending && c.queued_changes > 0 && !refused.length ?
+    h("p", {class: "hint", role: "status", "data-testid": "queued-here"},
+      t("customer.queued", {n: i18n.number(c.queued_changes)})) : null;
   const dl = h("dl", {class: "facts"});
   const fact = (label, value, testid) => {
     if (value === "" || value === undefined || value === null) return;
@@ -705,7 +709,7 @@ async function customerView(id) {
       e.target.after(h("span", {class: "note", role: "status"}, s === 200 ? t("receipt.printed") : message(body)));
     }}, t("receipt.print")));
   show(h("article", {class: "card", "data-testid": "customer"},
-    h("h1", {}, c.name), differs, dl, facts, actions),
+    h("h1", {}, c.name), differs, queued, dl, facts, actions),
     h("section", {class: "card", "aria-labelledby": "tl"}, h("h2", {id: "tl"}, t("timeline.title")), quick, entries),
     consents.length ? h("section", {class: "card", "aria-labelledby": "cl"}, h("h2", {id: "cl"}, t("consent.history")),
                         h("ol", {class: "timeline", "data-testid": "consents"}, ...consents)) : null);

@@ -13,6 +13,14 @@ Result<std::vector<OutboxEntry>> LmdbOutbox::PeekOutbox(std::size_t max) {
   return core->ReadOutbox(txn, max);
 }
 
+Result<std::size_t> LmdbOutbox::QueuedFor(const model::LocalId& id) {
+  KASSA_TRY_ASSIGN(StoreCore* const core, Core());
+  KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
+  QueuedOps queued(txn, core->outbox);
+  KASSA_TRY_ASSIGN(const std::vector<std::uint64_t> seqs, queued.For(id));
+  return seqs.size();
+}
+
 Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,
                                            std::int64_t now_ms) {
   KASSA_TRY_ASSIGN(StoreCore* const core, Core());

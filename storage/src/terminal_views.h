@@ -37,6 +37,7 @@ class LmdbOutbox final : public On<OutboxView> {
  public:
   using On::On;
   Result<std::vector<OutboxEntry>> PeekOutbox(std::size_t max) override;
+  Result<std::size_t> QueuedFor(const model::LocalId& id) override;
 };
 
 class LmdbSyncState final : public On<SyncState> {

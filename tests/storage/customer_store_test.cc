@@ -512,10 +512,13 @@ TEST_P(CustomerStoreTest, AckBindsAccountNumberEverywhereInOneStep) {
   edited.version = 2;
   const model::Operation update = UpdateOp(edited, 1);
   ASSERT_TRUE(store_->customers().Replace(edited, 1, &update).ok());
+  EXPECT_EQ(*store_->outbox().QueuedFor(c.id), 2u);  // what waits for headquarters, per customer
+  EXPECT_EQ(*store_->outbox().QueuedFor(*model::LocalId::Generate()), 0u);
 
   auto result = store_->sync().ApplyAcks({{1, Applied(create, "LV00000042")}}, 1000);
   ASSERT_TRUE(result.ok()) << result.status().detail();
   EXPECT_EQ(result->applied, 1u);
+  EXPECT_EQ(*store_->outbox().QueuedFor(c.id), 1u);
   EXPECT_EQ(store_->customers().Get(c.id)->account, "LV00000042");
   EXPECT_EQ(store_->customers().Get(c.id)->last_name, "Edited");
   auto hits = store_->customers().ScanPrefix(search::IndexKind::kAccount, "LV00000042", 5);

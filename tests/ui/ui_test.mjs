@@ -825,6 +825,12 @@ describe("associate screens", {concurrency: false}, () => {
       const edited = await apiAs("M1", "9999", "PATCH", "/v1/customers/" + id, {version: now.body.version, phone}, till);
       assert.equal(edited.status, 200, JSON.stringify(edited.body));
     }
+    // Until headquarters answers, the customer's screen says its values here are not headquarters' yet.
+    await page.goto(base + "/#/customer/" + id);
+    const queued = page.getByTestId("queued-here");
+    await queued.waitFor();
+    assert.equal(await queued.textContent(),
+                 "Changes made here have not reached headquarters yet (1): until they do, headquarters may hold other values.");
     // This till's edit reaches headquarters first, the other till's second: this till's phone loses.
     await killSecondTerminal();
     await startHq();
@@ -838,6 +844,7 @@ describe("associate screens", {concurrency: false}, () => {
       await page.getByTestId("customer").waitFor();
       return await conflict.isVisible();
     }, "the conflict on this till's screen", 20000);
+    assert.equal(await page.getByTestId("queued-here").count(), 0, "nothing waits any more");
     assert.match(await conflict.textContent(), /Edited in two places at once.*Phone “\+371 2911 6002” was replaced by another edit made at the same time\./s);
     await shoot("timeline-conflict");
   });

@@ -417,7 +417,13 @@ std::optional<Reply> Show(ApiContext& self, Call& call) {
   auto c = Visible(self, call);
   if (!c.ok()) return Error(c.status());
   self.access.Record(model::AccessAction::kOpened, ActorOf(call), c->id);
-  return Reply{200, CustomerJson(*c)};
+  json::object body = CustomerJson(*c);
+  // Changes made here that headquarters has not answered yet: until then
+  // the values here are not headquarters' (the screens say so).
+  const auto queued = self.outbox.QueuedFor(c->id);
+  if (!queued.ok()) return Error(queued.status());
+  body["queued_changes"] = *queued;
+  return Reply{200, std::move(body)};
 }
 
 std::optional<Reply> Edit(ApiContext& self, Call& call) {

@@ -27,6 +27,7 @@ struct ApiContext {
   customers::CustomerService& customers;
   storage::Diagnostics& diagnostics;
   storage::QuarantineView& quarantine;
+  storage::OutboxView& outbox;                 // what waits for headquarters (a customer's changes)
   Clock& clock;
   devices::DeviceFlows* devices;               // null: no peripherals wired
   clienteling::OperatorSessions& sessions;     // who is signed in; the guard

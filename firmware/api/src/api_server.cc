@@ -48,7 +48,7 @@ ApiServer::~ApiServer() { Stop(); }
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor executor, const std::string& address,
                                                     std::uint16_t port, customers::CustomerService& customers,
                                                     storage::Diagnostics& diagnostics, storage::QuarantineView& quarantine,
-                                                  Clock& clock,
+                                                    storage::OutboxView& outbox, Clock& clock,
                                                     devices::DeviceFlows* devices,
                                                     clienteling::OperatorSessions& sessions,
                                                     clienteling::ClientelingService& clienteling,
@@ -71,7 +71,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(boost::asio::any_io_executor
   clienteling::PinVerifier& verifier = *pins;
   auto impl = std::unique_ptr<Impl>(new Impl{
       std::move(pins),
-      ApiContext{customers, diagnostics, quarantine, clock, devices, sessions, verifier, executor, clienteling,
+      ApiContext{customers, diagnostics, quarantine, outbox, clock, devices, sessions, verifier, executor, clienteling,
                  access, http::StaticFiles(ui_root)},
       nullptr, SealedContext{customers.terminal_id(), customers::Access{}, nullptr, http::StaticFiles(ui_root)},
       nullptr, false, EventHub(std::move(authorize)), nullptr});

@@ -232,7 +232,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   }
   KASSA_TRY_ASSIGN(parts->api, api::ApiServer::Start(parts->daemon.executor(), options.listen_address, options.port,
                                                      *parts->customers, parts->store->diagnostics(),
-                                                     parts->store->quarantine(), parts->clock,
+                                                     parts->store->quarantine(), parts->store->outbox(), parts->clock,
                                                      parts->devices.get(), *parts->sessions, *parts->clienteling,
                                                      *parts->access, options.ui_dir));
   if (metrics_token) {

@@ -207,6 +207,9 @@ class OutboxView {
   virtual ~OutboxView() = default;
   // The oldest `max` outbox entries, in order.
   virtual Result<std::vector<OutboxEntry>> PeekOutbox(std::size_t max) = 0;
+  // How many operations about customer `id` wait for headquarters' answer:
+  // while there are any, its values here are not yet headquarters'.
+  virtual Result<std::size_t> QueuedFor(const model::LocalId& id) = 0;
 };
 
 // What headquarters answers and distributes, applied in single transactions.

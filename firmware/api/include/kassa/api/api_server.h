@@ -47,7 +47,7 @@ class ApiServer {
                                                   const std::string& address, std::uint16_t port,
                                                   customers::CustomerService& customers,
                                                   storage::Diagnostics& diagnostics, storage::QuarantineView& quarantine,
-                                                  Clock& clock,
+                                                  storage::OutboxView& outbox, Clock& clock,
                                                   devices::DeviceFlows* devices,
                                                   clienteling::OperatorSessions& sessions,
                                                   clienteling::ClientelingService& clienteling,
