@@ -122,6 +122,10 @@ Result<std::unique_ptr<HqService>> HqService::Create(const HqOptions& options) {
       if (step.done && step.audit_pruned > 0) {
         KASSA_LOG(kInfo) << "retention: " << step.audit_pruned << " audit entries past their time deleted";
       }
+      if (step.done && step.markers_pruned > 0) {
+        KASSA_LOG(kInfo) << "change log: " << step.markers_pruned
+                         << " erasure marker(s) every terminal applied deleted (the erasure records stay)";
+      }
       return step.done;
     });
   };

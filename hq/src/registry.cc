@@ -669,7 +669,30 @@ Result<Registry::RetentionStep> Registry::SweepRetention(const std::optional<mod
     KASSA_TRY_ASSIGN(step.audit_pruned,
                      store_.PruneAudit(now - static_cast<std::int64_t>(r.audit_months) * 3044 * kDayMs / 100));
   }
+  if (step.done) {
+    KASSA_TRY_ASSIGN(step.markers_pruned, PruneErasureMarkers());
+  }
   return step;
+}
+
+Result<std::size_t> Registry::PruneErasureMarkers() {
+  // Per legal entity, the lowest cursor of its terminals (those of stores
+  // still configured: another cannot connect). An entity none of whose
+  // terminals ever connected keeps its markers.
+  std::map<std::string, std::uint64_t> confirmed;
+  for (const auto& [id, t] : terminals_) {
+    const model::StoreConfig* store = config_.FindStore(t.store_id);
+    if (store == nullptr) continue;
+    auto [it, fresh] = confirmed.emplace(store->legal_entity, t.cursor);
+    if (!fresh) it->second = std::min(it->second, t.cursor);
+  }
+  std::size_t pruned = 0;
+  for (const auto& [entity, upto] : confirmed) {
+    if (upto == 0) continue;
+    KASSA_TRY_ASSIGN(const std::size_t n, store_.PruneErasureMarkers(entity, upto));
+    pruned += n;
+  }
+  return pruned;
 }
 
 Result<storage::WipeOrder> Registry::OrderWipe(std::string_view terminal_id, std::string_view who) {

@@ -692,6 +692,31 @@ class LmdbChainStore final : public ChainStore {
     return pruned;
   }
 
+  Result<std::size_t> PruneErasureMarkers(std::string_view legal_entity, std::uint64_t confirmed_upto) override {
+    std::size_t pruned = 0;
+    KASSA_TRY(Update(env_, [&](WriteTxn& txn) -> Status {
+      std::vector<Key8> doomed;
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(changes_));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      // In log order: stop past the confirmed part.
+      while (found && FromBe64(cursor.key()) <= confirmed_upto) {
+        const ByteView v = cursor.value();
+        if (v.size() < 2 || v.size() < 2u + v[1]) return Status(StatusCode::kDataLoss, "storage corrupted: bad change");
+        if (static_cast<model::Change::Kind>(v[0]) == model::Change::Kind::kCustomerErased &&
+            AsChars(v.subspan(2, v[1])) == legal_entity) {
+          Key8 seq{};
+          std::copy_n(cursor.key().begin(), seq.size(), seq.begin());
+          doomed.push_back(seq);
+        }
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+      for (const Key8& seq : doomed) KASSA_TRY(txn.Del(changes_, seq));
+      pruned = doomed.size();
+      return Status::Ok();
+    }));
+    return pruned;
+  }
+
   Result<std::vector<model::AccessEvent>> AccessEvents(const model::LocalId& id, std::size_t max) override {
     std::vector<model::AccessEvent> out;
     KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(env_));

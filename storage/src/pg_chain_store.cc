@@ -512,6 +512,19 @@ class PgChainStore final : public ChainStore {
     return out;
   }
 
+  Result<std::size_t> PruneErasureMarkers(std::string_view legal_entity, std::uint64_t confirmed_upto) override {
+    std::size_t pruned = 0;
+    KASSA_TRY(Transact([&](ChainTxn&) -> Status {
+      KASSA_TRY_ASSIGN(const PgRows rows,
+                       db_->Exec("DELETE FROM changes WHERE kind = $1 AND scope = $2 AND seq <= $3",
+                                 {PgParam::Int(static_cast<std::int64_t>(model::Change::Kind::kCustomerErased)),
+                                  PgParam::Text(legal_entity), PgParam::Int(Signed(confirmed_upto))}));
+      pruned = rows.affected();
+      return Status::Ok();
+    }));
+    return pruned;
+  }
+
   Result<std::size_t> PruneAudit(std::int64_t before_ms) override {
     std::size_t pruned = 0;
     KASSA_TRY(Transact([&](ChainTxn&) -> Status {

@@ -379,6 +379,40 @@ TEST_P(RegistryTest, AnErasureReachesTheLogAndWinsOverEveryLaterOperation) {
   // Erasing again answers the first erasure.
   EXPECT_EQ(registry_->Erase(ack.customer_id, std::nullopt, "dpo")->erasure.seq, erased->erasure.seq);
   EXPECT_EQ(store_->Audit(10)->front().who, "dpo");
+
+  // The marker stays in the log while a terminal has not applied it, and
+  // goes once every terminal has; the erasure record stays for ever.
+  const auto markers = [&] {
+    std::size_t n = 0;
+    const auto log = registry_->ChangesFor("LON-01", 0, 64, scanned);
+    EXPECT_TRUE(log.ok());
+    if (!log.ok()) return n;
+    for (const auto& c : *log) n += c.kind == model::Change::Kind::kCustomerErased ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(*registry_->PruneErasureMarkers(), 0u);
+  EXPECT_EQ(markers(), 1u);
+  ASSERT_TRUE(registry_->AckCursor("T2", erased->erasure.seq).ok());
+  EXPECT_EQ(*registry_->PruneErasureMarkers(), 1u);
+  EXPECT_EQ(markers(), 0u);
+  EXPECT_EQ(*registry_->PruneErasureMarkers(), 0u);
+  ASSERT_EQ(registry_->Erasures(10)->size(), 1u);  // the record
+  EXPECT_EQ(registry_->Erasures(10)->front().erasure.customer, ack.customer_id);
+  EXPECT_EQ(registry_->Erasures(10)->front().confirmed, (std::vector<std::string>{"T1", "T2"}));
+  model::Operation later = edit;
+  later.op_id = *model::LocalId::Generate();
+  EXPECT_EQ(Apply({later})[0].reason, "customer: erased at headquarters");
+  // The retention sweep's last step does it too.
+  const auto second = Apply({Create("Erased too")})[0];
+  auto erased_too = registry_->Erase(second.customer_id, std::nullopt, "dpo");
+  ASSERT_TRUE(erased_too.ok());
+  for (const char* t : {"T1", "T2"}) ASSERT_TRUE(registry_->AckCursor(t, erased_too->erasure.seq).ok());
+  EXPECT_EQ(markers(), 1u);
+  auto sweep = registry_->SweepRetention(std::nullopt, 256);
+  ASSERT_TRUE(sweep.ok()) << sweep.status().detail();
+  EXPECT_TRUE(sweep->done);
+  EXPECT_EQ(sweep->markers_pruned, 1u);
+  EXPECT_EQ(markers(), 0u);
 }
 
 TEST_P(RegistryTest, ACustomerHeadquartersNeverHeldIsErasedByIdAndItsCreationRefused) {

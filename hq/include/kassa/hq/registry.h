@@ -124,9 +124,15 @@ class Registry {
   struct RetentionStep {
     std::optional<model::LocalId> next;  // where the next step starts
     std::size_t scanned = 0, erased = 0, audit_pruned = 0;
+    std::size_t markers_pruned = 0;  // erasure markers every terminal of their legal entity applied
     bool done = false;
   };
   Result<RetentionStep> SweepRetention(const std::optional<model::LocalId>& after, std::size_t max);
+  // Deletes from the change log the erasure markers every terminal of their
+  // legal entity has applied (its acknowledged cursor past them); the
+  // erasure records stay. A terminal that never comes back keeps them. Part
+  // of each sweep's last step. Returns how many.
+  Result<std::size_t> PruneErasureMarkers();
 
   // Orders terminal `terminal_id` wiped (LinkServer delivers it on the
   // terminal's next connection), with an audit entry naming `who`. A new

@@ -216,6 +216,11 @@ class ChainStore : public search::CustomerIndex {
   // Deletes the admin audit entries and the access events made before
   // `before_ms`. Returns how many.
   virtual Result<std::size_t> PruneAudit(std::int64_t before_ms) = 0;
+  // Deletes the erasure markers of `legal_entity` from the change log up to
+  // change `confirmed_upto` (every terminal of the entity has applied them).
+  // The erasure records stay: operations about those customers are still
+  // refused, and FindErasure() still answers. Returns how many.
+  virtual Result<std::size_t> PruneErasureMarkers(std::string_view legal_entity, std::uint64_t confirmed_upto) = 0;
   // Who opened, listed, printed, exported, created, changed or erased
   // customer `id`: its newest `max` access events, newest first (events of
   // the same millisecond in no particular order).
