@@ -45,6 +45,26 @@ model::Operation Create(const std::string& last) {
   return op;
 }
 
+// Rewrites headquarters' embedded store in `dir` (closed) by hand as an
+// earlier layout kept it: stamped `layout`, table `emptied` empty.
+void BackToLayout(const std::string& dir, const std::string& layout, const char* emptied) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta = 0, table = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, emptied, 0, &table), 0);
+  ASSERT_EQ(mdb_drop(txn, table, 0), 0);
+  std::string key = "schema_version", value = layout;
+  MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+  ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
 class RegistryTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
@@ -245,21 +265,7 @@ TEST_P(RegistryTest, AnIndexOfAnEarlierFoldingIsDerivedAgainOnOpen) {
   registry_.reset();
   store_.reset();
   if (GetParam() == testing::Backend::kLmdb) {
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
-    ASSERT_EQ(mdb_env_open(env, backend_.path().c_str(), 0, 0600), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi meta = 0, index = 0;
-    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    ASSERT_EQ(mdb_dbi_open(txn, "index", 0, &index), 0);
-    ASSERT_EQ(mdb_drop(txn, index, 0), 0);
-    std::string key = "schema_version", value = "hq-6";
-    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
-    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    BackToLayout(backend_.path(), "hq-6", "index");
   } else {
     ASSERT_EQ(backend_.Sql("DELETE FROM search_terms"), "");
     ASSERT_EQ(backend_.Sql("DELETE FROM kassa_schema WHERE version = 2"), "");
@@ -928,21 +934,7 @@ TEST(ChainStoreMigrationTest, OwnersAreFilledFromTheChangeLogOfAnHq3StoreAndItIs
   }
   {
     // Back to hq-3 by hand: the schema stamp, and no owners.
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
-    ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0600), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi meta = 0, owners = 0;
-    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    ASSERT_EQ(mdb_dbi_open(txn, "owners", 0, &owners), 0);
-    ASSERT_EQ(mdb_drop(txn, owners, 0), 0);
-    std::string key = "schema_version", value = "hq-3";
-    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
-    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    BackToLayout(dir.path(), "hq-3", "owners");
   }
   const auto file_holds = [&](std::string_view text) {
     std::ifstream in(dir.path() + "/data.mdb", std::ios::binary);
