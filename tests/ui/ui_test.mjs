@@ -809,6 +809,7 @@ describe("associate screens", {concurrency: false}, () => {
 
   test("a phone changed at two tills at once: the till whose value lost shows it on the customer's history",
        async () => {
+    const returnTo = page.url();  // the customer the next test works on
     if (secondTerminal) await killSecondTerminal();
     let other = await startSecondTerminal();
     const created = await apiAs("M1", "9999", "POST", "/v1/customers?confirm_duplicates=true",
@@ -847,6 +848,8 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.getByTestId("queued-here").count(), 0, "nothing waits any more");
     assert.match(await conflict.textContent(), /Edited in two places at once.*Phone “\+371 2911 6002” was replaced by another edit made at the same time\./s);
     await shoot("timeline-conflict");
+    await page.goto(returnTo);
+    await page.getByTestId("customer").waitFor();
   });
 
   test("timeline: quick add of an activity and a note, newest first", async () => {
