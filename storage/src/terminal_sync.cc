@@ -16,9 +16,17 @@ Result<std::vector<OutboxEntry>> LmdbOutbox::PeekOutbox(std::size_t max) {
 Result<std::size_t> LmdbOutbox::QueuedFor(const model::LocalId& id) {
   KASSA_TRY_ASSIGN(StoreCore* const core, Core());
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
-  QueuedOps queued(txn, core->outbox);
-  KASSA_TRY_ASSIGN(const std::vector<std::uint64_t> seqs, queued.For(id));
-  return seqs.size();
+  // Each outbox value starts with its customer's id: one pass, nothing decoded or kept.
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->outbox));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  std::size_t queued = 0;
+  while (found) {
+    const ByteView v = cursor.value();
+    if (v.size() < kOutboxIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
+    if (std::equal(id.bytes.begin(), id.bytes.end(), v.begin())) ++queued;
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return queued;
 }
 
 Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint64_t, model::OperationAck>>& acks,

@@ -106,6 +106,21 @@ TEST(CodecTest, AnEditsStartingValuesTravelWithIt) {
   creation.kind = model::OperationKind::kCreateCustomer;
   refused = DecodeOperation(*EncodeOperation(creation));
   EXPECT_EQ(std::string(refused.status().detail()), "base: only an update has one");
+
+  // Hostile bytes: a base longer than any customer is refused before it is
+  // kept, and so is a second one.
+  Bytes oversized = *EncodeOperation(op);
+  const std::size_t junk = 10000;  // more than kassa_link_v1_Customer_size
+  for (const std::uint8_t b : {std::uint8_t{0x6A}, std::uint8_t{0x90}, std::uint8_t{0x4E}}) oversized.push_back(b);
+  oversized.insert(oversized.end(), junk, 0x41);
+  EXPECT_EQ(DecodeOperation(oversized).status().code(), StatusCode::kDataLoss);
+  Bytes twice = *EncodeOperation(op);
+  const Bytes base_field = *EncodeOperation(op);  // ends with field 13, the base
+  model::Operation without = op;
+  without.base.reset();
+  const std::size_t head = EncodeOperation(without)->size();
+  twice.insert(twice.end(), base_field.begin() + static_cast<std::ptrdiff_t>(head), base_field.end());
+  EXPECT_EQ(DecodeOperation(twice).status().code(), StatusCode::kDataLoss);
 }
 
 TEST(CodecTest, StoreConfigRoundTrip) {

@@ -36,8 +36,8 @@ class EntryList {
     });
     if (!seen) entries_.push_back({kind, std::move(term), field, detail});
   }
-  void AddName(std::string_view text, MatchedField field, const std::string& names) {
-    for (auto& token : model::NameTokens(text)) Add(IndexKind::kName, std::move(token), field, names);
+  void AddNames(const std::vector<std::string>& tokens, MatchedField field, const std::string& names) {
+    for (const auto& token : tokens) Add(IndexKind::kName, token, field, names);
   }
   // One entry a number: its national number with the country code as the
   // entry's detail; the E.164 digits only when the country code is unknown.
@@ -61,19 +61,25 @@ std::vector<IndexEntry> IndexEntriesOf(const model::Customer& c, std::optional<I
   const auto want = [&](IndexKind k) { return !only || *only == k; };
   EntryList list;
   if (want(IndexKind::kName)) {
+    // Each field folded once; the entries' detail lists them as
+    // model::CustomerNameTokens() does (first, last, organization, joined).
+    const std::vector<std::string> first = model::NameTokens(c.first_name);
+    const std::vector<std::string> last = model::NameTokens(c.last_name);
+    const std::vector<std::string> organization = model::NameTokens(c.organization_name);
+    // A CJK name typed without a space ("王小明" for 王 and 小明).
+    const std::vector<std::string> joined = model::JoinedNameTokens(c.last_name, c.first_name);
     std::string names;
-    for (const auto& token : model::CustomerNameTokens(c)) {
-      if (!names.empty()) names += ' ';
-      names += token.substr(0, kMaxIndexTermBytes);
+    for (const auto* tokens : {&first, &last, &organization, &joined}) {
+      for (const auto& token : *tokens) {
+        if (!names.empty()) names += ' ';
+        names += token.substr(0, kMaxIndexTermBytes);
+      }
     }
     // Most specific first: a term found in two fields is reported by the first.
-    list.AddName(c.last_name, MatchedField::kLastName, names);
-    list.AddName(c.first_name, MatchedField::kFirstName, names);
-    list.AddName(c.organization_name, MatchedField::kOrganizationName, names);
-    // A CJK name typed without a space ("王小明" for 王 and 小明).
-    for (auto& token : model::JoinedNameTokens(c.last_name, c.first_name)) {
-      list.Add(IndexKind::kName, std::move(token), MatchedField::kLastName, names);
-    }
+    list.AddNames(last, MatchedField::kLastName, names);
+    list.AddNames(first, MatchedField::kFirstName, names);
+    list.AddNames(organization, MatchedField::kOrganizationName, names);
+    list.AddNames(joined, MatchedField::kLastName, names);
   }
   if (want(IndexKind::kEmail)) {
     if (!c.email.empty()) list.Add(IndexKind::kEmail, model::FoldEmail(c.email), MatchedField::kEmail);
