@@ -141,6 +141,7 @@ TEST(TextTest, ACjkNameWithoutASpaceAddsItsJoinedTokens) {
   EXPECT_EQ(JoinedNameTokens("王", "小明"), (std::vector<std::string>{"王小明"}));
   EXPECT_EQ(JoinedNameTokens("山田", "太郎"), (std::vector<std::string>{"山田太郎", "田太郎"}));
   EXPECT_EQ(JoinedNameTokens("김", "민준"), (std::vector<std::string>{"김민준"}));
+  EXPECT_EQ(JoinedNameTokens("\u1100\u1175\u11B7", "민준"), (std::vector<std::string>{"김민준"}));  // 김 as jamo
   EXPECT_TRUE(JoinedNameTokens("Ozoliņa", "Līga").empty());  // not CJK: nothing joined
   EXPECT_TRUE(JoinedNameTokens("王", "Anna").empty());
   EXPECT_TRUE(JoinedNameTokens("", "小明").empty());

@@ -222,10 +222,11 @@ std::vector<std::string> NameTokens(std::string_view utf8) {
 }
 
 std::vector<std::string> JoinedNameTokens(std::string_view family, std::string_view given) {
-  // Every CJK character, and every form that folds to one, is U+3000 or
-  // above: a UTF-8 lead byte of 0xE3 or more. Most names have none.
+  // Every CJK character, and every form that folds to one (Hangul jamo from
+  // U+1100, Kangxi radicals, half-width and compatibility forms), is U+1000
+  // or above: a UTF-8 lead byte of 0xE1 or more. Most names have none.
   const auto may_hold_cjk = [](std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE3; });
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE1; });
   };
   if (!may_hold_cjk(family) || !may_hold_cjk(given)) return {};
   const std::u32string f = FoldCodePoints(family);
