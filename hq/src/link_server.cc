@@ -2,13 +2,22 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <list>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <future>
+#include <list>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include "kassa/base/log.h"
 #include "kassa/net/listen.h"
@@ -32,6 +41,9 @@ constexpr std::size_t kMaxErasuresAhead = 4096;
 // Operations per group commit at most: the loop returns between commits to
 // read, send heartbeats and distribute, however many terminals upload.
 constexpr std::size_t kMaxGroupOperations = 512;
+// Frames a terminal may send after its Hello before the Welcome (held until
+// the Hello is answered).
+constexpr std::size_t kMaxFramesHeldForHello = 16;
 }  // namespace
 
 class Session;
@@ -65,10 +77,17 @@ class PreAuthSlot {
   std::string source_;
 };
 
+// Two threads: the network thread (this object's io_context: accepting,
+// TLS, frames, heartbeats, every Session) and the registry's (the executor
+// given to Start, which the admin API and the retention sweep share). Every
+// use of the registry and its store is posted to the registry's thread and
+// its answer posted back (WithRegistry), so a durable commit or a database
+// round trip never holds up the terminals' reads, writes and heartbeats.
 struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
-  Impl(asio::any_io_executor ex, Registry& r, LinkServerOptions o)
-      : acceptor(ex), registry(r), options(std::move(o)), pre_auth(std::make_shared<PreAuthCounts>()),
-        cursor_save(ex) {}
+  Impl(asio::any_io_executor registry_executor, Registry& r, LinkServerOptions o)
+      : acceptor(io), registry_ex(std::move(registry_executor)), registry(r), options(std::move(o)),
+        pre_auth(std::make_shared<PreAuthCounts>()), cursor_save(registry_ex),
+        registry_work(asio::prefer(registry_ex, asio::execution::outstanding_work.tracked)) {}
 
   struct Pending {
     std::weak_ptr<Session> session;
@@ -76,33 +95,63 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
     std::uint32_t request_id = 0;
   };
 
+  // Runs `work(registry)` on the registry's thread, then `then(result)` on
+  // the network thread; neither once the server is stopping.
+  template <class Work, class Then>
+  void WithRegistry(Work work, Then then) {
+    asio::post(registry_ex, [self = shared_from_this(), work = std::move(work), then = std::move(then)]() mutable {
+      if (self->stopped) return;
+      auto result = work(self->registry);
+      asio::post(self->io, [self, result = std::move(result), then = std::move(then)]() mutable {
+        if (!self->stopped) then(std::move(result));
+      });
+    });
+  }
+
+  // Network thread.
   void Accept();
   void Admit(tcp::socket socket);
   std::size_t Terminals() const;
   void Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime, std::uint32_t request_id);
+  // Sends the waiting batches to the registry as one group commit, unless
+  // one is being applied: what arrives meanwhile goes in the next.
   void Flush();
   // The log has new changes: every session that is up to date pumps.
   void WakeAll();
+  void CloseAll();
+  // Who is connected, for ConnectedTerminals() on any thread.
+  void Connected(const std::string& terminal_id);
+  void Disconnected(const std::string& terminal_id);
 
-  // Registry::ChangesFor, remembered until the log changes: the sessions of
-  // one store at one cursor (every terminal of a store, woken together by a
-  // commit) share one read of the store. Forgotten at every commit here and
-  // every ChangesAppended(), and after kMemoAge whatever happened.
+  // Registry's thread. Registry::ChangesFor, remembered until the log
+  // changes: the sessions of one store at one cursor (every terminal of a
+  // store, woken together by a commit) share one read of the store.
+  // Forgotten at every group commit and every ChangesAppended(), and after
+  // kMemoAge whatever happened.
   Result<std::vector<model::Change>> ChangesFor(const std::string& store_id, std::uint64_t after,
                                                 std::uint64_t& scanned_to);
   void ForgetChanges() { memo.clear(); }
   // Saves the acknowledged cursors within a second, all in one transaction.
   void ScheduleCursorSave();
 
+  asio::io_context io;  // the network thread's; first, so that it is destroyed last
   tcp::acceptor acceptor;
+  const asio::any_io_executor registry_ex;
   Registry& registry;
   const LinkServerOptions options;
+  std::atomic<bool> stopped{false};
+  std::uint16_t port = 0;
+  std::thread network_thread;
+
+  // Network thread's.
   std::shared_ptr<PreAuthCounts> pre_auth;
   std::list<std::weak_ptr<Session>> sessions;
   std::vector<Batch> batches;     // waiting for a group commit, oldest first
   std::vector<Pending> pending;   // who waits for each batch
   bool flush_posted = false;
-  bool stopped = false;
+  bool applying = false;          // a group commit is with the registry
+
+  // Registry's thread's.
   asio::steady_timer cursor_save;    // runs while acknowledged cursors wait to be saved
   bool cursor_save_pending = false;
   struct Memo {
@@ -113,6 +162,11 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   std::chrono::steady_clock::time_point memo_since;
   static constexpr auto kMemoAge = std::chrono::milliseconds(500);
   static constexpr std::size_t kMemoEntries = 256;
+  asio::any_io_executor registry_work;  // keeps the registry's loop running until Stop()
+
+  // Any thread's.
+  mutable std::mutex connected_mutex;
+  std::multiset<std::string> connected;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -147,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close(const Status& why) {
+    closed_ = true;
     if (conn_) return conn_->Close(why);
     boost::system::error_code ignored;
     if (tls_) tls_->lowest_layer().close(ignored);
@@ -168,48 +223,69 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // Sends the next distribution frame when none is in flight.
+  // Sends the next distribution frame when none is in flight: the store's
+  // changes after the cursor are read on the registry's thread, framed here.
   void Pump() {
     auto server = server_.lock();
-    if (!server || !ready() || distribution_in_flight_ || wipe_ordered_ms_ != 0) return;
-    for (int scan = 0; scan < kMaxScansPerPump; ++scan) {
-      std::uint64_t scanned_to = sent_upto_;
-      auto changes = server->ChangesFor(store_id_, sent_upto_, scanned_to);
-      if (!changes.ok()) {
-        KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << changes.status().detail();
-        return Close(changes.status());
-      }
-      if (changes->empty()) {
-        if (scanned_to == sent_upto_) return;  // up to date
-        sent_upto_ = scanned_to;
-        continue;
-      }
-      Bytes payload;
-      std::uint64_t last = sent_upto_;
-      for (const auto& change : *changes) {
-        if (!model::Speaks(protocol_, change)) {
-          last = change.seq;  // passed over: what the terminal cannot read
-          continue;
-        }
-        if (Status s = proto_codec::AppendDistributionChange(change, payload); !s.ok()) {
-          KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << s.detail();
-          return Close(s);
-        }
-        last = change.seq;
-        if (payload.size() >= kDistributionFrameBytes) break;
-      }
-      if (payload.empty()) {
-        sent_upto_ = last;
-        continue;
-      }
-      conn_->Send(FrameType::kDistribution, payload);
-      sent_upto_ = last;
-      distribution_in_flight_ = true;
+    if (!server || !ready() || wipe_ordered_ms_ != 0) return;
+    if (distribution_in_flight_ || reading_) {
+      woken_while_reading_ = reading_;
       return;
     }
+    reading_ = true;
+    woken_while_reading_ = false;
+    struct Read {
+      Result<std::vector<model::Change>> changes = std::vector<model::Change>{};
+      std::uint64_t from = 0;  // the cursor the changes follow (past empty stretches of the log)
+    };
+    server->WithRegistry(
+        [server, store_id = store_id_, after = sent_upto_](Registry&) {
+          Read read;
+          read.from = after;
+          for (int scan = 0; scan < kMaxScansPerPump; ++scan) {
+            std::uint64_t scanned_to = read.from;
+            read.changes = server->ChangesFor(store_id, read.from, scanned_to);
+            if (!read.changes.ok() || !read.changes->empty() || scanned_to == read.from) break;
+            read.from = scanned_to;  // a stretch of other stores' changes: on
+          }
+          return read;
+        },
+        [self = shared_from_this()](Read read) { self->OnChangesRead(std::move(read.changes), read.from); });
   }
 
  private:
+  void OnChangesRead(Result<std::vector<model::Change>> changes, std::uint64_t from) {
+    reading_ = false;
+    if (!ready() || wipe_ordered_ms_ != 0) return;
+    if (!changes.ok()) {
+      KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << changes.status().detail();
+      return Close(changes.status());
+    }
+    sent_upto_ = from;
+    if (changes->empty()) {
+      if (woken_while_reading_) Pump();  // the log grew while it was read
+      return;
+    }
+    Bytes payload;
+    std::uint64_t last = sent_upto_;
+    for (const auto& change : *changes) {
+      if (!model::Speaks(protocol_, change)) {
+        last = change.seq;  // passed over: what the terminal cannot read
+        continue;
+      }
+      if (Status s = proto_codec::AppendDistributionChange(change, payload); !s.ok()) {
+        KASSA_LOG(kError) << "distribution to " << terminal_id_ << ": " << s.detail();
+        return Close(s);
+      }
+      last = change.seq;
+      if (payload.size() >= kDistributionFrameBytes) break;
+    }
+    sent_upto_ = last;
+    if (payload.empty()) return Pump();  // nothing this terminal reads: on past them
+    conn_->Send(FrameType::kDistribution, payload);
+    distribution_in_flight_ = true;
+  }
+
   void OnHandshake(boost::system::error_code ec, const LinkServerOptions& options) {
     auto server = server_.lock();
     if (!server || server->stopped) return Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
@@ -224,16 +300,20 @@ class Session : public std::enable_shared_from_this<Session> {
       KASSA_LOG_THROTTLED("link " << peer_ << ": " << identity.status().detail() << "; dropped");
       return Close(identity.status());
     }
-    auto revoked = server->registry.store().IsCertificateRevoked(identity->serial_hex);
-    if (!revoked.ok() || *revoked) {
-      KASSA_LOG_THROTTLED("link " << peer_ << ": the certificate of terminal " << identity->terminal_id
-                                                << " (serial " << identity->serial_hex << ") "
-                                                << (revoked.ok() ? "is revoked" : "cannot be checked for revocation")
-                                                << "; dropped");
-      return Close(Status(StatusCode::kPermissionDenied, "link: certificate revoked"));
-    }
     identity_ = std::move(*identity);
-    StartFrames(link::LinkSocket(std::move(tls_)), options);
+    server->WithRegistry(
+        [serial = identity_.serial_hex](Registry& registry) { return registry.store().IsCertificateRevoked(serial); },
+        [self = shared_from_this(), options](Result<bool> revoked) {
+          if (self->closed_) return;  // meanwhile: the Hello deadline
+          if (!revoked.ok() || *revoked) {
+            KASSA_LOG_THROTTLED("link " << self->peer_ << ": the certificate of terminal "
+                                        << self->identity_.terminal_id << " (serial " << self->identity_.serial_hex
+                                        << ") " << (revoked.ok() ? "is revoked" : "cannot be checked for revocation")
+                                        << "; dropped");
+            return self->Close(Status(StatusCode::kPermissionDenied, "link: certificate revoked"));
+          }
+          self->StartFrames(link::LinkSocket(std::move(self->tls_)), options);
+        });
   }
 
   void StartFrames(link::LinkSocket socket, const LinkServerOptions& options) {
@@ -256,6 +336,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnFrame(FrameType type, ByteView payload) {
     auto server = server_.lock();
     if (!server) return;
+    if (hello_pending_) {
+      // Sent after the Hello without waiting for the Welcome: taken, in
+      // order, once the Hello is answered.
+      if (held_.size() >= kMaxFramesHeldForHello) return Violation("too many frames before its hello was answered");
+      held_.emplace_back(type, Bytes(payload.begin(), payload.end()));
+      return;
+    }
     if (terminal_id_.empty() && type != FrameType::kHello) return Violation("the first frame must be a hello");
     if (wipe_ordered_ms_ != 0) return OnFrameWhileWiping(*server, type, payload);
     switch (type) {
@@ -275,10 +362,13 @@ class Session : public std::enable_shared_from_this<Session> {
       case FrameType::kDistributionAck: {
         auto cursor = proto_codec::DecodeDistributionAck(payload);
         if (!cursor.ok()) return Violation("malformed distribution acknowledgement");
-        if (Status s = server->registry.AckCursor(terminal_id_, *cursor); !s.ok()) {
-          KASSA_LOG(kError) << "the cursor of " << terminal_id_ << ": " << s.detail();
-        }
-        server->ScheduleCursorSave();
+        asio::post(server->registry_ex, [server, terminal = terminal_id_, cursor = *cursor] {
+          if (server->stopped) return;
+          if (Status s = server->registry.AckCursor(terminal, cursor); !s.ok()) {
+            KASSA_LOG(kError) << "the cursor of " << terminal << ": " << s.detail();
+          }
+          server->ScheduleCursorSave();
+        });
         distribution_in_flight_ = false;
         return Pump();
       }
@@ -304,17 +394,32 @@ class Session : public std::enable_shared_from_this<Session> {
       if (e.seq == 0) return Violation("an access event without its queue sequence");
       e.terminal_id = terminal_id_;  // the connection's, whatever else it says
     }
-    if (auto stored = server.registry.RecordAccess(*events); !stored.ok()) {
-      KASSA_LOG(kError) << "storing access events of " << terminal_id_ << ": " << stored.status().detail();
-      return Close(stored.status());  // not acknowledged: the terminal sends them again
-    }
-    if (auto ack = proto_codec::EncodeAccessEventsAck(events->back().seq); ack.ok()) {
-      conn_->Send(FrameType::kAccessEventsAck, *ack);
-    }
+    const std::uint64_t through = events->back().seq;
+    server.WithRegistry(
+        [events = std::move(*events)](Registry& registry) { return registry.RecordAccess(events); },
+        [self = shared_from_this(), through](Result<std::size_t> stored) {
+          if (!stored.ok()) {
+            KASSA_LOG(kError) << "storing access events of " << self->terminal_id_ << ": "
+                              << stored.status().detail();
+            return self->Close(stored.status());  // not acknowledged: the terminal sends them again
+          }
+          if (auto ack = proto_codec::EncodeAccessEventsAck(through); ack.ok()) {
+            self->conn_->Send(FrameType::kAccessEventsAck, *ack);
+          }
+        });
   }
 
+  // What the registry answers a Hello, gathered on its thread.
+  struct HelloAnswer {
+    Status status;                       // Registry::Hello's
+    std::optional<std::uint64_t> head;   // the log's head, when known
+    std::optional<storage::WipeOrder> wipe;
+    Bytes erasures_ahead;                // an ErasuresAhead payload; empty: none
+    std::size_t erasures = 0;
+  };
+
   void OnHello(LinkServer::Impl& server, ByteView payload) {
-    if (!terminal_id_.empty()) return Violation("a second hello");
+    if (!terminal_id_.empty() || hello_pending_) return Violation("a second hello");
     auto hello = proto_codec::DecodeHello(payload);
     if (!hello.ok()) return Violation("malformed hello");
     if (const std::string problem = model::LinkVersionProblem(hello->protocol_version, "this terminal", "headquarters");
@@ -332,50 +437,95 @@ class Session : public std::enable_shared_from_this<Session> {
       return conn_->CloseWithError("headquarters serves its maximum of terminals; retry later",
                                    Status(StatusCode::kResourceExhausted, "link: too many terminals"));
     }
-    // One connection per terminal: a newer one replaces an older, half-dead
-    // one, but only when it shows the same certificate.
+    if (!ReplaceOlderConnections(server, hello->terminal_id)) return;
+    hello_pending_ = true;
+    server.WithRegistry([hello = *hello](Registry& registry) { return AnswerHello(registry, hello); },
+                        [self = shared_from_this(), hello = *hello](HelloAnswer answer) {
+                          self->OnHelloAnswered(hello, std::move(answer));
+                        });
+  }
+
+  // Registry's thread: records the Hello; the log's head, a pending wipe
+  // order, and the erasures to send ahead of a catch-up.
+  static HelloAnswer AnswerHello(Registry& registry, const model::Hello& hello) {
+    HelloAnswer answer;
+    if (auto record = registry.Hello(hello); !record.ok()) {
+      answer.status = record.status();
+      return answer;
+    }
+    if (auto stats = registry.store().Stats(); stats.ok()) answer.head = stats->head_seq;
+    answer.wipe = registry.PendingWipe(hello.terminal_id);
+    const std::uint64_t from = answer.head && hello.distribution_cursor > *answer.head ? 0 : hello.distribution_cursor;
+    if (!answer.wipe && answer.head && from < *answer.head) ErasuresAhead(registry, hello.store_id, from, answer);
+    return answer;
+  }
+
+  // One connection per terminal: a newer one replaces an older, half-dead
+  // one, but only when it shows the same certificate. False: this one is
+  // refused (and closed).
+  bool ReplaceOlderConnections(LinkServer::Impl& server, const std::string& terminal_id) {
     for (auto& weak : server.sessions) {
       auto other = weak.lock();
-      if (!other || other.get() == this || other->terminal_id() != hello->terminal_id) continue;
+      if (!other || other.get() == this || other->terminal_id() != terminal_id) continue;
       if (other->fingerprint() != fingerprint()) {
-        return Violation("terminal " + ForLog(hello->terminal_id) + " is connected with another certificate");
+        Violation("terminal " + ForLog(terminal_id) + " is connected with another certificate");
+        return false;
       }
       other->Close(Status(StatusCode::kAborted, "link: replaced by a newer connection"));
     }
-    auto record = server.registry.Hello(*hello);
-    if (!record.ok()) return Violation(std::string(record.status().detail()) + " (" + ForLog(hello->store_id) + ")");
+    return true;
+  }
+
+  void OnHelloAnswered(const model::Hello& hello, HelloAnswer answer) {
+    hello_pending_ = false;
+    auto server = server_.lock();
+    if (!server || closed_ || !conn_->open()) return;
+    if (!answer.status.ok()) return Violation(std::string(answer.status.detail()) + " (" + ForLog(hello.store_id) + ")");
+    // Again: another connection of this terminal may have said Hello meanwhile.
+    if (!ReplaceOlderConnections(*server, hello.terminal_id)) return;
     slot_.reset();
     deadline_.cancel();
     conn_->MarkReady();
-    terminal_id_ = hello->terminal_id;
-    store_id_ = hello->store_id;
-    sent_upto_ = hello->distribution_cursor;
-    auto stats = server.registry.store().Stats();
-    if (stats.ok() && sent_upto_ > stats->head_seq) {
+    terminal_id_ = hello.terminal_id;
+    store_id_ = hello.store_id;
+    server->Connected(terminal_id_);
+    sent_upto_ = hello.distribution_cursor;
+    if (answer.head && sent_upto_ > *answer.head) {
       // Our log is shorter than what the terminal applied (headquarters was
       // restored): it resets its cursor on our Welcome; start from the beginning.
-      KASSA_LOG(kWarning) << "terminal " << hello->terminal_id << " is at change " << sent_upto_ << ", past our log ("
-                          << stats->head_seq << "): distributing from the start";
+      KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is at change " << sent_upto_ << ", past our log ("
+                          << *answer.head << "): distributing from the start";
       sent_upto_ = 0;
     }
     KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " (store " << store_id_ << ") connected from " << peer_
                      << ", cursor " << sent_upto_;
     model::Welcome welcome;
-    protocol_ = hello->protocol_version;
-    welcome.protocol_version = hello->protocol_version;  // within our window: the terminal's own
-    if (const auto wipe = server.registry.PendingWipe(terminal_id_)) {
-      KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is ordered wiped (by " << wipe->who
+    protocol_ = hello.protocol_version;
+    welcome.protocol_version = hello.protocol_version;  // within our window: the terminal's own
+    if (answer.wipe) {
+      KASSA_LOG(kWarning) << "terminal " << terminal_id_ << " is ordered wiped (by " << answer.wipe->who
                           << "): telling it now";
-      wipe_ordered_ms_ = wipe->ordered_ms;
-      welcome.wipe_ordered_at_ms = wipe->ordered_ms;
+      wipe_ordered_ms_ = answer.wipe->ordered_ms;
+      welcome.wipe_ordered_at_ms = answer.wipe->ordered_ms;
     }
-    welcome.head_cursor = stats.ok() ? stats->head_seq : 0;
+    welcome.head_cursor = answer.head.value_or(0);
     welcome.server_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count();
     if (auto p = proto_codec::EncodeWelcome(welcome); p.ok()) conn_->Send(FrameType::kWelcome, *p);
-    if (wipe_ordered_ms_ != 0) return;
-    SendErasuresAhead(server, stats.ok() ? stats->head_seq : 0);
-    Pump();
+    if (wipe_ordered_ms_ == 0) {
+      if (answer.erasures > 0) {
+        KASSA_LOG(kInfo) << "terminal " << terminal_id_ << ": " << answer.erasures
+                         << " erasure(s) sent ahead of its catch-up";
+        conn_->Send(FrameType::kErasuresAhead, answer.erasures_ahead);
+      }
+      Pump();
+    }
+    auto held = std::move(held_);
+    held_.clear();
+    for (const auto& [type, bytes] : held) {
+      if (closed_) break;
+      OnFrame(type, bytes);
+    }
   }
 
   // A terminal told to wipe: only its report counts (a lost or stolen
@@ -390,75 +540,94 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ordered = proto_codec::DecodeWipeDone(payload);
     if (!ordered.ok()) return Violation("malformed wipe report");
     if (*ordered != wipe_ordered_ms_) return Violation("the wipe report names another order");
-    if (Status s = server.registry.ConfirmWipe(terminal_id_, *ordered, identity_.serial_hex); !s.ok()) {
-      KASSA_LOG(kError) << "confirming the wipe of " << terminal_id_ << ": " << s.detail();
-      return Close(s);
-    }
-    conn_->CloseWithError("this terminal was wiped; enrol it anew",
-                          Status(StatusCode::kPermissionDenied, "link: terminal wiped"));
+    server.WithRegistry(
+        [terminal = terminal_id_, ordered = *ordered, serial = identity_.serial_hex](Registry& registry) {
+          return registry.ConfirmWipe(terminal, ordered, serial);
+        },
+        [self = shared_from_this()](Status s) {
+          if (!s.ok()) {
+            KASSA_LOG(kError) << "confirming the wipe of " << self->terminal_id_ << ": " << s.detail();
+            return self->Close(s);
+          }
+          self->conn_->CloseWithError("this terminal was wiped; enrol it anew",
+                                      Status(StatusCode::kPermissionDenied, "link: terminal wiped"));
+        });
   }
 
   // A terminal behind the log erases first: the newest kMaxErasuresAhead
   // erasures of its legal entity after its cursor go before the catch-up
-  // (older ones still come in order with it).
-  void SendErasuresAhead(LinkServer::Impl& server, std::uint64_t head) {
-    if (sent_upto_ >= head) return;
-    const model::StoreConfig* store = server.registry.config().FindStore(store_id_);
-    auto erasures = server.registry.store().Erasures(kMaxErasuresAhead);
+  // (older ones still come in order with it). Registry's thread.
+  static void ErasuresAhead(Registry& registry, const std::string& store_id, std::uint64_t after,
+                            HelloAnswer& answer) {
+    const model::StoreConfig* store = registry.config().FindStore(store_id);
+    auto erasures = registry.store().Erasures(kMaxErasuresAhead);
     if (store == nullptr || !erasures.ok()) return;
-    Bytes payload;
-    std::size_t n = 0;
     for (const auto& e : *erasures) {
-      if (e.seq <= sent_upto_ || e.legal_entity != store->legal_entity) continue;
+      if (e.seq <= after || e.legal_entity != store->legal_entity) continue;
       model::Change change;
       change.seq = e.seq;
       change.kind = model::Change::Kind::kCustomerErased;
       change.erased = e.customer;
-      if (!proto_codec::AppendDistributionChange(change, payload).ok()) return;
-      ++n;
+      if (!proto_codec::AppendDistributionChange(change, answer.erasures_ahead).ok()) {
+        answer.erasures_ahead.clear();
+        answer.erasures = 0;
+        return;
+      }
+      ++answer.erasures;
     }
-    if (n == 0) return;
-    KASSA_LOG(kInfo) << "terminal " << terminal_id_ << ": " << n << " erasure(s) sent ahead of its catch-up";
-    conn_->Send(FrameType::kErasuresAhead, payload);
   }
 
   void OnSearch(LinkServer::Impl& server, ByteView payload) {
     auto request = proto_codec::DecodeSearchRequest(payload);
     if (!request.ok()) return Violation("malformed search request");
+    server.WithRegistry(
+        [request = std::move(*request), store_id = store_id_](Registry& registry) {
+          return Search(registry, request, store_id);
+        },
+        [self = shared_from_this()](const model::SearchReply& reply) {
+          if (auto p = proto_codec::EncodeSearchReply(reply); p.ok()) self->conn_->Send(FrameType::kSearchReply, *p);
+        });
+  }
+
+  // A chain search from a terminal of `store_id`. Registry's thread.
+  static model::SearchReply Search(Registry& registry, const model::SearchRequest& request,
+                                   const std::string& store_id) {
     model::SearchReply reply;
-    reply.request_id = request->request_id;
-    const model::StoreConfig* store = server.registry.config().FindStore(store_id_);
-    const std::size_t limit = std::clamp<std::size_t>(request->limit, 1, search::kMaxSearchLimit);
-    const bool whole_chain = server.registry.config().chain_search_scope == SearchScope::kChain;
+    reply.request_id = request.request_id;
+    const model::StoreConfig* store = registry.config().FindStore(store_id);
+    const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, search::kMaxSearchLimit);
+    const bool whole_chain = registry.config().chain_search_scope == SearchScope::kChain;
     // Scoped to the legal entity: the best kMaxSearchLimit chain-wide, then
     // only the terminal's own legal entity's (never another's customer).
-    auto results = search::SearchCustomers(server.registry.store(), request->query,
+    auto results = search::SearchCustomers(registry.store(), request.query,
                                            whole_chain ? limit : search::kMaxSearchLimit,
                                            store != nullptr ? store->operating_unit_country : "");
     if (!results.ok()) {
       reply.error = results.status().detail();
-    } else {
-      for (auto& r : *results) {
-        if (reply.customers.size() >= limit) break;
-        if (!whole_chain) {
-          auto owner = server.registry.store().LegalEntityOf(r.customer.id);
-          if (!owner.ok()) {
-            reply.error = owner.status().detail();
-            reply.customers.clear();
-            break;
-          }
-          if (store == nullptr || *owner != store->legal_entity) continue;
-        }
-        reply.customers.push_back(std::move(r.customer));
-      }
+      return reply;
     }
-    if (auto p = proto_codec::EncodeSearchReply(reply); p.ok()) conn_->Send(FrameType::kSearchReply, *p);
+    for (auto& r : *results) {
+      if (reply.customers.size() >= limit) break;
+      if (!whole_chain) {
+        auto owner = registry.store().LegalEntityOf(r.customer.id);
+        if (!owner.ok()) {
+          reply.error = owner.status().detail();
+          reply.customers.clear();
+          break;
+        }
+        if (store == nullptr || *owner != store->legal_entity) continue;
+      }
+      reply.customers.push_back(std::move(r.customer));
+    }
+    return reply;
   }
 
   void OnClosed(const Status& why) {
+    closed_ = true;
     deadline_.cancel();
     if (!terminal_id_.empty()) {
       KASSA_LOG(kInfo) << "terminal " << terminal_id_ << " disconnected: " << why.detail();
+      if (auto server = server_.lock()) server->Disconnected(terminal_id_);
     }
   }
 
@@ -476,6 +645,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint32_t protocol_ = model::kLinkProtocolVersion;  // the version the terminal speaks (its Hello)
   std::int64_t wipe_ordered_ms_ = 0;  // non-zero: told to wipe; nothing but its report is taken
   bool distribution_in_flight_ = false;
+  bool reading_ = false;              // the registry reads the next changes for it
+  bool woken_while_reading_ = false;  // ... and the log grew meanwhile
+  bool hello_pending_ = false;        // its Hello is with the registry
+  std::vector<std::pair<FrameType, Bytes>> held_;  // frames that came meanwhile
+  bool closed_ = false;
 };
 
 void LinkServer::Impl::Accept() {
@@ -525,16 +699,16 @@ void LinkServer::Impl::Enqueue(const std::shared_ptr<Session>& session, Batch ba
                                std::uint32_t request_id) {
   batches.push_back(std::move(batch));
   pending.push_back({session, realtime, request_id});
-  if (flush_posted) return;
+  if (flush_posted || applying) return;
   flush_posted = true;
   // Runs after the handlers already ready: batches that arrived together
   // from many terminals share one durable commit.
-  asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->Flush(); });
+  asio::post(io, [self = shared_from_this()] { self->Flush(); });
 }
 
 void LinkServer::Impl::Flush() {
   flush_posted = false;
-  if (stopped) return;
+  if (stopped || applying || batches.empty()) return;
   std::size_t take = 0;
   for (std::size_t ops = 0; take < batches.size() && (take == 0 || ops < kMaxGroupOperations); ++take) {
     ops += batches[take].operations.size();
@@ -544,30 +718,37 @@ void LinkServer::Impl::Flush() {
   std::vector<Pending> waiting(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
   batches.erase(batches.begin(), batches.begin() + static_cast<std::ptrdiff_t>(take));
   pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
-  if (!batches.empty()) {
-    flush_posted = true;
-    asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->Flush(); });
-  }
-  auto acks = registry.Apply(group);
-  ForgetChanges();  // the log may have grown (even when the commit failed: nothing is kept)
-  if (!acks.ok()) {
-    // Nothing was applied: drop the connections so their terminals resend.
-    KASSA_LOG(kError) << "applying " << group.size() << " batch(es) failed: " << acks.status().detail();
-    for (auto& p : waiting) {
-      if (auto s = p.session.lock()) s->Close(acks.status());
-    }
-    return;
-  }
-  for (std::size_t i = 0; i < waiting.size(); ++i) {
-    auto s = waiting[i].session.lock();
-    if (!s) continue;  // gone: its terminal resends and gets the same answers
-    if (waiting[i].realtime) {
-      if (!(*acks)[i].empty()) s->SendReply(waiting[i].request_id, (*acks)[i].front());
-    } else {
-      s->SendAcks((*acks)[i]);
-    }
-  }
-  WakeAll();
+  applying = true;
+  const std::size_t size = group.size();
+  WithRegistry(
+      [self = shared_from_this(), group = std::move(group)](Registry& r) {
+        auto acks = r.Apply(group);
+        self->ForgetChanges();  // the log may have grown (even when the commit failed: nothing is kept)
+        return acks;
+      },
+      [self = shared_from_this(), waiting = std::move(waiting), size](
+          Result<std::vector<std::vector<model::OperationAck>>> acks) {
+        self->applying = false;
+        if (!self->batches.empty()) self->Flush();  // what came during the commit: the next group, now
+        if (!acks.ok()) {
+          // Nothing was applied: drop the connections so their terminals resend.
+          KASSA_LOG(kError) << "applying " << size << " batch(es) failed: " << acks.status().detail();
+          for (auto& p : waiting) {
+            if (auto s = p.session.lock()) s->Close(acks.status());
+          }
+          return;
+        }
+        for (std::size_t i = 0; i < waiting.size(); ++i) {
+          auto s = waiting[i].session.lock();
+          if (!s) continue;  // gone: its terminal resends and gets the same answers
+          if (waiting[i].realtime) {
+            if (!(*acks)[i].empty()) s->SendReply(waiting[i].request_id, (*acks)[i].front());
+          } else {
+            s->SendAcks((*acks)[i]);
+          }
+        }
+        self->WakeAll();
+      });
 }
 
 Result<std::vector<model::Change>> LinkServer::Impl::ChangesFor(const std::string& store_id, std::uint64_t after,
@@ -593,7 +774,7 @@ void LinkServer::Impl::ScheduleCursorSave() {
   cursor_save.expires_after(std::chrono::seconds(1));
   cursor_save.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->cursor_save_pending = false;
-    if (ec) return;
+    if (ec || self->stopped) return;
     if (Status s = self->registry.SaveCursors(); !s.ok()) {
       KASSA_LOG(kError) << "saving the terminals' cursors: " << s.detail() << "; retried in a second";
       self->ScheduleCursorSave();
@@ -607,54 +788,92 @@ void LinkServer::Impl::WakeAll() {
   }
 }
 
+void LinkServer::Impl::CloseAll() {
+  boost::system::error_code ec;
+  acceptor.close(ec);
+  for (auto& weak : sessions) {
+    if (auto s = weak.lock()) s->Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
+  }
+  sessions.clear();
+}
+
+void LinkServer::Impl::Connected(const std::string& terminal_id) {
+  std::lock_guard lock(connected_mutex);
+  connected.insert(terminal_id);
+}
+
+void LinkServer::Impl::Disconnected(const std::string& terminal_id) {
+  std::lock_guard lock(connected_mutex);
+  if (auto it = connected.find(terminal_id); it != connected.end()) connected.erase(it);
+}
+
 LinkServer::LinkServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LinkServer::~LinkServer() { Stop(); }
 
-Result<std::unique_ptr<LinkServer>> LinkServer::Start(asio::any_io_executor executor, const std::string& address,
-                                                      std::uint16_t port, Registry& registry,
-                                                      LinkServerOptions options) {
-  auto impl = std::make_shared<Impl>(executor, registry, std::move(options));
+Result<std::unique_ptr<LinkServer>> LinkServer::Start(asio::any_io_executor registry_executor,
+                                                      const std::string& address, std::uint16_t port,
+                                                      Registry& registry, LinkServerOptions options) {
+  auto impl = std::make_shared<Impl>(std::move(registry_executor), registry, std::move(options));
   KASSA_TRY(net::Listen(impl->acceptor, address, port, /*loopback_only=*/false));
+  impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
+  Impl* network = impl.get();
+  impl->network_thread = std::thread([network] {
+    auto work = asio::make_work_guard(network->io);  // until Stop()
+    network->io.run();
+  });
   return std::unique_ptr<LinkServer>(new LinkServer(std::move(impl)));
 }
 
-std::uint16_t LinkServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t LinkServer::port() const { return impl_->port; }
 
 std::vector<std::string> LinkServer::ConnectedTerminals() const {
-  std::vector<std::string> out;
-  for (const auto& weak : impl_->sessions) {
-    if (auto s = weak.lock(); s && s->ready()) out.push_back(s->terminal_id());
-  }
+  std::lock_guard lock(impl_->connected_mutex);
+  std::vector<std::string> out(impl_->connected.begin(), impl_->connected.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
 void LinkServer::ChangesAppended() {
   impl_->ForgetChanges();
-  impl_->WakeAll();
+  asio::post(impl_->io, [impl = impl_] { impl->WakeAll(); });
 }
 
 void LinkServer::Reconnect(std::string_view terminal_id) {
-  for (auto& weak : impl_->sessions) {
-    if (auto s = weak.lock(); s && s->ready() && s->terminal_id() == terminal_id) {
-      s->Close(Status(StatusCode::kAborted, "link: headquarters has news for this terminal on its next connection"));
+  asio::post(impl_->io, [impl = impl_, terminal = std::string(terminal_id)] {
+    for (auto& weak : impl->sessions) {
+      if (auto s = weak.lock(); s && s->ready() && s->terminal_id() == terminal) {
+        s->Close(Status(StatusCode::kAborted, "link: headquarters has news for this terminal on its next connection"));
+      }
     }
-  }
+  });
 }
 
 void LinkServer::Stop() {
-  if (!impl_ || impl_->stopped) return;
-  impl_->stopped = true;
+  if (!impl_ || impl_->stopped.exchange(true)) return;
   impl_->cursor_save.cancel();
+  // The network thread closes the listener and every connection, then its
+  // loop stops; the handlers the closing made ready run once more here (they
+  // see the server stopped), so that none keeps the server alive.
+  std::promise<void> closed;
+  auto done = closed.get_future();
+  asio::post(impl_->io, [impl = impl_, &closed] {
+    impl->CloseAll();
+    closed.set_value();
+  });
+  if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+    KASSA_LOG(kWarning) << "link: the network thread did not close its connections within 2 s; stopping it";
+  }
+  impl_->io.stop();
+  impl_->network_thread.join();
+  // Its handlers that never ran hold the server: run them (they see it
+  // stopped) so that it can go.
+  impl_->io.restart();
+  impl_->io.poll();
   if (Status s = impl_->registry.SaveCursors(); !s.ok()) {
     KASSA_LOG(kError) << "saving the terminals' cursors on the way out: " << s.detail();
   }
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
-  for (auto& weak : impl_->sessions) {
-    if (auto s = weak.lock()) s->Close(Status(StatusCode::kCancelled, "link: headquarters is stopping"));
-  }
-  impl_->sessions.clear();
+  impl_->registry_work = asio::any_io_executor();  // the registry's loop may end
 }
 
 }  // namespace kassa::hq

@@ -5,7 +5,8 @@
 // which logs a warning per connection), requires a Hello first, then:
 //   - upload batches and real-time requests from every connection are
 //     applied together in one transaction (group commit) as soon as the
-//     event loop is idle, and acknowledged only after that commit;
+//     network loop is idle and no commit is under way (what arrives during
+//     one goes in the next), and acknowledged only after that commit;
 //   - each terminal is streamed the changes of its scope from its own
 //     cursor, one distribution frame in flight at a time (the terminal's
 //     DistributionAck releases the next), and woken whenever changes land;
@@ -26,7 +27,13 @@
 // so junk connections cannot lock real terminals out. A second connection
 // of a terminal replaces the first only when it shows the same certificate.
 //
-// Threading: the executor's one thread.
+// Threading: two threads. The server's own network thread (started here)
+// runs every connection: TLS, frames, heartbeats. The executor given to
+// Start is the registry's (one thread, which headquarters' admin API and
+// sweeps share): every use of the registry and its store runs there, so a
+// durable commit or a database round trip never stalls the network thread.
+// Every member below is called on the registry's thread (ConnectedTerminals
+// and port on any); the executor's loop is kept running until Stop().
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
@@ -51,9 +58,10 @@ struct LinkServerOptions {
 
 class LinkServer {
  public:
-  // Binds `address`:`port` (0 picks a free port).
+  // Binds `address`:`port` (0 picks a free port) and starts the network thread.
   // Returns: kOk; kInvalidArgument "listen: ..."; kUnavailable "listen: ...".
-  static Result<std::unique_ptr<LinkServer>> Start(boost::asio::any_io_executor executor, const std::string& address,
+  static Result<std::unique_ptr<LinkServer>> Start(boost::asio::any_io_executor registry_executor,
+                                                   const std::string& address,
                                                    std::uint16_t port, Registry& registry, LinkServerOptions options);
   ~LinkServer();
 
@@ -65,7 +73,9 @@ class LinkServer {
   // Closes `terminal_id`'s connection, if any, so that its next one starts
   // with what its Welcome carries (a wipe order).
   void Reconnect(std::string_view terminal_id);
-  // Stops accepting and closes every connection.
+  // Stops accepting, closes every connection, ends the network thread and
+  // saves the acknowledged cursors. Also on the registry's thread when its
+  // loop no longer runs (a destructor after the loop ended).
   void Stop();
 
   struct Impl;
