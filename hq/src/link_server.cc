@@ -38,9 +38,11 @@ constexpr std::size_t kDistributionFrameBytes = 256 * 1024;
 constexpr int kMaxScansPerPump = 16;
 // Erasures sent ahead of a catch-up, at most (about 40 bytes each: one frame).
 constexpr std::size_t kMaxErasuresAhead = 4096;
-// Operations per group commit at most: the loop returns between commits to
-// read, send heartbeats and distribute, however many terminals upload.
-constexpr std::size_t kMaxGroupOperations = 512;
+// Operations per group commit at most: bounds how long a real-time request
+// waits behind a flood of async uploads (a commit of 2,048 creates takes
+// about 150 ms on the benchmark's machine). Larger groups write each index
+// page once for more operations (docs/PERFORMANCE.md).
+constexpr std::size_t kMaxGroupOperations = 2048;
 // Frames a terminal may send after its Hello before the Welcome (held until
 // the Hello is answered).
 constexpr std::size_t kMaxFramesHeldForHello = 16;
