@@ -40,7 +40,7 @@ constexpr int kMaxScansPerPump = 16;
 constexpr std::size_t kMaxErasuresAhead = 4096;
 // Operations per group commit at most: bounds how long a real-time request
 // waits behind a flood of async uploads (a commit of 2,048 creates takes
-// about 150 ms on the benchmark's machine). Larger groups write each index
+// about 190 ms on the benchmark's machine). Larger groups write each index
 // page once for more operations (docs/PERFORMANCE.md).
 constexpr std::size_t kMaxGroupOperations = 2048;
 // Frames a terminal may send after its Hello before the Welcome (held until
