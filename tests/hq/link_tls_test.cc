@@ -13,7 +13,9 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -351,6 +353,104 @@ TEST_F(LinkTlsTest, ChainSearchIsScopedToTheTerminalsLegalEntity) {
   };
   EXPECT_EQ(found_by("T1", "LON-01"), 1u);
   EXPECT_EQ(found_by("T2", "STO-01"), 0u);
+}
+
+// Issue 17: the registry works off the link's network thread. While the
+// registry's thread is held for seconds (a slow commit, a database round
+// trip), a connected terminal still gets its heartbeats and stays connected
+// past the idle timeout; its request is answered once the registry is free.
+TEST_F(LinkTlsTest, ARegistryBusyForSecondsDoesNotStallTheLink) {
+  auto ctx = Terminal("T1", "LON-01");
+  asio::io_context io;
+  asio::ssl::stream<tcp::socket> s(io, *ctx);
+  s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  s.handshake(asio::ssl::stream_base::client);
+  const auto send = [&](link::FrameType type, const Bytes& payload) {
+    asio::write(s, asio::buffer(link::EncodeFrame(type, payload)));
+  };
+  // The next frame, or nothing when none came within 3 s (headquarters sends
+  // a heartbeat every second) or the connection ended.
+  const auto next = [&](Bytes& payload) -> std::optional<link::FrameType> {
+    std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
+    const auto read = [&](asio::mutable_buffer into) {
+      bool done = false;
+      boost::system::error_code ec;
+      asio::async_read(s, into, [&](boost::system::error_code e, std::size_t) {
+        ec = e;
+        done = true;
+      });
+      io.restart();
+      io.run_for(std::chrono::seconds(3));
+      return done && !ec;
+    };
+    if (!read(asio::buffer(header))) return std::nullopt;
+    const auto parsed = link::ParseFrameHeader(header);
+    if (!parsed.ok()) return std::nullopt;
+    payload.assign(parsed->length, 0);
+    if (!read(asio::buffer(payload))) return std::nullopt;
+    return parsed->type;
+  };
+  send(link::FrameType::kHello, *proto_codec::EncodeHello({"T1", "LON-01", model::kLinkProtocolVersion, 0}));
+  Bytes payload;
+  for (;;) {
+    const auto type = next(payload);
+    ASSERT_TRUE(type.has_value()) << "no Welcome";
+    if (*type == link::FrameType::kWelcome) break;
+  }
+
+  std::promise<void> held;
+  std::promise<void> release;
+  struct Release {  // also when a check below throws: TearDown needs the thread
+    std::promise<void>& promise;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~Release() { (*this)(); }
+  } free_registry{release};
+  asio::post(io_, [&held, free = release.get_future()] {
+    held.set_value();
+    free.wait();
+  });
+  held.get_future().wait();
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.customer.id = *model::LocalId::Generate();
+  op.customer.last_name = "Halt";
+  op.customer.customer_group = "RETAIL";
+  op.customer.currency = "GBP";
+  op.customer.language = "en-GB";
+  op.customer.version = 1;
+  send(link::FrameType::kRealtimeRequest, *proto_codec::EncodeRealtimeRequest({42, op}));
+  // Five seconds, past the server's idle timeout (3.5 s) and the client's.
+  int heartbeats = 0;
+  bool replied_while_held = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    const auto type = next(payload);
+    ASSERT_TRUE(type.has_value()) << "the link was silent for 3 s (or closed) while the registry was held; "
+                                  << heartbeats << " heartbeat(s) before";
+    if (type == link::FrameType::kHeartbeat) {
+      ++heartbeats;
+      send(link::FrameType::kHeartbeat, *proto_codec::EncodeHeartbeat(0));
+    }
+    if (type == link::FrameType::kRealtimeReply) replied_while_held = true;
+  }
+  EXPECT_GE(heartbeats, 3);
+  EXPECT_FALSE(replied_while_held) << "nothing is applied while the registry's thread is held";
+
+  free_registry();
+  for (;;) {
+    const auto type = next(payload);
+    ASSERT_TRUE(type.has_value()) << "no reply once the registry was free";
+    if (*type != link::FrameType::kRealtimeReply) continue;
+    const auto reply = Must(proto_codec::DecodeRealtimeReply(payload));
+    EXPECT_EQ(reply.request_id, 42u);
+    EXPECT_TRUE(reply.ack.applied()) << reply.ack.reason;
+    EXPECT_FALSE(reply.ack.account.empty());
+    break;
+  }
 }
 
 TEST(PkiTest, CertificatesNameWhatTheySayAndSerialsNormalize) {
