@@ -26,7 +26,7 @@ import urllib.parse
 import glob
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, operator, pki_init, pki_issue,  # noqa: E402
+from kassa_harness import (CLIENTELING, EMULATOR, IT_PIN, IT_WORKER, JOURNALD, Journal, operator, pki_init, pki_issue,  # noqa: E402
                            serve_tcp, sign_in, stop_process, wait_for, write_clienteling_file)
 from kassa_harness import http_json as harness_http_json  # noqa: E402
 
@@ -136,6 +136,7 @@ class Process:
         self.log_path = os.path.join(workdir, name + ".log")
         self.clock_offset = None  # e.g. "+3d": started under libfaketime, its clock that far ahead
         self.journal = False  # started as systemd starts it with its stderr on the journal
+        self.journald = None  # a kassa_harness.Journal: its output goes to that real journal instead
         self.notify = None  # (socket path, watchdog µs): started as a Type=notify unit with WatchdogSec
         self.extra_env = {}  # more environment (e.g. the full-disk shim's LD_PRELOAD)
         # A file whose offset ("+1d", "-90s") moves the process's wall clock while it runs
@@ -161,6 +162,12 @@ class Process:
                        FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1")
         if self.extra_env:
             env = dict(env or os.environ, **self.extra_env)
+        if self.journald:
+            stream, name = self.journald.stream(self.name)
+            env = dict(env or os.environ, JOURNAL_STREAM=name)
+            with stream:
+                self.proc = subprocess.Popen(EMULATOR + args, stdout=stream, stderr=stream, env=env)
+            return
         self.proc = subprocess.Popen(EMULATOR + args, stdout=self.log, stderr=self.log, env=env)
 
     def _wait_port_file(self, port_file):
@@ -357,6 +364,7 @@ class LinkTestCase(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="kassa-link-")
         self.procs = []
+        self.journald = None  # a Journal: every daemon started here logs to it, at level info
 
     def tearDown(self):
         for p in self.procs:
@@ -367,14 +375,17 @@ class LinkTestCase(unittest.TestCase):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def hq(self, **kw):
-        hq = Hq(self.workdir, **kw)
-        self.procs.append(hq)
-        return hq
+        return self._track(Hq(self.workdir, **kw))
 
     def terminal(self, name, hq_port, **kw):
-        t = Terminal(self.workdir, name, hq_port, **kw)
-        self.procs.append(t)
-        return t
+        return self._track(Terminal(self.workdir, name, hq_port, **kw))
+
+    def _track(self, p):
+        self.procs.append(p)
+        if self.journald:
+            p.journald = self.journald
+            p.extra_args = ["--log-level", "info"]
+        return p
 
     def assert_same_accounts(self, hq, terminals, ids):
         """Every id has one account, the same at headquarters and every terminal."""
@@ -1820,6 +1831,15 @@ class AtRestTest(ChainOfTwoTerminals):
     headquarters' data directories, their logs or the temp directory holds
     any marker in plain text; the key files are the one secret, outside."""
 
+    def setUp(self):
+        super().setUp()
+        # Where journald can run (root, Debian's systemd installed), the
+        # daemons log to a real journal, as their units do, and what it holds
+        # is scanned too.
+        if os.path.exists(JOURNALD) and os.geteuid() == 0:
+            self.journald = Journal()
+            self.addCleanup(self.journald.close)
+
     def test_no_marker_rests_in_plain_text_anywhere(self):
         since = time.time() - 1
         hq, t1, t2, _ = self.start_chain()
@@ -1881,6 +1901,27 @@ class AtRestTest(ChainOfTwoTerminals):
         print("\n[issue 16, acceptance 1] %d markers, %d files (%.1f MB) scanned: %d plaintext hits %s" %
               (len(markers), files, scanned / 1e6, sum(len(v) for v in hits.values()), sorted(hits)), flush=True)
         self.assertEqual(hits, {})
+        if self.journald:
+            # The journal, as journalctl gives it: the daemons wrote to it (at
+            # level info), and a marker written there is found, so the scan can fail.
+            control, _ = self.journald.stream("control")
+            with control:
+                control.sendall(("<6>control %s\n" % markers[0]).encode())
+            exported = wait_for(lambda: (lambda e: e if markers[0].encode() in e else None)(self.journald.export()),
+                                10, "the control line in the journal")
+            for p in (hq, t1, t2):
+                self.assertIn(b"SYSLOG_IDENTIFIER=%s\n" % p.name.encode(), exported, "nothing of %s in the journal" % p.name)
+            entries = exported.count(b"\n\n")
+
+            def in_journal(text):
+                return sorted(m for m in markers if any(f.encode() in text for f in {m, m.lower(), m.upper()}))
+            self.assertEqual(in_journal(exported), [markers[0]])
+            exported = exported.replace(("control %s" % markers[0]).encode(), b"")
+            journal_hits = in_journal(exported)
+            print("[issue 16, acceptance 1] the journal (journalctl -o export, namespace %s): %d entries, %.1f KB: "
+                  "%d plaintext hits %s" % (self.journald.namespace, entries, len(exported) / 1e3, len(journal_hits),
+                                           journal_hits), flush=True)
+            self.assertEqual(journal_hits, [])
         # The key files exist, beside the data directories, 0600.
         for data in (t1.data, t2.data, hq.data):
             self.assertEqual(os.stat(data + ".key").st_mode & 0o777, 0o600)

@@ -1,6 +1,7 @@
 """Helpers shared by the Python suites (integration/, hil/)."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,3 +160,48 @@ def sign_in(port, worker=IT_WORKER, pin=IT_PIN, timeout=10):
         return res.status, json.loads(res.read() or b"null")
     finally:
         conn.close()
+
+
+JOURNALD = "/lib/systemd/systemd-journald"
+
+
+class Journal:
+    """A systemd-journald of its own (a journal namespace, systemd 245 and
+    later), for tests that run daemons as systemd runs a unit with its output
+    on the journal. Needs root and no systemd as PID 1: journald opens its
+    sockets itself. close() stops it and removes its sockets and files."""
+
+    def __init__(self):
+        self.namespace = "kassa-test-%d" % os.getpid()
+        self.socket_dir = "/run/systemd/journal." + self.namespace
+        with open("/etc/machine-id") as f:
+            machine = f.read().strip()
+        self.files = ["/var/log/journal/%s.%s" % (machine, self.namespace),
+                      "/run/log/journal/%s.%s" % (machine, self.namespace)]
+        self.proc = subprocess.Popen([JOURNALD, self.namespace], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(os.path.join(self.socket_dir, "stdout")) or self.proc.poll() is not None,
+                 10, "journald's sockets")
+        if self.proc.poll() is not None:
+            raise AssertionError("systemd-journald %s exited %d" % (self.namespace, self.proc.returncode))
+
+    def stream(self, identifier):
+        """A socket to hand a process as its stdout and stderr: what systemd
+        does for StandardOutput=journal (the stream protocol's header:
+        identifier, unit, priority 6, <N> level prefixes parsed, nothing
+        forwarded). JOURNAL_STREAM names it, as systemd sets it."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(os.path.join(self.socket_dir, "stdout"))
+        s.shutdown(socket.SHUT_RD)
+        s.sendall(("%s\n\n6\n1\n0\n0\n0\n" % identifier).encode())
+        st = os.fstat(s.fileno())
+        return s, "%d:%d" % (st.st_dev, st.st_ino)
+
+    def export(self):
+        """Every entry, in journalctl's export format (fields as text)."""
+        return subprocess.run(["journalctl", "--namespace=" + self.namespace, "--no-pager", "-o", "export"],
+                              check=True, stdout=subprocess.PIPE, timeout=60).stdout
+
+    def close(self):
+        stop_process(self.proc)
+        for path in self.files + [self.socket_dir]:
+            shutil.rmtree(path, ignore_errors=True)
