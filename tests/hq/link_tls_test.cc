@@ -65,6 +65,21 @@ ChainConfig TwoEntityChain() {
   return c;
 }
 
+// A terminal's creation of a customer of a GB store.
+model::Operation CreateCustomer(const std::string& first_name, const std::string& last_name) {
+  model::Operation op;
+  op.op_id = *model::LocalId::Generate();
+  op.kind = model::OperationKind::kCreateCustomer;
+  op.customer.id = *model::LocalId::Generate();
+  op.customer.first_name = first_name;
+  op.customer.last_name = last_name;
+  op.customer.customer_group = "RETAIL";
+  op.customer.currency = "GBP";
+  op.customer.language = "en-GB";
+  op.customer.version = 1;
+  return op;
+}
+
 // What a client saw: the handshake refused, the connection closed after its
 // Hello (with headquarters' reason when it sent one), or a Welcome.
 struct Outcome {
@@ -314,16 +329,7 @@ TEST_F(LinkTlsTest, ASecondConnectionReplacesTheFirstOnlyWithTheSameCertificate)
 // (chain_search_scope "legal_entity", the default).
 TEST_F(LinkTlsTest, ChainSearchIsScopedToTheTerminalsLegalEntity) {
   ASSERT_TRUE(registry_->Hello({"SEED", "LON-01", model::kLinkProtocolVersion, 0}).ok());
-  model::Operation op;
-  op.op_id = *model::LocalId::Generate();
-  op.kind = model::OperationKind::kCreateCustomer;
-  op.customer.id = *model::LocalId::Generate();
-  op.customer.first_name = "Zebedee";
-  op.customer.last_name = "Quayle";
-  op.customer.customer_group = "RETAIL";
-  op.customer.currency = "GBP";
-  op.customer.language = "en-GB";
-  op.customer.version = 1;
+  const model::Operation op = CreateCustomer("Zebedee", "Quayle");
   std::promise<bool> applied;
   asio::post(io_, [&] {
     auto acks = registry_->Apply({Batch{"SEED", {op}}});
@@ -413,15 +419,7 @@ TEST_F(LinkTlsTest, ARegistryBusyForSecondsDoesNotStallTheLink) {
     free.wait();
   });
   held.get_future().wait();
-  model::Operation op;
-  op.op_id = *model::LocalId::Generate();
-  op.kind = model::OperationKind::kCreateCustomer;
-  op.customer.id = *model::LocalId::Generate();
-  op.customer.last_name = "Halt";
-  op.customer.customer_group = "RETAIL";
-  op.customer.currency = "GBP";
-  op.customer.language = "en-GB";
-  op.customer.version = 1;
+  const model::Operation op = CreateCustomer("", "Halt");
   send(link::FrameType::kRealtimeRequest, *proto_codec::EncodeRealtimeRequest({42, op}));
   // Five seconds, past the server's idle timeout (3.5 s) and the client's.
   int heartbeats = 0;
