@@ -1,8 +1,10 @@
 #pragma once
 
-// HqService: the kassa-hq process. Owns the io_context (one thread), the
-// signal set, the chain store, the registry, the link server for terminals
-// and the admin API on loopback, and wires them together.
+// HqService: the kassa-hq process. Owns the io_context (the main thread:
+// the registry, the admin API, the sweeps), the signal set, the chain store,
+// the registry, the link server for terminals (whose connections run on a
+// network thread of its own) and the admin API on loopback, and wires them
+// together.
 
 #include <cstdint>
 #include <memory>

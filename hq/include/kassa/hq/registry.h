@@ -9,7 +9,8 @@
 // instant leaves each operation applied with its outcome recorded, or not
 // at all.
 //
-// Threading: not thread-safe; headquarters' one thread.
+// Threading: not thread-safe; headquarters' main thread (the link server
+// posts its work there from its network thread).
 
 #include <map>
 #include <set>
