@@ -116,7 +116,8 @@ struct LinkServer::Impl : std::enable_shared_from_this<LinkServer::Impl> {
   std::size_t Terminals() const;
   void Enqueue(const std::shared_ptr<Session>& session, Batch batch, bool realtime, std::uint32_t request_id);
   // Sends the waiting batches to the registry as one group commit, unless
-  // one is being applied: what arrives meanwhile goes in the next.
+  // one is being applied: what arrives meanwhile goes in the next. Real-time
+  // requests go first (each terminal's own order kept).
   void Flush();
   // The log has new changes: every session that is up to date pumps.
   void WakeAll();
@@ -711,15 +712,42 @@ void LinkServer::Impl::Enqueue(const std::shared_ptr<Session>& session, Batch ba
 void LinkServer::Impl::Flush() {
   flush_posted = false;
   if (stopped || applying || batches.empty()) return;
-  std::size_t take = 0;
-  for (std::size_t ops = 0; take < batches.size() && (take == 0 || ops < kMaxGroupOperations); ++take) {
-    ops += batches[take].operations.size();
+  // Real-time requests first (someone waits at a counter for each), ahead of
+  // other terminals' uploads but never of an earlier upload of their own
+  // terminal; then the rest in arrival order, up to the group's size.
+  std::vector<bool> taken(batches.size(), false);
+  std::vector<std::size_t> order;
+  std::set<std::string_view> upload_waiting;  // terminals with an upload not taken yet
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!pending[i].realtime) {
+      upload_waiting.insert(batches[i].terminal_id);
+    } else if (!upload_waiting.contains(batches[i].terminal_id)) {
+      taken[i] = true;
+      order.push_back(i);
+    }
   }
-  std::vector<Batch> group(std::make_move_iterator(batches.begin()),
-                           std::make_move_iterator(batches.begin() + static_cast<std::ptrdiff_t>(take)));
-  std::vector<Pending> waiting(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
-  batches.erase(batches.begin(), batches.begin() + static_cast<std::ptrdiff_t>(take));
-  pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+  std::size_t ops = order.size();
+  for (std::size_t i = 0; i < batches.size() && (ops == 0 || ops < kMaxGroupOperations); ++i) {
+    if (taken[i]) continue;
+    taken[i] = true;
+    order.push_back(i);
+    ops += batches[i].operations.size();
+  }
+  std::vector<Batch> group;
+  std::vector<Pending> waiting;
+  for (const std::size_t i : order) {
+    group.push_back(std::move(batches[i]));
+    waiting.push_back(std::move(pending[i]));
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (taken[i]) continue;
+    batches[kept] = std::move(batches[i]);
+    pending[kept] = std::move(pending[i]);
+    ++kept;
+  }
+  batches.resize(kept);
+  pending.resize(kept);
   applying = true;
   const std::size_t size = group.size();
   WithRegistry(

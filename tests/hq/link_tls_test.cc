@@ -10,6 +10,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -25,6 +26,7 @@
 #include "kassa/hq/link_server.h"
 #include "kassa/hq/registry.h"
 #include "kassa/link/frame.h"
+#include "kassa/model/limits.h"
 #include "kassa/proto_codec/link_codec.h"
 #include "kassa/hal/sim/sim_clock.h"
 #include "kassa/tls/link_tls.h"
@@ -361,94 +363,173 @@ TEST_F(LinkTlsTest, ChainSearchIsScopedToTheTerminalsLegalEntity) {
   EXPECT_EQ(found_by("T2", "STO-01"), 0u);
 }
 
+// A terminal on the link for the tests below: TLS with its certificate,
+// Hello said and Welcome read by Connect().
+class TlsTerminal {
+ public:
+  explicit TlsTerminal(tls::Context& ctx) : stream_(io_, ctx) {}
+
+  // False when no Welcome came.
+  bool Connect(std::uint16_t port, const std::string& terminal, const std::string& store) {
+    stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream_.handshake(asio::ssl::stream_base::client);
+    Send(link::FrameType::kHello, *proto_codec::EncodeHello({terminal, store, model::kLinkProtocolVersion, 0}));
+    Bytes payload;
+    for (auto type = Next(payload); type; type = Next(payload)) {
+      if (*type == link::FrameType::kWelcome) return true;
+    }
+    return false;
+  }
+  void Send(link::FrameType type, const Bytes& payload) {
+    asio::write(stream_, asio::buffer(link::EncodeFrame(type, payload)));
+  }
+  // The next frame, or nothing when none came within 3 s (headquarters sends
+  // a heartbeat every second) or the connection ended.
+  std::optional<link::FrameType> Next(Bytes& payload) {
+    std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
+    if (!Read(asio::buffer(header))) return std::nullopt;
+    const auto parsed = link::ParseFrameHeader(header);
+    if (!parsed.ok()) return std::nullopt;
+    payload.assign(parsed->length, 0);
+    if (!Read(asio::buffer(payload))) return std::nullopt;
+    return parsed->type;
+  }
+  // The next frame of `type` (others, heartbeats included, passed over).
+  std::optional<Bytes> NextOf(link::FrameType type) {
+    Bytes payload;
+    for (auto t = Next(payload); t; t = Next(payload)) {
+      if (*t == type) return payload;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool Read(asio::mutable_buffer into) {
+    bool done = false;
+    boost::system::error_code ec;
+    asio::async_read(stream_, into, [&](boost::system::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    io_.restart();
+    io_.run_for(std::chrono::seconds(3));
+    return done && !ec;
+  }
+
+  asio::io_context io_;
+  asio::ssl::stream<tcp::socket> stream_;
+};
+
+// Holds a thread's io_context (the registry's) from construction until
+// Release() or destruction: work posted there waits.
+class RegistryHold {
+ public:
+  explicit RegistryHold(asio::io_context& io) {
+    std::promise<void> held;
+    asio::post(io, [&held, free = release_.get_future()] {
+      held.set_value();
+      free.wait();
+    });
+    held.get_future().wait();
+  }
+  RegistryHold(const RegistryHold&) = delete;
+  RegistryHold& operator=(const RegistryHold&) = delete;
+  ~RegistryHold() { Release(); }
+  void Release() {
+    if (!std::exchange(released_, true)) release_.set_value();
+  }
+
+ private:
+  std::promise<void> release_;
+  bool released_ = false;
+};
+
+// The number in an account ("LON00000123" -> 123).
+std::uint64_t AccountNumber(const std::string& account) {
+  const auto digits = account.find_first_of("0123456789");
+  return digits == std::string::npos ? 0 : std::stoull(account.substr(digits));
+}
+
 // Issue 17: the registry works off the link's network thread. While the
 // registry's thread is held for seconds (a slow commit, a database round
 // trip), a connected terminal still gets its heartbeats and stays connected
 // past the idle timeout; its request is answered once the registry is free.
 TEST_F(LinkTlsTest, ARegistryBusyForSecondsDoesNotStallTheLink) {
   auto ctx = Terminal("T1", "LON-01");
-  asio::io_context io;
-  asio::ssl::stream<tcp::socket> s(io, *ctx);
-  s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
-  s.handshake(asio::ssl::stream_base::client);
-  const auto send = [&](link::FrameType type, const Bytes& payload) {
-    asio::write(s, asio::buffer(link::EncodeFrame(type, payload)));
-  };
-  // The next frame, or nothing when none came within 3 s (headquarters sends
-  // a heartbeat every second) or the connection ended.
-  const auto next = [&](Bytes& payload) -> std::optional<link::FrameType> {
-    std::array<std::uint8_t, link::kFrameHeaderBytes> header{};
-    const auto read = [&](asio::mutable_buffer into) {
-      bool done = false;
-      boost::system::error_code ec;
-      asio::async_read(s, into, [&](boost::system::error_code e, std::size_t) {
-        ec = e;
-        done = true;
-      });
-      io.restart();
-      io.run_for(std::chrono::seconds(3));
-      return done && !ec;
-    };
-    if (!read(asio::buffer(header))) return std::nullopt;
-    const auto parsed = link::ParseFrameHeader(header);
-    if (!parsed.ok()) return std::nullopt;
-    payload.assign(parsed->length, 0);
-    if (!read(asio::buffer(payload))) return std::nullopt;
-    return parsed->type;
-  };
-  send(link::FrameType::kHello, *proto_codec::EncodeHello({"T1", "LON-01", model::kLinkProtocolVersion, 0}));
-  Bytes payload;
-  for (;;) {
-    const auto type = next(payload);
-    ASSERT_TRUE(type.has_value()) << "no Welcome";
-    if (*type == link::FrameType::kWelcome) break;
-  }
-
-  std::promise<void> held;
-  std::promise<void> release;
-  struct Release {  // also when a check below throws: TearDown needs the thread
-    std::promise<void>& promise;
-    bool done = false;
-    void operator()() {
-      if (!std::exchange(done, true)) promise.set_value();
-    }
-    ~Release() { (*this)(); }
-  } free_registry{release};
-  asio::post(io_, [&held, free = release.get_future()] {
-    held.set_value();
-    free.wait();
-  });
-  held.get_future().wait();
-  const model::Operation op = CreateCustomer("", "Halt");
-  send(link::FrameType::kRealtimeRequest, *proto_codec::EncodeRealtimeRequest({42, op}));
+  TlsTerminal t1(*ctx);
+  ASSERT_TRUE(t1.Connect(server_->port(), "T1", "LON-01"));
+  RegistryHold hold(io_);
+  t1.Send(link::FrameType::kRealtimeRequest, *proto_codec::EncodeRealtimeRequest({42, CreateCustomer("", "Halt")}));
   // Five seconds, past the server's idle timeout (3.5 s) and the client's.
   int heartbeats = 0;
   bool replied_while_held = false;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < until) {
-    const auto type = next(payload);
+    Bytes payload;
+    const auto type = t1.Next(payload);
     ASSERT_TRUE(type.has_value()) << "the link was silent for 3 s (or closed) while the registry was held; "
                                   << heartbeats << " heartbeat(s) before";
     if (type == link::FrameType::kHeartbeat) {
       ++heartbeats;
-      send(link::FrameType::kHeartbeat, *proto_codec::EncodeHeartbeat(0));
+      t1.Send(link::FrameType::kHeartbeat, *proto_codec::EncodeHeartbeat(0));
     }
     if (type == link::FrameType::kRealtimeReply) replied_while_held = true;
   }
   EXPECT_GE(heartbeats, 3);
   EXPECT_FALSE(replied_while_held) << "nothing is applied while the registry's thread is held";
 
-  free_registry();
-  for (;;) {
-    const auto type = next(payload);
-    ASSERT_TRUE(type.has_value()) << "no reply once the registry was free";
-    if (*type != link::FrameType::kRealtimeReply) continue;
-    const auto reply = Must(proto_codec::DecodeRealtimeReply(payload));
-    EXPECT_EQ(reply.request_id, 42u);
-    EXPECT_TRUE(reply.ack.applied()) << reply.ack.reason;
-    EXPECT_FALSE(reply.ack.account.empty());
-    break;
+  hold.Release();
+  const auto payload = t1.NextOf(link::FrameType::kRealtimeReply);
+  ASSERT_TRUE(payload.has_value()) << "no reply once the registry was free";
+  const auto reply = Must(proto_codec::DecodeRealtimeReply(*payload));
+  EXPECT_EQ(reply.request_id, 42u);
+  EXPECT_TRUE(reply.ack.applied()) << reply.ack.reason;
+  EXPECT_FALSE(reply.ack.account.empty());
+}
+
+// A real-time create (a customer waiting at the counter) waiting behind
+// another terminal's backlog of uploads goes in the next group commit, ahead
+// of the uploads: its account number is lower than theirs.
+TEST_F(LinkTlsTest, ARealtimeRequestGoesAheadOfOtherTerminalsUploads) {
+  auto ctx1 = Terminal("T1", "LON-01");
+  auto ctx2 = Terminal("T2", "LON-01");
+  TlsTerminal t1(*ctx1);
+  TlsTerminal t2(*ctx2);
+  ASSERT_TRUE(t1.Connect(server_->port(), "T1", "LON-01"));
+  ASSERT_TRUE(t2.Connect(server_->port(), "T2", "LON-01"));
+  // 80 uploads of 64 creates (the most a batch holds): with the registry
+  // held they queue; a group commit takes at most 2,048 operations, so they
+  // need three.
+  RegistryHold hold(io_);
+  constexpr int kUploads = 80;
+  for (int u = 0; u < kUploads; ++u) {
+    Bytes batch;
+    for (std::size_t i = 0; i < model::kMaxBatchOperations; ++i) {
+      ASSERT_TRUE(proto_codec::AppendUploadOperation(CreateCustomer("", "Queued"), "T1", batch).ok());
+    }
+    t1.Send(link::FrameType::kUploadBatch, batch);
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them in the server's queue
+  t2.Send(link::FrameType::kRealtimeRequest, *proto_codec::EncodeRealtimeRequest({7, CreateCustomer("", "Waiting")}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  hold.Release();
+
+  const auto reply_payload = t2.NextOf(link::FrameType::kRealtimeReply);
+  ASSERT_TRUE(reply_payload.has_value());
+  const auto reply = Must(proto_codec::DecodeRealtimeReply(*reply_payload));
+  ASSERT_TRUE(reply.ack.applied()) << reply.ack.reason;
+  std::vector<std::uint64_t> last_upload;
+  for (int u = 0; u < kUploads; ++u) {
+    const auto acks_payload = t1.NextOf(link::FrameType::kUploadAcks);
+    ASSERT_TRUE(acks_payload.has_value()) << "upload " << u << " not acknowledged";
+    const auto acks = Must(proto_codec::DecodeUploadAcks(*acks_payload));
+    ASSERT_EQ(acks.size(), model::kMaxBatchOperations);
+    if (u == kUploads - 1) {
+      for (const auto& ack : acks) last_upload.push_back(AccountNumber(ack.account));
+    }
+  }
+  EXPECT_LT(AccountNumber(reply.ack.account), *std::min_element(last_upload.begin(), last_upload.end()))
+      << "the real-time create " << reply.ack.account << " was numbered after the last upload";
 }
 
 TEST(PkiTest, CertificatesNameWhatTheySayAndSerialsNormalize) {
