@@ -394,10 +394,12 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
   Figures f;
   f.upload_s = RunPhase(hq, pki, Terminal::Mode::kUpload, o.terminals, o.ops_per_terminal, nullptr);
   f.realtime_s = RunPhase(hq, pki, Terminal::Mode::kRealtime, o.terminals, o.realtime_per_terminal, &f.latencies);
-  asio::post(hq_io, [&] { (*server)->Stop(); });
+  // The registry's loop first, then the server (its network thread) while
+  // the registry it saves the cursors to still exists.
   guard.reset();
   hq_io.stop();
   hq_thread.join();
+  server->reset();
   const auto stats = store->Stats();
   f.uploaded = static_cast<double>(o.terminals) * o.ops_per_terminal;
   f.realtime = static_cast<double>(o.terminals) * o.realtime_per_terminal;
@@ -514,26 +516,38 @@ int FanOut(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   server_options.connection = BenchLink();
   server_options.max_unauthenticated_per_source = server_options.max_unauthenticated = 8192;
   server_options.tls = pki != nullptr ? pki->server() : nullptr;
-  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
-  if (!server.ok()) std::exit(1);
-  const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
-  const std::uint64_t head = store->Stats()->head_seq;  // read before the link thread uses the store
+  const std::uint64_t head = store->Stats()->head_seq;
   // The simulated terminals run in a child process: headquarters' memory is
-  // then this process's alone.
+  // then this process's alone. Forked before the server starts its network
+  // thread (a fork copies one thread only, and whatever locks the others
+  // held); the child learns the port through a pipe.
+  int port_pipe[2];
+  if (::pipe(port_pipe) != 0) std::exit(1);
   std::fflush(stdout);
   const pid_t terminals = ::fork();
   if (terminals < 0) std::exit(1);
-  if (terminals == 0) std::_Exit(RunFanOutTerminals(o, hq, head, pki));
+  if (terminals == 0) {
+    ::close(port_pipe[1]);
+    std::uint16_t port = 0;
+    if (::read(port_pipe[0], &port, sizeof port) != static_cast<ssize_t>(sizeof port) || port == 0) std::_Exit(1);
+    std::_Exit(RunFanOutTerminals(o, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), head, pki));
+  }
+  ::close(port_pipe[0]);
+  auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
+  const std::uint16_t port = server.ok() ? (*server)->port() : 0;
+  const bool told = ::write(port_pipe[1], &port, sizeof port) == static_cast<ssize_t>(sizeof port);
+  ::close(port_pipe[1]);
+  if (!server.ok() || !told) std::exit(1);
   const long rss_before = ProcessKiB("VmRSS:");
   auto guard = asio::make_work_guard(hq_io);
   std::thread hq_thread([&] { hq_io.run(); });
   int child_status = 0;
   ::waitpid(terminals, &child_status, 0);
   const long rss_peak = ProcessKiB("VmHWM:");
-  asio::post(hq_io, [&] { (*server)->Stop(); });
   guard.reset();
   hq_io.stop();
   hq_thread.join();
+  server->reset();
   registry->reset();
   store.reset();
   drop_store();
