@@ -73,6 +73,14 @@ namespace {
 // instead of 3.5 s: this measures durable ingest, and under qemu the 50
 // simulated terminals of one process can be late with a heartbeat
 // (liveness itself is tested in tests/integration/link_test.py).
+// Ends the run as failed at once: what went wrong was printed already. Not
+// exit(): headquarters' and the terminals' threads may still be running,
+// and static destructors under them crash.
+[[noreturn]] void Die() {
+  std::fflush(nullptr);
+  std::_Exit(1);
+}
+
 kassa::link::ConnectionOptions BenchLink() {
   kassa::link::ConnectionOptions o;
   o.idle_timeout = std::chrono::seconds(30);
@@ -106,7 +114,7 @@ void AdminSql(const std::string& conninfo, const std::string& sql) {
   if (!ok) std::fprintf(stderr, "database: %s\n", PQerrorMessage(conn));
   PQclear(r);
   PQfinish(conn);
-  if (!ok) std::exit(1);
+  if (!ok) Die();
 }
 #endif
 
@@ -131,7 +139,7 @@ std::pair<std::unique_ptr<kassa::storage::ChainStore>, std::function<void()>> Fr
   }
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().detail());
-    std::exit(1);
+    Die();
   }
   return {std::move(*store), cleanup};
 }
@@ -203,7 +211,7 @@ class BenchPki {
   static T Must(kassa::Result<T> r) {
     if (!r.ok()) {
       std::fprintf(stderr, "bench PKI: %s\n", r.status().detail());
-      std::exit(1);
+      Die();
     }
     return std::move(*r);
   }
@@ -214,7 +222,7 @@ class BenchPki {
         !kassa::WriteFileAtomically(files.certificate_file, c.certificate_pem).ok() ||
         !kassa::WriteFileAtomically(files.key_file, c.key_pem, 0600).ok()) {
       std::fprintf(stderr, "bench PKI: cannot write %s\n", at.c_str());
-      std::exit(1);
+      Die();
     }
     return files;
   }
@@ -239,7 +247,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
     socket->async_connect(hq, [self = shared_from_this(), socket, tls](boost::system::error_code ec) {
       if (ec) {
         std::fprintf(stderr, "terminal %d: connect: %s\n", self->id_, ec.message().c_str());
-        std::exit(1);
+        Die();
       }
       if (!tls) return self->Run(kassa::link::LinkSocket(std::move(*socket)));
       auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *tls);
@@ -247,7 +255,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
         if (hs) {
           std::fprintf(stderr, "terminal %d: TLS: %s\n", self->id_,
                        kassa::tls::DescribeHandshakeError(hs, SSL_get_verify_result(stream->native_handle())).c_str());
-          std::exit(1);
+          Die();
         }
         self->Run(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))));
       });
@@ -263,7 +271,7 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
                          [self](const kassa::Status& why) {
                            if (!self->finished_) {
                              std::fprintf(stderr, "terminal %d: link closed: %s\n", self->id_, why.detail());
-                             std::exit(1);
+                             Die();
                            }
                          });
       m::Hello hello{self->terminal_, "BENCH-01",
@@ -343,7 +351,7 @@ double RunPhase(const asio::ip::tcp::endpoint& hq, BenchPki* pki, Terminal::Mode
   for (auto& t : all) {
     if (!t->finished()) {
       std::fprintf(stderr, "a terminal did not finish\n");
-      std::exit(1);
+      Die();
     }
     if (latencies != nullptr) latencies->insert(latencies->end(), t->latencies_ms().begin(), t->latencies_ms().end());
   }
@@ -372,13 +380,13 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
     auto file = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
     if (!file.ok()) {
       std::fprintf(stderr, "key file: %s\n", file.status().detail());
-      std::exit(1);
+      Die();
     }
     keys = std::move(*file);
   }
   auto [store, drop_store] = FreshStore(o, dir, keys);
   auto registry = kassa::hq::Registry::Open(*store, clock, BenchChain());
-  if (!registry.ok()) std::exit(1);
+  if (!registry.ok()) Die();
   asio::io_context hq_io(1);
   kassa::hq::LinkServerOptions server_options;
   server_options.connection = BenchLink();
@@ -386,7 +394,7 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
   // Every simulated terminal connects at once from 127.0.0.1.
   server_options.max_unauthenticated_per_source = server_options.max_unauthenticated = 4096;
   auto server = kassa::hq::LinkServer::Start(hq_io.get_executor(), "127.0.0.1", 0, **registry, server_options);
-  if (!server.ok()) std::exit(1);
+  if (!server.ok()) Die();
   auto guard = asio::make_work_guard(hq_io);
   std::thread hq_thread([&] { hq_io.run(); });
   const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
@@ -437,14 +445,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
     socket->async_connect(hq, [self = shared_from_this(), socket, cursor, tls, ready](boost::system::error_code ec) {
       if (ec) {
         std::fprintf(stderr, "listener: connect: %s\n", ec.message().c_str());
-        std::exit(1);
+        Die();
       }
       if (!tls) return self->Run(kassa::link::LinkSocket(std::move(*socket)), cursor, ready);
       auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *tls);
       stream->async_handshake(asio::ssl::stream_base::client, [self, stream, cursor, ready](boost::system::error_code hs) {
         if (hs) {
           std::fprintf(stderr, "listener: TLS: %s\n", hs.message().c_str());
-          std::exit(1);
+          Die();
         }
         self->Run(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))), cursor,
                   ready);
@@ -459,7 +467,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
                  [self](const kassa::Status& why) {
                    if (!self->stopping_) {
                      std::fprintf(stderr, "listener %s: link closed: %s\n", self->terminal_.c_str(), why.detail());
-                     std::exit(1);
+                     Die();
                    }
                  });
     const m::Hello hello{terminal_, "BENCH-01", m::kLinkProtocolVersion, cursor};
@@ -505,12 +513,12 @@ int FanOut(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   std::filesystem::create_directories(dir);
   kassa::SystemClock clock;
   auto file = kassa::crypto::FileKeyStore::Open(dir.string() + ".key", dir.string());
-  if (!file.ok()) std::exit(1);
+  if (!file.ok()) Die();
   std::shared_ptr<kassa::crypto::KeyStore> keys = std::move(*file);
   std::filesystem::create_directories(dir / "fanout");
   auto [store, drop_store] = FreshStore(o, dir / "fanout", keys);
   auto registry = kassa::hq::Registry::Open(*store, clock, BenchChain());
-  if (!registry.ok()) std::exit(1);
+  if (!registry.ok()) Die();
   asio::io_context hq_io(1);
   kassa::hq::LinkServerOptions server_options;
   server_options.connection = BenchLink();
@@ -522,10 +530,10 @@ int FanOut(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   // thread (a fork copies one thread only, and whatever locks the others
   // held); the child learns the port through a pipe.
   int port_pipe[2];
-  if (::pipe(port_pipe) != 0) std::exit(1);
+  if (::pipe(port_pipe) != 0) Die();
   std::fflush(stdout);
   const pid_t terminals = ::fork();
-  if (terminals < 0) std::exit(1);
+  if (terminals < 0) Die();
   if (terminals == 0) {
     ::close(port_pipe[1]);
     std::uint16_t port = 0;
@@ -537,7 +545,7 @@ int FanOut(const Options& o, const std::filesystem::path& dir, BenchPki* pki) {
   const std::uint16_t port = server.ok() ? (*server)->port() : 0;
   const bool told = ::write(port_pipe[1], &port, sizeof port) == static_cast<ssize_t>(sizeof port);
   ::close(port_pipe[1]);
-  if (!server.ok() || !told) std::exit(1);
+  if (!server.ok() || !told) Die();
   const long rss_before = ProcessKiB("VmRSS:");
   auto guard = asio::make_work_guard(hq_io);
   std::thread hq_thread([&] { hq_io.run(); });
@@ -606,11 +614,11 @@ int RunFanOutTerminals(const Options& o, const asio::ip::tcp::endpoint& hq, std:
   const auto start_writer = [&] {
     auto socket = std::make_shared<asio::ip::tcp::socket>(io);
     socket->async_connect(hq, [&, socket](boost::system::error_code ec) {
-      if (ec) std::exit(1);
+      if (ec) Die();
       if (!writer_tls) return open_writer(kassa::link::LinkSocket(std::move(*socket)));
       auto stream = std::make_shared<kassa::link::LinkSocket::Tls>(std::move(*socket), *writer_tls);
       stream->async_handshake(asio::ssl::stream_base::client, [&, stream](boost::system::error_code hs) {
-        if (hs) std::exit(1);
+        if (hs) Die();
         open_writer(kassa::link::LinkSocket(std::make_unique<kassa::link::LinkSocket::Tls>(std::move(*stream))));
       });
     });

@@ -442,6 +442,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!ReplaceOlderConnections(server, hello->terminal_id)) return;
     hello_pending_ = true;
+    // The deadline is the terminal's: its handshake and Hello came in time.
+    // How long the registry takes to answer (behind a group commit, or the
+    // Hellos of a thousand terminals reconnecting at once) is ours.
+    deadline_.cancel();
     server.WithRegistry([hello = *hello](Registry& registry) { return AnswerHello(registry, hello); },
                         [self = shared_from_this(), hello = *hello](HelloAnswer answer) {
                           self->OnHelloAnswered(hello, std::move(answer));
@@ -487,7 +491,6 @@ class Session : public std::enable_shared_from_this<Session> {
     // Again: another connection of this terminal may have said Hello meanwhile.
     if (!ReplaceOlderConnections(*server, hello.terminal_id)) return;
     slot_.reset();
-    deadline_.cancel();
     conn_->MarkReady();
     terminal_id_ = hello.terminal_id;
     store_id_ = hello.store_id;

@@ -20,8 +20,9 @@
 // Hello must name the certificate's terminal (CN) and store (OU). Its
 // operations are applied as its store's, and it receives its store's scope.
 //
-// Before Hello a connection is unauthenticated: the TLS handshake and the
-// Hello must both finish within `hello_timeout` of the connect, nothing
+// Before Hello a connection is unauthenticated: the TLS handshake must
+// finish and the Hello arrive within `hello_timeout` of the connect (the
+// registry's answer to it may take longer), nothing
 // else (heartbeats included) is accepted, and such connections are capped
 // per source address and in total, apart from terminals that said Hello,
 // so junk connections cannot lock real terminals out. A second connection
