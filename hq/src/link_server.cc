@@ -184,12 +184,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The TLS handshake (or, plaintext, the frames at once) under the Hello deadline.
   void Start(const LinkServerOptions& options) {
-    deadline_.expires_after(options.hello_timeout);
-    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec || !self->terminal_id_.empty()) return;
-      KASSA_LOG_THROTTLED("link " << self->peer_ << ": no handshake and hello in time; dropped");
-      self->Close(Status(StatusCode::kDeadlineExceeded, "link: no hello in time"));
-    });
+    ArmDeadline(options.hello_timeout);
     if (!options.tls) {
       KASSA_LOG(kWarning) << "link " << peer_ << ": PLAINTEXT connection (--insecure-plaintext-link): "
                           << "nothing authenticates this terminal";
@@ -257,6 +252,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The Hello deadline: what the terminal must have done (finished its
+  // handshake, sent its Hello) by then. Paused while headquarters itself
+  // works (the revocation check, the answer to the Hello): StopDeadline().
+  void ArmDeadline(std::chrono::milliseconds timeout) {
+    const std::uint64_t generation = ++deadline_generation_;
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
+      if (ec || generation != self->deadline_generation_ || !self->terminal_id_.empty()) return;
+      KASSA_LOG_THROTTLED("link " << self->peer_ << ": no handshake and hello in time; dropped");
+      self->Close(Status(StatusCode::kDeadlineExceeded, "link: no hello in time"));
+    });
+  }
+  void StopDeadline() {
+    ++deadline_generation_;
+    deadline_.cancel();
+  }
+
   void OnChangesRead(Result<std::vector<model::Change>> changes, std::uint64_t from) {
     reading_ = false;
     if (!ready() || wipe_ordered_ms_ != 0) return;
@@ -304,10 +316,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close(identity.status());
     }
     identity_ = std::move(*identity);
+    StopDeadline();  // the terminal's part is done; the revocation check is ours
     server->WithRegistry(
         [serial = identity_.serial_hex](Registry& registry) { return registry.store().IsCertificateRevoked(serial); },
         [self = shared_from_this(), options](Result<bool> revoked) {
-          if (self->closed_) return;  // meanwhile: the Hello deadline
+          if (self->closed_) return;  // meanwhile: headquarters stopping
           if (!revoked.ok() || *revoked) {
             KASSA_LOG_THROTTLED("link " << self->peer_ << ": the certificate of terminal "
                                         << self->identity_.terminal_id << " (serial " << self->identity_.serial_hex
@@ -315,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                         << "; dropped");
             return self->Close(Status(StatusCode::kPermissionDenied, "link: certificate revoked"));
           }
+          self->ArmDeadline(options.hello_timeout);  // for its Hello
           self->StartFrames(link::LinkSocket(std::move(self->tls_)), options);
         });
   }
@@ -444,8 +458,10 @@ class Session : public std::enable_shared_from_this<Session> {
     hello_pending_ = true;
     // The deadline is the terminal's: its handshake and Hello came in time.
     // How long the registry takes to answer (behind a group commit, or the
-    // Hellos of a thousand terminals reconnecting at once) is ours.
-    deadline_.cancel();
+    // Hellos of a thousand terminals reconnecting at once) is ours, and the
+    // terminal's heartbeats meanwhile are welcome.
+    StopDeadline();
+    conn_->MarkReady();
     server.WithRegistry([hello = *hello](Registry& registry) { return AnswerHello(registry, hello); },
                         [self = shared_from_this(), hello = *hello](HelloAnswer answer) {
                           self->OnHelloAnswered(hello, std::move(answer));
@@ -491,7 +507,6 @@ class Session : public std::enable_shared_from_this<Session> {
     // Again: another connection of this terminal may have said Hello meanwhile.
     if (!ReplaceOlderConnections(*server, hello.terminal_id)) return;
     slot_.reset();
-    conn_->MarkReady();
     terminal_id_ = hello.terminal_id;
     store_id_ = hello.store_id;
     server->Connected(terminal_id_);
@@ -643,6 +658,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<link::FrameConnection> conn_;     // once frames flow
   std::unique_ptr<PreAuthSlot> slot_;               // until Hello
   asio::steady_timer deadline_;                     // handshake and Hello
+  std::uint64_t deadline_generation_ = 0;           // a wait of an earlier generation does nothing
   std::string peer_;
   tls::PeerIdentity identity_;                      // empty on the plaintext development link
   std::string terminal_id_;  // empty until Hello

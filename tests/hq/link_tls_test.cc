@@ -371,14 +371,18 @@ class TlsTerminal {
 
   // False when no Welcome came.
   bool Connect(std::uint16_t port, const std::string& terminal, const std::string& store) {
-    stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    stream_.handshake(asio::ssl::stream_base::client);
-    Send(link::FrameType::kHello, *proto_codec::EncodeHello({terminal, store, model::kLinkProtocolVersion, 0}));
+    SayHello(port, terminal, store);
     Bytes payload;
     for (auto type = Next(payload); type; type = Next(payload)) {
       if (*type == link::FrameType::kWelcome) return true;
     }
     return false;
+  }
+  // The handshake and the Hello, no waiting for the answer.
+  void SayHello(std::uint16_t port, const std::string& terminal, const std::string& store) {
+    stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream_.handshake(asio::ssl::stream_base::client);
+    Send(link::FrameType::kHello, *proto_codec::EncodeHello({terminal, store, model::kLinkProtocolVersion, 0}));
   }
   void Send(link::FrameType type, const Bytes& payload) {
     asio::write(stream_, asio::buffer(link::EncodeFrame(type, payload)));
@@ -487,6 +491,23 @@ TEST_F(LinkTlsTest, ARegistryBusyForSecondsDoesNotStallTheLink) {
   EXPECT_EQ(reply.request_id, 42u);
   EXPECT_TRUE(reply.ack.applied()) << reply.ack.reason;
   EXPECT_FALSE(reply.ack.account.empty());
+}
+
+// A Hello the registry is slow to answer: the terminal, waiting for its
+// Welcome, sends heartbeats after a second of silence, as kassad does; they
+// are taken (not a heartbeat before Hello), and the Welcome comes once the
+// registry answers, past the Hello deadline.
+TEST_F(LinkTlsTest, HeartbeatsWhileTheHelloWaitsForTheRegistryAreTaken) {
+  auto ctx = Terminal("T1", "LON-01");
+  TlsTerminal t1(*ctx);
+  RegistryHold hold(io_);
+  t1.SayHello(server_->port(), "T1", "LON-01");
+  for (int i = 0; i < 3; ++i) {  // 1.5 s: past the fixture's Hello deadline (500 ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    t1.Send(link::FrameType::kHeartbeat, *proto_codec::EncodeHeartbeat(0));
+  }
+  hold.Release();
+  EXPECT_TRUE(t1.NextOf(link::FrameType::kWelcome).has_value()) << "closed instead of welcomed";
 }
 
 // A real-time create (a customer waiting at the counter) waiting behind
