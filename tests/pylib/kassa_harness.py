@@ -168,8 +168,8 @@ JOURNALD = "/lib/systemd/systemd-journald"
 class Journal:
     """A systemd-journald of its own (a journal namespace, systemd 245 and
     later), for tests that run daemons as systemd runs a unit with its output
-    on the journal. Needs root and no systemd as PID 1: journald opens its
-    sockets itself. close() stops it and removes its sockets and files."""
+    on the journal. Needs root; not systemd as PID 1 (journald opens its
+    sockets itself). close() stops it and removes its sockets and files."""
 
     def __init__(self):
         self.namespace = "kassa-test-%d" % os.getpid()
