@@ -44,8 +44,9 @@ constexpr std::size_t kMaxErasuresAhead = 4096;
 // page once for more operations (docs/PERFORMANCE.md).
 constexpr std::size_t kMaxGroupOperations = 2048;
 // Frames a terminal may send after its Hello before the Welcome (held until
-// the Hello is answered).
+// the Hello is answered), and their payload bytes in all.
 constexpr std::size_t kMaxFramesHeldForHello = 16;
+constexpr std::size_t kMaxBytesHeldForHello = 64 * 1024;
 }  // namespace
 
 class Session;
@@ -356,7 +357,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (hello_pending_) {
       // Sent after the Hello without waiting for the Welcome: taken, in
       // order, once the Hello is answered.
-      if (held_.size() >= kMaxFramesHeldForHello) return Violation("too many frames before its hello was answered");
+      if (held_.size() >= kMaxFramesHeldForHello || held_bytes_ + payload.size() > kMaxBytesHeldForHello) {
+        return Violation("too much sent before its hello was answered");
+      }
+      held_bytes_ += payload.size();
       held_.emplace_back(type, Bytes(payload.begin(), payload.end()));
       return;
     }
@@ -543,6 +547,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto held = std::move(held_);
     held_.clear();
+    held_bytes_ = 0;
     for (const auto& [type, bytes] : held) {
       if (closed_) break;
       OnFrame(type, bytes);
@@ -671,6 +676,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool woken_while_reading_ = false;  // ... and the log grew meanwhile
   bool hello_pending_ = false;        // its Hello is with the registry
   std::vector<std::pair<FrameType, Bytes>> held_;  // frames that came meanwhile
+  std::size_t held_bytes_ = 0;                     // ... their payloads' bytes
   bool closed_ = false;
 };
 

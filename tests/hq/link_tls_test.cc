@@ -398,11 +398,13 @@ class TlsTerminal {
     if (!Read(asio::buffer(payload))) return std::nullopt;
     return parsed->type;
   }
-  // The next frame of `type`; others are passed over, a heartbeat answered
-  // with one (as a terminal does, so that headquarters keeps the connection).
+  // The next frame of `type` within 30 s; others are passed over, a
+  // heartbeat answered with one (as a terminal does, so that headquarters
+  // keeps the connection).
   std::optional<Bytes> NextOf(link::FrameType type) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     Bytes payload;
-    for (auto t = Next(payload); t; t = Next(payload)) {
+    for (auto t = Next(payload); t && std::chrono::steady_clock::now() < until; t = Next(payload)) {
       if (*t == type) return payload;
       if (*t == link::FrameType::kHeartbeat) Send(link::FrameType::kHeartbeat, *proto_codec::EncodeHeartbeat(0));
     }
@@ -508,6 +510,44 @@ TEST_F(LinkTlsTest, HeartbeatsWhileTheHelloWaitsForTheRegistryAreTaken) {
   }
   hold.Release();
   EXPECT_TRUE(t1.NextOf(link::FrameType::kWelcome).has_value()) << "closed instead of welcomed";
+}
+
+// Frames sent after a Hello, before its answer, are held, but only so many:
+// a terminal that sends more than 16, or more than 64 KiB of them, is
+// dropped and none of them is applied; a few are taken once it is welcomed.
+TEST_F(LinkTlsTest, FramesPipelinedAfterAHelloAreBounded) {
+  auto ctx = Terminal("T1", "LON-01");
+  const auto search = *proto_codec::EncodeSearchRequest({1, "anyone", 5});
+  {
+    TlsTerminal flood(*ctx);
+    RegistryHold hold(io_);
+    flood.SayHello(server_->port(), "T1", "LON-01");
+    for (int i = 0; i < 17; ++i) flood.Send(link::FrameType::kSearchRequest, search);
+    hold.Release();
+    const auto error = flood.NextOf(link::FrameType::kError);
+    ASSERT_TRUE(error.has_value()) << "17 frames before the Welcome were taken";
+    EXPECT_EQ(Must(proto_codec::DecodeLinkError(*error)), "too much sent before its hello was answered");
+  }
+  {
+    TlsTerminal big(*ctx);
+    RegistryHold hold(io_);
+    big.SayHello(server_->port(), "T1", "LON-01");
+    const Bytes large(40 * 1024, 0x20);  // held undecoded: its size is what counts
+    big.Send(link::FrameType::kSearchRequest, large);
+    big.Send(link::FrameType::kSearchRequest, large);  // 80 KiB held: over the bound
+    hold.Release();
+    const auto error = big.NextOf(link::FrameType::kError);
+    ASSERT_TRUE(error.has_value()) << "80 KiB before the Welcome were taken";
+    EXPECT_EQ(Must(proto_codec::DecodeLinkError(*error)), "too much sent before its hello was answered");
+  }
+  TlsTerminal polite(*ctx);
+  RegistryHold hold(io_);
+  polite.SayHello(server_->port(), "T1", "LON-01");
+  for (int i = 0; i < 3; ++i) polite.Send(link::FrameType::kSearchRequest, search);
+  hold.Release();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(polite.NextOf(link::FrameType::kSearchReply).has_value()) << "search " << i << " not answered";
+  }
 }
 
 // A real-time create (a customer waiting at the counter) waiting behind
