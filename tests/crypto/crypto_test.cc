@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -67,6 +68,34 @@ TEST(PrefixHashTest, KeepsPrefixesAndEqualityButNotTheText) {
   std::set<std::string> forms;
   for (int i = 0; i < 10000; ++i) forms.insert(h.Apply(3, std::to_string(1000 + i)));
   EXPECT_GE(forms.size(), 9990u);
+}
+
+// Stores hold the forms written by earlier versions: the form of a term
+// under a given key never changes, whatever was hashed before it on the
+// same object (the CBC chain the object carries from call to call).
+TEST(PrefixHashTest, FormsAreFixedForAKeyWhateverCameBefore) {
+  std::array<std::uint8_t, SecretKey::kBytes> bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  const SecretKey key{ByteView(bytes)};
+  const auto hex = [](const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+      static constexpr char kDigits[] = "0123456789abcdef";
+      out += kDigits[static_cast<unsigned char>(c) >> 4];
+      out += kDigits[static_cast<unsigned char>(c) & 0xF];
+    }
+    return out;
+  };
+  // Made by the version that set a zero IV before every term (session 9's).
+  constexpr std::string_view kBerzina = "a1fb3bc59ad1c7a43e36cae5924591ccf424";
+  constexpr std::string_view kEmail = "f99d67d0983bef73d941e7f7769cd07cd83dcb83215357934c59fb738fb5f7f3";
+  const PrefixHash fresh(key);
+  EXPECT_EQ(hex(fresh.Apply(1, "bērziņa")), kBerzina);
+  const PrefixHash used(key);
+  for (int i = 0; i < 100; ++i) used.Apply(static_cast<std::uint8_t>(i % 5), std::string(static_cast<std::size_t>(i % 17), 'q'));
+  EXPECT_EQ(hex(used.Apply(3, "anna@example.com")), kEmail);
+  EXPECT_EQ(hex(used.Apply(1, "bērziņa")), kBerzina);
+  EXPECT_EQ(hex(fresh.Apply(3, "anna@example.com")), kEmail);
 }
 
 TEST(FileKeyStoreTest, CreatedOnceAs0600RefusedWhenOthersCanReadOrInsideTheData) {

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -15,11 +16,19 @@ namespace {
 constexpr unsigned kLowest = 0x21;
 constexpr unsigned kValues = 0x100 - kLowest;
 
+constexpr std::size_t kBlock = 16;
+
 }  // namespace
 
+// The context is set up once. CBC carries its chain from one call to the
+// next (the last block out), and setting the IV back to zero for every term
+// cost more than hashing it (OpenSSL 3 looks the IV's length up by name on
+// every init); instead the first block in is XORed with that last block,
+// which cancels it: the cipher sees exactly what a zero IV would give it.
 struct PrefixHash::Ctx {
   EVP_CIPHER_CTX* cipher = nullptr;
-  std::vector<std::uint8_t> in, out;  // reused: one block per term byte, plus the domain's
+  std::vector<std::uint8_t> in, out;    // reused: one block per term byte, plus the domain's
+  std::array<std::uint8_t, kBlock> chain{};  // the context's CBC state: the last block it put out
   ~Ctx() { EVP_CIPHER_CTX_free(cipher); }
 };
 
@@ -27,18 +36,18 @@ PrefixHash::PrefixHash(const SecretKey& key) : ctx_(std::make_unique<Ctx>()) {
   ctx_->cipher = EVP_CIPHER_CTX_new();
   // With valid arguments only an allocation failure makes these fail.
   KASSA_CHECK(ctx_->cipher != nullptr &&
-              EVP_EncryptInit_ex(ctx_->cipher, EVP_aes_256_cbc(), nullptr, key.data(), nullptr) == 1);
+              EVP_EncryptInit_ex(ctx_->cipher, EVP_aes_256_cbc(), nullptr, key.data(), ctx_->chain.data()) == 1);
   EVP_CIPHER_CTX_set_padding(ctx_->cipher, 0);
 }
 
 PrefixHash::~PrefixHash() {
   Wipe(ctx_->in.data(), ctx_->in.size());
   Wipe(ctx_->out.data(), ctx_->out.size());
+  Wipe(ctx_->chain.data(), ctx_->chain.size());
 }
 
 std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const {
   if (term.size() > kMaxTermBytes) term = term.substr(0, kMaxTermBytes);
-  constexpr std::size_t kBlock = 16;
   const std::size_t blocks = 1 + term.size();
   std::lock_guard lock(mutex_);
   auto& in = ctx_->in;
@@ -52,11 +61,11 @@ std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const 
     in[(i + 1) * kBlock] = static_cast<std::uint8_t>(term[i]);
     in[(i + 1) * kBlock + 1] = static_cast<std::uint8_t>(i);
   }
-  static constexpr std::array<std::uint8_t, kBlock> kZeroIv{};
+  for (std::size_t i = 0; i < kBlock; ++i) in[i] ^= ctx_->chain[i];
   int n = 0;
-  KASSA_CHECK(EVP_EncryptInit_ex(ctx_->cipher, nullptr, nullptr, nullptr, kZeroIv.data()) == 1 &&
-              EVP_EncryptUpdate(ctx_->cipher, out.data(), &n, in.data(), static_cast<int>(in.size())) == 1 &&
+  KASSA_CHECK(EVP_EncryptUpdate(ctx_->cipher, out.data(), &n, in.data(), static_cast<int>(in.size())) == 1 &&
               static_cast<std::size_t>(n) == in.size());
+  std::copy(out.end() - kBlock, out.end(), ctx_->chain.begin());
   std::string form(2 * term.size(), '\0');
   for (std::size_t i = 0; i < term.size(); ++i) {
     const std::uint8_t* c = out.data() + (i + 1) * kBlock;
