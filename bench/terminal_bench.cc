@@ -736,14 +736,18 @@ json::object ReportLimited(const std::string& label, const LimitedRuns& runs,
                kcp = MedianOf(runs.kassa, {"create", "pages_read"}), scp = MedianOf(runs.sqlite, {"create", "pages_read"});
   std::printf("  %-30s %-19s %8.0f/%-10.0f %8.0f/%-10.0f %6.3f %8.2f %8.2f\n", "durable create", "", kc50, kc99, sc50,
               sc99, kc99 / sc99, kcp, scp);
+  // kassa's slowest create is one that folds the recent index (every
+  // RecentIndex::kFoldAt creations): under a limit its index leaves are cold.
+  const double kcmax = MedianOf(runs.kassa, {"create", "max_us"}), scmax = MedianOf(runs.sqlite, {"create", "max_us"});
+  std::printf("  %-30s %-19s %19.0f %19.0f\n", "durable create, max (us)", "", kcmax, scmax);
   const double start = Median(runs.start_ms);
   std::printf("  kassad start to first answer, cold: %.1f ms (median of runs' p50 of 3 starts)\n", start);
   std::printf("  peak memory of the groups: kassa %.1f MB, SQLite %.1f MB, kassad %.1f MB\n", Mb(runs.kassa_peak),
               Mb(runs.sqlite_peak), Mb(runs.kassad_peak));
   json::array kassa_runs(runs.kassa.begin(), runs.kassa.end()), sqlite_runs(runs.sqlite.begin(), runs.sqlite.end());
   return {{"search", std::move(search)},
-          {"create", {{"kassa", {{"p50_us", kc50}, {"p99_us", kc99}, {"pages_read", kcp}}},
-                      {"sqlite", {{"p50_us", sc50}, {"p99_us", sc99}, {"pages_read", scp}}}}},
+          {"create", {{"kassa", {{"p50_us", kc50}, {"p99_us", kc99}, {"max_us", kcmax}, {"pages_read", kcp}}},
+                      {"sqlite", {{"p50_us", sc50}, {"p99_us", sc99}, {"max_us", scmax}, {"pages_read", scp}}}}},
           {"start_cold_ms", start},
           {"peak_bytes", {{"kassa", runs.kassa_peak}, {"sqlite", runs.sqlite_peak}, {"kassad", runs.kassad_peak}}},
           {"runs", {{"kassa", std::move(kassa_runs)}, {"sqlite", std::move(sqlite_runs)}}}};

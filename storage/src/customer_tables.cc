@@ -96,7 +96,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
   if (check_unique) KASSA_TRY(CheckUnique(txn, c, entries));
   if (old == nullptr && placement == NewEntries::kRecent && recent_kept_ == Recent::kKept) {
     KASSA_TRY_ASSIGN(const std::size_t waiting, recent_.Customers(txn));
-    if (waiting >= RecentIndex::kFoldAt) KASSA_TRY(recent_.FoldInto(txn, index_));
+    if (waiting >= RecentIndex::kFoldAt) KASSA_TRY(recent_.FoldInto(txn, index_, warmer_.get()));
     std::vector<std::pair<std::string, std::string>> pairs;
     pairs.reserve(entries.size());
     StoredNames names;

@@ -1,6 +1,9 @@
 #include "recent_index.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include "record_warmer.h"
 
 namespace kassa::storage {
 namespace {
@@ -79,7 +82,7 @@ Status RecentIndex::Load(const ReadTxn& txn, std::vector<RecentEntry>& out) cons
   return Status::Ok();
 }
 
-Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index) {
+Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, RecordWarmer* warmer) {
   std::vector<RecentEntry> views;
   KASSA_TRY(Load(txn, views));
   // Copied: what LMDB returns is valid only until the next write.
@@ -88,7 +91,20 @@ Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index) {
   for (const RecentEntry& e : views) entries.emplace_back(e.key, e.value);
   // In key order: each put lands next to the one before.
   std::sort(entries.begin(), entries.end());
-  for (const auto& [key, value] : entries) KASSA_TRY(txn.Put(index, AsBytes(key), AsBytes(value)));
+  bool warming = warmer == nullptr;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    KASSA_TRY(txn.Put(index, AsBytes(entries[i].first), AsBytes(entries[i].second)));
+    if (!warming && i + 2 < entries.size() && std::chrono::steady_clock::now() - start > RecordWarmer::kFromDisk) {
+      // The warmers' read transactions see the committed index: the same
+      // leaves this transaction copies before it changes them.
+      std::vector<std::string> rest;
+      rest.reserve(entries.size() - i - 1);
+      for (std::size_t j = i + 1; j < entries.size(); ++j) rest.push_back(entries[j].first);
+      warmer->WarmSeeks(index, std::move(rest));
+      warming = true;
+    }
+  }
   return Clear(txn);
 }
 

@@ -30,6 +30,8 @@
 
 namespace kassa::storage {
 
+class RecordWarmer;
+
 // One index entry held here: views into the transaction's map.
 struct RecentEntry {
   std::string_view key;
@@ -57,8 +59,13 @@ class RecentIndex {
   // valid until `txn` ends. Returns: kOk; kDataLoss for a malformed record.
   Status Load(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
-  // Puts every entry waiting into `index` and empties this table.
-  Status FoldInto(WriteTxn& txn, MDB_dbi index);
+  // Puts every entry waiting into `index`, in key order, and empties this
+  // table. With `warmer` (attached to the same environment): once a put
+  // takes long enough to have read its leaf from the disk (a board whose
+  // memory holds a fraction of the index), the keys still to come are
+  // handed to it, so that their leaves are read together instead of one
+  // after the other; what it reaches in time, the puts find in memory.
+  Status FoldInto(WriteTxn& txn, MDB_dbi index, RecordWarmer* warmer = nullptr);
 
   // Empties this table (the index is being rebuilt from the customers).
   Status Clear(WriteTxn& txn);

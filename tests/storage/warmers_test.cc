@@ -6,6 +6,8 @@
 // counted as the reading thread's major page faults.
 
 #include "branch_warmer.h"
+#include "lmdb_txn.h"
+#include "recent_index.h"
 #include "record_warmer.h"
 
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -264,6 +267,88 @@ TEST(BranchWarmerTest, AfterTheWalkALookupOnAColdFileReadsOnlyItsLeaf) {
   // 40 leaves at most (a leaf may hold two of them), no branch page.
   EXPECT_LE(warmed, 40) << "cold: " << cold;
   EXPECT_GT(cold, warmed) << "the branch pages were read by the lookups, not the walk";
+}
+
+
+// The recent index's fold on a cold index (RecentIndex::FoldInto): two
+// identical stores, each with an index of 60,000 entries and 128 customers'
+// entries waiting; each folded with its pages dropped, one with a warmer and
+// one without. With it, the folding thread reads (almost) none of the
+// leaves itself: the warmer's threads read them, together.
+class FoldWarmingTest : public ::testing::Test {
+ protected:
+  static constexpr int kIndexEntries = 60'000;
+  static constexpr int kWaiting = 128;
+  static constexpr int kEntriesEach = 6;
+
+  // The same store in `dir` every time (a seeded generator).
+  static void Build(const std::string& dir) {
+    auto env = LmdbEnv::Open(dir, std::size_t{256} << 20, 4);
+    ASSERT_TRUE(env.ok());
+    auto txn = WriteTxn::Begin(*env);
+    ASSERT_TRUE(txn.ok());
+    MDB_dbi index = 0;
+    ASSERT_EQ(mdb_dbi_open(txn->get(), "index", MDB_CREATE, &index), 0);
+    RecentIndex recent;
+    ASSERT_TRUE(recent.Open(*txn).ok());
+    std::mt19937_64 random(22);
+    const auto key = [&] {
+      std::string k(40, '\0');
+      for (char& c : k) c = static_cast<char>(random() & 0xFF);
+      return k;
+    };
+    for (int i = 0; i < kIndexEntries; ++i) {
+      ASSERT_TRUE(txn->Put(index, AsBytes(key()), AsBytes(std::string(20, 'v'))).ok());
+    }
+    for (int c = 0; c < kWaiting; ++c) {
+      model::LocalId id;
+      for (auto& b : id.bytes) b = static_cast<std::uint8_t>(random() & 0xFF);
+      std::vector<std::pair<std::string, std::string>> entries;
+      for (int e = 0; e < kEntriesEach; ++e) entries.emplace_back(key(), std::string(20, 'w'));
+      ASSERT_TRUE(recent.Add(*txn, id, entries).ok());
+    }
+    ASSERT_TRUE(std::move(*txn).Commit().ok());
+  }
+
+  // Folds the store in `dir` with its pages dropped; the folding thread's
+  // major faults, or -1 when the file system kept the pages.
+  static long FoldCold(const std::string& dir, bool warm) {
+    DropPages(dir);
+    auto env = LmdbEnv::Open(dir, std::size_t{256} << 20, 4);
+    EXPECT_TRUE(env.ok());
+    MDB_dbi index = 0;
+    RecentIndex recent;
+    {
+      auto open = WriteTxn::Begin(*env);
+      EXPECT_EQ(mdb_dbi_open(open->get(), "index", 0, &index), 0);
+      EXPECT_TRUE(recent.Open(*open).ok());
+      EXPECT_TRUE(std::move(*open).Commit().ok());
+    }
+    RecordWarmer warmer;
+    warmer.Attach(env->get(), index, nullptr);
+    auto txn = WriteTxn::Begin(*env);
+    const long before = ThreadMajorFaults();
+    EXPECT_TRUE(recent.FoldInto(*txn, index, warm ? &warmer : nullptr).ok());
+    const long faults = ThreadMajorFaults() - before;
+    EXPECT_EQ(*recent.Customers(*txn), 0u);
+    EXPECT_EQ(*txn->Count(index), static_cast<std::size_t>(kIndexEntries + kWaiting * kEntriesEach));
+    EXPECT_TRUE(std::move(*txn).Commit().ok());
+    return faults;
+  }
+
+  testing::TempDir warmed_dir_, cold_dir_;
+};
+
+TEST_F(FoldWarmingTest, AFoldOnAColdIndexHasItsLeavesReadByTheWarmer) {
+  Build(cold_dir_.path());
+  Build(warmed_dir_.path());
+  const long cold = FoldCold(cold_dir_.path(), false);
+  if (cold < kWaiting) {
+    GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop (" << cold
+                 << " major faults folding " << kWaiting * kEntriesEach << " entries cold)";
+  }
+  const long warmed = FoldCold(warmed_dir_.path(), true);
+  EXPECT_LE(warmed * 4, cold) << "cold: " << cold << ", with the warmer: " << warmed;
 }
 
 }  // namespace
