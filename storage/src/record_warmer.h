@@ -9,7 +9,9 @@
 // query makes. The warmer's threads do the same lookups at once, each in a
 // read transaction of its own (touching records' key slots too), so the disk
 // serves those reads together; the caller, reading in order, finds each page
-// in memory or already on its way. Warming only touches pages: it never
+// in memory or already on its way. The same goes for the leaves a fold of
+// the recent index is about to write (RecentIndex::FoldInto), whose keys are
+// known before its puts reach them. Warming only touches pages: it never
 // changes what a reader sees, and a page it does not reach in time is read
 // as before. Measured in docs/PERFORMANCE.md ("A board's memory").
 //
