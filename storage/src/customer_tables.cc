@@ -266,16 +266,17 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
   return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
 }
 
-void CustomerTables::WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans) const {
+void CustomerTables::WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans,
+                               const std::vector<model::LocalId>& records) const {
   std::vector<std::string> keys;
   keys.reserve(scans.size());
   for (const auto& [kind, prefix] : scans) keys.push_back(TermPrefix(kind, prefix));
-  warmer_->WarmSeeks(index_, std::move(keys));
+  warmer_->WarmSeeks(index_, std::move(keys), records);
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
                             const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit,
-                            bool* slow_seek) const {
+                            SeekReport* report) const {
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
   for (const RecentEntry& e : recent) {
@@ -291,12 +292,16 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     if (!ParseEntry(key, value, id, term, field, detail)) {
       return Status(StatusCode::kDataLoss, "storage corrupted: malformed index entry");
     }
-    return visit(search::IndexEntryView{id, term, field, detail, term.size() + 1 == scan.size()});
+    const bool exact = term.size() + 1 == scan.size();
+    if (report != nullptr && report->slow && exact && report->exact_hits.size() < kMaxReportedHits) {
+      report->exact_hits.push_back(id);
+    }
+    return visit(search::IndexEntryView{id, term, field, detail, exact});
   };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
   const auto seek_start = std::chrono::steady_clock::now();
   KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
-  if (slow_seek != nullptr) *slow_seek = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
+  if (report != nullptr) report->slow = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
   while (found) {
     const std::string_view key = AsChars(cursor.key());
     if (key.substr(0, scan.size()) != scan) break;
@@ -322,12 +327,15 @@ class TablesSnapshot final : public search::IndexSnapshot {
   TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
       : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
   Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
-    bool slow = false;
-    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &slow);
-    if (slow) {
-      // The index is not in memory: the scans still to come, together.
+    CustomerTables::SeekReport report;
+    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &report);
+    if (report.slow) {
+      // The index is not in memory: the scans still to come, together, and
+      // the records of this scan's exact hits (an identifier's customer)
+      // with their key slots, which the search would otherwise read only
+      // after every other scan.
       std::erase_if(expected_, [&](const auto& e) { return e.first == kind && e.second == prefix; });
-      tables_.WarmScans(expected_);
+      tables_.WarmScans(expected_, report.exact_hits);
       expected_.clear();
     }
     return scanned;

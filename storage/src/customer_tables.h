@@ -67,15 +67,25 @@ class CustomerTables {
   // record whose key was shredded before: the record is deleted all the same).
   Result<std::optional<model::Customer>> Erase(WriteTxn& txn, const model::LocalId& id);
 
+  // What a scan tells of the disk: whether finding its first entry read a
+  // page from it (RecordWarmer::kFromDisk), and then the customers of the
+  // first exact entries it visited, whose records a search reads next.
+  struct SeekReport {
+    bool slow = false;
+    std::vector<model::LocalId> exact_hits;  // only when slow; kMaxReportedHits at most
+  };
+  static constexpr std::size_t kMaxReportedHits = 4;
+
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.
-  // `slow_seek`, when given, says whether finding the first entry read a
-  // page from the disk (RecordWarmer::kFromDisk).
+  // `report`, when given, is filled in (SeekReport above).
   Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
-              const search::IndexSnapshot::Visitor& visit, bool* slow_seek = nullptr) const;
-  // Warms the scans of these (kind, prefix) pairs together (RecordWarmer).
-  void WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans) const;
+              const search::IndexSnapshot::Visitor& visit, SeekReport* report = nullptr) const;
+  // Warms the scans of these (kind, prefix) pairs together, and the records
+  // of `records` (with their key slots) ahead of them (RecordWarmer).
+  void WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans,
+                 const std::vector<model::LocalId>& records = {}) const;
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 

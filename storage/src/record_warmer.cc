@@ -22,16 +22,21 @@ void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {
   touch_next_ = std::move(touch_next);
 }
 
-void RecordWarmer::Warm(const model::LocalId* ids, std::size_t count) {
-  std::deque<Job> jobs;
+void RecordWarmer::AddRecords(std::deque<Job>& jobs, const model::LocalId* ids, std::size_t count) const {
   for (std::size_t i = 0; i < count; ++i) {
     jobs.push_back({records_, std::string(reinterpret_cast<const char*>(ids[i].bytes.data()), ids[i].bytes.size()), true});
   }
+}
+
+void RecordWarmer::Warm(const model::LocalId* ids, std::size_t count) {
+  std::deque<Job> jobs;
+  AddRecords(jobs, ids, count);
   Queue(std::move(jobs));
 }
 
-void RecordWarmer::WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys) {
+void RecordWarmer::WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys, const std::vector<model::LocalId>& records) {
   std::deque<Job> jobs;
+  AddRecords(jobs, records.data(), records.size());
   for (std::string& key : keys) jobs.push_back({dbi, std::move(key), false});
   Queue(std::move(jobs));
 }

@@ -54,8 +54,9 @@ class RecordWarmer {
   // leftovers are no longer wanted) and returns at once.
   void Warm(const model::LocalId* ids, std::size_t count);
   // Queues seeks of `keys` in database `dbi` (the first entry at or after
-  // each), the same way.
-  void WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys);
+  // each), the same way; with `records`, those records (as Warm) ahead of
+  // the seeks.
+  void WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys, const std::vector<model::LocalId>& records = {});
 
   // Lookups done so far (records and seeks, found or not).
   std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
@@ -71,6 +72,7 @@ class RecordWarmer {
     std::string key;
     bool record = false;  // a record by id (touch_next_ after), else a seek
   };
+  void AddRecords(std::deque<Job>& jobs, const model::LocalId* ids, std::size_t count) const;
   void Queue(std::deque<Job> jobs);
   void Run();
 

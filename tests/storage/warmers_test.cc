@@ -168,6 +168,25 @@ TEST_F(RecordWarmerTest, WarmedSeeksBringTheLeafAScanStartsOn) {
   EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
 }
 
+TEST_F(RecordWarmerTest, RecordsQueuedAheadOfSeeksAreWarmedWithThem) {
+  Env e(dir_.path());
+  const std::vector<model::LocalId> records(warmed_.begin(), warmed_.begin() + kRead / 2);
+  std::vector<std::string> seeks;
+  for (auto it = warmed_.begin() + kRead / 2; it != warmed_.end(); ++it) {
+    seeks.emplace_back(reinterpret_cast<const char*>(it->bytes.data()), it->bytes.size());
+  }
+  std::atomic<int> touched{0};
+  {
+    RecordWarmer warmer;
+    warmer.Attach(e.env, e.dbi, [&](const model::LocalId&, ByteView) { ++touched; });
+    warmer.WarmSeeks(e.dbi, std::move(seeks), records);
+    WaitFor(warmer, kRead);
+  }
+  EXPECT_EQ(touched, kRead / 2);  // what a record needs next is touched for the records only
+  const long warm_faults = ReadAll(e, warmed_);
+  EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
+}
+
 TEST(RecordWarmerStopTest, AMissingRecordIsSkippedAndStoppingWithWorkQueuedReturns) {
   testing::TempDir dir;
   Env e(dir.path());

@@ -590,6 +590,9 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id = created.body.id;
     const record = async () => (await apiAs("M1", "9999", "GET", "/v1/customers/" + id)).body;
+    // Headquarters' account number first: it arrives on its own, and arriving between two reads
+    // below it would look like a change the screen made.
+    await waitFor(async () => !(await record()).pending, "headquarters' account number for the new customer");
     const save = async () => {
       await page.getByTestId("save").click();
       await page.getByTestId("customer").waitFor();
