@@ -851,7 +851,11 @@ describe("associate screens", {concurrency: false}, () => {
     assert.equal(await page.getByTestId("queued-here").count(), 0, "nothing waits any more");
     assert.match(await conflict.textContent(), /Edited in two places at once.*Phone “\+371 2911 6002” was replaced by another edit made at the same time\./s);
     await shoot("timeline-conflict");
+    // Back to the next test's customer in a fresh page: after a change of the hash alone, this
+    // customer's view would still answer the wait below while the other one loads (and replaces
+    // the form the next test fills).
     await page.goto(returnTo);
+    await page.reload();
     await page.getByTestId("customer").waitFor();
   });
 
