@@ -1,6 +1,8 @@
 // The warmers of storage/src: RecordWarmer's records are in memory
 // afterwards, so reading them costs no disk read; BranchWarmer reads every
-// branch page of the databases it is given, and no other page. Real LMDB in
+// branch page of the databases it is given, and no other page; a fold of the
+// recent index on a cold index (RecentIndex::FoldInto) has its leaves read by
+// the RecordWarmer, not one by one by the folding thread. Real LMDB in
 // a temporary directory; the data file's pages are dropped from the page
 // cache with posix_fadvise (no privileges needed), and disk reads are
 // counted as the reading thread's major page faults.
@@ -330,11 +332,14 @@ class FoldWarmingTest : public ::testing::Test {
   }
 
   // Folds the store in `dir` with its pages dropped; the folding thread's
-  // major faults, or -1 when the file system kept the pages.
+  // major faults (-1, the test failed, when the store does not open).
   static long FoldCold(const std::string& dir, bool warm) {
     DropPages(dir);
     auto env = LmdbEnv::Open(dir, std::size_t{256} << 20, 4);
-    EXPECT_TRUE(env.ok());
+    if (!env.ok()) {
+      ADD_FAILURE() << "cannot open " << dir << ": " << env.status().detail();
+      return -1;
+    }
     MDB_dbi index = 0;
     RecentIndex recent;
     {
