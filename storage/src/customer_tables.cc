@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
@@ -24,6 +26,7 @@ Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
   recent_kept_ = recent;
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
+  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_heads", MDB_CREATE, &heads_), "dbi index_heads"));
   sealing.AttachRecords(customers_);
   warmer_->Attach(mdb_txn_env(txn.get()), customers_,
                  [&sealing](const model::LocalId&, ByteView record) { sealing.TouchKey(record); });
@@ -57,6 +60,104 @@ std::string CustomerTables::EntryKey(const search::IndexEntry& e, const model::L
   return key;
 }
 
+std::string_view CustomerTables::Head(std::string_view kind_term) const {
+  const std::size_t bytes = 1 + sealing_->StoredTermBytes(kHeadBytes);
+  return kind_term.size() >= bytes ? kind_term.substr(0, bytes) : std::string_view();
+}
+
+namespace {
+
+// An index entry's key without its separator and id: kind | stored term.
+std::string_view KindTerm(std::string_view key) {
+  return key.size() > 1 + model::kLocalIdBytes ? key.substr(0, key.size() - 1 - model::kLocalIdBytes) : std::string_view();
+}
+
+std::array<std::uint8_t, 4> Be32(std::uint32_t v) {
+  return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+          static_cast<std::uint8_t>(v)};
+}
+
+}  // namespace
+
+Result<bool> CustomerTables::MayHold(const ReadTxn& txn, std::string_view kind_term) const {
+  const std::string_view head = Head(kind_term);
+  if (head.empty()) return true;
+  const auto count = txn.Get(heads_, AsBytes(head));
+  if (count.ok()) return true;
+  if (count.status().code() == StatusCode::kNotFound) return false;
+  return count.status();
+}
+
+Status CustomerTables::CountHead(WriteTxn& txn, std::string_view key, bool added) {
+  const std::string_view head = Head(KindTerm(key));
+  if (head.empty()) return Status::Ok();
+  std::uint32_t count = 0;
+  if (auto v = txn.Get(heads_, AsBytes(head)); v.ok()) {
+    if (v->size() != 4) return Status(StatusCode::kDataLoss, "storage corrupted: malformed index head");
+    count = static_cast<std::uint32_t>(FromBe64(*v));
+  } else if (v.status().code() != StatusCode::kNotFound) {
+    return v.status();
+  }
+  if (added) {
+    if (count == UINT32_MAX) return Status(StatusCode::kResourceExhausted, "index: too many entries share a head");
+    return txn.Put(heads_, AsBytes(head), Be32(count + 1));
+  }
+  if (count == 0) {
+    // Never by kassa's own writes; Check() reports it. Nothing to take off:
+    // a head that counts too many only costs a scan.
+    KASSA_LOG_THROTTLED("index heads: an entry was deleted that no head counted");
+    return Status::Ok();
+  }
+  if (count == 1) return txn.Del(heads_, AsBytes(head));
+  return txn.Put(heads_, AsBytes(head), Be32(count - 1));
+}
+
+Status CustomerTables::PutEntry(WriteTxn& txn, std::string_view key, std::string_view value) {
+  const Status put = txn.Put(index_, AsBytes(key), AsBytes(value), MDB_NOOVERWRITE);
+  if (put.code() == StatusCode::kAlreadyExists) return txn.Put(index_, AsBytes(key), AsBytes(value));  // counted
+  KASSA_TRY(put);
+  return CountHead(txn, key, true);
+}
+
+Status CustomerTables::DelEntry(WriteTxn& txn, std::string_view key) {
+  KASSA_TRY(txn.Del(index_, AsBytes(key)));
+  return CountHead(txn, key, false);
+}
+
+Status CustomerTables::ForEachIndexHead(const ReadTxn& txn,
+                                        const std::function<Status(std::string_view, std::uint32_t)>& each) const {
+  // The index is in key order, so each head's entries are one run of it.
+  std::string head;
+  std::uint32_t count = 0;
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found) {
+    const std::string_view next = Head(KindTerm(AsChars(cursor.key())));
+    if (!next.empty()) {
+      if (next != head) {
+        if (count > 0) KASSA_TRY(each(head, count));
+        head = next;
+        count = 0;
+      }
+      ++count;
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return count > 0 ? each(head, count) : Status::Ok();
+}
+
+Status CustomerTables::RebuildHeads(WriteTxn& txn) {
+  KASSA_TRY(FromMdb(mdb_drop(txn.get(), heads_, 0), "drop index_heads"));
+  std::vector<std::pair<std::string, std::uint32_t>> heads;  // written after the cursor is done
+  KASSA_TRY(ForEachIndexHead(txn, [&](std::string_view head, std::uint32_t count) {
+    heads.emplace_back(head, count);
+    return Status::Ok();
+  }));
+  for (const auto& [head, count] : heads) KASSA_TRY(txn.Put(heads_, AsBytes(head), Be32(count), MDB_APPEND));
+  KASSA_LOG(kInfo) << "index heads counted: " << heads.size();
+  return Status::Ok();
+}
+
 Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, const model::LocalId& id) const {
   auto record = txn.Get(customers_, IdKey(id));
   if (!record.ok()) {
@@ -87,7 +188,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     }
     if (!was_recent) {
       for (const auto& e : search::IndexEntriesOf(*old)) {
-        const Status del = txn.Del(index_, AsBytes(EntryKey(e, old->id)));
+        const Status del = DelEntry(txn, EntryKey(e, old->id));
         if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
       }
     }
@@ -96,7 +197,12 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
   if (check_unique) KASSA_TRY(CheckUnique(txn, c, entries));
   if (old == nullptr && placement == NewEntries::kRecent && recent_kept_ == Recent::kKept) {
     KASSA_TRY_ASSIGN(const std::size_t waiting, recent_.Customers(txn));
-    if (waiting >= RecentIndex::kFoldAt) KASSA_TRY(recent_.FoldInto(txn, index_, warmer_.get()));
+    if (waiting >= RecentIndex::kFoldAt) {
+      KASSA_TRY(recent_.FoldInto(
+          txn, index_,
+          [this](WriteTxn& t, std::string_view key, std::string_view value) { return PutEntry(t, key, value); },
+          warmer_.get()));
+    }
     std::vector<std::pair<std::string, std::string>> pairs;
     pairs.reserve(entries.size());
     StoredNames names;
@@ -104,10 +210,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     return recent_.Add(txn, c.id, pairs);
   }
   StoredNames names;
-  for (const auto& e : entries) {
-    const std::string value = EntryValue(e, names);
-    KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
-  }
+  for (const auto& e : entries) KASSA_TRY(PutEntry(txn, EntryKey(e, c.id), EntryValue(e, names)));
   return Status::Ok();
 }
 
@@ -120,7 +223,7 @@ Result<std::optional<model::Customer>> CustomerTables::Erase(WriteTxn& txn, cons
     }
     if (!was_recent) {
       for (const auto& e : search::IndexEntriesOf(*old)) {
-        const Status del = txn.Del(index_, AsBytes(EntryKey(e, id)));
+        const Status del = DelEntry(txn, EntryKey(e, id));
         if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
       }
     }
@@ -217,6 +320,7 @@ Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from)
 
 Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
+  KASSA_TRY(FromMdb(mdb_drop(txn.get(), heads_, 0), "drop index_heads"));
   if (recent_kept_ == Recent::kKept) KASSA_TRY(recent_.Clear(txn));
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
@@ -227,10 +331,7 @@ Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
     KASSA_TRY_ASSIGN(const model::Customer c, Unseal(txn, id, cursor.value()));
     if (c.pending()) ++pending;
     StoredNames names;
-    for (const auto& e : search::IndexEntriesOf(c)) {
-      const std::string value = EntryValue(e, names);
-      KASSA_TRY(txn.Put(index_, AsBytes(EntryKey(e, c.id)), AsBytes(value)));
-    }
+    for (const auto& e : search::IndexEntriesOf(c)) KASSA_TRY(PutEntry(txn, EntryKey(e, c.id), EntryValue(e, names)));
     ++customers;
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
@@ -266,12 +367,17 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
   return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
 }
 
-void CustomerTables::WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans,
-                               const std::vector<model::LocalId>& records) const {
+Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair<search::IndexKind, std::string>>& scans,
+                                 const std::vector<model::LocalId>& records) const {
   std::vector<std::string> keys;
   keys.reserve(scans.size());
-  for (const auto& [kind, prefix] : scans) keys.push_back(TermPrefix(kind, prefix));
+  for (const auto& [kind, prefix] : scans) {
+    std::string key = TermPrefix(kind, prefix);
+    KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, key));
+    if (may_hold) keys.push_back(std::move(key));
+  }
   warmer_->WarmSeeks(index_, std::move(keys), records);
+  return Status::Ok();
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
@@ -298,20 +404,27 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     }
     return visit(search::IndexEntryView{id, term, field, detail, exact});
   };
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(index_));
-  const auto seek_start = std::chrono::steady_clock::now();
-  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(AsBytes(scan)));
-  if (report != nullptr) report->slow = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
+  KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, scan));
+  std::optional<Cursor> cursor;
+  bool found = false;
+  if (may_hold) {
+    auto opened = txn.OpenCursor(index_);
+    KASSA_TRY(opened.status());
+    cursor.emplace(std::move(*opened));
+    const auto seek_start = std::chrono::steady_clock::now();
+    KASSA_TRY_ASSIGN(found, cursor->SeekAtLeast(AsBytes(scan)));
+    if (report != nullptr) report->slow = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
+  }
   while (found) {
-    const std::string_view key = AsChars(cursor.key());
+    const std::string_view key = AsChars(cursor->key());
     if (key.substr(0, scan.size()) != scan) break;
     for (; next_waiting != waiting.end() && next_waiting->key < key; ++next_waiting) {
       KASSA_TRY_ASSIGN(const bool more, emit(next_waiting->key, next_waiting->value));
       if (!more) return Status::Ok();
     }
-    KASSA_TRY_ASSIGN(const bool more, emit(key, AsChars(cursor.value())));
+    KASSA_TRY_ASSIGN(const bool more, emit(key, AsChars(cursor->value())));
     if (!more) return Status::Ok();
-    KASSA_TRY_ASSIGN(found, cursor.Next());
+    KASSA_TRY_ASSIGN(found, cursor->Next());
   }
   for (; next_waiting != waiting.end(); ++next_waiting) {
     KASSA_TRY_ASSIGN(const bool more, emit(next_waiting->key, next_waiting->value));
@@ -335,8 +448,9 @@ class TablesSnapshot final : public search::IndexSnapshot {
       // with their key slots, which the search would otherwise read only
       // after every other scan.
       std::erase_if(expected_, [&](const auto& e) { return e.first == kind && e.second == prefix; });
-      tables_.WarmScans(expected_, report.exact_hits);
+      const Status warmed = tables_.WarmScans(txn_, expected_, report.exact_hits);
       expected_.clear();
+      KASSA_TRY(warmed);
     }
     return scanned;
   }
@@ -445,6 +559,34 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
     problem("index holds " + std::to_string(index_entries) + " entries but the customers derive " +
             std::to_string(expected_entries) + " (stale entries left behind)");
   }
+  return CheckHeads(txn, problem);
+}
+
+Status CustomerTables::CheckHeads(const ReadTxn& txn, const std::function<void(std::string)>& problem) const {
+  // Both tables in key order, side by side.
+  KASSA_TRY_ASSIGN(Cursor heads, txn.OpenCursor(heads_));
+  KASSA_TRY_ASSIGN(bool more, heads.First());
+  std::uint64_t missing = 0, wrong = 0, extra = 0;
+  KASSA_TRY(ForEachIndexHead(txn, [&](std::string_view head, std::uint32_t count) -> Status {
+    for (; more && AsChars(heads.key()) < head; ++extra) {
+      KASSA_TRY_ASSIGN(more, heads.Next());
+    }
+    if (!more || AsChars(heads.key()) != head) {
+      ++missing;
+      return Status::Ok();
+    }
+    if (heads.value().size() != 4 || FromBe64(heads.value()) != count) ++wrong;
+    KASSA_TRY_ASSIGN(more, heads.Next());
+    return Status::Ok();
+  }));
+  for (; more; ++extra) {
+    KASSA_TRY_ASSIGN(more, heads.Next());
+  }
+  if (missing > 0 || wrong > 0) {
+    problem("index heads: " + std::to_string(missing) + " missing and " + std::to_string(wrong) +
+            " counting wrong (searches can miss customers)");
+  }
+  if (extra > 0) problem("index heads: " + std::to_string(extra) + " left with no entry under them");
   return Status::Ok();
 }
 

@@ -8,7 +8,17 @@
 //   index:     kind | stored term | 0x00 | id -> search::MatchedField (1 byte),
 //              then the entry's detail (search::IndexEntry::detail: name
 //              tokens as stored terms, country code)
+//   index_heads: kind | stored form of a term's first kHeadBytes bytes ->
+//              how many index entries have a term that starts so (4 bytes,
+//              big-endian; terms shorter than that have no head)
 // A stored term is Sealing::IndexTerm() of the term (sealing.h).
+//
+// The heads let a scan know, from one small table that stays in memory,
+// that the index holds no term starting as its prefix does, and skip the
+// index's descent: the search box tries a query as five or six kinds, and
+// most of them find nothing (an account number is no one's name or email).
+// They are kept in the transaction of every index write, so they never
+// count fewer entries than the index holds; Check() recounts them.
 //
 // The terminal's tables also keep a RecentIndex (recent_index.h): the index
 // entries of customers it created, kept apart until they are folded in.
@@ -44,6 +54,11 @@ class CustomerTables {
 
   // Opens (creating) the databases in `txn`.
   Status Open(WriteTxn& txn, Sealing& sealing, Recent recent);
+
+  // Term bytes an index head holds.
+  static constexpr std::size_t kHeadBytes = 4;
+  // Counts the heads anew from the index (a store of a layout without them).
+  Status RebuildHeads(WriteTxn& txn);
 
   // The stored form of `c` (its data key made on first use).
   Result<Bytes> Seal(WriteTxn& txn, const model::Customer& c) const;
@@ -82,10 +97,11 @@ class CustomerTables {
   // `report`, when given, is filled in (SeekReport above).
   Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
               const search::IndexSnapshot::Visitor& visit, SeekReport* report = nullptr) const;
-  // Warms the scans of these (kind, prefix) pairs together, and the records
-  // of `records` (with their key slots) ahead of them (RecordWarmer).
-  void WarmScans(const std::vector<std::pair<search::IndexKind, std::string>>& scans,
-                 const std::vector<model::LocalId>& records = {}) const;
+  // Warms the scans of these (kind, prefix) pairs together (those the heads
+  // do not rule out), and the records of `records` (with their key slots)
+  // ahead of them (RecordWarmer).
+  Status WarmScans(const ReadTxn& txn, const std::vector<std::pair<search::IndexKind, std::string>>& scans,
+                   const std::vector<model::LocalId>& records = {}) const;
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
@@ -106,8 +122,8 @@ class CustomerTables {
   std::string StoredTerm(search::IndexKind kind, std::string_view term) const { return sealing_->IndexTerm(kind, term); }
   Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
 
-  // Appends to `problems` what disagrees between customers and index;
-  // counts into the out-parameters. Calls `each` with every readable customer.
+  // Appends to `problems` what disagrees between customers, index and
+  // heads; counts into the out-parameters. Calls `each` with every readable customer.
   Status Check(const ReadTxn& txn, std::uint64_t& customers, std::uint64_t& index_entries,
                const std::function<void(std::string)>& problem,
                const std::function<void(const model::Customer&)>& each) const;
@@ -128,6 +144,20 @@ class CustomerTables {
   Result<bool> Holds(const ReadTxn& txn, const model::LocalId& other, const search::IndexEntry& e) const;
 
   std::string TermPrefix(search::IndexKind kind, std::string_view term) const;
+  // The head of `kind_term` (kind | stored term), or "" when its term is
+  // shorter than kHeadBytes.
+  std::string_view Head(std::string_view kind_term) const;
+  // Whether the index may hold a term starting as `kind_term` does (false:
+  // its head counts no entry).
+  Result<bool> MayHold(const ReadTxn& txn, std::string_view kind_term) const;
+  // Index writes, with their heads counted.
+  Status PutEntry(WriteTxn& txn, std::string_view key, std::string_view value);
+  Status DelEntry(WriteTxn& txn, std::string_view key);  // kNotFound as Del
+  Status CountHead(WriteTxn& txn, std::string_view key, bool added);
+  // Calls `each` with every head of the index and how many entries it
+  // counts, in key order.
+  Status CheckHeads(const ReadTxn& txn, const std::function<void(std::string)>& problem) const;
+  Status ForEachIndexHead(const ReadTxn& txn, const std::function<Status(std::string_view, std::uint32_t)>& each) const;
   // A customer's name tokens as stored terms, worked out once for all its
   // name entries.
   struct StoredNames {
@@ -139,6 +169,7 @@ class CustomerTables {
 
   MDB_dbi customers_ = 0;
   MDB_dbi index_ = 0;
+  MDB_dbi heads_ = 0;
   Sealing* sealing_ = nullptr;
   Recent recent_kept_ = Recent::kNone;
   RecentIndex recent_;

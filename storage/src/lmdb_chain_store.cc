@@ -24,10 +24,10 @@
 namespace kassa::storage {
 namespace {
 
-// customers, index, ops, changes, terminals, meta, clienteling, admin,
-// owners, keys, access, latest (created by any layout's open: additive, no
-// new layout)
-constexpr unsigned kMaxDbs = 12;
+// customers, index, index_heads, ops, changes, terminals, meta, clienteling,
+// admin, owners, keys, access, latest (access and latest created by any
+// layout's open: additive, no new layout)
+constexpr unsigned kMaxDbs = 13;
 constexpr std::string_view kSchemaKey = "schema_version";
 // hq-2: name index entries carry the customer's name tokens (index rebuilt).
 // hq-3: one index entry a phone: national number + country code (rebuilt).
@@ -39,7 +39,11 @@ constexpr std::string_view kSchemaKey = "schema_version";
 //       in front of their records; the file compacted after the move.
 // hq-7: name terms folded by utf8proc, a CJK name typed without a space
 //       indexed as one run (model/text.h): the index rebuilt.
-constexpr std::string_view kSchemaVersion = "hq-7";
+// hq-8: + index_heads: how many index entries start with each term head
+//       (customer_tables.h), counted from the index on migration; an older
+//       kassa-hq, which would write the index without them, refuses the store.
+constexpr std::string_view kSchemaVersion = "hq-8";
+constexpr std::string_view kSchemaVersion7 = "hq-7";
 constexpr std::string_view kSchemaVersion6 = "hq-6";
 constexpr std::string_view kSchemaVersion5 = "hq-5";
 constexpr std::string_view kSchemaVersion4 = "hq-4";
@@ -262,7 +266,7 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "latest", MDB_CREATE, &latest_), "dbi latest"));
       if (!from.empty()) {
-        if (from == kSchemaVersion || from == kSchemaVersion6 || from == kSchemaVersion5) {
+        if (from == kSchemaVersion || from == kSchemaVersion7 || from == kSchemaVersion6 || from == kSchemaVersion5) {
           if (keys == Sealing::KeysFound::kNone && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
           }
@@ -273,7 +277,12 @@ class LmdbChainStore final : public ChainStore {
             KASSA_TRY(sealing_->MoveKeysToSlots(txn));
             KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
           }
-          if (from != kSchemaVersion) {
+          if (from == kSchemaVersion7) {
+            KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
+                             << " (the index's heads counted)";
+            KASSA_TRY(tables_.RebuildHeads(txn));
+            KASSA_TRY(txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion)));
+          } else if (from != kSchemaVersion) {
             KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
                              << " (search terms folded anew)";
             KASSA_TRY(tables_.RebuildIndex(txn).status());

@@ -82,7 +82,7 @@ Status RecentIndex::Load(const ReadTxn& txn, std::vector<RecentEntry>& out) cons
   return Status::Ok();
 }
 
-Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, RecordWarmer* warmer) {
+Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, RecordWarmer* warmer) {
   std::vector<RecentEntry> views;
   KASSA_TRY(Load(txn, views));
   // Copied: what LMDB returns is valid only until the next write.
@@ -94,7 +94,7 @@ Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, RecordWarmer* warmer)
   bool warming = warmer == nullptr;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    KASSA_TRY(txn.Put(index, AsBytes(entries[i].first), AsBytes(entries[i].second)));
+    KASSA_TRY(put(txn, entries[i].first, entries[i].second));
     if (!warming && i + 2 < entries.size() && std::chrono::steady_clock::now() - start > RecordWarmer::kFromDisk) {
       // The warmers' read transactions see the committed index: the same
       // leaves this transaction copies before it changes them.

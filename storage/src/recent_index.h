@@ -20,6 +20,7 @@
 // at once when kFoldAt customers are waiting.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,13 +60,17 @@ class RecentIndex {
   // valid until `txn` ends. Returns: kOk; kDataLoss for a malformed record.
   Status Load(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
-  // Puts every entry waiting into `index`, in key order, and empties this
-  // table. With `warmer` (attached to the same environment): once a put
+  // How the fold writes one entry into the index (CustomerTables counts
+  // its index's heads as it does).
+  using PutEntry = std::function<Status(WriteTxn&, std::string_view key, std::string_view value)>;
+
+  // Puts every entry waiting into `index` through `put`, in key order, and
+  // empties this table. With `warmer` (attached to the same environment): once a put
   // takes long enough to have read its leaf from the disk (a board whose
   // memory holds a fraction of the index), the keys still to come are
   // handed to it, so that their leaves are read together instead of one
   // after the other; what it reaches in time, the puts find in memory.
-  Status FoldInto(WriteTxn& txn, MDB_dbi index, RecordWarmer* warmer = nullptr);
+  Status FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, RecordWarmer* warmer = nullptr);
 
   // Empties this table (the index is being rebuilt from the customers).
   Status Clear(WriteTxn& txn);

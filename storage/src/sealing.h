@@ -148,6 +148,10 @@ class Sealing {
   // Whether stored terms are the terms themselves (plaintext); otherwise a
   // match found on them is confirmed on the decrypted record.
   bool exact_terms() const { return !encrypted(); }
+  // How long the stored form of a term of `term_bytes` bytes is; the stored
+  // form of a term's first n bytes is the first StoredTermBytes(n) bytes of
+  // its own (crypto::PrefixHash keeps prefixes).
+  std::size_t StoredTermBytes(std::size_t term_bytes) const { return encrypted() ? 2 * term_bytes : term_bytes; }
 
  private:
   // The customer's slot, reserved (and its key in memory) or read back.

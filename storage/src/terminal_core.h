@@ -38,7 +38,11 @@ namespace kassa::storage::terminal {
 //    front of their records; the file compacted after the move.
 // 8: name terms folded by utf8proc, a CJK name typed without a space
 //    indexed as one run (model/text.h): the index rebuilt.
-inline constexpr std::string_view kSchemaVersion = "8";
+// 9: + index_heads: how many index entries start with each term head
+//    (customer_tables.h), counted from the index on migration; an older
+//    kassad, which would write the index without them, refuses the store.
+inline constexpr std::string_view kSchemaVersion = "9";
+inline constexpr std::string_view kSchemaVersion8 = "8";
 inline constexpr std::string_view kSchemaVersion7 = "7";
 inline constexpr std::string_view kSchemaVersion6 = "6";
 inline constexpr std::string_view kSchemaVersion5 = "5";
@@ -68,10 +72,10 @@ inline constexpr std::size_t kMaxBootIdBytes = 64;
 // Kept forever (24 bytes an erasure): what headquarters sent about the
 // customer before its erasure, received again, is dropped.
 inline constexpr std::string_view kErasedPrefix = "erased/";
-// customers, index, index_recent, outbox, quarantine, meta, clienteling,
-// keys, access (created by any layout's open: an older kassad ignores it);
-// and outbox_refs of layouts 2 to 4 while it is migrated away.
-inline constexpr unsigned kMaxDbs = 10;
+// customers, index, index_heads, index_recent, outbox, quarantine, meta,
+// clienteling, keys, access (created by any layout's open: an older kassad
+// ignores it); and outbox_refs of layouts 2 to 4 while it is migrated away.
+inline constexpr unsigned kMaxDbs = 11;
 
 // An outbox value: the operation's customer id (16 bytes), then the
 // operation sealed under that customer's key. A quarantine value: the same

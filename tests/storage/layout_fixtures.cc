@@ -102,7 +102,14 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout8(const std::string& dir) {
+  const RawStore raw(dir);
+  ASSERT_EQ(mdb_drop(raw.txn(), raw.Dbi("index_heads"), 1), 0);
+  raw.Stamp("8");
+}
+
 void DowngradeToLayout7(const std::string& dir) {
+  DowngradeToLayout8(dir);
   const RawStore raw(dir);
   // Layout 7 folded names with a table of its own; its name entries are not
   // rebuilt here but dropped: the upgrade must derive every one again.
@@ -208,6 +215,7 @@ void DowngradeToLayout6(const std::string& dir, const crypto::MasterKey& master)
 }
 
 void DowngradeToLayout5(const std::string& dir) {
+  DowngradeToLayout8(dir);  // a plaintext store of layout 8 counts as layout 6
   const RawStore raw(dir);
   // Quarantine values without their customer's id in front.
   RewriteValues(raw.txn(), raw.Dbi("quarantine"), [](const std::string&, const std::string& v) { return v.substr(16); });
@@ -287,6 +295,7 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 8: return DowngradeToLayout8(dir);
     case 7: return DowngradeToLayout7(dir);
     case 6:
       ASSERT_NE(master, nullptr) << "layout 6 differs from 7 in more than the index only when sealed";

@@ -6,6 +6,7 @@
 // needed, and each fixture holds whatever the test put in the store first.
 //
 //   layout  made by                what differs from the one after it
+//   8       DowngradeToLayout8     no index_heads (counted from the index on migration)
 //   7       DowngradeToLayout7     name terms folded by kassa's own table, not utf8proc
 //                                  (rebuilt on migration: the fixture drops the name
 //                                  entries, which the upgrade must derive again)
@@ -20,10 +21,10 @@
 //   2       DowngradeToLayout2     name index entries without the name tokens
 //   1       DowngradeToLayout1     no quarantine and no outbox_refs
 //
-// Each downgrade to layout N REQUIRES a store of layout N+1, closed (1 to 5:
-// a plaintext store of today counts as layout 6: 7 differs from 8 only in
-// its index, 6 from 7 only when sealed); it fails the test (gtest
-// assertions) when the store is not.
+// Each downgrade to layout N REQUIRES a store of layout N+1, closed (5: a
+// plaintext store of today, which counts as layout 6 once its heads are
+// dropped: 7 differs from 8 only in its index, 6 from 7 only when sealed);
+// it fails the test (gtest assertions) when the store is not.
 
 #include <lmdb.h>
 
@@ -59,6 +60,7 @@ class RawStore {
 
 // `master`: the key the store was sealed under; its slots file
 // (`dir` + ".slots") is read, then removed.
+void DowngradeToLayout8(const std::string& dir);
 void DowngradeToLayout7(const std::string& dir);
 void DowngradeToLayout6(const std::string& dir, const crypto::MasterKey& master);
 void DowngradeToLayout5(const std::string& dir);
@@ -69,7 +71,7 @@ void DowngradeToLayout2(const std::string& dir);
 void DowngradeToLayout1(const std::string& dir);
 
 // A plaintext store of today (or, for 6, a sealed one under `master`)
-// rewritten as layout `layout` (1 to 7) wrote it.
+// rewritten as layout `layout` (1 to 8) wrote it.
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master);
 
 }  // namespace kassa::storage

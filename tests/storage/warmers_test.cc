@@ -352,7 +352,10 @@ class FoldWarmingTest : public ::testing::Test {
     warmer.Attach(env->get(), index, nullptr);
     auto txn = WriteTxn::Begin(*env);
     const long before = ThreadMajorFaults();
-    EXPECT_TRUE(recent.FoldInto(*txn, index, warm ? &warmer : nullptr).ok());
+    const auto put = [index](WriteTxn& t, std::string_view key, std::string_view value) {
+      return t.Put(index, AsBytes(key), AsBytes(value));
+    };
+    EXPECT_TRUE(recent.FoldInto(*txn, index, put, warm ? &warmer : nullptr).ok());
     const long faults = ThreadMajorFaults() - before;
     EXPECT_EQ(*recent.Customers(*txn), 0u);
     EXPECT_EQ(*txn->Count(index), static_cast<std::size_t>(kIndexEntries + kWaiting * kEntriesEach));
