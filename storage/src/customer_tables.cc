@@ -79,9 +79,10 @@ std::array<std::uint8_t, 4> Be32(std::uint32_t v) {
 
 }  // namespace
 
-Result<bool> CustomerTables::MayHold(const ReadTxn& txn, std::string_view kind_term) const {
-  const std::string_view head = Head(kind_term);
-  if (head.empty()) return true;
+Result<bool> CustomerTables::MayHold(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix) const {
+  if (prefix.size() < kHeadBytes) return true;
+  // Only the head's bytes hashed: most scans end here.
+  const std::string head = TermPrefix(kind, prefix.substr(0, kHeadBytes));
   const auto count = txn.Get(heads_, AsBytes(head));
   if (count.ok()) return true;
   if (count.status().code() == StatusCode::kNotFound) return false;
@@ -372,9 +373,8 @@ Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair
   std::vector<std::string> keys;
   keys.reserve(scans.size());
   for (const auto& [kind, prefix] : scans) {
-    std::string key = TermPrefix(kind, prefix);
-    KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, key));
-    if (may_hold) keys.push_back(std::move(key));
+    KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, kind, prefix));
+    if (may_hold) keys.push_back(TermPrefix(kind, prefix));
   }
   warmer_->WarmSeeks(index_, std::move(keys), records);
   return Status::Ok();
@@ -383,6 +383,8 @@ Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
                             const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit,
                             SeekReport* report) const {
+  KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, kind, prefix));
+  if (!may_hold && recent.empty()) return Status::Ok();
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
   for (const RecentEntry& e : recent) {
@@ -404,7 +406,6 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     }
     return visit(search::IndexEntryView{id, term, field, detail, exact});
   };
-  KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, scan));
   std::optional<Cursor> cursor;
   bool found = false;
   if (may_hold) {

@@ -147,9 +147,9 @@ class CustomerTables {
   // The head of `kind_term` (kind | stored term), or "" when its term is
   // shorter than kHeadBytes.
   std::string_view Head(std::string_view kind_term) const;
-  // Whether the index may hold a term starting as `kind_term` does (false:
-  // its head counts no entry).
-  Result<bool> MayHold(const ReadTxn& txn, std::string_view kind_term) const;
+  // Whether the index may hold a term of `kind` starting with `prefix`
+  // (false: its head counts no entry).
+  Result<bool> MayHold(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix) const;
   // Index writes, with their heads counted.
   Status PutEntry(WriteTxn& txn, std::string_view key, std::string_view value);
   Status DelEntry(WriteTxn& txn, std::string_view key);  // kNotFound as Del

@@ -169,15 +169,17 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   }
 
   if (!tokens.empty()) {
-    // The tokens as the index stores them, to compare with the entries' own.
+    // The tokens as the index stores them, to compare with the entries' own:
+    // worked out at the first entry (most identifiers are no one's name).
     std::vector<std::string> stored;
-    stored.reserve(tokens.size());
-    for (const auto& t : tokens) stored.push_back(snapshot.StoredTerm(IndexKind::kName, t));
     std::size_t visited = 0;
     std::size_t matched = 0;
     std::vector<std::string_view> own;
     KASSA_TRY(snapshot.VisitPrefix(IndexKind::kName, driver, [&](const search::IndexEntryView& hit) {
       if (++visited > kMaxNameEntries) return false;
+      if (stored.empty()) {
+        for (const auto& t : tokens) stored.push_back(snapshot.StoredTerm(IndexKind::kName, t));
+      }
       own.clear();
       for (std::string_view rest = hit.detail; !rest.empty();) {
         const std::size_t space = rest.find(' ');
