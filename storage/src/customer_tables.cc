@@ -41,10 +41,17 @@ Result<Bytes> CustomerTables::Seal(WriteTxn& txn, const model::Customer& c) cons
 }
 
 Result<model::Customer> CustomerTables::Unseal(const ReadTxn& txn, const model::LocalId& id, ByteView sealed) const {
-  KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealRecord(txn, id, sealed));
-  auto c = proto_codec::DecodeCustomer(plain);
-  crypto::Wipe(plain.data(), plain.size());
+  model::Customer c;
+  KASSA_TRY(UnsealInto(txn, id, sealed, c));
   return c;
+}
+
+Status CustomerTables::UnsealInto(const ReadTxn& txn, const model::LocalId& id, ByteView sealed,
+                                  model::Customer& out) const {
+  KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealRecord(txn, id, sealed));
+  const Status decoded = proto_codec::DecodeCustomerInto(plain, out);
+  crypto::Wipe(plain.data(), plain.size());
+  return decoded;
 }
 
 std::string CustomerTables::TermPrefix(search::IndexKind kind, std::string_view term) const {
@@ -499,11 +506,9 @@ Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
     if (ids.size() > 1) sealing_->PrefetchKey(ids[i], record);
     records.push_back(record);
   }
-  std::vector<model::Customer> out;
-  out.reserve(ids.size());
+  std::vector<model::Customer> out(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    KASSA_TRY_ASSIGN(model::Customer c, Unseal(txn, ids[i], records[i]));  // shredded: kNotFound, as missing
-    out.push_back(std::move(c));
+    KASSA_TRY(UnsealInto(txn, ids[i], records[i], out[i]));  // shredded: kNotFound, as missing
   }
   return out;
 }

@@ -63,6 +63,7 @@ class CustomerTables {
   // The stored form of `c` (its data key made on first use).
   Result<Bytes> Seal(WriteTxn& txn, const model::Customer& c) const;
   Result<model::Customer> Unseal(const ReadTxn& txn, const model::LocalId& id, ByteView sealed) const;
+  Status UnsealInto(const ReadTxn& txn, const model::LocalId& id, ByteView sealed, model::Customer& out) const;
 
   // Returns: kOk with nullopt when absent; kDataLoss when unreadable.
   Result<std::optional<model::Customer>> Find(const ReadTxn& txn, const model::LocalId& id) const;

@@ -263,7 +263,7 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
     return customers[a].id < customers[b].id;
   });
   results.reserve(order.size());
-  for (std::size_t i : order) results.push_back({std::move(customers[i]), best[i].second.matched, best[i].second.score});
+  for (std::size_t i : order) results.emplace_back(std::move(customers[i]), best[i].second.matched, best[i].second.score);
   return Status::Ok();
 }
 

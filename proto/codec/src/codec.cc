@@ -341,10 +341,10 @@ Result<m::Operation> ReadOperation(const kassa_link_v1_Operation& p, ByteView ba
   }
   if (!base.empty()) {
     if (op.kind != m::OperationKind::kUpdateCustomer) return Status(StatusCode::kDataLoss, "base: only an update has one");
-    auto read = internal::ReadCustomerWire(base);
-    if (!read.ok()) return Status(StatusCode::kDataLoss, "base: not a customer record");
-    if (read->id != op.customer.id) return Status(StatusCode::kDataLoss, "base: of another customer");
-    op.base = std::move(*read);
+    m::Customer read;
+    if (!internal::ReadCustomerWire(base, read).ok()) return Status(StatusCode::kDataLoss, "base: not a customer record");
+    if (read.id != op.customer.id) return Status(StatusCode::kDataLoss, "base: of another customer");
+    op.base = std::move(read);
   }
   return op;
 }
@@ -433,7 +433,16 @@ auto DecodeVia(ByteView bytes, const pb_msgdesc_t* fields, Read read) -> decltyp
 Result<Bytes> EncodeCustomer(const m::Customer& customer) {
   return EncodeVia<kassa_link_v1_Customer>(kassa_link_v1_Customer_fields, customer, FillCustomer);
 }
-Result<m::Customer> DecodeCustomer(ByteView bytes) { return internal::ReadCustomerWire(bytes); }
+Result<m::Customer> DecodeCustomer(ByteView bytes) {
+  m::Customer c;
+  KASSA_TRY(internal::ReadCustomerWire(bytes, c));
+  return c;
+}
+
+Status DecodeCustomerInto(ByteView bytes, m::Customer& out) {
+  out = m::Customer();
+  return internal::ReadCustomerWire(bytes, out);
+}
 Result<Bytes> EncodeOperation(const m::Operation& op) {
   return EncodeVia<kassa_link_v1_Operation>(kassa_link_v1_Operation_fields, op, FillOperation);
 }

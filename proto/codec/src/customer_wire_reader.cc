@@ -198,8 +198,7 @@ Result<T*> Append(std::vector<T>& list, std::size_t max) {
 
 }  // namespace
 
-Result<m::Customer> ReadCustomerWire(ByteView bytes) {
-  m::Customer c;
+Status ReadCustomerWire(ByteView bytes, m::Customer& c) {
   std::int64_t type = 0, receipt = 0;
   Wire w(bytes);
   while (!w.done()) {
@@ -294,7 +293,7 @@ Result<m::Customer> ReadCustomerWire(ByteView bytes) {
     return Bad("receipt_preference: unknown value in record");
   }
   c.receipt_preference = static_cast<m::ReceiptPreference>(receipt);
-  return c;
+  return Status::Ok();
 }
 
 }  // namespace kassa::proto_codec::internal

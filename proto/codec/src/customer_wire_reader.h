@@ -19,7 +19,10 @@
 
 namespace kassa::proto_codec::internal {
 
-// Returns: kOk; kDataLoss naming what is wrong.
-Result<model::Customer> ReadCustomerWire(ByteView bytes);
+// Reads `bytes` into `c`, which REQUIRES: default-constructed (repeated
+// fields are appended to). Decoded in place: a search's twenty customers
+// are not moved from one object into the next. Returns: kOk; kDataLoss
+// naming what is wrong (`c` then holds part of the record).
+Status ReadCustomerWire(ByteView bytes, model::Customer& c);
 
 }  // namespace kassa::proto_codec::internal

@@ -32,6 +32,9 @@ Result<Bytes> EncodeClientelingRecord(const model::ClientelingRecord& record);
 //   kDataLoss  the bytes are not a valid message (nanopb's reason as the
 //              detail), or an enum holds an unknown value.
 Result<model::Customer> DecodeCustomer(ByteView bytes);
+// The same into `out` (reset first), for readers of many customers: no
+// copy of the 768-byte customer from a result into its place.
+Status DecodeCustomerInto(ByteView bytes, model::Customer& out);
 Result<model::Operation> DecodeOperation(ByteView bytes);
 Result<model::StoreConfig> DecodeStoreConfig(ByteView bytes);
 Result<model::ClientelingRecord> DecodeClientelingRecord(ByteView bytes);
