@@ -48,7 +48,9 @@ Result<model::Customer> CustomerTables::Unseal(const ReadTxn& txn, const model::
 
 Status CustomerTables::UnsealInto(const ReadTxn& txn, const model::LocalId& id, ByteView sealed,
                                   model::Customer& out) const {
-  KASSA_TRY_ASSIGN(Bytes plain, sealing_->UnsealRecord(txn, id, sealed));
+  // One buffer a thread for every record it reads, wiped after each.
+  thread_local Bytes plain;
+  KASSA_TRY(sealing_->UnsealRecordInto(txn, id, sealed, plain));
   const Status decoded = proto_codec::DecodeCustomerInto(plain, out);
   crypto::Wipe(plain.data(), plain.size());
   return decoded;

@@ -67,7 +67,8 @@ class KeySlots {
   // first time this process touches that stretch of the file (the map only):
   // when the page cache is cold, the slots of a page of search results come
   // in parallel, not one disk read after the other; once every stretch has
-  // been asked for, it costs no system call.
+  // been asked for, it costs no system call. The slot's own bytes are asked
+  // into the CPU's cache as well (nothing when its page is not in memory).
   void Prefetch(std::uint32_t n) const;
   // Reads slot `n`'s bytes from the map and throws them away: in a thread
   // that warms pages (record_warmer.h), its page comes in now. Nothing when

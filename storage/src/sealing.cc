@@ -358,17 +358,27 @@ void Sealing::TouchKey(ByteView value) const {
 }
 
 Result<Bytes> Sealing::UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const {
+  Bytes plain;
+  KASSA_TRY(UnsealRecordInto(txn, id, value, plain));
+  return plain;
+}
+
+Status Sealing::UnsealRecordInto(const ReadTxn& txn, const model::LocalId& id, ByteView value, Bytes& plain) const {
   (void)txn;
-  if (!encrypted()) return Bytes(value.begin(), value.end());
+  if (!encrypted()) {
+    plain.assign(value.begin(), value.end());
+    return Status::Ok();
+  }
   if (value.size() < kSlotRefBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed record");
   std::optional<crypto::SecretKey> key = Cached(id);
   if (!key) {
     KASSA_TRY_ASSIGN(key, ReadSlot(static_cast<std::uint32_t>(FromBe64(value.subspan(0, kSlotRefBytes)))));
     Remember(id, *key);
   }
-  auto plain = crypto::Open(*key, SealAad(SealedTable::kCustomer, &id), value.subspan(kSlotRefBytes));
-  if (!plain.ok()) return Status(StatusCode::kDataLoss, "storage corrupted: a sealed value does not open");
-  return plain;
+  if (!crypto::OpenInto(*key, SealAad(SealedTable::kCustomer, &id), value.subspan(kSlotRefBytes), plain).ok()) {
+    return Status(StatusCode::kDataLoss, "storage corrupted: a sealed value does not open");
+  }
+  return Status::Ok();
 }
 Result<Bytes> Sealing::Seal(WriteTxn& txn, SealedTable table, const model::LocalId* owner, ByteView plain) {
   KASSA_CHECK(table != SealedTable::kCustomer);  // records: SealRecord

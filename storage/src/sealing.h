@@ -130,6 +130,8 @@ class Sealing {
   // record left in a backup restored after an erasure); kDataLoss when the
   // record does not open.
   Result<Bytes> UnsealRecord(const ReadTxn& txn, const model::LocalId& id, ByteView value) const;
+  // The same into `plain` (crypto::OpenInto: its capacity reused).
+  Status UnsealRecordInto(const ReadTxn& txn, const model::LocalId& id, ByteView value, Bytes& plain) const;
 
   // Any other value. `owner`: the customer the value is about (its data key
   // seals it), or null for the store key. REQUIRES: table is not kCustomer.

@@ -41,6 +41,16 @@ TEST(AeadTest, OpensWhatItSealedWithBothAlgorithmsAndNothingElse) {
     EXPECT_EQ(Open(key, aad, flipped).status().code(), StatusCode::kDataLoss);
     EXPECT_EQ(Open(key, aad, ByteView(*sealed).subspan(0, 10)).status().code(), StatusCode::kDataLoss);
   }
+  // Into one buffer, over and over: a shorter value after a longer one is
+  // exactly its own text, and a refused one leaves the buffer empty.
+  Bytes buffer;
+  const std::string short_text = "Ozola";
+  ASSERT_TRUE(OpenInto(key, aad, *Seal(key, aad, AsBytes(text)), buffer).ok());
+  EXPECT_EQ(std::string(AsChars(buffer)), text);
+  ASSERT_TRUE(OpenInto(key, aad, *Seal(key, aad, AsBytes(short_text)), buffer).ok());
+  EXPECT_EQ(std::string(AsChars(buffer)), short_text);
+  EXPECT_EQ(OpenInto(Key(), aad, *Seal(key, aad, AsBytes(text)), buffer).code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(buffer.empty());
   // Two seals of the same text differ (a fresh nonce each time).
   EXPECT_NE(*Seal(key, aad, AsBytes(text)), *Seal(key, aad, AsBytes(text)));
   Bytes unknown = *Seal(key, aad, AsBytes(text));

@@ -58,6 +58,20 @@ TEST(PhoneTest, SearchDigitsDropTheTrunkPrefix) {
   EXPECT_EQ(NationalNumberOf("+442079460958"), "2079460958");
 }
 
+TEST(PhoneTest, SplitNationalAgreesWithItsTwoHalves) {
+  for (const char* e164 : {"+442079460958", "+37126123456", "+12025550143", "+80012345678", "+999123", "", "+", "4420"}) {
+    std::string code = "stale", national = "stale";
+    const bool split = SplitNational(e164, code, national);
+    EXPECT_EQ(code, CountryCodeOf(e164)) << e164;
+    EXPECT_EQ(national, NationalNumberOf(e164)) << e164;
+    EXPECT_EQ(split, !code.empty()) << e164;
+  }
+  std::string code, national;
+  ASSERT_TRUE(SplitNational("+37126123456", code, national));
+  EXPECT_EQ(code, "371");
+  EXPECT_EQ(national, "26123456");
+}
+
 TEST(PhoneTest, EveryRegionLibphonenumberKnows) {
   // Italy: the leading zero is part of the number; no national prefix is dropped.
   EXPECT_EQ(NormalizePhone("06 1234 5678", "IT")->e164, "+390612345678");

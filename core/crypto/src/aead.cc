@@ -139,6 +139,13 @@ Result<Bytes> Seal(const SecretKey& key, ByteView aad, ByteView plain, AeadAlgor
 }
 
 Result<Bytes> Open(const SecretKey& key, ByteView aad, ByteView sealed) {
+  Bytes out;
+  KASSA_TRY(OpenInto(key, aad, sealed, out));
+  return out;
+}
+
+Status OpenInto(const SecretKey& key, ByteView aad, ByteView sealed, Bytes& out) {
+  out.clear();
   if (sealed.size() < kSealOverhead) return Malformed("sealed value: too short");
   const EVP_CIPHER* cipher = CipherOf(static_cast<AeadAlgorithm>(sealed[0]));
   if (cipher == nullptr) return Malformed("sealed value: unknown algorithm");
@@ -146,7 +153,7 @@ Result<Bytes> Open(const SecretKey& key, ByteView aad, ByteView sealed) {
   const std::uint8_t* nonce = sealed.data() + 1;
   const std::uint8_t* body = nonce + kNonceBytes;
   const std::size_t size = sealed.size() - kSealOverhead;
-  Bytes out(size);
+  out.resize(size);
   thread_local Openers openers;
   EVP_CIPHER_CTX* ctx = openers.For(key, cipher, nonce);
   int n = 0;
@@ -161,9 +168,10 @@ Result<Bytes> Open(const SecretKey& key, ByteView aad, ByteView sealed) {
   if (!ok) {
     if (ctx != nullptr) openers.Forget(ctx);
     Wipe(out.data(), out.size());
+    out.clear();
     return Malformed("sealed value: does not authenticate (another key, or changed)");
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace kassa::crypto

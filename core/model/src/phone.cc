@@ -249,6 +249,18 @@ std::string CountryCodeOf(std::string_view e164) {
   return c ? std::string(c->code) : std::string();
 }
 
+bool SplitNational(std::string_view e164, std::string& code, std::string& national) {
+  code.clear();
+  national.clear();
+  if (e164.empty() || e164[0] != '+') return false;
+  const std::string_view digits = e164.substr(1);
+  const CountryDialling* c = CountryOfInternational(digits);
+  if (c == nullptr) return false;
+  code = c->code;
+  national = digits.substr(code.size());
+  return true;
+}
+
 bool IsKnownPhoneCountry(std::string_view country) { return phone_plan::ForRegion(country) != nullptr; }
 
 }  // namespace kassa::model

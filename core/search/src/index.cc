@@ -43,9 +43,9 @@ class EntryList {
   // entry's detail; the E.164 digits only when the country code is unknown.
   void AddPhone(std::string_view e164, MatchedField field) {
     if (e164.size() < 2 || e164[0] != '+') return;
-    std::string code = model::CountryCodeOf(e164);
-    if (code.empty()) return Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
-    Add(IndexKind::kPhoneNational, model::NationalNumberOf(e164), field, code);
+    std::string code, national;
+    if (!model::SplitNational(e164, code, national)) return Add(IndexKind::kPhoneE164, std::string(e164.substr(1)), field);
+    Add(IndexKind::kPhoneNational, std::move(national), field, code);
   }
   std::vector<IndexEntry> Take() { return std::move(entries_); }
 

@@ -65,6 +65,9 @@ Result<Bytes> Seal(const SecretKey& key, ByteView aad, ByteView plain, AeadAlgor
 // malformed, of an unknown algorithm, or fails authentication (another key,
 // another `aad`, or changed bytes).
 Result<Bytes> Open(const SecretKey& key, ByteView aad, ByteView sealed);
+// The same into `out` (resized; its capacity kept, so a reader of many
+// values allocates once); on failure `out` is left wiped and empty.
+Status OpenInto(const SecretKey& key, ByteView aad, ByteView sealed, Bytes& out);
 
 // Overwrites `bytes` with zeros in a way the compiler keeps.
 void Wipe(std::uint8_t* bytes, std::size_t size);

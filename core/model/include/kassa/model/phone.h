@@ -69,6 +69,10 @@ std::string NationalNumberOf(std::string_view e164);
 // the search index keeps its numbers nationally, else empty.
 std::string CountryCodeOf(std::string_view e164);
 
+// Both at once (one look-up of the calling code): false, with both left
+// empty, when the index does not keep the number nationally.
+bool SplitNational(std::string_view e164, std::string& code, std::string& national);
+
 // True when kassa knows the dialling rules of `country` (any region libphonenumber knows).
 bool IsKnownPhoneCountry(std::string_view country);
 
