@@ -423,7 +423,7 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     cursor.emplace(std::move(*opened));
     const auto seek_start = std::chrono::steady_clock::now();
     KASSA_TRY_ASSIGN(found, cursor->SeekAtLeast(AsBytes(scan)));
-    if (report != nullptr) report->slow = std::chrono::steady_clock::now() - seek_start > RecordWarmer::kFromDisk;
+    if (report != nullptr) report->slow = RecordWarmer::FromDisk(std::chrono::steady_clock::now() - seek_start);
   }
   while (found) {
     const std::string_view key = AsChars(cursor->key());
@@ -499,7 +499,7 @@ Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     KASSA_TRY_ASSIGN(const ByteView record, txn.Get(customers_, IdKey(ids[i])));
-    if (!warming && i + 2 < ids.size() && std::chrono::steady_clock::now() - start > RecordWarmer::kFromDisk) {
+    if (!warming && i + 2 < ids.size() && RecordWarmer::FromDisk(std::chrono::steady_clock::now() - start)) {
       warmer_->Warm(ids.data() + i + 1, ids.size() - i - 1);
       warming = true;
     }

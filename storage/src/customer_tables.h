@@ -84,7 +84,7 @@ class CustomerTables {
   Result<std::optional<model::Customer>> Erase(WriteTxn& txn, const model::LocalId& id);
 
   // What a scan tells of the disk: whether finding its first entry read a
-  // page from it (RecordWarmer::kFromDisk), and then the customers of the
+  // page from it (RecordWarmer::FromDisk), and then the customers of the
   // first exact entries it visited, whose records a search reads next.
   struct SeekReport {
     bool slow = false;

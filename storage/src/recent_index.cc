@@ -95,7 +95,7 @@ Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, 
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     KASSA_TRY(put(txn, entries[i].first, entries[i].second));
-    if (!warming && i + 2 < entries.size() && std::chrono::steady_clock::now() - start > RecordWarmer::kFromDisk) {
+    if (!warming && i + 2 < entries.size() && RecordWarmer::FromDisk(std::chrono::steady_clock::now() - start)) {
       // The warmers' read transactions see the committed index: the same
       // leaves this transaction copies before it changes them.
       std::vector<std::string> rest;

@@ -1,5 +1,7 @@
 #include "record_warmer.h"
 
+#include <sys/resource.h>
+
 #include <cstring>
 
 #include "kassa/base/log.h"
@@ -14,6 +16,15 @@ RecordWarmer::~RecordWarmer() {
   }
   wake_.notify_all();
   for (std::thread& t : threads_) t.join();
+}
+
+bool RecordWarmer::ThreadReadFromDisk() {
+  thread_local long last = -1;
+  rusage usage{};
+  if (::getrusage(RUSAGE_THREAD, &usage) != 0) return true;  // cannot tell: as if it had
+  const bool grew = last < 0 || usage.ru_majflt > last;
+  last = usage.ru_majflt;
+  return grew;
 }
 
 void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {

@@ -62,9 +62,19 @@ class RecordWarmer {
   std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
 
   static constexpr unsigned kThreads = 4;
-  // A lookup slower than this read a page from the disk (one from memory
-  // takes a microsecond or two): the moment to warm what comes next.
+  // A lookup slower than this may have read a page from the disk (one from
+  // memory takes a microsecond or two)...
   static constexpr std::chrono::microseconds kFromDisk{40};
+  // ...and did, when this thread's major page faults grew since it last
+  // asked (getrusage(RUSAGE_THREAD); true on its first call): the moment
+  // to warm what comes next. A lookup slow for another reason (the thread
+  // preempted, the kernel filling page tables) starts no warming, whose
+  // threads would only compete for the CPU with the search.
+  static bool ThreadReadFromDisk();
+  // Both: `elapsed` over kFromDisk, and the disk read.
+  static bool FromDisk(std::chrono::steady_clock::duration elapsed) {
+    return elapsed > kFromDisk && ThreadReadFromDisk();
+  }
 
  private:
   struct Job {
