@@ -184,6 +184,7 @@ Result<std::optional<model::Customer>> CustomerTables::Find(const ReadTxn& txn, 
 
 Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old,
                            bool check_unique, NewEntries placement) {
+  RecordWarmer::PrimeThread();
   const std::vector<search::IndexEntry> entries = search::IndexEntriesOf(c);
   if (old == nullptr) {
     const Status put = txn.Put(customers_, IdKey(c.id), sealed, MDB_NOOVERWRITE);
@@ -484,6 +485,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
 }  // namespace
 
 Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Reader& read) const {
+  RecordWarmer::PrimeThread();
   std::vector<RecentEntry> recent;
   KASSA_TRY(LoadRecent(txn, recent));
   const TablesSnapshot snapshot(*this, txn, std::move(recent));
@@ -492,6 +494,7 @@ Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Rea
 
 Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
                                                              const std::vector<model::LocalId>& ids) const {
+  RecordWarmer::PrimeThread();
   // A get that read a page from the disk: the rest are warmed together.
   bool warming = ids.size() < 3;
   std::vector<ByteView> records;

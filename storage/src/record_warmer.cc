@@ -18,13 +18,22 @@ RecordWarmer::~RecordWarmer() {
   for (std::thread& t : threads_) t.join();
 }
 
+namespace {
+
+thread_local long last_major_faults = -1;  // -1: not taken yet
+
+}  // namespace
+
 bool RecordWarmer::ThreadReadFromDisk() {
-  thread_local long last = -1;
   rusage usage{};
   if (::getrusage(RUSAGE_THREAD, &usage) != 0) return true;  // cannot tell: as if it had
-  const bool grew = last < 0 || usage.ru_majflt > last;
-  last = usage.ru_majflt;
+  const bool grew = last_major_faults < 0 || usage.ru_majflt > last_major_faults;
+  last_major_faults = usage.ru_majflt;
   return grew;
+}
+
+void RecordWarmer::PrimeThread() {
+  if (last_major_faults < 0) ThreadReadFromDisk();
 }
 
 void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {

@@ -66,11 +66,15 @@ class RecordWarmer {
   // memory takes a microsecond or two)...
   static constexpr std::chrono::microseconds kFromDisk{40};
   // ...and did, when this thread's major page faults grew since it last
-  // asked (getrusage(RUSAGE_THREAD); true on its first call): the moment
-  // to warm what comes next. A lookup slow for another reason (the thread
-  // preempted, the kernel filling page tables) starts no warming, whose
-  // threads would only compete for the CPU with the search.
+  // asked (getrusage(RUSAGE_THREAD)): the moment to warm what comes next.
+  // A lookup slow for another reason (the thread preempted, the kernel
+  // filling page tables) starts no warming, whose threads would only
+  // compete for the CPU with the search. The count is first taken by
+  // PrimeThread(), else by the first call, which then answers true.
   static bool ThreadReadFromDisk();
+  // Takes this thread's count once (later calls cost nothing): readers and
+  // writers call it before their first lookup.
+  static void PrimeThread();
   // Both: `elapsed` over kFromDisk, and the disk read.
   static bool FromDisk(std::chrono::steady_clock::duration elapsed) {
     return elapsed > kFromDisk && ThreadReadFromDisk();
