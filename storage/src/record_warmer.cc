@@ -21,6 +21,7 @@ RecordWarmer::~RecordWarmer() {
 namespace {
 
 thread_local long last_major_faults = -1;  // -1: not taken yet
+thread_local std::chrono::steady_clock::time_point primed_at;
 
 }  // namespace
 
@@ -33,7 +34,10 @@ bool RecordWarmer::ThreadReadFromDisk() {
 }
 
 void RecordWarmer::PrimeThread() {
-  if (last_major_faults < 0) ThreadReadFromDisk();
+  const auto now = std::chrono::steady_clock::now();
+  if (last_major_faults >= 0 && now - primed_at < std::chrono::seconds(1)) return;
+  ThreadReadFromDisk();
+  primed_at = now;
 }
 
 void RecordWarmer::Attach(MDB_env* env, MDB_dbi records, TouchNext touch_next) {

@@ -69,11 +69,13 @@ class RecordWarmer {
   // asked (getrusage(RUSAGE_THREAD)): the moment to warm what comes next.
   // A lookup slow for another reason (the thread preempted, the kernel
   // filling page tables) starts no warming, whose threads would only
-  // compete for the CPU with the search. The count is first taken by
-  // PrimeThread(), else by the first call, which then answers true.
+  // compete for the CPU with the search. The count is taken again by
+  // PrimeThread(); a thread's first call, before any, answers true.
   static bool ThreadReadFromDisk();
-  // Takes this thread's count once (later calls cost nothing): readers and
-  // writers call it before their first lookup.
+  // Takes this thread's count when it was last taken over a second ago
+  // (later calls cost a clock read), so faults of long before (a store's
+  // load, a library's code paged in) are not taken for a search's: readers
+  // and writers call it before their lookups.
   static void PrimeThread();
   // Both: `elapsed` over kFromDisk, and the disk read.
   static bool FromDisk(std::chrono::steady_clock::duration elapsed) {
