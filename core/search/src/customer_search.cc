@@ -263,7 +263,12 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
     return customers[a].id < customers[b].id;
   });
   results.reserve(order.size());
-  for (std::size_t i : order) results.emplace_back(std::move(customers[i]), best[i].second.matched, best[i].second.score);
+  for (std::size_t i : order) {
+    SearchResult& r = results.emplace_back();  // built in place: no customer moved twice
+    r.customer = std::move(customers[i]);
+    r.matched = best[i].second.matched;
+    r.score = best[i].second.score;
+  }
   return Status::Ok();
 }
 
