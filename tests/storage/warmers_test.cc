@@ -189,6 +189,21 @@ TEST_F(RecordWarmerTest, RecordsQueuedAheadOfSeeksAreWarmedWithThem) {
   EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
 }
 
+// What starts warming: a slow lookup counts as a disk read only when this
+// thread's major faults grew since it last asked, so a lookup slowed by
+// anything else (here: none at all, told it took a millisecond) wakes no
+// threads, and cold reads do.
+TEST_F(RecordWarmerTest, OnlyALookupThatReadTheDiskCountsAsOne) {
+  RecordWarmer::ThreadReadFromDisk();  // this thread's count taken now
+  EXPECT_FALSE(RecordWarmer::ThreadReadFromDisk());
+  EXPECT_FALSE(RecordWarmer::FromDisk(std::chrono::milliseconds(1)));
+  Env e(dir_.path());
+  ASSERT_GT(ReadAll(e, warmed_), 0) << "the pages were dropped, so reading them faults";
+  EXPECT_FALSE(RecordWarmer::FromDisk(std::chrono::microseconds(1)));  // fast: not asked
+  EXPECT_TRUE(RecordWarmer::FromDisk(std::chrono::milliseconds(1)));
+  EXPECT_FALSE(RecordWarmer::ThreadReadFromDisk());  // counted once
+}
+
 TEST(RecordWarmerStopTest, AMissingRecordIsSkippedAndStoppingWithWorkQueuedReturns) {
   testing::TempDir dir;
   Env e(dir.path());
