@@ -27,6 +27,10 @@ Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_heads", MDB_CREATE, &heads_), "dbi index_heads"));
+  if (auto version = txn.Get(heads_, AsBytes(HeadsCache::kVersionKey)); !version.ok()) {
+    if (version.status().code() != StatusCode::kNotFound) return version.status();
+    KASSA_TRY(txn.Put(heads_, AsBytes(HeadsCache::kVersionKey), Be64(1)));
+  }
   sealing.AttachRecords(customers_);
   warmer_->Attach(mdb_txn_env(txn.get()), customers_,
                  [&sealing](const model::LocalId&, ByteView record) { sealing.TouchKey(record); });
@@ -88,10 +92,12 @@ std::array<std::uint8_t, 4> Be32(std::uint32_t v) {
 
 }  // namespace
 
-Result<bool> CustomerTables::MayHold(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix) const {
+Result<bool> CustomerTables::MayHold(const ReadTxn& txn, const HeadSet* heads, search::IndexKind kind,
+                                     std::string_view prefix) const {
   if (prefix.size() < kHeadBytes) return true;
   // Only the head's bytes hashed: most scans end here.
   const std::string head = TermPrefix(kind, prefix.substr(0, kHeadBytes));
+  if (heads != nullptr) return heads->MayContain(head);
   const auto count = txn.Get(heads_, AsBytes(head));
   if (count.ok()) return true;
   if (count.status().code() == StatusCode::kNotFound) return false;
@@ -110,6 +116,7 @@ Status CustomerTables::CountHead(WriteTxn& txn, std::string_view key, bool added
   }
   if (added) {
     if (count == UINT32_MAX) return Status(StatusCode::kResourceExhausted, "index: too many entries share a head");
+    if (count == 0) KASSA_TRY(BumpHeadsVersion(txn));
     return txn.Put(heads_, AsBytes(head), Be32(count + 1));
   }
   if (count == 0) {
@@ -118,8 +125,29 @@ Status CustomerTables::CountHead(WriteTxn& txn, std::string_view key, bool added
     KASSA_LOG_THROTTLED("index heads: an entry was deleted that no head counted");
     return Status::Ok();
   }
-  if (count == 1) return txn.Del(heads_, AsBytes(head));
+  if (count == 1) {
+    KASSA_TRY(BumpHeadsVersion(txn));
+    return txn.Del(heads_, AsBytes(head));
+  }
   return txn.Put(heads_, AsBytes(head), Be32(count - 1));
+}
+
+Status CustomerTables::BumpHeadsVersion(WriteTxn& txn) {
+  auto version = txn.Get(heads_, AsBytes(HeadsCache::kVersionKey));
+  if (!version.ok()) return version.status().code() == StatusCode::kNotFound ? Status::Ok() : version.status();
+  if (version->size() != 8) return Status(StatusCode::kDataLoss, "storage corrupted: malformed index heads version");
+  return txn.Put(heads_, AsBytes(HeadsCache::kVersionKey), Be64(FromBe64(*version) + 1));
+}
+
+Status CustomerTables::DropHeads(WriteTxn& txn) {
+  std::uint64_t version = 0;
+  if (auto v = txn.Get(heads_, AsBytes(HeadsCache::kVersionKey)); v.ok()) {
+    version = FromBe64(*v);
+  } else if (v.status().code() != StatusCode::kNotFound) {
+    return v.status();
+  }
+  KASSA_TRY(FromMdb(mdb_drop(txn.get(), heads_, 0), "drop index_heads"));
+  return txn.Put(heads_, AsBytes(HeadsCache::kVersionKey), Be64(version + 1));
 }
 
 Status CustomerTables::PutEntry(WriteTxn& txn, std::string_view key, std::string_view value) {
@@ -157,7 +185,7 @@ Status CustomerTables::ForEachIndexHead(const ReadTxn& txn,
 }
 
 Status CustomerTables::RebuildHeads(WriteTxn& txn) {
-  KASSA_TRY(FromMdb(mdb_drop(txn.get(), heads_, 0), "drop index_heads"));
+  KASSA_TRY(DropHeads(txn));
   std::vector<std::pair<std::string, std::uint32_t>> heads;  // written after the cursor is done
   KASSA_TRY(ForEachIndexHead(txn, [&](std::string_view head, std::uint32_t count) {
     heads.emplace_back(head, count);
@@ -331,7 +359,7 @@ Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from)
 
 Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
-  KASSA_TRY(FromMdb(mdb_drop(txn.get(), heads_, 0), "drop index_heads"));
+  KASSA_TRY(DropHeads(txn));
   if (recent_kept_ == Recent::kKept) KASSA_TRY(recent_.Clear(txn));
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
@@ -379,11 +407,11 @@ Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& 
 }
 
 Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair<search::IndexKind, std::string>>& scans,
-                                 const std::vector<model::LocalId>& records) const {
+                                 const std::vector<model::LocalId>& records, const HeadSet* heads) const {
   std::vector<std::string> keys;
   keys.reserve(scans.size());
   for (const auto& [kind, prefix] : scans) {
-    KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, kind, prefix));
+    KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, heads, kind, prefix));
     if (may_hold) keys.push_back(TermPrefix(kind, prefix));
   }
   warmer_->WarmSeeks(index_, std::move(keys), records);
@@ -392,8 +420,8 @@ Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair
 
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
                             const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit,
-                            SeekReport* report) const {
-  KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, kind, prefix));
+                            SeekReport* report, const HeadSet* heads) const {
+  KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, heads, kind, prefix));
   if (!may_hold && recent.empty()) return Status::Ok();
   const std::string scan = TermPrefix(kind, prefix);
   std::vector<RecentEntry> waiting;
@@ -448,18 +476,20 @@ namespace {
 
 class TablesSnapshot final : public search::IndexSnapshot {
  public:
-  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent)
-      : tables_(tables), txn_(txn), recent_(std::move(recent)) {}
+  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent,
+                 std::shared_ptr<const HeadSet> heads)
+      : tables_(tables), txn_(txn), recent_(std::move(recent)), heads_(std::move(heads)) {}
   Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
     CustomerTables::SeekReport report;
-    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &report);
+    const Status scanned =
+        tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &report, heads_.get());
     if (report.slow) {
       // The index is not in memory: the scans still to come, together, and
       // the records of this scan's exact hits (an identifier's customer)
       // with their key slots, which the search would otherwise read only
       // after every other scan.
       std::erase_if(expected_, [&](const auto& e) { return e.first == kind && e.second == prefix; });
-      const Status warmed = tables_.WarmScans(txn_, expected_, report.exact_hits);
+      const Status warmed = tables_.WarmScans(txn_, expected_, report.exact_hits, heads_.get());
       expected_.clear();
       KASSA_TRY(warmed);
     }
@@ -478,6 +508,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
   const CustomerTables& tables_;
   const ReadTxn& txn_;
   const std::vector<RecentEntry> recent_;  // loaded once for every scan of the snapshot
+  const std::shared_ptr<const HeadSet> heads_;  // null: index_heads read
   // Scans the search said will come (Expect), until a slow one warms them.
   mutable std::vector<std::pair<search::IndexKind, std::string>> expected_;
 };
@@ -488,7 +519,8 @@ Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Rea
   RecordWarmer::PrimeThread();
   std::vector<RecentEntry> recent;
   KASSA_TRY(LoadRecent(txn, recent));
-  const TablesSnapshot snapshot(*this, txn, std::move(recent));
+  KASSA_TRY_ASSIGN(std::shared_ptr<const HeadSet> heads, Heads(txn));
+  const TablesSnapshot snapshot(*this, txn, std::move(recent), std::move(heads));
   return read(snapshot);
 }
 
@@ -577,6 +609,9 @@ Status CustomerTables::CheckHeads(const ReadTxn& txn, const std::function<void(s
   // Both tables in key order, side by side.
   KASSA_TRY_ASSIGN(Cursor heads, txn.OpenCursor(heads_));
   KASSA_TRY_ASSIGN(bool more, heads.First());
+  if (more && AsChars(heads.key()) == HeadsCache::kVersionKey) {  // first: no kind is 0
+    KASSA_TRY_ASSIGN(more, heads.Next());
+  }
   std::uint64_t missing = 0, wrong = 0, extra = 0;
   KASSA_TRY(ForEachIndexHead(txn, [&](std::string_view head, std::uint32_t count) -> Status {
     for (; more && AsChars(heads.key()) < head; ++extra) {

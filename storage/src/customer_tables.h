@@ -10,7 +10,10 @@
 //              tokens as stored terms, country code)
 //   index_heads: kind | stored form of a term's first kHeadBytes bytes ->
 //              how many index entries have a term that starts so (4 bytes,
-//              big-endian; terms shorter than that have no head)
+//              big-endian; terms shorter than that have no head); and
+//              HeadsCache::kVersionKey -> the heads' version (8 bytes,
+//              big-endian), changed by every commit that adds or deletes a
+//              head (heads_cache.h)
 // A stored term is Sealing::IndexTerm() of the term (sealing.h).
 //
 // The heads let a scan know, from one small table that stays in memory,
@@ -18,7 +21,8 @@
 // index's descent: the search box tries a query as five or six kinds, and
 // most of them find nothing (an account number is no one's name or email).
 // They are kept in the transaction of every index write, so they never
-// count fewer entries than the index holds; Check() recounts them.
+// count fewer entries than the index holds; Check() recounts them. A
+// search of a read-only snapshot asks a copy of them in memory (HeadsCache).
 //
 // The terminal's tables also keep a RecentIndex (recent_index.h): the index
 // entries of customers it created, kept apart until they are folded in.
@@ -33,6 +37,7 @@
 
 #include "kassa/model/customer.h"
 #include "kassa/search/customer_index.h"
+#include "heads_cache.h"
 #include "kassa/search/index.h"
 #include "lmdb_txn.h"
 #include "recent_index.h"
@@ -52,7 +57,8 @@ class CustomerTables {
   // Whether the tables keep a RecentIndex (the terminal) or not (headquarters).
   enum class Recent { kNone, kKept };
 
-  // Opens (creating) the databases in `txn`.
+  // Opens (creating) the databases in `txn`; starts the heads' version
+  // when there is none.
   Status Open(WriteTxn& txn, Sealing& sealing, Recent recent);
 
   // Term bytes an index head holds.
@@ -95,14 +101,18 @@ class CustomerTables {
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.
-  // `report`, when given, is filled in (SeekReport above).
+  // `report`, when given, is filled in (SeekReport above). `heads`: the
+  // snapshot's heads in memory (Heads()), or null to read index_heads.
   Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
-              const search::IndexSnapshot::Visitor& visit, SeekReport* report = nullptr) const;
+              const search::IndexSnapshot::Visitor& visit, SeekReport* report = nullptr,
+              const HeadSet* heads = nullptr) const;
   // Warms the scans of these (kind, prefix) pairs together (those the heads
   // do not rule out), and the records of `records` (with their key slots)
   // ahead of them (RecordWarmer).
   Status WarmScans(const ReadTxn& txn, const std::vector<std::pair<search::IndexKind, std::string>>& scans,
-                   const std::vector<model::LocalId>& records = {}) const;
+                   const std::vector<model::LocalId>& records = {}, const HeadSet* heads = nullptr) const;
+  // The heads of `txn`'s snapshot in memory, or null (HeadsCache::For).
+  Result<std::shared_ptr<const HeadSet>> Heads(const ReadTxn& txn) const { return heads_cache_->For(txn, heads_); }
   // Appends the RecentIndex's entries (none when it is not kept) to `out`.
   Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
@@ -149,12 +159,16 @@ class CustomerTables {
   // shorter than kHeadBytes.
   std::string_view Head(std::string_view kind_term) const;
   // Whether the index may hold a term of `kind` starting with `prefix`
-  // (false: its head counts no entry).
-  Result<bool> MayHold(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix) const;
+  // (false: its head counts no entry), from `heads` when not null.
+  Result<bool> MayHold(const ReadTxn& txn, const HeadSet* heads, search::IndexKind kind, std::string_view prefix) const;
   // Index writes, with their heads counted.
   Status PutEntry(WriteTxn& txn, std::string_view key, std::string_view value);
   Status DelEntry(WriteTxn& txn, std::string_view key);  // kNotFound as Del
   Status CountHead(WriteTxn& txn, std::string_view key, bool added);
+  // Changes the heads' version (a head added or deleted); none kept: none changed.
+  Status BumpHeadsVersion(WriteTxn& txn);
+  // Deletes every head, keeping the version (changed).
+  Status DropHeads(WriteTxn& txn);
   // Calls `each` with every head of the index and how many entries it
   // counts, in key order.
   Status CheckHeads(const ReadTxn& txn, const std::function<void(std::string)>& problem) const;
@@ -177,6 +191,7 @@ class CustomerTables {
   // GetMany's records, together, when they are not in memory (held apart,
   // so the tables move while its threads run).
   std::unique_ptr<RecordWarmer> warmer_ = std::make_unique<RecordWarmer>();
+  std::unique_ptr<HeadsCache> heads_cache_ = std::make_unique<HeadsCache>();
 };
 
 inline ByteView IdKey(const model::LocalId& id) { return ByteView(id.bytes.data(), id.bytes.size()); }

@@ -42,7 +42,10 @@ constexpr std::string_view kSchemaKey = "schema_version";
 // hq-8: + index_heads: how many index entries start with each term head
 //       (customer_tables.h), counted from the index on migration; an older
 //       kassa-hq, which would write the index without them, refuses the store.
-constexpr std::string_view kSchemaVersion = "hq-8";
+// hq-9: + the index heads' version (heads_cache.h), which every commit that
+//       adds or deletes a head changes; an older kassa-hq would not change it.
+constexpr std::string_view kSchemaVersion = "hq-9";
+constexpr std::string_view kSchemaVersion8 = "hq-8";
 constexpr std::string_view kSchemaVersion7 = "hq-7";
 constexpr std::string_view kSchemaVersion6 = "hq-6";
 constexpr std::string_view kSchemaVersion5 = "hq-5";
@@ -266,7 +269,8 @@ class LmdbChainStore final : public ChainStore {
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &access_), "dbi access"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "latest", MDB_CREATE, &latest_), "dbi latest"));
       if (!from.empty()) {
-        if (from == kSchemaVersion || from == kSchemaVersion7 || from == kSchemaVersion6 || from == kSchemaVersion5) {
+        if (from == kSchemaVersion || from == kSchemaVersion8 || from == kSchemaVersion7 || from == kSchemaVersion6 ||
+            from == kSchemaVersion5) {
           if (keys == Sealing::KeysFound::kNone && sealing_->encrypted()) {
             return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
           }
@@ -277,7 +281,12 @@ class LmdbChainStore final : public ChainStore {
             KASSA_TRY(sealing_->MoveKeysToSlots(txn));
             KASSA_TRY(txn.Put(meta_, AsBytes(kCompactPendingKey), AsBytes("1")));
           }
-          if (from == kSchemaVersion7) {
+          if (from == kSchemaVersion8) {
+            // CustomerTables::Open started the heads' version.
+            KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
+                             << " (the index heads' version)";
+            KASSA_TRY(txn.Put(meta_, AsBytes(kSchemaKey), AsBytes(kSchemaVersion)));
+          } else if (from == kSchemaVersion7) {
             KASSA_LOG(kInfo) << "migrating the headquarters store from " << from << " to " << kSchemaVersion
                              << " (the index's heads counted)";
             KASSA_TRY(tables_.RebuildHeads(txn));

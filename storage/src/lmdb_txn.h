@@ -103,7 +103,7 @@ class Cursor;
 class ReadTxn {
  public:
   static Result<ReadTxn> Begin(const LmdbEnv& env);
-  ReadTxn(ReadTxn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)) {}
+  ReadTxn(ReadTxn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)), writable_(other.writable_) {}
   ReadTxn& operator=(ReadTxn&&) = delete;
   ~ReadTxn() {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
@@ -115,10 +115,16 @@ class ReadTxn {
   Result<std::size_t> Count(MDB_dbi dbi) const;
   Result<Cursor> OpenCursor(MDB_dbi dbi) const;
   MDB_txn* get() const { return txn_; }
+  // Whether this is a WriteTxn: its view holds its own writes, not only
+  // what was committed.
+  bool writable() const { return writable_; }
 
  protected:
-  explicit ReadTxn(MDB_txn* txn) : txn_(txn) {}
+  explicit ReadTxn(MDB_txn* txn, bool writable = false) : txn_(txn), writable_(writable) {}
   MDB_txn* txn_;
+
+ private:
+  bool writable_;
 };
 
 // A write transaction that aborts unless Commit() succeeds.
@@ -146,7 +152,7 @@ class WriteTxn : public ReadTxn {
  private:
   // `env`: the environment whose commits this one counts in; null for a
   // nested transaction, whose commit only joins its parent.
-  WriteTxn(MDB_txn* txn, const LmdbEnv* env) : ReadTxn(txn), env_(env) {}
+  WriteTxn(MDB_txn* txn, const LmdbEnv* env) : ReadTxn(txn, true), env_(env) {}
   const LmdbEnv* env_;
 };
 

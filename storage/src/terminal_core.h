@@ -41,7 +41,10 @@ namespace kassa::storage::terminal {
 // 9: + index_heads: how many index entries start with each term head
 //    (customer_tables.h), counted from the index on migration; an older
 //    kassad, which would write the index without them, refuses the store.
-inline constexpr std::string_view kSchemaVersion = "9";
+// 10: + the index heads' version (heads_cache.h), which every commit that
+//    adds or deletes a head changes; an older kassad would not change it.
+inline constexpr std::string_view kSchemaVersion = "10";
+inline constexpr std::string_view kSchemaVersion9 = "9";
 inline constexpr std::string_view kSchemaVersion8 = "8";
 inline constexpr std::string_view kSchemaVersion7 = "7";
 inline constexpr std::string_view kSchemaVersion6 = "6";

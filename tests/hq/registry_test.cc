@@ -46,8 +46,12 @@ model::Operation Create(const std::string& last) {
 }
 
 // Rewrites headquarters' embedded store in `dir` (closed) by hand as an
-// earlier layout kept it: stamped `layout`, table `emptied` empty.
+// earlier layout kept it: stamped `layout`, table `emptied` empty (or, for
+// kHeadsVersion, only the index heads' version deleted).
+constexpr const char* kHeadsVersion = "index_heads version";
 void BackToLayout(const std::string& dir, const std::string& layout, const char* emptied) {
+  const bool version_only = std::string_view(emptied) == kHeadsVersion;
+  if (version_only) emptied = "index_heads";
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), 0);
   ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
@@ -57,7 +61,13 @@ void BackToLayout(const std::string& dir, const std::string& layout, const char*
   MDB_dbi meta = 0, table = 0;
   ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
   ASSERT_EQ(mdb_dbi_open(txn, emptied, 0, &table), 0);
-  ASSERT_EQ(mdb_drop(txn, table, 0), 0);
+  if (version_only) {
+    std::string version(1, '\0');  // HeadsCache::kVersionKey, alone
+    MDB_val k{version.size(), version.data()};
+    ASSERT_EQ(mdb_del(txn, table, &k, nullptr), 0);
+  } else {
+    ASSERT_EQ(mdb_drop(txn, table, 0), 0);
+  }
   std::string key = "schema_version", value = layout;
   MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
   ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
@@ -295,6 +305,28 @@ TEST_P(RegistryTest, AnEmbeddedStoreWithoutIndexHeadsCountsThemOnOpen) {
   Reopen(SampleChain());
   for (const std::string& q : {std::string("Headless"), account}) {
     auto hits = search::SearchCustomers(*store_, q, 10, "GB");
+    ASSERT_TRUE(hits.ok()) << q << ": " << hits.status().detail();
+    EXPECT_EQ(hits->size(), 1u) << q;
+  }
+}
+
+// hq-8 kept no version of its heads (heads_cache.h): opening it starts one,
+// and a search after a commit that adds a head finds its customer.
+TEST_P(RegistryTest, AnEmbeddedStoreWithoutAHeadsVersionStartsOneOnOpen) {
+  if (GetParam() != testing::Backend::kLmdb) GTEST_SKIP() << "index heads are the embedded store's";
+  const auto acks = Apply({Create("Versionless")});
+  ASSERT_TRUE(acks.front().applied());
+  registry_.reset();
+  store_.reset();
+  BackToLayout(backend_.path(), "hq-8", kHeadsVersion);
+  Reopen(SampleChain());
+  auto hits = search::SearchCustomers(*store_, "Versionless", 10, "GB");
+  ASSERT_TRUE(hits.ok()) << hits.status().detail();
+  EXPECT_EQ(hits->size(), 1u);
+  const auto later = Apply({Create("Quagganew")});
+  ASSERT_TRUE(later.front().applied());
+  for (const std::string& q : {std::string("Quagganew"), later.front().account}) {
+    hits = search::SearchCustomers(*store_, q, 10, "GB");
     ASSERT_TRUE(hits.ok()) << q << ": " << hits.status().detail();
     EXPECT_EQ(hits->size(), 1u) << q;
   }

@@ -868,6 +868,111 @@ TEST_P(CustomerStoreTest, IndexHeadsDecideWhichScansReadTheIndex) {
       << report->problems[0];
 }
 
+// Searches ask the heads in memory (heads_cache.h), read once a version:
+// every commit that adds a head or deletes one must change the version, or
+// a search would keep asking the heads of before it. Each step below first
+// searches (caching the heads), then commits a head nobody had.
+TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
+  const auto finds = [&](const std::string& query, const model::Customer& c) {
+    auto found = search::SearchCustomers(store_->customers(), query, 10, "GB");
+    EXPECT_TRUE(found.ok()) << found.status().detail();
+    return found.ok() && std::any_of(found->begin(), found->end(), [&](const auto& r) { return r.customer.id == c.id; });
+  };
+  model::Customer first = NewCustomer("Alphacache");
+  first.account = "LV1001";
+  model::Change change;
+  change.seq = 1;
+  change.customer = first;
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  EXPECT_TRUE(finds("Alphacache", first));
+
+  // Distributed: its entries go into the index, new heads with them.
+  model::Customer second = NewCustomer("Quokkacache", "+442079460959");
+  second.account = "QK2002";
+  second.loyalty_cards = {"QUOKKA77"};
+  change.seq = 2;
+  change.customer = second;
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  for (const char* query : {"Quokkacache", "QK2002", "QUOKKA77", "quokkacache@example.com"}) {
+    EXPECT_TRUE(finds(query, second)) << query;
+  }
+
+  // Created here: in the recent index, found whatever the heads say.
+  const model::Customer third = NewCustomer("Wombatcache", "+442079460960");
+  const model::Operation create = CreateOp(third);
+  ASSERT_TRUE(store_->customers().Create(third, &create).ok());
+  EXPECT_TRUE(finds("Wombatcache", third));
+
+  // Erased: its heads deleted, and a customer with one of them again.
+  model::Change erasure;
+  erasure.seq = 3;
+  erasure.kind = model::Change::Kind::kCustomerErased;
+  erasure.erased = second.id;
+  ASSERT_TRUE(store_->sync().ApplyDistribution({erasure}).ok());
+  EXPECT_FALSE(finds("Quokkacache", second));
+  model::Customer fourth = NewCustomer("Quokkaagain", "+442079460961");
+  fourth.account = "QK4004";
+  change.seq = 4;
+  change.customer = fourth;
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  EXPECT_TRUE(finds("Quokkaagain", fourth));
+  EXPECT_TRUE(finds("QK4004", fourth));
+  ExpectConsistent();
+
+  // A store whose heads lost their version (by hand) gets one again on
+  // open, and its searches see the heads of later commits as before.
+  store_.reset();
+  {
+    const RawStore raw(dir_.path());
+    const std::string version(1, '\0');
+    MDB_val key{version.size(), const_cast<char*>(version.data())};
+    ASSERT_EQ(mdb_del(raw.txn(), raw.Dbi("index_heads"), &key, nullptr), 0);
+  }
+  Reopen();
+  EXPECT_TRUE(finds("Quokkaagain", fourth));
+  {
+    model::Customer fifth = NewCustomer("Zebracache", "+442079460962");
+    fifth.account = "ZB5005";
+    change.seq = 5;
+    change.customer = fifth;
+    ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+    EXPECT_TRUE(finds("Zebracache", fifth));
+  }
+  ExpectConsistent();
+}
+
+// Layout 9 kept no version of its heads: opening it starts one.
+TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
+  model::Customer c = NewCustomer("Ninelayout");
+  c.account = "LV9";
+  model::Change change;
+  change.seq = 1;
+  change.customer = c;
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  store_.reset();
+  DowngradeToLayout9(dir_.path());
+  Reopen();
+  auto found = search::SearchCustomers(store_->customers(), "Ninelayout", 10, "GB");
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  ASSERT_EQ(found->size(), 1u);
+  model::Customer next = NewCustomer("Tenlayout", "+442079460959");
+  next.account = "LV10";
+  change.seq = 2;
+  change.customer = next;
+  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  found = search::SearchCustomers(store_->customers(), "Tenlayout", 10, "GB");
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  ASSERT_EQ(found->size(), 1u);
+  ExpectConsistent();
+  store_.reset();
+  const RawStore raw(dir_.path());
+  EXPECT_EQ(raw.Layout(), "10");
+  const std::string version(1, '\0');
+  MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
+  ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_heads"), &key, &value), 0);
+  EXPECT_EQ(value.mv_size, 8u);
+}
+
 // Layout 8 had no index heads: opening it counts them from the index.
 TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   model::Customer c = NewCustomer("Eightlayout");
@@ -889,7 +994,7 @@ TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   EXPECT_EQ((*found)[0].customer.id, c.id);
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "9");
+    EXPECT_EQ(raw.Layout(), "10");
   }
   ExpectConsistent();
 }
@@ -926,7 +1031,7 @@ TEST_P(CustomerStoreTest, Layout7IsReindexedWithTodaysFolding) {
   EXPECT_EQ(found("ozolina"), std::vector<model::LocalId>{ozolina.id});
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "9");
+    EXPECT_EQ(raw.Layout(), "10");
   }
   ExpectConsistent();
 }
@@ -967,7 +1072,7 @@ TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
     std::string schema = "schema_version";
     MDB_val sk{schema.size(), schema.data()}, sv{};
     ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &sk, &sv), 0);
-    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "9");
+    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "10");
   }
   // Erasing one of them now wipes its slot like any other.
   model::Change erasure;
@@ -1274,7 +1379,7 @@ TEST_P(CustomerStoreTest, ANewerLayoutIsRefusedAndNothingIsTouched) {
   std::string before;
   {
     const RawStore raw(dir_.path());
-    raw.Stamp("10");
+    raw.Stamp("11");
   }
   {
     const RawStore raw(dir_.path());

@@ -102,7 +102,16 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout9(const std::string& dir) {
+  const RawStore raw(dir);
+  const std::string version(1, '\0');  // HeadsCache::kVersionKey
+  MDB_val key{version.size(), const_cast<char*>(version.data())};
+  ASSERT_EQ(mdb_del(raw.txn(), raw.Dbi("index_heads"), &key, nullptr), 0);
+  raw.Stamp("9");
+}
+
 void DowngradeToLayout8(const std::string& dir) {
+  DowngradeToLayout9(dir);
   const RawStore raw(dir);
   ASSERT_EQ(mdb_drop(raw.txn(), raw.Dbi("index_heads"), 1), 0);
   raw.Stamp("8");
@@ -295,6 +304,7 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 9: return DowngradeToLayout9(dir);
     case 8: return DowngradeToLayout8(dir);
     case 7: return DowngradeToLayout7(dir);
     case 6:

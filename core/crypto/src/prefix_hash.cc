@@ -29,8 +29,31 @@ struct PrefixHash::Ctx {
   EVP_CIPHER_CTX* cipher = nullptr;
   std::vector<std::uint8_t> in, out;    // reused: one block per term byte, plus the domain's
   std::array<std::uint8_t, kBlock> chain{};  // the context's CBC state: the last block it put out
+  // Short terms' forms: `key` is 1 (taken) | domain | length | the term's
+  // bytes (MemoKey), 0 for an empty slot.
+  struct Memo {
+    std::uint64_t key = 0;
+    std::array<char, 2 * kMemoBytes> form{};
+  };
+  std::array<Memo, kMemoSlots> memo{};
   ~Ctx() { EVP_CIPHER_CTX_free(cipher); }
 };
+
+namespace {
+
+static_assert(PrefixHash::kMemoBytes <= 4 && (PrefixHash::kMemoSlots & (PrefixHash::kMemoSlots - 1)) == 0);
+
+std::uint64_t MemoKey(std::uint8_t domain, std::string_view term) {
+  std::uint64_t key = (std::uint64_t{1} << 48) | (std::uint64_t{domain} << 40) | (std::uint64_t{term.size()} << 32);
+  for (std::size_t i = 0; i < term.size(); ++i) key |= std::uint64_t{static_cast<std::uint8_t>(term[i])} << (8 * i);
+  return key;
+}
+
+std::size_t MemoSlot(std::uint64_t key) {
+  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 54) & (PrefixHash::kMemoSlots - 1);
+}
+
+}  // namespace
 
 PrefixHash::PrefixHash(const SecretKey& key) : ctx_(std::make_unique<Ctx>()) {
   ctx_->cipher = EVP_CIPHER_CTX_new();
@@ -44,12 +67,20 @@ PrefixHash::~PrefixHash() {
   Wipe(ctx_->in.data(), ctx_->in.size());
   Wipe(ctx_->out.data(), ctx_->out.size());
   Wipe(ctx_->chain.data(), ctx_->chain.size());
+  Wipe(reinterpret_cast<std::uint8_t*>(ctx_->memo.data()), sizeof(ctx_->memo));
 }
 
 std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const {
   if (term.size() > kMaxTermBytes) term = term.substr(0, kMaxTermBytes);
   const std::size_t blocks = 1 + term.size();
   std::lock_guard lock(mutex_);
+  Ctx::Memo* memo = nullptr;
+  std::uint64_t memo_key = 0;
+  if (term.size() <= kMemoBytes) {
+    memo_key = MemoKey(domain, term);
+    memo = &ctx_->memo[MemoSlot(memo_key)];
+    if (memo->key == memo_key) return std::string(memo->form.data(), 2 * term.size());
+  }
   auto& in = ctx_->in;
   auto& out = ctx_->out;
   in.assign(blocks * kBlock, 0);
@@ -71,6 +102,10 @@ std::string PrefixHash::Apply(std::uint8_t domain, std::string_view term) const 
     const std::uint8_t* c = out.data() + (i + 1) * kBlock;
     form[2 * i] = static_cast<char>(kLowest + c[0] % kValues);
     form[2 * i + 1] = static_cast<char>(kLowest + c[1] % kValues);
+  }
+  if (memo != nullptr) {
+    memo->key = memo_key;
+    std::copy(form.begin(), form.end(), memo->form.begin());
   }
   return form;
 }

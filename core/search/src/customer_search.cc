@@ -252,11 +252,13 @@ Status SearchSnapshot(const search::IndexSnapshot& snapshot, std::string_view qu
   }
   // Ranked by score, then folded name, then id: the keys made once, the
   // order found on indexes, each customer moved once.
-  std::vector<std::string> names;
-  names.reserve(customers.size());
-  for (const auto& c : customers) names.push_back(model::FoldText(model::DisplayName(c)));
   std::vector<std::size_t> order(customers.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<std::string> names;
+  if (customers.size() > 1) {  // an identifier's one customer needs no name folded
+    names.reserve(customers.size());
+    for (const auto& c : customers) names.push_back(model::FoldText(model::DisplayName(c)));
+  }
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     if (best[a].second.score != best[b].second.score) return best[a].second.score > best[b].second.score;
     if (names[a] != names[b]) return names[a] < names[b];

@@ -22,6 +22,11 @@
 // Written here because no library offers a prefix-preserving keyed hash;
 // the primitive is OpenSSL's.
 //
+// The forms of terms of kMemoBytes bytes or fewer are remembered (a
+// direct-mapped table of kMemoSlots): a store asks them for the heads of
+// its index (storage/src/heads_cache.h), five or six a search, and the
+// same few thousand heads again and again; each costs five AES blocks.
+//
 // Threading: Apply() is safe from any thread (a lock around the context).
 
 #include <cstdint>
@@ -39,6 +44,8 @@ class PrefixHash {
   // Terms longer than this are cut before hashing (their stored form is
   // twice as long and must fit an LMDB key with the kind and an id).
   static constexpr std::size_t kMaxTermBytes = 240;
+  static constexpr std::size_t kMemoBytes = 4;
+  static constexpr std::size_t kMemoSlots = 1024;
 
   explicit PrefixHash(const SecretKey& key);
   ~PrefixHash();
