@@ -2,21 +2,27 @@
 
 #include <algorithm>
 #include <bit>
-#include <functional>
 
 namespace kassa::storage {
 
 HeadSet::HeadSet(std::size_t heads) : slots_(std::bit_ceil(std::max<std::size_t>(2 * heads, 16)), 0) {}
 
 std::uint64_t HeadSet::Fingerprint(std::string_view head) {
-  const std::uint64_t h = std::hash<std::string_view>{}(head);
+  // FNV-1a over the bytes, then a multiply-xorshift so that the low bits
+  // (the slot) depend on every byte: 64 bits on every board (std::hash is
+  // size_t, 32 bits on armhf).
+  std::uint64_t h = 0xCBF29CE484222325ull;
+  for (const char c : head) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001B3ull;
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ull;
+  h ^= h >> 32;
   return h == 0 ? 1 : h;  // 0 marks an empty slot
 }
 
 void HeadSet::Add(std::string_view head) {
   const std::uint64_t f = Fingerprint(head);
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = f & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = static_cast<std::size_t>(f) & mask;; i = (i + 1) & mask) {
     if (slots_[i] == f) return;
     if (slots_[i] == 0) {
       slots_[i] = f;
@@ -29,7 +35,7 @@ bool HeadSet::MayContain(std::string_view head) const {
   const std::uint64_t f = Fingerprint(head);
   const std::size_t mask = slots_.size() - 1;
   // At most half the slots are taken, so an empty one ends every probe.
-  for (std::size_t i = f & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = static_cast<std::size_t>(f) & mask;; i = (i + 1) & mask) {
     if (slots_[i] == f) return true;
     if (slots_[i] == 0) return false;
   }
