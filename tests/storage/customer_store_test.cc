@@ -108,6 +108,15 @@ class CustomerStoreTest : public ::testing::TestWithParam<bool> {
     return note;
   }
   std::shared_ptr<crypto::KeyStore> keys_;  // null: plaintext
+  // `c` as headquarters distributes it, as change `seq`.
+  void Distribute(const model::Customer& c, std::uint64_t seq) {
+    model::Change change;
+    change.seq = seq;
+    change.customer = c;
+    auto applied = store_->sync().ApplyDistribution({change});
+    ASSERT_TRUE(applied.ok()) << applied.status().detail();
+    EXPECT_EQ(applied->customers, 1u);
+  }
   void ExpectConsistent() {
     auto report = store_->diagnostics().Check();
     ASSERT_TRUE(report.ok());
@@ -880,19 +889,14 @@ TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
   };
   model::Customer first = NewCustomer("Alphacache");
   first.account = "LV1001";
-  model::Change change;
-  change.seq = 1;
-  change.customer = first;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(first, 1);
   EXPECT_TRUE(finds("Alphacache", first));
 
   // Distributed: its entries go into the index, new heads with them.
   model::Customer second = NewCustomer("Quokkacache", "+442079460959");
   second.account = "QK2002";
   second.loyalty_cards = {"QUOKKA77"};
-  change.seq = 2;
-  change.customer = second;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(second, 2);
   for (const char* query : {"Quokkacache", "QK2002", "QUOKKA77", "quokkacache@example.com"}) {
     EXPECT_TRUE(finds(query, second)) << query;
   }
@@ -912,9 +916,7 @@ TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
   EXPECT_FALSE(finds("Quokkacache", second));
   model::Customer fourth = NewCustomer("Quokkaagain", "+442079460961");
   fourth.account = "QK4004";
-  change.seq = 4;
-  change.customer = fourth;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(fourth, 4);
   EXPECT_TRUE(finds("Quokkaagain", fourth));
   EXPECT_TRUE(finds("QK4004", fourth));
   ExpectConsistent();
@@ -933,9 +935,7 @@ TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
   {
     model::Customer fifth = NewCustomer("Zebracache", "+442079460962");
     fifth.account = "ZB5005";
-    change.seq = 5;
-    change.customer = fifth;
-    ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+    Distribute(fifth, 5);
     EXPECT_TRUE(finds("Zebracache", fifth));
   }
   ExpectConsistent();
@@ -945,10 +945,7 @@ TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
 TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   model::Customer c = NewCustomer("Ninelayout");
   c.account = "LV9";
-  model::Change change;
-  change.seq = 1;
-  change.customer = c;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(c, 1);
   store_.reset();
   DowngradeToLayout9(dir_.path());
   Reopen();
@@ -957,9 +954,7 @@ TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   ASSERT_EQ(found->size(), 1u);
   model::Customer next = NewCustomer("Tenlayout", "+442079460959");
   next.account = "LV10";
-  change.seq = 2;
-  change.customer = next;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(next, 2);
   found = search::SearchCustomers(store_->customers(), "Tenlayout", 10, "GB");
   ASSERT_TRUE(found.ok()) << found.status().detail();
   ASSERT_EQ(found->size(), 1u);
@@ -977,10 +972,7 @@ TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
 TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   model::Customer c = NewCustomer("Eightlayout");
   c.account = "LV8";
-  model::Change change;
-  change.seq = 1;
-  change.customer = c;
-  ASSERT_EQ(store_->sync().ApplyDistribution({change})->customers, 1u);
+  Distribute(c, 1);
   store_.reset();
   DowngradeToLayout8(dir_.path());
   {
