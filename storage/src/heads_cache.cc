@@ -61,7 +61,11 @@ Result<std::shared_ptr<const HeadSet>> HeadsCache::For(const ReadTxn& txn, MDB_d
       txn_id_ = std::max(txn_id_, id);
       return set_;
     }
-    if (version == too_many_version_) return std::shared_ptr<const HeadSet>();
+    // An older snapshot (a reader that began before the last change of the
+    // heads), or too many heads: index_heads answers, nothing is read here.
+    if ((set_ != nullptr && version < version_) || version == too_many_version_) {
+      return std::shared_ptr<const HeadSet>();
+    }
   }
   // Read the heads of this version: the database's entries but its version.
   KASSA_TRY_ASSIGN(const std::size_t entries, txn.Count(heads));
@@ -79,7 +83,7 @@ Result<std::shared_ptr<const HeadSet>> HeadsCache::For(const ReadTxn& txn, MDB_d
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   std::lock_guard lock(mutex_);
-  if (set_ == nullptr || version > version_) {
+  if (set_ == nullptr || version > version_) {  // another thread may have read a newer one meanwhile
     set_ = set;
     version_ = version;
     txn_id_ = id;

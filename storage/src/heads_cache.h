@@ -10,8 +10,9 @@
 // a head or deletes one changes it (CustomerTables::CountHead, DropHeads),
 // so two committed snapshots with the same version hold the same heads. A
 // set read at one snapshot serves every snapshot of its version; a snapshot
-// of another version reads its own, which replaces the cached one when it
-// is newer. Nothing is cached (the caller asks index_heads itself) for a
+// of a newer version reads its own, which replaces the cached one. Nothing
+// is cached (the caller asks index_heads itself) for a snapshot older than
+// the cached set's version (a reader that began before a change), for a
 // write transaction (its heads are not committed), for a store without a
 // version (one whose heads were dropped by hand, until its next open), or
 // for more than kMaxHeads heads (the table would outgrow a terminal's
