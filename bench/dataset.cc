@@ -155,22 +155,27 @@ m::Consent RandomConsent(Rng& rng, std::int64_t at_ms) {
   return consent;
 }
 
-m::LocalId IdOf(std::uint64_t seed, std::uint64_t index, std::uint64_t space) {
+// Customer `index`'s id as a terminal makes it (model::LocalId::Generate):
+// time-ordered by its creation, the rest of it random (from the seed).
+m::LocalId IdOf(std::uint64_t seed, std::uint64_t index, std::uint64_t space, std::int64_t created_at_ms) {
   Rng rng(seed ^ (index * 0xD1B54A32D192ED03ull) ^ space);
-  m::LocalId id;
-  for (std::size_t i = 0; i < id.bytes.size(); i += 8) {
-    std::uint64_t v = rng.Next();
-    for (std::size_t b = 0; b < 8; ++b) id.bytes[i + b] = static_cast<std::uint8_t>(v >> (8 * b));
-  }
-  return id;
+  std::array<std::uint8_t, 10> random{};
+  const std::uint64_t a = rng.Next(), b = rng.Next();
+  for (std::size_t i = 0; i < 8; ++i) random[i] = static_cast<std::uint8_t>(a >> (8 * i));
+  random[8] = static_cast<std::uint8_t>(b);
+  random[9] = static_cast<std::uint8_t>(b >> 8);
+  return m::LocalId::Version7(created_at_ms, random);
 }
+
+// New customers are created after every customer of the data set (whose
+// creations span 2015-2025), one a millisecond.
+constexpr std::int64_t kNewCustomersFromMs = 1'767'225'600'000;  // 2026-01-01
 
 m::Customer Generate(std::uint64_t seed, std::uint64_t index, bool existing) {
   const std::uint64_t space = existing ? 0 : 0x5EED5EED5EED5EEDull;
   Rng rng(seed * 0x2545F4914F6CDD1Dull + index * 0x9E3779B97F4A7C15ull + space);
   const Locale& l = PickLocale(rng);
   m::Customer c;
-  c.id = IdOf(seed, index, space);
   const bool female = rng.Percent(55);
   const std::size_t surname = rng.Skewed(l.surnames_male.size());
   std::string email_local;
@@ -188,7 +193,9 @@ m::Customer Generate(std::uint64_t seed, std::uint64_t index, bool existing) {
   // Unique by construction: every local part ends in the index.
   if (rng.Percent(85)) c.email = email_local + "@" + PickFrom(rng, l.email_domains);
   if (rng.Percent(92)) c.phone = MobilePhone(rng, l);
-  c.created_at_ms = 1'420'070'400'000 + static_cast<std::int64_t>(rng.Below(11ull * 365 * 86'400'000));
+  const std::int64_t drawn = 1'420'070'400'000 + static_cast<std::int64_t>(rng.Below(11ull * 365 * 86'400'000));
+  c.created_at_ms = existing ? drawn : kNewCustomersFromMs + static_cast<std::int64_t>(index);
+  c.id = IdOf(seed, index, space, c.created_at_ms);
   c.changed_at_ms = c.created_at_ms + static_cast<std::int64_t>(rng.Below(86'400'000ull * 300));
   if (rng.Percent(30)) {
     c.secondary_emails.push_back({"work" + std::to_string(index) + "@" + PickFrom(rng, l.email_domains),

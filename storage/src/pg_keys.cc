@@ -1,6 +1,5 @@
 #include "pg_keys.h"
 
-#include <cstring>
 
 #include "kassa/base/log.h"
 #include "kassa/crypto/sha256.h"
@@ -15,9 +14,7 @@ ByteView IdBytes(const model::LocalId& id) { return ByteView(id.bytes.data(), id
 }  // namespace
 
 std::size_t PgKeys::IdHash::operator()(const model::LocalId& id) const {
-  std::size_t h = 0;
-  std::memcpy(&h, id.bytes.data(), sizeof h);  // ids are random
-  return h;
+  return static_cast<std::size_t>(id.Hash());
 }
 
 Status PgKeys::Init(PgConn& db) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 
 #include "kassa/base/log.h"
 
@@ -17,9 +16,7 @@ ByteView NameOf(const model::LocalId& id) { return ByteView(id.bytes.data(), id.
 }  // namespace
 
 std::size_t Sealing::CacheSlotOf(const model::LocalId& id) {
-  std::uint32_t h = 0;
-  std::memcpy(&h, id.bytes.data(), sizeof h);  // ids are random
-  return h % kCachedKeys;
+  return static_cast<std::size_t>(id.Hash() % kCachedKeys);
 }
 
 

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "kassa/model/clienteling.h"
 #include "kassa/model/email.h"
@@ -177,6 +182,80 @@ TEST(IdTest, HexRoundTripAndUniqueness) {
   EXPECT_EQ(LocalId::FromHex(a->ToHex()), *a);
   EXPECT_FALSE(LocalId::FromHex("xyz").has_value());
   EXPECT_FALSE(LocalId::FromHex(std::string(32, 'g')).has_value());
+}
+
+TEST(IdTest, Version7IsTheRfcLayout) {
+  // RFC 9562 appendix A.6: 2022-02-22 19:22:22 UTC, rand_a 0xCC3, rand_b 0x18C4DC0C0C07398F.
+  const std::array<std::uint8_t, 10> random{0x0C, 0xC3, 0x18, 0xC4, 0xDC, 0x0C, 0x0C, 0x07, 0x39, 0x8F};
+  EXPECT_EQ(LocalId::Version7(1'645'557'742'000, random).ToHex(), "017f22e279b07cc398c4dc0c0c07398f");
+  // The version and variant bits are set whatever the random bytes hold.
+  const std::array<std::uint8_t, 10> ones{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  EXPECT_EQ(LocalId::Version7(0, ones).ToHex(), "0000000000007fffbfffffffffffffff");
+  // A clock before 1970 gives time 0, not a wrapped one that sorts last.
+  EXPECT_EQ(LocalId::Version7(-5, ones), LocalId::Version7(0, ones));
+}
+
+// The milliseconds a version 7 id carries.
+std::int64_t UnixMsOf(const LocalId& id) {
+  std::int64_t ms = 0;
+  for (std::size_t i = 0; i < 6; ++i) ms = (ms << 8) | id.bytes[i];
+  return ms;
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST(IdTest, GeneratedIdsCarryTheirMillisecondAndSortByIt) {
+  std::set<LocalId> seen;
+  std::vector<LocalId> made;
+  for (int i = 0; i < 20'000; ++i) {
+    const std::int64_t before = NowMs();
+    const auto id = LocalId::Generate();
+    const std::int64_t after = NowMs();
+    ASSERT_TRUE(id.ok());
+    EXPECT_EQ(id->bytes[6] >> 4, 7);
+    EXPECT_EQ(id->bytes[8] >> 6, 2);
+    ASSERT_GE(UnixMsOf(*id), before);
+    ASSERT_LE(UnixMsOf(*id), after);
+    EXPECT_TRUE(seen.insert(*id).second) << "a repeated id: " << id->ToHex();
+    made.push_back(*id);
+  }
+  // Ids of different milliseconds sort in the order they were made; within a
+  // millisecond they are in no particular order (the random part decides).
+  std::size_t crossings = 0;
+  for (std::size_t i = 1; i < made.size(); ++i) {
+    if (UnixMsOf(made[i - 1]) < UnixMsOf(made[i])) {
+      ++crossings;
+      EXPECT_LT(made[i - 1], made[i]);
+    }
+  }
+  EXPECT_GT(crossings, 0u) << "20,000 ids made within one millisecond: nothing compared";
+}
+
+TEST(IdTest, IdsOfOneMillisecondHashApart) {
+  // Caches keyed by Hash() (the data keys' cache, for one) would hold one id
+  // of a millisecond if it read the millisecond.
+  std::set<std::uint64_t> slots;
+  for (std::uint8_t i = 0; i < 64; ++i) {
+    std::array<std::uint8_t, 10> random{};
+    random[9] = i;
+    slots.insert(LocalId::Version7(1'767'225'600'000, random).Hash() % 4096);
+  }
+  EXPECT_GT(slots.size(), 55u);
+}
+
+TEST(IdTest, RandomIdsCarryNothingButChance) {
+  const auto a = LocalId::Random();
+  const auto b = LocalId::Random();
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(a->bytes[6] >> 4, 4);
+  EXPECT_EQ(a->bytes[8] >> 6, 2);
+  // Not a clock: two ids' first 48 bits are not both within a second of now.
+  EXPECT_FALSE(std::abs(UnixMsOf(*a) - NowMs()) < 1000 && std::abs(UnixMsOf(*b) - NowMs()) < 1000);
 }
 
 Customer Valid() {

@@ -2,7 +2,11 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <span>
 
 #include "kassa/base/bytes.h"
 
@@ -13,6 +17,15 @@ bool LocalId::is_zero() const {
     if (b != 0) return false;
   }
   return true;
+}
+
+std::uint64_t LocalId::Hash() const {
+  std::uint64_t h = 0;
+  std::memcpy(&h, bytes.data() + 8, sizeof h);
+  // splitmix64's finalizer
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
 }
 
 std::string LocalId::ToHex() const { return HexOf(bytes); }
@@ -35,17 +48,45 @@ std::optional<LocalId> LocalId::FromHex(std::string_view hex) {
   return id;
 }
 
-Result<LocalId> LocalId::Generate() {
-  LocalId id;
+namespace {
+
+// Fills `out` from the kernel's CSPRNG.
+Status FillRandom(std::span<std::uint8_t> out) {
   std::size_t filled = 0;
-  while (filled < id.bytes.size()) {
-    const ssize_t n = getrandom(id.bytes.data() + filled, id.bytes.size() - filled, 0);
+  while (filled < out.size()) {
+    const ssize_t n = getrandom(out.data() + filled, out.size() - filled, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status(StatusCode::kUnavailable, "random source unavailable");
     }
     filled += static_cast<std::size_t>(n);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+LocalId LocalId::Version7(std::int64_t unix_ms, const std::array<std::uint8_t, 10>& random) {
+  const std::uint64_t ms = unix_ms < 0 ? 0 : static_cast<std::uint64_t>(unix_ms);
+  LocalId id;
+  for (std::size_t i = 0; i < 6; ++i) id.bytes[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  std::copy(random.begin(), random.end(), id.bytes.begin() + 6);
+  // RFC 9562 version 7 / variant bits.
+  id.bytes[6] = static_cast<std::uint8_t>((id.bytes[6] & 0x0F) | 0x70);
+  id.bytes[8] = static_cast<std::uint8_t>((id.bytes[8] & 0x3F) | 0x80);
+  return id;
+}
+
+Result<LocalId> LocalId::Generate() {
+  std::array<std::uint8_t, 10> random{};
+  KASSA_TRY(FillRandom(random));
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return Version7(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), random);
+}
+
+Result<LocalId> LocalId::Random() {
+  LocalId id;
+  KASSA_TRY(FillRandom(id.bytes));
   // RFC 9562 version 4 / variant bits, so the id is also a valid UUID.
   id.bytes[6] = static_cast<std::uint8_t>((id.bytes[6] & 0x0F) | 0x40);
   id.bytes[8] = static_cast<std::uint8_t>((id.bytes[8] & 0x3F) | 0x80);

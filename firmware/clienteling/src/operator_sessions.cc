@@ -33,7 +33,7 @@ bool Caller::MaySee(const model::LocalId& customer) const {
 Result<Caller> OperatorSessions::Start(const model::Operator& op, const model::ClientelingConfig& config, bool kiosk) {
   const model::Role* role = config.FindRole(op.role);
   if (role == nullptr) return Status(StatusCode::kUnauthenticated, "operator: their role is not configured");
-  KASSA_TRY_ASSIGN(const model::LocalId token, model::LocalId::Generate());
+  KASSA_TRY_ASSIGN(const model::LocalId token, model::LocalId::Random());
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = sessions_.begin();
     for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
@@ -142,7 +142,7 @@ Result<std::string> OperatorSessions::OpenSwipeTicket() {
     });
     tickets_.erase(oldest);
   }
-  KASSA_TRY_ASSIGN(const model::LocalId ticket, model::LocalId::Generate());
+  KASSA_TRY_ASSIGN(const model::LocalId ticket, model::LocalId::Random());
   tickets_[ticket.ToHex()] = SwipeTicket{now, ""};
   return ticket.ToHex();
 }
