@@ -214,6 +214,9 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
                            bool check_unique, NewEntries placement) {
   RecordWarmer::PrimeThread();
   const std::vector<search::IndexEntry> entries = search::IndexEntriesOf(c);
+  // Before any write: a refusal leaves the transaction as it was (the
+  // customer's own entries, which the check passes over, are still there).
+  if (check_unique) KASSA_TRY(CheckUnique(txn, c, entries));
   if (old == nullptr) {
     const Status put = txn.Put(customers_, IdKey(c.id), sealed, MDB_NOOVERWRITE);
     if (put.code() == StatusCode::kAlreadyExists) {
@@ -233,7 +236,6 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     }
     KASSA_TRY(txn.Put(customers_, IdKey(c.id), sealed));
   }
-  if (check_unique) KASSA_TRY(CheckUnique(txn, c, entries));
   if (old == nullptr && placement == NewEntries::kRecent && recent_kept_ == Recent::kKept) {
     KASSA_TRY_ASSIGN(const std::size_t waiting, recent_.Customers(txn));
     if (waiting >= RecentIndex::kFoldAt) {

@@ -77,8 +77,10 @@ class CustomerTables {
   // Inserts a new customer (kAlreadyExists "id: ..." when the id exists), or
   // replaces `old` (its index entries removed first, wherever they are). When
   // `check_unique`, an account or loyalty card of another customer fails with
-  // kAlreadyExists. A new customer's entries go where `placement` says (the
-  // index when no RecentIndex is kept); a replaced one's into the index.
+  // kAlreadyExists. Either refusal comes before anything is written, so the
+  // transaction can go on without this customer. A new customer's entries
+  // go where `placement` says (the index when no RecentIndex is kept); a
+  // replaced one's into the index.
   Status Put(WriteTxn& txn, const model::Customer& c, ByteView sealed, const model::Customer* old, bool check_unique,
              NewEntries placement = NewEntries::kIndex);
 

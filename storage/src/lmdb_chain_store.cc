@@ -968,11 +968,9 @@ Result<std::optional<std::string>> LmdbChainTxn::LegalEntityOf(const model::Loca
 Status LmdbChainTxn::PutCustomer(const model::Customer& c, std::string_view legal_entity) {
   KASSA_TRY_ASSIGN(const auto old, store_.tables_.Find(txn_, c.id));
   KASSA_TRY_ASSIGN(const Bytes record, store_.tables_.Seal(txn_, c));
-  // A nested transaction: a refused customer (a taken loyalty card) leaves
-  // no trace, and the operations around it still commit.
-  KASSA_TRY_ASSIGN(WriteTxn step, WriteTxn::BeginNested(store_.env_, txn_));
-  KASSA_TRY(store_.tables_.Put(step, c, record, old ? &*old : nullptr, /*check_unique=*/true));
-  KASSA_TRY(std::move(step).Commit());
+  // A refused customer (a taken account number or loyalty card) is refused
+  // before anything is written: the operations around it still commit.
+  KASSA_TRY(store_.tables_.Put(txn_, c, record, old ? &*old : nullptr, /*check_unique=*/true));
   if (!old) KASSA_TRY(txn_.Put(store_.owners_, IdKey(c.id), AsBytes(legal_entity)));
   KASSA_TRY_ASSIGN(const std::uint64_t seq,
                    AppendChange(ChangeValue(model::Change::Kind::kCustomerUpsert, legal_entity, IdKey(c.id))));

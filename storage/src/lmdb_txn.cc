@@ -157,12 +157,6 @@ Result<WriteTxn> WriteTxn::Begin(const LmdbEnv& env) {
   return WriteTxn(txn, &env);
 }
 
-Result<WriteTxn> WriteTxn::BeginNested(const LmdbEnv& env, WriteTxn& parent) {
-  MDB_txn* txn = nullptr;
-  KASSA_TRY(FromMdb(mdb_txn_begin(env.get(), parent.get(), 0, &txn), "nested_begin"));
-  return WriteTxn(txn, nullptr);
-}
-
 Status WriteTxn::Commit() && {
   const int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
   if (env_ != nullptr) env_->Committed(rc);

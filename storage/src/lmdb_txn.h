@@ -131,9 +131,6 @@ class ReadTxn {
 class WriteTxn : public ReadTxn {
  public:
   static Result<WriteTxn> Begin(const LmdbEnv& env);
-  // A child of `parent`: its writes join the parent on Commit() and vanish
-  // on abort, so one step of a larger transaction can fail cleanly.
-  static Result<WriteTxn> BeginNested(const LmdbEnv& env, WriteTxn& parent);
   WriteTxn(WriteTxn&& other) noexcept = default;
 
   // Returns: kOk; kAlreadyExists (with MDB_NOOVERWRITE / MDB_APPEND out of

@@ -363,6 +363,43 @@ TEST_P(RegistryTest, ATakenLoyaltyCardRejectsOnlyThatOperation) {
   EXPECT_TRUE(acks[2].applied());
   EXPECT_FALSE(store_->FindCustomer(b.customer.id)->has_value());  // no half-written customer
   EXPECT_EQ(store_->Stats()->customers, 2u);
+  const auto found = [&](const std::string& q) {
+    std::vector<std::string> names;
+    const auto hits = search::SearchCustomers(*store_, q, 10, "GB");
+    EXPECT_TRUE(hits.ok()) << q;
+    if (hits.ok()) {
+      for (const auto& h : *hits) names.push_back(h.customer.last_name);
+    }
+    return names;
+  };
+  // Nor a trace of it in the index.
+  EXPECT_TRUE(found("CardB").empty());
+  EXPECT_EQ(found("CARD-1"), std::vector<std::string>{"CardA"});
+
+  // An edit that would take the card is refused, and the customer it edits
+  // stays as it was: its record, its name and its own card in the index.
+  model::Operation c = Create("CardC");
+  c.customer.loyalty_cards = {"CARD-2"};
+  ASSERT_TRUE(Apply({c})[0].applied());
+  model::Operation take = c;
+  take.op_id = *model::LocalId::Generate();
+  take.kind = model::OperationKind::kUpdateCustomer;
+  take.base_version = 1;
+  take.customer.last_name = "CardTaker";
+  take.customer.loyalty_cards = {"CARD-1"};
+  take.changed_fields = {static_cast<std::uint32_t>(model::CustomerField::kLastName),
+                         static_cast<std::uint32_t>(model::CustomerField::kLoyaltyCards)};
+  const auto refused = Apply({take, Create("AfterEdit")});
+  EXPECT_FALSE(refused[0].applied());
+  EXPECT_TRUE(refused[1].applied());
+  const auto kept = *store_->FindCustomer(c.customer.id);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->last_name, "CardC");
+  EXPECT_EQ(kept->version, 1u);
+  EXPECT_EQ(found("CardC"), std::vector<std::string>{"CardC"});
+  EXPECT_EQ(found("CARD-2"), std::vector<std::string>{"CardC"});
+  EXPECT_TRUE(found("CardTaker").empty());
+  EXPECT_EQ(found("CARD-1"), std::vector<std::string>{"CardA"});
 }
 
 TEST_P(RegistryTest, DistributionFollowsTheCursorAndCarriesConfiguration) {
