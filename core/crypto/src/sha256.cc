@@ -5,7 +5,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
 #include <climits>
+#include <cstring>
 
 #include "kassa/base/log.h"
 
@@ -67,12 +72,55 @@ Status Pbkdf2HmacSha256(ByteView password, ByteView salt, std::uint32_t iteratio
   return Status::Ok();
 }
 
-Status RandomBytes(std::span<std::uint8_t> out) {
-  if (out.size() > INT_MAX) return Status(StatusCode::kInvalidArgument, "random: too many bytes at once");
+namespace {
+
+Status FromOpenSsl(std::span<std::uint8_t> out) {
   if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
     KASSA_LOG(kError) << "random: OpenSSL's generator failed (not seeded?)";
     return Status(StatusCode::kUnavailable, "random: the random source failed");
   }
+  return Status::Ok();
+}
+
+// Small requests (nonces and keys: 12 to 32 bytes) come from a pool of the
+// generator's output, one per thread, refilled a kilobyte at a time. A call
+// of RAND_bytes costs about 560 ns here whatever its size (its locks and
+// parameter lookups): five or six of them an operation were 14% of a group
+// commit's time at headquarters; from the pool a request costs about 10 ns.
+// Bytes handed out are wiped from the pool at once. A forked child never
+// hands out its parent's pool: the fork bumps a generation the pool checks.
+constexpr std::size_t kPoolBytes = 1024;
+constexpr std::size_t kPooledRequestBytes = 64;
+
+std::atomic<std::uint64_t> fork_generation{0};
+
+void AfterForkInChild() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+struct RandomPool {
+  std::array<std::uint8_t, kPoolBytes> bytes{};
+  std::size_t used = kPoolBytes;  // empty
+  std::uint64_t generation = 0;
+  ~RandomPool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+}  // namespace
+
+Status RandomBytes(std::span<std::uint8_t> out) {
+  if (out.size() > INT_MAX) return Status(StatusCode::kInvalidArgument, "random: too many bytes at once");
+  if (out.size() > kPooledRequestBytes) return FromOpenSsl(out);
+  [[maybe_unused]] static const int registered = pthread_atfork(nullptr, nullptr, AfterForkInChild);
+  thread_local RandomPool pool;
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation || kPoolBytes - pool.used < out.size()) {
+    OPENSSL_cleanse(pool.bytes.data(), pool.bytes.size());
+    pool.used = kPoolBytes;
+    KASSA_TRY(FromOpenSsl(pool.bytes));
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());
+  pool.used += out.size();
   return Status::Ok();
 }
 

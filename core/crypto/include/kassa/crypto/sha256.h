@@ -44,7 +44,9 @@ Digest HmacSha256(ByteView key, ByteView message);
 // kInternal when OpenSSL fails (out of memory).
 Status Pbkdf2HmacSha256(ByteView password, ByteView salt, std::uint32_t iterations, std::span<std::uint8_t> out);
 
-// Fills `out` from OpenSSL's generator (seeded by the kernel).
+// Fills `out` from OpenSSL's generator (seeded by the kernel); requests of
+// up to 64 bytes from a per-thread pool of its output (never shared with a
+// forked child). Thread-safe.
 // Returns: kOk; kUnavailable when the generator cannot be seeded.
 Status RandomBytes(std::span<std::uint8_t> out);
 
