@@ -3,16 +3,21 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "kassa/crypto/aead.h"
 #include "kassa/crypto/key_store.h"
 #include "kassa/crypto/prefix_hash.h"
+#include "kassa/crypto/sha256.h"
 #include "temp_dir.h"
 
 namespace kassa::crypto {
@@ -56,6 +61,85 @@ TEST(AeadTest, OpensWhatItSealedWithBothAlgorithmsAndNothingElse) {
   Bytes unknown = *Seal(key, aad, AsBytes(text));
   unknown[0] = 9;
   EXPECT_EQ(Open(key, aad, unknown).status().code(), StatusCode::kDataLoss);
+}
+
+// The contexts kept with their keys' schedules: values sealed in turn under
+// more keys than there are contexts, with both algorithms, each open with
+// its own key only, and the ciphertext is that of a context set up anew.
+TEST(AeadTest, SealingUnderManyKeysInTurnUsesEachKey) {
+  std::vector<SecretKey> keys;
+  for (int i = 0; i < 5; ++i) keys.push_back(Key());
+  const Bytes aad = {7};
+  for (int round = 0; round < 40; ++round) {
+    const std::size_t k = static_cast<std::size_t>(round * 7 % 5);
+    // Keys used often and seldom, as the master key and customers' keys are.
+    for (const std::size_t which : {k, std::size_t{0}, k, std::size_t{1}}) {
+      const AeadAlgorithm a = round % 3 == 0 ? AeadAlgorithm::kChaCha20Poly1305 : AeadAlgorithm::kAes256Gcm;
+      const std::string text = "value " + std::to_string(round) + " under key " + std::to_string(which);
+      const auto sealed = Seal(keys[which], aad, AsBytes(text), a);
+      ASSERT_TRUE(sealed.ok());
+      for (std::size_t other = 0; other < keys.size(); ++other) {
+        const auto plain = Open(keys[other], aad, *sealed);
+        if (other == which) {
+          ASSERT_TRUE(plain.ok()) << round;
+          EXPECT_EQ(std::string(AsChars(*plain)), text);
+        } else {
+          EXPECT_EQ(plain.status().code(), StatusCode::kDataLoss) << round << " " << which << " " << other;
+        }
+      }
+    }
+  }
+}
+
+TEST(RandomBytesTest, NoncesNeverRepeatAcrossThreadsOrSizes) {
+  std::set<std::array<std::uint8_t, 12>> seen;
+  std::mutex m;
+  const auto draw = [&] {
+    for (int i = 0; i < 20'000; ++i) {
+      std::array<std::uint8_t, 12> nonce{};
+      ASSERT_TRUE(RandomBytes(nonce).ok());
+      std::lock_guard<std::mutex> lock(m);
+      EXPECT_TRUE(seen.insert(nonce).second);
+    }
+  };
+  std::thread other(draw);
+  draw();
+  other.join();
+  EXPECT_EQ(seen.size(), 40'000u);
+  // Past the pool's request size, and an odd size that leaves a remainder.
+  std::array<std::uint8_t, 200> big{};
+  std::array<std::uint8_t, 200> big2{};
+  ASSERT_TRUE(RandomBytes(big).ok());
+  ASSERT_TRUE(RandomBytes(big2).ok());
+  EXPECT_NE(big, big2);
+  std::array<std::uint8_t, 61> odd{};
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(RandomBytes(odd).ok());
+}
+
+// A forked child draws bytes of its own, not the rest of its parent's pool.
+TEST(RandomBytesTest, AForkedChildDoesNotRepeatItsParent) {
+  std::array<std::uint8_t, 16> first{};
+  ASSERT_TRUE(RandomBytes(first).ok());  // the pool is filled
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::array<std::uint8_t, 16> mine{};
+    const bool ok = RandomBytes(mine).ok();
+    const ssize_t n = ok ? write(fds[1], mine.data(), mine.size()) : -1;
+    _exit(n == static_cast<ssize_t>(mine.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::array<std::uint8_t, 16> parents{};
+  ASSERT_TRUE(RandomBytes(parents).ok());
+  std::array<std::uint8_t, 16> childs{};
+  EXPECT_EQ(read(fds[0], childs.data(), childs.size()), static_cast<ssize_t>(childs.size()));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(parents, childs);
 }
 
 TEST(PrefixHashTest, KeepsPrefixesAndEqualityButNotTheText) {

@@ -18,13 +18,6 @@ struct CtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
-// This thread's encryption context, reset by every call that uses it.
-EVP_CIPHER_CTX* ThreadContext() {
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
-  KASSA_CHECK(ctx != nullptr);
-  return ctx.get();
-}
-
 // The ciphers fetched from OpenSSL's default provider once: OpenSSL 3
 // fetches a cipher by name on every init given EVP_aes_256_gcm(), which
 // costs as much as sealing a record.
@@ -38,29 +31,37 @@ const EVP_CIPHER* CipherOf(AeadAlgorithm a) {
   return nullptr;
 }
 
-// This thread's decryption contexts, each keeping the key schedule of the
-// last key it opened with: a run of values under one key (every wrapped key
-// is under the master key) sets only the nonce. Two, so that unwrapping a
-// customer's key and opening its record in turn keep both.
-class Openers {
+// This thread's contexts of one direction (sealing or opening), each keeping
+// the key schedule of the last key it was set up with: a run of values under
+// one key (every wrapped key is under the master key; outcomes and events
+// under the store key) sets only the nonce. Three, so that a customer's own
+// key, the master key and the store key in turn keep theirs; the least
+// recently used is set up anew.
+class KeyedContexts {
  public:
-  // A context ready to decrypt with `key` and `cipher` under `nonce`.
+  explicit KeyedContexts(bool encrypt) : encrypt_(encrypt) {}
+
+  // A context ready to seal or open with `key` and `cipher` under `nonce`.
   // Returns null when OpenSSL fails.
   EVP_CIPHER_CTX* For(const SecretKey& key, const EVP_CIPHER* cipher, const std::uint8_t* nonce) {
     for (Slot& s : slots_) {
       if (s.cipher == cipher && CRYPTO_memcmp(s.key.data(), key.data(), SecretKey::kBytes) == 0) {
         s.used = ++clock_;
-        if (EVP_DecryptInit_ex(s.ctx.get(), nullptr, nullptr, nullptr, nonce) == 1) return s.ctx.get();
+        if (Init(s.ctx.get(), nullptr, nullptr, nonce)) return s.ctx.get();
         s.cipher = nullptr;
         return nullptr;
       }
     }
-    Slot& s = slots_[0].used <= slots_[1].used ? slots_[0] : slots_[1];
+    Slot* oldest = &slots_[0];
+    for (Slot& s : slots_) {
+      if (s.used < oldest->used) oldest = &s;
+    }
+    Slot& s = *oldest;
     s.used = ++clock_;
     // A context set up for this cipher takes a new key without being set up again.
     const EVP_CIPHER* same = s.cipher == cipher ? nullptr : cipher;
     s.cipher = nullptr;
-    if (EVP_DecryptInit_ex(s.ctx.get(), same, nullptr, key.data(), nonce) != 1) return nullptr;
+    if (s.ctx == nullptr || !Init(s.ctx.get(), same, key.data(), nonce)) return nullptr;
     std::memcpy(s.key.data(), key.data(), SecretKey::kBytes);
     s.cipher = cipher;
     return s.ctx.get();
@@ -73,6 +74,11 @@ class Openers {
   }
 
  private:
+  bool Init(EVP_CIPHER_CTX* ctx, const EVP_CIPHER* cipher, const std::uint8_t* key, const std::uint8_t* nonce) const {
+    return (encrypt_ ? EVP_EncryptInit_ex(ctx, cipher, nullptr, key, nonce)
+                     : EVP_DecryptInit_ex(ctx, cipher, nullptr, key, nonce)) == 1;
+  }
+
   struct Slot {
     std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx{EVP_CIPHER_CTX_new()};
     std::array<std::uint8_t, SecretKey::kBytes> key{};
@@ -80,7 +86,8 @@ class Openers {
     std::uint64_t used = 0;
     ~Slot() { Wipe(key.data(), key.size()); }
   };
-  Slot slots_[2];
+  bool encrypt_;
+  Slot slots_[3];
   std::uint64_t clock_ = 0;
 };
 
@@ -121,17 +128,19 @@ Result<Bytes> Seal(const SecretKey& key, ByteView aad, ByteView plain, AeadAlgor
   out[0] = static_cast<std::uint8_t>(algorithm);
   std::uint8_t* nonce = out.data() + 1;
   KASSA_TRY(RandomBytes(std::span<std::uint8_t>(nonce, kNonceBytes)));
-  EVP_CIPHER_CTX* ctx = ThreadContext();
+  thread_local KeyedContexts sealers(/*encrypt=*/true);
+  EVP_CIPHER_CTX* ctx = sealers.For(key, cipher, nonce);
   int n = 0;
   int tail = 0;
   std::uint8_t* body = nonce + kNonceBytes;
-  const bool ok = EVP_EncryptInit_ex(ctx, cipher, nullptr, key.data(), nonce) == 1 &&
+  const bool ok = ctx != nullptr &&
                   (aad.empty() || EVP_EncryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1) &&
                   EVP_EncryptUpdate(ctx, body, &n, plain.data(), static_cast<int>(plain.size())) == 1 &&
                   EVP_EncryptFinal_ex(ctx, body + n, &tail) == 1 &&
                   static_cast<std::size_t>(n + tail) == plain.size() &&
                   EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagBytes, body + plain.size()) == 1;
   if (!ok) {
+    if (ctx != nullptr) sealers.Forget(ctx);
     KASSA_LOG(kError) << "seal: OpenSSL failed";
     return Status(StatusCode::kInternal, "seal: the cipher failed");
   }
@@ -154,7 +163,7 @@ Status OpenInto(const SecretKey& key, ByteView aad, ByteView sealed, Bytes& out)
   const std::uint8_t* body = nonce + kNonceBytes;
   const std::size_t size = sealed.size() - kSealOverhead;
   out.resize(size);
-  thread_local Openers openers;
+  thread_local KeyedContexts openers(/*encrypt=*/false);
   EVP_CIPHER_CTX* ctx = openers.For(key, cipher, nonce);
   int n = 0;
   int tail = 0;
