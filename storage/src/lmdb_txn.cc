@@ -154,12 +154,12 @@ Result<WriteTxn> WriteTxn::Begin(const LmdbEnv& env) {
   const int rc = mdb_txn_begin(env.get(), nullptr, 0, &txn);
   if (rc == MDB_PANIC) env.Committed(rc);  // a failed meta page write made the environment unusable
   KASSA_TRY(FromMdb(rc, "write_begin"));
-  return WriteTxn(txn, &env);
+  return WriteTxn(txn, env);
 }
 
 Status WriteTxn::Commit() && {
   const int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
-  if (env_ != nullptr) env_->Committed(rc);
+  env_->Committed(rc);
   if (rc == ENOSPC || rc == EDQUOT || !IsDiskFailure(rc)) return FromMdb(rc, "commit");
   KASSA_LOG(kError) << "lmdb commit: " << mdb_strerror(rc);
   return Status(StatusCode::kUnavailable, "storage failing: the disk failed this write, so none of it was saved (see log)");

@@ -147,10 +147,9 @@ class WriteTxn : public ReadTxn {
   Status Commit() &&;
 
  private:
-  // `env`: the environment whose commits this one counts in; null for a
-  // nested transaction, whose commit only joins its parent.
-  WriteTxn(MDB_txn* txn, const LmdbEnv* env) : ReadTxn(txn, true), env_(env) {}
-  const LmdbEnv* env_;
+  // `env`: the environment whose commits this one counts in.
+  WriteTxn(MDB_txn* txn, const LmdbEnv& env) : ReadTxn(txn, true), env_(&env) {}
+  const LmdbEnv* env_;  // never null
 };
 
 // A cursor, closed on destruction. REQUIRES: does not outlive its txn.

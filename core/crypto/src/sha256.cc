@@ -108,7 +108,9 @@ struct RandomPool {
 Status RandomBytes(std::span<std::uint8_t> out) {
   if (out.size() > INT_MAX) return Status(StatusCode::kInvalidArgument, "random: too many bytes at once");
   if (out.size() > kPooledRequestBytes) return FromOpenSsl(out);
-  [[maybe_unused]] static const int registered = pthread_atfork(nullptr, nullptr, AfterForkInChild);
+  // Without the fork handler a child could repeat its parent's bytes: no pool then.
+  static const bool fork_safe = pthread_atfork(nullptr, nullptr, AfterForkInChild) == 0;
+  if (!fork_safe) return FromOpenSsl(out);
   thread_local RandomPool pool;
   const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
   if (pool.generation != generation || kPoolBytes - pool.used < out.size()) {
