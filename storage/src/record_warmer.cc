@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <cstring>
+#include <system_error>
 
 #include "kassa/base/log.h"
 
@@ -67,14 +68,35 @@ void RecordWarmer::WarmSeeks(MDB_dbi dbi, std::vector<std::string> keys, const s
 
 void RecordWarmer::Queue(std::deque<Job> jobs) {
   if (env_ == nullptr || jobs.empty()) return;
+  const std::size_t count = jobs.size();
   {
     std::lock_guard lock(mu_);
     waiting_ = std::move(jobs);
     if (threads_.empty()) {
-      for (unsigned i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
+      for (unsigned i = 0; i < kThreads; ++i) {
+        try {
+          threads_.emplace_back([this] { Run(); });
+        } catch (const std::system_error& e) {
+          // Out of threads or address space: warm with the ones made (warming
+          // is only ever a help; with none, nothing is warmed).
+          KASSA_LOG_THROTTLED("record warmer: started " << threads_.size() << " of " << kThreads
+                                                        << " threads: " << e.what());
+          break;
+        }
+      }
+      if (threads_.empty()) {
+        waiting_.clear();
+        return;
+      }
     }
   }
-  wake_.notify_all();
+  // As many threads as there are lookups: the others would only wake to find
+  // nothing, taking the CPU from the search they help.
+  if (count >= kThreads) {
+    wake_.notify_all();
+  } else {
+    for (std::size_t i = 0; i < count; ++i) wake_.notify_one();
+  }
 }
 
 void RecordWarmer::Run() {

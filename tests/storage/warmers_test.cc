@@ -189,6 +189,26 @@ TEST_F(RecordWarmerTest, RecordsQueuedAheadOfSeeksAreWarmedWithThem) {
   EXPECT_LE(warm_faults * 10, cold_faults_) << "cold: " << cold_faults_ << ", after warming: " << warm_faults;
 }
 
+// A batch smaller than the threads wakes only as many as it has lookups
+// (RecordWarmer::Queue); each of them is still done, batch after batch.
+TEST_F(RecordWarmerTest, BatchesSmallerThanTheThreadsAreEachDoneWhole) {
+  Env e(dir_.path());
+  std::atomic<std::uint64_t> touched{0};
+  RecordWarmer warmer;
+  warmer.Attach(e.env, e.dbi, [&](const model::LocalId&, ByteView) { ++touched; });
+  std::uint64_t queued = 0;
+  const std::size_t threads = RecordWarmer::kThreads;
+  // The first batch starts every thread; each later one finds them waiting.
+  for (const std::size_t n : {threads + 1, std::size_t{1}, std::size_t{2}, std::size_t{3}, threads - 1, threads}) {
+    ASSERT_LE(queued + n, warmed_.size());
+    warmer.Warm(warmed_.data() + queued, n);
+    queued += n;
+    WaitFor(warmer, queued);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(touched, queued);
+}
+
 // What starts warming: a slow lookup counts as a disk read only when this
 // thread's major faults grew since it last asked, so a lookup slowed by
 // anything else (here: none at all, told it took a millisecond) wakes no
