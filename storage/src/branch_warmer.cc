@@ -4,97 +4,41 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <optional>
 
 #include "kassa/base/log.h"
+#include "lmdb_pages.h"
 
 namespace kassa::storage {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "LMDB's node layout is read as little-endian");
-
-// LMDB's MDB_db (mdb.c): a database's record in the main database.
-struct DbRecord {
-  std::uint32_t pad;
-  std::uint16_t flags;
-  std::uint16_t depth;  // levels, the leaves' included
-  std::size_t branch_pages, leaf_pages, overflow_pages, entries;
-  std::size_t root;
-};
-static_assert(sizeof(DbRecord) == 8 + 5 * sizeof(std::size_t));
-
-// LMDB's page header (MDB_page up to mp_ptrs) and node header (MDB_node up
-// to mn_data): pgno_t is size_t, indx_t is uint16_t.
-constexpr std::size_t kPageHeader = sizeof(std::size_t) + 8;
-constexpr std::size_t kNodeHeader = 8;
-constexpr std::uint16_t kBranchFlag = 0x01;  // P_BRANCH
 // Pages asked for at once: enough for the disk to serve them together, few
 // enough that a search's own reads never queue behind thousands.
 constexpr std::size_t kBatch = 16;
-constexpr std::uint16_t kMetaFlag = 0x08;    // P_META
-constexpr std::uint32_t kMagic = 0xBEEFC0DE;  // MDB_MAGIC, first in a meta page's MDB_meta
-
-template <typename T>
-T Load(const std::uint8_t* at) {
-  T v;
-  std::memcpy(&v, at, sizeof v);
-  return v;
-}
-
-// The start of the map, found from `inside` (a value LMDB returned from a
-// leaf page of the map in a read transaction): LMDB exposes the map's
-// address only with MDB_FIXEDMAP. The value's page starts at the page
-// boundary below it and holds its own number; the map starts that many
-// pages before, where page 0 must be a meta page with LMDB's magic.
-// Returns nullptr when that does not hold.
-const std::uint8_t* MapStart(const void* inside, std::size_t page_size, std::size_t pages) {
-  const auto at = reinterpret_cast<std::uintptr_t>(inside);
-  const std::uintptr_t page = at - at % page_size;
-  const auto pgno = Load<std::size_t>(reinterpret_cast<const std::uint8_t*>(page));
-  if (pgno < 2 || pgno >= pages || pgno * page_size > page) return nullptr;
-  const auto* map = reinterpret_cast<const std::uint8_t*>(page - pgno * page_size);
-  const bool meta = Load<std::size_t>(map) == 0 && (Load<std::uint16_t>(map + sizeof(std::size_t) + 2) & kMetaFlag) != 0 &&
-                    Load<std::uint32_t>(map + kPageHeader) == kMagic;
-  return meta ? map : nullptr;
-}
 
 class Walker {
  public:
-  Walker(const std::uint8_t* map, std::size_t page_size, std::size_t pages, const std::atomic<bool>* stop,
-         BranchWarmer::Clock::time_point deadline)
-      : map_(map), page_size_(page_size), pages_(pages), stop_(stop), deadline_(deadline) {}
+  Walker(const lmdb_pages::MapView& map, const std::atomic<bool>* stop, BranchWarmer::Clock::time_point deadline)
+      : map_(map), stop_(stop), deadline_(deadline) {}
 
   // Appends the children of branch page `pgno` to `out`; false (logged) when
   // the page is not what a branch page of this file must be.
-  bool Children(std::size_t pgno, std::vector<std::size_t>& out) const {
-    const std::uint8_t* page = map_ + pgno * page_size_;
-    const auto own = Load<std::size_t>(page);
-    const auto flags = Load<std::uint16_t>(page + sizeof(std::size_t) + 2);
-    const auto lower = Load<std::uint16_t>(page + sizeof(std::size_t) + 4);
-    if (own != pgno || (flags & kBranchFlag) == 0 || lower < kPageHeader || lower > page_size_) {
-      return Refuse("a page that should be a branch page is not", pgno);
+  bool Children(std::size_t pgno, std::vector<std::size_t>& out) {
+    nodes_.clear();
+    const char* problem = nullptr;
+    if (!map_.BranchNodes(pgno, nodes_, problem)) {
+      KASSA_LOG(kWarning) << "branch warmer: " << problem << " (page " << pgno << "); warming stopped";
+      return false;
     }
-    const std::size_t keys = (lower - kPageHeader) / 2;
-    for (std::size_t i = 0; i < keys; ++i) {
-      const auto offset = Load<std::uint16_t>(page + kPageHeader + 2 * i);
-      if (offset < lower || offset + kNodeHeader > page_size_) return Refuse("a node lies outside its page", pgno);
-      const std::uint8_t* node = page + offset;
-      std::size_t child = std::size_t{Load<std::uint16_t>(node)} | std::size_t{Load<std::uint16_t>(node + 2)} << 16;
-      if constexpr (sizeof(std::size_t) > 4) child |= std::size_t{Load<std::uint16_t>(node + 4)} << 32;
-      if (child < 2 || child >= pages_) return Refuse("a child page lies outside the file", pgno);
-      out.push_back(child);
-    }
+    for (const lmdb_pages::BranchNode& node : nodes_) out.push_back(node.child);
     return true;
   }
 
   // Asks for `level`'s pages at once.
   void Ask(const std::vector<std::size_t>& level) const {
-    for (std::size_t pgno : level) {
-      ::madvise(const_cast<std::uint8_t*>(map_) + pgno * page_size_, page_size_, MADV_WILLNEED);
-    }
+    for (std::size_t pgno : level) map_.Ask(pgno);
   }
 
   bool stopped() const {
@@ -102,12 +46,8 @@ class Walker {
   }
 
  private:
-  static bool Refuse(const char* what, std::size_t pgno) {
-    KASSA_LOG(kWarning) << "branch warmer: " << what << " (page " << pgno << "); warming stopped";
-    return false;
-  }
-  const std::uint8_t* map_;
-  std::size_t page_size_, pages_;
+  lmdb_pages::MapView map_;
+  std::vector<lmdb_pages::BranchNode> nodes_;
   const std::atomic<bool>* stop_;
   BranchWarmer::Clock::time_point deadline_;
 };
@@ -118,8 +58,7 @@ BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::str
                                         const std::atomic<bool>* stop, Clock::time_point deadline) {
   Walked walked;
   MDB_envinfo info{};
-  MDB_stat env_stat{};
-  if (mdb_env_info(env, &info) != MDB_SUCCESS || mdb_env_stat(env, &env_stat) != MDB_SUCCESS) return walked;
+  if (mdb_env_info(env, &info) != MDB_SUCCESS) return walked;
   MDB_txn* txn = nullptr;
   if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) return walked;
   MDB_dbi main = 0;
@@ -134,21 +73,22 @@ BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::str
         mdb_get(txn, main, &key, &value) != MDB_SUCCESS) {
       continue;  // not made yet
     }
-    if (value.mv_size != sizeof(DbRecord)) {
+    if (value.mv_size != sizeof(lmdb_pages::DbRecord)) {
       KASSA_LOG(kWarning) << "branch warmer: the record of database " << name << " is not LMDB's MDB_db; not warmed";
       sound = false;
       break;
     }
     if (!walker) {
-      const std::uint8_t* map = MapStart(value.mv_data, env_stat.ms_psize, info.me_last_pgno + 1);
-      if (map == nullptr) {
+      const lmdb_pages::MapView map = lmdb_pages::MapView::Of(env, value.mv_data);
+      if (!map.valid()) {
         KASSA_LOG(kWarning) << "branch warmer: the map's start is not where LMDB's page format puts it; not warmed";
         sound = false;
         break;
       }
-      walker.emplace(map, env_stat.ms_psize, info.me_last_pgno + 1, stop, deadline);
+      walker.emplace(map, stop, deadline);
     }
-    const auto record = Load<DbRecord>(static_cast<const std::uint8_t*>(value.mv_data));
+    lmdb_pages::DbRecord record{};
+    std::memcpy(&record, value.mv_data, sizeof record);
     if (record.depth != stat.ms_depth || record.branch_pages != stat.ms_branch_pages) {
       KASSA_LOG(kWarning) << "branch warmer: database " << name << " disagrees with mdb_stat; not warmed";
       sound = false;

@@ -13,13 +13,10 @@
 // them together) and reads them to find the next level, down to the leaves,
 // which it leaves alone. Searches run meanwhile; nothing waits for it.
 //
-// Written by hand because no LMDB call reaches pages: it reads LMDB's
-// on-disk page format (mdb.c, data format 1: the page header, branch nodes
-// and a database's MDB_db record in the main database), inside a read
-// transaction so the pages it reads stay as they are. Everything read is
-// checked (page numbers within the file, branch flags, the page's own number,
-// node offsets within the page) and the count walked against mdb_stat's; any
-// disagreement stops the walk with a log line: warming is only ever a help.
+// No LMDB call reaches pages: it reads LMDB's page format (lmdb_pages.h),
+// inside a read transaction so the pages it reads stay as they are, and
+// checks the count walked against mdb_stat's; any disagreement stops the walk
+// with a log line: warming is only ever a help.
 // Private to kassa::storage.
 
 #include <lmdb.h>

@@ -7,9 +7,12 @@
 
 #include "kassa/base/log.h"
 #include "kassa/proto_codec/codec.h"
+#include "lmdb_pages.h"
 
 namespace kassa::storage {
 namespace {
+
+constexpr const char* kIndexName = "index";  // the search index's database
 
 // The id a customers key holds.
 Result<model::LocalId> IdOf(ByteView key) {
@@ -25,7 +28,7 @@ Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
   sealing_ = &sealing;
   recent_kept_ = recent;
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
-  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index", MDB_CREATE, &index_), "dbi index"));
+  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), kIndexName, MDB_CREATE, &index_), "dbi index"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_heads", MDB_CREATE, &heads_), "dbi index_heads"));
   if (auto version = txn.Get(heads_, AsBytes(HeadsCache::kVersionKey)); !version.ok()) {
     if (version.status().code() != StatusCode::kNotFound) return version.status();
@@ -447,6 +450,7 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     return visit(search::IndexEntryView{id, term, field, detail, exact});
   };
   std::optional<Cursor> cursor;
+  std::optional<lmdb_pages::LeavesAhead> ahead;  // on a cold index only
   bool found = false;
   if (may_hold) {
     auto opened = txn.OpenCursor(index_);
@@ -454,11 +458,17 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
     cursor.emplace(std::move(*opened));
     const auto seek_start = std::chrono::steady_clock::now();
     KASSA_TRY_ASSIGN(found, cursor->SeekAtLeast(AsBytes(scan)));
-    if (report != nullptr) report->slow = RecordWarmer::FromDisk(std::chrono::steady_clock::now() - seek_start);
+    const bool slow = RecordWarmer::FromDisk(std::chrono::steady_clock::now() - seek_start);
+    if (report != nullptr) report->slow = slow;
+    // A write transaction's pages may be its own copies, outside the map.
+    if ((slow || (report != nullptr && report->cold)) && !txn.writable()) {
+      ahead.emplace(txn.get(), kIndexName, scan, kLeavesAhead);
+    }
   }
   while (found) {
     const std::string_view key = AsChars(cursor->key());
     if (key.substr(0, scan.size()) != scan) break;
+    if (ahead) ahead->At(cursor->key());
     for (; next_waiting != waiting.end() && next_waiting->key < key; ++next_waiting) {
       KASSA_TRY_ASSIGN(const bool more, emit(next_waiting->key, next_waiting->value));
       if (!more) return Status::Ok();
@@ -483,9 +493,10 @@ class TablesSnapshot final : public search::IndexSnapshot {
       : tables_(tables), txn_(txn), recent_(std::move(recent)), heads_(std::move(heads)) {}
   Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
     CustomerTables::SeekReport report;
-    const Status scanned =
-        tables_.Scan(txn_, kind, prefix, recent_, visit, expected_.empty() ? nullptr : &report, heads_.get());
-    if (report.slow) {
+    report.cold = cold_;
+    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, &report, heads_.get());
+    cold_ = cold_ || report.slow;
+    if (report.slow && !expected_.empty()) {
       // The index is not in memory: the scans still to come, together, and
       // the records of this scan's exact hits (an identifier's customer)
       // with their key slots, which the search would otherwise read only
@@ -499,7 +510,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
   }
   void Expect(search::IndexKind kind, std::string_view prefix) const override { expected_.emplace_back(kind, prefix); }
   Result<std::vector<model::Customer>> GetMany(const std::vector<model::LocalId>& ids) const override {
-    return tables_.GetMany(txn_, ids);
+    return tables_.GetMany(txn_, ids, cold_);
   }
   std::string StoredTerm(search::IndexKind kind, std::string_view term) const override {
     return tables_.StoredTerm(kind, term);
@@ -513,6 +524,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
   const std::shared_ptr<const HeadSet> heads_;  // null: index_heads read
   // Scans the search said will come (Expect), until a slow one warms them.
   mutable std::vector<std::pair<search::IndexKind, std::string>> expected_;
+  mutable bool cold_ = false;  // a scan read the disk: the index is not in memory
 };
 
 }  // namespace
@@ -526,11 +538,16 @@ Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Rea
   return read(snapshot);
 }
 
-Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn,
-                                                             const std::vector<model::LocalId>& ids) const {
+Result<std::vector<model::Customer>> CustomerTables::GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids,
+                                                             bool cold) const {
   RecordWarmer::PrimeThread();
-  // A get that read a page from the disk: the rest are warmed together.
+  // A get that read a page from the disk: the rest are warmed together. On a
+  // cold snapshot every one of them at once, the first get not waited for.
   bool warming = ids.size() < 3;
+  if (cold && !warming) {
+    warmer_->Warm(ids.data(), ids.size());
+    warming = true;
+  }
   std::vector<ByteView> records;
   records.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {

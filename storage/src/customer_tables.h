@@ -93,12 +93,18 @@ class CustomerTables {
 
   // What a scan tells of the disk: whether finding its first entry read a
   // page from it (RecordWarmer::FromDisk), and then the customers of the
-  // first exact entries it visited, whose records a search reads next.
+  // first exact entries it visited, whose records a search reads next. And
+  // what it is told: whether an earlier scan of the same snapshot read the
+  // disk. A scan that read it, or is told so, asks for the leaves ahead of it
+  // as it goes (lmdb_pages::LeavesAhead).
   struct SeekReport {
+    bool cold = false;  // in
     bool slow = false;
     std::vector<model::LocalId> exact_hits;  // only when slow; kMaxReportedHits at most
   };
   static constexpr std::size_t kMaxReportedHits = 4;
+  // Leaves a cold scan asks for ahead of the one it stands on.
+  static constexpr std::size_t kLeavesAhead = 8;
 
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
   // the index and among `recent` (LoadRecent: the RecentIndex's, read once
@@ -133,7 +139,11 @@ class CustomerTables {
   // confirms index matches on the records (sealing.h).
   bool exact_terms() const { return sealing_->exact_terms(); }
   std::string StoredTerm(search::IndexKind kind, std::string_view term) const { return sealing_->IndexTerm(kind, term); }
-  Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids) const;
+  // The customers `ids`, in order. Records not in memory are read together
+  // (RecordWarmer): from the first when `cold` (a scan of the same snapshot
+  // read the disk), else from the first get that reads it.
+  Result<std::vector<model::Customer>> GetMany(const ReadTxn& txn, const std::vector<model::LocalId>& ids,
+                                               bool cold = false) const;
 
   // Appends to `problems` what disagrees between customers, index and
   // heads; counts into the out-parameters. Calls `each` with every readable customer.

@@ -2,12 +2,15 @@
 // afterwards, so reading them costs no disk read; BranchWarmer reads every
 // branch page of the databases it is given, and no other page; a fold of the
 // recent index on a cold index (RecentIndex::FoldInto) has its leaves read by
-// the RecordWarmer, not one by one by the folding thread. Real LMDB in
+// the RecordWarmer, not one by one by the folding thread; a scan that asks
+// for the leaves ahead of it (lmdb_pages::LeavesAhead) walks them without
+// reading the disk itself. Real LMDB in
 // a temporary directory; the data file's pages are dropped from the page
 // cache with posix_fadvise (no privileges needed), and disk reads are
 // counted as the reading thread's major page faults.
 
 #include "branch_warmer.h"
+#include "lmdb_pages.h"
 #include "lmdb_txn.h"
 #include "recent_index.h"
 #include "record_warmer.h"
@@ -325,6 +328,113 @@ TEST(BranchWarmerTest, AfterTheWalkALookupOnAColdFileReadsOnlyItsLeaf) {
   EXPECT_GT(cold, warmed) << "the branch pages were read by the lookups, not the walk";
 }
 
+
+// LeavesAhead: a prefix scan on a cold file that asks for the leaves ahead of
+// it walks them without reading the disk itself; one that does not reads a
+// leaf at every step. Keys "k" and seven digits, 100-byte values: about
+// thirty to a leaf, so a range of a thousand keys spans some thirty leaves.
+class LeavesAheadTest : public ::testing::Test {
+ protected:
+  static constexpr int kKeys = 20'000;
+  static std::string KeyOf(int i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%07d", i);
+    return key;
+  }
+  void SetUp() override {
+    Env e(dir_.path());
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e.env, nullptr, 0, &txn), 0);
+    const std::string value(100, 'v');
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string key = KeyOf(i);
+      MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+      ASSERT_EQ(mdb_put(txn, e.dbi, &k, &v, 0), 0);
+    }
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+  }
+  // From the first key of `prefix`, steps until the cursor has stood on
+  // `leaves` more leaves (or the prefix ends); the major faults this thread
+  // took on the way. With `ahead`, asks it at the first key (`asked`), then
+  // gives the disk a moment before stepping.
+  static long Walk(MDB_cursor* cursor, const std::string& prefix, std::size_t leaves,
+                   lmdb_pages::LeavesAhead* ahead = nullptr, std::size_t* asked = nullptr) {
+    MDB_val k{prefix.size(), const_cast<char*>(prefix.data())}, v{};
+    EXPECT_EQ(mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE), 0);
+    if (ahead != nullptr) {
+      *asked = ahead->At(ByteView(static_cast<const std::uint8_t*>(k.mv_data), k.mv_size));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    const long before = ThreadMajorFaults();
+    auto page = reinterpret_cast<std::uintptr_t>(k.mv_data) / 4096;
+    for (std::size_t stood = 0; stood < leaves && mdb_cursor_get(cursor, &k, &v, MDB_NEXT) == 0;) {
+      if (std::string_view(static_cast<const char*>(k.mv_data), k.mv_size).substr(0, prefix.size()) != prefix) break;
+      const auto now = reinterpret_cast<std::uintptr_t>(k.mv_data) / 4096;
+      if (now != page) ++stood;
+      page = now;
+    }
+    return ThreadMajorFaults() - before;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(LeavesAheadTest, AColdScanWalksTheLeavesItAskedForWithoutReadingThem) {
+  DropPages(dir_.path());
+  Env e(dir_.path());
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e.env, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, e.dbi, &cursor), 0);
+  // Keys k0012000..k0012999, asking for eight leaves ahead.
+  lmdb_pages::LeavesAhead ahead(txn, "customers", "k0012", 8);
+  std::size_t asked = 0;
+  const long with = Walk(cursor, "k0012", 8, &ahead, &asked);
+  EXPECT_GE(asked, 1u);
+  EXPECT_LE(asked, 8u);
+  // Keys k0005000..k0005999, as many leaves, nothing asked.
+  const long without = Walk(cursor, "k0005", asked);
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  if (without * 2 < static_cast<long>(asked)) {
+    GTEST_SKIP() << "the file system kept the pages posix_fadvise asked to drop (" << without << " faults for "
+                 << asked << " cold leaves)";
+  }
+  EXPECT_LE(with * 4, without) << "asked for " << asked << " leaves";
+}
+
+TEST_F(LeavesAheadTest, NothingIsAskedPastThePrefixOrTwiceForOneLeaf) {
+  Env e(dir_.path());
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e.env, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, e.dbi, &cursor), 0);
+  const auto at = [&](const std::string& key) {  // the key where the cursor finds it: in the map
+    MDB_val k{key.size(), const_cast<char*>(key.data())}, v{};
+    EXPECT_EQ(mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY), 0);
+    return ByteView(static_cast<const std::uint8_t*>(k.mv_data), k.mv_size);
+  };
+  // One key: the leaves after its own hold none that start with it.
+  lmdb_pages::LeavesAhead exact(txn, "customers", KeyOf(19'999), 8);
+  EXPECT_EQ(exact.At(at(KeyOf(19'999))), 0u);
+  // Ten keys (k0019990..k0019999): on one leaf, or two.
+  lmdb_pages::LeavesAhead ten(txn, "customers", "k001999", 8);
+  EXPECT_LE(ten.At(at(KeyOf(19'990))), 1u);
+  // A thousand keys: eight leaves asked, then none again from the same leaf.
+  lmdb_pages::LeavesAhead wide(txn, "customers", "k0010", 8);
+  const ByteView first = at(KeyOf(10'000));
+  const std::size_t asked = wide.At(first);
+  EXPECT_GE(asked, 1u);
+  EXPECT_LE(asked, 8u);
+  EXPECT_EQ(wide.At(first), 0u);
+  // A database that is not there asks nothing, nor does a key outside the map.
+  lmdb_pages::LeavesAhead missing(txn, "no such database", "k", 8);
+  EXPECT_EQ(missing.At(first), 0u);
+  const std::string copy = KeyOf(10'000);
+  lmdb_pages::LeavesAhead outside(txn, "customers", "k0010", 8);
+  EXPECT_EQ(outside.At(AsBytes(copy)), 0u);
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+}
 
 // The recent index's fold on a cold index (RecentIndex::FoldInto): two
 // identical stores, each with an index of 60,000 entries and 128 customers'
