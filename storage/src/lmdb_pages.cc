@@ -115,11 +115,12 @@ std::size_t LeavesAhead::At(ByteView key) {
     // reads in place; then the scan's key must lie in it too.
     const void* record = ReadDbRecord(txn_, database_, record_);
     if (record != nullptr) map_ = MapView::Of(mdb_txn_env(txn_), record);
-    if (!map_.valid() || !map_.Holds(key.data()) || record_.depth < 2) {
+    if (!map_.valid() || record_.depth < 2) {
       broken_ = true;  // a tree of one leaf has nothing ahead; a map not as expected is left alone
       return 0;
     }
   }
+  if (!map_.Holds(key.data())) return 0;
   const std::size_t leaf = map_.PageOf(key.data());
   if (leaf == leaf_) return 0;
   leaf_ = leaf;
@@ -150,7 +151,7 @@ std::size_t LeavesAhead::At(ByteView key) {
     }
     std::size_t asked = 0;
     for (std::size_t j = i + 1; j < nodes_.size() && asked < max_leaves_; ++j) {
-      // Node j's key is the smallest under it: past the prefix, so is the rest.
+      // No key under node j is smaller than its own: past the prefix, so are they.
       if (nodes_[j].key.substr(0, prefix_.size()) > prefix_) break;
       map_.Ask(nodes_[j].child);
       ++asked;
