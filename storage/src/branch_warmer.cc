@@ -1,11 +1,9 @@
 #include "branch_warmer.h"
 
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <optional>
 
 #include "kassa/base/log.h"
@@ -61,25 +59,24 @@ BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::str
   if (mdb_env_info(env, &info) != MDB_SUCCESS) return walked;
   MDB_txn* txn = nullptr;
   if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) return walked;
-  MDB_dbi main = 0;
-  bool sound = mdb_dbi_open(txn, nullptr, 0, &main) == MDB_SUCCESS;
+  bool sound = true;
   std::optional<Walker> walker;
   for (const std::string& name : databases) {
     if (!sound || (walker && walker->stopped())) break;
     MDB_dbi dbi = 0;
     MDB_stat stat{};
-    MDB_val key{name.size(), const_cast<char*>(name.data())}, value{};
-    if (mdb_dbi_open(txn, name.c_str(), 0, &dbi) != MDB_SUCCESS || mdb_stat(txn, dbi, &stat) != MDB_SUCCESS ||
-        mdb_get(txn, main, &key, &value) != MDB_SUCCESS) {
+    if (mdb_dbi_open(txn, name.c_str(), 0, &dbi) != MDB_SUCCESS || mdb_stat(txn, dbi, &stat) != MDB_SUCCESS) {
       continue;  // not made yet
     }
-    if (value.mv_size != sizeof(lmdb_pages::DbRecord)) {
+    lmdb_pages::DbRecord record{};
+    const void* in_map = lmdb_pages::ReadDbRecord(txn, name.c_str(), record);
+    if (in_map == nullptr) {
       KASSA_LOG(kWarning) << "branch warmer: the record of database " << name << " is not LMDB's MDB_db; not warmed";
       sound = false;
       break;
     }
     if (!walker) {
-      const lmdb_pages::MapView map = lmdb_pages::MapView::Of(env, value.mv_data);
+      const lmdb_pages::MapView map = lmdb_pages::MapView::Of(env, in_map);
       if (!map.valid()) {
         KASSA_LOG(kWarning) << "branch warmer: the map's start is not where LMDB's page format puts it; not warmed";
         sound = false;
@@ -87,8 +84,6 @@ BranchWarmer::Walked BranchWarmer::Walk(MDB_env* env, const std::vector<std::str
       }
       walker.emplace(map, stop, deadline);
     }
-    lmdb_pages::DbRecord record{};
-    std::memcpy(&record, value.mv_data, sizeof record);
     if (record.depth != stat.ms_depth || record.branch_pages != stat.ms_branch_pages) {
       KASSA_LOG(kWarning) << "branch warmer: database " << name << " disagrees with mdb_stat; not warmed";
       sound = false;

@@ -85,6 +85,10 @@ const void* ReadDbRecord(MDB_txn* txn, const char* name, DbRecord& out);
 // together. Nothing is asked beyond the prefix's range.
 class LeavesAhead {
  public:
+  // `txn` must be read-only (MDB_RDONLY): a write transaction's pages may be
+  // its own copies outside the map, which MapView would read as if they were
+  // in it. LMDB cannot be asked which a transaction is; callers know
+  // (ReadTxn::writable()).
   LeavesAhead(MDB_txn* txn, const char* database, std::string_view prefix, std::size_t max_leaves)
       : txn_(txn), database_(database), prefix_(prefix), max_leaves_(max_leaves) {}
 
