@@ -93,8 +93,8 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
     if (!from.empty()) {
-      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion9 || from == terminal::kSchemaVersion8 ||
-          from == terminal::kSchemaVersion7 || from == terminal::kSchemaVersion6) {
+      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion10 || from == terminal::kSchemaVersion9 ||
+          from == terminal::kSchemaVersion8 || from == terminal::kSchemaVersion7 || from == terminal::kSchemaVersion6) {
         if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
           KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
           return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
@@ -106,10 +106,15 @@ Result<Opened> OpenCore(const StorageOptions& options) {
           KASSA_TRY(core->sealing->MoveKeysToSlots(txn));
           KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
         }
-        if (from == terminal::kSchemaVersion9) {
-          // CustomerTables::Open started the heads' version.
+        if (from == terminal::kSchemaVersion10) {
+          // CustomerTables::Open started the recent index's version.
+          KASSA_LOG(kInfo) << "migrating the customer store from layout 10 to " << terminal::kSchemaVersion
+                           << " (the recent index's version)";
+          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+        } else if (from == terminal::kSchemaVersion9) {
+          // CustomerTables::Open started the heads' and the recent index's versions.
           KASSA_LOG(kInfo) << "migrating the customer store from layout 9 to " << terminal::kSchemaVersion
-                           << " (the index heads' version)";
+                           << " (the index heads' and the recent index's versions)";
           KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
         } else if (from == terminal::kSchemaVersion8) {
           KASSA_LOG(kInfo) << "migrating the customer store from layout 8 to " << terminal::kSchemaVersion

@@ -107,6 +107,12 @@ Result<bool> CustomerTables::MayHold(const ReadTxn& txn, const HeadSet* heads, s
   return count.status();
 }
 
+bool CustomerTables::MayWait(const RecentEntries& recent, search::IndexKind kind, std::string_view prefix) const {
+  if (recent.empty()) return false;
+  if (prefix.size() < kHeadBytes) return true;
+  return !recent.StartingWith(TermPrefix(kind, prefix.substr(0, kHeadBytes))).empty();
+}
+
 Status CustomerTables::CountHead(WriteTxn& txn, std::string_view key, bool added) {
   const std::string_view head = Head(KindTerm(key));
   if (head.empty()) return Status::Ok();
@@ -286,12 +292,11 @@ Status CustomerTables::CheckUnique(const ReadTxn& txn, const model::Customer& c,
     return e.kind == search::IndexKind::kAccount || e.kind == search::IndexKind::kLoyaltyCard;
   };
   if (std::none_of(entries.begin(), entries.end(), unique)) return Status::Ok();
-  std::vector<RecentEntry> recent;
-  KASSA_TRY(LoadRecent(txn, recent));
+  KASSA_TRY_ASSIGN(const std::shared_ptr<const RecentEntries> recent, Waiting(txn));
   for (const auto& e : entries) {
     if (!unique(e)) continue;
     std::vector<model::LocalId> others;
-    KASSA_TRY(Scan(txn, e.kind, e.term, recent, [&](const search::IndexEntryView& hit) {
+    KASSA_TRY(Scan(txn, e.kind, e.term, *recent, [&](const search::IndexEntryView& hit) {
       if (!hit.exact) return false;  // exact terms come first
       if (hit.id != c.id) others.push_back(hit.id);
       return true;
@@ -406,9 +411,12 @@ Result<std::size_t> CustomerTables::RecentCustomers(const ReadTxn& txn) const {
   return recent_.Customers(txn);
 }
 
-Status CustomerTables::LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const {
-  KASSA_TRY_ASSIGN(const std::size_t waiting, RecentCustomers(txn));
-  return waiting == 0 ? Status::Ok() : recent_.Load(txn, out);
+Result<std::shared_ptr<const RecentEntries>> CustomerTables::Waiting(const ReadTxn& txn) const {
+  if (recent_kept_ != Recent::kKept) {
+    static const auto none = std::make_shared<const RecentEntries>();
+    return none;
+  }
+  return recent_.Entries(txn);
 }
 
 Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair<search::IndexKind, std::string>>& scans,
@@ -424,16 +432,12 @@ Status CustomerTables::WarmScans(const ReadTxn& txn, const std::vector<std::pair
 }
 
 Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix,
-                            const std::vector<RecentEntry>& recent, const search::IndexSnapshot::Visitor& visit,
+                            const RecentEntries& recent, const search::IndexSnapshot::Visitor& visit,
                             SeekReport* report, const HeadSet* heads) const {
   KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, heads, kind, prefix));
-  if (!may_hold && recent.empty()) return Status::Ok();
+  if (!may_hold && !MayWait(recent, kind, prefix)) return Status::Ok();
   const std::string scan = TermPrefix(kind, prefix);
-  std::vector<RecentEntry> waiting;
-  for (const RecentEntry& e : recent) {
-    if (e.key.substr(0, scan.size()) == scan) waiting.push_back(e);
-  }
-  std::sort(waiting.begin(), waiting.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+  const std::span<const RecentEntry> waiting = recent.StartingWith(scan);  // in key order
   auto next_waiting = waiting.begin();
   // Visits one entry; false when the visitor has seen enough.
   auto emit = [&](std::string_view key, std::string_view value) -> Result<bool> {
@@ -488,13 +492,13 @@ namespace {
 
 class TablesSnapshot final : public search::IndexSnapshot {
  public:
-  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::vector<RecentEntry> recent,
+  TablesSnapshot(const CustomerTables& tables, const ReadTxn& txn, std::shared_ptr<const RecentEntries> recent,
                  std::shared_ptr<const HeadSet> heads)
       : tables_(tables), txn_(txn), recent_(std::move(recent)), heads_(std::move(heads)) {}
   Status VisitPrefix(search::IndexKind kind, std::string_view prefix, const Visitor& visit) const override {
     CustomerTables::SeekReport report;
     report.cold = cold_;
-    const Status scanned = tables_.Scan(txn_, kind, prefix, recent_, visit, &report, heads_.get());
+    const Status scanned = tables_.Scan(txn_, kind, prefix, *recent_, visit, &report, heads_.get());
     cold_ = cold_ || report.slow;
     if (report.slow && !expected_.empty()) {
       // The index is not in memory: the scans still to come, together, and
@@ -520,7 +524,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
  private:
   const CustomerTables& tables_;
   const ReadTxn& txn_;
-  const std::vector<RecentEntry> recent_;  // loaded once for every scan of the snapshot
+  const std::shared_ptr<const RecentEntries> recent_;  // read once for every scan of the snapshot
   const std::shared_ptr<const HeadSet> heads_;  // null: index_heads read
   // Scans the search said will come (Expect), until a slow one warms them.
   mutable std::vector<std::pair<search::IndexKind, std::string>> expected_;
@@ -531,8 +535,7 @@ class TablesSnapshot final : public search::IndexSnapshot {
 
 Status CustomerTables::Read(const ReadTxn& txn, const search::CustomerIndex::Reader& read) const {
   RecordWarmer::PrimeThread();
-  std::vector<RecentEntry> recent;
-  KASSA_TRY(LoadRecent(txn, recent));
+  KASSA_TRY_ASSIGN(std::shared_ptr<const RecentEntries> recent, Waiting(txn));
   KASSA_TRY_ASSIGN(std::shared_ptr<const HeadSet> heads, Heads(txn));
   const TablesSnapshot snapshot(*this, txn, std::move(recent), std::move(heads));
   return read(snapshot);
@@ -573,17 +576,15 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
                              const std::function<void(std::string)>& problem,
                              const std::function<void(const model::Customer&)>& each) const {
   std::uint64_t expected_entries = 0;
-  std::vector<RecentEntry> recent;
-  KASSA_TRY(LoadRecent(txn, recent));
-  std::sort(recent.begin(), recent.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
-  // The entry stored under `key`, in the index or among the recent ones.
+  KASSA_TRY_ASSIGN(const std::shared_ptr<const RecentEntries> recent, Waiting(txn));
+  // The entry stored under `key`, in the index or among the recent ones
+  // (where an entry's own key comes first among those it begins).
   auto stored = [&](const std::string& key) -> std::optional<std::string_view> {
     auto v = txn.Get(index_, AsBytes(key));
     if (v.ok()) return AsChars(*v);
-    const auto it = std::lower_bound(recent.begin(), recent.end(), key,
-                                     [](const RecentEntry& e, std::string_view k) { return e.key < k; });
-    if (it == recent.end() || it->key != key) return std::nullopt;
-    return it->value;
+    const std::span<const RecentEntry> waiting = recent->StartingWith(key);
+    if (waiting.empty() || waiting.front().key != key) return std::nullopt;
+    return waiting.front().value;
   };
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
@@ -616,7 +617,7 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   KASSA_TRY_ASSIGN(index_entries, txn.Count(index_));
-  index_entries += recent.size();
+  index_entries += recent->size();
   if (index_entries != expected_entries) {
     problem("index holds " + std::to_string(index_entries) + " entries but the customers derive " +
             std::to_string(expected_entries) + " (stale entries left behind)");

@@ -107,11 +107,11 @@ class CustomerTables {
   static constexpr std::size_t kLeavesAhead = 8;
 
   // Visits the entries of `kind` whose stored term starts with `prefix`, in
-  // the index and among `recent` (LoadRecent: the RecentIndex's, read once
+  // the index and among `recent` (Waiting(): the RecentIndex's, read once
   // for several scans), in key order, until `visit` returns false.
   // `report`, when given, is filled in (SeekReport above). `heads`: the
   // snapshot's heads in memory (Heads()), or null to read index_heads.
-  Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const std::vector<RecentEntry>& recent,
+  Status Scan(const ReadTxn& txn, search::IndexKind kind, std::string_view prefix, const RecentEntries& recent,
               const search::IndexSnapshot::Visitor& visit, SeekReport* report = nullptr,
               const HeadSet* heads = nullptr) const;
   // Warms the scans of these (kind, prefix) pairs together (those the heads
@@ -121,8 +121,9 @@ class CustomerTables {
                    const std::vector<model::LocalId>& records = {}, const HeadSet* heads = nullptr) const;
   // The heads of `txn`'s snapshot in memory, or null (HeadsCache::For).
   Result<std::shared_ptr<const HeadSet>> Heads(const ReadTxn& txn) const { return heads_cache_->For(txn, heads_); }
-  // Appends the RecentIndex's entries (none when it is not kept) to `out`.
-  Status LoadRecent(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
+  // The RecentIndex's entries in `txn`'s snapshot, sorted (none when it is
+  // not kept): RecentIndex::Entries.
+  Result<std::shared_ptr<const RecentEntries>> Waiting(const ReadTxn& txn) const;
 
   // Deletes every index entry and derives them again from the customers:
   // the migration for a change in what search::IndexEntriesOf() derives or
@@ -173,6 +174,9 @@ class CustomerTables {
   // Whether the index may hold a term of `kind` starting with `prefix`
   // (false: its head counts no entry), from `heads` when not null.
   Result<bool> MayHold(const ReadTxn& txn, const HeadSet* heads, search::IndexKind kind, std::string_view prefix) const;
+  // Whether `recent` may hold a term of `kind` starting with `prefix`, told
+  // from the stored form of its head alone (as MayHold).
+  bool MayWait(const RecentEntries& recent, search::IndexKind kind, std::string_view prefix) const;
   // Index writes, with their heads counted.
   Status PutEntry(WriteTxn& txn, std::string_view key, std::string_view value);
   Status DelEntry(WriteTxn& txn, std::string_view key);  // kNotFound as Del

@@ -28,10 +28,54 @@ bool TakeSized(std::string_view& rest, std::string_view& part) {
 
 Status Malformed() { return Status(StatusCode::kDataLoss, "storage corrupted: malformed recent index record"); }
 
+bool IsVersion(ByteView key) { return key.size() == 8 && FromBe64(key) == RecentIndex::kVersionKey; }
+
+// `entries` sorted by key (no two entries share one: each ends in its
+// customer's id).
+void SortByKey(std::vector<RecentEntry>& entries) {
+  std::sort(entries.begin(), entries.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+}
+
 }  // namespace
 
+std::span<const RecentEntry> RecentEntries::StartingWith(std::string_view prefix) const {
+  const auto first = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                                      [](const RecentEntry& e, std::string_view p) { return e.key < p; });
+  auto last = first;
+  while (last != entries_.end() && last->key.starts_with(prefix)) ++last;
+  return {first, last};
+}
+
+RecentIndex::RecentIndex() : shared_(std::make_unique<Shared>()) {}
+RecentIndex::~RecentIndex() = default;
+RecentIndex::RecentIndex(RecentIndex&&) noexcept = default;
+RecentIndex& RecentIndex::operator=(RecentIndex&&) noexcept = default;
+
 Status RecentIndex::Open(WriteTxn& txn) {
-  return FromMdb(mdb_dbi_open(txn.get(), "index_recent", MDB_CREATE, &dbi_), "dbi index_recent");
+  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_recent", MDB_CREATE, &dbi_), "dbi index_recent"));
+  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
+  return version ? Status::Ok() : txn.Put(dbi_, Be64(kVersionKey), Be64(1));
+}
+
+Result<std::optional<std::uint64_t>> RecentIndex::Version(const ReadTxn& txn) const {
+  auto stamp = txn.Get(dbi_, Be64(kVersionKey));
+  if (!stamp.ok()) {
+    if (stamp.status().code() == StatusCode::kNotFound) return std::optional<std::uint64_t>();
+    return stamp.status();
+  }
+  if (stamp->size() != 8) return Status(StatusCode::kDataLoss, "storage corrupted: malformed recent index version");
+  return std::optional<std::uint64_t>(FromBe64(*stamp));
+}
+
+Status RecentIndex::Bump(WriteTxn& txn) {
+  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
+  return txn.Put(dbi_, Be64(kVersionKey), Be64(version.value_or(0) + 1));
+}
+
+Result<std::size_t> RecentIndex::Customers(const ReadTxn& txn) const {
+  KASSA_TRY_ASSIGN(const std::size_t records, txn.Count(dbi_));
+  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
+  return version ? records - 1 : records;
 }
 
 Status RecentIndex::Add(WriteTxn& txn, const model::LocalId& id,
@@ -46,8 +90,9 @@ Status RecentIndex::Add(WriteTxn& txn, const model::LocalId& id,
   }
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
   KASSA_TRY_ASSIGN(const bool any, cursor.Last());
-  const std::uint64_t next = any ? FromBe64(cursor.key()) + 1 : 1;
-  return txn.Put(dbi_, Be64(next), AsBytes(record), MDB_APPEND);
+  const std::uint64_t next = any ? FromBe64(cursor.key()) + 1 : 1;  // after the version's key 0 too
+  KASSA_TRY(txn.Put(dbi_, Be64(next), AsBytes(record), MDB_APPEND));
+  return Bump(txn);
 }
 
 Result<bool> RecentIndex::Remove(WriteTxn& txn, const model::LocalId& id) {
@@ -55,9 +100,11 @@ Result<bool> RecentIndex::Remove(WriteTxn& txn, const model::LocalId& id) {
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found) {
     const ByteView value = cursor.value();
-    if (value.size() >= kIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), value.begin())) {
+    if (!IsVersion(cursor.key()) && value.size() >= kIdBytes &&
+        std::equal(id.bytes.begin(), id.bytes.end(), value.begin())) {
       const Key8 seq = Be64(FromBe64(cursor.key()));
       KASSA_TRY(txn.Del(dbi_, seq));
+      KASSA_TRY(Bump(txn));
       return true;
     }
     KASSA_TRY_ASSIGN(found, cursor.Next());
@@ -69,6 +116,10 @@ Status RecentIndex::Load(const ReadTxn& txn, std::vector<RecentEntry>& out) cons
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   while (found) {
+    if (IsVersion(cursor.key())) {
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+      continue;
+    }
     std::string_view rest = AsChars(cursor.value());
     if (rest.size() < kIdBytes) return Malformed();
     rest.remove_prefix(kIdBytes);
@@ -80,6 +131,52 @@ Status RecentIndex::Load(const ReadTxn& txn, std::vector<RecentEntry>& out) cons
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   return Status::Ok();
+}
+
+Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn& txn) const {
+  // A write transaction's entries may be its own, not committed: never shared.
+  const std::size_t id = txn.writable() ? 0 : mdb_txn_id(txn.get());
+  if (id != 0) {
+    std::lock_guard lock(shared_->mutex);
+    if (shared_->entries != nullptr && id == shared_->txn_id) return shared_->entries;
+  }
+  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
+  if (version) {
+    std::lock_guard lock(shared_->mutex);
+    // A write transaction that has not changed the table sees the committed
+    // entries of its version, which only a committed snapshot put here.
+    if (shared_->entries != nullptr && *version == shared_->version) {
+      if (id != 0) shared_->txn_id = std::max(shared_->txn_id, id);
+      return shared_->entries;
+    }
+  }
+  auto entries = std::make_shared<RecentEntries>();
+  KASSA_TRY(Load(txn, entries->entries_));
+  const bool share = id != 0 && version.has_value();
+  if (share) {
+    // Copied out of the map, which later writers reuse once this snapshot ends.
+    std::size_t bytes = 0;
+    for (const RecentEntry& e : entries->entries_) bytes += e.key.size() + e.value.size();
+    entries->bytes_.reserve(bytes);  // no reallocation: the views below stay valid
+    for (RecentEntry& e : entries->entries_) {
+      const std::size_t at = entries->bytes_.size();
+      entries->bytes_.append(e.key).append(e.value);
+      const std::string_view held(entries->bytes_.data() + at, e.key.size() + e.value.size());
+      e = RecentEntry{held.substr(0, e.key.size()), held.substr(e.key.size())};
+    }
+  }
+  SortByKey(entries->entries_);
+  if (share) {
+    std::lock_guard lock(shared_->mutex);
+    // Another thread may have read a newer version meanwhile; an older
+    // snapshot's entries are its own.
+    if (shared_->entries == nullptr || *version > shared_->version) {
+      shared_->entries = entries;
+      shared_->version = *version;
+      shared_->txn_id = id;
+    }
+  }
+  return std::shared_ptr<const RecentEntries>(std::move(entries));
 }
 
 Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, RecordWarmer* warmer) {
@@ -108,6 +205,10 @@ Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, 
   return Clear(txn);
 }
 
-Status RecentIndex::Clear(WriteTxn& txn) { return FromMdb(mdb_drop(txn.get(), dbi_, 0), "drop index_recent"); }
+Status RecentIndex::Clear(WriteTxn& txn) {
+  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
+  KASSA_TRY(FromMdb(mdb_drop(txn.get(), dbi_, 0), "drop index_recent"));
+  return txn.Put(dbi_, Be64(kVersionKey), Be64(version.value_or(0) + 1));
+}
 
 }  // namespace kassa::storage

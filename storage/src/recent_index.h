@@ -13,14 +13,31 @@
 //   index_recent: sequence (8 bytes, big-endian) -> customer id (16 bytes),
 //                 then per entry: key length (2) | index key | value length (2) | value
 //
+//   index_recent: kVersionKey (8 zero bytes) -> version (8 bytes, big-endian)
+//
 // The keys and values are exactly what the index would hold. Search reads
 // both (CustomerTables merges them in key order), so a customer is found
 // the moment its create commits. The entries move into the index when the
 // customer is next written (headquarters' account number, an edit), or all
 // at once when kFoldAt customers are waiting.
+//
+// A search reads the entries waiting through Entries(): sorted, so each of
+// its scans finds its own by a binary search. Every commit that changes the
+// table changes its version (Add, Remove, Clear), so committed snapshots of
+// one version hold the same entries, and one sorted copy of them serves
+// every search of that version: a terminal in service always has some
+// creations waiting, and reading and sorting them for every search cost
+// more than the search itself (docs/PERFORMANCE.md). A write transaction,
+// a snapshot older than the copy held, and a table without a version (a
+// store of layout 10, until its migration) get a sorted list of their own.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,12 +56,34 @@ struct RecentEntry {
   std::string_view value;
 };
 
+// The entries waiting in one snapshot, sorted by key.
+class RecentEntries {
+ public:
+  // The entries whose key starts with `prefix`, in key order.
+  std::span<const RecentEntry> StartingWith(std::string_view prefix) const;
+  bool empty() const { return entries_.empty(); }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  friend class RecentIndex;
+  std::string bytes_;                 // the keys and values, when held beyond their transaction
+  std::vector<RecentEntry> entries_;  // views into bytes_, or into a transaction's map
+};
+
 class RecentIndex {
  public:
   // Customers waiting when a create folds them all into the index first.
   static constexpr std::size_t kFoldAt = 128;
+  // The version's key: before every sequence, which start at 1.
+  static constexpr std::uint64_t kVersionKey = 0;
 
-  // Opens (creating) the table in `txn`.
+  RecentIndex();
+  ~RecentIndex();
+  RecentIndex(RecentIndex&&) noexcept;
+  RecentIndex& operator=(RecentIndex&&) noexcept;
+
+  // Opens (creating) the table in `txn`, and starts its version when it
+  // has none (a new store, or one of layout 10).
   Status Open(WriteTxn& txn);
 
   // Appends customer `id`'s index entries (key, value) as one record.
@@ -54,11 +93,17 @@ class RecentIndex {
   Result<bool> Remove(WriteTxn& txn, const model::LocalId& id);
 
   // How many customers' entries are waiting.
-  Result<std::size_t> Customers(const ReadTxn& txn) const { return txn.Count(dbi_); }
+  Result<std::size_t> Customers(const ReadTxn& txn) const;
 
   // Appends every entry waiting, in no particular order, to `out`: views
   // valid until `txn` ends. Returns: kOk; kDataLoss for a malformed record.
   Status Load(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
+
+  // Every entry waiting in `txn`'s snapshot, sorted (see above): valid
+  // until `txn` ends, or as long as it is held when it is the shared copy.
+  // Safe from any thread. Returns: kOk; kDataLoss for a malformed record
+  // or version.
+  Result<std::shared_ptr<const RecentEntries>> Entries(const ReadTxn& txn) const;
 
   // How the fold writes one entry into the index (CustomerTables counts
   // its index's heads as it does).
@@ -76,7 +121,21 @@ class RecentIndex {
   Status Clear(WriteTxn& txn);
 
  private:
+  // The version in `txn`'s snapshot; nullopt when the table has none.
+  Result<std::optional<std::uint64_t>> Version(const ReadTxn& txn) const;
+  // Stamps the next version in `txn`.
+  Status Bump(WriteTxn& txn);
+
+  // The sorted copy of one committed version.
+  struct Shared {
+    std::mutex mutex;
+    std::shared_ptr<const RecentEntries> entries;  // null: none read yet
+    std::uint64_t version = 0;                     // entries'
+    std::size_t txn_id = 0;                        // a snapshot known to be of `version`
+  };
+
   MDB_dbi dbi_ = 0;
+  std::unique_ptr<Shared> shared_;
 };
 
 }  // namespace kassa::storage

@@ -43,7 +43,10 @@ namespace kassa::storage::terminal {
 //    kassad, which would write the index without them, refuses the store.
 // 10: + the index heads' version (heads_cache.h), which every commit that
 //    adds or deletes a head changes; an older kassad would not change it.
-inline constexpr std::string_view kSchemaVersion = "10";
+// 11: + the recent index's version (recent_index.h), which every commit that
+//    changes index_recent changes; an older kassad would not change it.
+inline constexpr std::string_view kSchemaVersion = "11";
+inline constexpr std::string_view kSchemaVersion10 = "10";
 inline constexpr std::string_view kSchemaVersion9 = "9";
 inline constexpr std::string_view kSchemaVersion8 = "8";
 inline constexpr std::string_view kSchemaVersion7 = "7";

@@ -941,6 +941,36 @@ TEST_P(CustomerStoreTest, SearchSeesEveryHeadALaterCommitAddsOrDeletes) {
   ExpectConsistent();
 }
 
+// Layout 10 kept no version of its recent index: opening it starts one, and
+// the customers waiting there are found before and after the next create.
+TEST_P(CustomerStoreTest, Layout10HasItsRecentIndexVersionStarted) {
+  const model::Customer c = NewCustomer("Tenwaiting");
+  const model::Operation op = CreateOp(c);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  store_.reset();
+  DowngradeToLayout10(dir_.path());
+  Reopen();
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 1u);
+  auto found = search::SearchCustomers(store_->customers(), "Tenwaiting", 10, "GB");
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  ASSERT_EQ(found->size(), 1u);
+  const model::Customer next = NewCustomer("Elevenwaiting");
+  const model::Operation next_op = CreateOp(next);
+  ASSERT_TRUE(store_->customers().Create(next, &next_op).ok());
+  found = search::SearchCustomers(store_->customers(), "Elevenwaiting", 10, "GB");
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(store_->diagnostics().Stats()->recent_index_customers, 2u);
+  ExpectConsistent();
+  store_.reset();
+  const RawStore raw(dir_.path());
+  EXPECT_EQ(raw.Layout(), "11");
+  const std::string version(8, '\0');
+  MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
+  ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_recent"), &key, &value), 0);
+  EXPECT_EQ(value.mv_size, 8u);
+}
+
 // Layout 9 kept no version of its heads: opening it starts one.
 TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   model::Customer c = NewCustomer("Ninelayout");
@@ -961,7 +991,7 @@ TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "10");
+  EXPECT_EQ(raw.Layout(), "11");
   const std::string version(1, '\0');
   MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
   ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_heads"), &key, &value), 0);
@@ -986,7 +1016,7 @@ TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   EXPECT_EQ((*found)[0].customer.id, c.id);
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "10");
+    EXPECT_EQ(raw.Layout(), "11");
   }
   ExpectConsistent();
 }
@@ -1023,7 +1053,7 @@ TEST_P(CustomerStoreTest, Layout7IsReindexedWithTodaysFolding) {
   EXPECT_EQ(found("ozolina"), std::vector<model::LocalId>{ozolina.id});
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "10");
+    EXPECT_EQ(raw.Layout(), "11");
   }
   ExpectConsistent();
 }
@@ -1064,7 +1094,7 @@ TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
     std::string schema = "schema_version";
     MDB_val sk{schema.size(), schema.data()}, sv{};
     ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &sk, &sv), 0);
-    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "10");
+    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "11");
   }
   // Erasing one of them now wipes its slot like any other.
   model::Change erasure;
@@ -1371,7 +1401,7 @@ TEST_P(CustomerStoreTest, ANewerLayoutIsRefusedAndNothingIsTouched) {
   std::string before;
   {
     const RawStore raw(dir_.path());
-    raw.Stamp("11");
+    raw.Stamp("12");
   }
   {
     const RawStore raw(dir_.path());

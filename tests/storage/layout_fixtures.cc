@@ -102,7 +102,16 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout10(const std::string& dir) {
+  const RawStore raw(dir);
+  const std::string version(8, '\0');  // RecentIndex::kVersionKey, big-endian
+  MDB_val key{version.size(), const_cast<char*>(version.data())};
+  ASSERT_EQ(mdb_del(raw.txn(), raw.Dbi("index_recent"), &key, nullptr), 0);
+  raw.Stamp("10");
+}
+
 void DowngradeToLayout9(const std::string& dir) {
+  DowngradeToLayout10(dir);
   const RawStore raw(dir);
   const std::string version(1, '\0');  // HeadsCache::kVersionKey
   MDB_val key{version.size(), const_cast<char*>(version.data())};
@@ -304,6 +313,7 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 10: return DowngradeToLayout10(dir);
     case 9: return DowngradeToLayout9(dir);
     case 8: return DowngradeToLayout8(dir);
     case 7: return DowngradeToLayout7(dir);

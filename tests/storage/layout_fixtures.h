@@ -6,6 +6,7 @@
 // needed, and each fixture holds whatever the test put in the store first.
 //
 //   layout  made by                what differs from the one after it
+//   10      DowngradeToLayout10    no version of the recent index (started on migration)
 //   9       DowngradeToLayout9     no version of the index heads (started on migration)
 //   8       DowngradeToLayout8     no index_heads (counted from the index on migration)
 //   7       DowngradeToLayout7     name terms folded by kassa's own table, not utf8proc
@@ -61,6 +62,7 @@ class RawStore {
 
 // `master`: the key the store was sealed under; its slots file
 // (`dir` + ".slots") is read, then removed.
+void DowngradeToLayout10(const std::string& dir);
 void DowngradeToLayout9(const std::string& dir);
 void DowngradeToLayout8(const std::string& dir);
 void DowngradeToLayout7(const std::string& dir);

@@ -34,6 +34,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kCustomers = 1500;
+// The layout this kassad writes (storage/src/terminal_core.h).
+constexpr std::string_view kNewLayout = "11";
 
 int Rounds() {
   const char* rounds = std::getenv("KASSA_UPGRADE_CRASHES");
@@ -131,7 +133,7 @@ class UpgradeCrashTest : public ::testing::TestWithParam<int> {
       found = raw.Layout();
       std::string key = "compact_pending";
       MDB_val k{key.size(), key.data()}, v{};
-      if (found == "10" && mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v) == 0) found = "10, compaction pending";
+      if (found == kNewLayout && mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v) == 0) found = std::string(kNewLayout) + ", compaction pending";
       if (found == std::to_string(layout())) {
         const std::string now = raw.Dump();
         if (now != dump_) {
@@ -142,7 +144,7 @@ class UpgradeCrashTest : public ::testing::TestWithParam<int> {
                         << now.substr(at > 80 ? at - 80 : 0, 160) << "\"";
         }
       } else {
-        EXPECT_EQ(found.substr(0, 2), "10") << "neither the old layout nor the new one";
+        EXPECT_EQ(found.substr(0, kNewLayout.size()), kNewLayout) << "neither the old layout nor the new one";
       }
     }
     return found;
@@ -176,7 +178,7 @@ class UpgradeCrashTest : public ::testing::TestWithParam<int> {
       EXPECT_EQ(named, 1) << found->size() << " candidates";
     }
     const RawStore raw(dir);
-    EXPECT_EQ(raw.Layout(), "10");
+    EXPECT_EQ(raw.Layout(), kNewLayout);
     std::string key = "compact_pending";
     MDB_val k{key.size(), key.data()}, v{};
     EXPECT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v), MDB_NOTFOUND) << "the compaction finished";
@@ -206,7 +208,7 @@ TEST_P(UpgradeCrashTest, AKillAtAnyPointLeavesTheOldLayoutOrTheNewOneAndTheNextS
 
   std::mt19937_64 rng(static_cast<std::uint64_t>(layout()) * 7919);
   std::uniform_int_distribution<std::int64_t> at(0, std::chrono::duration_cast<std::chrono::microseconds>(upgrade).count());
-  std::map<std::string, int> left;  // what the crashes left: the old layout, or "10"
+  std::map<std::string, int> left;  // what the crashes left: the old layout, or the new one
   int finished = 0;
   const int rounds = Rounds();
   for (int round = 0; round < rounds && !HasFailure(); ++round) {
@@ -223,10 +225,10 @@ TEST_P(UpgradeCrashTest, AKillAtAnyPointLeavesTheOldLayoutOrTheNewOneAndTheNextS
               "times, the new one with its compaction pending %d, the new one %d (%d finished first); every next "
               "start completed it\n",
               layout(), kCustomers, std::chrono::duration<double, std::milli>(upgrade).count(), rounds,
-              left[std::to_string(layout())], left["10, compaction pending"], left["10"], finished);
+              left[std::to_string(layout())], left[std::string(kNewLayout) + ", compaction pending"], left[std::string(kNewLayout)], finished);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryEarlierLayout, UpgradeCrashTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8, 9),
+INSTANTIATE_TEST_SUITE_P(EveryEarlierLayout, UpgradeCrashTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
                          [](const auto& p) { return "FromLayout" + std::to_string(p.param); });
 
 }  // namespace
