@@ -110,7 +110,7 @@ Result<bool> CustomerTables::MayHold(const ReadTxn& txn, const HeadSet* heads, s
 bool CustomerTables::MayWait(const RecentEntries& recent, search::IndexKind kind, std::string_view prefix) const {
   if (recent.empty()) return false;
   if (prefix.size() < kHeadBytes) return true;
-  return !recent.StartingWith(TermPrefix(kind, prefix.substr(0, kHeadBytes))).empty();
+  return recent.MayStartWith(TermPrefix(kind, prefix.substr(0, kHeadBytes)));
 }
 
 Status CustomerTables::CountHead(WriteTxn& txn, std::string_view key, bool added) {
@@ -437,7 +437,8 @@ Status CustomerTables::Scan(const ReadTxn& txn, search::IndexKind kind, std::str
   KASSA_TRY_ASSIGN(const bool may_hold, MayHold(txn, heads, kind, prefix));
   if (!may_hold && !MayWait(recent, kind, prefix)) return Status::Ok();
   const std::string scan = TermPrefix(kind, prefix);
-  const std::span<const RecentEntry> waiting = recent.StartingWith(scan);  // in key order
+  std::vector<RecentEntry> waiting;  // in key order
+  recent.StartingWith(scan, waiting);
   auto next_waiting = waiting.begin();
   // Visits one entry; false when the visitor has seen enough.
   auto emit = [&](std::string_view key, std::string_view value) -> Result<bool> {
@@ -579,10 +580,12 @@ Status CustomerTables::Check(const ReadTxn& txn, std::uint64_t& customers, std::
   KASSA_TRY_ASSIGN(const std::shared_ptr<const RecentEntries> recent, Waiting(txn));
   // The entry stored under `key`, in the index or among the recent ones
   // (where an entry's own key comes first among those it begins).
+  std::vector<RecentEntry> waiting;
   auto stored = [&](const std::string& key) -> std::optional<std::string_view> {
     auto v = txn.Get(index_, AsBytes(key));
     if (v.ok()) return AsChars(*v);
-    const std::span<const RecentEntry> waiting = recent->StartingWith(key);
+    waiting.clear();
+    recent->StartingWith(key, waiting);
     if (waiting.empty() || waiting.front().key != key) return std::nullopt;
     return waiting.front().value;
   };

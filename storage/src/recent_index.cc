@@ -30,20 +30,28 @@ Status Malformed() { return Status(StatusCode::kDataLoss, "storage corrupted: ma
 
 bool IsVersion(ByteView key) { return key.size() == 8 && FromBe64(key) == RecentIndex::kVersionKey; }
 
-// `entries` sorted by key (no two entries share one: each ends in its
-// customer's id).
-void SortByKey(std::vector<RecentEntry>& entries) {
-  std::sort(entries.begin(), entries.end(), [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
-}
-
 }  // namespace
 
-std::span<const RecentEntry> RecentEntries::StartingWith(std::string_view prefix) const {
-  const auto first = std::lower_bound(entries_.begin(), entries_.end(), prefix,
-                                      [](const RecentEntry& e, std::string_view p) { return e.key < p; });
-  auto last = first;
-  while (last != entries_.end() && last->key.starts_with(prefix)) ++last;
-  return {first, last};
+void RecentEntries::StartingWith(std::string_view prefix, std::vector<RecentEntry>& out) const {
+  if (!sorted_) {
+    const std::size_t from = out.size();
+    for (const RecentEntry& e : entries_) {
+      if (e.key.starts_with(prefix)) out.push_back(e);
+    }
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
+              [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+    return;
+  }
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                             [](const RecentEntry& e, std::string_view p) { return e.key < p; });
+  for (; it != entries_.end() && it->key.starts_with(prefix); ++it) out.push_back(*it);
+}
+
+bool RecentEntries::MayStartWith(std::string_view prefix) const {
+  if (!sorted_) return !entries_.empty();
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                                   [](const RecentEntry& e, std::string_view p) { return e.key < p; });
+  return it != entries_.end() && it->key.starts_with(prefix);
 }
 
 RecentIndex::RecentIndex() : shared_(std::make_unique<Shared>()) {}
@@ -165,8 +173,10 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
       e = RecentEntry{held.substr(0, e.key.size()), held.substr(e.key.size())};
     }
   }
-  SortByKey(entries->entries_);
   if (share) {
+    std::sort(entries->entries_.begin(), entries->entries_.end(),
+              [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+    entries->sorted_ = true;
     std::lock_guard lock(shared_->mutex);
     // Another thread may have read a newer version meanwhile; an older
     // snapshot's entries are its own.

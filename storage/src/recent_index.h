@@ -21,15 +21,15 @@
 // customer is next written (headquarters' account number, an edit), or all
 // at once when kFoldAt customers are waiting.
 //
-// A search reads the entries waiting through Entries(): sorted, so each of
-// its scans finds its own by a binary search. Every commit that changes the
-// table changes its version (Add, Remove, Clear), so committed snapshots of
-// one version hold the same entries, and one sorted copy of them serves
-// every search of that version: a terminal in service always has some
-// creations waiting, and reading and sorting them for every search cost
-// more than the search itself (docs/PERFORMANCE.md). A write transaction,
-// a snapshot older than the copy held, and a table without a version (a
-// store of layout 10, until its migration) get a sorted list of their own.
+// A search reads the entries waiting through Entries(). Every commit that
+// changes the table changes its version (Add, Remove, Clear), so committed
+// snapshots of one version hold the same entries, and one copy of them,
+// sorted, serves every search of that version, each scan finding its own
+// by a binary search: a terminal in service always has some creations
+// waiting, and reading and filtering them for every search cost more than
+// the search itself (docs/PERFORMANCE.md). A write transaction, a snapshot
+// older than the copy held, and a table without a version (a store of
+// layout 10, until its migration) read them for themselves.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +37,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,16 +55,22 @@ struct RecentEntry {
   std::string_view value;
 };
 
-// The entries waiting in one snapshot, sorted by key.
+// The entries waiting in one snapshot.
 class RecentEntries {
  public:
-  // The entries whose key starts with `prefix`, in key order.
-  std::span<const RecentEntry> StartingWith(std::string_view prefix) const;
+  // Appends the entries whose key starts with `prefix` to `out`, in key order.
+  void StartingWith(std::string_view prefix, std::vector<RecentEntry>& out) const;
+  // Whether an entry may start with `prefix`: false only when none does.
+  bool MayStartWith(std::string_view prefix) const;
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
 
  private:
   friend class RecentIndex;
+  // The entries sorted by key (the shared copy), or in the table's order:
+  // read for one transaction, filtered by every scan rather than sorted
+  // (a write transaction's few scans cost less than a sort).
+  bool sorted_ = false;
   std::string bytes_;                 // the keys and values, when held beyond their transaction
   std::vector<RecentEntry> entries_;  // views into bytes_, or into a transaction's map
 };
@@ -99,8 +104,8 @@ class RecentIndex {
   // valid until `txn` ends. Returns: kOk; kDataLoss for a malformed record.
   Status Load(const ReadTxn& txn, std::vector<RecentEntry>& out) const;
 
-  // Every entry waiting in `txn`'s snapshot, sorted (see above): valid
-  // until `txn` ends, or as long as it is held when it is the shared copy.
+  // Every entry waiting in `txn`'s snapshot (see above): valid until `txn`
+  // ends, or as long as it is held when it is the shared copy.
   // Safe from any thread. Returns: kOk; kDataLoss for a malformed record
   // or version.
   Result<std::shared_ptr<const RecentEntries>> Entries(const ReadTxn& txn) const;

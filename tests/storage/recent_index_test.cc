@@ -30,8 +30,10 @@ std::vector<std::pair<std::string, std::string>> EntriesOf(char n) {
 }
 
 std::vector<std::string> Keys(const RecentEntries& entries, std::string_view prefix = {}) {
+  std::vector<RecentEntry> found;
+  entries.StartingWith(prefix, found);
   std::vector<std::string> keys;
-  for (const RecentEntry& e : entries.StartingWith(prefix)) keys.emplace_back(e.key);
+  for (const RecentEntry& e : found) keys.emplace_back(e.key);
   return keys;
 }
 
@@ -75,7 +77,14 @@ TEST_F(RecentIndexTest, EntriesAreSortedAndFoundByPrefix) {
   EXPECT_EQ(Keys(*entries, "a2"), (std::vector<std::string>{"a2"}));
   EXPECT_TRUE(Keys(*entries, "c").empty());
   EXPECT_TRUE(Keys(*entries, "a22").empty());
-  EXPECT_EQ(std::string(entries->StartingWith("b2").front().value), "v2");
+  std::vector<RecentEntry> b2;
+  entries->StartingWith("b2", b2);
+  ASSERT_EQ(b2.size(), 1u);
+  EXPECT_EQ(std::string(b2.front().value), "v2");
+  EXPECT_TRUE(entries->MayStartWith("a"));
+  EXPECT_TRUE(entries->MayStartWith("b3"));
+  EXPECT_FALSE(entries->MayStartWith("a4"));
+  EXPECT_FALSE(entries->MayStartWith("c"));
   auto txn = ReadTxn::Begin(*env_);
   ASSERT_TRUE(txn.ok());
   EXPECT_EQ(*recent_.Customers(*txn), 3u);  // the version's record is no customer
@@ -138,10 +147,13 @@ TEST_F(RecentIndexTest, AWriteTransactionSeesItsOwnEntriesAndNeverSharesThem) {
     auto before = recent_.Entries(*txn);
     ASSERT_TRUE(before.ok());
     EXPECT_EQ(Keys(**before, "a"), (std::vector<std::string>{"a1"}));
-    ASSERT_TRUE(recent_.Add(*txn, Id('2'), EntriesOf('2')).ok());
+    // Its own entries, not sorted but found in key order all the same.
+    ASSERT_TRUE(recent_.Add(*txn, Id('0'), EntriesOf('0')).ok());
     auto own = recent_.Entries(*txn);
     ASSERT_TRUE(own.ok());
-    EXPECT_EQ(Keys(**own, "a"), (std::vector<std::string>{"a1", "a2"}));
+    EXPECT_EQ(Keys(**own, "a"), (std::vector<std::string>{"a0", "a1"}));
+    EXPECT_EQ(Keys(**own), (std::vector<std::string>{"a0", "a1", "b0", "b1"}));
+    EXPECT_TRUE((*own)->MayStartWith("b0"));
     // Aborted: nothing of it stays, in the table or in what searches share.
   }
   EXPECT_EQ(Read(), committed);
