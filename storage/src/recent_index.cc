@@ -97,9 +97,14 @@ Status RecentIndex::Add(WriteTxn& txn, const model::LocalId& id,
     AppendSized(record, value);
   }
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
-  KASSA_TRY_ASSIGN(const bool any, cursor.Last());
-  const std::uint64_t next = any ? FromBe64(cursor.key()) + 1 : 1;  // after the version's key 0 too
-  KASSA_TRY(txn.Put(dbi_, Be64(next), AsBytes(record), MDB_APPEND));
+  KASSA_TRY_ASSIGN(bool any, cursor.Last());
+  if (any && IsVersion(cursor.key())) {
+    KASSA_TRY_ASSIGN(any, cursor.Prev());
+  }
+  const std::uint64_t next = any ? FromBe64(cursor.key()) + 1 : 1;
+  if (next >= kVersionKey) return Status(StatusCode::kResourceExhausted, "index: recent index sequence exhausted");
+  // Not an append (MDB_APPEND): the version's key sorts after it.
+  KASSA_TRY(txn.Put(dbi_, Be64(next), AsBytes(record)));
   return Bump(txn);
 }
 

@@ -13,7 +13,7 @@
 //   index_recent: sequence (8 bytes, big-endian) -> customer id (16 bytes),
 //                 then per entry: key length (2) | index key | value length (2) | value
 //
-//   index_recent: kVersionKey (8 zero bytes) -> version (8 bytes, big-endian)
+//   index_recent: kVersionKey (8 bytes 0xFF) -> version (8 bytes, big-endian)
 //
 // The keys and values are exactly what the index would hold. Search reads
 // both (CustomerTables merges them in key order), so a customer is found
@@ -79,8 +79,9 @@ class RecentIndex {
  public:
   // Customers waiting when a create folds them all into the index first.
   static constexpr std::size_t kFoldAt = 128;
-  // The version's key: before every sequence, which start at 1.
-  static constexpr std::uint64_t kVersionKey = 0;
+  // The version's key: after every sequence, so that a create's append and
+  // its new version change the same page (the table's last leaf).
+  static constexpr std::uint64_t kVersionKey = UINT64_MAX;
 
   RecentIndex();
   ~RecentIndex();

@@ -965,7 +965,7 @@ TEST_P(CustomerStoreTest, Layout10HasItsRecentIndexVersionStarted) {
   store_.reset();
   const RawStore raw(dir_.path());
   EXPECT_EQ(raw.Layout(), "11");
-  const std::string version(8, '\0');
+  const std::string version(8, '\xFF');  // RecentIndex::kVersionKey, big-endian
   MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
   ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_recent"), &key, &value), 0);
   EXPECT_EQ(value.mv_size, 8u);

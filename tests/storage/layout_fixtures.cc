@@ -104,7 +104,7 @@ std::string RawStore::Dump() const {
 
 void DowngradeToLayout10(const std::string& dir) {
   const RawStore raw(dir);
-  const std::string version(8, '\0');  // RecentIndex::kVersionKey, big-endian
+  const std::string version(8, '\xFF');  // RecentIndex::kVersionKey, big-endian
   MDB_val key{version.size(), const_cast<char*>(version.data())};
   ASSERT_EQ(mdb_del(raw.txn(), raw.Dbi("index_recent"), &key, nullptr), 0);
   raw.Stamp("10");
