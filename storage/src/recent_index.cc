@@ -177,8 +177,6 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
       const std::string_view held(entries->bytes_.data() + at, e.key.size() + e.value.size());
       e = RecentEntry{held.substr(0, e.key.size()), held.substr(e.key.size())};
     }
-  }
-  if (share) {
     std::sort(entries->entries_.begin(), entries->entries_.end(),
               [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
     entries->sorted_ = true;
