@@ -30,6 +30,14 @@ Status Malformed() { return Status(StatusCode::kDataLoss, "storage corrupted: ma
 
 bool IsVersion(ByteView key) { return key.size() == 8 && FromBe64(key) == RecentIndex::kVersionKey; }
 
+bool KeyLess(const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; }
+
+// The first of sorted `entries` whose key is not below `prefix`.
+std::vector<RecentEntry>::const_iterator LowerBound(const std::vector<RecentEntry>& entries, std::string_view prefix) {
+  return std::lower_bound(entries.begin(), entries.end(), prefix,
+                          [](const RecentEntry& e, std::string_view p) { return e.key < p; });
+}
+
 }  // namespace
 
 void RecentEntries::StartingWith(std::string_view prefix, std::vector<RecentEntry>& out) const {
@@ -38,19 +46,17 @@ void RecentEntries::StartingWith(std::string_view prefix, std::vector<RecentEntr
     for (const RecentEntry& e : entries_) {
       if (e.key.starts_with(prefix)) out.push_back(e);
     }
-    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
-              [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), KeyLess);
     return;
   }
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
-                             [](const RecentEntry& e, std::string_view p) { return e.key < p; });
-  for (; it != entries_.end() && it->key.starts_with(prefix); ++it) out.push_back(*it);
+  for (auto it = LowerBound(entries_, prefix); it != entries_.end() && it->key.starts_with(prefix); ++it) {
+    out.push_back(*it);
+  }
 }
 
 bool RecentEntries::MayStartWith(std::string_view prefix) const {
   if (!sorted_) return !entries_.empty();
-  const auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
-                                   [](const RecentEntry& e, std::string_view p) { return e.key < p; });
+  const auto it = LowerBound(entries_, prefix);
   return it != entries_.end() && it->key.starts_with(prefix);
 }
 
@@ -165,7 +171,12 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
   }
   auto entries = std::make_shared<RecentEntries>();
   KASSA_TRY(Load(txn, entries->entries_));
-  const bool share = id != 0 && version.has_value();
+  // Shared only when newer than the copy held; an older snapshot's entries are its own.
+  bool share = id != 0 && version.has_value();
+  if (share) {
+    std::lock_guard lock(shared_->mutex);
+    share = shared_->entries == nullptr || *version > shared_->version;
+  }
   if (share) {
     // Copied out of the map, which later writers reuse once this snapshot ends.
     std::size_t bytes = 0;
@@ -177,12 +188,10 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
       const std::string_view held(entries->bytes_.data() + at, e.key.size() + e.value.size());
       e = RecentEntry{held.substr(0, e.key.size()), held.substr(e.key.size())};
     }
-    std::sort(entries->entries_.begin(), entries->entries_.end(),
-              [](const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; });
+    std::sort(entries->entries_.begin(), entries->entries_.end(), KeyLess);
     entries->sorted_ = true;
     std::lock_guard lock(shared_->mutex);
-    // Another thread may have read a newer version meanwhile; an older
-    // snapshot's entries are its own.
+    // Another thread may have read a newer version meanwhile.
     if (shared_->entries == nullptr || *version > shared_->version) {
       shared_->entries = entries;
       shared_->version = *version;

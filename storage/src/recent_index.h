@@ -68,8 +68,8 @@ class RecentEntries {
  private:
   friend class RecentIndex;
   // The entries sorted by key (the shared copy), or in the table's order:
-  // read for one transaction, filtered by every scan rather than sorted
-  // (a write transaction's few scans cost less than a sort).
+  // read for one transaction alone, filtered by every scan rather than
+  // sorted (a write transaction's few scans cost less than a sort).
   bool sorted_ = false;
   std::string bytes_;                 // the keys and values, when held beyond their transaction
   std::vector<RecentEntry> entries_;  // views into bytes_, or into a transaction's map
