@@ -92,53 +92,63 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
-    if (!from.empty()) {
-      if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion10 || from == terminal::kSchemaVersion9 ||
-          from == terminal::kSchemaVersion8 || from == terminal::kSchemaVersion7 || from == terminal::kSchemaVersion6) {
-        if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
-          KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
-          return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
-        }
-        if (keys == Sealing::KeysFound::kInRecords) {
-          if (from != terminal::kSchemaVersion6) return Status(StatusCode::kDataLoss, "storage corrupted: key slots state is gone");
-          KASSA_LOG(kInfo) << "migrating the customer store from layout 6 to " << terminal::kSchemaVersion
-                           << " (customers' data keys into the key slots)";
-          KASSA_TRY(core->sealing->MoveKeysToSlots(txn));
-          KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
-        }
-        if (from == terminal::kSchemaVersion10) {
-          // CustomerTables::Open started the recent index's version.
-          KASSA_LOG(kInfo) << "migrating the customer store from layout 10 to " << terminal::kSchemaVersion
-                           << " (the recent index's version)";
-          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
-        } else if (from == terminal::kSchemaVersion9) {
-          // CustomerTables::Open started the heads' and the recent index's versions.
-          KASSA_LOG(kInfo) << "migrating the customer store from layout 9 to " << terminal::kSchemaVersion
-                           << " (the index heads' and the recent index's versions)";
-          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
-        } else if (from == terminal::kSchemaVersion8) {
-          KASSA_LOG(kInfo) << "migrating the customer store from layout 8 to " << terminal::kSchemaVersion
-                           << " (the index's heads counted)";
-          KASSA_TRY(core->tables.RebuildHeads(txn));
-          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
-        } else if (from != terminal::kSchemaVersion) {
-          KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << terminal::kSchemaVersion
-                           << " (search terms folded anew)";
-          KASSA_TRY_ASSIGN(const std::uint64_t pending, core->tables.RebuildIndex(txn));
-          KASSA_TRY(core->PutMetaU64(txn, terminal::kPendingKey, pending));
-          KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
-        }
-        KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));
-        compact = pending != 0;
-        return Status::Ok();
+    // Every layout before 12 kept the outbox's counters in meta: they move
+    // into its tail record once the layout's own steps are done.
+    if (from.empty()) {
+      KASSA_TRY(core->StartTail(txn));
+      return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
+    }
+    if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion11 || from == terminal::kSchemaVersion10 ||
+        from == terminal::kSchemaVersion9 || from == terminal::kSchemaVersion8 || from == terminal::kSchemaVersion7 ||
+        from == terminal::kSchemaVersion6) {
+      if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
+        KASSA_LOG(kError) << "the store in " << options.path << " is plaintext of layout " << from;
+        return Status(StatusCode::kDataLoss, "data: a plaintext store of this layout cannot be sealed");
       }
-      // Every layout before 6 is plaintext: read it so, write it sealed.
-      const Sealing plain;
-      KASSA_TRY(core->Migrate(txn, from, plain));
-      compact = core->sealing->encrypted();
+      if (keys == Sealing::KeysFound::kInRecords) {
+        if (from != terminal::kSchemaVersion6) return Status(StatusCode::kDataLoss, "storage corrupted: key slots state is gone");
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 6 to " << terminal::kSchemaVersion
+                         << " (customers' data keys into the key slots)";
+        KASSA_TRY(core->sealing->MoveKeysToSlots(txn));
+        KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
+      }
+      if (from == terminal::kSchemaVersion11) {
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 11 to " << terminal::kSchemaVersion
+                         << " (the outbox's counters into its tail record)";
+        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+      } else if (from == terminal::kSchemaVersion10) {
+        // CustomerTables::Open started the recent index's version.
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 10 to " << terminal::kSchemaVersion
+                         << " (the recent index's version)";
+        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+      } else if (from == terminal::kSchemaVersion9) {
+        // CustomerTables::Open started the heads' and the recent index's versions.
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 9 to " << terminal::kSchemaVersion
+                         << " (the index heads' and the recent index's versions)";
+        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+      } else if (from == terminal::kSchemaVersion8) {
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 8 to " << terminal::kSchemaVersion
+                         << " (the index's heads counted)";
+        KASSA_TRY(core->tables.RebuildHeads(txn));
+        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+      } else if (from != terminal::kSchemaVersion) {
+        KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << terminal::kSchemaVersion
+                         << " (search terms folded anew)";
+        KASSA_TRY_ASSIGN(const std::uint64_t pending, core->tables.RebuildIndex(txn));
+        KASSA_TRY(core->PutMetaU64(txn, terminal::kPendingKey, pending));
+        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
+      }
+      if (from != terminal::kSchemaVersion) KASSA_TRY(core->StartTail(txn));
+      KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));
+      compact = pending != 0;
       return Status::Ok();
     }
-    return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
+    // Every layout before 6 is plaintext: read it so, write it sealed.
+    const Sealing plain;
+    KASSA_TRY(core->Migrate(txn, from, plain));
+    KASSA_TRY(core->StartTail(txn));
+    compact = core->sealing->encrypted();
+    return Status::Ok();
   }));
   return Opened{std::move(core), compact};
 }

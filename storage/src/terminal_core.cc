@@ -1,6 +1,7 @@
 #include "terminal_core.h"
 
 #include <algorithm>
+#include <array>
 
 #include "kassa/base/log.h"
 #include "kassa/crypto/aead.h"
@@ -12,7 +13,19 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
   return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
+Result<bool> FirstQueued(Cursor& cursor) {
+  KASSA_TRY_ASSIGN(const bool found, cursor.First());
+  return found && FromBe64(cursor.key()) != kOutboxTailKey;
+}
+
+Result<bool> NextQueued(Cursor& cursor) {
+  KASSA_TRY_ASSIGN(const bool found, cursor.Next());
+  return found && FromBe64(cursor.key()) != kOutboxTailKey;
+}
+
 namespace {
+
+constexpr std::size_t kOutboxTailBytes = 16;
 
 model::LocalId FiledId(ByteView value) {
   model::LocalId id;
@@ -70,20 +83,70 @@ Status StoreCore::PutMetaU64(WriteTxn& txn, std::string_view key, std::uint64_t 
   return txn.Put(meta, AsBytes(key), v);
 }
 
+Result<OutboxTail> StoreCore::Tail(const ReadTxn& txn) {
+  auto v = txn.Get(outbox, Be64(kOutboxTailKey));
+  if (!v.ok()) {
+    if (v.status().code() != StatusCode::kNotFound) return v.status();
+    return Status(StatusCode::kDataLoss, "storage corrupted: the outbox's tail record is missing");
+  }
+  if (v->size() != kOutboxTailBytes) {
+    return Status(StatusCode::kDataLoss, "storage corrupted: the outbox's tail record is malformed");
+  }
+  return OutboxTail{FromBe64(v->subspan(0, 8)), FromBe64(v->subspan(8, 8))};
+}
+
+Status StoreCore::PutTail(WriteTxn& txn, const OutboxTail& tail) {
+  std::array<std::uint8_t, kOutboxTailBytes> value{};
+  const Key8 next = Be64(tail.next_seq), pending = Be64(tail.pending);
+  std::copy(next.begin(), next.end(), value.begin());
+  std::copy(pending.begin(), pending.end(), value.begin() + 8);
+  return txn.Put(outbox, Be64(kOutboxTailKey), value);
+}
+
+Status StoreCore::StartTail(WriteTxn& txn) {
+  if (auto v = txn.Get(outbox, Be64(kOutboxTailKey)); v.ok()) return Status::Ok();
+  else if (v.status().code() != StatusCode::kNotFound) return v.status();
+  OutboxTail tail;
+  KASSA_TRY_ASSIGN(tail.next_seq, MetaU64(txn, kNextSeqKey, 1));
+  KASSA_TRY_ASSIGN(tail.pending, MetaU64(txn, kPendingKey, 0));
+  {
+    // Never behind an entry queued (a counter an older layout lost would
+    // hand out a sequence again).
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
+    KASSA_TRY_ASSIGN(const bool found, cursor.Last());
+    if (found) tail.next_seq = std::max(tail.next_seq, FromBe64(cursor.key()) + 1);
+  }
+  KASSA_TRY(PutTail(txn, tail));
+  for (const std::string_view key : {kNextSeqKey, kPendingKey}) {
+    if (Status s = txn.Del(meta, AsBytes(key)); !s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::size_t> StoreCore::QueuedCount(const ReadTxn& txn) {
+  KASSA_TRY_ASSIGN(const std::size_t records, txn.Count(outbox));
+  auto tail = txn.Get(outbox, Be64(kOutboxTailKey));
+  if (!tail.ok() && tail.status().code() != StatusCode::kNotFound) return tail.status();
+  return tail.ok() ? records - 1 : records;
+}
+
 Status StoreCore::Append(WriteTxn& txn, ByteView queued) {
-  KASSA_TRY_ASSIGN(const std::uint64_t next, MetaU64(txn, kNextSeqKey, 1));
-  KASSA_TRY(txn.Put(outbox, Be64(next), queued, MDB_APPEND));
-  return PutMetaU64(txn, kNextSeqKey, next + 1);
+  KASSA_TRY_ASSIGN(OutboxTail tail, Tail(txn));
+  if (tail.next_seq >= kOutboxTailKey) return Status(StatusCode::kResourceExhausted, "outbox: no sequence left");
+  // Not MDB_APPEND: the tail record sorts after it (the same last leaf).
+  KASSA_TRY(txn.Put(outbox, Be64(tail.next_seq), queued));
+  ++tail.next_seq;
+  return PutTail(txn, tail);
 }
 
 Result<std::vector<OutboxEntry>> StoreCore::ReadOutbox(const ReadTxn& txn, std::size_t max) {
   std::vector<OutboxEntry> entries;
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
   while (found && entries.size() < max) {
     KASSA_TRY_ASSIGN(model::Operation op, OpenQueued(txn, cursor.value()));
     entries.push_back({FromBe64(cursor.key()), std::move(op)});
-    KASSA_TRY_ASSIGN(found, cursor.Next());
+    KASSA_TRY_ASSIGN(found, NextQueued(cursor));
   }
   return entries;
 }
@@ -93,9 +156,10 @@ Status StoreCore::PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView 
   KASSA_TRY(tables.Put(txn, c, record, old, check_unique, placement));
   const bool was_pending = old != nullptr && old->pending();
   if (c.pending() == was_pending) return Status::Ok();
-  KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
+  KASSA_TRY_ASSIGN(OutboxTail tail, Tail(txn));
   // Never below zero; Check() reports a count that disagrees with the customers.
-  return PutMetaU64(txn, kPendingKey, c.pending() ? pending + 1 : (pending > 0 ? pending - 1 : 0));
+  tail.pending = c.pending() ? tail.pending + 1 : (tail.pending > 0 ? tail.pending - 1 : 0);
+  return PutTail(txn, tail);
 }
 
 Status StoreCore::Rewrite(WriteTxn& txn, const model::Customer& next, const model::Customer& old) {
@@ -203,8 +267,9 @@ Result<std::size_t> StoreCore::EraseCustomer(WriteTxn& txn, QueuedOps& queued, c
 Result<std::size_t> StoreCore::ForgetCustomer(WriteTxn& txn, QueuedOps& queued, const model::LocalId& id) {
   KASSA_TRY_ASSIGN(const auto old, tables.Erase(txn, id));
   if (old && old->pending()) {
-    KASSA_TRY_ASSIGN(const std::uint64_t pending, MetaU64(txn, kPendingKey, 0));
-    KASSA_TRY(PutMetaU64(txn, kPendingKey, pending > 0 ? pending - 1 : 0));
+    KASSA_TRY_ASSIGN(OutboxTail tail, Tail(txn));
+    tail.pending = tail.pending > 0 ? tail.pending - 1 : 0;
+    KASSA_TRY(PutTail(txn, tail));
   }
   KASSA_TRY_ASSIGN(std::size_t deleted, clienteling.EraseCustomer(txn, "", id));
   KASSA_TRY_ASSIGN(const auto seqs, queued.For(id));
@@ -250,7 +315,7 @@ Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& p
   std::vector<std::pair<std::uint64_t, model::Operation>> queued;
   {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
     while (found) {
       ByteView value = cursor.value();
       if (filed) {
@@ -260,7 +325,7 @@ Status StoreCore::Migrate(WriteTxn& txn, std::string_view from, const Sealing& p
       KASSA_TRY_ASSIGN(const Bytes bare, plain.Unseal(txn, SealedTable::kOutbox, nullptr, value));
       KASSA_TRY_ASSIGN(model::Operation op, proto_codec::DecodeOperation(bare));
       queued.emplace_back(FromBe64(cursor.key()), std::move(op));
-      KASSA_TRY_ASSIGN(found, cursor.Next());
+      KASSA_TRY_ASSIGN(found, NextQueued(cursor));
     }
   }
   for (const auto& [seq, op] : queued) {

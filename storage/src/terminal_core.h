@@ -45,7 +45,10 @@ namespace kassa::storage::terminal {
 //    adds or deletes a head changes; an older kassad would not change it.
 // 11: + the recent index's version (recent_index.h), which every commit that
 //    changes index_recent changes; an older kassad would not change it.
-inline constexpr std::string_view kSchemaVersion = "11";
+// 12: the outbox's next sequence and the count of pending customers in the
+//    outbox's tail record (OutboxTail below) instead of in meta.
+inline constexpr std::string_view kSchemaVersion = "12";
+inline constexpr std::string_view kSchemaVersion11 = "11";
 inline constexpr std::string_view kSchemaVersion10 = "10";
 inline constexpr std::string_view kSchemaVersion9 = "9";
 inline constexpr std::string_view kSchemaVersion8 = "8";
@@ -57,6 +60,7 @@ inline constexpr std::string_view kSchemaVersion3 = "3";
 inline constexpr std::string_view kSchemaVersion2 = "2";
 inline constexpr std::string_view kSchemaVersion1 = "1";
 inline constexpr std::string_view kSchemaKey = "schema_version";
+// Layouts 1 to 11 kept the outbox's counters in meta (12: OutboxTail).
 inline constexpr std::string_view kNextSeqKey = "outbox_next_seq";
 inline constexpr std::string_view kPendingKey = "pending_customers";  // layout 4: customers without an account
 inline constexpr std::string_view kStoreConfigKey = "store_config";
@@ -91,6 +95,25 @@ inline constexpr std::size_t kOutboxIdBytes = model::kLocalIdBytes;
 // Whether `outbox_value` is filed under customer `id`.
 bool FiledUnder(ByteView outbox_value, const model::LocalId& id);
 
+// The outbox's tail record (layout 12), under kOutboxTailKey, after every
+// sequence: the next sequence (8 bytes, big-endian) | the customers created
+// here still waiting for their account number (8 bytes, big-endian). A
+// create appends its operation and counts its customer, and both land on one
+// page, the outbox's last leaf; kept in meta (layouts 1 to 11), the two
+// counters were one page more in every create's synced commit
+// (docs/PERFORMANCE.md). The tail record is never a queued operation: every
+// walk of the outbox goes through FirstQueued and NextQueued.
+inline constexpr std::uint64_t kOutboxTailKey = UINT64_MAX;
+struct OutboxTail {
+  std::uint64_t next_seq = 1;
+  std::uint64_t pending = 0;
+};
+
+// Moves `cursor`, open on the outbox, to its first queued operation, or to
+// the next one: false past the last (the tail record is not one).
+Result<bool> FirstQueued(Cursor& cursor);
+Result<bool> NextQueued(Cursor& cursor);
+
 // The outbox sequences queued for each customer, for one write transaction
 // that asks for many customers (an acknowledgement batch, a distribution):
 // the outbox is scanned once, on the first question, reading only the ids in
@@ -103,7 +126,7 @@ class QueuedOps {
   Result<std::vector<std::uint64_t>> For(const model::LocalId& id) {
     if (!loaded_) {
       KASSA_TRY_ASSIGN(Cursor cursor, txn_.OpenCursor(outbox_));
-      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
       while (found) {
         if (cursor.value().size() < kOutboxIdBytes) {
           return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
@@ -111,7 +134,7 @@ class QueuedOps {
         model::LocalId owner;
         std::copy_n(cursor.value().begin(), kOutboxIdBytes, owner.bytes.begin());
         by_customer_[owner].push_back(FromBe64(cursor.key()));
-        KASSA_TRY_ASSIGN(found, cursor.Next());
+        KASSA_TRY_ASSIGN(found, NextQueued(cursor));
       }
       loaded_ = true;
     }
@@ -136,9 +159,9 @@ struct StoreCore {
   LmdbEnv env;
   std::unique_ptr<Sealing> sealing;
   CustomerTables tables;    // customers + index
-  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record
+  MDB_dbi outbox = 0;       // sequence (8 bytes, big-endian) -> customer id | sealed Operation record; OutboxTail
   MDB_dbi quarantine = 0;   // sequence -> customer id | sealed (rejected_at_ms, reason, Operation)
-  MDB_dbi meta = 0;         // name -> value (schema, next sequence, sealed store config, cursor, last ack)
+  MDB_dbi meta = 0;         // name -> value (schema, sealed store config, cursor, last ack)
   ClientelingTables clienteling;  // scope "": the terminal's legal entity
   // sequence (8, big-endian) -> sealed customer id (16) | action (1) | at_ms (8) | operator id
   MDB_dbi access = 0;
@@ -157,12 +180,22 @@ struct StoreCore {
   Result<std::uint64_t> MetaU64(const ReadTxn& txn, std::string_view key, std::uint64_t absent);
   Status PutMetaU64(WriteTxn& txn, std::string_view key, std::uint64_t value);
 
+  // The outbox's tail record. Returns: kOk; kDataLoss when it is missing
+  // or malformed.
+  Result<OutboxTail> Tail(const ReadTxn& txn);
+  Status PutTail(WriteTxn& txn, const OutboxTail& tail);
+  // Writes the tail record from the counters an older layout kept in meta
+  // (removed from there), unless the outbox has one.
+  Status StartTail(WriteTxn& txn);
+  // How many operations are queued.
+  Result<std::size_t> QueuedCount(const ReadTxn& txn);
+
   Status Append(WriteTxn& txn, ByteView queued);
 
   Result<std::vector<OutboxEntry>> ReadOutbox(const ReadTxn& txn, std::size_t max);
 
-  // tables.Put, keeping the count of pending customers in the same
-  // transaction (written only when it changes).
+  // tables.Put, keeping the count of pending customers (OutboxTail) in
+  // the same transaction (written only when it changes).
   Status PutCustomer(WriteTxn& txn, const model::Customer& c, ByteView record, const model::Customer* old,
                      bool check_unique, NewEntries placement = NewEntries::kIndex);
 

@@ -12,10 +12,11 @@ Result<StoreStats> LmdbDiagnostics::Stats() {
   StoreStats stats;
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
   KASSA_TRY_ASSIGN(stats.customers, txn.Count(core->tables.customers()));
-  KASSA_TRY_ASSIGN(stats.outbox_length, txn.Count(core->outbox));
+  KASSA_TRY_ASSIGN(stats.outbox_length, core->QueuedCount(txn));
   KASSA_TRY_ASSIGN(stats.quarantined, txn.Count(core->quarantine));
   KASSA_TRY_ASSIGN(stats.access_events, txn.Count(core->access));
-  KASSA_TRY_ASSIGN(stats.pending_customers, core->MetaU64(txn, kPendingKey, 0));
+  KASSA_TRY_ASSIGN(const OutboxTail tail, core->Tail(txn));
+  stats.pending_customers = tail.pending;
   KASSA_TRY_ASSIGN(stats.recent_index_customers, core->tables.RecentCustomers(txn));
   KASSA_TRY_ASSIGN(auto oldest, core->ReadOutbox(txn, 1));
   if (!oldest.empty()) stats.oldest = std::move(oldest.front());
@@ -50,7 +51,7 @@ Result<CheckReport> LmdbDiagnostics::Check() {
   std::uint64_t last_seq = 0;
   {
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->outbox));
-    KASSA_TRY_ASSIGN(bool found, cursor.First());
+    KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
     for (; found; ++report.outbox_entries) {
       last_seq = FromBe64(cursor.key());
       auto op = core->OpenQueued(txn, cursor.value());
@@ -65,7 +66,7 @@ Result<CheckReport> LmdbDiagnostics::Check() {
           problem("outbox entry " + std::to_string(last_seq) + ": filed under another customer than its operation's");
         }
       }
-      KASSA_TRY_ASSIGN(found, cursor.Next());
+      KASSA_TRY_ASSIGN(found, NextQueued(cursor));
     }
   }
   {
@@ -89,16 +90,19 @@ Result<CheckReport> LmdbDiagnostics::Check() {
               " creations queued or quarantined (expected exactly 1)");
     }
   }
-  KASSA_TRY_ASSIGN(const std::uint64_t pending_count, core->MetaU64(txn, kPendingKey, 0));
-  if (pending_count != pending.size()) {
-    problem("the pending count says " + std::to_string(pending_count) + " but " + std::to_string(pending.size()) +
+  const Result<OutboxTail> tail = core->Tail(txn);
+  if (!tail.ok()) {
+    problem(tail.status().detail());
+    return report;
+  }
+  if (tail->pending != pending.size()) {
+    problem("the pending count says " + std::to_string(tail->pending) + " but " + std::to_string(pending.size()) +
             " customers are pending");
   }
   // A queued creation of a customer that is no longer pending is fine: the
   // account number arrived by distribution before the acknowledgement.
-  if (report.outbox_entries > 0) {
-    KASSA_TRY_ASSIGN(const std::uint64_t next, core->MetaU64(txn, kNextSeqKey, 0));
-    if (next <= last_seq) problem("outbox sequence counter is behind its last entry " + std::to_string(last_seq));
+  if (report.outbox_entries > 0 && tail->next_seq <= last_seq) {
+    problem("outbox sequence counter is behind its last entry " + std::to_string(last_seq));
   }
   return report;
 }

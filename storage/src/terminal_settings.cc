@@ -77,7 +77,7 @@ Result<std::vector<model::ConsentEntry>> LmdbClienteling::Consents(const model::
   // Not ordered yet: the entries of this customer's queued operations (only
   // their records are opened; an entry already distributed back is skipped).
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->outbox));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
   while (found) {
     if (FiledUnder(cursor.value(), customer)) {
       KASSA_TRY_ASSIGN(const model::Operation op, core->OpenQueued(txn, cursor.value()));
@@ -85,7 +85,7 @@ Result<std::vector<model::ConsentEntry>> LmdbClienteling::Consents(const model::
         if (!ordered.contains(e.id)) out.push_back(e);
       }
     }
-    KASSA_TRY_ASSIGN(found, cursor.Next());
+    KASSA_TRY_ASSIGN(found, NextQueued(cursor));
   }
   return out;
 }

@@ -18,13 +18,13 @@ Result<std::size_t> LmdbOutbox::QueuedFor(const model::LocalId& id) {
   KASSA_TRY_ASSIGN(const ReadTxn txn, ReadTxn::Begin(core->env));
   // Each outbox value starts with its customer's id: one pass, nothing decoded or kept.
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(core->outbox));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  KASSA_TRY_ASSIGN(bool found, FirstQueued(cursor));
   std::size_t queued = 0;
   while (found) {
     const ByteView v = cursor.value();
     if (v.size() < kOutboxIdBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed outbox entry");
     if (std::equal(id.bytes.begin(), id.bytes.end(), v.begin())) ++queued;
-    KASSA_TRY_ASSIGN(found, cursor.Next());
+    KASSA_TRY_ASSIGN(found, NextQueued(cursor));
   }
   return queued;
 }
@@ -37,6 +37,10 @@ Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint
     result = AckResult{};
     QueuedOps queued_ops(txn, core->outbox);
     for (const auto& [seq, ack] : acks) {
+      if (seq == kOutboxTailKey) {  // never a queued operation's: headquarters is mistaken
+        ++result.ignored;
+        continue;
+      }
       auto queued = txn.Get(core->outbox, Be64(seq));
       if (!queued.ok()) {
         if (queued.status().code() != StatusCode::kNotFound) return queued.status();

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <functional>
 #include <fstream>
@@ -964,11 +965,96 @@ TEST_P(CustomerStoreTest, Layout10HasItsRecentIndexVersionStarted) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "11");
+  EXPECT_EQ(raw.Layout(), "12");
   const std::string version(8, '\xFF');  // RecentIndex::kVersionKey, big-endian
   MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
   ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_recent"), &key, &value), 0);
   EXPECT_EQ(value.mv_size, 8u);
+}
+
+// Layout 11 kept the outbox's next sequence and the count of pending
+// customers in meta: opening it moves both into the outbox's tail record,
+// and the outbox carries on from where it was.
+TEST_P(CustomerStoreTest, Layout11HasItsOutboxCountersMovedIntoTheTail) {
+  std::vector<model::Operation> ops;
+  for (const char* name : {"Elevenone", "Eleventwo", "Eleventhree"}) {
+    const model::Customer c = NewCustomer(name);
+    ops.push_back(CreateOp(c));
+    ASSERT_TRUE(store_->customers().Create(c, &ops.back()).ok());
+  }
+  ASSERT_EQ(store_->sync().ApplyAcks({{1, Applied(ops[0], "LV00000011")}}, 1000)->applied, 1u);
+  store_.reset();
+  DowngradeToLayout11(dir_.path());
+  Reopen();
+  auto stats = store_->diagnostics().Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status().detail();
+  EXPECT_EQ(stats->pending_customers, 2u);
+  EXPECT_EQ(stats->outbox_length, 2u);
+  const model::Customer next = NewCustomer("Twelvefirst");
+  const model::Operation next_op = CreateOp(next);
+  ASSERT_TRUE(store_->customers().Create(next, &next_op).ok());
+  auto outbox = store_->outbox().PeekOutbox(10);
+  ASSERT_TRUE(outbox.ok()) << outbox.status().detail();
+  ASSERT_EQ(outbox->size(), 3u);
+  EXPECT_EQ((*outbox)[0].seq, 2u);
+  EXPECT_EQ((*outbox)[2].seq, 4u);  // after the three of layout 11, never one of theirs again
+  EXPECT_EQ((*outbox)[2].operation.op_id, next_op.op_id);
+  EXPECT_EQ(store_->diagnostics().Stats()->pending_customers, 3u);
+  ExpectConsistent();
+  store_.reset();
+  const RawStore raw(dir_.path());
+  EXPECT_EQ(raw.Layout(), "12");
+  for (std::string name : {"outbox_next_seq", "pending_customers"}) {
+    MDB_val k{name.size(), name.data()}, v{};
+    EXPECT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v), MDB_NOTFOUND) << name << " left in meta";
+  }
+  std::string tail_key(8, '\xFF');
+  MDB_val tk{tail_key.size(), tail_key.data()}, tv{};
+  ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("outbox"), &tk, &tv), 0);
+  const std::string tail(static_cast<const char*>(tv.mv_data), tv.mv_size);
+  EXPECT_EQ(tail, std::string("\0\0\0\0\0\0\0\x05\0\0\0\0\0\0\0\x03", 16));
+}
+
+// A create changes nothing in meta (its counters are in the outbox's tail,
+// on the page its operation is appended to), and an acknowledgement naming
+// the tail's key is ignored like any other that names no queued operation.
+TEST_P(CustomerStoreTest, ACreateLeavesMetaAloneAndTheOutboxTailIsNoOperation) {
+  const auto meta_dump = [&] {
+    store_.reset();
+    std::string dump;
+    {
+      const RawStore raw(dir_.path());
+      MDB_cursor* cursor = nullptr;
+      EXPECT_EQ(mdb_cursor_open(raw.txn(), raw.Dbi("meta"), &cursor), 0);
+      MDB_val k{}, v{};
+      for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        dump.append(static_cast<const char*>(k.mv_data), k.mv_size).append("=");
+        dump.append(static_cast<const char*>(v.mv_data), v.mv_size).append(";");
+      }
+      mdb_cursor_close(cursor);
+    }
+    Reopen();
+    return dump;
+  };
+  const model::Customer first = NewCustomer("Metaquiet");
+  const model::Operation first_op = CreateOp(first);
+  ASSERT_TRUE(store_->customers().Create(first, &first_op).ok());
+  const std::string before = meta_dump();
+  const model::Customer second = NewCustomer("Metastill");
+  const model::Operation second_op = CreateOp(second);
+  ASSERT_TRUE(store_->customers().Create(second, &second_op).ok());
+  EXPECT_TRUE(meta_dump() == before) << "a create wrote into meta";
+  model::OperationAck forged = Applied(first_op, "LV00000666");
+  auto acked = store_->sync().ApplyAcks({{std::numeric_limits<std::uint64_t>::max(), forged}}, 1000);
+  ASSERT_TRUE(acked.ok()) << acked.status().detail();
+  EXPECT_EQ(acked->applied, 0u);
+  EXPECT_EQ(acked->ignored, 1u);
+  auto stats = store_->diagnostics().Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status().detail();
+  EXPECT_EQ(stats->outbox_length, 2u);
+  EXPECT_EQ(stats->pending_customers, 2u);
+  EXPECT_EQ(store_->outbox().QueuedFor(first.id).value(), 1u);
+  ExpectConsistent();
 }
 
 // Layout 9 kept no version of its heads: opening it starts one.
@@ -991,7 +1077,7 @@ TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "11");
+  EXPECT_EQ(raw.Layout(), "12");
   const std::string version(1, '\0');
   MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
   ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_heads"), &key, &value), 0);
@@ -1016,7 +1102,7 @@ TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   EXPECT_EQ((*found)[0].customer.id, c.id);
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "11");
+    EXPECT_EQ(raw.Layout(), "12");
   }
   ExpectConsistent();
 }
@@ -1053,7 +1139,7 @@ TEST_P(CustomerStoreTest, Layout7IsReindexedWithTodaysFolding) {
   EXPECT_EQ(found("ozolina"), std::vector<model::LocalId>{ozolina.id});
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "11");
+    EXPECT_EQ(raw.Layout(), "12");
   }
   ExpectConsistent();
 }
@@ -1094,7 +1180,7 @@ TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
     std::string schema = "schema_version";
     MDB_val sk{schema.size(), schema.data()}, sv{};
     ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &sk, &sv), 0);
-    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "11");
+    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "12");
   }
   // Erasing one of them now wipes its slot like any other.
   model::Change erasure;
@@ -1401,7 +1487,7 @@ TEST_P(CustomerStoreTest, ANewerLayoutIsRefusedAndNothingIsTouched) {
   std::string before;
   {
     const RawStore raw(dir_.path());
-    raw.Stamp("12");
+    raw.Stamp("13");
   }
   {
     const RawStore raw(dir_.path());

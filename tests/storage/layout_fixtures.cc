@@ -102,7 +102,28 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout11(const std::string& dir) {
+  const RawStore raw(dir);
+  // The outbox's tail record (terminal::kOutboxTailKey): next sequence (8) |
+  // pending customers (8), both big-endian, as layout 11 kept them in meta.
+  const MDB_dbi outbox = raw.Dbi("outbox");
+  std::string tail_key(8, '\xFF');
+  MDB_val tk{tail_key.size(), tail_key.data()}, tv{};
+  ASSERT_EQ(mdb_get(raw.txn(), outbox, &tk, &tv), 0) << "a store of layout 12 has the outbox's tail record";
+  ASSERT_EQ(tv.mv_size, 16u);
+  const std::string tail(static_cast<const char*>(tv.mv_data), tv.mv_size);
+  const MDB_dbi meta = raw.Dbi("meta");
+  for (const auto& [name, value] : {std::pair<std::string, std::string>{"outbox_next_seq", tail.substr(0, 8)},
+                                    std::pair<std::string, std::string>{"pending_customers", tail.substr(8, 8)}}) {
+    MDB_val k{name.size(), const_cast<char*>(name.data())}, v{value.size(), const_cast<char*>(value.data())};
+    ASSERT_EQ(mdb_put(raw.txn(), meta, &k, &v, 0), 0);
+  }
+  ASSERT_EQ(mdb_del(raw.txn(), outbox, &tk, nullptr), 0);
+  raw.Stamp("11");
+}
+
 void DowngradeToLayout10(const std::string& dir) {
+  DowngradeToLayout11(dir);
   const RawStore raw(dir);
   const std::string version(8, '\xFF');  // RecentIndex::kVersionKey, big-endian
   MDB_val key{version.size(), const_cast<char*>(version.data())};
@@ -313,6 +334,7 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 11: return DowngradeToLayout11(dir);
     case 10: return DowngradeToLayout10(dir);
     case 9: return DowngradeToLayout9(dir);
     case 8: return DowngradeToLayout8(dir);

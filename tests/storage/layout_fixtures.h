@@ -6,6 +6,8 @@
 // needed, and each fixture holds whatever the test put in the store first.
 //
 //   layout  made by                what differs from the one after it
+//   11      DowngradeToLayout11    the outbox's next sequence and the count of pending
+//                                  customers in meta, not in the outbox's tail record
 //   10      DowngradeToLayout10    no version of the recent index (started on migration)
 //   9       DowngradeToLayout9     no version of the index heads (started on migration)
 //   8       DowngradeToLayout8     no index_heads (counted from the index on migration)
@@ -62,6 +64,7 @@ class RawStore {
 
 // `master`: the key the store was sealed under; its slots file
 // (`dir` + ".slots") is read, then removed.
+void DowngradeToLayout11(const std::string& dir);
 void DowngradeToLayout10(const std::string& dir);
 void DowngradeToLayout9(const std::string& dir);
 void DowngradeToLayout8(const std::string& dir);
