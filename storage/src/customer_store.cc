@@ -115,30 +115,28 @@ Result<Opened> OpenCore(const StorageOptions& options) {
       if (from == terminal::kSchemaVersion11) {
         KASSA_LOG(kInfo) << "migrating the customer store from layout 11 to " << terminal::kSchemaVersion
                          << " (the outbox's counters into its tail record)";
-        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
       } else if (from == terminal::kSchemaVersion10) {
         // CustomerTables::Open started the recent index's version.
         KASSA_LOG(kInfo) << "migrating the customer store from layout 10 to " << terminal::kSchemaVersion
                          << " (the recent index's version)";
-        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
       } else if (from == terminal::kSchemaVersion9) {
         // CustomerTables::Open started the heads' and the recent index's versions.
         KASSA_LOG(kInfo) << "migrating the customer store from layout 9 to " << terminal::kSchemaVersion
                          << " (the index heads' and the recent index's versions)";
-        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
       } else if (from == terminal::kSchemaVersion8) {
         KASSA_LOG(kInfo) << "migrating the customer store from layout 8 to " << terminal::kSchemaVersion
                          << " (the index's heads counted)";
         KASSA_TRY(core->tables.RebuildHeads(txn));
-        KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
       } else if (from != terminal::kSchemaVersion) {
         KASSA_LOG(kInfo) << "migrating the customer store from layout " << from << " to " << terminal::kSchemaVersion
                          << " (search terms folded anew)";
         KASSA_TRY_ASSIGN(const std::uint64_t pending, core->tables.RebuildIndex(txn));
         KASSA_TRY(core->PutMetaU64(txn, terminal::kPendingKey, pending));
+      }
+      if (from != terminal::kSchemaVersion) {
+        KASSA_TRY(core->StartTail(txn));
         KASSA_TRY(txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion)));
       }
-      if (from != terminal::kSchemaVersion) KASSA_TRY(core->StartTail(txn));
       KASSA_TRY_ASSIGN(const std::uint64_t pending, core->MetaU64(txn, terminal::kCompactPendingKey, 0));
       compact = pending != 0;
       return Status::Ok();
