@@ -1057,6 +1057,34 @@ TEST_P(CustomerStoreTest, ACreateLeavesMetaAloneAndTheOutboxTailIsNoOperation) {
   ExpectConsistent();
 }
 
+// A store of this layout without the outbox's tail record is damaged: a
+// create is refused (nothing half-written, no sequence made up) and the
+// check names what is missing, rather than counters started again from 1.
+TEST_P(CustomerStoreTest, AMissingOutboxTailRefusesCreatesAndTheCheckSaysSo) {
+  const model::Customer c = NewCustomer("Tailless");
+  const model::Operation op = CreateOp(c);
+  ASSERT_TRUE(store_->customers().Create(c, &op).ok());
+  store_.reset();
+  {
+    const RawStore raw(dir_.path());
+    std::string tail_key(8, '\xFF');
+    MDB_val tk{tail_key.size(), tail_key.data()};
+    ASSERT_EQ(mdb_del(raw.txn(), raw.Dbi("outbox"), &tk, nullptr), 0);
+  }
+  Reopen();
+  const model::Customer next = NewCustomer("Tailnext");
+  const model::Operation next_op = CreateOp(next);
+  const Status created = store_->customers().Create(next, &next_op);
+  EXPECT_EQ(created.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(std::string(created.detail()), "storage corrupted: the outbox's tail record is missing");
+  EXPECT_EQ(store_->customers().Get(next.id).status().code(), StatusCode::kNotFound);
+  auto report = store_->diagnostics().Check();
+  ASSERT_TRUE(report.ok()) << report.status().detail();
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_EQ(report->problems[0], "storage corrupted: the outbox's tail record is missing");
+  EXPECT_EQ(store_->outbox().PeekOutbox(5)->size(), 1u);
+}
+
 // Layout 9 kept no version of its heads: opening it starts one.
 TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   model::Customer c = NewCustomer("Ninelayout");
