@@ -2,7 +2,7 @@
 
 // The terminal store's shared ground, private to storage/src: the LMDB
 // environment and tables, the layout constants, and the steps several views
-// share (sealing outbox and quarantine values, meta counters, binding an
+// share (sealing outbox and quarantine values, the outbox's counters, binding an
 // account number, headquarters' upsert rule, migrations). Every view of
 // terminal_tables.h works through one StoreCore; each call is one
 // transaction (Update() for writes), never held across an asynchronous wait.
