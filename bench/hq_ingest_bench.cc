@@ -15,6 +15,11 @@
 // run), alternating, `--rounds` times (3; 1 with --quick): TLS's cost is the
 // median of the rounds' ratios, since the durable commits' speed on a shared
 // disk drifts more between phases than TLS costs.
+// For the async upload it also says what a create costs in processor time:
+// this process's (headquarters and the simulated terminals: getrusage) and
+// the whole machine's (/proc/stat, busy time of every core, so PostgreSQL's
+// processes when the database is local, and anything else running), and
+// what the machine's cores, all busy, would give at that cost.
 //
 // usage: kassa_bench_hq_ingest [--quick] [--terminals N] [--ops N] [--realtime N] [--rounds N] [--json FILE]
 //            [--plaintext-store] [--database CONNINFO] [--fanout N [--fanout-creates K] [--fanout-plaintext]]
@@ -47,6 +52,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -358,6 +364,31 @@ double RunPhase(const asio::ip::tcp::endpoint& hq, BenchPki* pki, Terminal::Mode
   return seconds;
 }
 
+// Processor time spent so far, in seconds: this process's (every thread),
+// and every core's busy and total time (/proc/stat's first line: busy is all
+// but idle, iowait and steal; steal is time the hypervisor gave elsewhere).
+struct CpuTime {
+  double process = 0, machine_busy = 0, machine_total = 0;
+};
+
+CpuTime CpuNow() {
+  CpuTime t;
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    const auto seconds = [](const timeval& v) { return static_cast<double>(v.tv_sec) + static_cast<double>(v.tv_usec) / 1e6; };
+    t.process = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal && cpu == "cpu") {
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    t.machine_busy = static_cast<double>(user + nice + system + irq + softirq) / tick;
+    t.machine_total = static_cast<double>(user + nice + system + idle + iowait + irq + softirq + steal) / tick;
+  }
+  return t;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -366,6 +397,7 @@ double Percentile(std::vector<double> v, double p) {
 
 struct Figures {
   double uploaded = 0, upload_s = 0, realtime = 0, realtime_s = 0;
+  CpuTime upload_cpu;  // spent during the async upload
   std::vector<double> latencies;
   bool complete = false;  // every customer at headquarters
 };
@@ -400,7 +432,11 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
   const asio::ip::tcp::endpoint hq(asio::ip::make_address("127.0.0.1"), (*server)->port());
 
   Figures f;
+  const CpuTime before = CpuNow();
   f.upload_s = RunPhase(hq, pki, Terminal::Mode::kUpload, o.terminals, o.ops_per_terminal, nullptr);
+  const CpuTime after = CpuNow();
+  f.upload_cpu = {after.process - before.process, after.machine_busy - before.machine_busy,
+                  after.machine_total - before.machine_total};
   f.realtime_s = RunPhase(hq, pki, Terminal::Mode::kRealtime, o.terminals, o.realtime_per_terminal, &f.latencies);
   // The registry's loop first, then the server (its network thread) while
   // the registry it saves the cursors to still exists.
@@ -419,10 +455,21 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
   return f;
 }
 
+// Processor time of one async create, in microseconds: this process's and the machine's.
+double ProcessUsPerCreate(const Figures& f) { return f.upload_cpu.process * 1e6 / f.uploaded; }
+double MachineUsPerCreate(const Figures& f) { return f.upload_cpu.machine_busy * 1e6 / f.uploaded; }
+// Creates a second with every core busy, at the machine's cost per create.
+double CeilingPerSecond(const Figures& f) {
+  return static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) * 1e6 / MachineUsPerCreate(f);
+}
+
 std::string Json(const Figures& f) {
   std::ostringstream out;
   out << "{\"async_upload\":{\"operations\":" << f.uploaded << ",\"seconds\":" << f.upload_s
-      << ",\"ops_per_second\":" << f.uploaded / f.upload_s << "},\"realtime_create\":{\"operations\":" << f.realtime
+      << ",\"ops_per_second\":" << f.uploaded / f.upload_s << ",\"process_cpu_us_per_op\":" << ProcessUsPerCreate(f)
+      << ",\"machine_cpu_us_per_op\":" << MachineUsPerCreate(f)
+      << ",\"machine_busy_share\":" << f.upload_cpu.machine_busy / f.upload_cpu.machine_total
+      << ",\"all_cores_busy_ops_per_second\":" << CeilingPerSecond(f) << "},\"realtime_create\":{\"operations\":" << f.realtime
       << ",\"seconds\":" << f.realtime_s << ",\"ops_per_second\":" << f.realtime / f.realtime_s
       << ",\"p50_ms\":" << Percentile(f.latencies, 0.5) << ",\"p99_ms\":" << Percentile(f.latencies, 0.99) << "}}";
   return out.str();
@@ -747,6 +794,22 @@ int main(int argc, char** argv) {
       complete = complete && f->complete;
     }
     costs.push_back(1.0 - (tls.uploaded / tls.upload_s) / (plain.uploaded / plain.upload_s));
+  }
+  std::printf("processor time of an async create, %s:\n", o.database.empty() ? "headquarters on LMDB in this process"
+                                                                             : "PostgreSQL's processes counted with the machine");
+  for (std::size_t r = 0; r < rounds.size(); ++r) {
+    for (const auto* f : {&rounds[r].first, &rounds[r].second}) {
+      if (f->upload_cpu.machine_busy <= 0) {  // no /proc/stat
+        std::printf("%-5zu %-11s %5.0f us in this process\n", r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS",
+                    ProcessUsPerCreate(*f));
+        continue;
+      }
+      std::printf("%-5zu %-11s %5.0f us in this process, %5.0f us on the machine (%ld cores, %2.0f%% busy): "
+                  "all busy would give %.0f ops/s\n",
+                  r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS", ProcessUsPerCreate(*f), MachineUsPerCreate(*f),
+                  sysconf(_SC_NPROCESSORS_ONLN), 100 * f->upload_cpu.machine_busy / f->upload_cpu.machine_total,
+                  CeilingPerSecond(*f));
+    }
   }
   const double cost = Percentile(costs, 0.5);
   std::printf("TLS costs %.1f%% of async ingest throughput, median of %zu round(s) (goal: at most 10%%)\n", cost * 100,
