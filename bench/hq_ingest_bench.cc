@@ -375,7 +375,9 @@ CpuTime CpuNow() {
   CpuTime t;
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
-    const auto seconds = [](const timeval& v) { return static_cast<double>(v.tv_sec) + static_cast<double>(v.tv_usec) / 1e6; };
+    const auto seconds = [](const timeval& v) {
+      return static_cast<double>(v.tv_sec) + static_cast<double>(v.tv_usec) / 1e6;
+    };
     t.process = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   }
   std::ifstream stat("/proc/stat");
@@ -469,7 +471,8 @@ std::string Json(const Figures& f) {
       << ",\"ops_per_second\":" << f.uploaded / f.upload_s << ",\"process_cpu_us_per_op\":" << ProcessUsPerCreate(f)
       << ",\"machine_cpu_us_per_op\":" << MachineUsPerCreate(f)
       << ",\"machine_busy_share\":" << f.upload_cpu.machine_busy / f.upload_cpu.machine_total
-      << ",\"all_cores_busy_ops_per_second\":" << CeilingPerSecond(f) << "},\"realtime_create\":{\"operations\":" << f.realtime
+      << ",\"all_cores_busy_ops_per_second\":" << CeilingPerSecond(f)
+      << "},\"realtime_create\":{\"operations\":" << f.realtime
       << ",\"seconds\":" << f.realtime_s << ",\"ops_per_second\":" << f.realtime / f.realtime_s
       << ",\"p50_ms\":" << Percentile(f.latencies, 0.5) << ",\"p99_ms\":" << Percentile(f.latencies, 0.99) << "}}";
   return out.str();
@@ -795,8 +798,9 @@ int main(int argc, char** argv) {
     }
     costs.push_back(1.0 - (tls.uploaded / tls.upload_s) / (plain.uploaded / plain.upload_s));
   }
-  std::printf("processor time of an async create, %s:\n", o.database.empty() ? "headquarters on LMDB in this process"
-                                                                             : "PostgreSQL's processes counted with the machine");
+  std::printf("processor time of an async create, %s:\n",
+              o.database.empty() ? "headquarters on LMDB in this process"
+                                 : "PostgreSQL's processes counted with the machine");
   for (std::size_t r = 0; r < rounds.size(); ++r) {
     for (const auto* f : {&rounds[r].first, &rounds[r].second}) {
       if (f->upload_cpu.machine_busy <= 0) {  // no /proc/stat
@@ -806,7 +810,8 @@ int main(int argc, char** argv) {
       }
       std::printf("%-5zu %-11s %5.0f us in this process, %5.0f us on the machine (%ld cores, %2.0f%% busy): "
                   "all busy would give %.0f ops/s\n",
-                  r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS", ProcessUsPerCreate(*f), MachineUsPerCreate(*f),
+                  r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS", ProcessUsPerCreate(*f),
+                  MachineUsPerCreate(*f),
                   sysconf(_SC_NPROCESSORS_ONLN), 100 * f->upload_cpu.machine_busy / f->upload_cpu.machine_total,
                   CeilingPerSecond(*f));
     }
