@@ -460,9 +460,14 @@ Figures Measure(const Options& o, const std::filesystem::path& dir, BenchPki* pk
 // Processor time of one async create, in microseconds: this process's and the machine's.
 double ProcessUsPerCreate(const Figures& f) { return f.upload_cpu.process * 1e6 / f.uploaded; }
 double MachineUsPerCreate(const Figures& f) { return f.upload_cpu.machine_busy * 1e6 / f.uploaded; }
-// Creates a second with every core busy, at the machine's cost per create.
+// Creates a second with every core busy, at the machine's cost per create
+// (0: the machine's time unknown).
 double CeilingPerSecond(const Figures& f) {
-  return static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) * 1e6 / MachineUsPerCreate(f);
+  const double us = MachineUsPerCreate(f);
+  return us > 0 ? static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) * 1e6 / us : 0;
+}
+double MachineBusyShare(const Figures& f) {
+  return f.upload_cpu.machine_total > 0 ? f.upload_cpu.machine_busy / f.upload_cpu.machine_total : 0;
 }
 
 std::string Json(const Figures& f) {
@@ -470,7 +475,7 @@ std::string Json(const Figures& f) {
   out << "{\"async_upload\":{\"operations\":" << f.uploaded << ",\"seconds\":" << f.upload_s
       << ",\"ops_per_second\":" << f.uploaded / f.upload_s << ",\"process_cpu_us_per_op\":" << ProcessUsPerCreate(f)
       << ",\"machine_cpu_us_per_op\":" << MachineUsPerCreate(f)
-      << ",\"machine_busy_share\":" << f.upload_cpu.machine_busy / f.upload_cpu.machine_total
+      << ",\"machine_busy_share\":" << MachineBusyShare(f)
       << ",\"all_cores_busy_ops_per_second\":" << CeilingPerSecond(f)
       << "},\"realtime_create\":{\"operations\":" << f.realtime
       << ",\"seconds\":" << f.realtime_s << ",\"ops_per_second\":" << f.realtime / f.realtime_s
@@ -803,7 +808,7 @@ int main(int argc, char** argv) {
                                  : "PostgreSQL's processes counted with the machine");
   for (std::size_t r = 0; r < rounds.size(); ++r) {
     for (const auto* f : {&rounds[r].first, &rounds[r].second}) {
-      if (f->upload_cpu.machine_busy <= 0) {  // no /proc/stat
+      if (CeilingPerSecond(*f) <= 0) {  // no /proc/stat
         std::printf("%-5zu %-11s %5.0f us in this process\n", r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS",
                     ProcessUsPerCreate(*f));
         continue;
@@ -812,7 +817,7 @@ int main(int argc, char** argv) {
                   "all busy would give %.0f ops/s\n",
                   r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS", ProcessUsPerCreate(*f),
                   MachineUsPerCreate(*f),
-                  sysconf(_SC_NPROCESSORS_ONLN), 100 * f->upload_cpu.machine_busy / f->upload_cpu.machine_total,
+                  sysconf(_SC_NPROCESSORS_ONLN), 100 * MachineBusyShare(*f),
                   CeilingPerSecond(*f));
     }
   }
