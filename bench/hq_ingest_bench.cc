@@ -808,7 +808,7 @@ int main(int argc, char** argv) {
                                  : "PostgreSQL's processes counted with the machine");
   for (std::size_t r = 0; r < rounds.size(); ++r) {
     for (const auto* f : {&rounds[r].first, &rounds[r].second}) {
-      if (CeilingPerSecond(*f) <= 0) {  // no /proc/stat
+      if (CeilingPerSecond(*f) <= 0) {  // /proc/stat unreadable, or no tick of busy time counted
         std::printf("%-5zu %-11s %5.0f us in this process\n", r + 1, f == &rounds[r].first ? "plaintext" : "mutual TLS",
                     ProcessUsPerCreate(*f));
         continue;
