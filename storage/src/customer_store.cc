@@ -87,8 +87,9 @@ Result<Opened> OpenCore(const StorageOptions& options) {
     const std::string from = stamp.ok() ? std::string(AsChars(*stamp)) : std::string();
     const bool upgrading = !from.empty() && from != terminal::kSchemaVersion;
     KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, core->sealing->Init(txn, upgrading));
-    KASSA_TRY(core->tables.Open(txn, *core->sealing, CustomerTables::Recent::kKept));
+    // The outbox first: the recent index's records live in it (recent_index.h).
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &core->outbox), "dbi outbox"));
+    KASSA_TRY(core->tables.Open(txn, *core->sealing, core->outbox));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "quarantine", MDB_CREATE, &core->quarantine), "dbi quarantine"));
     KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "access", MDB_CREATE, &core->access), "dbi access"));
     KASSA_TRY(core->clienteling.Open(txn, *core->sealing));
@@ -98,7 +99,8 @@ Result<Opened> OpenCore(const StorageOptions& options) {
       KASSA_TRY(core->StartTail(txn));
       return txn.Put(core->meta, AsBytes(terminal::kSchemaKey), AsBytes(terminal::kSchemaVersion));
     }
-    if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion11 || from == terminal::kSchemaVersion10 ||
+    if (from == terminal::kSchemaVersion || from == terminal::kSchemaVersion12 || from == terminal::kSchemaVersion11 ||
+        from == terminal::kSchemaVersion10 ||
         from == terminal::kSchemaVersion9 || from == terminal::kSchemaVersion8 || from == terminal::kSchemaVersion7 ||
         from == terminal::kSchemaVersion6) {
       if (keys == Sealing::KeysFound::kNone && core->sealing->encrypted()) {
@@ -112,7 +114,11 @@ Result<Opened> OpenCore(const StorageOptions& options) {
         KASSA_TRY(core->sealing->MoveKeysToSlots(txn));
         KASSA_TRY(core->PutMetaU64(txn, terminal::kCompactPendingKey, 1));
       }
-      if (from == terminal::kSchemaVersion11) {
+      if (from == terminal::kSchemaVersion12) {
+        // CustomerTables::Open moved the recent index into the outbox.
+        KASSA_LOG(kInfo) << "migrating the customer store from layout 12 to " << terminal::kSchemaVersion
+                         << " (the recent index into the outbox table)";
+      } else if (from == terminal::kSchemaVersion11) {
         KASSA_LOG(kInfo) << "migrating the customer store from layout 11 to " << terminal::kSchemaVersion
                          << " (the outbox's counters into its tail record)";
       } else if (from == terminal::kSchemaVersion10) {

@@ -24,9 +24,9 @@ Result<model::LocalId> IdOf(ByteView key) {
 
 }  // namespace
 
-Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
+Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, std::optional<MDB_dbi> recent_host) {
   sealing_ = &sealing;
-  recent_kept_ = recent;
+  recent_kept_ = recent_host.has_value();
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "customers", MDB_CREATE, &customers_), "dbi customers"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), kIndexName, MDB_CREATE, &index_), "dbi index"));
   KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_heads", MDB_CREATE, &heads_), "dbi index_heads"));
@@ -37,7 +37,7 @@ Status CustomerTables::Open(WriteTxn& txn, Sealing& sealing, Recent recent) {
   sealing.AttachRecords(customers_);
   warmer_->Attach(mdb_txn_env(txn.get()), customers_,
                  [&sealing](const model::LocalId&, ByteView record) { sealing.TouchKey(record); });
-  return recent == Recent::kKept ? recent_.Open(txn) : Status::Ok();
+  return recent_host ? recent_.Open(txn, *recent_host) : Status::Ok();
 }
 
 Result<Bytes> CustomerTables::Seal(WriteTxn& txn, const model::Customer& c) const {
@@ -234,7 +234,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     KASSA_TRY(put);
   } else {
     bool was_recent = false;
-    if (recent_kept_ == Recent::kKept) {
+    if (recent_kept_) {
       KASSA_TRY_ASSIGN(was_recent, recent_.Remove(txn, old->id));
     }
     if (!was_recent) {
@@ -245,7 +245,7 @@ Status CustomerTables::Put(WriteTxn& txn, const model::Customer& c, ByteView sea
     }
     KASSA_TRY(txn.Put(customers_, IdKey(c.id), sealed));
   }
-  if (old == nullptr && placement == NewEntries::kRecent && recent_kept_ == Recent::kKept) {
+  if (old == nullptr && placement == NewEntries::kRecent && recent_kept_) {
     KASSA_TRY_ASSIGN(const std::size_t waiting, recent_.Customers(txn));
     if (waiting >= RecentIndex::kFoldAt) {
       KASSA_TRY(recent_.FoldInto(
@@ -268,7 +268,7 @@ Result<std::optional<model::Customer>> CustomerTables::Erase(WriteTxn& txn, cons
   KASSA_TRY_ASSIGN(auto old, Find(txn, id));
   if (old) {
     bool was_recent = false;
-    if (recent_kept_ == Recent::kKept) {
+    if (recent_kept_) {
       KASSA_TRY_ASSIGN(was_recent, recent_.Remove(txn, id));
     }
     if (!was_recent) {
@@ -370,7 +370,7 @@ Result<std::uint64_t> CustomerTables::Reseal(WriteTxn& txn, const Sealing& from)
 Result<std::uint64_t> CustomerTables::RebuildIndex(WriteTxn& txn) {
   KASSA_TRY(FromMdb(mdb_drop(txn.get(), index_, 0), "drop index"));
   KASSA_TRY(DropHeads(txn));
-  if (recent_kept_ == Recent::kKept) KASSA_TRY(recent_.Clear(txn));
+  if (recent_kept_) KASSA_TRY(recent_.Clear(txn));
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(customers_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   std::uint64_t customers = 0;
@@ -407,12 +407,12 @@ bool ParseEntry(std::string_view key, std::string_view value, model::LocalId& id
 }  // namespace
 
 Result<std::size_t> CustomerTables::RecentCustomers(const ReadTxn& txn) const {
-  if (recent_kept_ != Recent::kKept) return std::size_t{0};
+  if (!recent_kept_) return std::size_t{0};
   return recent_.Customers(txn);
 }
 
 Result<std::shared_ptr<const RecentEntries>> CustomerTables::Waiting(const ReadTxn& txn) const {
-  if (recent_kept_ != Recent::kKept) {
+  if (!recent_kept_) {
     static const auto none = std::make_shared<const RecentEntries>();
     return none;
   }

@@ -54,12 +54,10 @@ enum class NewEntries {
 
 class CustomerTables {
  public:
-  // Whether the tables keep a RecentIndex (the terminal) or not (headquarters).
-  enum class Recent { kNone, kKept };
-
   // Opens (creating) the databases in `txn`; starts the heads' version
-  // when there is none.
-  Status Open(WriteTxn& txn, Sealing& sealing, Recent recent);
+  // when there is none. With `recent_host` (the terminal's outbox table),
+  // keeps a RecentIndex in it (RecentIndex::Open); without (headquarters), none.
+  Status Open(WriteTxn& txn, Sealing& sealing, std::optional<MDB_dbi> recent_host);
 
   // Term bytes an index head holds.
   static constexpr std::size_t kHeadBytes = 4;
@@ -155,6 +153,9 @@ class CustomerTables {
   // Runs `read` over a snapshot of these tables in `txn`.
   Status Read(const ReadTxn& txn, const search::CustomerIndex::Reader& read) const;
 
+  // The RecentIndex, for what its host asks of it (null when not kept).
+  const RecentIndex* recent() const { return recent_kept_ ? &recent_ : nullptr; }
+
   // How many customers' entries wait in the RecentIndex (0 when not kept).
   Result<std::size_t> RecentCustomers(const ReadTxn& txn) const;
 
@@ -202,7 +203,7 @@ class CustomerTables {
   MDB_dbi index_ = 0;
   MDB_dbi heads_ = 0;
   Sealing* sealing_ = nullptr;
-  Recent recent_kept_ = Recent::kNone;
+  bool recent_kept_ = false;
   RecentIndex recent_;
   // GetMany's records, together, when they are not in memory (held apart,
   // so the tables move while its threads run).

@@ -259,7 +259,7 @@ class LmdbChainStore final : public ChainStore {
       // The layout stamped ("" for a new store), copied: later writes may move its page.
       const std::string from = stamp.ok() ? std::string(AsChars(*stamp)) : std::string();
       KASSA_TRY_ASSIGN(const Sealing::KeysFound keys, sealing_->Init(txn, !from.empty() && from != kSchemaVersion));
-      KASSA_TRY(tables_.Open(txn, *sealing_, CustomerTables::Recent::kNone));
+      KASSA_TRY(tables_.Open(txn, *sealing_, std::nullopt));
       KASSA_TRY(clienteling_.Open(txn, *sealing_));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "ops", MDB_CREATE, &ops_), "dbi ops"));
       KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "changes", MDB_CREATE, &changes_), "dbi changes"));

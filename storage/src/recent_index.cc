@@ -1,6 +1,7 @@
 #include "recent_index.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "record_warmer.h"
@@ -28,7 +29,21 @@ bool TakeSized(std::string_view& rest, std::string_view& part) {
 
 Status Malformed() { return Status(StatusCode::kDataLoss, "storage corrupted: malformed recent index record"); }
 
-bool IsVersion(ByteView key) { return key.size() == 8 && FromBe64(key) == RecentIndex::kVersionKey; }
+// The table of layouts 5 to 12, moved into the host by Open.
+constexpr const char* kOldTable = "index_recent";
+constexpr std::size_t kRecordKeyBytes = 16;
+constexpr std::size_t kStateBytes = 32;
+using Key16 = std::array<std::uint8_t, kRecordKeyBytes>;
+
+bool IsState(ByteView key) { return key.size() == 8 && FromBe64(key) == RecentIndex::kStateKey; }
+
+Key16 RecordKey(std::uint64_t seq, std::uint64_t number) {
+  Key16 key{};
+  const Key8 s = Be64(seq), n = Be64(number);
+  std::copy(s.begin(), s.end(), key.begin());
+  std::copy(n.begin(), n.end(), key.begin() + 8);
+  return key;
+}
 
 bool KeyLess(const RecentEntry& a, const RecentEntry& b) { return a.key < b.key; }
 
@@ -65,31 +80,88 @@ RecentIndex::~RecentIndex() = default;
 RecentIndex::RecentIndex(RecentIndex&&) noexcept = default;
 RecentIndex& RecentIndex::operator=(RecentIndex&&) noexcept = default;
 
-Status RecentIndex::Open(WriteTxn& txn) {
-  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_recent", MDB_CREATE, &dbi_), "dbi index_recent"));
-  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
-  return version ? Status::Ok() : txn.Put(dbi_, Be64(kVersionKey), Be64(1));
-}
+bool RecentIndex::Owns(ByteView key) { return key.size() == kRecordKeyBytes || IsState(key); }
 
-Result<std::optional<std::uint64_t>> RecentIndex::Version(const ReadTxn& txn) const {
-  auto stamp = txn.Get(dbi_, Be64(kVersionKey));
-  if (!stamp.ok()) {
-    if (stamp.status().code() == StatusCode::kNotFound) return std::optional<std::uint64_t>();
-    return stamp.status();
+Result<RecentIndex::State> RecentIndex::ReadState(const ReadTxn& txn) const {
+  auto v = txn.Get(host_, Be64(kStateKey));
+  if (!v.ok()) {
+    if (v.status().code() != StatusCode::kNotFound) return v.status();
+    return Status(StatusCode::kDataLoss, "storage corrupted: the recent index's state record is missing");
   }
-  if (stamp->size() != 8) return Status(StatusCode::kDataLoss, "storage corrupted: malformed recent index version");
-  return std::optional<std::uint64_t>(FromBe64(*stamp));
+  if (v->size() != kStateBytes) return Status(StatusCode::kDataLoss, "storage corrupted: malformed recent index state");
+  return State{FromBe64(v->subspan(0, 8)), FromBe64(v->subspan(8, 8)), FromBe64(v->subspan(16, 8)),
+               FromBe64(v->subspan(24, 8))};
 }
 
-Status RecentIndex::Bump(WriteTxn& txn) {
-  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
-  return txn.Put(dbi_, Be64(kVersionKey), Be64(version.value_or(0) + 1));
+Status RecentIndex::WriteState(WriteTxn& txn, const State& state) {
+  std::array<std::uint8_t, kStateBytes> value{};
+  std::size_t at = 0;
+  for (const std::uint64_t field : {state.first, state.customers, state.next, state.version}) {
+    const Key8 bytes = Be64(field);
+    std::copy(bytes.begin(), bytes.end(), value.begin() + static_cast<std::ptrdiff_t>(at));
+    at += 8;
+  }
+  return txn.Put(host_, Be64(kStateKey), value);
+}
+
+Status RecentIndex::Open(WriteTxn& txn, MDB_dbi host) {
+  host_ = host;
+  if (auto v = txn.Get(host_, Be64(kStateKey)); v.ok()) return Status::Ok();
+  else if (v.status().code() != StatusCode::kNotFound) return v.status();
+  State state;
+  MDB_dbi old = 0;
+  if (const int rc = mdb_dbi_open(txn.get(), kOldTable, 0, &old); rc != MDB_NOTFOUND) {
+    KASSA_TRY(FromMdb(rc, "dbi index_recent"));
+    // Layouts 5 to 12: sequence (8) -> the record, and the version under UINT64_MAX (layouts 11, 12).
+    std::vector<std::pair<std::uint64_t, std::string>> moved;
+    {
+      KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(old));
+      KASSA_TRY_ASSIGN(bool found, cursor.First());
+      while (found) {
+        if (cursor.key().size() != 8) return Malformed();
+        const std::uint64_t seq = FromBe64(cursor.key());
+        if (seq == UINT64_MAX) {
+          if (cursor.value().size() != 8) return Malformed();
+          state.version = FromBe64(cursor.value()) + 1;
+        } else {
+          if (cursor.value().size() < kIdBytes) return Malformed();
+          moved.emplace_back(seq, std::string(AsChars(cursor.value())));
+        }
+        KASSA_TRY_ASSIGN(found, cursor.Next());
+      }
+    }
+    for (const auto& [seq, record] : moved) {
+      KASSA_TRY(txn.Put(host_, RecordKey(0, state.next++), AsBytes(record)));
+    }
+    state.customers = moved.size();
+    KASSA_TRY(FromMdb(mdb_drop(txn.get(), old, 1), "drop index_recent"));
+  }
+  return WriteState(txn, state);
+}
+
+Status RecentIndex::Walk(const ReadTxn& txn, const State& state, const RecordVisitor& visit) const {
+  if (state.customers == 0) return Status::Ok();
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
+  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(Be64(state.first)));
+  std::uint64_t seen = 0;
+  while (found && !IsState(cursor.key())) {
+    if (cursor.key().size() == kRecordKeyBytes) {  // not one of the host's own
+      if (cursor.value().size() < kIdBytes) return Malformed();
+      if (!visit(cursor.key(), cursor.value()) || ++seen == state.customers) return Status::Ok();
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return Status::Ok();  // fewer than counted: what there is (Check() reports it)
 }
 
 Result<std::size_t> RecentIndex::Customers(const ReadTxn& txn) const {
-  KASSA_TRY_ASSIGN(const std::size_t records, txn.Count(dbi_));
-  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
-  return version ? records - 1 : records;
+  KASSA_TRY_ASSIGN(const State state, ReadState(txn));
+  return static_cast<std::size_t>(state.customers);
+}
+
+Result<std::size_t> RecentIndex::EntriesInHost(const ReadTxn& txn) const {
+  KASSA_TRY_ASSIGN(const State state, ReadState(txn));
+  return static_cast<std::size_t>(state.customers) + 1;
 }
 
 Status RecentIndex::Add(WriteTxn& txn, const model::LocalId& id,
@@ -102,54 +174,58 @@ Status RecentIndex::Add(WriteTxn& txn, const model::LocalId& id,
     AppendSized(record, key);
     AppendSized(record, value);
   }
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
-  KASSA_TRY_ASSIGN(bool any, cursor.Last());
-  if (any && IsVersion(cursor.key())) {
-    KASSA_TRY_ASSIGN(any, cursor.Prev());
+  KASSA_TRY_ASSIGN(State state, ReadState(txn));
+  // The sequence of the host's last entry below the state: the record sorts
+  // after it, on the host's last leaf.
+  std::uint64_t seq = 0;
+  {
+    KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
+    KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(Be64(kStateKey)));
+    KASSA_TRY_ASSIGN(found, found ? cursor.Prev() : cursor.Last());
+    if (found && cursor.key().size() >= 8) seq = FromBe64(cursor.key().subspan(0, 8));
   }
-  const std::uint64_t next = any ? FromBe64(cursor.key()) + 1 : 1;
-  if (next >= kVersionKey) return Status(StatusCode::kResourceExhausted, "index: recent index sequence exhausted");
-  // Not an append (MDB_APPEND): the version's key sorts after it.
-  KASSA_TRY(txn.Put(dbi_, Be64(next), AsBytes(record)));
-  return Bump(txn);
+  if (seq >= kStateKey || state.next == UINT64_MAX) {
+    return Status(StatusCode::kResourceExhausted, "index: recent index sequence exhausted");
+  }
+  if (state.customers == 0) state.first = seq;
+  KASSA_TRY(txn.Put(host_, RecordKey(seq, state.next), AsBytes(record)));
+  ++state.next;
+  ++state.customers;
+  ++state.version;
+  return WriteState(txn, state);
 }
 
 Result<bool> RecentIndex::Remove(WriteTxn& txn, const model::LocalId& id) {
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
-  while (found) {
-    const ByteView value = cursor.value();
-    if (!IsVersion(cursor.key()) && value.size() >= kIdBytes &&
-        std::equal(id.bytes.begin(), id.bytes.end(), value.begin())) {
-      const Key8 seq = Be64(FromBe64(cursor.key()));
-      KASSA_TRY(txn.Del(dbi_, seq));
-      KASSA_TRY(Bump(txn));
-      return true;
-    }
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
-  return false;
+  KASSA_TRY_ASSIGN(State state, ReadState(txn));
+  std::optional<Key16> found;
+  KASSA_TRY(Walk(txn, state, [&](ByteView key, ByteView value) {
+    if (!std::equal(id.bytes.begin(), id.bytes.end(), value.begin())) return true;
+    found.emplace();
+    std::copy(key.begin(), key.end(), found->begin());
+    return false;
+  }));
+  if (!found) return false;
+  KASSA_TRY(txn.Del(host_, *found));
+  --state.customers;
+  ++state.version;
+  KASSA_TRY(WriteState(txn, state));
+  return true;
 }
 
 Status RecentIndex::Load(const ReadTxn& txn, std::vector<RecentEntry>& out) const {
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(dbi_));
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
-  while (found) {
-    if (IsVersion(cursor.key())) {
-      KASSA_TRY_ASSIGN(found, cursor.Next());
-      continue;
-    }
-    std::string_view rest = AsChars(cursor.value());
-    if (rest.size() < kIdBytes) return Malformed();
+  KASSA_TRY_ASSIGN(const State state, ReadState(txn));
+  bool sound = true;
+  KASSA_TRY(Walk(txn, state, [&](ByteView, ByteView value) {
+    std::string_view rest = AsChars(value);
     rest.remove_prefix(kIdBytes);
     while (!rest.empty()) {
       RecentEntry e;
-      if (!TakeSized(rest, e.key) || !TakeSized(rest, e.value)) return Malformed();
+      if (!TakeSized(rest, e.key) || !TakeSized(rest, e.value)) return sound = false;
       out.push_back(e);
     }
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
-  return Status::Ok();
+    return true;
+  }));
+  return sound ? Status::Ok() : Malformed();
 }
 
 Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn& txn) const {
@@ -159,12 +235,13 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
     std::lock_guard lock(shared_->mutex);
     if (shared_->entries != nullptr && id == shared_->txn_id) return shared_->entries;
   }
-  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
-  if (version) {
+  KASSA_TRY_ASSIGN(const State state, ReadState(txn));
+  const std::uint64_t version = state.version;
+  {
     std::lock_guard lock(shared_->mutex);
-    // A write transaction that has not changed the table sees the committed
+    // A write transaction that has not changed the index sees the committed
     // entries of its version, which only a committed snapshot put here.
-    if (shared_->entries != nullptr && *version == shared_->version) {
+    if (shared_->entries != nullptr && version == shared_->version) {
       if (id != 0) shared_->txn_id = std::max(shared_->txn_id, id);
       return shared_->entries;
     }
@@ -172,10 +249,10 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
   auto entries = std::make_shared<RecentEntries>();
   KASSA_TRY(Load(txn, entries->entries_));
   // Shared only when newer than the copy held; an older snapshot's entries are its own.
-  bool share = id != 0 && version.has_value();
+  bool share = id != 0;
   if (share) {
     std::lock_guard lock(shared_->mutex);
-    share = shared_->entries == nullptr || *version > shared_->version;
+    share = shared_->entries == nullptr || version > shared_->version;
   }
   if (share) {
     // Copied out of the map, which later writers reuse once this snapshot ends.
@@ -192,9 +269,9 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
     entries->sorted_ = true;
     std::lock_guard lock(shared_->mutex);
     // Another thread may have read a newer version meanwhile.
-    if (shared_->entries == nullptr || *version > shared_->version) {
+    if (shared_->entries == nullptr || version > shared_->version) {
       shared_->entries = entries;
-      shared_->version = *version;
+      shared_->version = version;
       shared_->txn_id = id;
     }
   }
@@ -228,9 +305,57 @@ Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, 
 }
 
 Status RecentIndex::Clear(WriteTxn& txn) {
-  KASSA_TRY_ASSIGN(const std::optional<std::uint64_t> version, Version(txn));
-  KASSA_TRY(FromMdb(mdb_drop(txn.get(), dbi_, 0), "drop index_recent"));
-  return txn.Put(dbi_, Be64(kVersionKey), Be64(version.value_or(0) + 1));
+  KASSA_TRY_ASSIGN(State state, ReadState(txn));
+  std::vector<Key16> keys;
+  KASSA_TRY(Walk(txn, state, [&](ByteView key, ByteView) {
+    Key16& k = keys.emplace_back();
+    std::copy(key.begin(), key.end(), k.begin());
+    return true;
+  }));
+  for (const Key16& key : keys) KASSA_TRY(txn.Del(host_, key));
+  state.customers = 0;
+  ++state.version;
+  return WriteState(txn, state);
+}
+
+Status RecentIndex::Check(const ReadTxn& txn, const std::function<void(std::string)>& problem) const {
+  const Result<State> state = ReadState(txn);
+  if (!state.ok()) {
+    problem(state.status().detail());
+    return Status::Ok();
+  }
+  // Every record of the host, wherever it is: a walk from `first` would
+  // not see one below it.
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  std::uint64_t records = 0;
+  for (; found; ++records) {
+    while (found && cursor.key().size() != kRecordKeyBytes) {
+      KASSA_TRY_ASSIGN(found, cursor.Next());
+    }
+    if (!found) break;
+    const std::uint64_t seq = FromBe64(cursor.key().subspan(0, 8));
+    const std::string where = "recent index record " + std::to_string(seq) + "/" +
+                              std::to_string(FromBe64(cursor.key().subspan(8, 8)));
+    if (seq < state->first || seq >= kStateKey) {
+      problem(where + ": outside the sequences its state says (searches miss it)");
+    }
+    if (FromBe64(cursor.key().subspan(8, 8)) >= state->next) problem(where + ": numbered past the state's next");
+    std::string_view rest = AsChars(cursor.value());
+    bool sound = rest.size() >= kIdBytes;
+    if (sound) rest.remove_prefix(kIdBytes);
+    while (sound && !rest.empty()) {
+      std::string_view key, value;
+      sound = TakeSized(rest, key) && TakeSized(rest, value);
+    }
+    if (!sound) problem(where + ": malformed");
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  if (records != state->customers) {
+    problem("the recent index's state counts " + std::to_string(state->customers) + " customers but " +
+            std::to_string(records) + " records are stored");
+  }
+  return Status::Ok();
 }
 
 }  // namespace kassa::storage

@@ -7,13 +7,24 @@
 // outbox entry in one synced transaction. Written into the index itself,
 // its half a dozen entries land on as many leaves of a large B-tree, and
 // LMDB copies each leaf and its path: the sync writes ten scattered pages
-// more than a bare put. Here they go, in one record, to the end of a small
-// table (one leaf and its root), in that same transaction:
+// more than a bare put. Here they go, in one record, into the outbox table
+// (the host), beside the operation the same create queues: on the page
+// that create writes anyway, the outbox's last leaf (in a table of its own,
+// index_recent, layouts 5 to 12, they cost its root and last leaf: two
+// pages more in every create's sync, docs/PERFORMANCE.md). In the host:
 //
-//   index_recent: sequence (8 bytes, big-endian) -> customer id (16 bytes),
-//                 then per entry: key length (2) | index key | value length (2) | value
+//   sequence (8) | number (8) -> customer id (16 bytes), then per entry:
+//       key length (2) | index key | value length (2) | value
+//   kStateKey (8) -> first sequence (8) | customers (8) | next number (8) | version (8)
 //
-//   index_recent: kVersionKey (8 bytes 0xFF) -> version (8 bytes, big-endian)
+// all big-endian. A record's sequence is the one of the host's last entry
+// below kStateKey when it was added (0 when none), its number this index's
+// own count: it sorts after every operation queued before it and before
+// the next one, so it lands on the host's last leaf. The state record sorts
+// after every sequence the host hands out and before the host's tail
+// record: every record's sequence is at least `first` (while `customers` is
+// not 0), so reading them walks from there. The host's own walks pass over
+// every key Owns() says is this index's.
 //
 // The keys and values are exactly what the index would hold. Search reads
 // both (CustomerTables merges them in key order), so a customer is found
@@ -22,14 +33,13 @@
 // at once when kFoldAt customers are waiting.
 //
 // A search reads the entries waiting through Entries(). Every commit that
-// changes the table changes its version (Add, Remove, Clear), so committed
+// changes them changes the version (Add, Remove, Clear), so committed
 // snapshots of one version hold the same entries, and one copy of them,
 // sorted, serves every search of that version, each scan finding its own
 // by a binary search: a terminal in service always has some creations
 // waiting, and reading and filtering them for every search cost more than
-// the search itself (docs/PERFORMANCE.md). A write transaction, a snapshot
-// older than the copy held, and a table without a version (a store of
-// layout 10, until its migration) read them for themselves.
+// the search itself (docs/PERFORMANCE.md). A write transaction, and a
+// snapshot older than the copy held, read them for themselves.
 
 #include <cstddef>
 #include <cstdint>
@@ -79,18 +89,24 @@ class RecentIndex {
  public:
   // Customers waiting when a create folds them all into the index first.
   static constexpr std::size_t kFoldAt = 128;
-  // The version's key: after every sequence, so that a create's append and
-  // its new version change the same page (the table's last leaf).
-  static constexpr std::uint64_t kVersionKey = UINT64_MAX;
+  // The state record's key in the host: after every sequence the host hands
+  // out (which stay below it), before the host's tail record (UINT64_MAX).
+  static constexpr std::uint64_t kStateKey = UINT64_MAX - 1;
+
+  // Whether `key`, of the host, is this index's (a record or the state).
+  static bool Owns(ByteView key);
 
   RecentIndex();
   ~RecentIndex();
   RecentIndex(RecentIndex&&) noexcept;
   RecentIndex& operator=(RecentIndex&&) noexcept;
 
-  // Opens (creating) the table in `txn`, and starts its version when it
-  // has none (a new store, or one of layout 10).
-  Status Open(WriteTxn& txn);
+  // Opens the index in table `host` within `txn`. A store without its state
+  // record gets one: a new store, or one of layouts 5 to 12, whose records
+  // move here from their own table (index_recent, dropped), under sequence
+  // 0, with the version that table had, plus one.
+  // Returns: kOk; kDataLoss for a malformed state or old record.
+  Status Open(WriteTxn& txn, MDB_dbi host);
 
   // Appends customer `id`'s index entries (key, value) as one record.
   Status Add(WriteTxn& txn, const model::LocalId& id, const std::vector<std::pair<std::string, std::string>>& entries);
@@ -100,6 +116,9 @@ class RecentIndex {
 
   // How many customers' entries are waiting.
   Result<std::size_t> Customers(const ReadTxn& txn) const;
+  // How many of the host's entries are this index's (its records and its
+  // state): what the host leaves out of its own count.
+  Result<std::size_t> EntriesInHost(const ReadTxn& txn) const;
 
   // Appends every entry waiting, in no particular order, to `out`: views
   // valid until `txn` ends. Returns: kOk; kDataLoss for a malformed record.
@@ -108,7 +127,7 @@ class RecentIndex {
   // Every entry waiting in `txn`'s snapshot (see above): valid until `txn`
   // ends, or as long as it is held when it is the shared copy.
   // Safe from any thread. Returns: kOk; kDataLoss for a malformed record
-  // or version.
+  // or state.
   Result<std::shared_ptr<const RecentEntries>> Entries(const ReadTxn& txn) const;
 
   // How the fold writes one entry into the index (CustomerTables counts
@@ -116,21 +135,36 @@ class RecentIndex {
   using PutEntry = std::function<Status(WriteTxn&, std::string_view key, std::string_view value)>;
 
   // Puts every entry waiting into `index` through `put`, in key order, and
-  // empties this table. With `warmer` (attached to the same environment): once a put
+  // empties this index. With `warmer` (attached to the same environment): once a put
   // takes long enough to have read its leaf from the disk (a board whose
   // memory holds a fraction of the index), the keys still to come are
   // handed to it, so that their leaves are read together instead of one
   // after the other; what it reaches in time, the puts find in memory.
   Status FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, RecordWarmer* warmer = nullptr);
 
-  // Empties this table (the index is being rebuilt from the customers).
+  // Empties this index (the index is being rebuilt from the customers).
   Status Clear(WriteTxn& txn);
 
+  // What the doctor checks (kassactl doctor): every record of the host
+  // where the state says they are, as many as it counts, each well formed.
+  // Calls `problem` with what is wrong. Returns: kOk; an LMDB failure.
+  Status Check(const ReadTxn& txn, const std::function<void(std::string)>& problem) const;
+
  private:
-  // The version in `txn`'s snapshot; nullopt when the table has none.
-  Result<std::optional<std::uint64_t>> Version(const ReadTxn& txn) const;
-  // Stamps the next version in `txn`.
-  Status Bump(WriteTxn& txn);
+  struct State {
+    std::uint64_t first = 0;      // no record has a lower sequence (while customers > 0)
+    std::uint64_t customers = 0;  // records
+    std::uint64_t next = 1;       // the next record's number
+    std::uint64_t version = 1;
+  };
+  // The state in `txn`'s snapshot. Returns: kOk; kDataLoss when missing or malformed.
+  Result<State> ReadState(const ReadTxn& txn) const;
+  Status WriteState(WriteTxn& txn, const State& state);
+  // Calls `visit` with each record's key and value, from the state's first
+  // sequence on, until it returns false, every record counted was visited,
+  // or the state record comes (fewer records than counted: Check() says so).
+  using RecordVisitor = std::function<bool(ByteView key, ByteView value)>;
+  Status Walk(const ReadTxn& txn, const State& state, const RecordVisitor& visit) const;
 
   // The sorted copy of one committed version.
   struct Shared {
@@ -140,7 +174,7 @@ class RecentIndex {
     std::size_t txn_id = 0;                        // a snapshot known to be of `version`
   };
 
-  MDB_dbi dbi_ = 0;
+  MDB_dbi host_ = 0;
   std::unique_ptr<Shared> shared_;
 };
 

@@ -13,14 +13,27 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
   return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
+// An operation's key: not the recent index's (layout 13), not the tail record.
+bool IsQueued(ByteView key) {
+  return !RecentIndex::Owns(key) && key.size() == 8 && FromBe64(key) != kOutboxTailKey;
+}
+
 Result<bool> FirstQueued(Cursor& cursor) {
-  KASSA_TRY_ASSIGN(const bool found, cursor.First());
-  return found && FromBe64(cursor.key()) != kOutboxTailKey;
+  KASSA_TRY_ASSIGN(bool found, cursor.First());
+  while (found && !IsQueued(cursor.key())) {
+    if (FromBe64(cursor.key()) >= RecentIndex::kStateKey) return false;  // past the last
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return found;
 }
 
 Result<bool> NextQueued(Cursor& cursor) {
-  KASSA_TRY_ASSIGN(const bool found, cursor.Next());
-  return found && FromBe64(cursor.key()) != kOutboxTailKey;
+  KASSA_TRY_ASSIGN(bool found, cursor.Next());
+  while (found && !IsQueued(cursor.key())) {
+    if (FromBe64(cursor.key()) >= RecentIndex::kStateKey) return false;  // past the last
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return found;
 }
 
 namespace {
@@ -113,7 +126,10 @@ Status StoreCore::StartTail(WriteTxn& txn) {
     // Never behind an entry queued (a counter an older layout lost would
     // hand out a sequence again).
     KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(outbox));
-    KASSA_TRY_ASSIGN(const bool found, cursor.Last());
+    KASSA_TRY_ASSIGN(bool found, cursor.Last());
+    while (found && !IsQueued(cursor.key())) {
+      KASSA_TRY_ASSIGN(found, cursor.Prev());
+    }
     if (found) tail.next_seq = std::max(tail.next_seq, FromBe64(cursor.key()) + 1);
   }
   KASSA_TRY(PutTail(txn, tail));
@@ -124,15 +140,20 @@ Status StoreCore::StartTail(WriteTxn& txn) {
 }
 
 Result<std::size_t> StoreCore::QueuedCount(const ReadTxn& txn) {
-  KASSA_TRY_ASSIGN(const std::size_t records, txn.Count(outbox));
+  KASSA_TRY_ASSIGN(std::size_t records, txn.Count(outbox));
   auto tail = txn.Get(outbox, Be64(kOutboxTailKey));
   if (!tail.ok() && tail.status().code() != StatusCode::kNotFound) return tail.status();
-  return tail.ok() ? records - 1 : records;
+  if (tail.ok()) --records;
+  KASSA_TRY_ASSIGN(const std::size_t recent, tables.recent()->EntriesInHost(txn));
+  if (recent > records) {
+    return Status(StatusCode::kDataLoss, "storage corrupted: the recent index counts more than the outbox holds");
+  }
+  return records - recent;
 }
 
 Status StoreCore::Append(WriteTxn& txn, ByteView queued) {
   KASSA_TRY_ASSIGN(OutboxTail tail, Tail(txn));
-  if (tail.next_seq >= kOutboxTailKey) return Status(StatusCode::kResourceExhausted, "outbox: no sequence left");
+  if (tail.next_seq >= RecentIndex::kStateKey) return Status(StatusCode::kResourceExhausted, "outbox: no sequence left");
   // Not MDB_APPEND: the tail record sorts after it (the same last leaf).
   KASSA_TRY(txn.Put(outbox, Be64(tail.next_seq), queued));
   ++tail.next_seq;

@@ -47,7 +47,11 @@ namespace kassa::storage::terminal {
 //    changes index_recent changes; an older kassad would not change it.
 // 12: the outbox's next sequence and the count of pending customers in the
 //    outbox's tail record (OutboxTail below) instead of in meta.
-inline constexpr std::string_view kSchemaVersion = "12";
+// 13: the recent index's records and its state in the outbox table, beside
+//    the operations (recent_index.h), instead of in index_recent; an older
+//    kassad would read them as queued operations.
+inline constexpr std::string_view kSchemaVersion = "13";
+inline constexpr std::string_view kSchemaVersion12 = "12";
 inline constexpr std::string_view kSchemaVersion11 = "11";
 inline constexpr std::string_view kSchemaVersion10 = "10";
 inline constexpr std::string_view kSchemaVersion9 = "9";
@@ -82,9 +86,10 @@ inline constexpr std::size_t kMaxBootIdBytes = 64;
 // Kept forever (24 bytes an erasure): what headquarters sent about the
 // customer before its erasure, received again, is dropped.
 inline constexpr std::string_view kErasedPrefix = "erased/";
-// customers, index, index_heads, index_recent, outbox, quarantine, meta,
-// clienteling, keys, access (created by any layout's open: an older kassad
-// ignores it); and outbox_refs of layouts 2 to 4 while it is migrated away.
+// customers, index, index_heads, outbox, quarantine, meta, clienteling,
+// keys, access (created by any layout's open: an older kassad ignores it);
+// and index_recent of layouts 5 to 12 and outbox_refs of layouts 2 to 4
+// while they are migrated away.
 inline constexpr unsigned kMaxDbs = 11;
 
 // An outbox value: the operation's customer id (16 bytes), then the
@@ -101,8 +106,11 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id);
 // create appends its operation and counts its customer, and both land on one
 // page, the outbox's last leaf; kept in meta (layouts 1 to 11), the two
 // counters were one page more in every create's synced commit
-// (docs/PERFORMANCE.md). The tail record is never a queued operation: every
-// walk of the outbox goes through FirstQueued and NextQueued.
+// (docs/PERFORMANCE.md). The outbox also holds the recent index (layout 13:
+// its 16-byte records among the operations, its state record under
+// RecentIndex::kStateKey, just before the tail), for the same page. Neither
+// is a queued operation: every walk of the outbox goes through FirstQueued
+// and NextQueued, and sequences stay below RecentIndex::kStateKey.
 inline constexpr std::uint64_t kOutboxTailKey = UINT64_MAX;
 struct OutboxTail {
   std::uint64_t next_seq = 1;

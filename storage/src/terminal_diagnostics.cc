@@ -90,6 +90,7 @@ Result<CheckReport> LmdbDiagnostics::Check() {
               " creations queued or quarantined (expected exactly 1)");
     }
   }
+  KASSA_TRY(core->tables.recent()->Check(txn, problem));
   const Result<OutboxTail> tail = core->Tail(txn);
   if (!tail.ok()) {
     problem(tail.status().detail());

@@ -37,7 +37,7 @@ Result<AckResult> LmdbSyncState::ApplyAcks(const std::vector<std::pair<std::uint
     result = AckResult{};
     QueuedOps queued_ops(txn, core->outbox);
     for (const auto& [seq, ack] : acks) {
-      if (seq == kOutboxTailKey) {  // never a queued operation's: headquarters is mistaken
+      if (seq >= RecentIndex::kStateKey) {  // never a queued operation's: headquarters is mistaken
         ++result.ignored;
         continue;
       }

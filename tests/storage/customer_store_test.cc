@@ -615,14 +615,28 @@ TEST_P(CustomerStoreTest, CheckReportsARecentIndexEntryThatIsMissing) {
   ExpectConsistent();
   store_.reset();
   {
+    // The recent index's records (16-byte keys in the outbox) deleted behind its back.
     const RawStore raw(dir_.path());
-    ASSERT_EQ(mdb_drop(raw.txn(), raw.Dbi("index_recent"), 0), 0);
+    const MDB_dbi outbox = raw.Dbi("outbox");
+    std::vector<std::string> records;
+    MDB_cursor* cursor = nullptr;
+    ASSERT_EQ(mdb_cursor_open(raw.txn(), outbox, &cursor), 0);
+    MDB_val k{}, v{};
+    for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+      if (k.mv_size == 16) records.emplace_back(static_cast<const char*>(k.mv_data), k.mv_size);
+    }
+    mdb_cursor_close(cursor);
+    ASSERT_EQ(records.size(), 1u);
+    MDB_val dk{records[0].size(), records[0].data()};
+    ASSERT_EQ(mdb_del(raw.txn(), outbox, &dk, nullptr), 0);
   }
   Reopen();
   auto report = store_->diagnostics().Check();
   ASSERT_TRUE(report.ok());
   ASSERT_FALSE(report->problems.empty());
   EXPECT_NE(report->problems.front().find("index entry missing"), std::string::npos) << report->problems.front();
+  EXPECT_NE(report->problems.back().find("counts 1 customers but 0 records"), std::string::npos)
+      << report->problems.back();
 }
 
 TEST_P(CustomerStoreTest, AckAppliedTwiceIsIgnoredTheSecondTime) {
@@ -965,11 +979,70 @@ TEST_P(CustomerStoreTest, Layout10HasItsRecentIndexVersionStarted) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "12");
-  const std::string version(8, '\xFF');  // RecentIndex::kVersionKey, big-endian
-  MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
-  ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_recent"), &key, &value), 0);
-  EXPECT_EQ(value.mv_size, 8u);
+  EXPECT_EQ(raw.Layout(), "13");
+  std::string state(8, '\xFF');  // RecentIndex::kStateKey, big-endian
+  state[7] = '\xFE';
+  MDB_val key{state.size(), state.data()}, value{};
+  ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("outbox"), &key, &value), 0);
+  EXPECT_EQ(value.mv_size, 32u);
+  MDB_dbi old = 0;
+  EXPECT_EQ(mdb_dbi_open(raw.txn(), "index_recent", 0, &old), MDB_NOTFOUND);
+}
+
+// Layout 12 kept the recent index in a table of its own: opening it moves
+// the records into the outbox, where the operations queued meanwhile are
+// still the only ones uploaded, the customers waiting are still found, and
+// both go on as before (an acknowledgement, a create, a fold).
+TEST_P(CustomerStoreTest, Layout12HasItsRecentIndexMovedIntoTheOutbox) {
+  std::vector<model::Operation> ops;
+  for (const char* name : {"Twelveone", "Twelvetwo", "Twelvethree"}) {
+    const model::Customer c = NewCustomer(name);
+    ops.push_back(CreateOp(c));
+    ASSERT_TRUE(store_->customers().Create(c, &ops.back()).ok());
+  }
+  store_.reset();
+  DowngradeToLayout12(dir_.path());
+  {
+    const RawStore raw(dir_.path());
+    MDB_stat stat{};
+    ASSERT_EQ(mdb_stat(raw.txn(), raw.Dbi("index_recent"), &stat), 0);
+    EXPECT_EQ(stat.ms_entries, 4u);  // three customers and the version
+  }
+  Reopen();
+  auto stats = store_->diagnostics().Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status().detail();
+  EXPECT_EQ(stats->recent_index_customers, 3u);
+  EXPECT_EQ(stats->outbox_length, 3u);
+  for (const char* name : {"Twelveone", "Twelvetwo", "Twelvethree"}) {
+    auto found = search::SearchCustomers(store_->customers(), name, 10, "GB");
+    ASSERT_TRUE(found.ok()) << found.status().detail();
+    EXPECT_EQ(found->size(), 1u) << name;
+  }
+  ExpectConsistent();
+  ASSERT_EQ(store_->sync().ApplyAcks({{2, Applied(ops[1], "LV00000012")}}, 1000)->applied, 1u);
+  const model::Customer next = NewCustomer("Thirteenfirst");
+  const model::Operation next_op = CreateOp(next);
+  ASSERT_TRUE(store_->customers().Create(next, &next_op).ok());
+  auto outbox = store_->outbox().PeekOutbox(10);
+  ASSERT_TRUE(outbox.ok()) << outbox.status().detail();
+  ASSERT_EQ(outbox->size(), 3u);
+  EXPECT_EQ((*outbox)[0].seq, 1u);
+  EXPECT_EQ((*outbox)[1].seq, 3u);
+  EXPECT_EQ((*outbox)[2].seq, 4u);
+  EXPECT_EQ((*outbox)[2].operation.op_id, next_op.op_id);
+  stats = store_->diagnostics().Stats();
+  EXPECT_EQ(stats->recent_index_customers, 3u);  // one bound its number, one more created
+  EXPECT_EQ(stats->outbox_length, 3u);
+  EXPECT_EQ(store_->customers().ScanPrefix(search::IndexKind::kAccount, "LV00000012", 5)->size(), 1u);
+  auto found = search::SearchCustomers(store_->customers(), "Thirteenfirst", 10, "GB");
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  EXPECT_EQ(found->size(), 1u);
+  ExpectConsistent();
+  store_.reset();
+  const RawStore raw(dir_.path());
+  EXPECT_EQ(raw.Layout(), "13");
+  MDB_dbi old = 0;
+  EXPECT_EQ(mdb_dbi_open(raw.txn(), "index_recent", 0, &old), MDB_NOTFOUND);
 }
 
 // Layout 11 kept the outbox's next sequence and the count of pending
@@ -1003,7 +1076,7 @@ TEST_P(CustomerStoreTest, Layout11HasItsOutboxCountersMovedIntoTheTail) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "12");
+  EXPECT_EQ(raw.Layout(), "13");
   for (std::string name : {"outbox_next_seq", "pending_customers"}) {
     MDB_val k{name.size(), name.data()}, v{};
     EXPECT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &k, &v), MDB_NOTFOUND) << name << " left in meta";
@@ -1105,7 +1178,7 @@ TEST_P(CustomerStoreTest, Layout9HasItsHeadsVersionStarted) {
   ExpectConsistent();
   store_.reset();
   const RawStore raw(dir_.path());
-  EXPECT_EQ(raw.Layout(), "12");
+  EXPECT_EQ(raw.Layout(), "13");
   const std::string version(1, '\0');
   MDB_val key{version.size(), const_cast<char*>(version.data())}, value{};
   ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("index_heads"), &key, &value), 0);
@@ -1130,7 +1203,7 @@ TEST_P(CustomerStoreTest, Layout8HasItsIndexHeadsCounted) {
   EXPECT_EQ((*found)[0].customer.id, c.id);
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "12");
+    EXPECT_EQ(raw.Layout(), "13");
   }
   ExpectConsistent();
 }
@@ -1167,7 +1240,7 @@ TEST_P(CustomerStoreTest, Layout7IsReindexedWithTodaysFolding) {
   EXPECT_EQ(found("ozolina"), std::vector<model::LocalId>{ozolina.id});
   {
     const RawStore raw(dir_.path());
-    EXPECT_EQ(raw.Layout(), "12");
+    EXPECT_EQ(raw.Layout(), "13");
   }
   ExpectConsistent();
 }
@@ -1208,7 +1281,7 @@ TEST_P(CustomerStoreTest, Layout6KeysMoveIntoTheSlots) {
     std::string schema = "schema_version";
     MDB_val sk{schema.size(), schema.data()}, sv{};
     ASSERT_EQ(mdb_get(raw.txn(), raw.Dbi("meta"), &sk, &sv), 0);
-    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "12");
+    EXPECT_EQ(std::string(static_cast<const char*>(sv.mv_data), sv.mv_size), "13");
   }
   // Erasing one of them now wipes its slot like any other.
   model::Change erasure;
@@ -1515,7 +1588,7 @@ TEST_P(CustomerStoreTest, ANewerLayoutIsRefusedAndNothingIsTouched) {
   std::string before;
   {
     const RawStore raw(dir_.path());
-    raw.Stamp("13");
+    raw.Stamp("14");
   }
   {
     const RawStore raw(dir_.path());

@@ -102,7 +102,49 @@ std::string RawStore::Dump() const {
   return out;
 }
 
+void DowngradeToLayout12(const std::string& dir) {
+  const RawStore raw(dir);
+  // Layout 13 keeps the recent index in the outbox: records under sequence
+  // (8) | number (8), its state under RecentIndex::kStateKey (UINT64_MAX - 1):
+  // first (8) | customers (8) | next (8) | version (8). Layout 12 kept the
+  // records in index_recent under sequence (8) and the version under UINT64_MAX.
+  const MDB_dbi outbox = raw.Dbi("outbox");
+  std::string state_key(8, '\xFF');
+  state_key[7] = '\xFE';
+  MDB_val sk{state_key.size(), state_key.data()}, sv{};
+  ASSERT_EQ(mdb_get(raw.txn(), outbox, &sk, &sv), 0) << "a store of layout 13 has the recent index's state";
+  ASSERT_EQ(sv.mv_size, 32u);
+  std::string version(static_cast<const char*>(sv.mv_data) + 24, 8);
+  std::vector<std::pair<std::string, std::string>> records;
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(raw.txn(), outbox, &cursor), 0);
+  MDB_val k{}, v{};
+  for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    if (k.mv_size != 16) continue;
+    records.emplace_back(std::string(static_cast<const char*>(k.mv_data), k.mv_size),
+                         std::string(static_cast<const char*>(v.mv_data), v.mv_size));
+  }
+  mdb_cursor_close(cursor);
+  const MDB_dbi recent = raw.Dbi("index_recent", MDB_CREATE);
+  std::uint64_t seq = 0;
+  for (auto& [key, value] : records) {
+    MDB_val dk{key.size(), key.data()};
+    ASSERT_EQ(mdb_del(raw.txn(), outbox, &dk, nullptr), 0);
+    std::string old_key(8, '\0');
+    ++seq;
+    for (int i = 0; i < 8; ++i) old_key[static_cast<std::size_t>(7 - i)] = static_cast<char>((seq >> (8 * i)) & 0xFF);
+    MDB_val ok{old_key.size(), old_key.data()}, ov{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(raw.txn(), recent, &ok, &ov, 0), 0);
+  }
+  ASSERT_EQ(mdb_del(raw.txn(), outbox, &sk, nullptr), 0);
+  std::string version_key(8, '\xFF');
+  MDB_val vk{version_key.size(), version_key.data()}, vv{version.size(), version.data()};
+  ASSERT_EQ(mdb_put(raw.txn(), recent, &vk, &vv, 0), 0);
+  raw.Stamp("12");
+}
+
 void DowngradeToLayout11(const std::string& dir) {
+  DowngradeToLayout12(dir);
   const RawStore raw(dir);
   // The outbox's tail record (terminal::kOutboxTailKey): next sequence (8) |
   // pending customers (8), both big-endian, as layout 11 kept them in meta.
@@ -334,6 +376,7 @@ void DowngradeToLayout1(const std::string& dir) {
 
 void DowngradeTo(int layout, const std::string& dir, const crypto::MasterKey* master) {
   switch (layout) {
+    case 12: return DowngradeToLayout12(dir);
     case 11: return DowngradeToLayout11(dir);
     case 10: return DowngradeToLayout10(dir);
     case 9: return DowngradeToLayout9(dir);

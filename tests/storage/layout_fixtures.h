@@ -6,6 +6,8 @@
 // needed, and each fixture holds whatever the test put in the store first.
 //
 //   layout  made by                what differs from the one after it
+//   12      DowngradeToLayout12    the recent index in a table of its own (index_recent),
+//                                  its version there, not in the outbox
 //   11      DowngradeToLayout11    the outbox's next sequence and the count of pending
 //                                  customers in meta, not in the outbox's tail record
 //   10      DowngradeToLayout10    no version of the recent index (started on migration)
@@ -64,6 +66,7 @@ class RawStore {
 
 // `master`: the key the store was sealed under; its slots file
 // (`dir` + ".slots") is read, then removed.
+void DowngradeToLayout12(const std::string& dir);
 void DowngradeToLayout11(const std::string& dir);
 void DowngradeToLayout10(const std::string& dir);
 void DowngradeToLayout9(const std::string& dir);

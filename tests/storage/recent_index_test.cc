@@ -1,14 +1,17 @@
 // The recent index's entries as searches read them (RecentIndex::Entries):
 // sorted, one copy shared by every committed snapshot of a version, and
-// never a stale one: every change of the table changes its version, a
+// never a stale one: every change of the index changes its version, a
 // snapshot older than the shared copy and a write transaction get their
-// own, and what a write transaction sees is never shared.
+// own, and what a write transaction sees is never shared. Its records live
+// in a host table (the terminal's outbox) beside the host's own entries,
+// and move there from the table of layouts 5 to 12.
 
 #include "recent_index.h"
 
 #include <gtest/gtest.h>
 #include <lmdb.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -43,7 +46,37 @@ class RecentIndexTest : public ::testing::Test {
     auto env = LmdbEnv::Open(dir_.path(), std::size_t{16} << 20, 4);
     ASSERT_TRUE(env.ok()) << env.status().detail();
     env_.emplace(std::move(*env));
-    ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return recent_.Open(txn); }).ok());
+    ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) {
+                  KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &host_), "dbi outbox"));
+                  return recent_.Open(txn, host_);
+                }).ok());
+  }
+
+  // Puts the host's own entry `seq` (an operation, or the tail record).
+  void PutHost(std::uint64_t seq) {
+    ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return txn.Put(host_, Be64(seq), AsBytes(std::string("op"))); }).ok());
+  }
+
+  // Every key of the host, in order, as (sequence, size).
+  std::vector<std::pair<std::uint64_t, std::size_t>> HostKeys() {
+    std::vector<std::pair<std::uint64_t, std::size_t>> keys;
+    auto txn = ReadTxn::Begin(*env_);
+    EXPECT_TRUE(txn.ok());
+    auto cursor = txn->OpenCursor(host_);
+    EXPECT_TRUE(cursor.ok());
+    for (auto found = cursor->First(); found.ok() && *found; found = cursor->Next()) {
+      keys.emplace_back(FromBe64(cursor->key()), cursor->key().size());
+    }
+    return keys;
+  }
+
+  // What Check() says.
+  std::vector<std::string> Problems() {
+    std::vector<std::string> problems;
+    auto txn = ReadTxn::Begin(*env_);
+    EXPECT_TRUE(txn.ok());
+    EXPECT_TRUE(recent_.Check(*txn, [&](std::string p) { problems.push_back(std::move(p)); }).ok());
+    return problems;
   }
 
   void Add(char n) {
@@ -63,6 +96,7 @@ class RecentIndexTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::optional<LmdbEnv> env_;
+  MDB_dbi host_ = 0;
   RecentIndex recent_;
 };
 
@@ -87,7 +121,8 @@ TEST_F(RecentIndexTest, EntriesAreSortedAndFoundByPrefix) {
   EXPECT_FALSE(entries->MayStartWith("c"));
   auto txn = ReadTxn::Begin(*env_);
   ASSERT_TRUE(txn.ok());
-  EXPECT_EQ(*recent_.Customers(*txn), 3u);  // the version's record is no customer
+  EXPECT_EQ(*recent_.Customers(*txn), 3u);  // the state record is no customer
+  EXPECT_EQ(*recent_.EntriesInHost(*txn), 4u);
 }
 
 TEST_F(RecentIndexTest, SnapshotsOfOneVersionShareOneCopyAndEveryChangeMakesANewOne) {
@@ -163,33 +198,111 @@ TEST_F(RecentIndexTest, AWriteTransactionSeesItsOwnEntriesAndNeverSharesThem) {
   EXPECT_EQ(Keys(*Read(), "a"), (std::vector<std::string>{"a1", "a3"}));
 }
 
-// A table without a version (a store of layout 10 until its migration)
-// is read whole by every snapshot, and Open starts its version.
-TEST_F(RecentIndexTest, ATableWithoutAVersionIsReadBySnapshotAndOpenStartsIt) {
+// Each record sorts right after the host's last entry when it was added,
+// so it lands on the host's last leaf with the operation its create
+// queues; the state record sits after every sequence, before the tail. The
+// host's entries are never touched, and Check() finds nothing wrong.
+TEST_F(RecentIndexTest, RecordsSitBesideTheHostsNewestEntriesAndLeaveThemAlone) {
+  PutHost(UINT64_MAX);  // the host's tail record
+  Add('1');             // before any operation: sequence 0
+  PutHost(1);
+  Add('2');
+  PutHost(2);
+  PutHost(3);
+  Add('3');
+  const std::vector<std::pair<std::uint64_t, std::size_t>> expected = {
+      {0, 16}, {1, 8}, {1, 16}, {2, 8}, {3, 8}, {3, 16}, {RecentIndex::kStateKey, 8}, {UINT64_MAX, 8}};
+  EXPECT_EQ(HostKeys(), expected);
+  EXPECT_EQ(Keys(*Read(), "a"), (std::vector<std::string>{"a1", "a2", "a3"}));
+  EXPECT_TRUE(Problems().empty());
+  EXPECT_FALSE(RecentIndex::Owns(Be64(3)));
+  EXPECT_FALSE(RecentIndex::Owns(Be64(UINT64_MAX)));
+  EXPECT_TRUE(RecentIndex::Owns(Be64(RecentIndex::kStateKey)));
+  EXPECT_TRUE(RecentIndex::Owns(std::array<std::uint8_t, 16>{}));
+
+  // Taking the oldest out leaves the others where the walk finds them.
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return recent_.Remove(txn, Id('1')).status(); }).ok());
+  EXPECT_EQ(Keys(*Read(), "a"), (std::vector<std::string>{"a2", "a3"}));
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return recent_.Clear(txn); }).ok());
+  const std::vector<std::pair<std::uint64_t, std::size_t>> host_only = {
+      {1, 8}, {2, 8}, {3, 8}, {RecentIndex::kStateKey, 8}, {UINT64_MAX, 8}};
+  EXPECT_EQ(HostKeys(), host_only);
+  Add('4');  // after a clear, from the host's newest entry again
+  EXPECT_EQ(HostKeys()[3], (std::pair<std::uint64_t, std::size_t>{3, 16}));
+  EXPECT_TRUE(Problems().empty());
+}
+
+// A record the state does not count, or one it counts that is gone, is
+// corruption: the doctor says so, and searches read the records there are.
+TEST_F(RecentIndexTest, ARecordCountedButGoneOrStoredButNotCountedIsReported) {
   Add('1');
-  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) {
-                MDB_dbi dbi = 0;
-                if (mdb_dbi_open(txn.get(), "index_recent", 0, &dbi) != 0) return Status(StatusCode::kInternal, "dbi");
-                return txn.Del(dbi, Be64(RecentIndex::kVersionKey));
+  Add('2');
+  const auto key = [](std::uint8_t number) {
+    std::array<std::uint8_t, 16> k{};  // sequence 0
+    k[15] = number;
+    return k;
+  };
+  // Stored but not counted: one more record behind the index's back.
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return txn.Put(host_, key(99), AsBytes(std::string(16, '9'))); }).ok());
+  const std::vector<std::string> extra = Problems();
+  ASSERT_EQ(extra.size(), 2u);
+  EXPECT_NE(extra[0].find("numbered past the state's next"), std::string::npos) << extra[0];
+  EXPECT_NE(extra[1].find("counts 2 customers but 3 records"), std::string::npos) << extra[1];
+  // Counted but gone: that one and the first deleted.
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) -> Status {
+                KASSA_TRY(txn.Del(host_, key(99)));
+                return txn.Del(host_, key(1));
               }).ok());
-  const auto a = Read(), b = Read();
-  EXPECT_NE(a, b) << "shared without a version";
-  EXPECT_EQ(Keys(*a, "a"), (std::vector<std::string>{"a1"}));
-  {
-    auto txn = ReadTxn::Begin(*env_);
-    ASSERT_TRUE(txn.ok());
-    EXPECT_EQ(*recent_.Customers(*txn), 1u);
-  }
-  RecentIndex reopened;
-  ASSERT_TRUE(Update(*env_, [&](WriteTxn& t) { return reopened.Open(t); }).ok());
-  const auto c = Read();
-  EXPECT_EQ(Keys(*c, "a"), (std::vector<std::string>{"a1"}));
-  auto again = ReadTxn::Begin(*env_);
-  ASSERT_TRUE(again.ok());
-  auto shared = reopened.Entries(*again);
-  ASSERT_TRUE(shared.ok());
-  auto shared_again = reopened.Entries(*again);
-  EXPECT_EQ(*shared, *shared_again);
+  const std::vector<std::string> gone = Problems();
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_NE(gone.front().find("counts 2 customers but 1 records"), std::string::npos) << gone.front();
+  auto txn = ReadTxn::Begin(*env_);
+  ASSERT_TRUE(txn.ok());
+  std::vector<RecentEntry> out;
+  ASSERT_TRUE(recent_.Load(*txn, out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(std::string(out[0].key), "a2");
+}
+
+// A store of layouts 5 to 12 keeps the records in a table of their own
+// (sequence -> record, and the version under UINT64_MAX from layout 11):
+// Open moves them into the host and drops that table, the version going on.
+TEST_F(RecentIndexTest, OpenMovesTheTableOfAnOlderLayoutIntoTheHost) {
+  MDB_dbi old = 0, host = 0;
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) -> Status {
+                KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "index_recent", MDB_CREATE, &old), "dbi"));
+                KASSA_TRY(FromMdb(mdb_dbi_open(txn.get(), "outbox2", MDB_CREATE, &host), "dbi"));
+                for (char n : {'1', '2'}) {
+                  std::string record(16, n);
+                  for (const auto& [key, value] : EntriesOf(n)) {
+                    for (const std::string* part : {&key, &value}) {
+                      record.push_back(0);
+                      record.push_back(static_cast<char>(part->size()));
+                      record += *part;
+                    }
+                  }
+                  KASSA_TRY(txn.Put(old, Be64(static_cast<std::uint64_t>(n - '0')), AsBytes(record)));
+                }
+                KASSA_TRY(txn.Put(old, Be64(UINT64_MAX), Be64(7)));
+                return txn.Put(host, Be64(5), AsBytes(std::string("op")));
+              }).ok());
+  RecentIndex moved;
+  ASSERT_TRUE(Update(*env_, [&](WriteTxn& txn) { return moved.Open(txn, host); }).ok());
+  auto txn = ReadTxn::Begin(*env_);
+  ASSERT_TRUE(txn.ok());
+  EXPECT_EQ(*moved.Customers(*txn), 2u);
+  auto entries = moved.Entries(*txn);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(Keys(**entries), (std::vector<std::string>{"a1", "a2", "b1", "b2"}));
+  MDB_dbi gone = 0;
+  EXPECT_EQ(mdb_dbi_open(txn->get(), "index_recent", 0, &gone), MDB_NOTFOUND);
+  EXPECT_EQ(*txn->Count(host), 4u);  // the operation, two records, the state
+  // Under sequence 0, before every operation the host had.
+  auto cursor = txn->OpenCursor(host);
+  ASSERT_TRUE(cursor.ok());
+  ASSERT_TRUE(*cursor->First());
+  EXPECT_EQ(cursor->key().size(), 16u);
+  EXPECT_EQ(FromBe64(cursor->key()), 0u);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kCustomers = 1500;
 // The layout this kassad writes (storage/src/terminal_core.h).
-constexpr std::string_view kNewLayout = "12";
+constexpr std::string_view kNewLayout = "13";
 
 int Rounds() {
   const char* rounds = std::getenv("KASSA_UPGRADE_CRASHES");
@@ -228,7 +228,7 @@ TEST_P(UpgradeCrashTest, AKillAtAnyPointLeavesTheOldLayoutOrTheNewOneAndTheNextS
               left[std::to_string(layout())], left[std::string(kNewLayout) + ", compaction pending"], left[std::string(kNewLayout)], finished);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryEarlierLayout, UpgradeCrashTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+INSTANTIATE_TEST_SUITE_P(EveryEarlierLayout, UpgradeCrashTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
                          [](const auto& p) { return "FromLayout" + std::to_string(p.param); });
 
 }  // namespace

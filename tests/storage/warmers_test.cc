@@ -453,10 +453,11 @@ class FoldWarmingTest : public ::testing::Test {
     ASSERT_TRUE(env.ok());
     auto txn = WriteTxn::Begin(*env);
     ASSERT_TRUE(txn.ok());
-    MDB_dbi index = 0;
+    MDB_dbi index = 0, outbox = 0;
     ASSERT_EQ(mdb_dbi_open(txn->get(), "index", MDB_CREATE, &index), 0);
+    ASSERT_EQ(mdb_dbi_open(txn->get(), "outbox", MDB_CREATE, &outbox), 0);
     RecentIndex recent;
-    ASSERT_TRUE(recent.Open(*txn).ok());
+    ASSERT_TRUE(recent.Open(*txn, outbox).ok());
     std::mt19937_64 random(22);
     const auto key = [&] {
       std::string k(40, '\0');
@@ -485,12 +486,13 @@ class FoldWarmingTest : public ::testing::Test {
       ADD_FAILURE() << "cannot open " << dir << ": " << env.status().detail();
       return -1;
     }
-    MDB_dbi index = 0;
+    MDB_dbi index = 0, outbox = 0;
     RecentIndex recent;
     {
       auto open = WriteTxn::Begin(*env);
       EXPECT_EQ(mdb_dbi_open(open->get(), "index", 0, &index), 0);
-      EXPECT_TRUE(recent.Open(*open).ok());
+      EXPECT_EQ(mdb_dbi_open(open->get(), "outbox", 0, &outbox), 0);
+      EXPECT_TRUE(recent.Open(*open, outbox).ok());
       EXPECT_TRUE(std::move(*open).Commit().ok());
     }
     RecordWarmer warmer;
