@@ -104,6 +104,22 @@ Status RecentIndex::WriteState(WriteTxn& txn, const State& state) {
   return txn.Put(host_, Be64(kStateKey), value);
 }
 
+template <typename Visit>
+Status RecentIndex::Walk(const ReadTxn& txn, const State& state, Visit visit) const {
+  if (state.customers == 0) return Status::Ok();
+  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
+  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(Be64(state.first)));
+  std::uint64_t seen = 0;
+  while (found && !IsState(cursor.key())) {
+    if (cursor.key().size() == kRecordKeyBytes) {  // not one of the host's own
+      if (cursor.value().size() < kIdBytes) return Malformed();
+      if (!visit(cursor.key(), cursor.value()) || ++seen == state.customers) return Status::Ok();
+    }
+    KASSA_TRY_ASSIGN(found, cursor.Next());
+  }
+  return Status::Ok();  // fewer than counted: what there is (Check() reports it)
+}
+
 Status RecentIndex::Open(WriteTxn& txn, MDB_dbi host) {
   host_ = host;
   if (auto v = txn.Get(host_, Be64(kStateKey)); v.ok()) return Status::Ok();
@@ -137,21 +153,6 @@ Status RecentIndex::Open(WriteTxn& txn, MDB_dbi host) {
     KASSA_TRY(FromMdb(mdb_drop(txn.get(), old, 1), "drop index_recent"));
   }
   return WriteState(txn, state);
-}
-
-Status RecentIndex::Walk(const ReadTxn& txn, const State& state, const RecordVisitor& visit) const {
-  if (state.customers == 0) return Status::Ok();
-  KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
-  KASSA_TRY_ASSIGN(bool found, cursor.SeekAtLeast(Be64(state.first)));
-  std::uint64_t seen = 0;
-  while (found && !IsState(cursor.key())) {
-    if (cursor.key().size() == kRecordKeyBytes) {  // not one of the host's own
-      if (cursor.value().size() < kIdBytes) return Malformed();
-      if (!visit(cursor.key(), cursor.value()) || ++seen == state.customers) return Status::Ok();
-    }
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
-  return Status::Ok();  // fewer than counted: what there is (Check() reports it)
 }
 
 Result<std::size_t> RecentIndex::Customers(const ReadTxn& txn) const {
@@ -281,12 +282,12 @@ Result<std::shared_ptr<const RecentEntries>> RecentIndex::Entries(const ReadTxn&
 Status RecentIndex::FoldInto(WriteTxn& txn, MDB_dbi index, const PutEntry& put, RecordWarmer* warmer) {
   std::vector<RecentEntry> views;
   KASSA_TRY(Load(txn, views));
-  // Copied: what LMDB returns is valid only until the next write.
+  // In key order: each put lands next to the one before. Copied: what LMDB
+  // returns is valid only until the next write.
+  std::sort(views.begin(), views.end(), KeyLess);
   std::vector<std::pair<std::string, std::string>> entries;
   entries.reserve(views.size());
   for (const RecentEntry& e : views) entries.emplace_back(e.key, e.value);
-  // In key order: each put lands next to the one before.
-  std::sort(entries.begin(), entries.end());
   bool warming = warmer == nullptr;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -329,26 +330,26 @@ Status RecentIndex::Check(const ReadTxn& txn, const std::function<void(std::stri
   KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(host_));
   KASSA_TRY_ASSIGN(bool found, cursor.First());
   std::uint64_t records = 0;
-  for (; found; ++records) {
-    while (found && cursor.key().size() != kRecordKeyBytes) {
-      KASSA_TRY_ASSIGN(found, cursor.Next());
+  while (found) {
+    if (cursor.key().size() == kRecordKeyBytes) {
+      ++records;
+      const std::uint64_t seq = FromBe64(cursor.key());
+      const std::uint64_t number = FromBe64(cursor.key().subspan(8));
+      const char* wrong = nullptr;
+      if (seq < state->first || seq >= kStateKey) wrong = "outside the sequences its state says (searches miss it)";
+      if (number >= state->next) wrong = "numbered past the state's next";
+      std::string_view rest = AsChars(cursor.value());
+      bool sound = rest.size() >= kIdBytes;
+      if (sound) rest.remove_prefix(kIdBytes);
+      while (sound && !rest.empty()) {
+        std::string_view key, value;
+        sound = TakeSized(rest, key) && TakeSized(rest, value);
+      }
+      if (!sound) wrong = "malformed";
+      if (wrong != nullptr) {
+        problem("recent index record " + std::to_string(seq) + "/" + std::to_string(number) + ": " + wrong);
+      }
     }
-    if (!found) break;
-    const std::uint64_t seq = FromBe64(cursor.key().subspan(0, 8));
-    const std::string where = "recent index record " + std::to_string(seq) + "/" +
-                              std::to_string(FromBe64(cursor.key().subspan(8, 8)));
-    if (seq < state->first || seq >= kStateKey) {
-      problem(where + ": outside the sequences its state says (searches miss it)");
-    }
-    if (FromBe64(cursor.key().subspan(8, 8)) >= state->next) problem(where + ": numbered past the state's next");
-    std::string_view rest = AsChars(cursor.value());
-    bool sound = rest.size() >= kIdBytes;
-    if (sound) rest.remove_prefix(kIdBytes);
-    while (sound && !rest.empty()) {
-      std::string_view key, value;
-      sound = TakeSized(rest, key) && TakeSized(rest, value);
-    }
-    if (!sound) problem(where + ": malformed");
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   if (records != state->customers) {

@@ -163,8 +163,9 @@ class RecentIndex {
   // Calls `visit` with each record's key and value, from the state's first
   // sequence on, until it returns false, every record counted was visited,
   // or the state record comes (fewer records than counted: Check() says so).
-  using RecordVisitor = std::function<bool(ByteView key, ByteView value)>;
-  Status Walk(const ReadTxn& txn, const State& state, const RecordVisitor& visit) const;
+  // `visit`: bool(ByteView key, ByteView value).
+  template <typename Visit>
+  Status Walk(const ReadTxn& txn, const State& state, Visit visit) const;
 
   // The sorted copy of one committed version.
   struct Shared {
