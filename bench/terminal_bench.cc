@@ -1160,7 +1160,11 @@ int main(int argc, char** argv) {
     report.root["upload"] = json::object{{"operations", o.uploads}, {"seconds", seconds}, {"per_second", rate}};
   }
 
-  // 8. Memory-limited.
+  // 8. Memory-limited. Each side runs in a forked child that opens the store
+  // itself: LMDB's environment must not be open in this process across a
+  // fork, nor twice in one process (the child would hold both), so this
+  // process's is closed first; nothing below reads it.
+  store.reset();
   json::object limited;
   for (std::size_t i = 0; i < o.memory_limits.size(); ++i) {
     const auto& [label, bytes] = o.memory_limits[i];
