@@ -24,8 +24,9 @@
 // count fewer entries than the index holds; Check() recounts them. A
 // search of a read-only snapshot asks a copy of them in memory (HeadsCache).
 //
-// The terminal's tables also keep a RecentIndex (recent_index.h): the index
-// entries of customers it created, kept apart until they are folded in.
+// The terminal's tables also keep a RecentIndex (recent_index.h), in the
+// terminal's outbox table: the index entries of customers it created, kept
+// apart until they are folded in.
 // Every read here sees the index and those entries as one.
 //
 // Every method works inside a caller's transaction. Private to kassa::storage.

@@ -129,24 +129,23 @@ Status RecentIndex::Open(WriteTxn& txn, MDB_dbi host) {
   if (const int rc = mdb_dbi_open(txn.get(), kOldTable, 0, &old); rc != MDB_NOTFOUND) {
     KASSA_TRY(FromMdb(rc, "dbi index_recent"));
     // Layouts 5 to 12: sequence (8) -> the record, and the version under UINT64_MAX (layouts 11, 12).
-    std::vector<std::pair<std::uint64_t, std::string>> moved;
+    std::vector<std::string> moved;  // in their sequences' order
     {
       KASSA_TRY_ASSIGN(Cursor cursor, txn.OpenCursor(old));
       KASSA_TRY_ASSIGN(bool found, cursor.First());
       while (found) {
         if (cursor.key().size() != 8) return Malformed();
-        const std::uint64_t seq = FromBe64(cursor.key());
-        if (seq == UINT64_MAX) {
+        if (FromBe64(cursor.key()) == UINT64_MAX) {
           if (cursor.value().size() != 8) return Malformed();
           state.version = FromBe64(cursor.value()) + 1;
         } else {
           if (cursor.value().size() < kIdBytes) return Malformed();
-          moved.emplace_back(seq, std::string(AsChars(cursor.value())));
+          moved.emplace_back(AsChars(cursor.value()));
         }
         KASSA_TRY_ASSIGN(found, cursor.Next());
       }
     }
-    for (const auto& [seq, record] : moved) {
+    for (const std::string& record : moved) {
       KASSA_TRY(txn.Put(host_, RecordKey(0, state.next++), AsBytes(record)));
     }
     state.customers = moved.size();

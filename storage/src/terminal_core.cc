@@ -13,30 +13,23 @@ bool FiledUnder(ByteView outbox_value, const model::LocalId& id) {
   return outbox_value.size() >= kOutboxIdBytes && std::equal(id.bytes.begin(), id.bytes.end(), outbox_value.begin());
 }
 
+namespace {
+
 // An operation's key: not the recent index's (layout 13), not the tail record.
 bool IsQueued(ByteView key) {
   return !RecentIndex::Owns(key) && key.size() == 8 && FromBe64(key) != kOutboxTailKey;
 }
 
-Result<bool> FirstQueued(Cursor& cursor) {
-  KASSA_TRY_ASSIGN(bool found, cursor.First());
+// From where `cursor` stands (`found`: on an entry), forward to the first
+// queued operation: false past the last (the recent index's state and the
+// tail record sort after every operation).
+Result<bool> SkipToQueued(Cursor& cursor, bool found) {
   while (found && !IsQueued(cursor.key())) {
-    if (FromBe64(cursor.key()) >= RecentIndex::kStateKey) return false;  // past the last
+    if (FromBe64(cursor.key()) >= RecentIndex::kStateKey) return false;
     KASSA_TRY_ASSIGN(found, cursor.Next());
   }
   return found;
 }
-
-Result<bool> NextQueued(Cursor& cursor) {
-  KASSA_TRY_ASSIGN(bool found, cursor.Next());
-  while (found && !IsQueued(cursor.key())) {
-    if (FromBe64(cursor.key()) >= RecentIndex::kStateKey) return false;  // past the last
-    KASSA_TRY_ASSIGN(found, cursor.Next());
-  }
-  return found;
-}
-
-namespace {
 
 constexpr std::size_t kOutboxTailBytes = 16;
 
@@ -47,6 +40,16 @@ model::LocalId FiledId(ByteView value) {
 }
 
 }  // namespace
+
+Result<bool> FirstQueued(Cursor& cursor) {
+  KASSA_TRY_ASSIGN(const bool found, cursor.First());
+  return SkipToQueued(cursor, found);
+}
+
+Result<bool> NextQueued(Cursor& cursor) {
+  KASSA_TRY_ASSIGN(const bool found, cursor.Next());
+  return SkipToQueued(cursor, found);
+}
 
 Result<model::Operation> StoreCore::OpenQueued(const ReadTxn& txn, ByteView outbox_value) {
   if (outbox_value.size() < kOutboxIdBytes) {
